@@ -1,0 +1,55 @@
+"""Every action of the platform, declared once as data; docs/access.md documents each one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a user can do: the capability it needs and whether it touches a shareable record."""
+
+    name: str
+    capability: str
+    description: str
+    #: the action reads or changes one record, so the record must be visible to the actor
+    on_record: bool = False
+    #: the action changes a record, so the actor's agency must own it
+    owner_only: bool = False
+
+
+_ACTIONS = [
+    Action("me.read", "", "read one's own profile"),
+    Action("entity.create", "record.create", "create an entity owned by one's agency"),
+    Action("entity.read", "record.view", "read one entity, assembled from the statements one may see", True),
+    Action("entity.list", "record.view", "list and search entities one may see"),
+    Action("entity.update", "record.edit", "add or remove values of an entity one's agency owns", True, True),
+    Action("entity.delete", "record.edit", "tombstone an entity one's agency owns", True, True),
+    Action("entity.import", "record.create", "import FollowTheMoney JSON lines as one's agency"),
+    Action("entity.export", "record.view", "export the entities one may see as JSON lines"),
+    Action("release.create", "release.approve", "release an entity one's agency owns to a partner agency", True, True),
+    Action("release.list", "record.view", "list the releases of an entity one's agency owns", True, True),
+    Action("release.revoke", "release.approve", "revoke a release of one's agency", True, True),
+    Action("case.create", "case.manage", "open a restricted case"),
+    Action("case.member.add", "case.manage", "admit a user to a restricted case of one's agency"),
+    Action("audit.read", "audit.read", "read the audit entries of one's agency and about its records"),
+    Action("audit.verify", "audit.read", "recompute the audit log's Merkle tree and check its signatures"),
+    Action("audit.who_saw", "audit.read", "list every read of one record of one's agency"),
+    Action("agency.create", "admin", "register an agency"),
+    Action("agency.list", "", "list agencies"),
+    Action("user.create", "admin", "create a user"),
+    Action("user.list", "admin", "list users"),
+    Action("token.create", "admin", "issue an API token for a user"),
+    Action("token.revoke", "admin", "revoke an API token"),
+    Action("auth.login", "", "sign in with a password or a token"),
+]
+
+ACTIONS: dict[str, Action] = {action.name: action for action in _ACTIONS}
+
+
+def register(action: Action) -> Action:
+    """Declare a module's action (domain modules add their own at import)."""
+    if action.name in ACTIONS and ACTIONS[action.name] != action:
+        raise ValueError(f"action {action.name} declared twice")
+    ACTIONS[action.name] = action
+    return action

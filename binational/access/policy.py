@@ -1,0 +1,187 @@
+"""The one policy decision, as a pure function and as the equivalent SQL filter.
+
+A record is visible to an actor when all three hold (DESIGN.md §3):
+
+1. release: the actor's agency owns it; or it is `national` and the actor's agency is of the
+   owner's country; or it is not `agency` and an active release (of the record or of its case)
+   names the actor's agency;
+2. clearance: the record's marking is not above the actor's clearance;
+3. need to know: the record is in no case, or the actor is a member of its case.
+
+A statement is visible when its entity is, and its own marking (and, if `agency`, its own
+distribution) also pass. `visible()` derives the same rules as SQL; a property test proves that
+`can()` and `visible()` agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+
+from binational.access.actions import ACTIONS
+from binational.access.models import Release
+from binational.db import utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user of an agency, with capabilities, a clearance and case memberships."""
+
+    user_id: int
+    username: str
+    agency: str
+    country: str
+    roles: frozenset[str]
+    capabilities: frozenset[str]
+    clearance: str
+    clearance_rank: int
+    case_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A release as the policy needs it: to whom, until when, revoked or not."""
+
+    to_agency: str
+    until: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        """Whether the release grants access at `now`."""
+        return self.revoked_at is None and (self.until is None or self.until > now)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """The policy view of a shareable row, with the releases of it and of its case."""
+
+    owner_agency: str
+    owner_country: str
+    distribution: str
+    marking_rank: int
+    case_id: str | None = None
+    grants: tuple[Grant, ...] = ()
+    #: for a statement: the entity it belongs to (whose rules apply too)
+    parent: Resource | None = None
+
+    @classmethod
+    def of(cls, row: Any, grants: tuple[Grant, ...] = (), parent: Resource | None = None) -> Resource:
+        """Snapshot the policy columns of a row."""
+        return cls(
+            owner_agency=row.owner_agency,
+            owner_country=row.owner_country,
+            distribution=row.distribution,
+            marking_rank=row.marking_rank,
+            case_id=getattr(row, "case_id", None),
+            grants=grants,
+            parent=parent,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer of the policy and why."""
+
+    allowed: bool
+    reason: str
+    details: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _sees(actor: Actor, res: Resource, now: datetime) -> Decision:
+    if res.marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    if res.case_id is not None and res.case_id not in actor.case_ids:
+        return Decision(False, "restricted case: not a member")
+    if res.owner_agency == actor.agency:
+        return Decision(True, "owner agency")
+    if res.distribution == "national" and res.owner_country == actor.country:
+        return Decision(True, f"national distribution in {res.owner_country}")
+    if res.distribution != "agency":
+        for grant in res.grants:
+            if grant.to_agency == actor.agency and grant.active(now):
+                until = f" until {grant.until.date().isoformat()}" if grant.until else ""
+                return Decision(True, f"released to {actor.agency}{until}")
+    return Decision(False, "not released to the agency")
+
+
+def can(actor: Actor, action: str, resource: Resource | None = None, *, now: datetime | None = None) -> Decision:
+    """Decide whether `actor` may perform `action` (on `resource`, for record actions)."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        return Decision(False, f"unknown action {action}")
+    if spec.capability and spec.capability not in actor.capabilities:
+        return Decision(False, f"role lacks {spec.capability}")
+    if resource is None:
+        if spec.on_record:
+            return Decision(False, "no record")
+        return Decision(True, f"role grants {spec.capability or 'any user'}")
+    now = now or utcnow()
+    if resource.parent is not None:
+        parent = _sees(actor, resource.parent, now)
+        if not parent:
+            return parent
+        if resource.marking_rank > actor.clearance_rank:
+            return Decision(False, "value marking above clearance")
+        if resource.distribution == "agency" and resource.owner_agency != actor.agency:
+            return Decision(False, "value kept to the owner agency")
+        seen = parent
+    else:
+        seen = _sees(actor, resource, now)
+    if not seen:
+        return seen
+    if spec.owner_only and resource.owner_agency != actor.agency:
+        return Decision(False, "only the owner agency may do this", {"visible": "yes"})
+    return seen
+
+
+def _grant_exists(actor: Actor, model: Any, now: datetime) -> ColumnElement[bool]:
+    case_match = and_(model.case_id.is_not(None), Release.case_id == model.case_id)
+    return exists(
+        select(Release.id).where(
+            Release.to_agency == actor.agency,
+            Release.revoked_at.is_(None),
+            or_(Release.until.is_(None), Release.until > now),
+            or_(Release.entity_id == model.id, case_match),
+        )
+    )
+
+
+def visible(actor: Actor, model: Any, *, now: datetime | None = None) -> ColumnElement[bool]:
+    """The SQL form of `_sees` for a shareable model whose releases are keyed by its `id`."""
+    now = now or utcnow()
+    case_ok = model.case_id.is_(None)
+    if actor.case_ids:
+        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
+    return and_(
+        model.marking_rank <= actor.clearance_rank,
+        case_ok,
+        or_(
+            model.owner_agency == actor.agency,
+            and_(model.distribution == "national", model.owner_country == actor.country),
+            and_(model.distribution != "agency", _grant_exists(actor, model, now)),
+        ),
+    )
+
+
+def visible_values(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of the statement-level rules (the entity's rules apply separately)."""
+    return and_(
+        model.marking_rank <= actor.clearance_rank,
+        or_(model.distribution != "agency", model.owner_agency == actor.agency),
+    )
+
+
+def nothing() -> ColumnElement[bool]:
+    """A filter that admits no row."""
+    return false()
+
+
+def everything() -> ColumnElement[bool]:
+    """A filter that admits every row (system jobs only)."""
+    return true()

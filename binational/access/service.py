@@ -1,0 +1,220 @@
+"""Principals: countries, agencies, users, passwords, API tokens and cases; building an Actor."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from binational.access.markings import RANK, rank
+from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, User
+from binational.access.policy import Actor
+from binational.access.roles import capabilities_of, check_roles
+from binational.db import utcnow
+from binational.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from binational.vocabulary import model
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "bnt"
+
+
+def ensure_country(*, session: Session, code: str) -> Country:
+    """The country with ISO alpha-2 `code`, created on first use; unknown codes are invalid."""
+    code = code.strip().upper() if isinstance(code, str) else ""
+    names = model.get("Person").get("nationality").type.names  # FtM's country list
+    if len(code) != 2 or code.lower() not in names or code.lower() == "zz":
+        raise InvalidInput(f"unknown country {code!r}", details=[{"field": "country"}])
+    country = session.get(Country, code)
+    if country is None:
+        country = Country(code=code, name=str(names[code.lower()]))
+        session.add(country)
+        session.flush()
+    return country
+
+
+def add_agency(*, session: Session, code: str, country: str, name: str) -> Agency:
+    """Register an agency of a country; codes are upper-case like `US-CBP`."""
+    code = code.strip().upper()
+    if not code or len(code) > 32 or not all(c.isalnum() or c == "-" for c in code):
+        raise InvalidInput(f"invalid agency code {code!r}", details=[{"field": "code"}])
+    if not name.strip():
+        raise InvalidInput("agency name is empty", details=[{"field": "name"}])
+    ensure_country(session=session, code=country)
+    if session.get(Agency, code) is not None:
+        raise Conflict(f"agency {code} exists")
+    agency = Agency(code=code, country=country.upper(), name=name.strip())
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def list_agencies(*, session: Session) -> list[Agency]:
+    """All agencies, by code."""
+    return list(session.execute(select(Agency).order_by(Agency.code)).scalars())
+
+
+def get_agency(*, session: Session, code: str) -> Agency:
+    """The agency with `code`, or InvalidInput naming it."""
+    agency = session.get(Agency, code) if isinstance(code, str) else None
+    if agency is None:
+        raise InvalidInput(f"unknown agency {code!r}", details=[{"field": "agency"}])
+    return agency
+
+
+def add_user(
+    *, session: Session, username: str, agency: str, roles: list[str], clearance: str, password: str | None = None
+) -> User:
+    """Create a user of an agency with roles and a clearance; the password is stored as argon2."""
+    username = username.strip()
+    if not username or len(username) > 100 or not all(c.isalnum() or c in "._-" for c in username):
+        raise InvalidInput(f"invalid username {username!r}", details=[{"field": "username"}])
+    get_agency(session=session, code=agency)
+    check_roles(roles)
+    rank(clearance)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(f"user {username} exists")
+    if password is not None and len(password) < 8:
+        raise InvalidInput("password must have at least 8 characters", details=[{"field": "password"}])
+    user = User(
+        username=username,
+        agency=agency,
+        roles=",".join(roles),
+        clearance=clearance,
+        password_hash=_hasher.hash(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(*, session: Session, agency: str | None = None) -> list[User]:
+    """Users, by name, optionally of one agency."""
+    query = select(User).order_by(User.username)
+    if agency:
+        query = query.where(User.agency == agency)
+    return list(session.execute(query).scalars())
+
+
+def get_user(*, session: Session, username: str) -> User:
+    """The user called `username`."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user", username)
+    return user
+
+
+def actor_for(*, session: Session, user: User) -> Actor:
+    """The Actor a user acts as: its agency's country, capabilities and case memberships."""
+    agency = session.get(Agency, user.agency)
+    assert agency is not None
+    cases = session.execute(select(CaseMember.case_id).where(CaseMember.user_id == user.id)).scalars()
+    roles = frozenset(user.role_list)
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        agency=user.agency,
+        country=agency.country,
+        roles=roles,
+        capabilities=capabilities_of(roles),
+        clearance=user.clearance,
+        clearance_rank=RANK[user.clearance],
+        case_ids=frozenset(cases),
+    )
+
+
+def check_password(*, session: Session, username: str, password: str) -> User:
+    """The active user whose password this is; Unauthenticated otherwise (same answer either way)."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.active or not user.password_hash:
+        _hasher.hash(password)  # spend the same time as a real check
+        raise Unauthenticated("wrong username or password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated("wrong username or password") from None
+    return user
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(*, session: Session, user: User, days: int) -> tuple[ApiToken, str]:
+    """Issue a token for `user`; returns the row and the secret, which is never stored."""
+    if days < 1 or days > 3650:
+        raise InvalidInput("token lifetime must be between 1 and 3650 days", details=[{"field": "expires_days"}])
+    token_id = secrets.token_hex(8)
+    secret = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+    row = ApiToken(id=token_id, user_id=user.id, secret_hash=_digest(secret), expires_at=utcnow() + timedelta(days=days))
+    session.add(row)
+    session.flush()
+    return row, secret
+
+
+def revoke_token(*, session: Session, token_id: str) -> ApiToken:
+    """Revoke a token by its id (the part shown in lists, not the secret)."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound("token", token_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
+def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
+    """A user's tokens, newest first."""
+    return list(
+        session.execute(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc()))
+        .scalars()
+    )
+
+
+def authenticate_token(*, session: Session, secret: str, now: datetime | None = None) -> User:
+    """The user a bearer token belongs to, if it is known, unexpired and unrevoked."""
+    now = now or utcnow()
+    row = session.execute(select(ApiToken).where(ApiToken.secret_hash == _digest(secret))).scalar_one_or_none()
+    if row is None:
+        raise Unauthenticated("unknown token")
+    if row.revoked_at is not None:
+        raise Unauthenticated("token revoked")
+    if row.expires_at <= now:
+        raise Unauthenticated("token expired")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("user inactive")
+    return user
+
+
+def create_case(*, session: Session, actor: Actor, case_id: str, title: str) -> Case:
+    """Open a restricted case owned by the actor's agency, with the actor as its first member."""
+    if not case_id or len(case_id) > 64 or not all(c.isalnum() or c in "._-" for c in case_id):
+        raise InvalidInput(f"invalid case id {case_id!r}", details=[{"field": "case_id"}])
+    if session.get(Case, case_id) is not None:
+        raise Conflict(f"case {case_id} exists")
+    case = Case(id=case_id, title=title, owner_agency=actor.agency, created_by=actor.user_id)
+    session.add(case)
+    session.flush()
+    session.add(CaseMember(case_id=case_id, user_id=actor.user_id))
+    session.flush()
+    return case
+
+
+def add_case_member(*, session: Session, actor: Actor, case_id: str, username: str) -> CaseMember:
+    """Admit a user to a case of the actor's agency of which the actor is a member."""
+    case = session.get(Case, case_id)
+    if case is None or case_id not in actor.case_ids:
+        raise NotFound("case", case_id)
+    if case.owner_agency != actor.agency:
+        raise NotFound("case", case_id)
+    user = get_user(session=session, username=username)
+    member = session.get(CaseMember, (case_id, user.id))
+    if member is None:
+        member = CaseMember(case_id=case_id, user_id=user.id)
+        session.add(member)
+        session.flush()
+    return member

@@ -1,0 +1,173 @@
+"""Appending to the audit log in the same transaction as the change it records.
+
+`record()` queues an entry on the session; just before the session commits, the queue is written
+under a lock on the log's head row (one writer at a time), the Merkle frontier advances and the new
+head is signed. A transaction that rolls back leaves no entry; denials are recorded by the caller
+in a fresh transaction after the rollback (see `record_denial`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from binational.access.policy import Actor
+from binational.audit import merkle, signing
+from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
+from binational.config import Settings, get_settings
+from binational.db import utcnow
+
+PENDING = "audit_pending"
+
+
+@dataclass
+class Event:
+    """What happened, before it has a place in the log."""
+
+    action: str
+    actor: Actor | None
+    objects: list[tuple[str, str | None]] = field(default_factory=list)  # (object id, owner agency)
+    decision: str = "allow"
+    reason: str = ""
+    request_id: str = ""
+    time: datetime = field(default_factory=utcnow)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def request_id(session: Session) -> str:
+    """The id of the request or command this session serves (made on first use)."""
+    return session.info.setdefault("request_id", uuid.uuid4().hex)
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    actor: Actor | None,
+    objects: list[tuple[str, str | None]] | None = None,
+    decision: str = "allow",
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Queue an audit entry; it is written when the session commits, or not at all."""
+    session.info.setdefault(PENDING, []).append(
+        Event(
+            action=action,
+            actor=actor,
+            objects=list(objects or []),
+            decision=decision,
+            reason=reason,
+            request_id=request_id(session),
+            extra=dict(extra or {}),
+        )
+    )
+
+
+def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:
+    body: dict[str, Any] = {
+        "seq": seq,
+        "time": ev.time.isoformat(),
+        "actor": ev.actor.username if ev.actor else "system",
+        "actor_id": ev.actor.user_id if ev.actor else None,
+        "agency": ev.actor.agency if ev.actor else None,
+        "action": ev.action,
+        "objects": [oid for oid, _ in ev.objects],
+        "decision": ev.decision,
+        "reason": ev.reason,
+        "request_id": ev.request_id,
+        "prev": prev.hex(),
+    }
+    if ev.extra:
+        body["extra"] = ev.extra
+    return rfc8785.dumps(body)
+
+
+def _lock_head(session: Session, settings: Settings) -> AuditHead:
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        root = merkle.root([])
+        head = AuditHead(id=1, size=0, frontier=b"", root=root, signature=b"")
+        session.add(head)
+        session.flush()
+    return head
+
+
+def _split(frontier: bytes) -> list[bytes]:
+    return [frontier[i : i + 32] for i in range(0, len(frontier), 32)]
+
+
+def flush(session: Session, settings: Settings | None = None) -> int:
+    """Write the queued entries under the head lock; return how many were written."""
+    events: list[Event] = session.info.pop(PENDING, [])
+    if not events:
+        return 0
+    settings = settings or get_settings()
+    head = _lock_head(session, settings)
+    size, frontier = head.size, _split(head.frontier)
+    prev = b""
+    if size:
+        prev = session.execute(select(AuditEntry.leaf_hash).where(AuditEntry.seq == size - 1)).scalar_one()
+    entries, refs, checkpoints = [], [], []
+    for ev in events:
+        data = _entry_json(size, ev, prev)
+        leaf = merkle.leaf_hash(data)
+        entries.append(
+            {
+                "seq": size,
+                "time": ev.time,
+                "actor_id": ev.actor.user_id if ev.actor else None,
+                "actor_agency": ev.actor.agency if ev.actor else None,
+                "action": ev.action,
+                "decision": ev.decision,
+                "entry": data.decode(),
+                "leaf_hash": leaf,
+            }
+        )
+        for oid in dict.fromkeys(ev.objects):
+            refs.append({"seq": size, "object_id": oid[0], "object_agency": oid[1]})
+        frontier = merkle.append(frontier, size, leaf)
+        size += 1
+        prev = leaf
+        if size % settings.checkpoint_every == 0:
+            cp_root = merkle.root(frontier)
+            checkpoints.append(
+                {
+                    "size": size,
+                    "root": cp_root,
+                    "signature": signing.sign(settings.audit_key_path, settings.node_name, size, cp_root),
+                    "time": ev.time,
+                }
+            )
+    session.execute(AuditEntry.__table__.insert(), entries)
+    if refs:
+        session.execute(AuditObjectRef.__table__.insert(), refs)
+    if checkpoints:
+        session.execute(AuditCheckpoint.__table__.insert(), checkpoints)
+    head.size = size
+    head.frontier = b"".join(frontier)
+    head.root = merkle.root(frontier)
+    head.signature = signing.sign(settings.audit_key_path, settings.node_name, size, head.root)
+    session.flush()
+    return len(events)
+
+
+def discard(session: Session) -> None:
+    """Drop queued entries (their transaction is being rolled back)."""
+    session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    if session.info.get(PENDING):
+        flush(session, session.info.get("settings"))
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_rollback(session: Session) -> None:
+    discard(session)

@@ -1,0 +1,153 @@
+"""Database engine, sessions, and the per-transaction context row-level security reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from binational.config import Settings, get_settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def make_engine(settings: Settings | None = None) -> Engine:
+    """An engine for the configured database (SQLite gets foreign keys and WAL)."""
+    settings = settings or get_settings()
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        # pysqlite's own transaction handling defers BEGIN; take the write lock up front instead,
+        # so the audit log's one-writer rule holds (see audit.log).
+        @event.listens_for(engine, "connect")
+        def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose transactions apply the row-level-security context (PostgreSQL)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    return factory
+
+
+def set_context(session: Session, *, agency: str | None, country: str | None, clearance: int,
+                system: bool = False) -> None:
+    """Name the viewer of this session's transactions for PostgreSQL row-level security.
+
+    Applies at once to a transaction in progress, and to every later transaction of the session.
+    """
+    session.info["db_context"] = {
+        "agency": agency or "",
+        "country": country or "",
+        "clearance": str(clearance),
+        "system": "on" if system else "off",
+    }
+    if session.in_transaction() and session.info.get("db_role"):
+        _apply(session.connection(), session)
+
+
+def _apply(connection: Connection, session: Session) -> None:
+    context = session.info.get("db_context")
+    role = session.info.get("db_role")
+    if connection.dialect.name != "postgresql" or context is None or role is None:
+        return
+    connection.exec_driver_sql(f'SET LOCAL ROLE "{role}"')
+    connection.execute(
+        text(
+            "SELECT set_config('binational.agency', :agency, true), set_config('binational.country', :country, true),"
+            " set_config('binational.clearance', :clearance, true), set_config('binational.system', :system, true)"
+        ),
+        context,
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _apply_context(session: Session, _transaction: Any, connection: Connection) -> None:
+    """Switch to the non-owner role and set the viewer, so RLS is a real backstop."""
+    _apply(connection, session)
+
+
+class Database:
+    """The engine and session factory of one node."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.engine = make_engine(self.settings)
+        self.sessions = make_sessionmaker(self.engine)
+
+    def session(self) -> Session:
+        """A new session; PostgreSQL sessions switch to the application role."""
+        session = self.sessions()
+        session.info["settings"] = self.settings
+        if self.settings.is_postgres:
+            session.info["db_role"] = self.settings.db_app_role
+        return session
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on any error."""
+        session = self.session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()

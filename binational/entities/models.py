@@ -1,0 +1,66 @@
+"""Entities stored as FollowTheMoney statements, each with its own policy columns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from binational.access.models import Shareable
+from binational.db import Base, UTCDateTime, utcnow
+
+
+class Entity(Shareable, Base):
+    """The policy envelope of one agency's entity; its values live in `statements`."""
+
+    __tablename__ = "entities"
+    __table_args__ = (Index("ix_entities_owner_schema", "owner_agency", "schema"),)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    schema: Mapped[str] = mapped_column(String(64), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Statement(Base):
+    """One value of one property of one entity (FtM's Statement fields plus policy columns).
+
+    `distribution` is `inherit` (the entity's) or `agency` (kept to the owner agency even when the
+    entity is shared); `marking` may be higher than the entity's. Removing a value sets
+    `deleted_at`: nothing acknowledged is lost.
+    """
+
+    __tablename__ = "statements"
+    __table_args__ = (Index("ix_statements_entity_live", "entity_id", "deleted_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
+    schema: Mapped[str] = mapped_column(String(64))
+    prop: Mapped[str] = mapped_column(String(64))
+    prop_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    original_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lang: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    dataset: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    owner_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    distribution: Mapped[str] = mapped_column(String(16), default="inherit")
+    marking: Mapped[str] = mapped_column(String(32))
+    marking_rank: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SearchTerm(Base):
+    """A normalised word or identifier of a statement, for prefix search; follows its statement's policy."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        Index("ix_search_terms_term", "term", "entity_id", postgresql_ops={"term": "text_pattern_ops"}),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    term: Mapped[str] = mapped_column(String(200))

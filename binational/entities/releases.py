@@ -1,0 +1,90 @@
+"""Releases: the owner agency shares an entity or a case with named partners, and revokes it.
+
+A recipient can never re-release: every release action is owner-only in the policy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from binational.access.models import Agency, Case, Release
+from binational.access.policy import Actor
+from binational.audit import log as audit
+from binational.db import utcnow
+from binational.entities.service import load, release_rows, require
+from binational.errors import InvalidInput, NotFound
+
+
+def _check_recipients(session: Session, actor: Actor, to: list[str], until: datetime | None) -> None:
+    if not to:
+        raise InvalidInput("name at least one agency to release to", details=[{"field": "to"}])
+    for code in to:
+        if not isinstance(code, str) or session.get(Agency, code) is None:
+            raise InvalidInput(f"unknown agency {code!r}", details=[{"field": "to"}])
+        if code == actor.agency:
+            raise InvalidInput("cannot release to one's own agency", details=[{"field": "to"}])
+    if until is not None and until <= utcnow():
+        raise InvalidInput("`until` is in the past", details=[{"field": "until"}])
+
+
+def release_entity(
+    *, session: Session, actor: Actor, entity_id: str, to: list[str], until: datetime | None = None
+) -> list[Release]:
+    """Release an entity the actor's agency owns; an `agency` entity becomes `release`."""
+    entity = load(session, actor, entity_id, "release.create")
+    _check_recipients(session, actor, to, until)
+    if entity.distribution == "agency":
+        entity.distribution = "release"
+    rows = release_rows(actor, entity.id, to, until)
+    ids = session.execute(insert(Release).returning(Release.id, sort_by_parameter_order=True), rows).scalars().all()
+    audit.record(session, action="release.create", actor=actor, objects=[(entity.id, entity.owner_agency)],
+                 extra={"to": sorted(set(to)), "until": until.isoformat() if until else None})
+    return [r for r in (session.get(Release, i) for i in ids) if r is not None]
+
+
+def release_case(
+    *, session: Session, actor: Actor, case_id: str, to: list[str], until: datetime | None = None
+) -> list[Release]:
+    """Release every entity filed under a case of the actor's agency (members still apply)."""
+    require(actor, "release.create")
+    case = session.get(Case, case_id)
+    if case is None or case.owner_agency != actor.agency or case_id not in actor.case_ids:
+        raise NotFound("case", case_id, action="release.create")
+    _check_recipients(session, actor, to, until)
+    now = utcnow()
+    releases = [
+        Release(owner_agency=actor.agency, case_id=case_id, to_agency=code, until=until,
+                created_by=actor.user_id, created_at=now)
+        for code in dict.fromkeys(to)
+    ]
+    session.add_all(releases)
+    session.flush()
+    audit.record(session, action="release.create", actor=actor, objects=[(case_id, actor.agency)],
+                 extra={"to": sorted(set(to)), "case": True})
+    return releases
+
+
+def list_releases(*, session: Session, actor: Actor, entity_id: str) -> list[Release]:
+    """The releases of an entity the actor's agency owns."""
+    entity = load(session, actor, entity_id, "release.list")
+    audit.record(session, action="release.list", actor=actor, objects=[(entity.id, entity.owner_agency)])
+    return list(session.execute(select(Release).where(Release.entity_id == entity.id).order_by(Release.id)).scalars())
+
+
+def revoke(*, session: Session, actor: Actor, release_id: int) -> Release:
+    """Revoke a release the actor's agency made; from now on it grants nothing."""
+    require(actor, "release.revoke")
+    release = session.get(Release, release_id)
+    if release is None or release.owner_agency != actor.agency:
+        raise NotFound("release", str(release_id), action="release.revoke")
+    if release.revoked_at is None:
+        release.revoked_at = utcnow()
+        release.revoked_by = actor.user_id
+        session.flush()
+    audit.record(session, action="release.revoke", actor=actor,
+                 objects=[(release.entity_id or release.case_id or "", actor.agency)],
+                 extra={"release": release_id})
+    return release

@@ -1,0 +1,83 @@
+"""Pydantic shapes of entities in and out of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EntityCreate(BaseModel):
+    """A new FollowTheMoney entity with its policy."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_: str = Field(alias="schema", description="FtM schema name, e.g. Person")
+    properties: dict[str, list[str] | str] = Field(default_factory=dict)
+    distribution: str = Field("agency", description="agency | national | release")
+    release_to: list[str] = Field(default_factory=list, description="partner agencies (with distribution release)")
+    marking: str = Field("TLP:AMBER", description="TLP 2.0 marking, not above the author's clearance")
+    case_id: str | None = None
+    release_until: datetime | None = None
+
+
+class EntityPatch(BaseModel):
+    """Values to add and to remove; added values may carry a stricter policy of their own."""
+
+    model_config = ConfigDict(extra="forbid")
+    add: dict[str, list[str] | str] = Field(default_factory=dict)
+    remove: dict[str, list[str] | str] = Field(default_factory=dict)
+    marking: str | None = Field(None, description="marking of the added values (at least the entity's)")
+    distribution: str | None = Field(None, description="`agency` keeps the added values to the owner agency")
+
+
+class ValueRead(BaseModel):
+    """One value as the viewer sees it, with where it came from."""
+
+    prop: str
+    value: str
+    agency: str
+    marking: str
+    origin: str | None = None
+
+
+class EntityRead(BaseModel):
+    """An entity assembled from the statements the viewer may see."""
+
+    id: str
+    schema_: str = Field(serialization_alias="schema")
+    caption: str
+    properties: dict[str, list[str]]
+    values: list[ValueRead]
+    owner_agency: str
+    distribution: str
+    marking: str
+    case_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntityPage(BaseModel):
+    """One page of a list, with the cursor of the next page (null on the last)."""
+
+    items: list[EntityRead]
+    next_cursor: str | None
+
+
+class ReleaseCreate(BaseModel):
+    """Release an entity to partner agencies, optionally until a date."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: list[str] = Field(min_length=1)
+    until: datetime | None = None
+
+
+class ReleaseRead(BaseModel):
+    """A release as its owner sees it."""
+
+    id: int
+    entity_id: str | None
+    case_id: str | None
+    to_agency: str
+    until: datetime | None
+    created_at: datetime
+    revoked_at: datetime | None

@@ -1,0 +1,353 @@
+"""Entities: create, read, change, tombstone, list and search, each through the one policy."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy.orm import Session
+
+from binational import pagination
+from binational.access.markings import check_distribution, rank
+from binational.access.models import Agency, Case, Release
+from binational.access.policy import Actor, Grant, Resource, can, visible, visible_values
+from binational.audit import log as audit
+from binational.config import get_settings
+from binational.db import utcnow
+from binational.entities import terms
+from binational.entities.models import Entity, SearchTerm, Statement
+from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead, ValueRead
+from binational.entities.validation import CleanValue, check_properties, check_schema
+from binational.errors import Forbidden, InvalidInput, NotFound
+from binational.vocabulary import model
+
+
+def namespace(agency: str) -> str:
+    """The prefix of every entity id an agency creates: ids never collide across agencies."""
+    return agency.lower()
+
+
+def require(actor: Actor, action: str) -> None:
+    """Raise Forbidden unless the actor's roles grant `action`."""
+    decision = can(actor, action)
+    if not decision:
+        raise Forbidden(f"{action}: {decision.reason}")
+
+
+def grants_of(session: Session, entity: Entity) -> tuple[Grant, ...]:
+    """The releases of an entity and of its case, as the policy needs them."""
+    match = Release.entity_id == entity.id
+    if entity.case_id is not None:
+        match = or_(match, Release.case_id == entity.case_id)
+    rows = session.execute(select(Release.to_agency, Release.until, Release.revoked_at).where(match))
+    return tuple(Grant(to, until, revoked) for to, until, revoked in rows)
+
+
+def resource_of(session: Session, entity: Entity) -> Resource:
+    """The policy view of an entity."""
+    return Resource.of(entity, grants_of(session, entity))
+
+
+def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
+    """Load an entity for `action` or deny: invisible and missing answer the same NotFound."""
+    require(actor, action)
+    entity = session.get(Entity, entity_id) if isinstance(entity_id, str) else None
+    if entity is None:
+        raise NotFound("entity", entity_id, action=action)
+    if entity.deleted_at is not None:
+        raise NotFound("entity", entity_id, reason="deleted", action=action, owner=entity.owner_agency)
+    decision = can(actor, action, resource_of(session, entity))
+    if not decision:
+        if decision.details.get("visible") == "yes":
+            raise Forbidden(f"{action}: {decision.reason}")
+        raise NotFound("entity", entity_id, reason=decision.reason, action=action, owner=entity.owner_agency)
+    return entity
+
+
+def _caption(schema: str, properties: dict[str, list[str]]) -> str:
+    proxy = model.get_proxy({"schema": schema, "id": "caption", "properties": properties}, cleaned=True)
+    return proxy.caption
+
+
+def assemble(session: Session, actor: Actor, entities: Sequence[Entity]) -> list[EntityRead]:
+    """Entities as the viewer sees them: only statements it may see, each with its agency."""
+    if not entities:
+        return []
+    ids = [e.id for e in entities]
+    rows = session.execute(
+        select(Statement)
+        .where(Statement.entity_id.in_(ids), Statement.deleted_at.is_(None), visible_values(actor, Statement))
+        .order_by(Statement.entity_id, Statement.prop, Statement.id)
+    ).scalars()
+    values: dict[str, list[Statement]] = {i: [] for i in ids}
+    for stmt in rows:
+        values[stmt.entity_id].append(stmt)
+    out = []
+    for entity in entities:
+        props: dict[str, list[str]] = {}
+        for stmt in values[entity.id]:
+            props.setdefault(stmt.prop, []).append(stmt.value)
+        out.append(
+            EntityRead(
+                id=entity.id,
+                schema_=entity.schema,
+                caption=_caption(entity.schema, props),
+                properties=props,
+                values=[
+                    ValueRead(prop=s.prop, value=s.value, agency=s.dataset, marking=s.marking, origin=s.origin)
+                    for s in values[entity.id]
+                ],
+                owner_agency=entity.owner_agency,
+                distribution=entity.distribution,
+                marking=entity.marking,
+                case_id=entity.case_id,
+                created_at=entity.created_at,
+                updated_at=entity.updated_at,
+            )
+        )
+    return out
+
+
+def check_policy(
+    session: Session, actor: Actor, *, distribution: str, marking: str, release_to: list[str], case_id: str | None,
+    where: str = "",
+) -> int:
+    """Validate the policy of a new entity; return the marking's rank."""
+    check_distribution(distribution)
+    marking_rank = rank(marking)
+    if marking_rank > actor.clearance_rank:
+        raise InvalidInput(f"{where}marking {marking} is above your clearance {actor.clearance}",
+                           details=[{"field": "marking"}])
+    if release_to and distribution == "agency":
+        raise InvalidInput(f"{where}release_to needs distribution `release` or `national`",
+                           details=[{"field": "release_to"}])
+    if distribution == "release" and not release_to:
+        raise InvalidInput(f"{where}distribution `release` needs at least one agency in release_to",
+                           details=[{"field": "release_to"}])
+    for code in release_to:
+        if not isinstance(code, str) or session.get(Agency, code) is None:
+            raise InvalidInput(f"{where}unknown agency {code!r} in release_to", details=[{"field": "release_to"}])
+        if code == actor.agency:
+            raise InvalidInput(f"{where}cannot release to one's own agency", details=[{"field": "release_to"}])
+    if case_id is not None:
+        case = session.get(Case, case_id)
+        if case is None or case_id not in actor.case_ids or case.owner_agency != actor.agency:
+            raise InvalidInput(f"{where}unknown case {case_id!r}", details=[{"field": "case_id"}])
+    return marking_rank
+
+
+def check_references(session: Session, actor: Actor, values: Iterable[CleanValue], known: set[str],
+                     where: str = "") -> None:
+    """Entity-typed values must name an entity the actor may see (or one being created with it)."""
+    wanted = {v.value: v for v in values if v.prop.type.name == "entity" and v.value not in known}
+    if not wanted:
+        return
+    found = set(
+        session.execute(
+            select(Entity.id).where(Entity.id.in_(list(wanted)), Entity.deleted_at.is_(None), visible(actor, Entity))
+        ).scalars()
+    )
+    for ref, value in wanted.items():
+        if ref not in found:
+            raise InvalidInput(
+                f"{where}property {value.prop.name!r} of {value.prop.schema.name}: entity {ref!r} not found",
+                details=[{"field": f"properties.{value.prop.name}"}],
+            )
+
+
+def statement_rows(
+    actor: Actor, entity_id: str, schema: str, values: Iterable[CleanValue], *, marking: str, marking_rank: int,
+    distribution: str = "inherit", origin: str | None = None, now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for the statements table."""
+    now = now or utcnow()
+    return [
+        {
+            "entity_id": entity_id,
+            "schema": schema,
+            "prop": v.prop.name,
+            "prop_type": v.prop.type.name,
+            "value": v.value,
+            "original_value": v.original,
+            "lang": None,
+            "dataset": actor.agency,
+            "origin": origin,
+            "owner_agency": actor.agency,
+            "distribution": distribution,
+            "marking": marking,
+            "marking_rank": marking_rank,
+            "created_by": actor.user_id,
+            "created_at": now,
+        }
+        for v in values
+    ]
+
+
+def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert statements and the search terms derived from them."""
+    if not rows:
+        return
+    ids = session.execute(
+        insert(Statement).returning(Statement.id, sort_by_parameter_order=True), rows
+    ).scalars().all()
+    term_rows = [
+        {"statement_id": sid, "entity_id": row["entity_id"], "term": term}
+        for sid, row in zip(ids, rows, strict=True)
+        for term in terms.terms_of(row["prop_type"], row["value"])
+    ]
+    if term_rows:
+        session.execute(insert(SearchTerm), term_rows)
+
+
+def release_rows(actor: Actor, entity_id: str, to: list[str], until: datetime | None) -> list[dict[str, Any]]:
+    """Rows for the releases table."""
+    now = utcnow()
+    return [
+        {"owner_agency": actor.agency, "entity_id": entity_id, "case_id": None, "to_agency": code,
+         "until": until, "created_by": actor.user_id, "created_at": now}
+        for code in dict.fromkeys(to)
+    ]
+
+
+def create(*, session: Session, actor: Actor, data: EntityCreate) -> EntityRead:
+    """Record a new entity owned by the actor's agency (and release it if asked)."""
+    require(actor, "entity.create")
+    schema = check_schema(data.schema_)
+    values = check_properties(schema, data.properties)
+    marking_rank = check_policy(session, actor, distribution=data.distribution, marking=data.marking,
+                                release_to=data.release_to, case_id=data.case_id)
+    check_references(session, actor, values, set())
+    entity_id = f"{namespace(actor.agency)}.{uuid.uuid4().hex}"
+    entity = Entity(
+        id=entity_id, schema=schema.name, owner_agency=actor.agency, owner_country=actor.country,
+        distribution=data.distribution, marking=data.marking, marking_rank=marking_rank, case_id=data.case_id,
+        created_by=actor.user_id,
+    )
+    session.add(entity)
+    session.flush()
+    insert_statements(session, statement_rows(actor, entity_id, schema.name, values, marking=data.marking,
+                                              marking_rank=marking_rank, origin="api"))
+    audit.record(session, action="entity.create", actor=actor, objects=[(entity_id, actor.agency)])
+    if data.release_to:
+        session.execute(insert(Release), release_rows(actor, entity_id, data.release_to, data.release_until))
+        audit.record(session, action="release.create", actor=actor, objects=[(entity_id, actor.agency)],
+                     extra={"to": sorted(set(data.release_to))})
+    return assemble(session, actor, [entity])[0]
+
+
+def read(*, session: Session, actor: Actor, entity_id: str) -> EntityRead:
+    """One entity as the viewer may see it; the read is audited."""
+    entity = load(session, actor, entity_id, "entity.read")
+    audit.record(session, action="entity.read", actor=actor, objects=[(entity.id, entity.owner_agency)])
+    return assemble(session, actor, [entity])[0]
+
+
+def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch) -> EntityRead:
+    """Add and remove values of an entity the actor's agency owns."""
+    entity = load(session, actor, entity_id, "entity.update")
+    schema = check_schema(entity.schema)
+    added = check_properties(schema, patch.add)
+    removed = check_properties(schema, patch.remove)
+    marking = patch.marking or entity.marking
+    marking_rank = rank(marking)
+    if marking_rank < entity.marking_rank:
+        raise InvalidInput("a value's marking cannot be below its entity's", details=[{"field": "marking"}])
+    if marking_rank > actor.clearance_rank:
+        raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
+    distribution = patch.distribution or "inherit"
+    if distribution not in ("inherit", "agency"):
+        raise InvalidInput("a value's distribution is `agency` or left out", details=[{"field": "distribution"}])
+    if not added and not removed:
+        raise InvalidInput("nothing to change: give `add` or `remove`", details=[{"field": "add"}])
+    check_references(session, actor, added, set())
+    now = utcnow()
+    for value in removed:
+        live = session.execute(
+            select(Statement).where(
+                Statement.entity_id == entity.id, Statement.prop == value.prop.name,
+                Statement.value == value.value, Statement.deleted_at.is_(None),
+                visible_values(actor, Statement),
+            )
+        ).scalars().all()
+        if not live:
+            raise InvalidInput(f"property {value.prop.name!r} has no value {value.value!r}",
+                               details=[{"field": f"remove.{value.prop.name}"}])
+        for stmt in live:
+            stmt.deleted_at = now
+    insert_statements(session, statement_rows(actor, entity.id, entity.schema, added, marking=marking,
+                                              marking_rank=marking_rank, distribution=distribution,
+                                              origin="api", now=now))
+    entity.updated_at = now
+    session.flush()
+    audit.record(session, action="entity.update", actor=actor, objects=[(entity.id, entity.owner_agency)],
+                 extra={"added": len(added), "removed": len(removed)})
+    return assemble(session, actor, [entity])[0]
+
+
+def delete(*, session: Session, actor: Actor, entity_id: str) -> None:
+    """Tombstone an entity: it disappears from every view; its statements stay for the record."""
+    entity = load(session, actor, entity_id, "entity.delete")
+    entity.deleted_at = utcnow()
+    session.flush()
+    audit.record(session, action="entity.delete", actor=actor, objects=[(entity.id, entity.owner_agency)])
+
+
+def _search_filter(actor: Actor, q: str) -> Any:
+    words, key = terms.query_terms(q)
+    if not words and not key:
+        raise InvalidInput("search text has no letters or digits", details=[{"field": "q"}])
+
+    def has(term: str) -> Any:
+        return exists(
+            select(SearchTerm.id)
+            .join(Statement, Statement.id == SearchTerm.statement_id)
+            .where(
+                SearchTerm.entity_id == Entity.id,
+                SearchTerm.term.startswith(term, autoescape=True),
+                Statement.deleted_at.is_(None),
+                visible_values(actor, Statement),
+            )
+        )
+
+    by_words = and_(*[has(w) for w in words]) if words else None
+    by_key = has(key) if key and (len(words) != 1 or key != words[0]) else None
+    options = [f for f in (by_words, by_key) if f is not None]
+    return or_(*options) if len(options) > 1 else options[0]
+
+
+def list_entities(
+    *, session: Session, actor: Actor, schema: str | None = None, q: str | None = None, limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[EntityRead], str | None]:
+    """A page of the entities the actor may see, by id, optionally of one schema or matching `q`."""
+    require(actor, "entity.list")
+    settings = get_settings()
+    limit = limit or settings.page_size
+    if limit < 1 or limit > settings.max_page_size:
+        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    if schema is not None:
+        check_schema(schema)
+    position = pagination.decode(settings.secret_key, cursor)
+    query = select(Entity).where(Entity.deleted_at.is_(None), visible(actor, Entity))
+    if schema:
+        query = query.where(Entity.schema == schema)
+    if q:
+        query = query.where(_search_filter(actor, q))
+    if position is not None:
+        after = position.get("after")
+        if not isinstance(after, str):
+            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+        query = query.where(Entity.id > after)
+    rows = session.execute(query.order_by(Entity.id).limit(limit + 1)).scalars().all()
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = pagination.encode(settings.secret_key, {"after": page[-1].id}) if more and page else None
+    extra: dict[str, Any] = {"schema": schema, "page": len(page)}
+    if q:
+        extra["q_sha256"] = hashlib.sha256(q.encode()).hexdigest()
+    audit.record(session, action="entity.list", actor=actor, objects=[(e.id, e.owner_agency) for e in page],
+                 extra=extra)
+    return assemble(session, actor, page), next_cursor

@@ -1,0 +1,81 @@
+"""Domain errors: services raise these; the API and CLI turn them into one shape each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A failure a caller can act on; `status` is the HTTP status the API answers with."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def as_json(self) -> dict[str, Any]:
+        """The one JSON error shape of DESIGN.md §6."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InvalidInput(DomainError):
+    """The input is malformed or breaks a rule; nothing was written."""
+
+    status = 422
+    code = "invalid_input"
+
+
+class NotFound(DomainError):
+    """The object does not exist for this viewer (whether or not it exists at all)."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(
+        self,
+        kind: str = "object",
+        ident: str | None = None,
+        *,
+        reason: str = "not found",
+        action: str | None = None,
+        owner: str | None = None,
+    ) -> None:
+        super().__init__(f"{kind} not found" if ident is None else f"{kind} {ident!r} not found")
+        self.kind = kind
+        self.ident = ident
+        #: why it is hidden, the action refused and the object's owner: for the audit log only,
+        #: never shown to the caller
+        self.reason = reason
+        self.action = action
+        self.owner = owner
+
+
+class Unauthenticated(DomainError):
+    """No valid credential was presented."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The actor's role lacks the capability for an action (never used for records: those are 404)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (for example an illegal state transition)."""
+
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    """The request body exceeds the configured limit."""
+
+    status = 413
+    code = "payload_too_large"

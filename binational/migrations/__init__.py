@@ -1,0 +1,1 @@
+"""Alembic migrations; `binational init` applies them (see binational.schema)."""

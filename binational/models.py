@@ -1,0 +1,14 @@
+"""Every table of the platform, imported in one place so migrations see the whole schema."""
+
+from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, Release, User
+from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
+from binational.db import Base
+from binational.entities.models import Entity, SearchTerm, Statement
+
+#: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
+SHAREABLE_TABLES = ("entities", "statements", "search_terms")
+
+__all__ = [
+    "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",
+    "CaseMember", "Country", "Entity", "Release", "SearchTerm", "SHAREABLE_TABLES", "Statement", "User",
+]
