@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from followthemoney.types import registry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,16 +18,15 @@ from binational.access.policy import Actor
 from binational.access.roles import capabilities_of, check_roles
 from binational.db import utcnow
 from binational.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from binational.vocabulary import model
 
 _hasher = PasswordHasher()
-TOKEN_PREFIX = "bnt"
+TOKEN_PREFIX = "bnt"  # noqa: S105 - a label, not a secret
 
 
 def ensure_country(*, session: Session, code: str) -> Country:
     """The country with ISO alpha-2 `code`, created on first use; unknown codes are invalid."""
     code = code.strip().upper() if isinstance(code, str) else ""
-    names = model.get("Person").get("nationality").type.names  # FtM's country list
+    names = registry.country.names  # FtM's country list
     if len(code) != 2 or code.lower() not in names or code.lower() == "zz":
         raise InvalidInput(f"unknown country {code!r}", details=[{"field": "country"}])
     country = session.get(Country, code)
@@ -150,7 +150,8 @@ def create_token(*, session: Session, user: User, days: int) -> tuple[ApiToken, 
         raise InvalidInput("token lifetime must be between 1 and 3650 days", details=[{"field": "expires_days"}])
     token_id = secrets.token_hex(8)
     secret = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-    row = ApiToken(id=token_id, user_id=user.id, secret_hash=_digest(secret), expires_at=utcnow() + timedelta(days=days))
+    expires = utcnow() + timedelta(days=days)
+    row = ApiToken(id=token_id, user_id=user.id, secret_hash=_digest(secret), expires_at=expires)
     session.add(row)
     session.flush()
     return row, secret
@@ -218,3 +219,11 @@ def add_case_member(*, session: Session, actor: Actor, case_id: str, username: s
         session.add(member)
         session.flush()
     return member
+
+
+def get_user_by_id(*, session: Session, user_id: int) -> User:
+    """The active user with this id; Unauthenticated otherwise (used for web sessions)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("session expired")
+    return user

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor
@@ -144,11 +144,11 @@ def flush(session: Session, settings: Settings | None = None) -> int:
                     "time": ev.time,
                 }
             )
-    session.execute(AuditEntry.__table__.insert(), entries)
+    session.execute(insert(AuditEntry), entries)
     if refs:
-        session.execute(AuditObjectRef.__table__.insert(), refs)
+        session.execute(insert(AuditObjectRef), refs)
     if checkpoints:
-        session.execute(AuditCheckpoint.__table__.insert(), checkpoints)
+        session.execute(insert(AuditCheckpoint), checkpoints)
     head.size = size
     head.frontier = b"".join(frontier)
     head.root = merkle.root(frontier)

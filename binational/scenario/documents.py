@@ -17,13 +17,39 @@ from datetime import date
 
 #: RENAPO state codes (two letters) of the CURP; "NE" is "nacido en el extranjero".
 CURP_STATES: dict[str, str] = {
-    "Aguascalientes": "AS", "Baja California": "BC", "Baja California Sur": "BS", "Campeche": "CC",
-    "Coahuila": "CL", "Colima": "CM", "Chiapas": "CS", "Chihuahua": "CH", "Ciudad de México": "DF",
-    "Durango": "DG", "Guanajuato": "GT", "Guerrero": "GR", "Hidalgo": "HG", "Jalisco": "JC",
-    "Estado de México": "MC", "Michoacán": "MN", "Morelos": "MS", "Nayarit": "NT", "Nuevo León": "NL",
-    "Oaxaca": "OC", "Puebla": "PL", "Querétaro": "QT", "Quintana Roo": "QR", "San Luis Potosí": "SP",
-    "Sinaloa": "SL", "Sonora": "SR", "Tabasco": "TC", "Tamaulipas": "TS", "Tlaxcala": "TL",
-    "Veracruz": "VZ", "Yucatán": "YN", "Zacatecas": "ZS", "Extranjero": "NE",
+    "Aguascalientes": "AS",
+    "Baja California": "BC",
+    "Baja California Sur": "BS",
+    "Campeche": "CC",
+    "Coahuila": "CL",
+    "Colima": "CM",
+    "Chiapas": "CS",
+    "Chihuahua": "CH",
+    "Ciudad de México": "DF",
+    "Durango": "DG",
+    "Guanajuato": "GT",
+    "Guerrero": "GR",
+    "Hidalgo": "HG",
+    "Jalisco": "JC",
+    "Estado de México": "MC",
+    "Michoacán": "MN",
+    "Morelos": "MS",
+    "Nayarit": "NT",
+    "Nuevo León": "NL",
+    "Oaxaca": "OC",
+    "Puebla": "PL",
+    "Querétaro": "QT",
+    "Quintana Roo": "QR",
+    "San Luis Potosí": "SP",
+    "Sinaloa": "SL",
+    "Sonora": "SR",
+    "Tabasco": "TC",
+    "Tamaulipas": "TS",
+    "Tlaxcala": "TL",
+    "Veracruz": "VZ",
+    "Yucatán": "YN",
+    "Zacatecas": "ZS",
+    "Extranjero": "NE",
 }
 #: INE numbers the states 01..32 in alphabetical order of their official names.
 INE_STATE_NUMBERS: dict[str, int] = {
@@ -32,17 +58,115 @@ INE_STATE_NUMBERS: dict[str, int] = {
 
 _CURP_ALPHABET = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ"
 _CURP_RE = re.compile(r"^[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[0-9A-Z]\d$")
-_PARTICLES = {"DA", "DAS", "DE", "DEL", "DER", "DI", "DIE", "DD", "EL", "LA", "LOS", "LAS", "LE", "LES",
-              "MAC", "MC", "VAN", "VON", "Y"}
+_PARTICLES = {
+    "DA",
+    "DAS",
+    "DE",
+    "DEL",
+    "DER",
+    "DI",
+    "DIE",
+    "DD",
+    "EL",
+    "LA",
+    "LOS",
+    "LAS",
+    "LE",
+    "LES",
+    "MAC",
+    "MC",
+    "VAN",
+    "VON",
+    "Y",
+}
 _SKIPPED_GIVEN = {"JOSE", "J", "J.", "MARIA", "MA", "MA.", "M", "M."}
 _VOWELS = "AEIOU"
 #: RENAPO's "palabras inconvenientes": the second letter becomes X.
-INCONVENIENT_WORDS = frozenset("""
-BACA BAKA BUEI BUEY CACA CACO CAGA CAGO CAKA CAKO COGE COGI COJA COJE COJI COJO COLA CULO FALO FETO
-GETA GUEI GUEY JETA JOTO KACA KACO KAGA KAGO KAKA KAKO KOGE KOGI KOJA KOJE KOJI KOJO KOLA KULO LILO
-LOCA LOCO LOKA LOKO MAME MAMO MEAR MEAS MEON MIAR MION MOCO MOKO MULA MULO NACA NACO PEDA PEDO PENE
-PIPI PITO POPO PUTA PUTO QULO RATA ROBA ROBE ROBO RUIN SENO TETA VACA VAGA VAGO VAKA VUEI VUEY WUEI
-WUEY""".split())
+INCONVENIENT_WORDS = frozenset(
+    [
+        "BACA",
+        "BAKA",
+        "BUEI",
+        "BUEY",
+        "CACA",
+        "CACO",
+        "CAGA",
+        "CAGO",
+        "CAKA",
+        "CAKO",
+        "COGE",
+        "COGI",
+        "COJA",
+        "COJE",
+        "COJI",
+        "COJO",
+        "COLA",
+        "CULO",
+        "FALO",
+        "FETO",
+        "GETA",
+        "GUEI",
+        "GUEY",
+        "JETA",
+        "JOTO",
+        "KACA",
+        "KACO",
+        "KAGA",
+        "KAGO",
+        "KAKA",
+        "KAKO",
+        "KOGE",
+        "KOGI",
+        "KOJA",
+        "KOJE",
+        "KOJI",
+        "KOJO",
+        "KOLA",
+        "KULO",
+        "LILO",
+        "LOCA",
+        "LOCO",
+        "LOKA",
+        "LOKO",
+        "MAME",
+        "MAMO",
+        "MEAR",
+        "MEAS",
+        "MEON",
+        "MIAR",
+        "MION",
+        "MOCO",
+        "MOKO",
+        "MULA",
+        "MULO",
+        "NACA",
+        "NACO",
+        "PEDA",
+        "PEDO",
+        "PENE",
+        "PIPI",
+        "PITO",
+        "POPO",
+        "PUTA",
+        "PUTO",
+        "QULO",
+        "RATA",
+        "ROBA",
+        "ROBE",
+        "ROBO",
+        "RUIN",
+        "SENO",
+        "TETA",
+        "VACA",
+        "VAGA",
+        "VAGO",
+        "VAKA",
+        "VUEI",
+        "VUEY",
+        "WUEI",
+        "WUEY",
+    ]
+)
 
 
 def strip_accents(text: str) -> str:
@@ -79,13 +203,16 @@ def curp_check_digit(first17: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def make_curp(paterno: str, materno: str | None, given: str, birth: date, sex: str, state: str,
-              differentiator: str) -> str:
+def make_curp(
+    paterno: str, materno: str | None, given: str, birth: date, sex: str, state: str, differentiator: str
+) -> str:
     """Build a CURP from name, birth date, sex ('H'/'M'), state name and the homonym digit."""
     p, g = _curp_word(paterno), _curp_word(given, given=True)
     m = _curp_word(materno) if materno else "X"
     p1 = "X" if p[0] == "&" else p[0]
-    head = p1 + _first_internal(p, vowels=True) + ("X" if m[0] == "&" else m[0]) + ("X" if g[0] == "&" else g[0])
+    head = (
+        p1 + _first_internal(p, vowels=True) + ("X" if m[0] == "&" else m[0]) + ("X" if g[0] == "&" else g[0])
+    )
     if head in INCONVENIENT_WORDS:
         head = head[0] + "X" + head[2:]
     consonants = "".join(_first_internal(w, vowels=False) for w in (p, m, g))
@@ -112,12 +239,14 @@ def is_valid_curp(curp: str) -> bool:
 
 # --- INE clave de elector -----------------------------------------------------------------------
 
+
 def _consonant_pair(word: str) -> str:
     return word[0].replace("&", "X") + _first_internal(word, vowels=False)
 
 
-def make_ine_clave(rng: random.Random, paterno: str, materno: str | None, given: str, birth: date,
-                   sex: str, state: str) -> str:
+def make_ine_clave(
+    rng: random.Random, paterno: str, materno: str | None, given: str, birth: date, sex: str, state: str
+) -> str:
     """18 chars: 6 name letters, YYMMDD, state number (01-32), sex, 3-digit homoclave."""
     m = _curp_word(materno) if materno else "XX"
     letters = _consonant_pair(_curp_word(paterno)) + (_consonant_pair(m) if materno else "XX")
@@ -127,6 +256,7 @@ def make_ine_clave(rng: random.Random, paterno: str, materno: str | None, given:
 
 
 # --- passports and driver's licences ----------------------------------------------------------------
+
 
 def make_mx_passport(rng: random.Random) -> str:
     return rng.choice("GGGN") + f"{rng.randint(0, 99_999_999):08d}"
@@ -154,9 +284,14 @@ def make_us_driver_licence(rng: random.Random, state: str) -> str:
 
 # --- VIN (ISO 3779 / 49 CFR 565) --------------------------------------------------------------------
 
-_VIN_VALUES = {**{str(d): d for d in range(10)},
-               **dict(zip("ABCDEFGH", range(1, 9), strict=True)), **dict(zip("JKLMN", range(1, 6), strict=True)),
-               "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _VIN_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 _VIN_YEARS = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 1980 (A) .. 2009 (9), then A again from 2010
@@ -164,12 +299,18 @@ _VIN_RE = re.compile(r"^[0-9A-HJ-NPR-Z]{17}$")
 
 #: (make, model, body, WMI) — WMIs are real world manufacturer identifiers (some Mexican plants).
 VEHICLE_MODELS: tuple[tuple[str, str, str, str], ...] = (
-    ("Ford", "F-150", "pickup", "1FT"), ("Chevrolet", "Silverado", "pickup", "3GC"),
-    ("Nissan", "Sentra", "sedan", "3N1"), ("Nissan", "NP300", "pickup", "3N6"),
-    ("Volkswagen", "Jetta", "sedan", "3VW"), ("Toyota", "Tacoma", "pickup", "3TM"),
-    ("Honda", "Civic", "sedan", "2HG"), ("Dodge", "Ram 2500", "pickup", "3C6"),
-    ("Jeep", "Grand Cherokee", "SUV", "1C4"), ("Freightliner", "Cascadia", "tractor", "1FU"),
-    ("Kenworth", "T680", "tractor", "1XK"), ("Chevrolet", "Tahoe", "SUV", "1GN"),
+    ("Ford", "F-150", "pickup", "1FT"),
+    ("Chevrolet", "Silverado", "pickup", "3GC"),
+    ("Nissan", "Sentra", "sedan", "3N1"),
+    ("Nissan", "NP300", "pickup", "3N6"),
+    ("Volkswagen", "Jetta", "sedan", "3VW"),
+    ("Toyota", "Tacoma", "pickup", "3TM"),
+    ("Honda", "Civic", "sedan", "2HG"),
+    ("Dodge", "Ram 2500", "pickup", "3C6"),
+    ("Jeep", "Grand Cherokee", "SUV", "1C4"),
+    ("Freightliner", "Cascadia", "tractor", "1FU"),
+    ("Kenworth", "T680", "tractor", "1XK"),
+    ("Chevrolet", "Tahoe", "SUV", "1GN"),
 )
 
 
@@ -197,8 +338,14 @@ def make_vin(rng: random.Random, wmi: str, year: int) -> str:
 # --- plates --------------------------------------------------------------------------------------
 
 #: first letter of private plates in the Mexican border states (series letters vary by state)
-_MX_PLATE_PREFIX = {"Baja California": "A", "Sonora": "V", "Chihuahua": "E", "Coahuila": "F",
-                    "Nuevo León": "R", "Tamaulipas": "W"}
+_MX_PLATE_PREFIX = {
+    "Baja California": "A",
+    "Sonora": "V",
+    "Chihuahua": "E",
+    "Coahuila": "F",
+    "Nuevo León": "R",
+    "Tamaulipas": "W",
+}
 
 
 def make_us_plate(rng: random.Random, state: str) -> str:
@@ -219,13 +366,18 @@ def make_mx_plate(rng: random.Random, state: str) -> str:
 # --- phones (E.164) ---------------------------------------------------------------------------------
 
 US_AREA_CODES: dict[str, tuple[str, ...]] = {
-    "Texas": ("915", "956", "210", "830", "432"), "Arizona": ("520", "928", "602"),
-    "California": ("619", "760", "442"), "New Mexico": ("575", "505"),
+    "Texas": ("915", "956", "210", "830", "432"),
+    "Arizona": ("520", "928", "602"),
+    "California": ("619", "760", "442"),
+    "New Mexico": ("575", "505"),
 }
 MX_AREA_CODES: dict[str, tuple[str, ...]] = {
-    "Chihuahua": ("656", "614"), "Baja California": ("664", "686", "665"),
-    "Sonora": ("631", "662", "653", "633"), "Tamaulipas": ("899", "867", "868"),
-    "Coahuila": ("878", "877", "844"), "Nuevo León": ("81",),
+    "Chihuahua": ("656", "614"),
+    "Baja California": ("664", "686", "665"),
+    "Sonora": ("631", "662", "653", "633"),
+    "Tamaulipas": ("899", "867", "868"),
+    "Coahuila": ("878", "877", "844"),
+    "Nuevo León": ("81",),
 }
 PHONE_RE = re.compile(r"^\+(1[2-9]\d{2}[2-9]\d{6}|52\d{10})$")
 
@@ -236,4 +388,4 @@ def make_phone(rng: random.Random, country: str, state: str) -> str:
         return f"+1{area}{rng.randint(2, 9)}{rng.randint(0, 99):02d}{rng.randint(0, 9999):04d}"
     area = rng.choice(MX_AREA_CODES[state])
     rest = 10 - len(area)
-    return f"+52{area}{rng.randint(10 ** (rest - 1), 10 ** rest - 1)}"
+    return f"+52{area}{rng.randint(10 ** (rest - 1), 10**rest - 1)}"

@@ -14,66 +14,21 @@ from datetime import date, timedelta
 
 from binational.scenario import documents as docs
 from binational.scenario.documents import strip_accents
+from binational.scenario.gazetteer import (
+    BIRTH_STATES,
+    COMMON_SURNAMES,
+    COMPOUND_GIVEN,
+    EMAIL_DOMAINS,
+    FAVOURED_GIVEN,
+    MX_PLACES,
+    MX_STATE_WEIGHTS,
+    PAIRED_US_STATE,
+    PARTICLE_SURNAMES,
+    US_PLACES,
+    US_STATE_WEIGHTS,
+)
 from binational.scenario.registry import register
 from binational.scenario.world import World
-
-MX_PLACES: dict[str, tuple[tuple[str, str], ...]] = {  # state -> (city, postal prefix)
-    "Chihuahua": (("Ciudad Juárez", "32"), ("Chihuahua", "31"), ("Ojinaga", "32")),
-    "Baja California": (("Tijuana", "22"), ("Mexicali", "21"), ("Tecate", "21"), ("Ensenada", "22")),
-    "Sonora": (("Nogales", "84"), ("Hermosillo", "83"), ("San Luis Río Colorado", "83"), ("Agua Prieta", "84")),
-    "Tamaulipas": (("Reynosa", "88"), ("Matamoros", "87"), ("Nuevo Laredo", "88")),
-    "Coahuila": (("Piedras Negras", "26"), ("Ciudad Acuña", "26"), ("Saltillo", "25")),
-    "Nuevo León": (("Monterrey", "64"), ("Anáhuac", "65"), ("Guadalupe", "67")),
-}
-US_PLACES: dict[str, tuple[tuple[str, str], ...]] = {  # state -> (city, ZIP prefix)
-    "Texas": (("El Paso", "799"), ("Laredo", "780"), ("McAllen", "785"), ("Brownsville", "785"),
-              ("Eagle Pass", "788"), ("Del Rio", "788"), ("San Antonio", "782"), ("Houston", "770")),
-    "Arizona": (("Nogales", "856"), ("Tucson", "857"), ("Phoenix", "850"), ("Yuma", "853"), ("Douglas", "856")),
-    "New Mexico": (("Las Cruces", "880"), ("Albuquerque", "871"), ("Deming", "880"), ("Columbus", "880")),
-    "California": (("San Diego", "921"), ("Chula Vista", "919"), ("Calexico", "922"), ("El Centro", "922"),
-                   ("Los Angeles", "900")),
-}
-US_STATE_CODES = {"Texas": "TX", "Arizona": "AZ", "New Mexico": "NM", "California": "CA"}
-#: Mexican border state -> the US state across from it
-PAIRED_US_STATE = {"Chihuahua": "Texas", "Baja California": "California", "Sonora": "Arizona",
-                   "Tamaulipas": "Texas", "Coahuila": "Texas", "Nuevo León": "Texas"}
-_MX_STATE_WEIGHTS = {"Chihuahua": 20, "Baja California": 22, "Sonora": 12, "Tamaulipas": 18, "Coahuila": 10,
-                     "Nuevo León": 18}
-_US_STATE_WEIGHTS = {"Texas": 50, "Arizona": 15, "New Mexico": 7, "California": 28}
-#: birth states of people living in the border states (many migrated north from the interior)
-_BIRTH_STATES = ("Sinaloa", "Durango", "Zacatecas", "Veracruz", "Jalisco", "Michoacán", "Guerrero",
-                 "Oaxaca", "Ciudad de México", "San Luis Potosí", "Estado de México", "Puebla")
-
-COMMON_SURNAMES = (
-    "Hernández", "García", "Martínez", "López", "González", "Rodríguez", "Pérez", "Sánchez", "Ramírez",
-    "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres", "Díaz", "Gutiérrez",
-    "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero", "Álvarez", "Méndez", "Chávez",
-    "Rivera", "Juárez", "Ramos", "Domínguez", "Herrera", "Medina", "Castro", "Vargas", "Guzmán",
-    "Velázquez", "Muñoz", "Rojas", "Salazar", "Contreras", "Luna", "Ortega", "Guerrero", "Estrada",
-    "Bautista", "Delgado", "Quiñones", "Ibarra", "Villalobos", "Zúñiga", "Valenzuela", "Beltrán",
-)
-PARTICLE_SURNAMES = ("de la Cruz", "del Río", "de León", "de la Rosa", "de los Santos", "del Ángel",
-                     "de la Garza", "de la Torre")
-COMPOUND_GIVEN = {
-    "H": ("José Luis", "Juan Carlos", "José Antonio", "Luis Fernando", "Jesús Manuel", "Juan Pablo",
-          "José Guadalupe", "Francisco Javier", "Miguel Ángel", "José Alberto", "Juan Francisco"),
-    "M": ("María Guadalupe", "María Fernanda", "Ana Karen", "María del Carmen", "María José",
-          "Ana María", "María de Jesús", "Rosa María", "María Concepción", "Luz María"),
-}
-#: given names that have common hypocoristics (see records.NICKNAMES) get extra weight
-FAVOURED_GIVEN = {
-    "H": ("José", "Jesús", "Francisco", "Ignacio", "Guillermo", "Alberto", "Roberto", "Eduardo", "Enrique",
-          "Salvador", "Vicente", "Manuel", "Alejandro", "Jorge", "Juan", "Luis", "Miguel", "Carlos"),
-    "M": ("Guadalupe", "Concepción", "Rosario", "Dolores", "Refugio", "Margarita", "Consuelo", "Mercedes",
-          "Graciela", "María", "Ana", "Rosa", "Teresa"),
-}
-CRIMINAL_ALIASES = {
-    "H": ("El Güero", "El Flaco", "El Chino", "El Gordo", "El Negro", "El Compa", "El Chuy", "El Pelón",
-          "El Chapo", "El Tigre", "El Güerito", "El Primo", "El Junior", "El Ingeniero", "El Gallo"),
-    "M": ("La Flaca", "La Güera", "La China", "La Gorda", "La Jefa", "La Reina", "La Morena", "La Prieta"),
-}
-EMAIL_DOMAINS = {"mx": ("gmail.com", "hotmail.com", "yahoo.com.mx", "outlook.com", "prodigy.net.mx"),
-                 "us": ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "aol.com")}
 
 
 @dataclass(slots=True)
@@ -87,7 +42,8 @@ class TrueAddress:
 
     def full(self) -> str:
         land = "México" if self.country == "mx" else "USA"
-        return f"{self.street}, {self.postal_code} {self.city}, {self.state}, {land}"
+        town = f"{self.postal_code} {self.city}".strip()
+        return ", ".join(part for part in (self.street, town, self.state, land) if part)
 
 
 @dataclass(slots=True)
@@ -106,12 +62,12 @@ class TrueVehicle:
 @dataclass(slots=True)
 class TruePerson:
     person_id: str
-    given: str                    # "José Luis" (Mexican compound) or "John Michael" (first + middle)
-    paterno: str                  # first surname (the only surname of most US people)
-    materno: str | None           # second surname, None for one-surname people
-    sex: str                      # "H" / "M" (CURP letters)
+    given: str  # "José Luis" (Mexican compound) or "John Michael" (first + middle)
+    paterno: str  # first surname (the only surname of most US people)
+    materno: str | None  # second surname, None for one-surname people
+    sex: str  # "H" / "M" (CURP letters)
     birth: date
-    nationality: str              # "mx" / "us"
+    nationality: str  # "mx" / "us"
     birth_state: str
     home: TrueAddress
     documents: dict[str, str] = field(default_factory=dict)  # curp, ine, mx_passport, us_passport, dl
@@ -172,7 +128,9 @@ def _mx_given(rng: random.Random, pools: NamePools, sex: str) -> str:
     return rng.choices(names, cum_weights=cum)[0]
 
 
-def make_address(rng: random.Random, pools: NamePools, address_id: str, country: str, state: str) -> TrueAddress:
+def make_address(
+    rng: random.Random, pools: NamePools, address_id: str, country: str, state: str
+) -> TrueAddress:
     if country == "mx":
         city, prefix = rng.choice(MX_PLACES[state])
         street = f"{rng.choice(pools.mx_streets)} {rng.randint(1, 4999)}"
@@ -188,8 +146,9 @@ def make_vehicle(rng: random.Random, vehicle_id: str, country: str, state: str) 
     make, model_name, body, wmi = rng.choice(docs.VEHICLE_MODELS)
     year = rng.randint(2004, 2024)
     plate = docs.make_mx_plate(rng, state) if country == "mx" else docs.make_us_plate(rng, state)
-    return TrueVehicle(vehicle_id, make, model_name, body, year, docs.make_vin(rng, wmi, year), plate,
-                       state, country)
+    return TrueVehicle(
+        vehicle_id, make, model_name, body, year, docs.make_vin(rng, wmi, year), plate, state, country
+    )
 
 
 def _email(rng: random.Random, given: str, paterno: str, country: str) -> str:
@@ -197,8 +156,9 @@ def _email(rng: random.Random, given: str, paterno: str, country: str) -> str:
     return f"{local}{rng.randint(1, 99)}@{rng.choice(EMAIL_DOMAINS[country])}"
 
 
-def make_person(rng: random.Random, pools: NamePools, world: World, n: int,
-                sibling_of: TruePerson | None = None) -> TruePerson:
+def make_person(
+    rng: random.Random, pools: NamePools, world: World, n: int, sibling_of: TruePerson | None = None
+) -> TruePerson:
     """One true person; a sibling shares both surnames, home and nationality of ``sibling_of``."""
     if sibling_of is not None:
         nationality, home, hispanic = sibling_of.nationality, sibling_of.home, sibling_of.hispanic
@@ -209,9 +169,9 @@ def make_person(rng: random.Random, pools: NamePools, world: World, n: int,
         nationality = "mx" if rng.random() < 0.64 else "us"
         hispanic = nationality == "mx" or rng.random() < 0.55
         if nationality == "mx":
-            state = rng.choices(list(_MX_STATE_WEIGHTS), list(_MX_STATE_WEIGHTS.values()))[0]
+            state = rng.choices(list(MX_STATE_WEIGHTS), list(MX_STATE_WEIGHTS.values()))[0]
         else:
-            state = rng.choices(list(_US_STATE_WEIGHTS), list(_US_STATE_WEIGHTS.values()))[0]
+            state = rng.choices(list(US_STATE_WEIGHTS), list(US_STATE_WEIGHTS.values()))[0]
         home = make_address(rng, pools, f"adr-{n:07d}", nationality, state)
         if hispanic:
             paterno = _mx_surname(rng, pools)
@@ -227,18 +187,25 @@ def make_person(rng: random.Random, pools: NamePools, world: World, n: int,
     else:
         given = f"{rng.choice(pools.us_given[sex])} {rng.choice(pools.us_given[sex])}"
     born_mx = nationality == "mx" or (hispanic and rng.random() < 0.3)
-    birth_state = (rng.choice(_BIRTH_STATES) if rng.random() < 0.35 else home.state) if nationality == "mx" \
+    birth_state = (
+        (rng.choice(BIRTH_STATES) if rng.random() < 0.35 else home.state)
+        if nationality == "mx"
         else ("Chihuahua" if born_mx else home.state)
-    person = TruePerson(f"per-{n:07d}", given, paterno, materno, sex, birth, nationality, birth_state, home,
-                        hispanic=hispanic)
+    )
+    person = TruePerson(
+        f"per-{n:07d}", given, paterno, materno, sex, birth, nationality, birth_state, home, hispanic=hispanic
+    )
     adult = birth.year <= 2006
     if born_mx:
         curp_state = birth_state if birth_state in docs.CURP_STATES else "Extranjero"
-        person.documents["curp"] = docs.make_curp(paterno, materno, given, birth, sex, curp_state,
-                                                  docs.curp_differentiator(rng, birth))
+        person.documents["curp"] = docs.make_curp(
+            paterno, materno, given, birth, sex, curp_state, docs.curp_differentiator(rng, birth)
+        )
     if nationality == "mx":
         if adult and rng.random() < 0.85:
-            person.documents["ine"] = docs.make_ine_clave(rng, paterno, materno, given, birth, sex, home.state)
+            person.documents["ine"] = docs.make_ine_clave(
+                rng, paterno, materno, given, birth, sex, home.state
+            )
         if rng.random() < 0.5:
             person.documents["mx_passport"] = docs.make_mx_passport(rng)
         if rng.random() < 0.08:
@@ -253,7 +220,9 @@ def make_person(rng: random.Random, pools: NamePools, world: World, n: int,
     person.phones.append(docs.make_phone(rng, home.country, home.state))
     if rng.random() < 0.25:
         other = "us" if home.country == "mx" else "mx"
-        other_state = PAIRED_US_STATE.get(home.state, home.state) if other == "us" else rng.choice(list(MX_PLACES))
+        other_state = (
+            PAIRED_US_STATE.get(home.state, home.state) if other == "us" else rng.choice(list(MX_PLACES))
+        )
         person.phones.append(docs.make_phone(rng, other, other_state))
     if rng.random() < 0.55:
         person.email = _email(rng, given, paterno, nationality)
@@ -265,9 +234,26 @@ def make_person(rng: random.Random, pools: NamePools, world: World, n: int,
     return person
 
 
-PEOPLE_HEADER = ("person_id", "given", "paterno", "materno", "sex", "birth_date", "nationality",
-                 "birth_state", "home_state", "home_country", "curp", "ine", "mx_passport", "us_passport",
-                 "driver_licence", "dl_state", "phones", "email")
+PEOPLE_HEADER = (
+    "person_id",
+    "given",
+    "paterno",
+    "materno",
+    "sex",
+    "birth_date",
+    "nationality",
+    "birth_state",
+    "home_state",
+    "home_country",
+    "curp",
+    "ine",
+    "mx_passport",
+    "us_passport",
+    "driver_licence",
+    "dl_state",
+    "phones",
+    "email",
+)
 
 
 @register("population")
@@ -284,7 +270,27 @@ def generate_population(world: World, rng: random.Random, faker_us, faker_mx) ->
             world.advance(world.size.chunk)
     for p in people:
         d = p.documents
-        world.truth("people", PEOPLE_HEADER, (
-            p.person_id, p.given, p.paterno, p.materno, p.sex, p.birth.isoformat(), p.nationality,
-            p.birth_state, p.home.state, p.home.country, d.get("curp"), d.get("ine"), d.get("mx_passport"),
-            d.get("us_passport"), d.get("dl"), p.dl_state, ";".join(p.phones), p.email))
+        world.truth(
+            "people",
+            PEOPLE_HEADER,
+            (
+                p.person_id,
+                p.given,
+                p.paterno,
+                p.materno,
+                p.sex,
+                p.birth.isoformat(),
+                p.nationality,
+                p.birth_state,
+                p.home.state,
+                p.home.country,
+                d.get("curp"),
+                d.get("ine"),
+                d.get("mx_passport"),
+                d.get("us_passport"),
+                d.get("dl"),
+                p.dl_state,
+                ";".join(p.phones),
+                p.email,
+            ),
+        )

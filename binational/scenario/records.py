@@ -12,32 +12,72 @@ from __future__ import annotations
 import random
 
 from binational.scenario.documents import strip_accents
-from binational.scenario.people import US_STATE_CODES, TrueAddress, TruePerson, TrueVehicle
+from binational.scenario.gazetteer import US_STATE_CODES
+from binational.scenario.people import TrueAddress, TruePerson, TrueVehicle
 from binational.scenario.world import AGENCY_BY_CODE, World
 
 NICKNAMES: dict[str, tuple[str, ...]] = {
-    "José": ("Pepe", "Chepe"), "Jesús": ("Chuy", "Chucho"), "Guadalupe": ("Lupe", "Lupita"),
-    "Francisco": ("Paco", "Pancho"), "Ignacio": ("Nacho",), "Guillermo": ("Memo",), "Alberto": ("Beto",),
-    "Roberto": ("Beto",), "Eduardo": ("Lalo",), "Enrique": ("Quique",), "Salvador": ("Chava",),
-    "Vicente": ("Chente",), "Manuel": ("Manolo", "Memo"), "Alejandro": ("Alex",), "Jorge": ("Coque",),
-    "Concepción": ("Concha", "Conchita"), "Rosario": ("Chayo",), "Dolores": ("Lola",), "Refugio": ("Cuca",),
-    "Margarita": ("Mago",), "Consuelo": ("Chelo",), "Mercedes": ("Meche",), "Graciela": ("Chela",),
+    "José": ("Pepe", "Chepe"),
+    "Jesús": ("Chuy", "Chucho"),
+    "Guadalupe": ("Lupe", "Lupita"),
+    "Francisco": ("Paco", "Pancho"),
+    "Ignacio": ("Nacho",),
+    "Guillermo": ("Memo",),
+    "Alberto": ("Beto",),
+    "Roberto": ("Beto",),
+    "Eduardo": ("Lalo",),
+    "Enrique": ("Quique",),
+    "Salvador": ("Chava",),
+    "Vicente": ("Chente",),
+    "Manuel": ("Manolo", "Memo"),
+    "Alejandro": ("Alex",),
+    "Jorge": ("Coque",),
+    "Concepción": ("Concha", "Conchita"),
+    "Rosario": ("Chayo",),
+    "Dolores": ("Lola",),
+    "Refugio": ("Cuca",),
+    "Margarita": ("Mago",),
+    "Consuelo": ("Chelo",),
+    "Mercedes": ("Meche",),
+    "Graciela": ("Chela",),
 }
 #: (from, to) spelling variants seen between Spanish-name records
-SPELLING_VARIANTS = (("Y", "I"), ("I", "Y"), ("J", "G"), ("G", "J"), ("X", "J"), ("J", "X"), ("Z", "S"),
-                     ("S", "Z"), ("V", "B"), ("B", "V"), ("LL", "Y"), ("Ñ", "N"))
+SPELLING_VARIANTS = (
+    ("Y", "I"),
+    ("I", "Y"),
+    ("J", "G"),
+    ("G", "J"),
+    ("X", "J"),
+    ("J", "X"),
+    ("Z", "S"),
+    ("S", "Z"),
+    ("V", "B"),
+    ("B", "V"),
+    ("LL", "Y"),
+    ("Ñ", "N"),
+)
 _PARTICLES = ("de los ", "de las ", "de la ", "del ", "de ")
 POLICE = {"MX-FGR", "MX-SSPC", "MX-SEDENA", "US-DEA", "US-HSI"}
 DOC_PREFERENCES: dict[str, tuple[str, ...]] = {
-    "MX-SRE": ("mx_passport", "curp"), "MX-INM": ("mx_passport", "us_passport", "curp"),
-    "MX-FGR": ("ine", "curp", "mx_passport", "dl"), "MX-SSPC": ("ine", "curp", "dl"),
-    "MX-SEDENA": ("ine", "curp"), "MX-ANAM": ("ine", "us_passport", "mx_passport", "dl"),
-    "US-CBP": ("mx_passport", "us_passport", "dl", "curp"), "US-ICE": ("mx_passport", "curp", "dl"),
-    "US-ATF": ("dl", "us_passport"), "US-HSI": ("dl", "us_passport", "mx_passport", "curp"),
+    "MX-SRE": ("mx_passport", "curp"),
+    "MX-INM": ("mx_passport", "us_passport", "curp"),
+    "MX-FGR": ("ine", "curp", "mx_passport", "dl"),
+    "MX-SSPC": ("ine", "curp", "dl"),
+    "MX-SEDENA": ("ine", "curp"),
+    "MX-ANAM": ("ine", "us_passport", "mx_passport", "dl"),
+    "US-CBP": ("mx_passport", "us_passport", "dl", "curp"),
+    "US-ICE": ("mx_passport", "curp", "dl"),
+    "US-ATF": ("dl", "us_passport"),
+    "US-HSI": ("dl", "us_passport", "mx_passport", "curp"),
     "US-DEA": ("dl", "mx_passport", "curp", "ine"),
 }
-_DOC_PROPERTY = {"curp": "idNumber", "ine": "idNumber", "mx_passport": "passportNumber",
-                 "us_passport": "passportNumber", "dl": "licenseNumber"}
+_DOC_PROPERTY = {
+    "curp": "idNumber",
+    "ine": "idNumber",
+    "mx_passport": "passportNumber",
+    "us_passport": "passportNumber",
+    "dl": "licenseNumber",
+}
 PERSONS_HEADER = ("agency", "record_id", "person_id", "organisation_id", "role")
 VARIATIONS_HEADER = ("agency", "record_id", "person_id", "variations")
 OBJECTS_HEADER = ("agency", "record_id", "schema", "truth_id")
@@ -63,11 +103,11 @@ def typo(rng: random.Random, word: str) -> str:
     i = rng.randint(1, len(word) - 2)
     kind = rng.randint(0, 3)
     if kind == 0:
-        return word[:i] + rng.choice("aeiournslt") + word[i + 1:]
+        return word[:i] + rng.choice("aeiournslt") + word[i + 1 :]
     if kind == 1:
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == 2:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     return word[:i] + word[i] + word[i:]
 
 
@@ -85,7 +125,7 @@ def spelling_variant(rng: random.Random, word: str) -> str:
         return word
     a, b, base = rng.choice(options)
     idx = base.upper().find(a)
-    out = base[:idx] + b.lower() + base[idx + len(a):]
+    out = base[:idx] + b.lower() + base[idx + len(a) :]
     return out[:1].upper() + out[1:] if out else word
 
 
@@ -93,11 +133,13 @@ def _drop_particle(surname: str) -> str:
     lower = surname.lower()
     for particle in _PARTICLES:
         if lower.startswith(particle):
-            return surname[len(particle):]
+            return surname[len(particle) :]
     return surname
 
 
-def render_person(rng: random.Random, agency: str, person: TruePerson) -> tuple[dict[str, list[str]], list[str]]:
+def render_person(
+    rng: random.Random, agency: str, person: TruePerson
+) -> tuple[dict[str, list[str]], list[str]]:
     """The properties of ``agency``'s record of ``person`` and the variations it carries."""
     us = AGENCY_BY_CODE[agency].country == "us"
     foreign = AGENCY_BY_CODE[agency].country != person.nationality
@@ -162,7 +204,10 @@ def render_person(rng: random.Random, agency: str, person: TruePerson) -> tuple[
     last = joiner.join(surnames)
     if joiner == "":
         last = last.replace(" ", "")
-    if rng.random() < (0.92 if us else 0.12) and strip_accents(f"{first}{middle}{last}") != f"{first}{middle}{last}":
+    if (
+        rng.random() < (0.92 if us else 0.12)
+        and strip_accents(f"{first}{middle}{last}") != f"{first}{middle}{last}"
+    ):
         first, middle, last = strip_accents(first), strip_accents(middle), strip_accents(last)
         var.append("accents_dropped")
     upper = rng.random() < (0.6 if us else 0.5 if agency in ("MX-SRE", "MX-INM") else 0.2)
@@ -217,15 +262,32 @@ def _document_entity(world: World, agency: str, kind: str, person: TruePerson, h
     if kind in ("mx_passport", "us_passport"):
         country = kind[:2]
         authority = "Secretaría de Relaciones Exteriores" if country == "mx" else "U.S. Department of State"
-        props = {"holder": [holder], "number": [number], "country": [country], "type": ["passport"],
-                 "authority": [authority]}
+        props = {
+            "holder": [holder],
+            "number": [number],
+            "country": [country],
+            "type": ["passport"],
+            "authority": [authority],
+        }
         return world.emit(agency, "Passport", props, policy, "doc")
     label, country, authority = {
-        "curp": ("CURP", "mx", "RENAPO"), "ine": ("INE credencial para votar", "mx", "Instituto Nacional Electoral"),
-    }.get(kind, (f"driver's licence {US_STATE_CODES.get(person.dl_state or '', '')}", "us",
-                 f"{person.dl_state} driver licensing authority"))
-    props = {"holder": [holder], "number": [number], "country": [country], "type": [label],
-             "authority": [authority]}
+        "curp": ("CURP", "mx", "RENAPO"),
+        "ine": ("INE credencial para votar", "mx", "Instituto Nacional Electoral"),
+    }.get(
+        kind,
+        (
+            f"driver's licence {US_STATE_CODES.get(person.dl_state or '', '')}",
+            "us",
+            f"{person.dl_state} driver licensing authority",
+        ),
+    )
+    props = {
+        "holder": [holder],
+        "number": [number],
+        "country": [country],
+        "type": [label],
+        "authority": [authority],
+    }
     return world.emit(agency, "Identification", props, policy, "doc")
 
 
@@ -236,8 +298,14 @@ def address_record(world: World, rng: random.Random, agency: str, address: TrueA
         return found
     us = AGENCY_BY_CODE[agency].country == "us"
     fix = strip_accents if us else str
-    props = {"full": [fix(address.full())], "street": [fix(address.street)], "city": [fix(address.city)],
-             "state": [fix(address.state)], "postalCode": [address.postal_code], "country": [address.country]}
+    props = {
+        "full": [fix(address.full())],
+        "street": [fix(address.street)],
+        "city": [fix(address.city)],
+        "state": [fix(address.state)],
+        "postalCode": [address.postal_code],
+        "country": [address.country],
+    }
     record_id = world.emit(agency, "Address", props, world.draw_policy(rng, agency), "adr")
     world.records[key] = record_id
     world.truth("objects", OBJECTS_HEADER, (agency, record_id, "Address", address.address_id))
@@ -250,9 +318,14 @@ def vehicle_record(world: World, rng: random.Random, agency: str, vehicle: TrueV
     found = world.records.get(key)
     if found:
         return found
-    props = {"name": [f"{vehicle.year} {vehicle.make} {vehicle.model}"], "model": [vehicle.model],
-             "type": [vehicle.body], "buildDate": [str(vehicle.year)], "country": [vehicle.country],
-             "registrationNumber": [vehicle.plate, vehicle.vin] if rng.random() < 0.8 else [vehicle.plate]}
+    props = {
+        "name": [f"{vehicle.year} {vehicle.make} {vehicle.model}"],
+        "model": [vehicle.model],
+        "type": [vehicle.body],
+        "buildDate": [str(vehicle.year)],
+        "country": [vehicle.country],
+        "registrationNumber": [vehicle.plate, vehicle.vin] if rng.random() < 0.8 else [vehicle.plate],
+    }
     record_id = world.emit(agency, "Vehicle", props, world.draw_policy(rng, agency), "veh")
     world.records[key] = record_id
     world.truth("objects", OBJECTS_HEADER, (agency, record_id, "Vehicle", vehicle.vehicle_id))
@@ -282,12 +355,23 @@ def person_record(world: World, rng: random.Random, agency: str, person: TruePer
     for kind in kinds:
         if rng.random() < 0.5:
             _document_entity(world, agency, kind, person, record_id, policy)
-    if person.vehicles and agency in ("US-CBP", "MX-ANAM", "US-HSI", "MX-SSPC", "MX-FGR") and rng.random() < 0.5:
+    if (
+        person.vehicles
+        and agency in ("US-CBP", "MX-ANAM", "US-HSI", "MX-SSPC", "MX-FGR")
+        and rng.random() < 0.5
+    ):
         vehicle_id = vehicle_record(world, rng, agency, person.vehicles[0])
-        world.emit(agency, "Ownership", {"owner": [record_id], "asset": [vehicle_id],
-                                         "role": ["registered owner"]}, policy, "lnk")
-    world.truth("persons", PERSONS_HEADER, (agency, record_id, person.person_id, person.organisation_id,
-                                            person.role))
-    world.truth("record_variations", VARIATIONS_HEADER, (agency, record_id, person.person_id,
-                                                         ";".join(variations)))
+        world.emit(
+            agency,
+            "Ownership",
+            {"owner": [record_id], "asset": [vehicle_id], "role": ["registered owner"]},
+            policy,
+            "lnk",
+        )
+    world.truth(
+        "persons", PERSONS_HEADER, (agency, record_id, person.person_id, person.organisation_id, person.role)
+    )
+    world.truth(
+        "record_variations", VARIATIONS_HEADER, (agency, record_id, person.person_id, ";".join(variations))
+    )
     return record_id

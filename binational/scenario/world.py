@@ -34,8 +34,12 @@ class Agency:
 AGENCIES: tuple[Agency, ...] = (
     Agency("US-CBP", "us", "U.S. Customs and Border Protection", ("MX-FGR", "MX-ANAM", "MX-INM")),
     Agency("US-HSI", "us", "Homeland Security Investigations", ("MX-FGR", "MX-SSPC", "MX-ANAM")),
-    Agency("US-ATF", "us", "Bureau of Alcohol, Tobacco, Firearms and Explosives",
-           ("MX-FGR", "MX-SEDENA", "MX-SSPC")),
+    Agency(
+        "US-ATF",
+        "us",
+        "Bureau of Alcohol, Tobacco, Firearms and Explosives",
+        ("MX-FGR", "MX-SEDENA", "MX-SSPC"),
+    ),
     Agency("US-ICE", "us", "U.S. Immigration and Customs Enforcement", ("MX-INM", "MX-SRE")),
     Agency("US-DEA", "us", "Drug Enforcement Administration", ("MX-FGR", "MX-SEDENA", "MX-SSPC")),
     Agency("MX-FGR", "mx", "Fiscalía General de la República", ("US-ATF", "US-HSI", "US-DEA")),
@@ -52,22 +56,47 @@ _MARKING_WEIGHTS = (4, 36, 42, 11, 7)
 _DISTRIBUTIONS = ("agency", "national", "release")
 _DISTRIBUTION_WEIGHTS = (40, 35, 25)
 #: clearance (highest TLP marking) per role; `admin` administers users and sees no data by clearance.
-ROLE_CLEARANCE = {"analyst": "TLP:AMBER", "supervisor": "TLP:RED", "liaison": "TLP:AMBER+STRICT",
-                  "auditor": "TLP:GREEN"}
+ROLE_CLEARANCE = {
+    "analyst": "TLP:AMBER",
+    "supervisor": "TLP:RED",
+    "liaison": "TLP:AMBER+STRICT",
+    "auditor": "TLP:GREEN",
+}
 
 #: Seizure and Firearm are binational vocabulary schemata, not stock FtM: their allowed properties.
 EXTRA_SCHEMATA: dict[str, dict[str, str]] = {
-    "Seizure": {"name": "string", "date": "date", "startDate": "date", "endDate": "date",
-                "location": "string", "country": "country", "summary": "string", "description": "string",
-                "involved": "entity", "organizer": "entity", "quantity": "string", "substance": "string",
-                "portOfEntry": "string"},
-    "Firearm": {"name": "string", "country": "country", "description": "string", "summary": "string",
-                "notes": "string", "alias": "string", "serialNumber": "identifier", "manufacturer": "string",
-                "model": "string", "caliber": "string", "weaponType": "string",
-                "countryOfManufacture": "country"},
+    "Seizure": {
+        "name": "string",
+        "date": "date",
+        "startDate": "date",
+        "endDate": "date",
+        "location": "string",
+        "country": "country",
+        "summary": "string",
+        "description": "string",
+        "involved": "entity",
+        "organizer": "entity",
+        "quantity": "string",
+        "substance": "string",
+        "portOfEntry": "string",
+    },
+    "Firearm": {
+        "name": "string",
+        "country": "country",
+        "description": "string",
+        "summary": "string",
+        "notes": "string",
+        "alias": "string",
+        "serialNumber": "identifier",
+        "manufacturer": "string",
+        "model": "string",
+        "caliber": "string",
+        "weaponType": "string",
+        "countryOfManufacture": "country",
+    },
 }
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-_COUNTRIES = {"mx", "us"}
+_COUNTRY_RE = re.compile(r"^[a-z]{2}$")
 
 
 def _schema_types(schema: str) -> dict[str, str]:
@@ -88,8 +117,11 @@ class Policy:
     marking: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"distribution": self.distribution, "release_to": list(self.release_to),
-                "marking": self.marking}
+        return {
+            "distribution": self.distribution,
+            "release_to": list(self.release_to),
+            "marking": self.marking,
+        }
 
 
 @dataclass
@@ -116,14 +148,16 @@ class World:
     _types: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, out: Path, seed: int, size: Size,
-             progress: Callable[[int, int], None] | None = None) -> World:
+    def open(
+        cls, out: Path, seed: int, size: Size, progress: Callable[[int, int], None] | None = None
+    ) -> World:
         (out / "entities").mkdir(parents=True, exist_ok=True)
         (out / "truth").mkdir(parents=True, exist_ok=True)
         world = cls(out=out, seed=seed, size=size, progress=progress)
         for agency in world.agencies:
             world._files[agency.code] = (out / "entities" / f"{agency.code}.jsonl").open(
-                "w", encoding="utf-8", newline="\n")
+                "w", encoding="utf-8", newline="\n"
+            )
             world._ids[agency.code] = set()
         world.work_total = size.people * 2 + size.organisations
         return world
@@ -146,8 +180,15 @@ class World:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def emit(self, agency: str, schema: str, properties: dict[str, list[str]], policy: Policy,
-             prefix: str, entity_id: str | None = None) -> str:
+    def emit(
+        self,
+        agency: str,
+        schema: str,
+        properties: dict[str, list[str]],
+        policy: Policy,
+        prefix: str,
+        entity_id: str | None = None,
+    ) -> str:
         """Validate and write one entity to the agency's file; returns its id."""
         entity_id = entity_id or self.new_id(agency, prefix)
         ids = self._ids[agency]
@@ -163,9 +204,12 @@ class World:
             if kind is None:
                 raise ValueError(f"{schema} has no property {prop!r}")
             for value in values:
-                if (kind == "entity" and value not in ids) or (kind == "date" and not _DATE_RE.match(value)) \
-                        or (kind == "country" and value not in _COUNTRIES) \
-                        or (kind == "phone" and not PHONE_RE.match(value)):
+                if (
+                    (kind == "entity" and value not in ids)
+                    or (kind == "date" and not _DATE_RE.match(value))
+                    or (kind == "country" and not _COUNTRY_RE.match(value))
+                    or (kind == "phone" and not PHONE_RE.match(value))
+                ):
                     raise ValueError(f"bad {kind} value {value!r} for {schema}.{prop} in {agency}")
             clean[prop] = values
         line = {"id": entity_id, "schema": schema, "properties": clean, "binational": policy.as_json()}
@@ -201,18 +245,33 @@ class World:
             writer.writerow(("code", "country", "name"))
             for agency in self.agencies:
                 writer.writerow((agency.code, agency.country, agency.name))
-        self.users = [{"username": "admin", "agency": "", "roles": "admin", "clearance": "TLP:CLEAR",
-                       "password": "demo-admin"}]
+        self.users = [
+            {
+                "username": "admin",
+                "agency": "",
+                "roles": "admin",
+                "clearance": "TLP:CLEAR",
+                "password": "demo-admin",
+            }
+        ]
         for agency in self.agencies:
             short = agency.code.split("-", 1)[1].lower()
             for role, clearance in ROLE_CLEARANCE.items():
                 username = f"{short}_{role}"
                 # demo-only credentials: deterministic, published, never for a real deployment
-                self.users.append({"username": username, "agency": agency.code, "roles": role,
-                                   "clearance": clearance, "password": f"demo-{username}"})
+                self.users.append(
+                    {
+                        "username": username,
+                        "agency": agency.code,
+                        "roles": role,
+                        "clearance": clearance,
+                        "password": f"demo-{username}",
+                    }
+                )
         with (self.out / "users.csv").open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, ("username", "agency", "roles", "clearance", "password"),
-                                    lineterminator="\n")
+            writer = csv.DictWriter(
+                handle, ("username", "agency", "roles", "clearance", "password"), lineterminator="\n"
+            )
             writer.writeheader()
             writer.writerows(self.users)
 
@@ -226,13 +285,18 @@ class World:
         files["agencies.csv"] = len(self.agencies)
         files["users.csv"] = len(self.users)
         manifest = {
-            "seed": self.seed, "size": self.size.name, "generators": generator_names,
+            "seed": self.seed,
+            "size": self.size.name,
+            "generators": generator_names,
             "files": dict(sorted(files.items())),
-            "schemata": {k.split(":", 1)[1]: v for k, v in sorted(self.counts.items()) if k.startswith("schema:")},
+            "schemata": {
+                k.split(":", 1)[1]: v for k, v in sorted(self.counts.items()) if k.startswith("schema:")
+            },
             "people": len(self.state.get("people", [])),
             "organisations": len(self.state.get("organisations", [])),
             "note": "synthetic data; users.csv passwords are demo-only",
         }
-        (self.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                                encoding="utf-8")
+        (self.out / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         return manifest

@@ -1,7 +1,7 @@
 """core tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 07:14:38.351315
 """
 
@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import binational.db
-
 
 revision = '0001'
 down_revision = None

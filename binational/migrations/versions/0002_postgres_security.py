@@ -75,7 +75,7 @@ def upgrade() -> None:
             writes = OWNER_WRITES
         else:
             read = f"current_setting('binational.system', true) = 'on' OR {parent}"
-            writes = (f"current_setting('binational.system', true) = 'on' OR EXISTS (SELECT 1 FROM entities e "
+            writes = ("current_setting('binational.system', true) = 'on' OR EXISTS (SELECT 1 FROM entities e "
                       "WHERE e.id = entity_id AND e.owner_agency = current_setting('binational.agency', true))")
         op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({read})")
         op.execute(f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({writes})")

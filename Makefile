@@ -1,0 +1,47 @@
+# The README's two commands: `make demo` and `make test` do all the set-up themselves.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package.json 2>/dev/null | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: install assets browser demo test test-sqlite test-postgresql lint bench bench-large clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+assets: install
+	@if [ -f package.json ]; then $(PY) -m binational.web.assets; fi
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+demo: install assets
+	$(VENV)/bin/binational demo
+
+lint: install
+	$(VENV)/bin/ruff check binational tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test-sqlite: install assets browser
+	BINATIONAL_TEST_DATABASE=sqlite $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgresql: install assets browser
+	BINATIONAL_TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint test-sqlite test-postgresql
+
+bench: install
+	$(PY) -m benchmarks.run --size small
+
+bench-large: install
+	$(PY) -m benchmarks.run --size large
+
+clean:
+	rm -rf $(VENV) node_modules binational/web/static/vendor demo

@@ -1,0 +1,72 @@
+"""Pydantic shapes of principals in and out of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AgencyCreate(BaseModel):
+    """A new agency."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+    name: str
+
+
+class AgencyRead(BaseModel):
+    """An agency."""
+
+    code: str
+    country: str
+    name: str
+
+
+class UserCreate(BaseModel):
+    """A new user."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    agency: str
+    roles: list[str]
+    clearance: str
+    password: str | None = None
+
+
+class UserRead(BaseModel):
+    """A user as the directory shows it."""
+
+    username: str
+    agency: str
+    roles: list[str]
+    clearance: str
+    active: bool
+
+
+class Me(UserRead):
+    """The caller, with its country and capabilities."""
+
+    country: str
+    capabilities: list[str]
+    cases: list[str]
+
+
+class TokenCreate(BaseModel):
+    """A token request for a user."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    expires_days: int = 90
+
+
+class TokenRead(BaseModel):
+    """A token (the secret is only in the answer that creates it)."""
+
+    id: str
+    username: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    token: str | None = None

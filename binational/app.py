@@ -1,0 +1,122 @@
+"""The ASGI application: API routers under /api/v1, one error shape, a body-size limit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from binational import __version__
+from binational.admin import api as admin_api
+from binational.admin import audit_api
+from binational.config import Settings, get_settings
+from binational.db import Database
+from binational.entities import api as entities_api
+from binational.errors import DomainError, PayloadTooLarge
+
+API = "/api/v1"
+log = logging.getLogger("binational")
+
+
+def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    """The one JSON error shape."""
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit, whether or not they announce their length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise PayloadTooLarge(f"request body is over {self.limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(error_body("payload_too_large", f"request body is over {self.limit} bytes")).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        details.append({"field": ".".join(loc), "reason": err.get("msg", ""), "type": err.get("type", "")})
+    return details
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """The application of one node."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="binational",
+        version=__version__,
+        description="Information sharing under control between the agencies of partner countries.",
+        docs_url=f"{API}/docs",
+        openapi_url=f"{API}/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Any) -> Any:
+        request.state.request_id = uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.as_json(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        if any(d["type"] == "json_invalid" for d in details):
+            return JSONResponse(error_body("malformed_json", "request body is not valid JSON", details), 400)
+        return JSONResponse(error_body("invalid_input", "request does not match the expected shape", details), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s", request.url.path)
+        return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500)
+
+    for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router):
+        app.include_router(router, prefix=API)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""The append-only Merkle audit log: entries, signed checkpoints, verification and auditors' views."""

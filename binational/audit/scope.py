@@ -1,0 +1,59 @@
+"""The unit of work of one request or command: commit with its audit entries, or record the denial."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from binational.access.policy import Actor
+from binational.audit import log
+from binational.db import Database, set_context
+from binational.errors import DomainError, Forbidden, NotFound
+
+
+def act_as(session: Session, actor: Actor) -> None:
+    """Make `actor` the viewer of this session (audit entries and PostgreSQL row-level security)."""
+    session.info["actor"] = actor
+    set_context(session, agency=actor.agency, country=actor.country, clearance=actor.clearance_rank)
+
+
+def act_as_system(session: Session) -> None:
+    """Run as the node itself, for jobs that see everything (resolution, verification)."""
+    set_context(session, agency=None, country=None, clearance=-1, system=True)
+
+
+def record_denial(db: Database, session: Session, exc: DomainError) -> None:
+    """Write the audit entry of a refused action in its own transaction (the action's rolled back)."""
+    actor = session.info.get("actor")
+    action = getattr(exc, "action", None) or ("denied" if isinstance(exc, Forbidden) else None)
+    if actor is None or action is None:
+        return
+    objects: list[tuple[str, str | None]] = []
+    if isinstance(exc, NotFound) and exc.ident:
+        objects = [(str(exc.ident), exc.owner)]
+    reason = exc.reason if isinstance(exc, NotFound) else exc.message
+    with db.unit_of_work() as fresh:
+        fresh.info["request_id"] = log.request_id(session)
+        act_as(fresh, actor)
+        log.record(fresh, action=action, actor=actor, objects=objects, decision="deny", reason=reason)
+
+
+@contextmanager
+def unit_of_work(db: Database) -> Iterator[Session]:
+    """A session that commits (with its audit entries) on success; on a refusal, rolls back and
+    records the denial; on any other failure, rolls back."""
+    session = db.session()
+    try:
+        yield session
+        session.commit()
+    except (NotFound, Forbidden) as exc:
+        session.rollback()
+        record_denial(db, session, exc)
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

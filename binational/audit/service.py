@@ -1,0 +1,121 @@
+"""Reading the audit log as an auditor: own agency's actions, and every action on its records."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from binational import pagination
+from binational.access.policy import Actor, can
+from binational.audit import log
+from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
+from binational.config import get_settings
+from binational.errors import Forbidden, InvalidInput, NotFound
+
+READ_ACTIONS = ("entity.read", "entity.list", "entity.export")
+
+
+def _require(actor: Actor, action: str) -> None:
+    decision = can(actor, action)
+    if not decision:
+        raise Forbidden(f"{action}: {decision.reason}")
+
+
+def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:
+    body = json.loads(row.entry)
+    own_entry = row.actor_agency == actor.agency
+    objects = [o for o in body["objects"] if own_entry or owners.get(o) == actor.agency]
+    reason = body["reason"]
+    # A refusal must not tell one agency why another agency's record was hidden.
+    if body["decision"] == "deny" and not all(owners.get(o) == actor.agency for o in body["objects"]):
+        reason = "not found"
+    return {
+        "seq": body["seq"], "time": body["time"], "actor": body["actor"], "agency": body["agency"],
+        "action": body["action"], "objects": objects, "decision": body["decision"], "reason": reason,
+        "request_id": body["request_id"],
+    }
+
+
+def _visible_to(actor: Actor) -> Any:
+    touches_ours = exists(
+        select(AuditObjectRef.seq).where(AuditObjectRef.seq == AuditEntry.seq,
+                                         AuditObjectRef.object_agency == actor.agency)
+    )
+    return or_(AuditEntry.actor_agency == actor.agency, touches_ours)
+
+
+def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None
+          ) -> tuple[list[dict[str, Any]], str | None]:
+    settings = get_settings()
+    limit = limit or settings.page_size
+    if limit < 1 or limit > settings.max_page_size:
+        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    position = pagination.decode(settings.secret_key, cursor)
+    if position is not None:
+        before = position.get("before")
+        if not isinstance(before, int):
+            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+        query = query.where(AuditEntry.seq < before)
+    rows = session.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).scalars().all()
+    page, more = rows[:limit], len(rows) > limit
+    owners: dict[str, str | None] = {}
+    if page:
+        refs = session.execute(
+            select(AuditObjectRef.object_id, AuditObjectRef.object_agency)
+            .where(AuditObjectRef.seq.in_([r.seq for r in page]))
+        )
+        owners = dict(refs.tuples().all())
+    next_cursor = pagination.encode(settings.secret_key, {"before": page[-1].seq}) if more and page else None
+    return [_view(actor, r, owners) for r in page], next_cursor
+
+
+def entries(*, session: Session, actor: Actor, action: str | None = None, limit: int | None = None,
+            cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first: the entries of the auditor's agency and those naming its records."""
+    _require(actor, "audit.read")
+    query = select(AuditEntry).where(_visible_to(actor))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    items, next_cursor = _page(session, actor, query, limit, cursor)
+    log.record(session, action="audit.read", actor=actor, extra={"filter": action, "page": len(items)})
+    return items, next_cursor
+
+
+def who_saw(*, session: Session, actor: Actor | None, object_id: str, limit: int | None = None,
+            cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Every read of one record; an auditor may ask only about its own agency's records."""
+    query = select(AuditEntry).where(
+        AuditEntry.action.in_(READ_ACTIONS),
+        AuditEntry.decision == "allow",
+        exists(select(AuditObjectRef.seq).where(AuditObjectRef.seq == AuditEntry.seq,
+                                                AuditObjectRef.object_id == object_id)),
+    )
+    if actor is None:  # the node operator, from the command line
+        rows = session.execute(query.order_by(AuditEntry.seq)).scalars().all()
+        return [json.loads(r.entry) for r in rows], None
+    _require(actor, "audit.who_saw")
+    ours = session.execute(
+        select(AuditObjectRef.seq).where(AuditObjectRef.object_id == object_id,
+                                         AuditObjectRef.object_agency == actor.agency).limit(1)
+    ).first()
+    if ours is None:
+        raise NotFound("record", object_id, action="audit.who_saw")
+    items, next_cursor = _page(session, actor, query, limit, cursor)
+    log.record(session, action="audit.who_saw", actor=actor, objects=[(object_id, actor.agency)])
+    return items, next_cursor
+
+
+def status(*, session: Session) -> dict[str, Any]:
+    """The signed head and the last checkpoint (size, root, time): public facts about the log."""
+    head = session.get(AuditHead, 1)
+    last = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)).scalar_one_or_none()
+    return {
+        "size": head.size if head else 0,
+        "root": head.root.hex() if head else None,
+        "last_checkpoint": (
+            {"size": last.size, "root": last.root.hex(), "time": last.time.isoformat()} if last else None
+        ),
+    }

@@ -1,0 +1,76 @@
+"""The `binational` command: set up a node, serve it, and one sub-command per module."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from binational.admin import cli as admin_cli
+from binational.clitools import database, fail, reset_database
+from binational.config import get_settings
+from binational.entities import cli as entities_cli
+from binational.schema import upgrade
+
+app = typer.Typer(help="binational: information sharing under control between partner agencies.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+admin_cli.register(app)
+app.add_typer(entities_cli.app, name="entities")
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database and create the audit signing key if missing."""
+    db = database()
+    try:
+        upgrade(db.engine, db.settings)
+    except Exception as exc:  # a database that cannot be reached or migrated: one clear line
+        raise fail(f"cannot initialise {db.engine.url.render_as_string(hide_password=True)}: {exc}") from None
+    typer.echo(f"database ready at {db.engine.url.render_as_string(hide_password=True)}; "
+               f"audit key {db.settings.audit_key_path}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the API (and web pages) with uvicorn."""
+    import uvicorn
+
+    from binational.app import create_app
+
+    uvicorn.run(create_app(get_settings(), database()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option(help="where the demo database and key live")] = Path("demo"),
+    size: Annotated[str, typer.Option(help="synthetic world: small, medium or large")] = "medium",
+    seed: Annotated[int, typer.Option(help="seed of the synthetic world")] = 7,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="set up and exit")] = False,
+) -> None:
+    """Create a fresh demo database, fill it with a synthetic binational world, print log-ins, serve."""
+    from binational.scenario import demo as scenario_demo
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("binational.db", "binational.db-wal", "binational.db-shm"):
+        (folder / name).unlink(missing_ok=True)
+    os.environ["BINATIONAL_DATABASE_URL"] = f"sqlite:///{(folder / 'binational.db').resolve()}"
+    os.environ["BINATIONAL_AUDIT_KEY_PATH"] = str((folder / "audit.key").resolve())
+    get_settings.cache_clear()
+    reset_database()
+    db = database()
+    upgrade(db.engine, db.settings)
+    scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+    if not no_serve:
+        serve(host=host, port=port)
+
+
+def main() -> None:
+    """Entry point of the `binational` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""FollowTheMoney entities stored as statements, assembled per viewer; import and export."""

@@ -1,0 +1,83 @@
+"""HTTP routes of entities and releases; each loads through the policy and commits once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from binational.entities import releases, service
+from binational.entities.schemas import (
+    EntityCreate,
+    EntityPage,
+    EntityPatch,
+    EntityRead,
+    ReleaseCreate,
+    ReleaseRead,
+)
+from binational.routing import ActorDep, SessionDep
+
+router = APIRouter(prefix="/entities", tags=["entities"])
+
+
+@router.post("", status_code=201, response_model_by_alias=True)
+def create_entity(body: EntityCreate, s: SessionDep, actor: ActorDep) -> EntityRead:
+    """Record a FollowTheMoney entity owned by the caller's agency."""
+    return service.create(session=s, actor=actor, data=body)
+
+
+@router.get("", response_model_by_alias=True)
+def list_entities(
+    s: SessionDep,
+    actor: ActorDep,
+    schema: Annotated[str | None, Query(description="only this FtM schema")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="name or identifier, by prefix")] = None,
+    limit: Annotated[int | None, Query(description="page size")] = None,
+    cursor: Annotated[str | None, Query(max_length=1000, description="from the previous page")] = None,
+) -> EntityPage:
+    """The entities the caller may see, a page at a time."""
+    items, next_cursor = service.list_entities(session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor)
+    return EntityPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{entity_id}", response_model_by_alias=True)
+def read_entity(entity_id: str, s: SessionDep, actor: ActorDep) -> EntityRead:
+    """One entity, assembled from the values the caller may see."""
+    return service.read(session=s, actor=actor, entity_id=entity_id)
+
+
+@router.patch("/{entity_id}", response_model_by_alias=True)
+def patch_entity(entity_id: str, body: EntityPatch, s: SessionDep, actor: ActorDep) -> EntityRead:
+    """Add or remove values of an entity the caller's agency owns."""
+    return service.update(session=s, actor=actor, entity_id=entity_id, patch=body)
+
+
+@router.delete("/{entity_id}", status_code=204)
+def delete_entity(entity_id: str, s: SessionDep, actor: ActorDep) -> Response:
+    """Tombstone an entity the caller's agency owns."""
+    service.delete(session=s, actor=actor, entity_id=entity_id)
+    return Response(status_code=204)
+
+
+@router.post("/{entity_id}/releases", status_code=201)
+def release_entity(entity_id: str, body: ReleaseCreate, s: SessionDep, actor: ActorDep) -> list[ReleaseRead]:
+    """Release an entity the caller's agency owns to partner agencies."""
+    rows = releases.release_entity(session=s, actor=actor, entity_id=entity_id, to=body.to, until=body.until)
+    return [ReleaseRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/{entity_id}/releases")
+def list_releases(entity_id: str, s: SessionDep, actor: ActorDep) -> list[ReleaseRead]:
+    """The releases of an entity the caller's agency owns."""
+    rows = releases.list_releases(session=s, actor=actor, entity_id=entity_id)
+    return [ReleaseRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+releases_router = APIRouter(prefix="/releases", tags=["entities"])
+
+
+@releases_router.delete("/{release_id}")
+def revoke_release(release_id: int, s: SessionDep, actor: ActorDep) -> ReleaseRead:
+    """Revoke a release the caller's agency made."""
+    return ReleaseRead.model_validate(releases.revoke(session=s, actor=actor, release_id=release_id),
+                                      from_attributes=True)

@@ -1,0 +1,58 @@
+"""`binational entities`: import and export FollowTheMoney JSON lines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from binational.clitools import fail, progress_bar, work
+from binational.entities import transfer
+
+app = typer.Typer(help="Import and export FollowTheMoney entities.", no_args_is_help=True)
+AsUser = Annotated[str, typer.Option("--as", help="act as this user")]
+
+
+@app.command("import")
+def import_entities(
+    file: Annotated[Path, typer.Argument(help="FtM JSON lines, one entity per line")],
+    as_user: AsUser,
+    distribution: Annotated[str, typer.Option(help="agency | national | release")] = "agency",
+    marking: Annotated[str, typer.Option(help="TLP marking")] = "TLP:AMBER",
+    release_to: Annotated[list[str] | None, typer.Option("--release-to", help="partner agency (repeat)")] = None,
+) -> None:
+    """Import a file as the user's agency: every line is checked first; one bad line imports nothing."""
+    if not file.is_file():
+        raise fail(f"{file}: no such file")
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise fail(f"{file}: not UTF-8 text") from None
+    policy = transfer.ImportPolicy(distribution=distribution, marking=marking, release_to=tuple(release_to or ()))
+    with work(as_user) as (session, actor), progress_bar("importing") as bar:
+        assert actor is not None
+        task = bar.add_task("import", total=len(lines))
+        count = transfer.import_lines(session=session, actor=actor, lines=lines, source=file.name, default=policy,
+                                      progress=lambda n: bar.advance(task, n))
+    typer.echo(f"imported {count} entities from {file}")
+
+
+@app.command("export")
+def export_entities(
+    as_user: AsUser,
+    out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
+    schema: Annotated[str | None, typer.Option(help="only this schema")] = None,
+) -> None:
+    """Export the entities the user may see, as FtM JSON lines of the values it may see."""
+    with work(as_user) as (session, actor):
+        assert actor is not None
+        if out is None:
+            count = transfer.write_export(session=session, actor=actor, out=sys.stdout, schema=schema)
+        else:
+            tmp = out.with_suffix(out.suffix + ".part")
+            with tmp.open("w", encoding="utf-8") as fh:
+                count = transfer.write_export(session=session, actor=actor, out=fh, schema=schema)
+            tmp.replace(out)
+    typer.echo(f"exported {count} entities", err=True)

@@ -1,0 +1,59 @@
+"""What every API router shares: the node's database, the request's unit of work, the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from binational.access import service as access
+from binational.access.policy import Actor
+from binational.audit.scope import act_as, unit_of_work
+from binational.db import Database
+from binational.errors import Unauthenticated
+
+
+def database(request: Request) -> Database:
+    """The node's database, created with the app."""
+    db: Database = request.app.state.db
+    return db
+
+
+def session(request: Request, db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    """The request's unit of work: committed once at the end, with its audit entries."""
+    with unit_of_work(db) as s:
+        s.info["request_id"] = request.state.request_id
+        yield s
+
+
+def bearer_actor(
+    s: Annotated[Session, Depends(session)], authorization: Annotated[str | None, Header()] = None
+) -> Actor:
+    """The actor of a valid `Authorization: Bearer <token>`; 401 otherwise."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthenticated("missing bearer token")
+    user = access.authenticate_token(session=s, secret=authorization.removeprefix("Bearer ").strip())
+    actor = access.actor_for(session=s, user=user)
+    act_as(s, actor)
+    return actor
+
+
+def current_actor(request: Request, s: Annotated[Session, Depends(session)],
+                  authorization: Annotated[str | None, Header()] = None) -> Actor:
+    """The actor of a bearer token, or of the web session cookie (set by binational.web)."""
+    if authorization:
+        return bearer_actor(s, authorization)
+    user_id = request.scope.get("session_user_id")
+    if user_id is None:
+        raise Unauthenticated("sign in or send a bearer token")
+    user = access.get_user_by_id(session=s, user_id=user_id)
+    actor = access.actor_for(session=s, user=user)
+    act_as(s, actor)
+    return actor
+
+
+SessionDep = Annotated[Session, Depends(session)]
+ActorDep = Annotated[Actor, Depends(current_actor)]
+

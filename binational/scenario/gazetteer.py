@@ -1,0 +1,292 @@
+"""Names and places of the US–Mexico border that the scenario draws from.
+
+Cities with postal prefixes per border state, the state across the line, ports of entry with their
+Mexican customs houses, frequent Mexican surnames (for a Zipf-like draw), particle surnames,
+compound given names, names with common hypocoristics, criminal aliases, and organisation names.
+All fictional combinations: no organisation name here is a real one.
+"""
+
+from __future__ import annotations
+
+MX_PLACES: dict[str, tuple[tuple[str, str], ...]] = {  # state -> (city, postal prefix)
+    "Chihuahua": (("Ciudad Juárez", "32"), ("Chihuahua", "31"), ("Ojinaga", "32")),
+    "Baja California": (("Tijuana", "22"), ("Mexicali", "21"), ("Tecate", "21"), ("Ensenada", "22")),
+    "Sonora": (
+        ("Nogales", "84"),
+        ("Hermosillo", "83"),
+        ("San Luis Río Colorado", "83"),
+        ("Agua Prieta", "84"),
+    ),
+    "Tamaulipas": (("Reynosa", "88"), ("Matamoros", "87"), ("Nuevo Laredo", "88")),
+    "Coahuila": (("Piedras Negras", "26"), ("Ciudad Acuña", "26"), ("Saltillo", "25")),
+    "Nuevo León": (("Monterrey", "64"), ("Anáhuac", "65"), ("Guadalupe", "67")),
+}
+US_PLACES: dict[str, tuple[tuple[str, str], ...]] = {  # state -> (city, ZIP prefix)
+    "Texas": (
+        ("El Paso", "799"),
+        ("Laredo", "780"),
+        ("McAllen", "785"),
+        ("Brownsville", "785"),
+        ("Eagle Pass", "788"),
+        ("Del Rio", "788"),
+        ("San Antonio", "782"),
+        ("Houston", "770"),
+    ),
+    "Arizona": (
+        ("Nogales", "856"),
+        ("Tucson", "857"),
+        ("Phoenix", "850"),
+        ("Yuma", "853"),
+        ("Douglas", "856"),
+    ),
+    "New Mexico": (("Las Cruces", "880"), ("Albuquerque", "871"), ("Deming", "880"), ("Columbus", "880")),
+    "California": (
+        ("San Diego", "921"),
+        ("Chula Vista", "919"),
+        ("Calexico", "922"),
+        ("El Centro", "922"),
+        ("Los Angeles", "900"),
+    ),
+}
+US_STATE_CODES = {"Texas": "TX", "Arizona": "AZ", "New Mexico": "NM", "California": "CA"}
+#: Mexican border state -> the US state across from it
+PAIRED_US_STATE = {
+    "Chihuahua": "Texas",
+    "Baja California": "California",
+    "Sonora": "Arizona",
+    "Tamaulipas": "Texas",
+    "Coahuila": "Texas",
+    "Nuevo León": "Texas",
+}
+MX_STATE_WEIGHTS = {
+    "Chihuahua": 20,
+    "Baja California": 22,
+    "Sonora": 12,
+    "Tamaulipas": 18,
+    "Coahuila": 10,
+    "Nuevo León": 18,
+}
+US_STATE_WEIGHTS = {"Texas": 50, "Arizona": 15, "New Mexico": 7, "California": 28}
+#: birth states of people living in the border states (many migrated north from the interior)
+BIRTH_STATES = (
+    "Sinaloa",
+    "Durango",
+    "Zacatecas",
+    "Veracruz",
+    "Jalisco",
+    "Michoacán",
+    "Guerrero",
+    "Oaxaca",
+    "Ciudad de México",
+    "San Luis Potosí",
+    "Estado de México",
+    "Puebla",
+)
+
+COMMON_SURNAMES = (
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "González",
+    "Rodríguez",
+    "Pérez",
+    "Sánchez",
+    "Ramírez",
+    "Cruz",
+    "Flores",
+    "Gómez",
+    "Morales",
+    "Vázquez",
+    "Reyes",
+    "Jiménez",
+    "Torres",
+    "Díaz",
+    "Gutiérrez",
+    "Ruiz",
+    "Mendoza",
+    "Aguilar",
+    "Ortiz",
+    "Moreno",
+    "Castillo",
+    "Romero",
+    "Álvarez",
+    "Méndez",
+    "Chávez",
+    "Rivera",
+    "Juárez",
+    "Ramos",
+    "Domínguez",
+    "Herrera",
+    "Medina",
+    "Castro",
+    "Vargas",
+    "Guzmán",
+    "Velázquez",
+    "Muñoz",
+    "Rojas",
+    "Salazar",
+    "Contreras",
+    "Luna",
+    "Ortega",
+    "Guerrero",
+    "Estrada",
+    "Bautista",
+    "Delgado",
+    "Quiñones",
+    "Ibarra",
+    "Villalobos",
+    "Zúñiga",
+    "Valenzuela",
+    "Beltrán",
+)
+PARTICLE_SURNAMES = (
+    "de la Cruz",
+    "del Río",
+    "de León",
+    "de la Rosa",
+    "de los Santos",
+    "del Ángel",
+    "de la Garza",
+    "de la Torre",
+)
+COMPOUND_GIVEN = {
+    "H": (
+        "José Luis",
+        "Juan Carlos",
+        "José Antonio",
+        "Luis Fernando",
+        "Jesús Manuel",
+        "Juan Pablo",
+        "José Guadalupe",
+        "Francisco Javier",
+        "Miguel Ángel",
+        "José Alberto",
+        "Juan Francisco",
+    ),
+    "M": (
+        "María Guadalupe",
+        "María Fernanda",
+        "Ana Karen",
+        "María del Carmen",
+        "María José",
+        "Ana María",
+        "María de Jesús",
+        "Rosa María",
+        "María Concepción",
+        "Luz María",
+    ),
+}
+#: given names that have common hypocoristics (see records.NICKNAMES) get extra weight
+FAVOURED_GIVEN = {
+    "H": (
+        "José",
+        "Jesús",
+        "Francisco",
+        "Ignacio",
+        "Guillermo",
+        "Alberto",
+        "Roberto",
+        "Eduardo",
+        "Enrique",
+        "Salvador",
+        "Vicente",
+        "Manuel",
+        "Alejandro",
+        "Jorge",
+        "Juan",
+        "Luis",
+        "Miguel",
+        "Carlos",
+    ),
+    "M": (
+        "Guadalupe",
+        "Concepción",
+        "Rosario",
+        "Dolores",
+        "Refugio",
+        "Margarita",
+        "Consuelo",
+        "Mercedes",
+        "Graciela",
+        "María",
+        "Ana",
+        "Rosa",
+        "Teresa",
+    ),
+}
+CRIMINAL_ALIASES = {
+    "H": (
+        "El Güero",
+        "El Flaco",
+        "El Chino",
+        "El Gordo",
+        "El Negro",
+        "El Compa",
+        "El Chuy",
+        "El Pelón",
+        "El Chapo",
+        "El Tigre",
+        "El Güerito",
+        "El Primo",
+        "El Junior",
+        "El Ingeniero",
+        "El Gallo",
+    ),
+    "M": ("La Flaca", "La Güera", "La China", "La Gorda", "La Jefa", "La Reina", "La Morena", "La Prieta"),
+}
+EMAIL_DOMAINS = {
+    "mx": ("gmail.com", "hotmail.com", "yahoo.com.mx", "outlook.com", "prodigy.net.mx"),
+    "us": ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "aol.com"),
+}
+
+ORG_FIRST = (
+    "Los Halcones",
+    "Los Coyotes",
+    "Los Linces",
+    "Los Alacranes",
+    "Los Gavilanes",
+    "Los Venados",
+    "Los Jaguares",
+    "Los Toros",
+    "Los Zorros",
+    "Los Tecolotes",
+    "Cártel",
+    "Organización",
+    "Grupo",
+)
+ORG_SECOND = (
+    "del Bravo",
+    "del Valle",
+    "del Desierto",
+    "del Norte",
+    "de la Sierra",
+    "del Puerto",
+    "del Río",
+    "de la Frontera",
+    "del Golfo Norte",
+    "de las Dunas",
+    "de San Isidro",
+    "de Santa Elena",
+)
+#: (US port of entry, Mexican customs house) per Mexican border state
+PORTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Baja California": (
+        ("San Ysidro", "Aduana de Tijuana"),
+        ("Otay Mesa", "Aduana de Tijuana"),
+        ("Calexico West", "Aduana de Mexicali"),
+    ),
+    "Sonora": (("Nogales DeConcini", "Aduana de Nogales"), ("Douglas", "Aduana de Agua Prieta")),
+    "Chihuahua": (
+        ("El Paso Bridge of the Americas", "Aduana de Ciudad Juárez"),
+        ("Ysleta", "Aduana de Ciudad Juárez"),
+        ("Santa Teresa", "Aduana de San Jerónimo"),
+    ),
+    "Tamaulipas": (
+        ("Laredo World Trade Bridge", "Aduana de Nuevo Laredo"),
+        ("Pharr", "Aduana de Reynosa"),
+        ("Brownsville Gateway", "Aduana de Matamoros"),
+    ),
+    "Coahuila": (("Eagle Pass", "Aduana de Piedras Negras"), ("Del Rio", "Aduana de Ciudad Acuña")),
+    "Nuevo León": (("Laredo Colombia Solidarity Bridge", "Aduana de Colombia"),),
+}

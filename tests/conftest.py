@@ -1,0 +1,173 @@
+"""The test database (SQLite or PostgreSQL, by BINATIONAL_TEST_DATABASE) and the cast of DESIGN.md §8.
+
+A template database is migrated and seeded once per session; every test gets a fresh copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from binational import clitools
+from binational.access import service as access
+from binational.app import create_app
+from binational.config import Settings, get_settings
+from binational.db import Database
+from binational.schema import upgrade
+
+BACKEND = os.environ.get("BINATIONAL_TEST_DATABASE", "sqlite")
+PG_ADMIN_URL = os.environ.get("BINATIONAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+AGENCIES = [
+    ("US-CBP", "US", "U.S. Customs and Border Protection"),
+    ("US-ATF", "US", "Bureau of Alcohol, Tobacco, Firearms and Explosives"),
+    ("US-ICE", "US", "U.S. Immigration and Customs Enforcement"),
+    ("MX-FGR", "MX", "Fiscalía General de la República"),
+    ("MX-INM", "MX", "Instituto Nacional de Migración"),
+    ("GT-PNC", "GT", "Policía Nacional Civil de Guatemala"),
+]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One of the cast: username, agency, roles, clearance and an API token."""
+
+    username: str
+    agency: str
+    roles: tuple[str, ...]
+    clearance: str
+    token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+CAST = [
+    Member("us_analyst", "US-CBP", ("analyst",), "TLP:AMBER"),
+    Member("us_supervisor", "US-CBP", ("supervisor",), "TLP:RED"),
+    Member("us_atf", "US-ATF", ("analyst",), "TLP:AMBER"),
+    Member("mx_analyst", "MX-FGR", ("analyst",), "TLP:AMBER"),
+    Member("mx_inm", "MX-INM", ("analyst",), "TLP:AMBER"),
+    Member("outsider", "GT-PNC", ("analyst",), "TLP:RED"),
+    Member("us_auditor", "US-CBP", ("auditor",), "TLP:AMBER"),
+    Member("mx_auditor", "MX-FGR", ("auditor",), "TLP:AMBER"),
+    Member("admin", "US-CBP", ("admin",), "TLP:AMBER"),
+]
+PASSWORD = "correct horse battery"
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _pg_admin(sql: str) -> None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def _settings(url: str, key: Path) -> Settings:
+    return Settings(database_url=url, audit_key_path=key, environment="test", secret_key="test-secret",
+                    checkpoint_every=50)
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    monkeypatch.setenv("BINATIONAL_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BINATIONAL_AUDIT_KEY_PATH", str(settings.audit_key_path))
+    monkeypatch.setenv("BINATIONAL_ENVIRONMENT", "test")
+    monkeypatch.setenv("BINATIONAL_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("BINATIONAL_CHECKPOINT_EVERY", str(settings.checkpoint_every))
+    get_settings.cache_clear()
+    clitools.reset_database()
+
+
+def _seed(db: Database) -> dict[str, Member]:
+    cast = {}
+    with db.unit_of_work() as s:
+        for code, country, name in AGENCIES:
+            access.add_agency(session=s, code=code, country=country, name=name)
+        for m in CAST:
+            password = PASSWORD if m.username in ("us_analyst", "mx_analyst") else None
+            user = access.add_user(session=s, username=m.username, agency=m.agency, roles=list(m.roles),
+                                   clearance=m.clearance, password=password)
+            _row, secret = access.create_token(session=s, user=user, days=30)
+            cast[m.username] = Member(m.username, m.agency, m.roles, m.clearance, secret)
+    return cast
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, Member]]]:
+    """A migrated, seeded database to copy from, and the cast's tokens."""
+    folder = tmp_path_factory.mktemp("template")
+    key = folder / "audit.key"
+    if BACKEND == "postgresql":
+        name = f"binational_tpl_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        url = _pg_url(name)
+    else:
+        name = str(folder / "template.db")
+        url = f"sqlite:///{name}"
+    settings = _settings(url, key)
+    db = Database(settings)
+    upgrade(db.engine, settings)
+    cast = _seed(db)
+    db.engine.dispose()
+    yield name, key, cast
+    if BACKEND == "postgresql":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(template: tuple[str, Path, dict[str, Member]], tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings of a fresh copy of the template database, also exported to the environment."""
+    name, key, _cast = template
+    if BACKEND == "postgresql":
+        copy = f"binational_t_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY FILE_COPY')
+        url = _pg_url(copy)
+    else:
+        path = tmp_path / "test.db"
+        shutil.copy(name, path)
+        url = f"sqlite:///{path}"
+    settings = _settings(url, key)
+    _env(monkeypatch, settings)
+    yield settings
+    clitools.reset_database()
+    if BACKEND == "postgresql":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """The test's database."""
+    database = Database(settings)
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def cast(template: tuple[str, Path, dict[str, Member]]) -> dict[str, Member]:
+    """The cast by username, with their tokens."""
+    return template[2]
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    """An HTTP client of the app on the test database."""
+    with TestClient(create_app(settings, db)) as c:
+        yield c
+
+
+def pytest_report_header() -> str:
+    return f"binational test database: {BACKEND}"
