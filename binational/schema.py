@@ -14,8 +14,11 @@ from binational.config import Settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
-    """Apply migrations up to `revision` and make sure the audit signing key exists."""
+def upgrade(engine: Engine, settings: Settings, revision: str = "heads") -> None:
+    """Apply migrations (every module's head) and make sure the audit signing key exists.
+
+    Each module's migrations branch from the core revision 0002, so modules never conflict.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["app_role"] = settings.db_app_role
