@@ -78,18 +78,31 @@ def add_user(
     rank(clearance)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"user {username} exists")
-    if password is not None and len(password) < 8:
-        raise InvalidInput("password must have at least 8 characters", details=[{"field": "password"}])
     user = User(
         username=username,
         agency=agency,
         roles=",".join(roles),
         clearance=clearance,
-        password_hash=_hasher.hash(password) if password else None,
+        password_hash=hash_password(password) if password is not None else None,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash of a password of at least 8 characters (thread-safe: bulk loads hash in a worker)."""
+    if len(password) < 8:
+        raise InvalidInput("password must have at least 8 characters", details=[{"field": "password"}])
+    return _hasher.hash(password)
+
+
+def set_password_hash(*, session: Session, user: User, password_hash: str) -> None:
+    """Store a hash made by `hash_password` as the user's password."""
+    if not password_hash.startswith("$argon2"):
+        raise InvalidInput("not an argon2 hash", details=[{"field": "password"}])
+    user.password_hash = password_hash
+    session.flush()
 
 
 def list_users(*, session: Session, agency: str | None = None) -> list[User]:

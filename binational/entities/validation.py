@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from followthemoney.property import Property
 from followthemoney.schema import Schema
+from followthemoney.types.common import PropertyType
 
 from binational.errors import InvalidInput
 from binational.vocabulary import model
@@ -23,6 +25,12 @@ class CleanValue:
     prop: Property
     value: str
     original: str | None
+
+
+@lru_cache(maxsize=200_000)
+def _clean(kind: PropertyType, value: str) -> str | None:
+    # Imports repeat the same cities, dates and countries many times; phone parsing is slow.
+    return kind.clean(value)
 
 
 def _bad(message: str, field: str, where: str = "") -> InvalidInput:
@@ -66,7 +74,7 @@ def check_properties(schema: Schema, properties: Any, where: str = "") -> list[C
             if prop.type.name == "entity":
                 values.append(CleanValue(prop, check_id(item, f"properties.{name}", where), None))
                 continue
-            cleaned = prop.type.clean(item)
+            cleaned = _clean(prop.type, item)
             if cleaned is None:
                 raise _bad(f"property {name!r} of {schema.name}: {item!r} is not a {prop.type.name}",
                            f"properties.{name}", where)

@@ -9,7 +9,11 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from binational.audit.scope import unit_of_work
+from binational.clitools import database, progress_bar
+from binational.errors import DomainError
 from binational.scenario import generate as generate_world
+from binational.scenario import load as loader
 from binational.scenario.sizes import SIZES
 
 app = typer.Typer(
@@ -56,4 +60,23 @@ def generate_command(
     typer.echo(
         f"wrote {entities} entities of {manifest['people']} people and "
         f"{manifest['organisations']} organisations to {out} in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@app.command("load")
+def load_command(
+    folder: Path = typer.Argument(..., help="A folder written by `binational scenario generate`."),
+) -> None:
+    """Load a generated world into the node's database: every file checked, all of it or nothing."""
+    started = time.perf_counter()
+    try:
+        world = loader.read_folder(folder)
+        with unit_of_work(database()) as session, progress_bar("loading") as bar:
+            task = bar.add_task("load", total=len(world.users) + world.lines)
+            done = loader.load(session=session, folder=world, progress=lambda _what, n: bar.advance(task, n))
+    except DomainError as exc:
+        raise _fail(f"error: {exc.message}; nothing loaded") from None
+    typer.echo(
+        f"loaded {done.agencies} agencies, {done.users} users and {sum(done.entities.values())} entities "
+        f"from {folder} in {time.perf_counter() - started:.1f} s"
     )
