@@ -1,4 +1,4 @@
-"""The ASGI application: API routers under /api/v1, one error shape, a body-size limit."""
+"""The ASGI application: API routers under /api/v1, one error shape, a body-size limit, the web pages."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from binational import __version__
+from binational import __version__, web
 from binational.admin import api as admin_api
 from binational.admin import audit_api
 from binational.config import Settings, get_settings
@@ -95,19 +95,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return response
 
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if web.is_page(request):
+            return web.page_error(request, exc, exc.status)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(exc.as_json(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if web.is_page(request):
+            return web.page_error(request, None, 422)
         details = _validation_details(exc)
         if any(d["type"] == "json_invalid" for d in details):
             return JSONResponse(error_body("malformed_json", "request body is not valid JSON", details), 400)
         return JSONResponse(error_body("invalid_input", "request does not match the expected shape", details), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if web.is_page(request):
+            return web.page_error(request, None, exc.status_code)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
 
@@ -118,5 +124,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router):
         app.include_router(router, prefix=API)
+    web.mount(app, settings.secret_key)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

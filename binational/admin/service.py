@@ -68,3 +68,13 @@ def revoke_token(*, session: Session, actor: Actor | None, token_id: str) -> Api
     audit.record(session, action="token.revoke", actor=actor,
                  objects=[(f"token:{row.id}", user.agency if user else None)])
     return row
+
+
+def list_tokens(*, session: Session, actor: Actor, username: str) -> list[ApiToken]:
+    """The tokens of a user of the administrator's own agency (never their secrets)."""
+    require(actor, "user.list")
+    user = access.get_user(session=session, username=username)
+    if user.agency != actor.agency:
+        raise NotFound("user", username)
+    audit.record(session, action="user.list", actor=actor, objects=[(f"user:{user.username}", user.agency)])
+    return access.list_tokens(session=session, user=user)

@@ -12,7 +12,8 @@ from binational import pagination
 from binational.access.policy import Actor, can
 from binational.audit import log
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
-from binational.config import get_settings
+from binational.audit.verify import Verification, verify
+from binational.config import Settings, get_settings
 from binational.errors import Forbidden, InvalidInput, NotFound
 
 READ_ACTIONS = ("entity.read", "entity.list", "entity.export")
@@ -119,3 +120,12 @@ def status(*, session: Session) -> dict[str, Any]:
             {"size": last.size, "root": last.root.hex(), "time": last.time.isoformat()} if last else None
         ),
     }
+
+
+def check(*, session: Session, actor: Actor, settings: Settings) -> Verification:
+    """Recompute the whole log and its signatures for an auditor; the check itself is audited."""
+    _require(actor, "audit.verify")
+    result = verify(session, settings)
+    log.record(session, action="audit.verify", actor=actor,
+               extra={"ok": result.ok, "size": result.size, "first_bad": result.first_bad})
+    return result

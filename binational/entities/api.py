@@ -34,9 +34,12 @@ def list_entities(
     q: Annotated[str | None, Query(max_length=200, description="name or identifier, by prefix")] = None,
     limit: Annotated[int | None, Query(description="page size")] = None,
     cursor: Annotated[str | None, Query(max_length=1000, description="from the previous page")] = None,
+    agency: Annotated[str | None, Query(max_length=32, description="only this owner agency")] = None,
+    marking: Annotated[str | None, Query(max_length=32, description="only this TLP marking")] = None,
 ) -> EntityPage:
     """The entities the caller may see, a page at a time."""
-    items, next_cursor = service.list_entities(session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor)
+    items, next_cursor = service.list_entities(session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor,
+                                               agency=agency, marking=marking)
     return EntityPage(items=items, next_cursor=next_cursor)
 
 

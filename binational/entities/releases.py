@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor
+from binational.access.policy import Actor, visible
 from binational.audit import log as audit
 from binational.db import utcnow
+from binational.entities.models import Entity
 from binational.entities.service import load, release_rows, require
 from binational.errors import InvalidInput, NotFound
 
@@ -88,3 +89,23 @@ def revoke(*, session: Session, actor: Actor, release_id: int) -> Release:
                  objects=[(release.entity_id or release.case_id or "", actor.agency)],
                  extra={"release": release_id})
     return release
+
+
+def received(*, session: Session, actor: Actor, limit: int = 10) -> list[tuple[Release, Entity]]:
+    """The active releases of entities to the actor's agency that the actor may see, newest first; audited."""
+    require(actor, "entity.list")
+    now = utcnow()
+    grant = aliased(Release)  # the policy's own subquery on releases must not correlate with this one
+    rows = session.execute(
+        select(grant, Entity)
+        .join(Entity, Entity.id == grant.entity_id)
+        .where(grant.to_agency == actor.agency, grant.revoked_at.is_(None),
+               or_(grant.until.is_(None), grant.until > now),
+               Entity.deleted_at.is_(None), visible(actor, Entity))
+        .order_by(grant.created_at.desc(), grant.id.desc())
+        .limit(limit)
+    ).all()
+    if rows:
+        audit.record(session, action="entity.list", actor=actor,
+                     objects=[(e.id, e.owner_agency) for _r, e in rows], extra={"received": True})
+    return [(r, e) for r, e in rows]

@@ -335,9 +335,10 @@ def _search_filter(actor: Actor, q: str) -> Any:
 
 def list_entities(
     *, session: Session, actor: Actor, schema: str | None = None, q: str | None = None, limit: int | None = None,
-    cursor: str | None = None,
+    cursor: str | None = None, agency: str | None = None, marking: str | None = None,
 ) -> tuple[list[EntityRead], str | None]:
-    """A page of the entities the actor may see, by id, optionally of one schema or matching `q`."""
+    """A page of the entities the actor may see, by id, optionally of one schema, owner agency or
+    marking, or matching `q`."""
     require(actor, "entity.list")
     settings = get_settings()
     limit = limit or settings.page_size
@@ -349,6 +350,10 @@ def list_entities(
     query = select(Entity).where(Entity.deleted_at.is_(None), visible(actor, Entity))
     if schema:
         query = query.where(Entity.schema == schema)
+    if agency:
+        query = query.where(Entity.owner_agency == agency)
+    if marking:
+        query = query.where(Entity.marking_rank == rank(marking))
     if q:
         query = query.where(_search_filter(actor, q))
     if position is not None:
@@ -360,6 +365,8 @@ def list_entities(
     page, more = rows[:limit], len(rows) > limit
     next_cursor = pagination.encode(settings.secret_key, {"after": page[-1].id}) if more and page else None
     extra: dict[str, Any] = {"schema": schema, "page": len(page)}
+    if agency or marking:
+        extra["filter"] = {"agency": agency, "marking": marking}
     if q:
         extra["q_sha256"] = hashlib.sha256(q.encode()).hexdigest()
     audit.record(session, action="entity.list", actor=actor, objects=[(e.id, e.owner_agency) for e in page],

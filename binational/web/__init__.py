@@ -1,0 +1,38 @@
+"""The web interface: server-rendered pages (Jinja2 + htmx) in English and Spanish.
+
+Pages use the same services and policy as the API; an invisible record is the ordinary 404 page.
+`mount(app)` adds the pages, the static files and the session middleware to the application.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from binational.errors import DomainError
+from binational.web import admin_pages, audit_pages, entity_pages, pages
+from binational.web.render import error_page
+from binational.web.sessions import API_PREFIX, SessionMiddleware
+
+STATIC = __path__[0] + "/static"
+
+
+def is_page(request: Request) -> bool:
+    """Whether a request is for a web page (not the API, not a static file)."""
+    path = request.url.path
+    return not path.startswith(API_PREFIX) and not path.startswith("/static/")
+
+
+def page_error(request: Request, exc: DomainError | None, status: int) -> Response:
+    """The HTML answer to a failure on a web page."""
+    return error_page(request, exc, status)
+
+
+def mount(app: FastAPI, secret: str) -> None:
+    """Add the pages, /static and the signed session cookie to the application."""
+    for router in (pages.router, entity_pages.router, entity_pages.release_router, audit_pages.router,
+                   admin_pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SessionMiddleware, secret=secret)

@@ -1,0 +1,105 @@
+"""Administration pages: agencies, the users of the administrator's agency, and their API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from binational.access import service as access
+from binational.access.roles import ROLES
+from binational.admin import service
+from binational.errors import Conflict, InvalidInput
+from binational.routing import SessionDep
+from binational.web import i18n
+from binational.web.render import PageActor, field_errors, redirect, render, require
+from binational.web.sessions import check_csrf
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)], include_in_schema=False)
+
+
+def _agencies(request: Request, s: Any, errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+              status: int = 200) -> HTMLResponse:
+    return render(request, "admin/agencies.html", status, agencies=access.list_agencies(session=s),
+                  errors=errors or {}, form=form or {})
+
+
+@router.get("/agencies", response_class=HTMLResponse)
+def agencies(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """Every agency of the node, and a form to register one."""
+    require(actor, "agency.create")
+    return _agencies(request, s)
+
+
+@router.post("/agencies", response_model=None)
+def add_agency(request: Request, s: SessionDep, actor: PageActor, code: Annotated[str, Form(max_length=32)] = "",
+               country: Annotated[str, Form(max_length=2)] = "",
+               name: Annotated[str, Form(max_length=300)] = "") -> Response:
+    """Register an agency."""
+    try:
+        service.add_agency(session=s, actor=actor, code=code, country=country, name=name)
+    except (InvalidInput, Conflict) as exc:
+        return _agencies(request, s, field_errors(i18n.language(request), exc, "code"),
+                         {"code": code, "country": country, "name": name}, 422)
+    return redirect("/admin/agencies")
+
+
+def _users(request: Request, s: Any, actor: Any, errors: dict[str, str] | None = None,
+           form: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    return render(request, "admin/users.html", status, users=service.list_users(session=s, actor=actor),
+                  agencies=access.list_agencies(session=s), roles=sorted(ROLES), errors=errors or {},
+                  form=form or {"agency": actor.agency, "roles": ["analyst"], "clearance": "TLP:AMBER"})
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The users of the administrator's agency, and a form to add one."""
+    return _users(request, s, actor)
+
+
+@router.post("/users", response_model=None)
+async def add_user(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """Create a user with a password."""
+    form = await request.form()
+    values = {"username": str(form.get("username", "")), "agency": str(form.get("agency", "")),
+              "roles": [str(r) for r in form.getlist("roles")], "clearance": str(form.get("clearance", "")),
+              "password": str(form.get("password", ""))}
+    try:
+        service.add_user(session=s, actor=actor, username=values["username"], agency=values["agency"],
+                         roles=values["roles"], clearance=values["clearance"], password=values["password"] or None)
+    except (InvalidInput, Conflict) as exc:
+        values.pop("password")
+        errors = field_errors(i18n.language(request), exc, "username")
+        if isinstance(exc, Conflict):
+            errors = {"username": i18n.error(i18n.language(request), exc.message)}
+        return _users(request, s, actor, errors, values, 422)
+    return redirect("/admin/users")
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens(request: Request, s: SessionDep, actor: PageActor,
+           username: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
+    """The API tokens of one user of the administrator's agency."""
+    require(actor, "token.create")
+    rows = service.list_tokens(session=s, actor=actor, username=username) if username else []
+    return render(request, "admin/tokens.html", username=username, tokens=rows, secret=None, errors={})
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+def create_token(request: Request, s: SessionDep, actor: PageActor,
+                 username: Annotated[str, Form(max_length=100)] = "",
+                 days: Annotated[int, Form(ge=1, le=3650)] = 90) -> HTMLResponse:
+    """Issue a token; its secret is shown on this page only, once."""
+    _row, secret = service.create_token(session=s, actor=actor, username=username, days=days)
+    rows = service.list_tokens(session=s, actor=actor, username=username)
+    return render(request, "admin/tokens.html", username=username, tokens=rows, secret=secret, errors={})
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(token_id: str, s: SessionDep, actor: PageActor,
+                 username: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Revoke a token of a user of the administrator's agency."""
+    service.revoke_token(session=s, actor=actor, token_id=token_id)
+    return redirect(f"/admin/tokens?username={quote(username, safe='')}")

@@ -1,0 +1,199 @@
+"""Entity pages: search, view (values, links, release panel), create and edit, release and revoke."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from binational.access import service as access
+from binational.access.markings import MARKINGS
+from binational.access.policy import Actor, can
+from binational.entities import links, releases, service
+from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
+from binational.errors import InvalidInput
+from binational.routing import SessionDep
+from binational.web import forms, i18n
+from binational.web.render import PageActor, field_errors, redirect, render
+from binational.web.sessions import check_csrf
+
+router = APIRouter(prefix="/entities", dependencies=[Depends(check_csrf)], include_in_schema=False)
+release_router = APIRouter(prefix="/releases", dependencies=[Depends(check_csrf)], include_in_schema=False)
+PAGE = 25
+
+
+@router.get("", response_class=HTMLResponse)
+def search(
+    request: Request, s: SessionDep, actor: PageActor,
+    q: Annotated[str, Query(max_length=200)] = "", schema: Annotated[str, Query(max_length=64)] = "",
+    agency: Annotated[str, Query(max_length=32)] = "", marking: Annotated[str, Query(max_length=32)] = "",
+    cursor: Annotated[str, Query(max_length=1000)] = "",
+) -> HTMLResponse:
+    """Search the entities the user may see, with filters and pages."""
+    lang = i18n.language(request)
+    filters = {"q": q, "schema": schema, "agency": agency, "marking": marking}
+    errors: dict[str, str] = {}
+    items: list[EntityRead] = []
+    next_cursor = None
+    try:
+        items, next_cursor = service.list_entities(
+            session=s, actor=actor, q=q.strip() or None, schema=schema or None, agency=agency or None,
+            marking=marking or None, cursor=cursor or None, limit=PAGE)
+    except InvalidInput as exc:
+        errors = field_errors(lang, exc, "q")
+    return render(request, "entities/search.html", 422 if errors else 200, items=items, next_cursor=next_cursor,
+                  filters=filters, errors=errors, schemas=forms.schema_choices(),
+                  agencies=access.list_agencies(session=s), paged=bool(cursor))
+
+
+@router.get("/suggest", response_class=HTMLResponse)
+def suggest(request: Request, s: SessionDep, actor: PageActor,
+            q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    """Options for an entity field's autocomplete: visible entities matching the text (htmx)."""
+    items: list[EntityRead] = []
+    if len(q.strip()) >= 2:
+        try:
+            items, _ = service.list_entities(session=s, actor=actor, q=q.strip(), limit=10)
+        except InvalidInput:
+            items = []
+    return render(request, "entities/suggest.html", items=items)
+
+
+def _policy_form(s: Any, actor: Actor) -> dict[str, Any]:
+    partners = [a for a in access.list_agencies(session=s) if a.code != actor.agency]
+    markings = [m for m in MARKINGS if MARKINGS.index(m) <= actor.clearance_rank]
+    return {"partners": partners, "allowed_markings": markings}
+
+
+def _form(request: Request, s: Any, actor: Actor, schema_name: str | None, *, entity: EntityRead | None = None,
+          values: dict[str, str] | None = None, policy: dict[str, Any] | None = None,
+          errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    schema = forms.get_schema(schema_name) or forms.get_schema("Person")
+    assert schema is not None
+    return render(request, "entities/form.html", status, schema=schema, fields=forms.fields(schema),
+                  schemas=forms.schema_choices(), entity=entity, values=values or {}, errors=errors or {},
+                  policy=policy or {"distribution": "agency", "marking": "TLP:AMBER", "release_to": []},
+                  **_policy_form(s, actor))
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_form(request: Request, s: SessionDep, actor: PageActor,
+             schema: Annotated[str, Query(max_length=64)] = "Person") -> HTMLResponse:
+    """The form of a new entity, with the fields of the chosen schema."""
+    service.require(actor, "entity.create")
+    return _form(request, s, actor, schema)
+
+
+def _until(text: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"property 'until' of Release: {text!r} is not a date",
+                           details=[{"field": "until"}]) from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+@router.post("/new", response_model=None)
+async def create(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """Record the entity; on an error show the form again with the message next to its field."""
+    form = await request.form()
+    schema = forms.get_schema(str(form.get("schema", "")))
+    if schema is None:
+        return _form(request, s, actor, None, errors={"schema": i18n.translate(i18n.language(request),
+                                                                                "error.required")}, status=422)
+    properties = forms.read_properties(schema, form)
+    policy = {"distribution": str(form.get("distribution", "agency")), "marking": str(form.get("marking", "")),
+              "release_to": [str(v) for v in form.getlist("release_to")], "until": str(form.get("until", ""))}
+    try:
+        data = EntityCreate.model_validate({
+            "schema": schema.name, "properties": properties, "distribution": policy["distribution"],
+            "marking": policy["marking"], "release_to": policy["release_to"], "release_until": _until(policy["until"]),
+        })
+        entity = service.create(session=s, actor=actor, data=data)
+    except InvalidInput as exc:
+        return _form(request, s, actor, schema.name, values=forms.as_text(properties), policy=policy,
+                     errors=field_errors(i18n.language(request), exc), status=422)
+    return redirect(f"/entities/{entity.id}")
+
+
+def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: dict[str, str] | None = None,
+          status: int = 200) -> HTMLResponse:
+    owner = entity.owner_agency == actor.agency
+    release_list = []
+    if owner and can(actor, "release.list").allowed:
+        release_list = releases.list_releases(session=s, actor=actor, entity_id=entity.id)
+    decision = can(actor, "entity.read", service.resource_of(s, service.load(s, actor, entity.id, "entity.read")))
+    access_reason = i18n.reason(i18n.language(request), decision.reason)
+    by_prop: dict[str, list[Any]] = {}
+    for value in entity.values:
+        by_prop.setdefault(value.prop, []).append(value)
+    schema = forms.get_schema(entity.schema_)
+    labels = {f.name: f.label for f in forms.fields(schema)} if schema else {}
+    linked = links.linked(session=s, actor=actor, entity=entity)
+    return render(request, "entities/view.html", status, entity=entity, by_prop=by_prop, labels=labels,
+                  links=linked, link_ids={link.entity.id for link in linked}, owner=owner, releases=release_list,
+                  access_reason=access_reason, may_edit=owner and can(actor, "entity.update").allowed,
+                  may_release=owner and can(actor, "release.create").allowed, errors=errors or {},
+                  today=date.today().isoformat(), **_policy_form(s, actor))
+
+
+@router.get("/{entity_id}", response_class=HTMLResponse)
+def view(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One entity as the user may see it; an invisible one is the ordinary not-found page."""
+    entity = service.read(session=s, actor=actor, entity_id=entity_id)
+    return _page(request, s, actor, entity)
+
+
+@router.get("/{entity_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The form of an entity the user's agency owns, filled with its values."""
+    service.load(s, actor, entity_id, "entity.update")
+    entity = service.read(session=s, actor=actor, entity_id=entity_id)
+    return _form(request, s, actor, entity.schema_, entity=entity, values=forms.as_text(entity.properties))
+
+
+@router.post("/{entity_id}/edit", response_model=None)
+async def edit(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> Response:
+    """Apply the differences between the form and the entity: new lines added, missing lines removed."""
+    service.load(s, actor, entity_id, "entity.update")
+    entity = service.read(session=s, actor=actor, entity_id=entity_id)
+    schema = forms.get_schema(entity.schema_)
+    assert schema is not None
+    form = await request.form()
+    wanted = forms.read_properties(schema, form)
+    add = {p: [v for v in vs if v not in entity.properties.get(p, [])] for p, vs in wanted.items()}
+    remove = {p: [v for v in vs if v not in wanted.get(p, [])] for p, vs in entity.properties.items()
+              if schema.get(p) is not None and not schema.get(p).stub}
+    patch = EntityPatch(add={p: v for p, v in add.items() if v}, remove={p: v for p, v in remove.items() if v})
+    try:
+        service.update(session=s, actor=actor, entity_id=entity_id, patch=patch)
+    except InvalidInput as exc:
+        return _form(request, s, actor, entity.schema_, entity=entity, values=forms.as_text(wanted),
+                     errors=field_errors(i18n.language(request), exc), status=422)
+    return redirect(f"/entities/{entity_id}")
+
+
+@router.post("/{entity_id}/releases", response_model=None)
+async def release(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> Response:
+    """Release the entity to the chosen partner agencies, optionally until a date."""
+    form = await request.form()
+    to = [str(v) for v in form.getlist("to")]
+    try:
+        releases.release_entity(session=s, actor=actor, entity_id=entity_id, to=to,
+                                until=_until(str(form.get("until", ""))))
+    except InvalidInput as exc:
+        entity = service.read(session=s, actor=actor, entity_id=entity_id)
+        return _page(request, s, actor, entity, errors=field_errors(i18n.language(request), exc, "to"), status=422)
+    return redirect(f"/entities/{entity_id}#releases")
+
+
+@release_router.post("/{release_id}/revoke")
+def revoke(release_id: int, s: SessionDep, actor: PageActor) -> Response:
+    """Revoke a release the user's agency made."""
+    row = releases.revoke(session=s, actor=actor, release_id=release_id)
+    return redirect(f"/entities/{row.entity_id}#releases" if row.entity_id else "/")
+

@@ -1,0 +1,115 @@
+"""Languages of the web interface: message catalogs as JSON data, and the visitor's language.
+
+The language is the one chosen with the header's switch (kept in the session), else the best match
+of the browser's Accept-Language, else English. Service errors are English sentences; `error()`
+turns the common ones into the catalog's words, keeping names and values from the original.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+CATALOGS = Path(__file__).parent / "translations"
+LANGUAGES = ("en", "es")
+DEFAULT = "en"
+
+#: English service messages -> catalog key; named groups become the message's arguments
+ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"wrong username or password", "error.login"),
+        (r"property '(?P<prop>\w+)' of \w+: '(?P<value>.*)' is not a (?P<kind>\w+)$", "error.not_a_type"),
+        (r"property '(?P<prop>\w+)' of \w+: entity '(?P<value>.*)' not found", "error.no_such_entity"),
+        (r"marking (?P<value>\S+) is above your clearance", "error.above_clearance"),
+        (r"release_to needs distribution", "error.release_needs_distribution"),
+        (r"distribution `release` needs at least one agency", "error.release_needs_agency"),
+        (r"cannot release to one's own agency", "error.release_own_agency"),
+        (r"`until` is in the past", "error.until_past"),
+        (r"name at least one agency to release to", "error.release_needs_agency"),
+        (r"nothing to change", "error.nothing_to_change"),
+        (r"password must have at least 8 characters", "error.password_short"),
+        (r"user (?P<value>\S+) exists", "error.user_exists"),
+        (r"agency (?P<value>\S+) exists", "error.agency_exists"),
+        (r"invalid username", "error.invalid_username"),
+        (r"invalid agency code", "error.invalid_agency_code"),
+        (r"unknown country", "error.unknown_country"),
+        (r"unknown role", "error.unknown_role"),
+        (r"agency name is empty", "error.required"),
+        (r"search text has no letters or digits", "error.search_text"),
+        (r"token lifetime", "error.token_days"),
+    )
+)
+
+
+#: the policy's reasons for letting a viewer see a record -> catalog key
+REASON_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"^owner agency$", "reason.owner"),
+        (r"^national distribution in (?P<country>\w+)$", "reason.national"),
+        (r"^released to (?P<agency>\S+) until (?P<until>\S+)$", "reason.released_until"),
+        (r"^released to (?P<agency>\S+)$", "reason.released"),
+    )
+)
+
+
+@lru_cache
+def catalog(lang: str) -> dict[str, str]:
+    """The messages of one language."""
+    data: dict[str, str] = json.loads((CATALOGS / f"{lang}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def from_header(accept_language: str | None) -> str:
+    """The best supported language of an Accept-Language header (q-values honoured)."""
+    best, best_q = DEFAULT, -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        lang = tag.strip().lower().split("-")[0]
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def language(request: Request) -> str:
+    """The language of this visitor."""
+    chosen = request.scope.get("web_session", {}).get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return from_header(request.headers.get("accept-language"))
+
+
+def translate(lang: str, key: str, **args: Any) -> str:
+    """The message `key` in `lang` (English if missing there, the key itself if missing everywhere)."""
+    text = catalog(lang).get(key) or catalog(DEFAULT).get(key) or key
+    return text.format(**args) if args else text
+
+
+def error(lang: str, message: str) -> str:
+    """A service error message in the visitor's language."""
+    for pattern, key in ERROR_PATTERNS:
+        match = pattern.search(message)
+        if match:
+            return translate(lang, key, **match.groupdict())
+    return translate(lang, "error.generic", message=message)
+
+
+def reason(lang: str, text: str) -> str:
+    """The policy's reason for a decision in the visitor's language."""
+    for pattern, key in REASON_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return translate(lang, key, **{k: v for k, v in match.groupdict().items() if v is not None})
+    return text

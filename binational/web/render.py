@@ -1,0 +1,99 @@
+"""Rendering pages: the Jinja2 environment, the signed-in actor of a page, and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from binational.access import service as access
+from binational.access.markings import MARKINGS
+from binational.access.policy import Actor, can
+from binational.audit.scope import act_as
+from binational.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from binational.routing import SessionDep
+from binational.web import i18n
+from binational.web.sessions import session_of
+
+TEMPLATES = Path(__file__).parent / "templates"
+env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False)
+
+
+def page_actor(request: Request, s: SessionDep) -> Actor:
+    """The signed-in user of a page (from the session cookie only); Unauthenticated sends to sign-in."""
+    user_id = request.scope.get("session_user_id")
+    if user_id is None:
+        raise Unauthenticated("sign in")
+    user = access.get_user_by_id(session=s, user_id=user_id)
+    actor = access.actor_for(session=s, user=user)
+    act_as(s, actor)
+    request.state.actor = actor
+    request.state.agency_name = access.get_agency(session=s, code=actor.agency).name
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+def require(actor: Actor, action: str) -> None:
+    """Refuse a page whose action the user's roles do not grant (the role check of the policy)."""
+    decision = can(actor, action)
+    if not decision:
+        raise Forbidden(f"{action}: {decision.reason}")
+
+
+def context(request: Request, **values: Any) -> dict[str, Any]:
+    """What every template gets: the translator, the language, the user, the CSRF token."""
+    lang = i18n.language(request)
+    actor: Actor | None = getattr(request.state, "actor", None)
+    return {
+        "request": request,
+        "lang": lang,
+        "languages": i18n.LANGUAGES,
+        "t": lambda key, **args: i18n.translate(lang, key, **args),
+        "actor": actor,
+        "agency_name": getattr(request.state, "agency_name", ""),
+        "csrf": session_of(request).get("csrf", ""),
+        "markings": MARKINGS,
+        "path": request.url.path,
+        **values,
+    }
+
+
+def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A page rendered now (inside the request's unit of work)."""
+    html = env.get_template(template).render(context(request, **values))
+    return HTMLResponse(html, status_code=status)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """See-other after a form that changed something (so reloading does not post it again)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def field_errors(lang: str, exc: DomainError, default: str = "_form") -> dict[str, str]:
+    """A service error as {form field: message in the visitor's language}."""
+    fields = [d.get("field") for d in exc.details if isinstance(d, dict) and d.get("field")]
+    name = str(fields[0]) if fields else default
+    name = name.removeprefix("properties.").removeprefix("add.").removeprefix("remove.")
+    return {name: i18n.error(lang, exc.message)}
+
+
+def error_page(request: Request, exc: DomainError | None, status: int) -> Response:
+    """The HTML answer to a failure on a web page: sign-in redirect, 403, or the ordinary 404."""
+    if isinstance(exc, Unauthenticated):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(f"/login?next={quote(target, safe='')}")
+    if isinstance(exc, Forbidden) and exc.message == "csrf":
+        return render(request, "error.html", 403, title_key="error.csrf_title", message_key="error.csrf")
+    if isinstance(exc, Forbidden):
+        return render(request, "error.html", 403, title_key="error.forbidden_title", message_key="error.forbidden")
+    if isinstance(exc, NotFound) or status == 404:
+        return render(request, "error.html", 404, title_key="error.not_found_title", message_key="error.not_found")
+    lang = i18n.language(request)
+    message = i18n.error(lang, exc.message) if exc else ""
+    return render(request, "error.html", status, title_key="error.title", message=message)
