@@ -1,0 +1,118 @@
+"""The web interface in headless Chromium (Debian's): two analysts, one release, CSRF, languages, 404.
+
+Skips with a reason when Playwright or /usr/bin/chromium is missing (`make browser` installs it).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from binational.app import create_app
+from tests.conftest import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (run `make browser`)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(settings, db) -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free port, on the test database."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _sign_in(browser, base: str, username: str, locale: str = "en-US"):
+    page = browser.new_context(locale=locale).new_page()
+    page.goto(f"{base}/")
+    page.get_by_label(re.compile("Username|Usuario")).fill(username)
+    page.get_by_label(re.compile("Password|Contraseña")).fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def test_us_releases_to_mx_and_each_sees_only_its_share(server, browser):
+    us = _sign_in(browser, server, "us_analyst")
+    assert "US-CBP" in us.get_by_test_id("who").inner_text()
+    us.goto(f"{server}/entities/new?schema=Person")
+    us.get_by_label(re.compile(r"^Name")).first.fill("Rosa Elena Quintero")
+    us.get_by_role("button", name="Create").click()
+    us.wait_for_url(re.compile(r"/entities/us-cbp\."))
+    shared_url = us.url
+    us.get_by_label("MX-FGR").check()
+    us.get_by_role("button", name="Release", exact=True).click()
+    us.wait_for_url(re.compile("#releases$"))
+    assert us.get_by_role("button", name="Revoke the release to MX-FGR").is_visible()
+    us.goto(f"{server}/entities/new?schema=Person")
+    us.get_by_label(re.compile(r"^Name")).first.fill("Kept At Home")
+    us.get_by_role("button", name="Create").click()
+    us.wait_for_url(re.compile(r"/entities/us-cbp\."))
+    kept_url = us.url
+
+    mx = _sign_in(browser, server, "mx_analyst", locale="es-MX")
+    assert "Bienvenido" in mx.content()
+    assert "Rosa Elena Quintero" in mx.content() and "Kept At Home" not in mx.content()
+    mx.get_by_role("navigation", name="Principal").get_by_role("link", name="Entidades").click()
+    mx.get_by_label("Nombre o identificador").fill("rosa")
+    mx.keyboard.press("Enter")
+    mx.get_by_role("link", name="Rosa Elena Quintero").click()
+    assert mx.url == shared_url
+    assert "se compartió con MX-FGR" in mx.content()
+    assert mx.get_by_role("button", name="Revocar").count() == 0
+    response = mx.goto(kept_url)
+    assert response.status == 404 and "No encontrado" in mx.content() and "Kept" not in mx.content()
+    mx.goto(f"{server}/entities?q=kept")
+    assert "Kept At Home" not in mx.content()
+
+
+def test_csrf_refusal_and_language_switch(server, browser):
+    page = _sign_in(browser, server, "us_analyst")
+    page.get_by_role("button", name="Español").click()
+    page.wait_for_load_state()
+    assert "Cerrar sesión" in page.content()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert "Sign out" in page.content()
+    page.goto(f"{server}/entities/new?schema=Person")
+    page.eval_on_selector("form.entity-form input[name=csrf]", "el => el.value = 'forged'")
+    page.get_by_label(re.compile(r"^Name")).first.fill("Never Stored")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_load_state()
+    assert "Form expired" in page.content()
+    page.goto(f"{server}/entities?q=never")
+    assert "Never Stored" not in page.content()

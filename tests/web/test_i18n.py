@@ -1,0 +1,47 @@
+"""The message catalogs: the same keys in every language, and every key the pages use exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from binational.web import i18n
+
+WEB = Path(i18n.__file__).parent
+USED = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_]*[a-z])+)["']""")
+KEY_ARGS = re.compile(r"""(?:_key=|translate\(lang, )["']([a-z_.]+)["']""")
+PREFIXES = re.compile(r"""\bt\(\s*["']([a-z_]+\.)["']\s*\+""")
+
+
+def test_every_language_has_the_same_keys():
+    english = set(i18n.catalog("en"))
+    for lang in i18n.LANGUAGES:
+        assert set(i18n.catalog(lang)) == english, lang
+        assert all(isinstance(v, str) and v.strip() for v in i18n.catalog(lang).values())
+
+
+def test_every_key_used_by_a_page_exists():
+    used: set[str] = set()
+    for path in list(WEB.rglob("*.html")) + list(WEB.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        used |= set(USED.findall(text)) | set(KEY_ARGS.findall(text))
+        assert not set(PREFIXES.findall(text)) - {"language.", "distribution.", "releases.who.", "audit.decision_"}
+    used |= {key for _pattern, key in i18n.ERROR_PATTERNS + i18n.REASON_PATTERNS}
+    used |= {f"language.{lang}" for lang in i18n.LANGUAGES}
+    used |= {f"distribution.{d}" for d in ("agency", "national", "release")}
+    used |= {f"releases.who.{d}" for d in ("agency", "national", "release")}
+    used |= {"audit.decision_allow", "audit.decision_deny"}
+    assert used - set(i18n.catalog("en")) == set()
+
+
+def test_accept_language_picks_the_best_supported_language():
+    assert i18n.from_header("es-MX,es;q=0.9,en;q=0.8") == "es"
+    assert i18n.from_header("fr-FR,en;q=0.5,es;q=0.7") == "es"
+    assert i18n.from_header("de") == "en"
+    assert i18n.from_header(None) == "en"
+
+
+def test_service_errors_are_translated_with_their_values():
+    message = "property 'birthDate' of Person: '1979-13-45' is not a date"
+    assert i18n.error("es", message) == "«1979-13-45» no es un valor válido de tipo date."
+    assert i18n.error("en", "something unforeseen") == "Not accepted: something unforeseen"

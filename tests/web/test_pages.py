@@ -1,0 +1,218 @@
+"""Every page through the TestClient: what each user sees, the policy, CSRF, sessions and languages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from binational.audit.models import AuditEntry
+from binational.entities.models import Entity
+from binational.web import sessions
+from tests.web.conftest import csrf_of, sign_in
+
+
+def _create(client, csrf, **fields):
+    data = {"csrf": csrf, "schema": "Person", "distribution": "agency", "marking": "TLP:AMBER", **fields}
+    r = client.post("/entities/new", data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r.headers["location"].rsplit("/", 1)[1]
+
+
+def test_pages_need_a_session_and_login_starts_one(client):
+    r = client.get("/entities?q=x", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fentities%3Fq%3Dx"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    login = client.get("/login")
+    bad = client.post("/login", data={"username": "us_analyst", "password": "wrong password",
+                                      "csrf": csrf_of(login.text), "next": "/"})
+    assert bad.status_code == 401 and "Wrong username or password." in bad.text
+    sign_in(client, "us_analyst")
+    home = client.get("/")
+    assert home.status_code == 200
+    who = re.search(r'data-testid="who">(.*?)</div>', home.text, re.S).group(1)
+    assert "us_analyst" in who and "US-CBP" in who and "TLP:AMBER" in who
+
+
+def test_login_never_redirects_off_site(client):
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "us_analyst", "password": "correct horse battery", "csrf": token,
+                                    "next": "//evil.example/"}, follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_a_forged_or_expired_cookie_is_no_session(client, settings):
+    forged = sessions.encode("another-secret", {"uid": 1, "csrf": "x", "lang": None, "since": 2_000_000_000})
+    client.cookies.set(sessions.COOKIE, forged)
+    assert client.get("/", follow_redirects=False).status_code == 303
+    old = sessions.encode(settings.secret_key, {"uid": 1, "csrf": "x", "lang": None, "since": 1})
+    client.cookies.set(sessions.COOKIE, old)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_create_release_and_what_each_agency_sees(client, cast, db):
+    csrf = sign_in(client, "us_analyst")
+    shared = _create(client, csrf, **{"p.name": "José María López", "p.phone": "+19155551234",
+                                      "distribution": "release", "release_to": "MX-FGR"})
+    kept = _create(client, csrf, **{"p.name": "Kept Nameless"})
+    page = client.get(f"/entities/{shared}").text
+    assert "José María López" in page and "MX-FGR" in page and "US-CBP" in page
+    client.post("/logout", data={"csrf": csrf})
+    sign_in(client, "mx_analyst")
+    assert client.get(f"/entities/{shared}").status_code == 200
+    hidden = client.get(f"/entities/{kept}")
+    missing = client.get("/entities/us-cbp.doesnotexist")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.text.replace(kept, "X") == missing.text.replace("us-cbp.doesnotexist", "X")
+    results = client.get("/entities?q=kept").text
+    assert kept not in results and "Kept Nameless" not in results
+    listed = client.get("/entities").text
+    assert shared in listed and kept not in listed
+    home = client.get("/").text
+    assert "José María López" in home and "Kept Nameless" not in home
+    assert "Kept" not in client.get("/entities/suggest?q=kept").text
+    # a recipient has no edit link, no release form, and cannot edit by URL
+    assert "/edit" not in client.get(f"/entities/{shared}").text
+    assert client.get(f"/entities/{shared}/edit").status_code == 403
+    with db.unit_of_work() as s:
+        denials = s.execute(select(func.count()).where(AuditEntry.decision == "deny",
+                                                       AuditEntry.actor_agency == "MX-FGR")).scalar()
+    assert denials >= 1
+
+
+def test_release_and_revoke_from_the_entity_page(client):
+    csrf = sign_in(client, "us_analyst")
+    entity = _create(client, csrf, **{"p.name": "Release Me"})
+    r = client.post(f"/entities/{entity}/releases", data={"csrf": csrf, "to": "MX-FGR", "until": "2999-01-01"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/entities/{entity}").text
+    assert "2999-01-01" in page and "/revoke" in page
+    empty = client.post(f"/entities/{entity}/releases", data={"csrf": csrf})
+    assert empty.status_code == 422 and 'id="e-to"' in empty.text
+    release_id = re.search(r'/releases/(\d+)/revoke', page).group(1)
+    client.post(f"/releases/{release_id}/revoke", data={"csrf": csrf})
+    assert "revoked on" in client.get(f"/entities/{entity}").text
+
+
+def test_form_errors_are_next_to_their_field_in_the_users_language(client):
+    csrf = sign_in(client, "us_analyst")
+    client.post("/language", data={"csrf": csrf, "lang": "es", "next": "/"})
+    r = client.post("/entities/new", data={"csrf": csrf, "schema": "Person", "p.name": "Ana",
+                                           "p.birthDate": "1980-13-45", "marking": "TLP:AMBER",
+                                           "distribution": "agency"})
+    assert r.status_code == 422
+    assert '<p class="error" id="e-birthDate">«1980-13-45» no es un valor válido de tipo date.</p>' in r.text
+    assert 'lang="es"' in r.text
+    above = client.post("/entities/new", data={"csrf": csrf, "schema": "Person", "p.name": "Ana",
+                                               "marking": "TLP:RED", "distribution": "agency"})
+    assert "está por encima de su autorización" in above.text
+
+
+def test_edit_adds_and_removes_values(client):
+    csrf = sign_in(client, "us_analyst")
+    entity = _create(client, csrf, **{"p.name": "Old Name", "p.nationality": "mx"})
+    form = client.get(f"/entities/{entity}/edit").text
+    assert "Old Name" in form
+    r = client.post(f"/entities/{entity}/edit", data={"csrf": csrf, "p.name": "New Name", "p.nationality": "mx"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/entities/{entity}").text
+    assert "New Name" in page and "Old Name" not in page
+
+
+@pytest.mark.parametrize("token", [None, "not-the-token"])
+def test_a_form_without_the_csrf_token_changes_nothing(client, db, token):
+    sign_in(client, "us_analyst")
+    with db.unit_of_work() as s:
+        before = s.execute(select(func.count()).select_from(Entity)).scalar()
+    data = {"schema": "Person", "p.name": "Forged", "marking": "TLP:AMBER", "distribution": "agency"}
+    if token:
+        data["csrf"] = token
+    r = client.post("/entities/new", data=data)
+    assert r.status_code == 403 and "Nothing was changed" in r.text
+    with db.unit_of_work() as s:
+        assert s.execute(select(func.count()).select_from(Entity)).scalar() == before
+    assert client.post("/logout", data={}).status_code == 403
+
+
+def test_language_follows_the_browser_then_the_switch(client):
+    assert "Iniciar sesión" in client.get("/login", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}).text
+    assert "Sign in" in client.get("/login", headers={"Accept-Language": "en-US"}).text
+    csrf = sign_in(client, "mx_analyst")
+    client.post("/language", data={"csrf": csrf, "lang": "es", "next": "/entities"})
+    assert "Entidades" in client.get("/entities", headers={"Accept-Language": "en"}).text
+
+
+def test_search_filters_and_pages(client):
+    csrf = sign_in(client, "us_analyst")
+    for n in range(27):
+        _create(client, csrf, **{"p.name": f"Filler {n:02d}", "marking": "TLP:GREEN"})
+    first = client.get("/entities?marking=TLP:GREEN&agency=US-CBP")
+    assert first.text.count('<tr><td><a href="/entities/') == 25
+    cursor = re.search(r'cursor=([^"&]+)"', first.text).group(1)
+    second = client.get(f"/entities?marking=TLP:GREEN&agency=US-CBP&cursor={cursor}")
+    assert second.text.count('<tr><td><a href="/entities/') == 2
+    assert client.get("/entities?marking=TLP:RED").text.count('<tr><td><a href="/entities/') == 0
+    bad = client.get("/entities?schema=Nonsense")
+    assert bad.status_code == 422 and 'id="schema-error"' in bad.text
+
+
+def test_audit_page_for_auditors_only(client, db):
+    csrf = sign_in(client, "us_analyst")
+    entity = _create(client, csrf, **{"p.name": "Audited", "distribution": "release", "release_to": "MX-FGR"})
+    assert client.get("/audit").status_code == 403
+    client.post("/logout", data={"csrf": csrf})
+    sign_in(client, "mx_analyst")
+    client.get(f"/entities/{entity}")
+    with db.unit_of_work() as s:
+        from binational.access import service as access
+        user = access.get_user(session=s, username="us_auditor")
+        user.password_hash = access.hash_password("auditor password")
+    client.cookies.clear()
+    csrf = sign_in(client, "us_auditor", "auditor password")
+    page = client.get("/audit")
+    assert page.status_code == 200 and "entity.create" in page.text
+    who = client.get(f"/audit?object_id={entity}").text
+    assert "mx_analyst" in who
+    verified = client.post("/audit/verify", data={"csrf": csrf})
+    assert 'data-testid="verification"' in verified.text and "Verified" in verified.text
+
+
+def test_admin_pages(client, db):
+    with db.unit_of_work() as s:
+        from binational.access import service as access
+        access.get_user(session=s, username="admin").password_hash = access.hash_password("admin password")
+    csrf = sign_in(client, "admin", "admin password")
+    assert "us_analyst" in client.get("/admin/users").text
+    assert "MX-FGR" in client.get("/admin/agencies").text
+    r = client.post("/admin/users", data={"csrf": csrf, "username": "new_user", "agency": "US-CBP",
+                                          "roles": "analyst", "clearance": "TLP:GREEN", "password": "short"})
+    assert r.status_code == 422 and 'id="e-password"' in r.text
+    r = client.post("/admin/users", data={"csrf": csrf, "username": "new_user", "agency": "US-CBP",
+                                          "roles": "analyst", "clearance": "TLP:GREEN",
+                                          "password": "long enough"}, follow_redirects=False)
+    assert r.status_code == 303
+    issued = client.post("/admin/tokens", data={"csrf": csrf, "username": "new_user", "days": "7"})
+    secret = re.search(r'data-testid="token-secret">([^<]+)<', issued.text).group(1)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert client.get("/admin/tokens?username=mx_analyst").status_code == 404
+    r = client.post("/admin/agencies", data={"csrf": csrf, "code": "MX-SAT", "country": "MX", "name": "SAT"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and "MX-SAT" in client.get("/admin/agencies").text
+
+
+def test_non_admins_get_no_admin_pages(client):
+    sign_in(client, "us_analyst")
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/admin/tokens").status_code == 403
+
+
+def test_unknown_page_is_the_html_not_found_and_api_keeps_json(client):
+    sign_in(client, "us_analyst")
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+    api = client.get("/api/v1/entities/x")
+    assert api.status_code == 401 and api.json()["error"]["code"] == "unauthenticated"
