@@ -6,9 +6,9 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, insert, or_, select, text
+from sqlalchemy import Table, and_, exists, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from binational import pagination
@@ -207,14 +207,14 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
     ids = _new_statement_ids(session, len(rows))
     for sid, row in zip(ids, rows, strict=True):
         row["id"] = sid
-    session.execute(insert(Statement.__table__), rows)
+    session.execute(insert(cast(Table, Statement.__table__)), rows)
     term_rows = [
         {"statement_id": row["id"], "entity_id": row["entity_id"], "term": term}
         for row in rows
         for term in terms.terms_of(row["prop_type"], row["value"])
     ]
     if term_rows:
-        session.execute(insert(SearchTerm.__table__), term_rows)
+        session.execute(insert(cast(Table, SearchTerm.__table__)), term_rows)
 
 
 def release_rows(actor: Actor, entity_id: str, to: list[str], until: datetime | None) -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from binational.access.markings import DISTRIBUTIONS
@@ -135,7 +135,7 @@ def import_lines(
 
 def _write(session: Session, actor: Actor, chunk: list[_Parsed], source: str, now: datetime) -> None:
     session.execute(
-        insert(Entity.__table__),
+        insert(cast(Table, Entity.__table__)),
         [
             {"id": p.entity_id, "schema": p.schema, "owner_agency": actor.agency, "owner_country": actor.country,
              "distribution": p.distribution, "marking": p.marking, "marking_rank": p.marking_rank,
@@ -151,7 +151,7 @@ def _write(session: Session, actor: Actor, chunk: list[_Parsed], source: str, no
         releases += release_rows(actor, p.entity_id, p.release_to, None)
     insert_statements(session, statements)
     if releases:
-        session.execute(insert(Release.__table__), releases)
+        session.execute(insert(cast(Table, Release.__table__)), releases)
 
 
 def export_lines(*, session: Session, actor: Actor, schema: str | None = None,

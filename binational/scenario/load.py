@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from binational.access import service as access
 from binational.access.markings import RANK
-from binational.access.models import User
+from binational.access.models import Agency, User
 from binational.access.roles import capabilities_of
 from binational.admin import service as admin
 from binational.audit.scope import act_as
 from binational.entities import transfer
-from binational.errors import InvalidInput
+from binational.errors import Conflict, InvalidInput
 
 #: what `progress` is told: (what is being done, how many more units are done)
 Progress = Callable[[str, int], None]
@@ -108,22 +108,26 @@ def load(*, session: Session, folder: Folder, progress: Progress | None = None) 
     """Write a read world folder in the session's transaction; the first error raises, naming its line."""
     done = Loaded()
     for n, row in enumerate(folder.agencies, start=2):
+        known = session.get(Agency, row["code"])
+        if known is not None and known.country == row["country"].upper():
+            continue  # the node knows this agency already: the world's records join it
         try:
             admin.add_agency(session=session, actor=None, code=row["code"], country=row["country"].upper(),
                              name=row["name"])
-        except InvalidInput as exc:
+        except (InvalidInput, Conflict) as exc:
             raise InvalidInput(f"agencies.csv line {n}: {exc.message}", details=exc.details) from None
         done.agencies += 1
     home = home_agency(folder)
     # argon2 is slow on purpose: hash in a worker thread (it releases the GIL) while entities import.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
         hashes: dict[int, tuple[User, Future[str]]] = {}
         for n, row in enumerate(folder.users, start=2):
             roles = [r for r in row["roles"].split(";") if r]
             try:
                 user = admin.add_user(session=session, actor=None, username=row["username"],
                                       agency=row["agency"] or home, roles=roles, clearance=row["clearance"])
-            except InvalidInput as exc:
+            except (InvalidInput, Conflict) as exc:
                 raise InvalidInput(f"users.csv line {n}: {exc.message}", details=exc.details) from None
             if row["password"]:
                 hashes[n] = (user, pool.submit(access.hash_password, row["password"]))
@@ -137,6 +141,8 @@ def load(*, session: Session, folder: Folder, progress: Progress | None = None) 
                 raise InvalidInput(f"users.csv line {n}: {exc.message}", details=exc.details) from None
             if progress:
                 progress("users", 1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on an error, hashes not yet begun are dropped
     session.info.pop("actor", None)
     return done
 
