@@ -296,7 +296,7 @@ def delete(*, session: Session, actor: Actor, entity_id: str) -> None:
     audit.record(session, action="entity.delete", actor=actor, objects=[(entity.id, entity.owner_agency)])
 
 
-def _search_filter(actor: Actor, q: str) -> Any:
+def _search_filter(actor: Actor, q: str, dialect: str) -> Any:
     words, key = terms.query_terms(q)
     if not words and not key:
         raise InvalidInput("search text has no letters or digits", details=[{"field": "q"}])
@@ -307,7 +307,7 @@ def _search_filter(actor: Actor, q: str) -> Any:
             .join(Statement, Statement.id == SearchTerm.statement_id)
             .where(
                 SearchTerm.entity_id == Entity.id,
-                SearchTerm.term.startswith(term, autoescape=True),
+                terms.prefix_match(SearchTerm.term, term, dialect),
                 Statement.deleted_at.is_(None),
                 visible_values(actor, Statement),
             )
@@ -336,7 +336,7 @@ def list_entities(
     if schema:
         query = query.where(Entity.schema == schema)
     if q:
-        query = query.where(_search_filter(actor, q))
+        query = query.where(_search_filter(actor, q, session.get_bind().dialect.name))
     if position is not None:
         after = position.get("after")
         if not isinstance(after, str):
