@@ -153,9 +153,11 @@ class PolicyORM:
             rows = s.execute(query.order_by(Entity.id).limit(PAGE + 1)).scalars().all()
             ids = [e.id for e in rows[:PAGE]]
             if ids:
-                s.execute(select(Statement).where(Statement.entity_id.in_(ids), Statement.deleted_at.is_(None),
-                                                  visible_values(self.actor, Statement))
-                          .order_by(Statement.entity_id, Statement.prop, Statement.id)).scalars().all()
+                s.execute(select(Statement.entity_id, Statement.prop, Statement.value, Statement.dataset,
+                                 Statement.marking, Statement.origin)
+                          .where(Statement.entity_id.in_(ids), Statement.deleted_at.is_(None),
+                                 visible_values(self.actor, Statement))
+                          .order_by(Statement.entity_id, Statement.prop, Statement.id)).all()
             s.commit()
             return list(rows)
 
