@@ -139,15 +139,18 @@ def can(actor: Actor, action: str, resource: Resource | None = None, *, now: dat
 
 
 def _grant_exists(actor: Actor, model: Any, now: datetime) -> ColumnElement[bool]:
-    case_match = and_(model.case_id.is_not(None), Release.case_id == model.case_id)
-    return exists(
-        select(Release.id).where(
+    def active(*match: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists(select(Release.id).where(
             Release.to_agency == actor.agency,
             Release.revoked_at.is_(None),
             or_(Release.until.is_(None), Release.until > now),
-            or_(Release.entity_id == model.id, case_match),
-        )
-    )
+            *match,
+        ))
+
+    # Two EXISTS rather than one with an OR inside: each can use its (to_agency, entity_id | case_id)
+    # index, where the OR made SQLite scan every release for every candidate row.
+    return or_(active(Release.entity_id == model.id),
+               and_(model.case_id.is_not(None), active(Release.case_id == model.case_id)))
 
 
 def visible(actor: Actor, model: Any, *, now: datetime | None = None) -> ColumnElement[bool]:
