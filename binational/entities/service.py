@@ -18,7 +18,7 @@ from binational.access.policy import Actor, Grant, Resource, can, visible, visib
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
-from binational.entities import terms
+from binational.entities import selectors, terms
 from binational.entities.models import Entity, SearchTerm, Statement
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead, ValueRead
 from binational.entities.validation import CleanValue, check_properties, check_schema
@@ -188,7 +188,7 @@ def statement_rows(
 
 
 def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert statements and the search terms derived from them."""
+    """Insert statements and the search terms and discovery selectors derived from them."""
     if not rows:
         return
     ids = session.execute(
@@ -201,6 +201,7 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
     ]
     if term_rows:
         session.execute(insert(SearchTerm), term_rows)
+    selectors.index_statements(session, rows, ids)
 
 
 def release_rows(actor: Actor, entity_id: str, to: list[str], until: datetime | None) -> list[dict[str, Any]]:
