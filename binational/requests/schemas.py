@@ -28,7 +28,7 @@ class Match(BaseModel):
     """A match the caller may see in full."""
 
     entity_id: str
-    schema_: str = Field(serialization_alias="schema")
+    schema_: str = Field(alias="schema")
     agency: str
     score: float
 
