@@ -83,7 +83,8 @@ class Notification(Base):
     """An in-app notice to one user about a request of their agency."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user", "user_id", "id"),)
+    # No INSERT ... RETURNING: the sender writes the receiver's notices but may not read them back (RLS).
+    __table_args__ = (Index("ix_notifications_user", "user_id", "id"), {"implicit_returning": False})
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))

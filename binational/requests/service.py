@@ -192,14 +192,16 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
     now = now or utcnow()
     kind = get_type(request.type)
     items = session.execute(
-        select(RequestItem.entity_id, RequestItem.hit_ref, RequestItem.role, visible(actor, Entity).label("seen"))
-        .join(Entity, Entity.id == RequestItem.entity_id)
-        .where(RequestItem.request_id == request.id, Entity.deleted_at.is_(None))
-        .order_by(RequestItem.id)
+        select(RequestItem.entity_id, RequestItem.hit_ref, RequestItem.role)
+        .where(RequestItem.request_id == request.id).order_by(RequestItem.id)
     ).all()
-    subjects = [e for e, _ref, role, seen in items if role == "subject" and seen]
-    answers = [e for e, _ref, role, seen in items if role == "answer" and seen]
-    refs = [ref for _e, ref, _role, _seen in items if ref] if actor.agency == request.from_agency else []
+    seen = set(session.execute(
+        select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), Entity.deleted_at.is_(None),
+                                visible(actor, Entity))
+    ).scalars())
+    subjects = [e for e, _ref, role in items if role == "subject" and e in seen]
+    answers = [e for e, _ref, role in items if role == "answer" and e in seen]
+    refs = [ref for _e, ref, _role in items if ref] if actor.agency == request.from_agency else []
     events = session.execute(
         select(RequestEvent, User.username).join(User, User.id == RequestEvent.actor_id)
         .where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)

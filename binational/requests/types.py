@@ -17,7 +17,7 @@ class RequestType:
     label_en: str
     label_es: str
     default_due: timedelta
-    #: roles of the receiving agency that may acknowledge, answer or decline
+    #: roles of the receiving agency that may acknowledge, answer or decline (each grants request.answer)
     answer_roles: frozenset[str] = frozenset({"supervisor", "liaison"})
     description: str = ""
 
@@ -30,6 +30,9 @@ def register_type(request_type: RequestType) -> RequestType:
     unknown = sorted(request_type.answer_roles - set(ROLES))
     if unknown or not request_type.answer_roles:
         raise ValueError(f"request type {request_type.name}: unknown answer roles {unknown}")
+    unable = sorted(r for r in request_type.answer_roles if "request.answer" not in ROLES[r])
+    if unable:
+        raise ValueError(f"request type {request_type.name}: roles {unable} lack the request.answer capability")
     if request_type.default_due <= timedelta(0):
         raise ValueError(f"request type {request_type.name}: default due time must be positive")
     known = TYPES.get(request_type.name)
