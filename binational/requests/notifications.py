@@ -50,7 +50,7 @@ def list_notifications(*, session: Session, actor: Actor, unread_only: bool = Fa
                        cursor: str | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
     """The actor's notifications, newest first, with the number unread."""
     settings = get_settings()
-    limit = limit or settings.page_size
+    limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
     position = pagination.decode(settings.secret_key, cursor)

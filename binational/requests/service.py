@@ -236,7 +236,7 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
     """A page of the actor's agency's inbox or outbox, newest first."""
     require(actor, "request.list")
     settings = get_settings()
-    limit = limit or settings.page_size
+    limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
     if box not in ("inbox", "outbox"):
