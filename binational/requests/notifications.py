@@ -37,8 +37,8 @@ def notify(session: Session, request: Request, kind: str, user_ids: list[int]) -
     rows = [{"user_id": uid, "agency": agency, "request_id": request.id, "kind": kind, "created_at": utcnow()}
             for uid, agency in users if agency in (request.from_agency, request.to_agency)]
     if rows:
-        # Core insert, no RETURNING: the sender may write the receiver's notices, never read them back.
-        session.connection().execute(insert(Notification.__table__), rows)
+        # No RETURNING (see the model): the sender may write the receiver's notices, never read them back.
+        session.execute(insert(Notification), rows)
 
 
 def _mine(actor: Actor) -> Any:
