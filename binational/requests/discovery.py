@@ -129,12 +129,17 @@ def _date_blocks(date: str) -> list[str]:
     return [date[:n] for n in (10, 7, 4) if len(date) >= n]
 
 
+#: the statement a selector came from and its pair; made once, as SQLAlchemy adapts an alias's columns lazily
+_FIRST = aliased(Statement, name="first_statement")
+_SECOND = aliased(Statement, name="second_statement")
+
+
 def _candidates(session: Session, actor: Actor, queries: list[Query]) -> list[Any]:
     by_kind: dict[str, set[str]] = {}
     for q in queries:
         keys = _date_blocks(q.key) if q.kind == "name_birth" else [q.key]
         by_kind.setdefault(q.kind, set()).update(keys)
-    first, second = aliased(Statement), aliased(Statement)
+    first, second = _FIRST, _SECOND
     seen = and_(
         visible(actor, Entity),
         visible_values(actor, first),
