@@ -67,7 +67,7 @@ def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor:
             select(AuditObjectRef.object_id, AuditObjectRef.object_agency)
             .where(AuditObjectRef.seq.in_([r.seq for r in page]))
         )
-        owners = dict(refs.tuples().all())
+        owners = {oid: agency for oid, agency in refs}
     next_cursor = pagination.encode(settings.secret_key, {"before": page[-1].seq}) if more and page else None
     return [_view(actor, r, owners) for r in page], next_cursor
 
