@@ -50,7 +50,7 @@ def _visible_to(actor: Actor) -> Any:
 def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None
           ) -> tuple[list[dict[str, Any]], str | None]:
     settings = get_settings()
-    limit = limit or settings.page_size
+    limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
     position = pagination.decode(settings.secret_key, cursor)

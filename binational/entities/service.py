@@ -326,7 +326,7 @@ def list_entities(
     """A page of the entities the actor may see, by id, optionally of one schema or matching `q`."""
     require(actor, "entity.list")
     settings = get_settings()
-    limit = limit or settings.page_size
+    limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
     if schema is not None:
