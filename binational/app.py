@@ -19,7 +19,7 @@ from binational.admin import audit_api
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
-from binational.errors import DomainError, PayloadTooLarge
+from binational.errors import DomainError
 
 API = "/api/v1"
 log = logging.getLogger("binational")

@@ -17,7 +17,7 @@ def require(actor: Actor | None, action: str) -> None:
         return
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def add_agency(*, session: Session, actor: Actor | None, code: str, country: str, name: str) -> Agency:

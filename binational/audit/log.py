@@ -15,6 +15,7 @@ from typing import Any
 
 import rfc8785
 from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor
@@ -89,12 +90,19 @@ def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:
 
 
 def _lock_head(session: Session, settings: Settings) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    # populate_existing: a session that appended before holds an older copy of the head, and
+    # another writer may have moved it since.
+    query = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    head = session.execute(query).scalar_one_or_none()
     if head is None:
-        root = merkle.root([])
-        head = AuditHead(id=1, size=0, frontier=b"", root=root, signature=b"")
-        session.add(head)
-        session.flush()
+        # The first appenders race to create the head: one insert wins, the others wait for it and
+        # then lock the winner's row.
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, size=0, frontier=b"", root=merkle.root([]), signature=b""))
+        except IntegrityError:
+            pass
+        head = session.execute(query).scalar_one()
     return head
 
 

@@ -31,7 +31,7 @@ def record_denial(db: Database, session: Session, exc: DomainError) -> None:
     if actor is None or action is None:
         return
     objects: list[tuple[str, str | None]] = []
-    if isinstance(exc, NotFound) and exc.ident:
+    if isinstance(exc, NotFound | Forbidden) and exc.ident:
         objects = [(str(exc.ident), exc.owner)]
     reason = exc.reason if isinstance(exc, NotFound) else exc.message
     with db.unit_of_work() as fresh:

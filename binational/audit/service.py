@@ -21,7 +21,7 @@ READ_ACTIONS = ("entity.read", "entity.list", "entity.export")
 def _require(actor: Actor, action: str) -> None:
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def require(actor: Actor, action: str) -> None:
     """Raise Forbidden unless the actor's roles grant `action`."""
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def grants_of(session: Session, entity: Entity) -> tuple[Grant, ...]:
@@ -63,7 +63,7 @@ def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
     decision = can(actor, action, resource_of(session, entity))
     if not decision:
         if decision.details.get("visible") == "yes":
-            raise Forbidden(f"{action}: {decision.reason}")
+            raise Forbidden(f"{action}: {decision.reason}", action=action, ident=entity_id, owner=entity.owner_agency)
         raise NotFound("entity", entity_id, reason=decision.reason, action=action, owner=entity.owner_agency)
     return entity
 
