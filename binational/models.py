@@ -6,7 +6,7 @@ from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Statement
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
-SHAREABLE_TABLES = ("entities", "statements", "search_terms")
+SHAREABLE_TABLES = ("entities", "statements", "search_terms", "cases", "releases")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",

@@ -16,7 +16,8 @@ from binational.errors import DomainError, Forbidden, NotFound
 def act_as(session: Session, actor: Actor) -> None:
     """Make `actor` the viewer of this session (audit entries and PostgreSQL row-level security)."""
     session.info["actor"] = actor
-    set_context(session, agency=actor.agency, country=actor.country, clearance=actor.clearance_rank)
+    set_context(session, agency=actor.agency, country=actor.country, clearance=actor.clearance_rank,
+                cases=actor.case_ids)
 
 
 def act_as_system(session: Session) -> None:
