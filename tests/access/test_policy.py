@@ -56,7 +56,8 @@ def rows(draw: st.DrawFn) -> dict:
 
 def _grant(spec: tuple) -> Grant:
     to, until, revoked = spec
-    return Grant(to, None if until is None else NOW + timedelta(hours=until), NOW - timedelta(hours=1) if revoked else None)
+    expires = None if until is None else NOW + timedelta(hours=until)
+    return Grant(to, expires, NOW - timedelta(hours=1) if revoked else None)
 
 
 def _resource(row: dict) -> Resource:
@@ -82,13 +83,15 @@ def test_can_and_sql_filters_agree(db, world, viewers):
         releases, statements = [], []
         for i, row in enumerate(world):
             eid = f"e{i}"
-            session.add(Entity(id=eid, schema="Person", owner_agency=row["owner"], owner_country=COUNTRIES[row["owner"]],
-                               distribution=row["distribution"], marking=f"rank{row['rank']}", marking_rank=row["rank"],
-                               case_id=row["case"], created_by=user_id))
+            session.add(Entity(id=eid, schema="Person", owner_agency=row["owner"],
+                               owner_country=COUNTRIES[row["owner"]], distribution=row["distribution"],
+                               marking=f"rank{row['rank']}", marking_rank=row["rank"], case_id=row["case"],
+                               created_by=user_id))
             for spec in row["grants"]:
                 g = _grant(spec)
-                releases.append({"owner_agency": row["owner"], "entity_id": eid, "case_id": None, "to_agency": g.to_agency,
-                                 "until": g.until, "revoked_at": g.revoked_at, "created_by": user_id,
+                releases.append({"owner_agency": row["owner"], "entity_id": eid, "case_id": None,
+                                 "to_agency": g.to_agency, "until": g.until, "revoked_at": g.revoked_at,
+                                 "created_by": user_id,
                                  "created_at": NOW - timedelta(days=2, seconds=len(releases))})
             for j, (distribution, rank) in enumerate(row["statements"]):
                 statements.append({"id": 1000 * (i + 1) + j, "entity_id": eid, "schema": "Person", "prop": "name",

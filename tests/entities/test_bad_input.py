@@ -85,8 +85,8 @@ def test_bad_api_input_is_refused_and_writes_nothing(client, cast, db):
     for body, field in patches:
         error = assert_error(client.patch(f"{API}/{ident}", headers=us.headers, json=body), 422)
         assert field in {d.get("field") for d in error["details"]}, (body, error)
-    for body in ({"to": ["MX-NOPE"]}, {"to": []}, {"to": ["US-CBP"]}, {"to": ["MX-FGR"], "until": "2001-01-01T00:00:00Z"},
-                 {"to": ["MX-FGR"], "until": "yesterday"}):
+    for body in ({"to": ["MX-NOPE"]}, {"to": []}, {"to": ["US-CBP"]},
+                 {"to": ["MX-FGR"], "until": "2001-01-01T00:00:00Z"}, {"to": ["MX-FGR"], "until": "yesterday"}):
         assert_error(client.post(f"{API}/{ident}/releases", headers=us.headers, json=body), 422)
     for query in ({"limit": 0}, {"limit": 501}, {"limit": "ten"}, {"cursor": "not-a-cursor"}, {"schema": "Unicorn"},
                   {"q": "!!!"}, {"q": "x" * 201}):
@@ -202,7 +202,8 @@ def test_cli_mistakes_print_one_line_and_exit_2(settings, db, tmp_path):
     assert_cli_error(_cli(["tokens", "revoke", "ffffffffffffffff"]), "token")
     assert_cli_error(_cli(["entities", "export", "--as", "nobody"]), "nobody")
     assert_cli_error(_cli(["entities", "export", "--as", "us_analyst", "--schema", "Unicorn"]), "Unicorn")
-    assert_cli_error(_cli(["entities", "import", str(tmp_path / "missing.jsonl"), "--as", "us_analyst"]), "no such file")
+    missing = str(tmp_path / "missing.jsonl")
+    assert_cli_error(_cli(["entities", "import", missing, "--as", "us_analyst"]), "no such file")
     (tmp_path / "latin1.jsonl").write_bytes("caf\xe9".encode("latin-1"))
     assert_cli_error(_cli(["entities", "import", str(tmp_path / "latin1.jsonl"), "--as", "us_analyst"]), "UTF-8")
     assert counts(db) == before
