@@ -134,6 +134,10 @@ def test_can_and_sql_filters_agree(db, world, viewers):
         session.close()
 
 
+PURE = settings(max_examples=60, deadline=None)
+
+
+@PURE
 @given(actor=actors(), row=rows(), extra=st.integers(min_value=1, max_value=4))
 def test_a_higher_marking_never_widens(actor, row, extra):
     res = _resource(row)
@@ -141,6 +145,7 @@ def test_a_higher_marking_never_widens(actor, row, extra):
     assert not can(actor, "entity.read", stricter, now=NOW) or can(actor, "entity.read", res, now=NOW)
 
 
+@PURE
 @given(actor=actors(), row=rows(), data=st.data())
 def test_revoking_never_widens(actor, row, data):
     res = _resource(row)
@@ -157,6 +162,7 @@ def test_revoking_never_widens(actor, row, data):
     assert can(actor, "entity.read", none_left, now=NOW).allowed == can(actor, "entity.read", bare, now=NOW).allowed
 
 
+@PURE
 @given(actor=actors(), row=rows())
 def test_owner_always_sees_its_own_within_clearance_and_case(actor, row):
     res = dataclasses.replace(_resource(row), owner_agency=actor.agency, owner_country=actor.country)
@@ -167,6 +173,7 @@ def test_owner_always_sees_its_own_within_clearance_and_case(actor, row):
         assert decision.reason == "owner agency"
 
 
+@PURE
 @given(actor=actors(), row=rows(), hours=st.integers(min_value=0, max_value=1000))
 def test_an_expired_release_grants_nothing(actor, row, hours):
     res = _resource(row)
@@ -176,6 +183,7 @@ def test_an_expired_release_grants_nothing(actor, row, hours):
     assert can(actor, "entity.read", with_expired, now=NOW).allowed == can(actor, "entity.read", bare, now=NOW).allowed
 
 
+@PURE
 @given(actor=actors(), row=rows())
 def test_later_clock_never_widens(actor, row):
     res = _resource(row)
