@@ -123,6 +123,29 @@ def test_audit_views_and_directories_show_only_ones_own(client, cast, db):
     assert hidden.content.replace(secret.encode(), b"X") == missing.content.replace(never.encode(), b"X")
     assert client.get("/api/v1/audit", headers=mx.headers).status_code == 403  # analysts are not auditors
 
+    # the operator's who-saw lists every read of one record, from the command line
+    result = CliRunner().invoke(app, ["audit", "who-saw", shared])
+    assert result.exit_code == 0 and "mx_analyst" in result.stdout and "entity.read" in result.stdout
+    result = CliRunner().invoke(app, ["audit", "who-saw", never])
+    assert result.exit_code == 2 and result.stderr.startswith("error: no reads")
+
+    # error messages: a reference to a hidden record, or to another agency's case, reads like a missing one
+    for field, hidden_value, missing_value in (("parent", secret, never), ("case", None, None)):
+        if field == "parent":
+            body = {"schema": "Person", "properties": {"name": ["Ref Test"], "parent": [hidden_value]}}
+            other = {"schema": "Person", "properties": {"name": ["Ref Test"], "parent": [missing_value]}}
+        else:
+            with db.unit_of_work() as s:
+                owner = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+                access.create_case(session=s, actor=owner, case_id="cbp-case", title="CBP only")
+            hidden_value, missing_value = "cbp-case", "zzz-case"
+            body = {"schema": "Person", "properties": {"name": ["Ref Test"]}, "case_id": hidden_value}
+            other = {"schema": "Person", "properties": {"name": ["Ref Test"]}, "case_id": missing_value}
+        a = client.post(API, headers=mx.headers, json=body)
+        b = client.post(API, headers=mx.headers, json=other)
+        assert a.status_code == b.status_code == 422, (a.text, b.text)
+        assert a.content.replace(hidden_value.encode(), b"X") == b.content.replace(missing_value.encode(), b"X")
+
     # the user directory: an administrator sees its own agency's users only
     with db.unit_of_work() as s:
         user = access.add_user(session=s, username="mx_admin", agency="MX-FGR", roles=["admin"], clearance="TLP:AMBER")
