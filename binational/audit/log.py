@@ -89,21 +89,22 @@ def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:
     return rfc8785.dumps(body)
 
 
-def _lock_head(session: Session, settings: Settings) -> AuditHead:
-    # populate_existing: a session that appended before holds an older copy of the head, and
-    # another writer may have moved it since.
-    query = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    head = session.execute(query).scalar_one_or_none()
-    if head is None:
-        # The first appenders race to create the head: one insert wins, the others wait for it and
-        # then lock the winner's row.
+def _lock_head(session: Session, settings: Settings) -> tuple[AuditHead, bytes]:
+    """Lock the head row and return it with the leaf hash of the last entry (one round trip)."""
+    last = select(AuditEntry.leaf_hash).where(AuditEntry.seq == AuditHead.size - 1).scalar_subquery()
+    query = (select(AuditHead, last).where(AuditHead.id == 1).with_for_update(of=AuditHead)
+             .execution_options(populate_existing=True))
+    row = session.execute(query).one_or_none()
+    if row is None:
+        # Two first appenders can both find no head to lock: one creates it; the other's insert
+        # waits for that transaction, fails on the key, and then locks the row it committed.
         try:
             with session.begin_nested():
                 session.add(AuditHead(id=1, size=0, frontier=b"", root=merkle.root([]), signature=b""))
         except IntegrityError:
             pass
-        head = session.execute(query).scalar_one()
-    return head
+        row = session.execute(query).one()
+    return row[0], row[1] or b""
 
 
 def _split(frontier: bytes) -> list[bytes]:
@@ -116,11 +117,8 @@ def flush(session: Session, settings: Settings | None = None) -> int:
     if not events:
         return 0
     settings = settings or get_settings()
-    head = _lock_head(session, settings)
+    head, prev = _lock_head(session, settings)
     size, frontier = head.size, _split(head.frontier)
-    prev = b""
-    if size:
-        prev = session.execute(select(AuditEntry.leaf_hash).where(AuditEntry.seq == size - 1)).scalar_one()
     entries, refs, checkpoints = [], [], []
     for ev in events:
         data = _entry_json(size, ev, prev)
