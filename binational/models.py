@@ -7,7 +7,7 @@ from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
-SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors")
+SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",

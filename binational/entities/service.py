@@ -35,7 +35,7 @@ def require(actor: Actor, action: str) -> None:
     """Raise Forbidden unless the actor's roles grant `action`."""
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def grants_of(session: Session, entity: Entity) -> tuple[Grant, ...]:
@@ -63,7 +63,7 @@ def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
     decision = can(actor, action, resource_of(session, entity))
     if not decision:
         if decision.details.get("visible") == "yes":
-            raise Forbidden(f"{action}: {decision.reason}")
+            raise Forbidden(f"{action}: {decision.reason}", action=action, ident=entity_id, owner=entity.owner_agency)
         raise NotFound("entity", entity_id, reason=decision.reason, action=action, owner=entity.owner_agency)
     return entity
 
@@ -329,7 +329,7 @@ def list_entities(
     """A page of the entities the actor may see, by id, optionally of one schema or matching `q`."""
     require(actor, "entity.list")
     settings = get_settings()
-    limit = limit or settings.page_size
+    limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
     if schema is not None:
