@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from binational.access import service as access
+from binational.audit.scope import act_as
 from binational.entities import releases
 
 ANALYSTS = ("us_analyst", "us_supervisor", "us_atf", "mx_analyst", "mx_inm", "outsider")
@@ -46,9 +47,11 @@ def _cases(db) -> None:
     """
     with db.unit_of_work() as s:
         us = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        act_as(s, us)
         access.create_case(session=s, actor=us, case_id="op-north", title="North")
         access.create_case(session=s, actor=us, case_id="op-south", title="South")
         us = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        act_as(s, us)
         access.add_case_member(session=s, actor=us, case_id="op-north", username="us_atf")
         access.add_case_member(session=s, actor=us, case_id="op-south", username="mx_analyst")
         releases.release_case(session=s, actor=us, case_id="op-south", to=["MX-FGR"])
