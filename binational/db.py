@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -90,8 +90,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def set_context(session: Session, *, agency: str | None, country: str | None, clearance: int,
-                system: bool = False) -> None:
-    """Name the viewer of this session's transactions for PostgreSQL row-level security.
+                system: bool = False, cases: Iterable[str] = ()) -> None:
+    """Name the viewer of this session's transactions for PostgreSQL row-level security
+    (agency, country, clearance rank and the restricted cases it is a member of).
 
     Applies at once to a transaction in progress, and to every later transaction of the session.
     """
@@ -100,6 +101,7 @@ def set_context(session: Session, *, agency: str | None, country: str | None, cl
         "country": country or "",
         "clearance": str(clearance),
         "system": "on" if system else "off",
+        "cases": ",".join(sorted(cases)),
     }
     if session.in_transaction() and session.info.get("db_role"):
         _apply(session.connection(), session)
@@ -115,7 +117,8 @@ def _apply(connection: Connection, session: Session) -> None:
         text(
             "SELECT set_config('role', :role, true),"
             " set_config('binational.agency', :agency, true), set_config('binational.country', :country, true),"
-            " set_config('binational.clearance', :clearance, true), set_config('binational.system', :system, true)"
+            " set_config('binational.clearance', :clearance, true), set_config('binational.system', :system, true),"
+            " set_config('binational.cases', :cases, true)"
         ),
         {**context, "role": role},
     )

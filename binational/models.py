@@ -3,12 +3,14 @@
 from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, Release, User
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.db import Base
-from binational.entities.models import Entity, SearchTerm, Statement
+from binational.entities.models import Entity, SearchTerm, Selector, Statement
+from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
-SHAREABLE_TABLES = ("entities", "statements", "search_terms")
+SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",
-    "CaseMember", "Country", "Entity", "Release", "SearchTerm", "SHAREABLE_TABLES", "Statement", "User",
+    "CaseMember", "Country", "Entity", "HitRef", "Notification", "Release", "Request", "RequestEvent", "RequestItem",
+    "SearchTerm", "Selector", "SHAREABLE_TABLES", "Statement", "User",
 ]

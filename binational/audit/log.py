@@ -104,7 +104,12 @@ def _lock_head(session: Session, settings: Settings) -> tuple[AuditHead, bytes]:
         except IntegrityError:
             pass
         row = session.execute(query).one()
-    return row[0], row[1] or b""
+    head, prev = row[0], row[1]
+    if prev is None and head.size:
+        # The lock was waited for: the locked row is the other writer's new head, but the subquery
+        # ran on the statement's older snapshot, before that writer's last entry. Read it afresh.
+        prev = session.execute(select(AuditEntry.leaf_hash).where(AuditEntry.seq == head.size - 1)).scalar_one()
+    return head, prev or b""
 
 
 def _split(frontier: bytes) -> list[bytes]:

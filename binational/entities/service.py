@@ -18,7 +18,7 @@ from binational.access.policy import Actor, Grant, Resource, can, visible, visib
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
-from binational.entities import terms
+from binational.entities import selectors, terms
 from binational.entities.models import Entity, SearchTerm, Statement
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead, ValueRead
 from binational.entities.validation import CleanValue, check_properties, check_schema
@@ -35,7 +35,7 @@ def require(actor: Actor, action: str) -> None:
     """Raise Forbidden unless the actor's roles grant `action`."""
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def grants_of(session: Session, entity: Entity) -> tuple[Grant, ...]:
@@ -63,7 +63,7 @@ def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
     decision = can(actor, action, resource_of(session, entity))
     if not decision:
         if decision.details.get("visible") == "yes":
-            raise Forbidden(f"{action}: {decision.reason}")
+            raise Forbidden(f"{action}: {decision.reason}", action=action, ident=entity_id, owner=entity.owner_agency)
         raise NotFound("entity", entity_id, reason=decision.reason, action=action, owner=entity.owner_agency)
     return entity
 
@@ -203,7 +203,7 @@ def _new_statement_ids(session: Session, count: int) -> list[int]:
 
 
 def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert statements and the search terms derived from them."""
+    """Insert statements and the search terms and discovery selectors derived from them."""
     if not rows:
         return
     ids = _new_statement_ids(session, len(rows))
@@ -217,6 +217,7 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
     ]
     if term_rows:
         session.execute(insert(cast(Table, SearchTerm.__table__)), term_rows)
+    selectors.index_statements(session, rows, ids)
 
 
 def release_rows(actor: Actor, entity_id: str, to: list[str], until: datetime | None) -> list[dict[str, Any]]:
@@ -343,7 +344,7 @@ def list_entities(
     marking, or matching `q`."""
     require(actor, "entity.list")
     settings = get_settings()
-    limit = limit or settings.page_size
+    limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
     if schema is not None:
