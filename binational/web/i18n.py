@@ -43,6 +43,8 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"agency name is empty", "error.required"),
         (r"search text has no letters or digits", "error.search_text"),
         (r"token lifetime", "error.token_days"),
+        (r"cannot move a request from (?P<value>\w+)", "error.request_state"),
+        (r"an answer releases at least one entity", "error.answer_needs_entity"),
     )
 )
 

@@ -12,6 +12,7 @@ from binational.access.policy import can
 from binational.audit import log as audit
 from binational.entities import links, releases, service
 from binational.errors import Unauthenticated
+from binational.requests import service as requests_service
 from binational.routing import SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, redirect, render
@@ -74,6 +75,12 @@ def home(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
     recent = links.recent(session=s, actor=actor, limit=10) if viewer else []
     rows = releases.received(session=s, actor=actor, limit=10) if viewer else []
     received = list(zip([r for r, _e in rows], service.assemble(s, actor, [e for _r, e in rows]), strict=True))
-    return render(request, "home.html", recent=recent, received=received,
+    boxes = {}
+    if can(actor, "request.list").allowed:
+        boxes = {name: requests_service.list_requests(session=s, actor=actor, box=box, overdue=late, limit=5)[0]
+                 for name, box, late in (("inbox", "inbox", False), ("outbox", "outbox", False),
+                                         ("overdue", "inbox", True))}
+        boxes["inbox"] = [r for r in boxes["inbox"] if r["state"] in requests_service.OPEN]
+    return render(request, "home.html", recent=recent, received=received, boxes=boxes,
                   may_create=can(actor, "entity.create").allowed, may_audit=can(actor, "audit.read").allowed,
                   may_admin=can(actor, "user.list").allowed, may_view=viewer)

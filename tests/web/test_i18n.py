@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from binational.requests.service import STATES
 from binational.web import i18n
 
 WEB = Path(i18n.__file__).parent
@@ -25,12 +26,14 @@ def test_every_key_used_by_a_page_exists():
     for path in list(WEB.rglob("*.html")) + list(WEB.glob("*.py")):
         text = path.read_text(encoding="utf-8")
         used |= set(USED.findall(text)) | set(KEY_ARGS.findall(text))
-        assert not set(PREFIXES.findall(text)) - {"language.", "distribution.", "releases.who.", "audit.decision_"}
+        assert not set(PREFIXES.findall(text)) - {"language.", "distribution.", "releases.who.", "home."}
     used |= {key for _pattern, key in i18n.ERROR_PATTERNS + i18n.REASON_PATTERNS}
     used |= {f"language.{lang}" for lang in i18n.LANGUAGES}
     used |= {f"distribution.{d}" for d in ("agency", "national", "release")}
     used |= {f"releases.who.{d}" for d in ("agency", "national", "release")}
     used |= {"audit.decision_allow", "audit.decision_deny"}
+    used |= {f"requests.state_{state}" for state in STATES} | {f"requests.do_{m}" for m in ("acknowledge", "decline")}
+    used |= {f"home.{box}" for box in ("inbox", "outbox", "overdue")}
     assert used - set(i18n.catalog("en")) == set()
 
 

@@ -216,3 +216,36 @@ def test_unknown_page_is_the_html_not_found_and_api_keeps_json(client):
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
     api = client.get("/api/v1/entities/x")
     assert api.status_code == 401 and api.json()["error"]["code"] == "unauthenticated"
+
+
+def test_requests_inbox_outbox_and_answer(client, db):
+    from binational.access import service as access
+    from binational.audit.scope import act_as
+    from binational.requests import service as requests_service
+
+    csrf = sign_in(client, "us_analyst")
+    subject = _create(client, csrf, **{"p.name": "Asked About", "distribution": "release", "release_to": "MX-FGR"})
+    answer = _create(client, csrf, **{"p.name": "The Answer"})
+    with db.unit_of_work() as s:
+        mx = access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst"))
+        act_as(s, mx)
+        asked = requests_service.submit(session=s, actor=mx, type="information", to_agency="US-CBP",
+                                        question="Who is this person?", entity_ids=[subject]).id
+        access.get_user(session=s, username="us_supervisor").password_hash = access.hash_password("supervisor pw")
+    client.cookies.clear()
+    csrf = sign_in(client, "us_supervisor", "supervisor pw")
+    home = client.get("/").text
+    assert "Open requests to US-CBP" in home and f"/requests/{asked}" in home
+    page = client.get(f"/requests/{asked}").text
+    assert "Who is this person?" in page and subject in page
+    empty = client.post(f"/requests/{asked}/answer", data={"csrf": csrf, "entity_ids": ""})
+    assert empty.status_code == 422 and "Name at least one entity" in empty.text
+    r = client.post(f"/requests/{asked}/answer", data={"csrf": csrf, "entity_ids": answer, "note": "see this"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    client.cookies.clear()
+    sign_in(client, "mx_analyst")
+    outbox = client.get("/requests?box=outbox").text
+    assert f"/requests/{asked}" in outbox and "answered" in outbox
+    assert client.get(f"/entities/{answer}").status_code == 200
+    assert client.get("/requests/req_doesnotexist").status_code == 404
