@@ -13,13 +13,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from followthemoney.types import registry
 from normality import normalize
 from rigour.names import remove_person_prefixes, tokenize_name
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from binational.entities.models import Selector, Statement
@@ -174,7 +174,7 @@ def index_statements(session: Session, rows: Iterable[dict[str, Any]], ids: Iter
     out += _name_birth_rows(session, [w for w in written if _is_person(w.schema)
                                       and (w.prop in NAME_PROPS or w.prop == BIRTH_PROP)])
     if out:
-        session.execute(insert(Selector), out)
+        session.execute(insert(cast(Table, Selector.__table__)), out)
     return len(out)
 
 
