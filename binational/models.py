@@ -4,11 +4,13 @@ from binational.access.models import Agency, ApiToken, Case, CaseMember, Country
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Statement
+from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
-SHAREABLE_TABLES = ("entities", "statements", "search_terms")
+SHAREABLE_TABLES = ("entities", "statements", "search_terms", "resolution_judgements")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",
-    "CaseMember", "Country", "Entity", "Release", "SearchTerm", "SHAREABLE_TABLES", "Statement", "User",
+    "CaseMember", "Country", "Entity", "Judgement", "Release", "ResolutionRun", "SearchTerm", "SHAREABLE_TABLES",
+    "Statement", "Suggestion", "User",
 ]

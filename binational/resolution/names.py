@@ -121,7 +121,7 @@ def split_surnames(last: str, known: frozenset[str] = frozenset()) -> list[str]:
 def _particle_prefix(word: str, known: frozenset[str]) -> str:
     if "_" in word or not known:
         return word
-    for particle in ("DELOS", "DELAS", "DELA", "DEL"):
+    for particle in ("DELOS", "DELAS", "DELA", "DEL", "DE"):
         if word.startswith(particle) and word[len(particle):] in known and len(word) > len(particle) + 2:
             return f"{particle}_{word[len(particle):]}"
     return word
@@ -141,7 +141,8 @@ def full_name_parts(name: str, first: str, middle: str, last: str) -> tuple[str,
 
 def organisation_name(name: str) -> str:
     """A company or organisation name without legal forms and filler words."""
-    text = plain(name.replace(".", ""))
-    text = re.sub(r"\b(S DE R ?L|SRL|SA|SAPI|SC|SAB|DE CV|CV|LLC|INC|CORP|CO|LTD|GRUPO|LOS|LAS|EL|LA|Y|DE|DEL)\b",
+    text = plain(name.replace(".", "").replace(" ", "  "))
+    text = re.sub(r"\b(S DE R ?L|S R ?L|SRL|SA|SAPI|SC|SAB|DE CV|CV|LLC|INC|CORP|CO|LTD|GRUPO|LOS|LAS|EL|LA|Y|DE|DEL)\b",
                   " ", text)
+    text = re.sub(r"\b(S RL|RL|S)\b", " ", text)
     return " ".join(text.split())
