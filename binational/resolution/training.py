@@ -52,6 +52,10 @@ def train_and_predict(db_api: Any, table: Any, model: Model, settings: dict[str,
                 plan["deterministic_rules"], recall=plan["deterministic_recall"])
         except Exception as exc:  # too little data to count deterministic matches: keep the prior
             notes.append(f"λ kept at prior: {exc}")
+        prior = linker._settings_obj._probability_two_random_records_match
+        if not 0 < prior < 0.5:  # no deterministic match at all (or only matches): a bounded prior
+            linker._settings_obj._probability_two_random_records_match = min(max(prior, 1e-6), 0.5)
+            notes.append(f"λ {prior} out of range; bounded")
         step("estimating u", 1)
         try:
             linker.training.estimate_u_using_random_sampling(max_pairs=plan["u_max_pairs"], seed=SEED)
