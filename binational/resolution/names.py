@@ -142,7 +142,7 @@ def full_name_parts(name: str, first: str, middle: str, last: str) -> tuple[str,
 def organisation_name(name: str) -> str:
     """A company or organisation name without legal forms and filler words."""
     text = plain(name.replace(".", "").replace(" ", "  "))
-    text = re.sub(r"\b(S DE R ?L|S R ?L|SRL|SA|SAPI|SC|SAB|DE CV|CV|LLC|INC|CORP|CO|LTD|GRUPO|LOS|LAS|EL|LA|Y|DE|DEL)\b",
-                  " ", text)
+    forms = r"S DE R ?L|S R ?L|SRL|SA|SAPI|SC|SAB|DE CV|CV|LLC|INC|CORP|CO|LTD|GRUPO|LOS|LAS|EL|LA|Y|DE|DEL"
+    text = re.sub(rf"\b({forms})\b", " ", text)
     text = re.sub(r"\b(S RL|RL|S)\b", " ", text)
     return " ".join(text.split())

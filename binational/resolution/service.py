@@ -295,7 +295,8 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
         ).scalars().all()
         others = {s.right_id if s.left_id == entity.id else s.left_id for s in rows}
         seen = _visible_ids(session, actor, others)
-        hidden = {e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(sorted(others - seen)))).scalars()}
+        query = select(Entity).where(Entity.id.in_(sorted(others - seen)))
+        hidden = {e.id: e for e in session.execute(query).scalars()}
         for s in rows:
             other = s.right_id if s.left_id == entity.id else s.left_id
             if other in seen:
