@@ -18,6 +18,7 @@ from binational.access.actions import Action, register
 from binational.access.markings import MARKINGS, rank
 from binational.access.policy import Actor, Resource, can, visible
 from binational.audit import log as audit
+from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
 from binational.entities import service as entities
 from binational.entities.models import Entity
@@ -296,7 +297,11 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
         others = {s.right_id if s.left_id == entity.id else s.left_id for s in rows}
         seen = _visible_ids(session, actor, others)
         query = select(Entity).where(Entity.id.in_(sorted(others - seen)))
-        hidden = {e.id: e for e in session.execute(query).scalars()}
+        act_as_system(session)  # the policy columns of records the viewer may not see (hit/no-hit only)
+        try:
+            hidden = {e.id: e for e in session.execute(query).scalars()}
+        finally:
+            act_as(session, actor)
         for s in rows:
             other = s.right_id if s.left_id == entity.id else s.left_id
             if other in seen:
