@@ -19,7 +19,8 @@ from binational.admin import audit_api
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
-from binational.errors import DomainError, PayloadTooLarge
+from binational.errors import DomainError
+from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
 
 API = "/api/v1"
@@ -46,18 +47,26 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send)
             return
+        # Read the body up to the limit before the app sees it: a chunked body has no declared
+        # length, and an error raised while the app parses it would not reach the error handler.
+        received: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise PayloadTooLarge(f"request body is over {self.limit} bytes")
-            return message
+            received.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
 
-        await self.app(scope, limited, send)
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(error_body("payload_too_large", f"request body is over {self.limit} bytes")).encode()
@@ -118,7 +127,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500)
 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
-                   resolution_api.router):
+                   *requests_api.ROUTERS, resolution_api.router):
         app.include_router(router, prefix=API)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -12,6 +12,7 @@ from binational.admin import cli as admin_cli
 from binational.clitools import database, fail, reset_database
 from binational.config import get_settings
 from binational.entities import cli as entities_cli
+from binational.requests import cli as requests_cli
 from binational.resolution import cli as resolution_cli
 from binational.schema import upgrade
 
@@ -19,6 +20,8 @@ app = typer.Typer(help="binational: information sharing under control between pa
                   no_args_is_help=True, pretty_exceptions_enable=False)
 admin_cli.register(app)
 app.add_typer(entities_cli.app, name="entities")
+app.add_typer(requests_cli.app, name="requests")
+app.add_typer(requests_cli.discovery_app, name="discovery")
 app.add_typer(resolution_cli.app, name="resolution")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -77,7 +77,10 @@ def make_engine(settings: Settings | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # JIT compilation pays off for long analytical queries, not for ours: it added ~180 ms to a
+    # policy-filtered search whose plan merely looked expensive (benchmarks/access_overhead.py).
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         connect_args={"options": "-c jit=off"})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -87,8 +90,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def set_context(session: Session, *, agency: str | None, country: str | None, clearance: int,
-                system: bool = False) -> None:
-    """Name the viewer of this session's transactions for PostgreSQL row-level security.
+                system: bool = False, cases: Iterable[str] = ()) -> None:
+    """Name the viewer of this session's transactions for PostgreSQL row-level security
+    (agency, country, clearance rank and the restricted cases it is a member of).
 
     Applies at once to a transaction in progress, and to every later transaction of the session.
     """
@@ -97,6 +101,7 @@ def set_context(session: Session, *, agency: str | None, country: str | None, cl
         "country": country or "",
         "clearance": str(clearance),
         "system": "on" if system else "off",
+        "cases": ",".join(sorted(cases)),
     }
     if session.in_transaction() and session.info.get("db_role"):
         _apply(session.connection(), session)
@@ -107,13 +112,15 @@ def _apply(connection: Connection, session: Session) -> None:
     role = session.info.get("db_role")
     if connection.dialect.name != "postgresql" or context is None or role is None:
         return
-    connection.exec_driver_sql(f'SET LOCAL ROLE "{role}"')
+    # One round trip per transaction: set_config('role', ..., true) is SET LOCAL ROLE.
     connection.execute(
         text(
-            "SELECT set_config('binational.agency', :agency, true), set_config('binational.country', :country, true),"
-            " set_config('binational.clearance', :clearance, true), set_config('binational.system', :system, true)"
+            "SELECT set_config('role', :role, true),"
+            " set_config('binational.agency', :agency, true), set_config('binational.country', :country, true),"
+            " set_config('binational.clearance', :clearance, true), set_config('binational.system', :system, true),"
+            " set_config('binational.cases', :cases, true)"
         ),
-        context,
+        {**context, "role": role},
     )
 
 

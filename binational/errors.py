@@ -61,10 +61,19 @@ class Unauthenticated(DomainError):
 
 
 class Forbidden(DomainError):
-    """The actor's role lacks the capability for an action (never used for records: those are 404)."""
+    """The actor may not do this: its role lacks the capability, or the record it can see is not its
+    agency's to change (records it cannot see are 404 instead)."""
 
     status = 403
     code = "forbidden"
+
+    def __init__(self, message: str, *, action: str | None = None, ident: str | None = None,
+                 owner: str | None = None) -> None:
+        super().__init__(message)
+        #: the action refused and the record concerned, for the audit log
+        self.action = action
+        self.ident = ident
+        self.owner = owner
 
 
 class Conflict(DomainError):

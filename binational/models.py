@@ -3,14 +3,16 @@
 from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, Release, User
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.db import Base
-from binational.entities.models import Entity, SearchTerm, Statement
+from binational.entities.models import Entity, SearchTerm, Selector, Statement
+from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
-SHAREABLE_TABLES = ("entities", "statements", "search_terms", "resolution_judgements")
+SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
+                    "resolution_judgements")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",
-    "CaseMember", "Country", "Entity", "Judgement", "Release", "ResolutionRun", "SearchTerm", "SHAREABLE_TABLES",
-    "Statement", "Suggestion", "User",
+    "CaseMember", "Country", "Entity", "HitRef", "Judgement", "Notification", "Release", "Request", "RequestEvent",
+    "RequestItem", "ResolutionRun", "SearchTerm", "Selector", "SHAREABLE_TABLES", "Statement", "Suggestion", "User",
 ]

@@ -134,7 +134,7 @@ def settings(template: tuple[str, Path, dict[str, Member]], tmp_path: Path,
     name, key, _cast = template
     if BACKEND == "postgresql":
         copy = f"binational_t_{uuid.uuid4().hex[:12]}"
-        _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY FILE_COPY')
+        _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY WAL_LOG')
         url = _pg_url(copy)
     else:
         path = tmp_path / "test.db"

@@ -17,7 +17,7 @@ def require(actor: Actor | None, action: str) -> None:
         return
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def add_agency(*, session: Session, actor: Actor | None, code: str, country: str, name: str) -> Agency:
@@ -32,6 +32,8 @@ def add_user(*, session: Session, actor: Actor | None, username: str, agency: st
              clearance: str, password: str | None = None) -> User:
     """Create a user; audited (the password never is)."""
     require(actor, "user.create")
+    if actor is not None and agency != actor.agency:
+        raise Forbidden("user.create: administrators create users of their own agency only", action="user.create")
     user = access.add_user(session=session, username=username, agency=agency, roles=roles, clearance=clearance,
                            password=password)
     audit.record(session, action="user.create", actor=actor, objects=[(f"user:{user.username}", user.agency)],
@@ -51,7 +53,7 @@ def create_token(*, session: Session, actor: Actor | None, username: str, days: 
     require(actor, "token.create")
     user = access.get_user(session=session, username=username)
     if actor is not None and user.agency != actor.agency:
-        raise NotFound("user", username)
+        raise NotFound("user", username, action="token.create", owner=user.agency)
     row, secret = access.create_token(session=session, user=user, days=days)
     audit.record(session, action="token.create", actor=actor, objects=[(f"token:{row.id}", user.agency)],
                  extra={"user": user.username, "days": days})
@@ -61,10 +63,11 @@ def create_token(*, session: Session, actor: Actor | None, username: str, days: 
 def revoke_token(*, session: Session, actor: Actor | None, token_id: str) -> ApiToken:
     """Revoke a token; an API administrator only for users of its own agency."""
     require(actor, "token.revoke")
-    row = access.revoke_token(session=session, token_id=token_id)
-    user = session.get(User, row.user_id)
+    row = session.get(ApiToken, token_id)
+    user = session.get(User, row.user_id) if row is not None else None
     if actor is not None and (user is None or user.agency != actor.agency):
-        raise NotFound("token", token_id)
+        raise NotFound("token", token_id, action="token.revoke", owner=user.agency if user else None)
+    row = access.revoke_token(session=session, token_id=token_id)
     audit.record(session, action="token.revoke", actor=actor,
                  objects=[(f"token:{row.id}", user.agency if user else None)])
     return row

@@ -16,7 +16,8 @@ from binational.errors import DomainError, Forbidden, NotFound
 def act_as(session: Session, actor: Actor) -> None:
     """Make `actor` the viewer of this session (audit entries and PostgreSQL row-level security)."""
     session.info["actor"] = actor
-    set_context(session, agency=actor.agency, country=actor.country, clearance=actor.clearance_rank)
+    set_context(session, agency=actor.agency, country=actor.country, clearance=actor.clearance_rank,
+                cases=actor.case_ids)
 
 
 def act_as_system(session: Session) -> None:
@@ -31,7 +32,7 @@ def record_denial(db: Database, session: Session, exc: DomainError) -> None:
     if actor is None or action is None:
         return
     objects: list[tuple[str, str | None]] = []
-    if isinstance(exc, NotFound) and exc.ident:
+    if isinstance(exc, NotFound | Forbidden) and exc.ident:
         objects = [(str(exc.ident), exc.owner)]
     reason = exc.reason if isinstance(exc, NotFound) else exc.message
     with db.unit_of_work() as fresh:

@@ -21,7 +21,7 @@ READ_ACTIONS = ("entity.read", "entity.list", "entity.export")
 def _require(actor: Actor, action: str) -> None:
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def _visible_to(actor: Actor) -> Any:
 def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None
           ) -> tuple[list[dict[str, Any]], str | None]:
     settings = get_settings()
-    limit = limit or settings.page_size
+    limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
     position = pagination.decode(settings.secret_key, cursor)
@@ -67,7 +67,7 @@ def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor:
             select(AuditObjectRef.object_id, AuditObjectRef.object_agency)
             .where(AuditObjectRef.seq.in_([r.seq for r in page]))
         )
-        owners = dict(refs.tuples().all())
+        owners = {oid: agency for oid, agency in refs}
     next_cursor = pagination.encode(settings.secret_key, {"before": page[-1].seq}) if more and page else None
     return [_view(actor, r, owners) for r in page], next_cursor
 

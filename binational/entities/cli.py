@@ -46,13 +46,19 @@ def export_entities(
     schema: Annotated[str | None, typer.Option(help="only this schema")] = None,
 ) -> None:
     """Export the entities the user may see, as FtM JSON lines of the values it may see."""
-    with work(as_user) as (session, actor):
-        assert actor is not None
-        if out is None:
-            count = transfer.write_export(session=session, actor=actor, out=sys.stdout, schema=schema)
-        else:
-            tmp = out.with_suffix(out.suffix + ".part")
-            with tmp.open("w", encoding="utf-8") as fh:
-                count = transfer.write_export(session=session, actor=actor, out=fh, schema=schema)
-            tmp.replace(out)
+    tmp = out.with_suffix(out.suffix + ".part") if out is not None else None
+    try:
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            if tmp is None:
+                count = transfer.write_export(session=session, actor=actor, out=sys.stdout, schema=schema)
+            else:
+                with tmp.open("w", encoding="utf-8") as fh:
+                    count = transfer.write_export(session=session, actor=actor, out=fh, schema=schema)
+    except BaseException:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)  # nothing is half-written
+        raise
+    if tmp is not None and out is not None:
+        tmp.replace(out)  # only once the export and its audit entry are committed
     typer.echo(f"exported {count} entities", err=True)

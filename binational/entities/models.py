@@ -64,3 +64,24 @@ class SearchTerm(Base):
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
     term: Mapped[str] = mapped_column(String(200))
+
+
+class Selector(Base):
+    """A normalised identifying value of an entity (see entities.selectors), for hit/no-hit discovery.
+
+    It names the statement(s) it came from: a match shows content only if the viewer may see them.
+    """
+
+    __tablename__ = "selectors"
+    __table_args__ = (Index("ix_selectors_lookup", "kind", "value"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: the normalised value; for name + birth date, the birth date (the exact block)
+    value: Mapped[str] = mapped_column(String(200))
+    #: for name + birth date, the name's sorted words (compared fuzzily); else null
+    detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
+    #: the second statement of a pair (the birth date of name + birth date), else null
+    statement2_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), nullable=True)
+    owner_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))

@@ -1,0 +1,94 @@
+"""Tables of discovery and requests: issued hit references, requests, their items, history, notifications.
+
+A request row is seen by exactly two agencies, the sender and the receiver; its items, history and
+notifications follow it. PostgreSQL row-level security enforces the same (migration 0003).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from binational.db import Base, UTCDateTime, utcnow
+
+
+class HitRef(Base):
+    """An opaque reference to another agency's match, issued to one agency by a discovery call."""
+
+    __tablename__ = "hit_refs"
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
+    holder_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    #: the matched entities of the holder, comma-separated; never shown to the caller
+    entity_ids: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Request(Base):
+    """A request from one agency to another, answered on a clock."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_inbox", "to_agency", "created_at"),
+        Index("ix_requests_outbox", "from_agency", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    from_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    to_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    state: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    marking: Mapped[str] = mapped_column(String(32))
+    marking_rank: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RequestItem(Base):
+    """What a request is about: an entity of the sender's view, or a hit of the receiver's."""
+
+    __tablename__ = "request_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
+    #: the hit reference the sender named (null for an entity the sender named directly)
+    hit_ref: Mapped[str | None] = mapped_column(ForeignKey("hit_refs.ref"), nullable=True)
+    #: `subject` (named by the sender) or `answer` (released by the receiver)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class RequestEvent(Base):
+    """One state change of a request: who, when, from what to what, with an optional note."""
+
+    __tablename__ = "request_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Notification(Base):
+    """An in-app notice to one user about a request of their agency."""
+
+    __tablename__ = "notifications"
+    # No INSERT ... RETURNING: the sender writes the receiver's notices but may not read them back (RLS).
+    __table_args__ = (Index("ix_notifications_user", "user_id", "id"), {"implicit_returning": False})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

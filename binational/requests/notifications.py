@@ -1,0 +1,94 @@
+"""In-app notifications: each user is told about requests of their agency that need them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from binational import pagination
+from binational.access.actions import Action, register
+from binational.access.markings import RANK
+from binational.access.models import User
+from binational.access.policy import Actor
+from binational.audit import log as audit
+from binational.config import get_settings
+from binational.db import utcnow
+from binational.errors import InvalidInput, NotFound
+from binational.requests.models import Notification, Request
+from binational.requests.types import get_type
+
+register(Action("notification.list", "", "list one's own notifications about requests"))
+register(Action("notification.read", "", "mark one of one's own notifications read"))
+
+
+def answerers(session: Session, request: Request) -> list[int]:
+    """Active users of the receiving agency who may answer this type and are cleared for it."""
+    roles = get_type(request.type).answer_roles
+    users = session.execute(select(User).where(User.agency == request.to_agency, User.active.is_(True))).scalars()
+    return [u.id for u in users
+            if roles & set(u.role_list) and RANK.get(u.clearance, -1) >= request.marking_rank]
+
+
+def notify(session: Session, request: Request, kind: str, user_ids: list[int]) -> None:
+    """Queue a notice about `request` for each user (of the sending or the receiving agency)."""
+    users = session.execute(select(User.id, User.agency).where(User.id.in_(sorted(set(user_ids))))).all()
+    rows = [{"user_id": uid, "agency": agency, "request_id": request.id, "kind": kind, "created_at": utcnow()}
+            for uid, agency in users if agency in (request.from_agency, request.to_agency)]
+    if rows:
+        # No RETURNING (see the model): the sender may write the receiver's notices, never read them back.
+        session.execute(insert(Notification), rows)
+
+
+def _mine(actor: Actor) -> Any:
+    # A notice never outlives the user's clearance for its request.
+    return (Notification.user_id == actor.user_id) & (Request.marking_rank <= actor.clearance_rank)
+
+
+def list_notifications(*, session: Session, actor: Actor, unread_only: bool = False, limit: int | None = None,
+                       cursor: str | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+    """The actor's notifications, newest first, with the number unread."""
+    settings = get_settings()
+    limit = settings.page_size if limit is None else limit
+    if limit < 1 or limit > settings.max_page_size:
+        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    position = pagination.decode(settings.secret_key, cursor)
+    query = select(Notification, Request).join(Request, Request.id == Notification.request_id).where(_mine(actor))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if position is not None:
+        before = position.get("before")
+        if not isinstance(before, int):
+            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+        query = query.where(Notification.id < before)
+    rows = session.execute(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
+    page, more = rows[:limit], len(rows) > limit
+    unread = session.execute(
+        select(func.count(Notification.id)).join(Request, Request.id == Notification.request_id)
+        .where(_mine(actor), Notification.read_at.is_(None))
+    ).scalar_one()
+    items = [{"id": n.id, "kind": n.kind, "request_id": r.id, "request_type": r.type, "from_agency": r.from_agency,
+              "to_agency": r.to_agency, "state": r.state, "created_at": n.created_at, "read_at": n.read_at}
+             for n, r in page]
+    next_cursor = pagination.encode(settings.secret_key, {"before": page[-1][0].id}) if more and page else None
+    audit.record(session, action="notification.list", actor=actor, extra={"page": len(items)})
+    return items, unread, next_cursor
+
+
+def mark_read(*, session: Session, actor: Actor, notification_id: int) -> dict[str, Any]:
+    """Mark one of the actor's notifications read; anyone else's is not found."""
+    row = session.execute(
+        select(Notification, Request).join(Request, Request.id == Notification.request_id)
+        .where(Notification.id == notification_id, _mine(actor))
+    ).first()
+    if row is None:
+        raise NotFound("notification", str(notification_id), action="notification.read")
+    notice, request = row
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+        session.flush()
+    audit.record(session, action="notification.read", actor=actor, objects=[(request.id, request.from_agency)])
+    return {"id": notice.id, "kind": notice.kind, "request_id": request.id, "request_type": request.type,
+            "from_agency": request.from_agency, "to_agency": request.to_agency, "state": request.state,
+            "created_at": notice.created_at, "read_at": notice.read_at}

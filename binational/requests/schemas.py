@@ -1,0 +1,160 @@
+"""Pydantic shapes of discovery, requests and notifications in and out of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SelectorIn(BaseModel):
+    """One selector: a type and a value (a name with `birth_date` for `name_birth`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(description="document | phone | email | vehicle | firearm | name_birth")
+    value: str = Field(max_length=500, description="the identifying value, as written anywhere")
+    birth_date: str | None = Field(None, max_length=20, description="YYYY-MM-DD, for name_birth")
+    country: str | None = Field(None, max_length=2, description="ISO country of a phone number without +")
+
+
+class DiscoveryIn(BaseModel):
+    """A batch of selectors (at most 1,000)."""
+
+    model_config = ConfigDict(extra="forbid")
+    selectors: list[SelectorIn]
+
+
+class Match(BaseModel):
+    """A match the caller may see in full."""
+
+    entity_id: str
+    schema_: str = Field(alias="schema")
+    agency: str
+    score: float
+
+
+class Hit(BaseModel):
+    """A match the caller may not see: only that an agency holds something, and a reference to ask about it."""
+
+    hit: bool = True
+    agency: str
+    hit_ref: str
+
+
+class SelectorResult(BaseModel):
+    """The answer for one selector."""
+
+    index: int
+    type: str
+    normalised: str
+    hit: bool
+    matches: list[Match]
+    hits: list[Hit]
+
+
+class DiscoveryOut(BaseModel):
+    """The answers, in the order of the selectors."""
+
+    results: list[SelectorResult]
+
+
+class RequestCreate(BaseModel):
+    """A request to another agency."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field("information", description="a registered request type")
+    to_agency: str
+    question: str = Field(max_length=10_000)
+    hit_refs: list[str] = Field(default_factory=list, max_length=1000)
+    entity_ids: list[str] = Field(default_factory=list, max_length=1000)
+    due: datetime | None = Field(None, description="default: now plus the type's due time")
+    marking: str = Field("TLP:AMBER", description="TLP marking of the request itself")
+
+
+class RequestAnswer(BaseModel):
+    """The receiver's answer: entities of its own to release to the requester, and a note."""
+
+    model_config = ConfigDict(extra="forbid")
+    entity_ids: list[str] = Field(min_length=1, max_length=1000)
+    note: str | None = Field(None, max_length=10_000)
+    until: datetime | None = Field(None, description="the release ends then (default: no end)")
+
+
+class RequestNote(BaseModel):
+    """An optional note with a state change (acknowledge, decline, withdraw)."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(None, max_length=10_000)
+
+
+class EventRead(BaseModel):
+    """One state change as a viewer sees it (another agency's users are not named)."""
+
+    from_state: str | None
+    to_state: str
+    at: datetime
+    agency: str
+    actor: str | None
+    note: str | None
+
+
+class RequestRead(BaseModel):
+    """A request as the sender or the receiver sees it."""
+
+    id: str
+    type: str
+    label: dict[str, str]
+    from_agency: str
+    to_agency: str
+    state: str
+    question: str
+    marking: str
+    due_at: datetime
+    overdue: bool
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    subjects: list[str]
+    hit_refs: list[str]
+    answer: list[str]
+    history: list[EventRead]
+
+
+class RequestPage(BaseModel):
+    """One page of an inbox or outbox."""
+
+    items: list[RequestRead]
+    next_cursor: str | None
+
+
+class RequestTypeRead(BaseModel):
+    """A registered request type."""
+
+    name: str
+    label: dict[str, str]
+    default_due_hours: float
+    answer_roles: list[str]
+    description: str
+
+
+class NotificationRead(BaseModel):
+    """A notice to the caller about a request of their agency."""
+
+    id: int
+    kind: str
+    request_id: str
+    request_type: str
+    from_agency: str
+    to_agency: str
+    state: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(BaseModel):
+    """One page of the caller's notifications, newest first."""
+
+    items: list[NotificationRead]
+    unread: int
+    next_cursor: str | None

@@ -1,0 +1,268 @@
+"""Requests between agencies: submit, acknowledge, answer, decline, withdraw; inbox and outbox.
+
+A request is seen by the sending and the receiving agency only (and only by users cleared for its
+marking); to anyone else it does not exist. Answering releases chosen entities of the receiver to
+the sender, so the answer is read through the ordinary policy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.orm import Session
+
+from binational import pagination
+from binational.access.actions import Action, register
+from binational.access.markings import rank
+from binational.access.models import Agency, User
+from binational.access.policy import Actor, visible
+from binational.audit import log as audit
+from binational.config import get_settings
+from binational.db import utcnow
+from binational.entities.models import Entity
+from binational.entities.releases import release_entity
+from binational.entities.service import load, require
+from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
+from binational.requests import notifications
+from binational.requests.discovery import ref_is_signed_for
+from binational.requests.models import HitRef, Request, RequestEvent, RequestItem
+from binational.requests.types import get_type
+
+STATES = ("submitted", "acknowledged", "answered", "declined", "withdrawn")
+OPEN = ("submitted", "acknowledged")
+#: state -> the states it may move to, and the side that moves it
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "acknowledged": (("submitted",), "receiver"),
+    "answered": (("submitted", "acknowledged"), "receiver"),
+    "declined": (("submitted", "acknowledged"), "receiver"),
+    "withdrawn": (("submitted", "acknowledged"), "sender"),
+}
+MAX_DUE = timedelta(days=366)
+
+for _action in (
+    Action("request.create", "request.create", "send a request to another agency (about hits or visible entities)"),
+    Action("request.read", "record.view", "read a request one's agency sent or received"),
+    Action("request.list", "record.view", "list one's agency's inbox or outbox of requests"),
+    Action("request.acknowledge", "request.answer", "acknowledge a request to one's agency (roles of its type)"),
+    Action("request.answer", "request.answer",
+           "answer a request to one's agency by releasing own entities to the sender (roles of its type)"),
+    Action("request.decline", "request.answer", "decline a request to one's agency (roles of its type)"),
+    Action("request.withdraw", "request.create", "withdraw an open request one's agency sent"),
+):
+    register(_action)
+
+
+def load_request(session: Session, actor: Actor, request_id: str, action: str) -> Request:
+    """The request if the actor's agency sent or received it (and the actor is cleared); else NotFound."""
+    require(actor, action)
+    row = session.get(Request, request_id) if isinstance(request_id, str) else None
+    if row is None:
+        raise NotFound("request", request_id, action=action)
+    if actor.agency not in (row.from_agency, row.to_agency):
+        raise NotFound("request", request_id, reason="not a party to the request", action=action,
+                       owner=row.from_agency)
+    if row.marking_rank > actor.clearance_rank:
+        raise NotFound("request", request_id, reason="marking above clearance", action=action, owner=row.from_agency)
+    return row
+
+
+def _resolve_refs(session: Session, actor: Actor, refs: list[str], to_agency: str) -> list[HitRef]:
+    secret, now, found = get_settings().secret_key, utcnow(), []
+    for ref in dict.fromkeys(refs):
+        row = session.get(HitRef, ref) if ref_is_signed_for(secret, actor.agency, ref) else None
+        # Another agency's reference, an expired one and one never issued answer alike.
+        if row is None or row.caller_agency != actor.agency or row.expires_at <= now:
+            raise NotFound("hit_ref", ref if isinstance(ref, str) else None, action="request.create")
+        if row.holder_agency != to_agency:
+            raise InvalidInput(f"hit_ref {ref!r} is a match of {row.holder_agency}, not of {to_agency}",
+                               details=[{"field": "hit_refs"}])
+        found.append(row)
+    return found
+
+
+def submit(*, session: Session, actor: Actor, type: str, to_agency: str, question: str,  # noqa: A002
+           hit_refs: list[str] | None = None, entity_ids: list[str] | None = None, due: datetime | None = None,
+           marking: str = "TLP:AMBER") -> Request:
+    """Send a request to another agency about hits it holds and entities the sender may see."""
+    require(actor, "request.create")
+    kind = get_type(type)
+    agency = session.get(Agency, to_agency) if isinstance(to_agency, str) else None
+    if agency is None:
+        raise InvalidInput(f"unknown agency {to_agency!r}", details=[{"field": "to_agency"}])
+    if agency.code == actor.agency:
+        raise InvalidInput("a request goes to another agency, not one's own", details=[{"field": "to_agency"}])
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidInput("the question is empty", details=[{"field": "question"}])
+    now = utcnow()
+    if due is not None and (due.tzinfo is None or due <= now or due > now + MAX_DUE):
+        raise InvalidInput("due must be a time with a zone, in the future and within a year",
+                           details=[{"field": "due"}])
+    marking_rank = rank(marking)
+    if marking_rank > actor.clearance_rank:
+        raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
+    refs = _resolve_refs(session, actor, list(hit_refs or []), agency.code)
+    subjects = [load(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
+    request = Request(id=f"req_{uuid.uuid4().hex}", type=kind.name, from_agency=actor.agency, to_agency=agency.code,
+                      state="submitted", question=question.strip(), marking=marking, marking_rank=marking_rank,
+                      due_at=due or now + kind.default_due, created_by=actor.user_id, created_at=now, updated_at=now)
+    session.add(request)
+    session.flush()
+    items = [{"request_id": request.id, "entity_id": eid, "hit_ref": None, "role": "subject"} for eid in subjects]
+    items += [{"request_id": request.id, "entity_id": eid, "hit_ref": ref.ref, "role": "subject"}
+              for ref in refs for eid in ref.entity_ids.split(",")]
+    if items:
+        session.execute(insert(RequestItem), items)
+    _event(session, actor, request, None, "submitted", None, now)
+    notifications.notify(session, request, "request.submitted", notifications.answerers(session, request))
+    audit.record(session, action="request.create", actor=actor, objects=[(request.id, request.from_agency)],
+                 extra={"type": kind.name, "to": agency.code, "hit_refs": len(refs), "entities": len(subjects)})
+    return request
+
+
+def _event(session: Session, actor: Actor, request: Request, from_state: str | None, to_state: str,
+           note: str | None, at: datetime) -> None:
+    session.add(RequestEvent(request_id=request.id, from_state=from_state, to_state=to_state, actor_id=actor.user_id,
+                             actor_agency=actor.agency, at=at, note=note))
+    session.flush()
+
+
+def _move(session: Session, actor: Actor, request_id: str, to_state: str, action: str, note: str | None) -> Request:
+    request = load_request(session, actor, request_id, action)
+    allowed_from, side = TRANSITIONS[to_state]
+    party = request.to_agency if side == "receiver" else request.from_agency
+    if actor.agency != party:
+        raise Forbidden(f"{action}: only the {side} of the request may do this")
+    kind = get_type(request.type)
+    if side == "receiver" and not kind.answer_roles & actor.roles:
+        raise Forbidden(f"{action}: a {kind.name} request is handled by {', '.join(sorted(kind.answer_roles))}")
+    if request.state not in allowed_from:
+        raise Conflict(f"cannot move a request from {request.state} to {to_state}",
+                       details=[{"field": "state", "state": request.state}])
+    if note is not None and len(note) > 10_000:
+        raise InvalidInput("the note is too long", details=[{"field": "note"}])
+    now = utcnow()
+    _event(session, actor, request, request.state, to_state, note, now)
+    request.state, request.updated_at = to_state, now
+    if to_state not in OPEN:
+        request.closed_at = now
+    session.flush()
+    audit.record(session, action=action, actor=actor, objects=[(request.id, request.from_agency)],
+                 extra={"state": to_state})
+    if side == "receiver":
+        notifications.notify(session, request, f"request.{to_state}", [request.created_by])
+    else:
+        notifications.notify(session, request, f"request.{to_state}", notifications.answerers(session, request))
+    return request
+
+
+def acknowledge(*, session: Session, actor: Actor, request_id: str, note: str | None = None) -> Request:
+    """The receiver says it is working on the request."""
+    return _move(session, actor, request_id, "acknowledged", "request.acknowledge", note)
+
+
+def decline(*, session: Session, actor: Actor, request_id: str, note: str | None = None) -> Request:
+    """The receiver declines the request (a note says why)."""
+    return _move(session, actor, request_id, "declined", "request.decline", note)
+
+
+def withdraw(*, session: Session, actor: Actor, request_id: str, note: str | None = None) -> Request:
+    """The sender withdraws an open request."""
+    return _move(session, actor, request_id, "withdrawn", "request.withdraw", note)
+
+
+def answer(*, session: Session, actor: Actor, request_id: str, entity_ids: list[str], note: str | None = None,
+           until: datetime | None = None) -> Request:
+    """The receiver answers by releasing entities of its own to the sender."""
+    if not entity_ids:
+        raise InvalidInput("an answer releases at least one entity", details=[{"field": "entity_ids"}])
+    request = _move(session, actor, request_id, "answered", "request.answer", note)
+    chosen = list(dict.fromkeys(entity_ids))
+    for eid in chosen:
+        release_entity(session=session, actor=actor, entity_id=eid, to=[request.from_agency], until=until)
+    session.execute(insert(RequestItem), [{"request_id": request.id, "entity_id": eid, "hit_ref": None,
+                                           "role": "answer"} for eid in chosen])
+    return request
+
+
+def view(session: Session, actor: Actor, request: Request, now: datetime | None = None) -> dict[str, Any]:
+    """A request as the actor sees it: entities it may see, users of its own agency only."""
+    now = now or utcnow()
+    kind = get_type(request.type)
+    items = session.execute(
+        select(RequestItem.entity_id, RequestItem.hit_ref, RequestItem.role)
+        .where(RequestItem.request_id == request.id).order_by(RequestItem.id)
+    ).all()
+    seen = set(session.execute(
+        select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), Entity.deleted_at.is_(None),
+                                visible(actor, Entity))
+    ).scalars())
+    subjects = [e for e, _ref, role in items if role == "subject" and e in seen]
+    answers = [e for e, _ref, role in items if role == "answer" and e in seen]
+    refs = [ref for _e, ref, _role in items if ref] if actor.agency == request.from_agency else []
+    events = session.execute(
+        select(RequestEvent, User.username).join(User, User.id == RequestEvent.actor_id)
+        .where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)
+    ).all()
+    creator = session.get(User, request.created_by)
+    own = request.from_agency == actor.agency
+    return {
+        "id": request.id, "type": request.type, "label": {"en": kind.label_en, "es": kind.label_es},
+        "from_agency": request.from_agency, "to_agency": request.to_agency, "state": request.state,
+        "question": request.question, "marking": request.marking, "due_at": request.due_at,
+        "overdue": request.state in OPEN and request.due_at < now,
+        "created_by": creator.username if own and creator else None,
+        "created_at": request.created_at, "updated_at": request.updated_at, "closed_at": request.closed_at,
+        "subjects": list(dict.fromkeys(subjects)), "hit_refs": list(dict.fromkeys(refs)),
+        "answer": list(dict.fromkeys(answers)),
+        "history": [{"from_state": ev.from_state, "to_state": ev.to_state, "at": ev.at, "agency": ev.actor_agency,
+                     "actor": name if ev.actor_agency == actor.agency else None, "note": ev.note}
+                    for ev, name in events],
+    }
+
+
+def read(*, session: Session, actor: Actor, request_id: str) -> dict[str, Any]:
+    """One request, as the actor sees it; the read is audited."""
+    request = load_request(session, actor, request_id, "request.read")
+    audit.record(session, action="request.read", actor=actor, objects=[(request.id, request.from_agency)])
+    return view(session, actor, request)
+
+
+def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: str | None = None,
+                  overdue: bool = False, limit: int | None = None, cursor: str | None = None
+                  ) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the actor's agency's inbox or outbox, newest first."""
+    require(actor, "request.list")
+    settings = get_settings()
+    limit = settings.page_size if limit is None else limit
+    if limit < 1 or limit > settings.max_page_size:
+        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    if box not in ("inbox", "outbox"):
+        raise InvalidInput(f"unknown box {box!r}", details=[{"field": "box", "allowed": ["inbox", "outbox"]}])
+    if state is not None and state not in STATES:
+        raise InvalidInput(f"unknown state {state!r}", details=[{"field": "state", "allowed": list(STATES)}])
+    position = pagination.decode(settings.secret_key, cursor)
+    now = utcnow()
+    mine = Request.to_agency if box == "inbox" else Request.from_agency
+    query = select(Request).where(mine == actor.agency, Request.marking_rank <= actor.clearance_rank)
+    if state:
+        query = query.where(Request.state == state)
+    if overdue:
+        query = query.where(Request.state.in_(OPEN), Request.due_at < now)
+    if position is not None:
+        at, last = position.get("at"), position.get("id")
+        if not isinstance(at, str) or not isinstance(last, str):
+            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+        when = datetime.fromisoformat(at)
+        query = query.where(or_(Request.created_at < when, and_(Request.created_at == when, Request.id < last)))
+    rows = session.execute(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(limit + 1)).scalars()
+    page = list(rows)
+    more, page = len(page) > limit, page[:limit]
+    next_cursor = None
+    if more and page:
+        next_cursor = pagination.encode(settings.secret_key, {"at": page[-1].created_at.isoformat(), "id": page[-1].id})
+    audit.record(session, action="request.list", actor=actor, objects=[(r.id, r.from_agency) for r in page],
+                 extra={"box": box, "state": state, "overdue": overdue, "page": len(page)})
+    return [view(session, actor, r, now) for r in page], next_cursor

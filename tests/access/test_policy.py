@@ -1,0 +1,210 @@
+"""The one policy: `can()` and its SQL form `visible()`/`visible_values()` agree, and the rules'
+monotonic properties hold (more marking, fewer grants, later clock never widen what one sees)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import insert, select
+
+from binational.access.models import Case, Release, User
+from binational.access.policy import Actor, Grant, Resource, can, visible, visible_values
+from binational.access.roles import capabilities_of
+from binational.entities.models import Entity, Statement
+
+NOW = datetime(2030, 6, 1, 12, tzinfo=UTC)
+COUNTRIES = {"US-CBP": "US", "US-ATF": "US", "MX-FGR": "MX", "MX-INM": "MX", "GT-PNC": "GT"}
+AGENCIES = sorted(COUNTRIES)
+CASES = ("case-a", "case-b")
+
+agencies = st.sampled_from(AGENCIES)
+ranks = st.integers(min_value=0, max_value=4)
+case_ids = st.sampled_from((None, *CASES))
+# None: open-ended; otherwise hours from NOW (negative = expired, 0 = expires exactly now)
+untils = st.one_of(st.none(), st.integers(min_value=-48, max_value=48))
+grants = st.builds(lambda to, until, revoked: (to, until, revoked), agencies, untils, st.booleans())
+
+
+@st.composite
+def actors(draw: st.DrawFn) -> Actor:
+    agency = draw(agencies)
+    clearance = draw(ranks)
+    return Actor(user_id=1, username="someone", agency=agency, country=COUNTRIES[agency],
+                 roles=frozenset({"analyst"}), capabilities=capabilities_of(["analyst"]),
+                 clearance=f"rank{clearance}", clearance_rank=clearance,
+                 case_ids=frozenset(draw(st.sets(st.sampled_from(CASES)))))
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> dict:
+    """An entity's policy columns, its releases, its case's releases, and its statements' columns."""
+    owner = draw(agencies)
+    return {
+        "owner": owner,
+        "distribution": draw(st.sampled_from(("agency", "national", "release"))),
+        "rank": draw(ranks),
+        "case": draw(case_ids),
+        "grants": draw(st.lists(grants, max_size=3)),
+        "case_grants": draw(st.lists(grants, max_size=2)),
+        "statements": draw(st.lists(st.tuples(st.sampled_from(("inherit", "agency")), ranks), min_size=1, max_size=3)),
+    }
+
+
+def _grant(spec: tuple) -> Grant:
+    to, until, revoked = spec
+    expires = None if until is None else NOW + timedelta(hours=until)
+    return Grant(to, expires, NOW - timedelta(hours=1) if revoked else None)
+
+
+def _resource(row: dict) -> Resource:
+    specs = row["grants"] + (row["case_grants"] if row["case"] else [])
+    return Resource(owner_agency=row["owner"], owner_country=COUNTRIES[row["owner"]], distribution=row["distribution"],
+                    marking_rank=row["rank"], case_id=row["case"], grants=tuple(_grant(g) for g in specs))
+
+
+def _statement(row: dict, distribution: str, rank: int) -> Resource:
+    return Resource(owner_agency=row["owner"], owner_country=COUNTRIES[row["owner"]], distribution=distribution,
+                    marking_rank=rank, parent=_resource(row))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(rows(), min_size=1, max_size=6), viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_can_and_sql_filters_agree(db, world, viewers):
+    session = db.session()
+    try:
+        user_id = session.execute(select(User.id).where(User.username == "us_analyst")).scalar_one()
+        for case, owner in zip(CASES, ("US-CBP", "MX-FGR"), strict=True):
+            session.add(Case(id=case, title=case, owner_agency=owner, created_by=user_id))
+        session.flush()
+        releases, statements = [], []
+        for i, row in enumerate(world):
+            eid = f"e{i}"
+            session.add(Entity(id=eid, schema="Person", owner_agency=row["owner"],
+                               owner_country=COUNTRIES[row["owner"]], distribution=row["distribution"],
+                               marking=f"rank{row['rank']}", marking_rank=row["rank"], case_id=row["case"],
+                               created_by=user_id))
+            for spec in row["grants"]:
+                g = _grant(spec)
+                releases.append({"owner_agency": row["owner"], "entity_id": eid, "case_id": None,
+                                 "to_agency": g.to_agency, "until": g.until, "revoked_at": g.revoked_at,
+                                 "created_by": user_id,
+                                 "created_at": NOW - timedelta(days=2, seconds=len(releases))})
+            for j, (distribution, rank) in enumerate(row["statements"]):
+                statements.append({"id": 1000 * (i + 1) + j, "entity_id": eid, "schema": "Person", "prop": "name",
+                                   "prop_type": "name", "value": f"v{i}.{j}", "dataset": row["owner"],
+                                   "owner_agency": row["owner"], "distribution": distribution,
+                                   "marking": f"rank{rank}", "marking_rank": rank, "created_by": user_id})
+        session.flush()
+        # Releases of a case are shared by every row of the case: draw them once per case.
+        for case in CASES:
+            specs = next((r["case_grants"] for r in world if r["case"] == case), [])
+            for row in world:
+                if row["case"] == case:
+                    row["case_grants"] = specs
+            for spec in specs:
+                g = _grant(spec)
+                releases.append({"owner_agency": "US-CBP", "entity_id": None, "case_id": case, "to_agency": g.to_agency,
+                                 "until": g.until, "revoked_at": g.revoked_at, "created_by": user_id,
+                                 "created_at": NOW - timedelta(days=3, seconds=len(releases))})
+        if releases:
+            session.execute(insert(Release), releases)
+        session.execute(insert(Statement), statements)
+        session.flush()
+        for actor in viewers:
+            expected = {f"e{i}" for i, row in enumerate(world) if can(actor, "entity.read", _resource(row), now=NOW)}
+            got = set(session.execute(select(Entity.id).where(visible(actor, Entity, now=NOW))).scalars())
+            assert got == expected, (actor, world)
+            expected_values = {
+                1000 * (i + 1) + j
+                for i, row in enumerate(world)
+                for j, (distribution, rank) in enumerate(row["statements"])
+                if can(actor, "entity.read", _statement(row, distribution, rank), now=NOW)
+            }
+            got_values = set(session.execute(
+                select(Statement.id).join(Entity, Entity.id == Statement.entity_id)
+                .where(visible(actor, Entity, now=NOW), visible_values(actor, Statement))
+            ).scalars())
+            assert got_values == expected_values, (actor, world)
+    finally:
+        session.rollback()
+        session.close()
+
+
+PURE = settings(max_examples=60, deadline=None)
+
+
+@PURE
+@given(actor=actors(), row=rows(), extra=st.integers(min_value=1, max_value=4))
+def test_a_higher_marking_never_widens(actor, row, extra):
+    res = _resource(row)
+    stricter = dataclasses.replace(res, marking_rank=min(4, res.marking_rank + extra))
+    assert not can(actor, "entity.read", stricter, now=NOW) or can(actor, "entity.read", res, now=NOW)
+
+
+@PURE
+@given(actor=actors(), row=rows(), data=st.data())
+def test_revoking_never_widens(actor, row, data):
+    res = _resource(row)
+    if not res.grants:
+        return
+    k = data.draw(st.integers(min_value=0, max_value=len(res.grants) - 1))
+    revoked = list(res.grants)
+    revoked[k] = dataclasses.replace(revoked[k], revoked_at=NOW - timedelta(minutes=1))
+    after = dataclasses.replace(res, grants=tuple(revoked))
+    assert not can(actor, "entity.read", after, now=NOW) or can(actor, "entity.read", res, now=NOW)
+    # and revoking every grant leaves exactly what the row's own distribution allows
+    bare = dataclasses.replace(res, grants=())
+    none_left = dataclasses.replace(res, grants=tuple(dataclasses.replace(g, revoked_at=NOW) for g in res.grants))
+    assert can(actor, "entity.read", none_left, now=NOW).allowed == can(actor, "entity.read", bare, now=NOW).allowed
+
+
+@PURE
+@given(actor=actors(), row=rows())
+def test_owner_always_sees_its_own_within_clearance_and_case(actor, row):
+    res = dataclasses.replace(_resource(row), owner_agency=actor.agency, owner_country=actor.country)
+    decision = can(actor, "entity.read", res, now=NOW)
+    in_reach = res.marking_rank <= actor.clearance_rank and (res.case_id is None or res.case_id in actor.case_ids)
+    assert decision.allowed == in_reach
+    if in_reach:
+        assert decision.reason == "owner agency"
+
+
+@PURE
+@given(actor=actors(), row=rows(), hours=st.integers(min_value=0, max_value=1000))
+def test_an_expired_release_grants_nothing(actor, row, hours):
+    res = _resource(row)
+    expired = tuple(Grant(g.to_agency, NOW - timedelta(hours=hours)) for g in res.grants)
+    with_expired = dataclasses.replace(res, grants=expired)
+    bare = dataclasses.replace(res, grants=())
+    assert can(actor, "entity.read", with_expired, now=NOW).allowed == can(actor, "entity.read", bare, now=NOW).allowed
+
+
+@PURE
+@given(actor=actors(), row=rows())
+def test_later_clock_never_widens(actor, row):
+    res = _resource(row)
+    later = NOW + timedelta(days=3)
+    assert not can(actor, "entity.read", res, now=later) or can(actor, "entity.read", res, now=NOW)
+
+
+def test_a_recipient_may_read_but_never_change_or_release():
+    res = Resource(owner_agency="US-CBP", owner_country="US", distribution="release", marking_rank=2,
+                   grants=(Grant("MX-FGR"),))
+    mx = Actor(2, "mx", "MX-FGR", "MX", frozenset({"analyst"}), capabilities_of(["analyst"]), "TLP:AMBER", 2)
+    assert can(mx, "entity.read", res, now=NOW).reason == "released to MX-FGR"
+    for action in ("entity.update", "entity.delete", "release.create", "release.list", "release.revoke"):
+        decision = can(mx, action, res, now=NOW)
+        assert not decision and decision.details == {"visible": "yes"}, action
+
+
+def test_roles_without_the_capability_are_refused_before_the_record():
+    res = Resource(owner_agency="US-CBP", owner_country="US", distribution="national", marking_rank=0)
+    for roles, action in itertools.product((["auditor"], ["admin"]), ("entity.read", "entity.create")):
+        actor = Actor(3, "x", "US-CBP", "US", frozenset(roles), capabilities_of(roles), "TLP:RED", 4)
+        assert can(actor, action, res, now=NOW).reason == "role lacks " + ("record.view" if action == "entity.read"
+                                                                           else "record.create")
+    assert can(actor, "no.such.action").reason == "unknown action no.such.action"

@@ -1,0 +1,109 @@
+"""PostgreSQL row-level security, the backstop under the policy: forced on every table with an
+`owner_agency`, and exact enough that a raw query without our WHERE clause shows only what the
+policy allows; with no viewer named, the application role sees nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from binational.access import service as access
+from binational.access.policy import visible, visible_values
+from binational.audit.scope import act_as
+from binational.entities import releases
+from binational.entities.models import Entity, Statement
+from binational.models import SHAREABLE_TABLES, Base
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(settings):
+    if not settings.is_postgres:
+        pytest.skip("row-level security exists on PostgreSQL only")
+
+
+def test_every_table_with_an_owner_agency_forces_row_security(db):
+    owned = {t.name for t in Base.metadata.sorted_tables if "owner_agency" in t.columns}
+    assert {"entities", "statements", "cases", "releases"} <= owned
+    assert owned <= set(SHAREABLE_TABLES), "add the table to binational.models.SHAREABLE_TABLES"
+    with db.engine.connect() as conn:
+        for table in sorted(set(SHAREABLE_TABLES)):
+            rls, forced = conn.execute(text("SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
+                                            "WHERE relname = :t AND relkind = 'r'"), {"t": table}).one()
+            policies = conn.execute(text("SELECT count(*) FROM pg_policies WHERE tablename = :t"),
+                                    {"t": table}).scalar_one()
+            assert rls and forced and policies >= 1, f"{table}: rls={rls} forced={forced} policies={policies}"
+        bypass = conn.execute(text("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = :r"),
+                              {"r": db.settings.db_app_role}).scalar_one()
+        assert bypass is False
+
+
+def _world(client, cast, db) -> None:
+    us, boss, mx = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"]
+    with db.unit_of_work() as s:
+        actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        access.create_case(session=s, actor=actor, case_id="op-shared", title="Shared")
+        access.create_case(session=s, actor=actor, case_id="op-closed", title="Closed")
+        actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        access.add_case_member(session=s, actor=actor, case_id="op-shared", username="mx_analyst")
+        releases.release_case(session=s, actor=actor, case_id="op-shared", to=["MX-FGR"])
+        releases.release_case(session=s, actor=actor, case_id="op-closed", to=["MX-FGR"])
+    bodies = [
+        (us, {"distribution": "agency"}), (us, {"distribution": "national"}),
+        (us, {"distribution": "release", "release_to": ["MX-FGR"]}),
+        (us, {"distribution": "release", "release_to": ["MX-INM"]}),
+        (boss, {"distribution": "release", "release_to": ["MX-FGR"], "marking": "TLP:RED"}),
+        (us, {"distribution": "national", "case_id": "op-shared"}),
+        (us, {"distribution": "national", "case_id": "op-closed"}),  # released, but mx is no member
+        (mx, {"distribution": "agency"}), (cast["mx_inm"], {"distribution": "national"}),
+    ]
+    for n, (member, policy) in enumerate(bodies):
+        r = client.post("/api/v1/entities", headers=member.headers,
+                        json={"schema": "Person", **policy,
+                              "properties": {"name": [f"Row Number{n}"], "phone": [f"+1915555{n:04d}"]}})
+        assert r.status_code == 201, r.text
+        if n == 2:  # a value kept to US-CBP on a released entity
+            r = client.patch(f"/api/v1/entities/{r.json()['id']}", headers=us.headers,
+                             json={"add": {"alias": ["Only Cbp"]}, "distribution": "agency"})
+            assert r.status_code == 200
+
+
+def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, db):
+    _world(client, cast, db)
+    with db.session() as s:
+        mx = access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst"))
+        entities = set(s.execute(select(Entity.id).where(visible(mx, Entity))).scalars())
+        values = set(s.execute(select(Statement.value).join(Entity, Entity.id == Statement.entity_id)
+                               .where(visible(mx, Entity), visible_values(mx, Statement))).scalars())
+        s.rollback()
+    # its own, MX-INM's national row, the AMBER release and the shared case's row (not the RED one)
+    assert len(entities) == 4 and "Only Cbp" not in values
+    with db.session() as s:
+        act_as(s, mx)
+        assert s.execute(text("SELECT current_user")).scalar_one() == db.settings.db_app_role
+        assert set(s.execute(text("SELECT id FROM entities")).scalars()) == entities
+        assert set(s.execute(text("SELECT value FROM statements")).scalars()) == values
+        assert set(s.execute(text("SELECT DISTINCT entity_id FROM search_terms")).scalars()) == entities
+        assert set(s.execute(text("SELECT id FROM cases")).scalars()) == set()
+        rows = s.execute(text("SELECT owner_agency, to_agency FROM releases")).all()
+        assert rows and all("MX-FGR" in row for row in rows)
+        # nor can it write what it does not own
+        assert s.execute(text("UPDATE entities SET marking_rank = 0 WHERE owner_agency = 'US-CBP'")).rowcount == 0
+        assert s.execute(text("UPDATE releases SET revoked_at = now() WHERE owner_agency = 'US-CBP'")).rowcount == 0
+        with pytest.raises(DBAPIError, match="row-level security"):
+            s.execute(text("INSERT INTO entities (id, schema, owner_agency, owner_country, distribution, marking, "
+                           "marking_rank, created_by, created_at, updated_at) VALUES ('us-cbp.forged', 'Person', "
+                           "'US-CBP', 'US', 'national', 'TLP:CLEAR', 0, 4, now(), now())"))
+        s.rollback()
+
+
+def test_the_application_role_with_no_viewer_sees_nothing(client, cast, db):
+    _world(client, cast, db)
+    with db.engine.connect() as conn:
+        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+                  for t in SHAREABLE_TABLES}
+        assert all(counts.values()), counts
+        conn.execute(text(f'SET ROLE "{db.settings.db_app_role}"'))
+        for table in SHAREABLE_TABLES:
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table  # noqa: S608
+        conn.rollback()
