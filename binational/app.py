@@ -21,6 +21,7 @@ from binational.db import Database
 from binational.entities import api as entities_api
 from binational.errors import DomainError
 from binational.requests import api as requests_api
+from binational.resolution import api as resolution_api
 
 API = "/api/v1"
 log = logging.getLogger("binational")
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500)
 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
-                   *requests_api.ROUTERS):
+                   *requests_api.ROUTERS, resolution_api.router):
         app.include_router(router, prefix=API)
     web.mount(app, settings.secret_key)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -5,12 +5,14 @@ from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, Audi
 from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
+from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
-SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases")
+SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
+                    "resolution_judgements")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",
-    "CaseMember", "Country", "Entity", "HitRef", "Notification", "Release", "Request", "RequestEvent", "RequestItem",
-    "SearchTerm", "Selector", "SHAREABLE_TABLES", "Statement", "User",
+    "CaseMember", "Country", "Entity", "HitRef", "Judgement", "Notification", "Release", "Request", "RequestEvent",
+    "RequestItem", "ResolutionRun", "SearchTerm", "Selector", "SHAREABLE_TABLES", "Statement", "Suggestion", "User",
 ]

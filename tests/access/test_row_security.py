@@ -57,15 +57,20 @@ def _world(client, cast, db) -> None:
         (us, {"distribution": "national", "case_id": "op-closed"}),  # released, but mx is no member
         (mx, {"distribution": "agency"}), (cast["mx_inm"], {"distribution": "national"}),
     ]
+    made = []
     for n, (member, policy) in enumerate(bodies):
         r = client.post("/api/v1/entities", headers=member.headers,
                         json={"schema": "Person", **policy,
                               "properties": {"name": [f"Row Number{n}"], "phone": [f"+1915555{n:04d}"]}})
         assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
         if n == 2:  # a value kept to US-CBP on a released entity
             r = client.patch(f"/api/v1/entities/{r.json()['id']}", headers=us.headers,
                              json={"add": {"alias": ["Only Cbp"]}, "distribution": "agency"})
             assert r.status_code == 200
+    r = client.post("/api/v1/resolution/judgements", headers=us.headers,  # a resolution judgement of US-CBP
+                    json={"left_id": made[0], "right_id": made[1], "verdict": "unsure", "distribution": "agency"})
+    assert r.status_code == 201, r.text
 
 
 def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, db):

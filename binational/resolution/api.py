@@ -1,0 +1,92 @@
+"""HTTP routes of resolution under /api/v1/resolution: runs, review queue, judgements, clusters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from binational.resolution import runs, service
+from binational.resolution.schemas import (
+    CanonicalQuery,
+    ClusterRead,
+    JudgementCreate,
+    JudgementRead,
+    MatchesRead,
+    RunCreate,
+    RunRead,
+    SuggestionPage,
+    SuggestionRead,
+)
+from binational.routing import ActorDep, SessionDep
+
+router = APIRouter(prefix="/resolution", tags=["resolution"])
+
+
+@router.post("/runs", status_code=201)
+def start_run(body: RunCreate, s: SessionDep, actor: ActorDep) -> RunRead:
+    """Run resolution over all data as the system (administrators); returns when it finishes."""
+    return runs.run(session=s, actor=actor, engine=body.engine, kinds=body.kinds)
+
+
+@router.get("/runs/latest")
+def latest_run(s: SessionDep, actor: ActorDep) -> RunRead | None:
+    """The latest finished run (counts only for administrators)."""
+    service.entities.require(actor, "resolution.read")
+    found = service.latest_run(s)
+    return runs._read(found, actor) if found else None
+
+
+@router.get("/suggestions")
+def list_suggestions(
+    s: SessionDep, actor: ActorDep,
+    kind: Annotated[str | None, Query(description="person, organisation, address or vehicle")] = None,
+    decision: Annotated[str | None, Query(description="match or review")] = None,
+    unjudged: Annotated[bool, Query(description="only pairs the caller's agency has not judged")] = False,
+    limit: Annotated[int | None, Query(description="page size")] = None,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> SuggestionPage:
+    """Suggested matches of the latest run whose two records the caller may see."""
+    items, next_cursor = service.list_suggestions(session=s, actor=actor, kind=kind, decision=decision,
+                                                  unjudged=unjudged, limit=limit, cursor=cursor)
+    return SuggestionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/suggestions/{suggestion_id}")
+def read_suggestion(suggestion_id: int, s: SessionDep, actor: ActorDep) -> SuggestionRead:
+    """One suggestion, both records side by side with the weight of each comparison."""
+    return service.read_suggestion(session=s, actor=actor, suggestion_id=suggestion_id)
+
+
+@router.post("/judgements", status_code=201)
+def judge(body: JudgementCreate, s: SessionDep, actor: ActorDep) -> JudgementRead:
+    """Append a verdict (positive, negative, unsure, retracted) of the caller's agency on a pair."""
+    return service.judge(session=s, actor=actor, data=body)
+
+
+@router.get("/judgements")
+def list_judgements(
+    s: SessionDep, actor: ActorDep,
+    left_id: Annotated[str, Query(max_length=200)], right_id: Annotated[str, Query(max_length=200)],
+) -> list[JudgementRead]:
+    """The judgements on a pair that the caller may see, oldest first."""
+    return service.list_judgements(session=s, actor=actor, left_id=left_id, right_id=right_id)
+
+
+@router.get("/entities/{entity_id}/cluster")
+def read_cluster(entity_id: str, s: SessionDep, actor: ActorDep) -> ClusterRead:
+    """The canonical id of a record and the cluster members the caller may see."""
+    return ClusterRead(**service.cluster(session=s, actor=actor, entity_id=entity_id))
+
+
+@router.get("/entities/{entity_id}/matches")
+def read_matches(entity_id: str, s: SessionDep, actor: ActorDep) -> MatchesRead:
+    """A record's suggested matches, and hits (agency only) for matches the caller may not see."""
+    return service.matches(session=s, actor=actor, entity_id=entity_id)
+
+
+@router.post("/canonical")
+def canonical(body: CanonicalQuery, s: SessionDep, actor: ActorDep) -> dict[str, str]:
+    """Map entity ids to canonical ids over what the caller may see (identity when unresolved)."""
+    service.entities.require(actor, "resolution.cluster.read")
+    return service.canonical_ids(s, actor, body.entity_ids)

@@ -1,0 +1,207 @@
+"""From FollowTheMoney entities to the flat, canonical rows Splink compares, one table per kind.
+
+Kinds: person, organisation (Organization, Company, LegalEntity), address, vehicle. Phones are
+values, not entities, in FtM: they are resolved by `phone_key` (the same subscriber number written
+with or without country code and punctuation) and compared inside the person model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from binational.resolution import curp as curps
+from binational.resolution.names import (
+    given_names,
+    organisation_name,
+    plain,
+    skeleton,
+    split_surnames,
+)
+
+KIND_OF_SCHEMA = {
+    "Person": "person",
+    "Organization": "organisation", "Company": "organisation", "LegalEntity": "organisation",
+    "Address": "address",
+    "Vehicle": "vehicle",
+}
+KINDS = ("person", "organisation", "address", "vehicle")
+_VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One agency's entity as resolution reads it."""
+
+    entity_id: str
+    schema: str
+    agency: str
+    properties: dict[str, list[str]] = field(default_factory=dict)
+
+    def first(self, prop: str) -> str:
+        values = self.properties.get(prop) or [""]
+        return values[0] or ""
+
+    def all(self, prop: str) -> list[str]:
+        return [v for v in self.properties.get(prop) or [] if v]
+
+
+def phone_key(value: str) -> str | None:
+    """The last ten digits of a phone number: +52 665 400 8510 and 6654008510 are one phone."""
+    digits = re.sub(r"\D", "", value)
+    return digits[-10:] if len(digits) >= 7 else None
+
+
+def identifier(value: str) -> str:
+    """A document number as compared: letters and digits, upper case."""
+    return re.sub(r"[^A-Z0-9]", "", value.upper())
+
+
+def iso_date(value: str) -> str | None:
+    """The full ISO date of a value, or None for partial or missing dates."""
+    match = _DATE_RE.match(value or "")
+    return match.group(0) if match else None
+
+
+def swapped_date(iso: str | None) -> str | None:
+    """The date with day and month swapped (dd/mm read as mm/dd), when that is a different date."""
+    if not iso:
+        return None
+    year, month, day = iso.split("-")
+    if day == month or int(day) > 12:
+        return None
+    return f"{year}-{day}-{month}"
+
+
+def _address_key(rec: Record) -> str | None:
+    street = plain(rec.first("street") or rec.first("full").split(",")[0])
+    number = " ".join(re.findall(r"\d+", street))
+    words = [skeleton(w) for w in street.split() if not w.isdigit()]
+    postcode = re.sub(r"\D", "", rec.first("postalCode"))
+    if not street and not postcode:
+        return None
+    return f"{postcode}|{number}|{' '.join(sorted(words))}"
+
+
+def address_row(rec: Record) -> dict[str, Any]:
+    """Compared columns of an address."""
+    street = plain(rec.first("street") or rec.first("full").split(",")[0])
+    numbers = re.findall(r"\d+", street)
+    return {
+        "street": " ".join(w for w in street.split() if not w.isdigit()) or None,
+        "street_number": numbers[0] if numbers else None,
+        "postcode": re.sub(r"\D", "", rec.first("postalCode")) or None,
+        "city": plain(rec.first("city")) or None,
+        "country": rec.first("country").lower() or None,
+        "address_key": _address_key(rec),
+    }
+
+
+def vehicle_row(rec: Record) -> dict[str, Any]:
+    """Compared columns of a vehicle: VIN and plates are both filed as registration numbers."""
+    numbers = [identifier(v) for v in rec.all("registrationNumber")]
+    vins = [n for n in numbers if _VIN_RE.match(n)]
+    plates = sorted(n for n in numbers if n and n not in vins)
+    return {
+        "vin": vins[0] if vins else None,
+        "plate": plates[0] if plates else None,
+        "plates": plates or None,
+        "model": plain(rec.first("model")) or None,
+        "year": (rec.first("buildDate") or "")[:4] or None,
+        "country": rec.first("country").lower() or None,
+    }
+
+
+def organisation_row(rec: Record) -> dict[str, Any]:
+    """Compared columns of an organisation or company."""
+    name = organisation_name(rec.first("name"))
+    return {
+        "org_name": name or None,
+        "org_key": " ".join(sorted(skeleton(w) for w in name.split())) or None,
+        "tax_number": identifier(rec.first("taxNumber") or rec.first("registrationNumber")) or None,
+        "country": rec.first("country").lower() or None,
+        "founded": iso_date(rec.first("incorporationDate")),
+    }
+
+
+def person_row(rec: Record, addresses: dict[str, str], known_surnames: frozenset[str]) -> dict[str, Any]:
+    """Compared columns of a person (see docs/resolution.md for each)."""
+    first, middle, last = rec.first("firstName"), rec.first("middleName"), rec.first("lastName")
+    if not first and not last:
+        words = plain(rec.first("name").replace(",", " ")).split()
+        first, last = (words[0], " ".join(words[1:])) if len(words) > 1 else (" ".join(words), "")
+    givens = given_names(first, middle)
+    surnames = split_surnames(last, known_surnames)
+    paterno = surnames[0] if surnames else None
+    materno = surnames[1] if len(surnames) > 1 else None
+    ids = [identifier(v) for v in rec.all("idNumber") + rec.all("passportNumber") + rec.all("licenseNumber")]
+    curp = next((c for c in (curps.parse(v) for v in ids) if c is not None), None)
+    documents = sorted({i for i in ids if i and (curp is None or i != curp.value)})
+    passports = [identifier(v) for v in rec.all("passportNumber")]
+    phones = sorted({k for k in (phone_key(p) for p in rec.all("phone")) if k})
+    dob = iso_date(rec.first("birthDate"))
+    place = rec.first("birthPlace")
+    address_keys = sorted({addresses[a] for a in rec.all("addressEntity") if a in addresses})
+    sex = {"male": "male", "female": "female", "m": "male", "f": "female", "h": "male"}.get(
+        rec.first("gender").lower())
+    alias = plain(rec.first("weakAlias") or rec.first("alias"))
+    return {
+        "given1": givens[0] if givens else None,
+        "given_key": skeleton(givens[0]) if givens else None,
+        "givens": givens or None,
+        "paterno": paterno,
+        "materno": materno,
+        "paterno_key": skeleton(paterno) if paterno else None,
+        "materno_key": skeleton(materno) if materno else None,
+        "surname_keys": sorted({skeleton(s) for s in surnames}) or None,
+        "dob": dob,
+        "dob_swapped": swapped_date(dob),
+        "birth_year": dob[:4] if dob else None,
+        "sex": sex,
+        "curp": curp.value if curp else None,
+        "curp_pg": (curp.paterno_initial + curp.given_initial) if curp else None,
+        "curp_dob": curp.birth_date if curp else None,
+        "curp_sex": curp.sex if curp else None,
+        "curp_state": curp.state if curp else None,
+        "name_pg": curps.name_initials(paterno or "", givens) or None,
+        "birth_state": curps.state_code(place) if place else None,
+        "passport": passports[0] if passports else None,
+        "documents": documents or None,
+        "phones": phones or None,
+        "phone1": phones[0] if phones else None,
+        "addresses": address_keys or None,
+        "alias": alias or None,
+    }
+
+
+def rows_by_kind(records: Iterable[Record]) -> dict[str, list[dict[str, Any]]]:
+    """The comparison rows of every record, grouped by kind (records of other schemata skipped)."""
+    records = list(records)
+    addresses = {r.entity_id: key for r in records if r.schema == "Address" and (key := _address_key(r))}
+    known: set[str] = set()
+    for rec in records:
+        if rec.schema == "Person":
+            words = split_surnames(rec.first("lastName"))
+            if len(words) == 2:
+                known.update(w.rsplit("_", 1)[-1] for w in words)
+    known_surnames = frozenset(known)
+    out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    for rec in records:
+        kind = KIND_OF_SCHEMA.get(rec.schema)
+        if kind is None:
+            continue
+        if kind == "person":
+            row = person_row(rec, addresses, known_surnames)
+        elif kind == "organisation":
+            row = organisation_row(rec)
+        elif kind == "address":
+            row = address_row(rec)
+        else:
+            row = vehicle_row(rec)
+        row["unique_id"] = rec.entity_id
+        row["source_dataset"] = rec.agency
+        out[kind].append(row)
+    return out

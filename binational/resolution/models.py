@@ -1,0 +1,74 @@
+"""Tables of resolution: runs, suggestions (scored candidate pairs) and judgements (append-only edges).
+
+Nothing here changes or merges a source record: a cluster (canonical id) is derived, per viewer,
+from the judgements and suggestions it may see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from binational.access.models import Shareable
+from binational.db import Base, UTCDateTime, utcnow
+
+
+class ResolutionRun(Base):
+    """One run of resolution over all data, with the trained model of each kind."""
+
+    __tablename__ = "resolution_runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # running | finished | failed | empty
+    message: Mapped[str] = mapped_column(Text, default="")
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: JSON: kind -> {records, pairs, matches, model version, thresholds, training notes}
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+    #: JSON: kind -> the trained Splink settings
+    models: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Suggestion(Base):
+    """A candidate pair of one run: score, weight, the comparison that drove it, each level's weight."""
+
+    __tablename__ = "resolution_suggestions"
+    __table_args__ = (
+        Index("ix_resolution_suggestions_left", "left_id"),
+        Index("ix_resolution_suggestions_right", "right_id"),
+        Index("ix_resolution_suggestions_run_kind_score", "run_id", "kind", "score"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("resolution_runs.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    left_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
+    right_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
+    left_agency: Mapped[str] = mapped_column(String(32))
+    right_agency: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float)  # match probability
+    match_weight: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(8))  # match | review
+    driver: Mapped[str] = mapped_column(String(300))
+    weights: Mapped[str] = mapped_column(Text)  # JSON: comparison -> [level, weight]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Judgement(Shareable, Base):
+    """An analyst's verdict on a pair: positive, negative, unsure, or retracted (of the agency's
+    earlier verdict). Rows are only ever added; the judging agency owns them."""
+
+    __tablename__ = "resolution_judgements"
+    __table_args__ = (Index("ix_resolution_judgements_pair", "left_id", "right_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    left_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
+    right_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_suggestions.id"), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)  # the suggestion's score when judged
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,342 @@
+"""Resolution for viewers: suggestions, judgements, clusters and discovery hits, each through the policy.
+
+A run (see `runs.py`) scores pairs as the system over all data. Here every read is filtered: a
+viewer sees a suggestion only when it may see both records; when it sees one side only, the other
+side is a discovery hit (agency and kind, no id) that it can request from the owner.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from binational import pagination
+from binational.access.actions import Action, register
+from binational.access.markings import MARKINGS, rank
+from binational.access.policy import Actor, Resource, can, visible
+from binational.audit import log as audit
+from binational.audit.scope import act_as, act_as_system
+from binational.config import get_settings
+from binational.entities import service as entities
+from binational.entities.models import Entity
+from binational.errors import InvalidInput, NotFound
+from binational.resolution import clusters
+from binational.resolution.models import Judgement, ResolutionRun, Suggestion
+from binational.resolution.schemas import (
+    Hit,
+    JudgementCreate,
+    JudgementRead,
+    MatchesRead,
+    SuggestionRead,
+)
+
+for _action in (
+    Action("resolution.run", "admin", "run entity resolution over all data, as the system"),
+    Action("resolution.read", "record.view", "list resolution runs (counts only for administrators)"),
+    Action("resolution.suggestion.list", "record.view", "list suggested matches whose two records one may see"),
+    Action("resolution.suggestion.read", "record.view", "read one suggested match, both records side by side", True),
+    Action("resolution.judge", "record.create", "judge a pair positive, negative or unsure, or retract", True),
+    Action("resolution.judgement.list", "record.view", "list the judgements one may see on a pair"),
+    Action("resolution.cluster.read", "record.view", "read the cluster (canonical id) of a record", True),
+    Action("resolution.matches", "record.view", "matches of a record, and hits held by other agencies", True),
+):
+    register(_action)
+
+VERDICTS = ("positive", "negative", "unsure", "retracted")
+
+
+def latest_run(session: Session) -> ResolutionRun | None:
+    """The latest finished run, whose suggestions are current."""
+    return session.execute(
+        select(ResolutionRun).where(ResolutionRun.status == "finished")
+        .order_by(ResolutionRun.started_at.desc(), ResolutionRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def _visible_pairs(actor: Actor, query: Any) -> Any:
+    left, right = aliased(Entity), aliased(Entity)
+    return (query.join(left, left.id == Suggestion.left_id).join(right, right.id == Suggestion.right_id)
+            .where(left.deleted_at.is_(None), right.deleted_at.is_(None), visible(actor, left), visible(actor, right)))
+
+
+def _judgement_visible(actor: Actor) -> Any:
+    """The SQL form of who sees a judgement (owner agency; its country when `national`; clearance)."""
+    return and_(
+        Judgement.marking_rank <= actor.clearance_rank,
+        or_(Judgement.owner_agency == actor.agency,
+            and_(Judgement.distribution == "national", Judgement.owner_country == actor.country)),
+    )
+
+
+def _stances(session: Session, actor: Actor, pairs: list[tuple[str, str]] | None = None,
+             ids: list[str] | None = None) -> dict[tuple[str, str], dict[str, str]]:
+    query = select(Judgement.left_id, Judgement.right_id, Judgement.owner_agency, Judgement.verdict).where(
+        _judgement_visible(actor))
+    if ids is not None:
+        query = query.where(or_(Judgement.left_id.in_(ids), Judgement.right_id.in_(ids)))
+    rows = session.execute(query.order_by(Judgement.id)).all()
+    found = clusters.stances((a, b, agency, v) for a, b, agency, v in rows)
+    if pairs is not None:
+        return {p: found.get(p, {}) for p in pairs}
+    return found
+
+
+def _read(session: Session, actor: Actor, items: list[Suggestion]) -> list[SuggestionRead]:
+    ids = sorted({i for s in items for i in (s.left_id, s.right_id)})
+    records = {e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(ids))).scalars()}
+    assembled = {r.id: r for r in entities.assemble(session, actor, list(records.values()))}
+    judged = _stances(session, actor, [(s.left_id, s.right_id) for s in items])
+    return [
+        SuggestionRead(
+            id=s.id, run_id=s.run_id, kind=s.kind, score=s.score, match_weight=s.match_weight, decision=s.decision,
+            driver=s.driver, weights=json.loads(s.weights), left=assembled[s.left_id], right=assembled[s.right_id],
+            verdict=clusters.pair_verdict(judged[(s.left_id, s.right_id)]),
+            my_verdict=judged[(s.left_id, s.right_id)].get(actor.agency),
+        )
+        for s in items
+    ]
+
+
+def list_suggestions(
+    *, session: Session, actor: Actor, kind: str | None = None, decision: str | None = None,
+    unjudged: bool = False, limit: int | None = None, cursor: str | None = None,
+) -> tuple[list[SuggestionRead], str | None]:
+    """A page of the latest run's suggestions whose two records the actor may see, by id."""
+    entities.require(actor, "resolution.suggestion.list")
+    settings = get_settings()
+    limit = limit or settings.page_size
+    if limit < 1 or limit > settings.max_page_size:
+        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    if decision not in (None, "match", "review"):
+        raise InvalidInput("decision is `match` or `review`", details=[{"field": "decision"}])
+    run = latest_run(session)
+    if run is None:
+        return [], None
+    query = _visible_pairs(actor, select(Suggestion).where(Suggestion.run_id == run.id))
+    if kind:
+        query = query.where(Suggestion.kind == kind)
+    if decision:
+        query = query.where(Suggestion.decision == decision)
+    if unjudged:
+        mine = select(Judgement.id).where(Judgement.left_id == Suggestion.left_id,
+                                          Judgement.right_id == Suggestion.right_id,
+                                          Judgement.owner_agency == actor.agency)
+        query = query.where(~mine.exists())
+    position = pagination.decode(settings.secret_key, cursor)
+    if position is not None:
+        after = position.get("after")
+        if not isinstance(after, int):
+            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+        query = query.where(Suggestion.id > after)
+    rows = session.execute(query.order_by(Suggestion.id).limit(limit + 1)).scalars().all()
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = pagination.encode(settings.secret_key, {"after": page[-1].id}) if more and page else None
+    objects = [(i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
+    audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
+                 extra={"kind": kind, "decision": decision, "page": len(page)})
+    return _read(session, actor, page), next_cursor
+
+
+def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
+    entities.require(actor, action)
+    found = session.execute(_visible_pairs(actor, select(Suggestion).where(Suggestion.id == suggestion_id))
+                            ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("suggestion", str(suggestion_id), action=action, reason="not found or a side not visible")
+    return found
+
+
+def read_suggestion(*, session: Session, actor: Actor, suggestion_id: int) -> SuggestionRead:
+    """One suggestion with both records as the viewer sees them; 404 unless it may see both."""
+    found = _load_suggestion(session, actor, suggestion_id, "resolution.suggestion.read")
+    audit.record(session, action="resolution.suggestion.read", actor=actor,
+                 objects=[(found.left_id, found.left_agency), (found.right_id, found.right_agency)])
+    return _read(session, actor, [found])[0]
+
+
+def _pair(session: Session, actor: Actor, a: str, b: str, action: str) -> tuple[Entity, Entity]:
+    if a == b:
+        raise InvalidInput("a pair needs two different records", details=[{"field": "right_id"}])
+    try:
+        left = entities.load(session, actor, min(a, b), action)
+        right = entities.load(session, actor, max(a, b), action)
+    except NotFound:
+        raise NotFound("pair", None, action=action, reason="a record of the pair is not visible") from None
+    return left, right
+
+
+def judge(*, session: Session, actor: Actor, data: JudgementCreate) -> JudgementRead:
+    """Append the actor's agency's verdict on a pair (of a suggestion, or of two records it may see)."""
+    if data.verdict not in VERDICTS:
+        raise InvalidInput(f"verdict is one of {', '.join(VERDICTS)}", details=[{"field": "verdict"}])
+    suggestion = None
+    if data.suggestion_id is not None:
+        suggestion = _load_suggestion(session, actor, data.suggestion_id, "resolution.judge")
+        a, b = suggestion.left_id, suggestion.right_id
+    elif data.left_id and data.right_id:
+        a, b = data.left_id, data.right_id
+    else:
+        raise InvalidInput("give suggestion_id, or left_id and right_id", details=[{"field": "suggestion_id"}])
+    left, right = _pair(session, actor, a, b, "resolution.judge")
+    kinds = {left.schema, right.schema}
+    from binational.resolution.features import KIND_OF_SCHEMA
+
+    kind = KIND_OF_SCHEMA.get(left.schema)
+    if kind is None or len({KIND_OF_SCHEMA.get(s) for s in kinds}) != 1:
+        raise InvalidInput("both records must be of one resolvable kind", details=[{"field": "right_id"}])
+    marking = data.marking or MARKINGS[max(left.marking_rank, right.marking_rank)]
+    marking_rank = rank(marking)
+    if marking_rank > actor.clearance_rank or marking_rank < max(left.marking_rank, right.marking_rank):
+        raise InvalidInput("a judgement's marking is at least its records' and within your clearance",
+                           details=[{"field": "marking"}])
+    if data.distribution not in ("agency", "national"):
+        raise InvalidInput("distribution is `agency` or `national`", details=[{"field": "distribution"}])
+    row = Judgement(
+        kind=kind, left_id=left.id, right_id=right.id, verdict=data.verdict,
+        suggestion_id=suggestion.id if suggestion else None, score=suggestion.score if suggestion else None,
+        comment=data.comment, created_by=actor.user_id, owner_agency=actor.agency, owner_country=actor.country,
+        distribution=data.distribution, marking=marking, marking_rank=marking_rank, case_id=None,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, action="resolution.judge", actor=actor,
+                 objects=[(left.id, left.owner_agency), (right.id, right.owner_agency)],
+                 extra={"verdict": data.verdict, "judgement": row.id})
+    return JudgementRead.model_validate(row, from_attributes=True)
+
+
+def list_judgements(*, session: Session, actor: Actor, left_id: str, right_id: str) -> list[JudgementRead]:
+    """Every judgement the actor may see on a pair it may see, oldest first."""
+    left, right = _pair(session, actor, left_id, right_id, "resolution.judgement.list")
+    rows = session.execute(
+        select(Judgement).where(Judgement.left_id == left.id, Judgement.right_id == right.id,
+                                _judgement_visible(actor)).order_by(Judgement.id)
+    ).scalars().all()
+    audit.record(session, action="resolution.judgement.list", actor=actor,
+                 objects=[(left.id, left.owner_agency), (right.id, right.owner_agency)], extra={"count": len(rows)})
+    return [JudgementRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+def _edges_around(session: Session, actor: Actor, ids: list[str]) -> list[tuple[str, str]]:
+    """Linked edges touching `ids` that the actor may see (both records and the verdicts)."""
+    run = latest_run(session)
+    auto: list[tuple[str, str]] = []
+    if run is not None:
+        query = _visible_pairs(actor, select(Suggestion.left_id, Suggestion.right_id).where(
+            Suggestion.run_id == run.id, Suggestion.decision == "match",
+            or_(Suggestion.left_id.in_(ids), Suggestion.right_id.in_(ids))))
+        auto = [(a, b) for a, b in session.execute(query).all()]
+    judged = _stances(session, actor, ids=ids)
+    seen = _visible_ids(session, actor, {i for pair in judged for i in pair})
+    judged = {p: v for p, v in judged.items() if p[0] in seen and p[1] in seen}
+    return clusters.linked_edges(auto, judged)
+
+
+def _visible_ids(session: Session, actor: Actor, ids: set[str]) -> set[str]:
+    if not ids:
+        return set()
+    return set(session.execute(select(Entity.id).where(
+        Entity.id.in_(sorted(ids)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
+
+
+def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[str]) -> dict[str, str]:
+    """Entity id -> canonical id, over the suggestions and judgements `actor` may see; an unresolved
+    (or invisible) id maps to itself. Clusters are followed transitively through visible records."""
+    wanted = set(entity_ids)
+    frontier, seen_ids, edges = set(wanted), set(wanted), set()
+    while frontier:  # expand the component through visible edges
+        batch = sorted(frontier)
+        frontier = set()
+        for start in range(0, len(batch), 500):
+            for a, b in _edges_around(session, actor, batch[start:start + 500]):
+                edges.add((a, b))
+                for x in (a, b):
+                    if x not in seen_ids:
+                        seen_ids.add(x)
+                        frontier.add(x)
+    members = clusters.components(edges)
+    return {i: members.get(i, i) for i in wanted}
+
+
+def cluster(*, session: Session, actor: Actor, entity_id: str) -> dict[str, Any]:
+    """The canonical id of a record the actor may see and the members it may see."""
+    entity = entities.load(session, actor, entity_id, "resolution.cluster.read")
+    mapping = canonical_ids(session, actor, [entity.id])
+    canonical = mapping[entity.id]
+    members = sorted({entity.id, canonical} | _component(session, actor, entity.id))
+    audit.record(session, action="resolution.cluster.read", actor=actor, objects=[(entity.id, entity.owner_agency)],
+                 extra={"members": len(members)})
+    return {"entity_id": entity.id, "canonical_id": canonical, "members": members}
+
+
+def _component(session: Session, actor: Actor, entity_id: str) -> set[str]:
+    frontier, seen = {entity_id}, {entity_id}
+    while frontier:
+        nxt: set[str] = set()
+        for a, b in _edges_around(session, actor, sorted(frontier)):
+            nxt |= {a, b} - seen
+        seen |= nxt
+        frontier = nxt
+    return seen
+
+
+def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
+    """Suggestions touching a record the actor may see: full pairs where it sees the other side too,
+    discovery hits (agency and kind only) where it does not."""
+    entity = entities.load(session, actor, entity_id, "resolution.matches")
+    run = latest_run(session)
+    pairs: list[Suggestion] = []
+    hits: list[Hit] = []
+    if run is not None:
+        rows = session.execute(select(Suggestion).where(
+            Suggestion.run_id == run.id, or_(Suggestion.left_id == entity.id, Suggestion.right_id == entity.id))
+        ).scalars().all()
+        others = {s.right_id if s.left_id == entity.id else s.left_id for s in rows}
+        seen = _visible_ids(session, actor, others)
+        query = select(Entity).where(Entity.id.in_(sorted(others - seen)))
+        act_as_system(session)  # the policy columns of records the viewer may not see (hit/no-hit only)
+        try:
+            hidden = {e.id: e for e in session.execute(query).scalars()}
+        finally:
+            act_as(session, actor)
+        for s in rows:
+            other = s.right_id if s.left_id == entity.id else s.left_id
+            if other in seen:
+                pairs.append(s)
+            elif other in hidden and discoverable(hidden[other]):
+                hits.append(discovery_hit(hidden[other], s))
+    audit.record(session, action="resolution.matches", actor=actor, objects=[(entity.id, entity.owner_agency)],
+                 extra={"pairs": len(pairs), "hits": len(hits)})
+    return MatchesRead(entity_id=entity.id, suggestions=_read(session, actor, pairs), hits=_dedupe(hits))
+
+
+def discoverable(entity: Entity) -> bool:
+    """Whether a record may answer a hit/no-hit query at all: live, not in a restricted case, not RED."""
+    return entity.deleted_at is None and entity.case_id is None and entity.marking != "TLP:RED"
+
+
+def discovery_hit(entity: Entity, suggestion: Suggestion) -> Hit:
+    """The stub of a match the viewer may not see: which agency holds it, and how strong (no id).
+    The seam to the requests module: a hit is what a viewer can ask the holding agency about."""
+    return Hit(hit=True, agency=entity.owner_agency, kind=suggestion.kind, decision=suggestion.decision)
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    out: dict[tuple[str, str, str], Hit] = {}
+    for h in hits:
+        key = (h.agency, h.kind, h.decision)
+        out.setdefault(key, h)
+    return list(out.values())
+
+
+def policy_of_judgement(row: Judgement) -> Resource:
+    """A judgement as the policy sees it (no releases: it is shared at most within the country)."""
+    return Resource.of(row)
+
+
+def may_see_judgement(actor: Actor, row: Judgement) -> bool:
+    """The pure form of `_judgement_visible` (checked against it in tests)."""
+    return bool(can(actor, "resolution.judgement.list", policy_of_judgement(row)))

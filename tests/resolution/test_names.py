@@ -1,0 +1,46 @@
+"""The Hispanic-name preparation: the traps the research measured, one assertion each."""
+
+from binational.resolution import curp
+from binational.resolution.features import phone_key, swapped_date
+from binational.resolution.names import given_names, organisation_name, skeleton, split_surnames
+
+
+def test_sound_key_keeps_h_and_f_apart_but_joins_spanish_variants():
+    assert skeleton("HERNANDEZ") != skeleton("FERNANDEZ")
+    assert skeleton("VAZQUEZ") != skeleton("VELAZQUEZ")
+    assert skeleton("JIMENEZ") == skeleton("XIMENEZ")
+    assert skeleton("YBARRA") == skeleton("IBARRA")
+    assert skeleton("GONZALEZ") == skeleton("GONZALES")
+    assert skeleton("LLAMAS") == skeleton("YAMAS")
+
+
+def test_nicknames_accents_and_order():
+    assert given_names("Pepe") == ["JOSE"]
+    assert given_names("Chuy") == ["JESUS"]
+    assert given_names("LUPE") == ["GUADALUPE"]
+    assert given_names("Paco") == ["FRANCISCO"]
+    assert given_names("María del Carmen") == ["MARIA", "DEL_CARMEN"]
+
+
+def test_particles_are_fused_by_whitelist_and_concatenations_split():
+    assert split_surnames("de la Cruz Núñez") == ["DE_LA_CRUZ", "NUNEZ"]
+    assert split_surnames("DELGADO") == ["DELGADO"]
+    assert skeleton(split_surnames("De la Cruz")[0]) == skeleton("CRUZ")
+    assert split_surnames("HERNANDEZGARCIA", frozenset({"HERNANDEZ", "GARCIA"})) == ["HERNANDEZ", "GARCIA"]
+    assert split_surnames("DELANGEL", frozenset({"ANGEL"})) == ["DEL_ANGEL"]
+
+
+def test_curp_is_read_and_checked_against_names():
+    parsed = curp.parse("AELR721205MSRRNF75")
+    assert parsed is not None
+    assert (parsed.birth_date, parsed.sex, parsed.state) == ("1972-12-05", "female", "SR")
+    assert curp.name_initials("AREVALO", ["REFUGIO"]) == parsed.paterno_initial + parsed.given_initial
+    assert curp.name_initials("MARTINEZ", ["JOSE", "ANTONIO"]) == "MAA"
+    assert curp.parse("ARLNRF72120526M266") is None  # an INE voter key, not a CURP
+
+
+def test_dates_phones_and_companies():
+    assert swapped_date("1998-08-11") == "1998-11-08"
+    assert swapped_date("1998-08-13") is None
+    assert phone_key("+52 665 400 8510") == phone_key("6654008510")
+    assert organisation_name("Varela y Ruiz S. R.L. de C.V.") == organisation_name("VARELA Y RUIZ")
