@@ -20,6 +20,7 @@ from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
 from binational.errors import DomainError, PayloadTooLarge
+from binational.networks import api as networks_api
 
 API = "/api/v1"
 log = logging.getLogger("binational")
@@ -116,7 +117,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         log.exception("unexpected error in %s", request.url.path)
         return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500)
 
-    for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router):
+    for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
+                   networks_api.router):
         app.include_router(router, prefix=API)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -12,12 +12,14 @@ from binational.admin import cli as admin_cli
 from binational.clitools import database, fail, reset_database
 from binational.config import get_settings
 from binational.entities import cli as entities_cli
+from binational.networks import cli as networks_cli
 from binational.schema import upgrade
 
 app = typer.Typer(help="binational: information sharing under control between partner agencies.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 admin_cli.register(app)
 app.add_typer(entities_cli.app, name="entities")
+app.add_typer(networks_cli.app, name="networks")
 
 
 @app.command()

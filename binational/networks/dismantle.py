@@ -269,9 +269,36 @@ def _hybrid(graph: Simple, k: int, protected: Collection[int], rank: Sequence[in
         if best is None or _better(candidate, best):
             best = candidate
     assert best is not None
+    polished = polish(graph, best.order, adj) if small else best.order
+    if polished != best.order:
+        best = Plan("hybrid", graph.n, polished, lcc_sizes(graph, polished, adj), variant=best.variant + "+swaps")
     best.notes.append(f"dismantling set of {len(core)} nodes (from {len(attack)} before reinsertion) "
                       f"leaves no component above {limit} nodes")
     return best
+
+
+def polish(graph: Simple, order: list[int], adj: list[list[int]], passes: int = 3) -> list[int]:
+    """Swap neighbours in the order wherever that lowers the LCC between them; R can only go down.
+
+    Swapping positions i and i+1 changes only the LCC after i+1 removals, so each accepted swap
+    lowers the curve at one point and leaves the rest as it was.
+    """
+    order = list(order)
+    sizes = lcc_sizes(graph, order, adj)
+    for _ in range(passes):
+        changed = False
+        for i in range(len(order) - 1):
+            if sizes[i + 1] <= 2:
+                break
+            trial = order[:i] + [order[i + 1]]
+            size = lcc_sizes(graph, trial, adj)[-1]
+            if size < sizes[i + 1]:
+                order[i], order[i + 1] = order[i + 1], order[i]
+                sizes[i + 1] = size
+                changed = True
+        if not changed:
+            break
+    return order
 
 
 def _better(a: Plan, b: Plan) -> bool:
