@@ -117,16 +117,20 @@ def ranks(n: int, seed: int | None) -> list[int]:
 
 
 def adaptive_degree(graph: Simple, k: int, *, protected: Collection[int] = (), rank: Sequence[int] | None = None,
-                    among: Collection[int] | None = None, adj: list[list[int]] | None = None) -> list[int]:
-    """Remove the node of highest current degree, k times (ties: lower rank first)."""
+                    among: Collection[int] | None = None, adj: list[list[int]] | None = None,
+                    gone: Collection[int] = ()) -> list[int]:
+    """Remove the node of highest current degree, k times (ties: lower rank first); `gone` are already out."""
     adj = adj if adj is not None else graph.adjacency()
     rank = rank if rank is not None else range(graph.n)
+    removed = [False] * graph.n
+    for u in gone:
+        removed[u] = True
     allowed = set(range(graph.n)) if among is None else set(among)
     allowed.difference_update(protected)
-    degree = [len(a) for a in adj]
+    allowed.difference_update(gone)
+    degree = [sum(not removed[v] for v in a) for a in adj]
     heap = [(-degree[u], rank[u], u) for u in allowed]
     heapq.heapify(heap)
-    removed = [False] * graph.n
     order: list[int] = []
     while heap and len(order) < k:
         d, _r, u = heapq.heappop(heap)
@@ -167,7 +171,7 @@ def adaptive_betweenness(graph: Simple, k: int, *, protected: Collection[int] = 
         if stop_at and _largest(graph, order, adj) <= stop_at:
             break
         if max(scores[u] for u in allowed) <= 0 and among is None:  # only cliques left: degree decides
-            order.extend(adaptive_degree(graph, k - len(order), protected=[*protected, *order], rank=rank, adj=adj))
+            order.extend(adaptive_degree(graph, k - len(order), protected=protected, rank=rank, adj=adj, gone=order))
             if stop_at:
                 sizes = lcc_sizes(graph, order, adj)
                 order = order[: next(i for i, size in enumerate(sizes) if size <= stop_at or i == len(order))]
@@ -313,7 +317,7 @@ def _fill(graph: Simple, order: list[int], k: int, protected: Collection[int], r
     """Cut an order to k nodes, or extend it to k by adaptive degree on what is left."""
     if len(order) >= k:
         return order[:k]
-    more = adaptive_degree(graph, k - len(order), protected=[*protected, *order], rank=rank, adj=adj)
+    more = adaptive_degree(graph, k - len(order), protected=protected, rank=rank, adj=adj, gone=order)
     return order + more
 
 
