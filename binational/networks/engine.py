@@ -72,10 +72,7 @@ def betweenness(graph: Simple, *, weighted: bool = False, exact: bool | None = N
     """
     exact = graph.n <= EXACT_BETWEENNESS_LIMIT if exact is None else exact
     g = _nk(graph, distance=weighted)
-    if exact:
-        algo = nk.centrality.Betweenness(g, normalized=True)
-    else:
-        algo = nk.centrality.KadabraBetweenness(g, 0.01, 0.1)
+    algo = nk.centrality.Betweenness(g, normalized=True) if exact else nk.centrality.KadabraBetweenness(g, 0.01, 0.1)
     algo.run()
     return list(algo.scores()), exact
 

@@ -14,7 +14,7 @@ from binational.entities import service as entities
 from binational.errors import InvalidInput
 from binational.networks import analysis, dismantle, engine, graph
 from binational.networks.graph import Network
-from binational.networks.schemas import PlanRequest, PlanRead, Scope, SensitivityRead, TargetRead
+from binational.networks.schemas import PlanRead, PlanRequest, Scope, SensitivityRead, TargetRead
 
 register(Action("network.view", "record.view", "see the network of the entities one may see, and its measures"))
 register(Action("network.plan", "record.view", "compute a disruption plan on the network one may see"))
