@@ -12,12 +12,12 @@ def _create(client, member, body):
 @pytest.fixture
 def world(client, cast):
     """US-CBP holds Ana, Beto (released to MX-FGR) and Carla (US only); a US-only call Ana -> Beto;
-    a phone shared by all three, kept to US-CBP on Ana; MX-FGR's own record that Ana and Beto are family."""
+    a phone shared by Ana and Carla, kept to US-CBP on Ana; MX-FGR's own record that Ana and Beto are family."""
     us, mx = cast["us_analyst"], cast["mx_analyst"]
     shared = {"distribution": "release", "release_to": ["MX-FGR"]}
     ana = _create(client, us, {"schema": "Person", "properties": {"name": ["Ana Ruiz"]}, **shared})
     beto = _create(client, us, {"schema": "Person", "properties": {"name": ["Beto Soto"],
-                                                                    "phone": ["+1 915 555 0100"]}, **shared})
+                                                                    "phone": ["+1 915 555 0199"]}, **shared})
     carla = _create(client, us, {"schema": "Person", "properties": {"name": ["Carla Vega"],
                                                                      "phone": ["+19155550100"]}})
     r = client.patch(f"/api/v1/entities/{ana}", headers=us.headers,
