@@ -1,0 +1,1 @@
+"""Benchmarks: one script per measured claim, each printing a table and writing results/<name>.json."""

@@ -77,7 +77,10 @@ def make_engine(settings: Settings | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # JIT compilation pays off for long analytical queries, not for ours: it added ~180 ms to a
+    # policy-filtered search whose plan merely looked expensive (benchmarks/access_overhead.py).
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         connect_args={"options": "-c jit=off"})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -107,13 +110,14 @@ def _apply(connection: Connection, session: Session) -> None:
     role = session.info.get("db_role")
     if connection.dialect.name != "postgresql" or context is None or role is None:
         return
-    connection.exec_driver_sql(f'SET LOCAL ROLE "{role}"')
+    # One round trip per transaction: set_config('role', ..., true) is SET LOCAL ROLE.
     connection.execute(
         text(
-            "SELECT set_config('binational.agency', :agency, true), set_config('binational.country', :country, true),"
+            "SELECT set_config('role', :role, true),"
+            " set_config('binational.agency', :agency, true), set_config('binational.country', :country, true),"
             " set_config('binational.clearance', :clearance, true), set_config('binational.system', :system, true)"
         ),
-        context,
+        {**context, "role": role},
     )
 
 

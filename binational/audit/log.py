@@ -15,6 +15,7 @@ from typing import Any
 
 import rfc8785
 from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor
@@ -88,14 +89,22 @@ def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:
     return rfc8785.dumps(body)
 
 
-def _lock_head(session: Session, settings: Settings) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        root = merkle.root([])
-        head = AuditHead(id=1, size=0, frontier=b"", root=root, signature=b"")
-        session.add(head)
-        session.flush()
-    return head
+def _lock_head(session: Session, settings: Settings) -> tuple[AuditHead, bytes]:
+    """Lock the head row and return it with the leaf hash of the last entry (one round trip)."""
+    last = select(AuditEntry.leaf_hash).where(AuditEntry.seq == AuditHead.size - 1).scalar_subquery()
+    query = (select(AuditHead, last).where(AuditHead.id == 1).with_for_update(of=AuditHead)
+             .execution_options(populate_existing=True))
+    row = session.execute(query).one_or_none()
+    if row is None:
+        # Two first appenders can both find no head to lock: one creates it; the other's insert
+        # waits for that transaction, fails on the key, and then locks the row it committed.
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, size=0, frontier=b"", root=merkle.root([]), signature=b""))
+        except IntegrityError:
+            pass
+        row = session.execute(query).one()
+    return row[0], row[1] or b""
 
 
 def _split(frontier: bytes) -> list[bytes]:
@@ -108,11 +117,8 @@ def flush(session: Session, settings: Settings | None = None) -> int:
     if not events:
         return 0
     settings = settings or get_settings()
-    head = _lock_head(session, settings)
+    head, prev = _lock_head(session, settings)
     size, frontier = head.size, _split(head.frontier)
-    prev = b""
-    if size:
-        prev = session.execute(select(AuditEntry.leaf_hash).where(AuditEntry.seq == size - 1)).scalar_one()
     entries, refs, checkpoints = [], [], []
     for ev in events:
         data = _entry_json(size, ev, prev)

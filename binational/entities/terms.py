@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from normality import normalize
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_
 
 SEARCHABLE_TYPES = frozenset({"name", "identifier", "phone", "email", "checksum"})
 _COMPACT = re.compile(r"[^a-z0-9]")
@@ -35,3 +36,13 @@ def terms_of(prop_type: str, value: str) -> list[str]:
 def query_terms(q: str) -> tuple[list[str], str]:
     """The words of a search and its compact form (either may match)."""
     return words(q)[:8], compact(q)
+
+
+def prefix_match(column: SQLColumnExpression[str], prefix: str, dialect: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix` (a non-empty term), in the form each database can index."""
+    if dialect == "postgresql":
+        # Under row-level security PostgreSQL applies only leakproof operators through an index
+        # before the policy; LIKE is not leakproof, the text_pattern_ops range operators are.
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return and_(column.op("~>=~")(prefix), column.op("~<~")(upper))
+    return column.startswith(prefix, autoescape=True)
