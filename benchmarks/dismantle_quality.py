@@ -21,7 +21,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from benchmarks import covert_networks as cn
+from benchmarks import _covert_networks as cn
 from binational.networks import dismantle
 from binational.networks.engine import Simple
 
@@ -98,10 +98,10 @@ def cavallaro_check() -> dict[str, float]:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("small", "large"), default="large")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not cn.available():
         raise SystemExit(f"public data not found under {cn.folder()} (set BINATIONAL_PUBLIC_DATA)")
     names = SMALL if args.size == "small" else cn.NAMES

@@ -65,10 +65,10 @@ def peer(edges: list[tuple[int, int]], n: int, budget: int) -> dict[str, object]
             "seconds_for_budget": round(estimate, 1), "lcc_after": lcc}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=tuple(SIZES), default="large")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     n, m = SIZES[args.size]
     edges = preferential(n, m)
     budget = math.ceil(BUDGET * n)

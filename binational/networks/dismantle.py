@@ -128,7 +128,7 @@ def adaptive_degree(graph: Simple, k: int, *, protected: Collection[int] = (), r
     allowed = set(range(graph.n)) if among is None else set(among)
     allowed.difference_update(protected)
     allowed.difference_update(gone)
-    degree = [sum(not removed[v] for v in a) for a in adj]
+    degree = [sum(not removed[v] for v in a) for a in adj] if gone else [len(a) for a in adj]
     heap = [(-degree[u], rank[u], u) for u in allowed]
     heapq.heapify(heap)
     order: list[int] = []
@@ -262,31 +262,18 @@ def reverse_greedy(graph: Simple, nodes: Sequence[int], adj: list[list[int]] | N
 
 def _hybrid(graph: Simple, k: int, protected: Collection[int], rank: Sequence[int], weighted: bool) -> Plan:
     adj = graph.adjacency()
+    if graph.n > engine.EXACT_BETWEENNESS_LIMIT:
+        return _hybrid_large(graph, k, protected, rank, adj)
     limit = max(1, int(TARGET_FRACTION * graph.n))
-    small = graph.n <= engine.EXACT_BETWEENNESS_LIMIT
-    if small:
-        attack = adaptive_betweenness(graph, graph.n, protected=protected, rank=rank, weighted=weighted,
-                                      stop_at=limit)
-    else:  # large: adaptive degree with a heap, and one linear reinsertion pass
-        full = adaptive_degree(graph, graph.n, protected=protected, rank=rank, adj=adj)
-        sizes = lcc_sizes(graph, full, adj)
-        attack = full[: next((i for i, s in enumerate(sizes) if s <= limit), len(full))]
-    if small:
-        core, _back = reinsert(graph, attack, limit, adj, rank)
-        candidates: dict[str, list[int]] = {
-            "reverse-greedy": reverse_greedy(graph, core, adj, rank),
-            "betweenness-within-set": adaptive_betweenness(graph, len(core), protected=protected, rank=rank,
-                                                           among=core, weighted=weighted),
-            "plain-attack": attack if len(attack) >= k else adaptive_betweenness(
-                graph, k, protected=protected, rank=rank, weighted=weighted),
-        }
-    else:
-        core = reinsert_pass(graph, attack, limit, adj)
-        candidates = {
-            "degree-within-set": adaptive_degree(graph, len(core), protected=protected, rank=rank, among=core,
-                                                 adj=adj),
-            "plain-attack": full,
-        }
+    attack = adaptive_betweenness(graph, graph.n, protected=protected, rank=rank, weighted=weighted, stop_at=limit)
+    core, _back = reinsert(graph, attack, limit, adj, rank)
+    candidates = {
+        "reverse-greedy": reverse_greedy(graph, core, adj, rank),
+        "betweenness-within-set": adaptive_betweenness(graph, len(core), protected=protected, rank=rank,
+                                                       among=core, weighted=weighted),
+        "plain-attack": attack if len(attack) >= k else adaptive_betweenness(
+            graph, k, protected=protected, rank=rank, weighted=weighted),
+    }
     best: Plan | None = None
     for name, order in candidates.items():
         order = _fill(graph, order, k, protected, rank, adj)
@@ -294,7 +281,7 @@ def _hybrid(graph: Simple, k: int, protected: Collection[int], rank: Sequence[in
         if best is None or _better(candidate, best):
             best = candidate
     assert best is not None
-    polished = polish(graph, best.order, adj) if small else best.order
+    polished = polish(graph, best.order, adj)
     if polished != best.order:
         best = Plan("hybrid", graph.n, polished, lcc_sizes(graph, polished, adj), variant=best.variant + "+swaps")
     best.notes.append(f"dismantling set of {len(core)} nodes (from {len(attack)} before reinsertion) "
@@ -324,6 +311,24 @@ def polish(graph: Simple, order: list[int], adj: list[list[int]], passes: int = 
         if not changed:
             break
     return order
+
+
+def _hybrid_large(graph: Simple, k: int, protected: Collection[int], rank: Sequence[int],
+                  adj: list[list[int]]) -> Plan:
+    """Large graphs: adaptive degree to the budget, then rounds of linear reinsertion (nodes whose
+    return would not grow the largest component) and refilling the freed budget by adaptive degree."""
+    plain = adaptive_degree(graph, k, protected=protected, rank=rank, adj=adj)
+    best = Plan("hybrid", graph.n, plain, lcc_sizes(graph, plain, adj), variant="plain-attack")
+    order = plain
+    for _round in range(3):
+        core = reinsert_pass(graph, order, lcc_sizes(graph, order, adj)[-1], adj)
+        if len(core) == len(order):
+            break
+        order = core + adaptive_degree(graph, k - len(core), protected=protected, rank=rank, adj=adj, gone=core)
+        candidate = Plan("hybrid", graph.n, order, lcc_sizes(graph, order, adj), variant="degree+reinsertion")
+        if _better(candidate, best):
+            best = candidate
+    return best
 
 
 def _better(a: Plan, b: Plan) -> bool:

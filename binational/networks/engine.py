@@ -71,6 +71,7 @@ def betweenness(graph: Simple, *, weighted: bool = False, exact: bool | None = N
     nodes the scores are KADABRA estimates (additive error 0.01 with probability 0.9).
     """
     exact = graph.n <= EXACT_BETWEENNESS_LIMIT if exact is None else exact
+    weighted = weighted and any(w != 1 for w in graph.weights)  # equal weights: plain BFS is the same, faster
     g = _nk(graph, distance=weighted)
     algo = nk.centrality.Betweenness(g, normalized=True) if exact else nk.centrality.KadabraBetweenness(g, 0.01, 0.1)
     algo.run()
