@@ -50,12 +50,12 @@ def _edges(net: Network) -> list[EdgeRead]:
 
 def _nodes(net: Network, measures: bool) -> tuple[list[NodeRead], float | None, bool | None]:
     if not measures:
-        return [NodeRead(id=n.id, schema=n.schema, caption=n.caption, members=n.members,
+        return [NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members,
                          agencies=sorted(n.agencies)) for n in net.nodes.values()], None, None
     scores = analysis.centrality(net)
     groups = analysis.communities(net)
     nodes = [
-        NodeRead(id=n.id, schema=n.schema, caption=n.caption, members=n.members, agencies=sorted(n.agencies),
+        NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members, agencies=sorted(n.agencies),
                  degree=scores.degree[n.id], betweenness=scores.betweenness[n.id],
                  eigenvector=scores.eigenvector[n.id], core=scores.core[n.id], community=groups.labels[n.id])
         for n in net.nodes.values()
