@@ -20,6 +20,7 @@ from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
 from binational.errors import DomainError
+from binational.networks import api as networks_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
 
@@ -133,7 +134,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500)
 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
-                   *requests_api.ROUTERS, resolution_api.router):
+                   *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
     web.mount(app, settings.secret_key)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -12,6 +12,7 @@ from binational.admin import cli as admin_cli
 from binational.clitools import database, fail, reset_database
 from binational.config import get_settings
 from binational.entities import cli as entities_cli
+from binational.networks import cli as networks_cli
 from binational.requests import cli as requests_cli
 from binational.resolution import cli as resolution_cli
 from binational.scenario import cli as scenario_cli
@@ -25,6 +26,7 @@ app.add_typer(requests_cli.app, name="requests")
 app.add_typer(requests_cli.discovery_app, name="discovery")
 app.add_typer(scenario_cli.app, name="scenario")
 app.add_typer(resolution_cli.app, name="resolution")
+app.add_typer(networks_cli.app, name="networks")
 
 
 @app.command()

@@ -1,0 +1,164 @@
+"""The adapter of the graph engine (networkit, MIT): the only module that imports it.
+
+Everything else works on `Simple`, a plain undirected graph of nodes 0..n-1 with positive edge
+weights, and asks this module for the numbers. Swapping the engine means rewriting this file only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import networkit as nk
+
+#: above this many nodes, betweenness is estimated from sampled sources instead of computed exactly
+EXACT_BETWEENNESS_LIMIT = 5000
+#: sampled sources of the estimate (each one shortest-path search over the whole graph)
+SAMPLED_SOURCES = 32
+
+
+@dataclass
+class Simple:
+    """An undirected simple graph on nodes 0..n-1; `weights[(u, v)]` (u < v) counts contacts."""
+
+    n: int
+    edges: list[tuple[int, int]] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, n: int, pairs: Iterable[tuple[int, int, float]]) -> Simple:
+        """Merge parallel edges (their weights add up) and drop self-loops."""
+        merged: dict[tuple[int, int], float] = {}
+        for u, v, w in pairs:
+            if u == v:
+                continue
+            key = (u, v) if u < v else (v, u)
+            merged[key] = merged.get(key, 0.0) + w
+        return cls(n, list(merged), list(merged.values()))
+
+    def adjacency(self) -> list[list[int]]:
+        """Neighbour lists."""
+        adj: list[list[int]] = [[] for _ in range(self.n)]
+        for u, v in self.edges:
+            adj[u].append(v)
+            adj[v].append(u)
+        return adj
+
+
+def _nk(graph: Simple, *, weighted: bool = False, distance: bool = False) -> nk.Graph:
+    """A networkit graph; with `distance`, an edge's weight is 1/contacts (frequent contact = close)."""
+    g = nk.Graph(graph.n, weighted=weighted or distance, directed=False)
+    for (u, v), w in zip(graph.edges, graph.weights, strict=True):
+        if distance:
+            g.addEdge(u, v, 1.0 / w)
+        elif weighted:
+            g.addEdge(u, v, w)
+        else:
+            g.addEdge(u, v)
+    return g
+
+
+def configure(*, seed: int, threads: int | None = None) -> None:
+    """Seed the engine's random choices (Leiden, sampling) for reproducible answers."""
+    nk.setSeed(seed, False)
+    if threads:
+        nk.setNumberOfThreads(threads)
+
+
+def betweenness(graph: Simple, *, weighted: bool = False, exact: bool | None = None) -> tuple[list[float], bool]:
+    """Normalised betweenness of every node, and whether it is exact.
+
+    With `weighted`, shortest paths use 1/contacts as distance. Beyond `EXACT_BETWEENNESS_LIMIT`
+    nodes the scores are estimated from `SAMPLED_SOURCES` random sources (Brandes & Pich); KADABRA's
+    error guarantee needs too many samples on dense graphs of that size.
+    """
+    exact = graph.n <= EXACT_BETWEENNESS_LIMIT if exact is None else exact
+    weighted = weighted and any(w != 1 for w in graph.weights)  # equal weights: plain BFS is the same, faster
+    g = _nk(graph, distance=weighted)
+    algo = nk.centrality.Betweenness(g, normalized=True) if exact else \
+        nk.centrality.EstimateBetweenness(g, SAMPLED_SOURCES, True, True)
+    algo.run()
+    return list(algo.scores()), exact
+
+
+def eigenvector(graph: Simple) -> list[float]:
+    """Eigenvector centrality (2-norm); zero for a graph without edges."""
+    if not graph.edges:
+        return [0.0] * graph.n
+    g = _nk(graph, weighted=True)
+    algo = nk.centrality.EigenvectorCentrality(g, tol=1e-9)
+    algo.run()
+    return [abs(x) for x in algo.scores()]
+
+
+def core_numbers(graph: Simple) -> list[int]:
+    """The k-core number of every node."""
+    g = _nk(graph)
+    algo = nk.centrality.CoreDecomposition(g)
+    algo.run()
+    return [int(x) for x in algo.scores()]
+
+
+def leiden(graph: Simple, *, resolution: float = 1.0, seed: int = 7) -> tuple[list[int], float]:
+    """Communities by Leiden (modularity), as a label per node, and the modularity reached.
+
+    One thread and a fixed seed: the same graph gives the same communities every time.
+    """
+    if not graph.edges:
+        return list(range(graph.n)), 0.0
+    threads = nk.getMaxNumberOfThreads()
+    configure(seed=seed, threads=1)
+    g = _nk(graph, weighted=True)
+    algo = nk.community.ParallelLeiden(g, randomize=True, iterations=3, gamma=resolution)
+    try:
+        algo.run()
+    finally:
+        nk.setNumberOfThreads(threads)
+    partition = algo.getPartition()
+    labels = [int(partition.subsetOf(u)) for u in range(graph.n)]
+    quality = float(nk.community.Modularity().getQuality(partition, g))
+    return labels, quality
+
+
+def shortest_path(graph: Simple, source: int, target: int, *, weighted: bool) -> tuple[list[int], float]:
+    """One shortest path and its length (hops, or the sum of 1/contacts when `weighted`); [] if none."""
+    g = _nk(graph, distance=weighted)
+    algo = nk.distance.BidirectionalDijkstra(g, source, target, True) if weighted else \
+        nk.distance.BidirectionalBFS(g, source, target, True)
+    algo.run()
+    path = [int(x) for x in algo.getPath()]
+    dist = float(algo.getDistance())
+    if math.isinf(dist) or dist > 1e300:
+        return [], math.inf
+    return [source, *path, target], dist
+
+
+class Shrinking:
+    """A graph nodes are removed from one by one, recomputing betweenness (adaptive attacks)."""
+
+    def __init__(self, graph: Simple, *, weighted: bool = False) -> None:
+        self.g = _nk(graph, distance=weighted)
+        self.n = graph.n
+
+    def remove(self, nodes: Sequence[int]) -> None:
+        """Remove nodes and their edges."""
+        for u in nodes:
+            if self.g.hasNode(u):
+                self.g.removeNode(u)
+
+    def degree(self, u: int) -> int:
+        """The current degree of u (0 once removed)."""
+        return int(self.g.degree(u)) if self.g.hasNode(u) else 0
+
+    def betweenness(self, *, exact: bool) -> list[float]:
+        """Raw betweenness of every node id (removed nodes score 0)."""
+        if self.g.numberOfEdges() == 0:
+            return [0.0] * self.n
+        if exact:
+            algo = nk.centrality.Betweenness(self.g, normalized=False)
+        else:
+            algo = nk.centrality.EstimateBetweenness(self.g, SAMPLED_SOURCES, False, True)
+        algo.run()
+        scores = list(algo.scores())
+        return scores + [0.0] * (self.n - len(scores))

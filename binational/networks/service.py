@@ -1,0 +1,159 @@
+"""Network analysis as a viewer may do it: every graph is built from what the viewer may see,
+every analysis and every plan is audited, and an entity the viewer cannot see is a 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from binational.access.actions import Action, register
+from binational.access.policy import Actor
+from binational.audit import log as audit
+from binational.entities import service as entities
+from binational.errors import InvalidInput
+from binational.networks import analysis, dismantle, engine, graph
+from binational.networks.graph import Network
+from binational.networks.schemas import PlanRead, PlanRequest, Scope, SensitivityRead, TargetRead
+
+register(Action("network.view", "record.view", "see the network of the entities one may see, and its measures"))
+register(Action("network.plan", "record.view", "compute a disruption plan on the network one may see"))
+register(Action("network.export", "record.view", "export the network one may see (GraphML, GEXF, FtM)"))
+
+Canonical = Callable[[str], str]
+
+
+def canonical_ids(*, session: Session, actor: Actor) -> Canonical:
+    """Entity id -> id of the resolved entity it belongs to, as this viewer may see it.
+
+    The seam for entity resolution: until its service provides clusters, every entity is its own
+    node (identity). Whatever replaces this must only merge entities the viewer may see.
+    """
+    return lambda entity_id: entity_id
+
+
+def check_scope(scope: Scope) -> None:
+    """Refuse a scope that makes no sense: depth outside 1..3, a time slice ending before it starts."""
+    if scope.entity is not None and not 1 <= scope.depth <= analysis.MAX_DEPTH:
+        raise InvalidInput(f"depth must be between 1 and {analysis.MAX_DEPTH}", details=[{"field": "depth"}])
+    if scope.start and scope.end and scope.start > scope.end:
+        raise InvalidInput("time slice: start is after end", details=[{"field": "start"}])
+
+
+def network(*, session: Session, actor: Actor, scope: Scope, action: str = "network.view",
+            audit_it: bool = True) -> Network:
+    """The viewer's network in `scope`; the entities it shows are recorded as read."""
+    entities.require(actor, action)
+    check_scope(scope)
+    center = None
+    if scope.entity is not None:
+        entity = entities.load(session, actor, scope.entity, action)
+        center = canonical_ids(session=session, actor=actor)(entity.id)
+    net = graph.load(session, actor, canonical=canonical_ids(session=session, actor=actor))
+    net = net.keep(types=scope.types or None, agencies=scope.agencies or None, schemata=scope.schemata or None,
+                   start=scope.start, end=scope.end, undated=scope.undated)
+    if center is not None:
+        if center not in net.nodes:
+            raise InvalidInput(f"entity {scope.entity!r} is not a party of this network (or is filtered out)",
+                               details=[{"field": "entity"}])
+        net = analysis.ego(net, center, scope.depth)
+    if audit_it:
+        audit.record(session, action=action, actor=actor, objects=objects_of(net),
+                     extra={"nodes": len(net.nodes), "links": len(net.links), **scope_extra(scope)})
+    return net
+
+
+def objects_of(net: Network, only: list[str] | None = None) -> list[tuple[str, str | None]]:
+    """The entities behind nodes, with their owner agencies, for the audit log."""
+    keys = net.nodes if only is None else only
+    return [(entity_id, owner) for key in keys for entity_id, owner in sorted(net.nodes[key].owners.items())]
+
+
+def scope_extra(scope: Scope) -> dict[str, object]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in scope.model_dump().items() if v not in (None, [], "")}
+
+
+def node_of(*, session: Session, actor: Actor, net: Network, entity_id: str, action: str) -> str:
+    """The node of an entity the viewer may see (404 otherwise); 422 if it is not in this network."""
+    entity = entities.load(session, actor, entity_id, action)
+    key = canonical_ids(session=session, actor=actor)(entity.id)
+    if key not in net.nodes:
+        raise InvalidInput(f"entity {entity_id!r} is not a party of this network (or is filtered out)",
+                           details=[{"field": "entity"}])
+    return key
+
+
+def path(*, session: Session, actor: Actor, scope: Scope, source: str, target: str,
+         weighted: bool = True) -> tuple[Network, list[str], float]:
+    """A shortest path between two entities in the viewer's network (1/contacts as distance if weighted)."""
+    net = network(session=session, actor=actor, scope=scope, audit_it=False)
+    a = node_of(session=session, actor=actor, net=net, entity_id=source, action="network.view")
+    b = node_of(session=session, actor=actor, net=net, entity_id=target, action="network.view")
+    nodes, length = analysis.path(net, a, b, weighted=weighted)
+    found = net.subgraph(nodes)
+    audit.record(session, action="network.view", actor=actor, objects=objects_of(net, nodes),
+                 extra={"analysis": "path", "weighted": weighted, **scope_extra(scope)})
+    return found, nodes, length
+
+
+def plan(*, session: Session, actor: Actor, request: PlanRequest) -> PlanRead:
+    """A disruption plan for the viewer's network: decision support an analyst reviews; audited."""
+    scope = request.scope
+    if not scope.schemata:  # organisations are hubs of memberships, not people one can arrest
+        scope = scope.model_copy(update={"schemata": ["Person"]})
+    if request.method not in dismantle.METHODS:
+        raise InvalidInput(f"unknown method {request.method!r}; choose one of {', '.join(dismantle.METHODS)}",
+                           details=[{"field": "method"}])
+    net = network(session=session, actor=actor, scope=scope, action="network.plan", audit_it=False)
+    ids, g = net.simple()
+    index = {k: i for i, k in enumerate(ids)}
+    protected = sorted({index[node_of(session=session, actor=actor, net=net, entity_id=e, action="network.plan")]
+                        for e in request.protected})
+    result = run_plan(ids, g, budget=request.budget, method=request.method, protected=protected,
+                      ties=request.ties, weighted=request.weighted, net=net)
+    audit.record(session, action="network.plan", actor=actor,
+                 objects=objects_of(net, [t.id for t in result.targets]),
+                 extra={"method": result.method, "variant": result.variant, "budget": result.budget,
+                        "robustness": round(result.robustness, 6), "nodes": result.nodes,
+                        "protected": len(protected), **scope_extra(scope)})
+    return result
+
+
+def run_plan(ids: list[str], g: dismantle.Simple, *, budget: int, method: str, protected: list[int],
+             ties: int, weighted: bool, net: Network | None = None) -> PlanRead:
+    """Plan, compare with every method, measure tie sensitivity and explain each target."""
+    targetable = g.n - len(protected)
+    if budget < 1 or budget > targetable:
+        raise InvalidInput(f"budget must be between 1 and {targetable} (the nodes that may be targeted)",
+                           details=[{"field": "budget"}])
+    result = dismantle.plan(g, budget, method=method, protected=protected, weighted=weighted)
+    large = g.n > engine.EXACT_BETWEENNESS_LIMIT
+    if large and ties:
+        result.notes.append(f"tie sensitivity skipped: over {engine.EXACT_BETWEENNESS_LIMIT} nodes")
+        ties = 0
+    compare = {}
+    for other in dismantle.METHODS:
+        if large and other != "degree" and other != method:
+            continue
+        p = result if other == method else dismantle.plan(g, budget, method=other, protected=protected,
+                                                          weighted=weighted)
+        compare[other] = {"robustness": round(p.robustness, 6), "final_lcc": round(p.curve[-1], 6)}
+    sensitivity = None
+    if ties:
+        s = dismantle.tie_sensitivity(g, budget, method=method, protected=protected, runs=ties, weighted=weighted)
+        sensitivity = SensitivityRead(runs=s.runs, final_lcc=[round(x, 6) for x in s.final_lcc],
+                                      robustness=[round(x, 6) for x in s.robustness],
+                                      frequency={ids[u]: share for u, share in s.frequency.items()})
+    if net is None:
+        net = Network({k: graph.Node(k, "", k) for k in ids},
+                      [graph.Link(ids[u], ids[v], "edge", ()) for u, v in g.edges])
+    scores = analysis.centrality(net)
+    groups = analysis.communities(net)
+    targets = [
+        TargetRead(caption=net.nodes[t.id].caption, **vars(t))
+        for t in analysis.explain(net, ids, result, scores, groups)
+    ]
+    return PlanRead(method=method, variant=result.variant, nodes=g.n, edges=len(g.edges), budget=budget,
+                    robustness=round(result.robustness, 6), curve=[round(x, 6) for x in result.curve],
+                    targets=targets, sensitivity=sensitivity, compare=compare, notes=result.notes)
