@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, false, or_, select, true
 
 from binational.access.actions import ACTIONS
 from binational.access.models import Release
-from binational.db import utcnow
+from binational.db import UTCDateTime, utcnow
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def can(actor: Actor, action: str, resource: Resource | None = None, *, now: dat
     return seen
 
 
-def _grant_exists(actor: Actor, model: Any, now: datetime) -> ColumnElement[bool]:
+def _grant_exists(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     def active(*match: ColumnElement[bool]) -> ColumnElement[bool]:
         return exists(select(Release.id).where(
             Release.to_agency == actor.agency,
@@ -154,8 +155,26 @@ def _grant_exists(actor: Actor, model: Any, now: datetime) -> ColumnElement[bool
 
 
 def visible(actor: Actor, model: Any, *, now: datetime | None = None) -> ColumnElement[bool]:
-    """The SQL form of `_sees` for a shareable model whose releases are keyed by its `id`."""
-    now = now or utcnow()
+    """The SQL form of `_sees` for a shareable model whose releases are keyed by its `id`.
+
+    Without `now`, the clock is read when the query runs, and the expression is built once per
+    actor and model: building it costs more than the indexed lookup it filters.
+    """
+    if now is None:
+        return _visible_now(actor, model)
+    return _visible(actor, model, now)
+
+
+# A bind evaluated at execution time, so a cached filter never holds a stale clock.
+_NOW: BindParameter[datetime] = bindparam("policy_now", callable_=utcnow, type_=UTCDateTime())
+
+
+@lru_cache(maxsize=1024)
+def _visible_now(actor: Actor, model: Any) -> ColumnElement[bool]:
+    return _visible(actor, model, _NOW)
+
+
+def _visible(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     case_ok = model.case_id.is_(None)
     if actor.case_ids:
         case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
@@ -170,6 +189,7 @@ def visible(actor: Actor, model: Any, *, now: datetime | None = None) -> ColumnE
     )
 
 
+@lru_cache(maxsize=1024)
 def visible_values(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of the statement-level rules (the entity's rules apply separately)."""
     return and_(

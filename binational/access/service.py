@@ -123,15 +123,22 @@ def get_user(*, session: Session, username: str) -> User:
 
 def actor_for(*, session: Session, user: User) -> Actor:
     """The Actor a user acts as: its agency's country, capabilities and case memberships."""
-    agency = session.get(Agency, user.agency)
-    assert agency is not None
-    cases = session.execute(select(CaseMember.case_id).where(CaseMember.user_id == user.id)).scalars()
+    # One round trip: the agency's country with the user's case memberships (if any).
+    rows = session.execute(
+        select(Agency.country, CaseMember.case_id)
+        .outerjoin(CaseMember, CaseMember.user_id == user.id)
+        .where(Agency.code == user.agency)
+    ).all()
+    if not rows:
+        raise Unauthenticated("user's agency is unknown")
+    country = rows[0][0]
+    cases = [case_id for _country, case_id in rows if case_id is not None]
     roles = frozenset(user.role_list)
     return Actor(
         user_id=user.id,
         username=user.username,
         agency=user.agency,
-        country=agency.country,
+        country=country,
         roles=roles,
         capabilities=capabilities_of(roles),
         clearance=user.clearance,
@@ -191,15 +198,17 @@ def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
 def authenticate_token(*, session: Session, secret: str, now: datetime | None = None) -> User:
     """The user a bearer token belongs to, if it is known, unexpired and unrevoked."""
     now = now or utcnow()
-    row = session.execute(select(ApiToken).where(ApiToken.secret_hash == _digest(secret))).scalar_one_or_none()
-    if row is None:
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.secret_hash == _digest(secret))
+    ).one_or_none()
+    if found is None:
         raise Unauthenticated("unknown token")
+    row, user = found
     if row.revoked_at is not None:
         raise Unauthenticated("token revoked")
     if row.expires_at <= now:
         raise Unauthenticated("token expired")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         raise Unauthenticated("user inactive")
     return user
 
