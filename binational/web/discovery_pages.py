@@ -99,7 +99,8 @@ async def check(request: Request, s: SessionDep, actor: PageActor) -> HTMLRespon
     lines, bad = read_lines(text) if not errors else ([], [])
     line_errors = [i18n.translate(lang, "discovery.line_error", line=n, message=i18n.error(lang, m)) for n, m in bad]
     count = len(lines) + len(bad)
-    field = "file" if isinstance(form.get("file"), UploadFile) and form["file"].filename else "selectors"
+    upload = form.get("file")
+    field = "file" if isinstance(upload, UploadFile) and upload.filename else "selectors"
     if not errors and count > discovery.MAX_SELECTORS:
         errors[field] = i18n.error(lang, f"at most {discovery.MAX_SELECTORS} selectors per call, got {count}")
         line_errors = []

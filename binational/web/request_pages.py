@@ -64,8 +64,9 @@ def new_form(request: Request, s: SessionDep, actor: PageActor,
              entity: Annotated[list[str] | None, Query(max_length=200)] = None) -> HTMLResponse:
     """The form of a new request; from discovery it carries hit references, from an entity page its id."""
     require(actor, "request.create")
-    values = {"type": "information", "to_agency": to_agency, "hit_refs": list(dict.fromkeys(hit_ref or []))[:1000],
-              "entity_ids": "\n".join(dict.fromkeys(entity or [])), "question": "", "due": "", "marking": "TLP:AMBER"}
+    values: dict[str, Any] = {
+        "type": "information", "to_agency": to_agency, "hit_refs": list(dict.fromkeys(hit_ref or []))[:1000],
+        "entity_ids": "\n".join(dict.fromkeys(entity or [])), "question": "", "due": "", "marking": "TLP:AMBER"}
     return _new_form(request, s, actor, values)
 
 
@@ -94,7 +95,7 @@ async def create(request: Request, s: SessionDep, actor: PageActor) -> Response:
     require(actor, "request.create")
     lang = i18n.language(request)
     form = await request.form()
-    values = {"type": str(form.get("type", "")), "to_agency": str(form.get("to_agency", "")),
+    values: dict[str, Any] = {"type": str(form.get("type", "")), "to_agency": str(form.get("to_agency", "")),
               "hit_refs": [str(v) for v in form.getlist("hit_ref")][:1000],
               "entity_ids": str(form.get("entity_ids", "")), "question": str(form.get("question", "")),
               "due": str(form.get("due", "")), "marking": str(form.get("marking", "TLP:AMBER"))}
