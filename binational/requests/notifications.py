@@ -92,3 +92,16 @@ def mark_read(*, session: Session, actor: Actor, notification_id: int) -> dict[s
     return {"id": notice.id, "kind": notice.kind, "request_id": request.id, "request_type": request.type,
             "from_agency": request.from_agency, "to_agency": request.to_agency, "state": request.state,
             "created_at": notice.created_at, "read_at": notice.read_at}
+
+
+def unread_count(*, session: Session, actor: Actor) -> int:
+    """How many of the actor's own notifications are unread (the number in the web pages' header).
+
+    Not audited: it names no record and says nothing beyond the user's own notices, and it runs on
+    every page; listing or reading the notices is audited.
+    """
+    count = session.execute(
+        select(func.count(Notification.id)).join(Request, Request.id == Notification.request_id)
+        .where(_mine(actor), Notification.read_at.is_(None))
+    ).scalar_one()
+    return int(count)

@@ -138,6 +138,7 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
                   links=linked, link_ids={link.entity.id for link in linked}, owner=owner, releases=release_list,
                   access_reason=access_reason, may_edit=owner and can(actor, "entity.update").allowed,
                   may_release=owner and can(actor, "release.create").allowed, errors=errors or {},
+                  may_ask=not owner and can(actor, "request.create").allowed,
                   today=date.today().isoformat(), **_policy_form(s, actor))
 
 

@@ -45,6 +45,21 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"token lifetime", "error.token_days"),
         (r"cannot move a request from (?P<value>\w+)", "error.request_state"),
         (r"an answer releases at least one entity", "error.answer_needs_entity"),
+        (r"unknown selector type '?(?P<value>[^']*?)'?$", "error.selector_type"),
+        (r"value is empty", "error.selector_empty"),
+        (r"birth_date .* is not a date", "error.selector_birth"),
+        (r"['\"](?P<value>.*)['\"] needs a given name and a surname", "error.selector_name"),
+        (r"['\"](?P<value>.*)['\"] is not a phone selector", "error.selector_phone"),
+        (r"['\"](?P<value>.*)['\"] is not a (?P<kind>\w+) selector", "error.selector_nothing"),
+        (r"at most (?P<max>\d+) selectors per call, got (?P<count>\d+)", "error.selector_max"),
+        (r"give at least one selector", "error.selector_none"),
+        (r"a request goes to another agency", "error.request_own_agency"),
+        (r"unknown agency ''$", "error.required"),
+        (r"unknown agency '(?P<value>[^']*)'", "error.unknown_agency"),
+        (r"the question is empty", "error.question_empty"),
+        (r"due must be a time with a zone", "error.due_range"),
+        (r"unknown request type", "error.unknown_request_type"),
+        (r"hit_ref .* is a match of (?P<agency>\S+), not of", "error.hit_ref_other"),
     )
 )
 

@@ -15,6 +15,7 @@ from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, can
 from binational.audit.scope import act_as
 from binational.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from binational.requests import notifications
 from binational.routing import SessionDep
 from binational.web import i18n
 from binational.web.sessions import session_of
@@ -33,6 +34,7 @@ def page_actor(request: Request, s: SessionDep) -> Actor:
     act_as(s, actor)
     request.state.actor = actor
     request.state.agency_name = access.get_agency(session=s, code=actor.agency).name
+    request.state.unread = notifications.unread_count(session=s, actor=actor)
     return actor
 
 
@@ -57,6 +59,7 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         "t": lambda key, **args: i18n.translate(lang, key, **args),
         "actor": actor,
         "agency_name": getattr(request.state, "agency_name", ""),
+        "unread": getattr(request.state, "unread", 0),
         "csrf": session_of(request).get("csrf", ""),
         "markings": MARKINGS,
         "path": request.url.path,

@@ -5,6 +5,7 @@ Skips with a reason when Playwright or /usr/bin/chromium is missing (`make brows
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -19,6 +20,7 @@ from binational.app import create_app
 from tests.conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -116,3 +118,61 @@ def test_csrf_refusal_and_language_switch(server, browser):
     assert "Form expired" in page.content()
     page.goto(f"{server}/entities?q=never")
     assert "Never Stored" not in page.content()
+
+
+def test_discover_request_answer_and_see_the_release(server, browser, db):
+    """US-CBP finds that MX-FGR holds a document, asks for it; MX-FGR's analyst (its liaison here)
+    answers by releasing the record; US-CBP then reads it. `BINATIONAL_SCREENSHOTS=1` also writes
+    docs/screenshots/discovery.png."""
+    from binational.access import service as access
+    from binational.audit.scope import act_as
+    from binational.entities import service as entities
+    from binational.entities.schemas import EntityCreate
+
+    with db.unit_of_work() as s:
+        mx_user = access.get_user(session=s, username="mx_analyst")
+        mx_user.roles = "analyst,liaison"
+        mx_actor = access.actor_for(session=s, user=mx_user)
+        act_as(s, mx_actor)
+        held = entities.create(session=s, actor=mx_actor, data=EntityCreate.model_validate({
+            "schema": "Person", "properties": {"name": ["Genaro Ibarra Solís"], "idNumber": ["FGR-7654321"]}})).id
+        us_actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        act_as(s, us_actor)
+        entities.create(session=s, actor=us_actor, data=EntityCreate.model_validate({
+            "schema": "Person", "properties": {"name": ["Dale Whitfield"], "phone": ["+19155550000"]}}))
+
+    us = _sign_in(browser, server, "us_analyst")
+    us.get_by_role("navigation", name="Main").get_by_role("link", name="Discovery").click()
+    us.get_by_label("Selectors").fill("document,fgr 765 4321\nphone,+1 915 555 0000\nfax,123")
+    us.get_by_role("button", name="Check", exact=True).click()
+    us.wait_for_load_state()
+    assert "Line 3: unknown selector type" in us.content()
+    us.get_by_label("Selectors").fill("document,fgr 765 4321\nphone,+1 915 555 0000")
+    us.get_by_role("button", name="Check", exact=True).click()
+    us.wait_for_load_state()
+    assert "MX-FGR holds a match" in us.content() and held not in us.content() and "Genaro" not in us.content()
+    assert "1 with records you may see" in us.content()
+    if os.environ.get("BINATIONAL_SCREENSHOTS"):
+        us.set_viewport_size({"width": 1366, "height": 768})
+        us.screenshot(path=str(DOCS / "screenshots" / "discovery.png"), full_page=True)
+    us.get_by_role("link", name="Request the match of line 1 from MX-FGR").click()
+    us.wait_for_url(re.compile(r"/requests/new\?"))
+    us.get_by_label("Question").fill("Who holds this document, and since when?")
+    us.get_by_role("button", name="Send the request").click()
+    us.wait_for_url(re.compile(r"/requests/req_"))
+    request_url = us.url
+
+    mx = _sign_in(browser, server, "mx_analyst", locale="es-MX")
+    assert mx.get_by_test_id("notices").inner_text().split()[:2] == ["Avisos", "1"]
+    mx.get_by_test_id("notices").click()
+    mx.get_by_role("link", name="Solicitud de información").click()
+    assert mx.url == request_url and "Genaro Ibarra Solís" in mx.content()
+    assert mx.get_by_label("Genaro Ibarra Solís").is_checked()
+    mx.get_by_role("button", name="Responder y compartir").click()
+    mx.wait_for_load_state()
+    assert "respondida" in mx.content()
+
+    us.reload()
+    us.locator("ul.answers").get_by_role("link", name="Genaro Ibarra Solís").click()
+    us.wait_for_url(f"{server}/entities/{held}")
+    assert "FGR-7654321" in us.content() and "released to US-CBP" in us.content()
