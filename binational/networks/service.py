@@ -3,8 +3,6 @@ every analysis and every plan is audited, and an entity the viewer cannot see is
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
@@ -15,21 +13,27 @@ from binational.errors import InvalidInput
 from binational.networks import analysis, dismantle, engine, graph
 from binational.networks.graph import Network
 from binational.networks.schemas import PlanRead, PlanRequest, Scope, SensitivityRead, TargetRead
+from binational.resolution import service as resolution
 
 register(Action("network.view", "record.view", "see the network of the entities one may see, and its measures"))
 register(Action("network.plan", "record.view", "compute a disruption plan on the network one may see"))
 register(Action("network.export", "record.view", "export the network one may see (GraphML, GEXF, FtM)"))
 
-Canonical = Callable[[str], str]
 
-
-def canonical_ids(*, session: Session, actor: Actor) -> Canonical:
+def canonical_ids(*, session: Session, actor: Actor, entity_ids: list[str]) -> dict[str, str]:
     """Entity id -> id of the resolved entity it belongs to, as this viewer may see it.
 
-    The seam for entity resolution: until its service provides clusters, every entity is its own
-    node (identity). Whatever replaces this must only merge entities the viewer may see.
+    Entity resolution's clusters (`resolution.service.canonical_ids`), derived only from the records,
+    suggestions and judgements the viewer may see: two records merge into one node only for a
+    viewer who sees both and the evidence that they are one. An unresolved id maps to itself.
     """
-    return lambda entity_id: entity_id
+    return resolution.canonical_ids(session, actor, entity_ids)
+
+
+def load(session: Session, actor: Actor) -> Network:
+    """The viewer's whole network, the records of one resolved entity merged into one node."""
+    return graph.load(session, actor,
+                      resolve=lambda ids: canonical_ids(session=session, actor=actor, entity_ids=ids))
 
 
 def check_scope(scope: Scope) -> None:
@@ -45,15 +49,13 @@ def network(*, session: Session, actor: Actor, scope: Scope, action: str = "netw
     """The viewer's network in `scope`; the entities it shows are recorded as read."""
     entities.require(actor, action)
     check_scope(scope)
-    center = None
-    if scope.entity is not None:
-        entity = entities.load(session, actor, scope.entity, action)
-        center = canonical_ids(session=session, actor=actor)(entity.id)
-    net = graph.load(session, actor, canonical=canonical_ids(session=session, actor=actor))
+    entity = entities.load(session, actor, scope.entity, action) if scope.entity is not None else None
+    net = load(session, actor)
+    center = net.node_for(entity.id) if entity is not None else None
     net = net.keep(types=scope.types or None, agencies=scope.agencies or None, schemata=scope.schemata or None,
                    start=scope.start, end=scope.end, undated=scope.undated)
-    if center is not None:
-        if center not in net.nodes:
+    if entity is not None:
+        if center is None or center not in net.nodes:
             raise InvalidInput(f"entity {scope.entity!r} is not a party of this network (or is filtered out)",
                                details=[{"field": "entity"}])
         net = analysis.ego(net, center, scope.depth)
@@ -77,8 +79,8 @@ def scope_extra(scope: Scope) -> dict[str, object]:
 def node_of(*, session: Session, actor: Actor, net: Network, entity_id: str, action: str) -> str:
     """The node of an entity the viewer may see (404 otherwise); 422 if it is not in this network."""
     entity = entities.load(session, actor, entity_id, action)
-    key = canonical_ids(session=session, actor=actor)(entity.id)
-    if key not in net.nodes:
+    key = net.node_for(entity.id)
+    if key is None:
         raise InvalidInput(f"entity {entity_id!r} is not a party of this network (or is filtered out)",
                            details=[{"field": "entity"}])
     return key
