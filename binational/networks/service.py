@@ -3,6 +3,8 @@ every analysis and every plan is audited, and an entity the viewer cannot see is
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
@@ -11,9 +13,20 @@ from binational.audit import log as audit
 from binational.entities import service as entities
 from binational.errors import InvalidInput
 from binational.networks import analysis, dismantle, engine, graph
+from binational.networks import export as exports
 from binational.networks.graph import Network
-from binational.networks.schemas import PlanRead, PlanRequest, Scope, SensitivityRead, TargetRead
+from binational.networks.schemas import (
+    EdgeRead,
+    GraphRead,
+    NodeRead,
+    PlanRead,
+    PlanRequest,
+    Scope,
+    SensitivityRead,
+    TargetRead,
+)
 from binational.resolution import service as resolution
+from binational.vocabulary import model
 
 register(Action("network.view", "record.view", "see the network of the entities one may see, and its measures"))
 register(Action("network.plan", "record.view", "compute a disruption plan on the network one may see"))
@@ -34,6 +47,19 @@ def load(session: Session, actor: Actor) -> Network:
     """The viewer's whole network, the records of one resolved entity merged into one node."""
     return graph.load(session, actor,
                       resolve=lambda ids: canonical_ids(session=session, actor=actor, entity_ids=ids))
+
+
+def link_types() -> list[str]:
+    """Every type a link of the graph can have: FtM link schemata, calls, events, shared identifiers."""
+    parties = [model.get(name) for name in ("Person", "Organization", "Company")]
+
+    def between_parties(schema: Any) -> bool:
+        ends = [schema.get(schema.edge_source), schema.get(schema.edge_target)]
+        return all(p is not None and p.range is not None and any(x.is_a(p.range) for x in parties) for p in ends)
+
+    edges = {s.name for s in model.schemata.values()
+             if s.edge_source and s.edge_target and not s.abstract and between_parties(s)}
+    return sorted(edges | {"Call", *graph.EVENT_SCHEMATA}) + sorted(graph.SHARED.values())
 
 
 def check_scope(scope: Scope) -> None:
@@ -63,6 +89,31 @@ def network(*, session: Session, actor: Actor, scope: Scope, action: str = "netw
         audit.record(session, action=action, actor=actor, objects=objects_of(net),
                      extra={"nodes": len(net.nodes), "links": len(net.links), **scope_extra(scope)})
     return net
+
+
+def describe(net: Network, *, measures: bool = True) -> GraphRead:
+    """A network as nodes and aggregated edges, with centralities and communities when `measures`."""
+    edges = [EdgeRead(**vars(e)) for e in net.edges()]
+    if not measures:
+        return GraphRead(nodes=[NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members,
+                                         agencies=sorted(n.agencies)) for n in net.nodes.values()], edges=edges)
+    scores = analysis.centrality(net)
+    groups = analysis.communities(net)
+    nodes = [
+        NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members, agencies=sorted(n.agencies),
+                 degree=scores.degree[n.id], betweenness=scores.betweenness[n.id],
+                 eigenvector=scores.eigenvector[n.id], core=scores.core[n.id], community=groups.labels[n.id])
+        for n in net.nodes.values()
+    ]
+    return GraphRead(nodes=nodes, edges=edges, modularity=groups.modularity, betweenness_exact=scores.exact)
+
+
+def export(*, session: Session, actor: Actor, scope: Scope, format: str) -> str:  # noqa: A002
+    """The viewer's network in `scope` as GraphML, GEXF or FtM JSON lines (audited as an export)."""
+    if format not in exports.FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(exports.FORMATS)}", details=[{"field": "format"}])
+    net = network(session=session, actor=actor, scope=scope, action="network.export")
+    return exports.render(format, session=session, actor=actor, net=net)
 
 
 def objects_of(net: Network, only: list[str] | None = None) -> list[tuple[str, str | None]]:
