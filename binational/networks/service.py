@@ -51,7 +51,7 @@ def load(session: Session, actor: Actor) -> Network:
 
 def link_types() -> list[str]:
     """Every type a link of the graph can have: FtM link schemata, calls, events, shared identifiers."""
-    parties = [model.get(name) for name in ("Person", "Organization", "Company")]
+    parties = [s for s in (model.get(name) for name in ("Person", "Organization", "Company")) if s is not None]
 
     def between_parties(schema: Any) -> bool:
         ends = [schema.get(schema.edge_source), schema.get(schema.edge_target)]
@@ -158,7 +158,11 @@ def plan(*, session: Session, actor: Actor, request: PlanRequest) -> PlanRead:
     if request.method not in dismantle.METHODS:
         raise InvalidInput(f"unknown method {request.method!r}; choose one of {', '.join(dismantle.METHODS)}",
                            details=[{"field": "method"}])
-    net = network(session=session, actor=actor, scope=scope, action="network.plan", audit_it=False)
+    if scope.entity is None:
+        net = network(session=session, actor=actor, scope=scope, action="network.plan", audit_it=False)
+    else:  # the ego network of any party (an organisation too), then only the schemata one may target
+        net = network(session=session, actor=actor, scope=scope.model_copy(update={"schemata": []}),
+                      action="network.plan", audit_it=False).keep(schemata=scope.schemata)
     ids, g = net.simple()
     index = {k: i for i, k in enumerate(ids)}
     protected = sorted({index[node_of(session=session, actor=actor, net=net, entity_id=e, action="network.plan")]
