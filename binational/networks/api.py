@@ -7,13 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from binational.errors import InvalidInput
-from binational.networks import analysis, export, service
-from binational.networks.graph import Network
+from binational.networks import analysis, service
 from binational.networks.schemas import (
     BrokerRead,
     CommunitiesRead,
-    EdgeRead,
     GraphRead,
     NodeRead,
     PathRead,
@@ -44,40 +41,19 @@ def scope_query(
 ScopeDep = Annotated[Scope, Depends(scope_query)]
 
 
-def _edges(net: Network) -> list[EdgeRead]:
-    return [EdgeRead(**vars(e)) for e in net.edges()]
-
-
-def _nodes(net: Network, measures: bool) -> tuple[list[NodeRead], float | None, bool | None]:
-    if not measures:
-        return [NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members,
-                         agencies=sorted(n.agencies)) for n in net.nodes.values()], None, None
-    scores = analysis.centrality(net)
-    groups = analysis.communities(net)
-    nodes = [
-        NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members, agencies=sorted(n.agencies),
-                 degree=scores.degree[n.id], betweenness=scores.betweenness[n.id],
-                 eigenvector=scores.eigenvector[n.id], core=scores.core[n.id], community=groups.labels[n.id])
-        for n in net.nodes.values()
-    ]
-    return nodes, groups.modularity, scores.exact
-
-
 @router.get("/graph")
 def read_graph(s: SessionDep, actor: ActorDep, scope: ScopeDep,
                measures: Annotated[bool, Query(description="add centralities and communities")] = True) -> GraphRead:
     """The network the caller may see (all of it, or around `entity`), with its measures."""
     net = service.network(session=s, actor=actor, scope=scope)
-    nodes, modularity, exact = _nodes(net, measures)
-    return GraphRead(nodes=nodes, edges=_edges(net), modularity=modularity, betweenness_exact=exact)
+    return service.describe(net, measures=measures)
 
 
 @router.get("/ego/{entity_id}")
 def read_ego(entity_id: str, s: SessionDep, actor: ActorDep, scope: ScopeDep) -> GraphRead:
     """The ego network of one entity to `depth` ties (at most 3); 404 if the caller cannot see it."""
     net = service.network(session=s, actor=actor, scope=scope.model_copy(update={"entity": entity_id}))
-    nodes, modularity, exact = _nodes(net, True)
-    return GraphRead(nodes=nodes, edges=_edges(net), modularity=modularity, betweenness_exact=exact)
+    return service.describe(net)
 
 
 @router.get("/centrality")
@@ -85,7 +61,7 @@ def read_centrality(s: SessionDep, actor: ActorDep, scope: ScopeDep,
                     limit: Annotated[int, Query(ge=1, le=10000)] = 50) -> list[NodeRead]:
     """The most central nodes, by betweenness (1/contacts as distance)."""
     net = service.network(session=s, actor=actor, scope=scope)
-    nodes, _m, _e = _nodes(net, True)
+    nodes = service.describe(net).nodes
     return sorted(nodes, key=lambda n: (-(n.betweenness or 0), -n.degree, n.id))[:limit]
 
 
@@ -107,9 +83,9 @@ def read_path(s: SessionDep, actor: ActorDep, scope: ScopeDep,
     """A shortest path between two entities the caller may see."""
     found, order, length = service.path(session=s, actor=actor, scope=scope, source=source, target=target,
                                         weighted=weighted)
-    nodes, _m, _e = _nodes(found, False)
-    by_id = {n.id: n for n in nodes}
-    return PathRead(nodes=[by_id[k] for k in order], edges=_edges(found),
+    described = service.describe(found, measures=False)
+    by_id = {n.id: n for n in described.nodes}
+    return PathRead(nodes=[by_id[k] for k in order], edges=described.edges,
                     length=None if not order else length, weighted=weighted)
 
 
@@ -123,8 +99,6 @@ def create_plan(body: PlanRequest, s: SessionDep, actor: ActorDep) -> PlanRead:
 def export_graph(s: SessionDep, actor: ActorDep, scope: ScopeDep,
                  format: Annotated[str, Query(description="graphml | gexf | ftm")] = "graphml") -> Response:  # noqa: A002
     """The caller's network as GraphML, GEXF or FtM JSON lines."""
-    if format not in export.FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(export.FORMATS)}", details=[{"field": "format"}])
-    net = service.network(session=s, actor=actor, scope=scope, action="network.export")
+    body = service.export(session=s, actor=actor, scope=scope, format=format)
     media = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml", "ftm": "application/x-ndjson"}
-    return Response(export.render(format, session=s, actor=actor, net=net), media_type=media[format])
+    return Response(body, media_type=media[format])

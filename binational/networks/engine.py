@@ -79,7 +79,8 @@ def betweenness(graph: Simple, *, weighted: bool = False, exact: bool | None = N
     algo = nk.centrality.Betweenness(g, normalized=True) if exact else \
         nk.centrality.EstimateBetweenness(g, SAMPLED_SOURCES, True, True)
     algo.run()
-    return list(algo.scores()), exact
+    # normalising divides by (n-1)(n-2): a graph of two nodes would give NaN where no path passes through
+    return [x if math.isfinite(x) else 0.0 for x in algo.scores()], exact
 
 
 def eigenvector(graph: Simple) -> list[float]:

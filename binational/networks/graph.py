@@ -11,14 +11,15 @@ Links come from
 
 Every link keeps its type, dates, the agencies whose statements make it, and the record it comes
 from. Nodes pass through a `canonical` function (entity id -> canonical id, identity by default):
-entity resolution supplies it later, so one person held by two agencies becomes one node.
+`load` gets it from entity resolution's clusters as the viewer may see them, so one person held by
+two agencies becomes one node (and one address or vehicle, one shared identifier).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -35,6 +36,9 @@ NEEDED_TYPES = ("entity", "date", "phone", "identifier", "address", "name")
 #: an identifier shared by more parties than this (a registry office, a call centre) links nobody
 MAX_SHARED = 25
 EVENT_SCHEMATA = ("Trip", "Event")
+#: objects parties share, the property that identifies each, and the kind of identifier it is
+OBJECTS = {"Address": ("full", "address"), "Vehicle": ("registrationNumber", "vehicle"),
+           "Vessel": ("imoNumber", "vehicle"), "Airplane": ("registrationNumber", "vehicle")}
 SHARED = {"phone": "shared_phone", "address": "shared_address", "vehicle": "shared_vehicle",
           "document": "shared_document"}
 
@@ -130,6 +134,12 @@ class Network:
             links = [x for x in links if x.active(start, end) or (undated and x.start is None)]
         return Network(dict(nodes), links)
 
+    def node_for(self, entity_id: str) -> str | None:
+        """The node an entity belongs to (its resolved entity), or None."""
+        if entity_id in self.nodes:
+            return entity_id
+        return next((key for key, node in self.nodes.items() if entity_id in node.members), None)
+
     def subgraph(self, ids: Iterable[str]) -> Network:
         """The nodes `ids` and the links among them."""
         keep = set(ids)
@@ -166,8 +176,10 @@ def _dates(props: dict[str, list[tuple[str, str]]]) -> tuple[date | None, date |
 Props = dict[str, list[tuple[str, str]]]  # property -> [(value, agency)]
 
 
-def load(session: Session, actor: Actor, *, canonical: Callable[[str], str] | None = None) -> Network:
-    """The whole network the actor may see: only visible entities and visible statements count."""
+def load(session: Session, actor: Actor, *,
+         resolve: Callable[[list[str]], Mapping[str, str]] | None = None) -> Network:
+    """The whole network the actor may see: only visible entities and visible statements count.
+    `resolve` maps the ids of parties and objects to their canonical ids (one call for all of them)."""
     rows = session.execute(
         select(Statement.entity_id, Entity.schema, Entity.owner_agency, Statement.prop, Statement.prop_type,
                Statement.value, Statement.dataset)
@@ -178,7 +190,16 @@ def load(session: Session, actor: Actor, *, canonical: Callable[[str], str] | No
     entities: dict[str, tuple[str, str, Props]] = {}
     for entity_id, schema, owner, prop, _ptype, value, agency in rows:
         entities.setdefault(entity_id, (schema, owner, {}))[2].setdefault(prop, []).append((value, agency))
-    return build(entities, canonical=canonical)
+    mapping: Mapping[str, str] = {}
+    if resolve is not None:
+        mapping = resolve(sorted(i for i, (schema, _o, _p) in entities.items() if _resolvable(schema)))
+    return build(entities, canonical=lambda entity_id: mapping.get(entity_id, entity_id))
+
+
+def _resolvable(schema: str) -> bool:
+    """Whether entities of this schema can be one with another: parties and the objects they share."""
+    spec = model.get(schema)
+    return spec is not None and (spec.is_a("LegalEntity") or schema in OBJECTS)
 
 
 def build(entities: dict[str, tuple[str, str, Props]], *, canonical: Callable[[str], str] | None = None) -> Network:
@@ -207,12 +228,10 @@ def build(entities: dict[str, tuple[str, str, Props]], *, canonical: Callable[[s
     def object_keys(object_id: str) -> list[tuple[str, str]]:
         """The identifiers an object (Address, Vehicle ...) stands for: its id and its values."""
         schema, _owner, props = entities.get(object_id, ("", "", {}))
-        prop, kind = {"Address": ("full", "address"), "Vehicle": ("registrationNumber", "vehicle"),
-                      "Vessel": ("imoNumber", "vehicle"), "Airplane": ("registrationNumber", "vehicle")}.get(
-            schema, ("", ""))
+        prop, kind = OBJECTS.get(schema, ("", ""))
         if not kind:
             return []
-        return [(kind, v) for v, _a in props.get(prop, [])] or [(kind, "id " + object_id)]
+        return [(kind, v) for v, _a in props.get(prop, [])] or [(kind, "id " + canon(object_id))]
 
     def tie_object(node: str, object_id: str, agency: str) -> None:
         for kind, value in object_keys(object_id):

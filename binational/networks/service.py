@@ -3,7 +3,7 @@ every analysis and every plan is audited, and an entity the viewer cannot see is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,23 +13,53 @@ from binational.audit import log as audit
 from binational.entities import service as entities
 from binational.errors import InvalidInput
 from binational.networks import analysis, dismantle, engine, graph
+from binational.networks import export as exports
 from binational.networks.graph import Network
-from binational.networks.schemas import PlanRead, PlanRequest, Scope, SensitivityRead, TargetRead
+from binational.networks.schemas import (
+    EdgeRead,
+    GraphRead,
+    NodeRead,
+    PlanRead,
+    PlanRequest,
+    Scope,
+    SensitivityRead,
+    TargetRead,
+)
+from binational.resolution import service as resolution
+from binational.vocabulary import model
 
 register(Action("network.view", "record.view", "see the network of the entities one may see, and its measures"))
 register(Action("network.plan", "record.view", "compute a disruption plan on the network one may see"))
 register(Action("network.export", "record.view", "export the network one may see (GraphML, GEXF, FtM)"))
 
-Canonical = Callable[[str], str]
 
-
-def canonical_ids(*, session: Session, actor: Actor) -> Canonical:
+def canonical_ids(*, session: Session, actor: Actor, entity_ids: list[str]) -> dict[str, str]:
     """Entity id -> id of the resolved entity it belongs to, as this viewer may see it.
 
-    The seam for entity resolution: until its service provides clusters, every entity is its own
-    node (identity). Whatever replaces this must only merge entities the viewer may see.
+    Entity resolution's clusters (`resolution.service.canonical_ids`), derived only from the records,
+    suggestions and judgements the viewer may see: two records merge into one node only for a
+    viewer who sees both and the evidence that they are one. An unresolved id maps to itself.
     """
-    return lambda entity_id: entity_id
+    return resolution.canonical_ids(session, actor, entity_ids)
+
+
+def load(session: Session, actor: Actor) -> Network:
+    """The viewer's whole network, the records of one resolved entity merged into one node."""
+    return graph.load(session, actor,
+                      resolve=lambda ids: canonical_ids(session=session, actor=actor, entity_ids=ids))
+
+
+def link_types() -> list[str]:
+    """Every type a link of the graph can have: FtM link schemata, calls, events, shared identifiers."""
+    parties = [s for s in (model.get(name) for name in ("Person", "Organization", "Company")) if s is not None]
+
+    def between_parties(schema: Any) -> bool:
+        ends = [schema.get(schema.edge_source), schema.get(schema.edge_target)]
+        return all(p is not None and p.range is not None and any(x.is_a(p.range) for x in parties) for p in ends)
+
+    edges = {s.name for s in model.schemata.values()
+             if s.edge_source and s.edge_target and not s.abstract and between_parties(s)}
+    return sorted(edges | {"Call", *graph.EVENT_SCHEMATA}) + sorted(graph.SHARED.values())
 
 
 def check_scope(scope: Scope) -> None:
@@ -45,15 +75,13 @@ def network(*, session: Session, actor: Actor, scope: Scope, action: str = "netw
     """The viewer's network in `scope`; the entities it shows are recorded as read."""
     entities.require(actor, action)
     check_scope(scope)
-    center = None
-    if scope.entity is not None:
-        entity = entities.load(session, actor, scope.entity, action)
-        center = canonical_ids(session=session, actor=actor)(entity.id)
-    net = graph.load(session, actor, canonical=canonical_ids(session=session, actor=actor))
+    entity = entities.load(session, actor, scope.entity, action) if scope.entity is not None else None
+    net = load(session, actor)
+    center = net.node_for(entity.id) if entity is not None else None
     net = net.keep(types=scope.types or None, agencies=scope.agencies or None, schemata=scope.schemata or None,
                    start=scope.start, end=scope.end, undated=scope.undated)
-    if center is not None:
-        if center not in net.nodes:
+    if entity is not None:
+        if center is None or center not in net.nodes:
             raise InvalidInput(f"entity {scope.entity!r} is not a party of this network (or is filtered out)",
                                details=[{"field": "entity"}])
         net = analysis.ego(net, center, scope.depth)
@@ -61,6 +89,31 @@ def network(*, session: Session, actor: Actor, scope: Scope, action: str = "netw
         audit.record(session, action=action, actor=actor, objects=objects_of(net),
                      extra={"nodes": len(net.nodes), "links": len(net.links), **scope_extra(scope)})
     return net
+
+
+def describe(net: Network, *, measures: bool = True) -> GraphRead:
+    """A network as nodes and aggregated edges, with centralities and communities when `measures`."""
+    edges = [EdgeRead(**vars(e)) for e in net.edges()]
+    if not measures:
+        return GraphRead(nodes=[NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members,
+                                         agencies=sorted(n.agencies)) for n in net.nodes.values()], edges=edges)
+    scores = analysis.centrality(net)
+    groups = analysis.communities(net)
+    nodes = [
+        NodeRead(id=n.id, schema_=n.schema, caption=n.caption, members=n.members, agencies=sorted(n.agencies),
+                 degree=scores.degree[n.id], betweenness=scores.betweenness[n.id],
+                 eigenvector=scores.eigenvector[n.id], core=scores.core[n.id], community=groups.labels[n.id])
+        for n in net.nodes.values()
+    ]
+    return GraphRead(nodes=nodes, edges=edges, modularity=groups.modularity, betweenness_exact=scores.exact)
+
+
+def export(*, session: Session, actor: Actor, scope: Scope, format: str) -> str:  # noqa: A002
+    """The viewer's network in `scope` as GraphML, GEXF or FtM JSON lines (audited as an export)."""
+    if format not in exports.FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(exports.FORMATS)}", details=[{"field": "format"}])
+    net = network(session=session, actor=actor, scope=scope, action="network.export")
+    return exports.render(format, session=session, actor=actor, net=net)
 
 
 def objects_of(net: Network, only: list[str] | None = None) -> list[tuple[str, str | None]]:
@@ -77,8 +130,8 @@ def scope_extra(scope: Scope) -> dict[str, object]:
 def node_of(*, session: Session, actor: Actor, net: Network, entity_id: str, action: str) -> str:
     """The node of an entity the viewer may see (404 otherwise); 422 if it is not in this network."""
     entity = entities.load(session, actor, entity_id, action)
-    key = canonical_ids(session=session, actor=actor)(entity.id)
-    if key not in net.nodes:
+    key = net.node_for(entity.id)
+    if key is None:
         raise InvalidInput(f"entity {entity_id!r} is not a party of this network (or is filtered out)",
                            details=[{"field": "entity"}])
     return key
@@ -105,7 +158,11 @@ def plan(*, session: Session, actor: Actor, request: PlanRequest) -> PlanRead:
     if request.method not in dismantle.METHODS:
         raise InvalidInput(f"unknown method {request.method!r}; choose one of {', '.join(dismantle.METHODS)}",
                            details=[{"field": "method"}])
-    net = network(session=session, actor=actor, scope=scope, action="network.plan", audit_it=False)
+    if scope.entity is None:
+        net = network(session=session, actor=actor, scope=scope, action="network.plan", audit_it=False)
+    else:  # the ego network of any party (an organisation too), then only the schemata one may target
+        net = network(session=session, actor=actor, scope=scope.model_copy(update={"schemata": []}),
+                      action="network.plan", audit_it=False).keep(schemata=scope.schemata)
     ids, g = net.simple()
     index = {k: i for i, k in enumerate(ids)}
     protected = sorted({index[node_of(session=session, actor=actor, net=net, entity_id=e, action="network.plan")]

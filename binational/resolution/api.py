@@ -32,9 +32,7 @@ def start_run(body: RunCreate, s: SessionDep, actor: ActorDep) -> RunRead:
 @router.get("/runs/latest")
 def latest_run(s: SessionDep, actor: ActorDep) -> RunRead | None:
     """The latest finished run (counts only for administrators)."""
-    service.entities.require(actor, "resolution.read")
-    found = service.latest_run(s)
-    return runs._read(found, actor) if found else None
+    return service.read_run(session=s, actor=actor)
 
 
 @router.get("/suggestions")

@@ -66,7 +66,8 @@ def labelled_sample(session: Session, kind: str) -> list[tuple[float, bool]]:
     return out
 
 
-def _read(run: ResolutionRun, actor: Actor | None) -> RunRead:
+def describe(run: ResolutionRun, actor: Actor | None) -> RunRead:
+    """A run as `actor` may see it: per-kind counts (of every agency's records) for administrators only."""
     summary = json.loads(run.summary) if actor is None or "admin" in actor.capabilities else None
     return RunRead(id=run.id, engine=run.engine, status=run.status, message=run.message, started_at=run.started_at,
                    finished_at=run.finished_at, summary=summary)
@@ -114,7 +115,7 @@ def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds:
             act_as(session, actor)
     audit.record(session, action="resolution.run", actor=actor, objects=[],
                  extra={"run": run_row.id, "engine": engine, "status": run_row.status})
-    return _read(run_row, actor)
+    return describe(run_row, actor)
 
 
 def _link_kind(session: Session, run_id: str, kind: str, rows: list[dict[str, Any]], engine: Any,

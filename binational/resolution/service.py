@@ -23,13 +23,14 @@ from binational.config import get_settings
 from binational.entities import service as entities
 from binational.entities.models import Entity
 from binational.errors import InvalidInput, NotFound
-from binational.resolution import clusters
+from binational.resolution import clusters, runs
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.resolution.schemas import (
     Hit,
     JudgementCreate,
     JudgementRead,
     MatchesRead,
+    RunRead,
     SuggestionRead,
 )
 
@@ -54,6 +55,14 @@ def latest_run(session: Session) -> ResolutionRun | None:
         select(ResolutionRun).where(ResolutionRun.status == "finished")
         .order_by(ResolutionRun.started_at.desc(), ResolutionRun.id.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> RunRead | None:
+    """A run (by default the latest finished one), its per-kind counts for administrators only."""
+    if not can(actor, "resolution.run"):  # administrators who start runs see them without record.view
+        entities.require(actor, "resolution.read")
+    found = latest_run(session) if run_id is None else session.get(ResolutionRun, run_id)
+    return runs.describe(found, actor) if found else None
 
 
 def _visible_pairs(actor: Actor, query: Any) -> Any:

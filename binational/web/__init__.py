@@ -11,7 +11,16 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from binational.errors import DomainError
-from binational.web import admin_pages, audit_pages, discovery_pages, entity_pages, pages, request_pages
+from binational.web import (
+    admin_pages,
+    audit_pages,
+    discovery_pages,
+    entity_pages,
+    network_pages,
+    pages,
+    request_pages,
+    resolution_pages,
+)
 from binational.web.render import error_page
 from binational.web.sessions import API_PREFIX, SessionMiddleware
 
@@ -32,7 +41,8 @@ def page_error(request: Request, exc: DomainError | None, status: int) -> Respon
 def mount(app: FastAPI, secret: str) -> None:
     """Add the pages, /static and the signed session cookie to the application."""
     for router in (pages.router, entity_pages.router, entity_pages.release_router, request_pages.router,
-                   request_pages.notices_router, discovery_pages.router, audit_pages.router, admin_pages.router):
+                   request_pages.notices_router, discovery_pages.router,
+                   resolution_pages.router, network_pages.router, audit_pages.router, admin_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=secret)

@@ -17,6 +17,7 @@ from binational.errors import InvalidInput
 from binational.routing import SessionDep
 from binational.web import forms, i18n
 from binational.web.render import PageActor, field_errors, redirect, render
+from binational.web.resolution_pages import resolvable
 from binational.web.sessions import check_csrf
 
 router = APIRouter(prefix="/entities", dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -139,7 +140,8 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
                   access_reason=access_reason, may_edit=owner and can(actor, "entity.update").allowed,
                   may_release=owner and can(actor, "release.create").allowed, errors=errors or {},
                   may_ask=not owner and can(actor, "request.create").allowed,
-                  today=date.today().isoformat(), **_policy_form(s, actor))
+                  today=date.today().isoformat(), network_link=bool(schema and schema.is_a("LegalEntity")),
+                  matches_link=resolvable(entity.schema_), **_policy_form(s, actor))
 
 
 @router.get("/{entity_id}", response_class=HTMLResponse)

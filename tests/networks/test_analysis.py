@@ -22,6 +22,11 @@ def test_star_centre_has_all_betweenness():
     assert max(s.eigenvector, key=s.eigenvector.get) == "c"
 
 
+def test_two_nodes_have_zero_betweenness_not_nan():
+    s = analysis.centrality(net([("a", "b")]))
+    assert s.betweenness == {"a": 0.0, "b": 0.0}
+
+
 def test_k_core():
     # a triangle with a tail: the triangle is the 2-core
     s = analysis.centrality(net([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]))

@@ -82,3 +82,17 @@ def test_exports(client, cast, world):
     assert {e["id"] for e in lines} == {world["ana"], world["beto"], world["family"]}
     ana = next(e for e in lines if e["id"] == world["ana"])
     assert "phone" not in ana["properties"]  # kept to US-CBP
+
+
+def test_plan_around_an_organisation_targets_its_people(client, cast, world):
+    us = cast["us_analyst"]
+    org = client.post("/api/v1/entities", headers=us.headers, json={
+        "schema": "Organization", "properties": {"name": ["Cartel del Norte"]}}).json()["id"]
+    for person in (world["ana"], world["carla"]):
+        r = client.post("/api/v1/entities", headers=us.headers, json={
+            "schema": "Membership", "properties": {"organization": [org], "member": [person]}})
+        assert r.status_code == 201, r.text
+    r = client.post("/api/v1/networks/plans", headers=us.headers,
+                    json={"budget": 1, "ties": 0, "scope": {"entity": org, "depth": 2}})
+    assert r.status_code == 200, r.text
+    assert r.json()["nodes"] == 3 and r.json()["targets"][0]["id"] == world["ana"]

@@ -18,6 +18,7 @@ import uvicorn
 
 from binational.app import create_app
 from tests.conftest import PASSWORD
+from tests.networks.conftest import world  # noqa: F401 - the shared network fixture
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -176,3 +177,46 @@ def test_discover_request_answer_and_see_the_release(server, browser, db):
     us.locator("ul.answers").get_by_role("link", name="Genaro Ibarra Solís").click()
     us.wait_for_url(f"{server}/entities/{held}")
     assert "FGR-7654321" in us.content() and "released to US-CBP" in us.content()
+
+
+def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, db, world):  # noqa: F811
+    """Y on a review page judges the pair and opens the next one; the network page draws its graph."""
+    from binational.db import utcnow
+    from binational.resolution.models import Judgement, ResolutionRun, Suggestion
+
+    people = {}
+    for user, to, name in (("us_analyst", "MX-FGR", "Rosa Quintero"), ("mx_analyst", "US-CBP", "Rosa Kintero"),
+                           ("us_analyst", "MX-FGR", "Juan Pérez"), ("mx_analyst", "US-CBP", "Juan Peres")):
+        r = client.post("/api/v1/entities", headers=cast[user].headers, json={
+            "schema": "Person", "properties": {"name": [name]}, "distribution": "release", "release_to": [to]})
+        people[name] = r.json()["id"]
+    with db.unit_of_work() as s:  # the scored pairs of a finished run (a real run is in test_graph_pages)
+        s.add(ResolutionRun(id="r1", engine="duckdb", status="finished", message="4 records", started_at=utcnow(),
+                            finished_at=utcnow()))
+        s.flush()
+        for i, (a, b) in enumerate((("Rosa Quintero", "Rosa Kintero"), ("Juan Pérez", "Juan Peres")), start=1):
+            left, right = sorted((people[a], people[b]))
+            s.add(Suggestion(id=i, run_id="r1", kind="person", left_id=left, right_id=right,
+                             left_agency=left.split(".")[0].upper(), right_agency=right.split(".")[0].upper(),
+                             score=0.9, match_weight=3.2, decision="review", driver="surnames",
+                             weights='{"surnames": ["sound alike", 3.2], "given": ["same given name", 2.0]}'))
+
+    page = _sign_in(browser, server, "us_analyst")
+    page.goto(f"{server}/resolution/next")
+    page.wait_for_url(f"{server}/resolution/1")
+    assert "Rosa Kintero" in page.content()
+    page.keyboard.press("y")
+    page.wait_for_url(f"{server}/resolution/2")
+    assert "Juan Peres" in page.content()
+    with db.session() as s:
+        verdicts = [(j.suggestion_id, j.verdict) for j in s.query(Judgement).all()]
+    assert verdicts == [(1, "positive")]
+
+    page.goto(f"{server}/network?entity={world['ana']}&depth=1")
+    page.wait_for_function("window.binationalGraph && window.binationalGraph.nodes().length === 3")
+    assert page.locator("#cy canvas").count() > 0
+    assert "3 nodes" in page.get_by_test_id("graph-status").inner_text()
+    page.get_by_label("Targets (budget)").fill("1")
+    page.get_by_role("button", name="Plan", exact=True).click()
+    page.wait_for_selector("[data-testid=plan-curve] svg")
+    assert "Ana Ruiz" in page.locator("#plan-targets").inner_text()

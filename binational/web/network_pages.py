@@ -1,0 +1,165 @@
+"""The network page: an interactive graph (Cytoscape.js) of what the user may see, and disruption plans.
+
+The page's script reads the graph from `/network/data` and plans from `/network/plan`, which answer
+JSON built by `binational.networks.service` under the signed-in user's policy (the cookie session of
+the pages, not API tokens), so the browser never holds anything the user could not read record by
+record. An entity the user cannot see is the ordinary 404 page.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from binational.access import service as access
+from binational.entities import service as entities
+from binational.errors import InvalidInput
+from binational.networks import service
+from binational.networks.schemas import PlanRequest, Scope
+from binational.routing import SessionDep
+from binational.web import i18n
+from binational.web.render import PageActor, render
+from binational.web.sessions import check_csrf
+
+router = APIRouter(prefix="/network", dependencies=[Depends(check_csrf)], include_in_schema=False)
+#: beyond this many nodes the page asks for an entity to centre on (a browser draws a few thousand)
+MAX_NODES = 2000
+METHODS = ("hybrid", "betweenness", "degree")
+FORMATS = {"graphml": ("application/graphml+xml", "graphml"), "gexf": ("application/gexf+xml", "gexf"),
+           "ftm": ("application/x-ndjson", "jsonl")}
+Short = Annotated[str, Query(max_length=200)]
+Many = Annotated[list[str] | None, Query(max_length=64)]
+
+
+def _date(text: str, field: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"property '{field}' of Network: '{text}' is not a date",
+                           details=[{"field": field}]) from None
+
+
+def _depth(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput("depth must be between 1 and 3", details=[{"field": "depth"}]) from None
+
+
+def scope_of(entity: str, depth: str, types: list[str] | None, agencies: list[str] | None, start: str, end: str,
+             undated: str) -> Scope:
+    """The scope of the page's graph from its query string (or its plan form)."""
+    scope = Scope(entity=entity.strip() or None, depth=_depth(depth or "1"), types=types or [],
+                  agencies=agencies or [], start=_date(start, "start"), end=_date(end, "end"),
+                  undated=undated != "false")
+    service.check_scope(scope)
+    return scope
+
+
+def _query(scope: Scope) -> str:
+    """The query string of a scope (the page, its data, its exports and its plans share it)."""
+    pairs: list[tuple[str, str]] = []
+    if scope.entity:
+        pairs += [("entity", scope.entity), ("depth", str(scope.depth))]
+    pairs += [("type", t) for t in scope.types] + [("agency", a) for a in scope.agencies]
+    pairs += [(k, v.isoformat()) for k, v in (("start", scope.start), ("end", scope.end)) if v]
+    if not scope.undated:
+        pairs.append(("undated", "false"))
+    return urlencode(pairs)
+
+
+def _json_error(request: Request, exc: InvalidInput) -> JSONResponse:
+    lang = i18n.language(request)
+    field = next((d.get("field") for d in exc.details if isinstance(d, dict) and d.get("field")), None)
+    return JSONResponse({"error": i18n.error(lang, exc.message), "field": field}, status_code=422)
+
+
+@router.get("", response_class=HTMLResponse)
+def page(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", depth: Short = "1",
+         type: Many = None, agency: Many = None, start: Short = "", end: Short = "",  # noqa: A002
+         undated: Short = "true") -> HTMLResponse:
+    """The graph page: the ego network of an entity (or the whole visible network) with its controls."""
+    entities.require(actor, "network.view")
+    center = entities.read(session=s, actor=actor, entity_id=entity.strip()) if entity.strip() else None
+    errors: dict[str, str] = {}
+    scope = Scope(entity=center.id if center else None)
+    try:
+        scope = scope_of(entity, depth, type, agency, start, end, undated)
+    except InvalidInput as exc:
+        field = next((d.get("field") for d in exc.details if isinstance(d, dict)), "entity") or "entity"
+        errors = {str(field): i18n.error(i18n.language(request), exc.message)}
+    query = _query(scope)
+    return render(request, "networks/page.html", 422 if errors else 200, center=center, scope=scope, query=query,
+                  errors=errors, types=service.link_types(), agencies=access.list_agencies(session=s),
+                  methods=METHODS, formats=list(FORMATS), messages=_messages(i18n.language(request)))
+
+
+@router.get("/data", response_model=None)
+def data(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", depth: Short = "1",
+         type: Many = None, agency: Many = None, start: Short = "", end: Short = "",  # noqa: A002
+         undated: Short = "true") -> Response:
+    """The graph as JSON for the page's script: nodes with measures, edges aggregated by type."""
+    try:
+        scope = scope_of(entity, depth, type, agency, start, end, undated)
+        net = service.network(session=s, actor=actor, scope=scope)
+        if len(net.nodes) > MAX_NODES:
+            raise InvalidInput(f"the network has {len(net.nodes)} nodes: open the network of one entity")
+        return JSONResponse(service.describe(net).model_dump(mode="json", by_alias=True))
+    except InvalidInput as exc:
+        return _json_error(request, exc)
+
+
+@router.post("/plan", response_model=None)
+async def plan(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """A disruption plan of the page's network (budget, method), as JSON; audited by the service."""
+    form = await request.form()
+
+    def text(name: str, default: str = "") -> str:
+        value = form.get(name, default)
+        return value if isinstance(value, str) else default
+
+    try:
+        scope = scope_of(text("entity"), text("depth", "1"), [str(v) for v in form.getlist("type")],
+                         [str(v) for v in form.getlist("agency")], text("start"), text("end"), text("undated", "true"))
+        try:
+            budget = int(text("budget"))
+        except ValueError:
+            raise InvalidInput("budget must be a whole number", details=[{"field": "budget"}]) from None
+        result = service.plan(session=s, actor=actor, request=PlanRequest(
+            scope=scope, budget=budget, method=text("method", "hybrid"), ties=10))
+    except InvalidInput as exc:
+        return _json_error(request, exc)
+    return JSONResponse(result.model_dump(mode="json"))
+
+
+@router.get("/export", response_model=None)
+def export(s: SessionDep, actor: PageActor, format: Short = "graphml",  # noqa: A002
+           entity: Short = "", depth: Short = "1", type: Many = None, agency: Many = None,  # noqa: A002
+           start: Short = "", end: Short = "", undated: Short = "true") -> Response:
+    """The page's network as a GraphML, GEXF or FtM file."""
+    if format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", details=[{"field": "format"}])
+    scope = scope_of(entity, depth, type, agency, start, end, undated)
+    body = service.export(session=s, actor=actor, scope=scope, format=format)
+    media, suffix = FORMATS[format]
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="network.{suffix}"'})
+
+
+def _messages(lang: str) -> dict[str, Any]:
+    """The words the page's script shows (status lines, the plan's table and chart)."""
+    keys = ("network.loading", "network.summary", "network.empty", "network.failed", "network.not_found",
+            "network.expand", "network.open_entity", "network.plan_running", "network.robustness",
+            "network.step", "network.target", "network.role", "network.bridges", "network.lcc_after",
+            "network.drop", "network.removed", "network.lcc", "network.sensitivity", "network.compare",
+            "network.method", "network.final_lcc", "network.community", "network.degree", "network.betweenness",
+            "network.eigenvector", "network.core", "network.agencies", "network.members", "network.caption",
+            "network.schema", "network.variant", "network.notes")
+    return {key.split(".", 1)[1]: i18n.translate(lang, key) for key in keys}
+

@@ -1,0 +1,171 @@
+"""Entity resolution pages: the review queue, one suggestion side by side with a one-key judgement,
+a record's matches, and (for administrators) starting a run.
+
+Everything goes through `binational.resolution.service`: a suggestion whose two records the viewer
+may not both see is the ordinary 404 page, and so is judging it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from binational.access.policy import Actor, can
+from binational.entities import service as entities
+from binational.entities.schemas import EntityRead
+from binational.errors import InvalidInput
+from binational.resolution import runs, service
+from binational.resolution.features import KIND_OF_SCHEMA, KINDS
+from binational.resolution.schemas import JudgementCreate, SuggestionRead
+from binational.routing import SessionDep
+from binational.web import i18n
+from binational.web.forms import get_schema
+from binational.web.render import PageActor, field_errors, redirect, render
+from binational.web.sessions import check_csrf
+
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+PAGE = 25
+#: verdict -> the key that gives it on the review page
+KEYS = {"positive": "y", "negative": "n", "unsure": "u", "retracted": "r"}
+ENGINES = ("duckdb", "spark")
+Text = Annotated[str, Query(max_length=32)]
+
+
+def _queue(kind: str, decision: str) -> dict[str, str]:
+    """The queue's filters, kept across a judgement (unknown values dropped)."""
+    return {"kind": kind if kind in KINDS else "", "decision": decision if decision in ("match", "review") else ""}
+
+
+def _query(filters: dict[str, str]) -> str:
+    return urlencode({k: v for k, v in filters.items() if v})
+
+
+def _queue_page(request: Request, s: Any, actor: Actor, filters: dict[str, str], unjudged: bool, cursor: str,
+                errors: dict[str, str] | None = None, status: int = 200, run_id: str = "",
+                done: bool = False) -> HTMLResponse:
+    items: list[SuggestionRead] = []
+    next_cursor = None
+    reviewer = can(actor, "resolution.suggestion.list").allowed
+    try:
+        if reviewer:
+            items, next_cursor = service.list_suggestions(
+                session=s, actor=actor, kind=filters["kind"] or None, decision=filters["decision"] or None,
+                unjudged=unjudged, limit=PAGE, cursor=cursor or None)
+    except InvalidInput as exc:
+        errors = {**(errors or {}), **field_errors(i18n.language(request), exc, "kind")}
+        status = 422
+    run = service.read_run(session=s, actor=actor, run_id=run_id or None)
+    return render(request, "resolution/queue.html", status, items=items, next_cursor=next_cursor, filters=filters,
+                  unjudged=unjudged, paged=bool(cursor), run=run, reviewer=reviewer, kinds=KINDS, engines=ENGINES,
+                  may_run=can(actor, "resolution.run").allowed, errors=errors or {}, done=done,
+                  query=_query(filters))
+
+
+@router.get("/resolution", response_class=HTMLResponse)
+def queue(request: Request, s: SessionDep, actor: PageActor, kind: Text = "", decision: Text = "",
+          unjudged: bool = True, cursor: Annotated[str, Query(max_length=1000)] = "",
+          run: Annotated[str, Query(max_length=32)] = "", done: bool = False) -> HTMLResponse:
+    """The suggestions of the latest run whose two records the user may see; the latest run."""
+    return _queue_page(request, s, actor, _queue(kind, decision), unjudged, cursor, run_id=run, done=done)
+
+
+@router.get("/resolution/next")
+def next_suggestion(s: SessionDep, actor: PageActor, kind: Text = "", decision: Text = "") -> Response:
+    """The first suggestion the user's agency has not judged yet (or the queue, when none is left)."""
+    filters = _queue(kind, decision)
+    items, _ = service.list_suggestions(session=s, actor=actor, kind=filters["kind"] or None,
+                                        decision=filters["decision"] or None, unjudged=True, limit=1)
+    query = _query(filters)
+    if not items:
+        return redirect("/resolution?" + urlencode({**filters, "done": "true"}))
+    return redirect(f"/resolution/{items[0].id}" + (f"?{query}" if query else ""))
+
+
+def _rows(left: EntityRead, right: EntityRead) -> list[tuple[str, list[Any], list[Any]]]:
+    """Properties of both records aligned: (label, left values, right values), featured first."""
+    schema = get_schema(left.schema_)
+    props: dict[str, tuple[list[Any], list[Any]]] = {}
+    for side, entity in enumerate((left, right)):
+        for value in entity.values:
+            props.setdefault(value.prop, ([], []))[side].append(value)
+    featured = set(schema.featured) if schema else set()
+
+    def label(prop: str) -> str:
+        found = schema.get(prop) if schema else None
+        return found.label if found is not None else prop
+
+    order = sorted(props, key=lambda p: (p not in featured, label(p).lower()))
+    return [(label(p), props[p][0], props[p][1]) for p in order]
+
+
+def _bars(weights: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Each comparison's level and match weight, with a bar length relative to the largest weight."""
+    top = max((abs(float(w)) for _level, w in weights.values()), default=0.0) or 1.0
+    rows = [{"name": name, "level": level, "weight": float(w), "width": round(100 * abs(float(w)) / top)}
+            for name, (level, w) in weights.items()]
+    return sorted(rows, key=lambda r: -abs(r["weight"]))
+
+
+def _review(request: Request, s: Any, actor: Actor, suggestion_id: int, filters: dict[str, str],
+            errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    item = service.read_suggestion(session=s, actor=actor, suggestion_id=suggestion_id)
+    history = service.list_judgements(session=s, actor=actor, left_id=item.left.id, right_id=item.right.id)
+    return render(request, "resolution/review.html", status, item=item, rows=_rows(item.left, item.right),
+                  bars=_bars(item.weights), history=history, keys=KEYS, filters=filters, query=_query(filters),
+                  may_judge=can(actor, "resolution.judge").allowed, errors=errors or {})
+
+
+@router.get("/resolution/{suggestion_id}", response_class=HTMLResponse)
+def review(request: Request, suggestion_id: int, s: SessionDep, actor: PageActor, kind: Text = "",
+           decision: Text = "") -> HTMLResponse:
+    """One suggestion: both records side by side, the weight of each comparison, the history."""
+    return _review(request, s, actor, suggestion_id, _queue(kind, decision))
+
+
+@router.post("/resolution/{suggestion_id}/judgements", response_model=None)
+async def judge(request: Request, suggestion_id: int, s: SessionDep, actor: PageActor) -> Response:
+    """Record the agency's verdict on the pair, then go on to the next suggestion of the queue."""
+    form = await request.form()
+    filters = _queue(str(form.get("kind", "")), str(form.get("decision", "")))
+    verdict = str(form.get("verdict", ""))
+    try:
+        service.judge(session=s, actor=actor, data=JudgementCreate(
+            verdict=verdict, suggestion_id=suggestion_id, comment=str(form.get("comment", ""))[:2000]))
+    except InvalidInput as exc:
+        return _review(request, s, actor, suggestion_id, filters,
+                       field_errors(i18n.language(request), exc, "verdict"), 422)
+    query = _query(filters)
+    return redirect("/resolution/next" + (f"?{query}" if query else ""))
+
+
+@router.post("/resolution/runs", response_model=None)
+async def start_run(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """Run resolution now over all data, as the system (administrators); the page waits for it."""
+    form = await request.form()
+    engine = str(form.get("engine", "duckdb"))
+    kinds = [str(k) for k in form.getlist("kinds")] or None
+    try:
+        result = runs.run(session=s, actor=actor, engine=engine, kinds=kinds)
+    except InvalidInput as exc:
+        return _queue_page(request, s, actor, _queue("", ""), True, "",
+                           field_errors(i18n.language(request), exc, "engine"), 422)
+    return redirect(f"/resolution?run={result.id}")
+
+
+@router.get("/entities/{entity_id}/matches", response_class=HTMLResponse)
+def matches(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """A record's suggested matches the user may see, hits held by other agencies, and its cluster."""
+    entity = entities.read(session=s, actor=actor, entity_id=entity_id)
+    found = service.matches(session=s, actor=actor, entity_id=entity_id)
+    cluster = service.cluster(session=s, actor=actor, entity_id=entity_id)
+    pairs = [(item, item.right if item.left.id == entity_id else item.left) for item in found.suggestions]
+    return render(request, "resolution/matches.html", entity=entity, pairs=pairs, hits=found.hits,
+                  cluster=cluster)
+
+
+def resolvable(schema: str) -> bool:
+    """Whether records of this schema are matched by entity resolution (the entity page's link)."""
+    return schema in KIND_OF_SCHEMA
