@@ -8,6 +8,9 @@ import hmac
 import json
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
 from binational.errors import InvalidInput
 
 
@@ -35,3 +38,31 @@ def decode(secret: str, cursor: str | None) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         pass
     raise InvalidInput("invalid cursor", details=[{"field": "cursor", "reason": "not issued by this server"}])
+
+
+def check_limit(limit: int | None, default: int, maximum: int) -> int:
+    """The page size asked for (or the default), if it is between 1 and `maximum`."""
+    limit = default if limit is None else limit
+    if limit < 1 or limit > maximum:
+        raise InvalidInput(f"limit must be between 1 and {maximum}", details=[{"field": "limit"}])
+    return limit
+
+
+def keyset(session: Session, query: Select[Any], key: Any, *, limit: int, cursor: str | None, secret: str,
+           descending: bool = False) -> tuple[list[Any], str | None]:
+    """One page of `query` ordered by the unique column `key`, and the cursor of the next page.
+
+    The cursor carries the last key of the page; one that was tampered with, or whose key is not of
+    the column's type, is InvalidInput.
+    """
+    position = decode(secret, cursor)
+    if position is not None:
+        last = position.get("after")
+        if not isinstance(last, key.type.python_type) or isinstance(last, bool):
+            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+        query = query.where(key < last if descending else key > last)
+    ordered = query.order_by(key.desc() if descending else key).limit(limit + 1)
+    rows = session.execute(ordered).scalars().all()
+    page, more = list(rows[:limit]), len(rows) > limit
+    last_key = getattr(page[-1], key.key) if page else None
+    return page, encode(secret, {"after": last_key}) if more and page else None

@@ -14,7 +14,7 @@ from binational.audit import log
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.audit.verify import Verification, verify
 from binational.config import Settings, get_settings
-from binational.errors import Forbidden, InvalidInput, NotFound
+from binational.errors import Forbidden, NotFound
 
 READ_ACTIONS = ("entity.read", "entity.list", "entity.export")
 
@@ -51,17 +51,9 @@ def _visible_to(actor: Actor) -> Any:
 def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None
           ) -> tuple[list[dict[str, Any]], str | None]:
     settings = get_settings()
-    limit = settings.page_size if limit is None else limit
-    if limit < 1 or limit > settings.max_page_size:
-        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
-    position = pagination.decode(settings.secret_key, cursor)
-    if position is not None:
-        before = position.get("before")
-        if not isinstance(before, int):
-            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
-        query = query.where(AuditEntry.seq < before)
-    rows = session.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).scalars().all()
-    page, more = rows[:limit], len(rows) > limit
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
+    page, next_cursor = pagination.keyset(session, query, AuditEntry.seq, limit=limit, cursor=cursor,
+                                          secret=settings.secret_key, descending=True)
     owners: dict[str, str | None] = {}
     if page:
         refs = session.execute(
@@ -69,7 +61,6 @@ def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor:
             .where(AuditObjectRef.seq.in_([r.seq for r in page]))
         )
         owners = {oid: agency for oid, agency in refs}
-    next_cursor = pagination.encode(settings.secret_key, {"before": page[-1].seq}) if more and page else None
     return [_view(actor, r, owners) for r in page], next_cursor
 
 

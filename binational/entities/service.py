@@ -344,12 +344,9 @@ def list_entities(
     marking, or matching `q`."""
     require(actor, "entity.list")
     settings = get_settings()
-    limit = settings.page_size if limit is None else limit
-    if limit < 1 or limit > settings.max_page_size:
-        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if schema is not None:
         check_schema(schema)
-    position = pagination.decode(settings.secret_key, cursor)
     query = select(Entity).where(Entity.deleted_at.is_(None), visible(actor, Entity))
     if schema:
         query = query.where(Entity.schema == schema)
@@ -359,14 +356,8 @@ def list_entities(
         query = query.where(Entity.marking_rank == rank(marking))
     if q:
         query = query.where(_search_filter(actor, q, session.get_bind().dialect.name))
-    if position is not None:
-        after = position.get("after")
-        if not isinstance(after, str):
-            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
-        query = query.where(Entity.id > after)
-    rows = session.execute(query.order_by(Entity.id).limit(limit + 1)).scalars().all()
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = pagination.encode(settings.secret_key, {"after": page[-1].id}) if more and page else None
+    page, next_cursor = pagination.keyset(session, query, Entity.id, limit=limit, cursor=cursor,
+                                          secret=settings.secret_key)
     extra: dict[str, Any] = {"schema": schema, "page": len(page)}
     if agency or marking:
         extra["filter"] = {"agency": agency, "marking": marking}

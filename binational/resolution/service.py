@@ -116,9 +116,7 @@ def list_suggestions(
     """A page of the latest run's suggestions whose two records the actor may see, by id."""
     entities.require(actor, "resolution.suggestion.list")
     settings = get_settings()
-    limit = limit or settings.page_size
-    if limit < 1 or limit > settings.max_page_size:
-        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if decision not in (None, "match", "review"):
         raise InvalidInput("decision is `match` or `review`", details=[{"field": "decision"}])
     run = latest_run(session)
@@ -134,15 +132,8 @@ def list_suggestions(
                                           Judgement.right_id == Suggestion.right_id,
                                           Judgement.owner_agency == actor.agency)
         query = query.where(~mine.exists())
-    position = pagination.decode(settings.secret_key, cursor)
-    if position is not None:
-        after = position.get("after")
-        if not isinstance(after, int):
-            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
-        query = query.where(Suggestion.id > after)
-    rows = session.execute(query.order_by(Suggestion.id).limit(limit + 1)).scalars().all()
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = pagination.encode(settings.secret_key, {"after": page[-1].id}) if more and page else None
+    page, next_cursor = pagination.keyset(session, query, Suggestion.id, limit=limit, cursor=cursor,
+                                          secret=settings.secret_key)
     objects = [(i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
     audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
                  extra={"kind": kind, "decision": decision, "page": len(page)})
