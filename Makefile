@@ -4,12 +4,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package.json 2>/dev/null | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: install assets browser demo test test-sqlite test-postgresql lint bench bench-large clean
+.PHONY: install assets browser java demo test test-sqlite test-postgresql lint bench bench-large clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,spark]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -21,6 +21,10 @@ assets: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# the Spark engine's test needs a Java runtime (PySpark 4 wants 17 or later)
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
+
 demo: install assets
 	$(VENV)/bin/binational demo
 
@@ -29,7 +33,7 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test-sqlite: install assets browser
+test-sqlite: install assets browser java
 	BINATIONAL_TEST_DATABASE=sqlite $(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgresql: install assets browser

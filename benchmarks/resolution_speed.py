@@ -1,11 +1,11 @@
-"""Person resolution speed: N records from seven agencies on DuckDB (2 threads), and optionally the
-agreement of the Spark engine with DuckDB on the same rows (pairwise F1 between their clusters).
+"""Person resolution speed: N records from seven agencies on DuckDB (2 threads). Whether the Spark
+engine gives the same clusters is `benchmarks/resolution_engines.py`.
 
 The records table is generated directly (not through the database): the medium world's person
 rows are copied into independent populations (each copy shifts birth years and renumbers every
 identifier, so copies never match each other) and spread over seven agencies.
 
-    python benchmarks/resolution_speed.py [--size small|large] [--world DIR] [--spark]
+    python benchmarks/resolution_speed.py [--size small|large] [--world DIR]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from resolution_accuracy import read_world  # noqa: E402
 
-from binational.resolution import clusters  # noqa: E402
 from binational.resolution.engine import get_engine  # noqa: E402
 from binational.resolution.features import rows_by_kind, swapped_date  # noqa: E402
 from binational.resolution.model import load  # noqa: E402
@@ -64,23 +63,10 @@ def population(rows: list[dict], n: int) -> list[dict]:
     return out
 
 
-def cluster_f1(a: list, b: list) -> float:
-    """Pairwise F1 between two clusterings given as edge lists."""
-    def pairs(edges: list) -> set:
-        groups: dict[str, list[str]] = {}
-        for member, canon in clusters.components(edges).items():
-            groups.setdefault(canon, []).append(member)
-        return {(x, y) for g in groups.values() for x in g for y in g if x < y}
-    pa, pb = pairs(a), pairs(b)
-    both = len(pa & pb)
-    return 2 * both / (len(pa) + len(pb)) if pa or pb else 1.0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", default="small", choices=sorted(SIZES))
     parser.add_argument("--world", type=Path, help="an already generated medium world")
-    parser.add_argument("--spark", action="store_true", help="also compare Spark's clusters on the medium world")
     args = parser.parse_args()
     world = args.world or Path(tempfile.mkdtemp()) / "world"
     if args.world is None:
@@ -99,16 +85,6 @@ def main() -> None:
               "seconds": round(elapsed, 1), "candidate_pairs": len(linked.pairs), "matches": len(matches),
               "steps": [(s, round(t - started, 1)) for s, t in steps], "target_seconds": 600}
     print(f"duckdb: {len(rows)} records, {len(linked.pairs)} candidate pairs, {elapsed:.1f} s")
-    if args.spark:
-        started = time.perf_counter()
-        spark = get_engine("spark", cores=2).link(base, model)
-        duck = get_engine("duckdb", threads=2).link(base, model)
-        cut = model.thresholds["match_probability"]
-        f1 = cluster_f1([(p.left_id, p.right_id) for p in spark.pairs if p.probability >= cut],
-                        [(p.left_id, p.right_id) for p in duck.pairs if p.probability >= cut])
-        result["spark_vs_duckdb"] = {"records": len(base), "cluster_pair_f1": round(f1, 4),
-                                     "seconds": round(time.perf_counter() - started, 1), "target_f1": 0.995}
-        print(f"spark vs duckdb on {len(base)} records: pairwise F1 of clusters {f1:.4f}")
     out = Path(__file__).parent / "results" / f"resolution_speed_{args.size}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written {out}")

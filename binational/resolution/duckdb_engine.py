@@ -5,20 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from binational.resolution.engine import Linked, Progress
+from binational.resolution.features import arrow_table
 from binational.resolution.model import Model
 from binational.resolution.training import train_and_predict
-
-#: columns that hold lists of strings (DuckDB needs their type when every value is missing)
-LIST_COLUMNS = {"givens", "surname_keys", "documents", "phones", "addresses", "plates"}
-
-
-def arrow_table(rows: list[dict[str, Any]]) -> Any:
-    """The rows as a pyarrow table with every column typed (string or list of strings)."""
-    import pyarrow as pa
-
-    columns = sorted({key for row in rows for key in row})
-    schema = pa.schema([(c, pa.list_(pa.string()) if c in LIST_COLUMNS else pa.string()) for c in columns])
-    return pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows], schema=schema)
 
 
 class DuckDBEngine:

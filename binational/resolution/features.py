@@ -28,6 +28,8 @@ KIND_OF_SCHEMA = {
     "Vehicle": "vehicle",
 }
 KINDS = ("person", "organisation", "address", "vehicle")
+#: columns that hold lists of strings (engines need their type even when every value is missing)
+LIST_COLUMNS = frozenset({"givens", "surname_keys", "documents", "phones", "addresses", "plates"})
 _VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
@@ -205,3 +207,13 @@ def rows_by_kind(records: Iterable[Record]) -> dict[str, list[dict[str, Any]]]:
         row["source_dataset"] = rec.agency
         out[kind].append(row)
     return out
+
+
+def arrow_table(rows: list[dict[str, Any]]) -> Any:
+    """The rows as a pyarrow table with every column typed (string or list of strings): what both
+    engines register, so DuckDB and Spark read the same values with the same types."""
+    import pyarrow as pa
+
+    columns = sorted({key for row in rows for key in row})
+    schema = pa.schema([(c, pa.list_(pa.string()) if c in LIST_COLUMNS else pa.string()) for c in columns])
+    return pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows], schema=schema)

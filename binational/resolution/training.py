@@ -58,7 +58,10 @@ def train_and_predict(db_api: Any, table: Any, model: Model, settings: dict[str,
             notes.append(f"λ {prior} out of range; bounded")
         step("estimating u", 1)
         try:
-            linker.training.estimate_u_using_random_sampling(max_pairs=plan["u_max_pairs"], seed=SEED)
+            # one chunk: every sampled pair counted, no early stop that depends on chunk order, and
+            # one query per comparison instead of up to a hundred (each costs ~1 s on Spark)
+            linker.training.estimate_u_using_random_sampling(max_pairs=plan["u_max_pairs"], seed=SEED,
+                                                             num_chunks=1)
         except Exception as exc:
             notes.append(f"u kept at prior: {exc}")
         for i, rule in enumerate(plan["em_blocking_rules"]):
