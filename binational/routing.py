@@ -45,9 +45,14 @@ def current_actor(request: Request, s: Annotated[Session, Depends(session)],
     """The actor of a bearer token, or of the web session cookie (set by binational.web)."""
     if authorization:
         return bearer_actor(s, authorization)
+    return cookie_actor(request, s, "sign in or send a bearer token")
+
+
+def cookie_actor(request: Request, s: Session, missing: str) -> Actor:
+    """The actor of the web session cookie (its user id is put in the scope by binational.web)."""
     user_id = request.scope.get("session_user_id")
     if user_id is None:
-        raise Unauthenticated("sign in or send a bearer token")
+        raise Unauthenticated(missing)
     user = access.get_user_by_id(session=s, user_id=user_id)
     actor = access.actor_for(session=s, user=user)
     act_as(s, actor)

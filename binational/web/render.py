@@ -13,10 +13,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from binational.access import service as access
 from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, can
-from binational.audit.scope import act_as
 from binational.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from binational.requests import notifications
-from binational.routing import SessionDep
+from binational.routing import SessionDep, cookie_actor
 from binational.web import i18n
 from binational.web.sessions import session_of
 
@@ -26,12 +25,7 @@ env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesca
 
 def page_actor(request: Request, s: SessionDep) -> Actor:
     """The signed-in user of a page (from the session cookie only); Unauthenticated sends to sign-in."""
-    user_id = request.scope.get("session_user_id")
-    if user_id is None:
-        raise Unauthenticated("sign in")
-    user = access.get_user_by_id(session=s, user_id=user_id)
-    actor = access.actor_for(session=s, user=user)
-    act_as(s, actor)
+    actor = cookie_actor(request, s, "sign in")
     request.state.actor = actor
     request.state.agency_name = access.get_agency(session=s, code=actor.agency).name
     request.state.unread = notifications.unread_count(session=s, actor=actor)
