@@ -49,8 +49,9 @@ def check_limit(limit: int | None, default: int, maximum: int) -> int:
 
 
 def keyset(session: Session, query: Select[Any], key: Any, *, limit: int, cursor: str | None, secret: str,
-           descending: bool = False) -> tuple[list[Any], str | None]:
-    """One page of `query` ordered by the unique column `key`, and the cursor of the next page.
+           descending: bool = False, scalars: bool = True) -> tuple[list[Any], str | None]:
+    """One page of `query` ordered by the unique column `key`, and the cursor of the next page: its
+    first column's values (`scalars`, e.g. ORM objects) or whole rows.
 
     The cursor carries the last key of the page; one that was tampered with, or whose key is not of
     the column's type, is InvalidInput.
@@ -62,7 +63,8 @@ def keyset(session: Session, query: Select[Any], key: Any, *, limit: int, cursor
             raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
         query = query.where(key < last if descending else key > last)
     ordered = query.order_by(key.desc() if descending else key).limit(limit + 1)
-    rows = session.execute(ordered).scalars().all()
+    result = session.execute(ordered)
+    rows = result.scalars().all() if scalars else result.all()
     page, more = list(rows[:limit]), len(rows) > limit
     last_key = getattr(page[-1], key.key) if page else None
     return page, encode(secret, {"after": last_key}) if more and page else None

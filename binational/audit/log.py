@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import rfc8785
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,27 +90,56 @@ def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:
     return rfc8785.dumps(body)
 
 
-def _lock_head(session: Session, settings: Settings) -> tuple[AuditHead, bytes]:
-    """Lock the head row and return it with the leaf hash of the last entry (one round trip)."""
+def _lock_head(session: Session) -> tuple[int, bytes, bytes]:
+    """Lock the head row; return the log's size, its Merkle frontier and the leaf hash of the last
+    entry (one round trip)."""
     last = select(AuditEntry.leaf_hash).where(AuditEntry.seq == AuditHead.size - 1).scalar_subquery()
-    query = (select(AuditHead, last).where(AuditHead.id == 1).with_for_update(of=AuditHead)
-             .execution_options(populate_existing=True))
+    query = select(AuditHead.size, AuditHead.frontier, last).where(AuditHead.id == 1).with_for_update(of=AuditHead)
     row = session.execute(query).one_or_none()
     if row is None:
         # Two first appenders can both find no head to lock: one creates it; the other's insert
         # waits for that transaction, fails on the key, and then locks the row it committed.
         try:
             with session.begin_nested():
-                session.add(AuditHead(id=1, size=0, frontier=b"", root=merkle.root([]), signature=b""))
+                session.execute(insert(AuditHead).values(id=1, size=0, frontier=b"", root=merkle.root([]),
+                                                         signature=b""))
         except IntegrityError:
             pass
         row = session.execute(query).one()
-    head, prev = row[0], row[1]
-    if prev is None and head.size:
+    size, frontier, prev = row
+    if prev is None and size:
         # The lock was waited for: the locked row is the other writer's new head, but the subquery
         # ran on the statement's older snapshot, before that writer's last entry. Read it afresh.
-        prev = session.execute(select(AuditEntry.leaf_hash).where(AuditEntry.seq == head.size - 1)).scalar_one()
-    return head, prev or b""
+        prev = session.execute(select(AuditEntry.leaf_hash).where(AuditEntry.seq == size - 1)).scalar_one()
+    return size, frontier, prev or b""
+
+
+# PostgreSQL: the whole append in one round trip with a constant text (prepared once per
+# connection): the rows arrive as JSON arrays, written by orjson and unpacked by data-modifying CTEs
+# of the head's update. A multi-row VALUES is compiled anew for every count of rows, and arrays of
+# each column cost more to adapt in Python than the statement costs the server.
+_WRITE_PG = text("""
+WITH entries AS (
+  INSERT INTO audit_entries (seq, time, actor_id, actor_agency, action, decision, entry, leaf_hash)
+  SELECT seq, time, actor_id, actor_agency, action, decision, entry, decode(leaf_hash, 'hex')
+  FROM json_to_recordset(CAST(:entries AS json)) AS x(seq integer, time timestamptz, actor_id integer,
+       actor_agency text, action text, decision text, entry text, leaf_hash text)
+), refs AS (
+  INSERT INTO audit_object_refs (seq, object_id, object_agency)
+  SELECT seq, object_id, object_agency
+  FROM json_to_recordset(CAST(:refs AS json)) AS x(seq integer, object_id text, object_agency text)
+), checkpoints AS (
+  INSERT INTO audit_checkpoints (size, root, signature, time)
+  SELECT size, decode(root, 'hex'), decode(signature, 'hex'), time
+  FROM json_to_recordset(CAST(:checkpoints AS json)) AS x(size integer, root text, signature text, time timestamptz)
+)
+UPDATE audit_head SET size = :size, frontier = :frontier, root = :root, signature = :signature WHERE id = 1
+""")
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> str:
+    """Rows as a JSON array, bytes as hex (for `_WRITE_PG`)."""
+    return orjson.dumps([{k: v.hex() if isinstance(v, bytes) else v for k, v in row.items()} for row in rows]).decode()
 
 
 def _split(frontier: bytes) -> list[bytes]:
@@ -122,8 +152,8 @@ def flush(session: Session, settings: Settings | None = None) -> int:
     if not events:
         return 0
     settings = settings or get_settings()
-    head, prev = _lock_head(session, settings)
-    size, frontier = head.size, _split(head.frontier)
+    size, packed, prev = _lock_head(session)
+    frontier = _split(packed)
     entries, refs, checkpoints = [], [], []
     for ev in events:
         data = _entry_json(size, ev, prev)
@@ -155,16 +185,19 @@ def flush(session: Session, settings: Settings | None = None) -> int:
                     "time": ev.time,
                 }
             )
-    session.execute(insert(AuditEntry), entries)
-    if refs:
-        session.execute(insert(AuditObjectRef), refs)
-    if checkpoints:
-        session.execute(insert(AuditCheckpoint), checkpoints)
-    head.size = size
-    head.frontier = b"".join(frontier)
-    head.root = merkle.root(frontier)
-    head.signature = signing.sign(settings.audit_key_path, settings.node_name, size, head.root)
-    session.flush()
+    root = merkle.root(frontier)
+    head = {"size": size, "frontier": b"".join(frontier), "root": root,
+            "signature": signing.sign(settings.audit_key_path, settings.node_name, size, root)}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_WRITE_PG, {**head, "entries": _json_rows(entries), "refs": _json_rows(refs),
+                                    "checkpoints": _json_rows(checkpoints)})
+    else:
+        session.execute(insert(AuditEntry), entries)
+        if refs:
+            session.execute(insert(AuditObjectRef), refs)
+        if checkpoints:
+            session.execute(insert(AuditCheckpoint), checkpoints)
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(head))
     return len(events)
 
 

@@ -15,18 +15,18 @@ from binational.entities.schemas import (
     ReleaseCreate,
     ReleaseRead,
 )
-from binational.routing import ActorDep, SessionDep
+from binational.routing import ActorDep, SessionDep, json_response
 
 router = APIRouter(prefix="/entities", tags=["entities"])
 
 
-@router.post("", status_code=201, response_model_by_alias=True)
-def create_entity(body: EntityCreate, s: SessionDep, actor: ActorDep) -> EntityRead:
+@router.post("", status_code=201, response_model=EntityRead)
+def create_entity(body: EntityCreate, s: SessionDep, actor: ActorDep) -> Response:
     """Record a FollowTheMoney entity owned by the caller's agency."""
-    return service.create(session=s, actor=actor, data=body)
+    return json_response(service.create(session=s, actor=actor, data=body), 201)
 
 
-@router.get("", response_model_by_alias=True)
+@router.get("", response_model=EntityPage)
 def list_entities(
     s: SessionDep,
     actor: ActorDep,
@@ -36,23 +36,23 @@ def list_entities(
     cursor: Annotated[str | None, Query(max_length=1000, description="from the previous page")] = None,
     agency: Annotated[str | None, Query(max_length=32, description="only this owner agency")] = None,
     marking: Annotated[str | None, Query(max_length=32, description="only this TLP marking")] = None,
-) -> EntityPage:
+) -> Response:
     """The entities the caller may see, a page at a time."""
     items, next_cursor = service.list_entities(session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor,
                                                agency=agency, marking=marking)
-    return EntityPage(items=items, next_cursor=next_cursor)
+    return json_response({"items": items, "next_cursor": next_cursor})
 
 
-@router.get("/{entity_id}", response_model_by_alias=True)
-def read_entity(entity_id: str, s: SessionDep, actor: ActorDep) -> EntityRead:
+@router.get("/{entity_id}", response_model=EntityRead)
+def read_entity(entity_id: str, s: SessionDep, actor: ActorDep) -> Response:
     """One entity, assembled from the values the caller may see."""
-    return service.read(session=s, actor=actor, entity_id=entity_id)
+    return json_response(service.read(session=s, actor=actor, entity_id=entity_id))
 
 
-@router.patch("/{entity_id}", response_model_by_alias=True)
-def patch_entity(entity_id: str, body: EntityPatch, s: SessionDep, actor: ActorDep) -> EntityRead:
+@router.patch("/{entity_id}", response_model=EntityRead)
+def patch_entity(entity_id: str, body: EntityPatch, s: SessionDep, actor: ActorDep) -> Response:
     """Add or remove values of an entity the caller's agency owns."""
-    return service.update(session=s, actor=actor, entity_id=entity_id, patch=body)
+    return json_response(service.update(session=s, actor=actor, entity_id=entity_id, patch=body))
 
 
 @router.delete("/{entity_id}", status_code=204)

@@ -40,7 +40,7 @@ def linked(*, session: Session, actor: Actor, entity: EntityRead) -> list[Link]:
     require(actor, "entity.list")
     outgoing: dict[str, set[str]] = {}
     for value in entity.values:
-        if value.value != entity.id and _is_reference(entity.schema_, value.prop):
+        if value.value != entity.id and _is_reference(entity.schema, value.prop):
             outgoing.setdefault(value.value, set()).add(value.prop)
     incoming_rows = session.execute(
         select(Statement.entity_id, Statement.prop)

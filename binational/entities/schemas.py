@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,7 +31,8 @@ class EntityPatch(BaseModel):
     distribution: str | None = Field(None, description="`agency` keeps the added values to the owner agency")
 
 
-class ValueRead(BaseModel):
+@dataclass(slots=True)
+class ValueRead:
     """One value as the viewer sees it, with where it came from."""
 
     prop: str
@@ -40,11 +42,14 @@ class ValueRead(BaseModel):
     origin: str | None = None
 
 
-class EntityRead(BaseModel):
+# Dataclasses rather than pydantic models: a page holds ~500 values, and plain slotted objects that
+# orjson writes directly cost a fraction of validated models (benchmarks/access_overhead.py).
+@dataclass(slots=True)
+class EntityRead:
     """An entity assembled from the statements the viewer may see."""
 
     id: str
-    schema_: str = Field(serialization_alias="schema")
+    schema: str
     caption: str
     properties: dict[str, list[str]]
     values: list[ValueRead]

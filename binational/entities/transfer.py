@@ -181,7 +181,7 @@ def export_lines(*, session: Session, actor: Actor, schema: str | None = None,
             break
         for item in assemble(session, actor, chunk):
             exported.append((item.id, item.owner_agency))
-            yield json.dumps({"id": item.id, "schema": item.schema_, "properties": item.properties},
+            yield json.dumps({"id": item.id, "schema": item.schema, "properties": item.properties},
                              ensure_ascii=False, sort_keys=True)
         after = chunk[-1].id
         if progress:

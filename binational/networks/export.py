@@ -86,7 +86,7 @@ def ftm(*, session: Session, actor: Actor, net: Network) -> Iterator[str]:
         rows = session.execute(select(Entity).where(Entity.id.in_(wanted[start:start + 500]))
                                .order_by(Entity.id)).scalars().all()
         for item in entities.assemble(session, actor, list(rows)):
-            yield json.dumps({"id": item.id, "schema": item.schema_, "properties": item.properties},
+            yield json.dumps({"id": item.id, "schema": item.schema, "properties": item.properties},
                              ensure_ascii=False, sort_keys=True)
     for edge in net.edges():
         if edge.records:

@@ -132,7 +132,7 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
     by_prop: dict[str, list[Any]] = {}
     for value in entity.values:
         by_prop.setdefault(value.prop, []).append(value)
-    schema = forms.get_schema(entity.schema_)
+    schema = forms.get_schema(entity.schema)
     labels = {f.name: f.label for f in forms.fields(schema)} if schema else {}
     linked = links.linked(session=s, actor=actor, entity=entity)
     return render(request, "entities/view.html", status, entity=entity, by_prop=by_prop, labels=labels,
@@ -141,7 +141,7 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
                   may_release=owner and can(actor, "release.create").allowed, errors=errors or {},
                   may_ask=not owner and can(actor, "request.create").allowed,
                   today=date.today().isoformat(), network_link=bool(schema and schema.is_a("LegalEntity")),
-                  matches_link=resolvable(entity.schema_), **_policy_form(s, actor))
+                  matches_link=resolvable(entity.schema), **_policy_form(s, actor))
 
 
 @router.get("/{entity_id}", response_class=HTMLResponse)
@@ -156,7 +156,7 @@ def edit_form(request: Request, entity_id: str, s: SessionDep, actor: PageActor)
     """The form of an entity the user's agency owns, filled with its values."""
     service.load(s, actor, entity_id, "entity.update")
     entity = service.read(session=s, actor=actor, entity_id=entity_id)
-    return _form(request, s, actor, entity.schema_, entity=entity, values=forms.as_text(entity.properties))
+    return _form(request, s, actor, entity.schema, entity=entity, values=forms.as_text(entity.properties))
 
 
 @router.post("/{entity_id}/edit", response_model=None)
@@ -164,7 +164,7 @@ async def edit(request: Request, entity_id: str, s: SessionDep, actor: PageActor
     """Apply the differences between the form and the entity: new lines added, missing lines removed."""
     service.load(s, actor, entity_id, "entity.update")
     entity = service.read(session=s, actor=actor, entity_id=entity_id)
-    schema = forms.get_schema(entity.schema_)
+    schema = forms.get_schema(entity.schema)
     assert schema is not None
     form = await request.form()
     wanted = forms.read_properties(schema, form)
@@ -175,7 +175,7 @@ async def edit(request: Request, entity_id: str, s: SessionDep, actor: PageActor
     try:
         service.update(session=s, actor=actor, entity_id=entity_id, patch=patch)
     except InvalidInput as exc:
-        return _form(request, s, actor, entity.schema_, entity=entity, values=forms.as_text(wanted),
+        return _form(request, s, actor, entity.schema, entity=entity, values=forms.as_text(wanted),
                      errors=field_errors(i18n.language(request), exc), status=422)
     return redirect(f"/entities/{entity_id}")
 

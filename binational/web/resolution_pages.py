@@ -86,7 +86,7 @@ def next_suggestion(s: SessionDep, actor: PageActor, kind: Text = "", decision: 
 
 def _rows(left: EntityRead, right: EntityRead) -> list[tuple[str, list[Any], list[Any]]]:
     """Properties of both records aligned: (label, left values, right values), featured first."""
-    schema = get_schema(left.schema_)
+    schema = get_schema(left.schema)
     props: dict[str, tuple[list[Any], list[Any]]] = {}
     for side, entity in enumerate((left, right)):
         for value in entity.values:
