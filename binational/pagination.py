@@ -48,7 +48,7 @@ def check_limit(limit: int | None, default: int, maximum: int) -> int:
     return limit
 
 
-def keyset(session: Session, query: Select[Any], key: Any, *, limit: int, cursor: str | None, secret: str,
+def keyset(session: Session, query: Select[*tuple[Any, ...]], key: Any, *, limit: int, cursor: str | None, secret: str,
            descending: bool = False, scalars: bool = True) -> tuple[list[Any], str | None]:
     """One page of `query` ordered by the unique column `key`, and the cursor of the next page: its
     first column's values (`scalars`, e.g. ORM objects) or whole rows.
