@@ -121,18 +121,7 @@ def get_user(*, session: Session, username: str) -> User:
     return user
 
 
-def actor_for(*, session: Session, user: User) -> Actor:
-    """The Actor a user acts as: its agency's country, capabilities and case memberships."""
-    # One round trip: the agency's country with the user's case memberships (if any).
-    rows = session.execute(
-        select(Agency.country, CaseMember.case_id)
-        .outerjoin(CaseMember, CaseMember.user_id == user.id)
-        .where(Agency.code == user.agency)
-    ).all()
-    if not rows:
-        raise Unauthenticated("user's agency is unknown")
-    country = rows[0][0]
-    cases = [case_id for _country, case_id in rows if case_id is not None]
+def _actor(user: User, country: str, cases: list[str]) -> Actor:
     roles = frozenset(user.role_list)
     return Actor(
         user_id=user.id,
@@ -145,6 +134,19 @@ def actor_for(*, session: Session, user: User) -> Actor:
         clearance_rank=RANK[user.clearance],
         case_ids=frozenset(cases),
     )
+
+
+def actor_for(*, session: Session, user: User) -> Actor:
+    """The Actor a user acts as: its agency's country, capabilities and case memberships."""
+    # One round trip: the agency's country with the user's case memberships (if any).
+    rows = session.execute(
+        select(Agency.country, CaseMember.case_id)
+        .outerjoin(CaseMember, CaseMember.user_id == user.id)
+        .where(Agency.code == user.agency)
+    ).all()
+    if not rows:
+        raise Unauthenticated("user's agency is unknown")
+    return _actor(user, rows[0][0], [case_id for _country, case_id in rows if case_id is not None])
 
 
 def check_password(*, session: Session, username: str, password: str) -> User:
@@ -195,22 +197,27 @@ def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
     )
 
 
-def authenticate_token(*, session: Session, secret: str, now: datetime | None = None) -> User:
-    """The user a bearer token belongs to, if it is known, unexpired and unrevoked."""
+def token_actor(*, session: Session, secret: str, now: datetime | None = None) -> Actor:
+    """The actor of a bearer token, if it is known, unexpired and unrevoked and its user active (one
+    round trip: token, user, agency and case memberships)."""
     now = now or utcnow()
-    found = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.secret_hash == _digest(secret))
-    ).one_or_none()
-    if found is None:
+    rows = session.execute(
+        select(ApiToken.revoked_at, ApiToken.expires_at, User, Agency.country, CaseMember.case_id)
+        .join(User, User.id == ApiToken.user_id)
+        .join(Agency, Agency.code == User.agency)
+        .outerjoin(CaseMember, CaseMember.user_id == User.id)
+        .where(ApiToken.secret_hash == _digest(secret))
+    ).all()
+    if not rows:
         raise Unauthenticated("unknown token")
-    row, user = found
-    if row.revoked_at is not None:
+    revoked_at, expires_at, user, country, _case = rows[0]
+    if revoked_at is not None:
         raise Unauthenticated("token revoked")
-    if row.expires_at <= now:
+    if expires_at <= now:
         raise Unauthenticated("token expired")
     if not user.active:
         raise Unauthenticated("user inactive")
-    return user
+    return _actor(user, country, [row.case_id for row in rows if row.case_id is not None])
 
 
 def create_case(*, session: Session, actor: Actor, case_id: str, title: str) -> Case:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from binational.entities import releases, service
 from binational.entities.schemas import (
@@ -15,7 +15,7 @@ from binational.entities.schemas import (
     ReleaseCreate,
     ReleaseRead,
 )
-from binational.routing import ActorDep, SessionDep, json_response
+from binational.routing import ActorDep, Authorization, SessionDep, in_unit, json_response
 
 router = APIRouter(prefix="/entities", tags=["entities"])
 
@@ -27,9 +27,9 @@ def create_entity(body: EntityCreate, s: SessionDep, actor: ActorDep) -> Respons
 
 
 @router.get("", response_model=EntityPage)
-def list_entities(
-    s: SessionDep,
-    actor: ActorDep,
+async def list_entities(
+    request: Request,
+    authorization: Authorization = None,
     schema: Annotated[str | None, Query(description="only this FtM schema")] = None,
     q: Annotated[str | None, Query(max_length=200, description="name or identifier, by prefix")] = None,
     limit: Annotated[int | None, Query(description="page size")] = None,
@@ -38,15 +38,16 @@ def list_entities(
     marking: Annotated[str | None, Query(max_length=32, description="only this TLP marking")] = None,
 ) -> Response:
     """The entities the caller may see, a page at a time."""
-    items, next_cursor = service.list_entities(session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor,
-                                               agency=agency, marking=marking)
+    items, next_cursor = await in_unit(request, authorization, lambda s, actor: service.list_entities(
+        session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor, agency=agency, marking=marking))
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{entity_id}", response_model=EntityRead)
-def read_entity(entity_id: str, s: SessionDep, actor: ActorDep) -> Response:
+async def read_entity(entity_id: str, request: Request, authorization: Authorization = None) -> Response:
     """One entity, assembled from the values the caller may see."""
-    return json_response(service.read(session=s, actor=actor, entity_id=entity_id))
+    return json_response(await in_unit(request, authorization,
+                                       lambda s, actor: service.read(session=s, actor=actor, entity_id=entity_id)))
 
 
 @router.patch("/{entity_id}", response_model=EntityRead)

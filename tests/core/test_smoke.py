@@ -14,3 +14,22 @@ def test_release_reaches_partner_and_nothing_else(client, cast):
     assert [e["id"] for e in seen] == [shared.json()["id"]]
     r = client.get(f"/api/v1/entities/{kept.json()['id']}", headers=mx.headers)
     assert r.status_code == 404, r.text
+
+
+def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, cast, db):
+    from sqlalchemy import select
+
+    from binational.audit.models import AuditEntry
+
+    us = cast["us_analyst"]
+    made = client.post("/api/v1/entities", headers=us.headers, json={
+        "schema": "Person", "properties": {"name": ["Ana Ruiz"]}})
+    missing = client.get("/api/v1/entities/us-cbp.nothing", headers=us.headers)
+    assert missing.status_code == 404
+    for response in (made, missing):
+        rid = response.headers["X-Request-ID"]
+        assert len(rid) == 32 and int(rid, 16) >= 0
+    with db.session() as s:
+        entries = [e for e in s.execute(select(AuditEntry.entry)).scalars()]
+    assert any(made.headers["X-Request-ID"] in e and "entity.create" in e for e in entries)
+    assert any(missing.headers["X-Request-ID"] in e and '"decision":"deny"' in e for e in entries)
