@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -108,10 +111,26 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
+@asynccontextmanager
+async def _serving(_app: FastAPI) -> AsyncIterator[None]:
+    """While serving, keep the objects made at start-up out of the garbage collector's full passes.
+
+    The modules a node imports (SQLAlchemy, FollowTheMoney, Splink, networkit ...) leave ~200,000
+    long-lived objects; a full collection walks them all and stalled a request by ~200 ms on the
+    benchmark machine, the whole of its p99 (benchmarks/access_overhead.py).
+    """
+    gc.freeze()  # O(1): the objects move to a generation no collection visits
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """The application of one node."""
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_serving,
         title="binational",
         version=__version__,
         description="Information sharing under control between the agencies of partner countries.",

@@ -33,3 +33,15 @@ def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, c
         entries = [e for e in s.execute(select(AuditEntry.entry)).scalars()]
     assert any(made.headers["X-Request-ID"] in e and "entity.create" in e for e in entries)
     assert any(missing.headers["X-Request-ID"] in e and '"decision":"deny"' in e for e in entries)
+
+
+def test_serving_keeps_start_up_objects_out_of_full_collections(settings, db):
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from binational.app import create_app
+
+    with TestClient(create_app(settings, db)):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
