@@ -108,11 +108,16 @@ def set_context(session: Session, *, agency: str | None, country: str | None, cl
         _apply(session.connection(), session)
 
 
+#: The context of a session that has named no viewer yet: no agency, no clearance, not the system.
+#: Row-level security then shows it no shareable row and lets it write none (fail closed).
+NOBODY = {"agency": "", "country": "", "clearance": "-1", "system": "off", "cases": ""}
+
+
 def _apply(connection: Connection, session: Session) -> None:
-    context = session.info.get("db_context")
     role = session.info.get("db_role")
-    if connection.dialect.name != "postgresql" or context is None or role is None:
+    if connection.dialect.name != "postgresql" or role is None:
         return
+    context = session.info.get("db_context") or NOBODY
     # One round trip per transaction: set_config('role', ..., true) is SET LOCAL ROLE.
     connection.execute(
         text(

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from binational.access import service as access
 from binational.access.policy import visible, visible_values
-from binational.audit.scope import act_as
+from binational.audit.scope import act_as, act_as_system
 from binational.entities import releases
 from binational.entities.models import Entity, Statement
 from binational.models import SHAREABLE_TABLES, Base
@@ -42,6 +42,7 @@ def _world(client, cast, db) -> None:
     us, boss, mx = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"]
     with db.unit_of_work() as s:
         actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        act_as(s, actor)
         access.create_case(session=s, actor=actor, case_id="op-shared", title="Shared")
         access.create_case(session=s, actor=actor, case_id="op-closed", title="Closed")
         actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
@@ -76,6 +77,7 @@ def _world(client, cast, db) -> None:
 def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, db):
     _world(client, cast, db)
     with db.session() as s:
+        act_as_system(s)  # the expectation: the application's filters over every row
         mx = access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst"))
         entities = set(s.execute(select(Entity.id).where(visible(mx, Entity))).scalars())
         values = set(s.execute(select(Statement.value).join(Entity, Entity.id == Statement.entity_id)
@@ -112,3 +114,19 @@ def test_the_application_role_with_no_viewer_sees_nothing(client, cast, db):
         for table in SHAREABLE_TABLES:
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table  # noqa: S608
         conn.rollback()
+
+
+def test_a_session_that_names_no_viewer_fails_closed(client, cast, db):
+    _world(client, cast, db)
+    with db.session() as s:  # no act_as: a code path that forgot to name its viewer
+        assert s.execute(text("SELECT current_user")).scalar_one() == db.settings.db_app_role
+        for table in SHAREABLE_TABLES:
+            assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table  # noqa: S608
+        with pytest.raises(DBAPIError, match="row-level security"):
+            s.execute(text("INSERT INTO cases (id, title, owner_agency, created_by, created_at) "
+                           "VALUES ('forged', 'x', 'US-CBP', 1, now())"))
+        s.rollback()
+    with db.session() as s:
+        act_as_system(s)
+        assert all(s.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+                   for t in ("entities", "statements", "releases"))

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from binational.access import service as access
 from binational.access.models import Release
+from binational.audit.scope import act_as, act_as_system
 from binational.cli import app
 from binational.db import utcnow
 
@@ -137,6 +138,7 @@ def test_audit_views_and_directories_show_only_ones_own(client, cast, db):
         else:
             with db.unit_of_work() as s:
                 owner = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+                act_as(s, owner)
                 access.create_case(session=s, actor=owner, case_id="cbp-case", title="CBP only")
             hidden_value, missing_value = "cbp-case", "zzz-case"
             body = {"schema": "Person", "properties": {"name": ["Ref Test"]}, "case_id": hidden_value}
@@ -194,6 +196,7 @@ def test_releases_end_when_revoked_or_expired_and_never_spread(client, cast, db)
     r = client.post(f"{API}/{ident}/releases", headers=us.headers, json={"to": ["MX-FGR"], "until": until})
     assert client.get(f"{API}/{ident}", headers=mx.headers).status_code == 200
     with db.unit_of_work() as s:
+        act_as_system(s)  # the clock, not an agency, ends the release
         s.execute(update(Release).where(Release.id == r.json()[0]["id"]).values(until=utcnow() - timedelta(seconds=1)))
     assert client.get(f"{API}/{ident}", headers=mx.headers).status_code == 404
     assert _search(client, mx, "Teodoro") == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from binational.audit.scope import act_as_system
 from binational.entities.models import Selector
 from binational.entities.selectors import compact_identifier, key_of, name_birth_key, name_tokens, phone_key
 from binational.requests.discovery import name_score
@@ -51,6 +52,7 @@ def test_statements_write_their_selectors(record, db) -> None:  # noqa: ANN001
     gun = record("us_atf", "Firearm", {"serialNumber": ["TCA 123456"]})
     doc = record("mx_analyst", "Identification", {"number": ["LOPJ800302HCHPRS09"], "country": ["mx"]})
     with db.unit_of_work() as s:
+        act_as_system(s)
         rows = s.execute(select(Selector.entity_id, Selector.kind, Selector.value, Selector.detail)).all()
     got = {(e, k, v, d) for e, k, v, d in rows}
     assert got == {
@@ -68,6 +70,7 @@ def test_a_birth_date_added_later_pairs_with_the_names(client, cast, record, db)
                      json={"add": {"birthDate": ["1975"]}})
     assert r.status_code == 200, r.text
     with db.unit_of_work() as s:
+        act_as_system(s)
         rows = s.execute(select(Selector.kind, Selector.value, Selector.detail)
                          .where(Selector.entity_id == person)).all()
     assert [tuple(r) for r in rows] == [("name_birth", "1975", "ana ruiz soto")]
@@ -84,5 +87,6 @@ def test_imported_entities_are_indexed_too(db, tmp_path) -> None:  # noqa: ANN00
     result = CliRunner().invoke(app, ["entities", "import", str(path), "--as", "mx_analyst"])
     assert result.exit_code == 0, result.output
     with db.unit_of_work() as s:
+        act_as_system(s)
         assert s.execute(select(Selector.value).where(Selector.kind == "document")).scalars().all() == [
             "RUSA750101MDFZTN08"]

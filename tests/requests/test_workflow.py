@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from binational.audit.models import AuditEntry
+from binational.audit.scope import act_as_system
 from binational.requests.models import Request
 from binational.requests.types import RequestType, register_type
 
@@ -97,6 +98,7 @@ def test_boxes_filter_by_state_and_overdue_and_page(client, cast, record, db) ->
     ids = [_send(client, mx, entity_ids=[subject], question=f"q{i}").json()["id"] for i in range(5)]
     client.post(f"{API}/requests/{ids[0]}/acknowledge", headers=us_sup.headers)
     with db.unit_of_work() as s:
+        act_as_system(s)  # the clock makes them overdue
         s.execute(update(Request).where(Request.id.in_(ids[:2])).values(due_at=datetime.now(UTC) - timedelta(hours=1)))
     outbox = client.get(f"{API}/requests?box=outbox", headers=mx.headers).json()["items"]
     assert [i["id"] for i in outbox] == ids[::-1]

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from binational.access import service as access
 from binational.access.models import Agency, Release, User
 from binational.audit.models import AuditEntry
+from binational.audit.scope import act_as_system
 from binational.cli import app
 from binational.entities.models import Entity
 from binational.scenario import generate
@@ -39,6 +40,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _count(db, model) -> int:
     with db.session() as s:
+        act_as_system(s)
         return s.execute(select(func.count()).select_from(model)).scalar_one()
 
 
@@ -48,6 +50,7 @@ def test_load_writes_every_entity_through_the_import(settings, db, small_world: 
     assert result.exit_code == 0, result.output
     lines = {p.stem: len(p.read_text(encoding="utf-8").splitlines()) for p in (small_world / "entities").glob("*")}
     with db.session() as s:
+        act_as_system(s)
         owned = dict(s.execute(select(Entity.owner_agency, func.count()).group_by(Entity.owner_agency)).all())
         assert {code: owned.get(code, 0) for code in lines} == lines
         # five of the eleven agencies are in the test node already

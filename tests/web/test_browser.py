@@ -181,6 +181,7 @@ def test_discover_request_answer_and_see_the_release(server, browser, db):
 
 def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, db, world):  # noqa: F811
     """Y on a review page judges the pair and opens the next one; the network page draws its graph."""
+    from binational.audit.scope import act_as_system
     from binational.db import utcnow
     from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 
@@ -191,6 +192,7 @@ def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, 
             "schema": "Person", "properties": {"name": [name]}, "distribution": "release", "release_to": [to]})
         people[name] = r.json()["id"]
     with db.unit_of_work() as s:  # the scored pairs of a finished run (a real run is in test_graph_pages)
+        act_as_system(s)
         s.add(ResolutionRun(id="r1", engine="duckdb", status="finished", message="4 records", started_at=utcnow(),
                             finished_at=utcnow()))
         s.flush()
@@ -209,6 +211,7 @@ def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, 
     page.wait_for_url(f"{server}/resolution/2")
     assert "Juan Peres" in page.content()
     with db.session() as s:
+        act_as_system(s)
         verdicts = [(j.suggestion_id, j.verdict) for j in s.query(Judgement).all()]
     assert verdicts == [(1, "positive")]
 

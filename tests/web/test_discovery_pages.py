@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from binational.access import service as access
 from binational.audit.models import AuditEntry
+from binational.audit.scope import act_as_system
 from binational.requests.models import HitRef, Notification, Request, RequestItem
 from tests.web.conftest import csrf_of, sign_in
 
@@ -122,6 +123,7 @@ def test_request_a_hit_the_holder_answers_and_a_third_agency_sees_nothing(client
     notices = client.get("/notifications").text
     assert "No notification." in notices and '<span class="count">0</span>' in notices
     with db.unit_of_work() as s:
+        act_as_system(s)
         notice_id = s.execute(select(Notification.id).where(Notification.request_id == asked)).scalars().first()
     outsider_csrf = csrf_of(client.get("/").text)
     assert client.post(f"/notifications/{notice_id}/read", data={"csrf": outsider_csrf}).status_code == 404
