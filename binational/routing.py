@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import orjson
@@ -23,10 +24,17 @@ def database(request: Request) -> Database:
     return db
 
 
-def session(request: Request, db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+@contextmanager
+def request_unit(request: Request, db: Database) -> Iterator[Session]:
     """The request's unit of work: committed once at the end, with its audit entries."""
     with unit_of_work(db) as s:
         s.info["request_id"] = request.state.request_id
+        yield s
+
+
+def session(request: Request, db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    """The request's unit of work, as a dependency."""
+    with request_unit(request, db) as s:
         yield s
 
 
@@ -67,11 +75,9 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 Authorization = Annotated[str | None, Header()]
 
 
-
 def run_in_unit(request: Request, authorization: str | None, work: Callable[[Session, Actor], T]) -> T:
     """`work` as the caller, in the request's unit of work, committed before this returns."""
-    with unit_of_work(database(request)) as s:
-        s.info["request_id"] = request.state.request_id
+    with request_unit(request, database(request)) as s:
         result = work(s, current_actor(request, s, authorization))
     return result
 

@@ -15,7 +15,7 @@ from binational.access.policy import Actor, visible
 from binational.audit import log as audit
 from binational.db import utcnow
 from binational.entities.models import Entity
-from binational.entities.service import load, release_rows, require
+from binational.entities.service import load, load_row, release_rows, require
 from binational.errors import InvalidInput, NotFound
 
 
@@ -70,7 +70,7 @@ def release_case(
 
 def list_releases(*, session: Session, actor: Actor, entity_id: str) -> list[Release]:
     """The releases of an entity the actor's agency owns."""
-    entity = load(session, actor, entity_id, "release.list")
+    entity = load_row(session, actor, entity_id, "release.list")
     audit.record(session, action="release.list", actor=actor, objects=[(entity.id, entity.owner_agency)])
     return list(session.execute(select(Release).where(Release.entity_id == entity.id).order_by(Release.id)).scalars())
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from binational import pagination
 from binational.access.markings import check_distribution, rank
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor, Grant, Resource, can, visible, visible_values
+from binational.access.policy import Actor, Decision, Grant, Resource, can, visible, visible_values
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
@@ -40,30 +40,16 @@ def require(actor: Actor, action: str) -> None:
         raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
-def grants_of(session: Session, entity: Entity) -> tuple[Grant, ...]:
-    """The releases of an entity and of its case, as the policy needs them."""
-    match = Release.entity_id == entity.id
-    if entity.case_id is not None:
-        match = or_(match, Release.case_id == entity.case_id)
-    rows = session.execute(select(Release.to_agency, Release.until, Release.revoked_at).where(match))
-    return tuple(Grant(to, until, revoked) for to, until, revoked in rows)
-
-
-def resource_of(session: Session, entity: Entity) -> Resource:
-    """The policy view of an entity."""
-    return Resource.of(entity, grants_of(session, entity))
-
-
 #: The columns of an entity its readers need (policy and assembly), read as a plain row.
 ENTITY_COLUMNS = (Entity.id, Entity.schema, Entity.owner_agency, Entity.owner_country, Entity.distribution,
                   Entity.marking, Entity.marking_rank, Entity.case_id, Entity.created_at, Entity.updated_at,
                   Entity.deleted_at)
 
 
-def load_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any:
-    """The row of an entity the actor may `action`, or deny: invisible and missing answer the same
-    NotFound. One round trip: the entity with the releases naming the actor's agency (the only ones
-    that can grant it anything)."""
+def check_row(session: Session, actor: Actor, entity_id: str, action: str) -> tuple[Any, Decision]:
+    """The row of an entity the actor may `action` and the policy's reason, or deny: invisible and
+    missing answer the same NotFound. One round trip: the entity with the releases naming the actor's
+    agency (the only ones that can grant it anything)."""
     require(actor, action)
     if not isinstance(entity_id, str):
         raise NotFound("entity", entity_id, action=action)
@@ -86,11 +72,16 @@ def load_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any
         if decision.details.get("visible") == "yes":
             raise Forbidden(f"{action}: {decision.reason}", action=action, ident=entity_id, owner=entity.owner_agency)
         raise NotFound("entity", entity_id, reason=decision.reason, action=action, owner=entity.owner_agency)
-    return entity
+    return entity, decision
+
+
+def load_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any:
+    """The row (entity columns) of an entity the actor may `action`, or deny as `check_row` does."""
+    return check_row(session, actor, entity_id, action)[0]
 
 
 def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
-    """The entity (an ORM object, to change) the actor may `action`, or deny as `load_row` does."""
+    """The entity as an ORM object, for changing it, if the actor may `action`; deny as `check_row` does."""
     load_row(session, actor, entity_id, action)
     entity = session.get(Entity, entity_id)
     assert entity is not None  # load_row found it in this transaction

@@ -75,7 +75,7 @@ def network(*, session: Session, actor: Actor, scope: Scope, action: str = "netw
     """The viewer's network in `scope`; the entities it shows are recorded as read."""
     entities.require(actor, action)
     check_scope(scope)
-    entity = entities.load(session, actor, scope.entity, action) if scope.entity is not None else None
+    entity = entities.load_row(session, actor, scope.entity, action) if scope.entity is not None else None
     net = load(session, actor)
     center = net.node_for(entity.id) if entity is not None else None
     net = net.keep(types=scope.types or None, agencies=scope.agencies or None, schemata=scope.schemata or None,
@@ -129,7 +129,7 @@ def scope_extra(scope: Scope) -> dict[str, object]:
 
 def node_of(*, session: Session, actor: Actor, net: Network, entity_id: str, action: str) -> str:
     """The node of an entity the viewer may see (404 otherwise); 422 if it is not in this network."""
-    entity = entities.load(session, actor, entity_id, action)
+    entity = entities.load_row(session, actor, entity_id, action)
     key = net.node_for(entity.id)
     if key is None:
         raise InvalidInput(f"entity {entity_id!r} is not a party of this network (or is filtered out)",

@@ -24,7 +24,7 @@ from binational.config import get_settings
 from binational.db import utcnow
 from binational.entities.models import Entity
 from binational.entities.releases import release_entity
-from binational.entities.service import load, require
+from binational.entities.service import load_row, require
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.requests import notifications
 from binational.requests.discovery import ref_is_signed_for
@@ -104,7 +104,7 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     refs = _resolve_refs(session, actor, list(hit_refs or []), agency.code)
-    subjects = [load(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
+    subjects = [load_row(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
     request = Request(id=f"req_{uuid.uuid4().hex}", type=kind.name, from_agency=actor.agency, to_agency=agency.code,
                       state="submitted", question=question.strip(), marking=marking, marking_rank=marking_rank,
                       due_at=due or now + kind.default_due, created_by=actor.user_id, created_at=now, updated_at=now)

@@ -157,12 +157,12 @@ def read_suggestion(*, session: Session, actor: Actor, suggestion_id: int) -> Su
     return _read(session, actor, [found])[0]
 
 
-def _pair(session: Session, actor: Actor, a: str, b: str, action: str) -> tuple[Entity, Entity]:
+def _pair(session: Session, actor: Actor, a: str, b: str, action: str) -> tuple[Any, Any]:
     if a == b:
         raise InvalidInput("a pair needs two different records", details=[{"field": "right_id"}])
     try:
-        left = entities.load(session, actor, min(a, b), action)
-        right = entities.load(session, actor, max(a, b), action)
+        left = entities.load_row(session, actor, min(a, b), action)
+        right = entities.load_row(session, actor, max(a, b), action)
     except NotFound:
         raise NotFound("pair", None, action=action, reason="a record of the pair is not visible") from None
     return left, right
@@ -263,7 +263,7 @@ def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[st
 
 def cluster(*, session: Session, actor: Actor, entity_id: str) -> dict[str, Any]:
     """The canonical id of a record the actor may see and the members it may see."""
-    entity = entities.load(session, actor, entity_id, "resolution.cluster.read")
+    entity = entities.load_row(session, actor, entity_id, "resolution.cluster.read")
     mapping = canonical_ids(session, actor, [entity.id])
     canonical = mapping[entity.id]
     members = sorted({entity.id, canonical} | _component(session, actor, entity.id))
@@ -286,7 +286,7 @@ def _component(session: Session, actor: Actor, entity_id: str) -> set[str]:
 def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
     """Suggestions touching a record the actor may see: full pairs where it sees the other side too,
     discovery hits (agency and kind only) where it does not."""
-    entity = entities.load(session, actor, entity_id, "resolution.matches")
+    entity = entities.load_row(session, actor, entity_id, "resolution.matches")
     run = latest_run(session)
     pairs: list[Suggestion] = []
     hits: list[Hit] = []
