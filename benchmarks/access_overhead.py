@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from benchmarks import _pgworld, _tiers
 from binational.access import service as access
 from binational.access.policy import visible
+from binational.audit.sequencer import Sequencer
 from binational.config import Settings
 from binational.db import Database
 from binational.entities.models import Entity
@@ -185,6 +186,9 @@ def run(size: str, concurrency: int, admin_url: str, database: str, skip_load: b
     # As the served app does at start-up (binational.app._serving): the modules imported here leave
     # ~200,000 objects that a full garbage collection would walk, stalling whichever tier is running.
     gc.freeze()
+    # And as it does on PostgreSQL: requests queue their audit entries, a sequencer appends them.
+    sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
+    sequencer.start()
     tiers: dict[str, Callable[[], Any]] = {
         "raw": lambda: _tiers.RawSQL(url),
         "policy_sql": lambda: _tiers.PolicySQL(url, actor),
@@ -203,6 +207,7 @@ def run(size: str, concurrency: int, admin_url: str, database: str, skip_load: b
                 print(f"  {op:6} {key:10} {r['throughput']:8.1f}/s  p50 {r['p50_ms']:7.2f} ms  "
                       f"p99 {r['p99_ms']:7.2f} ms", flush=True)
     finally:
+        sequencer.stop()
         proc.terminate()
         proc.wait(10)
     db.engine.dispose()

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from binational import __version__, web
 from binational.admin import api as admin_api
 from binational.admin import audit_api
+from binational.audit.sequencer import Sequencer
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
@@ -112,18 +113,28 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 @asynccontextmanager
-async def _serving(_app: FastAPI) -> AsyncIterator[None]:
-    """While serving, keep the objects made at start-up out of the garbage collector's full passes.
+async def _serving(app: FastAPI) -> AsyncIterator[None]:
+    """While serving: sequence the audit log in the background (PostgreSQL), and keep the objects made
+    at start-up out of the garbage collector's full passes.
 
     The modules a node imports (SQLAlchemy, FollowTheMoney, Splink, networkit ...) leave ~200,000
     long-lived objects; a full collection walks them all and stalled a request by ~200 ms on the
-    benchmark machine, the whole of its p99 (benchmarks/access_overhead.py).
+    benchmark machine, the whole of its p99 (benchmarks/access_overhead.py). Appending each request's
+    audit entry under the log's one lock made concurrent requests wait for each other (same benchmark);
+    SQLite serializes every transaction anyway, so there the requests keep appending their own.
     """
+    settings: Settings = app.state.settings
+    sequencer = None
+    if settings.is_postgres and settings.audit_sequence_ms:
+        sequencer = Sequencer(app.state.db, settings.audit_sequence_ms / 1000)
+        sequencer.start()
     gc.freeze()  # O(1): the objects move to a generation no collection visits
     try:
         yield
     finally:
         gc.unfreeze()
+        if sequencer is not None:
+            sequencer.stop()
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     )
     node_name: str = Field("binational.local", description="Origin line of signed audit checkpoints.")
     checkpoint_every: int = Field(1000, description="Keep a signed audit checkpoint row every N entries.")
+    audit_sequence_ms: int = Field(
+        200,
+        description="On PostgreSQL, while serving: requests queue their audit entries and a sequencer adds "
+        "them to the log every N milliseconds; 0 makes each request append its own under the log's lock.",
+        ge=0,
+    )
     max_body_bytes: int = Field(1_048_576, description="Largest accepted request body, in bytes.")
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")

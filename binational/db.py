@@ -130,6 +130,26 @@ def _apply(connection: Connection, session: Session) -> None:
     )
 
 
+@contextmanager
+def system_context(session: Session) -> Iterator[None]:
+    """Run part of a session's transaction as the node itself, then name its viewer again."""
+    saved = session.info.get("db_context")
+    set_context(session, agency=None, country=None, clearance=-1, system=True)
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True  # the transaction is lost: the next one applies the restored context
+        raise
+    finally:
+        if saved is None:
+            session.info.pop("db_context", None)
+        else:
+            session.info["db_context"] = saved
+        if not failed and session.in_transaction() and session.info.get("db_role"):
+            _apply(session.connection(), session)
+
+
 @event.listens_for(Session, "after_begin")
 def _apply_context(session: Session, _transaction: Any, connection: Connection) -> None:
     """Switch to the non-owner role and set the viewer, so RLS is a real backstop."""
@@ -143,11 +163,15 @@ class Database:
         self.settings = settings or get_settings()
         self.engine = make_engine(self.settings)
         self.sessions = make_sessionmaker(self.engine)
+        #: set while a sequencer serves this node: sessions queue their audit entries (audit.log)
+        self.defer_audit = False
 
     def session(self) -> Session:
         """A new session; PostgreSQL sessions switch to the application role."""
         session = self.sessions()
         session.info["settings"] = self.settings
+        if self.defer_audit:
+            session.info["defer_audit"] = True
         if self.settings.is_postgres:
             session.info["db_role"] = self.settings.db_app_role
         return session

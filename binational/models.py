@@ -1,7 +1,7 @@
 """Every table of the platform, imported in one place so migrations see the whole schema."""
 
 from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, Release, User
-from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
+from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
@@ -12,7 +12,8 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
                     "resolution_judgements")
 
 __all__ = [
-    "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "Base", "Case",
+    "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
+    "Base", "Case",
     "CaseMember", "Country", "Entity", "HitRef", "Judgement", "Notification", "Release", "Request", "RequestEvent",
     "RequestItem", "ResolutionRun", "SearchTerm", "Selector", "SHAREABLE_TABLES", "Statement", "Suggestion", "User",
 ]

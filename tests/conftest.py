@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from binational import clitools
 from binational.access import service as access
 from binational.app import create_app
+from binational.audit import log
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.schema import upgrade
@@ -160,6 +161,12 @@ def db(settings: Settings) -> Iterator[Database]:
 def cast(template: tuple[str, Path, dict[str, Member]]) -> dict[str, Member]:
     """The cast by username, with their tokens."""
     return template[2]
+
+
+def sequence_audit(db: Database) -> None:
+    """Move the entries a serving node queued into the audit log, as its sequencer would (PostgreSQL)."""
+    with db.unit_of_work() as s:
+        log.drain(s)
 
 
 @pytest.fixture

@@ -1,9 +1,17 @@
 """Appending to the audit log in the same transaction as the change it records.
 
-`record()` queues an entry on the session; just before the session commits, the queue is written
-under a lock on the log's head row (one writer at a time), the Merkle frontier advances and the new
-head is signed. A transaction that rolls back leaves no entry; denials are recorded by the caller
-in a fresh transaction after the rollback (see `record_denial`).
+`record()` queues an entry on the session; just before the session commits, the entries are written
+in the same transaction, in one of two ways:
+
+- appended: under a lock on the log's head row (one writer at a time), each entry takes the next
+  sequence number, the Merkle frontier advances and the new head is signed;
+- queued, while a sequencer serves the node (`Database.defer_audit`, `audit.sequencer`): inserted
+  into `audit_queue` with no lock, so concurrent requests do not wait for each other's appends.
+  `drain()` later moves queued rows into the log, in one transaction under the head lock. Readers of
+  the log (auditors' views, who-saw, verification) drain first, so they see every committed entry.
+
+Either way a transaction that rolls back leaves no entry; denials are recorded by the caller in a
+fresh transaction after the rollback (see `scope.record_denial`).
 """
 
 from __future__ import annotations
@@ -15,15 +23,15 @@ from typing import Any
 
 import orjson
 import rfc8785
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import delete, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor
 from binational.audit import merkle, signing
-from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
+from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.config import Settings, get_settings
-from binational.db import utcnow
+from binational.db import system_context, utcnow
 
 PENDING = "audit_pending"
 
@@ -33,13 +41,27 @@ class Event:
     """What happened, before it has a place in the log."""
 
     action: str
-    actor: Actor | None
+    actor: str  # the username, or "system"
+    actor_id: int | None
+    agency: str | None
     objects: list[tuple[str, str | None]] = field(default_factory=list)  # (object id, owner agency)
     decision: str = "allow"
     reason: str = ""
     request_id: str = ""
     time: datetime = field(default_factory=utcnow)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def queued(self) -> str:
+        """The event as the JSON row of `audit_queue`."""
+        return orjson.dumps({**self.__dict__, "time": self.time.isoformat()}).decode()
+
+    @classmethod
+    def from_queue(cls, row: str) -> Event:
+        """The event a queued row holds."""
+        data = orjson.loads(row)
+        data["time"] = datetime.fromisoformat(data["time"])
+        data["objects"] = [tuple(o) for o in data["objects"]]
+        return cls(**data)
 
 
 def request_id(session: Session) -> str:
@@ -61,7 +83,9 @@ def record(
     session.info.setdefault(PENDING, []).append(
         Event(
             action=action,
-            actor=actor,
+            actor=actor.username if actor else "system",
+            actor_id=actor.user_id if actor else None,
+            agency=actor.agency if actor else None,
             objects=list(objects or []),
             decision=decision,
             reason=reason,
@@ -75,9 +99,9 @@ def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:
     body: dict[str, Any] = {
         "seq": seq,
         "time": ev.time.isoformat(),
-        "actor": ev.actor.username if ev.actor else "system",
-        "actor_id": ev.actor.user_id if ev.actor else None,
-        "agency": ev.actor.agency if ev.actor else None,
+        "actor": ev.actor,
+        "actor_id": ev.actor_id,
+        "agency": ev.agency,
         "action": ev.action,
         "objects": [oid for oid, _ in ev.objects],
         "decision": ev.decision,
@@ -147,12 +171,41 @@ def _split(frontier: bytes) -> list[bytes]:
 
 
 def flush(session: Session, settings: Settings | None = None) -> int:
-    """Write the queued entries under the head lock; return how many were written."""
+    """Write the session's entries (appended, or queued while a sequencer serves); return how many."""
     events: list[Event] = session.info.pop(PENDING, [])
     if not events:
         return 0
-    settings = settings or get_settings()
-    size, packed, prev = _lock_head(session)
+    if session.info.get("defer_audit"):
+        session.execute(insert(AuditQueued), [{"event": ev.queued()} for ev in events])
+        return len(events)
+    _append(session, events, settings or get_settings())
+    return len(events)
+
+
+def drain(session: Session, settings: Settings | None = None, batch: int = 2000) -> int:
+    """Move every queued entry into the log, oldest first, in this session's transaction (as the
+    system, whoever its viewer is); return how many were moved."""
+    settings = settings or session.info.get("settings") or get_settings()
+    oldest = select(AuditQueued.id).order_by(AuditQueued.id).limit(batch)
+    take = delete(AuditQueued).where(AuditQueued.id.in_(oldest)).returning(AuditQueued.id, AuditQueued.event)
+    moved = 0
+    with system_context(session):
+        # Checked before the lock, so an idle sequencer takes no lock and writes nothing.
+        while session.execute(select(AuditQueued.id).limit(1)).first() is not None:
+            # The head lock first: a second drainer waits here, then finds the rows gone.
+            head = _lock_head(session)
+            rows = sorted(session.execute(take).all())
+            if rows:
+                _append(session, [Event.from_queue(row.event) for row in rows], settings, head)
+                moved += len(rows)
+    return moved
+
+
+def _append(session: Session, events: list[Event], settings: Settings,
+            head: tuple[int, bytes, bytes] | None = None) -> None:
+    """Give the events the next places in the log under the head lock (taken unless `head` is the
+    locked head), advance the Merkle frontier and sign the new head."""
+    size, packed, prev = head or _lock_head(session)
     frontier = _split(packed)
     entries, refs, checkpoints = [], [], []
     for ev in events:
@@ -162,8 +215,8 @@ def flush(session: Session, settings: Settings | None = None) -> int:
             {
                 "seq": size,
                 "time": ev.time,
-                "actor_id": ev.actor.user_id if ev.actor else None,
-                "actor_agency": ev.actor.agency if ev.actor else None,
+                "actor_id": ev.actor_id,
+                "actor_agency": ev.agency,
                 "action": ev.action,
                 "decision": ev.decision,
                 "entry": data.decode(),
@@ -186,10 +239,10 @@ def flush(session: Session, settings: Settings | None = None) -> int:
                 }
             )
     root = merkle.root(frontier)
-    head = {"size": size, "frontier": b"".join(frontier), "root": root,
-            "signature": signing.sign(settings.audit_key_path, settings.node_name, size, root)}
+    signed = {"size": size, "frontier": b"".join(frontier), "root": root,
+              "signature": signing.sign(settings.audit_key_path, settings.node_name, size, root)}
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_WRITE_PG, {**head, "entries": _json_rows(entries), "refs": _json_rows(refs),
+        session.execute(_WRITE_PG, {**signed, "entries": _json_rows(entries), "refs": _json_rows(refs),
                                     "checkpoints": _json_rows(checkpoints)})
     else:
         session.execute(insert(AuditEntry), entries)
@@ -197,8 +250,7 @@ def flush(session: Session, settings: Settings | None = None) -> int:
             session.execute(insert(AuditObjectRef), refs)
         if checkpoints:
             session.execute(insert(AuditCheckpoint), checkpoints)
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(head))
-    return len(events)
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(signed))
 
 
 def discard(session: Session) -> None:

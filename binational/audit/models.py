@@ -1,10 +1,11 @@
-"""The insert-only audit log: entries, the objects they name, the signed head and checkpoints."""
+"""The insert-only audit log: entries, the objects they name, the signed head and checkpoints, and the
+queue of committed entries not yet given their place in it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.db import Base, UTCDateTime
@@ -60,3 +61,18 @@ class AuditCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
     time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditQueued(Base):
+    """An entry committed with its request but not yet sequenced into the log (`audit.log.drain`).
+
+    A request's transaction inserts here, without the head lock; the sequencer moves rows into
+    `audit_entries` in order of `id`, deleting them in the same transaction. On PostgreSQL only the
+    system may read or delete a row (row-level security), so a viewer can add but not withdraw one.
+    """
+
+    __tablename__ = "audit_queue"
+    # An insert must not ask for its id back: RETURNING reads the row, which a viewer may not.
+    __table_args__ = {"implicit_returning": False}
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True)
+    event: Mapped[str] = mapped_column(Text)

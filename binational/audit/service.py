@@ -68,6 +68,7 @@ def entries(*, session: Session, actor: Actor, action: str | None = None, limit:
             cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first: the entries of the auditor's agency and those naming its records."""
     _require(actor, "audit.read")
+    log.drain(session)
     query = select(AuditEntry).where(_visible_to(actor))
     if action:
         query = query.where(AuditEntry.action == action)
@@ -79,6 +80,9 @@ def entries(*, session: Session, actor: Actor, action: str | None = None, limit:
 def who_saw(*, session: Session, actor: Actor | None, object_id: str, limit: int | None = None,
             cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Every read of one record; an auditor may ask only about its own agency's records."""
+    if actor is not None:
+        _require(actor, "audit.who_saw")
+    log.drain(session)
     query = select(AuditEntry).where(
         AuditEntry.action.in_(READ_ACTIONS),
         AuditEntry.decision == "allow",
@@ -88,7 +92,6 @@ def who_saw(*, session: Session, actor: Actor | None, object_id: str, limit: int
     if actor is None:  # the node operator, from the command line
         rows = session.execute(query.order_by(AuditEntry.seq)).scalars().all()
         return [json.loads(r.entry) for r in rows], None
-    _require(actor, "audit.who_saw")
     ours = session.execute(
         select(AuditObjectRef.seq).where(AuditObjectRef.object_id == object_id,
                                          AuditObjectRef.object_agency == actor.agency).limit(1)
@@ -102,6 +105,7 @@ def who_saw(*, session: Session, actor: Actor | None, object_id: str, limit: int
 
 def status(*, session: Session) -> dict[str, Any]:
     """The signed head and the last checkpoint (size, root, time): public facts about the log."""
+    log.drain(session)
     head = session.get(AuditHead, 1)
     last = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)).scalar_one_or_none()
     return {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from binational.audit import merkle, signing
+from binational.audit import log, merkle, signing
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.config import Settings
 
@@ -32,7 +32,9 @@ def _fail(size: int, seq: int, problem: str, checkpoints: int) -> Verification:
 
 def verify(session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None) -> Verification:
     """Check every entry's hash, chain link, indexed columns and object refs, every checkpoint
-    signature, and the signed head; stop at the first entry that does not match."""
+    signature, and the signed head; stop at the first entry that does not match. Queued entries are
+    first moved into the log, so the check covers every committed entry."""
+    log.drain(session, settings)
     public_key = signing.load_key(settings.audit_key_path).public_key()
     origin = settings.node_name
     head = session.get(AuditHead, 1)

@@ -19,10 +19,12 @@ from binational.access import service as access
 from binational.audit import log, merkle
 from binational.audit.models import AuditEntry
 from binational.audit.scope import act_as, unit_of_work
+from binational.audit.sequencer import Sequencer
 from binational.cli import app
 from binational.clitools import reset_database
 from binational.entities import service
 from binational.entities.schemas import EntityCreate
+from tests.conftest import sequence_audit
 
 API = "/api/v1/entities"
 
@@ -58,12 +60,14 @@ def test_every_size_up_to_70_and_the_leaf_hash():
 
 
 def _entries(db, after: int = -1) -> list[dict]:
+    sequence_audit(db)
     with db.engine.connect() as conn:
         rows = conn.execute(select(AuditEntry.entry).where(AuditEntry.seq > after).order_by(AuditEntry.seq))
         return [json.loads(r) for r in rows.scalars()]
 
 
 def _last_seq(db) -> int:
+    sequence_audit(db)
     with db.engine.connect() as conn:
         return conn.execute(text("SELECT coalesce(max(seq), -1) FROM audit_entries")).scalar_one()
 
@@ -182,7 +186,10 @@ def test_verify_names_the_first_entry_that_does_not_match(settings, db):
     assert code != 0 and "FAILED at entry 10: entry 10 is missing" in out, out
 
 
-def test_concurrent_appenders_keep_one_gap_free_chain(settings, db):
+@pytest.mark.parametrize("sequencers", [0, 2], ids=["appended", "queued-two-sequencers"])
+def test_concurrent_appenders_keep_one_gap_free_chain(settings, db, sequencers):
+    """Whether each transaction appends its own entries or queues them while sequencers (one per
+    server process) drain the queue, the log ends as one gap-free chain holding every entry once."""
     reset_database()
     with db.unit_of_work() as s:
         actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
@@ -217,11 +224,16 @@ def test_concurrent_appenders_keep_one_gap_free_chain(settings, db):
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(repr(exc))
 
+    running = [Sequencer(db, 0.005) for _ in range(sequencers)]
+    for sequencer in running:
+        sequencer.start()
     workers = [threading.Thread(target=append if n % 2 else create, args=(n,)) for n in range(threads)]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
+    for sequencer in running:
+        sequencer.stop()
     assert errors == []
     expected = threads // 2 * per_thread * 3  # appends, plus a create and a read per created entity
     with db.engine.connect() as conn:

@@ -20,6 +20,7 @@ def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, c
     from sqlalchemy import select
 
     from binational.audit.models import AuditEntry
+    from tests.conftest import sequence_audit
 
     us = cast["us_analyst"]
     made = client.post("/api/v1/entities", headers=us.headers, json={
@@ -29,6 +30,7 @@ def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, c
     for response in (made, missing):
         rid = response.headers["X-Request-ID"]
         assert len(rid) == 32 and int(rid, 16) >= 0
+    sequence_audit(db)
     with db.session() as s:
         entries = [e for e in s.execute(select(AuditEntry.entry)).scalars()]
     assert any(made.headers["X-Request-ID"] in e and "entity.create" in e for e in entries)

@@ -6,6 +6,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
+from tests.conftest import sequence_audit
 
 
 def test_ego_of_an_invisible_entity_is_404_like_a_missing_one(client, cast, world):
@@ -54,6 +55,7 @@ def test_plan_is_explained_and_audited(client, cast, world, db):
     assert plan["curve"][0] == 1.0 and plan["curve"][1] < 1.0
     assert set(plan["compare"]) == {"hybrid", "betweenness", "degree"}
     assert plan["sensitivity"]["runs"] == 3
+    sequence_audit(db)
     with db.session() as s:
         entries = s.execute(select(AuditEntry).where(AuditEntry.action == "network.plan")).scalars().all()
     assert len(entries) == 1 and world["ana"] in entries[0].entry

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
+from tests.conftest import sequence_audit
 
 PERSON = {"name": ["José María López Pérez"], "birthDate": ["1980-03-02"], "passportNumber": ["G1234567"],
           "phone": ["+19155551234"], "nationality": ["mx"]}
@@ -110,6 +111,7 @@ def test_one_ref_per_agency_and_selector_however_many_records(record, discover) 
 def test_every_call_is_audited_with_hashes_never_values(client, cast, record, discover, db) -> None:  # noqa: ANN001
     person = record("us_analyst", "Person", PERSON)
     discover("mx_analyst", {"type": "document", "value": "G1234567"}, {"type": "email", "value": "a@b.example"})
+    sequence_audit(db)
     with db.unit_of_work() as s:
         entries = [json.loads(e) for e in s.execute(select(AuditEntry.entry)).scalars()]
     searches = [e for e in entries if e["action"] == "discovery.search"]

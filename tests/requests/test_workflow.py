@@ -12,6 +12,7 @@ from binational.audit.models import AuditEntry
 from binational.audit.scope import act_as_system
 from binational.requests.models import Request
 from binational.requests.types import RequestType, register_type
+from tests.conftest import sequence_audit
 
 API = "/api/v1"
 
@@ -70,6 +71,7 @@ def test_hit_to_answer_end_to_end(client, cast, hit, db) -> None:  # noqa: ANN00
     assert r.status_code == 200 and r.json()["read_at"]
     assert client.get(f"{API}/notifications?unread=true", headers=mx.headers).json()["unread"] == 1
 
+    sequence_audit(db)
     with db.unit_of_work() as s:
         entries = [json.loads(e) for e in s.execute(select(AuditEntry.entry)).scalars()]
     actions = [(e["action"], e["actor"]) for e in entries if e["action"].startswith(("request.", "release."))]

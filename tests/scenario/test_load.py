@@ -17,6 +17,7 @@ from binational.audit.scope import act_as_system
 from binational.cli import app
 from binational.entities.models import Entity
 from binational.scenario import generate
+from tests.conftest import sequence_audit
 
 #: the users the test keeps: an importer per agency (hashing all 45 demo passwords takes too long)
 KEEP_ROLES = {"supervisor", "admin"}
@@ -39,6 +40,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _count(db, model) -> int:
+    sequence_audit(db)
     with db.session() as s:
         act_as_system(s)
         return s.execute(select(func.count()).select_from(model)).scalar_one()

@@ -13,6 +13,7 @@ from binational.access import service as access
 from binational.audit.models import AuditEntry
 from binational.audit.scope import act_as_system
 from binational.requests.models import HitRef, Notification, Request, RequestItem
+from tests.conftest import sequence_audit
 from tests.web.conftest import csrf_of, sign_in
 
 API = "/api/v1"
@@ -35,6 +36,7 @@ def world(client, cast, db):
 
 
 def _count(db, model, *where) -> int:
+    sequence_audit(db)
     with db.unit_of_work() as s:
         return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from binational.audit.models import AuditEntry
 from binational.entities.models import Entity
 from binational.web import sessions
+from tests.conftest import sequence_audit
 from tests.web.conftest import csrf_of, sign_in
 
 
@@ -76,6 +77,7 @@ def test_create_release_and_what_each_agency_sees(client, cast, db):
     # a recipient has no edit link, no release form, and cannot edit by URL
     assert "/edit" not in client.get(f"/entities/{shared}").text
     assert client.get(f"/entities/{shared}/edit").status_code == 403
+    sequence_audit(db)
     with db.unit_of_work() as s:
         denials = s.execute(select(func.count()).where(AuditEntry.decision == "deny",
                                                        AuditEntry.actor_agency == "MX-FGR")).scalar()

@@ -1,0 +1,138 @@
+"""Queued audit entries: committed with their request, sequenced into the log later, never lost,
+never readable or removable by a viewer, and always included by the readers of the log."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError
+
+from binational.access import service as access
+from binational.app import create_app
+from binational.audit import log
+from binational.audit.models import AuditEntry, AuditHead, AuditQueued
+from binational.audit.scope import act_as, act_as_system, unit_of_work
+from binational.audit.sequencer import Sequencer
+from binational.audit.verify import verify
+from binational.entities import service
+from binational.entities.schemas import EntityCreate
+from binational.errors import NotFound
+
+
+def _counts(db) -> tuple[int, int]:
+    """(queued rows, log size) as the system sees them."""
+    with db.session() as s:
+        act_as_system(s)
+        queued = s.execute(select(func.count()).select_from(AuditQueued)).scalar_one()
+        size = s.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    return queued, size
+
+
+def _actor(db, username: str):
+    with db.unit_of_work() as s:
+        return access.actor_for(session=s, user=access.get_user(session=s, username=username))
+
+
+def _create(db, actor, name: str) -> str:
+    with unit_of_work(db) as s:
+        act_as(s, actor)
+        made = service.create(session=s, actor=actor, data=EntityCreate.model_validate(
+            {"schema": "Person", "properties": {"name": [name]}}))
+    return made.id
+
+
+def test_queued_entries_commit_with_their_request_and_reach_the_log_in_order(db):
+    actor = _actor(db, "us_analyst")
+    queued, size = _counts(db)
+    assert queued == 0
+    db.defer_audit = True
+    made = _create(db, actor, "Queued Person")
+    with unit_of_work(db) as s:
+        act_as(s, actor)
+        service.read(session=s, actor=actor, entity_id=made)
+    with pytest.raises(NotFound), unit_of_work(db) as s:  # a refusal: rolled back, its denial recorded
+        act_as(s, actor)
+        service.read(session=s, actor=actor, entity_id="us-cbp.never-was")
+    with pytest.raises(RuntimeError), db.unit_of_work() as s:  # rolled back: queues nothing
+        act_as(s, actor)
+        log.record(s, action="entity.read", actor=actor, objects=[("us-cbp.rolled-back", "US-CBP")])
+        raise RuntimeError("the request failed")
+    assert _counts(db) == (3, size)
+
+    with db.unit_of_work() as s:
+        assert log.drain(s, batch=2) == 3  # in two batches
+    assert _counts(db) == (0, size + 3)
+    with db.session() as s:
+        rows = s.execute(select(AuditEntry).where(AuditEntry.seq >= size).order_by(AuditEntry.seq)).scalars().all()
+        head = s.get(AuditHead, 1)
+    assert [(r.seq, r.action, r.decision) for r in rows] == [
+        (size, "entity.create", "allow"), (size + 1, "entity.read", "allow"), (size + 2, "entity.read", "deny")]
+    assert head is not None and head.size == size + 3
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        result = verify(s, db.settings)
+    assert result.ok and result.size == size + 3
+
+
+def test_readers_of_the_log_include_what_is_still_queued(settings, cast, db):
+    # Queued as while a sequencer serves, whatever this test's backend, but with no sequencer running.
+    with TestClient(create_app(settings.model_copy(update={"audit_sequence_ms": 0}), db)) as client:
+        db.defer_audit = True
+        _who_saw_and_status(client, cast, db)
+
+
+def _who_saw_and_status(client, cast, db) -> None:
+    us = cast["us_analyst"]
+    made = client.post("/api/v1/entities", headers=us.headers, json={
+        "schema": "Person", "properties": {"name": ["Ana Queued"]}, "distribution": "release",
+        "release_to": ["MX-FGR"]}).json()
+    assert client.get(f"/api/v1/entities/{made['id']}", headers=cast["mx_analyst"].headers).status_code == 200
+    assert _counts(db)[0] >= 2
+    saw = client.get(f"/api/v1/audit/who-saw/{made['id']}", headers=cast["us_auditor"].headers)
+    assert saw.status_code == 200, saw.text
+    assert [(e["actor"], e["action"]) for e in saw.json()["items"]] == [("mx_analyst", "entity.read")]
+    status = client.get("/api/v1/audit/status", headers=cast["us_auditor"].headers).json()
+    assert _counts(db) == (0, status["size"])
+
+
+def test_a_sequencer_drains_in_the_background_and_at_shutdown(db):
+    actor = _actor(db, "us_analyst")
+    _, size = _counts(db)
+    sequencer = Sequencer(db, 0.01)
+    sequencer.start()
+    try:
+        assert db.defer_audit
+        for i in range(5):
+            _create(db, actor, f"Background Person{i}")
+        deadline = time.monotonic() + 10
+        while _counts(db) != (0, size + 5) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _counts(db) == (0, size + 5)
+    finally:
+        sequencer.stop()
+    assert not db.defer_audit
+    db.defer_audit = True
+    _create(db, actor, "Left Queued")  # as if committed just after the server stopped
+    db.defer_audit = False
+    assert _counts(db) == (1, size + 5)
+    Sequencer(db, 0.01).drain()  # what the next start does first
+    assert _counts(db) == (0, size + 6)
+
+
+def test_a_viewer_can_queue_but_neither_read_nor_remove_a_queued_entry(db, settings):
+    if not settings.is_postgres:
+        pytest.skip("row-level security is PostgreSQL's")
+    actor = _actor(db, "us_analyst")
+    db.defer_audit = True
+    _create(db, actor, "Hidden Queue")
+    with db.unit_of_work() as s:
+        act_as(s, actor)
+        assert s.execute(select(func.count()).select_from(AuditQueued)).scalar_one() == 0
+        assert s.execute(delete(AuditQueued)).rowcount == 0
+    assert _counts(db)[0] == 1
+    with pytest.raises(DBAPIError, match="permission denied"), db.unit_of_work() as s:
+        act_as(s, actor)
+        s.execute(AuditQueued.__table__.update().values(event="{}"))
