@@ -176,7 +176,9 @@ def flush(session: Session, settings: Settings | None = None) -> int:
     if not events:
         return 0
     if session.info.get("defer_audit"):
-        session.execute(insert(AuditQueued), [{"event": ev.queued()} for ev in events])
+        # Inline: the id comes from the identity column in the INSERT itself; otherwise SQLAlchemy
+        # fetches it first with a round trip of its own (it may not read it back: see AuditQueued).
+        session.execute(insert(AuditQueued.__table__).inline(), [{"event": ev.queued()} for ev in events])
         return len(events)
     _append(session, events, settings or get_settings())
     return len(events)
