@@ -220,7 +220,9 @@ def load(settings: Settings, *, entities: int, seed: int = 11, echo: Any = print
                         stmt_rows.append((stmt_id, eid, schema, prop, ptype, value, value, None, owner, "bench",
                                           owner, "agency" if hidden else "inherit", smark, RANK[smark],
                                           users[owner], created))
-                        term_rows.extend((stmt_id, eid, term) for term in _terms(ptype, value))
+                        stmt_dist = "agency" if hidden else "inherit"
+                        term_rows.extend((stmt_id, eid, term, owner, stmt_dist, RANK[smark], owner, country[owner],
+                                          dist, case_id) for term in _terms(ptype, value))
                     if (n + 1) % 10_000 == 0:
                         echo(f"  generated {n + 1:,} entities, {stmt_id:,} statements")
             with cur.copy(
@@ -229,7 +231,8 @@ def load(settings: Settings, *, entities: int, seed: int = 11, echo: Any = print
             ) as cp:
                 for row in stmt_rows:
                     cp.write_row(row)
-            with cur.copy("COPY search_terms (statement_id, entity_id, term) FROM STDIN") as cp:
+            with cur.copy("COPY search_terms (statement_id, entity_id, term, owner_agency, distribution, marking_rank,"
+                          " entity_owner_agency, entity_owner_country, entity_distribution, case_id) FROM STDIN") as cp:
                 for row in term_rows:
                     cp.write_row(row)
             with cur.copy(

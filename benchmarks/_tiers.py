@@ -61,8 +61,7 @@ class RawSQL:
     def search(self, prefix: str) -> int:
         rows = self.conn.execute(
             f"SELECT {ENTITY_COLS} FROM entities e WHERE e.deleted_at IS NULL AND EXISTS ("  # noqa: S608
-            "SELECT 1 FROM search_terms t JOIN statements s ON s.id = t.statement_id "
-            "WHERE t.entity_id = e.id AND t.term LIKE %(p)s AND s.deleted_at IS NULL) ORDER BY e.id LIMIT %(n)s",
+            "SELECT 1 FROM search_terms t WHERE t.entity_id = e.id AND t.term LIKE %(p)s) ORDER BY e.id LIMIT %(n)s",
             {"p": prefix + "%", "n": PAGE + 1},
         ).fetchall()
         return len(self._with_values(rows[:PAGE]))

@@ -19,11 +19,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import rfc8785
-from sqlalchemy import delete, event, insert, select, text, update
+from sqlalchemy import Table, delete, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -178,7 +178,7 @@ def flush(session: Session, settings: Settings | None = None) -> int:
     if session.info.get("defer_audit"):
         # Inline: the id comes from the identity column in the INSERT itself; otherwise SQLAlchemy
         # fetches it first with a round trip of its own (it may not read it back: see AuditQueued).
-        session.execute(insert(AuditQueued.__table__).inline(), [{"event": ev.queued()} for ev in events])
+        session.execute(insert(cast(Table, AuditQueued.__table__)).inline(), [{"event": ev.queued()} for ev in events])
         return len(events)
     _append(session, events, settings or get_settings())
     return len(events)

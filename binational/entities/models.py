@@ -54,16 +54,35 @@ class Statement(Base):
 
 
 class SearchTerm(Base):
-    """A normalised word or identifier of a statement, for prefix search; follows its statement's policy."""
+    """A normalised word or identifier of a live statement, for prefix search.
+
+    It carries copies of its statement's policy columns (`owner_agency`, `distribution`,
+    `marking_rank`) and of its entity's (`entity_*`, `case_id`), written with the term, so that a
+    search and PostgreSQL's row-level security decide on the term's own row rather than joining the
+    statement and probing the entity for every candidate term (benchmarks/access_overhead.py).
+    An entity never changes owner, country, marking or case; `entities.releases` updates
+    `entity_distribution` when a release widens it. Removing a value deletes its terms.
+    """
 
     __tablename__ = "search_terms"
     __table_args__ = (
-        Index("ix_search_terms_term", "term", "entity_id", postgresql_ops={"term": "text_pattern_ops"}),
+        # On PostgreSQL the policy columns are included, so a search decides on the index alone
+        # (an index-only scan) without visiting the table for every candidate term.
+        Index("ix_search_terms_term", "term", "entity_id", postgresql_ops={"term": "text_pattern_ops"},
+              postgresql_include=["owner_agency", "distribution", "marking_rank", "entity_owner_agency",
+                                  "entity_owner_country", "entity_distribution", "case_id"]),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
     term: Mapped[str] = mapped_column(String(200))
+    owner_agency: Mapped[str] = mapped_column(String(32))
+    distribution: Mapped[str] = mapped_column(String(16))
+    marking_rank: Mapped[int] = mapped_column(Integer)
+    entity_owner_agency: Mapped[str] = mapped_column(String(32))
+    entity_owner_country: Mapped[str] = mapped_column(String(2))
+    entity_distribution: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Selector(Base):

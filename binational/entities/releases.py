@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from binational.access.models import Agency, Case, Release
 from binational.access.policy import Actor, visible
 from binational.audit import log as audit
 from binational.db import utcnow
-from binational.entities.models import Entity
+from binational.entities.models import Entity, SearchTerm
 from binational.entities.service import load, load_row, release_rows, require
 from binational.errors import InvalidInput, NotFound
 
@@ -39,6 +39,9 @@ def release_entity(
     _check_recipients(session, actor, to, until)
     if entity.distribution == "agency":
         entity.distribution = "release"
+        # The entity's search terms carry its distribution for the search filter (SearchTerm).
+        session.execute(update(SearchTerm).where(SearchTerm.entity_id == entity.id)
+                        .values(entity_distribution="release"))
     rows = release_rows(actor, entity.id, to, until)
     ids = session.execute(insert(Release).returning(Release.id, sort_by_parameter_order=True), rows).scalars().all()
     audit.record(session, action="release.create", actor=actor, objects=[(entity.id, entity.owner_agency)],

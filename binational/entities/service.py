@@ -11,6 +11,7 @@ from typing import Any, cast
 from followthemoney.types import registry
 from rigour.names import pick_name
 from sqlalchemy import Table, and_, exists, func, insert, or_, select, text
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
 from binational import pagination
@@ -243,11 +244,22 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
         row["id"] = sid
     session.execute(insert(cast(Table, Statement.__table__)), rows)
     term_rows = [
-        {"statement_id": row["id"], "entity_id": row["entity_id"], "term": term}
+        {"statement_id": row["id"], "entity_id": row["entity_id"], "term": term, "owner_agency": row["owner_agency"],
+         "distribution": row["distribution"], "marking_rank": row["marking_rank"]}
         for row in rows
         for term in terms.terms_of(row["prop_type"], row["value"])
     ]
     if term_rows:
+        policies = {
+            r.id: {"entity_owner_agency": r.owner_agency, "entity_owner_country": r.owner_country,
+                   "entity_distribution": r.distribution, "case_id": r.case_id}
+            for r in session.execute(
+                select(Entity.id, Entity.owner_agency, Entity.owner_country, Entity.distribution, Entity.case_id)
+                .where(Entity.id.in_({row["entity_id"] for row in rows}))
+            )
+        }
+        for term_row in term_rows:
+            term_row.update(policies[term_row["entity_id"]])
         session.execute(insert(cast(Table, SearchTerm.__table__)), term_rows)
     selectors.index_statements(session, rows, ids)
 
@@ -327,6 +339,8 @@ def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch
                                details=[{"field": f"remove.{value.prop.name}"}])
         for stmt in live:
             stmt.deleted_at = now
+        # The statement stays for the record; its search terms go, so a search never matches it.
+        session.execute(sql_delete(SearchTerm).where(SearchTerm.statement_id.in_([stmt.id for stmt in live])))
     insert_statements(session, statement_rows(actor, entity.id, entity.schema, added, marking=marking,
                                               marking_rank=marking_rank, distribution=distribution,
                                               origin="api", now=now))
@@ -351,14 +365,13 @@ def _search_filter(actor: Actor, q: str, dialect: str) -> Any:
         raise InvalidInput("search text has no letters or digits", details=[{"field": "q"}])
 
     def has(term: str) -> Any:
+        # A term exists only for a live value and carries the value's policy (SearchTerm).
         return exists(
             select(SearchTerm.id)
-            .join(Statement, Statement.id == SearchTerm.statement_id)
             .where(
                 SearchTerm.entity_id == Entity.id,
                 terms.prefix_match(SearchTerm.term, term, dialect),
-                Statement.deleted_at.is_(None),
-                visible_values(actor, Statement),
+                visible_values(actor, SearchTerm),
             )
         )
 

@@ -12,7 +12,7 @@ from binational.access import service as access
 from binational.access.policy import visible, visible_values
 from binational.audit.scope import act_as, act_as_system
 from binational.entities import releases
-from binational.entities.models import Entity, Statement
+from binational.entities.models import Entity, SearchTerm, Statement
 from binational.models import SHAREABLE_TABLES, Base
 
 
@@ -82,6 +82,9 @@ def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, 
         entities = set(s.execute(select(Entity.id).where(visible(mx, Entity))).scalars())
         values = set(s.execute(select(Statement.value).join(Entity, Entity.id == Statement.entity_id)
                                .where(visible(mx, Entity), visible_values(mx, Statement))).scalars())
+        terms = set(s.execute(select(SearchTerm.term).join(Statement, Statement.id == SearchTerm.statement_id)
+                              .join(Entity, Entity.id == Statement.entity_id)
+                              .where(visible(mx, Entity), visible_values(mx, Statement))).scalars())
         s.rollback()
     # its own, MX-INM's national row, the AMBER release and the shared case's row (not the RED one)
     assert len(entities) == 4 and "Only Cbp" not in values
@@ -91,6 +94,8 @@ def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, 
         assert set(s.execute(text("SELECT id FROM entities")).scalars()) == entities
         assert set(s.execute(text("SELECT value FROM statements")).scalars()) == values
         assert set(s.execute(text("SELECT DISTINCT entity_id FROM search_terms")).scalars()) == entities
+        # a term follows its value's policy too: the agency-only alias "Only Cbp" is not searchable
+        assert set(s.execute(text("SELECT term FROM search_terms")).scalars()) == terms and "cbp" not in terms
         assert set(s.execute(text("SELECT id FROM cases")).scalars()) == set()
         rows = s.execute(text("SELECT owner_agency, to_agency FROM releases")).all()
         assert rows and all("MX-FGR" in row for row in rows)

@@ -204,3 +204,18 @@ def test_releases_end_when_revoked_or_expired_and_never_spread(client, cast, db)
                        json={"to": ["MX-FGR"], "until": (utcnow() - timedelta(days=1)).isoformat()}).status_code == 422
     listed = client.get(f"{API}/{ident}/releases", headers=us.headers).json()
     assert [(x["to_agency"], x["revoked_at"] is not None) for x in listed] == [("MX-FGR", True), ("MX-FGR", False)]
+
+
+def test_search_follows_a_release_that_widens_an_entity_and_forgets_a_removed_value(client, cast):
+    """Search terms carry their entity's distribution and exist only for live values (SearchTerm)."""
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    kept = _post(client, us, schema="Person", properties={"name": ["Leocadio Widened"], "alias": ["Fulgencio Gone"]})
+    assert _search(client, mx, "Leocadio") == []
+    r = client.post(f"{API}/{kept}/releases", headers=us.headers, json={"to": ["MX-FGR"]})
+    assert r.status_code == 201, r.text
+    assert _search(client, mx, "Leocadio") == [kept]
+    assert _search(client, mx, "Fulgencio") == [kept]
+    r = client.patch(f"{API}/{kept}", headers=us.headers, json={"remove": {"alias": ["Fulgencio Gone"]}})
+    assert r.status_code == 200, r.text
+    assert _search(client, mx, "Fulgencio") == _search(client, us, "Fulgencio") == []
+    assert _search(client, us, "Leocadio") == [kept]
