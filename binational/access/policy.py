@@ -140,8 +140,14 @@ def can(actor: Actor, action: str, resource: Resource | None = None, *, now: dat
 
 
 def _grant_exists(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
+    """A row that is not `agency` and an active release of it (or of its case) names the actor's agency."""
+
     def active(*match: ColumnElement[bool]) -> ColumnElement[bool]:
+        # The row's own `distribution` test sits inside the subquery: PostgreSQL then probes the
+        # release index for each candidate row. Outside it, PostgreSQL could hash every release to
+        # the agency instead, on every query (11 ms against 1 ms for a page of 50 in the benchmark).
         return exists(select(Release.id).where(
+            model.distribution != "agency",
             Release.to_agency == actor.agency,
             Release.revoked_at.is_(None),
             or_(Release.until.is_(None), Release.until > now),
@@ -184,7 +190,7 @@ def _visible(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) 
         or_(
             model.owner_agency == actor.agency,
             and_(model.distribution == "national", model.owner_country == actor.country),
-            and_(model.distribution != "agency", _grant_exists(actor, model, now)),
+            _grant_exists(actor, model, now),
         ),
     )
 
