@@ -240,3 +240,8 @@ class Api:
     def close(self) -> None:
         self.client.close()
 
+
+class ApiWorkers(Api):
+    """The same, served by `binational serve --workers 2`: two processes sharing one socket."""
+
+    name = "API, 2 worker processes"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,15 @@ app.add_typer(resolution_cli.app, name="resolution")
 app.add_typer(networks_cli.app, name="networks")
 
 
+class LogLevel(StrEnum):
+    """How much the server logs."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
 @app.command()
 def init() -> None:
     """Create or upgrade the database and create the audit signing key if missing."""
@@ -45,13 +55,15 @@ def init() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (one per core)")] = 1,
+    log_level: Annotated[LogLevel, typer.Option(help="`warning` leaves out the line per request")] = LogLevel.info,
 ) -> None:
-    """Serve the API (and web pages) with uvicorn."""
-    import uvicorn
+    """Serve the API (and web pages) with uvicorn, in one process or several."""
+    from binational import serving
 
-    from binational.app import create_app
-
-    uvicorn.run(create_app(get_settings(), database()), host=host, port=port, log_level="info")
+    code = serving.serve(database(), host, port, workers, log_level.value)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
