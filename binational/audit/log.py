@@ -16,6 +16,7 @@ fresh transaction after the rollback (see `scope.record_denial`).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,12 +57,19 @@ class Event:
         return orjson.dumps({**self.__dict__, "time": self.time.isoformat()}).decode()
 
     @classmethod
-    def from_queue(cls, row: str) -> Event:
-        """The event a queued row holds."""
-        data = orjson.loads(row)
-        data["time"] = datetime.fromisoformat(data["time"])
-        data["objects"] = [tuple(o) for o in data["objects"]]
-        return cls(**data)
+    def from_queue(cls, queued_id: int, row: str) -> Event:
+        """The event a queued row holds; for a row that is not one (changed in the database), an
+        `audit.unreadable` event naming the row and the SHA-256 of its text, so that the log keeps
+        the evidence and goes on."""
+        try:
+            data = orjson.loads(row)
+            data["time"] = datetime.fromisoformat(data["time"])
+            data["objects"] = [tuple(o) for o in data["objects"]]
+            return cls(**data)
+        except (ValueError, TypeError, KeyError):
+            return cls(action="audit.unreadable", actor="system", actor_id=None, agency=None, decision="deny",
+                       reason="a queued audit entry could not be read",
+                       extra={"queued_id": queued_id, "sha256": hashlib.sha256(row.encode()).hexdigest()})
 
 
 def request_id(session: Session) -> str:
@@ -198,7 +206,7 @@ def drain(session: Session, settings: Settings | None = None, batch: int = 2000)
             head = _lock_head(session)
             rows = sorted(session.execute(take).all())
             if rows:
-                _append(session, [Event.from_queue(row.event) for row in rows], settings, head)
+                _append(session, [Event.from_queue(row.id, row.event) for row in rows], settings, head)
                 moved += len(rows)
     return moved
 

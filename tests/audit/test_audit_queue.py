@@ -3,6 +3,8 @@ never readable or removable by a viewer, and always included by the readers of t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 import pytest
@@ -136,3 +138,25 @@ def test_a_viewer_can_queue_but_neither_read_nor_remove_a_queued_entry(db, setti
     with pytest.raises(DBAPIError, match="permission denied"), db.unit_of_work() as s:
         act_as(s, actor)
         s.execute(AuditQueued.__table__.update().values(event="{}"))
+
+
+def test_a_queued_row_changed_in_the_database_is_logged_as_unreadable_and_the_log_goes_on(db):
+    actor = _actor(db, "us_analyst")
+    db.defer_audit = True
+    _create(db, actor, "Before Tamper")
+    with db.engine.begin() as conn:  # the database owner (not the application's role) rewrites the queued row
+        queued_id = conn.execute(select(AuditQueued.id)).scalar_one()
+        conn.execute(AuditQueued.__table__.update().values(event="not json"))
+    _create(db, actor, "After Tamper")
+    with db.unit_of_work() as s:
+        assert log.drain(s) == 2
+    with db.session() as s:
+        rows = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).scalars().all()
+    unreadable, after = json.loads(rows[1].entry), json.loads(rows[0].entry)
+    assert (unreadable["action"], unreadable["decision"], unreadable["extra"]["queued_id"]) == (
+        "audit.unreadable", "deny", queued_id)
+    assert unreadable["extra"]["sha256"] == hashlib.sha256(b"not json").hexdigest()
+    assert after["action"] == "entity.create"
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        assert verify(s, db.settings).ok
