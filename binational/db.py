@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+import psycopg
+from psycopg import sql as psql
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -85,9 +87,16 @@ def make_engine(settings: Settings | None = None) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose transactions apply the row-level-security context (PostgreSQL)."""
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    return factory
+    """A session factory whose transactions apply the row-level-security context (PostgreSQL).
+
+    On PostgreSQL the sessions' connections are in autocommit mode, and each transaction is opened
+    by one simple query, `BEGIN; SELECT set_config(...)` (`_open`): psycopg's own BEGIN and then the
+    context were two round trips of every request. Commit and rollback still end the transaction,
+    as psycopg sends them by the server's transaction status.
+    """
+    if engine.dialect.name == "postgresql":
+        return sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def set_context(session: Session, *, agency: str | None, country: str | None, clearance: int,
@@ -113,21 +122,40 @@ def set_context(session: Session, *, agency: str | None, country: str | None, cl
 NOBODY = {"agency": "", "country": "", "clearance": "-1", "system": "off", "cases": ""}
 
 
+_SET_CONTEXT = (
+    "SELECT set_config('role', {role}, true),"
+    " set_config('binational.agency', {agency}, true), set_config('binational.country', {country}, true),"
+    " set_config('binational.clearance', {clearance}, true), set_config('binational.system', {system}, true),"
+    " set_config('binational.cases', {cases}, true)"
+)
+
+
 def _apply(connection: Connection, session: Session) -> None:
+    """Set the session's viewer on the transaction in progress (set_config(.., true) is local to it)."""
     role = session.info.get("db_role")
     if connection.dialect.name != "postgresql" or role is None:
         return
     context = session.info.get("db_context") or NOBODY
-    # One round trip per transaction: set_config('role', ..., true) is SET LOCAL ROLE.
-    connection.execute(
-        text(
-            "SELECT set_config('role', :role, true),"
-            " set_config('binational.agency', :agency, true), set_config('binational.country', :country, true),"
-            " set_config('binational.clearance', :clearance, true), set_config('binational.system', :system, true),"
-            " set_config('binational.cases', :cases, true)"
-        ),
-        {**context, "role": role},
-    )
+    connection.execute(text(_SET_CONTEXT.format(**{k: f":{k}" for k in (*NOBODY, "role")})), {**context, "role": role})
+
+
+def _open(connection: Connection, session: Session) -> None:
+    """Open the transaction of a PostgreSQL session whose connection is in autocommit mode, with its
+    role and viewer, in one simple query (the values are quoted as literals, which it requires)."""
+    raw = cast("psycopg.Connection[Any] | None", connection.connection.dbapi_connection)
+    if connection.dialect.name != "postgresql" or raw is None or not getattr(raw, "autocommit", False):
+        _apply(connection, session)
+        return
+    role = session.info.get("db_role")
+    query = "BEGIN"
+    if role is not None:
+        values = {**(session.info.get("db_context") or NOBODY), "role": role}
+        query += "; " + _SET_CONTEXT.format(**{k: psql.Literal(v).as_string(raw) for k, v in values.items()})
+    cursor = raw.cursor()
+    try:
+        cursor.execute(query)
+    finally:
+        cursor.close()
 
 
 @contextmanager
@@ -153,7 +181,7 @@ def system_context(session: Session) -> Iterator[None]:
 @event.listens_for(Session, "after_begin")
 def _apply_context(session: Session, _transaction: Any, connection: Connection) -> None:
     """Switch to the non-owner role and set the viewer, so RLS is a real backstop."""
-    _apply(connection, session)
+    _open(connection, session)
 
 
 class Database:

@@ -135,3 +135,19 @@ def test_a_session_that_names_no_viewer_fails_closed(client, cast, db):
         act_as_system(s)
         assert all(s.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
                    for t in ("entities", "statements", "releases"))
+
+
+def test_a_sessions_statements_share_one_transaction_that_commits_or_rolls_back(db):
+    """Sessions open their transaction themselves, with their viewer, in one query (db._open)."""
+    with db.session() as s:
+        act_as_system(s)
+        first = s.execute(text("SELECT txid_current(), now(), current_setting('binational.system')")).one()
+        s.execute(text("INSERT INTO countries (code, name) VALUES ('ZZ', 'Rolled Back')"))
+        second = s.execute(text("SELECT txid_current(), now()")).one()
+        assert first[:2] == second and first[2] == "on"
+        s.rollback()
+        s.execute(text("INSERT INTO countries (code, name) VALUES ('ZY', 'Committed')"))
+        assert s.execute(text("SELECT txid_current()")).scalar_one() != first[0]
+        s.commit()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT code FROM countries WHERE code IN ('ZZ', 'ZY')")).scalars().all() == ["ZY"]
