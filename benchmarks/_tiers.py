@@ -91,12 +91,17 @@ class PolicySQL:
         self.conn = psycopg.connect(psycopg_dsn(url), autocommit=True)
         self.actor = actor
         live = (Entity.deleted_at.is_(None), visible(actor, Entity))
-        self.page_sql = compile_sql(select(Entity).where(*live, Entity.id > bindparam("after", "", type_=String))
-                                 .order_by(Entity.id).limit(bindparam("n", PAGE + 1)))
-        self.get_sql = compile_sql(select(Entity).where(*live, Entity.id == bindparam("id", "", type_=String)))
+        # The same columns as the raw peer reads (ENTITY_COLS, STATEMENT_SQL): only the filter differs.
+        entity = select(*(getattr(Entity, c.removeprefix("e.")) for c in ENTITY_COLS.split(", ")))
+        self.entity_select = entity
+        self.page_sql = compile_sql(entity.where(*live, Entity.id > bindparam("after", "", type_=String))
+                                    .order_by(Entity.id).limit(bindparam("n", PAGE + 1)))
+        self.get_sql = compile_sql(entity.where(*live, Entity.id == bindparam("id", "", type_=String)))
+        columns = STATEMENT_SQL.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
         sql, params = compile_sql(
-            select(Statement).where(Statement.entity_id.in_(bindparam("ids", expanding=True)),
-                                    Statement.deleted_at.is_(None), visible_values(actor, Statement))
+            select(*(getattr(Statement, c) for c in columns))
+            .where(Statement.entity_id.in_(bindparam("ids", expanding=True)),
+                   Statement.deleted_at.is_(None), visible_values(actor, Statement))
             .order_by(Statement.entity_id, Statement.prop, Statement.id), postcompile=False
         )
         self.values_sql = (sql.replace("IN (__[POSTCOMPILE_ids])", "= ANY(%(ids)s)"), params)
@@ -119,7 +124,7 @@ class PolicySQL:
     def search(self, prefix: str) -> int:
         if prefix not in self.search_sql:
             match = _search_filter(self.actor, prefix, "postgresql")
-            query = select(Entity).where(Entity.deleted_at.is_(None), visible(self.actor, Entity), match)
+            query = self.entity_select.where(Entity.deleted_at.is_(None), visible(self.actor, Entity), match)
             query = query.order_by(Entity.id).limit(PAGE + 1)
             self.search_sql[prefix] = compile_sql(query)
         rows = self._run(self.search_sql[prefix])
