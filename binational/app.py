@@ -124,10 +124,14 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
     SQLite serializes every transaction anyway, so there the requests keep appending their own.
     """
     settings: Settings = app.state.settings
+    db: Database = app.state.db
     sequencer = None
     if settings.is_postgres and settings.audit_sequence_ms:
-        sequencer = Sequencer(app.state.db, settings.audit_sequence_ms / 1000)
-        sequencer.start()
+        if app.state.own_sequencer:
+            sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
+            sequencer.start()
+        else:  # a worker of `serving.serve`: the supervising process sequences
+            db.defer_audit = True
     gc.freeze()  # O(1): the objects move to a generation no collection visits
     try:
         yield
@@ -135,10 +139,13 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
         gc.unfreeze()
         if sequencer is not None:
             sequencer.stop()
+        db.defer_audit = False
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """The application of one node."""
+def create_app(settings: Settings | None = None, db: Database | None = None, *, own_sequencer: bool = True
+               ) -> FastAPI:
+    """The application of one node; without `own_sequencer`, serving only queues audit entries on
+    PostgreSQL, for a sequencer that another process runs (`serving.serve` with several workers)."""
     settings = settings or get_settings()
     app = FastAPI(
         lifespan=_serving,
@@ -151,6 +158,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings)
+    app.state.own_sequencer = own_sequencer
 
     app.add_middleware(RequestId)
 

@@ -6,12 +6,14 @@ import logging
 import multiprocessing
 import signal
 import socket
+from functools import partial
 from multiprocessing.connection import wait
 from types import FrameType
 
 import uvicorn
 
 from binational.app import create_app
+from binational.audit.sequencer import Sequencer
 from binational.db import Database
 
 log = logging.getLogger("binational")
@@ -35,8 +37,9 @@ def listener(host: str, port: int) -> socket.socket:
 
 
 def _worker(sock: socket.socket, log_level: str) -> None:
-    """One worker process: the app (made from the environment's settings) on the shared socket."""
-    config = uvicorn.Config(create_app, factory=True, log_level=log_level)
+    """One worker process: the app (made from the environment's settings) on the shared socket. It
+    queues its audit entries; the supervising process sequences them."""
+    config = uvicorn.Config(partial(create_app, own_sequencer=False), factory=True, log_level=log_level)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -47,15 +50,22 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str = "info") -> int:
     """Serve until interrupted; return the exit status.
 
-    With several workers, each is a process of its own (its own interpreter lock, database pool
-    and audit sequencer) accepting from the one socket; if one dies the others are stopped, so a
-    supervisor (systemd, a container runtime) sees the failure and restarts the node.
+    With several workers, each is a process of its own (its own interpreter lock and database pool)
+    accepting from the one socket; if one dies the others are stopped, so a supervisor (systemd, a
+    container runtime) sees the failure and restarts the node. On PostgreSQL this process runs the
+    one audit sequencer: the workers only queue, and neither spend their requests' time on it nor
+    wait for each other's turn at the log.
     """
     if workers == 1:
         uvicorn.run(create_app(db.settings, db), host=host, port=port, log_level=log_level)
         return 0
     sock = listener(host, port)
     signal.signal(signal.SIGTERM, _stop)  # a supervisor's stop: shut the workers down first
+    settings = db.settings
+    sequencer = None
+    if settings.is_postgres and settings.audit_sequence_ms:
+        sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
+        sequencer.start()
     # spawn, not fork: a forked child would share the parent's threads' locks and pooled connections.
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_worker, args=(sock, log_level), name=f"binational-worker-{n}")
@@ -77,4 +87,6 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
         for process in processes:
             process.join()
         sock.close()
+        if sequencer is not None:
+            sequencer.stop()  # after the workers: what they queued last is appended too
     return code

@@ -160,3 +160,19 @@ def test_a_queued_row_changed_in_the_database_is_logged_as_unreadable_and_the_lo
     with db.unit_of_work() as s:
         act_as_system(s)
         assert verify(s, db.settings).ok
+
+
+def test_a_worker_without_its_own_sequencer_only_queues(settings, cast, db):
+    """`serving.serve` with several workers: the workers queue, the supervising process sequences."""
+    if not settings.is_postgres:
+        pytest.skip("entries are queued on PostgreSQL only")
+    fast = settings.model_copy(update={"audit_sequence_ms": 20})
+    with TestClient(create_app(fast, db, own_sequencer=False)) as client:
+        assert db.defer_audit
+        r = client.get("/api/v1/entities", headers=cast["us_analyst"].headers)
+        assert r.status_code == 200
+        time.sleep(0.2)  # ten of its own sequencer's turns, had it one
+        assert _counts(db)[0] == 1
+    assert not db.defer_audit and _counts(db)[0] == 1  # left for the supervisor's last drain
+    Sequencer(db, 0.02).drain()
+    assert _counts(db)[0] == 0
