@@ -221,7 +221,8 @@ def load(settings: Settings, *, entities: int, seed: int = 11, echo: Any = print
                                           owner, "agency" if hidden else "inherit", smark, RANK[smark],
                                           users[owner], created))
                         stmt_dist = "agency" if hidden else "inherit"
-                        term_rows.extend((stmt_id, eid, term, owner, stmt_dist, RANK[smark], owner, country[owner],
+                        term_rank = max(RANK[smark], RANK[marking])
+                        term_rows.extend((stmt_id, eid, term, owner, stmt_dist, term_rank, owner, country[owner],
                                           dist, case_id) for term in _terms(ptype, value))
                     if (n + 1) % 10_000 == 0:
                         echo(f"  generated {n + 1:,} entities, {stmt_id:,} statements")

@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql as psql
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -167,15 +168,21 @@ def system_context(session: Session) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        failed = True  # the transaction is lost: the next one applies the restored context
+        failed = True
         raise
     finally:
         if saved is None:
             session.info.pop("db_context", None)
         else:
             session.info["db_context"] = saved
-        if not failed and session.in_transaction() and session.info.get("db_role"):
-            _apply(session.connection(), session)
+        if session.in_transaction() and session.info.get("db_role"):
+            try:
+                _apply(session.connection(), session)
+            except SQLAlchemyError:
+                # After a database error the transaction can only be rolled back, and the next one
+                # opens with the restored viewer; any other error leaves it usable, and restored.
+                if not failed:
+                    raise
 
 
 @event.listens_for(Session, "after_begin")

@@ -63,29 +63,34 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
     signal.signal(signal.SIGTERM, _stop)  # a supervisor's stop: shut the workers down first
     settings = db.settings
     sequencer = None
-    if settings.is_postgres and settings.audit_sequence_ms:
-        sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
-        sequencer.start()
     # spawn, not fork: a forked child would share the parent's threads' locks and pooled connections.
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_worker, args=(sock, log_level), name=f"binational-worker-{n}")
                  for n in range(workers)]
-    for process in processes:
-        process.start()
-    log.info("serving on http://%s:%d with %d workers", host, port, workers)
+    code = 0
     try:
+        if settings.is_postgres and settings.audit_sequence_ms:
+            sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
+            sequencer.start()
+        for process in processes:
+            process.start()
+        log.info("serving on http://%s:%d with %d workers", host, port, workers)
         wait([p.sentinel for p in processes])
         log.error("a worker stopped on its own (exit code %s); stopping the others",
                   [p.exitcode for p in processes if not p.is_alive()])
         code = 1
     except (KeyboardInterrupt, SystemExit):
-        code = 0  # asked to stop: an interrupt from the terminal reaches the workers too
+        pass  # asked to stop: an interrupt from the terminal reaches the workers too
     finally:
+        # Once stopping, a second signal must not cut the shutdown short (workers left, queue undrained).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for process in processes:
             if process.is_alive():
                 process.terminate()  # SIGTERM: uvicorn's graceful shutdown, lifespan included
         for process in processes:
-            process.join()
+            if process.pid is not None:
+                process.join()
         sock.close()
         if sequencer is not None:
             sequencer.stop()  # after the workers: what they queued last is appended too

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from binational.access import service as access
 from binational.admin import service
+from binational.audit import log as audit_log
 from binational.audit import service as audit_service
 from binational.audit.scope import act_as_system
 from binational.audit.verify import verify
@@ -94,6 +95,8 @@ def tokens_revoke(token_id: str) -> None:
 def audit_verify() -> None:
     """Recompute every hash and signature; exit 1 naming the first entry that does not match."""
     db = database()
+    with db.unit_of_work() as session:  # entries still queued by a server join the log first
+        audit_log.drain(session, db.settings)
     with db.unit_of_work() as session, progress_bar("verifying") as bar:
         act_as_system(session)
         task = bar.add_task("verify", total=None)

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import orjson
 import rfc8785
-from sqlalchemy import Table, delete, event, insert, select, text, update
+from sqlalchemy import Table, delete, event, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,8 +52,34 @@ class Event:
     time: datetime = field(default_factory=utcnow)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def problem(self) -> str | None:
+        """Why this event cannot take a place in the log (its columns or its canonical JSON), or None."""
+        def text(value: Any, size: int) -> bool:
+            return isinstance(value, str) and len(value) <= size
+
+        ok = (
+            text(self.action, 64) and len(self.action) > 0 and isinstance(self.actor, str)
+            and (self.actor_id is None or (type(self.actor_id) is int and 0 <= self.actor_id < 2**31))
+            and (self.agency is None or text(self.agency, 32)) and self.decision in ("allow", "deny")
+            and isinstance(self.reason, str) and isinstance(self.request_id, str) and isinstance(self.extra, dict)
+            and isinstance(self.time, datetime) and self.time.tzinfo is not None
+            and all(isinstance(o, tuple) and len(o) == 2 and text(o[0], 200) and (o[1] is None or text(o[1], 32))
+                    for o in self.objects)
+        )
+        if not ok:
+            return "a field is missing, of the wrong type or too long"
+        try:
+            _entry_json(0, self, b"")
+        except Exception as exc:  # noqa: BLE001 - any value RFC 8785 cannot encode (e.g. an integer over 2**53)
+            return f"not encodable as canonical JSON: {exc}"
+        return None
+
     def queued(self) -> str:
-        """The event as the JSON row of `audit_queue`."""
+        """The event as the JSON row of `audit_queue`; refused if it could never enter the log, so the
+        request fails now rather than the sequencer later."""
+        problem = self.problem()
+        if problem is not None:
+            raise ValueError(f"audit entry {self.action!r}: {problem}")
         return orjson.dumps({**self.__dict__, "time": self.time.isoformat()}).decode()
 
     @classmethod
@@ -64,12 +90,15 @@ class Event:
         try:
             data = orjson.loads(row)
             data["time"] = datetime.fromisoformat(data["time"])
-            data["objects"] = [tuple(o) for o in data["objects"]]
-            return cls(**data)
-        except (ValueError, TypeError, KeyError):
-            return cls(action="audit.unreadable", actor="system", actor_id=None, agency=None, decision="deny",
-                       reason="a queued audit entry could not be read",
-                       extra={"queued_id": queued_id, "sha256": hashlib.sha256(row.encode()).hexdigest()})
+            data["objects"] = [tuple(o) if isinstance(o, list) else o for o in data["objects"]]
+            event = cls(**data)
+            if event.problem() is None:
+                return event
+        except (ValueError, TypeError, KeyError, AttributeError):
+            pass
+        return cls(action="audit.unreadable", actor="system", actor_id=None, agency=None, decision="deny",
+                   reason="a queued audit entry could not be read",
+                   extra={"queued_id": queued_id, "sha256": hashlib.sha256(row.encode()).hexdigest()})
 
 
 def request_id(session: Session) -> str:
@@ -196,18 +225,25 @@ def drain(session: Session, settings: Settings | None = None, batch: int = 2000)
     """Move every queued entry into the log, oldest first, in this session's transaction (as the
     system, whoever its viewer is); return how many were moved."""
     settings = settings or session.info.get("settings") or get_settings()
-    oldest = select(AuditQueued.id).order_by(AuditQueued.id).limit(batch)
-    take = delete(AuditQueued).where(AuditQueued.id.in_(oldest)).returning(AuditQueued.id, AuditQueued.event)
     moved = 0
     with system_context(session):
-        # Checked before the lock, so an idle sequencer takes no lock and writes nothing.
-        while session.execute(select(AuditQueued.id).limit(1)).first() is not None:
+        # Checked before the lock, so an idle sequencer takes no lock and writes nothing; and only
+        # what is queued now, so that a steady stream of requests cannot keep one drain going.
+        ceiling = session.execute(select(func.max(AuditQueued.id))).scalar()
+        if ceiling is None:
+            return 0
+        oldest = select(AuditQueued.id).where(AuditQueued.id <= ceiling).order_by(AuditQueued.id).limit(batch)
+        take = delete(AuditQueued).where(AuditQueued.id.in_(oldest)).returning(AuditQueued.id, AuditQueued.event)
+        while True:
             # The head lock first: a second drainer waits here, then finds the rows gone.
             head = _lock_head(session)
             rows = sorted(session.execute(take).all())
-            if rows:
-                _append(session, [Event.from_queue(row.id, row.event) for row in rows], settings, head)
-                moved += len(rows)
+            if not rows:
+                break
+            _append(session, [Event.from_queue(row.id, row.event) for row in rows], settings, head)
+            moved += len(rows)
+            if len(rows) < batch:
+                break
     return moved
 
 

@@ -32,8 +32,7 @@ class Sequencer:
             return log.drain(session, self.db.settings)
 
     def start(self) -> None:
-        """Drain what an earlier run left queued, then queue and sequence in the background."""
-        self.drain()
+        """Queue and sequence in the background, starting with what an earlier run left queued."""
         self.db.defer_audit = True
         self._thread.start()
 
@@ -45,9 +44,11 @@ class Sequencer:
         self.drain()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
             try:
                 self.drain()
             except Exception:
                 # The rows stay queued and committed; the next pass (or a reader of the log) retries.
                 logger.exception("audit sequencing failed; will retry")
+            if self._stop.wait(self.interval):
+                return

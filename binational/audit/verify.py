@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from binational.audit import log, merkle, signing
+from binational.audit import merkle, signing
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.config import Settings
 
@@ -32,54 +32,72 @@ def _fail(size: int, seq: int, problem: str, checkpoints: int) -> Verification:
 
 def verify(session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None) -> Verification:
     """Check every entry's hash, chain link, indexed columns and object refs, every checkpoint
-    signature, and the signed head; stop at the first entry that does not match. Queued entries are
-    first moved into the log, so the check covers every committed entry."""
-    log.drain(session, settings)
+    signature, and the signed head; stop at the first entry that does not match.
+
+    It takes no lock, so the log may grow while it runs: entries are appended in the same transaction
+    as the head that covers them, so after the walk the head is read again and any entries it covers
+    beyond those walked are walked too. Entries still queued (`log.drain`) are not covered; the
+    command line drains before it verifies.
+    """
     public_key = signing.load_key(settings.audit_key_path).public_key()
     origin = settings.node_name
-    head = session.get(AuditHead, 1)
     total = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
     checkpoints = {cp.size: cp for cp in session.execute(select(AuditCheckpoint)).scalars()}
-    refs: dict[int, set[str]] = {}
-    for seq, oid in session.execute(select(AuditObjectRef.seq, AuditObjectRef.object_id)):
-        refs.setdefault(seq, set()).add(oid)
     frontier: list[bytes] = []
     prev = b""
     size = 0
     passed = 0
-    rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=5000))
-    for row in rows.scalars():
-        if row.seq != size:
-            return _fail(total, size, f"entry {size} is missing", passed)
-        data = row.entry.encode()
-        leaf = merkle.leaf_hash(data)
-        body = json.loads(data)
-        if leaf != row.leaf_hash:
-            return _fail(total, size, "entry content does not match its leaf hash", passed)
-        if body.get("seq") != size or body.get("prev") != prev.hex():
-            return _fail(total, size, "entry is not chained to the one before it", passed)
-        if (
-            body.get("action") != row.action
-            or body.get("decision") != row.decision
-            or body.get("agency") != row.actor_agency
-            or body.get("actor_id") != row.actor_id
-        ):
-            return _fail(total, size, "indexed columns differ from the entry", passed)
-        if set(body.get("objects", [])) != refs.get(size, set()):
-            return _fail(total, size, "object references differ from the entry", passed)
-        frontier = merkle.append(frontier, size, leaf)
-        size += 1
-        prev = leaf
-        cp = checkpoints.get(size)
-        if cp is not None:
-            cp_root = merkle.root(frontier)
-            if cp.root != cp_root or not signing.check(public_key, origin, size, cp_root, cp.signature):
-                return _fail(total, max(0, size - settings.checkpoint_every),
-                             f"signed checkpoint at size {size} does not match: entries before it were rewritten",
-                             passed)
-            passed += 1
-        if progress:
-            progress(size, total)
+    stalled = False
+    while True:
+        refs: dict[int, set[str]] = {}
+        for seq, oid in session.execute(select(AuditObjectRef.seq, AuditObjectRef.object_id)
+                                        .where(AuditObjectRef.seq >= size)):
+            refs.setdefault(seq, set()).add(oid)
+        walked = size
+        rows = session.execute(select(AuditEntry).where(AuditEntry.seq >= size).order_by(AuditEntry.seq)
+                               .execution_options(yield_per=5000))
+        for row in rows.scalars():
+            if row.seq != size:
+                return _fail(total, size, f"entry {size} is missing", passed)
+            data = row.entry.encode()
+            leaf = merkle.leaf_hash(data)
+            body = json.loads(data)
+            if leaf != row.leaf_hash:
+                return _fail(total, size, "entry content does not match its leaf hash", passed)
+            if body.get("seq") != size or body.get("prev") != prev.hex():
+                return _fail(total, size, "entry is not chained to the one before it", passed)
+            if (
+                body.get("action") != row.action
+                or body.get("decision") != row.decision
+                or body.get("agency") != row.actor_agency
+                or body.get("actor_id") != row.actor_id
+            ):
+                return _fail(total, size, "indexed columns differ from the entry", passed)
+            if set(body.get("objects", [])) != refs.get(size, set()):
+                return _fail(total, size, "object references differ from the entry", passed)
+            frontier = merkle.append(frontier, size, leaf)
+            size += 1
+            prev = leaf
+            cp = checkpoints.get(size)
+            if cp is not None:
+                cp_root = merkle.root(frontier)
+                if cp.root != cp_root or not signing.check(public_key, origin, size, cp_root, cp.signature):
+                    return _fail(total, max(0, size - settings.checkpoint_every),
+                                 f"signed checkpoint at size {size} does not match: entries before it were rewritten",
+                                 passed)
+                passed += 1
+            if progress:
+                progress(size, max(total, size))
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1)
+                               .execution_options(populate_existing=True)).scalar_one_or_none()
+        if head is None or head.size <= size:
+            break
+        # The head covers entries not walked: appended while walking (walk them), or missing (after
+        # a second look finds nothing more, the check below names it).
+        if size == walked and stalled:
+            break
+        stalled = size == walked
+        total = max(total, head.size)
     current = merkle.root(frontier)
     if head is None:
         if size:

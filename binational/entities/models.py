@@ -56,8 +56,9 @@ class Statement(Base):
 class SearchTerm(Base):
     """A normalised word or identifier of a live statement, for prefix search.
 
-    It carries copies of its statement's policy columns (`owner_agency`, `distribution`,
-    `marking_rank`) and of its entity's (`entity_*`, `case_id`), written with the term, so that a
+    It carries copies of its statement's policy columns (`owner_agency`, `distribution`; `marking_rank`
+    is the higher of the value's and the entity's) and of its entity's (`entity_*`, `case_id`), written
+    with the term, so that a
     search and PostgreSQL's row-level security decide on the term's own row rather than joining the
     statement and probing the entity for every candidate term (benchmarks/access_overhead.py).
     An entity never changes owner, country, marking or case; `entities.releases` updates

@@ -250,16 +250,20 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
         for term in terms.terms_of(row["prop_type"], row["value"])
     ]
     if term_rows:
-        policies = {
-            r.id: {"entity_owner_agency": r.owner_agency, "entity_owner_country": r.owner_country,
-                   "entity_distribution": r.distribution, "case_id": r.case_id}
-            for r in session.execute(
-                select(Entity.id, Entity.owner_agency, Entity.owner_country, Entity.distribution, Entity.case_id)
-                .where(Entity.id.in_({row["entity_id"] for row in rows}))
+        # Locked, so that a release widening the entity meanwhile waits for these terms (or they for it).
+        entities = {
+            r.id: r for r in session.execute(
+                select(Entity.id, Entity.owner_agency, Entity.owner_country, Entity.distribution, Entity.case_id,
+                       Entity.marking_rank)
+                .where(Entity.id.in_({row["entity_id"] for row in rows})).with_for_update()
             )
         }
         for term_row in term_rows:
-            term_row.update(policies[term_row["entity_id"]])
+            entity = entities[term_row["entity_id"]]
+            term_row.update(entity_owner_agency=entity.owner_agency, entity_owner_country=entity.owner_country,
+                            entity_distribution=entity.distribution, case_id=entity.case_id,
+                            # the stricter of the value's and the entity's marking: the term's rule needs no other
+                            marking_rank=max(term_row["marking_rank"], entity.marking_rank))
         session.execute(insert(cast(Table, SearchTerm.__table__)), term_rows)
     selectors.index_statements(session, rows, ids)
 

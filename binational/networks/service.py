@@ -63,8 +63,9 @@ def link_types() -> list[str]:
 
 
 def check_scope(scope: Scope) -> None:
-    """Refuse a scope that makes no sense: depth outside 1..3, a time slice ending before it starts."""
-    if scope.entity is not None and not 1 <= scope.depth <= analysis.MAX_DEPTH:
+    """Refuse a scope that makes no sense: depth outside 1..3 (with or without a centre), a time slice
+    ending before it starts."""
+    if not 1 <= scope.depth <= analysis.MAX_DEPTH:
         raise InvalidInput(f"depth must be between 1 and {analysis.MAX_DEPTH}", details=[{"field": "depth"}])
     if scope.start and scope.end and scope.start > scope.end:
         raise InvalidInput("time slice: start is after end", details=[{"field": "start"}])

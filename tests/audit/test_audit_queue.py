@@ -83,10 +83,10 @@ def test_readers_of_the_log_include_what_is_still_queued(settings, cast, db):
     # Queued as while a sequencer serves, whatever this test's backend, but with no sequencer running.
     with TestClient(create_app(settings.model_copy(update={"audit_sequence_ms": 0}), db)) as client:
         db.defer_audit = True
-        _who_saw_and_status(client, cast, db)
+        _who_saw_then_status(client, cast, db)
 
 
-def _who_saw_and_status(client, cast, db) -> None:
+def _who_saw_then_status(client, cast, db) -> None:
     us = cast["us_analyst"]
     made = client.post("/api/v1/entities", headers=us.headers, json={
         "schema": "Person", "properties": {"name": ["Ana Queued"]}, "distribution": "release",
@@ -96,8 +96,10 @@ def _who_saw_and_status(client, cast, db) -> None:
     saw = client.get(f"/api/v1/audit/who-saw/{made['id']}", headers=cast["us_auditor"].headers)
     assert saw.status_code == 200, saw.text
     assert [(e["actor"], e["action"]) for e in saw.json()["items"]] == [("mx_analyst", "entity.read")]
+    # the status is of the signed head: it does not drain (any signed-in user may ask for it), so the
+    # who-saw's own entry is still queued
     status = client.get("/api/v1/audit/status", headers=cast["us_auditor"].headers).json()
-    assert _counts(db) == (0, status["size"])
+    assert _counts(db) == (1, status["size"])
 
 
 def test_a_sequencer_drains_in_the_background_and_at_shutdown(db):
@@ -176,3 +178,49 @@ def test_a_worker_without_its_own_sequencer_only_queues(settings, cast, db):
     assert not db.defer_audit and _counts(db)[0] == 1  # left for the supervisor's last drain
     Sequencer(db, 0.02).drain()
     assert _counts(db)[0] == 0
+
+
+def test_an_entry_that_could_never_enter_the_log_fails_its_request_not_the_sequencer(db):
+    actor = _actor(db, "us_analyst")
+    db.defer_audit = True
+    with pytest.raises(ValueError, match="canonical JSON"), db.unit_of_work() as s:
+        log.record(s, action="entity.list", actor=actor, extra={"depth": 2**60})  # beyond RFC 8785's integers
+    assert _counts(db)[0] == 0
+
+
+@pytest.mark.parametrize("event", [
+    {"objects": [["a"]]}, {"actor_id": "zz"}, {"action": "x" * 65}, {"decision": "maybe"}, {"extra": {"n": 2**60}},
+], ids=["object-not-a-pair", "actor-id-text", "action-too-long", "decision", "integer-too-large"])
+def test_a_queued_row_that_parses_but_cannot_enter_the_log_is_logged_as_unreadable(db, event):
+    row = {"action": "entity.read", "actor": "x", "actor_id": 1, "agency": "US-CBP", "objects": [["o", "US-CBP"]],
+           "decision": "allow", "reason": "", "request_id": "r", "time": "2026-01-01T00:00:00+00:00", "extra": {},
+           **event}
+    with db.engine.begin() as conn:  # written by the database owner, as a tamperer would
+        conn.execute(AuditQueued.__table__.insert().values(event=json.dumps(row)))
+    with db.unit_of_work() as s:
+        assert log.drain(s) == 1
+    with db.session() as s:
+        last = json.loads(s.execute(select(AuditEntry.entry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one())
+    assert last["action"] == "audit.unreadable"
+
+
+def test_verification_takes_no_lock_and_covers_what_is_appended_while_it_runs(db, settings):
+    if not settings.is_postgres:
+        pytest.skip("a SQLite transaction holds the write lock from its start: nothing appends meanwhile")
+    actor = _actor(db, "us_analyst")
+    _create(db, actor, "Verified Person")
+    _, size = _counts(db)
+    appended = []
+
+    def append_meanwhile(done: int, _total: int) -> None:
+        if not appended:  # on the first entry walked: another request appends three entries
+            with db.unit_of_work() as other:
+                for i in range(3):
+                    log.record(other, action="entity.read", actor=actor, objects=[(f"us-cbp.meanwhile{i}", "US-CBP")])
+            appended.append(done)
+
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        result = verify(s, db.settings, progress=append_meanwhile)
+    assert appended and result.ok, result
+    assert result.size == size + 3

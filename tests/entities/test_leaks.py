@@ -219,3 +219,16 @@ def test_search_follows_a_release_that_widens_an_entity_and_forgets_a_removed_va
     assert r.status_code == 200, r.text
     assert _search(client, mx, "Fulgencio") == _search(client, us, "Fulgencio") == []
     assert _search(client, us, "Leocadio") == [kept]
+
+
+def test_a_release_widens_the_terms_of_values_above_the_releasers_clearance_too(client, cast):
+    """The release updates every term of the entity, not only those row-level security shows the releaser."""
+    us, boss, outsider = cast["us_analyst"], cast["us_supervisor"], cast["outsider"]
+    kept = _post(client, us, schema="Person", properties={"name": ["Quentin Widened"]}, marking="TLP:GREEN")
+    r = client.patch(f"{API}/{kept}", headers=boss.headers, json={"add": {"alias": ["Zanzibarwolf"]},
+                                                                  "marking": "TLP:RED"})
+    assert r.status_code == 200, r.text
+    r = client.post(f"{API}/{kept}/releases", headers=us.headers, json={"to": ["GT-PNC"]})
+    assert r.status_code == 201, r.text
+    assert "Zanzibarwolf" in client.get(f"{API}/{kept}", headers=outsider.headers).json()["properties"]["alias"]
+    assert _search(client, outsider, "zanzibarwolf") == _search(client, outsider, "quentin") == [kept]

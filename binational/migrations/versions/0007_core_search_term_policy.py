@@ -63,7 +63,8 @@ def upgrade() -> None:
     op.execute("DELETE FROM search_terms WHERE statement_id IN (SELECT id FROM statements WHERE deleted_at IS NOT NULL)")
     op.execute("""
         UPDATE search_terms SET owner_agency = s.owner_agency, distribution = s.distribution,
-            marking_rank = s.marking_rank, entity_owner_agency = e.owner_agency,
+            marking_rank = CASE WHEN s.marking_rank > e.marking_rank THEN s.marking_rank ELSE e.marking_rank END,
+            entity_owner_agency = e.owner_agency,
             entity_owner_country = e.owner_country, entity_distribution = e.distribution, case_id = e.case_id
         FROM statements s, entities e
         WHERE s.id = search_terms.statement_id AND e.id = search_terms.entity_id
