@@ -101,6 +101,12 @@ class Event:
                    extra={"queued_id": queued_id, "sha256": hashlib.sha256(row.encode()).hexdigest()})
 
 
+def _fit(object_id: str, size: int) -> str:
+    if isinstance(object_id, str) and len(object_id) <= size:
+        return object_id
+    return "sha256:" + hashlib.sha256(str(object_id).encode()).hexdigest()
+
+
 def request_id(session: Session) -> str:
     """The id of the request or command this session serves (made on first use)."""
     return session.info.setdefault("request_id", uuid.uuid4().hex)
@@ -116,14 +122,15 @@ def record(
     reason: str = "",
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Queue an audit entry; it is written when the session commits, or not at all."""
+    """Queue an audit entry; it is written when the session commits, or not at all. An object id
+    too long for the log (say, a probe for a 500-character id) is named by its SHA-256."""
     session.info.setdefault(PENDING, []).append(
         Event(
             action=action,
             actor=actor.username if actor else "system",
             actor_id=actor.user_id if actor else None,
             agency=actor.agency if actor else None,
-            objects=list(objects or []),
+            objects=[(_fit(oid, 200), owner) for oid, owner in objects or []],
             decision=decision,
             reason=reason,
             request_id=request_id(session),

@@ -30,14 +30,20 @@ def _fail(size: int, seq: int, problem: str, checkpoints: int) -> Verification:
     return Verification(False, size, "", seq, problem, checkpoints)
 
 
+def _head(session: Session) -> AuditHead | None:
+    return session.execute(select(AuditHead).where(AuditHead.id == 1)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
 def verify(session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None) -> Verification:
     """Check every entry's hash, chain link, indexed columns and object refs, every checkpoint
     signature, and the signed head; stop at the first entry that does not match.
 
-    It takes no lock, so the log may grow while it runs: entries are appended in the same transaction
-    as the head that covers them, so after the walk the head is read again and any entries it covers
-    beyond those walked are walked too. Entries still queued (`log.drain`) are not covered; the
-    command line drains before it verifies.
+    It takes no lock, so the log may grow while it runs. An entry is committed in the same
+    transaction as the head that covers it, so each pass reads the head first and walks only the
+    entries that head covers; then, if a newer head covers more, it walks those too. Rows beyond the
+    last head are a failure. Entries still queued (`log.drain`) are not covered; the command line
+    drains before it verifies.
     """
     public_key = signing.load_key(settings.audit_key_path).public_key()
     origin = settings.node_name
@@ -47,14 +53,15 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
     prev = b""
     size = 0
     passed = 0
-    stalled = False
+    head = _head(session)
     while True:
+        limit = head.size if head is not None else 0
+        covered = (AuditEntry.seq >= size, AuditEntry.seq < limit)
         refs: dict[int, set[str]] = {}
         for seq, oid in session.execute(select(AuditObjectRef.seq, AuditObjectRef.object_id)
-                                        .where(AuditObjectRef.seq >= size)):
+                                        .where(AuditObjectRef.seq >= size, AuditObjectRef.seq < limit)):
             refs.setdefault(seq, set()).add(oid)
-        walked = size
-        rows = session.execute(select(AuditEntry).where(AuditEntry.seq >= size).order_by(AuditEntry.seq)
+        rows = session.execute(select(AuditEntry).where(*covered).order_by(AuditEntry.seq)
                                .execution_options(yield_per=5000))
         for row in rows.scalars():
             if row.seq != size:
@@ -87,24 +94,22 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
                                  passed)
                 passed += 1
             if progress:
-                progress(size, max(total, size))
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1)
-                               .execution_options(populate_existing=True)).scalar_one_or_none()
-        if head is None or head.size <= size:
-            break
-        # The head covers entries not walked: appended while walking (walk them), or missing (after
-        # a second look finds nothing more, the check below names it).
-        if size == walked and stalled:
-            break
-        stalled = size == walked
-        total = max(total, head.size)
+                progress(size, max(total, limit))
+        if size != limit:
+            return _fail(total, size, f"signed head covers {limit} entries, log has {size}", passed)
+        beyond = session.execute(select(AuditEntry.seq).where(AuditEntry.seq >= limit).limit(1)).first()
+        newer = _head(session)
+        if newer is not None and newer.size > limit:
+            head, total = newer, max(total, newer.size)  # appended while walking: walk those too
+            continue
+        if beyond is not None:
+            if head is None:
+                return _fail(total, 0, "the log has entries but no signed head", passed)
+            return _fail(total, limit, f"signed head covers {limit} entries, log has more", passed)
+        break
     current = merkle.root(frontier)
     if head is None:
-        if size:
-            return _fail(total, 0, "the log has entries but no signed head", passed)
         return Verification(True, 0, current.hex(), checkpoints=passed)
-    if head.size != size:
-        return _fail(total, min(head.size, size), f"signed head covers {head.size} entries, log has {size}", passed)
     if head.root != current or not signing.check(public_key, origin, size, current, head.signature):
         last_cp = max((s for s in checkpoints if s <= size), default=0)
         return _fail(total, last_cp, "signed head does not match: entries after the last checkpoint were rewritten",

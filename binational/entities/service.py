@@ -250,12 +250,13 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
         for term in terms.terms_of(row["prop_type"], row["value"])
     ]
     if term_rows:
-        # Locked, so that a release widening the entity meanwhile waits for these terms (or they for it).
+        # Locked (FOR NO KEY UPDATE, which the statements' foreign keys do not conflict with), so that a
+        # release widening the entity meanwhile waits for these terms, or they for it.
         entities = {
             r.id: r for r in session.execute(
                 select(Entity.id, Entity.owner_agency, Entity.owner_country, Entity.distribution, Entity.case_id,
                        Entity.marking_rank)
-                .where(Entity.id.in_({row["entity_id"] for row in rows})).with_for_update()
+                .where(Entity.id.in_({row["entity_id"] for row in rows})).with_for_update(key_share=True)
             )
         }
         for term_row in term_rows:
@@ -314,6 +315,8 @@ def read(*, session: Session, actor: Actor, entity_id: str) -> EntityRead:
 def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch) -> EntityRead:
     """Add and remove values of an entity the actor's agency owns."""
     entity = load(session, actor, entity_id, "entity.update")
+    # Lock the entity before its terms, in the order a release takes them, so the two cannot deadlock.
+    session.execute(select(Entity.id).where(Entity.id == entity.id).with_for_update(key_share=True))
     schema = check_schema(entity.schema)
     added = check_properties(schema, patch.add)
     removed = check_properties(schema, patch.remove)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import DBAPIError
 
 from binational.access import service as access
@@ -22,6 +22,7 @@ from binational.audit.verify import verify
 from binational.entities import service
 from binational.entities.schemas import EntityCreate
 from binational.errors import NotFound
+from tests.conftest import sequence_audit
 
 
 def _counts(db) -> tuple[int, int]:
@@ -224,3 +225,40 @@ def test_verification_takes_no_lock_and_covers_what_is_appended_while_it_runs(db
         result = verify(s, db.settings, progress=append_meanwhile)
     assert appended and result.ok, result
     assert result.size == size + 3
+
+
+def test_verification_holds_when_entries_land_between_its_queries(db, settings):
+    """Each pass walks only what the head it read covers: an entry committed after the object
+    references were read but before the entries are is left to the next pass, not failed."""
+    if not settings.is_postgres:
+        pytest.skip("a SQLite transaction holds the write lock from its start: nothing appends meanwhile")
+    actor = _actor(db, "us_analyst")
+    _create(db, actor, "Between Queries")
+    appended = []
+
+    def append_before_the_entries_query(_conn, _cursor, statement, *_args) -> None:
+        if not appended and statement.lstrip().startswith("SELECT audit_entries.seq, audit_entries.time"):
+            appended.append(True)
+            with db.unit_of_work() as other:
+                log.record(other, action="entity.read", actor=actor, objects=[("us-cbp.between", "US-CBP")])
+
+    event.listen(db.engine, "before_cursor_execute", append_before_the_entries_query)
+    try:
+        with db.unit_of_work() as s:
+            act_as_system(s)
+            result = verify(s, db.settings)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", append_before_the_entries_query)
+    assert appended and result.ok, result
+    assert result.size == _counts(db)[1]
+
+
+def test_an_object_id_too_long_for_the_log_is_named_by_its_hash(client, cast, db):
+    probe = "us-cbp." + "x" * 300
+    r = client.get(f"/api/v1/entities/{probe}", headers=cast["mx_analyst"].headers)
+    assert r.status_code == 404, r.text
+    sequence_audit(db)
+    with db.session() as s:
+        last = json.loads(s.execute(select(AuditEntry.entry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one())
+    assert (last["action"], last["decision"]) == ("entity.read", "deny")
+    assert last["objects"] == ["sha256:" + hashlib.sha256(probe.encode()).hexdigest()]

@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -232,3 +233,51 @@ def test_a_release_widens_the_terms_of_values_above_the_releasers_clearance_too(
     assert r.status_code == 201, r.text
     assert "Zanzibarwolf" in client.get(f"{API}/{kept}", headers=outsider.headers).json()["properties"]["alias"]
     assert _search(client, outsider, "zanzibarwolf") == _search(client, outsider, "quentin") == [kept]
+
+
+def test_concurrent_edits_and_a_release_of_one_entity_all_succeed(client, cast, db, settings):
+    """Edits lock the entity before its terms, as a release does: no deadlock between them."""
+    import threading
+
+    from binational.audit.scope import unit_of_work
+    from binational.entities import releases, service
+    from binational.entities.schemas import EntityPatch
+
+    if not settings.is_postgres:
+        pytest.skip("SQLite runs one writing transaction at a time")
+    us = cast["us_analyst"]
+    kept = _post(client, us, schema="Person", properties={"name": ["Concurrent Edits"], "alias": ["Gone Soon"]})
+    with db.unit_of_work() as s:
+        actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+    errors: list[str] = []
+    barrier = threading.Barrier(5)
+
+    def edit(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(4):
+                with unit_of_work(db) as s:
+                    act_as(s, actor)
+                    change = {"add": {"alias": [f"Alias {n} {i}"]}}
+                    if n == 0 and i == 0:
+                        change["remove"] = {"alias": ["Gone Soon"]}
+                    service.update(session=s, actor=actor, entity_id=kept, patch=EntityPatch.model_validate(change))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    def release() -> None:
+        try:
+            barrier.wait()
+            with unit_of_work(db) as s:
+                act_as(s, actor)
+                releases.release_entity(session=s, actor=actor, entity_id=kept, to=["MX-FGR"])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in range(4)] + [threading.Thread(target=release)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(_search(client, cast["mx_analyst"], "alias")) == 1  # every added value searchable by the partner
