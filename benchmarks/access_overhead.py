@@ -195,8 +195,9 @@ def run(size: str, concurrency: int, admin_url: str, database: str, skip_load: b
     # ~200,000 objects that a full garbage collection would walk, stalling whichever tier is running.
     gc.freeze()
     # And as it does on PostgreSQL: requests queue their audit entries, a sequencer appends them.
-    sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
-    sequencer.start()
+    sequencer = Sequencer.for_node(db)
+    if sequencer is not None:
+        sequencer.start()
     tiers: dict[str, Callable[[], Any]] = {
         "raw": lambda: _tiers.RawSQL(url),
         "policy_sql": lambda: _tiers.PolicySQL(url, actor),
@@ -216,7 +217,8 @@ def run(size: str, concurrency: int, admin_url: str, database: str, skip_load: b
                 print(f"  {op:6} {key:11} {r['throughput']:8.1f}/s  p50 {r['p50_ms']:7.2f} ms  "
                       f"p99 {r['p99_ms']:7.2f} ms", flush=True)
     finally:
-        sequencer.stop()
+        if sequencer is not None:
+            sequencer.stop()
         for server in (proc, proc_workers):
             server.terminate()
             server.wait(30)

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from binational import __version__, web
 from binational.admin import api as admin_api
 from binational.admin import audit_api
-from binational.audit.sequencer import Sequencer
+from binational.audit.sequencer import Sequencer, queues
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
@@ -125,13 +125,11 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
     """
     settings: Settings = app.state.settings
     db: Database = app.state.db
-    sequencer = None
-    if settings.is_postgres and settings.audit_sequence_ms:
-        if app.state.own_sequencer:
-            sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
-            sequencer.start()
-        else:  # a worker of `serving.serve`: the supervising process sequences
-            db.defer_audit = True
+    sequencer = Sequencer.for_node(db) if app.state.own_sequencer else None
+    if sequencer is not None:
+        sequencer.start()
+    elif queues(settings):  # a worker of `serving.serve`: the supervising process sequences
+        db.defer_audit = True
     gc.freeze()  # O(1): the objects move to a generation no collection visits
     try:
         yield

@@ -131,13 +131,16 @@ _SET_CONTEXT = (
 )
 
 
+_SET_CONTEXT_BOUND = text(_SET_CONTEXT.format(**{k: f":{k}" for k in (*NOBODY, "role")}))
+
+
 def _apply(connection: Connection, session: Session) -> None:
     """Set the session's viewer on the transaction in progress (set_config(.., true) is local to it)."""
     role = session.info.get("db_role")
     if connection.dialect.name != "postgresql" or role is None:
         return
     context = session.info.get("db_context") or NOBODY
-    connection.execute(text(_SET_CONTEXT.format(**{k: f":{k}" for k in (*NOBODY, "role")})), {**context, "role": role})
+    connection.execute(_SET_CONTEXT_BOUND, {**context, "role": role})
 
 
 def _open(connection: Connection, session: Session) -> None:

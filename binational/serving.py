@@ -61,16 +61,14 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
         return 0
     sock = listener(host, port)
     signal.signal(signal.SIGTERM, _stop)  # a supervisor's stop: shut the workers down first
-    settings = db.settings
-    sequencer = None
+    sequencer = Sequencer.for_node(db)
     # spawn, not fork: a forked child would share the parent's threads' locks and pooled connections.
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_worker, args=(sock, log_level), name=f"binational-worker-{n}")
                  for n in range(workers)]
     code = 0
     try:
-        if settings.is_postgres and settings.audit_sequence_ms:
-            sequencer = Sequencer(db, settings.audit_sequence_ms / 1000)
+        if sequencer is not None:
             sequencer.start()
         for process in processes:
             process.start()

@@ -7,8 +7,9 @@ in the same transaction, in one of two ways:
   sequence number, the Merkle frontier advances and the new head is signed;
 - queued, while a sequencer serves the node (`Database.defer_audit`, `audit.sequencer`): inserted
   into `audit_queue` with no lock, so concurrent requests do not wait for each other's appends.
-  `drain()` later moves queued rows into the log, in one transaction under the head lock. Readers of
-  the log (auditors' views, who-saw, verification) drain first, so they see every committed entry.
+  `drain()` later moves queued rows into the log, in one transaction under the head lock. The
+  auditors' views and who-saw drain first, so they see every committed entry; `binational audit
+  verify` drains before it verifies.
 
 Either way a transaction that rolls back leaves no entry; denials are recorded by the caller in a
 fresh transaction after the rollback (see `scope.record_denial`).
@@ -54,16 +55,16 @@ class Event:
 
     def problem(self) -> str | None:
         """Why this event cannot take a place in the log (its columns or its canonical JSON), or None."""
-        def text(value: Any, size: int) -> bool:
+        def fits(value: Any, size: int) -> bool:
             return isinstance(value, str) and len(value) <= size
 
         ok = (
-            text(self.action, 64) and len(self.action) > 0 and isinstance(self.actor, str)
+            fits(self.action, 64) and len(self.action) > 0 and isinstance(self.actor, str)
             and (self.actor_id is None or (type(self.actor_id) is int and 0 <= self.actor_id < 2**31))
-            and (self.agency is None or text(self.agency, 32)) and self.decision in ("allow", "deny")
+            and (self.agency is None or fits(self.agency, 32)) and self.decision in ("allow", "deny")
             and isinstance(self.reason, str) and isinstance(self.request_id, str) and isinstance(self.extra, dict)
             and isinstance(self.time, datetime) and self.time.tzinfo is not None
-            and all(isinstance(o, tuple) and len(o) == 2 and text(o[0], 200) and (o[1] is None or text(o[1], 32))
+            and all(isinstance(o, tuple) and len(o) == 2 and fits(o[0], 200) and (o[1] is None or fits(o[1], 32))
                     for o in self.objects)
         )
         if not ok:

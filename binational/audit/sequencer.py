@@ -6,9 +6,15 @@ import logging
 import threading
 
 from binational.audit import log
+from binational.config import Settings
 from binational.db import Database
 
 logger = logging.getLogger("binational.audit")
+
+
+def queues(settings: Settings) -> bool:
+    """Whether a served node queues its audit entries for a sequencer (PostgreSQL, with an interval)."""
+    return settings.is_postgres and settings.audit_sequence_ms > 0
 
 
 class Sequencer:
@@ -25,6 +31,11 @@ class Sequencer:
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="audit-sequencer", daemon=True)
+
+    @classmethod
+    def for_node(cls, db: Database) -> Sequencer | None:
+        """The sequencer of a served node whose entries are queued, or None (they are appended)."""
+        return cls(db, db.settings.audit_sequence_ms / 1000) if queues(db.settings) else None
 
     def drain(self) -> int:
         """Move what is queued now into the log; return how many entries were moved."""

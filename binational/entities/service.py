@@ -82,9 +82,14 @@ def load_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any
 
 
 def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
-    """The entity as an ORM object, for changing it, if the actor may `action`; deny as `check_row` does."""
+    """The entity as an ORM object, for changing it, if the actor may `action`; deny as `check_row` does.
+
+    The row is locked (FOR NO KEY UPDATE, which the statements' foreign keys do not conflict with)
+    before any of its values or search terms are touched, in the same order for every change, so an
+    edit and a release of one entity wait for each other rather than deadlock.
+    """
     load_row(session, actor, entity_id, action)
-    entity = session.get(Entity, entity_id)
+    entity = session.get(Entity, entity_id, with_for_update={"key_share": True})
     assert entity is not None  # load_row found it in this transaction
     return entity
 
@@ -315,8 +320,6 @@ def read(*, session: Session, actor: Actor, entity_id: str) -> EntityRead:
 def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch) -> EntityRead:
     """Add and remove values of an entity the actor's agency owns."""
     entity = load(session, actor, entity_id, "entity.update")
-    # Lock the entity before its terms, in the order a release takes them, so the two cannot deadlock.
-    session.execute(select(Entity.id).where(Entity.id == entity.id).with_for_update(key_share=True))
     schema = check_schema(entity.schema)
     added = check_properties(schema, patch.add)
     removed = check_properties(schema, patch.remove)
