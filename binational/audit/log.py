@@ -215,15 +215,19 @@ def _split(frontier: bytes) -> list[bytes]:
     return [frontier[i : i + 32] for i in range(0, len(frontier), 32)]
 
 
+#: Inline: the id comes from the identity column in the INSERT itself; otherwise SQLAlchemy fetches it
+#: first with a round trip of its own (it may not read it back: see AuditQueued). Run on the
+#: connection: the ORM's bulk-insert path cost more than the insert.
+_QUEUE = insert(cast(Table, AuditQueued.__table__)).inline()
+
+
 def flush(session: Session, settings: Settings | None = None) -> int:
     """Write the session's entries (appended, or queued while a sequencer serves); return how many."""
     events: list[Event] = session.info.pop(PENDING, [])
     if not events:
         return 0
     if session.info.get("defer_audit"):
-        # Inline: the id comes from the identity column in the INSERT itself; otherwise SQLAlchemy
-        # fetches it first with a round trip of its own (it may not read it back: see AuditQueued).
-        session.execute(insert(cast(Table, AuditQueued.__table__)).inline(), [{"event": ev.queued()} for ev in events])
+        session.connection().execute(_QUEUE, [{"event": ev.queued()} for ev in events])
         return len(events)
     _append(session, events, settings or get_settings())
     return len(events)
