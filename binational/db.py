@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
 from psycopg import sql as psql
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.engine import Connection, CursorResult
-from sqlalchemy.exc import SQLAlchemyError
+from psycopg.rows import namedtuple_row, tuple_row
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -132,49 +136,97 @@ _SET_CONTEXT = (
 )
 
 
-_SET_CONTEXT_BOUND = text(_SET_CONTEXT.format(**{k: f":{k}" for k in (*NOBODY, "role")}))
+def _driver(connection: Connection, sql: str, params: Any = None, *, many: bool = False, rows: bool = True
+            ) -> list[Any]:
+    """Run SQL on a PostgreSQL connection's psycopg connection itself, in its transaction, and return
+    its rows (named tuples) if asked. psycopg's errors are raised as SQLAlchemy's, as if SQLAlchemy
+    had run it."""
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    try:
+        with raw.cursor(row_factory=namedtuple_row if rows else tuple_row) as cursor:
+            if many:
+                cursor.executemany(sql, params)
+                return []
+            cursor.execute(sql, params)
+            return cursor.fetchall() if rows and cursor.description is not None else []
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+
+
+def _context_sql(connection: Connection, session: Session) -> str:
+    """The set_config query naming the session's role and viewer, its values quoted as literals (a
+    simple query, which may hold several statements, takes no parameters)."""
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    values = {**(session.info.get("db_context") or NOBODY), "role": session.info["db_role"]}
+    return _SET_CONTEXT.format(**{k: psql.Literal(v).as_string(raw) for k, v in values.items()})
 
 
 def _apply(connection: Connection, session: Session) -> None:
     """Set the session's viewer on the transaction in progress (set_config(.., true) is local to it)."""
-    role = session.info.get("db_role")
-    if connection.dialect.name != "postgresql" or role is None:
+    if connection.dialect.name != "postgresql" or session.info.get("db_role") is None:
         return
-    context = session.info.get("db_context") or NOBODY
-    connection.execute(_SET_CONTEXT_BOUND, {**context, "role": role})
+    _driver(connection, _context_sql(connection, session), rows=False)
 
 
 def _open(connection: Connection, session: Session) -> None:
     """Open the transaction of a PostgreSQL session whose connection is in autocommit mode, with its
-    role and viewer, in one simple query (the values are quoted as literals, which it requires)."""
-    raw = cast("psycopg.Connection[Any] | None", connection.connection.dbapi_connection)
+    role and viewer, in one simple query."""
+    raw = connection.connection.dbapi_connection
     if connection.dialect.name != "postgresql" or raw is None or not getattr(raw, "autocommit", False):
         _apply(connection, session)
         return
-    role = session.info.get("db_role")
     query = "BEGIN"
-    if role is not None:
-        values = {**(session.info.get("db_context") or NOBODY), "role": role}
-        query += "; " + _SET_CONTEXT.format(**{k: psql.Literal(v).as_string(raw) for k, v in values.items()})
-    cursor = raw.cursor()
-    try:
-        cursor.execute(query)
-    finally:
-        cursor.close()
+    if session.info.get("db_role") is not None:
+        query += "; " + _context_sql(connection, session)
+    _driver(connection, query, rows=False)
 
 
-def plain_rows(
-    session: Session, statement: Executable, params: dict[str, Any] | None = None
-) -> CursorResult[*tuple[Any, ...]]:
-    """The rows of a query of plain columns, run on the session's connection in its transaction.
+@lru_cache(maxsize=4096)
+def _driver_statement(statement: Executable, dialect: Dialect, columns: tuple[str, ...] | None = None
+                      ) -> tuple[str, dict[str, Any]]:
+    """A statement compiled once for psycopg, with the values bound in it; only statements whose
+    parameters psycopg takes as they are (no bind processing, no value computed when run). An
+    INSERT or UPDATE sets only `columns`."""
+    compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(
+        dialect=dialect, column_keys=list(columns) if columns is not None else None))
+    for name, bind in compiled.binds.items():
+        if bind.callable is not None or bind.type.bind_processor(dialect) is not None:
+            raise ValueError(f"parameter {name!r} needs SQLAlchemy to run the statement")
+    return str(compiled), dict(compiled.params)
 
-    For the hot read paths: the ORM's execution layer (its events, its result adaptation) cost more
-    than a quarter of a millisecond a query on the benchmark machine, for rows it has nothing to add
-    to. Pending changes are flushed first, as the session's own execute would.
+
+def plain_rows(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Any]:
+    """The rows of a query of plain columns (tuples with named fields), in the session's transaction.
+
+    For the hot read paths. On PostgreSQL the statement is compiled once and psycopg runs it: for
+    each query SQLAlchemy's execution (the cache key walk, the events, the result metadata) cost
+    0.3 ms of CPU more than the query itself on the benchmark machine, and the ORM's 0.2 ms more
+    (benchmarks/access_overhead.py). Pending changes are flushed first, as the session's own
+    execute would.
     """
     if session.new or session.dirty or session.deleted:
         session.flush()
-    return session.connection().execute(statement, params)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, params).all()
+    sql, bound = _driver_statement(statement, connection.dialect)
+    return _driver(connection, sql, {**bound, **(params or {})})
+
+
+def plain_write(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
+    """Run an INSERT, UPDATE or DELETE once for each of `rows`, in the session's transaction, the
+    way `plain_rows` runs a query."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(statement, rows)
+        return
+    if not rows:
+        return
+    sql, bound = _driver_statement(statement, connection.dialect, tuple(sorted(rows[0])))
+    if len(rows) == 1:  # executemany would enter pipeline mode: three round trips for one row
+        _driver(connection, sql, {**bound, **rows[0]}, rows=False)
+    else:
+        _driver(connection, sql, [{**bound, **row} for row in rows], many=True)
 
 
 @contextmanager

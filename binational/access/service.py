@@ -214,7 +214,7 @@ _TOKEN_ACTOR = (
 def token_actor(*, session: Session, secret: str, now: datetime | None = None) -> Actor:
     """The actor of a bearer token, if it is known, unexpired and unrevoked and its user active."""
     now = now or utcnow()
-    rows = plain_rows(session, _TOKEN_ACTOR, {"secret_hash": _digest(secret)}).all()
+    rows = plain_rows(session, _TOKEN_ACTOR, {"secret_hash": _digest(secret)})
     if not rows:
         raise Unauthenticated("unknown token")
     first = rows[0]

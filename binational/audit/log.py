@@ -33,7 +33,7 @@ from binational.access.policy import Actor
 from binational.audit import merkle, signing
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.config import Settings, get_settings
-from binational.db import system_context, utcnow
+from binational.db import plain_write, system_context, utcnow
 
 PENDING = "audit_pending"
 
@@ -216,8 +216,7 @@ def _split(frontier: bytes) -> list[bytes]:
 
 
 #: Inline: the id comes from the identity column in the INSERT itself; otherwise SQLAlchemy fetches it
-#: first with a round trip of its own (it may not read it back: see AuditQueued). Run on the
-#: connection: the ORM's bulk-insert path cost more than the insert.
+#: first with a round trip of its own (it may not read it back: see AuditQueued).
 _QUEUE = insert(cast(Table, AuditQueued.__table__)).inline()
 
 
@@ -227,7 +226,7 @@ def flush(session: Session, settings: Settings | None = None) -> int:
     if not events:
         return 0
     if session.info.get("defer_audit"):
-        session.connection().execute(_QUEUE, [{"event": ev.queued()} for ev in events])
+        plain_write(session, _QUEUE, [{"event": ev.queued()} for ev in events])
         return len(events)
     _append(session, events, settings or get_settings())
     return len(events)

@@ -67,7 +67,7 @@ def check_row(session: Session, actor: Actor, entity_id: str, action: str) -> tu
     require(actor, action)
     if not isinstance(entity_id, str):
         raise NotFound("entity", entity_id, action=action)
-    rows = plain_rows(session, _ENTITY_WITH_GRANTS, {"agency": actor.agency, "entity_id": entity_id}).all()
+    rows = plain_rows(session, _ENTITY_WITH_GRANTS, {"agency": actor.agency, "entity_id": entity_id})
     if not rows:
         raise NotFound("entity", entity_id, action=action)
     entity = rows[0]
@@ -141,7 +141,7 @@ def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[En
         return []
     ids = [e.id for e in entities]
     # Plain rows, not ORM objects: building ~10 Statement instances per entity cost more than the query.
-    rows = plain_rows(session, _values_of(actor, session.get_bind().dialect.name), {"ids": ids}).all()
+    rows = plain_rows(session, _values_of(actor, session.get_bind().dialect.name), {"ids": ids})
     values: dict[str, list[ValueRead]] = {i: [] for i in ids}
     for entity_id, prop, value, dataset, marking, origin in rows:
         values[entity_id].append(ValueRead(prop, value, dataset, marking, origin))

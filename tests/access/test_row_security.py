@@ -151,3 +151,38 @@ def test_a_sessions_statements_share_one_transaction_that_commits_or_rolls_back(
         s.commit()
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT code FROM countries WHERE code IN ('ZZ', 'ZY')")).scalars().all() == ["ZY"]
+
+
+def test_plain_rows_run_in_the_sessions_transaction_as_its_viewer(client, cast, db):
+    """db.plain_rows hands compiled statements to psycopg itself: same transaction, same viewer,
+    pending changes flushed first, errors raised as SQLAlchemy's."""
+    from binational.access.models import Country
+    from binational.db import plain_rows
+
+    _world(client, cast, db)
+    with db.session() as s:
+        act_as_system(s)
+        txid = s.execute(text("SELECT txid_current()")).scalar_one()
+        s.add(Country(code="ZX", name="Pending"))  # not flushed yet
+        row = plain_rows(s, select(Country.code, Country.name, text("txid_current() AS txid"),
+                                   text("current_setting('binational.system') AS system"))
+                         .where(Country.code == "ZX"))[0]
+        assert (row.code, row.name, row.txid, row.system) == ("ZX", "Pending", txid, "on")
+        with pytest.raises(DBAPIError):
+            plain_rows(s, select(text("1/0 AS boom")))
+        s.rollback()
+    with db.session() as s:
+        actor = access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst"))
+        act_as(s, actor)
+        ids = select(Entity.id).order_by(Entity.id)
+        seen = [r.id for r in plain_rows(s, ids)]  # row-level security alone
+        assert seen and seen == list(s.execute(ids.where(visible(actor, Entity))).scalars())
+
+
+def test_plain_rows_refuse_what_only_sqlalchemy_can_run(db):
+    from binational.access.policy import _NOW
+    from binational.db import plain_rows
+
+    with db.session() as s, pytest.raises(ValueError, match="policy_now"):
+        act_as_system(s)
+        plain_rows(s, select(Entity.id).where(Entity.updated_at < _NOW))
