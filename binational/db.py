@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg import sql as psql
-from psycopg.rows import namedtuple_row, tuple_row
+from psycopg.rows import RowFactory, namedtuple_row, tuple_row
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -136,19 +136,19 @@ _SET_CONTEXT = (
 )
 
 
-def _driver(connection: Connection, sql: str, params: Any = None, *, many: bool = False, rows: bool = True
-            ) -> list[Any]:
+def _driver(connection: Connection, sql: str, params: Any = None, *, many: bool = False,
+            rows: RowFactory[Any] | None = namedtuple_row) -> list[Any]:
     """Run SQL on a PostgreSQL connection's psycopg connection itself, in its transaction, and return
-    its rows (named tuples) if asked. psycopg's errors are raised as SQLAlchemy's, as if SQLAlchemy
-    had run it."""
+    its rows made by `rows` (none if None). psycopg's errors are raised as SQLAlchemy's, as if
+    SQLAlchemy had run it."""
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     try:
-        with raw.cursor(row_factory=namedtuple_row if rows else tuple_row) as cursor:
+        with raw.cursor(row_factory=rows or tuple_row) as cursor:
             if many:
                 cursor.executemany(sql, params)
                 return []
             cursor.execute(sql, params)
-            return cursor.fetchall() if rows and cursor.description is not None else []
+            return cursor.fetchall() if rows is not None and cursor.description is not None else []
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 
@@ -165,7 +165,7 @@ def _apply(connection: Connection, session: Session) -> None:
     """Set the session's viewer on the transaction in progress (set_config(.., true) is local to it)."""
     if connection.dialect.name != "postgresql" or session.info.get("db_role") is None:
         return
-    _driver(connection, _context_sql(connection, session), rows=False)
+    _driver(connection, _context_sql(connection, session), rows=None)
 
 
 def _open(connection: Connection, session: Session) -> None:
@@ -178,7 +178,7 @@ def _open(connection: Connection, session: Session) -> None:
     query = "BEGIN"
     if session.info.get("db_role") is not None:
         query += "; " + _context_sql(connection, session)
-    _driver(connection, query, rows=False)
+    _driver(connection, query, rows=None)
 
 
 @lru_cache(maxsize=4096)
@@ -195,8 +195,10 @@ def _driver_statement(statement: Executable, dialect: Dialect, columns: tuple[st
     return str(compiled), dict(compiled.params)
 
 
-def plain_rows(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Any]:
-    """The rows of a query of plain columns (tuples with named fields), in the session's transaction.
+def plain_rows(session: Session, statement: Executable, params: dict[str, Any] | None = None, *,
+               named: bool = True) -> Sequence[Any]:
+    """The rows of a query of plain columns (tuples, with named fields unless `named` is False: for
+    many rows read by position), in the session's transaction.
 
     For the hot read paths. On PostgreSQL the statement is compiled once and psycopg runs it: for
     each query SQLAlchemy's execution (the cache key walk, the events, the result metadata) cost
@@ -210,7 +212,7 @@ def plain_rows(session: Session, statement: Executable, params: dict[str, Any] |
     if connection.dialect.name != "postgresql":
         return connection.execute(statement, params).all()
     sql, bound = _driver_statement(statement, connection.dialect)
-    return _driver(connection, sql, {**bound, **(params or {})})
+    return _driver(connection, sql, {**bound, **(params or {})}, rows=namedtuple_row if named else tuple_row)
 
 
 def plain_write(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
@@ -224,7 +226,7 @@ def plain_write(session: Session, statement: Executable, rows: list[dict[str, An
         return
     sql, bound = _driver_statement(statement, connection.dialect, tuple(sorted(rows[0])))
     if len(rows) == 1:  # executemany would enter pipeline mode: three round trips for one row
-        _driver(connection, sql, {**bound, **rows[0]}, rows=False)
+        _driver(connection, sql, {**bound, **rows[0]}, rows=None)
     else:
         _driver(connection, sql, [{**bound, **row} for row in rows], many=True)
 

@@ -141,15 +141,15 @@ def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[En
         return []
     ids = [e.id for e in entities]
     # Plain rows, not ORM objects: building ~10 Statement instances per entity cost more than the query.
-    rows = plain_rows(session, _values_of(actor, session.get_bind().dialect.name), {"ids": ids})
+    rows = plain_rows(session, _values_of(actor, session.get_bind().dialect.name), {"ids": ids}, named=False)
     values: dict[str, list[ValueRead]] = {i: [] for i in ids}
+    properties: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
     for entity_id, prop, value, dataset, marking, origin in rows:
         values[entity_id].append(ValueRead(prop, value, dataset, marking, origin))
+        properties[entity_id].setdefault(prop, []).append(value)
     out = []
     for entity in entities:
-        props: dict[str, list[str]] = {}
-        for v in values[entity.id]:
-            props.setdefault(v.prop, []).append(v.value)
+        props = properties[entity.id]
         out.append(
             EntityRead(
                 id=entity.id,
