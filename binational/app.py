@@ -125,8 +125,8 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
     """
     settings: Settings = app.state.settings
     db: Database = app.state.db
-    # Decided by the app's settings, like the queueing below (a test may serve a database made with others).
-    sequencer = Sequencer.for_node(db) if app.state.own_sequencer and queues(settings) else None
+    # By the app's settings, like the queueing below (a test may serve a database made with others).
+    sequencer = Sequencer.for_node(db, settings) if app.state.own_sequencer else None
     if sequencer is not None:
         sequencer.start()
     elif queues(settings):  # a worker of `serving.serve`: the supervising process sequences

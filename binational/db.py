@@ -11,7 +11,7 @@ from typing import Any, cast
 import psycopg
 from psycopg import sql as psql
 from psycopg.rows import RowFactory, namedtuple_row, tuple_row
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ARRAY, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -158,7 +158,10 @@ def _context_sql(connection: Connection, session: Session) -> str:
     simple query, which may hold several statements, takes no parameters)."""
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     values = {**(session.info.get("db_context") or NOBODY), "role": session.info["db_role"]}
-    return _SET_CONTEXT.format(**{k: psql.Literal(v).as_string(raw) for k, v in values.items()})
+    try:
+        return _SET_CONTEXT.format(**{k: psql.Literal(v).as_string(raw) for k, v in values.items()})
+    except psycopg.Error as exc:  # quoting asks the connection for its encoding
+        raise DBAPIError.instance(_SET_CONTEXT, values, exc, psycopg.Error) from exc
 
 
 def _apply(connection: Connection, session: Session) -> None:
@@ -189,8 +192,13 @@ def _driver_statement(statement: Executable, dialect: Dialect, columns: tuple[st
     INSERT or UPDATE sets only `columns`."""
     compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(
         dialect=dialect, column_keys=list(columns) if columns is not None else None))
+    if compiled.insert_prefetch or compiled.update_prefetch or compiled.escaped_bind_names:
+        raise ValueError("the statement needs SQLAlchemy to run it (column defaults or escaped names)")
     for name, bind in compiled.binds.items():
-        if bind.callable is not None or bind.type.bind_processor(dialect) is not None:
+        # An array parameter is a list of plain values, which psycopg adapts itself.
+        plain = bind.type.item_type if isinstance(bind.type, ARRAY) else bind.type
+        if (bind.callable is not None or bind.expanding or bind.literal_execute
+                or plain.dialect_impl(dialect).bind_processor(dialect) is not None):
             raise ValueError(f"parameter {name!r} needs SQLAlchemy to run the statement")
     return str(compiled), dict(compiled.params)
 

@@ -33,9 +33,11 @@ class Sequencer:
         self._thread = threading.Thread(target=self._loop, name="audit-sequencer", daemon=True)
 
     @classmethod
-    def for_node(cls, db: Database) -> Sequencer | None:
-        """The sequencer of a served node whose entries are queued, or None (they are appended)."""
-        return cls(db, db.settings.audit_sequence_ms / 1000) if queues(db.settings) else None
+    def for_node(cls, db: Database, settings: Settings | None = None) -> Sequencer | None:
+        """The sequencer of a served node whose entries are queued, or None (they are appended), by
+        the node's settings (the database's unless given)."""
+        settings = settings or db.settings
+        return cls(db, settings.audit_sequence_ms / 1000) if queues(settings) else None
 
     def drain(self) -> int:
         """Move what is queued now into the log; return how many entries were moved."""

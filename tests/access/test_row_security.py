@@ -5,7 +5,7 @@ policy allows; with no viewer named, the application role sees nothing."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from binational.access import service as access
@@ -181,8 +181,13 @@ def test_plain_rows_run_in_the_sessions_transaction_as_its_viewer(client, cast, 
 
 def test_plain_rows_refuse_what_only_sqlalchemy_can_run(db):
     from binational.access.policy import _NOW
-    from binational.db import plain_rows
+    from binational.db import plain_rows, plain_write
 
-    with db.session() as s, pytest.raises(ValueError, match="policy_now"):
+    with db.session() as s:
         act_as_system(s)
-        plain_rows(s, select(Entity.id).where(Entity.updated_at < _NOW))
+        with pytest.raises(ValueError, match="policy_now"):  # a value computed when run
+            plain_rows(s, select(Entity.id).where(Entity.updated_at < _NOW))
+        with pytest.raises(ValueError, match="needs SQLAlchemy"):  # a list SQLAlchemy expands
+            plain_rows(s, select(Entity.id).where(Entity.id.in_(["a", "b"])))
+        with pytest.raises(ValueError, match="column defaults"):  # created_at's default
+            plain_write(s, insert(Entity.__table__), [{"id": "x", "schema": "Person"}])
