@@ -226,11 +226,11 @@ def plain_rows(session: Session, statement: Executable, params: dict[str, Any] |
 def plain_write(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
     """Run an INSERT, UPDATE or DELETE once for each of `rows`, in the session's transaction, the
     way `plain_rows` runs a query."""
+    if not rows:
+        return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         connection.execute(statement, rows)
-        return
-    if not rows:
         return
     sql, bound = _driver_statement(statement, connection.dialect, tuple(sorted(rows[0])))
     if len(rows) == 1:  # executemany would enter pipeline mode: three round trips for one row

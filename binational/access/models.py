@@ -44,7 +44,12 @@ class User(Base):
     @property
     def role_list(self) -> list[str]:
         """The user's roles as a list."""
-        return [r for r in self.roles.split(",") if r]
+        return role_names(self.roles)
+
+
+def role_names(roles: str) -> list[str]:
+    """The role names of a user's comma-separated `roles` column."""
+    return [r for r in roles.split(",") if r]
 
 
 class ApiToken(Base):

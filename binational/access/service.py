@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from binational.access.markings import RANK, rank
-from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, User
+from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, User, role_names
 from binational.access.policy import Actor
 from binational.access.roles import capabilities_of, check_roles
 from binational.db import plain_rows, utcnow
@@ -124,7 +124,7 @@ def get_user(*, session: Session, username: str) -> User:
 
 def _actor(user: Any, country: str, cases: list[str]) -> Actor:
     """The Actor of `user` (a User, or a row with its id, username, agency, roles and clearance)."""
-    roles = frozenset(r for r in user.roles.split(",") if r)
+    roles = frozenset(role_names(user.roles))
     return Actor(
         user_id=user.id,
         username=user.username,
