@@ -30,6 +30,8 @@ STATEMENT_SQL = (
     "SELECT id, entity_id, schema, prop, prop_type, value, dataset, marking, origin, owner_agency, distribution "
     "FROM statements WHERE entity_id = ANY(%(ids)s) AND deleted_at IS NULL ORDER BY entity_id, prop, id"
 )
+#: The values of one entity, by equality, as the service reads them (`entities.service._values_of`).
+ONE_STATEMENT_SQL = STATEMENT_SQL.replace("= ANY(%(ids)s)", "= %(id)s")
 
 
 def psycopg_dsn(url: str) -> str:
@@ -69,7 +71,9 @@ class RawSQL:
     def get(self, entity_id: str) -> int:
         rows = self.conn.execute(f"SELECT {ENTITY_COLS} FROM entities e WHERE e.id = %(id)s",  # noqa: S608
                                  {"id": entity_id}).fetchall()
-        return len(self._with_values(rows))
+        if rows:
+            self.conn.execute(ONE_STATEMENT_SQL, {"id": entity_id}).fetchall()
+        return len(rows)
 
     def close(self) -> None:
         self.conn.close()
@@ -105,6 +109,7 @@ class PolicySQL:
             .order_by(Statement.entity_id, Statement.prop, Statement.id), postcompile=False
         )
         self.values_sql = (sql.replace("IN (__[POSTCOMPILE_ids])", "= ANY(%(ids)s)"), params)
+        self.one_values_sql = (sql.replace("IN (__[POSTCOMPILE_ids])", "= %(id)s"), params)
         self.search_sql: dict[str, tuple[str, dict[str, Any]]] = {}
 
     def _run(self, compiled: tuple[str, dict[str, Any]], **params: Any) -> list[tuple[Any, ...]]:
@@ -131,7 +136,10 @@ class PolicySQL:
         return len(self._with_values(rows[:PAGE]))
 
     def get(self, entity_id: str) -> int:
-        return len(self._with_values(self._run(self.get_sql, id=entity_id)))
+        rows = self._run(self.get_sql, id=entity_id)
+        if rows:
+            self._run(self.one_values_sql, id=entity_id)
+        return len(rows)
 
     def close(self) -> None:
         self.conn.close()
@@ -159,7 +167,8 @@ class PolicyORM:
             if ids:
                 s.execute(select(Statement.entity_id, Statement.prop, Statement.value, Statement.dataset,
                                  Statement.marking, Statement.origin)
-                          .where(Statement.entity_id.in_(ids), Statement.deleted_at.is_(None),
+                          .where(Statement.entity_id == ids[0] if len(ids) == 1 else Statement.entity_id.in_(ids),
+                                 Statement.deleted_at.is_(None),
                                  visible_values(self.actor, Statement))
                           .order_by(Statement.entity_id, Statement.prop, Statement.id)).all()
             s.commit()

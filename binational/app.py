@@ -154,6 +154,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         docs_url=f"{API}/docs",
         openapi_url=f"{API}/openapi.json",
         redoc_url=None,
+        # FastAPI's own OpenTelemetry would send exception messages (which can quote a record) to any
+        # provider the host process set up, outside the policy and the audit log; and looking for one
+        # cost every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = db or Database(settings)

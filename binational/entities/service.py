@@ -120,12 +120,19 @@ def caption(schema_name: str, properties: dict[str, list[str]]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _values_of(actor: Actor, dialect: str) -> Any:
-    """The values of some entities (`ids`) the actor may see, in the order they are shown; built
-    once per actor, like its filter. On PostgreSQL the ids are one array parameter: the query's text
-    is then the same for every page, so psycopg caches its conversion and the server its plan."""
-    ids = (Statement.entity_id == any_(bindparam("ids", type_=ARRAY(String))) if dialect == "postgresql"
-           else Statement.entity_id.in_(bindparam("ids", expanding=True)))
+def _values_of(actor: Actor, dialect: str, one: bool) -> Any:
+    """The values of one entity (`id`) or of some (`ids`) the actor may see, in the order they are
+    shown; built once per actor, like its filter. On PostgreSQL the ids are one array parameter: the
+    query's text is then the same for every page, so psycopg caches its conversion and the server its
+    plan. One entity is matched by equality instead: for an array of unknown length the server's
+    generic plan looks dearer than a fresh one, so it planned the query anew for every read, which
+    was half of the server's time on a single-entity read (benchmarks/access_overhead.py)."""
+    if one:
+        ids = Statement.entity_id == bindparam("id", type_=String)
+    elif dialect == "postgresql":
+        ids = Statement.entity_id == any_(bindparam("ids", type_=ARRAY(String)))
+    else:
+        ids = Statement.entity_id.in_(bindparam("ids", expanding=True))
     return (
         select(Statement.entity_id, Statement.prop, Statement.value, Statement.dataset, Statement.marking,
                Statement.origin)
@@ -141,7 +148,9 @@ def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[En
         return []
     ids = [e.id for e in entities]
     # Plain rows, not ORM objects: building ~10 Statement instances per entity cost more than the query.
-    rows = plain_rows(session, _values_of(actor, session.get_bind().dialect.name), {"ids": ids}, named=False)
+    one = len(ids) == 1
+    query = _values_of(actor, session.get_bind().dialect.name, one)
+    rows = plain_rows(session, query, {"id": ids[0]} if one else {"ids": ids}, named=False)
     values: dict[str, list[ValueRead]] = {i: [] for i in ids}
     properties: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
     for entity_id, prop, value, dataset, marking, origin in rows:

@@ -63,15 +63,16 @@ def fresh(lang: str | None = None) -> dict[str, Any]:
 
 
 class SessionMiddleware:
-    """Read the session cookie into `scope["web_session"]` (and the user into `session_user_id`
-    for web pages, never for /api/: the API takes bearer tokens), and write it back when changed."""
+    """For web pages (never /api/: the API takes bearer tokens), read the session cookie into
+    `scope["web_session"]` and its user into `session_user_id`, and write it back when changed."""
 
     def __init__(self, app: ASGIApp, secret: str) -> None:
         self.app = app
         self.secret = secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(API_PREFIX):
+            # The API takes bearer tokens and keeps no session: nothing to read, sign or write back.
             await self.app(scope, receive, send)
             return
         cookie = SimpleCookie()
@@ -83,12 +84,12 @@ class SessionMiddleware:
         data = decode(self.secret, morsel.value if morsel else None) or fresh()
         before = encode(self.secret, data)
         scope["web_session"] = data
-        if not scope["path"].startswith(API_PREFIX) and data.get("uid") is not None:
+        if data.get("uid") is not None:
             scope["session_user_id"] = data["uid"]
         secure = scope.get("scheme") == "https"
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and not scope["path"].startswith(API_PREFIX):
+            if message["type"] == "http.response.start":
                 after = encode(self.secret, scope["web_session"])
                 if after != before or morsel is None:
                     headers = MutableHeaders(scope=message)

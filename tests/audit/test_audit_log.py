@@ -3,12 +3,14 @@ catches a changed, deleted or rewritten entry; concurrent appenders keep one gap
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import threading
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -57,6 +59,49 @@ def test_every_size_up_to_70_and_the_leaf_hash():
         assert _frontier_root(leaves[:n]) == merkle.root_of(leaves[:n]) == rfc6962_root(leaves[:n]), n
     assert merkle.leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
     assert merkle.node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()
+
+
+_JSON_SCALARS = (
+    st.none() | st.booleans() | st.text() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(min_value=-(2**54), max_value=2**54) | st.sampled_from([2**53 - 1, 2**53, -(2**53 - 1), -(2**53)])
+)
+_KEYS = st.text() | st.sampled_from(["a", "z", "\u00e9", "\uffff", "\U0001f600", "\ue000"])
+_JSON = st.recursive(
+    _JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=20
+)
+
+
+def _rfc8785_or_error(value):
+    try:
+        return rfc8785.dumps(value)
+    except Exception as exc:  # noqa: BLE001 - which values it refuses is what is compared
+        return type(exc)
+
+
+def _ours_or_error(value):
+    try:
+        return log.canonical_json(value)
+    except Exception as exc:  # noqa: BLE001
+        return type(exc)
+
+
+@given(_JSON)
+def test_canonical_json_writes_what_rfc8785_writes_and_refuses_what_it_refuses(value):
+    assert _ours_or_error(value) == _rfc8785_or_error(value)
+
+
+def test_canonical_json_edges():
+    """The cases where orjson alone would differ from RFC 8785, and the values it alone would refuse."""
+    for value in (
+        {"\U0001f600": 1, "\uffff": 2},  # key order by UTF-16 code units, not code points
+        1.5, 1e21, 2**53 - 1, [True, None, "\u2028\x7f\x00"],
+        functools.reduce(lambda inner, _: [inner], range(300), []),  # deeper than orjson nests
+    ):
+        assert log.canonical_json(value) == rfc8785.dumps(value), value
+    for refused in (2**53, "\ud800", {1: "a"}, float("nan")):
+        outcome = _rfc8785_or_error(refused)
+        assert isinstance(outcome, type) and issubclass(outcome, Exception), refused
+        assert _ours_or_error(refused) is outcome, refused
 
 
 def _entries(db, after: int = -1) -> list[dict]:
