@@ -226,7 +226,7 @@ class Service:
 class Api:
     """The real application over HTTP: bearer token, policy, audit append, assembly, JSON."""
 
-    name = "API (HTTP, uvicorn)"
+    name = "API, 1 worker process"
 
     def __init__(self, base_url: str, token: str) -> None:
         self.client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)

@@ -76,15 +76,12 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 def start_server(settings: Settings, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    """The real app on a free loopback port, under uvicorn in one process or as `binational serve
+    """The real app on a free loopback port, served as a node serves it, by `binational serve
     --workers N`; waits until it answers."""
     port = _free_port()
-    command = (
-        ["-m", "uvicorn", "--factory", "binational.app:create_app", "--no-access-log"] if workers == 1
-        else ["-c", "from binational.cli import main; main()", "serve", "--workers", str(workers)]
-    )
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, *command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-c", "from binational.cli import main; main()", "serve", "--workers", str(workers),
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, env=_env(settings),
     )
     base = f"http://127.0.0.1:{port}"
