@@ -7,9 +7,11 @@ for the first page) and returns the next one (None at the end).
 
 from __future__ import annotations
 
+import http.client
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+import orjson
 import psycopg
 from sqlalchemy import String, bindparam, select
 from sqlalchemy.dialects import postgresql
@@ -224,35 +226,46 @@ class Service:
 
 
 class Api:
-    """The real application over HTTP: bearer token, policy, audit append, assembly, JSON."""
+    """The real application over HTTP: bearer token, policy, audit append, assembly, JSON.
+
+    Driven by the standard library's `http.client` on one kept-alive connection: the load generator
+    shares the two cores with the server and PostgreSQL, and httpx spent 0.5 ms of CPU on each single
+    read against 0.2 ms for `http.client`, time the server's answers then waited for.
+    """
 
     name = "API, 1 worker process"
 
     def __init__(self, base_url: str, token: str) -> None:
-        self.client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        address = urlsplit(base_url)
+        self.conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+        self.headers = {"Authorization": f"Bearer {token}"}
 
-    def _ok(self, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code != 200:
-            raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:300]}")
-        body: dict[str, Any] = response.json()
-        return body
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{path}?{urlencode(params)}" if params else path
+        self.conn.request("GET", url, headers=self.headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url}: {response.status} {body[:300]!r}")
+        parsed: dict[str, Any] = orjson.loads(body)
+        return parsed
 
     def list_page(self, state: str | None) -> str | None:
         params: dict[str, Any] = {"limit": PAGE}
         if state:
             params["cursor"] = state
-        cursor: str | None = self._ok(self.client.get("/api/v1/entities", params=params))["next_cursor"]
+        cursor: str | None = self._get("/api/v1/entities", params)["next_cursor"]
         return cursor
 
     def search(self, prefix: str) -> int:
-        return len(self._ok(self.client.get("/api/v1/entities", params={"q": prefix, "limit": PAGE}))["items"])
+        return len(self._get("/api/v1/entities", {"q": prefix, "limit": PAGE})["items"])
 
     def get(self, entity_id: str) -> int:
-        self._ok(self.client.get(f"/api/v1/entities/{entity_id}"))
+        self._get(f"/api/v1/entities/{entity_id}")
         return 1
 
     def close(self) -> None:
-        self.client.close()
+        self.conn.close()
 
 
 class ApiWorkers(Api):
