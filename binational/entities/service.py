@@ -126,7 +126,7 @@ def _values_of(actor: Actor, dialect: str, one: bool) -> Any:
     query's text is then the same for every page, so psycopg caches its conversion and the server its
     plan. One entity is matched by equality instead: for an array of unknown length the server's
     generic plan looks dearer than a fresh one, so it planned the query anew for every read, which
-    was half of the server's time on a single-entity read (benchmarks/access_overhead.py)."""
+    was half of the database's CPU on a single-entity read (docs/architecture.md)."""
     if one:
         ids = Statement.entity_id == bindparam("id", type_=String)
     elif dialect == "postgresql":
