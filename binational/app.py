@@ -144,7 +144,7 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, db: Database | None = None, *, own_sequencer: bool = True
                ) -> FastAPI:
     """The application of one node; without `own_sequencer`, serving only queues audit entries on
-    PostgreSQL, for a sequencer that another process runs (`serving.serve` with several workers)."""
+    PostgreSQL, for a sequencer that another process runs (the supervisor of `serving.serve`)."""
     settings = settings or get_settings()
     app = FastAPI(
         lifespan=_serving,

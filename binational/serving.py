@@ -14,6 +14,7 @@ import uvicorn
 
 from binational.app import create_app
 from binational.audit.sequencer import Sequencer, queues
+from binational.config import Settings
 from binational.db import Database
 
 log = logging.getLogger("binational")
@@ -27,8 +28,11 @@ def listener(host: str, port: int) -> socket.socket:
     every answer on a kept-alive connection after the first waits about 40 ms for the client's
     delayed ACK (measured here: 44 ms against 1 ms).
     """
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                         proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE)[0]
+    # IPv4 unless the host is an IPv6 address, as uvicorn binds in one process: "localhost" may
+    # resolve to ::1 first.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM,
+                                                         socket.IPPROTO_TCP, socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(address)
@@ -36,10 +40,10 @@ def listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(sock: socket.socket, log_level: str) -> None:
-    """One worker process: the app (made from the environment's settings) on the shared socket. It
-    queues its audit entries; the supervising process sequences them."""
-    config = uvicorn.Config(partial(create_app, own_sequencer=False), factory=True, log_level=log_level)
+def _worker(sock: socket.socket, settings: Settings, log_level: str) -> None:
+    """One worker process: the app on the shared socket, with the supervisor's settings (so both
+    agree on whether entries are queued). It queues its audit entries; the supervisor sequences them."""
+    config = uvicorn.Config(partial(create_app, settings, own_sequencer=False), factory=True, log_level=log_level)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -57,17 +61,21 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
     wait for each other's turn at the log. It does so for a single worker too: as a thread of the
     worker, the sequencer's batches held the worker's interpreter lock while requests waited for it
     (single GET p99 9.8 ms against 7.5 ms, benchmarks/access_overhead.py). With nothing to sequence
-    (SQLite), one worker is served in this process.
+    (SQLite, or `audit_sequence_ms` 0), one worker is served in this process.
     """
     if workers == 1 and not queues(db.settings):
         uvicorn.run(create_app(db.settings, db), host=host, port=port, log_level=log_level)
         return 0
+    # uvicorn logs for each worker, not for this process: its own lines (the address, the
+    # sequencer's failures) would otherwise go nowhere.
+    level = getattr(logging, log_level.upper(), logging.INFO)
+    logging.basicConfig(format="%(levelname)s:     %(message)s", level=level)
     sock = listener(host, port)
     signal.signal(signal.SIGTERM, _stop)  # a supervisor's stop: shut the workers down first
     sequencer = Sequencer.for_node(db)
     # spawn, not fork: a forked child would share the parent's threads' locks and pooled connections.
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker, args=(sock, log_level), name=f"binational-worker-{n}")
+    processes = [context.Process(target=_worker, args=(sock, db.settings, log_level), name=f"binational-worker-{n}")
                  for n in range(workers)]
     code = 0
     try:
@@ -75,7 +83,7 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
             sequencer.start()
         for process in processes:
             process.start()
-        log.info("serving on http://%s:%d with %d workers", host, port, workers)
+        log.info("serving on http://%s:%d (worker processes: %d)", host, port, workers)
         wait([p.sentinel for p in processes])
         log.error("a worker stopped on its own (exit code %s); stopping the others",
                   [p.exitcode for p in processes if not p.is_alive()])

@@ -39,26 +39,44 @@ PENDING = "audit_pending"
 _SAFE_INTEGER = 2**53 - 1  # RFC 8785 writes integers only as far as a double holds them exactly
 
 
+#: orjson refuses deeper nesting; the check stops there too, and rfc8785 writes or refuses the value
+_ORJSON_DEPTH = 254
+
+
 def _plain(value: Any) -> bool:
     """Whether orjson writes `value` byte for byte as RFC 8785 does: texts, booleans, nulls, integers
-    a double holds, lists, and objects with ASCII keys. (RFC 8785 orders keys by UTF-16 code units and
-    orjson by code points, which differ only beyond ASCII; numbers with a fraction are RFC 8785's own.)"""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
-    if kind is list:
-        return all(_plain(item) for item in value)
-    if kind is dict:
-        return all(type(key) is str and key.isascii() and _plain(item) for key, item in value.items())
-    return False
+    a double holds, lists, and objects with ASCII keys, nested no deeper than orjson goes. (RFC 8785
+    orders keys by UTF-16 code units and orjson by code points, which differ only beyond ASCII; numbers
+    with a fraction are RFC 8785's own.) Walked with a stack, not by recursion, so that a deep value
+    cannot exhaust Python's recursion limit here when `rfc8785` would still write it."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                continue
+            return False
+        if depth >= _ORJSON_DEPTH:
+            return False
+        if kind is list:
+            pending.extend((inner, depth + 1) for inner in item)
+        elif kind is dict:
+            for key, inner in item.items():
+                if type(key) is not str or not key.isascii():
+                    return False
+                pending.append((inner, depth + 1))
+        else:
+            return False
+    return True
 
 
 def canonical_json(value: Any) -> bytes:
     """`value` as RFC 8785 canonical JSON. orjson writes the values on which the two agree (an audit
     entry, nearly always) in a seventh of the time of the `rfc8785` package, which writes the rest and
-    raises what it refuses."""
+    raises what it refuses (a test holds the two to the same bytes and the same refusals)."""
     if _plain(value):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

@@ -22,14 +22,14 @@ from binational.web import (
     resolution_pages,
 )
 from binational.web.render import error_page
-from binational.web.sessions import API_PREFIX, SessionMiddleware
+from binational.web.sessions import API_PREFIX, SessionMiddleware, route_path
 
 STATIC = __path__[0] + "/static"
 
 
 def is_page(request: Request) -> bool:
     """Whether a request is for a web page (not the API, not a static file)."""
-    path = request.url.path
+    path = route_path(request.scope)
     return not path.startswith(API_PREFIX) and not path.startswith("/static/")
 
 

@@ -29,6 +29,16 @@ MAX_AGE = 12 * 3600  # a working day: then one signs in again
 API_PREFIX = "/api/"
 
 
+def route_path(scope: Scope) -> str:
+    """The path of a request within the app: behind a proxy that serves it under a prefix (the
+    `root_path`), uvicorn's `scope["path"]` begins with that prefix."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root):len(root) + 1] in ("", "/"):
+        return path[len(root):] or "/"
+    return path
+
+
 def _mac(secret: str, payload: bytes) -> str:
     return hmac.new(secret.encode(), b"web-session:" + payload, hashlib.sha256).hexdigest()
 
@@ -71,7 +81,7 @@ class SessionMiddleware:
         self.secret = secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(API_PREFIX):
+        if scope["type"] != "http" or route_path(scope).startswith(API_PREFIX):
             # The API takes bearer tokens and keeps no session: nothing to read, sign or write back.
             await self.app(scope, receive, send)
             return

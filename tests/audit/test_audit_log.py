@@ -61,10 +61,11 @@ def test_every_size_up_to_70_and_the_leaf_hash():
     assert merkle.node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()
 
 
-_JSON_SCALARS = (
-    st.none() | st.booleans() | st.text() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.integers(min_value=-(2**54), max_value=2**54) | st.sampled_from([2**53 - 1, 2**53, -(2**53 - 1), -(2**53)])
-)
+_INTEGERS = (st.integers(min_value=-(2**54), max_value=2**54)
+             | st.sampled_from([2**53 - 1, 2**53, -(2**53 - 1), -(2**53)]))
+# Without numbers with a fraction too: one anywhere sends the whole value to rfc8785 alone.
+_PLAIN_SCALARS = st.none() | st.booleans() | st.text() | _INTEGERS
+_JSON_SCALARS = _PLAIN_SCALARS | st.floats(allow_nan=False, allow_infinity=False)
 _KEYS = st.text() | st.sampled_from(["a", "z", "\u00e9", "\uffff", "\U0001f600", "\ue000"])
 _JSON = st.recursive(
     _JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=20
@@ -85,7 +86,13 @@ def _ours_or_error(value):
         return type(exc)
 
 
-@given(_JSON)
+_PLAIN_JSON = st.recursive(
+    _PLAIN_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON | _PLAIN_JSON)
 def test_canonical_json_writes_what_rfc8785_writes_and_refuses_what_it_refuses(value):
     assert _ours_or_error(value) == _rfc8785_or_error(value)
 
@@ -95,10 +102,12 @@ def test_canonical_json_edges():
     for value in (
         {"\U0001f600": 1, "\uffff": 2},  # key order by UTF-16 code units, not code points
         1.5, 1e21, 2**53 - 1, [True, None, "\u2028\x7f\x00"],
-        functools.reduce(lambda inner, _: [inner], range(300), []),  # deeper than orjson nests
+        # around orjson's depth, and deeper than a recursive check of every level could walk
+        *(functools.reduce(lambda inner, _: [inner], range(depth), []) for depth in (253, 254, 400, 600)),
+        functools.reduce(lambda inner, _: {"k": inner}, range(600), {}),
     ):
         assert log.canonical_json(value) == rfc8785.dumps(value), value
-    for refused in (2**53, "\ud800", {1: "a"}, float("nan")):
+    for refused in (2**53, "\ud800", {1: "a"}, float("nan"), {"a": {"b": [2**60]}}):
         outcome = _rfc8785_or_error(refused)
         assert isinstance(outcome, type) and issubclass(outcome, Exception), refused
         assert _ours_or_error(refused) is outcome, refused

@@ -166,7 +166,7 @@ def test_a_queued_row_changed_in_the_database_is_logged_as_unreadable_and_the_lo
 
 
 def test_a_worker_without_its_own_sequencer_only_queues(settings, cast, db):
-    """`serving.serve` with several workers: the workers queue, the supervising process sequences."""
+    """`serving.serve` on PostgreSQL: the workers queue, the supervising process sequences."""
     if not settings.is_postgres:
         pytest.skip("entries are queued on PostgreSQL only")
     fast = settings.model_copy(update={"audit_sequence_ms": 20})
