@@ -17,13 +17,22 @@ def queues(settings: Settings) -> bool:
     return settings.is_postgres and settings.audit_sequence_ms > 0
 
 
+#: While entries come, the queue is drained this many times per `interval`.
+BUSY_TURNS = 4
+
+
 class Sequencer:
     """While running, the node's sessions queue their audit entries instead of appending them, and
-    every `interval` seconds this thread drains the queue into the log in one transaction.
+    this thread drains the queue into the log, one transaction per batch.
 
     Requests then no longer wait for one another's appends (one lock on the log's head), and the head
     is signed once per batch, not once per request. An entry is committed with its request either
     way; it gets its sequence number and its place in the Merkle tree within about `interval`.
+
+    While entries come, the thread drains every quarter `interval`: a batch is CPU taken from the
+    requests all at once, and smaller batches made shorter stalls (a single GET at concurrency 2: p99
+    6.5–6.9 ms draining every 200 ms, 5.0–5.8 ms every 50 ms). While none come, each look at the queue is a
+    transaction of its own, so it looks half as often each time, down to once per `interval`.
     """
 
     def __init__(self, db: Database, interval: float) -> None:
@@ -56,12 +65,20 @@ class Sequencer:
         self._thread.join()
         self.drain()
 
+    def next_wait(self, previous: float, moved: int) -> float:
+        """Seconds until the next drain: a quarter `interval` after a drain that moved entries, else
+        twice the last wait, up to `interval`."""
+        return self.interval / BUSY_TURNS if moved else min(previous * 2, self.interval)
+
     def _loop(self) -> None:
+        wait = self.interval / BUSY_TURNS
         while True:
+            moved = 0
             try:
-                self.drain()
+                moved = self.drain()
             except Exception:
                 # The rows stay queued and committed; the next pass (or a reader of the log) retries.
                 logger.exception("audit sequencing failed; will retry")
-            if self._stop.wait(self.interval):
+            wait = self.next_wait(wait, moved)
+            if self._stop.wait(wait):
                 return

@@ -165,6 +165,15 @@ def test_a_queued_row_changed_in_the_database_is_logged_as_unreadable_and_the_lo
         assert verify(s, db.settings).ok
 
 
+def test_the_sequencer_drains_often_while_entries_come_and_backs_off_while_none_do(db):
+    sequencer = Sequencer(db, 0.2)
+    waits = [0.05]
+    for _ in range(4):
+        waits.append(sequencer.next_wait(waits[-1], moved=0))
+    assert waits == [0.05, 0.1, 0.2, 0.2, 0.2]  # never longer than the interval an entry may wait
+    assert sequencer.next_wait(0.2, moved=3) == 0.05
+
+
 def test_a_worker_without_its_own_sequencer_only_queues(settings, cast, db):
     """`serving.serve` on PostgreSQL: the workers queue, the supervising process sequences."""
     if not settings.is_postgres:
