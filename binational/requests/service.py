@@ -199,7 +199,11 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
         select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), Entity.deleted_at.is_(None),
                                 visible(actor, Entity))
     ).scalars())
-    subjects = [e for e, _ref, role in items if role == "subject" and e in seen]
+    # A subject named through a hit ref is the holder's: the sender knows only the opaque ref. Even an
+    # entity the sender may see must not be named, or it would learn which record holds the value it
+    # searched for, a value it may not see (a number kept to the holder's agency, say).
+    own = request.from_agency == actor.agency
+    subjects = [e for e, ref, role in items if role == "subject" and e in seen and not (own and ref)]
     answers = [e for e, _ref, role in items if role == "answer" and e in seen]
     refs = [ref for _e, ref, _role in items if ref] if actor.agency == request.from_agency else []
     events = session.execute(
@@ -207,7 +211,6 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
         .where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)
     ).all()
     creator = session.get(User, request.created_by)
-    own = request.from_agency == actor.agency
     return {
         "id": request.id, "type": request.type, "label": {"en": kind.label_en, "es": kind.label_es},
         "from_agency": request.from_agency, "to_agency": request.to_agency, "state": request.state,

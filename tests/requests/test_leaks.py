@@ -129,6 +129,27 @@ def test_a_hit_ref_is_bound_to_the_agency_it_was_issued_to(client, cast, exchang
         assert len(set(bodies)) == 1
 
 
+def test_a_request_never_names_to_its_sender_the_record_behind_a_hit(client, cast, record, discover):  # noqa: ANN001
+    """A released record whose matching value is kept to its agency: the sender sees the record but
+    not the value, so the request must not tell it which record matched."""
+    person = record("us_analyst", "Person", {"name": ["Ana Ruiz Soto"]}, distribution="release",
+                    release_to=["MX-FGR"])
+    assert client.patch(f"{API}/entities/{person}", headers=cast["us_analyst"].headers, json={
+        "add": {"passportNumber": ["G7654321"]}, "distribution": "agency"}).status_code == 200
+    seen = client.get(f"{API}/entities/{person}", headers=cast["mx_analyst"].headers).json()
+    assert seen["properties"] == {"name": ["Ana Ruiz Soto"]}
+    [result] = discover("mx_analyst", {"type": "document", "value": "G7654321"})
+    assert result["matches"] == [] and [h["agency"] for h in result["hits"]] == ["US-CBP"]
+    ask = {"to_agency": "US-CBP", "question": "Whose passport?", "hit_refs": [result["hits"][0]["hit_ref"]]}
+    r = client.post(f"{API}/requests", headers=cast["mx_analyst"].headers, json=ask)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    for body in (r.json(), client.get(f"{API}/requests/{rid}", headers=cast["mx_analyst"].headers).json()):
+        assert body["subjects"] == [] and person not in json.dumps(body)
+    held = client.get(f"{API}/requests/{rid}", headers=cast["us_supervisor"].headers).json()
+    assert held["subjects"] == [person]  # the holder sees which of its records the hit was
+
+
 @pytest.mark.skipif(BACKEND != "postgresql", reason="row-level security is PostgreSQL's")
 def test_row_level_security_hides_requests_from_third_agencies(db, exchange) -> None:  # noqa: ANN001
     tables = (Request, RequestItem, RequestEvent, Notification, HitRef)
