@@ -361,7 +361,8 @@ def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch
         raise InvalidInput("nothing to change: give `add` or `remove`", details=[{"field": "add"}])
     check_references(session, actor, added, set())
     now = utcnow()
-    for value in removed:
+    # A value named twice is removed once (its first pass takes every copy; the second found none).
+    for value in {(v.prop.name, v.value): v for v in removed}.values():
         live = session.execute(
             select(Statement).where(
                 Statement.entity_id == entity.id, Statement.prop == value.prop.name,

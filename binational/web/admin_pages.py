@@ -41,6 +41,7 @@ def add_agency(request: Request, s: SessionDep, actor: PageActor, code: Annotate
     try:
         service.add_agency(session=s, actor=actor, code=code, country=country, name=name)
     except (InvalidInput, Conflict) as exc:
+        s.rollback()  # nothing of a refused change is kept (the page's unit of work would commit it)
         return _agencies(request, s, field_errors(i18n.language(request), exc, "code"),
                          {"code": code, "country": country, "name": name}, 422)
     return redirect("/admin/agencies")
@@ -70,6 +71,7 @@ async def add_user(request: Request, s: SessionDep, actor: PageActor) -> Respons
         service.add_user(session=s, actor=actor, username=values["username"], agency=values["agency"],
                          roles=values["roles"], clearance=values["clearance"], password=values["password"] or None)
     except (InvalidInput, Conflict) as exc:
+        s.rollback()
         values.pop("password")
         errors = field_errors(i18n.language(request), exc, "username")
         if isinstance(exc, Conflict):

@@ -116,6 +116,7 @@ async def create(request: Request, s: SessionDep, actor: PageActor) -> Response:
         })
         entity = service.create(session=s, actor=actor, data=data)
     except InvalidInput as exc:
+        s.rollback()  # nothing of a refused change is kept (the page's unit of work would commit it)
         return _form(request, s, actor, schema.name, values=forms.as_text(properties), policy=policy,
                      errors=field_errors(i18n.language(request), exc), status=422)
     return redirect(f"/entities/{entity.id}")
@@ -175,6 +176,10 @@ async def edit(request: Request, entity_id: str, s: SessionDep, actor: PageActor
     try:
         service.update(session=s, actor=actor, entity_id=entity_id, patch=patch)
     except InvalidInput as exc:
+        # An update can fail after its first removals: nothing of it is kept. The read that the form
+        # shows again is read, and audited, again.
+        s.rollback()
+        entity = service.read(session=s, actor=actor, entity_id=entity_id)
         return _form(request, s, actor, entity.schema, entity=entity, values=forms.as_text(wanted),
                      errors=field_errors(i18n.language(request), exc), status=422)
     return redirect(f"/entities/{entity_id}")
@@ -189,6 +194,7 @@ async def release(request: Request, entity_id: str, s: SessionDep, actor: PageAc
         releases.release_entity(session=s, actor=actor, entity_id=entity_id, to=to,
                                 until=_until(str(form.get("until", ""))))
     except InvalidInput as exc:
+        s.rollback()
         entity = service.read(session=s, actor=actor, entity_id=entity_id)
         return _page(request, s, actor, entity, errors=field_errors(i18n.language(request), exc, "to"), status=422)
     return redirect(f"/entities/{entity_id}#releases")

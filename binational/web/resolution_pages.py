@@ -135,6 +135,7 @@ async def judge(request: Request, suggestion_id: int, s: SessionDep, actor: Page
         service.judge(session=s, actor=actor, data=JudgementCreate(
             verdict=verdict, suggestion_id=suggestion_id, comment=str(form.get("comment", ""))[:2000]))
     except InvalidInput as exc:
+        s.rollback()  # nothing of a refused change is kept (the page's unit of work would commit it)
         return _review(request, s, actor, suggestion_id, filters,
                        field_errors(i18n.language(request), exc, "verdict"), 422)
     query = _query(filters)
@@ -150,6 +151,7 @@ async def start_run(request: Request, s: SessionDep, actor: PageActor) -> Respon
     try:
         result = runs.run(session=s, actor=actor, engine=engine, kinds=kinds)
     except InvalidInput as exc:
+        s.rollback()
         return _queue_page(request, s, actor, _queue("", ""), True, "",
                            field_errors(i18n.language(request), exc, "engine"), 422)
     return redirect(f"/resolution?run={result.id}")

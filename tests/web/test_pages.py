@@ -147,6 +147,28 @@ def test_edit_adds_and_removes_values(client):
     assert "New Name" in page and "Old Name" not in page
 
 
+def test_an_edit_clears_a_value_held_twice_and_a_refused_edit_keeps_nothing(client, cast, db):
+    csrf = sign_in(client, "us_analyst")
+    r = client.post("/api/v1/entities", headers=cast["us_analyst"].headers, json={
+        "schema": "Person", "properties": {"name": ["Ana Ruiz", "Ana Ruiz"], "birthDate": ["1980-01-02"]},
+        "distribution": "agency", "marking": "TLP:AMBER"})
+    entity = r.json()["id"]
+    refused = client.post(f"/entities/{entity}/edit", data={"csrf": csrf, "p.name": "",
+                                                            "p.birthDate": "not a date"}, follow_redirects=False)
+    assert refused.status_code == 422
+    kept = client.get(f"/api/v1/entities/{entity}", headers=cast["us_analyst"].headers).json()["properties"]
+    assert kept == {"name": ["Ana Ruiz", "Ana Ruiz"], "birthDate": ["1980-01-02"]}
+    r = client.post(f"/entities/{entity}/edit", data={"csrf": csrf, "p.name": "", "p.birthDate": "1980-01-02"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    kept = client.get(f"/api/v1/entities/{entity}", headers=cast["us_analyst"].headers).json()["properties"]
+    assert kept == {"birthDate": ["1980-01-02"]}
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        updates = s.execute(select(func.count()).where(AuditEntry.action == "entity.update")).scalar_one()
+    assert updates == 1  # the refused edit left no change and so no entry; the cleared name has its own
+
+
 @pytest.mark.parametrize("token", [None, "not-the-token"])
 def test_a_form_without_the_csrf_token_changes_nothing(client, db, token):
     sign_in(client, "us_analyst")
