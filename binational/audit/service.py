@@ -16,7 +16,9 @@ from binational.audit.verify import Verification, verify
 from binational.config import Settings, get_settings
 from binational.errors import Forbidden, NotFound
 
-READ_ACTIONS = ("entity.read", "entity.list", "entity.export")
+#: The actions that show a record's content: who-saw lists them.
+READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.export", "resolution.suggestion.read",
+                "resolution.suggestion.list")
 
 
 def _require(actor: Actor, action: str) -> None:

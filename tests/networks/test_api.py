@@ -84,6 +84,9 @@ def test_exports(client, cast, world):
     assert {e["id"] for e in lines} == {world["ana"], world["beto"], world["family"]}
     ana = next(e for e in lines if e["id"] == world["ana"])
     assert "phone" not in ana["properties"]  # kept to US-CBP
+    # who saw MX-FGR's Family record: the export wrote it whole, as a link's record
+    saw = client.get(f"/api/v1/audit/who-saw/{world['family']}", headers=cast["mx_auditor"].headers).json()
+    assert [(e["action"], e["actor"]) for e in saw["items"]][:1] == [("network.export", "mx_analyst")], saw
 
 
 def test_plan_around_an_organisation_targets_its_people(client, cast, world):
