@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from followthemoney.types import registry
@@ -141,9 +141,33 @@ def _values_of(actor: Actor, dialect: str, one: bool) -> Any:
     )
 
 
+@cache
+def _reference_props(schema_name: str) -> frozenset[str]:
+    """The properties of a schema whose values name other entities."""
+    schema = model.get(schema_name)
+    if schema is None:
+        return frozenset()
+    return frozenset(name for name, prop in schema.properties.items() if prop.type == registry.entity)
+
+
+def _without_hidden_references(session: Session, actor: Actor, entities: Sequence[Any],
+                               rows: Sequence[Any]) -> Sequence[Any]:
+    """The value rows (entity id, prop, value, ...) less those naming an entity the actor may not see:
+    even its id would tell that the record exists and which agency holds it. A reference is checked
+    when it is written, but the record it names may since have been deleted or its release revoked,
+    or have been visible to the writer and never to this reader."""
+    schemas = {e.id: e.schema for e in entities}
+    refs = {row[2] for row in rows if row[1] in _reference_props(schemas[row[0]])}
+    if not refs:
+        return rows
+    seen = set(session.execute(select(Entity.id).where(
+        Entity.id.in_(sorted(refs)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
+    return [row for row in rows if row[2] in seen or row[1] not in _reference_props(schemas[row[0]])]
+
+
 def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[EntityRead]:
     """Entities (rows or objects with the entity columns) as the viewer sees them: only statements it
-    may see, each with its agency."""
+    may see, each with its agency, and no reference to an entity it may not see."""
     if not entities:
         return []
     ids = [e.id for e in entities]
@@ -151,6 +175,7 @@ def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[En
     one = len(ids) == 1
     query = _values_of(actor, session.get_bind().dialect.name, one)
     rows = plain_rows(session, query, {"id": ids[0]} if one else {"ids": ids}, named=False)
+    rows = _without_hidden_references(session, actor, entities, rows)
     values: dict[str, list[ValueRead]] = {i: [] for i in ids}
     properties: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
     for entity_id, prop, value, dataset, marking, origin in rows:

@@ -281,3 +281,23 @@ def test_concurrent_edits_and_a_release_of_one_entity_all_succeed(client, cast, 
         t.join()
     assert errors == []
     assert len(_search(client, cast["mx_analyst"], "alias")) == 1  # every added value searchable by the partner
+
+
+def test_a_reference_to_a_record_the_viewer_may_not_see_is_left_out(client, cast):
+    """A released passport whose holder is kept to US-CBP: MX-FGR sees the passport but not the id of
+    its holder (that the record exists, and whose it is), in a read, a list or a search; nor once the
+    holder's own release is revoked."""
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    holder = _post(client, us, schema="Person", properties={"name": ["Rosa Ibarra Luna"]})
+    passport = _post(client, us, schema="Passport", properties={"holder": [holder], "number": ["P4455667"]},
+                     distribution="release", release_to=["MX-FGR"])
+    assert client.get(f"{API}/{passport}", headers=us.headers).json()["properties"]["holder"] == [holder]
+    read = client.get(f"{API}/{passport}", headers=mx.headers).json()
+    assert read["properties"] == {"number": ["P4455667"]} and holder not in json.dumps(read)
+    page = client.get(API, headers=mx.headers, params={"schema": "Passport", "limit": 100}).json()
+    assert passport in json.dumps(page) and holder not in json.dumps(page)
+    r = client.post(f"{API}/{holder}/releases", headers=us.headers, json={"to": ["MX-FGR"]})
+    assert r.status_code == 201, r.text
+    assert client.get(f"{API}/{passport}", headers=mx.headers).json()["properties"]["holder"] == [holder]
+    assert client.delete(f"/api/v1/releases/{r.json()[0]['id']}", headers=us.headers).status_code in (200, 204)
+    assert holder not in json.dumps(client.get(f"{API}/{passport}", headers=mx.headers).json())
