@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -38,8 +38,14 @@ def session(request: Request, db: Annotated[Database, Depends(database)]) -> Ite
         yield s
 
 
+#: The unit of work ends (commits, with its audit entries) when the route returns, before the answer
+#: is sent: by default FastAPI ends a dependency after sending, so a failed commit would have followed
+#: a 201 naming an entity never stored, or a read served with no audit entry.
+SESSION = Depends(session, scope="function")
+
+
 def bearer_actor(
-    s: Annotated[Session, Depends(session)], authorization: Annotated[str | None, Header()] = None
+    s: Annotated[Session, SESSION], authorization: Annotated[str | None, Header()] = None
 ) -> Actor:
     """The actor of a valid `Authorization: Bearer <token>`; 401 otherwise."""
     if not authorization or not authorization.startswith("Bearer "):
@@ -49,7 +55,7 @@ def bearer_actor(
     return actor
 
 
-def current_actor(request: Request, s: Annotated[Session, Depends(session)],
+def current_actor(request: Request, s: Annotated[Session, SESSION],
                   authorization: Annotated[str | None, Header()] = None) -> Actor:
     """The actor of a bearer token, or of the web session cookie (set by binational.web)."""
     if authorization:
@@ -69,7 +75,9 @@ def cookie_actor(request: Request, s: Session, missing: str) -> Actor:
 
 
 T = TypeVar("T")
-SessionDep = Annotated[Session, Depends(session)]
+#: The id of a row in a path: out of the database's integer range is bad input (422), not a crash.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SessionDep = Annotated[Session, SESSION]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 #: The bearer token of a route that authenticates in `in_unit` (documented like ActorDep's).
 Authorization = Annotated[str | None, Header()]

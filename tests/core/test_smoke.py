@@ -47,3 +47,41 @@ def test_serving_keeps_start_up_objects_out_of_full_collections(settings, db):
     with TestClient(create_app(settings, db)):
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+def test_an_answer_is_sent_only_after_its_unit_of_work_committed(settings, db, cast):
+    """A commit that fails (a lost connection, a serialization failure) answers 500, never a 201
+    naming an entity that was not stored nor a read that was not audited."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event, func, select
+    from sqlalchemy.orm import Session
+
+    from binational.app import create_app
+    from binational.audit.models import AuditEntry
+    from binational.audit.scope import act_as_system
+    from binational.entities.models import Entity
+    from tests.conftest import sequence_audit
+
+    def counts() -> tuple[int, int]:
+        sequence_audit(db)
+        with db.unit_of_work() as s:
+            act_as_system(s)
+            return (s.execute(select(func.count()).select_from(Entity)).scalar_one(),
+                    s.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+    def refuse(_session: Session) -> None:
+        raise RuntimeError("the database went away at commit")
+
+    before = counts()
+    headers = cast["us_analyst"].headers
+    with TestClient(create_app(settings, db), raise_server_exceptions=False) as client:
+        event.listen(Session, "before_commit", refuse)
+        try:
+            made = client.post("/api/v1/entities", headers=headers,
+                               json={"schema": "Person", "properties": {"name": ["Never Stored"]}})
+            me = client.get("/api/v1/me", headers=headers)
+        finally:
+            event.remove(Session, "before_commit", refuse)
+    assert made.status_code == 500 and made.json()["error"]["code"] == "internal_error", made.text
+    assert me.status_code == 500
+    assert counts() == before
