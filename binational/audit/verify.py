@@ -54,6 +54,13 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
     size = 0
     passed = 0
     head = _head(session)
+    # The walk starts at 0: an entry or reference numbered below it would never be walked, yet who-saw
+    # and the auditors' views would show it.
+    stray = session.execute(select(func.min(AuditEntry.seq))).scalar()
+    stray_ref = session.execute(select(func.min(AuditObjectRef.seq))).scalar()
+    if (stray is not None and stray < 0) or (stray_ref is not None and stray_ref < 0):
+        return _fail(total, 0, f"an entry numbered {min(s for s in (stray, stray_ref) if s is not None)} "
+                     "lies outside the log", passed)
     while True:
         limit = head.size if head is not None else 0
         covered = (AuditEntry.seq >= size, AuditEntry.seq < limit)
@@ -68,9 +75,14 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
                 return _fail(total, size, f"entry {size} is missing", passed)
             data = row.entry.encode()
             leaf = merkle.leaf_hash(data)
-            body = json.loads(data)
             if leaf != row.leaf_hash:
                 return _fail(total, size, "entry content does not match its leaf hash", passed)
+            try:
+                body = json.loads(data)
+            except ValueError:
+                return _fail(total, size, "entry is not JSON", passed)
+            if not isinstance(body, dict):
+                return _fail(total, size, "entry is not a JSON object", passed)
             if body.get("seq") != size or body.get("prev") != prev.hex():
                 return _fail(total, size, "entry is not chained to the one before it", passed)
             if (
@@ -108,8 +120,14 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
             return _fail(total, limit, f"signed head covers {limit} entries, log has more", passed)
         break
     current = merkle.root(frontier)
+    beyond_cp = [s for s in checkpoints if s > size or s <= 0]
+    if beyond_cp:
+        return _fail(total, size, f"a signed checkpoint at size {min(beyond_cp)} lies beyond the log", passed)
     if head is None:
         return Verification(True, 0, current.hex(), checkpoints=passed)
+    if head.frontier != b"".join(frontier):
+        # The next append would start from it: a wrong frontier would have it sign a wrong root.
+        return _fail(total, size, "the signed head's Merkle frontier does not match the log", passed)
     if head.root != current or not signing.check(public_key, origin, size, current, head.signature):
         last_cp = max((s for s in checkpoints if s <= size), default=0)
         return _fail(total, last_cp, "signed head does not match: entries after the last checkpoint were rewritten",

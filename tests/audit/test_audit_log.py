@@ -240,6 +240,50 @@ def test_verify_names_the_first_entry_that_does_not_match(settings, db):
     assert code != 0 and "FAILED at entry 10: entry 10 is missing" in out, out
 
 
+def test_verify_catches_rows_outside_the_walk(settings, db):
+    """What the walk of entries 0..size would not meet: an entry numbered below 0 (it would show in
+    who-saw), a head whose frontier the next append would start from, a checkpoint beyond the log,
+    and an entry that is not JSON."""
+    reset_database()
+    with db.unit_of_work() as s:
+        actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        for i in range(5):
+            log.record(s, action="entity.read", actor=actor, objects=[(f"us-cbp.e{i}", "US-CBP")])
+    assert _verify()[0] == 0
+    if settings.is_postgres:  # the tamperer owns the tables
+        for table in ("audit_entries", "audit_object_refs", "audit_checkpoints"):
+            _tamper(db, f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+    ghost = '{"action":"entity.read","actor":"ghost","objects":["us-cbp.e1"]}'
+    _tamper(db, "INSERT INTO audit_entries (seq, time, actor_agency, action, decision, entry, leaf_hash) "
+                "VALUES (-1, :t, 'MX-FGR', 'entity.read', 'allow', :e, :h)",
+            t=log.utcnow(), e=ghost, h=merkle.leaf_hash(ghost.encode()))
+    _tamper(db, "INSERT INTO audit_object_refs (seq, object_id, object_agency) VALUES (-1, 'us-cbp.e1', 'US-CBP')")
+    code, out = _verify()
+    assert code != 0 and "FAILED at entry 0: an entry numbered -1 lies outside the log" in out, out
+    _tamper(db, "DELETE FROM audit_object_refs WHERE seq = -1")
+    _tamper(db, "DELETE FROM audit_entries WHERE seq = -1")
+    assert _verify()[0] == 0
+
+    with db.engine.connect() as conn:
+        frontier = conn.execute(text("SELECT frontier FROM audit_head")).scalar_one()
+    _tamper(db, "UPDATE audit_head SET frontier = :f", f=b"\x00" * 32)
+    code, out = _verify()
+    assert code != 0 and "Merkle frontier does not match" in out, out
+    _tamper(db, "UPDATE audit_head SET frontier = :f", f=frontier)
+
+    _tamper(db, "INSERT INTO audit_checkpoints (size, root, signature, time) VALUES (999, :r, :g, :t)",
+            r=b"\x01" * 32, g=b"\x02" * 64, t=log.utcnow())
+    code, out = _verify()
+    assert code != 0 and "a signed checkpoint at size 999 lies beyond the log" in out, out
+    _tamper(db, "DELETE FROM audit_checkpoints WHERE size = 999")
+    assert _verify()[0] == 0
+
+    _tamper(db, "UPDATE audit_entries SET entry = '{bad', leaf_hash = :h WHERE seq = 4",
+            h=merkle.leaf_hash(b"{bad"))
+    code, out = _verify()
+    assert code != 0 and "FAILED at entry 4: entry is not JSON" in out, out
+
+
 @pytest.mark.parametrize("sequencers", [0, 2], ids=["appended", "queued-two-sequencers"])
 def test_concurrent_appenders_keep_one_gap_free_chain(settings, db, sequencers):
     """Whether each transaction appends its own entries or queues them while sequencers (one per
