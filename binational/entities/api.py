@@ -15,7 +15,7 @@ from binational.entities.schemas import (
     ReleaseCreate,
     ReleaseRead,
 )
-from binational.routing import ActorDep, Authorization, SessionDep, in_unit, json_response
+from binational.routing import ActorDep, Authorization, RowId, SessionDep, in_unit, json_response
 
 router = APIRouter(prefix="/entities", tags=["entities"])
 
@@ -81,7 +81,7 @@ releases_router = APIRouter(prefix="/releases", tags=["entities"])
 
 
 @releases_router.delete("/{release_id}")
-def revoke_release(release_id: int, s: SessionDep, actor: ActorDep) -> ReleaseRead:
+def revoke_release(release_id: RowId, s: SessionDep, actor: ActorDep) -> ReleaseRead:
     """Revoke a release the caller's agency made."""
     return ReleaseRead.model_validate(releases.revoke(session=s, actor=actor, release_id=release_id),
                                       from_attributes=True)

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-14:00 is past the last day Python holds
+        raise ValueError("out of the range of dates") from None
+
+
+#: A time with its zone (a naive one is refused: it could not be compared with the policy's clock),
+#: held in UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class EntityCreate(BaseModel):
@@ -18,7 +31,7 @@ class EntityCreate(BaseModel):
     release_to: list[str] = Field(default_factory=list, description="partner agencies (with distribution release)")
     marking: str = Field("TLP:AMBER", description="TLP 2.0 marking, not above the author's clearance")
     case_id: str | None = None
-    release_until: datetime | None = None
+    release_until: Moment | None = None
 
 
 class EntityPatch(BaseModel):
@@ -73,7 +86,7 @@ class ReleaseCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     to: list[str] = Field(min_length=1)
-    until: datetime | None = None
+    until: Moment | None = None
 
 
 class ReleaseRead(BaseModel):

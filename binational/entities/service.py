@@ -341,6 +341,8 @@ def create(*, session: Session, actor: Actor, data: EntityCreate) -> EntityRead:
     values = check_properties(schema, data.properties)
     marking_rank = check_policy(session, actor, distribution=data.distribution, marking=data.marking,
                                 release_to=data.release_to, case_id=data.case_id)
+    if data.release_until is not None and data.release_until <= utcnow():
+        raise InvalidInput("`release_until` is in the past", details=[{"field": "release_until"}])
     check_references(session, actor, values, set())
     entity_id = f"{namespace(actor.agency)}.{uuid.uuid4().hex}"
     entity = Entity(

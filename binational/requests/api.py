@@ -20,7 +20,7 @@ from binational.requests.schemas import (
     RequestTypeRead,
 )
 from binational.requests.types import TYPES
-from binational.routing import ActorDep, SessionDep
+from binational.routing import ActorDep, RowId, SessionDep
 
 discovery_router = APIRouter(prefix="/discovery", tags=["requests"])
 router = APIRouter(prefix="/requests", tags=["requests"])
@@ -119,7 +119,7 @@ def list_notifications(
 
 
 @notifications_router.post("/{notification_id}/read")
-def mark_read(notification_id: int, s: SessionDep, actor: ActorDep) -> NotificationRead:
+def mark_read(notification_id: RowId, s: SessionDep, actor: ActorDep) -> NotificationRead:
     """Mark one of the caller's notifications read."""
     return NotificationRead.model_validate(notifications.mark_read(session=s, actor=actor,
                                                                    notification_id=notification_id))

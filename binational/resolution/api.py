@@ -18,7 +18,7 @@ from binational.resolution.schemas import (
     SuggestionPage,
     SuggestionRead,
 )
-from binational.routing import ActorDep, SessionDep
+from binational.routing import ActorDep, RowId, SessionDep
 
 router = APIRouter(prefix="/resolution", tags=["resolution"])
 
@@ -51,7 +51,7 @@ def list_suggestions(
 
 
 @router.get("/suggestions/{suggestion_id}")
-def read_suggestion(suggestion_id: int, s: SessionDep, actor: ActorDep) -> SuggestionRead:
+def read_suggestion(suggestion_id: RowId, s: SessionDep, actor: ActorDep) -> SuggestionRead:
     """One suggestion, both records side by side with the weight of each comparison."""
     return service.read_suggestion(session=s, actor=actor, suggestion_id=suggestion_id)
 

@@ -14,7 +14,7 @@ from binational.access.policy import Actor, can
 from binational.entities import links, releases, service
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
-from binational.routing import SessionDep
+from binational.routing import RowId, SessionDep
 from binational.web import forms, i18n
 from binational.web.render import PageActor, field_errors, redirect, render
 from binational.web.resolution_pages import resolvable
@@ -201,7 +201,7 @@ async def release(request: Request, entity_id: str, s: SessionDep, actor: PageAc
 
 
 @release_router.post("/{release_id}/revoke")
-def revoke(release_id: int, s: SessionDep, actor: PageActor) -> Response:
+def revoke(release_id: RowId, s: SessionDep, actor: PageActor) -> Response:
     """Revoke a release the user's agency made."""
     row = releases.revoke(session=s, actor=actor, release_id=release_id)
     return redirect(f"/entities/{row.entity_id}#releases" if row.entity_id else "/")

@@ -18,7 +18,7 @@ from binational.entities.schemas import EntityRead
 from binational.errors import Conflict, InvalidInput, NotFound
 from binational.requests import notifications, service
 from binational.requests.types import TYPES
-from binational.routing import SessionDep
+from binational.routing import RowId, SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, field_errors, redirect, render, require
 from binational.web.sessions import check_csrf
@@ -172,7 +172,7 @@ def notices(request: Request, s: SessionDep, actor: PageActor, unread: bool = Fa
 
 
 @notices_router.post("/{notification_id}/read")
-def mark_read(notification_id: int, s: SessionDep, actor: PageActor) -> Response:
+def mark_read(notification_id: RowId, s: SessionDep, actor: PageActor) -> Response:
     """Mark one of the user's notifications read (anyone else's is the ordinary not-found page)."""
     notifications.mark_read(session=s, actor=actor, notification_id=notification_id)
     return redirect("/notifications")

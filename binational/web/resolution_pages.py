@@ -20,7 +20,7 @@ from binational.errors import InvalidInput
 from binational.resolution import runs, service
 from binational.resolution.features import KIND_OF_SCHEMA, KINDS
 from binational.resolution.schemas import JudgementCreate, SuggestionRead
-from binational.routing import SessionDep
+from binational.routing import RowId, SessionDep
 from binational.web import i18n
 from binational.web.forms import get_schema
 from binational.web.render import PageActor, field_errors, redirect, render
@@ -119,14 +119,14 @@ def _review(request: Request, s: Any, actor: Actor, suggestion_id: int, filters:
 
 
 @router.get("/resolution/{suggestion_id}", response_class=HTMLResponse)
-def review(request: Request, suggestion_id: int, s: SessionDep, actor: PageActor, kind: Text = "",
+def review(request: Request, suggestion_id: RowId, s: SessionDep, actor: PageActor, kind: Text = "",
            decision: Text = "") -> HTMLResponse:
     """One suggestion: both records side by side, the weight of each comparison, the history."""
     return _review(request, s, actor, suggestion_id, _queue(kind, decision))
 
 
 @router.post("/resolution/{suggestion_id}/judgements", response_model=None)
-async def judge(request: Request, suggestion_id: int, s: SessionDep, actor: PageActor) -> Response:
+async def judge(request: Request, suggestion_id: RowId, s: SessionDep, actor: PageActor) -> Response:
     """Record the agency's verdict on the pair, then go on to the next suggestion of the queue."""
     form = await request.form()
     filters = _queue(str(form.get("kind", "")), str(form.get("decision", "")))

@@ -109,6 +109,29 @@ def test_bad_api_input_is_refused_and_writes_nothing(client, cast, db):
     assert_error(client.put(API, headers=us.headers, json=PERSON), 405, "method_not_allowed")
 
 
+def test_ids_and_times_out_of_range_are_bad_input_not_a_crash(client, cast, db):
+    """Ids past the database's integers, times without a zone or past the last day, a release that
+    ends in the past: 422 in the one shape, nothing written."""
+    us = cast["us_analyst"].headers
+    person = client.post(API, headers=us, json={"schema": "Person", "properties": {"name": ["Lía Mora"]}}).json()["id"]
+    before = counts(db)
+    for method, path in (("DELETE", "/api/v1/releases/99999999999999999999"), ("DELETE", "/api/v1/releases/0"),
+                         ("POST", "/api/v1/notifications/99999999999999999999/read"),
+                         ("GET", "/api/v1/resolution/suggestions/99999999999999999999")):
+        assert_error(client.request(method, path, headers=us), 422, "invalid_input")
+    for until in ("2030-01-01T00:00:00", "9999-12-31T23:00:00-14:00"):
+        assert_error(client.post(f"{API}/{person}/releases", headers=us, json={"to": ["MX-FGR"], "until": until}),
+                     422, "invalid_input")
+        assert_error(client.post(API, headers=us, json={
+            "schema": "Person", "properties": {"name": ["X"]}, "distribution": "release", "release_to": ["MX-FGR"],
+            "release_until": until}), 422, "invalid_input")
+    past = client.post(API, headers=us, json={"schema": "Person", "properties": {"name": ["X"]},
+                                              "distribution": "release", "release_to": ["MX-FGR"],
+                                              "release_until": "2000-01-01T00:00:00Z"})
+    assert assert_error(past, 422, "invalid_input")["details"] == [{"field": "release_until"}]
+    assert counts(db) == before
+
+
 def test_credentials_are_checked(client, cast, db):
     us = cast["us_analyst"]
     before = counts(db)
