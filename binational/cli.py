@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from binational.admin import cli as admin_cli
 from binational.clitools import database, fail, reset_database
@@ -93,5 +94,13 @@ def demo(
 
 
 def main() -> None:
-    """Entry point of the `binational` console script."""
+    """Entry point of the `binational` console script. A setting that does not validate is one line
+    and exit 2, as any other mistake on the command line."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        name = "BINATIONAL_" + ".".join(str(part) for part in problem["loc"]).upper()
+        typer.echo(f"error: setting {name}: {problem['msg']}", err=True)
+        raise SystemExit(2) from None
     app()

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         description="Ed25519 private key (PEM) signing audit checkpoints; created by `binational init`.",
     )
     node_name: str = Field("binational.local", description="Origin line of signed audit checkpoints.")
-    checkpoint_every: int = Field(1000, description="Keep a signed audit checkpoint row every N entries.")
+    checkpoint_every: int = Field(1000, description="Keep a signed audit checkpoint row every N entries.", ge=1)
     audit_sequence_ms: int = Field(
         200,
         description="On PostgreSQL, while serving: requests queue their audit entries and a sequencer adds "

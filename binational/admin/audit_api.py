@@ -14,7 +14,9 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.get("")
 def list_entries(
-    s: SessionDep, actor: ActorDep, action: str | None = None, limit: int | None = None,
+    s: SessionDep, actor: ActorDep,
+    action: Annotated[str | None, Query(max_length=64, description="only this action")] = None,
+    limit: int | None = None,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> dict[str, Any]:
     """The entries of the caller's agency and those naming its records, newest first."""

@@ -278,3 +278,22 @@ def test_import_with_one_bad_line_names_it_and_imports_nothing(settings, db, tmp
     assert_cli_error(_cli(["entities", "import", str(again), "--as", "us_supervisor"]), "again.jsonl line 2", "exists")
     assert_cli_error(_cli(["entities", "import", str(again), "--as", "us_analyst"]), "again.jsonl line 2", "exists")
     assert counts(db) == after_first
+
+
+def test_a_setting_that_does_not_validate_is_one_line_and_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BINATIONAL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+           "BINATIONAL_CHECKPOINT_EVERY": "0"}
+    done = subprocess.run([sys.executable, "-c", "from binational.cli import main; main()", "agencies", "list"],  # noqa: S603
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: setting BINATIONAL_CHECKPOINT_EVERY: Input should be greater than or equal to 1"]
+
+
+def test_an_audit_filter_longer_than_any_action_is_refused(client, cast):
+    r = client.get("/api/v1/audit", headers=cast["us_auditor"].headers, params={"action": "x" * 65})
+    assert_error(r, 422, "invalid_input")
