@@ -11,18 +11,17 @@ DISTRIBUTIONS: tuple[str, ...] = ("agency", "national", "release")
 
 def rank(marking: str) -> int:
     """The order of a marking (0 = TLP:CLEAR); unknown markings are invalid input."""
-    try:
-        return RANK[marking]
-    except KeyError:
+    if not isinstance(marking, str) or marking not in RANK:  # a list or an object is no marking either
         raise InvalidInput(
             f"unknown marking {marking!r}",
             details=[{"field": "marking", "allowed": list(MARKINGS)}],
-        ) from None
+        )
+    return RANK[marking]
 
 
 def check_distribution(distribution: str) -> str:
     """Return the distribution if it is one of DISTRIBUTIONS."""
-    if distribution not in DISTRIBUTIONS:
+    if not isinstance(distribution, str) or distribution not in DISTRIBUTIONS:
         raise InvalidInput(
             f"unknown distribution {distribution!r}",
             details=[{"field": "distribution", "allowed": list(DISTRIBUTIONS)}],

@@ -27,7 +27,9 @@ def import_entities(
     if not file.is_file():
         raise fail(f"{file}: no such file")
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        # Split at line feeds only: splitlines() also splits at U+2028 and U+0085, which JSON holds
+        # raw inside a text, and would refuse a valid line and misnumber the ones after it.
+        lines = [line.removesuffix("\r") for line in file.read_text(encoding="utf-8").split("\n")]
     except UnicodeDecodeError:
         raise fail(f"{file}: not UTF-8 text") from None
     policy = transfer.ImportPolicy(distribution=distribution, marking=marking, release_to=tuple(release_to or ()))

@@ -207,8 +207,11 @@ def check_policy(
     where: str = "",
 ) -> int:
     """Validate the policy of a new entity; return the marking's rank."""
-    check_distribution(distribution)
-    marking_rank = rank(marking)
+    try:
+        check_distribution(distribution)
+        marking_rank = rank(marking)
+    except InvalidInput as exc:  # named with its line when it comes from an import
+        raise InvalidInput(f"{where}{exc.message}", details=exc.details) from None
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"{where}marking {marking} is above your clearance {actor.clearance}",
                            details=[{"field": "marking"}])

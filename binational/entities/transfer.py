@@ -82,8 +82,15 @@ def _parse(session: Session, actor: Actor, n: int, raw: str, where: str, default
     marking = policy.get("marking", default.marking)
     release_to = policy.get("release_to", list(default.release_to))
     case_id = policy.get("case_id", default.case_id)
-    if distribution not in DISTRIBUTIONS or not isinstance(release_to, list):
-        raise InvalidInput(f"{where}invalid distribution or release_to", details=[{"line": n}])
+    if not isinstance(distribution, str) or distribution not in DISTRIBUTIONS:
+        raise InvalidInput(f"{where}invalid distribution", details=[{"line": n, "field": "binational.distribution"}])
+    if not isinstance(release_to, list) or not all(isinstance(code, str) for code in release_to):
+        raise InvalidInput(f"{where}release_to must be a list of agency codes",
+                           details=[{"line": n, "field": "binational.release_to"}])
+    if not isinstance(marking, str):
+        raise InvalidInput(f"{where}marking must be a text", details=[{"line": n, "field": "binational.marking"}])
+    if case_id is not None and not isinstance(case_id, str):
+        raise InvalidInput(f"{where}case_id must be a text", details=[{"line": n, "field": "binational.case_id"}])
     key = (distribution, marking, tuple(release_to), case_id)
     if key not in cache:
         cache[key] = check_policy(session, actor, distribution=distribution, marking=marking,

@@ -249,6 +249,12 @@ BAD_LINES = [
     ({"id": "p9", "schema": "Person", "properties": {}, "binational": {"distribution": "release",
                                                                       "release_to": ["MX-NOPE"]}}, "MX-NOPE", "agency"),
     ("{not json", "JSON", "not valid"),
+    # policy values of the wrong kind: named with the line, never a crash
+    ({"id": "p9", "schema": "Person", "properties": {}, "binational": {"release_to": [{"a": 1}]}}, "release_to"),
+    ({"id": "p9", "schema": "Person", "properties": {}, "binational": {"marking": ["TLP:RED"]}}, "marking"),
+    ({"id": "p9", "schema": "Person", "properties": {}, "binational": {"marking": 5}}, "marking"),
+    ({"id": "p9", "schema": "Person", "properties": {}, "binational": {"case_id": ["c"]}}, "case_id"),
+    ({"id": "p9", "schema": "Person", "properties": {}, "binational": {"distribution": ["agency"]}}, "distribution"),
 ]
 
 
@@ -278,6 +284,16 @@ def test_import_with_one_bad_line_names_it_and_imports_nothing(settings, db, tmp
     assert_cli_error(_cli(["entities", "import", str(again), "--as", "us_supervisor"]), "again.jsonl line 2", "exists")
     assert_cli_error(_cli(["entities", "import", str(again), "--as", "us_analyst"]), "again.jsonl line 2", "exists")
     assert counts(db) == after_first
+
+
+def test_a_text_holding_a_line_separator_is_one_line_of_the_file(settings, db, tmp_path):
+    """JSON may hold U+2028 and U+0085 raw inside a text; they do not end a line of the file."""
+    reset_database()
+    path = tmp_path / "separators.jsonl"
+    person = {"id": "sep", "schema": "Person", "properties": {"name": ["Ana\u2028Ruiz\u0085Soto"]}}
+    path.write_text(json.dumps(person, ensure_ascii=False) + "\r\n" + json.dumps(GOOD) + "\n", encoding="utf-8")
+    result = _cli(["entities", "import", str(path), "--as", "us_analyst"])
+    assert result.exit_code == 0 and "imported 2 entities" in result.output, result.output
 
 
 def test_a_setting_that_does_not_validate_is_one_line_and_exit_2(tmp_path):
