@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from binational.access import service as access
@@ -58,6 +59,17 @@ def work(as_user: str | None = None) -> Iterator[tuple[Session, Actor | None]]:
             yield session, actor
     except DomainError as exc:
         raise fail(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise database_failed(exc) from None
+
+
+def database_failed(exc: SQLAlchemyError) -> typer.Exit:
+    """Print the database's own first line of complaint (unreachable, not initialised ...) to stderr
+    and give the exit to raise (code 1: the command was right, the database was not there for it)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    typer.echo(f"error: database: {first}", err=True)
+    return typer.Exit(code=1)
 
 
 def progress_bar(label: str) -> Progress:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from binational.access import service as access
 from binational.admin import service
@@ -15,7 +16,8 @@ from binational.audit import log as audit_log
 from binational.audit import service as audit_service
 from binational.audit.scope import act_as_system
 from binational.audit.verify import verify
-from binational.clitools import database, fail, progress_bar, work
+from binational.clitools import database, database_failed, fail, progress_bar, work
+from binational.errors import DomainError
 
 agencies = typer.Typer(help="Register and list agencies.", no_args_is_help=True)
 users = typer.Typer(help="Create and list users.", no_args_is_help=True)
@@ -93,15 +95,21 @@ def tokens_revoke(token_id: str) -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute every hash and signature; exit 1 naming the first entry that does not match."""
+    """Recompute every hash and signature; exit 1 naming the first entry that does not match (2 for a
+    missing or unreadable key)."""
     db = database()
-    with db.unit_of_work() as session:  # entries still queued by a server join the log first
-        audit_log.drain(session, db.settings)
-    with db.unit_of_work() as session, progress_bar("verifying") as bar:
-        act_as_system(session)
-        task = bar.add_task("verify", total=None)
-        result = verify(session, db.settings, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                     total=total))
+    try:
+        with db.unit_of_work() as session:  # entries still queued by a server join the log first
+            audit_log.drain(session, db.settings)
+        with db.unit_of_work() as session, progress_bar("verifying") as bar:
+            act_as_system(session)
+            task = bar.add_task("verify", total=None)
+            result = verify(session, db.settings, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                         total=total))
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise database_failed(exc) from None
     if result.ok:
         typer.echo(f"ok: {result.size} entries, root {result.root}, {result.checkpoints} signed checkpoints")
         return

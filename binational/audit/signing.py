@@ -36,6 +36,8 @@ def load_key(path: Path) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
         raise InvalidInput(f"audit signing key {path} is missing: run `binational init`") from None
+    except (ValueError, TypeError, OSError) as exc:  # not PEM, encrypted, unreadable
+        raise InvalidInput(f"audit signing key {path} cannot be read: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InvalidInput(f"audit signing key {path} is not an Ed25519 key")
     return key

@@ -310,6 +310,29 @@ def test_a_setting_that_does_not_validate_is_one_line_and_exit_2(tmp_path):
         "error: setting BINATIONAL_CHECKPOINT_EVERY: Input should be greater than or equal to 1"]
 
 
+def test_a_database_or_key_that_is_not_there_is_one_line(tmp_path):
+    """No database (exit 1: the command was right) and a missing or unreadable audit key (exit 2)."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*args: str, **env: str) -> tuple[int, list[str]]:
+        done = subprocess.run([sys.executable, "-c", "from binational.cli import main; main()", *args],  # noqa: S603
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False)
+        return done.returncode, done.stderr.strip().splitlines()
+
+    db = f"sqlite:///{tmp_path / 'fresh.db'}"
+    code, err = run("users", "list", BINATIONAL_DATABASE_URL=db)
+    assert code == 1 and len(err) == 1 and err[0].startswith("error: database: no such table"), err
+    key = tmp_path / "audit.pem"
+    assert run("init", BINATIONAL_DATABASE_URL=db, BINATIONAL_AUDIT_KEY_PATH=str(key))[0] == 0
+    code, err = run("audit", "verify", BINATIONAL_DATABASE_URL=db, BINATIONAL_AUDIT_KEY_PATH=str(tmp_path / "none.pem"))
+    assert code == 2 and len(err) == 1 and "audit signing key" in err[0] and "missing" in err[0], err
+    (tmp_path / "bad.pem").write_text("not a key\n")
+    code, err = run("audit", "verify", BINATIONAL_DATABASE_URL=db, BINATIONAL_AUDIT_KEY_PATH=str(tmp_path / "bad.pem"))
+    assert code == 2 and len(err) == 1 and "cannot be read" in err[0], err
+
+
 def test_an_audit_filter_longer_than_any_action_is_refused(client, cast):
     r = client.get("/api/v1/audit", headers=cast["us_auditor"].headers, params={"action": "x" * 65})
     assert_error(r, 422, "invalid_input")
