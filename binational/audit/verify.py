@@ -56,11 +56,10 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
     head = _head(session)
     # The walk starts at 0: an entry or reference numbered below it would never be walked, yet who-saw
     # and the auditors' views would show it.
-    stray = session.execute(select(func.min(AuditEntry.seq))).scalar()
-    stray_ref = session.execute(select(func.min(AuditObjectRef.seq))).scalar()
-    if (stray is not None and stray < 0) or (stray_ref is not None and stray_ref < 0):
-        return _fail(total, 0, f"an entry numbered {min(s for s in (stray, stray_ref) if s is not None)} "
-                     "lies outside the log", passed)
+    lowest = min((s for table in (AuditEntry, AuditObjectRef)
+                  if (s := session.execute(select(func.min(table.seq))).scalar()) is not None), default=0)
+    if lowest < 0:
+        return _fail(total, 0, f"an entry numbered {lowest} lies outside the log", passed)
     while True:
         limit = head.size if head is not None else 0
         covered = (AuditEntry.seq >= size, AuditEntry.seq < limit)

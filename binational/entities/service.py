@@ -150,6 +150,12 @@ def _reference_props(schema_name: str) -> frozenset[str]:
     return frozenset(name for name, prop in schema.properties.items() if prop.type == registry.entity)
 
 
+def _visible_ids(session: Session, actor: Actor, ids: Iterable[str]) -> set[str]:
+    """Those of `ids` that name a live entity the actor may see."""
+    return set(session.execute(select(Entity.id).where(
+        Entity.id.in_(sorted(ids)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
+
+
 def _without_hidden_references(session: Session, actor: Actor, entities: Sequence[Any],
                                rows: Sequence[Any]) -> Sequence[Any]:
     """The value rows (entity id, prop, value, ...) less those naming an entity the actor may not see:
@@ -157,12 +163,12 @@ def _without_hidden_references(session: Session, actor: Actor, entities: Sequenc
     when it is written, but the record it names may since have been deleted or its release revoked,
     or have been visible to the writer and never to this reader."""
     schemas = {e.id: e.schema for e in entities}
-    refs = {row[2] for row in rows if row[1] in _reference_props(schemas[row[0]])}
+    refers = [row[1] in _reference_props(schemas[row[0]]) for row in rows]
+    refs = {row[2] for row, ref in zip(rows, refers, strict=True) if ref}
     if not refs:
         return rows
-    seen = set(session.execute(select(Entity.id).where(
-        Entity.id.in_(sorted(refs)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
-    return [row for row in rows if row[2] in seen or row[1] not in _reference_props(schemas[row[0]])]
+    seen = _visible_ids(session, actor, refs)
+    return [row for row, ref in zip(rows, refers, strict=True) if not ref or row[2] in seen]
 
 
 def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[EntityRead]:
@@ -239,11 +245,7 @@ def check_references(session: Session, actor: Actor, values: Iterable[CleanValue
     wanted = {v.value: v for v in values if v.prop.type.name == "entity" and v.value not in known}
     if not wanted:
         return
-    found = set(
-        session.execute(
-            select(Entity.id).where(Entity.id.in_(list(wanted)), Entity.deleted_at.is_(None), visible(actor, Entity))
-        ).scalars()
-    )
+    found = _visible_ids(session, actor, wanted)
     for ref, value in wanted.items():
         if ref not in found:
             raise InvalidInput(

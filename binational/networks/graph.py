@@ -67,6 +67,7 @@ class Link:
     start: date | None = None
     end: date | None = None
     via: str | None = None
+    owner: str | None = None  # the agency that holds `record`
 
     def active(self, start: date | None, end: date | None) -> bool:
         """Whether the link's dates overlap [start, end] (an undated link overlaps nothing)."""
@@ -237,7 +238,7 @@ def build(entities: dict[str, tuple[str, str, Props]], *, canonical: Callable[[s
         for kind, value in object_keys(object_id):
             hold(kind, value, node, agency)
 
-    for entity_id, (schema, _owner, props) in sorted(entities.items()):
+    for entity_id, (schema, owner, props) in sorted(entities.items()):
         spec = model.get(schema)
         if spec is None:
             continue
@@ -261,7 +262,7 @@ def build(entities: dict[str, tuple[str, str, Props]], *, canonical: Callable[[s
                 for dst, _a in props.get(spec.edge_target, []):
                     a, b = node_of.get(src), node_of.get(dst)
                     if a and b:
-                        links.append(Link(a, b, schema, (agency,), entity_id, start, end))
+                        links.append(Link(a, b, schema, (agency,), entity_id, start, end, owner=owner))
                     elif a:
                         tie_object(a, dst, agency)
                     elif b:
@@ -270,7 +271,7 @@ def build(entities: dict[str, tuple[str, str, Props]], *, canonical: Callable[[s
             for src, agency in props.get("caller", []):
                 for dst, _a in props.get("receiver", []):
                     if (a := node_of.get(src)) and (b := node_of.get(dst)):
-                        links.append(Link(a, b, "Call", (agency,), entity_id, start, end))
+                        links.append(Link(a, b, "Call", (agency,), entity_id, start, end, owner=owner))
             for role, number in (("caller", "callerNumber"), ("receiver", "receiverNumber")):
                 for party, agency in props.get(role, []):
                     if party in node_of:
@@ -282,7 +283,7 @@ def build(entities: dict[str, tuple[str, str, Props]], *, canonical: Callable[[s
             for i, (a, agency) in enumerate(parties):
                 for b, _x in parties[i + 1:]:
                     if a != b:
-                        links.append(Link(a, b, schema, (agency,), entity_id, start, end))
+                        links.append(Link(a, b, schema, (agency,), entity_id, start, end, owner=owner))
                 for vehicle, _x in props.get("vehicle", []):
                     tie_object(a, vehicle, agency)
         elif spec.is_a("Identification"):

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
 from binational.access.policy import Actor
 from binational.audit import log as audit
 from binational.entities import service as entities
-from binational.entities.models import Entity
 from binational.errors import InvalidInput
 from binational.networks import analysis, dismantle, engine, graph
 from binational.networks import export as exports
@@ -118,12 +116,8 @@ def export(*, session: Session, actor: Actor, scope: Scope, format: str) -> str:
     net = network(session=session, actor=actor, scope=scope, action="network.export", audit_it=False)
     # An export names the records behind its links too (the FtM format writes them whole), so they
     # are recorded as read with the nodes' entities.
-    records = sorted({link.record for link in net.links if link.record})
-    owners: list[tuple[str, str | None]] = []
-    for start in range(0, len(records), 500):
-        rows = session.execute(select(Entity.id, Entity.owner_agency).where(Entity.id.in_(records[start:start + 500])))
-        owners += [(entity_id, owner) for entity_id, owner in rows]
-    named = dict.fromkeys([*objects_of(net), *sorted(owners)])
+    records = sorted({(link.record, link.owner) for link in net.links if link.record})
+    named = dict.fromkeys([*objects_of(net), *records])
     audit.record(session, action="network.export", actor=actor, objects=list(named),
                  extra={"nodes": len(net.nodes), "links": len(net.links), "format": format, **scope_extra(scope)})
     return exports.render(format, session=session, actor=actor, net=net)
