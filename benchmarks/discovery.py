@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     size = SIZES[args.size]
     url = _pgworld.create_database(args.admin_url, args.database)
     key = Path(os.environ.get("TMPDIR", "/tmp")) / f"{args.database}.key"  # noqa: S108
-    settings = Settings(database_url=url, audit_key_path=key, environment="test", secret_key="bench-secret")
+    settings = Settings(database_url=url, audit_key_path=key, environment="test", secret_key="benchmark-secret-disc")
     try:
         print(f"loading {size['selectors']:,} selectors into {args.database} ...", flush=True)
         world, counts = load(settings, size["selectors"])

@@ -196,6 +196,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
                    *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
-    web.mount(app, settings.secret_key)
+    web.mount(app, settings.signing_secret())
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

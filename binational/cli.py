@@ -49,7 +49,7 @@ def init() -> None:
     except Exception as exc:  # a database that cannot be reached or migrated: one clear line
         raise fail(f"cannot initialise {db.engine.url.render_as_string(hide_password=True)}: {exc}") from None
     typer.echo(f"database ready at {db.engine.url.render_as_string(hide_password=True)}; "
-               f"audit key {db.settings.audit_key_path}")
+               f"audit key {db.settings.audit_key_path}; node secret {db.settings.secret_key_path}")
 
 
 @app.command()
@@ -84,6 +84,7 @@ def demo(
         (folder / name).unlink(missing_ok=True)
     os.environ["BINATIONAL_DATABASE_URL"] = f"sqlite:///{(folder / 'binational.db').resolve()}"
     os.environ["BINATIONAL_AUDIT_KEY_PATH"] = str((folder / "audit.key").resolve())
+    os.environ["BINATIONAL_SECRET_KEY_PATH"] = str((folder / "secret.key").resolve())
     get_settings.cache_clear()
     reset_database()
     db = database()

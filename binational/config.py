@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,7 +11,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "local-development-secret-change-me"  # noqa: S105 - refused outside `local`
+
+class MissingSecret(ValueError):
+    """The node has no secret: `binational init` makes one."""
 
 
 class Settings(BaseSettings):
@@ -18,7 +22,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BINATIONAL_", extra="ignore")
 
     environment: Literal["local", "test", "production"] = Field(
-        "local", description="Deployment kind; default secrets are refused outside `local` and `test`."
+        "local", description="Deployment kind: `test` for the test suite, `production` for a deployment."
     )
     database_url: str = Field(
         "sqlite:///./binational.db",
@@ -29,7 +33,12 @@ class Settings(BaseSettings):
         description="PostgreSQL role (no BYPASSRLS) that every transaction switches to, so row-level security applies.",
     )
     secret_key: str = Field(
-        DEFAULT_SECRET, description="Key signing pagination cursors and web sessions; set a long random value."
+        "", description="The node's secret (signs cursors, web sessions and hit references; keys the audit "
+        "queue's MACs). Empty: read from `secret_key_path`. There is no built-in one.", repr=False,
+    )
+    secret_key_path: Path = Field(
+        Path("./binational-secret.key"),
+        description="File holding the node's secret, made by `binational init` (mode 0600) beside the audit key.",
     )
     audit_key_path: Path = Field(
         Path("./binational-audit.key"),
@@ -53,10 +62,21 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
-            raise ValueError("BINATIONAL_SECRET_KEY must be set outside the local environment")
+    def _read_secret(self) -> Settings:
+        if not self.secret_key and self.secret_key_path.is_file():
+            self.secret_key = self.secret_key_path.read_text(encoding="ascii").strip()
         return self
+
+    def signing_secret(self) -> str:
+        """The node's secret; `MissingSecret` when there is none (never a built-in default)."""
+        if len(self.secret_key) < 16:
+            raise MissingSecret(f"no node secret: run `binational init` (it writes {self.secret_key_path}) "
+                                "or set BINATIONAL_SECRET_KEY to at least 16 characters")
+        return self.secret_key
+
+    def subkey(self, purpose: str) -> bytes:
+        """A key for one purpose (say `audit-queue`), derived from the node's secret by HMAC-SHA256."""
+        return hmac.new(self.signing_secret().encode(), purpose.encode(), hashlib.sha256).digest()
 
     @property
     def is_postgres(self) -> bool:

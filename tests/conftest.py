@@ -78,7 +78,7 @@ def _pg_admin(sql: str) -> None:
 
 
 def _settings(url: str, key: Path) -> Settings:
-    return Settings(database_url=url, audit_key_path=key, environment="test", secret_key="test-secret",
+    return Settings(database_url=url, audit_key_path=key, environment="test", secret_key="test-secret-of-the-suite",
                     checkpoint_every=50)
 
 

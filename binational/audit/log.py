@@ -36,6 +36,8 @@ from binational.config import Settings, get_settings
 from binational.db import plain_write, system_context, utcnow
 
 PENDING = "audit_pending"
+#: `session.info` key naming the credential the request acts with (`token:<id>`, `session:<id>`)
+CREDENTIAL = "credential"
 _SAFE_INTEGER = 2**53 - 1  # RFC 8785 writes integers only as far as a double holds them exactly
 
 
@@ -99,6 +101,7 @@ class Event:
     request_id: str = ""
     time: datetime = field(default_factory=utcnow)
     extra: dict[str, Any] = field(default_factory=dict)
+    credential: str | None = None  # the token or web session acted with
 
     def problem(self) -> str | None:
         """Why this event cannot take a place in the log (its columns or its canonical JSON), or None."""
@@ -111,6 +114,7 @@ class Event:
             and (self.agency is None or fits(self.agency, 32)) and self.decision in ("allow", "deny")
             and isinstance(self.reason, str) and isinstance(self.request_id, str) and isinstance(self.extra, dict)
             and isinstance(self.time, datetime) and self.time.tzinfo is not None
+            and (self.credential is None or fits(self.credential, 64))
             and all(isinstance(o, tuple) and len(o) == 2 and fits(o[0], 200) and (o[1] is None or fits(o[1], 32))
                     for o in self.objects)
         )
@@ -123,6 +127,7 @@ class Event:
         try:
             canonical_json(self.extra)
             for text in (self.action, self.actor, self.agency or "", self.reason, self.request_id,
+                         self.credential or "",
                          *(oid for oid, _ in self.objects)):
                 text.encode()
         except Exception as exc:  # noqa: BLE001 - any value RFC 8785 cannot encode
@@ -178,7 +183,8 @@ def record(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Queue an audit entry; it is written when the session commits, or not at all. An object id
-    too long for the log (say, a probe for a 500-character id) is named by its SHA-256."""
+    too long for the log (say, a probe for a 500-character id) is named by its SHA-256. The entry
+    names the credential the session acts with (`session.info[CREDENTIAL]`), if any."""
     session.info.setdefault(PENDING, []).append(
         Event(
             action=action,
@@ -190,6 +196,7 @@ def record(
             reason=reason,
             request_id=request_id(session),
             extra=dict(extra or {}),
+            credential=session.info.get(CREDENTIAL) if actor else None,
         )
     )
 
@@ -210,6 +217,8 @@ def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:
     }
     if ev.extra:
         body["extra"] = ev.extra
+    if ev.credential:
+        body["credential"] = ev.credential
     return canonical_json(body)
 
 

@@ -55,7 +55,7 @@ def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor:
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     page, next_cursor = pagination.keyset(session, query, AuditEntry.seq, limit=limit, cursor=cursor,
-                                          secret=settings.secret_key, descending=True)
+                                          secret=settings.signing_secret(), descending=True)
     owners: dict[str, str | None] = {}
     if page:
         refs = session.execute(

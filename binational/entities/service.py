@@ -470,7 +470,7 @@ def list_entities(
     if q:
         query = query.where(_search_filter(actor, q, session.get_bind().dialect.name))
     page, next_cursor = pagination.keyset(session, query, Entity.id, limit=limit, cursor=cursor,
-                                          secret=settings.secret_key, scalars=False)
+                                          secret=settings.signing_secret(), scalars=False)
     extra: dict[str, Any] = {"schema": schema, "page": len(page)}
     if agency or marking:
         extra["filter"] = {"agency": agency, "marking": marking}

@@ -209,7 +209,7 @@ def ref_is_signed_for(secret: str, agency: str, ref: object) -> bool:
 
 
 def _issue(session: Session, actor: Actor, queries: list[Query]) -> dict[tuple[int, str], str]:
-    secret = get_settings().secret_key
+    secret = get_settings().signing_secret()
     now = utcnow()
     refs: dict[tuple[int, str], str] = {}
     rows = []

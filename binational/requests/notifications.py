@@ -53,7 +53,7 @@ def list_notifications(*, session: Session, actor: Actor, unread_only: bool = Fa
     limit = settings.page_size if limit is None else limit
     if limit < 1 or limit > settings.max_page_size:
         raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
-    position = pagination.decode(settings.secret_key, cursor)
+    position = pagination.decode(settings.signing_secret(), cursor)
     query = select(Notification, Request).join(Request, Request.id == Notification.request_id).where(_mine(actor))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
@@ -71,7 +71,7 @@ def list_notifications(*, session: Session, actor: Actor, unread_only: bool = Fa
     items = [{"id": n.id, "kind": n.kind, "request_id": r.id, "request_type": r.type, "from_agency": r.from_agency,
               "to_agency": r.to_agency, "state": r.state, "created_at": n.created_at, "read_at": n.read_at}
              for n, r in page]
-    next_cursor = pagination.encode(settings.secret_key, {"before": page[-1][0].id}) if more and page else None
+    next_cursor = pagination.encode(settings.signing_secret(), {"before": page[-1][0].id}) if more and page else None
     audit.record(session, action="notification.list", actor=actor, extra={"page": len(items)})
     return items, unread, next_cursor
 

@@ -70,7 +70,7 @@ def load_request(session: Session, actor: Actor, request_id: str, action: str) -
 
 
 def _resolve_refs(session: Session, actor: Actor, refs: list[str], to_agency: str) -> list[HitRef]:
-    secret, now, found = get_settings().secret_key, utcnow(), []
+    secret, now, found = get_settings().signing_secret(), utcnow(), []
     for ref in dict.fromkeys(refs):
         row = session.get(HitRef, ref) if ref_is_signed_for(secret, actor.agency, ref) else None
         # Another agency's reference, an expired one and one never issued answer alike.
@@ -246,7 +246,7 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
         raise InvalidInput(f"unknown box {box!r}", details=[{"field": "box", "allowed": ["inbox", "outbox"]}])
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown state {state!r}", details=[{"field": "state", "allowed": list(STATES)}])
-    position = pagination.decode(settings.secret_key, cursor)
+    position = pagination.decode(settings.signing_secret(), cursor)
     now = utcnow()
     mine = Request.to_agency if box == "inbox" else Request.from_agency
     query = select(Request).where(mine == actor.agency, Request.marking_rank <= actor.clearance_rank)
@@ -265,7 +265,8 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
     more, page = len(page) > limit, page[:limit]
     next_cursor = None
     if more and page:
-        next_cursor = pagination.encode(settings.secret_key, {"at": page[-1].created_at.isoformat(), "id": page[-1].id})
+        next_cursor = pagination.encode(settings.signing_secret(),
+                                        {"at": page[-1].created_at.isoformat(), "id": page[-1].id})
     audit.record(session, action="request.list", actor=actor, objects=[(r.id, r.from_agency) for r in page],
                  extra={"box": box, "state": state, "overdue": overdue, "page": len(page)})
     return [view(session, actor, r, now) for r in page], next_cursor

@@ -133,7 +133,7 @@ def list_suggestions(
                                           Judgement.owner_agency == actor.agency)
         query = query.where(~mine.exists())
     page, next_cursor = pagination.keyset(session, query, Suggestion.id, limit=limit, cursor=cursor,
-                                          secret=settings.secret_key)
+                                          secret=settings.signing_secret())
     objects = [(i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
     audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
                  extra={"kind": kind, "decision": decision, "page": len(page)})
