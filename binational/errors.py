@@ -17,7 +17,7 @@ class DomainError(Exception):
         self.details = details or []
 
     def as_json(self) -> dict[str, Any]:
-        """The one JSON error shape of DESIGN.md §6."""
+        """The one JSON error shape (docs/api.md)."""
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
 
 

@@ -1,4 +1,4 @@
-"""The test database (SQLite or PostgreSQL, by BINATIONAL_TEST_DATABASE) and the cast of DESIGN.md §8.
+"""The test database (SQLite or PostgreSQL, by BINATIONAL_TEST_DATABASE) and the cast of docs/testing.md.
 
 A template database is migrated and seeded once per session; every test gets a fresh copy.
 """

@@ -65,7 +65,7 @@ class ApiToken(Base):
 
 
 class Shareable:
-    """Policy columns every shareable row carries (DESIGN.md §3); RLS is forced on these tables."""
+    """Policy columns every shareable row carries (docs/access.md); RLS is forced on these tables."""
 
     @declared_attr
     def owner_agency(cls) -> Mapped[str]:  # noqa: N805 - SQLAlchemy declared_attr

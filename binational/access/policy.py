@@ -1,6 +1,6 @@
 """The one policy decision, as a pure function and as the equivalent SQL filter.
 
-A record is visible to an actor when all three hold (DESIGN.md §3):
+A record is visible to an actor when all three hold (docs/access.md):
 
 1. release: the actor's agency owns it; or it is `national` and the actor's agency is of the
    owner's country; or it is not `agency` and an active release (of the record or of its case)

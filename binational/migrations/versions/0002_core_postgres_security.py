@@ -13,7 +13,7 @@ depends_on = None
 
 AUDIT_TABLES = ("audit_entries", "audit_object_refs", "audit_checkpoints")
 
-# The coarse rule of DESIGN.md §3 (agency, country, release, clearance), read from the
+# The coarse rule of docs/access.md (agency, country, release, clearance), read from the
 # transaction's context (binational.db.set_context). System jobs set binational.system = on.
 ENTITY_RULE = """
   current_setting('binational.system', true) = 'on'
