@@ -55,7 +55,7 @@ def charge_discovery(session: Session, actor: Actor, count: int, now: datetime) 
         rows = session.execute(select(DiscoveryUsage.at, DiscoveryUsage.selectors)
                                .where(whose, DiscoveryUsage.at > since).order_by(DiscoveryUsage.at)).all()
         who = "your agency" if name == "discovery_agency_per_day" else "you"
-        span = "minute" if window == MINUTE else "24 hours"
+        span = "a minute" if window == MINUTE else "24 hours"
         raise RateLimited(f"discovery: {who} may search at most {limit} selectors in {span}",
                           retry_after=_retry_after(rows, int(used), count, limit, window, now),
                           action="discovery.search", limit=name, max_count=limit)
