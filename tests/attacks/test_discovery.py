@@ -28,6 +28,7 @@ from binational.config import get_settings
 from binational.entities.models import Entity
 from binational.requests.models import HitRef, Notification, Request
 from binational.resolution.service import discoverable
+from tests.web.conftest import sign_in
 
 API = "/api/v1"
 SECRET_BIRTH = "1987-05-14"
@@ -129,6 +130,16 @@ def test_the_limit_is_one_line_and_exit_2_on_the_command_line(client, cast, limi
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_the_limit_on_the_web_page_is_429_with_retry_after(client, cast, limits) -> None:  # noqa: ANN001
+    csrf = sign_in(client, "us_analyst")
+    limits(discovery_user_per_minute=2)
+    r = client.post("/discovery", data={"csrf": csrf, "selectors": "document,A1234567\ndocument,B1234567\n"})
+    assert r.status_code == 200
+    r = client.post("/discovery", data={"csrf": csrf, "selectors": "document,C1234567\n"})
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+    assert "text/html" in r.headers["content-type"] and "2 selectors" in r.text
+
+
 def test_a_refused_call_is_audited_as_a_denial(client, cast, limits) -> None:  # noqa: ANN001
     limits(discovery_user_per_minute=1)
     two = [{"type": "document", "value": "A1234567"}, {"type": "email", "value": "x@example.org"}]
@@ -228,7 +239,8 @@ def test_red_and_restricted_records_answer_exactly_as_a_miss(client, cast, db) -
     for eid in (red, case, shared):
         assert eid not in mx_view.text
     assert "discovery.withheld" not in mx_view.text
-    assert client.get(f"{API}/discovery/notices", headers=cast["mx_analyst"].headers).json()["items"] == []
+    for who in ("mx_analyst", "admin"):  # the searcher, and the owner's administrator (no audit, no answering)
+        assert client.get(f"{API}/discovery/notices", headers=cast[who].headers).json()["items"] == []
     # A third agency cannot ask about them either: a request needs a hit_ref, and none was issued.
     assert _count(db, Request) == 0
 
