@@ -285,3 +285,21 @@ def test_long_names_are_refused_and_a_maximal_call_stays_fast(client, cast) -> N
     assert r.status_code == 200
     assert elapsed < 5, elapsed  # generous for a shared test machine; benchmarks/README.md has the figure
     assert json.loads(r.content)["results"][-1]["index"] == 999
+
+
+def test_the_holder_reads_the_notices_on_the_web_and_the_searcher_finds_none(client, cast, db) -> None:  # noqa: ANN001
+    red = _entity(client, cast, "us_supervisor", {"name": ["Red Person"], "passportNumber": ["R9988776"]},
+                  marking="TLP:RED")
+    with db.unit_of_work() as s:  # both may sign in on the web
+        for who in ("outsider", "us_supervisor"):
+            access.get_user(session=s, username=who).password_hash = access.hash_password(f"{who} pw")
+    assert _search(client, cast, "outsider", [{"type": "document", "value": "R9988776"}]).status_code == 200
+    sign_in(client, "outsider", "outsider pw")
+    page = client.get("/discovery/notices")
+    assert page.status_code == 200 and red not in page.text and "No notice." in page.text
+    client.cookies.clear()
+    sign_in(client, "us_supervisor", "us_supervisor pw")
+    page = client.get("/discovery/notices")
+    assert page.status_code == 200 and f'href="/entities/{red}"' in page.text
+    assert "GT-PNC searched a selector that matches your restricted record" in page.text
+    assert "R9988776" not in page.text
