@@ -24,7 +24,7 @@ from binational.audit.sequencer import Sequencer, queues
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
-from binational.errors import DomainError
+from binational.errors import DomainError, RateLimited
 from binational.networks import api as networks_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
@@ -168,8 +168,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if web.is_page(request):
-            return web.page_error(request, exc, exc.status)
+            page = web.page_error(request, exc, exc.status)
+            if isinstance(exc, RateLimited):
+                page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.as_json(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -57,6 +57,30 @@ class Settings(BaseSettings):
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
     token_days: int = Field(90, description="Default lifetime of an API token, in days.")
+    discovery_user_per_minute: int = Field(
+        2000, description="Most discovery selectors one user may search in any minute (429 past it).", ge=1
+    )
+    discovery_user_per_day: int = Field(
+        10_000, description="Most discovery selectors one user may search in any 24 hours (429 past it).", ge=1
+    )
+    discovery_agency_per_day: int = Field(
+        20_000, description="Most discovery selectors the users of one agency may search together in any 24 hours "
+        "(429 past it).", ge=1,
+    )
+    discovery_name_words: int = Field(
+        8, description="Most words in the name of a `name_birth` selector (a longer name is invalid input).", ge=2
+    )
+    discovery_sweep_selectors: int = Field(
+        50, description="Selectors of one shape (one kind differing only in the last few characters, or one name "
+        "with many birth dates) one user may search within `discovery_sweep_minutes` before the search is "
+        "flagged as a sweep to the agencies whose records it touched.", ge=2,
+    )
+    discovery_sweep_minutes: int = Field(
+        1440, description="Window, in minutes, over which the selectors of a sweep are counted.", ge=1
+    )
+    requests_per_user_hour: int = Field(
+        30, description="Most requests one user may send to other agencies in any hour (429 past it).", ge=1
+    )
     public_data: Path = Field(
         Path("../shared/data"), description="Folder of real public data used by tests and benchmarks."
     )

@@ -83,6 +83,21 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class RateLimited(DomainError):
+    """The actor (or its agency) has used up a limit for now; `retry_after` seconds until it may try
+    again (the API's `Retry-After` header)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, action: str, limit: str, max_count: int) -> None:
+        super().__init__(message, details=[{"limit": limit, "max": max_count, "retry_after": retry_after}])
+        self.retry_after = max(1, int(retry_after))
+        self.details[0]["retry_after"] = self.retry_after
+        #: the action refused, for the audit log
+        self.action = action
+
+
 class PayloadTooLarge(DomainError):
     """The request body exceeds the configured limit."""
 

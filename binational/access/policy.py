@@ -11,6 +11,14 @@ A record is visible to an actor when all three hold (docs/access.md):
 A statement is visible when its entity is, and its own marking (and, if `agency`, its own
 distribution) also pass. `visible()` derives the same rules as SQL; a property test proves that
 `can()` and `visible()` agree.
+
+A record the viewer may not see can still answer a hit/no-hit query (discovery, resolution's
+matches) with a bare "agency X holds something" — unless `may_answer_as_hit()` says no: a TLP:RED
+record or value, or a record of a restricted case, never answers as a hit (its owner is told
+instead). `answers_as_hit()` is its SQL form, held equal by the same property test.
+
+Who reads the notices discovery leaves for a holder agency (deconfliction, sweeps) is
+`may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, false, or_, select, true
 
 from binational.access.actions import ACTIONS
+from binational.access.markings import RANK
 from binational.access.models import Release
 from binational.db import UTCDateTime, utcnow
 
@@ -212,3 +221,52 @@ def nothing() -> ColumnElement[bool]:
 def everything() -> ColumnElement[bool]:
     """A filter that admits every row (system jobs only)."""
     return true()
+
+
+#: the marking from which a record or value never answers as a hit
+_RED = RANK["TLP:RED"]
+
+
+def may_answer_as_hit(resource: Resource) -> Decision:
+    """Whether a match on `resource` (a statement with its entity as `parent`, or an entity) may be
+    told, as a bare hit, to a viewer who may not see it: never for TLP:RED records or values, nor for
+    records of a restricted case. The same for every viewer; deleted rows are the caller's concern."""
+    for res in (resource, resource.parent):
+        if res is None:
+            continue
+        if res.marking_rank >= _RED:
+            return Decision(False, "TLP:RED: answers no hit")
+        if res.case_id is not None:
+            return Decision(False, "restricted case: answers no hit")
+    return Decision(True, "may answer as a hit")
+
+
+def answers_as_hit(entity: Any, *statements: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_answer_as_hit` for an entity and the statements a match came from
+    (a statement column may be NULL, as from an outer join: then it does not count)."""
+    return and_(
+        entity.marking_rank < _RED,
+        entity.case_id.is_(None),
+        *[or_(st.id.is_(None), st.marking_rank < _RED) for st in statements],
+    )
+
+
+#: capabilities whose holders read their agency's discovery notices (supervisors and liaisons
+#: answer requests and decide whether to reach out; auditors watch who searches)
+NOTICE_CAPABILITIES = frozenset({"request.answer", "audit.read"})
+
+
+def may_read_discovery_notices(actor: Actor, to_agency: str) -> Decision:
+    """Whether `actor` reads the discovery notices left for `to_agency` (deconfliction, sweeps)."""
+    if actor.agency != to_agency:
+        return Decision(False, "another agency's notices")
+    if not NOTICE_CAPABILITIES & actor.capabilities:
+        return Decision(False, "role answers no requests and reads no audit")
+    return Decision(True, "supervisor, liaison or auditor of the agency")
+
+
+def discovery_notices_for(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_read_discovery_notices` over a model with a `to_agency` column."""
+    if not NOTICE_CAPABILITIES & actor.capabilities:
+        return false()
+    return model.to_agency == actor.agency

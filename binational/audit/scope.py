@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from binational.access.policy import Actor
 from binational.audit import log
 from binational.db import Database, set_context
-from binational.errors import DomainError, Forbidden, NotFound
+from binational.errors import DomainError, Forbidden, NotFound, RateLimited
 
 
 def act_as(session: Session, actor: Actor) -> None:
@@ -35,6 +35,8 @@ def record_denial(db: Database, session: Session, exc: DomainError) -> None:
     if isinstance(exc, NotFound | Forbidden) and exc.ident:
         objects = [(str(exc.ident), exc.owner)]
     reason = exc.reason if isinstance(exc, NotFound) else exc.message
+    if isinstance(exc, RateLimited):
+        reason = f"rate limited: {exc.details[0]['limit']}"
     with db.unit_of_work() as fresh:
         fresh.info["request_id"] = log.request_id(session)
         act_as(fresh, actor)
@@ -49,7 +51,7 @@ def unit_of_work(db: Database) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except (NotFound, Forbidden) as exc:
+    except (NotFound, Forbidden, RateLimited) as exc:
         session.rollback()
         record_denial(db, session, exc)
         raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
@@ -16,9 +16,13 @@ from binational.audit.verify import Verification, verify
 from binational.config import Settings, get_settings
 from binational.errors import Forbidden, NotFound
 
-#: The actions that show a record's content: who-saw lists them.
+#: The actions that show a record's content, or that a search matched it: who-saw lists them.
 READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.export", "resolution.suggestion.read",
-                "resolution.suggestion.list")
+                "resolution.suggestion.list", "discovery.hit", "discovery.withheld")
+#: Entries about another agency's records that their user's search matched but may not see: shown to
+#: the records' owners only (with their own records), never to the searching agency's auditors, or
+#: they would learn which records hold the values searched for (or that a RED record exists).
+HOLDERS_ONLY = ("discovery.hit", "discovery.withheld", "discovery.sweep")
 
 
 def _require(actor: Actor, action: str) -> None:
@@ -29,7 +33,7 @@ def _require(actor: Actor, action: str) -> None:
 
 def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:
     body = json.loads(row.entry)
-    own_entry = row.actor_agency == actor.agency
+    own_entry = row.actor_agency == actor.agency and row.action not in HOLDERS_ONLY
     objects = [o for o in body["objects"] if own_entry or owners.get(o) == actor.agency]
     reason = body["reason"]
     # A refusal must not tell one agency why another agency's record was hidden.
@@ -47,7 +51,7 @@ def _visible_to(actor: Actor) -> Any:
         select(AuditObjectRef.seq).where(AuditObjectRef.seq == AuditEntry.seq,
                                          AuditObjectRef.object_agency == actor.agency)
     )
-    return or_(AuditEntry.actor_agency == actor.agency, touches_ours)
+    return or_(and_(AuditEntry.actor_agency == actor.agency, AuditEntry.action.not_in(HOLDERS_ONLY)), touches_ours)
 
 
 def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from binational.requests import discovery, notifications, service
+from binational.requests import discovery, notices, notifications, service
 from binational.requests.schemas import (
     DiscoveryIn,
+    DiscoveryNoticePage,
     DiscoveryOut,
     NotificationPage,
     NotificationRead,
@@ -33,6 +34,18 @@ def discover(body: DiscoveryIn, s: SessionDep, actor: ActorDep) -> DiscoveryOut:
     """Hit/no-hit: for each selector, matches the caller may see in full, bare hits of the others."""
     selectors = [sel.model_dump() for sel in body.selectors]
     return DiscoveryOut.model_validate({"results": discovery.search(session=s, actor=actor, selectors=selectors)})
+
+
+@discovery_router.get("/notices")
+def discovery_notices(
+    s: SessionDep,
+    actor: ActorDep,
+    limit: Annotated[int | None, Query(description="page size")] = None,
+    cursor: Annotated[str | None, Query(max_length=1000, description="from the previous page")] = None,
+) -> DiscoveryNoticePage:
+    """Deconfliction and sweep notices left for the caller's agency (supervisors, liaisons, auditors)."""
+    items, next_cursor = notices.list_notices(session=s, actor=actor, limit=limit, cursor=cursor)
+    return DiscoveryNoticePage.model_validate({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/types")

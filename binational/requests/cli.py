@@ -13,7 +13,7 @@ import typer
 
 from binational.clitools import fail, progress_bar, work
 from binational.errors import InvalidInput
-from binational.requests import discovery, notifications, service
+from binational.requests import discovery, notices, notifications, service
 from binational.requests.types import TYPES
 
 discovery_app = typer.Typer(help="Hit/no-hit search on selectors across every agency.", no_args_is_help=True)
@@ -76,6 +76,15 @@ def check(
     held = sum(1 for r in results if r["hits"])
     typer.echo(f"checked {len(results)} selectors: {seen} with matches you may see, {held} held by agencies "
                "you may ask (see hit_ref)", err=True)
+
+
+@discovery_app.command("notices")
+def list_notices(as_user: AsUser, limit: Annotated[int, typer.Option(help="how many, newest first")] = 50) -> None:
+    """Deconfliction and sweep notices left for your agency (supervisors, liaisons and auditors)."""
+    with work(as_user) as (session, actor):
+        assert actor is not None
+        items, _cursor = notices.list_notices(session=session, actor=actor, limit=limit)
+    _write_lines(items, None)
 
 
 def _write_lines(items: list[dict[str, Any]], out: Path | None) -> None:

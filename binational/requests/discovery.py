@@ -3,7 +3,13 @@
 Matching runs over all selectors as the node itself; the answer is cut to the viewer. A match the
 viewer may see (entity and the matched statements) comes in full: entity id, schema, agency and a
 score. Any other match says only that an agency holds something, with an opaque `hit_ref` the
-viewer can name in a request to that agency. Every call is audited with hashed selectors.
+viewer can name in a request to that agency — if the policy lets it answer as a hit at all
+(`policy.may_answer_as_hit`): a TLP:RED record or value, or a record of a restricted case, answers
+as a miss, and its owner receives a deconfliction notice instead.
+
+Every call is audited with hashed selectors; the records of other agencies it matched are named in
+entries only their holders' auditors see. Calls are counted against per-user and per-agency limits
+(`limits`), and sweeps are told to the agencies whose records they touched (`sweeps`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from sqlalchemy import and_, case, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor, visible, visible_values
+from binational.access.policy import Actor, answers_as_hit, visible, visible_values
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
@@ -30,6 +36,7 @@ from binational.entities.models import Entity, Selector, Statement
 from binational.entities.selectors import KINDS, birth_key, key_of, name_tokens
 from binational.entities.service import require
 from binational.errors import InvalidInput
+from binational.requests import limits, notices, sweeps
 from binational.requests.models import HitRef
 
 MAX_SELECTORS = 1000
@@ -53,6 +60,10 @@ class Query:
     words: tuple[str, ...] = ()
     visible: dict[str, dict[str, Any]] = field(default_factory=dict)
     hidden: dict[str, set[str]] = field(default_factory=dict)
+    #: matches the viewer may not see that answer no hit (RED, restricted case): agency -> ids
+    withheld: dict[str, set[str]] = field(default_factory=dict)
+    #: every record of another agency the selector matched, as (id, agency): what a sweep touches
+    touched: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def digest(self) -> str:
@@ -77,6 +88,7 @@ def parse(selectors: list[dict[str, Any]]) -> list[Query]:
     if len(selectors) > MAX_SELECTORS:
         raise InvalidInput(f"at most {MAX_SELECTORS} selectors per call, got {len(selectors)}",
                            details=[{"field": "selectors", "max": MAX_SELECTORS}])
+    max_words = get_settings().discovery_name_words
     queries = []
     for i, raw in enumerate(selectors):
         kind, value = raw.get("type"), raw.get("value")
@@ -90,7 +102,9 @@ def parse(selectors: list[dict[str, Any]]) -> list[Query]:
             date = birth_key(birth) if isinstance(birth, str) else ""
             if not date:
                 raise _bad(i, f"birth_date {birth!r} is not a date (YYYY-MM-DD)", "birth_date")
-            words = tuple(name_tokens(value))
+            # Counted before the name is normalised: that work grows with the words (and so does matching).
+            if len(value.split()) > max_words or len(words := tuple(name_tokens(value))) > max_words:
+                raise _bad(i, f"a name has at most {max_words} words", "value")
             if len(words) < 2:
                 raise _bad(i, f"{value!r} needs a given name and a surname", "value")
             queries.append(Query(i, kind, date, words))
@@ -147,7 +161,8 @@ def _candidates(session: Session, actor: Actor, queries: list[Query]) -> list[An
     )
     query = (
         select(Selector.kind, Selector.value, Selector.detail, Selector.entity_id, Selector.owner_agency,
-               Entity.schema, case((seen, 1), else_=0).label("seen"))
+               Entity.schema, case((seen, 1), else_=0).label("seen"),
+               case((answers_as_hit(Entity, first, second), 1), else_=0).label("answers"))
         .join(Entity, Entity.id == Selector.entity_id)
         .join(first, first.id == Selector.statement_id)
         .outerjoin(second, second.id == Selector.statement2_id)
@@ -161,29 +176,38 @@ def _candidates(session: Session, actor: Actor, queries: list[Query]) -> list[An
     return list(session.execute(query).all())
 
 
-def _match(queries: list[Query], rows: list[Any]) -> None:
+def _match(actor: Actor, queries: list[Query], rows: list[Any]) -> None:
     exact: dict[tuple[str, str], list[Query]] = {}
     for q in queries:
         for key in _date_blocks(q.key) if q.kind == "name_birth" else [q.key]:
             exact.setdefault((q.kind, key), []).append(q)
-    for kind, value, detail, entity_id, agency, schema, seen in rows:
+    for kind, value, detail, entity_id, agency, schema, seen, answers in rows:
         for q in exact.get((kind, value), []):
             score = name_score(q.words, tuple((detail or "").split())) if kind == "name_birth" else 1.0
             if score < NAME_THRESHOLD:
                 continue
+            if agency != actor.agency:
+                q.touched.add((entity_id, agency))
             if seen:
                 known = q.visible.get(entity_id)
                 if known is None or known["score"] < score:
                     q.visible[entity_id] = {"entity_id": entity_id, "schema": schema, "agency": agency,
                                             "score": score}
-            else:
+            elif answers:
                 q.hidden.setdefault(agency, set()).add(entity_id)
+            else:
+                q.withheld.setdefault(agency, set()).add(entity_id)
     for q in queries:
         for agency in list(q.hidden):
             # An entity seen through one statement is not also a hidden hit through another.
             q.hidden[agency] -= set(q.visible)
             if not q.hidden[agency]:
                 del q.hidden[agency]
+        for agency in list(q.withheld):
+            # Nor withheld, when it answered (in full or as a hit) through a value that may answer.
+            q.withheld[agency] -= set(q.visible) | q.hidden.get(agency, set())
+            if not q.withheld[agency]:
+                del q.withheld[agency]
 
 
 def _sign(secret: str, agency: str, nonce: bytes) -> bytes:
@@ -226,15 +250,22 @@ def _issue(session: Session, actor: Actor, queries: list[Query]) -> dict[tuple[i
 
 
 def search(*, session: Session, actor: Actor, selectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """For each selector, the matches the actor may see in full, and bare hits of the others."""
+    """For each selector, the matches the actor may see in full, and bare hits of the others.
+
+    Past a rate limit the call is refused whole (`RateLimited`). Matches that may not answer as hits
+    leave a deconfliction notice to their owner, and a sweep a notice to the agencies it touched;
+    neither changes a byte of the answer.
+    """
     require(actor, "discovery.search")
     queries = parse(selectors)
-    act_as_system(session)  # match over every agency's selectors; the answer is cut below
+    now = utcnow()
+    act_as_system(session)  # count the call and match over every agency's selectors; the answer is cut below
     try:
+        limits.charge_discovery(session, actor, len(queries), now)
         rows = _candidates(session, actor, queries)
     finally:
         act_as(session, actor)
-    _match(queries, rows)
+    _match(actor, queries, rows)
     refs = _issue(session, actor, queries)
     results = []
     for q in queries:
@@ -256,8 +287,32 @@ def search(*, session: Session, actor: Actor, selectors: list[dict[str, Any]]) -
         {(e, agency) for q in queries for agency, ids in q.hidden.items() for e in ids}
     )
     if hidden:
-        # Told to the holders' auditors (the object owners), never to the caller's: a system entry.
-        audit.record(session, action="discovery.hit", actor=None, objects=hidden, extra={
-            "for_agency": actor.agency, "hit_refs": [hashlib.sha256(r.encode()).hexdigest() for r in refs.values()],
+        # Names the searcher and the holders' records; shown to the holders' auditors (and in
+        # who-saw) only, never to the searcher's agency (audit.service.HOLDERS_ONLY).
+        audit.record(session, action="discovery.hit", actor=actor, objects=hidden, extra={
+            "hit_refs": [hashlib.sha256(r.encode()).hexdigest() for r in refs.values()],
+            "sha256": sorted({q.digest for q in queries if q.hidden}),
         })
+    _tell_holders(session, actor, queries, now)
     return results
+
+
+def _tell_holders(session: Session, actor: Actor, queries: list[Query], now: Any) -> None:
+    """Deconfliction notices for matches that answered no hit, and notices of sweeps, as the node."""
+    withheld: dict[str, tuple[set[str], set[str]]] = {}
+    for q in queries:
+        for agency, ids in q.withheld.items():
+            records, digests = withheld.setdefault(agency, (set(), set()))
+            records |= ids
+            digests.add(q.digest)
+    act_as_system(session)
+    try:
+        for agency, (records, digests) in sorted(withheld.items()):
+            notices.leave(session, actor, kind="deconfliction", to_agency=agency, entity_ids=sorted(records),
+                          selectors=len(digests), digests=sorted(digests), now=now)
+        observed = [(sweeps.shape_of(q.kind, q.key, q.words), q.digest, q.touched) for q in queries]
+        for sweep in sweeps.observe(session, actor, observed, now):
+            notices.leave(session, actor, kind="sweep", to_agency=sweep.to_agency, entity_ids=list(sweep.entity_ids),
+                          selectors=sweep.selectors, digests=[sweep.shape], now=now)
+    finally:
+        act_as(session, actor)

@@ -92,3 +92,61 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DiscoveryUsage(Base):
+    """How many selectors one user searched in one discovery call: what the rate limits count.
+
+    Written and read by the node only (row-level security admits no agency); rows older than a day
+    are dropped as the user searches again.
+    """
+
+    __tablename__ = "discovery_usage"
+    __table_args__ = (Index("ix_discovery_usage_user", "user_id", "at"),
+                      Index("ix_discovery_usage_agency", "agency", "at"), {"implicit_returning": False})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    selectors: Mapped[int] = mapped_column(Integer)
+
+
+class DiscoveryShape(Base):
+    """How many selectors of one shape one user searched in one call, and which records they touched:
+    what sweep detection counts. A shape is the SHA-256 of a selector with its varying part cut (the
+    last characters of an identifier, the birth date of a name); the searched values are not kept.
+
+    Written and read by the node only, like `DiscoveryUsage`.
+    """
+
+    __tablename__ = "discovery_shapes"
+    __table_args__ = (Index("ix_discovery_shapes_user", "user_id", "shape", "at"), {"implicit_returning": False})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shape: Mapped[str] = mapped_column(String(64))
+    selectors: Mapped[int] = mapped_column(Integer)
+    #: JSON list of [entity id, owner agency] of other agencies' records the selectors matched
+    touched: Mapped[str] = mapped_column(Text, default="[]")
+    #: JSON list of the agencies this row's call told of the sweep
+    flagged: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class DiscoveryNotice(Base):
+    """A notice to one agency's supervisors, liaisons and auditors about another agency's search:
+    `deconfliction` (it searched a selector matching a record that answers no hit) or `sweep` (it
+    searched many selectors of one shape, touching records of the agency). Never shown to the searcher."""
+
+    __tablename__ = "discovery_notices"
+    # No RETURNING: the searcher's request writes the notice (as the node) and never reads it back.
+    __table_args__ = (Index("ix_discovery_notices_to", "to_agency", "id"), {"implicit_returning": False})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    from_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    kind: Mapped[str] = mapped_column(String(16))
+    #: the records of `to_agency` concerned, comma-separated
+    entity_ids: Mapped[str] = mapped_column(Text)
+    #: how many selectors (a sweep: of its shape, in the window)
+    selectors: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

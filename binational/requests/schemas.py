@@ -158,3 +158,21 @@ class NotificationPage(BaseModel):
     items: list[NotificationRead]
     unread: int
     next_cursor: str | None
+
+
+class DiscoveryNoticeRead(BaseModel):
+    """A notice left for the caller's agency about another agency's search of its records."""
+
+    id: int
+    kind: str = Field(description="`deconfliction` (a match that answered no hit) or `sweep`")
+    from_agency: str = Field(description="the agency that searched")
+    entity_ids: list[str] = Field(description="the caller's agency's records concerned")
+    selectors: int = Field(description="selectors counted (a sweep: of its shape, in the window)")
+    created_at: datetime
+
+
+class DiscoveryNoticePage(BaseModel):
+    """A page of discovery notices, newest first."""
+
+    items: list[DiscoveryNoticeRead]
+    next_cursor: str | None

@@ -26,7 +26,7 @@ from binational.entities.models import Entity
 from binational.entities.releases import release_entity
 from binational.entities.service import load_row, require
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
-from binational.requests import notifications
+from binational.requests import limits, notifications
 from binational.requests.discovery import ref_is_signed_for
 from binational.requests.models import HitRef, Request, RequestEvent, RequestItem
 from binational.requests.types import get_type
@@ -97,6 +97,7 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput("the question is empty", details=[{"field": "question"}])
     now = utcnow()
+    limits.check_requests(session, actor, now)
     if due is not None and (due.tzinfo is None or due <= now or due > now + MAX_DUE):
         raise InvalidInput("due must be a time with a zone, in the future and within a year",
                            details=[{"field": "due"}])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import MARKINGS, rank
-from binational.access.policy import Actor, Resource, can, visible
+from binational.access.policy import Actor, Resource, can, may_answer_as_hit, visible
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
@@ -314,8 +314,9 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
 
 
 def discoverable(entity: Entity) -> bool:
-    """Whether a record may answer a hit/no-hit query at all: live, not in a restricted case, not RED."""
-    return entity.deleted_at is None and entity.case_id is None and entity.marking != "TLP:RED"
+    """Whether a record may answer a hit/no-hit query at all: live, and as the policy says
+    (`may_answer_as_hit`: not RED, not in a restricted case), the same rule as discovery's."""
+    return entity.deleted_at is None and bool(may_answer_as_hit(Resource.of(entity)))
 
 
 def discovery_hit(entity: Entity, suggestion: Suggestion) -> Hit:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
 from binational.errors import InvalidInput
-from binational.requests import discovery
+from binational.requests import discovery, notices
 from binational.routing import SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, render, require
@@ -28,6 +28,8 @@ router = APIRouter(prefix="/discovery", dependencies=[Depends(check_csrf)], incl
 COLUMNS = ("type", "value", "birth_date", "country")
 #: an upload larger than this is refused before it is read as CSV (1,000 selectors fit easily)
 MAX_BYTES = 1_000_000
+#: notices per page
+PAGE = 25
 
 
 @dataclass
@@ -79,6 +81,14 @@ async def _text_of(form: Any, lang: str) -> tuple[str, dict[str, str]]:
         except UnicodeDecodeError:
             return "", {"file": i18n.translate(lang, "discovery.file_not_text")}
     return str(form.get("selectors", "")), {}
+
+
+@router.get("/notices", response_class=HTMLResponse)
+def discovery_notices(request: Request, s: SessionDep, actor: PageActor,
+                      cursor: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
+    """Deconfliction and sweep notices left for the user's agency (empty for a role that may not read them)."""
+    items, next_cursor = notices.list_notices(session=s, actor=actor, limit=PAGE, cursor=cursor or None)
+    return render(request, "discovery_notices.html", items=items, next_cursor=next_cursor, paged=bool(cursor))
 
 
 @router.get("", response_class=HTMLResponse)

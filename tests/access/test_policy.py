@@ -12,10 +12,22 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
 from binational.access.models import Case, Release, User
-from binational.access.policy import Actor, Grant, Resource, can, visible, visible_values
+from binational.access.policy import (
+    Actor,
+    Grant,
+    Resource,
+    answers_as_hit,
+    can,
+    discovery_notices_for,
+    may_answer_as_hit,
+    may_read_discovery_notices,
+    visible,
+    visible_values,
+)
 from binational.access.roles import capabilities_of
 from binational.audit.scope import act_as_system
 from binational.entities.models import Entity, Statement
+from binational.requests.models import DiscoveryNotice
 
 NOW = datetime(2030, 6, 1, 12, tzinfo=UTC)
 COUNTRIES = {"US-CBP": "US", "US-ATF": "US", "MX-FGR": "MX", "MX-INM": "MX", "GT-PNC": "GT"}
@@ -131,6 +143,19 @@ def test_can_and_sql_filters_agree(db, world, viewers):
                 .where(visible(actor, Entity, now=NOW), visible_values(actor, Statement))
             ).scalars())
             assert got_values == expected_values, (actor, world)
+        # What may answer as a hit (discovery, resolution): the same for every viewer, pure and SQL alike.
+        answering = {
+            1000 * (i + 1) + j
+            for i, row in enumerate(world)
+            for j, (distribution, rank) in enumerate(row["statements"])
+            if may_answer_as_hit(_statement(row, distribution, rank))
+        }
+        got_answering = set(session.execute(
+            select(Statement.id).join(Entity, Entity.id == Statement.entity_id).where(answers_as_hit(Entity, Statement))
+        ).scalars())
+        assert got_answering == answering, world
+        entities_answering = {f"e{i}" for i, row in enumerate(world) if may_answer_as_hit(_resource(row))}
+        assert set(session.execute(select(Entity.id).where(answers_as_hit(Entity))).scalars()) == entities_answering
     finally:
         session.rollback()
         session.close()
@@ -210,3 +235,30 @@ def test_roles_without_the_capability_are_refused_before_the_record():
         assert can(actor, action, res, now=NOW).reason == "role lacks " + ("record.view" if action == "entity.read"
                                                                            else "record.create")
     assert can(actor, "no.such.action").reason == "unknown action no.such.action"
+
+
+
+notice_readers = st.builds(
+    lambda agency, roles: Actor(user_id=1, username="someone", agency=agency, country=COUNTRIES[agency],
+                                roles=frozenset(roles), capabilities=capabilities_of(roles), clearance="rank2",
+                                clearance_rank=2),
+    agencies, st.lists(st.sampled_from(("analyst", "supervisor", "liaison", "auditor", "admin")), min_size=1,
+                       max_size=2))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(readers=st.lists(notice_readers, min_size=1, max_size=6))
+def test_who_reads_discovery_notices_pure_and_sql_agree(db, readers):
+    session = db.session()
+    act_as_system(session)
+    try:
+        session.execute(insert(DiscoveryNotice), [
+            {"to_agency": agency, "from_agency": "GT-PNC", "kind": "sweep", "entity_ids": "e", "selectors": 1,
+             "created_at": NOW} for agency in AGENCIES])
+        for actor in readers:
+            got = set(session.execute(select(DiscoveryNotice.to_agency)
+                                      .where(discovery_notices_for(actor, DiscoveryNotice))).scalars())
+            assert got == {a for a in AGENCIES if may_read_discovery_notices(actor, a)}, actor
+    finally:
+        session.rollback()
+        session.close()
