@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from binational.audit import merkle
 
-LEAVES = [merkle.leaf_hash(f"entry {i}".encode()) for i in range(70)]
+LEAVES = [merkle.leaf_hash(f"entry {i}".encode()) for i in range(71)]
 
 
 def mth(leaves: list[bytes]) -> bytes:
