@@ -131,3 +131,15 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         fn >>= 1
         sn >>= 1
     return fr == old_root and sr == new_root and sn == 0
+
+
+def roots_at(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """The tree heads of the first `size` leaves for each of `sizes` (at most the number of leaves), in
+    one pass."""
+    found = {0: EMPTY_ROOT} if 0 in sizes else {}
+    frontier: list[bytes] = []
+    for size, leaf in enumerate(leaves):
+        frontier = append(frontier, size, leaf)
+        if size + 1 in sizes:
+            found[size + 1] = root(frontier)
+    return found
