@@ -19,6 +19,7 @@ from binational.audit import service as audit_service
 from binational.audit.scope import act_as_system
 from binational.audit.verify import verify
 from binational.clitools import database, database_failed, fail, progress_bar, work
+from binational.entities import integrity
 from binational.errors import DomainError
 
 agencies = typer.Typer(help="Register and list agencies.", no_args_is_help=True)
@@ -101,8 +102,9 @@ def audit_verify(
         "--witness", help="a witness file (`binational audit witness cosign`): fail on a cut-back or fork (repeat)")]
     = None,
 ) -> None:
-    """Recompute every hash and signature, and check each witness file's cosigned checkpoints against the
-    log; exit 1 naming the first problem (2 for a missing or unreadable key or witness file)."""
+    """Recompute every hash and signature, check every statement against the writes the log names, and
+    each witness file's cosigned checkpoints against the log; exit 1 naming the first problem (2 for a
+    missing or unreadable key or witness file)."""
     db = database()
     files = [(path, _read_witness_file(path)) for path in witness or []]
     try:
@@ -111,8 +113,10 @@ def audit_verify(
         with db.unit_of_work() as session, progress_bar("verifying") as bar:
             act_as_system(session)
             task = bar.add_task("verify", total=None)
-            result = verify(session, db.settings, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                         total=total))
+            written = integrity.Collector()
+            result = verify(session, db.settings, observe=written.entry,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+            statements = integrity.check(session, written) if result.ok else None
             problems = [(path, checkpoints.check_witnessed(session, db.settings, data, result.size))
                         for path, data in files] if result.ok else []
     except DomainError as exc:
@@ -121,6 +125,10 @@ def audit_verify(
         raise database_failed(exc) from None
     if not result.ok:
         typer.echo(f"FAILED at entry {result.first_bad}: {result.problem}", err=True)
+        raise typer.Exit(code=1)
+    if statements is not None:
+        where = "" if statements[0] is None else f" at statement {statements[0]}"
+        typer.echo(f"FAILED{where}: {statements[1]}", err=True)
         raise typer.Exit(code=1)
     for path, problem in problems:
         if problem is not None:

@@ -22,6 +22,7 @@ from binational.audit import log, merkle, signing
 from binational.audit.models import AuditEntry
 from binational.cli import app
 from binational.clitools import reset_database
+from tests.conftest import sequence_audit
 
 AUDIT_TABLES = ("audit_entries", "audit_object_refs", "audit_checkpoints", "audit_head")
 
@@ -208,3 +209,99 @@ def test_a_witness_file_of_another_witness_or_forged_cosignature_fails(node, tmp
     (tmp_path / "junk").write_text("not a witness file\n")
     code, out = cli("audit", "verify", "--witness", str(tmp_path / "junk"))
     assert code == 2 and out.startswith("error: ") and len(out.splitlines()) == 1, out
+
+
+API = "/api/v1/entities"
+
+
+def statements_of(db, entity_id: str) -> list:
+    with db.engine.connect() as conn:
+        return list(conn.execute(text("SELECT id, prop, value, marking, distribution, deleted_at FROM statements "
+                                      "WHERE entity_id = :e ORDER BY id"), {"e": entity_id}))
+
+
+@pytest.fixture
+def records(settings, db, client, cast, tmp_path):
+    """Records two partner agencies wrote through the API, one changed since (a value removed, one
+    added, kept to the agency), and one imported line: every kind of write. The log verifies."""
+    reset_database()
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    person = client.post(API, headers=us.headers, json={
+        "schema": "Person", "properties": {"name": ["Ana Torres"], "birthDate": ["1980-02-03"],
+                                           "passportNumber": ["G1234567"], "nationality": ["mx"]},
+        "distribution": "release", "release_to": ["MX-FGR"]}).json()["id"]
+    other = client.post(API, headers=mx.headers, json={
+        "schema": "Person", "properties": {"name": ["Luis Ortega"]}, "marking": "TLP:AMBER"}).json()["id"]
+    changed = client.patch(f"{API}/{person}", headers=us.headers, json={
+        "remove": {"passportNumber": ["G1234567"]}, "add": {"passportNumber": ["G7654321"]},
+        "distribution": "agency"})
+    assert changed.status_code == 200, changed.text
+    lines = tmp_path / "import.jsonl"
+    lines.write_text('{"id": "p9", "schema": "Person", "properties": {"name": ["Marta Ruiz"], '
+                     '"phone": ["+1 202 555 0143"]}}\n'
+                     '{"id": "p10", "schema": "Person", "properties": {"name": ["Rosa Diaz"]}}\n')
+    code, out = cli("entities", "import", str(lines), "--as", "mx_analyst")
+    assert code == 0, out
+    sequence_audit(db)
+    code, out = cli("audit", "verify")
+    assert code == 0, out
+    return db, person, other
+
+
+def verify_names(statement: int) -> str:
+    code, out = cli("audit", "verify")
+    assert code == 1 and f"FAILED at statement {statement}:" in out and len(out.splitlines()) == 1, out
+    return out
+
+
+@pytest.mark.parametrize("column, value", [
+    ("value", "G0000000"),                 # the value itself
+    ("marking", "TLP:CLEAR"),               # its marking lowered
+    ("distribution", "inherit"),           # a value kept to the agency shared with the entity
+    ("owner_agency", "MX-FGR"),             # handed to another agency
+])
+def test_a_statement_edited_in_the_database_is_named(records, column, value):
+    db, person, _other = records
+    live = [s for s in statements_of(db, person) if s.prop == "passportNumber" and s.deleted_at is None]
+    assert len(live) == 1
+    victim = live[0].id
+    as_owner(db, f"UPDATE statements SET {column} = :v WHERE id = :i", v=value, i=victim)
+    out = verify_names(victim)
+    assert "changed in the database" in out
+
+
+def test_a_removed_value_brought_back_or_a_value_removed_without_an_entry_is_named(records):
+    db, person, other = records
+    removed = [s for s in statements_of(db, person) if s.deleted_at is not None]
+    assert len(removed) == 1
+    as_owner(db, "UPDATE statements SET deleted_at = NULL WHERE id = :i", i=removed[0].id)
+    assert "changed in the database" in verify_names(removed[0].id)
+    as_owner(db, "UPDATE statements SET deleted_at = :t WHERE id = :i", t=log.utcnow(), i=removed[0].id)
+    assert "changed in the database" in verify_names(removed[0].id)  # another time than the entry's
+
+
+def test_a_statement_inserted_without_an_entry_is_named(records):
+    db, person, _other = records
+    with db.engine.connect() as conn:
+        template = conn.execute(text("SELECT * FROM statements WHERE entity_id = :e ORDER BY id LIMIT 1"),
+                                {"e": person}).mappings().one()
+        top = conn.execute(text("SELECT max(id) FROM statements")).scalar_one()
+    row = {**template, "id": top + 1, "prop": "notes", "prop_type": "string", "value": "planted"}
+    names = ", ".join(row)
+    as_owner(db, f"INSERT INTO statements ({names}) VALUES ({', '.join(':' + n for n in row)})", **row)
+    out = verify_names(top + 1)
+    assert "written without an audit entry" in out
+    # slipped between two written rows: named as well
+    as_owner(db, "DELETE FROM statements WHERE id = :i", i=top + 1)
+    assert cli("audit", "verify")[0] == 0
+
+
+def test_a_statement_deleted_without_an_entry_is_named(records):
+    db, person, other = records
+    for entity in (other, person):  # the last row of all, then one in the middle
+        victim = statements_of(db, entity)[0].id
+        as_owner(db, "DELETE FROM search_terms WHERE statement_id = :i", i=victim)
+        as_owner(db, "DELETE FROM selectors WHERE statement_id = :i OR statement2_id = :i", i=victim)
+        as_owner(db, "DELETE FROM statements WHERE id = :i", i=victim)
+        out = verify_names(victim)
+        assert "deleted without an audit entry" in out
