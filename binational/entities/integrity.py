@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,13 @@ def row_json(row: Mapping[str, Any]) -> bytes:
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat(timespec="microseconds")
         plain[name] = value
-    return canonical_json(plain)
+    # A row holds texts, small integers and nulls under ASCII keys: orjson writes those byte for byte as
+    # RFC 8785 does (log.canonical_json), in a fraction of the time of checking that it may; what it
+    # refuses (a lone surrogate) goes the long way.
+    try:
+        return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return canonical_json(plain)
 
 
 def short_digest(data: bytes) -> str:
@@ -171,7 +178,9 @@ def check(session: Session, collected: Collector) -> tuple[int | None, str] | No
         return None
 
     query = select(*[Statement.__table__.c[name] for name in COLUMNS]).order_by(Statement.id)
-    for row in session.execute(query.execution_options(yield_per=5000)).mappings():
+    # Core rows, not the ORM's: the walk is linear, and the ORM's bookkeeping per row cost more than it
+    for values in session.connection().execute(query.execution_options(yield_per=5000)):
+        row = dict(zip(COLUMNS, values, strict=True))
         sid = row["id"]
         while position < len(starts) and starts[position][0] <= sid:
             first, last, entry = starts[position]
@@ -180,17 +189,16 @@ def check(session: Session, collected: Collector) -> tuple[int | None, str] | No
         problem = close_until(sid)  # ranges wholly before this row, some perhaps never met: deleted
         if problem:
             return problem
-        covering = sorted(active, key=lambda r: r.entry.seq)
+        covering = active if len(active) < 2 else sorted(active, key=lambda r: r.entry.seq)
         if not covering:
             return sid, f"statement {sid} was written without an audit entry"
         for r in covering:
             if r.next < sid:
                 return r.next, f"statement {r.next} was deleted without an audit entry (entry {r.entry.seq} wrote it)"
             r.next = sid + 1
-        live = dict(row)
-        as_written = row_json({**live, "deleted_at": None}) if len(covering) > 1 else b""
+        as_written = row_json({**row, "deleted_at": None}) if len(covering) > 1 else b""
         for r in covering:
-            why = r.entry.take(sid, as_written if r is not covering[-1] else row_json(live))
+            why = r.entry.take(sid, as_written if r is not covering[-1] else row_json(row))
             if why:
                 return sid, why
     problem = close_until(None)
