@@ -32,23 +32,28 @@ from binational.entities.models import Statement
 ROW_DIGESTS = 64
 #: every column of a statement, by name
 COLUMNS = tuple(column.name for column in Statement.__table__.columns)
+TIMES = ("created_at", "deleted_at")
+
+
+def _time_text(value: datetime) -> str:
+    return orjson.dumps(value).decode()[1:-1]
 
 
 def row_json(row: Mapping[str, Any]) -> bytes:
-    """One statement row as canonical JSON (times in UTC, ISO 8601 with microseconds)."""
-    plain = {}
-    for name in COLUMNS:
-        value = row.get(name)
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC).isoformat(timespec="microseconds")
-        plain[name] = value
-    # A row holds texts, small integers and nulls under ASCII keys: orjson writes those byte for byte as
-    # RFC 8785 does (log.canonical_json), in a fraction of the time of checking that it may; what it
-    # refuses (a lone surrogate) goes the long way.
+    """One statement row as canonical JSON; its times in UTC, as orjson writes them (RFC 3339, with
+    microseconds unless there are none)."""
+    plain = {name: row.get(name) for name in COLUMNS}
+    for name in TIMES:
+        value = plain[name]
+        if value is not None and value.utcoffset():
+            plain[name] = value.astimezone(UTC)
+    # A row holds texts, small integers, nulls and times under ASCII keys: orjson writes those byte for
+    # byte as RFC 8785 does (log.canonical_json) in a fraction of the time of checking that it may;
+    # what it refuses (a lone surrogate) goes the long way, its times written as orjson writes them.
     try:
         return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
-        return canonical_json(plain)
+        return canonical_json({k: _time_text(v) if isinstance(v, datetime) else v for k, v in plain.items()})
 
 
 def short_digest(data: bytes) -> str:

@@ -301,7 +301,8 @@ def insert_statements(session: Session, rows: list[dict[str, Any]], written: Wri
     into `written`, which the write's audit entry carries."""
     if not rows:
         return
-    ids = _new_statement_ids(session, len(rows))
+    # In ascending order, as the write's hash takes the rows (integrity.Written)
+    ids = sorted(_new_statement_ids(session, len(rows)))
     for sid, row in zip(ids, rows, strict=True):
         row["id"] = sid
     session.execute(insert(cast(Table, Statement.__table__)), rows)
