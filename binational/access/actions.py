@@ -35,6 +35,7 @@ _ACTIONS = [
     Action("audit.read", "audit.read", "read the audit entries of one's agency and about its records"),
     Action("audit.verify", "audit.read", "recompute the audit log's Merkle tree and check its signatures"),
     Action("audit.who_saw", "audit.read", "list every read of one record of one's agency"),
+    Action("audit.checkpoint", "audit.read", "fetch the log's signed checkpoint and a consistency proof for a witness"),
     Action("agency.create", "admin", "register an agency"),
     Action("agency.list", "", "list agencies"),
     Action("user.create", "admin", "create a user"),

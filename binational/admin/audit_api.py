@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from binational.audit import service
 from binational.routing import ActorDep, SessionDep
@@ -36,3 +36,15 @@ def who_saw(object_id: str, s: SessionDep, actor: ActorDep, limit: int | None = 
 def status(s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """The size and root of the signed head and the last checkpoint."""
     return service.status(session=s)
+
+
+@router.get("/checkpoint")
+def checkpoint(
+    request: Request, s: SessionDep, actor: ActorDep,
+    old_size: Annotated[int | None, Query(alias="from", ge=0, le=2**31 - 1,
+                                          description="the size a witness cosigned last: add a consistency proof")]
+    = None,
+) -> dict[str, Any]:
+    """The node's latest signed checkpoint (a C2SP signed note), its verifier key, and a consistency
+    proof from `from` for a witness (auditors)."""
+    return service.checkpoint(session=s, actor=actor, settings=request.app.state.settings, old_size=old_size)

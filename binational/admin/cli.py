@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,12 +12,14 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from binational.access import service as access
-from binational.admin import service
+from binational.admin import service, witness_cli
+from binational.audit import checkpoints
 from binational.audit import log as audit_log
 from binational.audit import service as audit_service
 from binational.audit.scope import act_as_system
 from binational.audit.verify import verify
 from binational.clitools import database, database_failed, fail, progress_bar, work
+from binational.entities import integrity
 from binational.errors import DomainError
 
 agencies = typer.Typer(help="Register and list agencies.", no_args_is_help=True)
@@ -94,27 +97,52 @@ def tokens_revoke(token_id: str) -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Recompute every hash and signature; exit 1 naming the first entry that does not match (2 for a
-    missing or unreadable key)."""
+def audit_verify(
+    witness: Annotated[list[Path] | None, typer.Option(
+        "--witness", help="a witness file (`binational audit witness cosign`): fail on a cut-back or fork (repeat)")]
+    = None,
+) -> None:
+    """Recompute every hash and signature, check every statement against the writes the log names, and
+    each witness file's cosigned checkpoints against the log; exit 1 naming the first problem (2 for a
+    missing or unreadable key or witness file)."""
     db = database()
+    files = [(path, _read_witness_file(path)) for path in witness or []]
     try:
         with db.unit_of_work() as session:  # entries still queued by a server join the log first
             audit_log.drain(session, db.settings)
         with db.unit_of_work() as session, progress_bar("verifying") as bar:
             act_as_system(session)
             task = bar.add_task("verify", total=None)
-            result = verify(session, db.settings, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                         total=total))
+            written = integrity.Collector()
+            result = verify(session, db.settings, observe=written.entry,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+            statements = integrity.check(session, written) if result.ok else None
+            problems = [(path, checkpoints.check_witnessed(session, db.settings, data, result.size))
+                        for path, data in files] if result.ok else []
     except DomainError as exc:
         raise fail(exc.message) from None
     except SQLAlchemyError as exc:
         raise database_failed(exc) from None
-    if result.ok:
-        typer.echo(f"ok: {result.size} entries, root {result.root}, {result.checkpoints} signed checkpoints")
-        return
-    typer.echo(f"FAILED at entry {result.first_bad}: {result.problem}", err=True)
-    raise typer.Exit(code=1)
+    if not result.ok:
+        typer.echo(f"FAILED at entry {result.first_bad}: {result.problem}", err=True)
+        raise typer.Exit(code=1)
+    if statements is not None:
+        where = "" if statements[0] is None else f" at statement {statements[0]}"
+        typer.echo(f"FAILED{where}: {statements[1]}", err=True)
+        raise typer.Exit(code=1)
+    for path, problem in problems:
+        if problem is not None:
+            typer.echo(f"FAILED against witness file {path}: {problem}", err=True)
+            raise typer.Exit(code=1)
+    witnessed = f", {len(files)} witness files agree" if files else ""
+    typer.echo(f"ok: {result.size} entries, root {result.root}, {result.checkpoints} signed checkpoints{witnessed}")
+
+
+def _read_witness_file(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read witness file {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 @audit.command("who-saw")
@@ -135,4 +163,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(agencies, name="agencies")
     app.add_typer(users, name="users")
     app.add_typer(tokens, name="tokens")
+    witness_cli.register(audit)
     app.add_typer(audit, name="audit")

@@ -1,4 +1,5 @@
-"""RFC 6962 Merkle tree hashing over a compact frontier, so appends and roots cost O(log n)."""
+"""RFC 6962 Merkle tree hashing over a compact frontier, so appends and roots cost O(log n), and the
+consistency proofs between two sizes of a tree (RFC 9162 §2.1.4)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,91 @@ def root_of(leaves: list[bytes]) -> bytes:
     while k * 2 < len(leaves):
         k *= 2
     return node_hash(root_of(leaves[:k]), root_of(leaves[k:]))
+
+
+def _largest_power_below(n: int) -> int:
+    """The largest power of two smaller than `n` (n > 1): where RFC 6962 splits a tree of n leaves."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def subtree_root(leaves: list[bytes], start: int, end: int) -> bytes:
+    """The RFC 6962 tree head of `leaves[start:end]`, in one pass over them (a frontier, not recursion)."""
+    frontier: list[bytes] = []
+    for size, leaf in enumerate(leaves[start:end]):
+        frontier = append(frontier, size, leaf)
+    return root(frontier)
+
+
+def consistency_proof(leaves: list[bytes], old_size: int) -> list[bytes]:
+    """The RFC 9162 §2.1.4.1 consistency proof from the tree of the first `old_size` leaves to the tree
+    of all of them (empty when `old_size` is 0 or the whole tree). Each leaf is hashed once."""
+    size = len(leaves)
+    if not 0 <= old_size <= size:
+        raise ValueError(f"no proof from size {old_size} to size {size}")
+    if old_size in (0, size):
+        return []
+    proof: list[bytes] = []
+    # SUBPROOF(m, D[start:end], complete), walked down iteratively; the hashes are gathered from the
+    # leaves upwards and reversed at the end, as the definition prepends the deeper ones.
+    start, end, m, complete = 0, size, old_size, True
+    while m != end - start:
+        k = _largest_power_below(end - start)
+        if m <= k:
+            proof.append(subtree_root(leaves, start + k, end))
+            end = start + k
+        else:
+            proof.append(subtree_root(leaves, start, start + k))
+            start, m, complete = start + k, m - k, False
+    if not complete:
+        proof.append(subtree_root(leaves, start, end))
+    proof.reverse()
+    return proof
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:
+    """Whether `proof` shows that the tree (`new_size`, `new_root`) extends the tree (`old_size`,
+    `old_root`), by RFC 9162 §2.1.4.2. The empty tree is consistent with every tree (and needs no
+    proof); a tree is consistent with itself only if the roots are equal."""
+    if old_size < 0 or old_size > new_size:
+        return False
+    if old_size == 0:
+        return not proof and old_root == EMPTY_ROOT
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if not proof:
+        return False
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:  # a perfect tree: its root is the first node of the path
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for node in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(node, fr)
+            sr = node_hash(node, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, node)
+        fn >>= 1
+        sn >>= 1
+    return fr == old_root and sr == new_root and sn == 0
+
+
+def roots_at(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """The tree heads of the first `size` leaves for each of `sizes` (at most the number of leaves), in
+    one pass."""
+    found = {0: EMPTY_ROOT} if 0 in sizes else {}
+    frontier: list[bytes] = []
+    for size, leaf in enumerate(leaves):
+        frontier = append(frontier, size, leaf)
+        if size + 1 in sizes:
+            found[size + 1] = root(frontier)
+    return found

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from binational import pagination
 from binational.access.policy import Actor, can
-from binational.audit import log
+from binational.audit import checkpoints, log, witness
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.audit.verify import Verification, verify
 from binational.config import Settings, get_settings
@@ -130,3 +130,17 @@ def check(*, session: Session, actor: Actor, settings: Settings) -> Verification
     log.record(session, action="audit.verify", actor=actor,
                extra={"ok": result.ok, "size": result.size, "first_bad": result.first_bad})
     return result
+
+
+def checkpoint(*, session: Session, actor: Actor, settings: Settings, old_size: int | None = None) -> dict[str, Any]:
+    """The node's latest signed checkpoint (a C2SP signed note), its verifier key and, from `old_size`
+    (the size a witness cosigned last), the consistency proof a witness needs; for auditors, audited."""
+    _require(actor, "audit.checkpoint")
+    log.drain(session)
+    size = checkpoints.size(session)
+    proof = None
+    if old_size is not None:
+        proof = witness.proof_text(old_size, checkpoints.consistency(session, old_size, size)[1])
+    note = checkpoints.latest(session, settings)
+    log.record(session, action="audit.checkpoint", actor=actor, extra={"size": size, "from": old_size})
+    return {"size": size, "checkpoint": str(note), "key": checkpoints.node_verifier(settings).vkey(), "proof": proof}

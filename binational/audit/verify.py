@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,9 +36,12 @@ def _head(session: Session) -> AuditHead | None:
                            .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
-def verify(session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None) -> Verification:
+def verify(session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None,
+           observe: Callable[[int, dict[str, Any]], None] | None = None) -> Verification:
     """Check every entry's hash, chain link, indexed columns and object refs, every checkpoint
-    signature, and the signed head; stop at the first entry that does not match.
+    signature, and the signed head; stop at the first entry that does not match. `observe` is shown
+    each entry (its number and JSON) once it has passed, for checks of what the entries vouch for
+    (`entities.integrity`).
 
     It takes no lock, so the log may grow while it runs. An entry is committed in the same
     transaction as the head that covers it, so each pass reads the head first and walks only the
@@ -93,6 +97,8 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
                 return _fail(total, size, "indexed columns differ from the entry", passed)
             if set(body.get("objects", [])) != refs.get(size, set()):
                 return _fail(total, size, "object references differ from the entry", passed)
+            if observe is not None:
+                observe(size, body)
             frontier = merkle.append(frontier, size, leaf)
             size += 1
             prev = leaf

@@ -22,7 +22,8 @@ from binational.access.policy import Actor, Decision, Grant, Resource, can, visi
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import plain_rows, utcnow
-from binational.entities import selectors, terms
+from binational.entities import integrity, selectors, terms
+from binational.entities.integrity import Written
 from binational.entities.models import Entity, SearchTerm, Statement
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead, ValueRead
 from binational.entities.validation import CleanValue, check_properties, check_schema
@@ -295,14 +296,17 @@ def _new_statement_ids(session: Session, count: int) -> list[int]:
     return list(range(last + 1, last + count + 1))
 
 
-def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert statements and the search terms and discovery selectors derived from them."""
+def insert_statements(session: Session, rows: list[dict[str, Any]], written: Written) -> None:
+    """Insert statements and the search terms and discovery selectors derived from them; hash the rows
+    into `written`, which the write's audit entry carries."""
     if not rows:
         return
-    ids = _new_statement_ids(session, len(rows))
+    # In ascending order, as the write's hash takes the rows (integrity.Written)
+    ids = sorted(_new_statement_ids(session, len(rows)))
     for sid, row in zip(ids, rows, strict=True):
         row["id"] = sid
     session.execute(insert(cast(Table, Statement.__table__)), rows)
+    written.add(rows)
     term_rows = [
         {"statement_id": row["id"], "entity_id": row["entity_id"], "term": term, "owner_agency": row["owner_agency"],
          "distribution": row["distribution"], "marking_rank": row["marking_rank"]}
@@ -357,9 +361,11 @@ def create(*, session: Session, actor: Actor, data: EntityCreate) -> EntityRead:
     )
     session.add(entity)
     session.flush()
+    written = Written()
     insert_statements(session, statement_rows(actor, entity_id, schema.name, values, marking=data.marking,
-                                              marking_rank=marking_rank, origin="api"))
-    audit.record(session, action="entity.create", actor=actor, objects=[(entity_id, actor.agency)])
+                                              marking_rank=marking_rank, origin="api"), written)
+    audit.record(session, action="entity.create", actor=actor, objects=[(entity_id, actor.agency)],
+                 extra=written.extra())
     if data.release_to:
         session.execute(insert(Release), release_rows(actor, entity_id, data.release_to, data.release_until))
         audit.record(session, action="release.create", actor=actor, objects=[(entity_id, actor.agency)],
@@ -393,6 +399,7 @@ def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch
         raise InvalidInput("nothing to change: give `add` or `remove`", details=[{"field": "add"}])
     check_references(session, actor, added, set())
     now = utcnow()
+    removed_rows: list[Statement] = []
     # A value named twice is removed once (its first pass takes every copy; the second found none).
     for value in {(v.prop.name, v.value): v for v in removed}.values():
         live = session.execute(
@@ -407,15 +414,19 @@ def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch
                                details=[{"field": f"remove.{value.prop.name}"}])
         for stmt in live:
             stmt.deleted_at = now
+        removed_rows += live
         # The statement stays for the record; its search terms go, so a search never matches it.
         session.execute(sql_delete(SearchTerm).where(SearchTerm.statement_id.in_([stmt.id for stmt in live])))
+    # The removed rows (older, so lower ids) come first in the hash, then the new ones.
+    written = Written()
+    written.add(sorted((integrity.orm_row(stmt) for stmt in removed_rows), key=lambda row: row["id"]))
     insert_statements(session, statement_rows(actor, entity.id, entity.schema, added, marking=marking,
                                               marking_rank=marking_rank, distribution=distribution,
-                                              origin="api", now=now))
+                                              origin="api", now=now), written)
     entity.updated_at = now
     session.flush()
     audit.record(session, action="entity.update", actor=actor, objects=[(entity.id, entity.owner_agency)],
-                 extra={"added": len(added), "removed": len(removed)})
+                 extra={"added": len(added), "removed": len(removed), **written.extra()})
     return assemble(session, actor, [entity])[0]
 
 

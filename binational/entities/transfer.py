@@ -17,6 +17,7 @@ from binational.access.policy import Actor, visible
 from binational.audit import log as audit
 from binational.audit.scope import act_as
 from binational.db import set_context, utcnow
+from binational.entities.integrity import Written
 from binational.entities.models import Entity
 from binational.entities.service import (
     assemble,
@@ -132,13 +133,14 @@ def import_lines(
     for item in parsed:
         check_references(session, actor, item.values, seen, f"{source} line {item.line}: ")
     now = utcnow()
+    written = Written()
     for start in range(0, len(parsed), BATCH):
         chunk = parsed[start : start + BATCH]
-        _write(session, actor, chunk, source, now)
+        _write(session, actor, chunk, source, now, written)
         if progress:
             progress(len(chunk))
     audit.record(session, action="entity.import", actor=actor, objects=[(p.entity_id, actor.agency) for p in parsed],
-                 extra={"source": source, "count": len(parsed)})
+                 extra={"source": source, "count": len(parsed), **written.extra()})
     return len(parsed)
 
 
@@ -152,7 +154,8 @@ def _taken_ids(session: Session, actor: Actor, ids: list[str]) -> set[str]:
         act_as(session, actor)
 
 
-def _write(session: Session, actor: Actor, chunk: list[_Parsed], source: str, now: datetime) -> None:
+def _write(session: Session, actor: Actor, chunk: list[_Parsed], source: str, now: datetime,
+           written: Written) -> None:
     session.execute(
         insert(cast(Table, Entity.__table__)),
         [
@@ -168,7 +171,7 @@ def _write(session: Session, actor: Actor, chunk: list[_Parsed], source: str, no
         statements += statement_rows(actor, p.entity_id, p.schema, p.values, marking=p.marking,
                                      marking_rank=p.marking_rank, origin=f"{source}:{p.line}", now=now)
         releases += release_rows(actor, p.entity_id, p.release_to, None)
-    insert_statements(session, statements)
+    insert_statements(session, statements, written)
     if releases:
         session.execute(insert(cast(Table, Release.__table__)), releases)
 

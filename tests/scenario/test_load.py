@@ -66,6 +66,9 @@ def test_load_writes_every_entity_through_the_import(settings, db, small_world: 
         assert admin.agency == "US-CBP"
         assert access.check_password(session=s, username="fgr_supervisor", password="demo-fgr_supervisor")
     assert f"{sum(lines.values())} entities" in result.output
+    # every statement the world wrote is vouched for by its import's entry
+    verified = CliRunner().invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0 and verified.output.startswith("ok: "), verified.output
 
 
 def test_a_broken_line_names_its_file_and_line_and_loads_nothing(settings, db, small_world: Path, tmp_path: Path):

@@ -1,0 +1,40 @@
+"""The audit API's checkpoint for witnesses: an auditor gets the signed note, the node's verifier key
+and a consistency proof that a witness accepts; others are refused; the call is audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from binational.audit import notes, witness
+from tests.conftest import sequence_audit
+
+
+def test_an_auditor_hands_the_checkpoint_and_proof_to_a_witness(client, cast, db, tmp_path: Path):
+    auditor = cast["us_auditor"]
+    folder = tmp_path / "w"
+    witness.init(folder, "witness.example/w1")
+    first = client.get("/api/v1/audit/checkpoint", headers=auditor.headers)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    witness.trust(folder, body["key"])
+    assert body["proof"] is None
+    note = notes.parse_note(body["checkpoint"])
+    assert notes.check(note, notes.parse_vkey(body["key"], notes.ED25519)) is True
+    assert notes.parse_checkpoint(note.text).size == body["size"]
+    witness.cosign(folder, body["checkpoint"], witness.proof_text(0, []), 1_800_000_000)
+    # the log grew (the calls themselves are audited); the proof from the cosigned size is accepted
+    cosigned = int(witness.witness_file(folder).split("\n")[3])
+    sequence_audit(db)
+    later = client.get("/api/v1/audit/checkpoint", headers=auditor.headers, params={"from": cosigned}).json()
+    assert later["size"] > cosigned and later["proof"].startswith(f"old {cosigned}\n")
+    witness.cosign(folder, later["checkpoint"], later["proof"], 1_800_000_001)
+    entries = client.get("/api/v1/audit", headers=auditor.headers, params={"action": "audit.checkpoint"}).json()
+    assert [e["actor"] for e in entries["items"]] == ["us_auditor", "us_auditor"]
+
+
+def test_an_analyst_may_not_and_a_size_beyond_the_log_is_refused(client, cast):
+    assert client.get("/api/v1/audit/checkpoint", headers=cast["us_analyst"].headers).status_code == 403
+    answer = client.get("/api/v1/audit/checkpoint", headers=cast["us_auditor"].headers, params={"from": 10**6})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_input"
+    answer = client.get("/api/v1/audit/checkpoint", headers=cast["us_auditor"].headers, params={"from": -1})
+    assert answer.status_code == 422
