@@ -134,10 +134,12 @@ def _move(session: Session, actor: Actor, request_id: str, to_state: str, action
     allowed_from, side = TRANSITIONS[to_state]
     party = request.to_agency if side == "receiver" else request.from_agency
     if actor.agency != party:
-        raise Forbidden(f"{action}: only the {side} of the request may do this")
+        raise Forbidden(f"{action}: only the {side} of the request may do this", action=action, ident=request.id,
+                        owner=request.from_agency)
     kind = get_type(request.type)
     if side == "receiver" and not kind.answer_roles & actor.roles:
-        raise Forbidden(f"{action}: a {kind.name} request is handled by {', '.join(sorted(kind.answer_roles))}")
+        raise Forbidden(f"{action}: a {kind.name} request is handled by {', '.join(sorted(kind.answer_roles))}",
+                        action=action, ident=request.id, owner=request.from_agency)
     if request.state not in allowed_from:
         raise Conflict(f"cannot move a request from {request.state} to {to_state}",
                        details=[{"field": "state", "state": request.state}])
