@@ -12,9 +12,13 @@ import json
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
+from binational.access import service as access
+from binational.access.policy import Actor
 from binational.audit.models import AuditEntry
+from binational.audit.scope import act_as
 from binational.db import Database
 from tests.conftest import PASSWORD, Member, sequence_audit
 
@@ -28,6 +32,10 @@ def _sign_in(client: TestClient, username: str) -> None:
     r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": token.group(1),
                                     "next": "/"}, follow_redirects=False)
     assert r.status_code == 303, r.text
+
+
+def _actor(s: Session, username: str) -> Actor:
+    return access.actor_for(session=s, user=access.get_user(session=s, username=username))
 
 
 def _denials(db: Database, agency: str) -> list[dict]:
@@ -66,3 +74,20 @@ def test_a_refused_page_is_audited_with_its_action(client, cast, db):
     assert client.get("/audit").status_code == 403
     actions = sorted(e["action"] for e in _denials(db, "MX-FGR"))
     assert actions == ["agency.create", "audit.read"]
+
+
+def test_a_row_forged_into_the_audit_queue_becomes_evidence_not_an_entry(client, cast, db):
+    """The request path may add rows to the queue (PostgreSQL: any viewer may insert); one it did not
+    MAC, claiming a partner's auditor read a record, enters the log as `audit.unreadable` only."""
+    forged = {"action": "entity.read", "actor": "mx_auditor", "actor_id": 8, "agency": "MX-FGR",
+              "objects": [["us-cbp.someone", "US-CBP"]], "decision": "allow", "reason": "", "request_id": "r",
+              "time": "2026-01-01T00:00:00+00:00", "extra": {}, "credential": None}
+    with db.unit_of_work() as s:
+        act_as(s, _actor(s, "us_analyst"))
+        for row in (json.dumps(forged), "0" * 64 + " " + json.dumps(forged)):
+            s.execute(text("INSERT INTO audit_queue (event) VALUES (:e)"), {"e": row})
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        entries = [json.loads(e) for e in s.execute(select(AuditEntry.entry).order_by(AuditEntry.seq)).scalars()]
+    assert [e["action"] for e in entries[-2:]] == ["audit.unreadable", "audit.unreadable"]
+    assert not [e for e in entries if e["actor"] == "mx_auditor"]

@@ -205,8 +205,10 @@ def test_a_queued_row_that_parses_but_cannot_enter_the_log_is_logged_as_unreadab
     row = {"action": "entity.read", "actor": "x", "actor_id": 1, "agency": "US-CBP", "objects": [["o", "US-CBP"]],
            "decision": "allow", "reason": "", "request_id": "r", "time": "2026-01-01T00:00:00+00:00", "extra": {},
            **event}
+    body = json.dumps(row).encode()  # with a valid MAC: the tamperer holds the queue's key too
     with db.engine.begin() as conn:  # written by the database owner, as a tamperer would
-        conn.execute(AuditQueued.__table__.insert().values(event=json.dumps(row)))
+        conn.execute(AuditQueued.__table__.insert().values(
+            event=log.queue_mac(db.settings.subkey(log.QUEUE_KEY), body) + " " + body.decode()))
     with db.unit_of_work() as s:
         assert log.drain(s) == 1
     with db.session() as s:
