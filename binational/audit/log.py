@@ -278,7 +278,8 @@ WITH entries AS (
   SELECT size, decode(root, 'hex'), decode(signature, 'hex'), time
   FROM json_to_recordset(CAST(:checkpoints AS json)) AS x(size integer, root text, signature text, time timestamptz)
 )
-UPDATE audit_head SET size = :size, frontier = :frontier, root = :root, signature = :signature WHERE id = 1
+UPDATE audit_head SET size = :size, frontier = :frontier, root = :root, signature = :signature, seal = :seal
+WHERE id = 1
 """)
 
 
@@ -306,7 +307,8 @@ def flush(session: Session, settings: Settings | None = None) -> int:
         key = settings.subkey(QUEUE_KEY)
         plain_write(session, _QUEUE, [{"event": ev.queued(key)} for ev in events])
         return len(events)
-    _append(session, events, settings)
+    with system_context(session):  # the log is the system's to append to (row-level security)
+        _append(session, events, settings)
     return len(events)
 
 
@@ -346,6 +348,8 @@ def _append(session: Session, events: list[Event], settings: Settings,
     locked head), advance the Merkle frontier and sign the new head."""
     size, packed, prev = head or _lock_head(session)
     frontier = _split(packed)
+    # The seal counts the checkpoints, so that removing one is caught (read under the head's lock).
+    sealed = session.execute(select(func.count()).select_from(AuditCheckpoint)).scalar_one()
     entries, refs, checkpoints = [], [], []
     for ev in events:
         data = _entry_json(size, ev, prev)
@@ -379,7 +383,8 @@ def _append(session: Session, events: list[Event], settings: Settings,
             )
     root = merkle.root(frontier)
     signed = {"size": size, "frontier": b"".join(frontier), "root": root,
-              "signature": signing.sign(settings.audit_key_path, settings.node_name, size, root)}
+              "signature": signing.sign(settings.audit_key_path, settings.node_name, size, root),
+              "seal": signing.seal(settings.audit_key_path, settings.node_name, size, root, sealed + len(checkpoints))}
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_WRITE_PG, {**signed, "entries": _json_rows(entries), "refs": _json_rows(refs),
                                     "checkpoints": _json_rows(checkpoints)})

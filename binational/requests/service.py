@@ -209,7 +209,8 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
     answers = [e for e, _ref, role in items if role == "answer" and e in seen]
     refs = [ref for _e, ref, _role in items if ref] if actor.agency == request.from_agency else []
     events = session.execute(
-        select(RequestEvent, User.username).join(User, User.id == RequestEvent.actor_id)
+        # outer: row-level security hides the partner's users, whose names are not shown anyway
+        select(RequestEvent, User.username).outerjoin(User, User.id == RequestEvent.actor_id)
         .where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)
     ).all()
     creator = session.get(User, request.created_by)
