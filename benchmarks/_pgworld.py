@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 
 from binational.access import service as access
 from binational.access.markings import RANK
+from binational.audit.scope import act_as_system
 from binational.config import Settings
 from binational.db import Database
 from binational.entities.terms import terms_of
@@ -139,6 +140,7 @@ def _principals(settings: Settings) -> tuple[dict[str, int], dict[str, str]]:
     users: dict[str, int] = {}
     tokens: dict[str, str] = {}
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         for code, country, name, _ in AGENCIES:
             access.add_agency(session=s, code=code, country=country, name=name)
         for code, *_ in AGENCIES:

@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from benchmarks import _pgworld, _tiers
 from binational.access import service as access
 from binational.access.policy import visible
+from binational.audit.scope import act_as_system
 from binational.audit.sequencer import Sequencer
 from binational.config import Settings
 from binational.db import Database
@@ -163,6 +164,7 @@ def run(size: str, concurrency: int, admin_url: str, database: str, skip_load: b
         loaded = _pgworld.load(settings, entities=spec["entities"], echo=lambda m: print(m, flush=True))
         db = Database(settings)
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         user = access.get_user(session=s, username=_pgworld.VIEWER)
         actor = access.actor_for(session=s, user=user)
         _, token = access.create_token(session=s, user=user, days=1)

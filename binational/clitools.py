@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from binational.access import service as access
 from binational.access.policy import Actor
-from binational.audit.scope import act_as, unit_of_work
+from binational.audit.scope import act_as, act_as_system, unit_of_work
 from binational.config import get_settings
 from binational.db import Database
 from binational.errors import DomainError
@@ -33,7 +33,7 @@ def reset_database() -> None:
     """Forget the cached database (settings changed, as in tests and `demo`)."""
     global _db
     if _db is not None:
-        _db.engine.dispose()
+        _db.dispose()
     _db = None
 
 
@@ -48,6 +48,7 @@ def work(as_user: str | None = None) -> Iterator[tuple[Session, Actor | None]]:
     """A unit of work acting as `as_user` (or as the node operator); domain errors exit 2."""
     try:
         with unit_of_work(database()) as session:
+            act_as_system(session)  # the node operator, until a user is named
             actor = None
             if as_user is not None:
                 try:

@@ -30,7 +30,15 @@ class Settings(BaseSettings):
     )
     db_app_role: str = Field(
         "binational_app",
-        description="PostgreSQL role (no BYPASSRLS) that every transaction switches to, so row-level security applies.",
+        description="PostgreSQL role (no BYPASSRLS) the node's sessions log in as, so row-level security applies; "
+        "`binational init` creates it with LOGIN.",
+    )
+    database_app_url: str = Field(
+        "",
+        description="SQLAlchemy URL the node's sessions log in with on PostgreSQL (as `db_app_role`, which must not "
+        "own the database nor hold any other role). Empty: `database_url` with `db_app_role` as user and no "
+        "password (trust or peer authentication); set it for password authentication.",
+        repr=False,
     )
     secret_key: str = Field(
         "", description="The node's secret (signs cursors, web sessions and hit references; keys the audit "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any, cast
 import psycopg
 from psycopg import sql as psql
 from psycopg.rows import RowFactory, namedtuple_row, tuple_row
-from sqlalchemy import ARRAY, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ARRAY, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -59,10 +60,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-def make_engine(settings: Settings | None = None) -> Engine:
-    """An engine for the configured database (SQLite gets foreign keys and WAL)."""
+def app_url(settings: Settings) -> str:
+    """The URL the node's sessions log in with on PostgreSQL: `database_app_url`, or `database_url`
+    with the application role as its user (and no password)."""
+    if settings.database_app_url:
+        return settings.database_app_url
+    url = make_url(settings.database_url).set(username=settings.db_app_role, password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def make_engine(settings: Settings | None = None, url: str | None = None) -> Engine:
+    """An engine for the configured database, or for `url` on it (SQLite gets foreign keys and WAL)."""
     settings = settings or get_settings()
-    url = settings.database_url
+    url = url or settings.database_url
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -153,11 +163,35 @@ def _driver(connection: Connection, sql: str, params: Any = None, *, many: bool 
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 
 
+#: `Settings.subkey` purpose of the key that proves the system context to the database
+SYSTEM_KEY = "db-system"
+
+
+def system_proof(key: bytes, nonce: str) -> str:
+    """The value of `binational.system` that `binational_system_on()` accepts in the transaction
+    whose `binational_system_nonce()` is `nonce` (the key is written into the database by
+    `schema.upgrade`, where only its owner reads it)."""
+    return hashlib.sha256(key + nonce.encode()).hexdigest()
+
+
+def _nonce(connection: Connection, session: Session) -> str:
+    """This transaction's `binational_system_nonce()` (asked once per transaction)."""
+    nonce = session.info.get("db_nonce")
+    if nonce is None:
+        nonce = _driver(connection, "SELECT binational_system_nonce()", rows=tuple_row)[0][0]
+        session.info["db_nonce"] = nonce
+    return str(nonce)
+
+
 def _context_sql(connection: Connection, session: Session) -> str:
     """The set_config query naming the session's role and viewer, its values quoted as literals (a
-    simple query, which may hold several statements, takes no parameters)."""
+    simple query, which may hold several statements, takes no parameters). The system context is
+    the proof of `system_proof`, not a flag."""
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     values = {**(session.info.get("db_context") or NOBODY), "role": session.info["db_role"]}
+    if values["system"] == "on":
+        settings = cast(Settings, session.info.get("settings") or get_settings())
+        values["system"] = system_proof(settings.subkey(SYSTEM_KEY), _nonce(connection, session))
     try:
         return _SET_CONTEXT.format(**{k: psql.Literal(v).as_string(raw) for k, v in values.items()})
     except psycopg.Error as exc:  # quoting asks the connection for its encoding
@@ -173,15 +207,32 @@ def _apply(connection: Connection, session: Session) -> None:
 
 def _open(connection: Connection, session: Session) -> None:
     """Open the transaction of a PostgreSQL session whose connection is in autocommit mode, with its
-    role and viewer, in one simple query."""
+    role and viewer, in one simple query that also asks the transaction's nonce (a session that
+    opens as the system proves it in a second query)."""
+    session.info.pop("db_nonce", None)
     raw = connection.connection.dbapi_connection
     if connection.dialect.name != "postgresql" or raw is None or not getattr(raw, "autocommit", False):
         _apply(connection, session)
         return
-    query = "BEGIN"
-    if session.info.get("db_role") is not None:
-        query += "; " + _context_sql(connection, session)
-    _driver(connection, query, rows=None)
+    if session.info.get("db_role") is None:
+        _driver(connection, "BEGIN", rows=None)
+        return
+    system = (session.info.get("db_context") or NOBODY)["system"] == "on"
+    if system:
+        session.info["db_context"] = {**session.info["db_context"], "system": "off"}
+    query = "BEGIN; " + _context_sql(connection, session) + ", binational_system_nonce()"
+    cursor_raw = cast("psycopg.Connection[Any]", raw)
+    try:
+        with cursor_raw.cursor() as cursor:
+            cursor.execute(query)
+            cursor.nextset()
+            row = cursor.fetchone()
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(query, None, exc, psycopg.Error) from exc
+    session.info["db_nonce"] = row[-1] if row else None
+    if system:
+        session.info["db_context"] = {**session.info["db_context"], "system": "on"}
+        _apply(connection, session)
 
 
 @lru_cache(maxsize=4096)
@@ -276,13 +327,24 @@ class Database:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        #: the database owner's engine: migrations (`schema.upgrade`) only
         self.engine = make_engine(self.settings)
-        self.sessions = make_sessionmaker(self.engine)
+        #: the sessions' engine: on PostgreSQL it logs in as the application role, which is neither
+        #: the owner nor a member of any role, so no statement on it can leave row-level security
+        self.app_engine = (make_engine(self.settings, app_url(self.settings)) if self.settings.is_postgres
+                           else self.engine)
+        self.sessions = make_sessionmaker(self.app_engine)
         #: set while a sequencer serves this node: sessions queue their audit entries (audit.log)
         self.defer_audit = False
 
+    def dispose(self) -> None:
+        """Close the connections of both engines."""
+        self.engine.dispose()
+        if self.app_engine is not self.engine:
+            self.app_engine.dispose()
+
     def session(self) -> Session:
-        """A new session; PostgreSQL sessions switch to the application role."""
+        """A new session; on PostgreSQL logged in as the application role."""
         session = self.sessions()
         session.info["settings"] = self.settings
         if self.defer_audit:

@@ -8,26 +8,58 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
-from binational.audit.signing import create_key
+from binational.audit.signing import check, create_key, load_key, seal
 from binational.config import Settings
+from binational.db import SYSTEM_KEY, system_proof
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
-    """Apply migrations and make sure the node's audit signing key and secret exist."""
+    """Apply migrations and make sure the node's audit signing key and secret exist; on PostgreSQL,
+    give the database the key of the system context (derived from the node's secret, readable by
+    the database owner only: see `db.system_proof`)."""
+    if not settings.secret_key:
+        create_secret(settings.secret_key_path)
+        settings.secret_key = settings.secret_key_path.read_text(encoding="ascii").strip()
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["app_role"] = settings.db_app_role
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+        if connection.dialect.name == "postgresql" and _has_key_table(connection):
+            connection.execute(text("INSERT INTO binational_system_key (id, key) VALUES (1, :key) "
+                                    "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key"),
+                               {"key": settings.subkey(SYSTEM_KEY)})
     create_key(settings.audit_key_path)
-    if not settings.secret_key:
-        create_secret(settings.secret_key_path)
-        settings.secret_key = settings.secret_key_path.read_text(encoding="ascii").strip()
+    with engine.begin() as connection:
+        _seal_head(connection, settings)
+
+
+def _seal_head(connection: Connection, settings: Settings) -> None:
+    """Seal a head signed before heads were sealed (the operator holds the key), if its signature holds."""
+    postgres = connection.dialect.name == "postgresql"
+    if postgres and _has_key_table(connection):  # the owner is subject to row-level security too
+        nonce = connection.execute(text("SELECT binational_system_nonce()")).scalar_one()
+        connection.execute(text("SELECT set_config('binational.system', :proof, true)"),
+                           {"proof": system_proof(settings.subkey(SYSTEM_KEY), nonce)})
+    head = connection.execute(text("SELECT size, root, signature FROM audit_head WHERE id = 1 AND seal IS NULL")
+                              ).first()
+    if head is None:
+        return
+    public_key = load_key(settings.audit_key_path).public_key()
+    if not check(public_key, settings.node_name, head.size, bytes(head.root), bytes(head.signature)):
+        return  # left for `audit verify` to report
+    count = connection.execute(text("SELECT count(*) FROM audit_checkpoints")).scalar_one()
+    connection.execute(text("UPDATE audit_head SET seal = :seal WHERE id = 1"),
+                       {"seal": seal(settings.audit_key_path, settings.node_name, head.size, bytes(head.root), count)})
+
+
+def _has_key_table(connection: Connection) -> bool:
+    return bool(connection.execute(text("SELECT to_regclass('binational_system_key') IS NOT NULL")).scalar())
 
 
 def create_secret(path: Path) -> None:

@@ -20,6 +20,7 @@ from binational import clitools
 from binational.access import service as access
 from binational.app import create_app
 from binational.audit import log
+from binational.audit.scope import act_as_system
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.schema import upgrade
@@ -95,6 +96,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
 def _seed(db: Database) -> dict[str, Member]:
     cast = {}
     with db.unit_of_work() as s:
+        act_as_system(s)  # as the node operator's commands do
         for code, country, name in AGENCIES:
             access.add_agency(session=s, code=code, country=country, name=name)
         for m in CAST:
@@ -122,7 +124,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     db = Database(settings)
     upgrade(db.engine, settings)
     cast = _seed(db)
-    db.engine.dispose()
+    db.dispose()
     yield name, key, cast
     if BACKEND == "postgresql":
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -154,7 +156,7 @@ def db(settings: Settings) -> Iterator[Database]:
     """The test's database."""
     database = Database(settings)
     yield database
-    database.engine.dispose()
+    database.dispose()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from binational.access.markings import RANK, rank
 from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, User, role_names
 from binational.access.policy import Actor
 from binational.access.roles import capabilities_of, check_roles
-from binational.db import plain_rows, utcnow
+from binational.db import plain_rows, system_context, utcnow
 from binational.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
 _hasher = PasswordHasher()
@@ -77,7 +77,9 @@ def add_user(
     get_agency(session=session, code=agency)
     check_roles(roles)
     rank(clearance)
-    if session.execute(select(User.id).where(User.username == username)).first():
+    with system_context(session):  # usernames are unique across agencies, seen or not
+        taken = session.execute(select(User.id).where(User.username == username)).first()
+    if taken:
         raise Conflict(f"user {username} exists")
     user = User(
         username=username,
@@ -115,8 +117,10 @@ def list_users(*, session: Session, agency: str | None = None) -> list[User]:
 
 
 def get_user(*, session: Session, username: str) -> User:
-    """The user called `username`."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    """The user called `username`, of any agency (to sign in, act on the command line, or join a
+    case: row-level security shows a viewer its own agency's users only)."""
+    with system_context(session):
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise NotFound("user", username)
     return user
@@ -140,12 +144,14 @@ def _actor(user: Any, country: str, cases: list[str]) -> Actor:
 
 def actor_for(*, session: Session, user: User) -> Actor:
     """The Actor a user acts as: its agency's country, capabilities and case memberships."""
-    # One round trip: the agency's country with the user's case memberships (if any).
-    rows = session.execute(
-        select(Agency.country, CaseMember.case_id)
-        .outerjoin(CaseMember, CaseMember.user_id == user.id)
-        .where(Agency.code == user.agency)
-    ).all()
+    # One round trip: the agency's country with the user's case memberships (if any); as the
+    # system, since no viewer is named before the actor is known.
+    with system_context(session):
+        rows = session.execute(
+            select(Agency.country, CaseMember.case_id)
+            .outerjoin(CaseMember, CaseMember.user_id == user.id)
+            .where(Agency.code == user.agency)
+        ).all()
     if not rows:
         raise Unauthenticated("user's agency is unknown")
     return _actor(user, rows[0][0], [case_id for _country, case_id in rows if case_id is not None])
@@ -153,7 +159,8 @@ def actor_for(*, session: Session, user: User) -> Actor:
 
 def check_password(*, session: Session, username: str, password: str) -> User:
     """The active user whose password this is; Unauthenticated otherwise (same answer either way)."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    with system_context(session):  # no viewer is named before sign-in
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.active or not user.password_hash:
         _hasher.hash(password)  # spend the same time as a real check
         raise Unauthenticated("wrong username or password")
@@ -214,7 +221,8 @@ _TOKEN_ACTOR = (
 def token_actor(*, session: Session, secret: str, now: datetime | None = None) -> Actor:
     """The actor of a bearer token, if it is known, unexpired and unrevoked and its user active."""
     now = now or utcnow()
-    rows = plain_rows(session, _TOKEN_ACTOR, {"secret_hash": _digest(secret)})
+    with system_context(session):  # no viewer is named before the token is known
+        rows = plain_rows(session, _TOKEN_ACTOR, {"secret_hash": _digest(secret)})
     if not rows:
         raise Unauthenticated("unknown token")
     first = rows[0]
@@ -259,7 +267,8 @@ def add_case_member(*, session: Session, actor: Actor, case_id: str, username: s
 
 def get_user_by_id(*, session: Session, user_id: int) -> User:
     """The active user with this id; Unauthenticated otherwise (used for web sessions)."""
-    user = session.get(User, user_id)
+    with system_context(session):  # no viewer is named before the session's user is known
+        user = session.get(User, user_id)
     if user is None or not user.active:
         raise Unauthenticated("session expired")
     return user

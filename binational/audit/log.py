@@ -18,6 +18,7 @@ fresh transaction after the rollback (see `scope.record_denial`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +39,8 @@ from binational.db import plain_write, system_context, utcnow
 PENDING = "audit_pending"
 #: `session.info` key naming the credential the request acts with (`token:<id>`, `session:<id>`)
 CREDENTIAL = "credential"
+#: the purpose of the key of the queue's MACs (`Settings.subkey`)
+QUEUE_KEY = "audit-queue"
 _SAFE_INTEGER = 2**53 - 1  # RFC 8785 writes integers only as far as a double holds them exactly
 
 
@@ -134,21 +137,26 @@ class Event:
             return f"not encodable as canonical JSON: {exc}"
         return None
 
-    def queued(self) -> str:
-        """The event as the JSON row of `audit_queue`; refused if it could never enter the log, so the
-        request fails now rather than the sequencer later."""
+    def queued(self, key: bytes) -> str:
+        """The event as the row of `audit_queue`: its JSON after the keyed MAC of that JSON (`key`, kept
+        outside the database), so the sequencer takes only rows the request path wrote. Refused if it
+        could never enter the log, so the request fails now rather than the sequencer later."""
         problem = self.problem()
         if problem is not None:
             raise ValueError(f"audit entry {self.action!r}: {problem}")
-        return orjson.dumps({**self.__dict__, "time": self.time.isoformat()}).decode()
+        body = orjson.dumps({**self.__dict__, "time": self.time.isoformat()})
+        return queue_mac(key, body) + " " + body.decode()
 
     @classmethod
-    def from_queue(cls, queued_id: int, row: str) -> Event:
-        """The event a queued row holds; for a row that is not one (changed in the database), an
-        `audit.unreadable` event naming the row and the SHA-256 of its text, so that the log keeps
-        the evidence and goes on."""
+    def from_queue(cls, queued_id: int, row: str, key: bytes) -> Event:
+        """The event a queued row holds; for a row that is not one (written or changed in the database
+        by anyone without the queue's key, or unreadable), an `audit.unreadable` event naming the row
+        and the SHA-256 of its text, so that the log keeps the evidence and goes on."""
+        mac, _, body = row.partition(" ")
         try:
-            data = orjson.loads(row)
+            if not hmac.compare_digest(mac, queue_mac(key, body.encode())):
+                raise ValueError("the row's MAC does not match")
+            data = orjson.loads(body)
             data["time"] = datetime.fromisoformat(data["time"])
             data["objects"] = [tuple(o) if isinstance(o, list) else o for o in data["objects"]]
             event = cls(**data)
@@ -157,8 +165,13 @@ class Event:
         except (ValueError, TypeError, KeyError, AttributeError):
             pass
         return cls(action="audit.unreadable", actor="system", actor_id=None, agency=None, decision="deny",
-                   reason="a queued audit entry could not be read",
+                   reason="a queued audit entry could not be read or its MAC does not match",
                    extra={"queued_id": queued_id, "sha256": hashlib.sha256(row.encode()).hexdigest()})
+
+
+def queue_mac(key: bytes, body: bytes) -> str:
+    """The hex HMAC-SHA256 of a queued row's JSON under the queue's key (`Settings.subkey("audit-queue")`)."""
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def _fit(object_id: str, size: int) -> str:
@@ -265,7 +278,8 @@ WITH entries AS (
   SELECT size, decode(root, 'hex'), decode(signature, 'hex'), time
   FROM json_to_recordset(CAST(:checkpoints AS json)) AS x(size integer, root text, signature text, time timestamptz)
 )
-UPDATE audit_head SET size = :size, frontier = :frontier, root = :root, signature = :signature WHERE id = 1
+UPDATE audit_head SET size = :size, frontier = :frontier, root = :root, signature = :signature, seal = :seal
+WHERE id = 1
 """)
 
 
@@ -288,10 +302,13 @@ def flush(session: Session, settings: Settings | None = None) -> int:
     events: list[Event] = session.info.pop(PENDING, [])
     if not events:
         return 0
+    settings = settings or get_settings()
     if session.info.get("defer_audit"):
-        plain_write(session, _QUEUE, [{"event": ev.queued()} for ev in events])
+        key = settings.subkey(QUEUE_KEY)
+        plain_write(session, _QUEUE, [{"event": ev.queued(key)} for ev in events])
         return len(events)
-    _append(session, events, settings or get_settings())
+    with system_context(session):  # the log is the system's to append to (row-level security)
+        _append(session, events, settings)
     return len(events)
 
 
@@ -317,7 +334,8 @@ def drain(session: Session, settings: Settings | None = None, batch: int = 2000)
             rows = sorted(session.execute(take), key=lambda row: row[0])
             if not rows:
                 break
-            _append(session, [Event.from_queue(queued_id, queued) for queued_id, queued in rows], settings, head)
+            key = settings.subkey(QUEUE_KEY)
+            _append(session, [Event.from_queue(queued_id, queued, key) for queued_id, queued in rows], settings, head)
             moved += len(rows)
             if len(rows) < batch:
                 break
@@ -330,6 +348,8 @@ def _append(session: Session, events: list[Event], settings: Settings,
     locked head), advance the Merkle frontier and sign the new head."""
     size, packed, prev = head or _lock_head(session)
     frontier = _split(packed)
+    # The seal counts the checkpoints, so that removing one is caught (read under the head's lock).
+    sealed = session.execute(select(func.count()).select_from(AuditCheckpoint)).scalar_one()
     entries, refs, checkpoints = [], [], []
     for ev in events:
         data = _entry_json(size, ev, prev)
@@ -363,7 +383,8 @@ def _append(session: Session, events: list[Event], settings: Settings,
             )
     root = merkle.root(frontier)
     signed = {"size": size, "frontier": b"".join(frontier), "root": root,
-              "signature": signing.sign(settings.audit_key_path, settings.node_name, size, root)}
+              "signature": signing.sign(settings.audit_key_path, settings.node_name, size, root),
+              "seal": signing.seal(settings.audit_key_path, settings.node_name, size, root, sealed + len(checkpoints))}
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_WRITE_PG, {**signed, "entries": _json_rows(entries), "refs": _json_rows(refs),
                                     "checkpoints": _json_rows(checkpoints)})

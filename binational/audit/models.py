@@ -51,6 +51,8 @@ class AuditHead(Base):
     frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    #: the head's own signature (`signing.seal`), over its size, root and number of checkpoints
+    seal: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
 
 
 class AuditCheckpoint(Base):

@@ -53,6 +53,28 @@ def sign(path: Path, origin: str, size: int, root: bytes) -> bytes:
     return load_key(path).sign(checkpoint_text(origin, size, root))
 
 
+def seal_text(origin: str, size: int, root: bytes, checkpoints: int) -> bytes:
+    """What the head's seal signs: unlike a checkpoint, it names itself the head and counts the
+    checkpoints kept, so a checkpoint's signature cannot stand in for it (a log cut back to a
+    checkpoint) and a checkpoint cannot be removed unseen."""
+    return b"binational audit head\n" + checkpoint_text(origin, size, root) + f"{checkpoints} checkpoints\n".encode()
+
+
+def seal(path: Path, origin: str, size: int, root: bytes, checkpoints: int) -> bytes:
+    """Seal the head with the node's key."""
+    return load_key(path).sign(seal_text(origin, size, root, checkpoints))
+
+
+def check_seal(public_key: Ed25519PublicKey, origin: str, size: int, root: bytes, checkpoints: int,
+               signature: bytes | None) -> bool:
+    """Whether `signature` seals the head (origin, size, root, number of checkpoints)."""
+    try:
+        public_key.verify(signature or b"", seal_text(origin, size, root, checkpoints))
+    except InvalidSignature:
+        return False
+    return True
+
+
 def check(public_key: Ed25519PublicKey, origin: str, size: int, root: bytes, signature: bytes) -> bool:
     """Whether `signature` signs the checkpoint (origin, size, root)."""
     try:

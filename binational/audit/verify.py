@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from binational.audit import merkle, signing
@@ -36,11 +36,18 @@ def _head(session: Session) -> AuditHead | None:
                            .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
+def _holds_records(session: Session) -> bool:
+    """Whether the node holds any entity (each made by an audited request, import or command)."""
+    return session.execute(text("SELECT 1 FROM entities LIMIT 1")).first() is not None
+
+
 def verify(session: Session, settings: Settings, progress: Callable[[int, int], None] | None = None,
            observe: Callable[[int, dict[str, Any]], None] | None = None) -> Verification:
     """Check every entry's hash, chain link, indexed columns and object refs, every checkpoint
-    signature, and the signed head; stop at the first entry that does not match. `observe` is shown
-    each entry (its number and JSON) once it has passed, for checks of what the entries vouch for
+    signature, and the signed and sealed head; stop at the first entry that does not match. A log
+    emptied while the node holds entities, cut back to a checkpoint (whose signature cannot stand in for
+    the head's seal), or missing a checkpoint (the seal counts them) fails. `observe` is shown each
+    entry (its number and JSON) once it has passed, for checks of what the entries vouch for
     (`entities.integrity`).
 
     It takes no lock, so the log may grow while it runs. An entry is committed in the same
@@ -129,6 +136,9 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
     if beyond_cp:
         return _fail(total, size, f"a signed checkpoint at size {min(beyond_cp)} lies beyond the log", passed)
     if head is None:
+        if _holds_records(session):
+            # Every write of the node is audited: records with no log mean the log was emptied.
+            return _fail(total, 0, "the log is empty but the node holds records: the log was removed", passed)
         return Verification(True, 0, current.hex(), checkpoints=passed)
     if head.frontier != b"".join(frontier):
         # The next append would start from it: a wrong frontier would have it sign a wrong root.
@@ -136,5 +146,8 @@ def verify(session: Session, settings: Settings, progress: Callable[[int, int], 
     if head.root != current or not signing.check(public_key, origin, size, current, head.signature):
         last_cp = max((s for s in checkpoints if s <= size), default=0)
         return _fail(total, last_cp, "signed head does not match: entries after the last checkpoint were rewritten",
+                     passed)
+    if not signing.check_seal(public_key, origin, size, current, len(checkpoints), head.seal):
+        return _fail(total, size, "the head's seal does not match: the log was cut back, or a checkpoint removed",
                      passed)
     return Verification(True, size, current.hex(), checkpoints=passed)

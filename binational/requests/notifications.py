@@ -14,7 +14,7 @@ from binational.access.models import User
 from binational.access.policy import Actor
 from binational.audit import log as audit
 from binational.config import get_settings
-from binational.db import utcnow
+from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
 from binational.requests.models import Notification, Request
 from binational.requests.types import get_type
@@ -26,14 +26,17 @@ register(Action("notification.read", "", "mark one of one's own notifications re
 def answerers(session: Session, request: Request) -> list[int]:
     """Active users of the receiving agency who may answer this type and are cleared for it."""
     roles = get_type(request.type).answer_roles
-    users = session.execute(select(User).where(User.agency == request.to_agency, User.active.is_(True))).scalars()
+    with system_context(session):  # the sender's viewer sees its own agency's users only
+        users = session.execute(select(User).where(User.agency == request.to_agency,
+                                                   User.active.is_(True))).scalars().all()
     return [u.id for u in users
             if roles & set(u.role_list) and RANK.get(u.clearance, -1) >= request.marking_rank]
 
 
 def notify(session: Session, request: Request, kind: str, user_ids: list[int]) -> None:
     """Queue a notice about `request` for each user (of the sending or the receiving agency)."""
-    users = session.execute(select(User.id, User.agency).where(User.id.in_(sorted(set(user_ids))))).all()
+    with system_context(session):  # users of either party, whichever notifies
+        users = session.execute(select(User.id, User.agency).where(User.id.in_(sorted(set(user_ids))))).all()
     rows = [{"user_id": uid, "agency": agency, "request_id": request.id, "kind": kind, "created_at": utcnow()}
             for uid, agency in users if agency in (request.from_agency, request.to_agency)]
     if rows:

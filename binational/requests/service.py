@@ -135,10 +135,12 @@ def _move(session: Session, actor: Actor, request_id: str, to_state: str, action
     allowed_from, side = TRANSITIONS[to_state]
     party = request.to_agency if side == "receiver" else request.from_agency
     if actor.agency != party:
-        raise Forbidden(f"{action}: only the {side} of the request may do this")
+        raise Forbidden(f"{action}: only the {side} of the request may do this", action=action, ident=request.id,
+                        owner=request.from_agency)
     kind = get_type(request.type)
     if side == "receiver" and not kind.answer_roles & actor.roles:
-        raise Forbidden(f"{action}: a {kind.name} request is handled by {', '.join(sorted(kind.answer_roles))}")
+        raise Forbidden(f"{action}: a {kind.name} request is handled by {', '.join(sorted(kind.answer_roles))}",
+                        action=action, ident=request.id, owner=request.from_agency)
     if request.state not in allowed_from:
         raise Conflict(f"cannot move a request from {request.state} to {to_state}",
                        details=[{"field": "state", "state": request.state}])
@@ -208,7 +210,8 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
     answers = [e for e, _ref, role in items if role == "answer" and e in seen]
     refs = [ref for _e, ref, _role in items if ref] if actor.agency == request.from_agency else []
     events = session.execute(
-        select(RequestEvent, User.username).join(User, User.id == RequestEvent.actor_id)
+        # outer: row-level security hides the partner's users, whose names are not shown anyway
+        select(RequestEvent, User.username).outerjoin(User, User.id == RequestEvent.actor_id)
         .where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)
     ).all()
     creator = session.get(User, request.created_by)

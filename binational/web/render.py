@@ -39,7 +39,7 @@ def require(actor: Actor, action: str) -> None:
     """Refuse a page whose action the user's roles do not grant (the role check of the policy)."""
     decision = can(actor, action)
     if not decision:
-        raise Forbidden(f"{action}: {decision.reason}")
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def context(request: Request, **values: Any) -> dict[str, Any]:

@@ -141,10 +141,10 @@ def test_a_sessions_statements_share_one_transaction_that_commits_or_rolls_back(
     """Sessions open their transaction themselves, with their viewer, in one query (db._open)."""
     with db.session() as s:
         act_as_system(s)
-        first = s.execute(text("SELECT txid_current(), now(), current_setting('binational.system')")).one()
+        first = s.execute(text("SELECT txid_current(), now(), binational_system_on()")).one()
         s.execute(text("INSERT INTO countries (code, name) VALUES ('ZZ', 'Rolled Back')"))
         second = s.execute(text("SELECT txid_current(), now()")).one()
-        assert first[:2] == second and first[2] == "on"
+        assert first[:2] == second and first[2] is True
         s.rollback()
         s.execute(text("INSERT INTO countries (code, name) VALUES ('ZY', 'Committed')"))
         assert s.execute(text("SELECT txid_current()")).scalar_one() != first[0]
@@ -165,9 +165,9 @@ def test_plain_rows_run_in_the_sessions_transaction_as_its_viewer(client, cast, 
         txid = s.execute(text("SELECT txid_current()")).scalar_one()
         s.add(Country(code="ZX", name="Pending"))  # not flushed yet
         row = plain_rows(s, select(Country.code, Country.name, text("txid_current() AS txid"),
-                                   text("current_setting('binational.system') AS system"))
+                                   text("binational_system_on() AS system"))
                          .where(Country.code == "ZX"))[0]
-        assert (row.code, row.name, row.txid, row.system) == ("ZX", "Pending", txid, "on")
+        assert (row.code, row.name, row.txid, row.system) == ("ZX", "Pending", txid, True)
         with pytest.raises(DBAPIError):
             plain_rows(s, select(text("1/0 AS boom")))
         s.rollback()

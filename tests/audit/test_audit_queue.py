@@ -69,6 +69,7 @@ def test_queued_entries_commit_with_their_request_and_reach_the_log_in_order(db)
         assert log.drain(s, batch=2) == 3  # in two batches
     assert _counts(db) == (0, size + 3)
     with db.session() as s:
+        act_as_system(s)
         rows = s.execute(select(AuditEntry).where(AuditEntry.seq >= size).order_by(AuditEntry.seq)).scalars().all()
         head = s.get(AuditHead, 1)
     assert [(r.seq, r.action, r.decision) for r in rows] == [
@@ -154,6 +155,7 @@ def test_a_queued_row_changed_in_the_database_is_logged_as_unreadable_and_the_lo
     with db.unit_of_work() as s:
         assert log.drain(s) == 2
     with db.session() as s:
+        act_as_system(s)
         rows = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).scalars().all()
     unreadable, after = json.loads(rows[1].entry), json.loads(rows[0].entry)
     assert (unreadable["action"], unreadable["decision"], unreadable["extra"]["queued_id"]) == (
@@ -205,11 +207,14 @@ def test_a_queued_row_that_parses_but_cannot_enter_the_log_is_logged_as_unreadab
     row = {"action": "entity.read", "actor": "x", "actor_id": 1, "agency": "US-CBP", "objects": [["o", "US-CBP"]],
            "decision": "allow", "reason": "", "request_id": "r", "time": "2026-01-01T00:00:00+00:00", "extra": {},
            **event}
+    body = json.dumps(row).encode()  # with a valid MAC: the tamperer holds the queue's key too
     with db.engine.begin() as conn:  # written by the database owner, as a tamperer would
-        conn.execute(AuditQueued.__table__.insert().values(event=json.dumps(row)))
+        conn.execute(AuditQueued.__table__.insert().values(
+            event=log.queue_mac(db.settings.subkey(log.QUEUE_KEY), body) + " " + body.decode()))
     with db.unit_of_work() as s:
         assert log.drain(s) == 1
     with db.session() as s:
+        act_as_system(s)
         last = json.loads(s.execute(select(AuditEntry.entry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one())
     assert last["action"] == "audit.unreadable"
 
@@ -251,13 +256,13 @@ def test_verification_holds_when_entries_land_between_its_queries(db, settings):
             with db.unit_of_work() as other:
                 log.record(other, action="entity.read", actor=actor, objects=[("us-cbp.between", "US-CBP")])
 
-    event.listen(db.engine, "before_cursor_execute", append_before_the_entries_query)
+    event.listen(db.app_engine, "before_cursor_execute", append_before_the_entries_query)
     try:
         with db.unit_of_work() as s:
             act_as_system(s)
             result = verify(s, db.settings)
     finally:
-        event.remove(db.engine, "before_cursor_execute", append_before_the_entries_query)
+        event.remove(db.app_engine, "before_cursor_execute", append_before_the_entries_query)
     assert appended and result.ok, result
     assert result.size == _counts(db)[1]
 
@@ -268,6 +273,7 @@ def test_an_object_id_too_long_for_the_log_is_named_by_its_hash(client, cast, db
     assert r.status_code == 404, r.text
     sequence_audit(db)
     with db.session() as s:
+        act_as_system(s)
         last = json.loads(s.execute(select(AuditEntry.entry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one())
     assert (last["action"], last["decision"]) == ("entity.read", "deny")
     assert last["objects"] == ["sha256:" + hashlib.sha256(probe.encode()).hexdigest()]

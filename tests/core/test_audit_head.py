@@ -7,6 +7,7 @@ import time
 
 from binational.access import service as access
 from binational.audit import log
+from binational.audit.scope import act_as_system
 from binational.audit.verify import verify
 
 
@@ -42,5 +43,6 @@ def test_concurrent_first_appends_both_land(db, settings):
         t.join(10)
     assert errors == []
     with db.unit_of_work() as s:
+        act_as_system(s)
         result = verify(s, settings)
     assert result.ok and result.size == 2

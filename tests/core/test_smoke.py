@@ -20,6 +20,7 @@ def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, c
     from sqlalchemy import select
 
     from binational.audit.models import AuditEntry
+    from binational.audit.scope import act_as_system
     from tests.conftest import sequence_audit
 
     us = cast["us_analyst"]
@@ -32,6 +33,7 @@ def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, c
         assert len(rid) == 32 and int(rid, 16) >= 0
     sequence_audit(db)
     with db.session() as s:
+        act_as_system(s)
         entries = [e for e in s.execute(select(AuditEntry.entry)).scalars()]
     assert any(made.headers["X-Request-ID"] in e and "entity.create" in e for e in entries)
     assert any(missing.headers["X-Request-ID"] in e and '"decision":"deny"' in e for e in entries)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from binational.access.models import ApiToken
 from binational.app import create_app
+from binational.audit.scope import act_as_system
 from binational.cli import app
 from binational.clitools import reset_database
 from binational.db import utcnow
@@ -142,6 +143,7 @@ def test_credentials_are_checked(client, cast, db):
         assert client.get("/api/v1/me", headers=headers).status_code == 401
     token_id = us.token.split("_")[1]
     with db.unit_of_work() as s:
+        act_as_system(s)
         s.execute(update(ApiToken).where(ApiToken.id == token_id).values(expires_at=utcnow() - timedelta(seconds=1)))
     error = assert_error(client.get("/api/v1/me", headers=us.headers), 401, "unauthenticated")
     assert error["message"] == "token expired"

@@ -151,6 +151,7 @@ def test_audit_views_and_directories_show_only_ones_own(client, cast, db):
 
     # the user directory: an administrator sees its own agency's users only
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         user = access.add_user(session=s, username="mx_admin", agency="MX-FGR", roles=["admin"], clearance="TLP:AMBER")
         _row, token = access.create_token(session=s, user=user, days=1)
     us_users = client.get("/api/v1/users", headers=cast["admin"].headers).json()

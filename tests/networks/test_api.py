@@ -6,6 +6,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
+from binational.audit.scope import act_as_system
 from tests.conftest import sequence_audit
 
 
@@ -57,6 +58,7 @@ def test_plan_is_explained_and_audited(client, cast, world, db):
     assert plan["sensitivity"]["runs"] == 3
     sequence_audit(db)
     with db.session() as s:
+        act_as_system(s)
         entries = s.execute(select(AuditEntry).where(AuditEntry.action == "network.plan")).scalars().all()
     assert len(entries) == 1 and world["ana"] in entries[0].entry
 

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
+from binational.audit.scope import act_as_system
 from tests.conftest import sequence_audit
 
 PERSON = {"name": ["José María López Pérez"], "birthDate": ["1980-03-02"], "passportNumber": ["G1234567"],
@@ -114,6 +115,7 @@ def test_every_call_is_audited_with_hashes_never_values(client, cast, record, di
     discover("mx_analyst", {"type": "document", "value": "G1234567"}, {"type": "email", "value": "a@b.example"})
     sequence_audit(db)
     with db.unit_of_work() as s:
+        act_as_system(s)
         entries = [json.loads(e) for e in s.execute(select(AuditEntry.entry)).scalars()]
     searches = [e for e in entries if e["action"] == "discovery.search"]
     assert len(searches) == 1 and searches[0]["actor"] == "mx_analyst"

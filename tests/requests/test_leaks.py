@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from binational.access import service as access
-from binational.audit.scope import act_as
+from binational.audit.scope import act_as, act_as_system
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from tests.conftest import BACKEND
 
@@ -33,6 +33,7 @@ def exchange(client, cast, record, discover):  # noqa: ANN001
 def third_supervisor(db) -> dict[str, str]:  # noqa: ANN001
     """Headers of a supervisor (who may answer requests) of an agency party to nothing."""
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         user = access.add_user(session=s, username="gt_supervisor", agency="GT-PNC", roles=["supervisor"],
                                clearance="TLP:RED")
         _row, secret = access.create_token(session=s, user=user, days=1)

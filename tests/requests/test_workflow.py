@@ -74,6 +74,7 @@ def test_hit_to_answer_end_to_end(client, cast, hit, db) -> None:  # noqa: ANN00
 
     sequence_audit(db)
     with db.unit_of_work() as s:
+        act_as_system(s)
         entries = [json.loads(e) for e in s.execute(select(AuditEntry.entry)).scalars()]
     actions = [(e["action"], e["actor"]) for e in entries if e["action"].startswith(("request.", "release."))]
     for step in [("request.create", "mx_analyst"), ("request.acknowledge", "us_supervisor"),

@@ -38,6 +38,7 @@ def world(client, cast, db):
 def _count(db, model, *where) -> int:
     sequence_audit(db)
     with db.unit_of_work() as s:
+        act_as_system(s)
         return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 

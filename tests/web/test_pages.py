@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from binational.access import service as access
 from binational.app import create_app
 from binational.audit.models import AuditEntry
+from binational.audit.scope import act_as_system
 from binational.entities.models import Entity
 from binational.web import sessions
 from tests.conftest import sequence_audit
@@ -101,6 +102,7 @@ def test_create_release_and_what_each_agency_sees(client, cast, db):
     assert client.get(f"/entities/{shared}/edit").status_code == 403
     sequence_audit(db)
     with db.unit_of_work() as s:
+        act_as_system(s)
         denials = s.execute(select(func.count()).where(AuditEntry.decision == "deny",
                                                        AuditEntry.actor_agency == "MX-FGR")).scalar()
     assert denials >= 1
@@ -165,6 +167,7 @@ def test_an_edit_clears_a_value_held_twice_and_a_refused_edit_keeps_nothing(clie
     assert kept == {"birthDate": ["1980-01-02"]}
     sequence_audit(db)
     with db.unit_of_work() as s:
+        act_as_system(s)
         updates = s.execute(select(func.count()).where(AuditEntry.action == "entity.update")).scalar_one()
     assert updates == 1  # the refused edit left no change and so no entry; the cleared name has its own
 
