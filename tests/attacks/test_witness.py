@@ -14,12 +14,12 @@ import base64
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from binational.access import service as access
 from binational.audit import log, merkle, signing
-from binational.audit.models import AuditEntry
+from binational.audit.models import AuditCheckpoint, AuditEntry
 from binational.cli import app
 from binational.clitools import reset_database
 from tests.conftest import sequence_audit
@@ -50,7 +50,7 @@ def reads(db, username: str, count: int, tag: str) -> None:
 
 
 def cut_back(db, size: int) -> None:
-    """Cut the log back to `size` entries and sign the head afresh with the key beside the node."""
+    """Cut the log back to `size` entries and sign and seal the head afresh with the key beside the node."""
     with db.engine.connect() as conn:
         leaves = list(conn.execute(select(AuditEntry.leaf_hash).where(AuditEntry.seq < size)
                                    .order_by(AuditEntry.seq)).scalars())
@@ -63,8 +63,11 @@ def cut_back(db, size: int) -> None:
     as_owner(db, "DELETE FROM audit_object_refs WHERE seq >= :n", n=size)
     as_owner(db, "DELETE FROM audit_entries WHERE seq >= :n", n=size)
     as_owner(db, "DELETE FROM audit_checkpoints WHERE size > :n", n=size)
-    as_owner(db, "UPDATE audit_head SET size = :n, frontier = :f, root = :r, signature = :s",
-             n=size, f=b"".join(frontier), r=root, s=signature)
+    with db.engine.connect() as conn:
+        kept = conn.execute(select(func.count()).select_from(AuditCheckpoint)).scalar_one()
+    seal = signing.seal(settings.audit_key_path, settings.node_name, size, root, kept)
+    as_owner(db, "UPDATE audit_head SET size = :n, frontier = :f, root = :r, signature = :s, seal = :seal",
+             n=size, f=b"".join(frontier), r=root, s=signature, seal=seal)
 
 
 @pytest.fixture
