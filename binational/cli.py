@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from binational.admin import cli as admin_cli
 from binational.clitools import database, fail, reset_database
-from binational.config import get_settings
+from binational.config import MissingSecret, get_settings
 from binational.entities import cli as entities_cli
 from binational.networks import cli as networks_cli
 from binational.requests import cli as requests_cli
@@ -59,10 +59,16 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (one per core)")] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="`warning` leaves out the line per request")] = LogLevel.info,
 ) -> None:
-    """Serve the API (and web pages) with uvicorn, in one process or several."""
+    """Serve the API (and web pages) with uvicorn, in one process or several; refuses to start
+    without the node's secret (`binational init` makes it)."""
     from binational import serving
 
-    code = serving.serve(database(), host, port, workers, log_level.value)
+    db = database()
+    try:
+        db.settings.signing_secret()
+    except MissingSecret as exc:
+        raise fail(str(exc)) from None
+    code = serving.serve(db, host, port, workers, log_level.value)
     if code:
         raise typer.Exit(code)
 
