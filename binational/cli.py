@@ -75,7 +75,7 @@ def serve(
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option(help="where the demo database and key live")] = Path("demo"),
+    folder: Annotated[Path, typer.Option(help="folder of the demo database, audit key, secret")] = Path("demo"),
     size: Annotated[str, typer.Option(help="synthetic world: small, medium or large")] = "medium",
     seed: Annotated[int, typer.Option(help="seed of the synthetic world")] = 7,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -95,6 +95,7 @@ def demo(
     reset_database()
     db = database()
     upgrade(db.engine, db.settings)
+    typer.echo(f"audit key {db.settings.audit_key_path}; node secret {db.settings.secret_key_path}")
     scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
     if not no_serve:
         serve(host=host, port=port)
