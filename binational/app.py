@@ -28,6 +28,8 @@ from binational.errors import DomainError, RateLimited
 from binational.networks import api as networks_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
+from binational.web.headers import SecurityHeaders
+from binational.web.headers import headers as security_headers
 
 API = "/api/v1"
 log = logging.getLogger("binational")
@@ -196,11 +198,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error in %s", request.url.path)
-        return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500)
+        # Answered by Starlette's outermost middleware, outside SecurityHeaders: the headers go here.
+        return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500,
+                            headers=security_headers())
 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
                    *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
-    web.mount(app, settings.signing_secret())
+    web.mount(app, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, docs_paths=(f"{API}/docs", f"{API}/docs/oauth2-redirect"))
     return app

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from binational.admin import cli as admin_cli
 from binational.clitools import database, fail, reset_database
-from binational.config import get_settings
+from binational.config import MissingSecret, get_settings
 from binational.entities import cli as entities_cli
 from binational.networks import cli as networks_cli
 from binational.requests import cli as requests_cli
@@ -59,17 +59,23 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (one per core)")] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="`warning` leaves out the line per request")] = LogLevel.info,
 ) -> None:
-    """Serve the API (and web pages) with uvicorn, in one process or several."""
+    """Serve the API (and web pages) with uvicorn, in one process or several; refuses to start
+    without the node's secret (`binational init` makes it)."""
     from binational import serving
 
-    code = serving.serve(database(), host, port, workers, log_level.value)
+    db = database()
+    try:
+        db.settings.signing_secret()
+    except MissingSecret as exc:
+        raise fail(str(exc)) from None
+    code = serving.serve(db, host, port, workers, log_level.value)
     if code:
         raise typer.Exit(code)
 
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option(help="where the demo database and key live")] = Path("demo"),
+    folder: Annotated[Path, typer.Option(help="folder of the demo database, audit key, secret")] = Path("demo"),
     size: Annotated[str, typer.Option(help="synthetic world: small, medium or large")] = "medium",
     seed: Annotated[int, typer.Option(help="seed of the synthetic world")] = 7,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -89,6 +95,7 @@ def demo(
     reset_database()
     db = database()
     upgrade(db.engine, db.settings)
+    typer.echo(f"audit key {db.settings.audit_key_path}; node secret {db.settings.secret_key_path}")
     scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
     if not no_serve:
         serve(host=host, port=port)

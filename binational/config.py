@@ -16,6 +16,10 @@ class MissingSecret(ValueError):
     """The node has no secret: `binational init` makes one."""
 
 
+#: the secret every node shipped with before there was none built in: public, so no secret at all
+FORMER_BUILT_IN_SECRET = "local-development-secret-change-me"  # noqa: S105 - refused, never used
+
+
 class Settings(BaseSettings):
     """Settings of one binational node; runs with no configuration at all on ./binational.db."""
 
@@ -89,6 +93,21 @@ class Settings(BaseSettings):
     requests_per_user_hour: int = Field(
         30, description="Most requests one user may send to other agencies in any hour (429 past it).", ge=1
     )
+    session_idle_minutes: int = Field(
+        30, description="A web session not used for this many minutes ends (the user signs in again).", ge=1,
+    )
+    session_hours: int = Field(12, description="A web session ends this many hours after sign-in, used or not.", ge=1)
+    login_window_minutes: int = Field(
+        15, description="The login throttle counts the failed sign-ins of the last N minutes.", ge=1,
+    )
+    login_failures_per_account: int = Field(
+        5, description="Failed sign-ins for one username within the window before its sign-ins are refused (429).",
+        ge=1,
+    )
+    login_failures_per_address: int = Field(
+        20, description="Failed sign-ins from one network address within the window before its sign-ins are "
+        "refused (429).", ge=1,
+    )
     public_data: Path = Field(
         Path("../shared/data"), description="Folder of real public data used by tests and benchmarks."
     )
@@ -104,6 +123,9 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 16:
             raise MissingSecret(f"no node secret: run `binational init` (it writes {self.secret_key_path}) "
                                 "or set BINATIONAL_SECRET_KEY to at least 16 characters")
+        if self.secret_key == FORMER_BUILT_IN_SECRET:
+            raise MissingSecret("the node secret is the former built-in one, which anyone can read: remove it and "
+                                f"run `binational init` (it writes {self.secret_key_path})")
         return self.secret_key
 
     def subkey(self, purpose: str) -> bytes:

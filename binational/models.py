@@ -1,6 +1,16 @@
 """Every table of the platform, imported in one place so migrations see the whole schema."""
 
-from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, Release, User
+from binational.access.models import (
+    Agency,
+    ApiToken,
+    Case,
+    CaseMember,
+    Country,
+    LoginFailure,
+    Release,
+    User,
+    WebSession,
+)
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
@@ -13,7 +23,7 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case",
-    "CaseMember", "Country", "Entity", "HitRef", "Judgement", "Notification", "Release", "Request", "RequestEvent",
-    "RequestItem", "ResolutionRun", "SearchTerm", "Selector", "SHAREABLE_TABLES", "Statement", "Suggestion", "User",
+    "Base", "Case", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
+    "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SearchTerm", "Selector",
+    "SHAREABLE_TABLES", "Statement", "Suggestion", "User", "WebSession",
 ]

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from binational.access import service as access
+from binational.access import web_sessions
 from binational.access.policy import Actor
+from binational.audit.log import CREDENTIAL
 from binational.audit.scope import act_as, unit_of_work
 from binational.db import Database
 from binational.errors import Unauthenticated
@@ -64,11 +66,13 @@ def current_actor(request: Request, s: Annotated[Session, SESSION],
 
 
 def cookie_actor(request: Request, s: Session, missing: str) -> Actor:
-    """The actor of the web session cookie (its user id is put in the scope by binational.web)."""
-    user_id = request.scope.get("session_user_id")
-    if user_id is None:
+    """The actor of the live web session the cookie names (its secret is put in the scope by
+    binational.web); the request's audit entries name the session (`session:<id>`)."""
+    secret = request.scope.get("session_secret")
+    if not isinstance(secret, str):
         raise Unauthenticated(missing)
-    user = access.get_user_by_id(session=s, user_id=user_id)
+    user, row = web_sessions.live_user(session=s, secret=secret, settings=request.app.state.settings)
+    s.info[CREDENTIAL] = f"session:{row.id}"
     actor = access.actor_for(session=s, user=user)
     act_as(s, actor)
     return actor

@@ -43,6 +43,8 @@ _ACTIONS = [
     Action("token.create", "admin", "issue an API token for a user"),
     Action("token.revoke", "admin", "revoke an API token"),
     Action("auth.login", "", "sign in with a password or a token"),
+    Action("auth.logout", "", "sign out, ending one's web session"),
+    Action("session.end", "admin", "end the web sessions of a user of one's agency"),
 ]
 
 ACTIONS: dict[str, Action] = {action.name: action for action in _ACTIONS}

@@ -64,6 +64,34 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class WebSession(Base):
+    """A signed-in browser: only the SHA-256 of the cookie's random secret is stored; `id` names
+    the session in audit entries (`session:<id>`) and to administrators."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted by the login throttle: the account as the SHA-256 of the name
+    typed (known or not), and the address it came from."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Shareable:
     """Policy columns every shareable row carries (docs/access.md); RLS is forced on these tables."""
 

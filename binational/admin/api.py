@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from binational.access import service as access
 from binational.access.models import ApiToken, User
 from binational.admin import service
-from binational.admin.schemas import AgencyCreate, AgencyRead, Me, TokenCreate, TokenRead, UserCreate, UserRead
+from binational.admin.schemas import (
+    AgencyCreate,
+    AgencyRead,
+    Me,
+    SessionsEnded,
+    TokenCreate,
+    TokenRead,
+    UserCreate,
+    UserRead,
+)
 from binational.audit import log as audit
 from binational.routing import ActorDep, SessionDep
 
@@ -59,6 +70,12 @@ def add_user(body: UserCreate, s: SessionDep, actor: ActorDep) -> UserRead:
     user = service.add_user(session=s, actor=actor, username=body.username, agency=body.agency, roles=body.roles,
                             clearance=body.clearance, password=body.password)
     return _user(user)
+
+
+@router.delete("/users/{username}/sessions")
+def end_sessions(username: Annotated[str, Path(max_length=100)], s: SessionDep, actor: ActorDep) -> SessionsEnded:
+    """End every web session of a user of the administrator's agency (its browsers must sign in again)."""
+    return SessionsEnded(username=username, ended=service.end_sessions(session=s, actor=actor, username=username))
 
 
 @router.post("/tokens", status_code=201)

@@ -23,7 +23,7 @@ from binational.entities import integrity
 from binational.errors import DomainError
 
 agencies = typer.Typer(help="Register and list agencies.", no_args_is_help=True)
-users = typer.Typer(help="Create and list users.", no_args_is_help=True)
+users = typer.Typer(help="Create and list users, and end their web sessions.", no_args_is_help=True)
 tokens = typer.Typer(help="Issue and revoke API tokens.", no_args_is_help=True)
 audit = typer.Typer(help="Verify the audit log and see who read a record.", no_args_is_help=True)
 console = Console()
@@ -75,6 +75,14 @@ def users_list(agency: Annotated[str | None, typer.Option(help="only this agency
         for u in access.list_users(session=session, agency=agency):
             table.add_row(u.username, u.agency, ", ".join(u.role_list), u.clearance, "yes" if u.active else "no")
     console.print(table)
+
+
+@users.command("end-sessions")
+def users_end_sessions(username: str) -> None:
+    """End every web session of a user (its browsers must sign in again)."""
+    with work() as (session, _):
+        ended = service.end_sessions(session=session, actor=None, username=username)
+    typer.echo(f"{len(ended)} web session(s) of {username} ended")
 
 
 @tokens.command("create")

@@ -70,3 +70,10 @@ class TokenRead(BaseModel):
     expires_at: datetime
     revoked_at: datetime | None
     token: str | None = None
+
+
+class SessionsEnded(BaseModel):
+    """The web sessions of a user that an administrator ended."""
+
+    username: str
+    ended: list[str] = Field(description="ids of the sessions ended (those already over are not listed)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from binational.access import service as access
+from binational.access import web_sessions
 from binational.access.models import Agency, ApiToken, User
 from binational.access.policy import Actor, can
 from binational.audit import log as audit
@@ -81,3 +82,17 @@ def list_tokens(*, session: Session, actor: Actor, username: str) -> list[ApiTok
         raise NotFound("user", username)
     audit.record(session, action="user.list", actor=actor, objects=[(f"user:{user.username}", user.agency)])
     return access.list_tokens(session=session, user=user)
+
+
+def end_sessions(*, session: Session, actor: Actor | None, username: str) -> list[str]:
+    """End every web session of a user (an API administrator: of its own agency only; another
+    agency's user is not found); returns the ids of the sessions ended. Audited."""
+    require(actor, "session.end")
+    user = access.find_user(session=session, username=username) if isinstance(username, str) else None
+    if user is None or (actor is not None and user.agency != actor.agency):
+        raise NotFound("user", username, action="session.end", owner=user.agency if user else None)
+    ended = web_sessions.end_all(session=session, user_id=user.id, by=actor.user_id if actor else None,
+                                 reason=web_sessions.ADMIN)
+    audit.record(session, action="session.end", actor=actor,
+                 objects=[(f"user:{user.username}", user.agency), *((f"session:{i}", user.agency) for i in ended)])
+    return ended

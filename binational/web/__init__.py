@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from binational.config import Settings
 from binational.errors import DomainError
 from binational.web import (
     admin_pages,
@@ -22,7 +23,7 @@ from binational.web import (
     resolution_pages,
 )
 from binational.web.render import error_page
-from binational.web.sessions import API_PREFIX, SessionMiddleware, route_path
+from binational.web.sessions import API_PREFIX, SessionMiddleware, cookie_key, route_path
 
 STATIC = __path__[0] + "/static"
 
@@ -38,11 +39,12 @@ def page_error(request: Request, exc: DomainError | None, status: int) -> Respon
     return error_page(request, exc, status)
 
 
-def mount(app: FastAPI, secret: str) -> None:
-    """Add the pages, /static and the signed session cookie to the application."""
+def mount(app: FastAPI, settings: Settings) -> None:
+    """Add the pages, /static and the signed session cookie to the application (`MissingSecret`
+    without the node's secret)."""
     for router in (pages.router, entity_pages.router, entity_pages.release_router, request_pages.router,
                    request_pages.notices_router, discovery_pages.router,
                    resolution_pages.router, network_pages.router, audit_pages.router, admin_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(SessionMiddleware, secret=secret)
+    app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)

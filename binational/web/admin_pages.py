@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from binational.access import service as access
+from binational.access import web_sessions
 from binational.access.roles import ROLES
 from binational.admin import service
 from binational.errors import Conflict, InvalidInput
@@ -49,7 +50,9 @@ def add_agency(request: Request, s: SessionDep, actor: PageActor, code: Annotate
 
 def _users(request: Request, s: Any, actor: Any, errors: dict[str, str] | None = None,
            form: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
-    return render(request, "admin/users.html", status, users=service.list_users(session=s, actor=actor),
+    users = service.list_users(session=s, actor=actor)
+    counts = web_sessions.open_counts(session=s, user_ids=[u.id for u in users], settings=request.app.state.settings)
+    return render(request, "admin/users.html", status, users=users, open_sessions=counts,
                   agencies=access.list_agencies(session=s), roles=sorted(ROLES), errors=errors or {},
                   form=form or {"agency": actor.agency, "roles": ["analyst"], "clearance": "TLP:AMBER"})
 
@@ -77,6 +80,13 @@ async def add_user(request: Request, s: SessionDep, actor: PageActor) -> Respons
         if isinstance(exc, Conflict):
             errors = {"username": i18n.error(i18n.language(request), exc.message)}
         return _users(request, s, actor, errors, values, 422)
+    return redirect("/admin/users")
+
+
+@router.post("/users/{username}/sessions/end")
+def end_sessions(username: Annotated[str, Path(max_length=100)], s: SessionDep, actor: PageActor) -> Response:
+    """End every web session of a user of the administrator's agency."""
+    service.end_sessions(session=s, actor=actor, username=username)
     return redirect("/admin/users")
 
 

@@ -6,17 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
+from binational.access import login_throttle, web_sessions
 from binational.access import service as access
+from binational.access.models import User
 from binational.access.policy import can
 from binational.audit import log as audit
+from binational.audit.log import CREDENTIAL
 from binational.entities import links, releases, service
 from binational.errors import Unauthenticated
 from binational.requests import service as requests_service
 from binational.routing import SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, redirect, render
-from binational.web.sessions import check_csrf, session_of, sign_in, sign_out
+from binational.web.sessions import check_csrf, session_of, sign_in, sign_out, signed_in_secret
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -34,27 +38,71 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
     return render(request, "login.html", next=_local(next), username="", error=None)
 
 
+def _address(request: Request) -> str:
+    """The network address a request came from, as the login throttle counts it."""
+    return request.client.host if request.client else "unknown"
+
+
+def _failed_login(s: Session, username: str, reason: str, extra: dict[str, object]) -> None:
+    """Audit a refused sign-in: naming the account and its agency when it exists (so that agency's
+    auditors see it), or the SHA-256 of the name typed when it does not (never its text)."""
+    user = access.find_user(session=s, username=username)
+    objects: list[tuple[str, str | None]] = []
+    if user is not None:
+        objects = [(f"user:{user.username}", user.agency)]
+    else:
+        extra = {**extra, "username_sha256": login_throttle.account_key(username)}
+    audit.record(s, action="auth.login", actor=None, objects=objects, decision="deny", reason=reason, extra=extra)
+
+
 @router.post("/login", response_model=None)
 def login(request: Request, s: SessionDep, username: Annotated[str, Form(max_length=100)] = "",
           password: Annotated[str, Form(max_length=1000)] = "",
           next: Annotated[str, Form(max_length=2000)] = "/") -> HTMLResponse | RedirectResponse:
-    """Check the password (argon2); start a session, or show the form again with the error."""
+    """Check the password (argon2) unless the throttle refuses the attempt (429, `Retry-After`);
+    start a new server-side session, or show the form again with the error. A name that is no
+    user's is answered exactly as a known one."""
+    settings = request.app.state.settings
+    name, address, lang = username.strip(), _address(request), i18n.language(request)
+    throttled = login_throttle.check(session=s, username=name, address=address, settings=settings)
+    if throttled is not None:
+        _failed_login(s, name, f"throttled: too many failed sign-ins for the {throttled.by}",
+                      {"address": address, "throttle": throttled.by})
+        minutes = max(1, -(-throttled.retry_after // 60))
+        page = render(request, "login.html", 429, next=_local(next), username=username,
+                      error=i18n.translate(lang, "error.login_throttled", minutes=minutes))
+        page.headers["Retry-After"] = str(throttled.retry_after)
+        return page
     try:
-        user = access.check_password(session=s, username=username.strip(), password=password)
+        user = access.check_password(session=s, username=name, password=password)
     except Unauthenticated as exc:
-        audit.record(s, action="auth.login", actor=None, decision="deny", reason="wrong username or password")
-        lang = i18n.language(request)
+        login_throttle.failed(session=s, username=name, address=address, settings=settings)
+        _failed_login(s, name, "wrong username or password", {"address": address})
         return render(request, "login.html", 401, next=_local(next), username=username,
                       error=i18n.error(lang, exc.message))
+    login_throttle.succeeded(session=s, username=name)
+    # A new session at every sign-in; the one this browser held before (if any) ends.
+    previous = web_sessions.find(session=s, secret=signed_in_secret(request))
+    if previous is not None:
+        web_sessions.end(session=s, row=previous, by=user.id, reason=web_sessions.SIGNED_IN_AGAIN)
+    row, secret = web_sessions.start(session=s, user=user, address=address, settings=settings)
+    s.info[CREDENTIAL] = f"session:{row.id}"
     actor = access.actor_for(session=s, user=user)
     audit.record(s, action="auth.login", actor=actor, extra={"method": "password"})
-    sign_in(request, user.id)
+    sign_in(request, secret)
     return redirect(_local(next))
 
 
 @router.post("/logout")
-def logout(request: Request) -> RedirectResponse:
-    """End the session."""
+def logout(request: Request, s: SessionDep) -> RedirectResponse:
+    """End the session: its row, so that a copy of the cookie signs nobody in any more."""
+    row = web_sessions.find(session=s, secret=signed_in_secret(request))
+    if row is not None and row.ended_at is None:
+        user = s.get(User, row.user_id)
+        web_sessions.end(session=s, row=row, by=row.user_id, reason=web_sessions.LOGOUT)
+        if user is not None:
+            s.info[CREDENTIAL] = f"session:{row.id}"
+            audit.record(s, action="auth.logout", actor=access.actor_for(session=s, user=user))
     sign_out(request)
     return redirect("/login")
 

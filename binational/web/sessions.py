@@ -1,9 +1,12 @@
-"""Web sessions in a signed cookie, and the CSRF token every form carries.
+"""The web session cookie, and the CSRF token every form carries.
 
-The cookie holds a small JSON object (the signed-in user's id, the CSRF token, the chosen language
-and when the session began) and an HMAC-SHA256 of it under the node's secret key. It is `HttpOnly`
-and `SameSite=Lax`, and `Secure` when the request came over HTTPS. A cookie that does not verify,
-or that is older than `MAX_AGE`, is ignored: the visitor starts a fresh, anonymous session.
+The cookie holds a small JSON object (the random secret of a signed-in session, the CSRF token, the
+chosen language and when the cookie was made) and an HMAC-SHA256 of it under a key derived from the
+node's secret. It names no user: the secret's SHA-256 names a row of `web_sessions`
+(`binational.access.web_sessions`), which says whose session it is and whether it still holds. The
+cookie is `HttpOnly` and `SameSite=Lax`, and `Secure` when the request came over HTTPS. A cookie that
+does not verify, or that is older than the session's absolute lifetime, is ignored: the visitor
+starts a fresh, anonymous session.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from binational.config import Settings
 from binational.errors import Forbidden
 
 COOKIE = "binational_session"
-MAX_AGE = 12 * 3600  # a working day: then one signs in again
 API_PREFIX = "/api/"
 
 
@@ -43,14 +46,19 @@ def _mac(secret: str, payload: bytes) -> str:
     return hmac.new(secret.encode(), b"web-session:" + payload, hashlib.sha256).hexdigest()
 
 
+def cookie_key(settings: Settings) -> str:
+    """The key that signs session cookies, derived from the node's secret (`MissingSecret` without one)."""
+    return settings.subkey("web-session").hex()
+
+
 def encode(secret: str, data: dict[str, Any]) -> str:
     """The cookie value carrying `data`, signed."""
     payload = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
     return f"{payload.decode()}.{_mac(secret, payload)}"
 
 
-def decode(secret: str, value: str | None, now: float | None = None) -> dict[str, Any] | None:
-    """The data of a cookie this node signed and that has not expired; None otherwise."""
+def decode(secret: str, value: str | None, max_age: int, now: float | None = None) -> dict[str, Any] | None:
+    """The data of a cookie this node signed and that is not older than `max_age` seconds; None otherwise."""
     if not value or "." not in value:
         return None
     payload, mac = value.rsplit(".", 1)
@@ -62,23 +70,25 @@ def decode(secret: str, value: str | None, now: float | None = None) -> dict[str
         return None
     if not isinstance(data, dict) or not isinstance(data.get("since"), int | float):
         return None
-    if (now or time.time()) - data["since"] > MAX_AGE:
+    if (now or time.time()) - data["since"] > max_age:
         return None
     return data
 
 
 def fresh(lang: str | None = None) -> dict[str, Any]:
     """A new anonymous session with its own CSRF token."""
-    return {"uid": None, "csrf": secrets.token_urlsafe(24), "lang": lang, "since": int(time.time())}
+    return {"sid": None, "csrf": secrets.token_urlsafe(24), "lang": lang, "since": int(time.time())}
 
 
 class SessionMiddleware:
     """For web pages (never /api/: the API takes bearer tokens), read the session cookie into
-    `scope["web_session"]` and its user into `session_user_id`, and write it back when changed."""
+    `scope["web_session"]` and the secret of its signed-in session into `session_secret`, and write
+    it back when changed."""
 
-    def __init__(self, app: ASGIApp, secret: str) -> None:
+    def __init__(self, app: ASGIApp, secret: str, max_age: int) -> None:
         self.app = app
         self.secret = secret
+        self.max_age = max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or route_path(scope).startswith(API_PREFIX):
@@ -91,11 +101,11 @@ class SessionMiddleware:
                 with contextlib.suppress(Exception):  # a malformed cookie header counts as no cookie
                     cookie.load(value.decode("latin-1"))
         morsel = cookie.get(COOKIE)
-        data = decode(self.secret, morsel.value if morsel else None) or fresh()
+        data = decode(self.secret, morsel.value if morsel else None, self.max_age) or fresh()
         before = encode(self.secret, data)
         scope["web_session"] = data
-        if data.get("uid") is not None:
-            scope["session_user_id"] = data["uid"]
+        if isinstance(data.get("sid"), str):
+            scope["session_secret"] = data["sid"]
         secure = scope.get("scheme") == "https"
 
         async def send_with_cookie(message: Message) -> None:
@@ -103,7 +113,8 @@ class SessionMiddleware:
                 after = encode(self.secret, scope["web_session"])
                 if after != before or morsel is None:
                     headers = MutableHeaders(scope=message)
-                    attributes = f"Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE}" + ("; Secure" if secure else "")
+                    attributes = f"Path=/; HttpOnly; SameSite=Lax; Max-Age={self.max_age}"
+                    attributes += "; Secure" if secure else ""
                     headers.append("Set-Cookie", f"{COOKIE}={after}; {attributes}")
             await send(message)
 
@@ -116,13 +127,20 @@ def session_of(request: Request) -> dict[str, Any]:
     return data
 
 
-def sign_in(request: Request, user_id: int) -> None:
-    """Start a new session for the user (a new CSRF token: the anonymous one is not carried over)."""
-    request.scope["web_session"] = {**fresh(session_of(request).get("lang")), "uid": user_id}
+def signed_in_secret(request: Request) -> str | None:
+    """The secret of the session the cookie names, if any (live or not: the row decides)."""
+    secret = request.scope.get("session_secret")
+    return secret if isinstance(secret, str) else None
+
+
+def sign_in(request: Request, session_secret: str) -> None:
+    """Carry a new signed-in session in the cookie (a new CSRF token: the anonymous one is not
+    carried over)."""
+    request.scope["web_session"] = {**fresh(session_of(request).get("lang")), "sid": session_secret}
 
 
 def sign_out(request: Request) -> None:
-    """End the session, keeping only the language."""
+    """Forget the session in the cookie, keeping only the language."""
     request.scope["web_session"] = fresh(session_of(request).get("lang"))
 
 

@@ -59,8 +59,26 @@ def browser():
         chromium.close()
 
 
+#: what the browser refused under the pages' Content-Security-Policy, in the test running now
+REFUSED: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _nothing_refused_by_the_policy():
+    """Every page works under the policy: no script, style or connection of ours is refused."""
+    REFUSED.clear()
+    yield
+    assert REFUSED == [], REFUSED
+
+
+def _watch(page):
+    page.on("console", lambda message: REFUSED.append(f"{page.url}: {message.text} {message.location}")
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text else None)
+    return page
+
+
 def _sign_in(browser, base: str, username: str, locale: str = "en-US"):
-    page = browser.new_context(locale=locale).new_page()
+    page = _watch(browser.new_context(locale=locale).new_page())
     page.goto(f"{base}/")
     page.get_by_label(re.compile("Username|Usuario")).fill(username)
     page.get_by_label(re.compile("Password|Contraseña")).fill(PASSWORD)
@@ -216,7 +234,8 @@ def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, 
     assert verdicts == [(1, "positive")]
 
     page.goto(f"{server}/network?entity={world['ana']}&depth=1")
-    page.wait_for_function("window.binationalGraph && window.binationalGraph.nodes().length === 3")
+    # A function, not a string: the page's policy refuses to evaluate strings as script.
+    page.wait_for_function("() => window.binationalGraph && window.binationalGraph.nodes().length === 3")
     assert page.locator("#cy canvas").count() > 0
     assert "3 nodes" in page.get_by_test_id("graph-status").inner_text()
     page.get_by_label("Targets (budget)").fill("1")

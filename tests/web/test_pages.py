@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from binational.access import service as access
 from binational.app import create_app
 from binational.audit.models import AuditEntry
 from binational.audit.scope import act_as_system
 from binational.entities.models import Entity
 from binational.web import sessions
-from tests.conftest import sequence_audit
+from tests.conftest import PASSWORD, sequence_audit
 from tests.web.conftest import csrf_of, sign_in
 
 
@@ -58,18 +56,15 @@ def test_a_forged_or_expired_cookie_is_no_session(client, settings):
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def _user_id(db, username: str) -> int:
-    with db.unit_of_work() as s:
-        return access.get_user(session=s, username=username).id
-
-
 @pytest.mark.parametrize("prefix", ["", "/binational"])
 def test_the_api_never_takes_the_web_sessions_cookie(settings, db, prefix):
     """The API takes bearer tokens only: a signed-in browser's cookie carries no authority there (it
     would be a request forged from another site), also when a proxy serves the app under a prefix."""
     with TestClient(create_app(settings, db), root_path=prefix) as client:
-        signed_in = {"uid": _user_id(db, "us_analyst"), "csrf": "x", "lang": None, "since": int(time.time())}
-        client.cookies.set(sessions.COOKIE, sessions.encode(settings.secret_key, signed_in))
+        token = csrf_of(client.get(f"{prefix}/login").text)
+        r = client.post(f"{prefix}/login", data={"username": "us_analyst", "password": PASSWORD, "csrf": token},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
         assert client.get(f"{prefix}/", follow_redirects=False).status_code == 200  # the cookie signs in pages
         r = client.get(f"{prefix}/api/v1/me")
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated", r.text

@@ -208,7 +208,8 @@
           x: { field: "removed", type: "quantitative", title: words.removed, axis: { tickMinStep: 1 } },
           y: { field: "lcc", type: "quantitative", title: words.lcc, scale: { domain: [0, 1] } }
         }
-      }, { actions: false, renderer: "svg" });
+        // The page's policy: no eval (ast: Vega's interpreter) and no inline style (no default or tooltip style).
+      }, { actions: false, renderer: "svg", ast: true, defaultStyle: false, tooltip: false });
     }
   }
 
