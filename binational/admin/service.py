@@ -82,7 +82,9 @@ def request_user(*, session: Session, actor: Actor | None, username: str, agency
                              state="pending")
         session.add(grant)
         session.flush()
-    objects = [(f"user:{user.username}", user.agency)] + ([(f"grant:{grant.id}", user.agency)] if grant else [])
+    objects: list[tuple[str, str | None]] = [(f"user:{user.username}", user.agency)]
+    if grant is not None:
+        objects.append((f"grant:{grant.id}", user.agency))
     audit.record(session, action="user.create", actor=actor, objects=objects,
                  extra={"roles": user.role_list, "clearance": user.clearance,
                         **({"pending": {"roles": role_names(grant.roles), "clearance": grant.clearance}}

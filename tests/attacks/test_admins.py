@@ -1,7 +1,8 @@
 """Attacks on administration, as the US-CBP agency administrator `admin` (TLP:AMBER) of the cast and
 its neighbours would try them: users above its station, grants with no second pair of eyes, tokens
 minted for others or for ten years, agencies of its own, look-alike names, and the oracles of the
-log's size, token creation and the 401s."""
+log's size, token creation and the 401s. The tests' own set-up and checks read and write as the node
+(`act_as_system`), so that row-level security on principals does not hide what they check."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import insert, select, update
 from typer.testing import CliRunner
 
 from binational.access import service as access
-from binational.access.models import Agency, ApiToken, User
+from binational.access.models import Agency, ApiToken, PendingGrant, User
 from binational.audit.models import AuditEntry
 from binational.audit.scope import act_as_system
 from binational.cli import app
@@ -20,6 +21,7 @@ from binational.clitools import reset_database
 from binational.config import get_settings
 from binational.db import utcnow
 from tests.conftest import sequence_audit
+from tests.web.conftest import sign_in
 
 API = "/api/v1"
 
@@ -27,6 +29,7 @@ API = "/api/v1"
 def _member(db, username: str, agency: str, roles: list[str], clearance: str) -> dict[str, str]:
     """A further user of the node (made as the operator would), and the headers of its token."""
     with db.unit_of_work() as s:
+        act_as_system(s)
         user = access.add_user(session=s, username=username, agency=agency, roles=roles, clearance=clearance)
         _row, secret = access.create_token(session=s, user=user, days=5)
     return {"Authorization": f"Bearer {secret}"}
@@ -47,6 +50,7 @@ def _size(db) -> int:
 
 def _user(db, username: str) -> User | None:
     with db.session() as s:
+        act_as_system(s)
         return s.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
@@ -145,6 +149,7 @@ def test_an_administrator_mints_no_token_for_another_user(client, cast, db):
         r = client.post(f"{API}/tokens", headers=admin.headers, json=body)
         assert r.status_code == 403, r.text
     with db.session() as s:
+        act_as_system(s)
         supervisor = access.get_user(session=s, username="us_supervisor")
         assert len(access.list_tokens(session=s, user=supervisor)) == 1  # the cast's own, nothing new
     # it may revoke one, though, and the node operator may still issue one
@@ -182,6 +187,7 @@ def test_no_token_lives_longer_than_the_maximum(client, cast, db, monkeypatch):
     default = client.post(f"{API}/tokens", headers=us.headers, json={})
     assert default.status_code == 201, default.text
     with db.session() as s:
+        act_as_system(s)
         parent = s.get(ApiToken, us.token.split("_")[1])
         assert s.get(ApiToken, default.json()["id"]).expires_at <= parent.expires_at
     # the operator's command line too is held to the maximum (one line, exit 2)
@@ -200,6 +206,7 @@ def test_an_agency_administrator_creates_no_agency(client, cast, db, monkeypatch
                         json={"code": "US-DEA", "country": "US", "name": "DEA"})
         assert r.status_code == 403, (member.username, r.text)
     with db.session() as s:
+        act_as_system(s)
         assert s.get(Agency, "US-DEA") is None
     result = _cli(["agencies", "add", "US-DEA", "--country", "US", "--name", "Drug Enforcement Administration"])
     assert result.exit_code == 0, result.output
@@ -263,11 +270,12 @@ def test_an_api_write_names_its_token_in_the_log(client, cast, db):
     assert denied and denied[0]["credential"] == f"token:{us.token.split('_')[1]}"
 
 
-def test_only_auditors_read_the_size_of_the_log(client, cast):
+def test_only_auditors_read_the_size_of_the_log(client, cast, db):
     for member in ("us_analyst", "admin", "outsider", "mx_analyst"):
         r = client.get(f"{API}/audit/status", headers=cast[member].headers)
         assert r.status_code == 403, (member, r.text)
         assert "size" not in client.get(f"{API}/me", headers=cast[member].headers).json()
+    sequence_audit(db)  # the status is of the signed head, which queued entries have not reached yet
     r = client.get(f"{API}/audit/status", headers=cast["us_auditor"].headers)
     assert r.status_code == 200 and r.json()["size"] >= 1
 
@@ -287,3 +295,32 @@ def test_refused_tokens_all_answer_the_same_401(client, cast, db):
         answers.append((r.status_code, r.content, r.headers["www-authenticate"]))
     assert answers[0][0] == 401 and all(a == answers[0] for a in answers), answers
     assert b"invalid or expired token" in answers[0][1]
+
+
+def test_the_users_page_keeps_the_second_pair_of_eyes(client, cast, db):
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        access.get_user(session=s, username="admin").password_hash = access.hash_password("admin password")
+        second = access.add_user(session=s, username="admin2", agency="US-CBP", roles=["admin"],
+                                 clearance="TLP:AMBER")
+        second.password_hash = access.hash_password("second password")
+    csrf = sign_in(client, "admin", "admin password")
+    r = client.post("/admin/users", data={"csrf": csrf, "username": "red_web", "agency": "US-CBP",
+                                          "roles": "analyst", "clearance": "TLP:RED"}, follow_redirects=False)
+    assert r.status_code == 403 and _user(db, "red_web") is None
+    r = client.post("/admin/users", data={"csrf": csrf, "username": "web_watcher", "agency": "US-CBP",
+                                          "roles": ["analyst", "auditor"], "clearance": "TLP:GREEN"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and _user(db, "web_watcher").role_list == ["analyst"]
+    with db.session() as s:
+        act_as_system(s)
+        grant_id = s.execute(select(PendingGrant.id)).scalar_one()
+    page = client.get("/admin/users").text
+    assert 'data-testid="pending-grants"' in page and f"/admin/grants/{grant_id}/approve" not in page
+    assert client.post(f"/admin/grants/{grant_id}/approve", data={"csrf": csrf}).status_code == 403
+    client.post("/logout", data={"csrf": csrf})
+    client.cookies.clear()
+    csrf = sign_in(client, "admin2", "second password")
+    assert f"/admin/grants/{grant_id}/approve" in client.get("/admin/users").text
+    r = client.post(f"/admin/grants/{grant_id}/approve", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and _user(db, "web_watcher").role_list == ["analyst", "auditor"]
