@@ -68,7 +68,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, description="Largest accepted request body, in bytes.")
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
-    token_days: int = Field(90, description="Default lifetime of an API token, in days.")
+    token_days: int = Field(90, description="Default lifetime of an API token, in days.", ge=1)
+    token_max_days: int = Field(
+        90, description="Longest lifetime of an API token, in days; a longer one is refused (422).", ge=1
+    )
+    node_country: str = Field(
+        "", description="ISO 3166-1 alpha-2 code of the node's country: node administrators register agencies "
+        "of this country (and of `federation_countries`). Empty: only the node operator's command line does.",
+        max_length=2,
+    )
+    federation_countries: list[str] = Field(
+        default_factory=list, description="Other countries (ISO alpha-2, a JSON list) whose agencies node "
+        "administrators may register on this node.",
+    )
     discovery_user_per_minute: int = Field(
         2000, description="Most discovery selectors one user may search in any minute (429 past it).", ge=1
     )

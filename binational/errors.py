@@ -59,6 +59,11 @@ class Unauthenticated(DomainError):
     status = 401
     code = "unauthenticated"
 
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        #: why the credential was refused, for the node's own records only, never shown to the caller
+        self.reason = reason or message
+
 
 class Forbidden(DomainError):
     """The actor may not do this: its role lacks the capability, or the record it can see is not its

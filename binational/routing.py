@@ -52,7 +52,8 @@ def bearer_actor(
     """The actor of a valid `Authorization: Bearer <token>`; 401 otherwise."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthenticated("missing bearer token")
-    actor = access.token_actor(session=s, secret=authorization.removeprefix("Bearer ").strip())
+    actor, token_id = access.token_login(session=s, secret=authorization.removeprefix("Bearer ").strip())
+    s.info[CREDENTIAL] = f"token:{token_id}"  # every audit entry of the request names the token
     act_as(s, actor)
     return actor
 

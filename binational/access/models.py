@@ -92,6 +92,23 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class PendingGrant(Base):
+    """Roles or a clearance one administrator asked for a user, waiting for a second one of the agency."""
+
+    __tablename__ = "pending_grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
+    roles: Mapped[str] = mapped_column(String(300))  # comma-separated roles to add
+    clearance: Mapped[str] = mapped_column(String(32))  # the clearance to give
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: pending, approved or rejected
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Shareable:
     """Policy columns every shareable row carries (docs/access.md); RLS is forced on these tables."""
 

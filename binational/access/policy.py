@@ -270,3 +270,86 @@ def discovery_notices_for(actor: Actor, model: Any) -> ColumnElement[bool]:
     if not NOTICE_CAPABILITIES & actor.capabilities:
         return false()
     return model.to_agency == actor.agency
+
+
+# --- Administration: what an administrator may grant, approve, and whose tokens it may touch. -----
+# `None` as the actor is the node operator at the command line, who holds the machine.
+
+#: Roles an administrator does not grant alone: a second administrator of the agency approves them.
+ROLES_NEEDING_APPROVAL = frozenset({"auditor"})
+#: A clearance at or above this rank (TLP:RED) also needs a second administrator's approval.
+CLEARANCE_NEEDING_APPROVAL = RANK["TLP:RED"]
+#: Roles only the node operator grants: node-wide powers no agency administrator may hand out.
+OPERATOR_ROLES = frozenset({"node_admin"})
+
+
+def may_grant(actor: Actor | None, *, agency: str, roles: frozenset[str], clearance_rank: int) -> Decision:
+    """Whether `actor` may give a user of `agency` these roles and this clearance (maybe pending a second
+    administrator's approval, see `needs_approval`)."""
+    if actor is None:
+        return Decision(True, "node operator")
+    if "admin" not in actor.capabilities:
+        return Decision(False, "role lacks admin")
+    if agency != actor.agency:
+        return Decision(False, "administrators grant to users of their own agency only")
+    if roles & OPERATOR_ROLES:
+        return Decision(False, f"{', '.join(sorted(roles & OPERATOR_ROLES))} is granted by the node operator only")
+    if clearance_rank > actor.clearance_rank:
+        return Decision(False, f"an administrator grants at most its own clearance {actor.clearance}")
+    return Decision(True, "administrator of the agency")
+
+
+def needs_approval(actor: Actor | None, *, roles: frozenset[str], clearance_rank: int) -> bool:
+    """Whether a grant by `actor` waits for a second administrator of the agency."""
+    return actor is not None and (bool(roles & ROLES_NEEDING_APPROVAL) or clearance_rank >= CLEARANCE_NEEDING_APPROVAL)
+
+
+def may_approve(actor: Actor | None, *, agency: str, requested_by: int, clearance_rank: int) -> Decision:
+    """Whether `actor` may approve a pending grant to a user of `agency` asked for by user `requested_by`.
+    A grant of another agency is not the actor's to know of (`details["visible"]` is absent)."""
+    if actor is None:
+        return Decision(True, "node operator")
+    if "admin" not in actor.capabilities or agency != actor.agency:
+        return Decision(False, "a grant of another agency")
+    if requested_by == actor.user_id:
+        return Decision(False, "a second administrator must approve", {"visible": "yes"})
+    if clearance_rank > actor.clearance_rank:
+        return Decision(False, f"an administrator grants at most its own clearance {actor.clearance}",
+                        {"visible": "yes"})
+    return Decision(True, "second administrator of the agency")
+
+
+def may_create_token(actor: Actor | None, *, username: str) -> Decision:
+    """Whether `actor` may issue a token for `username`: only its own through the API."""
+    if actor is None:
+        return Decision(True, "node operator")
+    if username != actor.username:
+        return Decision(False, "a token is created by its own user only")
+    return Decision(True, "own token")
+
+
+def may_manage_token(actor: Actor | None, *, user_id: int | None, agency: str | None) -> Decision:
+    """Whether `actor` may list or revoke the tokens of user `user_id` of `agency`: its own, or as an
+    administrator of that agency (anything else is not the actor's to know of)."""
+    if actor is None:
+        return Decision(True, "node operator")
+    if user_id is not None and user_id == actor.user_id:
+        return Decision(True, "own token")
+    if "admin" in actor.capabilities and agency == actor.agency:
+        return Decision(True, "administrator of the agency")
+    return Decision(False, "not a token of the actor or of its agency's users")
+
+
+def may_register_agency(actor: Actor | None, *, country: str, node_country: str,
+                        federation: list[str] | tuple[str, ...]) -> Decision:
+    """Whether `actor` may register an agency of `country` on a node of `node_country`."""
+    if actor is None:
+        return Decision(True, "node operator")
+    if "agency.manage" not in actor.capabilities:
+        return Decision(False, "role lacks agency.manage")
+    allowed = {c.upper() for c in [node_country, *federation] if c}
+    if not allowed:
+        return Decision(False, "the node's country is not set: only the node operator registers agencies")
+    if country.upper() not in allowed:
+        return Decision(False, f"agencies of {country.upper()} are not registered on this node")
+    return Decision(True, f"node administrator for {', '.join(sorted(allowed))}")

@@ -14,7 +14,8 @@ CAPABILITIES: dict[str, str] = {
     "request.answer": "answer requests addressed to the agency",
     "case.manage": "create restricted cases and manage their members",
     "audit.read": "read the audit log of the agency",
-    "admin": "manage agencies, users and tokens",
+    "admin": "manage the users of one's agency, approve their grants and revoke their tokens",
+    "agency.manage": "register agencies of the node's country (or federation)",
 }
 
 ROLES: dict[str, frozenset[str]] = {
@@ -28,6 +29,8 @@ ROLES: dict[str, frozenset[str]] = {
     "liaison": frozenset({"record.view", "request.create", "request.answer", "release.approve"}),
     "auditor": frozenset({"audit.read"}),
     "admin": frozenset({"admin"}),
+    # Node-wide: no agency administrator holds it, and only the node operator grants it.
+    "node_admin": frozenset({"agency.manage"}),
 }
 
 

@@ -13,11 +13,15 @@ from followthemoney.types import registry
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from binational.access import web_sessions  # noqa: F401 - its flush hook ends the sessions of changed credentials
+from binational.access import (
+    names,
+    web_sessions,  # noqa: F401 - its flush hook ends the sessions of changed credentials
+)
 from binational.access.markings import RANK, rank
 from binational.access.models import Agency, ApiToken, Case, CaseMember, Country, User, role_names
 from binational.access.policy import Actor
 from binational.access.roles import capabilities_of, check_roles
+from binational.config import get_settings
 from binational.db import plain_rows, system_context, utcnow
 from binational.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
@@ -41,9 +45,7 @@ def ensure_country(*, session: Session, code: str) -> Country:
 
 def add_agency(*, session: Session, code: str, country: str, name: str) -> Agency:
     """Register an agency of a country; codes are upper-case like `US-CBP`."""
-    code = code.strip().upper()
-    if not code or len(code) > 32 or not all(c.isalnum() or c == "-" for c in code):
-        raise InvalidInput(f"invalid agency code {code!r}", details=[{"field": "code"}])
+    code = names.agency_code(code)
     if not name.strip():
         raise InvalidInput("agency name is empty", details=[{"field": "name"}])
     ensure_country(session=session, code=country)
@@ -72,9 +74,7 @@ def add_user(
     *, session: Session, username: str, agency: str, roles: list[str], clearance: str, password: str | None = None
 ) -> User:
     """Create a user of an agency with roles and a clearance; the password is stored as argon2."""
-    username = username.strip()
-    if not username or len(username) > 100 or not all(c.isalnum() or c in "._-" for c in username):
-        raise InvalidInput(f"invalid username {username!r}", details=[{"field": "username"}])
+    username = names.username(username)
     get_agency(session=session, code=agency)
     check_roles(roles)
     rank(clearance)
@@ -185,8 +185,10 @@ def _digest(secret: str) -> str:
 
 def create_token(*, session: Session, user: User, days: int) -> tuple[ApiToken, str]:
     """Issue a token for `user`; returns the row and the secret, which is never stored."""
-    if days < 1 or days > 3650:
-        raise InvalidInput("token lifetime must be between 1 and 3650 days", details=[{"field": "expires_days"}])
+    longest = get_settings().token_max_days
+    if days < 1 or days > longest:
+        raise InvalidInput(f"token lifetime must be between 1 and {longest} days (token_max_days)",
+                           details=[{"field": "expires_days"}])
     token_id = secrets.token_hex(8)
     secret = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
     expires = utcnow() + timedelta(days=days)
@@ -217,30 +219,40 @@ def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
 #: A token's state with its user, the user's agency's country and case memberships: one round trip.
 #: Built once, with the digest as a parameter: building the statement cost more than running it.
 _TOKEN_ACTOR = (
-    select(ApiToken.revoked_at, ApiToken.expires_at, User.id, User.username, User.agency, User.roles,
-           User.clearance, User.active, Agency.country, CaseMember.case_id)
+    select(ApiToken.id.label("token_id"), ApiToken.revoked_at, ApiToken.expires_at, User.id, User.username,
+           User.agency, User.roles, User.clearance, User.active, Agency.country, CaseMember.case_id)
     .join(User, User.id == ApiToken.user_id)
     .join(Agency, Agency.code == User.agency)
     .outerjoin(CaseMember, CaseMember.user_id == User.id)
     .where(ApiToken.secret_hash == bindparam("secret_hash"))
 )
 
+#: The one answer to every refused token: which of unknown, revoked, expired or of an inactive user
+#: it was would tell a finder of an old token whether it was ever real.
+BAD_TOKEN = "invalid or expired token"  # noqa: S105 - a message, not a secret
 
-def token_actor(*, session: Session, secret: str, now: datetime | None = None) -> Actor:
-    """The actor of a bearer token, if it is known, unexpired and unrevoked and its user active."""
+
+def token_login(*, session: Session, secret: str, now: datetime | None = None) -> tuple[Actor, str]:
+    """The actor of a bearer token and the token's id, if it is known, unexpired and unrevoked and its
+    user active; otherwise Unauthenticated with one message (the reason stays on the exception)."""
     now = now or utcnow()
     with system_context(session):  # no viewer is named before the token is known
         rows = plain_rows(session, _TOKEN_ACTOR, {"secret_hash": _digest(secret)})
     if not rows:
-        raise Unauthenticated("unknown token")
+        raise Unauthenticated(BAD_TOKEN, reason="unknown token")
     first = rows[0]
     if first.revoked_at is not None:
-        raise Unauthenticated("token revoked")
+        raise Unauthenticated(BAD_TOKEN, reason="token revoked")
     if first.expires_at <= now:
-        raise Unauthenticated("token expired")
+        raise Unauthenticated(BAD_TOKEN, reason="token expired")
     if not first.active:
-        raise Unauthenticated("user inactive")
-    return _actor(first, first.country, [row.case_id for row in rows if row.case_id is not None])
+        raise Unauthenticated(BAD_TOKEN, reason="user inactive")
+    return _actor(first, first.country, [row.case_id for row in rows if row.case_id is not None]), first.token_id
+
+
+def token_actor(*, session: Session, secret: str, now: datetime | None = None) -> Actor:
+    """The actor of a bearer token (see `token_login`)."""
+    return token_login(session=session, secret=secret, now=now)[0]
 
 
 def create_case(*, session: Session, actor: Actor, case_id: str, title: str) -> Case:

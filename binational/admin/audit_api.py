@@ -34,8 +34,8 @@ def who_saw(object_id: str, s: SessionDep, actor: ActorDep, limit: int | None = 
 
 @router.get("/status")
 def status(s: SessionDep, actor: ActorDep) -> dict[str, Any]:
-    """The size and root of the signed head and the last checkpoint."""
-    return service.status(session=s)
+    """The size and root of the signed head and the last checkpoint (auditors)."""
+    return service.status(session=s, actor=actor)
 
 
 @router.get("/checkpoint")

@@ -25,6 +25,7 @@ from binational.errors import DomainError
 agencies = typer.Typer(help="Register and list agencies.", no_args_is_help=True)
 users = typer.Typer(help="Create and list users, and end their web sessions.", no_args_is_help=True)
 tokens = typer.Typer(help="Issue and revoke API tokens.", no_args_is_help=True)
+grants = typer.Typer(help="Approve or reject grants waiting for a second administrator.", no_args_is_help=True)
 audit = typer.Typer(help="Verify the audit log and see who read a record.", no_args_is_help=True)
 console = Console()
 
@@ -55,7 +56,8 @@ def agencies_list() -> None:
 def users_add(
     username: str,
     agency: Annotated[str, typer.Option(help="agency code, e.g. US-CBP")],
-    role: Annotated[list[str], typer.Option(help="analyst, supervisor, liaison, auditor or admin (repeat)")],
+    role: Annotated[list[str], typer.Option(help="analyst, supervisor, liaison, auditor, admin or node_admin "
+                                                 "(repeat)")],
     clearance: Annotated[str, typer.Option(help="highest TLP marking the user may see")] = "TLP:AMBER",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read a password from stdin")] = False,
 ) -> None:
@@ -87,7 +89,9 @@ def users_end_sessions(username: str) -> None:
 
 @tokens.command("create")
 def tokens_create(
-    username: str, expires_days: Annotated[int, typer.Option(help="lifetime in days")] = 90
+    username: str,
+    expires_days: Annotated[int | None, typer.Option(help="lifetime in days (default token_days, at most "
+                                                          "token_max_days)")] = None,
 ) -> None:
     """Issue a token; the secret is printed alone on the last line, once."""
     with work() as (session, _):
@@ -102,6 +106,42 @@ def tokens_revoke(token_id: str) -> None:
     with work() as (session, _):
         row = service.revoke_token(session=session, actor=None, token_id=token_id)
     typer.echo(f"token {row.id} revoked")
+
+
+@grants.command("list")
+def grants_list() -> None:
+    """List the grants (the auditor role, TLP:RED) waiting for a second administrator."""
+    with work() as (session, _):
+        act_as_system(session)  # the operator sees every agency's
+        table = Table("id", "user", "agency", "roles", "clearance", "asked")
+        for grant, username in service.list_grants(session=session, actor=None):
+            table.add_row(str(grant.id), username, grant.agency, grant.roles.replace(",", ", "), grant.clearance,
+                          grant.created_at.date().isoformat())
+    console.print(table)
+
+
+def _decide(grant_id: int, approve: bool, as_user: str | None) -> None:
+    with work(as_user) as (session, actor):
+        if actor is None:
+            act_as_system(session)
+        grant = service.decide_grant(session=session, actor=actor, grant_id=grant_id, approve=approve)
+    typer.echo(f"grant {grant.id} {grant.state}")
+
+
+AS_ADMIN = Annotated[str | None, typer.Option("--as", help="decide as this administrator (default: the node "
+                                                          "operator)")]
+
+
+@grants.command("approve")
+def grants_approve(grant_id: int, as_user: AS_ADMIN = None) -> None:
+    """Approve a pending grant: its user receives the roles and clearance."""
+    _decide(grant_id, True, as_user)
+
+
+@grants.command("reject")
+def grants_reject(grant_id: int, as_user: AS_ADMIN = None) -> None:
+    """Reject a pending grant."""
+    _decide(grant_id, False, as_user)
 
 
 @audit.command("verify")
@@ -172,4 +212,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(users, name="users")
     app.add_typer(tokens, name="tokens")
     witness_cli.register(audit)
+    app.add_typer(grants, name="grants")
     app.add_typer(audit, name="audit")

@@ -53,12 +53,31 @@ class Me(UserRead):
     cases: list[str]
 
 
+class GrantRead(BaseModel):
+    """Roles and a clearance asked for a user, waiting for a second administrator of its agency."""
+
+    id: int
+    username: str
+    agency: str
+    roles: list[str]
+    clearance: str
+    state: str
+    created_at: datetime
+
+
+class UserCreated(UserRead):
+    """A new user, and what of its request waits for a second administrator."""
+
+    pending_grant: GrantRead | None = None
+
+
 class TokenCreate(BaseModel):
-    """A token request for a user."""
+    """A token request: for the caller itself (`username`, if given, must be the caller's)."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str
-    expires_days: int = 90
+    username: str | None = None
+    expires_days: int | None = Field(None, description="lifetime in days; default `token_days`, at most "
+                                     "`token_max_days`")
 
 
 class TokenRead(BaseModel):

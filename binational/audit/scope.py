@@ -39,6 +39,8 @@ def record_denial(db: Database, session: Session, exc: DomainError) -> None:
         reason = f"rate limited: {exc.details[0]['limit']}"
     with db.unit_of_work() as fresh:
         fresh.info["request_id"] = log.request_id(session)
+        if log.CREDENTIAL in session.info:  # the refusal names the token or session that asked, too
+            fresh.info[log.CREDENTIAL] = session.info[log.CREDENTIAL]
         act_as(fresh, actor)
         log.record(fresh, action=action, actor=actor, objects=objects, decision="deny", reason=reason)
 

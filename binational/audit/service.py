@@ -110,9 +110,12 @@ def who_saw(*, session: Session, actor: Actor | None, object_id: str, limit: int
     return items, next_cursor
 
 
-def status(*, session: Session) -> dict[str, Any]:
-    """The signed head and the last checkpoint (size, root, time): public facts about the log (it
-    does not wait for the entries still queued, which any signed-in user could otherwise make it do)."""
+def status(*, session: Session, actor: Actor) -> dict[str, Any]:
+    """The signed head and the last checkpoint (size, root, time), for auditors: the size counts every
+    agency's entries, so watching it grow tells what others do (a username probe, say). It does not
+    wait for the entries still queued; the read is audited."""
+    _require(actor, "audit.status")
+    log.record(session, action="audit.status", actor=actor)
     head = session.get(AuditHead, 1)
     last = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)).scalar_one_or_none()
     return {

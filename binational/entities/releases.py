@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from binational.access import names
 from binational.access.models import Agency, Case, Release
 from binational.access.policy import Actor, visible
 from binational.audit import log as audit
@@ -23,7 +24,10 @@ def _check_recipients(session: Session, actor: Actor, to: list[str], until: date
     if not to:
         raise InvalidInput("name at least one agency to release to", details=[{"field": "to"}])
     for code in to:
-        if not isinstance(code, str) or session.get(Agency, code) is None:
+        if not names.is_name(code, names.AGENCY_CODE_LENGTH):  # a look-alike never reaches the lookup
+            raise InvalidInput(f"invalid agency code {code!r}: use ASCII letters, digits, - and _",
+                               details=[{"field": "to"}])
+        if session.get(Agency, code) is None:
             raise InvalidInput(f"unknown agency {code!r}", details=[{"field": "to"}])
         if code == actor.agency:
             raise InvalidInput("cannot release to one's own agency", details=[{"field": "to"}])

@@ -16,6 +16,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
 from binational import pagination
+from binational.access import names
 from binational.access.markings import check_distribution, rank
 from binational.access.models import Agency, Case, Release
 from binational.access.policy import Actor, Decision, Grant, Resource, can, visible, visible_values
@@ -229,7 +230,10 @@ def check_policy(
         raise InvalidInput(f"{where}distribution `release` needs at least one agency in release_to",
                            details=[{"field": "release_to"}])
     for code in release_to:
-        if not isinstance(code, str) or session.get(Agency, code) is None:
+        if not names.is_name(code, names.AGENCY_CODE_LENGTH):  # a look-alike never reaches the lookup
+            raise InvalidInput(f"{where}invalid agency code {code!r}: use ASCII letters, digits, - and _",
+                               details=[{"field": "release_to"}])
+        if session.get(Agency, code) is None:
             raise InvalidInput(f"{where}unknown agency {code!r} in release_to", details=[{"field": "release_to"}])
         if code == actor.agency:
             raise InvalidInput(f"{where}cannot release to one's own agency", details=[{"field": "release_to"}])

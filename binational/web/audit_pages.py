@@ -38,7 +38,7 @@ def _page(request: Request, s: Any, actor: Any, *, action: str, object_id: str, 
         errors = field_errors(lang, exc, "cursor")
     return render(request, "audit.html", 422 if errors else 200, items=items, next_cursor=next_cursor,
                   action=action, object_id=object_id, who=who, errors=errors, actions=sorted(ACTIONS),
-                  log_status=service.status(session=s), verification=verification, paged=bool(cursor))
+                  log_status=service.status(session=s, actor=actor), verification=verification, paged=bool(cursor))
 
 
 @router.get("", response_class=HTMLResponse)

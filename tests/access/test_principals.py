@@ -12,6 +12,7 @@ from binational.access import service as access
 from binational.access.models import ApiToken, User
 from binational.cli import app
 from binational.clitools import reset_database
+from binational.config import get_settings
 
 
 def _run(args, stdin=None):
@@ -55,50 +56,52 @@ def test_operator_sets_up_agencies_users_and_tokens(client, db, settings):
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
 
 
-def test_api_administration_stays_within_ones_agency(client, cast):
+def test_api_administration_stays_within_ones_agency(client, cast, db):
     admin, us = cast["admin"], cast["us_analyst"]
     agencies = client.get("/api/v1/agencies", headers=us.headers).json()
     assert {a["code"] for a in agencies} >= {"US-CBP", "MX-FGR", "GT-PNC"}
     assert {"code": "MX-FGR", "country": "MX", "name": "Fiscalía General de la República"} in agencies
 
-    # analysts, auditors: the administration endpoints refuse the role (403, the one error shape)
-    for member in (us, cast["us_auditor"], cast["mx_analyst"]):
+    # analysts, auditors, agency administrators: the node's agencies are not theirs to register, and
+    # the directory is not theirs to read or change (403, the one error shape)
+    for member in (us, cast["us_auditor"], cast["mx_analyst"], admin):
         for method, path, body in [
             ("POST", "/api/v1/agencies", {"code": "US-DEA", "country": "US", "name": "DEA"}),
             ("GET", "/api/v1/users", None),
             ("POST", "/api/v1/users", {"username": "x1", "agency": member.agency, "roles": ["analyst"],
                                        "clearance": "TLP:CLEAR"}),
-            ("POST", "/api/v1/tokens", {"username": member.username}),
-            ("DELETE", "/api/v1/tokens/0000000000000000", None),
         ]:
+            if member is admin and path == "/api/v1/users":
+                continue
             r = client.request(method, path, headers=member.headers, json=body)
             assert r.status_code == 403, (member.username, method, path, r.text)
             assert r.json()["error"]["code"] == "forbidden"
+        # a token that is not there, or not theirs, is not found
+        assert client.delete("/api/v1/tokens/0000000000000000", headers=member.headers).status_code == 404
 
     r = client.post("/api/v1/users", headers=admin.headers, json={
         "username": "cbp_new", "agency": "US-CBP", "roles": ["analyst"], "clearance": "TLP:GREEN",
         "password": "long enough pw"})
     assert r.status_code == 201 and r.json() == {"username": "cbp_new", "agency": "US-CBP", "roles": ["analyst"],
-                                                 "clearance": "TLP:GREEN", "active": True}
+                                                 "clearance": "TLP:GREEN", "active": True, "pending_grant": None}
     assert "password" not in r.text
-    # another agency's users are not the administrator's to create, issue tokens for or revoke
+    # another agency's users are not the administrator's to create or revoke tokens of
     r = client.post("/api/v1/users", headers=admin.headers, json={
-        "username": "fgr_new", "agency": "MX-FGR", "roles": ["admin"], "clearance": "TLP:RED"})
+        "username": "fgr_new", "agency": "MX-FGR", "roles": ["admin"], "clearance": "TLP:AMBER"})
     assert r.status_code == 403, r.text
     assert "fgr_new" not in json.dumps(client.get("/api/v1/users", headers=admin.headers).json())
-    hidden = client.post("/api/v1/tokens", headers=admin.headers, json={"username": "mx_analyst"})
-    never = client.post("/api/v1/tokens", headers=admin.headers, json={"username": "mx_nobody"})
-    assert hidden.status_code == never.status_code == 404
-    assert hidden.json()["error"]["message"].replace("mx_analyst", "X") == \
-        never.json()["error"]["message"].replace("mx_nobody", "X")
     mx_token_id = cast["mx_analyst"].token.split("_")[1]
     hidden = client.delete(f"/api/v1/tokens/{mx_token_id}", headers=admin.headers)
     never = client.delete("/api/v1/tokens/ffffffffffffffff", headers=admin.headers)
     assert hidden.status_code == never.status_code == 404
     assert client.get("/api/v1/me", headers=cast["mx_analyst"].headers).status_code == 200  # still valid
 
-    issued = client.post("/api/v1/tokens", headers=admin.headers, json={"username": "cbp_new", "expires_days": 3})
+    # a user issues its own token; its agency's administrator may revoke it
+    with db.unit_of_work() as s:
+        _row, first = access.create_token(session=s, user=access.get_user(session=s, username="cbp_new"), days=5)
+    issued = client.post("/api/v1/tokens", headers={"Authorization": f"Bearer {first}"}, json={"expires_days": 3})
     assert issued.status_code == 201 and issued.json()["token"].startswith("bnt_")
+    assert issued.json()["username"] == "cbp_new"
     new = {"Authorization": f"Bearer {issued.json()['token']}"}
     assert client.get("/api/v1/me", headers=new).json()["username"] == "cbp_new"
     revoked = client.delete(f"/api/v1/tokens/{issued.json()['id']}", headers=admin.headers)
@@ -109,9 +112,28 @@ def test_api_administration_stays_within_ones_agency(client, cast):
                 {"username": "ok1", "agency": "US-CBP", "roles": ["analyst"], "clearance": "TLP:PURPLE"},
                 {"username": "ok1", "agency": "US-CBP", "roles": []}):
         assert client.post("/api/v1/users", headers=admin.headers, json=bad).status_code == 422, bad
-    r = client.post("/api/v1/agencies", headers=admin.headers, json={"code": "ZZ-X", "country": "ZZ", "name": "x"})
-    assert r.status_code == 422 and r.json()["error"]["details"] == [{"field": "country"}]
-    r = client.post("/api/v1/agencies", headers=admin.headers, json={"code": "US-DEA", "country": "US", "name": "DEA"})
-    assert r.status_code == 201
-    assert client.post("/api/v1/agencies", headers=admin.headers,
-                       json={"code": "US-DEA", "country": "US", "name": "DEA"}).status_code == 409
+
+
+def test_node_administrators_register_agencies_of_the_nodes_countries(client, db, monkeypatch):
+    with db.unit_of_work() as s:
+        user = access.add_user(session=s, username="node_op", agency="US-CBP", roles=["node_admin"],
+                               clearance="TLP:CLEAR")
+        _row, secret = access.create_token(session=s, user=user, days=5)
+    node = {"Authorization": f"Bearer {secret}"}
+    body = {"code": "US-DEA", "country": "US", "name": "DEA"}
+    r = client.post("/api/v1/agencies", headers=node, json=body)  # no node country set: the operator only
+    assert r.status_code == 403 and "country is not set" in r.json()["error"]["message"]
+    monkeypatch.setenv("BINATIONAL_NODE_COUNTRY", "US")
+    get_settings.cache_clear()
+    r = client.post("/api/v1/agencies", headers=node, json={"code": "ZZ-X", "country": "ZZ", "name": "x"})
+    assert r.status_code == 403
+    r = client.post("/api/v1/agencies", headers=node, json={"code": "MX-SAT", "country": "MX", "name": "SAT"})
+    assert r.status_code == 403 and "MX" in r.json()["error"]["message"]
+    assert client.post("/api/v1/agencies", headers=node, json=body).status_code == 201
+    assert client.post("/api/v1/agencies", headers=node, json=body).status_code == 409
+    r = client.post("/api/v1/agencies", headers=node, json={"code": "US DEA!", "country": "US", "name": "x"})
+    assert r.status_code == 422 and r.json()["error"]["details"] == [{"field": "code"}]
+    monkeypatch.setenv("BINATIONAL_FEDERATION_COUNTRIES", '["MX"]')
+    get_settings.cache_clear()
+    assert client.post("/api/v1/agencies", headers=node, json={"code": "MX-SAT", "country": "MX",
+                                                               "name": "SAT"}).status_code == 201

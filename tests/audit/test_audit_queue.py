@@ -98,10 +98,10 @@ def _who_saw_then_status(client, cast, db) -> None:
     saw = client.get(f"/api/v1/audit/who-saw/{made['id']}", headers=cast["us_auditor"].headers)
     assert saw.status_code == 200, saw.text
     assert [(e["actor"], e["action"]) for e in saw.json()["items"]] == [("mx_analyst", "entity.read")]
-    # the status is of the signed head: it does not drain (any signed-in user may ask for it), so the
-    # who-saw's own entry is still queued
+    # the status is of the signed head: it does not drain, so the who-saw's own entry is still queued,
+    # and so is the status read's own
     status = client.get("/api/v1/audit/status", headers=cast["us_auditor"].headers).json()
-    assert _counts(db) == (1, status["size"])
+    assert _counts(db) == (2, status["size"])
 
 
 def test_a_sequencer_drains_in_the_background_and_at_shutdown(db):

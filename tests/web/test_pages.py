@@ -239,19 +239,29 @@ def test_admin_pages(client, db):
                                           "roles": "analyst", "clearance": "TLP:GREEN",
                                           "password": "long enough"}, follow_redirects=False)
     assert r.status_code == 303
+    # a token is issued to its own user: the one posted is the administrator's, whatever the form names
     issued = client.post("/admin/tokens", data={"csrf": csrf, "username": "new_user", "days": "7"})
     secret = re.search(r'data-testid="token-secret">([^<]+)<', issued.text).group(1)
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json()["username"] == "admin"
+    other = client.get("/admin/tokens?username=new_user").text
+    assert "issued by their own user" in other and 'method="post" action="/admin/tokens"' not in other
     assert client.get("/admin/tokens?username=mx_analyst").status_code == 404
+    too_long = client.post("/admin/tokens", data={"csrf": csrf, "days": "365"})
+    assert too_long.status_code == 422 and 'id="e-days"' in too_long.text
+    # agencies are the node's: an agency administrator sees them but registers none
+    assert 'action="/admin/agencies"' not in client.get("/admin/agencies").text
     r = client.post("/admin/agencies", data={"csrf": csrf, "code": "MX-SAT", "country": "MX", "name": "SAT"},
                     follow_redirects=False)
-    assert r.status_code == 303 and "MX-SAT" in client.get("/admin/agencies").text
+    assert r.status_code == 403 and "MX-SAT" not in client.get("/admin/agencies").text
 
 
 def test_non_admins_get_no_admin_pages(client):
     sign_in(client, "us_analyst")
     assert client.get("/admin/users").status_code == 403
-    assert client.get("/admin/tokens").status_code == 403
+    assert client.get("/admin/tokens?username=us_supervisor").status_code == 404  # another's tokens
+    own = client.get("/admin/tokens")  # one's own, to issue and revoke
+    assert own.status_code == 200 and 'method="post" action="/admin/tokens"' in own.text
 
 
 def test_unknown_page_is_the_html_not_found_and_api_keeps_json(client):
