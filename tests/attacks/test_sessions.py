@@ -39,6 +39,7 @@ FORMER_SECRET = "local-development-secret-change-me"  # noqa: S105 - the attack'
 
 def _user_id(db, username: str) -> int:
     with db.unit_of_work() as s:
+        act_as_system(s)
         return access.get_user(session=s, username=username).id
 
 
@@ -62,6 +63,7 @@ def _replay(client: TestClient, cookie: str) -> int:
 def _admin(db, username: str, agency: str) -> str:
     """An administrator of `agency` with an API token (the cast's `admin` is of US-CBP)."""
     with db.unit_of_work() as s:
+        act_as_system(s)
         user = access.add_user(session=s, username=username, agency=agency, roles=["admin"], clearance="TLP:AMBER")
         _row, secret = access.create_token(session=s, user=user, days=1)
     return secret
@@ -111,6 +113,7 @@ def test_a_cookie_saved_before_logout_is_refused_after_it(client, db):
     assert not _signed_in(client)
     assert _replay(client, saved) == 303
     with db.unit_of_work() as s:
+        act_as_system(s)
         row = s.execute(select(WebSession)).scalars().one()
         assert row.ended_at is not None and row.end_reason == "logout"
 
@@ -122,6 +125,7 @@ def test_every_sign_in_is_a_new_session_and_ends_the_browsers_previous_one(clien
     assert _cookie(client) != first
     assert _replay(client, first) == 303
     with db.unit_of_work() as s:
+        act_as_system(s)
         rows = s.execute(select(WebSession).order_by(WebSession.created_at)).scalars().all()
     assert len(rows) == 2 and rows[0].end_reason == "signed in again" and rows[1].ended_at is None
     assert rows[0].secret_hash != rows[1].secret_hash and rows[0].address == "testclient"
@@ -132,6 +136,7 @@ def test_the_session_table_holds_no_cookie_secret(client, db):
     data = sessions.decode(sessions.cookie_key(client.app.state.settings), _cookie(client), 3600)
     assert data is not None and "uid" not in data and isinstance(data["sid"], str)
     with db.unit_of_work() as s:
+        act_as_system(s)
         row = s.execute(select(WebSession)).scalars().one()
     assert data["sid"] not in (row.id, row.secret_hash)
 
@@ -153,6 +158,7 @@ def test_an_administrator_ends_a_users_sessions_and_the_cookie_is_refused(client
 
 def test_an_administrator_ends_sessions_from_the_admin_page(client, db):
     with db.unit_of_work() as s:
+        act_as_system(s)
         access.get_user(session=s, username="admin").password_hash = access.hash_password("admin password")
     with TestClient(client.app) as analyst:
         sign_in(analyst, "us_analyst")
@@ -192,6 +198,7 @@ def test_an_administrator_of_another_agency_cannot_end_them(client, cast, db):
 def test_an_idle_session_ends(client, db, settings):
     sign_in(client, "us_analyst")
     with db.unit_of_work() as s:
+        act_as_system(s)
         s.execute(update(WebSession).values(
             last_seen_at=utcnow() - timedelta(minutes=settings.session_idle_minutes, seconds=1)))
     assert not _signed_in(client)
@@ -200,6 +207,7 @@ def test_an_idle_session_ends(client, db, settings):
 def test_a_session_in_use_ends_at_its_absolute_lifetime(client, db, settings):
     sign_in(client, "us_analyst")
     with db.unit_of_work() as s:
+        act_as_system(s)
         row = s.execute(select(WebSession)).scalars().one()
         assert row.expires_at - row.created_at == timedelta(hours=settings.session_hours)
         s.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1), last_seen_at=utcnow()))
@@ -211,6 +219,7 @@ def test_a_password_change_or_deactivation_ends_the_users_sessions(client, db, c
     sign_in(client, "us_analyst")
     saved = _cookie(client)
     with db.unit_of_work() as s:
+        act_as_system(s)
         user = access.get_user(session=s, username="us_analyst")
         if change == "password":
             access.set_password_hash(session=s, user=user, password_hash=access.hash_password("a new password"))
@@ -218,6 +227,7 @@ def test_a_password_change_or_deactivation_ends_the_users_sessions(client, db, c
             user.active = False
     assert _replay(client, saved) == 303
     with db.unit_of_work() as s:
+        act_as_system(s)
         row = s.execute(select(WebSession)).scalars().one()
     assert row.ended_at is not None
     assert row.end_reason == ("password changed" if change == "password" else "deactivated")
@@ -381,6 +391,7 @@ def test_no_rendered_page_holds_inline_script_or_style(client, cast, db):
     entity = client.post("/api/v1/entities", headers=cast["us_analyst"].headers, json={
         "schema": "Person", "properties": {"name": ["Rosa Quintero"]}}).json()["id"]
     with db.unit_of_work() as s:
+        act_as_system(s)
         access.get_user(session=s, username="admin").password_hash = access.hash_password("admin password")
         access.get_user(session=s, username="us_auditor").password_hash = access.hash_password("auditor password")
     pages = {"/login", "/nowhere"}
