@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor
@@ -20,6 +20,8 @@ from binational.errors import RateLimited
 from binational.requests.models import DiscoveryUsage, Request
 
 MINUTE, DAY, HOUR = timedelta(minutes=1), timedelta(days=1), timedelta(hours=1)
+#: the first key of the PostgreSQL advisory lock that orders one user's discovery calls ("DISC")
+DISCOVERY_LOCK = 0x44495343
 
 
 def _retry_after(rows: Sequence[Any], used: int, count: int, limit: int, window: timedelta, now: datetime) -> int:
@@ -38,6 +40,11 @@ def charge_discovery(session: Session, actor: Actor, count: int, now: datetime) 
     """Count `count` selectors for the actor and its agency, or raise `RateLimited` naming the first
     limit the call would pass. Runs in the system context (the counts are the node's)."""
     settings = get_settings()
+    if session.get_bind().dialect.name == "postgresql":
+        # One user's calls are counted one after the other, so parallel calls cannot each find room
+        # under the user's limits (held to the end of the transaction; other users do not wait).
+        session.execute(text("SELECT pg_advisory_xact_lock(:kind, :user_id)"),
+                        {"kind": DISCOVERY_LOCK, "user_id": actor.user_id})
     session.execute(delete(DiscoveryUsage).where(DiscoveryUsage.agency == actor.agency,
                                                  DiscoveryUsage.at <= now - DAY))
     limits = (

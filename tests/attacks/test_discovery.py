@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
@@ -300,3 +301,13 @@ def test_the_holder_reads_the_notices_on_the_web_and_the_searcher_finds_none(cli
     assert page.status_code == 200 and f'href="/entities/{red}"' in page.text
     assert "GT-PNC searched a selector that matches your restricted record" in page.text
     assert "R9988776" not in page.text
+
+
+def test_parallel_calls_of_one_user_cannot_share_the_room_under_the_limit(client, cast, limits, settings) -> None:  # noqa: ANN001
+    if not settings.is_postgres:
+        pytest.skip("SQLite runs one writer at a time already; PostgreSQL needs the lock this checks")
+    limits(discovery_user_per_minute=1500)
+    batches = [[{"type": "document", "value": f"{letter}{n:07d}"} for n in range(1000)] for letter in "PQ"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda batch: _search(client, cast, "outsider", batch).status_code, batches))
+    assert sorted(answers) == [200, 429]
