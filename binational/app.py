@@ -21,6 +21,7 @@ from binational import __version__, web
 from binational.admin import api as admin_api
 from binational.admin import audit_api
 from binational.audit.sequencer import Sequencer, queues
+from binational.bounds import RequestBounds, UserCaps
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.state.settings = settings
     app.state.db = db or Database(settings)
     app.state.own_sequencer = own_sequencer
+    app.state.caps = UserCaps(settings.user_requests_per_minute)
 
     app.add_middleware(RequestId)
 
@@ -169,7 +171,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if web.is_page(request):
             return web.page_error(request, exc, exc.status)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        retry_after = getattr(exc, "retry_after", None)  # RateLimited, TimeBudgetExceeded
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return JSONResponse(exc.as_json(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -197,5 +202,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
                    *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
     web.mount(app, settings.signing_secret())
+    app.add_middleware(RequestBounds, settings=settings)  # inside BodyLimit: the body is read already
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

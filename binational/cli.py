@@ -59,10 +59,15 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (one per core)")] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="`warning` leaves out the line per request")] = LogLevel.info,
 ) -> None:
-    """Serve the API (and web pages) with uvicorn, in one process or several."""
+    """Serve the API (and web pages) with uvicorn, in one process or several. A taken port is one
+    line and exit 1."""
     from binational import serving
 
-    code = serving.serve(database(), host, port, workers, log_level.value)
+    try:
+        code = serving.serve(database(), host, port, workers, log_level.value)
+    except serving.PortBusy as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if code:
         raise typer.Exit(code)
 

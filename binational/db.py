@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
+from binational import budget as budgets
 from binational.config import Settings, get_settings
 
 NAMING = {
@@ -82,8 +83,11 @@ def make_engine(settings: Settings | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
+            # A request waits for the lock only as long as its time budget allows.
+            conn.exec_driver_sql(budgets.sqlite_lock_wait_sql())
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        budgets.watch_sqlite(engine)
         return engine
     # JIT compilation pays off for long analytical queries, not for ours: it added ~180 ms to a
     # policy-filtered search whose plan merely looked expensive (benchmarks/access_overhead.py).
@@ -141,6 +145,7 @@ def _driver(connection: Connection, sql: str, params: Any = None, *, many: bool 
     """Run SQL on a PostgreSQL connection's psycopg connection itself, in its transaction, and return
     its rows made by `rows` (none if None). psycopg's errors are raised as SQLAlchemy's, as if
     SQLAlchemy had run it."""
+    budgets.before_statement(connection)
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     try:
         with raw.cursor(row_factory=rows or tuple_row) as cursor:
@@ -175,12 +180,18 @@ def _open(connection: Connection, session: Session) -> None:
     """Open the transaction of a PostgreSQL session whose connection is in autocommit mode, with its
     role and viewer, in one simple query."""
     raw = connection.connection.dbapi_connection
+    # A request's statements are bounded by its time budget (binational.budget).
+    timeout = budgets.pg_timeout_sql(session.info.get("budget"))
     if connection.dialect.name != "postgresql" or raw is None or not getattr(raw, "autocommit", False):
         _apply(connection, session)
+        if timeout and connection.dialect.name == "postgresql":
+            _driver(connection, timeout, rows=None)
         return
     query = "BEGIN"
     if session.info.get("db_role") is not None:
         query += "; " + _context_sql(connection, session)
+    if timeout:
+        query += "; " + timeout
     _driver(connection, query, rows=None)
 
 
@@ -267,7 +278,9 @@ def system_context(session: Session) -> Iterator[None]:
 
 @event.listens_for(Session, "after_begin")
 def _apply_context(session: Session, _transaction: Any, connection: Connection) -> None:
-    """Switch to the non-owner role and set the viewer, so RLS is a real backstop."""
+    """Switch to the non-owner role and set the viewer, so RLS is a real backstop; bound the
+    transaction by the request's time budget, if it has one."""
+    budgets.attach(connection, session.info.get("budget"))
     _open(connection, session)
 
 

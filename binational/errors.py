@@ -88,3 +88,28 @@ class PayloadTooLarge(DomainError):
 
     status = 413
     code = "payload_too_large"
+
+
+class RateLimited(DomainError):
+    """The caller asked more than its limit allows in the current window; try again after
+    `retry_after` seconds (answered as the `Retry-After` header)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, details=[{"retry_after": retry_after}])
+        self.retry_after = retry_after
+
+
+class TimeBudgetExceeded(DomainError):
+    """The request ran out of its time budget (or a statement out of its timeout), or its client left;
+    its work was stopped and nothing was written."""
+
+    status = 503
+    code = "time_budget_exceeded"
+
+    def __init__(self, message: str = "the request took longer than the node allows; nothing was written",
+                 *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -78,8 +78,10 @@ def _pg_admin(sql: str) -> None:
 
 
 def _settings(url: str, key: Path) -> Settings:
+    # The suite shares a busy machine: its requests get room (tests/attacks/test_load.py tests the bounds).
     return Settings(database_url=url, audit_key_path=key, environment="test", secret_key="test-secret-of-the-suite",
-                    checkpoint_every=50)
+                    checkpoint_every=50, request_budget_ms=60_000, statement_timeout_ms=60_000,
+                    user_requests_per_minute=100_000)
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
