@@ -25,6 +25,8 @@ from binational.db import Database
 from binational.schema import upgrade
 
 BACKEND = os.environ.get("BINATIONAL_TEST_DATABASE", "sqlite")
+#: The fault suite runs for many minutes: only `make faults` (BINATIONAL_FAULTS=1) collects it.
+collect_ignore = [] if os.environ.get("BINATIONAL_FAULTS") else ["faults"]
 PG_ADMIN_URL = os.environ.get("BINATIONAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 AGENCIES = [
