@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'node':<18} {'costly':>7} {'statuses':<34} {'max wall s':>10} {'probe n':>8} {'p50 ms':>7} {'p99 ms':>7}")
     for name, r in results.items():
         print(f"{name:<18} {r['costly_requests']:>7} {json.dumps(r['costly_statuses']):<34} "
-              f"{r['costly_max_wall_s']!s:>10} {r['probe_requests']:>8} {r['probe_p50_ms']!s:>7} {r['probe_p99_ms']!s:>7}")
+              f"{r['costly_max_wall_s']!s:>10} {r['probe_requests']:>8} {r['probe_p50_ms']!s:>7} "
+              f"{r['probe_p99_ms']!s:>7}")
     bounded = results["bounded"]
     met = (bounded["costly_max_wall_s"] is not None and bounded["costly_max_wall_s"] <= TARGET_WALL_S
            and bounded["probe_p99_ms"] is not None and bounded["probe_p99_ms"] <= TARGET_PROBE_P99_MS)

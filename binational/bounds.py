@@ -116,14 +116,18 @@ class RequestBounds:
             return
         # cancel() opens a connection to the server: in a thread, not on the event loop, and not in
         # the request thread pool, which the stopped work may have filled.
-        done = asyncio.get_running_loop().create_future()
         loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def finished() -> None:
+            if not done.done():
+                done.set_result(None)
 
         def cancel() -> None:
             try:
                 budget.cancel()
             finally:
-                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+                loop.call_soon_threadsafe(finished)
 
         threading.Thread(target=cancel, name="binational-cancel", daemon=True).start()
         with contextlib.suppress(TimeoutError):
