@@ -146,10 +146,12 @@ class UserCaps:
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._buckets: dict[int, tuple[float, float]] = {}
+        self._refused: set[int] = set()
         self._lock = threading.Lock()
 
     def admit(self, user_id: int) -> None:
-        """Take one request from the user's bucket, or refuse with RateLimited."""
+        """Take one request from the user's bucket, or refuse with RateLimited, whose `action` is
+        `request.limited` for the first refusal of a spell (the one to record)."""
         if self.per_minute <= 0:
             return
         rate = self.per_minute / 60.0
@@ -160,9 +162,12 @@ class UserCaps:
             if level < 1.0:
                 self._buckets[user_id] = (level, now)
                 wait = math.ceil((1.0 - level) / rate)
+                first = user_id not in self._refused
+                self._refused.add(user_id)
                 raise RateLimited(f"more than {self.per_minute} requests a minute; try again in {wait} s",
-                                  retry_after=wait)
+                                  retry_after=wait, action="request.limited" if first else None)
             self._buckets[user_id] = (level - 1.0, now)
+            self._refused.discard(user_id)
             if len(self._buckets) > 100_000:  # users who stopped asking have full buckets: forget them
                 self._forget(now, rate)
 

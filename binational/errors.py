@@ -97,9 +97,11 @@ class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int, action: str | None = None) -> None:
         super().__init__(message, details=[{"retry_after": retry_after}])
         self.retry_after = retry_after
+        #: the action refused, for the audit log (None: not recorded)
+        self.action = action
 
 
 class TimeBudgetExceeded(DomainError):

@@ -14,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from binational.access import service as access
 from binational.access.policy import Actor, long_requests
-from binational.audit.scope import act_as, unit_of_work
+from binational.audit.scope import act_as, record_denial, unit_of_work
 from binational.bounds import UserCaps
 from binational.budget import Budget, pg_timeout_sql, stopped_by_budget
 from binational.db import Database
-from binational.errors import TimeBudgetExceeded, Unauthenticated
+from binational.errors import RateLimited, TimeBudgetExceeded, Unauthenticated
 
 
 def database(request: Request) -> Database:
@@ -44,11 +44,17 @@ def request_unit(request: Request, db: Database) -> Iterator[Session]:
 
 
 def admit(request: Request, s: Session, actor: Actor) -> None:
-    """Count the request against its user's cap (RateLimited past it), and give an actor who runs
-    node-wide jobs the administrators' time budget."""
+    """Count the request against its user's cap (RateLimited past it; the first refusal of a spell is
+    recorded), and give an actor who runs node-wide jobs the administrators' time budget."""
     caps: UserCaps | None = getattr(request.app.state, "caps", None)
     if caps is not None:
-        caps.admit(actor.user_id)
+        try:
+            caps.admit(actor.user_id)
+        except RateLimited as exc:
+            if exc.action is not None:
+                s.rollback()  # let go of the transaction (SQLite's write lock) before the denial's own
+                record_denial(database(request), s, exc)
+            raise
     budget: Budget | None = s.info.get("budget")
     if budget is None or not long_requests(actor):
         return

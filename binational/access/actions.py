@@ -42,6 +42,7 @@ _ACTIONS = [
     Action("token.create", "admin", "issue an API token for a user"),
     Action("token.revoke", "admin", "revoke an API token"),
     Action("auth.login", "", "sign in with a password or a token"),
+    Action("request.limited", "", "(refused) a request past one's cap of requests a minute; recorded once per spell"),
 ]
 
 ACTIONS: dict[str, Action] = {action.name: action for action in _ACTIONS}

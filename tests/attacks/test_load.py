@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from binational.app import create_app
-from binational.audit.models import AuditQueued
+from binational.audit.models import AuditEntry, AuditQueued
 from binational.audit.scope import act_as_system
 from binational.budget import Budget, stopped_by_budget
 from binational.db import Database
@@ -179,12 +179,17 @@ def test_a_client_that_leaves_cancels_its_statement(settings, db, cast, server, 
 def test_a_flood_of_requests_from_one_user_is_refused_with_retry_after(settings, db, cast):
     capped = settings.model_copy(update={"user_requests_per_minute": 5})
     with TestClient(create_app(capped, db)) as client:
-        answers = [client.get("/api/v1/entities", headers=cast["mx_analyst"].headers) for _ in range(6)]
+        answers = [client.get("/api/v1/entities", headers=cast["mx_analyst"].headers) for _ in range(7)]
         other = client.get("/api/v1/entities", headers=cast["us_analyst"].headers)
-    assert [r.status_code for r in answers] == [200] * 5 + [429]
+    assert [r.status_code for r in answers] == [200] * 5 + [429, 429]
     _error_shape(answers[-1], "rate_limited")
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
     assert other.status_code == 200  # the cap is one user's, not the node's
+    with db.session() as s:  # the refusal is recorded, once for the spell, not once per request
+        act_as_system(s)
+        denials = s.execute(select(AuditEntry.actor_agency, AuditEntry.decision)
+                            .where(AuditEntry.action == "request.limited")).all()
+    assert [tuple(d) for d in denials] == [("MX-FGR", "deny")]
 
 
 # --- bounded search ----------------------------------------------------------------------------------
