@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package.json 2>/dev/null | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: install assets browser java demo test test-sqlite test-postgresql lint bench bench-large clean
+.PHONY: install assets browser java demo test test-sqlite test-postgresql faults lint bench bench-large clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,6 +40,15 @@ test-postgresql: install assets browser
 	BINATIONAL_TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgresql
+
+# Faults under load (tests/faults and tests/attacks/test_load.py), on both databases; about an hour,
+# most of it the SQLite memory soak and the 20 restarts. Not part of `make test`. Shorter runs:
+# FAULTS_SECONDS, FAULTS_KILLS, FAULTS_IMPORT_KILLS, FAULTS_SOAK_SECONDS (docs/testing.md).
+FAULTS_RUN := BINATIONAL_FAULTS=1 timeout 7200 $(PY) -m pytest -x -s tests/faults tests/attacks/test_load.py $(PYTEST_ARGS)
+
+faults: install
+	BINATIONAL_TEST_DATABASE=sqlite $(FAULTS_RUN)
+	BINATIONAL_TEST_DATABASE=postgresql $(FAULTS_RUN)
 
 bench: install
 	$(PY) -m benchmarks.run --size small

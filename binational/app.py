@@ -21,10 +21,11 @@ from binational import __version__, web
 from binational.admin import api as admin_api
 from binational.admin import audit_api
 from binational.audit.sequencer import Sequencer, queues
+from binational.bounds import RequestBounds, UserCaps
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
-from binational.errors import DomainError, RateLimited
+from binational.errors import DomainError
 from binational.networks import api as networks_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.state.settings = settings
     app.state.db = db or Database(settings)
     app.state.own_sequencer = own_sequencer
+    app.state.caps = UserCaps(settings.user_requests_per_minute)
 
     app.add_middleware(RequestId)
 
@@ -171,12 +173,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if web.is_page(request):
             page = web.page_error(request, exc, exc.status)
-            if isinstance(exc, RateLimited):
-                page.headers["Retry-After"] = str(exc.retry_after)
+            if getattr(exc, "retry_after", None) is not None:
+                page.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
             return page
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if isinstance(exc, RateLimited):
-            headers = {"Retry-After": str(exc.retry_after)}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        retry_after = getattr(exc, "retry_after", None)  # RateLimited, TimeBudgetExceeded
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return JSONResponse(exc.as_json(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -206,6 +209,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
                    *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
     web.mount(app, settings)
+    app.add_middleware(RequestBounds, settings=settings)  # inside BodyLimit: the body is read already
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, docs_paths=(f"{API}/docs", f"{API}/docs/oauth2-redirect"))
     return app

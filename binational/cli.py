@@ -60,7 +60,7 @@ def serve(
     log_level: Annotated[LogLevel, typer.Option(help="`warning` leaves out the line per request")] = LogLevel.info,
 ) -> None:
     """Serve the API (and web pages) with uvicorn, in one process or several; refuses to start
-    without the node's secret (`binational init` makes it)."""
+    without the node's secret (`binational init` makes it). A taken port is one line and exit 1."""
     from binational import serving
 
     db = database()
@@ -68,7 +68,11 @@ def serve(
         db.settings.signing_secret()
     except MissingSecret as exc:
         raise fail(str(exc)) from None
-    code = serving.serve(db, host, port, workers, log_level.value)
+    try:
+        code = serving.serve(db, host, port, workers, log_level.value)
+    except serving.PortBusy as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if code:
         raise typer.Exit(code)
 

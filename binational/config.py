@@ -68,6 +68,37 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, description="Largest accepted request body, in bytes.")
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
+    request_budget_ms: int = Field(
+        2500,
+        description="Time budget of one HTTP request, in milliseconds: past it the request's statements are "
+        "cancelled and it answers 503 `time_budget_exceeded` (the node answers by itself a quarter of a second "
+        "later if the work has not stopped); 0 for no budget.",
+        ge=0,
+    )
+    admin_request_budget_ms: int = Field(
+        600_000,
+        description="Time budget of a request by an agency administrator (node-wide jobs such as a resolution "
+        "run), in milliseconds; 0 for no budget.",
+        ge=0,
+    )
+    statement_timeout_ms: int = Field(
+        2000,
+        description="Longest one database statement of a request may run, in milliseconds (PostgreSQL "
+        "`statement_timeout`, a progress handler on SQLite), within the request's budget; 0 for none.",
+        ge=0,
+    )
+    user_requests_per_minute: int = Field(
+        600,
+        description="Requests one user may make per minute to one server process (a bucket that refills "
+        "evenly); past it 429 `rate_limited` with `Retry-After`; 0 for no cap.",
+        ge=0,
+    )
+    search_prefix_chars: int = Field(
+        3,
+        description="Search words shorter than this match whole words only, not every word they begin, so "
+        "that every search reads a narrow range of the search index.",
+        ge=1,
+    )
     token_days: int = Field(90, description="Default lifetime of an API token, in days.", ge=1)
     token_max_days: int = Field(
         90, description="Longest lifetime of an API token, in days; a longer one is refused (422).", ge=1

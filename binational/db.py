@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
+from binational import budget as budgets
 from binational.config import Settings, get_settings
 
 NAMING = {
@@ -92,8 +93,11 @@ def make_engine(settings: Settings | None = None, url: str | None = None) -> Eng
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
+            # A request waits for the lock only as long as its time budget allows.
+            conn.exec_driver_sql(budgets.sqlite_lock_wait_sql())
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        budgets.watch_sqlite(engine)
         return engine
     # JIT compilation pays off for long analytical queries, not for ours: it added ~180 ms to a
     # policy-filtered search whose plan merely looked expensive (benchmarks/access_overhead.py).
@@ -151,6 +155,7 @@ def _driver(connection: Connection, sql: str, params: Any = None, *, many: bool 
     """Run SQL on a PostgreSQL connection's psycopg connection itself, in its transaction, and return
     its rows made by `rows` (none if None). psycopg's errors are raised as SQLAlchemy's, as if
     SQLAlchemy had run it."""
+    budgets.before_statement(connection)
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     try:
         with raw.cursor(row_factory=rows or tuple_row) as cursor:
@@ -211,16 +216,22 @@ def _open(connection: Connection, session: Session) -> None:
     opens as the system proves it in a second query)."""
     session.info.pop("db_nonce", None)
     raw = connection.connection.dbapi_connection
+    # A request's statements are bounded by its time budget (binational.budget).
+    timeout = budgets.pg_timeout_sql(session.info.get("budget"))
     if connection.dialect.name != "postgresql" or raw is None or not getattr(raw, "autocommit", False):
         _apply(connection, session)
+        if timeout and connection.dialect.name == "postgresql":
+            _driver(connection, timeout, rows=None)
         return
     if session.info.get("db_role") is None:
-        _driver(connection, "BEGIN", rows=None)
+        _driver(connection, "BEGIN; " + timeout if timeout else "BEGIN", rows=None)
         return
     system = (session.info.get("db_context") or NOBODY)["system"] == "on"
     if system:
         session.info["db_context"] = {**session.info["db_context"], "system": "off"}
-    query = "BEGIN; " + _context_sql(connection, session) + ", binational_system_nonce()"
+    budget = session.info.get("budget")
+    bound = f", set_config('statement_timeout', '{budget.statement_timeout_ms()}', true)" if budget else ""
+    query = "BEGIN; " + _context_sql(connection, session) + bound + ", binational_system_nonce()"
     cursor_raw = cast("psycopg.Connection[Any]", raw)
     try:
         with cursor_raw.cursor() as cursor:
@@ -318,7 +329,9 @@ def system_context(session: Session) -> Iterator[None]:
 
 @event.listens_for(Session, "after_begin")
 def _apply_context(session: Session, _transaction: Any, connection: Connection) -> None:
-    """Switch to the non-owner role and set the viewer, so RLS is a real backstop."""
+    """Switch to the non-owner role and set the viewer, so RLS is a real backstop; bound the
+    transaction by the request's time budget, if it has one."""
+    budgets.attach(connection, session.info.get("budget"))
     _open(connection, session)
 
 

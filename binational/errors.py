@@ -95,11 +95,12 @@ class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, action: str, limit: str, max_count: int) -> None:
-        super().__init__(message, details=[{"limit": limit, "max": max_count, "retry_after": retry_after}])
+    def __init__(self, message: str, *, retry_after: int, action: str | None = None, limit: str | None = None,
+                 max_count: int | None = None) -> None:
+        detail: dict[str, object] = {"limit": limit, "max": max_count} if limit else {}
+        super().__init__(message, details=[{**detail, "retry_after": max(1, int(retry_after))}])
         self.retry_after = max(1, int(retry_after))
-        self.details[0]["retry_after"] = self.retry_after
-        #: the action refused, for the audit log
+        #: the action refused, for the audit log (None: not recorded)
         self.action = action
 
 
@@ -108,3 +109,16 @@ class PayloadTooLarge(DomainError):
 
     status = 413
     code = "payload_too_large"
+
+
+class TimeBudgetExceeded(DomainError):
+    """The request ran out of its time budget (or a statement out of its timeout), or its client left;
+    its work was stopped and nothing was written."""
+
+    status = 503
+    code = "time_budget_exceeded"
+
+    def __init__(self, message: str = "the request took longer than the node allows; nothing was written",
+                 *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

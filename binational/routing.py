@@ -8,16 +8,19 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Header, Path, Request, Response
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from binational.access import service as access
 from binational.access import web_sessions
-from binational.access.policy import Actor
+from binational.access.policy import Actor, long_requests
 from binational.audit.log import CREDENTIAL
-from binational.audit.scope import act_as, unit_of_work
+from binational.audit.scope import act_as, record_denial, unit_of_work
+from binational.bounds import UserCaps
+from binational.budget import Budget, pg_timeout_sql, stopped_by_budget
 from binational.db import Database
-from binational.errors import Unauthenticated
+from binational.errors import RateLimited, TimeBudgetExceeded, Unauthenticated
 
 
 def database(request: Request) -> Database:
@@ -28,10 +31,38 @@ def database(request: Request) -> Database:
 
 @contextmanager
 def request_unit(request: Request, db: Database) -> Iterator[Session]:
-    """The request's unit of work: committed once at the end, with its audit entries."""
-    with unit_of_work(db) as s:
-        s.info["request_id"] = request.state.request_id
-        yield s
+    """The request's unit of work: committed once at the end, with its audit entries, within the
+    request's time budget (a statement stopped for time is TimeBudgetExceeded, and nothing is written)."""
+    budget: Budget | None = getattr(request.state, "budget", None)
+    try:
+        with unit_of_work(db) as s:
+            s.info["request_id"] = request.state.request_id
+            s.info["budget"] = budget
+            yield s
+    except Exception as exc:
+        if stopped_by_budget(exc, budget):
+            raise TimeBudgetExceeded() from exc
+        raise
+
+
+def admit(request: Request, s: Session, actor: Actor) -> None:
+    """Count the request against its user's cap (RateLimited past it; the first refusal of a spell is
+    recorded), and give an actor who runs node-wide jobs the administrators' time budget."""
+    caps: UserCaps | None = getattr(request.app.state, "caps", None)
+    if caps is not None:
+        try:
+            caps.admit(actor.user_id)
+        except RateLimited as exc:
+            if exc.action is not None:
+                s.rollback()  # let go of the transaction (SQLite's write lock) before the denial's own
+                record_denial(database(request), s, exc)
+            raise
+    budget: Budget | None = s.info.get("budget")
+    if budget is None or not long_requests(actor):
+        return
+    budget.extend(request.app.state.settings.admin_request_budget_ms / 1000)
+    if s.get_bind().dialect.name == "postgresql":  # the transaction began with the shorter timeout
+        s.execute(text(pg_timeout_sql(budget)))
 
 
 def session(request: Request, db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
@@ -47,7 +78,7 @@ SESSION = Depends(session, scope="function")
 
 
 def bearer_actor(
-    s: Annotated[Session, SESSION], authorization: Annotated[str | None, Header()] = None
+    request: Request, s: Annotated[Session, SESSION], authorization: Annotated[str | None, Header()] = None
 ) -> Actor:
     """The actor of a valid `Authorization: Bearer <token>`; 401 otherwise."""
     if not authorization or not authorization.startswith("Bearer "):
@@ -55,6 +86,7 @@ def bearer_actor(
     actor, token_id = access.token_login(session=s, secret=authorization.removeprefix("Bearer ").strip())
     s.info[CREDENTIAL] = f"token:{token_id}"  # every audit entry of the request names the token
     act_as(s, actor)
+    admit(request, s, actor)
     return actor
 
 
@@ -62,7 +94,7 @@ def current_actor(request: Request, s: Annotated[Session, SESSION],
                   authorization: Annotated[str | None, Header()] = None) -> Actor:
     """The actor of a bearer token, or of the web session cookie (set by binational.web)."""
     if authorization:
-        return bearer_actor(s, authorization)
+        return bearer_actor(request, s, authorization)
     return cookie_actor(request, s, "sign in or send a bearer token")
 
 
@@ -76,6 +108,7 @@ def cookie_actor(request: Request, s: Session, missing: str) -> Actor:
     s.info[CREDENTIAL] = f"session:{row.id}"
     actor = access.actor_for(session=s, user=user)
     act_as(s, actor)
+    admit(request, s, actor)
     return actor
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import logging
 import multiprocessing
+import os
 import signal
 import socket
+import sys
+import threading
+import time
 from functools import partial
 from multiprocessing.connection import wait
 from types import FrameType
@@ -40,9 +47,53 @@ def listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(sock: socket.socket, settings: Settings, log_level: str) -> None:
+class PortBusy(OSError):
+    """The address to listen on is taken (another node, or workers of one still running)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """`listener(host, port)`, or PortBusy naming the address when it is taken or not ours to take."""
+    try:
+        return listener(host, port)
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        raise PortBusy(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+#: prctl(2) option: the signal this process gets when the thread that created it ends (Linux)
+PR_SET_PDEATHSIG = 1
+#: how often a worker looks whether its supervisor is still there (where prctl is not available)
+PARENT_POLL_SECONDS = 1.0
+
+
+def follow_parent(parent: int) -> None:
+    """End this process when the process `parent` ends: a worker left serving after its supervisor
+    was killed (`kill -9`) would answer with nobody sequencing its audit entries, and hold the port.
+
+    On Linux the kernel sends SIGTERM at the parent's death (PR_SET_PDEATHSIG); a thread also
+    watches `os.getppid()`, which covers other systems and a parent that died before the prctl.
+    SIGTERM makes uvicorn shut down gracefully; what the worker queued is sequenced by the next
+    supervisor that starts on the database.
+    """
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):  # the thread below still watches
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    if os.getppid() != parent:
+        os._exit(1)  # the supervisor died while this process started
+    threading.Thread(target=watch, name="binational-parent-watch", daemon=True).start()
+
+
+def _worker(sock: socket.socket, settings: Settings, log_level: str, parent: int) -> None:
     """One worker process: the app on the shared socket, with the supervisor's settings (so both
-    agree on whether entries are queued). It queues its audit entries; the supervisor sequences them."""
+    agree on whether entries are queued). It queues its audit entries; the supervisor sequences them.
+    It ends when the supervisor does, however the supervisor ended."""
+    follow_parent(parent)
     config = uvicorn.Config(partial(create_app, settings, own_sequencer=False), factory=True, log_level=log_level)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -63,20 +114,24 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
     (single GET p99 9.8 ms against 7.5 ms, benchmarks/access_overhead.py). With nothing to sequence
     (SQLite, or `audit_sequence_ms` 0), one worker is served in this process.
     """
+    sock = bind(host, port)  # PortBusy before anything starts
     if workers == 1 and not queues(db.settings):
-        uvicorn.run(create_app(db.settings, db), host=host, port=port, log_level=log_level)
+        config = uvicorn.Config(create_app(db.settings, db), log_level=log_level)
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
         return 0
     # uvicorn logs for each worker, not for this process: its own lines (the address, the
     # sequencer's failures) would otherwise go nowhere.
     level = getattr(logging, log_level.upper(), logging.INFO)
     logging.basicConfig(format="%(levelname)s:     %(message)s", level=level)
-    sock = listener(host, port)
     signal.signal(signal.SIGTERM, _stop)  # a supervisor's stop: shut the workers down first
     sequencer = Sequencer.for_node(db)
     # spawn, not fork: a forked child would share the parent's threads' locks and pooled connections.
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker, args=(sock, db.settings, log_level), name=f"binational-worker-{n}")
-                 for n in range(workers)]
+    processes = [context.Process(target=_worker, args=(sock, db.settings, log_level, os.getpid()),
+                                 name=f"binational-worker-{n}") for n in range(workers)]
     code = 0
     try:
         if sequencer is not None:

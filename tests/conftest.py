@@ -26,6 +26,8 @@ from binational.db import Database
 from binational.schema import upgrade
 
 BACKEND = os.environ.get("BINATIONAL_TEST_DATABASE", "sqlite")
+#: The fault suite runs for many minutes: only `make faults` (BINATIONAL_FAULTS=1) collects it.
+collect_ignore = [] if os.environ.get("BINATIONAL_FAULTS") else ["faults"]
 PG_ADMIN_URL = os.environ.get("BINATIONAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 AGENCIES = [
@@ -79,8 +81,10 @@ def _pg_admin(sql: str) -> None:
 
 
 def _settings(url: str, key: Path) -> Settings:
+    # The suite shares a busy machine: its requests get room (tests/attacks/test_load.py tests the bounds).
     return Settings(database_url=url, audit_key_path=key, environment="test", secret_key="test-secret-of-the-suite",
-                    checkpoint_every=50)
+                    checkpoint_every=50, request_budget_ms=60_000, statement_timeout_ms=60_000,
+                    user_requests_per_minute=100_000)
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:

@@ -51,6 +51,7 @@ _ACTIONS = [
     Action("auth.login", "", "sign in with a password or a token"),
     Action("auth.logout", "", "sign out, ending one's web session"),
     Action("session.end", "admin", "end the web sessions of a user of one's agency"),
+    Action("request.limited", "", "(refused) a request past one's cap of requests a minute; recorded once per spell"),
 ]
 
 ACTIONS: dict[str, Action] = {action.name: action for action in _ACTIONS}

@@ -120,6 +120,12 @@ def _sees(actor: Actor, res: Resource, now: datetime) -> Decision:
     return Decision(False, "not released to the agency")
 
 
+def long_requests(actor: Actor) -> bool:
+    """Whether the actor's requests get the administrators' time budget: node-wide jobs (a
+    resolution run) are started through the API by agency administrators."""
+    return "admin" in actor.capabilities
+
+
 def can(actor: Actor, action: str, resource: Resource | None = None, *, now: datetime | None = None) -> Decision:
     """Decide whether `actor` may perform `action` (on `resource`, for record actions)."""
     spec = ACTIONS.get(action)

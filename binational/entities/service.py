@@ -442,18 +442,21 @@ def delete(*, session: Session, actor: Actor, entity_id: str) -> None:
     audit.record(session, action="entity.delete", actor=actor, objects=[(entity.id, entity.owner_agency)])
 
 
-def _search_filter(actor: Actor, q: str, dialect: str) -> Any:
+def _search_filter(actor: Actor, q: str, dialect: str, prefix_chars: int) -> Any:
     words, key = terms.query_terms(q)
     if not words and not key:
         raise InvalidInput("search text has no letters or digits", details=[{"field": "q"}])
 
     def has(term: str) -> Any:
-        # A term exists only for a live value and carries the value's policy (SearchTerm).
+        # A term exists only for a live value and carries the value's policy (SearchTerm). A short
+        # term matches whole terms only: as a prefix, one letter reads a twenty-sixth of the index.
+        match = (terms.prefix_match(SearchTerm.term, term, dialect) if len(term) >= prefix_chars
+                 else SearchTerm.term == term)
         return exists(
             select(SearchTerm.id)
             .where(
                 SearchTerm.entity_id == Entity.id,
-                terms.prefix_match(SearchTerm.term, term, dialect),
+                match,
                 visible_values(actor, SearchTerm),
             )
         )
@@ -483,7 +486,8 @@ def list_entities(
     if marking:
         query = query.where(Entity.marking_rank == rank(marking))
     if q:
-        query = query.where(_search_filter(actor, q, session.get_bind().dialect.name))
+        query = query.where(_search_filter(actor, q, session.get_bind().dialect.name,
+                                           settings.search_prefix_chars))
     page, next_cursor = pagination.keyset(session, query, Entity.id, limit=limit, cursor=cursor,
                                           secret=settings.signing_secret(), scalars=False)
     extra: dict[str, Any] = {"schema": schema, "page": len(page)}
