@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -25,17 +24,14 @@ from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
 from binational.errors import DomainError
+from binational.failures import ContainErrors, error_body, send_json
+from binational.input_guard import InputGuard
 from binational.networks import api as networks_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
 
 API = "/api/v1"
 log = logging.getLogger("binational")
-
-
-def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
-    """The one JSON error shape."""
-    return {"error": {"code": code, "message": message, "details": details or []}}
 
 
 class BodyLimit:
@@ -75,10 +71,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(error_body("payload_too_large", f"request body is over {self.limit} bytes")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 413, error_body("payload_too_large", f"request body is over {self.limit} bytes"))
 
 
 class RequestId:
@@ -185,17 +178,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if web.is_page(request):
             return web.page_error(request, None, exc.status_code)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error in %s", request.url.path)
-        return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500)
+        # FastAPI raises a 400 only for a body it could not parse (the guard answers most first)
+        code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
                    *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
     web.mount(app, settings.signing_secret())
+    # Outermost last: the body is bounded, then its texts checked, and any error no handler took
+    # is answered by ContainErrors (not by Starlette's, which would also close the connection).
+    app.add_middleware(InputGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ContainErrors)
     return app
