@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from binational import __version__, web
 from binational.admin import api as admin_api
 from binational.admin import audit_api
+from binational.api_document import document_errors
 from binational.audit.sequencer import Sequencer, queues
 from binational.config import Settings, get_settings
 from binational.db import Database
@@ -143,7 +144,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         lifespan=_serving,
         title="binational",
         version=__version__,
-        description="Information sharing under control between the agencies of partner countries.",
+        description="Information sharing under control between the agencies of partner countries. Every "
+        "failure answers one JSON shape, `{\"error\": {\"code\", \"message\", \"details\"}}`; a method a path "
+        "does not take (TRACE, OPTIONS ...) is `405 method_not_allowed` in that shape.",
         docs_url=f"{API}/docs",
         openapi_url=f"{API}/openapi.json",
         redoc_url=None,
@@ -186,6 +189,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
                    *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
+    document_errors(app, API)
     web.mount(app, settings.signing_secret())
     # Outermost last: the body is bounded, then its texts checked, and any error no handler took
     # is answered by ContainErrors (not by Starlette's, which would also close the connection).
