@@ -381,3 +381,21 @@ def test_the_importer_refuses_each_exhausting_line_by_number(settings, db, tmp_p
             assert needle in lines[0], (name, needle, lines[0])
         assert len(lines[0]) < 300, name
     assert counts(db, TABLES) == before
+
+
+def test_the_document_lists_every_error_and_other_methods_are_405(client, cast):
+    """Every operation lists the error statuses it can answer, in the one error shape (FastAPI's own
+    validation shape, never sent, is gone); TRACE and other methods are 405 in the error shape."""
+    doc = client.get("/api/v1/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(doc)
+    for method, path, op in _operations(doc):
+        expected = {"401", "403", "404", "413", "422", "429", "503"} | ({"400"} if "requestBody" in op else set())
+        assert expected <= set(op["responses"]), (method, path, sorted(op["responses"]))
+        for status in expected:
+            answer = op["responses"][status]["content"]["application/json"]["schema"]
+            assert answer == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+        assert "Retry-After" in op["responses"]["503"]["headers"]
+    for method in ("TRACE", "OPTIONS", "PROPFIND"):
+        r = client.request(method, "/api/v1/entities", headers=cast["outsider"].headers)
+        assert_error(r, 405, "method_not_allowed")
+        assert "GET" in r.headers["allow"]
