@@ -192,8 +192,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if web.is_page(request):
             return web.page_error(request, None, exc.status_code)
-        # FastAPI raises a 400 only for a body it could not parse (the guard answers most first)
-        code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        # FastAPI raises a 400 only for a body it could not parse: the guard answers every JSON one
+        # first (malformed_json), so what is left is a form body
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:  # Starlette's names the methods of the first route of the path only
             headers["Allow"] = ", ".join(_allowed_methods(request))
