@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -15,30 +14,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from binational import __version__, web
 from binational.admin import api as admin_api
 from binational.admin import audit_api
+from binational.api_document import document_errors
 from binational.audit.sequencer import Sequencer, queues
 from binational.bounds import RequestBounds, UserCaps
 from binational.config import Settings, get_settings
 from binational.db import Database
 from binational.entities import api as entities_api
 from binational.errors import DomainError
+from binational.failures import ContainErrors, error_body, send_json
+from binational.input_guard import InputGuard
 from binational.networks import api as networks_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
 from binational.web.headers import SecurityHeaders
-from binational.web.headers import headers as security_headers
 
 API = "/api/v1"
 log = logging.getLogger("binational")
-
-
-def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
-    """The one JSON error shape."""
-    return {"error": {"code": code, "message": message, "details": details or []}}
 
 
 class BodyLimit:
@@ -78,10 +75,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(error_body("payload_too_large", f"request body is over {self.limit} bytes")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 413, error_body("payload_too_large", f"request body is over {self.limit} bytes"))
 
 
 class RequestId:
@@ -113,6 +107,16 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
         loc = [str(p) for p in err.get("loc", ()) if p != "body"]
         details.append({"field": ".".join(loc), "reason": err.get("msg", ""), "type": err.get("type", "")})
     return details
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on the request's path."""
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.routes):
+            allowed.append(method)
+    return allowed
 
 
 @asynccontextmanager
@@ -153,7 +157,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         lifespan=_serving,
         title="binational",
         version=__version__,
-        description="Information sharing under control between the agencies of partner countries.",
+        description="Information sharing under control between the agencies of partner countries. Every "
+        "failure answers one JSON shape, `{\"error\": {\"code\", \"message\", \"details\"}}`; a method a path "
+        "does not take (TRACE, OPTIONS ...) is `405 method_not_allowed` in that shape.",
         docs_url=f"{API}/docs",
         openapi_url=f"{API}/openapi.json",
         redoc_url=None,
@@ -195,21 +201,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if web.is_page(request):
             return web.page_error(request, None, exc.status_code)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error in %s", request.url.path)
-        # Answered by Starlette's outermost middleware, outside SecurityHeaders: the headers go here.
-        return JSONResponse(error_body("internal_error", "internal error; see the server log"), status_code=500,
-                            headers=security_headers())
+        # FastAPI raises a 400 only for a body it could not parse: the guard answers every JSON one
+        # first (malformed_json), so what is left is a form body
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # Starlette's names the methods of the first route of the path only
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
                    *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
+    document_errors(app, API)
     web.mount(app, settings)
+    # Outermost last: the body is bounded, then its texts checked, and any error no handler took is
+    # answered by ContainErrors (not by Starlette's, which would also close the connection); every
+    # answer, errors included, carries the security headers.
     app.add_middleware(RequestBounds, settings=settings)  # inside BodyLimit: the body is read already
+    app.add_middleware(InputGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ContainErrors)
     app.add_middleware(SecurityHeaders, docs_paths=(f"{API}/docs", f"{API}/docs/oauth2-redirect"))
     return app

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         ge=0,
     )
     max_body_bytes: int = Field(1_048_576, description="Largest accepted request body, in bytes.")
+    max_values_per_property: int = Field(
+        1000, description="Most values one property of one entity may receive in one write (API or import line).",
+        ge=1,
+    )
+    import_max_line_bytes: int = Field(
+        1_048_576, description="Longest line of an import file, in bytes; a longer line is refused by number.", ge=1
+    )
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
     request_budget_ms: int = Field(

@@ -10,6 +10,7 @@ import typer
 
 from binational.clitools import fail, progress_bar, work
 from binational.entities import transfer
+from binational.errors import DomainError
 
 app = typer.Typer(help="Import and export FollowTheMoney entities.", no_args_is_help=True)
 AsUser = Annotated[str, typer.Option("--as", help="act as this user")]
@@ -27,11 +28,10 @@ def import_entities(
     if not file.is_file():
         raise fail(f"{file}: no such file")
     try:
-        # Split at line feeds only: splitlines() also splits at U+2028 and U+0085, which JSON holds
-        # raw inside a text, and would refuse a valid line and misnumber the ones after it.
-        lines = [line.removesuffix("\r") for line in file.read_text(encoding="utf-8").split("\n")]
-    except UnicodeDecodeError:
-        raise fail(f"{file}: not UTF-8 text") from None
+        with file.open("rb") as fh:
+            lines = transfer.read_lines(fh, file.name)
+    except DomainError as exc:
+        raise fail(exc.message) from None
     policy = transfer.ImportPolicy(distribution=distribution, marking=marking, release_to=tuple(release_to or ()))
     with work(as_user) as (session, actor), progress_bar("importing") as bar:
         assert actor is not None

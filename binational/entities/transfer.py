@@ -16,6 +16,7 @@ from binational.access.models import Release
 from binational.access.policy import Actor, visible
 from binational.audit import log as audit
 from binational.audit.scope import act_as
+from binational.config import get_settings
 from binational.db import set_context, utcnow
 from binational.entities.integrity import Written
 from binational.entities.models import Entity
@@ -31,9 +32,12 @@ from binational.entities.service import (
 )
 from binational.entities.validation import CleanValue, check_id, check_properties, check_schema
 from binational.errors import InvalidInput
+from binational.text_input import find_forbidden
 
 Progress = Callable[[int], None]
 BATCH = 2000
+#: An FtM entity nests three levels (properties, a list, a text); far deeper is an attack on the parser.
+MAX_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,36 @@ class _Parsed:
     case_id: str | None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_lines(fh: IO[bytes], source: str, max_line_bytes: int | None = None) -> list[str]:
+    """The lines of an import file, split at line feeds only, each at most `max_line_bytes` long
+    (default: the `import_max_line_bytes` setting); a longer line or one not UTF-8 raises
+    InvalidInput naming it, before the rest is read.
+
+    Split at line feeds only: splitlines() also splits at U+2028 and U+0085, which JSON holds raw
+    inside a text, and would refuse a valid line and misnumber the ones after it.
+    """
+    limit = max_line_bytes or get_settings().import_max_line_bytes
+    lines: list[str] = []
+    while True:
+        raw = fh.readline(limit + 2)  # the line, its line feed and a carriage return before it
+        if not raw:
+            return lines
+        n = len(lines) + 1
+        body = raw.removesuffix(b"\n").removesuffix(b"\r")
+        if len(body) > limit:
+            raise InvalidInput(f"{source} line {n}: longer than {limit} bytes", details=[{"line": n}])
+        try:
+            lines.append(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{source} line {n}: not UTF-8 text", details=[{"line": n}]) from None
+        if not raw.endswith(b"\n"):
+            return lines
+
+
 def _own(ns: str, given: str) -> str:
     return given if given.startswith(f"{ns}.") else f"{ns}.{given}"
 
@@ -66,11 +100,19 @@ def _own(ns: str, given: str) -> str:
 def _parse(session: Session, actor: Actor, n: int, raw: str, where: str, default: ImportPolicy,
            cache: dict[tuple[Any, ...], int]) -> _Parsed:
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{where}not valid JSON ({exc.msg})", details=[{"line": n}]) from None
+    except RecursionError:
+        raise InvalidInput(f"{where}not valid JSON (nested too deeply)", details=[{"line": n}]) from None
+    except ValueError as exc:  # an integer past Python's digit limit, NaN or Infinity
+        raise InvalidInput(f"{where}not valid JSON ({str(exc).split(';')[0]})", details=[{"line": n}]) from None
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}expected a JSON object", details=[{"line": n}])
+    found = find_forbidden(data, max_depth=MAX_DEPTH)
+    if found is not None:
+        field, reason = found
+        raise InvalidInput(f"{where}{field} {reason}", details=[{"line": n, "field": field}])
     ns = namespace(actor.agency)
     entity_id = _own(ns, check_id(data.get("id"), "id", where))
     schema = check_schema(data.get("schema"), where)

@@ -95,7 +95,8 @@ def create_plan(body: PlanRequest, s: SessionDep, actor: ActorDep) -> PlanRead:
     return service.plan(session=s, actor=actor, request=body)
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response, responses={200: {"description": "the network", "content": {
+    "application/graphml+xml": {}, "application/gexf+xml": {}, "application/x-ndjson": {}}}})
 def export_graph(s: SessionDep, actor: ActorDep, scope: ScopeDep,
                  format: Annotated[str, Query(description="graphml | gexf | ftm")] = "graphml") -> Response:  # noqa: A002
     """The caller's network as GraphML, GEXF or FtM JSON lines."""
