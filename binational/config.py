@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
     token_days: int = Field(90, description="Default lifetime of an API token, in days.")
+    network_max_nodes: int = Field(
+        2000, ge=1,
+        description="Most nodes a network answer may hold: an ego network stops expanding past it, a whole "
+        "network larger than it is not built; both answer 422 (audited as a refused `network.view`).",
+    )
     public_data: Path = Field(
         Path("../shared/data"), description="Folder of real public data used by tests and benchmarks."
     )

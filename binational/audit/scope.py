@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from binational.access.policy import Actor
 from binational.audit import log
 from binational.db import Database, set_context
-from binational.errors import DomainError, Forbidden, NotFound
+from binational.errors import DomainError, Forbidden, NotFound, OverLimit
 
 
 def act_as(session: Session, actor: Actor) -> None:
@@ -49,7 +49,7 @@ def unit_of_work(db: Database) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except (NotFound, Forbidden) as exc:
+    except (NotFound, Forbidden, OverLimit) as exc:
         session.rollback()
         record_denial(db, session, exc)
         raise

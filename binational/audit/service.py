@@ -17,8 +17,8 @@ from binational.config import Settings, get_settings
 from binational.errors import Forbidden, NotFound
 
 #: The actions that show a record's content: who-saw lists them.
-READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.export", "resolution.suggestion.read",
-                "resolution.suggestion.list")
+READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.view", "network.plan", "network.export",
+                "resolution.suggestion.read", "resolution.suggestion.list")
 
 
 def _require(actor: Actor, action: str) -> None:

@@ -245,6 +245,13 @@ def _visible_ids(session: Session, actor: Actor, ids: set[str]) -> set[str]:
 def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[str]) -> dict[str, str]:
     """Entity id -> canonical id, over the suggestions and judgements `actor` may see; an unresolved
     (or invisible) id maps to itself. Clusters are followed transitively through visible records."""
+    members = clusters_of(session, actor, entity_ids)
+    return {i: members.get(i, i) for i in set(entity_ids)}
+
+
+def clusters_of(session: Session, actor: Actor, entity_ids: list[str] | set[str]) -> dict[str, str]:
+    """Member id -> canonical id for every member of the clusters (as `actor` may see them) that
+    `entity_ids` belong to; an unresolved id is absent."""
     wanted = set(entity_ids)
     frontier, seen_ids, edges = set(wanted), set(wanted), set()
     while frontier:  # expand the component through visible edges
@@ -257,8 +264,7 @@ def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[st
                     if x not in seen_ids:
                         seen_ids.add(x)
                         frontier.add(x)
-    members = clusters.components(edges)
-    return {i: members.get(i, i) for i in wanted}
+    return clusters.components(edges)
 
 
 def cluster(*, session: Session, actor: Actor, entity_id: str) -> dict[str, Any]:
