@@ -135,14 +135,16 @@ def list_suggestions(
     secret = settings.signing_secret()
     page: list[Suggestion] = []
     while True:  # a pair whose evidence rests on a hidden value is not a suggestion for this viewer
-        batch, after = pagination.keyset(session, query, Suggestion.id, limit=limit - len(page), cursor=cursor,
-                                         secret=secret)
+        # whole batches: few pairs may stand, and one small query per missing pair costs more
+        batch, after = pagination.keyset(session, query, Suggestion.id, limit=limit, cursor=cursor, secret=secret)
         page += _standing(session, actor, batch)
         if after is None or len(page) >= limit:
             break
         cursor = after
+    more = len(page) > limit or (after is not None and len(page) == limit)
+    page = page[:limit]
     # the next page starts after the last pair shown (not after a pair left out: a cursor names its key)
-    next_cursor = pagination.encode(secret, {"after": page[-1].id}) if after is not None and page else after
+    next_cursor = pagination.encode(secret, {"after": page[-1].id}) if more and page else None
     objects = [(i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
     audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
                  extra={"kind": kind, "decision": decision, "page": len(page)})
