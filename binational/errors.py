@@ -28,6 +28,15 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class OverLimit(InvalidInput):
+    """The request asks for more than a bound of the node allows (a setting): nothing is shown, and
+    the refusal is audited as a denial of `action` naming no object."""
+
+    def __init__(self, message: str, *, action: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.action = action
+
+
 class NotFound(DomainError):
     """The object does not exist for this viewer (whether or not it exists at all)."""
 

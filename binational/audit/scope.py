@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from binational.access.policy import Actor
 from binational.audit import log
 from binational.db import Database, set_context
-from binational.errors import DomainError, Forbidden, NotFound, RateLimited
+from binational.errors import DomainError, Forbidden, NotFound, OverLimit, RateLimited
 
 
 def act_as(session: Session, actor: Actor) -> None:
@@ -53,7 +53,7 @@ def unit_of_work(db: Database) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except (NotFound, Forbidden, RateLimited) as exc:
+    except (NotFound, Forbidden, OverLimit, RateLimited) as exc:
         session.rollback()
         record_denial(db, session, exc)
         raise

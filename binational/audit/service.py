@@ -18,8 +18,8 @@ from binational.db import system_context
 from binational.errors import Forbidden, NotFound
 
 #: The actions that show a record's content, or that a search matched it: who-saw lists them.
-READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.export", "resolution.suggestion.read",
-                "resolution.suggestion.list", "discovery.hit", "discovery.withheld")
+READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.view", "network.plan", "network.export",
+                "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit", "discovery.withheld")
 #: Entries about another agency's records that their user's search matched but may not see: shown to
 #: the records' owners only (with their own records), never to the searching agency's auditors, or
 #: they would learn which records hold the values searched for (or that a RED record exists).

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.access.models import Shareable
 from binational.db import Base, UTCDateTime, utcnow
+
+#: the statements ix_statements_reference indexes: live references to other entities
+REFERENCE = "prop_type = 'entity' AND deleted_at IS NULL"
+#: the statements ix_statements_address_text indexes: address texts (two records of one address)
+ADDRESS_TEXT = "prop = 'full' AND length(value) <= 500 AND deleted_at IS NULL"
 
 
 class Entity(Shareable, Base):
@@ -33,7 +38,14 @@ class Statement(Base):
     """
 
     __tablename__ = "statements"
-    __table_args__ = (Index("ix_statements_entity_live", "entity_id", "deleted_at"),)
+    __table_args__ = (
+        Index("ix_statements_entity_live", "entity_id", "deleted_at"),
+        # live references by the entity they name: the links of a party (networks.neighbourhood)
+        Index("ix_statements_reference", "value", postgresql_where=text(REFERENCE),
+              sqlite_where=text(REFERENCE)),
+        Index("ix_statements_address_text", "value", postgresql_where=text(ADDRESS_TEXT),
+              sqlite_where=text(ADDRESS_TEXT)),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
     schema: Mapped[str] = mapped_column(String(64))

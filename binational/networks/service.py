@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor
+from binational.access.policy import Actor, visible
 from binational.audit import log as audit
+from binational.config import get_settings
 from binational.entities import service as entities
-from binational.errors import InvalidInput
-from binational.networks import analysis, dismantle, engine, graph
+from binational.entities.models import Entity
+from binational.errors import InvalidInput, OverLimit
+from binational.networks import analysis, dismantle, engine, graph, neighbourhood
 from binational.networks import export as exports
 from binational.networks.graph import Network
 from binational.networks.schemas import (
@@ -49,6 +52,13 @@ def load(session: Session, actor: Actor) -> Network:
                       resolve=lambda ids: canonical_ids(session=session, actor=actor, entity_ids=ids))
 
 
+def _parties(session: Session, actor: Actor) -> int:
+    """How many parties (future nodes, before resolution merges some) the viewer may see."""
+    schemata = sorted(name for name, spec in model.schemata.items() if spec.is_a("LegalEntity"))
+    return int(session.execute(select(func.count()).select_from(Entity).where(
+        Entity.deleted_at.is_(None), Entity.schema.in_(schemata), visible(actor, Entity))).scalar_one())
+
+
 def link_types() -> list[str]:
     """Every type a link of the graph can have: FtM link schemata, calls, events, shared identifiers."""
     parties = [s for s in (model.get(name) for name in ("Person", "Organization", "Company")) if s is not None]
@@ -73,21 +83,42 @@ def check_scope(scope: Scope) -> None:
 
 def network(*, session: Session, actor: Actor, scope: Scope, action: str = "network.view",
             audit_it: bool = True) -> Network:
-    """The viewer's network in `scope`; the entities it shows are recorded as read."""
+    """The viewer's network in `scope`; the entities and link records it shows are recorded as read.
+
+    Around an entity, the network is read from the entity's neighbourhood only (`neighbourhood.expand`);
+    without one, the whole network is built only when the viewer may see at most `network_max_nodes`
+    parties. Past that bound the answer is `OverLimit` (422), audited as a refusal naming no record."""
     entities.require(actor, action)
     check_scope(scope)
+    limit = get_settings().network_max_nodes
     entity = entities.load_row(session, actor, scope.entity, action) if scope.entity is not None else None
-    net = load(session, actor)
-    center = net.node_for(entity.id) if entity is not None else None
-    net = net.keep(types=scope.types or None, agencies=scope.agencies or None, schemata=scope.schemata or None,
-                   start=scope.start, end=scope.end, undated=scope.undated)
+    try:
+        if entity is not None:
+            whole, _read = neighbourhood.expand(
+                session, actor, entity.id, scope.depth, limit=limit,
+                resolve=lambda ids: resolution.clusters_of(session, actor, ids))
+        else:
+            if _parties(session, actor) > limit:
+                raise OverLimit(f"the network of everything you may see has more than {limit} nodes: "
+                                "centre it on an entity", action=action, details=[{"field": "entity", "limit": limit}])
+            whole = load(session, actor)
+    except OverLimit as exc:
+        exc.action = action
+        # Recorded here for callers that answer the refusal themselves (the pages); when the refusal
+        # reaches the unit of work instead, this entry is rolled back and the unit of work records it.
+        audit.record(session, action=action, actor=actor, decision="deny", reason=exc.message,
+                     extra=scope_extra(scope))
+        raise
+    center = whole.node_for(entity.id) if entity is not None else None
+    net = whole.keep(types=scope.types or None, agencies=scope.agencies or None, schemata=scope.schemata or None,
+                     start=scope.start, end=scope.end, undated=scope.undated)
     if entity is not None:
         if center is None or center not in net.nodes:
             raise InvalidInput(f"entity {scope.entity!r} is not a party of this network (or is filtered out)",
                                details=[{"field": "entity"}])
         net = analysis.ego(net, center, scope.depth)
     if audit_it:
-        audit.record(session, action=action, actor=actor, objects=objects_of(net),
+        audit.record(session, action=action, actor=actor, objects=shown(net),
                      extra={"nodes": len(net.nodes), "links": len(net.links), **scope_extra(scope)})
     return net
 
@@ -114,11 +145,8 @@ def export(*, session: Session, actor: Actor, scope: Scope, format: str) -> str:
     if format not in exports.FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(exports.FORMATS)}", details=[{"field": "format"}])
     net = network(session=session, actor=actor, scope=scope, action="network.export", audit_it=False)
-    # An export names the records behind its links too (the FtM format writes them whole), so they
-    # are recorded as read with the nodes' entities.
-    records = sorted({(link.record, link.owner) for link in net.links if link.record})
-    named = dict.fromkeys([*objects_of(net), *records])
-    audit.record(session, action="network.export", actor=actor, objects=list(named),
+    # An export names the records behind its links too (the FtM format writes them whole).
+    audit.record(session, action="network.export", actor=actor, objects=shown(net),
                  extra={"nodes": len(net.nodes), "links": len(net.links), "format": format, **scope_extra(scope)})
     return exports.render(format, session=session, actor=actor, net=net)
 
@@ -127,6 +155,14 @@ def objects_of(net: Network, only: list[str] | None = None) -> list[tuple[str, s
     """The entities behind nodes, with their owner agencies, for the audit log."""
     keys = net.nodes if only is None else only
     return [(entity_id, owner) for key in keys for entity_id, owner in sorted(net.nodes[key].owners.items())]
+
+
+def shown(net: Network, only: list[str] | None = None) -> list[tuple[str, str | None]]:
+    """What an answer of `net` (or of its nodes `only`) shows, for the audit log: the entities behind
+    its nodes and the records behind the links among them."""
+    keys = set(net.nodes if only is None else only)
+    records = sorted({(x.record, x.owner) for x in net.links if x.record and x.source in keys and x.target in keys})
+    return list(dict.fromkeys([*objects_of(net, only), *records]))
 
 
 def scope_extra(scope: Scope) -> dict[str, object]:
@@ -152,7 +188,7 @@ def path(*, session: Session, actor: Actor, scope: Scope, source: str, target: s
     b = node_of(session=session, actor=actor, net=net, entity_id=target, action="network.view")
     nodes, length = analysis.path(net, a, b, weighted=weighted)
     found = net.subgraph(nodes)
-    audit.record(session, action="network.view", actor=actor, objects=objects_of(net, nodes),
+    audit.record(session, action="network.view", actor=actor, objects=shown(found),
                  extra={"analysis": "path", "weighted": weighted, **scope_extra(scope)})
     return found, nodes, length
 

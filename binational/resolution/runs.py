@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor
+from binational.access.policy import Actor, can
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.db import utcnow
@@ -67,10 +67,13 @@ def labelled_sample(session: Session, kind: str) -> list[tuple[float, bool]]:
 
 
 def describe(run: ResolutionRun, actor: Actor | None) -> RunRead:
-    """A run as `actor` may see it: per-kind counts (of every agency's records) for administrators only."""
-    summary = json.loads(run.summary) if actor is None or "admin" in actor.capabilities else None
-    return RunRead(id=run.id, engine=run.engine, status=run.status, message=run.message, started_at=run.started_at,
-                   finished_at=run.finished_at, summary=summary)
+    """A run as `actor` may see it. Its message and per-kind counts are node-wide (they count and
+    name every agency's records), so only those who may run resolution (administrators, the node
+    operator) get them; anyone else gets the run's id, engine, status and times."""
+    node_wide = actor is None or can(actor, "resolution.run").allowed
+    return RunRead(id=run.id, engine=run.engine, status=run.status, message=run.message if node_wide else "",
+                   started_at=run.started_at, finished_at=run.finished_at,
+                   summary=json.loads(run.summary) if node_wide else None)
 
 
 def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds: list[str] | None = None,

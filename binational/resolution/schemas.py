@@ -19,12 +19,12 @@ class RunCreate(BaseModel):
 
 
 class RunRead(BaseModel):
-    """A run; per-kind counts only for administrators (they count records of every agency)."""
+    """A run; its message and per-kind counts only for administrators (they count records of every agency)."""
 
     id: str
     engine: str
     status: str
-    message: str
+    message: str = Field(description="what the run found over all data (administrators only; empty otherwise)")
     started_at: datetime
     finished_at: datetime | None
     summary: dict[str, Any] | None = None

@@ -23,7 +23,7 @@ from binational.config import get_settings
 from binational.entities import service as entities
 from binational.entities.models import Entity
 from binational.errors import InvalidInput, NotFound
-from binational.resolution import clusters, runs
+from binational.resolution import clusters, evidence, runs
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.resolution.schemas import (
     Hit,
@@ -132,12 +132,29 @@ def list_suggestions(
                                           Judgement.right_id == Suggestion.right_id,
                                           Judgement.owner_agency == actor.agency)
         query = query.where(~mine.exists())
-    page, next_cursor = pagination.keyset(session, query, Suggestion.id, limit=limit, cursor=cursor,
-                                          secret=settings.signing_secret())
+    secret = settings.signing_secret()
+    page: list[Suggestion] = []
+    while True:  # a pair whose evidence rests on a hidden value is not a suggestion for this viewer
+        # whole batches: few pairs may stand, and one small query per missing pair costs more
+        batch, after = pagination.keyset(session, query, Suggestion.id, limit=limit, cursor=cursor, secret=secret)
+        page += _standing(session, actor, batch)
+        if after is None or len(page) >= limit:
+            break
+        cursor = after
+    more = len(page) > limit or (after is not None and len(page) == limit)
+    page = page[:limit]
+    # the next page starts after the last pair shown (not after a pair left out: a cursor names its key)
+    next_cursor = pagination.encode(secret, {"after": page[-1].id}) if more and page else None
     objects = [(i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
     audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
                  extra={"kind": kind, "decision": decision, "page": len(page)})
     return _read(session, actor, page), next_cursor
+
+
+def _standing(session: Session, actor: Actor, items: list[Suggestion]) -> list[Suggestion]:
+    """The suggestions whose stored evidence is what the viewer's own values give (evidence.py)."""
+    found = evidence.standing(session, actor, {i for s in items for i in (s.left_id, s.right_id)})
+    return [s for s in items if evidence.stands(found, s.left_id, s.right_id)]
 
 
 def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
@@ -146,6 +163,8 @@ def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action:
                             ).scalar_one_or_none()
     if found is None:
         raise NotFound("suggestion", str(suggestion_id), action=action, reason="not found or a side not visible")
+    if not _standing(session, actor, [found]):
+        raise NotFound("suggestion", str(suggestion_id), action=action, reason="evidence rests on a hidden value")
     return found
 
 
@@ -217,7 +236,12 @@ def list_judgements(*, session: Session, actor: Actor, left_id: str, right_id: s
     ).scalars().all()
     audit.record(session, action="resolution.judgement.list", actor=actor,
                  objects=[(left.id, left.owner_agency), (right.id, right.owner_agency)], extra={"count": len(rows)})
-    return [JudgementRead.model_validate(r, from_attributes=True) for r in rows]
+    out = [JudgementRead.model_validate(r, from_attributes=True) for r in rows]
+    if any(r.score is not None for r in out) and not evidence.stands(
+            evidence.standing(session, actor, [left.id, right.id]), left.id, right.id):
+        # the score a judge saw rests on a value this viewer may not see: not shown
+        out = [r.model_copy(update={"score": None}) for r in out]
+    return out
 
 
 def _edges_around(session: Session, actor: Actor, ids: list[str]) -> list[tuple[str, str]]:
@@ -229,6 +253,8 @@ def _edges_around(session: Session, actor: Actor, ids: list[str]) -> list[tuple[
             Suggestion.run_id == run.id, Suggestion.decision == "match",
             or_(Suggestion.left_id.in_(ids), Suggestion.right_id.in_(ids))))
         auto = [(a, b) for a, b in session.execute(query).all()]
+        found = evidence.standing(session, actor, {i for pair in auto for i in pair})
+        auto = [(a, b) for a, b in auto if evidence.stands(found, a, b)]  # a match on hidden values merges nothing
     judged = _stances(session, actor, ids=ids)
     seen = _visible_ids(session, actor, {i for pair in judged for i in pair})
     judged = {p: v for p, v in judged.items() if p[0] in seen and p[1] in seen}
@@ -245,6 +271,13 @@ def _visible_ids(session: Session, actor: Actor, ids: set[str]) -> set[str]:
 def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[str]) -> dict[str, str]:
     """Entity id -> canonical id, over the suggestions and judgements `actor` may see; an unresolved
     (or invisible) id maps to itself. Clusters are followed transitively through visible records."""
+    members = clusters_of(session, actor, entity_ids)
+    return {i: members.get(i, i) for i in set(entity_ids)}
+
+
+def clusters_of(session: Session, actor: Actor, entity_ids: list[str] | set[str]) -> dict[str, str]:
+    """Member id -> canonical id for every member of the clusters (as `actor` may see them) that
+    `entity_ids` belong to; an unresolved id is absent."""
     wanted = set(entity_ids)
     frontier, seen_ids, edges = set(wanted), set(wanted), set()
     while frontier:  # expand the component through visible edges
@@ -257,8 +290,7 @@ def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[st
                     if x not in seen_ids:
                         seen_ids.add(x)
                         frontier.add(x)
-    members = clusters.components(edges)
-    return {i: members.get(i, i) for i in wanted}
+    return clusters.components(edges)
 
 
 def cluster(*, session: Session, actor: Actor, entity_id: str) -> dict[str, Any]:
@@ -302,10 +334,17 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
             hidden = {e.id: e for e in session.execute(query).scalars()}
         finally:
             act_as(session, actor)
+        shown = {i for s in rows for i in (s.left_id, s.right_id) if i in seen or i == entity.id}
+        found = evidence.standing(session, actor, shown)
+        records = {e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(sorted(seen)))).scalars()}
         for s in rows:
             other = s.right_id if s.left_id == entity.id else s.left_id
-            if other in seen:
+            if other in seen and evidence.stands(found, s.left_id, s.right_id):
                 pairs.append(s)
+            elif other in seen:  # the evidence rests on a value the viewer may not see: a hit at most
+                if discoverable(records[other]) and not any(
+                        found[i].hidden_red for i in (s.left_id, s.right_id) if i in found):
+                    hits.append(discovery_hit(records[other], s))
             elif other in hidden and discoverable(hidden[other]):
                 hits.append(discovery_hit(hidden[other], s))
     audit.record(session, action="resolution.matches", actor=actor, objects=[(entity.id, entity.owner_agency)],

@@ -1,0 +1,138 @@
+"""Attacks on entity resolution: evidence built on a value the viewer may not see, and node-wide counts.
+
+US-CBP and MX-FGR both hold Jesús Ramírez Olvera; MX-FGR released its record to US-CBP but kept his
+passport number to itself. A run (as the system) matches the two records on that passport. A US-CBP
+analyst must not learn from the suggestion that one of its own values is the hidden one, nor which
+record holds it: no suggestion, no score, no document weight, no merged cluster; a hit at most.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from binational.db import Database
+from binational.resolution.models import Suggestion
+from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
+from tests.web.conftest import sign_in
+
+PASSPORT = "G44182736"
+API = "/api/v1/resolution"
+
+
+def _create(client, member, body):
+    r = client.post("/api/v1/entities", headers=member.headers, json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+@pytest.fixture
+def pair(client, cast, loaded):  # noqa: F811
+    """The two records of one man, the passport kept to MX-FGR on its record; a finished run."""
+    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    person = {"firstName": ["Jesús"], "lastName": ["Ramírez Olvera"], "birthDate": ["1979-03-14"],
+              "passportNumber": [PASSPORT]}
+    cbp = _create(client, us, {"schema": "Person", "properties": {"name": ["Jesús Ramírez Olvera"], **person},
+                               "distribution": "release", "release_to": ["MX-FGR"]})
+    fgr = _create(client, mx, {"schema": "Person", "properties": {
+        "name": ["Jesús Ramírez Olvera"], **{k: v for k, v in person.items() if k != "passportNumber"}},
+        "distribution": "release", "release_to": ["US-CBP"]})
+    r = client.patch(f"/api/v1/entities/{fgr}", headers=mx.headers,
+                     json={"add": {"passportNumber": [PASSPORT]}, "distribution": "agency"})
+    assert r.status_code == 200, r.text
+    r = client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]})
+    assert r.status_code == 201 and r.json()["status"] == "finished", r.text
+    return cbp, fgr
+
+
+def _suggestion(db: Database, a: str, b: str) -> Suggestion:
+    with db.session() as s:
+        found = s.execute(select(Suggestion).where(Suggestion.left_id == min(a, b), Suggestion.right_id == max(a, b))
+                          .order_by(Suggestion.id.desc()).limit(1)).scalar_one()  # of the latest run
+        s.expunge(found)
+    return found
+
+
+def test_a_suggestion_resting_on_a_hidden_passport_is_a_hit_at_most(client, cast, db, pair):
+    cbp, fgr = pair
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    stored = _suggestion(db, cbp, fgr)
+    assert stored.weights and "document" in stored.weights  # the run did compare the passports
+
+    # MX-FGR sees every value of both records: the suggestion, its score and its weights
+    r = client.get(f"{API}/suggestions/{stored.id}", headers=mx.headers)
+    assert r.status_code == 200 and r.json()["score"] == stored.score
+
+    # US-CBP sees both records but not FGR's passport: no suggestion, no score, no weight, no id
+    missing = client.get(f"{API}/suggestions/999999999", headers=us.headers)
+    hidden = client.get(f"{API}/suggestions/{stored.id}", headers=us.headers)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["error"]["message"].replace(str(stored.id), "N") == \
+        missing.json()["error"]["message"].replace("999999999", "N")
+    listed, cursor = [], None
+    while True:
+        params = {"limit": 7, **({"cursor": cursor} if cursor else {})}
+        r = client.get(f"{API}/suggestions", headers=us.headers, params=params)
+        assert r.status_code == 200, r.text
+        listed += r.json()["items"]
+        assert len(r.json()["items"]) == 7 or r.json()["next_cursor"] is None  # full pages: no gap to count
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert listed, "US-CBP still sees the suggestions whose evidence it may see"
+    assert stored.id not in {x["id"] for x in listed}
+    judged = client.post(f"{API}/judgements", headers=us.headers,
+                         json={"suggestion_id": stored.id, "verdict": "positive"})
+    assert judged.status_code == 404
+
+    matches = client.get(f"{API}/entities/{cbp}/matches", headers=us.headers)
+    assert matches.status_code == 200, matches.text
+    body = matches.json()
+    assert fgr not in json.dumps(body["suggestions"]) and PASSPORT not in matches.text
+    assert {"hit": True, "agency": "MX-FGR", "kind": "person", "decision": stored.decision} in body["hits"]
+    # ... and from the other side: the FGR record's matches do not name the CBP record through it
+    other = client.get(f"{API}/entities/{fgr}/matches", headers=us.headers).json()
+    assert all({s["left"]["id"], s["right"]["id"]} != {cbp, fgr} for s in other["suggestions"])
+
+    # no cluster merges the two records for US-CBP (a `match` would have); MX-FGR's may
+    cluster = client.get(f"{API}/entities/{cbp}/cluster", headers=us.headers).json()
+    assert fgr not in cluster["members"]
+    canonical = client.post(f"{API}/canonical", headers=us.headers, json={"entity_ids": [cbp, fgr]}).json()
+    assert canonical[cbp] != canonical[fgr]
+    if stored.decision == "match":
+        mine = client.get(f"{API}/entities/{cbp}/cluster", headers=mx.headers).json()
+        assert fgr in mine["members"]
+
+
+def test_a_hidden_value_marked_red_answers_no_hit_at_all(client, cast, db, pair):
+    cbp, fgr = pair
+    us, boss, mx, admin = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"], cast["admin"]
+    # US-CBP's passport of the man is now TLP:RED (above MX-FGR's clearance)
+    r = client.patch(f"/api/v1/entities/{cbp}", headers=us.headers, json={"remove": {"passportNumber": [PASSPORT]}})
+    assert r.status_code == 200, r.text
+    r = client.patch(f"/api/v1/entities/{cbp}", headers=boss.headers,
+                     json={"add": {"passportNumber": [PASSPORT]}, "marking": "TLP:RED"})
+    assert r.status_code == 200, r.text
+    assert client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]}).status_code == 201
+    stored = _suggestion(db, cbp, fgr)
+    assert "document" in stored.weights
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=mx.headers).status_code == 404
+    body = client.get(f"{API}/entities/{fgr}/matches", headers=mx.headers).json()
+    assert cbp not in json.dumps(body) and PASSPORT not in json.dumps(body)
+    assert not [h for h in body["hits"] if h["agency"] == "US-CBP"]
+
+
+def test_run_messages_and_counts_are_for_administrators_only(client, cast, pair):
+    admin, us, outsider = cast["admin"], cast["us_analyst"], cast["outsider"]
+    run = client.get(f"{API}/runs/latest", headers=admin.headers).json()
+    assert "records of" in run["message"] and run["summary"]["person"]["records"] > 0
+    for member in (us, outsider):
+        seen = client.get(f"{API}/runs/latest", headers=member.headers)
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["message"] == "" and seen.json()["summary"] is None
+        assert "records of" not in seen.text and "agencies" not in seen.text
+    sign_in(client, "us_analyst")
+    page = client.get("/resolution")
+    assert page.status_code == 200 and "records of" not in page.text and "suggestions</td>" not in page.text
