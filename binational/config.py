@@ -157,6 +157,7 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(
         20, description="Failed sign-ins from one network address within the window before its sign-ins are "
         "refused (429).", ge=1,
+    )
     network_max_nodes: int = Field(
         2000, ge=1,
         description="Most nodes a network answer may hold: an ego network stops expanding past it, a whole "

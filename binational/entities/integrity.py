@@ -42,7 +42,11 @@ def _time_text(value: datetime) -> str:
 def row_json(row: Mapping[str, Any]) -> bytes:
     """One statement row as canonical JSON; its times in UTC, as orjson writes them (RFC 3339, with
     microseconds unless there are none)."""
-    plain = {name: row.get(name) for name in COLUMNS}
+    return _encode({name: row.get(name) for name in COLUMNS})
+
+
+def _encode(plain: dict[str, Any]) -> bytes:
+    """`row_json` of a dict holding exactly the columns (its times may be changed to UTC in place)."""
     for name in TIMES:
         value = plain[name]
         if value is not None and value.utcoffset():
@@ -201,9 +205,9 @@ def check(session: Session, collected: Collector) -> tuple[int | None, str] | No
             if r.next < sid:
                 return r.next, f"statement {r.next} was deleted without an audit entry (entry {r.entry.seq} wrote it)"
             r.next = sid + 1
-        as_written = row_json({**row, "deleted_at": None}) if len(covering) > 1 else b""
+        as_written = _encode({**row, "deleted_at": None}) if len(covering) > 1 else b""
         for r in covering:
-            why = r.entry.take(sid, as_written if r is not covering[-1] else row_json(row))
+            why = r.entry.take(sid, as_written if r is not covering[-1] else _encode(row))
             if why:
                 return sid, why
     problem = close_until(None)
