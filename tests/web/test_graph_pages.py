@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from binational.access import service as access
+from binational.audit.scope import act_as_system
 from binational.resolution.models import Judgement, Suggestion
 from binational.web import i18n, network_pages
 from tests.networks.conftest import world  # noqa: F401 - the shared network fixture
@@ -43,6 +44,7 @@ def people(client, cast):
 
 def _run_as_admin(client, db):
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         access.get_user(session=s, username="admin").password_hash = access.hash_password("admin password")
     csrf = sign_in(client, "admin", "admin password")
     page = client.get("/resolution")
