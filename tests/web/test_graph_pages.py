@@ -62,6 +62,7 @@ def test_review_queue_judgement_history_and_hidden_pairs(client, db, people):
     _run_as_admin(client, db)
     cbp, fgr, atf = people[0], people[1], people[2]
     with db.session() as s:
+        act_as_system(s)  # every suggestion, as the node sees them
         rows = s.execute(select(Suggestion)).scalars().all()
     visible = next(x for x in rows if {x.left_id, x.right_id} == {cbp, fgr})
     hidden = next(x for x in rows if atf in (x.left_id, x.right_id))
