@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from binational.access import service as access
-from binational.audit.scope import act_as
+from binational.audit.scope import act_as, act_as_system
 from binational.db import Database
 from binational.errors import InvalidInput, NotFound
 from binational.resolution import runs, service
@@ -85,6 +85,7 @@ def test_viewers_see_pairs_of_records_they_may_see_and_hits_for_the_rest(db, loa
 def test_precision_on_the_small_world(db, loaded):
     _run(db)
     with db.unit_of_work() as s:
+        act_as_system(s)
         rows = s.execute(select(Suggestion).where(Suggestion.decision == "match")).scalars().all()
         right = sum(loaded[x.left_id] == loaded[x.right_id] for x in rows)
         assert rows and right / len(rows) >= 0.95

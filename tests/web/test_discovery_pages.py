@@ -30,6 +30,7 @@ def world(client, cast, db):
         "schema": "Person", "properties": {"name": ["Shared With Cbp"], "phone": ["+526641234567"]},
         "distribution": "release", "release_to": ["US-CBP"]}).json()["id"]
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         access.get_user(session=s, username="mx_analyst").roles = "analyst,liaison"
         access.get_user(session=s, username="outsider").password_hash = access.hash_password("outsider pw")
     return {"held": held, "shared": shared}

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from binational.access import service as access
+from binational.audit.scope import act_as_system
 from binational.resolution.models import Judgement, Suggestion
 from binational.web import i18n, network_pages
 from tests.networks.conftest import world  # noqa: F401 - the shared network fixture
@@ -43,6 +44,7 @@ def people(client, cast):
 
 def _run_as_admin(client, db):
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         access.get_user(session=s, username="admin").password_hash = access.hash_password("admin password")
     csrf = sign_in(client, "admin", "admin password")
     page = client.get("/resolution")
@@ -60,6 +62,7 @@ def test_review_queue_judgement_history_and_hidden_pairs(client, db, people):
     _run_as_admin(client, db)
     cbp, fgr, atf = people[0], people[1], people[2]
     with db.session() as s:
+        act_as_system(s)  # every suggestion, as the node sees them
         rows = s.execute(select(Suggestion)).scalars().all()
     visible = next(x for x in rows if {x.left_id, x.right_id} == {cbp, fgr})
     hidden = next(x for x in rows if atf in (x.left_id, x.right_id))

@@ -212,6 +212,7 @@ def test_audit_page_for_auditors_only(client, db):
     sign_in(client, "mx_analyst")
     client.get(f"/entities/{entity}")
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         from binational.access import service as access
         user = access.get_user(session=s, username="us_auditor")
         user.password_hash = access.hash_password("auditor password")
@@ -227,6 +228,7 @@ def test_audit_page_for_auditors_only(client, db):
 
 def test_admin_pages(client, db):
     with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         from binational.access import service as access
         access.get_user(session=s, username="admin").password_hash = access.hash_password("admin password")
     csrf = sign_in(client, "admin", "admin password")
@@ -285,6 +287,8 @@ def test_requests_inbox_outbox_and_answer(client, db):
         act_as(s, mx)
         asked = requests_service.submit(session=s, actor=mx, type="information", to_agency="US-CBP",
                                         question="Who is this person?", entity_ids=[subject]).id
+    with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
         access.get_user(session=s, username="us_supervisor").password_hash = access.hash_password("supervisor pw")
     client.cookies.clear()
     csrf = sign_in(client, "us_supervisor", "supervisor pw")
