@@ -35,8 +35,9 @@ ERRORS: dict[int, tuple[str, bool, dict[str, Any]]] = {
     413: ("`payload_too_large`: the body is over the node's limit", True, {}),
     422: ("`invalid_input`: the request breaks a rule or a text holds a NUL or a lone surrogate; "
           "`details` names the field", True, {}),
-    429: ("`too_many_requests`: the caller's limit is spent", True, _RETRY_AFTER),
-    503: ("`unavailable`: the database is out of reach", True, _RETRY_AFTER),
+    429: ("`rate_limited`: the caller's (or its agency's) limit is spent", True, _RETRY_AFTER),
+    503: ("`unavailable`: the database is out of reach; `time_budget_exceeded`: the request ran past the "
+          "node's time budget and nothing was written", True, _RETRY_AFTER),
 }
 _WRITES = {"post", "put", "patch", "delete"}
 

@@ -165,7 +165,8 @@ class UserCaps:
                 first = user_id not in self._refused
                 self._refused.add(user_id)
                 raise RateLimited(f"more than {self.per_minute} requests a minute; try again in {wait} s",
-                                  retry_after=wait, action="request.limited" if first else None)
+                                  retry_after=wait, action="request.limited" if first else None,
+                                  limit="user_requests_per_minute", max_count=self.per_minute)
             self._buckets[user_id] = (level - 1.0, now)
             self._refused.discard(user_id)
             if len(self._buckets) > 100_000:  # users who stopped asking have full buckets: forget them

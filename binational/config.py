@@ -163,6 +163,10 @@ class Settings(BaseSettings):
         description="Most nodes a network answer may hold: an ego network stops expanding past it, a whole "
         "network larger than it is not built; both answer 422 (audited as a refused `network.view`).",
     )
+    forwarded_allow_ips: str = Field(
+        "", description="Addresses of the reverse proxies whose `X-Forwarded-For` names the client (comma-separated, "
+        "as uvicorn's `--forwarded-allow-ips`); empty: the header is never trusted, and the address is the peer's.",
+    )
     public_data: Path = Field(
         Path("../shared/data"), description="Folder of real public data used by tests and benchmarks."
     )

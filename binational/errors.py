@@ -111,6 +111,8 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
         #: the action refused, for the audit log (None: not recorded)
         self.action = action
+        #: the limit reached (a setting's name)
+        self.limit = limit
 
 
 class PayloadTooLarge(DomainError):

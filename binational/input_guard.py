@@ -80,8 +80,10 @@ def _is_json(content_type: str) -> bool:
 
 async def check_body(scope: Scope, body: bytes) -> None:
     """A JSON, urlencoded or multipart body; `Refused` on what may not be stored."""
-    headers = dict(scope.get("headers") or [])
-    content_type = headers.get(b"content-type", b"").decode("latin-1")
+    types = [value for name, value in scope.get("headers") or [] if name == b"content-type"]
+    if len(types) > 1:  # the guard and the route must read the body as the same kind
+        raise Refused(400, "bad_request", "more than one Content-Type header", "headers.content-type")
+    content_type = types[0].decode("latin-1") if types else ""
     kind = content_type.split(";")[0].strip().lower()
     if not body:
         return

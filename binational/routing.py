@@ -16,11 +16,11 @@ from binational.access import service as access
 from binational.access import web_sessions
 from binational.access.policy import Actor, long_requests
 from binational.audit.log import CREDENTIAL
-from binational.audit.scope import act_as, record_denial, unit_of_work
+from binational.audit.scope import act_as, unit_of_work
 from binational.bounds import UserCaps
 from binational.budget import Budget, pg_timeout_sql, stopped_by_budget
 from binational.db import Database
-from binational.errors import RateLimited, TimeBudgetExceeded, Unauthenticated
+from binational.errors import TimeBudgetExceeded, Unauthenticated
 
 
 def database(request: Request) -> Database:
@@ -45,20 +45,20 @@ def request_unit(request: Request, db: Database) -> Iterator[Session]:
         raise
 
 
+#: the routes (API and page) that start a node-wide job: only they get the administrators' budget
+JOB_PATHS = ("/resolution/runs",)
+
+
 def admit(request: Request, s: Session, actor: Actor) -> None:
     """Count the request against its user's cap (RateLimited past it; the first refusal of a spell is
-    recorded), and give an actor who runs node-wide jobs the administrators' time budget."""
+    recorded), and give a request that starts a node-wide job, by an actor who may, the
+    administrators' time budget (every other request of an administrator keeps the common one)."""
     caps: UserCaps | None = getattr(request.app.state, "caps", None)
     if caps is not None:
-        try:
-            caps.admit(actor.user_id)
-        except RateLimited as exc:
-            if exc.action is not None:
-                s.rollback()  # let go of the transaction (SQLite's write lock) before the denial's own
-                record_denial(database(request), s, exc)
-            raise
+        caps.admit(actor.user_id)  # the unit of work records the first refusal of a spell
     budget: Budget | None = s.info.get("budget")
-    if budget is None or not long_requests(actor):
+    starts_job = request.method == "POST" and request.url.path.rstrip("/").endswith(JOB_PATHS)
+    if budget is None or not starts_job or not long_requests(actor):
         return
     budget.extend(request.app.state.settings.admin_request_budget_ms / 1000)
     if s.get_bind().dialect.name == "postgresql":  # the transaction began with the shorter timeout

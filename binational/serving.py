@@ -16,6 +16,7 @@ import time
 from functools import partial
 from multiprocessing.connection import wait
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -94,8 +95,16 @@ def _worker(sock: socket.socket, settings: Settings, log_level: str, parent: int
     agree on whether entries are queued). It queues its audit entries; the supervisor sequences them.
     It ends when the supervisor does, however the supervisor ended."""
     follow_parent(parent)
-    config = uvicorn.Config(partial(create_app, settings, own_sequencer=False), factory=True, log_level=log_level)
+    config = uvicorn.Config(partial(create_app, settings, own_sequencer=False), factory=True, log_level=log_level,
+                            **proxies(settings))
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def proxies(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `X-Forwarded-For`: trusted only from the proxies the settings name, so that
+    a client cannot choose the address the login throttle and the audit log see."""
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -116,7 +125,7 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
     """
     sock = bind(host, port)  # PortBusy before anything starts
     if workers == 1 and not queues(db.settings):
-        config = uvicorn.Config(create_app(db.settings, db), log_level=log_level)
+        config = uvicorn.Config(create_app(db.settings, db), log_level=log_level, **proxies(db.settings))
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:

@@ -36,7 +36,6 @@ _ACTIONS = [
     Action("audit.verify", "audit.read", "recompute the audit log's Merkle tree and check its signatures"),
     Action("audit.who_saw", "audit.read", "list every read of one record of one's agency"),
     Action("audit.checkpoint", "audit.read", "fetch the log's signed checkpoint and a consistency proof for a witness"),
-    Action("agency.create", "admin", "register an agency"),
     Action("audit.status", "audit.read", "read the size and root of the audit log and its last checkpoint"),
     Action("agency.create", "agency.manage", "register an agency of the node's country (or federation)"),
     Action("agency.list", "", "list agencies"),

@@ -121,9 +121,9 @@ def _sees(actor: Actor, res: Resource, now: datetime) -> Decision:
 
 
 def long_requests(actor: Actor) -> bool:
-    """Whether the actor's requests get the administrators' time budget: node-wide jobs (a
-    resolution run) are started through the API by agency administrators."""
-    return "admin" in actor.capabilities
+    """Whether the actor's requests that start a node-wide job (a resolution run) get the
+    administrators' time budget: those of an actor who may start one."""
+    return bool(can(actor, "resolution.run"))
 
 
 def can(actor: Actor, action: str, resource: Resource | None = None, *, now: datetime | None = None) -> Decision:

@@ -39,7 +39,8 @@ def ensure_country(*, session: Session, code: str) -> Country:
     if country is None:
         country = Country(code=code, name=str(names[code.lower()]))
         session.add(country)
-        session.flush()
+        with system_context(session):  # the directory is written by the node, after the policy decided
+            session.flush()
     return country
 
 
@@ -53,7 +54,8 @@ def add_agency(*, session: Session, code: str, country: str, name: str) -> Agenc
         raise Conflict(f"agency {code} exists")
     agency = Agency(code=code, country=country.upper(), name=name.strip())
     session.add(agency)
-    session.flush()
+    with system_context(session):
+        session.flush()
     return agency
 
 
@@ -90,7 +92,8 @@ def add_user(
         password_hash=hash_password(password) if password is not None else None,
     )
     session.add(user)
-    session.flush()
+    with system_context(session):  # principals are written by the node, after the policy decided
+        session.flush()
     return user
 
 
@@ -106,7 +109,8 @@ def set_password_hash(*, session: Session, user: User, password_hash: str) -> No
     if not password_hash.startswith("$argon2"):
         raise InvalidInput("not an argon2 hash", details=[{"field": "password"}])
     user.password_hash = password_hash
-    session.flush()
+    with system_context(session):
+        session.flush()
 
 
 def list_users(*, session: Session, agency: str | None = None) -> list[User]:
@@ -194,7 +198,8 @@ def create_token(*, session: Session, user: User, days: int) -> tuple[ApiToken, 
     expires = utcnow() + timedelta(days=days)
     row = ApiToken(id=token_id, user_id=user.id, secret_hash=_digest(secret), expires_at=expires)
     session.add(row)
-    session.flush()
+    with system_context(session):
+        session.flush()
     return row, secret
 
 
@@ -205,6 +210,8 @@ def revoke_token(*, session: Session, token_id: str) -> ApiToken:
         raise NotFound("token", token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        with system_context(session):
+            session.flush()
     return row
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from binational.access.models import User, WebSession
+from binational.access.models import ApiToken, User, WebSession
 from binational.config import Settings
 from binational.db import system_context, utcnow
 from binational.errors import Unauthenticated
@@ -101,6 +101,16 @@ def end_all(*, session: Session, user_id: int, by: int | None, reason: str) -> l
     return sorted(ended)
 
 
+def revoke_tokens(*, session: Session, user_id: int) -> list[str]:
+    """Revoke every live API token of a user (a token made in a web session would outlive it); returns
+    their ids."""
+    with system_context(session):
+        return sorted(session.execute(
+            update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow()).returning(ApiToken.id).execution_options(synchronize_session=False)
+        ).scalars())
+
+
 def open_counts(*, session: Session, user_ids: list[int], settings: Settings) -> dict[int, int]:
     """How many live sessions each of these users has (for the administrator's list)."""
     if not user_ids:
@@ -118,8 +128,8 @@ def open_counts(*, session: Session, user_ids: list[int], settings: Settings) ->
 
 @event.listens_for(Session, "before_flush")
 def _end_on_credential_change(session: Session, _context: Any, _instances: Any) -> None:
-    """A user whose password changes or who is deactivated keeps no web session, whichever code made
-    the change: the sessions end in the same transaction."""
+    """A user whose password changes or who is deactivated keeps no web session and no API token,
+    whichever code made the change: they end in the same transaction."""
     for obj in session.dirty:
         if not isinstance(obj, User) or obj.id is None:
             continue
@@ -135,4 +145,5 @@ def _end_on_credential_change(session: Session, _context: Any, _instances: Any) 
                 .values(ended_at=utcnow(), ended_by=actor.user_id if actor else None, end_reason=reason)
                 .execution_options(synchronize_session=False)
             )
+            revoke_tokens(session=session, user_id=obj.id)
 

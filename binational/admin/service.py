@@ -32,7 +32,7 @@ from binational.access.policy import (
 from binational.access.roles import check_roles
 from binational.audit import log as audit
 from binational.config import get_settings
-from binational.db import utcnow
+from binational.db import system_context, utcnow
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -82,7 +82,8 @@ def request_user(*, session: Session, actor: Actor | None, username: str, agency
                              roles=",".join(r for r in dict.fromkeys(roles) if r in ROLES_NEEDING_APPROVAL),
                              state="pending")
         session.add(grant)
-        session.flush()
+        with system_context(session):  # principals are written by the node, after the policy decided
+            session.flush()
     objects: list[tuple[str, str | None]] = [(f"user:{user.username}", user.agency)]
     if grant is not None:
         objects.append((f"grant:{grant.id}", user.agency))
@@ -150,7 +151,8 @@ def decide_grant(*, session: Session, actor: Actor | None, grant_id: int, approv
     grant.state = "approved" if approve else "rejected"
     grant.decided_by = actor.user_id if actor else None
     grant.decided_at = utcnow()
-    session.flush()
+    with system_context(session):
+        session.flush()
     audit.record(session, action=action, actor=actor,
                  objects=[(f"grant:{grant.id}", grant.agency), (f"user:{user.username}", user.agency)],
                  extra={"roles": role_names(grant.roles), "clearance": grant.clearance})
@@ -210,14 +212,17 @@ def list_tokens(*, session: Session, actor: Actor, username: str) -> list[ApiTok
 
 
 def end_sessions(*, session: Session, actor: Actor | None, username: str) -> list[str]:
-    """End every web session of a user (an API administrator: of its own agency only; another
-    agency's user is not found); returns the ids of the sessions ended. Audited."""
+    """End every web session of a user and revoke its API tokens (an API administrator: of its own
+    agency only; another agency's user is not found); returns the ids of the sessions ended. Audited."""
     require(actor, "session.end")
     user = access.find_user(session=session, username=username) if isinstance(username, str) else None
     if user is None or (actor is not None and user.agency != actor.agency):
         raise NotFound("user", username, action="session.end", owner=user.agency if user else None)
     ended = web_sessions.end_all(session=session, user_id=user.id, by=actor.user_id if actor else None,
                                  reason=web_sessions.ADMIN)
+    # a token made in one of those sessions would outlive it: the user is signed out everywhere
+    revoked = web_sessions.revoke_tokens(session=session, user_id=user.id)
     audit.record(session, action="session.end", actor=actor,
-                 objects=[(f"user:{user.username}", user.agency), *((f"session:{i}", user.agency) for i in ended)])
+                 objects=[(f"user:{user.username}", user.agency), *((f"session:{i}", user.agency) for i in ended),
+                          *((f"token:{i}", user.agency) for i in revoked)])
     return ended

@@ -36,7 +36,7 @@ def record_denial(db: Database, session: Session, exc: DomainError) -> None:
         objects = [(str(exc.ident), exc.owner)]
     reason = exc.reason if isinstance(exc, NotFound) else exc.message
     if isinstance(exc, RateLimited):
-        reason = f"rate limited: {exc.details[0]['limit']}"
+        reason = f"rate limited: {exc.limit}"
     with db.unit_of_work() as fresh:
         fresh.info["request_id"] = log.request_id(session)
         if log.CREDENTIAL in session.info:  # the refusal names the token or session that asked, too

@@ -7,14 +7,18 @@ the rows built from all values, for both records. Then they are shown. Otherwise
 may not see (a passport kept to its agency, a value above its clearance, an address it may not see)
 moved the comparison, and the pair is at most a hit: the viewer learns that an agency holds a
 match, as discovery would tell it, never which record, which value or how strong the evidence was.
+
+"All values" are those the run could have read: live at some moment while it ran. A value removed
+since still moved the run's score, so it counts as hidden; a value added since moved nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from binational.access.markings import rank
@@ -22,6 +26,7 @@ from binational.access.policy import Actor, visible, visible_values
 from binational.audit.scope import act_as, act_as_system
 from binational.entities.models import Entity, Statement
 from binational.resolution.features import Record, rows_by_kind
+from binational.resolution.models import ResolutionRun
 
 CHUNK = 500
 RED = rank("TLP:RED")
@@ -36,8 +41,16 @@ class Standing:
     hidden_red: bool
 
 
-def _statements(session: Session, ids: list[str]) -> list[tuple[int, str, str, str, str, str, int]]:
-    """(statement id, entity id, schema, owner, prop, value, marking rank) of the live records `ids`."""
+def _statements(session: Session, ids: list[str], run: ResolutionRun | None
+                ) -> list[tuple[int, str, str, str, str, str, int]]:
+    """(statement id, entity id, schema, owner, prop, value, marking rank) of the records `ids` that
+    `run` could have read (without a run: the live ones)."""
+    if run is None:
+        live = Statement.deleted_at.is_(None)
+    else:
+        began: datetime = run.started_at
+        ended: datetime = run.finished_at or run.started_at
+        live = Statement.created_at <= ended, or_(Statement.deleted_at.is_(None), Statement.deleted_at > began)
     out: list[tuple[int, str, str, str, str, str, int]] = []
     for start in range(0, len(ids), CHUNK):
         out += [tuple(r) for r in session.execute(  # type: ignore[misc]
@@ -45,7 +58,7 @@ def _statements(session: Session, ids: list[str]) -> list[tuple[int, str, str, s
                    Statement.value, Statement.marking_rank)
             .join(Entity, Entity.id == Statement.entity_id)
             .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None),
-                   Statement.deleted_at.is_(None)).order_by(Statement.id))]
+                   *(live if isinstance(live, tuple) else (live,))).order_by(Statement.id))]
     return out
 
 
@@ -69,18 +82,19 @@ def _records(rows: Iterable[tuple[int, str, str, str, str, str, int]]) -> list[R
     return [Record(i, heads[i][0], heads[i][1], props[i]) for i in heads]
 
 
-def standing(session: Session, actor: Actor, entity_ids: Iterable[str]) -> dict[str, Standing]:
+def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
+             ) -> dict[str, Standing]:
     """For each record of a resolvable kind in `entity_ids`: whether its comparison row is the same
-    on the values `actor` may see as on all values. Reads all values as the system (to compare only;
-    nothing of them is returned), then the ids of those the viewer may see."""
+    on the values `actor` may see now as on all the values `run` could read. Reads those as the
+    system (to compare only; nothing of them is returned), then the ids of those the viewer may see."""
     ids = sorted(set(entity_ids))
     if not ids:
         return {}
     act_as_system(session)
     try:
-        rows = _statements(session, ids)
+        rows = _statements(session, ids, run)
         addresses = sorted({r[5] for r in rows if r[4] == "addressEntity"} - set(ids))
-        rows += _statements(session, addresses)
+        rows += _statements(session, addresses, run)
     finally:
         act_as(session, actor)
     seen = _seen(session, actor, ids + addresses)

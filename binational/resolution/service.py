@@ -153,8 +153,13 @@ def list_suggestions(
 
 def _standing(session: Session, actor: Actor, items: list[Suggestion]) -> list[Suggestion]:
     """The suggestions whose stored evidence is what the viewer's own values give (evidence.py)."""
-    found = evidence.standing(session, actor, {i for s in items for i in (s.left_id, s.right_id)})
-    return [s for s in items if evidence.stands(found, s.left_id, s.right_id)]
+    out: list[Suggestion] = []
+    for run_id in {s.run_id for s in items}:
+        mine = [s for s in items if s.run_id == run_id]
+        found = evidence.standing(session, actor, {i for s in mine for i in (s.left_id, s.right_id)},
+                                  session.get(ResolutionRun, run_id))
+        out += [s for s in mine if evidence.stands(found, s.left_id, s.right_id)]
+    return sorted(out, key=lambda s: s.id)
 
 
 def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
@@ -238,7 +243,7 @@ def list_judgements(*, session: Session, actor: Actor, left_id: str, right_id: s
                  objects=[(left.id, left.owner_agency), (right.id, right.owner_agency)], extra={"count": len(rows)})
     out = [JudgementRead.model_validate(r, from_attributes=True) for r in rows]
     if any(r.score is not None for r in out) and not evidence.stands(
-            evidence.standing(session, actor, [left.id, right.id]), left.id, right.id):
+            evidence.standing(session, actor, [left.id, right.id], latest_run(session)), left.id, right.id):
         # the score a judge saw rests on a value this viewer may not see: not shown
         out = [r.model_copy(update={"score": None}) for r in out]
     return out
@@ -253,7 +258,7 @@ def _edges_around(session: Session, actor: Actor, ids: list[str]) -> list[tuple[
             Suggestion.run_id == run.id, Suggestion.decision == "match",
             or_(Suggestion.left_id.in_(ids), Suggestion.right_id.in_(ids))))
         auto = [(a, b) for a, b in session.execute(query).all()]
-        found = evidence.standing(session, actor, {i for pair in auto for i in pair})
+        found = evidence.standing(session, actor, {i for pair in auto for i in pair}, run)
         auto = [(a, b) for a, b in auto if evidence.stands(found, a, b)]  # a match on hidden values merges nothing
     judged = _stances(session, actor, ids=ids)
     seen = _visible_ids(session, actor, {i for pair in judged for i in pair})
@@ -334,8 +339,8 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
             hidden = {e.id: e for e in session.execute(query).scalars()}
         finally:
             act_as(session, actor)
-        shown = {i for s in rows for i in (s.left_id, s.right_id) if i in seen or i == entity.id}
-        found = evidence.standing(session, actor, shown)
+        # the hidden records too: a TLP:RED value of theirs that may have made the match answers no hit
+        found = evidence.standing(session, actor, {i for s in rows for i in (s.left_id, s.right_id)}, run)
         records = {e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(sorted(seen)))).scalars()}
         for s in rows:
             other = s.right_id if s.left_id == entity.id else s.left_id
@@ -345,7 +350,8 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
                 if discoverable(records[other]) and not any(
                         found[i].hidden_red for i in (s.left_id, s.right_id) if i in found):
                     hits.append(discovery_hit(records[other], s))
-            elif other in hidden and discoverable(hidden[other]):
+            elif other in hidden and discoverable(hidden[other]) and not any(
+                    found[i].hidden_red for i in (s.left_id, s.right_id) if i in found):
                 hits.append(discovery_hit(hidden[other], s))
     audit.record(session, action="resolution.matches", actor=actor, objects=[(entity.id, entity.owner_agency)],
                  extra={"pairs": len(pairs), "hits": len(hits)})

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from binational.access import service as access
 from binational.access.models import ApiToken, User
+from binational.audit.scope import act_as_system
 from binational.cli import app
 from binational.clitools import reset_database
 from binational.config import get_settings
@@ -98,6 +99,7 @@ def test_api_administration_stays_within_ones_agency(client, cast, db):
 
     # a user issues its own token; its agency's administrator may revoke it
     with db.unit_of_work() as s:
+        act_as_system(s)
         _row, first = access.create_token(session=s, user=access.get_user(session=s, username="cbp_new"), days=5)
     issued = client.post("/api/v1/tokens", headers={"Authorization": f"Bearer {first}"}, json={"expires_days": 3})
     assert issued.status_code == 201 and issued.json()["token"].startswith("bnt_")
@@ -116,6 +118,7 @@ def test_api_administration_stays_within_ones_agency(client, cast, db):
 
 def test_node_administrators_register_agencies_of_the_nodes_countries(client, db, monkeypatch):
     with db.unit_of_work() as s:
+        act_as_system(s)
         user = access.add_user(session=s, username="node_op", agency="US-CBP", roles=["node_admin"],
                                clearance="TLP:CLEAR")
         _row, secret = access.create_token(session=s, user=user, days=5)

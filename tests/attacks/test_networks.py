@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from binational.access import service as access
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as
+from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
 from binational.networks import neighbourhood
 from binational.resolution import service as resolution
@@ -111,6 +111,7 @@ def test_a_network_answer_is_logged_with_what_it_shows(client, cast, ring, db, m
 
 def test_an_ego_network_reads_only_its_neighbourhood(db, ring, monkeypatch):
     with db.unit_of_work() as s:
+        act_as_system(s)
         actor = access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst"))
         act_as(s, actor)
         net, read = neighbourhood.expand(s, actor, ring["ana"], 1, limit=10,

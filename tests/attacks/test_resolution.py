@@ -136,3 +136,35 @@ def test_run_messages_and_counts_are_for_administrators_only(client, cast, pair)
     sign_in(client, "us_analyst")
     page = client.get("/resolution")
     assert page.status_code == 200 and "records of" not in page.text and "suggestions</td>" not in page.text
+
+
+def test_a_hidden_value_removed_after_the_run_still_keeps_its_evidence_hidden(client, cast, db, pair):
+    """The run's score rests on the passport it read: once its owner removes it, the viewer's values
+    and the record's current values agree, but the stored evidence is still the hidden value's."""
+    cbp, fgr = pair
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    stored = _suggestion(db, cbp, fgr)
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
+    r = client.patch(f"/api/v1/entities/{fgr}", headers=mx.headers, json={"remove": {"passportNumber": [PASSPORT]}})
+    assert r.status_code == 200, r.text
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
+    listed = client.get(f"{API}/suggestions", headers=us.headers).json()["items"]
+    assert stored.id not in {s["id"] for s in listed}
+
+
+def test_red_values_of_a_record_the_viewer_may_not_see_answer_no_resolution_hit(client, cast, loaded):  # noqa: F811
+    """The hidden record's entity is AMBER, but what makes it match (passport, birth date, names) is
+    RED: discovery answers no hit on it, and neither may resolution's matches."""
+    us, boss, mx, admin = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"], cast["admin"]
+    cbp = _create(client, us, {"schema": "Person", "properties": {"name": ["Jesús Ramírez Olvera"]},
+                               "distribution": "agency", "marking": "TLP:AMBER"})
+    r = client.patch(f"/api/v1/entities/{cbp}", headers=boss.headers,
+                     json={"add": {"passportNumber": [PASSPORT], "birthDate": ["1979-03-14"], "firstName": ["Jesús"],
+                                   "lastName": ["Ramírez Olvera"]}, "marking": "TLP:RED"})
+    assert r.status_code == 200, r.text
+    fgr = _create(client, mx, {"schema": "Person", "properties": {
+        "name": ["Jesús Ramírez Olvera"], "firstName": ["Jesús"], "lastName": ["Ramírez Olvera"],
+        "birthDate": ["1979-03-14"], "passportNumber": [PASSPORT]}, "distribution": "agency"})
+    assert client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]}).status_code == 201
+    body = client.get(f"{API}/entities/{fgr}/matches", headers=mx.headers).json()
+    assert [h for h in body["hits"] if h["agency"] == "US-CBP"] == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -154,6 +153,17 @@ def test_an_administrator_ends_a_users_sessions_and_the_cookie_is_refused(client
         act_as_system(s)
         entry = json.loads(s.execute(select(AuditEntry.entry).where(AuditEntry.action == "session.end")).scalar_one())
     assert entry["actor"] == "admin" and f"session:{r.json()['ended'][0]}" in entry["objects"]
+
+
+def test_ending_a_users_sessions_also_revokes_its_tokens(client, cast):
+    """A token made while signed in would outlive the session an administrator ends."""
+    made = client.post("/api/v1/tokens", headers=cast["us_analyst"].headers, json={"expires_days": 30})
+    assert made.status_code == 201, made.text
+    token = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert client.get("/api/v1/me", headers=token).status_code == 200
+    r = client.delete("/api/v1/users/us_analyst/sessions", headers=cast["admin"].headers)
+    assert r.status_code == 200, r.text
+    assert client.get("/api/v1/me", headers=token).status_code == 401
 
 
 def test_an_administrator_ends_sessions_from_the_admin_page(client, db):
@@ -311,21 +321,6 @@ def test_an_unknown_username_is_answered_and_throttled_as_a_known_one(client, db
         texts = s.execute(select(AuditEntry.entry).where(AuditEntry.action == "auth.login")).scalars().all()
     assert len(texts) == 12 and not any("us_analysx" in t for t in texts)  # only its SHA-256
     assert sum("username_sha256" in t for t in texts) == 6
-
-
-def test_an_unknown_username_takes_as_long_as_a_known_one(client, settings):
-    settings_app = create_app(settings.model_copy(update={"login_failures_per_account": 100,
-                                                          "login_failures_per_address": 100}))
-    known, unknown = [], []
-    with TestClient(settings_app) as c:
-        for _ in range(6):
-            for name, times in (("us_analyst", known), ("us_analysx", unknown)):
-                token = csrf_of(c.get("/login").text)
-                start = time.perf_counter()
-                c.post("/login", data={"username": name, "password": "wrong password", "csrf": token})
-                times.append(time.perf_counter() - start)
-    a, b = statistics.median(known), statistics.median(unknown)
-    assert max(a, b) / min(a, b) < 2, (known, unknown)
 
 
 # --- the browser's protections ----------------------------------------------------------------------

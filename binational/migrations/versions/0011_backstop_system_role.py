@@ -30,6 +30,9 @@ branch_labels = None
 depends_on = None
 
 SYSTEM = "(SELECT binational_system_on())"
+#: entries about other agencies' records that a search matched: shown to those records' owners only
+#: (as audit.service.HOLDERS_ONLY), never to the searching agency
+HOLDERS_ONLY_SQL = "('discovery.hit', 'discovery.withheld', 'discovery.sweep')"
 AGENCY = "(SELECT current_setting('binational.agency', true))"
 #: a viewer is named (an agency), as opposed to a session that has named none (fail closed)
 NAMED = f"coalesce({AGENCY}, '') <> ''"
@@ -38,14 +41,15 @@ NOBODY = "false"
 #: table -> (who may read, who may insert, update or delete), beside the system. The rules follow
 #: access/policy.py as the services apply it; the services still decide first.
 RULES: dict[str, tuple[str, str]] = {
-    # agencies and countries are the node's directory: any named viewer reads it; agency
-    # administrators may register an agency (the application decides who), no one rewrites one
+    # agencies and countries are the node's directory: any named viewer reads it; the node writes
+    # it (after the policy decided who may register an agency)
     "countries": (NAMED, NOBODY),
-    "agencies": (NAMED, NAMED),
-    # users and their tokens: one's own agency's only
-    "users": (f"agency = {AGENCY}", f"agency = {AGENCY}"),
-    "api_tokens": ("EXISTS (SELECT 1 FROM users u WHERE u.id = user_id)",
-                   "EXISTS (SELECT 1 FROM users u WHERE u.id = user_id)"),
+    "agencies": (NAMED, NOBODY),
+    # users and their tokens: one's own agency's are read; written by the node only, after the policy
+    # decided (clearance, second approval, tokens by their own user), so SQL on the request path cannot
+    # raise a clearance or mint a token
+    "users": (f"agency = {AGENCY}", NOBODY),
+    "api_tokens": ("EXISTS (SELECT 1 FROM users u WHERE u.id = user_id)", NOBODY),
     # a case's members: of a case the viewer's agency owns, or users of its own agency
     "case_members": ("EXISTS (SELECT 1 FROM cases c WHERE c.id = case_id) "
                      "OR EXISTS (SELECT 1 FROM users u WHERE u.id = user_id)",
@@ -56,7 +60,7 @@ RULES: dict[str, tuple[str, str]] = {
     "resolution_runs": (NAMED, NOBODY),
     # the audit log as the audit service shows it: the agency's own entries and those naming its
     # records; appended by the system only; the head and checkpoints are public facts of the log
-    "audit_entries": (f"actor_agency = {AGENCY} OR EXISTS (SELECT 1 FROM audit_object_refs r "
+    "audit_entries": (f"(actor_agency = {AGENCY} AND action NOT IN {HOLDERS_ONLY_SQL}) OR EXISTS (SELECT 1 FROM audit_object_refs r "
                       f"WHERE r.seq = audit_entries.seq AND r.object_agency = {AGENCY})", NOBODY),
     # (a reference to another agency's object adds nothing the service shows: see audit.service._view)
     "audit_object_refs": (f"object_agency = {AGENCY}", NOBODY),

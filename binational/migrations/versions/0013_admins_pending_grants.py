@@ -42,16 +42,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_pending_grants_agency"), ["agency"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
-    # An agency's grants are its own administrators' business only.
+    # An agency's grants are its own administrators' business only; the node writes them, after the
+    # policy decided (so SQL on the request path cannot approve a grant).
     role = context.config.attributes.get("app_role", "binational_app")
     op.execute(f'GRANT SELECT, INSERT, UPDATE ON pending_grants TO "{role}"')
     op.execute('GRANT USAGE, SELECT ON SEQUENCE pending_grants_id_seq TO "' + role + '"')
     op.execute("ALTER TABLE pending_grants ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE pending_grants FORCE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY pending_grants_read ON pending_grants FOR SELECT USING ({OWN_AGENCY})")
-    op.execute(f"CREATE POLICY pending_grants_insert ON pending_grants FOR INSERT WITH CHECK ({OWN_AGENCY})")
-    op.execute(f"CREATE POLICY pending_grants_update ON pending_grants FOR UPDATE USING ({OWN_AGENCY}) "
-               f"WITH CHECK ({OWN_AGENCY})")
+    op.execute(f"CREATE POLICY pending_grants_insert ON pending_grants FOR INSERT WITH CHECK ({SYSTEM})")
+    op.execute(f"CREATE POLICY pending_grants_update ON pending_grants FOR UPDATE USING ({SYSTEM}) "
+               f"WITH CHECK ({SYSTEM})")
 
 
 def downgrade() -> None:
