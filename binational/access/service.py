@@ -35,11 +35,11 @@ def ensure_country(*, session: Session, code: str) -> Country:
     names = registry.country.names  # FtM's country list
     if len(code) != 2 or code.lower() not in names or code.lower() == "zz":
         raise InvalidInput(f"unknown country {code!r}", details=[{"field": "country"}])
-    country = session.get(Country, code)
-    if country is None:
-        country = Country(code=code, name=str(names[code.lower()]))
-        session.add(country)
-        with system_context(session):  # the directory is written by the node, after the policy decided
+    with system_context(session):  # the directory is written by the node, after the policy decided
+        country = session.get(Country, code)
+        if country is None:
+            country = Country(code=code, name=str(names[code.lower()]))
+            session.add(country)
             session.flush()
     return country
 
@@ -50,11 +50,11 @@ def add_agency(*, session: Session, code: str, country: str, name: str) -> Agenc
     if not name.strip():
         raise InvalidInput("agency name is empty", details=[{"field": "name"}])
     ensure_country(session=session, code=country)
-    if session.get(Agency, code) is not None:
-        raise Conflict(f"agency {code} exists")
-    agency = Agency(code=code, country=country.upper(), name=name.strip())
-    session.add(agency)
-    with system_context(session):
+    with system_context(session):  # the directory is written by the node, after the policy decided
+        if session.get(Agency, code) is not None:
+            raise Conflict(f"agency {code} exists")
+        agency = Agency(code=code, country=country.upper(), name=name.strip())
+        session.add(agency)
         session.flush()
     return agency
 

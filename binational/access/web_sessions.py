@@ -128,8 +128,8 @@ def open_counts(*, session: Session, user_ids: list[int], settings: Settings) ->
 
 @event.listens_for(Session, "before_flush")
 def _end_on_credential_change(session: Session, _context: Any, _instances: Any) -> None:
-    """A user whose password changes or who is deactivated keeps no web session and no API token,
-    whichever code made the change: they end in the same transaction."""
+    """A user whose password changes or who is deactivated keeps no web session, whichever code made
+    the change: the sessions end in the same transaction (an inactive user's tokens sign nobody in)."""
     for obj in session.dirty:
         if not isinstance(obj, User) or obj.id is None:
             continue
@@ -145,5 +145,4 @@ def _end_on_credential_change(session: Session, _context: Any, _instances: Any) 
                 .values(ended_at=utcnow(), ended_by=actor.user_id if actor else None, end_reason=reason)
                 .execution_options(synchronize_session=False)
             )
-            revoke_tokens(session=session, user_id=obj.id)
 

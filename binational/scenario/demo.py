@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from binational.admin import service as admin
-from binational.audit.scope import unit_of_work
+from binational.audit.scope import act_as_system, unit_of_work
 from binational.db import Database
 from binational.scenario import generate
 from binational.scenario import load as loader
@@ -74,6 +74,7 @@ def build(*, db: Database, folder: Path, size: str, seed: int, echo: Callable[[s
     home = loader.home_agency(checked)
     echo(_logins(world, home))
     with unit_of_work(db) as session:
+        act_as_system(session)  # the node operator
         for username in TOKEN_USERS:
             _row, secret = admin.create_token(session=session, actor=None, username=username, days=30)
             echo(f"API token of {username}: {secret}")

@@ -21,7 +21,7 @@ from binational.access.markings import RANK
 from binational.access.models import Agency, User
 from binational.access.roles import capabilities_of
 from binational.admin import service as admin
-from binational.audit.scope import act_as
+from binational.audit.scope import act_as, act_as_system
 from binational.entities import transfer
 from binational.errors import Conflict, InvalidInput
 
@@ -107,6 +107,7 @@ def _importer(session: Session, code: str) -> User:
 def load(*, session: Session, folder: Folder, progress: Progress | None = None) -> Loaded:
     """Write a read world folder in the session's transaction; the first error raises, naming its line."""
     done = Loaded()
+    act_as_system(session)  # the node operator, as on the command line, until an agency's user imports
     for n, row in enumerate(folder.agencies, start=2):
         known = session.get(Agency, row["code"])
         if known is not None and known.country == row["country"].upper():
@@ -149,6 +150,7 @@ def load(*, session: Session, folder: Folder, progress: Progress | None = None) 
 
 def _import(session: Session, path: Path, done: Loaded, progress: Progress | None) -> None:
     """Import one agency's file as its importer, through the ordinary import path."""
+    act_as_system(session)  # the node operator picks the importer among any agency's users
     actor = access.actor_for(session=session, user=_importer(session, path.stem))
     act_as(session, actor)
     with path.open(encoding="utf-8") as handle:

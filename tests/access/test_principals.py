@@ -32,6 +32,7 @@ def test_operator_sets_up_agencies_users_and_tokens(client, db, settings):
           "--clearance", "TLP:GREEN", "--password-stdin"], "a long enough secret\n")
     assert "aduana1" in _run(["users", "list", "--agency", "MX-ANAM"]).stdout
     with db.session() as s:
+        act_as_system(s)
         user = s.execute(select(User).where(User.username == "aduana1")).scalar_one()
         assert user.password_hash.startswith("$argon2") and "a long enough secret" not in user.password_hash
         assert access.check_password(session=s, username="aduana1", password="a long enough secret").id == user.id

@@ -54,6 +54,7 @@ def ring(client, cast):
 def _entries(db, action):
     sequence_audit(db)
     with db.session() as s:
+        act_as_system(s)
         rows = s.execute(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)).scalars()
         return [json.loads(r.entry) for r in rows]
 

@@ -13,6 +13,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from binational.audit.scope import act_as_system
 from binational.db import Database
 from binational.resolution.models import Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
@@ -49,6 +50,7 @@ def pair(client, cast, loaded):  # noqa: F811
 
 def _suggestion(db: Database, a: str, b: str) -> Suggestion:
     with db.session() as s:
+        act_as_system(s)
         found = s.execute(select(Suggestion).where(Suggestion.left_id == min(a, b), Suggestion.right_id == max(a, b))
                           .order_by(Suggestion.id.desc()).limit(1)).scalar_one()  # of the latest run
         s.expunge(found)
