@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from binational.audit.signing import check, create_key, load_key, seal
 from binational.config import Settings
@@ -28,6 +28,11 @@ def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["app_role"] = settings.db_app_role
     with engine.begin() as connection:
+        # Only a head signed before heads had seals is sealed here, once, by the upgrade that adds the
+        # column: a seal emptied later is `audit verify`'s to report, never re-made by a routine init.
+        columns = {c["name"] for c in inspect(connection).get_columns("audit_head")} \
+            if inspect(connection).has_table("audit_head") else {"seal"}
+        unsealed = "seal" not in columns
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
         if connection.dialect.name == "postgresql" and _has_key_table(connection):
@@ -35,8 +40,9 @@ def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
                                     "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key"),
                                {"key": settings.subkey(SYSTEM_KEY)})
     create_key(settings.audit_key_path)
-    with engine.begin() as connection:
-        _seal_head(connection, settings)
+    if unsealed:
+        with engine.begin() as connection:
+            _seal_head(connection, settings)
 
 
 def _seal_head(connection: Connection, settings: Settings) -> None:

@@ -26,6 +26,7 @@ from binational.audit.scope import act_as, act_as_system
 from binational.cli import app
 from binational.clitools import reset_database
 from binational.db import Database
+from binational.schema import upgrade
 from tests.conftest import PASSWORD, Member, sequence_audit
 
 API = "/api/v1"
@@ -252,6 +253,28 @@ def test_verify_catches_a_log_cut_back_to_a_checkpoint_with_its_signature(db, se
     _as_owner(db, "DELETE FROM audit_object_refs WHERE seq >= 50", "DELETE FROM audit_entries WHERE seq >= 50",
               "UPDATE audit_head SET size = 50, frontier = :f, root = :r, signature = :g",
               past_triggers=True, f=b"".join(frontier), r=bytes(cp.root), g=bytes(cp.signature))
+    code, out = _verify()
+    assert code == 1 and "seal does not match" in out, out
+
+
+def test_a_routine_init_does_not_seal_a_head_cut_back_and_left_unsealed(db, settings):
+    """An owner without the audit key cuts the log back, copies a checkpoint's signature into the head
+    and empties its seal: the operator's next `binational init` must not seal that head for them."""
+    reset_database()
+    _fill_log(db, 60)
+    with db.engine.connect() as conn:
+        if settings.is_postgres:
+            conn.execute(text("SET session_replication_role = replica"))
+        leaves = [bytes(h) for h in conn.execute(text("SELECT leaf_hash FROM audit_entries WHERE seq < 50 "
+                                                      "ORDER BY seq")).scalars()]
+        cp = conn.execute(text("SELECT root, signature FROM audit_checkpoints WHERE size = 50")).one()
+    frontier: list[bytes] = []
+    for i, leaf in enumerate(leaves):
+        frontier = merkle.append(frontier, i, leaf)
+    _as_owner(db, "DELETE FROM audit_object_refs WHERE seq >= 50", "DELETE FROM audit_entries WHERE seq >= 50",
+              "UPDATE audit_head SET size = 50, frontier = :f, root = :r, signature = :g, seal = NULL",
+              past_triggers=True, f=b"".join(frontier), r=bytes(cp.root), g=bytes(cp.signature))
+    upgrade(db.engine, settings)
     code, out = _verify()
     assert code == 1 and "seal does not match" in out, out
 
