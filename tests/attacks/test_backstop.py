@@ -237,22 +237,29 @@ def test_the_head_cannot_move_back_nor_be_removed(db, settings):
             _as_owner(db, sql)
 
 
+def _cut_back_to_checkpoint(db, settings, size: int, *, unseal: bool = False) -> None:
+    """What the database's owner can do without the audit key: cut the log back to a checkpoint and
+    copy the checkpoint's signature into the head (and empty its seal)."""
+    with db.engine.connect() as conn:
+        if settings.is_postgres:
+            conn.execute(text("SET session_replication_role = replica"))
+        leaves = [bytes(h) for h in conn.execute(text("SELECT leaf_hash FROM audit_entries WHERE seq < :n "
+                                                      "ORDER BY seq"), {"n": size}).scalars()]
+        cp = conn.execute(text("SELECT root, signature FROM audit_checkpoints WHERE size = :n"), {"n": size}).one()
+    frontier: list[bytes] = []
+    for i, leaf in enumerate(leaves):
+        frontier = merkle.append(frontier, i, leaf)
+    _as_owner(db, "DELETE FROM audit_object_refs WHERE seq >= :n", "DELETE FROM audit_entries WHERE seq >= :n",
+              "UPDATE audit_head SET size = :n, frontier = :f, root = :r, signature = :g"
+              + (", seal = NULL" if unseal else ""),
+              past_triggers=True, n=size, f=b"".join(frontier), r=bytes(cp.root), g=bytes(cp.signature))
+
+
 def test_verify_catches_a_log_cut_back_to_a_checkpoint_with_its_signature(db, settings):
     reset_database()
     _fill_log(db, 60)
     assert _verify()[0] == 0
-    with db.engine.connect() as conn:
-        if settings.is_postgres:
-            conn.execute(text("SET session_replication_role = replica"))
-        leaves = [bytes(h) for h in conn.execute(text("SELECT leaf_hash FROM audit_entries WHERE seq < 50 "
-                                                      "ORDER BY seq")).scalars()]
-        cp = conn.execute(text("SELECT root, signature FROM audit_checkpoints WHERE size = 50")).one()
-    frontier: list[bytes] = []
-    for i, leaf in enumerate(leaves):
-        frontier = merkle.append(frontier, i, leaf)
-    _as_owner(db, "DELETE FROM audit_object_refs WHERE seq >= 50", "DELETE FROM audit_entries WHERE seq >= 50",
-              "UPDATE audit_head SET size = 50, frontier = :f, root = :r, signature = :g",
-              past_triggers=True, f=b"".join(frontier), r=bytes(cp.root), g=bytes(cp.signature))
+    _cut_back_to_checkpoint(db, settings, 50)
     code, out = _verify()
     assert code == 1 and "seal does not match" in out, out
 
@@ -262,18 +269,7 @@ def test_a_routine_init_does_not_seal_a_head_cut_back_and_left_unsealed(db, sett
     and empties its seal: the operator's next `binational init` must not seal that head for them."""
     reset_database()
     _fill_log(db, 60)
-    with db.engine.connect() as conn:
-        if settings.is_postgres:
-            conn.execute(text("SET session_replication_role = replica"))
-        leaves = [bytes(h) for h in conn.execute(text("SELECT leaf_hash FROM audit_entries WHERE seq < 50 "
-                                                      "ORDER BY seq")).scalars()]
-        cp = conn.execute(text("SELECT root, signature FROM audit_checkpoints WHERE size = 50")).one()
-    frontier: list[bytes] = []
-    for i, leaf in enumerate(leaves):
-        frontier = merkle.append(frontier, i, leaf)
-    _as_owner(db, "DELETE FROM audit_object_refs WHERE seq >= 50", "DELETE FROM audit_entries WHERE seq >= 50",
-              "UPDATE audit_head SET size = 50, frontier = :f, root = :r, signature = :g, seal = NULL",
-              past_triggers=True, f=b"".join(frontier), r=bytes(cp.root), g=bytes(cp.signature))
+    _cut_back_to_checkpoint(db, settings, 50, unseal=True)
     upgrade(db.engine, settings)
     code, out = _verify()
     assert code == 1 and "seal does not match" in out, out
