@@ -34,6 +34,7 @@ from binational.access.actions import ACTIONS
 from binational.access.markings import RANK
 from binational.access.models import Release
 from binational.db import UTCDateTime, utcnow
+from binational.errors import Forbidden
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,21 @@ def can(actor: Actor, action: str, resource: Resource | None = None, *, now: dat
     if spec.owner_only and resource.owner_agency != actor.agency:
         return Decision(False, "only the owner agency may do this", {"visible": "yes"})
     return seen
+
+
+def require(actor: Actor | None, action: str, *, operator: bool = False) -> Decision:
+    """Raise Forbidden (naming `action`, for the audit log) unless the actor's roles grant `action`.
+
+    `operator=True` lets the command line (actor None: the node operator) through, as the
+    administration commands allow; without it a missing actor is refused."""
+    if actor is None:
+        if operator:
+            return Decision(True, "node operator")
+        raise Forbidden(f"{action}: no user", action=action)
+    decision = can(actor, action)
+    if not decision:
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
+    return decision
 
 
 def _grant_exists(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:

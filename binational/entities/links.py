@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, visible, visible_values
+from binational.access.policy import Actor, require, visible, visible_values
 from binational.audit import log as audit
 from binational.entities.models import Entity, Statement
 from binational.entities.schemas import EntityRead
-from binational.entities.service import assemble, require
+from binational.entities.service import assemble
 from binational.vocabulary import model
 
 MAX_LINKS = 200

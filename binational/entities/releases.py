@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, aliased
 
 from binational.access import names
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, require, visible
 from binational.audit import log as audit
 from binational.db import system_context, utcnow
 from binational.entities.models import Entity, SearchTerm
-from binational.entities.service import load, load_row, release_rows, require
+from binational.entities.service import load, load_row, release_rows
 from binational.errors import InvalidInput, NotFound
 
 

@@ -19,7 +19,7 @@ from binational import pagination
 from binational.access import names
 from binational.access.markings import check_distribution, rank
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor, Decision, Grant, Resource, can, visible, visible_values
+from binational.access.policy import Actor, Decision, Grant, Resource, can, require, visible, visible_values
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import plain_rows, utcnow
@@ -35,13 +35,6 @@ from binational.vocabulary import model
 def namespace(agency: str) -> str:
     """The prefix of every entity id an agency creates: ids never collide across agencies."""
     return agency.lower()
-
-
-def require(actor: Actor, action: str) -> None:
-    """Raise Forbidden unless the actor's roles grant `action`."""
-    decision = can(actor, action)
-    if not decision:
-        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 #: The columns of an entity its readers need (policy and assembly), read as a plain row.

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from binational.access.markings import DISTRIBUTIONS
 from binational.access.models import Release
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, require, visible
 from binational.audit import log as audit
 from binational.audit.scope import act_as
 from binational.config import get_settings
@@ -27,7 +27,6 @@ from binational.entities.service import (
     insert_statements,
     namespace,
     release_rows,
-    require,
     statement_rows,
 )
 from binational.entities.validation import CleanValue, check_id, check_properties, check_schema

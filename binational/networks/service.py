@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, require, visible
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.entities import service as entities
@@ -88,7 +88,7 @@ def network(*, session: Session, actor: Actor, scope: Scope, action: str = "netw
     Around an entity, the network is read from the entity's neighbourhood only (`neighbourhood.expand`);
     without one, the whole network is built only when the viewer may see at most `network_max_nodes`
     parties. Past that bound the answer is `OverLimit` (422), audited as a refusal naming no record."""
-    entities.require(actor, action)
+    require(actor, action)
     check_scope(scope)
     limit = get_settings().network_max_nodes
     entity = entities.load_row(session, actor, scope.entity, action) if scope.entity is not None else None

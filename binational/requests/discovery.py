@@ -27,14 +27,13 @@ from sqlalchemy import and_, case, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor, answers_as_hit, visible, visible_values
+from binational.access.policy import Actor, answers_as_hit, require, visible, visible_values
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
 from binational.db import utcnow
 from binational.entities.models import Entity, Selector, Statement
 from binational.entities.selectors import KINDS, birth_key, key_of, name_tokens
-from binational.entities.service import require
 from binational.errors import InvalidInput
 from binational.requests import limits, notices, sweeps
 from binational.requests.models import HitRef

@@ -18,13 +18,13 @@ from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
 from binational.access.models import Agency, User
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, require, visible
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
 from binational.entities.models import Entity
 from binational.entities.releases import release_entity
-from binational.entities.service import load_row, require
+from binational.entities.service import load_row
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.requests import limits, notifications
 from binational.requests.discovery import ref_is_signed_for

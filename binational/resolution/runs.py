@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, can
+from binational.access.policy import Actor, can, require
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.db import utcnow
-from binational.entities import service as entities
 from binational.entities.models import Entity, Statement
 from binational.resolution import clusters
 from binational.resolution.engine import get_engine
@@ -81,7 +80,7 @@ def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds:
     """Resolve every kind (or `kinds`) over all data with `engine`; an empty or one-agency data set
     finishes with status `empty` and a message saying why."""
     if actor is not None:
-        entities.require(actor, "resolution.run")
+        require(actor, "resolution.run")
     kinds = kinds or list(KINDS)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import MARKINGS, rank
-from binational.access.policy import Actor, Resource, can, may_answer_as_hit, visible
+from binational.access.policy import Actor, Resource, can, may_answer_as_hit, require, visible
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
@@ -60,7 +60,7 @@ def latest_run(session: Session) -> ResolutionRun | None:
 def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> RunRead | None:
     """A run (by default the latest finished one), its per-kind counts for administrators only."""
     if not can(actor, "resolution.run"):  # administrators who start runs see them without record.view
-        entities.require(actor, "resolution.read")
+        require(actor, "resolution.read")
     found = latest_run(session) if run_id is None else session.get(ResolutionRun, run_id)
     return runs.describe(found, actor) if found else None
 
@@ -114,7 +114,7 @@ def list_suggestions(
     unjudged: bool = False, limit: int | None = None, cursor: str | None = None,
 ) -> tuple[list[SuggestionRead], str | None]:
     """A page of the latest run's suggestions whose two records the actor may see, by id."""
-    entities.require(actor, "resolution.suggestion.list")
+    require(actor, "resolution.suggestion.list")
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if decision not in (None, "match", "review"):
@@ -158,7 +158,7 @@ def _standing(session: Session, actor: Actor, items: list[Suggestion]) -> list[S
 
 
 def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
-    entities.require(actor, action)
+    require(actor, action)
     found = session.execute(_visible_pairs(actor, select(Suggestion).where(Suggestion.id == suggestion_id))
                             ).scalar_one_or_none()
     if found is None:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
-from binational.access.policy import Actor, can
+from binational.access.policy import Actor, can, require
 from binational.entities import links, releases, service
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
@@ -83,7 +83,7 @@ def _form(request: Request, s: Any, actor: Actor, schema_name: str | None, *, en
 def new_form(request: Request, s: SessionDep, actor: PageActor,
              schema: Annotated[str, Query(max_length=64)] = "Person") -> HTMLResponse:
     """The form of a new entity, with the fields of the chosen schema."""
-    service.require(actor, "entity.create")
+    require(actor, "entity.create")
     return _form(request, s, actor, schema)
 
 
