@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
-from binational.access.policy import Actor, require
+from binational.access.policy import HOLDERS_ONLY, Actor, require, visible_audit_entries
 from binational.audit import checkpoints, log, witness
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.audit.verify import Verification, verify
@@ -20,10 +20,6 @@ from binational.errors import NotFound
 #: The actions that show a record's content, or that a search matched it: who-saw lists them.
 READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.view", "network.plan", "network.export",
                 "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit", "discovery.withheld")
-#: Entries about another agency's records that their user's search matched but may not see: shown to
-#: the records' owners only (with their own records), never to the searching agency's auditors, or
-#: they would learn which records hold the values searched for (or that a RED record exists).
-HOLDERS_ONLY = ("discovery.hit", "discovery.withheld", "discovery.sweep")
 
 
 def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:
@@ -39,14 +35,6 @@ def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[
         "action": body["action"], "objects": objects, "decision": body["decision"], "reason": reason,
         "request_id": body["request_id"],
     }
-
-
-def _visible_to(actor: Actor) -> Any:
-    touches_ours = exists(
-        select(AuditObjectRef.seq).where(AuditObjectRef.seq == AuditEntry.seq,
-                                         AuditObjectRef.object_agency == actor.agency)
-    )
-    return or_(and_(AuditEntry.actor_agency == actor.agency, AuditEntry.action.not_in(HOLDERS_ONLY)), touches_ours)
 
 
 def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None
@@ -70,7 +58,7 @@ def entries(*, session: Session, actor: Actor, action: str | None = None, limit:
     """Newest first: the entries of the auditor's agency and those naming its records."""
     require(actor, "audit.read")
     log.drain(session)
-    query = select(AuditEntry).where(_visible_to(actor))
+    query = select(AuditEntry).where(visible_audit_entries(actor, AuditEntry, AuditObjectRef))
     if action:
         query = query.where(AuditEntry.action == action)
     items, next_cursor = _page(session, actor, query, limit, cursor)

@@ -287,7 +287,7 @@ def search(*, session: Session, actor: Actor, selectors: list[dict[str, Any]]) -
     )
     if hidden:
         # Names the searcher and the holders' records; shown to the holders' auditors (and in
-        # who-saw) only, never to the searcher's agency (audit.service.HOLDERS_ONLY).
+        # who-saw) only, never to the searcher's agency (access.policy.HOLDERS_ONLY).
         audit.record(session, action="discovery.hit", actor=actor, objects=hidden, extra={
             "hit_refs": [hashlib.sha256(r.encode()).hexdigest() for r in refs.values()],
             "sha256": sorted({q.digest for q in queries if q.hidden}),

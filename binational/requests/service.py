@@ -18,7 +18,7 @@ from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
 from binational.access.models import Agency, User
-from binational.access.policy import Actor, require, visible
+from binational.access.policy import Actor, may_see_request, require, visible, visible_requests
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
@@ -61,11 +61,10 @@ def load_request(session: Session, actor: Actor, request_id: str, action: str) -
     row = session.get(Request, request_id) if isinstance(request_id, str) else None
     if row is None:
         raise NotFound("request", request_id, action=action)
-    if actor.agency not in (row.from_agency, row.to_agency):
-        raise NotFound("request", request_id, reason="not a party to the request", action=action,
-                       owner=row.from_agency)
-    if row.marking_rank > actor.clearance_rank:
-        raise NotFound("request", request_id, reason="marking above clearance", action=action, owner=row.from_agency)
+    decision = may_see_request(actor, from_agency=row.from_agency, to_agency=row.to_agency,
+                               marking_rank=row.marking_rank)
+    if not decision:
+        raise NotFound("request", request_id, reason=decision.reason, action=action, owner=row.from_agency)
     return row
 
 
@@ -253,7 +252,7 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
     position = pagination.decode(settings.signing_secret(), cursor)
     now = utcnow()
     mine = Request.to_agency if box == "inbox" else Request.from_agency
-    query = select(Request).where(mine == actor.agency, Request.marking_rank <= actor.clearance_rank)
+    query = select(Request).where(visible_requests(actor, Request), mine == actor.agency)
     if state:
         query = query.where(Request.state == state)
     if overdue:

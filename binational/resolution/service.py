@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import MARKINGS, rank
-from binational.access.policy import Actor, Resource, can, may_answer_as_hit, require, visible
+from binational.access.policy import Actor, Resource, can, may_answer_as_hit, require, visible, visible_judgements
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
@@ -71,19 +71,10 @@ def _visible_pairs(actor: Actor, query: Any) -> Any:
             .where(left.deleted_at.is_(None), right.deleted_at.is_(None), visible(actor, left), visible(actor, right)))
 
 
-def _judgement_visible(actor: Actor) -> Any:
-    """The SQL form of who sees a judgement (owner agency; its country when `national`; clearance)."""
-    return and_(
-        Judgement.marking_rank <= actor.clearance_rank,
-        or_(Judgement.owner_agency == actor.agency,
-            and_(Judgement.distribution == "national", Judgement.owner_country == actor.country)),
-    )
-
-
 def _stances(session: Session, actor: Actor, pairs: list[tuple[str, str]] | None = None,
              ids: list[str] | None = None) -> dict[tuple[str, str], dict[str, str]]:
     query = select(Judgement.left_id, Judgement.right_id, Judgement.owner_agency, Judgement.verdict).where(
-        _judgement_visible(actor))
+        visible_judgements(actor, Judgement))
     if ids is not None:
         query = query.where(or_(Judgement.left_id.in_(ids), Judgement.right_id.in_(ids)))
     rows = session.execute(query.order_by(Judgement.id)).all()
@@ -232,7 +223,7 @@ def list_judgements(*, session: Session, actor: Actor, left_id: str, right_id: s
     left, right = _pair(session, actor, left_id, right_id, "resolution.judgement.list")
     rows = session.execute(
         select(Judgement).where(Judgement.left_id == left.id, Judgement.right_id == right.id,
-                                _judgement_visible(actor)).order_by(Judgement.id)
+                                visible_judgements(actor, Judgement)).order_by(Judgement.id)
     ).scalars().all()
     audit.record(session, action="resolution.judgement.list", actor=actor,
                  objects=[(left.id, left.owner_agency), (right.id, right.owner_agency)], extra={"count": len(rows)})
@@ -372,11 +363,4 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
     return list(out.values())
 
 
-def policy_of_judgement(row: Judgement) -> Resource:
-    """A judgement as the policy sees it (no releases: it is shared at most within the country)."""
-    return Resource.of(row)
 
-
-def may_see_judgement(actor: Actor, row: Judgement) -> bool:
-    """The pure form of `_judgement_visible` (checked against it in tests)."""
-    return bool(can(actor, "resolution.judgement.list", policy_of_judgement(row)))
