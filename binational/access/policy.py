@@ -229,6 +229,11 @@ def _visible(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) 
 
 
 @lru_cache(maxsize=1024)
+def live_and_visible(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The rows of `model` (an entity model or alias) not deleted and visible to the actor."""
+    return and_(model.deleted_at.is_(None), visible(actor, model))
+
+
 def visible_values(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of the statement-level rules (the entity's rules apply separately)."""
     return and_(

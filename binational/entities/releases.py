@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from binational.access import names
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor, require, visible
+from binational.access.policy import Actor, live_and_visible, require
 from binational.audit import log as audit
 from binational.db import system_context, utcnow
 from binational.entities.models import Entity, SearchTerm
@@ -111,7 +111,7 @@ def received(*, session: Session, actor: Actor, limit: int = 10) -> list[tuple[R
         .join(Entity, Entity.id == grant.entity_id)
         .where(grant.to_agency == actor.agency, grant.revoked_at.is_(None),
                or_(grant.until.is_(None), grant.until > now),
-               Entity.deleted_at.is_(None), visible(actor, Entity))
+               live_and_visible(actor, Entity))
         .order_by(grant.created_at.desc(), grant.id.desc())
         .limit(limit)
     ).all()

@@ -19,7 +19,16 @@ from binational import pagination
 from binational.access import names
 from binational.access.markings import check_distribution, rank
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor, Decision, Grant, Resource, can, require, visible, visible_values
+from binational.access.policy import (
+    Actor,
+    Decision,
+    Grant,
+    Resource,
+    can,
+    live_and_visible,
+    require,
+    visible_values,
+)
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import plain_rows, utcnow
@@ -145,10 +154,13 @@ def _reference_props(schema_name: str) -> frozenset[str]:
     return frozenset(name for name, prop in schema.properties.items() if prop.type == registry.entity)
 
 
-def _visible_ids(session: Session, actor: Actor, ids: Iterable[str]) -> set[str]:
+def visible_entity_ids(session: Session, actor: Actor, ids: Iterable[str]) -> set[str]:
     """Those of `ids` that name a live entity the actor may see."""
+    ids = sorted(ids)
+    if not ids:
+        return set()
     return set(session.execute(select(Entity.id).where(
-        Entity.id.in_(sorted(ids)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
+        Entity.id.in_(ids), live_and_visible(actor, Entity))).scalars())
 
 
 def _without_hidden_references(session: Session, actor: Actor, entities: Sequence[Any],
@@ -162,7 +174,7 @@ def _without_hidden_references(session: Session, actor: Actor, entities: Sequenc
     refs = {row[2] for row, ref in zip(rows, refers, strict=True) if ref}
     if not refs:
         return rows
-    seen = _visible_ids(session, actor, refs)
+    seen = visible_entity_ids(session, actor, refs)
     return [row for row, ref in zip(rows, refers, strict=True) if not ref or row[2] in seen]
 
 
@@ -243,7 +255,7 @@ def check_references(session: Session, actor: Actor, values: Iterable[CleanValue
     wanted = {v.value: v for v in values if v.prop.type.name == "entity" and v.value not in known}
     if not wanted:
         return
-    found = _visible_ids(session, actor, wanted)
+    found = visible_entity_ids(session, actor, wanted)
     for ref, value in wanted.items():
         if ref not in found:
             raise InvalidInput(
@@ -471,7 +483,7 @@ def list_entities(
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if schema is not None:
         check_schema(schema)
-    query = select(*ENTITY_COLUMNS).where(Entity.deleted_at.is_(None), visible(actor, Entity))
+    query = select(*ENTITY_COLUMNS).where(live_and_visible(actor, Entity))
     if schema:
         query = query.where(Entity.schema == schema)
     if agency:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor, require, visible
+from binational.access.policy import Actor, live_and_visible, require
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.entities import service as entities
@@ -56,7 +56,7 @@ def _parties(session: Session, actor: Actor) -> int:
     """How many parties (future nodes, before resolution merges some) the viewer may see."""
     schemata = sorted(name for name, spec in model.schemata.items() if spec.is_a("LegalEntity"))
     return int(session.execute(select(func.count()).select_from(Entity).where(
-        Entity.deleted_at.is_(None), Entity.schema.in_(schemata), visible(actor, Entity))).scalar_one())
+        Entity.schema.in_(schemata), live_and_visible(actor, Entity))).scalar_one())
 
 
 def link_types() -> list[str]:

@@ -18,7 +18,7 @@ from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
 from binational.access.models import Agency, User
-from binational.access.policy import Actor, may_see_request, require, visible, visible_requests
+from binational.access.policy import Actor, live_and_visible, may_see_request, require, visible_requests
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
@@ -198,8 +198,7 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
         .where(RequestItem.request_id == request.id).order_by(RequestItem.id)
     ).all()
     seen = set(session.execute(
-        select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), Entity.deleted_at.is_(None),
-                                visible(actor, Entity))
+        select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), live_and_visible(actor, Entity))
     ).scalars())
     # A subject named through a hit ref is the holder's: the sender knows only the opaque ref. Even an
     # entity the sender may see must not be named, or it would learn which record holds the value it

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from binational.access.markings import rank
-from binational.access.policy import Actor, visible, visible_values
+from binational.access.policy import Actor, live_and_visible, visible_values
 from binational.audit.scope import act_as, act_as_system
 from binational.entities.models import Entity, Statement
 from binational.resolution.features import Record, rows_by_kind
@@ -55,7 +55,7 @@ def _seen(session: Session, actor: Actor, ids: list[str]) -> set[int]:
     for start in range(0, len(ids), CHUNK):
         out |= set(session.execute(
             select(Statement.id).join(Entity, Entity.id == Statement.entity_id)
-            .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None), visible(actor, Entity),
+            .where(Entity.id.in_(ids[start:start + CHUNK]), live_and_visible(actor, Entity),
                    Statement.deleted_at.is_(None), visible_values(actor, Statement))).scalars())
     return out
 

@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session, aliased
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import MARKINGS, rank
-from binational.access.policy import Actor, Resource, can, may_answer_as_hit, require, visible, visible_judgements
+from binational.access.policy import (
+    Actor,
+    Resource,
+    can,
+    live_and_visible,
+    may_answer_as_hit,
+    require,
+    visible_judgements,
+)
 from binational.audit import log as audit
 from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
@@ -68,7 +76,7 @@ def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> Ru
 def _visible_pairs(actor: Actor, query: Any) -> Any:
     left, right = aliased(Entity), aliased(Entity)
     return (query.join(left, left.id == Suggestion.left_id).join(right, right.id == Suggestion.right_id)
-            .where(left.deleted_at.is_(None), right.deleted_at.is_(None), visible(actor, left), visible(actor, right)))
+            .where(live_and_visible(actor, left), live_and_visible(actor, right)))
 
 
 def _stances(session: Session, actor: Actor, pairs: list[tuple[str, str]] | None = None,
@@ -247,16 +255,9 @@ def _edges_around(session: Session, actor: Actor, ids: list[str]) -> list[tuple[
         found = evidence.standing(session, actor, {i for pair in auto for i in pair})
         auto = [(a, b) for a, b in auto if evidence.stands(found, a, b)]  # a match on hidden values merges nothing
     judged = _stances(session, actor, ids=ids)
-    seen = _visible_ids(session, actor, {i for pair in judged for i in pair})
+    seen = entities.visible_entity_ids(session, actor, {i for pair in judged for i in pair})
     judged = {p: v for p, v in judged.items() if p[0] in seen and p[1] in seen}
     return clusters.linked_edges(auto, judged)
-
-
-def _visible_ids(session: Session, actor: Actor, ids: set[str]) -> set[str]:
-    if not ids:
-        return set()
-    return set(session.execute(select(Entity.id).where(
-        Entity.id.in_(sorted(ids)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
 
 
 def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[str]) -> dict[str, str]:
@@ -318,7 +319,7 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
             Suggestion.run_id == run.id, or_(Suggestion.left_id == entity.id, Suggestion.right_id == entity.id))
         ).scalars().all()
         others = {s.right_id if s.left_id == entity.id else s.left_id for s in rows}
-        seen = _visible_ids(session, actor, others)
+        seen = entities.visible_entity_ids(session, actor, others)
         query = select(Entity).where(Entity.id.in_(sorted(others - seen)))
         act_as_system(session)  # the policy columns of records the viewer may not see (hit/no-hit only)
         try:
