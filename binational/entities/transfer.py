@@ -15,9 +15,8 @@ from binational.access.markings import DISTRIBUTIONS
 from binational.access.models import Release
 from binational.access.policy import Actor, live_and_visible, require
 from binational.audit import log as audit
-from binational.audit.scope import act_as
 from binational.config import get_settings
-from binational.db import set_context, utcnow
+from binational.db import act_as, set_context, utcnow
 from binational.entities.integrity import Written
 from binational.entities.models import Entity
 from binational.entities.service import (

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from binational.access.markings import rank
 from binational.access.policy import Actor, live_and_visible, visible_values
-from binational.audit.scope import act_as, act_as_system
+from binational.db import system_context
 from binational.entities.models import Entity, Statement
 from binational.resolution.features import Record, rows_by_kind
 
@@ -76,13 +76,10 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str]) -> dict[
     ids = sorted(set(entity_ids))
     if not ids:
         return {}
-    act_as_system(session)
-    try:
+    with system_context(session):
         rows = _statements(session, ids)
         addresses = sorted({r[5] for r in rows if r[4] == "addressEntity"} - set(ids))
         rows += _statements(session, addresses)
-    finally:
-        act_as(session, actor)
     seen = _seen(session, actor, ids + addresses)
     everything = {r["unique_id"]: r for kind in rows_by_kind(_records(rows)).values() for r in kind}
     theirs = {r["unique_id"]: r for kind in rows_by_kind(_records(x for x in rows if x[0] in seen)).values()

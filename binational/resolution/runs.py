@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor, can, require
 from binational.audit import log as audit
-from binational.audit.scope import act_as, act_as_system
-from binational.db import utcnow
+from binational.db import system_context, utcnow
 from binational.entities.models import Entity, Statement
 from binational.resolution import clusters
 from binational.resolution.engine import get_engine
@@ -91,8 +90,7 @@ def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds:
     run_row = ResolutionRun(id=uuid.uuid4().hex, engine=engine, status="running", message="",
                             started_by=actor.user_id if actor else None, started_at=utcnow())
     session.add(run_row)
-    act_as_system(session)
-    try:
+    with system_context(session):
         records = read_records(session)
         summary: dict[str, Any] = {}
         models: dict[str, Any] = {}
@@ -112,9 +110,6 @@ def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds:
         run_row.models = json.dumps(models)
         run_row.finished_at = utcnow()
         session.flush()
-    finally:
-        if actor is not None:
-            act_as(session, actor)
     audit.record(session, action="resolution.run", actor=actor, objects=[],
                  extra={"run": run_row.id, "engine": engine, "status": run_row.status})
     return describe(run_row, actor)

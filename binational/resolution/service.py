@@ -26,8 +26,8 @@ from binational.access.policy import (
     visible_judgements,
 )
 from binational.audit import log as audit
-from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
+from binational.db import system_context
 from binational.entities import service as entities
 from binational.entities.models import Entity
 from binational.errors import InvalidInput, NotFound
@@ -321,11 +321,8 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
         others = {s.right_id if s.left_id == entity.id else s.left_id for s in rows}
         seen = entities.visible_entity_ids(session, actor, others)
         query = select(Entity).where(Entity.id.in_(sorted(others - seen)))
-        act_as_system(session)  # the policy columns of records the viewer may not see (hit/no-hit only)
-        try:
+        with system_context(session):  # the policy columns of records the viewer may not see (hit/no-hit only)
             hidden = {e.id: e for e in session.execute(query).scalars()}
-        finally:
-            act_as(session, actor)
         shown = {i for s in rows for i in (s.left_id, s.right_id) if i in seen or i == entity.id}
         found = evidence.standing(session, actor, shown)
         records = {e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(sorted(seen)))).scalars()}

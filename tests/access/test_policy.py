@@ -33,7 +33,7 @@ from binational.access.policy import (
     visible_values,
 )
 from binational.access.roles import capabilities_of
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.entities.models import Entity, Statement
 from binational.requests.models import DiscoveryNotice
 
