@@ -64,7 +64,7 @@ _ENTITY_WITH_GRANTS = (
 )
 
 
-def check_row(session: Session, actor: Actor, entity_id: str, action: str) -> tuple[Any, Decision]:
+def access_entity(session: Session, actor: Actor, entity_id: str, action: str) -> tuple[Any, Decision]:
     """The row of an entity the actor may `action` and the policy's reason, or deny: invisible and
     missing answer the same NotFound. One round trip: the entity with the releases naming the actor's
     agency."""
@@ -86,21 +86,21 @@ def check_row(session: Session, actor: Actor, entity_id: str, action: str) -> tu
     return entity, decision
 
 
-def load_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any:
-    """The row (entity columns) of an entity the actor may `action`, or deny as `check_row` does."""
-    return check_row(session, actor, entity_id, action)[0]
+def access_entity_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any:
+    """The row (entity columns) of an entity the actor may `action`, or deny as `access_entity` does."""
+    return access_entity(session, actor, entity_id, action)[0]
 
 
-def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
-    """The entity as an ORM object, for changing it, if the actor may `action`; deny as `check_row` does.
+def access_entity_for_change(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
+    """The entity as an ORM object, for changing it, if the actor may `action`; deny as `access_entity` does.
 
     The row is locked (FOR NO KEY UPDATE, which the statements' foreign keys do not conflict with)
     before any of its values or search terms are touched, in the same order for every change, so an
     edit and a release of one entity wait for each other rather than deadlock.
     """
-    load_row(session, actor, entity_id, action)
+    access_entity_row(session, actor, entity_id, action)
     entity = session.get(Entity, entity_id, with_for_update={"key_share": True})
-    assert entity is not None  # load_row found it in this transaction
+    assert entity is not None  # access_entity_row found it in this transaction
     return entity
 
 
@@ -384,14 +384,14 @@ def create(*, session: Session, actor: Actor, data: EntityCreate) -> EntityRead:
 
 def read(*, session: Session, actor: Actor, entity_id: str) -> EntityRead:
     """One entity as the viewer may see it; the read is audited."""
-    entity = load_row(session, actor, entity_id, "entity.read")
+    entity = access_entity_row(session, actor, entity_id, "entity.read")
     audit.record(session, action="entity.read", actor=actor, objects=[(entity.id, entity.owner_agency)])
     return assemble(session, actor, [entity])[0]
 
 
 def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch) -> EntityRead:
     """Add and remove values of an entity the actor's agency owns."""
-    entity = load(session, actor, entity_id, "entity.update")
+    entity = access_entity_for_change(session, actor, entity_id, "entity.update")
     schema = check_schema(entity.schema)
     added = check_properties(schema, patch.add)
     removed = check_properties(schema, patch.remove)
@@ -441,7 +441,7 @@ def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch
 
 def delete(*, session: Session, actor: Actor, entity_id: str) -> None:
     """Tombstone an entity: it disappears from every view; its statements stay for the record."""
-    entity = load(session, actor, entity_id, "entity.delete")
+    entity = access_entity_for_change(session, actor, entity_id, "entity.delete")
     entity.deleted_at = utcnow()
     session.flush()
     audit.record(session, action="entity.delete", actor=actor, objects=[(entity.id, entity.owner_agency)])

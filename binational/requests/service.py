@@ -24,7 +24,7 @@ from binational.config import get_settings
 from binational.db import utcnow
 from binational.entities.models import Entity
 from binational.entities.releases import release_entity
-from binational.entities.service import load_row
+from binational.entities.service import access_entity_row
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.requests import limits, notifications
 from binational.requests.discovery import ref_is_signed_for
@@ -55,7 +55,7 @@ for _action in (
     register(_action)
 
 
-def load_request(session: Session, actor: Actor, request_id: str, action: str) -> Request:
+def access_request(session: Session, actor: Actor, request_id: str, action: str) -> Request:
     """The request if the actor's agency sent or received it (and the actor is cleared); else NotFound."""
     require(actor, action)
     row = session.get(Request, request_id) if isinstance(request_id, str) else None
@@ -104,7 +104,7 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     refs = _resolve_refs(session, actor, list(hit_refs or []), agency.code)
-    subjects = [load_row(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
+    subjects = [access_entity_row(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
     request = Request(id=f"req_{uuid.uuid4().hex}", type=kind.name, from_agency=actor.agency, to_agency=agency.code,
                       state="submitted", question=question.strip(), marking=marking, marking_rank=marking_rank,
                       due_at=due or now + kind.default_due, created_by=actor.user_id, created_at=now, updated_at=now)
@@ -130,7 +130,7 @@ def _event(session: Session, actor: Actor, request: Request, from_state: str | N
 
 
 def _move(session: Session, actor: Actor, request_id: str, to_state: str, action: str, note: str | None) -> Request:
-    request = load_request(session, actor, request_id, action)
+    request = access_request(session, actor, request_id, action)
     allowed_from, side = TRANSITIONS[to_state]
     party = request.to_agency if side == "receiver" else request.from_agency
     if actor.agency != party:
@@ -230,7 +230,7 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
 
 def read(*, session: Session, actor: Actor, request_id: str) -> dict[str, Any]:
     """One request, as the actor sees it; the read is audited."""
-    request = load_request(session, actor, request_id, "request.read")
+    request = access_request(session, actor, request_id, "request.read")
     audit.record(session, action="request.read", actor=actor, objects=[(request.id, request.from_agency)])
     return view(session, actor, request)
 

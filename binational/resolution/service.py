@@ -156,7 +156,7 @@ def _standing(session: Session, actor: Actor, items: list[Suggestion]) -> list[S
     return [s for s in items if evidence.stands(found, s.left_id, s.right_id)]
 
 
-def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
+def access_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
     require(actor, action)
     found = session.execute(_visible_pairs(actor, select(Suggestion).where(Suggestion.id == suggestion_id))
                             ).scalar_one_or_none()
@@ -169,18 +169,18 @@ def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action:
 
 def read_suggestion(*, session: Session, actor: Actor, suggestion_id: int) -> SuggestionRead:
     """One suggestion with both records as the viewer sees them; 404 unless it may see both."""
-    found = _load_suggestion(session, actor, suggestion_id, "resolution.suggestion.read")
+    found = access_suggestion(session, actor, suggestion_id, "resolution.suggestion.read")
     audit.record(session, action="resolution.suggestion.read", actor=actor,
                  objects=[(found.left_id, found.left_agency), (found.right_id, found.right_agency)])
     return _read(session, actor, [found])[0]
 
 
-def _pair(session: Session, actor: Actor, a: str, b: str, action: str) -> tuple[Any, Any]:
+def access_pair(session: Session, actor: Actor, a: str, b: str, action: str) -> tuple[Any, Any]:
     if a == b:
         raise InvalidInput("a pair needs two different records", details=[{"field": "right_id"}])
     try:
-        left = entities.load_row(session, actor, min(a, b), action)
-        right = entities.load_row(session, actor, max(a, b), action)
+        left = entities.access_entity_row(session, actor, min(a, b), action)
+        right = entities.access_entity_row(session, actor, max(a, b), action)
     except NotFound:
         raise NotFound("pair", None, action=action, reason="a record of the pair is not visible") from None
     return left, right
@@ -192,13 +192,13 @@ def judge(*, session: Session, actor: Actor, data: JudgementCreate) -> Judgement
         raise InvalidInput(f"verdict is one of {', '.join(VERDICTS)}", details=[{"field": "verdict"}])
     suggestion = None
     if data.suggestion_id is not None:
-        suggestion = _load_suggestion(session, actor, data.suggestion_id, "resolution.judge")
+        suggestion = access_suggestion(session, actor, data.suggestion_id, "resolution.judge")
         a, b = suggestion.left_id, suggestion.right_id
     elif data.left_id and data.right_id:
         a, b = data.left_id, data.right_id
     else:
         raise InvalidInput("give suggestion_id, or left_id and right_id", details=[{"field": "suggestion_id"}])
-    left, right = _pair(session, actor, a, b, "resolution.judge")
+    left, right = access_pair(session, actor, a, b, "resolution.judge")
     kinds = {left.schema, right.schema}
     from binational.resolution.features import KIND_OF_SCHEMA
 
@@ -228,7 +228,7 @@ def judge(*, session: Session, actor: Actor, data: JudgementCreate) -> Judgement
 
 def list_judgements(*, session: Session, actor: Actor, left_id: str, right_id: str) -> list[JudgementRead]:
     """Every judgement the actor may see on a pair it may see, oldest first."""
-    left, right = _pair(session, actor, left_id, right_id, "resolution.judgement.list")
+    left, right = access_pair(session, actor, left_id, right_id, "resolution.judgement.list")
     rows = session.execute(
         select(Judgement).where(Judgement.left_id == left.id, Judgement.right_id == right.id,
                                 visible_judgements(actor, Judgement)).order_by(Judgement.id)
@@ -287,7 +287,7 @@ def clusters_of(session: Session, actor: Actor, entity_ids: list[str] | set[str]
 
 def cluster(*, session: Session, actor: Actor, entity_id: str) -> dict[str, Any]:
     """The canonical id of a record the actor may see and the members it may see."""
-    entity = entities.load_row(session, actor, entity_id, "resolution.cluster.read")
+    entity = entities.access_entity_row(session, actor, entity_id, "resolution.cluster.read")
     mapping = canonical_ids(session, actor, [entity.id])
     canonical = mapping[entity.id]
     members = sorted({entity.id, canonical} | _component(session, actor, entity.id))
@@ -310,7 +310,7 @@ def _component(session: Session, actor: Actor, entity_id: str) -> set[str]:
 def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
     """Suggestions touching a record the actor may see: full pairs where it sees the other side too,
     discovery hits (agency and kind only) where it does not."""
-    entity = entities.load_row(session, actor, entity_id, "resolution.matches")
+    entity = entities.access_entity_row(session, actor, entity_id, "resolution.matches")
     run = latest_run(session)
     pairs: list[Suggestion] = []
     hits: list[Hit] = []
