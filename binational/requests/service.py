@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
@@ -241,14 +241,11 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
     """A page of the actor's agency's inbox or outbox, newest first."""
     require(actor, "request.list")
     settings = get_settings()
-    limit = settings.page_size if limit is None else limit
-    if limit < 1 or limit > settings.max_page_size:
-        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if box not in ("inbox", "outbox"):
         raise InvalidInput(f"unknown box {box!r}", details=[{"field": "box", "allowed": ["inbox", "outbox"]}])
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown state {state!r}", details=[{"field": "state", "allowed": list(STATES)}])
-    position = pagination.decode(settings.signing_secret(), cursor)
     now = utcnow()
     mine = Request.to_agency if box == "inbox" else Request.from_agency
     query = select(Request).where(visible_requests(actor, Request), mine == actor.agency)
@@ -256,19 +253,8 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
         query = query.where(Request.state == state)
     if overdue:
         query = query.where(Request.state.in_(OPEN), Request.due_at < now)
-    if position is not None:
-        at, last = position.get("at"), position.get("id")
-        if not isinstance(at, str) or not isinstance(last, str):
-            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
-        when = datetime.fromisoformat(at)
-        query = query.where(or_(Request.created_at < when, and_(Request.created_at == when, Request.id < last)))
-    rows = session.execute(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(limit + 1)).scalars()
-    page = list(rows)
-    more, page = len(page) > limit, page[:limit]
-    next_cursor = None
-    if more and page:
-        next_cursor = pagination.encode(settings.signing_secret(),
-                                        {"at": page[-1].created_at.isoformat(), "id": page[-1].id})
+    page, next_cursor = pagination.keyset(session, query, (Request.created_at, Request.id), limit=limit,
+                                          cursor=cursor, secret=settings.signing_secret(), descending=True)
     audit.record(session, action="request.list", actor=actor, objects=[(r.id, r.from_agency) for r in page],
                  extra={"box": box, "state": state, "overdue": overdue, "page": len(page)})
     return [view(session, actor, r, now) for r in page], next_cursor
