@@ -23,9 +23,9 @@ from binational.entities.models import Entity, Statement
 from binational.resolution import clusters
 from binational.resolution.engine import get_engine
 from binational.resolution.features import KIND_OF_SCHEMA, KINDS, Record, rows_by_kind
-from binational.resolution.model import load
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.resolution.schemas import RunRead
+from binational.resolution.splink_model import load
 
 Progress = Callable[[str, int, int], None]
 BATCH = 5000
