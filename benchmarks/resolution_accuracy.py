@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from binational.resolution import clusters  # noqa: E402
 from binational.resolution.engine import get_engine  # noqa: E402
 from binational.resolution.features import Record, rows_by_kind  # noqa: E402
-from binational.resolution.model import load  # noqa: E402
 from binational.resolution.names import plain  # noqa: E402
+from binational.resolution.splink_model import load  # noqa: E402
 from binational.scenario import generate  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"

@@ -36,7 +36,7 @@ from resolution_accuracy import read_world, score, true_pairs  # noqa: E402
 from binational.resolution import clusters  # noqa: E402
 from binational.resolution.engine import Linked, get_engine  # noqa: E402
 from binational.resolution.features import rows_by_kind  # noqa: E402
-from binational.resolution.model import load  # noqa: E402
+from binational.resolution.splink_model import load  # noqa: E402
 from binational.scenario import generate  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"

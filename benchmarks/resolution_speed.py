@@ -25,7 +25,7 @@ from resolution_accuracy import read_world  # noqa: E402
 
 from binational.resolution.engine import get_engine  # noqa: E402
 from binational.resolution.features import rows_by_kind, swapped_date  # noqa: E402
-from binational.resolution.model import load  # noqa: E402
+from binational.resolution.splink_model import load  # noqa: E402
 from binational.scenario import generate  # noqa: E402
 
 SIZES = {"small": 100_000, "large": 1_000_000}

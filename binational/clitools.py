@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from binational.access import service as access
 from binational.access.policy import Actor
-from binational.audit.scope import act_as, act_as_system, unit_of_work
+from binational.audit.scope import unit_of_work
 from binational.config import get_settings
-from binational.db import Database
+from binational.db import Database, act_as, act_as_system
 from binational.errors import DomainError
 
 _db: Database | None = None

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import psycopg
 from psycopg import sql as psql
@@ -325,6 +325,33 @@ def system_context(session: Session) -> Iterator[None]:
                 # opens with the restored viewer; any other error leaves it usable, and restored.
                 if not failed:
                     raise
+
+
+class Viewer(Protocol):
+    """Who a session acts as, as row-level security needs it (an `access.policy.Actor`)."""
+
+    @property
+    def agency(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def clearance_rank(self) -> int: ...
+    @property
+    def case_ids(self) -> frozenset[str]: ...
+
+
+def act_as(session: Session, actor: Viewer) -> None:
+    """Make `actor` the viewer of this session (audit entries and PostgreSQL row-level security)."""
+    session.info["actor"] = actor
+    set_context(session, agency=actor.agency, country=actor.country, clearance=actor.clearance_rank,
+                cases=actor.case_ids)
+
+
+def act_as_system(session: Session) -> None:
+    """Run the rest of the session as the node itself, for jobs that see everything (resolution,
+    verification, the node operator's commands); for part of a viewer's unit of work use
+    `system_context` instead, which names the viewer again."""
+    set_context(session, agency=None, country=None, clearance=-1, system=True)
 
 
 @event.listens_for(Session, "after_begin")

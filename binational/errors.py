@@ -115,13 +115,6 @@ class RateLimited(DomainError):
         self.limit = limit
 
 
-class PayloadTooLarge(DomainError):
-    """The request body exceeds the configured limit."""
-
-    status = 413
-    code = "payload_too_large"
-
-
 class TimeBudgetExceeded(DomainError):
     """The request ran out of its time budget (or a statement out of its timeout), or its client left;
     its work was stopped and nothing was written."""

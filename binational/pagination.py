@@ -6,9 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, or_
 from sqlalchemy.orm import Session
 
 from binational.errors import InvalidInput
@@ -48,23 +50,55 @@ def check_limit(limit: int | None, default: int, maximum: int) -> int:
     return limit
 
 
+def _after(columns: tuple[Any, ...], values: list[Any], descending: bool) -> ColumnElement[bool]:
+    """Rows past `values` in the order of `columns` (the first breaks ties of none, the last of all)."""
+    first, value = columns[0], values[0]
+    past = first < value if descending else first > value
+    if len(columns) == 1:
+        return past
+    return or_(past, and_(first == value, _after(columns[1:], values[1:], descending)))
+
+
+def _position(columns: tuple[Any, ...], raw: Any) -> list[Any]:
+    """The key values a cursor carries, of the columns' types; InvalidInput otherwise."""
+    values = raw if len(columns) > 1 else [raw]
+    if not isinstance(values, list) or len(values) != len(columns):
+        raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+    out = []
+    for column, value in zip(columns, values, strict=True):
+        timestamp = isinstance(getattr(column.type, "impl_instance", column.type), DateTime)
+        kind = datetime if timestamp else column.type.python_type
+        if timestamp and isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise InvalidInput("invalid cursor", details=[{"field": "cursor"}]) from None
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
+        out.append(value)
+    return out
+
+
 def keyset(session: Session, query: Select[*tuple[Any, ...]], key: Any, *, limit: int, cursor: str | None, secret: str,
-           descending: bool = False, scalars: bool = True) -> tuple[list[Any], str | None]:
-    """One page of `query` ordered by the unique column `key`, and the cursor of the next page: its
-    first column's values (`scalars`, e.g. ORM objects) or whole rows.
+           descending: bool = False, scalars: bool = True,
+           key_of: Callable[[Any], tuple[Any, ...]] | None = None) -> tuple[list[Any], str | None]:
+    """One page of `query` ordered by `key` (a unique column, or a tuple of columns that is unique
+    together, such as `(created_at, id)`), and the cursor of the next page: its first column's values
+    (`scalars`, e.g. ORM objects) or whole rows (`key_of` then reads a row's key, if not by attribute).
 
     The cursor carries the last key of the page; one that was tampered with, or whose key is not of
-    the column's type, is InvalidInput.
+    the columns' types, is InvalidInput.
     """
+    columns = key if isinstance(key, tuple) else (key,)
     position = decode(secret, cursor)
     if position is not None:
-        last = position.get("after")
-        if not isinstance(last, key.type.python_type) or isinstance(last, bool):
-            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
-        query = query.where(key < last if descending else key > last)
-    ordered = query.order_by(key.desc() if descending else key).limit(limit + 1)
+        query = query.where(_after(columns, _position(columns, position.get("after")), descending))
+    ordered = query.order_by(*(c.desc() if descending else c for c in columns)).limit(limit + 1)
     result = session.execute(ordered)
     rows = result.scalars().all() if scalars else result.all()
     page, more = list(rows[:limit]), len(rows) > limit
-    last_key = getattr(page[-1], key.key) if page else None
-    return page, encode(secret, {"after": last_key}) if more and page else None
+    if not (more and page):
+        return page, None
+    last = key_of(page[-1]) if key_of else tuple(getattr(page[-1], c.key) for c in columns)
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in last]
+    return page, encode(secret, {"after": values if len(columns) > 1 else values[0]})

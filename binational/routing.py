@@ -16,10 +16,10 @@ from binational.access import service as access
 from binational.access import web_sessions
 from binational.access.policy import Actor, long_requests
 from binational.audit.log import CREDENTIAL
-from binational.audit.scope import act_as, unit_of_work
+from binational.audit.scope import unit_of_work
 from binational.bounds import UserCaps
 from binational.budget import Budget, pg_timeout_sql, stopped_by_budget
-from binational.db import Database
+from binational.db import Database, act_as
 from binational.errors import TimeBudgetExceeded, Unauthenticated
 
 

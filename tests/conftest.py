@@ -20,9 +20,8 @@ from binational import clitools
 from binational.access import service as access
 from binational.app import create_app
 from binational.audit import log
-from binational.audit.scope import act_as_system
 from binational.config import Settings, get_settings
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.schema import upgrade
 
 BACKEND = os.environ.get("BINATIONAL_TEST_DATABASE", "sqlite")

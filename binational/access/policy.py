@@ -18,7 +18,9 @@ record or value, or a record of a restricted case, never answers as a hit (its o
 instead). `answers_as_hit()` is its SQL form, held equal by the same property test.
 
 Who reads the notices discovery leaves for a holder agency (deconfliction, sweeps) is
-`may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`.
+`may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
+and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
+`visible_requests`, `may_see_audit_entry`/`visible_audit_entries`), each pair held equal by a test.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from binational.access.actions import ACTIONS
 from binational.access.markings import RANK
 from binational.access.models import Release
 from binational.db import UTCDateTime, utcnow
+from binational.errors import Forbidden
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,21 @@ def can(actor: Actor, action: str, resource: Resource | None = None, *, now: dat
     return seen
 
 
+def require(actor: Actor | None, action: str, *, operator: bool = False) -> Decision:
+    """Raise Forbidden (naming `action`, for the audit log) unless the actor's roles grant `action`.
+
+    `operator=True` lets the command line (actor None: the node operator) through, as the
+    administration commands allow; without it a missing actor is refused."""
+    if actor is None:
+        if operator:
+            return Decision(True, "node operator")
+        raise Forbidden(f"{action}: no user", action=action)
+    decision = can(actor, action)
+    if not decision:
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
+    return decision
+
+
 def _grant_exists(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """A row that is not `agency` and an active release of it (or of its case) names the actor's agency."""
 
@@ -211,6 +229,11 @@ def _visible(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) 
 
 
 @lru_cache(maxsize=1024)
+def live_and_visible(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The rows of `model` (an entity model or alias) not deleted and visible to the actor."""
+    return and_(model.deleted_at.is_(None), visible(actor, model))
+
+
 def visible_values(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of the statement-level rules (the entity's rules apply separately)."""
     return and_(
@@ -276,6 +299,68 @@ def discovery_notices_for(actor: Actor, model: Any) -> ColumnElement[bool]:
     if not NOTICE_CAPABILITIES & actor.capabilities:
         return false()
     return model.to_agency == actor.agency
+
+
+# --- Judgements, requests, audit entries: the rules of the other kinds of rows a viewer meets. ------
+
+def may_see_judgement(actor: Actor, *, owner_agency: str, owner_country: str, distribution: str,
+                      marking_rank: int) -> Decision:
+    """Whether `actor` sees a verdict: its agency's own, or its country's when `national`; within
+    clearance. Judgements are never released across the border."""
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    if owner_agency == actor.agency:
+        return Decision(True, "owner agency")
+    if distribution == "national" and owner_country == actor.country:
+        return Decision(True, f"national distribution in {owner_country}")
+    return Decision(False, "another agency's judgement")
+
+
+def visible_judgements(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_judgement` over a judgement model."""
+    return and_(
+        model.marking_rank <= actor.clearance_rank,
+        or_(model.owner_agency == actor.agency,
+            and_(model.distribution == "national", model.owner_country == actor.country)),
+    )
+
+
+def may_see_request(actor: Actor, *, from_agency: str, to_agency: str, marking_rank: int) -> Decision:
+    """Whether `actor` sees a request: its agency sent or received it, and it is cleared for it."""
+    if actor.agency not in (from_agency, to_agency):
+        return Decision(False, "not a party to the request")
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    return Decision(True, "party to the request")
+
+
+def visible_requests(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_request` over a request model."""
+    return and_(or_(model.from_agency == actor.agency, model.to_agency == actor.agency),
+                model.marking_rank <= actor.clearance_rank)
+
+
+#: Entries about another agency's records that their user's search matched but may not see: shown to
+#: the records' owners only (with their own records), never to the searching agency's auditors, or
+#: they would learn which records hold the values searched for (or that a RED record exists).
+HOLDERS_ONLY = ("discovery.hit", "discovery.withheld", "discovery.sweep")
+
+
+def may_see_audit_entry(actor: Actor, *, actor_agency: str | None, action: str,
+                        object_agencies: frozenset[str | None]) -> Decision:
+    """Whether `actor` (an auditor) sees an audit entry: one its agency's users wrote (but not the
+    holders-only entries of their searches), or one naming a record of its agency."""
+    if actor.agency in object_agencies:
+        return Decision(True, "names a record of the agency")
+    if actor_agency == actor.agency and action not in HOLDERS_ONLY:
+        return Decision(True, "written by the agency's user")
+    return Decision(False, "another agency's entry")
+
+
+def visible_audit_entries(actor: Actor, entry: Any, ref: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_audit_entry` over an entry model and its object-reference model."""
+    touches_ours = exists(select(ref.seq).where(ref.seq == entry.seq, ref.object_agency == actor.agency))
+    return or_(and_(entry.actor_agency == actor.agency, entry.action.not_in(HOLDERS_ONLY)), touches_ours)
 
 
 # --- Administration: what an administrator may grant, approve, and whose tokens it may touch. -----

@@ -16,9 +16,9 @@ from binational.admin import service, witness_cli
 from binational.audit import checkpoints
 from binational.audit import log as audit_log
 from binational.audit import service as audit_service
-from binational.audit.scope import act_as_system
 from binational.audit.verify import verify
 from binational.clitools import database, database_failed, fail, progress_bar, work
+from binational.db import act_as_system
 from binational.entities import integrity
 from binational.errors import DomainError
 

@@ -21,28 +21,19 @@ from binational.access.policy import (
     ROLES_NEEDING_APPROVAL,
     Actor,
     Decision,
-    can,
     may_approve,
     may_create_token,
     may_grant,
     may_manage_token,
     may_register_agency,
     needs_approval,
+    require,
 )
 from binational.access.roles import check_roles
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-
-def require(actor: Actor | None, action: str) -> None:
-    """The command line (actor None) is the node operator; API callers need the capability."""
-    if actor is None:
-        return
-    decision = can(actor, action)
-    if not decision:
-        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def _refuse(decision: Decision, action: str) -> None:
@@ -52,7 +43,7 @@ def _refuse(decision: Decision, action: str) -> None:
 
 def add_agency(*, session: Session, actor: Actor | None, code: str, country: str, name: str) -> Agency:
     """Register an agency (node administrators: of the node's country or federation); audited."""
-    require(actor, "agency.create")
+    require(actor, "agency.create", operator=True)
     settings = get_settings()
     _refuse(may_register_agency(actor, country=str(country).strip(), node_country=settings.node_country,
                                 federation=settings.federation_countries), "agency.create")
@@ -66,7 +57,7 @@ def request_user(*, session: Session, actor: Actor | None, username: str, agency
                  clearance: str, password: str | None = None) -> tuple[User, PendingGrant | None]:
     """Create a user; what needs a second administrator (the `auditor` role, TLP:RED) is not given yet
     but asked for as a pending grant. Audited (the password never is)."""
-    require(actor, "user.create")
+    require(actor, "user.create", operator=True)
     check_roles(roles)
     wanted = rank(clearance)
     _refuse(may_grant(actor, agency=agency, roles=frozenset(roles), clearance_rank=wanted), "user.create")
@@ -103,7 +94,7 @@ def add_user(*, session: Session, actor: Actor | None, username: str, agency: st
 
 def list_users(*, session: Session, actor: Actor) -> list[User]:
     """An administrator sees the users of its own agency only (the directory leaks nothing else)."""
-    require(actor, "user.list")
+    require(actor, "user.list", operator=True)
     audit.record(session, action="user.list", actor=actor)
     return access.list_users(session=session, agency=actor.agency)
 
@@ -111,7 +102,7 @@ def list_users(*, session: Session, actor: Actor) -> list[User]:
 def list_grants(*, session: Session, actor: Actor | None) -> list[tuple[PendingGrant, str]]:
     """The grants waiting for a second administrator, with their users' names: of the administrator's
     agency (the operator: of every agency)."""
-    require(actor, "grant.list")
+    require(actor, "grant.list", operator=True)
     query = (select(PendingGrant, User.username).join(User, User.id == PendingGrant.user_id)
              .where(PendingGrant.state == "pending").order_by(PendingGrant.id))
     if actor is not None:
@@ -140,7 +131,7 @@ def decide_grant(*, session: Session, actor: Actor | None, grant_id: int, approv
     """Approve (the user receives the roles and clearance) or reject a pending grant, as a second
     administrator of its agency, or the node operator; audited."""
     action = "grant.approve" if approve else "grant.reject"
-    require(actor, action)
+    require(actor, action, operator=True)
     grant = _pending(session, actor, grant_id, action)
     user = session.get(User, grant.user_id)
     assert user is not None  # a grant's user is a foreign key
@@ -164,7 +155,7 @@ def create_token(*, session: Session, actor: Actor | None, username: str,
     """Issue a token: through the API for the caller itself only (the node operator: for anyone), for
     at most `token_max_days`, and never outliving the token that asks for it. The refusal is the same
     whether or not `username` exists."""
-    require(actor, "token.create")
+    require(actor, "token.create", operator=True)
     _refuse(may_create_token(actor, username=username), "token.create")
     credential = str(session.info.get(audit.CREDENTIAL, ""))
     parent = session.get(ApiToken, credential.removeprefix("token:")) if credential.startswith("token:") else None
@@ -189,7 +180,7 @@ def _token_owner(session: Session, token_id: str) -> tuple[ApiToken | None, User
 
 def revoke_token(*, session: Session, actor: Actor | None, token_id: str) -> ApiToken:
     """Revoke a token: one's own, or (administrators) one of a user of one's agency."""
-    require(actor, "token.revoke")
+    require(actor, "token.revoke", operator=True)
     row, user = _token_owner(session, token_id)
     decision = may_manage_token(actor, user_id=user.id if user else None, agency=user.agency if user else None)
     if row is None or not decision:
@@ -214,7 +205,7 @@ def list_tokens(*, session: Session, actor: Actor, username: str) -> list[ApiTok
 def end_sessions(*, session: Session, actor: Actor | None, username: str) -> list[str]:
     """End every web session of a user and revoke its API tokens (an API administrator: of its own
     agency only; another agency's user is not found); returns the ids of the sessions ended. Audited."""
-    require(actor, "session.end")
+    require(actor, "session.end", operator=True)
     user = access.find_user(session=session, username=username) if isinstance(username, str) else None
     if user is None or (actor is not None and user.agency != actor.agency):
         raise NotFound("user", username, action="session.end", owner=user.agency if user else None)

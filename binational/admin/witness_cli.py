@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from binational.audit import checkpoints, witness
 from binational.audit import log as audit_log
-from binational.audit.scope import act_as_system
 from binational.clitools import database, database_failed, fail
+from binational.db import act_as_system
 from binational.errors import DomainError
 
 witnesses = typer.Typer(help="Run a witness: cosign other nodes' checkpoints after checking consistency.",

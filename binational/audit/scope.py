@@ -7,22 +7,9 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor
 from binational.audit import log
-from binational.db import Database, set_context
+from binational.db import Database, act_as
 from binational.errors import DomainError, Forbidden, NotFound, OverLimit, RateLimited
-
-
-def act_as(session: Session, actor: Actor) -> None:
-    """Make `actor` the viewer of this session (audit entries and PostgreSQL row-level security)."""
-    session.info["actor"] = actor
-    set_context(session, agency=actor.agency, country=actor.country, clearance=actor.clearance_rank,
-                cases=actor.case_ids)
-
-
-def act_as_system(session: Session) -> None:
-    """Run as the node itself, for jobs that see everything (resolution, verification)."""
-    set_context(session, agency=None, country=None, clearance=-1, system=True)
 
 
 def record_denial(db: Database, session: Session, exc: DomainError) -> None:

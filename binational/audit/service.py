@@ -5,31 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
-from binational.access.policy import Actor, can
+from binational.access.policy import HOLDERS_ONLY, Actor, require, visible_audit_entries
 from binational.audit import checkpoints, log, witness
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.audit.verify import Verification, verify
 from binational.config import Settings, get_settings
 from binational.db import system_context
-from binational.errors import Forbidden, NotFound
+from binational.errors import NotFound
 
 #: The actions that show a record's content, or that a search matched it: who-saw lists them.
 READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.view", "network.plan", "network.export",
                 "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit", "discovery.withheld")
-#: Entries about another agency's records that their user's search matched but may not see: shown to
-#: the records' owners only (with their own records), never to the searching agency's auditors, or
-#: they would learn which records hold the values searched for (or that a RED record exists).
-HOLDERS_ONLY = ("discovery.hit", "discovery.withheld", "discovery.sweep")
-
-
-def _require(actor: Actor, action: str) -> None:
-    decision = can(actor, action)
-    if not decision:
-        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:
@@ -45,14 +35,6 @@ def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[
         "action": body["action"], "objects": objects, "decision": body["decision"], "reason": reason,
         "request_id": body["request_id"],
     }
-
-
-def _visible_to(actor: Actor) -> Any:
-    touches_ours = exists(
-        select(AuditObjectRef.seq).where(AuditObjectRef.seq == AuditEntry.seq,
-                                         AuditObjectRef.object_agency == actor.agency)
-    )
-    return or_(and_(AuditEntry.actor_agency == actor.agency, AuditEntry.action.not_in(HOLDERS_ONLY)), touches_ours)
 
 
 def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None
@@ -74,9 +56,9 @@ def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor:
 def entries(*, session: Session, actor: Actor, action: str | None = None, limit: int | None = None,
             cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first: the entries of the auditor's agency and those naming its records."""
-    _require(actor, "audit.read")
+    require(actor, "audit.read")
     log.drain(session)
-    query = select(AuditEntry).where(_visible_to(actor))
+    query = select(AuditEntry).where(visible_audit_entries(actor, AuditEntry, AuditObjectRef))
     if action:
         query = query.where(AuditEntry.action == action)
     items, next_cursor = _page(session, actor, query, limit, cursor)
@@ -88,7 +70,7 @@ def who_saw(*, session: Session, actor: Actor | None, object_id: str, limit: int
             cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Every read of one record; an auditor may ask only about its own agency's records."""
     if actor is not None:
-        _require(actor, "audit.who_saw")
+        require(actor, "audit.who_saw")
     log.drain(session)
     query = select(AuditEntry).where(
         AuditEntry.action.in_(READ_ACTIONS),
@@ -114,7 +96,7 @@ def status(*, session: Session, actor: Actor) -> dict[str, Any]:
     """The signed head and the last checkpoint (size, root, time), for auditors: the size counts every
     agency's entries, so watching it grow tells what others do (a username probe, say). It does not
     wait for the entries still queued; the read is audited."""
-    _require(actor, "audit.status")
+    require(actor, "audit.status")
     log.record(session, action="audit.status", actor=actor)
     head = session.get(AuditHead, 1)
     last = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)).scalar_one_or_none()
@@ -129,7 +111,7 @@ def status(*, session: Session, actor: Actor) -> dict[str, Any]:
 
 def check(*, session: Session, actor: Actor, settings: Settings) -> Verification:
     """Recompute the whole log and its signatures for an auditor; the check itself is audited."""
-    _require(actor, "audit.verify")
+    require(actor, "audit.verify")
     with system_context(session):  # the whole log, not the auditor's share of it
         result = verify(session, settings)
     log.record(session, action="audit.verify", actor=actor,
@@ -140,7 +122,7 @@ def check(*, session: Session, actor: Actor, settings: Settings) -> Verification
 def checkpoint(*, session: Session, actor: Actor, settings: Settings, old_size: int | None = None) -> dict[str, Any]:
     """The node's latest signed checkpoint (a C2SP signed note), its verifier key and, from `old_size`
     (the size a witness cosigned last), the consistency proof a witness needs; for auditors, audited."""
-    _require(actor, "audit.checkpoint")
+    require(actor, "audit.checkpoint")
     log.drain(session)
     size = checkpoints.size(session)
     proof = None

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, visible, visible_values
+from binational.access.policy import Actor, live_and_visible, require, visible_values
 from binational.audit import log as audit
 from binational.entities.models import Entity, Statement
 from binational.entities.schemas import EntityRead
-from binational.entities.service import assemble, require
+from binational.entities.service import assemble
 from binational.vocabulary import model
 
 MAX_LINKS = 200
@@ -30,7 +30,7 @@ def _visible_entities(session: Session, actor: Actor, ids: set[str]) -> list[Ent
     if not ids:
         return []
     return list(session.execute(
-        select(Entity).where(Entity.id.in_(sorted(ids)), Entity.deleted_at.is_(None), visible(actor, Entity))
+        select(Entity).where(Entity.id.in_(sorted(ids)), live_and_visible(actor, Entity))
         .order_by(Entity.id)
     ).scalars())
 
@@ -46,7 +46,7 @@ def linked(*, session: Session, actor: Actor, entity: EntityRead) -> list[Link]:
         select(Statement.entity_id, Statement.prop)
         .join(Entity, Entity.id == Statement.entity_id)
         .where(Statement.value == entity.id, Statement.prop_type == "entity", Statement.deleted_at.is_(None),
-               visible_values(actor, Statement), Entity.deleted_at.is_(None), visible(actor, Entity))
+               visible_values(actor, Statement), live_and_visible(actor, Entity))
         .limit(MAX_LINKS)
     ).all()
     incoming: dict[str, set[str]] = {}
@@ -71,7 +71,7 @@ def _is_reference(schema: str, prop: str) -> bool:
 def recent(*, session: Session, actor: Actor, limit: int = 10, mine: bool = False) -> list[EntityRead]:
     """The entities the viewer may see, most recently changed first (only the viewer's own if `mine`); audited."""
     require(actor, "entity.list")
-    query = select(Entity).where(Entity.deleted_at.is_(None), visible(actor, Entity))
+    query = select(Entity).where(live_and_visible(actor, Entity))
     if mine:
         query = query.where(Entity.created_by == actor.user_id)
     rows = list(session.execute(query.order_by(Entity.updated_at.desc(), Entity.id).limit(limit)).scalars())

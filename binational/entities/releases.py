@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, aliased
 
 from binational.access import names
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, live_and_visible, require
 from binational.audit import log as audit
 from binational.db import system_context, utcnow
 from binational.entities.models import Entity, SearchTerm
-from binational.entities.service import load, load_row, release_rows, require
+from binational.entities.service import access_entity_for_change, access_entity_row, release_rows
 from binational.errors import InvalidInput, NotFound
 
 
@@ -39,7 +39,7 @@ def release_entity(
     *, session: Session, actor: Actor, entity_id: str, to: list[str], until: datetime | None = None
 ) -> list[Release]:
     """Release an entity the actor's agency owns; an `agency` entity becomes `release`."""
-    entity = load(session, actor, entity_id, "release.create")
+    entity = access_entity_for_change(session, actor, entity_id, "release.create")
     _check_recipients(session, actor, to, until)
     if entity.distribution == "agency":
         entity.distribution = "release"
@@ -80,7 +80,7 @@ def release_case(
 
 def list_releases(*, session: Session, actor: Actor, entity_id: str) -> list[Release]:
     """The releases of an entity the actor's agency owns."""
-    entity = load_row(session, actor, entity_id, "release.list")
+    entity = access_entity_row(session, actor, entity_id, "release.list")
     audit.record(session, action="release.list", actor=actor, objects=[(entity.id, entity.owner_agency)])
     return list(session.execute(select(Release).where(Release.entity_id == entity.id).order_by(Release.id)).scalars())
 
@@ -111,7 +111,7 @@ def received(*, session: Session, actor: Actor, limit: int = 10) -> list[tuple[R
         .join(Entity, Entity.id == grant.entity_id)
         .where(grant.to_agency == actor.agency, grant.revoked_at.is_(None),
                or_(grant.until.is_(None), grant.until > now),
-               Entity.deleted_at.is_(None), visible(actor, Entity))
+               live_and_visible(actor, Entity))
         .order_by(grant.created_at.desc(), grant.id.desc())
         .limit(limit)
     ).all()

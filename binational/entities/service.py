@@ -19,7 +19,16 @@ from binational import pagination
 from binational.access import names
 from binational.access.markings import check_distribution, rank
 from binational.access.models import Agency, Case, Release
-from binational.access.policy import Actor, Decision, Grant, Resource, can, visible, visible_values
+from binational.access.policy import (
+    Actor,
+    Decision,
+    Grant,
+    Resource,
+    can,
+    live_and_visible,
+    require,
+    visible_values,
+)
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import plain_rows, utcnow
@@ -35,13 +44,6 @@ from binational.vocabulary import model
 def namespace(agency: str) -> str:
     """The prefix of every entity id an agency creates: ids never collide across agencies."""
     return agency.lower()
-
-
-def require(actor: Actor, action: str) -> None:
-    """Raise Forbidden unless the actor's roles grant `action`."""
-    decision = can(actor, action)
-    if not decision:
-        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 #: The columns of an entity its readers need (policy and assembly), read as a plain row.
@@ -62,7 +64,7 @@ _ENTITY_WITH_GRANTS = (
 )
 
 
-def check_row(session: Session, actor: Actor, entity_id: str, action: str) -> tuple[Any, Decision]:
+def access_entity(session: Session, actor: Actor, entity_id: str, action: str) -> tuple[Any, Decision]:
     """The row of an entity the actor may `action` and the policy's reason, or deny: invisible and
     missing answer the same NotFound. One round trip: the entity with the releases naming the actor's
     agency."""
@@ -84,21 +86,21 @@ def check_row(session: Session, actor: Actor, entity_id: str, action: str) -> tu
     return entity, decision
 
 
-def load_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any:
-    """The row (entity columns) of an entity the actor may `action`, or deny as `check_row` does."""
-    return check_row(session, actor, entity_id, action)[0]
+def access_entity_row(session: Session, actor: Actor, entity_id: str, action: str) -> Any:
+    """The row (entity columns) of an entity the actor may `action`, or deny as `access_entity` does."""
+    return access_entity(session, actor, entity_id, action)[0]
 
 
-def load(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
-    """The entity as an ORM object, for changing it, if the actor may `action`; deny as `check_row` does.
+def access_entity_for_change(session: Session, actor: Actor, entity_id: str, action: str) -> Entity:
+    """The entity as an ORM object, for changing it, if the actor may `action`; deny as `access_entity` does.
 
     The row is locked (FOR NO KEY UPDATE, which the statements' foreign keys do not conflict with)
     before any of its values or search terms are touched, in the same order for every change, so an
     edit and a release of one entity wait for each other rather than deadlock.
     """
-    load_row(session, actor, entity_id, action)
+    access_entity_row(session, actor, entity_id, action)
     entity = session.get(Entity, entity_id, with_for_update={"key_share": True})
-    assert entity is not None  # load_row found it in this transaction
+    assert entity is not None  # access_entity_row found it in this transaction
     return entity
 
 
@@ -152,10 +154,13 @@ def _reference_props(schema_name: str) -> frozenset[str]:
     return frozenset(name for name, prop in schema.properties.items() if prop.type == registry.entity)
 
 
-def _visible_ids(session: Session, actor: Actor, ids: Iterable[str]) -> set[str]:
+def visible_entity_ids(session: Session, actor: Actor, ids: Iterable[str]) -> set[str]:
     """Those of `ids` that name a live entity the actor may see."""
+    ids = sorted(ids)
+    if not ids:
+        return set()
     return set(session.execute(select(Entity.id).where(
-        Entity.id.in_(sorted(ids)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
+        Entity.id.in_(ids), live_and_visible(actor, Entity))).scalars())
 
 
 def _without_hidden_references(session: Session, actor: Actor, entities: Sequence[Any],
@@ -169,7 +174,7 @@ def _without_hidden_references(session: Session, actor: Actor, entities: Sequenc
     refs = {row[2] for row, ref in zip(rows, refers, strict=True) if ref}
     if not refs:
         return rows
-    seen = _visible_ids(session, actor, refs)
+    seen = visible_entity_ids(session, actor, refs)
     return [row for row, ref in zip(rows, refers, strict=True) if not ref or row[2] in seen]
 
 
@@ -250,7 +255,7 @@ def check_references(session: Session, actor: Actor, values: Iterable[CleanValue
     wanted = {v.value: v for v in values if v.prop.type.name == "entity" and v.value not in known}
     if not wanted:
         return
-    found = _visible_ids(session, actor, wanted)
+    found = visible_entity_ids(session, actor, wanted)
     for ref, value in wanted.items():
         if ref not in found:
             raise InvalidInput(
@@ -379,14 +384,14 @@ def create(*, session: Session, actor: Actor, data: EntityCreate) -> EntityRead:
 
 def read(*, session: Session, actor: Actor, entity_id: str) -> EntityRead:
     """One entity as the viewer may see it; the read is audited."""
-    entity = load_row(session, actor, entity_id, "entity.read")
+    entity = access_entity_row(session, actor, entity_id, "entity.read")
     audit.record(session, action="entity.read", actor=actor, objects=[(entity.id, entity.owner_agency)])
     return assemble(session, actor, [entity])[0]
 
 
 def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch) -> EntityRead:
     """Add and remove values of an entity the actor's agency owns."""
-    entity = load(session, actor, entity_id, "entity.update")
+    entity = access_entity_for_change(session, actor, entity_id, "entity.update")
     schema = check_schema(entity.schema)
     added = check_properties(schema, patch.add)
     removed = check_properties(schema, patch.remove)
@@ -436,7 +441,7 @@ def update(*, session: Session, actor: Actor, entity_id: str, patch: EntityPatch
 
 def delete(*, session: Session, actor: Actor, entity_id: str) -> None:
     """Tombstone an entity: it disappears from every view; its statements stay for the record."""
-    entity = load(session, actor, entity_id, "entity.delete")
+    entity = access_entity_for_change(session, actor, entity_id, "entity.delete")
     entity.deleted_at = utcnow()
     session.flush()
     audit.record(session, action="entity.delete", actor=actor, objects=[(entity.id, entity.owner_agency)])
@@ -478,7 +483,7 @@ def list_entities(
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if schema is not None:
         check_schema(schema)
-    query = select(*ENTITY_COLUMNS).where(Entity.deleted_at.is_(None), visible(actor, Entity))
+    query = select(*ENTITY_COLUMNS).where(live_and_visible(actor, Entity))
     if schema:
         query = query.where(Entity.schema == schema)
     if agency:

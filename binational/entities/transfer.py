@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from binational.access.markings import DISTRIBUTIONS
 from binational.access.models import Release
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, live_and_visible, require
 from binational.audit import log as audit
-from binational.audit.scope import act_as
 from binational.config import get_settings
-from binational.db import set_context, utcnow
+from binational.db import act_as, set_context, utcnow
 from binational.entities.integrity import Written
 from binational.entities.models import Entity
 from binational.entities.service import (
@@ -27,7 +26,6 @@ from binational.entities.service import (
     insert_statements,
     namespace,
     release_rows,
-    require,
     statement_rows,
 )
 from binational.entities.validation import CleanValue, check_id, check_properties, check_schema
@@ -222,7 +220,7 @@ def export_lines(*, session: Session, actor: Actor, schema: str | None = None,
                  progress: Progress | None = None) -> Iterator[str]:
     """The entities the actor may see, as FtM JSON lines of the values it may see; audited."""
     require(actor, "entity.export")
-    query = select(Entity).where(Entity.deleted_at.is_(None), visible(actor, Entity)).order_by(Entity.id)
+    query = select(Entity).where(live_and_visible(actor, Entity)).order_by(Entity.id)
     if schema:
         query = query.where(Entity.schema == check_schema(schema).name)
     exported: list[tuple[str, str | None]] = []

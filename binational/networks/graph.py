@@ -26,7 +26,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, visible, visible_values
+from binational.access.policy import Actor, live_and_visible, visible_values
 from binational.entities.models import Entity, Statement
 from binational.networks.engine import Simple
 from binational.vocabulary import model
@@ -185,7 +185,7 @@ def load(session: Session, actor: Actor, *,
         select(Statement.entity_id, Entity.schema, Entity.owner_agency, Statement.prop, Statement.prop_type,
                Statement.value, Statement.dataset)
         .join(Entity, Entity.id == Statement.entity_id)
-        .where(Entity.deleted_at.is_(None), visible(actor, Entity), Statement.deleted_at.is_(None),
+        .where(live_and_visible(actor, Entity), Statement.deleted_at.is_(None),
                visible_values(actor, Statement), Statement.prop_type.in_(NEEDED_TYPES))
     )
     entities: dict[str, tuple[str, str, Props]] = {}

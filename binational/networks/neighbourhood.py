@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, visible, visible_values
+from binational.access.policy import Actor, live_and_visible, visible_values
 from binational.entities.models import Entity, Selector, Statement
 from binational.errors import OverLimit
 from binational.networks import graph
@@ -74,7 +74,7 @@ class Neighbourhood:
                 select(Statement.entity_id, Entity.schema, Entity.owner_agency, Statement.prop, Statement.prop_type,
                        Statement.value, Statement.dataset)
                 .join(Entity, Entity.id == Statement.entity_id)
-                .where(Entity.id.in_(chunk), Entity.deleted_at.is_(None), visible(self.actor, Entity),
+                .where(Entity.id.in_(chunk), live_and_visible(self.actor, Entity),
                        Statement.deleted_at.is_(None), visible_values(self.actor, Statement),
                        Statement.prop_type.in_(graph.NEEDED_TYPES))
                 .order_by(Statement.id)
@@ -96,7 +96,7 @@ class Neighbourhood:
                 # the literal matches the partial index ix_statements_reference on every plan
                 .where(Statement.value.in_(chunk), Statement.prop_type == literal_column("'entity'"),
                        Statement.deleted_at.is_(None), visible_values(self.actor, Statement),
-                       Entity.deleted_at.is_(None), visible(self.actor, Entity))
+                       live_and_visible(self.actor, Entity))
             )
             for target, source in rows:
                 found.setdefault(target, set()).add(source)
@@ -110,8 +110,7 @@ class Neighbourhood:
             out |= set(self.session.execute(
                 select(Statement.id).join(Entity, Entity.id == Statement.entity_id)
                 .where(Statement.id.in_(items[start:start + CHUNK]), Statement.deleted_at.is_(None),
-                       visible_values(self.actor, Statement), Entity.deleted_at.is_(None),
-                       visible(self.actor, Entity))).scalars())
+                       visible_values(self.actor, Statement), live_and_visible(self.actor, Entity))).scalars())
         return out
 
     def same_identifiers(self, ids: Iterable[str]) -> set[str]:
@@ -151,8 +150,7 @@ class Neighbourhood:
                 # the literals match the partial index ix_statements_address_text on every plan
                 .where(Statement.value.in_(chunk), Statement.prop == literal_column("'full'"),
                        func.length(Statement.value) <= literal_column("500"), Statement.deleted_at.is_(None),
-                       visible_values(self.actor, Statement), Entity.deleted_at.is_(None),
-                       visible(self.actor, Entity))).scalars())
+                       visible_values(self.actor, Statement), live_and_visible(self.actor, Entity))).scalars())
         return found
 
     def ties(self, start: set[str]) -> set[str]:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, live_and_visible, require
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.entities import service as entities
@@ -56,7 +56,7 @@ def _parties(session: Session, actor: Actor) -> int:
     """How many parties (future nodes, before resolution merges some) the viewer may see."""
     schemata = sorted(name for name, spec in model.schemata.items() if spec.is_a("LegalEntity"))
     return int(session.execute(select(func.count()).select_from(Entity).where(
-        Entity.deleted_at.is_(None), Entity.schema.in_(schemata), visible(actor, Entity))).scalar_one())
+        Entity.schema.in_(schemata), live_and_visible(actor, Entity))).scalar_one())
 
 
 def link_types() -> list[str]:
@@ -88,10 +88,10 @@ def network(*, session: Session, actor: Actor, scope: Scope, action: str = "netw
     Around an entity, the network is read from the entity's neighbourhood only (`neighbourhood.expand`);
     without one, the whole network is built only when the viewer may see at most `network_max_nodes`
     parties. Past that bound the answer is `OverLimit` (422), audited as a refusal naming no record."""
-    entities.require(actor, action)
+    require(actor, action)
     check_scope(scope)
     limit = get_settings().network_max_nodes
-    entity = entities.load_row(session, actor, scope.entity, action) if scope.entity is not None else None
+    entity = entities.access_entity_row(session, actor, scope.entity, action) if scope.entity is not None else None
     try:
         if entity is not None:
             whole, _read = neighbourhood.expand(
@@ -170,9 +170,9 @@ def scope_extra(scope: Scope) -> dict[str, object]:
             for k, v in scope.model_dump().items() if v not in (None, [], "")}
 
 
-def node_of(*, session: Session, actor: Actor, net: Network, entity_id: str, action: str) -> str:
+def access_node(*, session: Session, actor: Actor, net: Network, entity_id: str, action: str) -> str:
     """The node of an entity the viewer may see (404 otherwise); 422 if it is not in this network."""
-    entity = entities.load_row(session, actor, entity_id, action)
+    entity = entities.access_entity_row(session, actor, entity_id, action)
     key = net.node_for(entity.id)
     if key is None:
         raise InvalidInput(f"entity {entity_id!r} is not a party of this network (or is filtered out)",
@@ -184,8 +184,8 @@ def path(*, session: Session, actor: Actor, scope: Scope, source: str, target: s
          weighted: bool = True) -> tuple[Network, list[str], float]:
     """A shortest path between two entities in the viewer's network (1/contacts as distance if weighted)."""
     net = network(session=session, actor=actor, scope=scope, audit_it=False)
-    a = node_of(session=session, actor=actor, net=net, entity_id=source, action="network.view")
-    b = node_of(session=session, actor=actor, net=net, entity_id=target, action="network.view")
+    a = access_node(session=session, actor=actor, net=net, entity_id=source, action="network.view")
+    b = access_node(session=session, actor=actor, net=net, entity_id=target, action="network.view")
     nodes, length = analysis.path(net, a, b, weighted=weighted)
     found = net.subgraph(nodes)
     audit.record(session, action="network.view", actor=actor, objects=shown(found),
@@ -208,7 +208,7 @@ def plan(*, session: Session, actor: Actor, request: PlanRequest) -> PlanRead:
                       action="network.plan", audit_it=False).keep(schemata=scope.schemata)
     ids, g = net.simple()
     index = {k: i for i, k in enumerate(ids)}
-    protected = sorted({index[node_of(session=session, actor=actor, net=net, entity_id=e, action="network.plan")]
+    protected = sorted({index[access_node(session=session, actor=actor, net=net, entity_id=e, action="network.plan")]
                         for e in request.protected})
     result = run_plan(ids, g, budget=request.budget, method=request.method, protected=protected,
                       ties=request.ties, weighted=request.weighted, net=net)

@@ -27,14 +27,12 @@ from sqlalchemy import and_, case, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor, answers_as_hit, visible, visible_values
+from binational.access.policy import Actor, answers_as_hit, require, visible, visible_values
 from binational.audit import log as audit
-from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
-from binational.db import utcnow
+from binational.db import system_context, utcnow
 from binational.entities.models import Entity, Selector, Statement
 from binational.entities.selectors import KINDS, birth_key, key_of, name_tokens
-from binational.entities.service import require
 from binational.errors import InvalidInput
 from binational.requests import limits, notices, sweeps
 from binational.requests.models import HitRef
@@ -259,12 +257,9 @@ def search(*, session: Session, actor: Actor, selectors: list[dict[str, Any]]) -
     require(actor, "discovery.search")
     queries = parse(selectors)
     now = utcnow()
-    act_as_system(session)  # count the call and match over every agency's selectors; the answer is cut below
-    try:
+    with system_context(session):  # count the call and match over every agency's selectors; the answer is cut below
         limits.charge_discovery(session, actor, len(queries), now)
         rows = _candidates(session, actor, queries)
-    finally:
-        act_as(session, actor)
     _match(actor, queries, rows)
     refs = _issue(session, actor, queries)
     results = []
@@ -288,7 +283,7 @@ def search(*, session: Session, actor: Actor, selectors: list[dict[str, Any]]) -
     )
     if hidden:
         # Names the searcher and the holders' records; shown to the holders' auditors (and in
-        # who-saw) only, never to the searcher's agency (audit.service.HOLDERS_ONLY).
+        # who-saw) only, never to the searcher's agency (access.policy.HOLDERS_ONLY).
         audit.record(session, action="discovery.hit", actor=actor, objects=hidden, extra={
             "hit_refs": [hashlib.sha256(r.encode()).hexdigest() for r in refs.values()],
             "sha256": sorted({q.digest for q in queries if q.hidden}),
@@ -305,8 +300,7 @@ def _tell_holders(session: Session, actor: Actor, queries: list[Query], now: Any
             records, digests = withheld.setdefault(agency, (set(), set()))
             records |= ids
             digests.add(q.digest)
-    act_as_system(session)
-    try:
+    with system_context(session):
         for agency, (records, digests) in sorted(withheld.items()):
             notices.leave(session, actor, kind="deconfliction", to_agency=agency, entity_ids=sorted(records),
                           selectors=len(digests), digests=sorted(digests), now=now)
@@ -314,5 +308,3 @@ def _tell_holders(session: Session, actor: Actor, queries: list[Query], now: Any
         for sweep in sweeps.observe(session, actor, observed, now):
             notices.leave(session, actor, kind="sweep", to_agency=sweep.to_agency, entity_ids=list(sweep.entity_ids),
                           selectors=sweep.selectors, digests=[sweep.shape], now=now)
-    finally:
-        act_as(session, actor)

@@ -3,7 +3,7 @@
 Two kinds: `deconfliction` (agency X searched a selector matching your record that answers no hit:
 TLP:RED, or in a restricted case; you decide whether to reach out) and `sweep` (agency X searched
 many selectors of one shape, and they touched your records). Each is written as the node, audited
-with an entry only the holder's auditors see (`audit.service.HOLDERS_ONLY`), and read by the
+with an entry only the holder's auditors see (`access.policy.HOLDERS_ONLY`), and read by the
 holder's supervisors, liaisons and auditors (`policy.may_read_discovery_notices`).
 """
 

@@ -15,7 +15,7 @@ from binational.access.policy import Actor
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
-from binational.errors import InvalidInput, NotFound
+from binational.errors import NotFound
 from binational.requests.models import Notification, Request
 from binational.requests.types import get_type
 
@@ -53,20 +53,13 @@ def list_notifications(*, session: Session, actor: Actor, unread_only: bool = Fa
                        cursor: str | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
     """The actor's notifications, newest first, with the number unread."""
     settings = get_settings()
-    limit = settings.page_size if limit is None else limit
-    if limit < 1 or limit > settings.max_page_size:
-        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
-    position = pagination.decode(settings.signing_secret(), cursor)
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     query = select(Notification, Request).join(Request, Request.id == Notification.request_id).where(_mine(actor))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    if position is not None:
-        before = position.get("before")
-        if not isinstance(before, int):
-            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
-        query = query.where(Notification.id < before)
-    rows = session.execute(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
-    page, more = rows[:limit], len(rows) > limit
+    page, next_cursor = pagination.keyset(session, query, Notification.id, limit=limit, cursor=cursor,
+                                          secret=settings.signing_secret(), descending=True, scalars=False,
+                                          key_of=lambda row: (row[0].id,))
     unread = session.execute(
         select(func.count(Notification.id)).join(Request, Request.id == Notification.request_id)
         .where(_mine(actor), Notification.read_at.is_(None))
@@ -74,7 +67,6 @@ def list_notifications(*, session: Session, actor: Actor, unread_only: bool = Fa
     items = [{"id": n.id, "kind": n.kind, "request_id": r.id, "request_type": r.type, "from_agency": r.from_agency,
               "to_agency": r.to_agency, "state": r.state, "created_at": n.created_at, "read_at": n.read_at}
              for n, r in page]
-    next_cursor = pagination.encode(settings.signing_secret(), {"before": page[-1][0].id}) if more and page else None
     audit.record(session, action="notification.list", actor=actor, extra={"page": len(items)})
     return items, unread, next_cursor
 

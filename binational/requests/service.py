@@ -11,20 +11,20 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
 from binational.access.models import Agency, User
-from binational.access.policy import Actor, visible
+from binational.access.policy import Actor, live_and_visible, may_see_request, require, visible_requests
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
 from binational.entities.models import Entity
 from binational.entities.releases import release_entity
-from binational.entities.service import load_row, require
+from binational.entities.service import access_entity_row
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.requests import limits, notifications
 from binational.requests.discovery import ref_is_signed_for
@@ -55,17 +55,16 @@ for _action in (
     register(_action)
 
 
-def load_request(session: Session, actor: Actor, request_id: str, action: str) -> Request:
+def access_request(session: Session, actor: Actor, request_id: str, action: str) -> Request:
     """The request if the actor's agency sent or received it (and the actor is cleared); else NotFound."""
     require(actor, action)
     row = session.get(Request, request_id) if isinstance(request_id, str) else None
     if row is None:
         raise NotFound("request", request_id, action=action)
-    if actor.agency not in (row.from_agency, row.to_agency):
-        raise NotFound("request", request_id, reason="not a party to the request", action=action,
-                       owner=row.from_agency)
-    if row.marking_rank > actor.clearance_rank:
-        raise NotFound("request", request_id, reason="marking above clearance", action=action, owner=row.from_agency)
+    decision = may_see_request(actor, from_agency=row.from_agency, to_agency=row.to_agency,
+                               marking_rank=row.marking_rank)
+    if not decision:
+        raise NotFound("request", request_id, reason=decision.reason, action=action, owner=row.from_agency)
     return row
 
 
@@ -105,7 +104,7 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     refs = _resolve_refs(session, actor, list(hit_refs or []), agency.code)
-    subjects = [load_row(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
+    subjects = [access_entity_row(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
     request = Request(id=f"req_{uuid.uuid4().hex}", type=kind.name, from_agency=actor.agency, to_agency=agency.code,
                       state="submitted", question=question.strip(), marking=marking, marking_rank=marking_rank,
                       due_at=due or now + kind.default_due, created_by=actor.user_id, created_at=now, updated_at=now)
@@ -131,7 +130,7 @@ def _event(session: Session, actor: Actor, request: Request, from_state: str | N
 
 
 def _move(session: Session, actor: Actor, request_id: str, to_state: str, action: str, note: str | None) -> Request:
-    request = load_request(session, actor, request_id, action)
+    request = access_request(session, actor, request_id, action)
     allowed_from, side = TRANSITIONS[to_state]
     party = request.to_agency if side == "receiver" else request.from_agency
     if actor.agency != party:
@@ -199,8 +198,7 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
         .where(RequestItem.request_id == request.id).order_by(RequestItem.id)
     ).all()
     seen = set(session.execute(
-        select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), Entity.deleted_at.is_(None),
-                                visible(actor, Entity))
+        select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), live_and_visible(actor, Entity))
     ).scalars())
     # A subject named through a hit ref is the holder's: the sender knows only the opaque ref. Even an
     # entity the sender may see must not be named, or it would learn which record holds the value it
@@ -232,7 +230,7 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
 
 def read(*, session: Session, actor: Actor, request_id: str) -> dict[str, Any]:
     """One request, as the actor sees it; the read is audited."""
-    request = load_request(session, actor, request_id, "request.read")
+    request = access_request(session, actor, request_id, "request.read")
     audit.record(session, action="request.read", actor=actor, objects=[(request.id, request.from_agency)])
     return view(session, actor, request)
 
@@ -243,34 +241,20 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
     """A page of the actor's agency's inbox or outbox, newest first."""
     require(actor, "request.list")
     settings = get_settings()
-    limit = settings.page_size if limit is None else limit
-    if limit < 1 or limit > settings.max_page_size:
-        raise InvalidInput(f"limit must be between 1 and {settings.max_page_size}", details=[{"field": "limit"}])
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if box not in ("inbox", "outbox"):
         raise InvalidInput(f"unknown box {box!r}", details=[{"field": "box", "allowed": ["inbox", "outbox"]}])
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown state {state!r}", details=[{"field": "state", "allowed": list(STATES)}])
-    position = pagination.decode(settings.signing_secret(), cursor)
     now = utcnow()
     mine = Request.to_agency if box == "inbox" else Request.from_agency
-    query = select(Request).where(mine == actor.agency, Request.marking_rank <= actor.clearance_rank)
+    query = select(Request).where(visible_requests(actor, Request), mine == actor.agency)
     if state:
         query = query.where(Request.state == state)
     if overdue:
         query = query.where(Request.state.in_(OPEN), Request.due_at < now)
-    if position is not None:
-        at, last = position.get("at"), position.get("id")
-        if not isinstance(at, str) or not isinstance(last, str):
-            raise InvalidInput("invalid cursor", details=[{"field": "cursor"}])
-        when = datetime.fromisoformat(at)
-        query = query.where(or_(Request.created_at < when, and_(Request.created_at == when, Request.id < last)))
-    rows = session.execute(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(limit + 1)).scalars()
-    page = list(rows)
-    more, page = len(page) > limit, page[:limit]
-    next_cursor = None
-    if more and page:
-        next_cursor = pagination.encode(settings.signing_secret(),
-                                        {"at": page[-1].created_at.isoformat(), "id": page[-1].id})
+    page, next_cursor = pagination.keyset(session, query, (Request.created_at, Request.id), limit=limit,
+                                          cursor=cursor, secret=settings.signing_secret(), descending=True)
     audit.record(session, action="request.list", actor=actor, objects=[(r.id, r.from_agency) for r in page],
                  extra={"box": box, "state": state, "overdue": overdue, "page": len(page)})
     return [view(session, actor, r, now) for r in page], next_cursor

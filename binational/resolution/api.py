@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from binational.access.policy import require
 from binational.resolution import runs, service
 from binational.resolution.schemas import (
     CanonicalQuery,
@@ -86,5 +87,5 @@ def read_matches(entity_id: str, s: SessionDep, actor: ActorDep) -> MatchesRead:
 @router.post("/canonical")
 def canonical(body: CanonicalQuery, s: SessionDep, actor: ActorDep) -> dict[str, str]:
     """Map entity ids to canonical ids over what the caller may see (identity when unresolved)."""
-    service.entities.require(actor, "resolution.cluster.read")
+    require(actor, "resolution.cluster.read")
     return service.canonical_ids(s, actor, body.entity_ids)

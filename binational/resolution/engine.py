@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from binational.errors import InvalidInput
-from binational.resolution.model import Model
+from binational.resolution.splink_model import Model
 
 #: progress callback: (step description, steps done, steps in total)
 Progress = Callable[[str, int, int], None]

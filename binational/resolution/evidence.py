@@ -22,8 +22,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from binational.access.markings import rank
-from binational.access.policy import Actor, visible, visible_values
-from binational.audit.scope import act_as, act_as_system
+from binational.access.policy import Actor, live_and_visible, visible_values
+from binational.db import system_context
 from binational.entities.models import Entity, Statement
 from binational.resolution.features import Record, rows_by_kind
 from binational.resolution.models import ResolutionRun
@@ -68,7 +68,7 @@ def _seen(session: Session, actor: Actor, ids: list[str]) -> set[int]:
     for start in range(0, len(ids), CHUNK):
         out |= set(session.execute(
             select(Statement.id).join(Entity, Entity.id == Statement.entity_id)
-            .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None), visible(actor, Entity),
+            .where(Entity.id.in_(ids[start:start + CHUNK]), live_and_visible(actor, Entity),
                    Statement.deleted_at.is_(None), visible_values(actor, Statement))).scalars())
     return out
 
@@ -90,13 +90,10 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: Res
     ids = sorted(set(entity_ids))
     if not ids:
         return {}
-    act_as_system(session)
-    try:
+    with system_context(session):
         rows = _statements(session, ids, run)
         addresses = sorted({r[5] for r in rows if r[4] == "addressEntity"} - set(ids))
         rows += _statements(session, addresses, run)
-    finally:
-        act_as(session, actor)
     seen = _seen(session, actor, ids + addresses)
     everything = {r["unique_id"]: r for kind in rows_by_kind(_records(rows)).values() for r in kind}
     theirs = {r["unique_id"]: r for kind in rows_by_kind(_records(x for x in rows if x[0] in seen)).values()

@@ -8,7 +8,7 @@ from pathlib import Path
 from binational.errors import InvalidInput
 from binational.resolution.engine import get_engine
 from binational.resolution.features import Record, rows_by_kind
-from binational.resolution.model import load
+from binational.resolution.splink_model import load
 
 LEFT, RIGHT = "left", "right"
 

@@ -127,18 +127,6 @@ def _particle_prefix(word: str, known: frozenset[str]) -> str:
     return word
 
 
-def full_name_parts(name: str, first: str, middle: str, last: str) -> tuple[str, str, str]:
-    """(first, middle, last) of a record, from its parts or else from its full name."""
-    if first or last:
-        return first, middle, last
-    words = plain(name).split()
-    if len(words) >= 3:
-        return words[0], "", " ".join(words[-2:])
-    if len(words) == 2:
-        return words[0], "", words[1]
-    return name, "", ""
-
-
 def organisation_name(name: str) -> str:
     """A company or organisation name without legal forms and filler words."""
     text = plain(name.replace(".", "").replace(" ", "  "))

@@ -16,18 +16,16 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, can
+from binational.access.policy import Actor, can, require
 from binational.audit import log as audit
-from binational.audit.scope import act_as, act_as_system
-from binational.db import utcnow
-from binational.entities import service as entities
+from binational.db import system_context, utcnow
 from binational.entities.models import Entity, Statement
 from binational.resolution import clusters
 from binational.resolution.engine import get_engine
 from binational.resolution.features import KIND_OF_SCHEMA, KINDS, Record, rows_by_kind
-from binational.resolution.model import load
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.resolution.schemas import RunRead
+from binational.resolution.splink_model import load
 
 Progress = Callable[[str, int, int], None]
 BATCH = 5000
@@ -81,7 +79,7 @@ def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds:
     """Resolve every kind (or `kinds`) over all data with `engine`; an empty or one-agency data set
     finishes with status `empty` and a message saying why."""
     if actor is not None:
-        entities.require(actor, "resolution.run")
+        require(actor, "resolution.run")
     kinds = kinds or list(KINDS)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
@@ -92,8 +90,7 @@ def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds:
     run_row = ResolutionRun(id=uuid.uuid4().hex, engine=engine, status="running", message="",
                             started_by=actor.user_id if actor else None, started_at=utcnow())
     session.add(run_row)
-    act_as_system(session)
-    try:
+    with system_context(session):
         records = read_records(session)
         summary: dict[str, Any] = {}
         models: dict[str, Any] = {}
@@ -113,9 +110,6 @@ def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds:
         run_row.models = json.dumps(models)
         run_row.finished_at = utcnow()
         session.flush()
-    finally:
-        if actor is not None:
-            act_as(session, actor)
     audit.record(session, action="resolution.run", actor=actor, objects=[],
                  extra={"run": run_row.id, "engine": engine, "status": run_row.status})
     return describe(run_row, actor)

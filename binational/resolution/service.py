@@ -10,16 +10,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import MARKINGS, rank
-from binational.access.policy import Actor, Resource, can, may_answer_as_hit, visible
+from binational.access.policy import (
+    Actor,
+    Resource,
+    can,
+    live_and_visible,
+    may_answer_as_hit,
+    require,
+    visible_judgements,
+)
 from binational.audit import log as audit
-from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
+from binational.db import system_context
 from binational.entities import service as entities
 from binational.entities.models import Entity
 from binational.errors import InvalidInput, NotFound
@@ -60,7 +68,7 @@ def latest_run(session: Session) -> ResolutionRun | None:
 def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> RunRead | None:
     """A run (by default the latest finished one), its per-kind counts for administrators only."""
     if not can(actor, "resolution.run"):  # administrators who start runs see them without record.view
-        entities.require(actor, "resolution.read")
+        require(actor, "resolution.read")
     found = latest_run(session) if run_id is None else session.get(ResolutionRun, run_id)
     return runs.describe(found, actor) if found else None
 
@@ -68,22 +76,13 @@ def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> Ru
 def _visible_pairs(actor: Actor, query: Any) -> Any:
     left, right = aliased(Entity), aliased(Entity)
     return (query.join(left, left.id == Suggestion.left_id).join(right, right.id == Suggestion.right_id)
-            .where(left.deleted_at.is_(None), right.deleted_at.is_(None), visible(actor, left), visible(actor, right)))
-
-
-def _judgement_visible(actor: Actor) -> Any:
-    """The SQL form of who sees a judgement (owner agency; its country when `national`; clearance)."""
-    return and_(
-        Judgement.marking_rank <= actor.clearance_rank,
-        or_(Judgement.owner_agency == actor.agency,
-            and_(Judgement.distribution == "national", Judgement.owner_country == actor.country)),
-    )
+            .where(live_and_visible(actor, left), live_and_visible(actor, right)))
 
 
 def _stances(session: Session, actor: Actor, pairs: list[tuple[str, str]] | None = None,
              ids: list[str] | None = None) -> dict[tuple[str, str], dict[str, str]]:
     query = select(Judgement.left_id, Judgement.right_id, Judgement.owner_agency, Judgement.verdict).where(
-        _judgement_visible(actor))
+        visible_judgements(actor, Judgement))
     if ids is not None:
         query = query.where(or_(Judgement.left_id.in_(ids), Judgement.right_id.in_(ids)))
     rows = session.execute(query.order_by(Judgement.id)).all()
@@ -114,7 +113,7 @@ def list_suggestions(
     unjudged: bool = False, limit: int | None = None, cursor: str | None = None,
 ) -> tuple[list[SuggestionRead], str | None]:
     """A page of the latest run's suggestions whose two records the actor may see, by id."""
-    entities.require(actor, "resolution.suggestion.list")
+    require(actor, "resolution.suggestion.list")
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     if decision not in (None, "match", "review"):
@@ -162,8 +161,8 @@ def _standing(session: Session, actor: Actor, items: list[Suggestion]) -> list[S
     return sorted(out, key=lambda s: s.id)
 
 
-def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
-    entities.require(actor, action)
+def access_suggestion(session: Session, actor: Actor, suggestion_id: int, action: str) -> Suggestion:
+    require(actor, action)
     found = session.execute(_visible_pairs(actor, select(Suggestion).where(Suggestion.id == suggestion_id))
                             ).scalar_one_or_none()
     if found is None:
@@ -175,18 +174,18 @@ def _load_suggestion(session: Session, actor: Actor, suggestion_id: int, action:
 
 def read_suggestion(*, session: Session, actor: Actor, suggestion_id: int) -> SuggestionRead:
     """One suggestion with both records as the viewer sees them; 404 unless it may see both."""
-    found = _load_suggestion(session, actor, suggestion_id, "resolution.suggestion.read")
+    found = access_suggestion(session, actor, suggestion_id, "resolution.suggestion.read")
     audit.record(session, action="resolution.suggestion.read", actor=actor,
                  objects=[(found.left_id, found.left_agency), (found.right_id, found.right_agency)])
     return _read(session, actor, [found])[0]
 
 
-def _pair(session: Session, actor: Actor, a: str, b: str, action: str) -> tuple[Any, Any]:
+def access_pair(session: Session, actor: Actor, a: str, b: str, action: str) -> tuple[Any, Any]:
     if a == b:
         raise InvalidInput("a pair needs two different records", details=[{"field": "right_id"}])
     try:
-        left = entities.load_row(session, actor, min(a, b), action)
-        right = entities.load_row(session, actor, max(a, b), action)
+        left = entities.access_entity_row(session, actor, min(a, b), action)
+        right = entities.access_entity_row(session, actor, max(a, b), action)
     except NotFound:
         raise NotFound("pair", None, action=action, reason="a record of the pair is not visible") from None
     return left, right
@@ -198,13 +197,13 @@ def judge(*, session: Session, actor: Actor, data: JudgementCreate) -> Judgement
         raise InvalidInput(f"verdict is one of {', '.join(VERDICTS)}", details=[{"field": "verdict"}])
     suggestion = None
     if data.suggestion_id is not None:
-        suggestion = _load_suggestion(session, actor, data.suggestion_id, "resolution.judge")
+        suggestion = access_suggestion(session, actor, data.suggestion_id, "resolution.judge")
         a, b = suggestion.left_id, suggestion.right_id
     elif data.left_id and data.right_id:
         a, b = data.left_id, data.right_id
     else:
         raise InvalidInput("give suggestion_id, or left_id and right_id", details=[{"field": "suggestion_id"}])
-    left, right = _pair(session, actor, a, b, "resolution.judge")
+    left, right = access_pair(session, actor, a, b, "resolution.judge")
     kinds = {left.schema, right.schema}
     from binational.resolution.features import KIND_OF_SCHEMA
 
@@ -234,10 +233,10 @@ def judge(*, session: Session, actor: Actor, data: JudgementCreate) -> Judgement
 
 def list_judgements(*, session: Session, actor: Actor, left_id: str, right_id: str) -> list[JudgementRead]:
     """Every judgement the actor may see on a pair it may see, oldest first."""
-    left, right = _pair(session, actor, left_id, right_id, "resolution.judgement.list")
+    left, right = access_pair(session, actor, left_id, right_id, "resolution.judgement.list")
     rows = session.execute(
         select(Judgement).where(Judgement.left_id == left.id, Judgement.right_id == right.id,
-                                _judgement_visible(actor)).order_by(Judgement.id)
+                                visible_judgements(actor, Judgement)).order_by(Judgement.id)
     ).scalars().all()
     audit.record(session, action="resolution.judgement.list", actor=actor,
                  objects=[(left.id, left.owner_agency), (right.id, right.owner_agency)], extra={"count": len(rows)})
@@ -261,16 +260,9 @@ def _edges_around(session: Session, actor: Actor, ids: list[str]) -> list[tuple[
         found = evidence.standing(session, actor, {i for pair in auto for i in pair}, run)
         auto = [(a, b) for a, b in auto if evidence.stands(found, a, b)]  # a match on hidden values merges nothing
     judged = _stances(session, actor, ids=ids)
-    seen = _visible_ids(session, actor, {i for pair in judged for i in pair})
+    seen = entities.visible_entity_ids(session, actor, {i for pair in judged for i in pair})
     judged = {p: v for p, v in judged.items() if p[0] in seen and p[1] in seen}
     return clusters.linked_edges(auto, judged)
-
-
-def _visible_ids(session: Session, actor: Actor, ids: set[str]) -> set[str]:
-    if not ids:
-        return set()
-    return set(session.execute(select(Entity.id).where(
-        Entity.id.in_(sorted(ids)), Entity.deleted_at.is_(None), visible(actor, Entity))).scalars())
 
 
 def canonical_ids(session: Session, actor: Actor, entity_ids: list[str] | set[str]) -> dict[str, str]:
@@ -300,7 +292,7 @@ def clusters_of(session: Session, actor: Actor, entity_ids: list[str] | set[str]
 
 def cluster(*, session: Session, actor: Actor, entity_id: str) -> dict[str, Any]:
     """The canonical id of a record the actor may see and the members it may see."""
-    entity = entities.load_row(session, actor, entity_id, "resolution.cluster.read")
+    entity = entities.access_entity_row(session, actor, entity_id, "resolution.cluster.read")
     mapping = canonical_ids(session, actor, [entity.id])
     canonical = mapping[entity.id]
     members = sorted({entity.id, canonical} | _component(session, actor, entity.id))
@@ -323,7 +315,7 @@ def _component(session: Session, actor: Actor, entity_id: str) -> set[str]:
 def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
     """Suggestions touching a record the actor may see: full pairs where it sees the other side too,
     discovery hits (agency and kind only) where it does not."""
-    entity = entities.load_row(session, actor, entity_id, "resolution.matches")
+    entity = entities.access_entity_row(session, actor, entity_id, "resolution.matches")
     run = latest_run(session)
     pairs: list[Suggestion] = []
     hits: list[Hit] = []
@@ -332,13 +324,10 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
             Suggestion.run_id == run.id, or_(Suggestion.left_id == entity.id, Suggestion.right_id == entity.id))
         ).scalars().all()
         others = {s.right_id if s.left_id == entity.id else s.left_id for s in rows}
-        seen = _visible_ids(session, actor, others)
+        seen = entities.visible_entity_ids(session, actor, others)
         query = select(Entity).where(Entity.id.in_(sorted(others - seen)))
-        act_as_system(session)  # the policy columns of records the viewer may not see (hit/no-hit only)
-        try:
+        with system_context(session):  # the policy columns of records the viewer may not see (hit/no-hit only)
             hidden = {e.id: e for e in session.execute(query).scalars()}
-        finally:
-            act_as(session, actor)
         # the hidden records too: a TLP:RED value of theirs that may have made the match answers no hit
         found = evidence.standing(session, actor, {i for s in rows for i in (s.left_id, s.right_id)}, run)
         records = {e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(sorted(seen)))).scalars()}
@@ -378,11 +367,4 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
     return list(out.values())
 
 
-def policy_of_judgement(row: Judgement) -> Resource:
-    """A judgement as the policy sees it (no releases: it is shared at most within the country)."""
-    return Resource.of(row)
 
-
-def may_see_judgement(actor: Actor, row: Judgement) -> bool:
-    """The pure form of `_judgement_visible` (checked against it in tests)."""
-    return bool(can(actor, "resolution.judgement.list", policy_of_judgement(row)))

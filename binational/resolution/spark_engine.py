@@ -23,7 +23,7 @@ from typing import Any
 from binational.errors import InvalidInput
 from binational.resolution.engine import Linked, Progress
 from binational.resolution.features import arrow_table
-from binational.resolution.model import Model
+from binational.resolution.splink_model import Model
 from binational.resolution.training import train_and_predict
 
 

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from binational.resolution.engine import Linked, Pair, Progress
-from binational.resolution.model import Model
+from binational.resolution.splink_model import Model
 
 SEED = 20240917
 STEPS = 6

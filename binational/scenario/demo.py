@@ -13,8 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from binational.admin import service as admin
-from binational.audit.scope import act_as_system, unit_of_work
-from binational.db import Database
+from binational.audit.scope import unit_of_work
+from binational.db import Database, act_as_system
 from binational.scenario import generate
 from binational.scenario import load as loader
 

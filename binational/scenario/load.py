@@ -21,7 +21,7 @@ from binational.access.markings import RANK
 from binational.access.models import Agency, User
 from binational.access.roles import capabilities_of
 from binational.admin import service as admin
-from binational.audit.scope import act_as, act_as_system
+from binational.db import act_as, act_as_system
 from binational.entities import transfer
 from binational.errors import Conflict, InvalidInput
 

@@ -11,14 +11,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.access import service as access
 from binational.access import web_sessions
-from binational.access.policy import can
+from binational.access.policy import can, require
 from binational.access.roles import ROLES
 from binational.admin import service
 from binational.config import get_settings
 from binational.errors import Conflict, InvalidInput
 from binational.routing import RowId, SessionDep
 from binational.web import i18n
-from binational.web.render import PageActor, field_errors, redirect, render, require
+from binational.web.render import PageActor, field_errors, redirect, render
 from binational.web.sessions import check_csrf
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)], include_in_schema=False)

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from binational.access.actions import ACTIONS
+from binational.access.policy import require
 from binational.audit import service
 from binational.errors import InvalidInput, NotFound
 from binational.routing import SessionDep
 from binational.web import i18n
-from binational.web.render import PageActor, field_errors, render, require
+from binational.web.render import PageActor, field_errors, render
 from binational.web.sessions import check_csrf
 
 router = APIRouter(prefix="/audit", dependencies=[Depends(check_csrf)], include_in_schema=False)

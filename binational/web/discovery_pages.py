@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
+from binational.access.policy import require
 from binational.errors import InvalidInput
 from binational.requests import discovery, notices
 from binational.routing import SessionDep
 from binational.web import i18n
-from binational.web.render import PageActor, render, require
+from binational.web.render import PageActor, render
 from binational.web.sessions import check_csrf
 
 router = APIRouter(prefix="/discovery", dependencies=[Depends(check_csrf)], include_in_schema=False)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
-from binational.access.policy import Actor, can
+from binational.access.policy import Actor, can, require
 from binational.entities import links, releases, service
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
@@ -83,7 +83,7 @@ def _form(request: Request, s: Any, actor: Actor, schema_name: str | None, *, en
 def new_form(request: Request, s: SessionDep, actor: PageActor,
              schema: Annotated[str, Query(max_length=64)] = "Person") -> HTMLResponse:
     """The form of a new entity, with the fields of the chosen schema."""
-    service.require(actor, "entity.create")
+    require(actor, "entity.create")
     return _form(request, s, actor, schema)
 
 
@@ -128,7 +128,7 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
     release_list = []
     if owner and can(actor, "release.list").allowed:
         release_list = releases.list_releases(session=s, actor=actor, entity_id=entity.id)
-    _row, decision = service.check_row(s, actor, entity.id, "entity.read")
+    _row, decision = service.access_entity(s, actor, entity.id, "entity.read")
     access_reason = i18n.reason(i18n.language(request), decision.reason)
     by_prop: dict[str, list[Any]] = {}
     for value in entity.values:
@@ -155,7 +155,7 @@ def view(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> H
 @router.get("/{entity_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> HTMLResponse:
     """The form of an entity the user's agency owns, filled with its values."""
-    service.load_row(s, actor, entity_id, "entity.update")
+    service.access_entity_row(s, actor, entity_id, "entity.update")
     entity = service.read(session=s, actor=actor, entity_id=entity_id)
     return _form(request, s, actor, entity.schema, entity=entity, values=forms.as_text(entity.properties))
 
@@ -163,7 +163,7 @@ def edit_form(request: Request, entity_id: str, s: SessionDep, actor: PageActor)
 @router.post("/{entity_id}/edit", response_model=None)
 async def edit(request: Request, entity_id: str, s: SessionDep, actor: PageActor) -> Response:
     """Apply the differences between the form and the entity: new lines added, missing lines removed."""
-    service.load_row(s, actor, entity_id, "entity.update")
+    service.access_entity_row(s, actor, entity_id, "entity.update")
     entity = service.read(session=s, actor=actor, entity_id=entity_id)
     schema = forms.get_schema(entity.schema)
     assert schema is not None

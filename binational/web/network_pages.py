@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from binational.access import service as access
+from binational.access.policy import require
 from binational.entities import service as entities
 from binational.errors import InvalidInput
 from binational.networks import service
@@ -83,7 +84,7 @@ def page(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", 
          type: Many = None, agency: Many = None, start: Short = "", end: Short = "",  # noqa: A002
          undated: Short = "true") -> HTMLResponse:
     """The graph page: the ego network of an entity (or the whole visible network) with its controls."""
-    entities.require(actor, "network.view")
+    require(actor, "network.view")
     center = entities.read(session=s, actor=actor, entity_id=entity.strip()) if entity.strip() else None
     errors: dict[str, str] = {}
     scope = Scope(entity=center.id if center else None)

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
-from binational.access.policy import Actor, can
+from binational.access.policy import Actor
 from binational.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from binational.requests import notifications
 from binational.routing import SessionDep, cookie_actor
@@ -33,13 +33,6 @@ def page_actor(request: Request, s: SessionDep) -> Actor:
 
 
 PageActor = Annotated[Actor, Depends(page_actor)]
-
-
-def require(actor: Actor, action: str) -> None:
-    """Refuse a page whose action the user's roles do not grant (the role check of the policy)."""
-    decision = can(actor, action)
-    if not decision:
-        raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
 def context(request: Request, **values: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
-from binational.access.policy import Actor
+from binational.access.policy import Actor, require
 from binational.audit import log as audit
 from binational.entities import service as entities
 from binational.entities.schemas import EntityRead
@@ -20,7 +20,7 @@ from binational.requests import notifications, service
 from binational.requests.types import TYPES
 from binational.routing import RowId, SessionDep
 from binational.web import i18n
-from binational.web.render import PageActor, field_errors, redirect, render, require
+from binational.web.render import PageActor, field_errors, redirect, render
 from binational.web.sessions import check_csrf
 
 router = APIRouter(prefix="/requests", dependencies=[Depends(check_csrf)], include_in_schema=False)

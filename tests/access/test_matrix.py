@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 from binational.access import service as access
-from binational.audit.scope import act_as
+from binational.db import act_as
 from binational.entities import releases
 
 ANALYSTS = ("us_analyst", "us_supervisor", "us_atf", "mx_analyst", "mx_inm", "outsider")

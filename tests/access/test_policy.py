@@ -6,13 +6,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select
+from sqlalchemy import Integer, String, column, insert, literal, select, union_all
 
 from binational.access.models import Case, Release, User
 from binational.access.policy import (
+    HOLDERS_ONLY,
     Actor,
     Grant,
     Resource,
@@ -21,11 +23,17 @@ from binational.access.policy import (
     discovery_notices_for,
     may_answer_as_hit,
     may_read_discovery_notices,
+    may_see_audit_entry,
+    may_see_judgement,
+    may_see_request,
     visible,
+    visible_audit_entries,
+    visible_judgements,
+    visible_requests,
     visible_values,
 )
 from binational.access.roles import capabilities_of
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.entities.models import Entity, Statement
 from binational.requests.models import DiscoveryNotice
 
@@ -262,3 +270,68 @@ def test_who_reads_discovery_notices_pure_and_sql_agree(db, readers):
     finally:
         session.rollback()
         session.close()
+
+
+# --- Judgements, requests, audit entries: each pure rule against its SQL twin, over rows given as
+# literal SELECTs (the filters take the model as a parameter, so no table has to be filled).
+
+def _rows_of(name: str, columns: list, data: list[tuple]) -> SimpleNamespace:
+    """Rows (a UNION of literal SELECTs, which both databases read) whose columns read as a model's attributes."""
+    table = union_all(*[select(*[literal(v, c.type).label(c.name) for c, v in zip(columns, row, strict=True)])
+                        for row in data]).subquery(name)
+    return SimpleNamespace(**{c.name: table.c[c.name] for c in columns})
+
+
+judgement_rows = st.tuples(agencies, st.sampled_from(("agency", "national")), ranks)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(judgement_rows, min_size=1, max_size=6), viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_a_judgement_pure_and_sql_agree(db, world, viewers):
+    data = [(i, owner, COUNTRIES[owner], dist, rank) for i, (owner, dist, rank) in enumerate(world)]
+    model = _rows_of("j", [column("id", Integer), column("owner_agency", String), column("owner_country", String),
+                           column("distribution", String), column("marking_rank", Integer)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(visible_judgements(actor, model))).scalars())
+            want = {i for i, owner, country, dist, rank in data
+                    if may_see_judgement(actor, owner_agency=owner, owner_country=country, distribution=dist,
+                                         marking_rank=rank)}
+            assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.tuples(agencies, agencies, ranks), min_size=1, max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_a_request_pure_and_sql_agree(db, world, viewers):
+    data = [(i, sender, receiver, rank) for i, (sender, receiver, rank) in enumerate(world)]
+    model = _rows_of("r", [column("id", Integer), column("from_agency", String), column("to_agency", String),
+                           column("marking_rank", Integer)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(visible_requests(actor, model))).scalars())
+            want = {i for i, sender, receiver, rank in data
+                    if may_see_request(actor, from_agency=sender, to_agency=receiver, marking_rank=rank)}
+            assert got == want, actor
+
+
+audit_rows = st.tuples(st.one_of(st.none(), agencies), st.sampled_from(("entity.read", *HOLDERS_ONLY)),
+                       st.lists(st.one_of(st.none(), agencies), max_size=3))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(audit_rows, min_size=1, max_size=6), viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_an_audit_entry_pure_and_sql_agree(db, world, viewers):
+    entries = [(seq, writer, action) for seq, (writer, action, _) in enumerate(world)]
+    refs = [(seq, f"o{n}", owner) for seq, (_, _, owners) in enumerate(world) for n, owner in enumerate(owners)]
+    entry = _rows_of("e", [column("seq", Integer), column("actor_agency", String), column("action", String)], entries)
+    # an entry naming no record: one reference row that matches no entry keeps the UNION non-empty
+    ref = _rows_of("o", [column("seq", Integer), column("object_id", String), column("object_agency", String)],
+                   refs or [(-1, "none", None)])
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(entry.seq).where(visible_audit_entries(actor, entry, ref))).scalars())
+            want = {seq for seq, (writer, action, owners) in enumerate(world)
+                    if may_see_audit_entry(actor, actor_agency=writer, action=action,
+                                           object_agencies=frozenset(owners))}
+            assert got == want, actor

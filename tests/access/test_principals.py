@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from binational.access import service as access
 from binational.access.models import ApiToken, User
-from binational.audit.scope import act_as_system
 from binational.cli import app
 from binational.clitools import reset_database
 from binational.config import get_settings
+from binational.db import act_as_system
 
 
 def _run(args, stdin=None):

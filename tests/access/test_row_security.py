@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from binational.access import service as access
 from binational.access.policy import visible, visible_values
-from binational.audit.scope import act_as, act_as_system
+from binational.db import act_as, act_as_system
 from binational.entities import releases
 from binational.entities.models import Entity, SearchTerm, Statement
 from binational.models import SHAREABLE_TABLES, Base

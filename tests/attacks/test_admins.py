@@ -15,11 +15,10 @@ from typer.testing import CliRunner
 from binational.access import service as access
 from binational.access.models import Agency, ApiToken, PendingGrant, User
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
 from binational.cli import app
 from binational.clitools import reset_database
 from binational.config import get_settings
-from binational.db import utcnow
+from binational.db import act_as_system, utcnow
 from tests.conftest import sequence_audit
 from tests.web.conftest import sign_in
 

@@ -22,10 +22,9 @@ from binational.access import service as access
 from binational.access.policy import Actor
 from binational.audit import log, merkle
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as, act_as_system
 from binational.cli import app
 from binational.clitools import reset_database
-from binational.db import Database
+from binational.db import Database, act_as, act_as_system
 from binational.schema import upgrade
 from tests.conftest import PASSWORD, Member, sequence_audit
 

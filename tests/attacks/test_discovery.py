@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 
 from binational.access import service as access
 from binational.access.policy import Resource, may_answer_as_hit
-from binational.audit.scope import act_as, act_as_system
 from binational.cli import app
 from binational.config import get_settings
+from binational.db import act_as, act_as_system
 from binational.entities.models import Entity
 from binational.requests.models import HitRef, Notification, Request
 from binational.resolution.service import discoverable

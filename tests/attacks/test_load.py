@@ -24,9 +24,8 @@ from sqlalchemy.exc import DBAPIError
 
 from binational.app import create_app
 from binational.audit.models import AuditEntry, AuditQueued
-from binational.audit.scope import act_as_system
 from binational.budget import Budget, stopped_by_budget
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.entities.models import Entity
 
 #: A statement that runs for minutes unless stopped (counts to a billion), on both databases.

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from binational.access import service as access
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as, act_as_system
 from binational.config import get_settings
+from binational.db import act_as, act_as_system
 from binational.networks import neighbourhood
 from binational.resolution import service as resolution
 from tests.conftest import sequence_audit

@@ -13,8 +13,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from binational.audit.scope import act_as_system
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.resolution.models import Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in

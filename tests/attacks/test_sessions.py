@@ -25,9 +25,8 @@ from binational.access import service as access
 from binational.access.models import WebSession
 from binational.app import create_app
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
 from binational.cli import app as cli_app
-from binational.db import utcnow
+from binational.db import act_as_system, utcnow
 from binational.web import sessions
 from tests.conftest import PASSWORD, sequence_audit
 from tests.web.conftest import csrf_of, sign_in

@@ -20,10 +20,11 @@ from typer.testing import CliRunner
 from binational.access import service as access
 from binational.audit import log, merkle
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as, unit_of_work
+from binational.audit.scope import unit_of_work
 from binational.audit.sequencer import Sequencer
 from binational.cli import app
 from binational.clitools import reset_database
+from binational.db import act_as
 from binational.entities import service
 from binational.entities.schemas import EntityCreate
 from tests.conftest import sequence_audit

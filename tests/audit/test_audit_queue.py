@@ -16,9 +16,10 @@ from binational.access import service as access
 from binational.app import create_app
 from binational.audit import log
 from binational.audit.models import AuditEntry, AuditHead, AuditQueued
-from binational.audit.scope import act_as, act_as_system, unit_of_work
+from binational.audit.scope import unit_of_work
 from binational.audit.sequencer import Sequencer
 from binational.audit.verify import verify
+from binational.db import act_as, act_as_system
 from binational.entities import service
 from binational.entities.schemas import EntityCreate
 from binational.errors import NotFound

@@ -7,8 +7,8 @@ import time
 
 from binational.access import service as access
 from binational.audit import log
-from binational.audit.scope import act_as_system
 from binational.audit.verify import verify
+from binational.db import act_as_system
 
 
 def test_concurrent_first_appends_both_land(db, settings):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from binational import serving
 from binational.audit.models import AuditEntry, AuditQueued
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 
 
 def _nodelay_of_accepted(sock: socket.socket) -> int:

@@ -20,7 +20,7 @@ def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, c
     from sqlalchemy import select
 
     from binational.audit.models import AuditEntry
-    from binational.audit.scope import act_as_system
+    from binational.db import act_as_system
     from tests.conftest import sequence_audit
 
     us = cast["us_analyst"]
@@ -60,7 +60,7 @@ def test_an_answer_is_sent_only_after_its_unit_of_work_committed(settings, db, c
 
     from binational.app import create_app
     from binational.audit.models import AuditEntry
-    from binational.audit.scope import act_as_system
+    from binational.db import act_as_system
     from binational.entities.models import Entity
     from tests.conftest import sequence_audit
 

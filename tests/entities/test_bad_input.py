@@ -11,10 +11,9 @@ from typer.testing import CliRunner
 
 from binational.access.models import ApiToken
 from binational.app import create_app
-from binational.audit.scope import act_as_system
 from binational.cli import app
 from binational.clitools import reset_database
-from binational.db import utcnow
+from binational.db import act_as_system, utcnow
 
 API = "/api/v1/entities"
 TABLES = ("entities", "statements", "releases", "search_terms", "agencies", "users", "api_tokens", "cases")

@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 
 from binational.access import service as access
 from binational.access.models import Release
-from binational.audit.scope import act_as, act_as_system
 from binational.cli import app
-from binational.db import utcnow
+from binational.db import act_as, act_as_system, utcnow
 
 API = "/api/v1/entities"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from binational.access import service as access
-from binational.audit.scope import act_as, unit_of_work
+from binational.audit.scope import unit_of_work
+from binational.db import act_as
 from binational.entities import transfer
 
 

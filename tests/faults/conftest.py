@@ -26,8 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from binational.audit.scope import act_as_system
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.entities.models import Entity
 
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.entities.models import Entity
 from tests.faults.conftest import (
     Load,

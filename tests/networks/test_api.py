@@ -6,7 +6,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from tests.conftest import sequence_audit
 
 

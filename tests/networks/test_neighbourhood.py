@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from binational.access import service as access
-from binational.audit.scope import act_as
+from binational.db import act_as
 from binational.networks import analysis, neighbourhood
 from binational.networks import service as networks
 from binational.resolution import runs

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from tests.conftest import sequence_audit
 
 PERSON = {"name": ["José María López Pérez"], "birthDate": ["1980-03-02"], "passportNumber": ["G1234567"],

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from binational.access import service as access
-from binational.audit.scope import act_as, act_as_system
+from binational.db import act_as, act_as_system
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from tests.conftest import BACKEND
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.entities.models import Selector
 from binational.entities.selectors import compact_identifier, key_of, name_birth_key, name_tokens, phone_key
 from binational.requests.discovery import name_score

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.requests.models import Request
 from binational.requests.types import RequestType, register_type
 from tests.conftest import sequence_audit

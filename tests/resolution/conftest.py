@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from binational.access import service as access
-from binational.audit.scope import act_as
-from binational.db import Database
+from binational.db import Database, act_as
 from binational.entities.transfer import ImportPolicy, import_lines
 from binational.scenario import generate
 

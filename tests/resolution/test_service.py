@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from binational.access import service as access
-from binational.audit.scope import act_as, act_as_system
-from binational.db import Database
+from binational.db import Database, act_as, act_as_system
 from binational.errors import InvalidInput, NotFound
 from binational.resolution import runs, service
 from binational.resolution.models import Judgement, Suggestion

@@ -19,7 +19,7 @@ import pytest
 
 from binational.resolution.engine import get_engine
 from binational.resolution.features import Record, rows_by_kind
-from binational.resolution.model import load
+from binational.resolution.splink_model import load
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("pyspark") is None,

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from binational.access import service as access
 from binational.access.models import Agency, Release, User
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
 from binational.cli import app
+from binational.db import act_as_system
 from binational.entities.models import Entity
 from binational.scenario import generate
 from tests.conftest import sequence_audit

@@ -144,7 +144,7 @@ def test_discover_request_answer_and_see_the_release(server, browser, db):
     answers by releasing the record; US-CBP then reads it. `BINATIONAL_SCREENSHOTS=1` also writes
     docs/screenshots/discovery.png."""
     from binational.access import service as access
-    from binational.audit.scope import act_as
+    from binational.db import act_as
     from binational.entities import service as entities
     from binational.entities.schemas import EntityCreate
 
@@ -199,8 +199,7 @@ def test_discover_request_answer_and_see_the_release(server, browser, db):
 
 def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, db, world):  # noqa: F811
     """Y on a review page judges the pair and opens the next one; the network page draws its graph."""
-    from binational.audit.scope import act_as_system
-    from binational.db import utcnow
+    from binational.db import act_as_system, utcnow
     from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 
     people = {}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from binational.access import service as access
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.requests.models import HitRef, Notification, Request, RequestItem
 from tests.conftest import sequence_audit
 from tests.web.conftest import csrf_of, sign_in

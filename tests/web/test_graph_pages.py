@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from binational.access import service as access
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.resolution.models import Judgement, Suggestion
 from binational.web import i18n, network_pages
 from tests.networks.conftest import world  # noqa: F401 - the shared network fixture

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from binational.app import create_app
 from binational.audit.models import AuditEntry
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.entities.models import Entity
 from binational.web import sessions
 from tests.conftest import PASSWORD, sequence_audit
@@ -276,7 +276,7 @@ def test_unknown_page_is_the_html_not_found_and_api_keeps_json(client):
 
 def test_requests_inbox_outbox_and_answer(client, db):
     from binational.access import service as access
-    from binational.audit.scope import act_as
+    from binational.db import act_as
     from binational.requests import service as requests_service
 
     csrf = sign_in(client, "us_analyst")
