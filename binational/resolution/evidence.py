@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from binational.access.markings import rank
@@ -45,12 +45,13 @@ def _statements(session: Session, ids: list[str], run: ResolutionRun | None
                 ) -> list[tuple[int, str, str, str, str, str, int]]:
     """(statement id, entity id, schema, owner, prop, value, marking rank) of the records `ids` that
     `run` could have read (without a run: the live ones)."""
+    live: tuple[ColumnElement[bool], ...]
     if run is None:
-        live = Statement.deleted_at.is_(None)
+        live = (Statement.deleted_at.is_(None),)
     else:
         began: datetime = run.started_at
         ended: datetime = run.finished_at or run.started_at
-        live = Statement.created_at <= ended, or_(Statement.deleted_at.is_(None), Statement.deleted_at > began)
+        live = (Statement.created_at <= ended, or_(Statement.deleted_at.is_(None), Statement.deleted_at > began))
     out: list[tuple[int, str, str, str, str, str, int]] = []
     for start in range(0, len(ids), CHUNK):
         out += [tuple(r) for r in session.execute(  # type: ignore[misc]
@@ -58,7 +59,7 @@ def _statements(session: Session, ids: list[str], run: ResolutionRun | None
                    Statement.value, Statement.marking_rank)
             .join(Entity, Entity.id == Statement.entity_id)
             .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None),
-                   *(live if isinstance(live, tuple) else (live,))).order_by(Statement.id))]
+                   *live).order_by(Statement.id))]
     return out
 
 

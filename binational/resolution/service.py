@@ -144,7 +144,8 @@ def list_suggestions(
     page = page[:limit]
     # the next page starts after the last pair shown (not after a pair left out: a cursor names its key)
     next_cursor = pagination.encode(secret, {"after": page[-1].id}) if more and page else None
-    objects = [(i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
+    objects: list[tuple[str, str | None]] = [
+        (i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
     audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
                  extra={"kind": kind, "decision": decision, "page": len(page)})
     return _read(session, actor, page), next_cursor

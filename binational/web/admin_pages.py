@@ -72,13 +72,13 @@ def users(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
 async def add_user(request: Request, s: SessionDep, actor: PageActor) -> Response:
     """Create a user with a password (the auditor role and TLP:RED wait for a second administrator)."""
     form = await request.form()
-    values = {"username": str(form.get("username", "")), "agency": str(form.get("agency", "")),
-              "roles": [str(r) for r in form.getlist("roles")], "clearance": str(form.get("clearance", "")),
-              "password": str(form.get("password", ""))}
+    roles = [str(r) for r in form.getlist("roles")]
+    values: dict[str, Any] = {"username": str(form.get("username", "")), "agency": str(form.get("agency", "")),
+                              "roles": roles, "clearance": str(form.get("clearance", "")),
+                              "password": str(form.get("password", ""))}
     try:
         service.request_user(session=s, actor=actor, username=values["username"], agency=values["agency"],
-                             roles=values["roles"], clearance=values["clearance"],
-                             password=values["password"] or None)
+                             roles=roles, clearance=values["clearance"], password=values["password"] or None)
     except (InvalidInput, Conflict) as exc:
         s.rollback()
         values.pop("password")

@@ -107,12 +107,14 @@ async def create(request: Request, s: SessionDep, actor: PageActor) -> Response:
         return _form(request, s, actor, None, errors={"schema": i18n.translate(i18n.language(request),
                                                                                 "error.required")}, status=422)
     properties = forms.read_properties(schema, form)
-    policy = {"distribution": str(form.get("distribution", "agency")), "marking": str(form.get("marking", "")),
-              "release_to": [str(v) for v in form.getlist("release_to")], "until": str(form.get("until", ""))}
+    until = str(form.get("until", ""))
+    policy: dict[str, Any] = {"distribution": str(form.get("distribution", "agency")),
+                              "marking": str(form.get("marking", "")),
+                              "release_to": [str(v) for v in form.getlist("release_to")], "until": until}
     try:
         data = EntityCreate.model_validate({
             "schema": schema.name, "properties": properties, "distribution": policy["distribution"],
-            "marking": policy["marking"], "release_to": policy["release_to"], "release_until": _until(policy["until"]),
+            "marking": policy["marking"], "release_to": policy["release_to"], "release_until": _until(until),
         })
         entity = service.create(session=s, actor=actor, data=data)
     except InvalidInput as exc:
@@ -171,7 +173,7 @@ async def edit(request: Request, entity_id: str, s: SessionDep, actor: PageActor
     wanted = forms.read_properties(schema, form)
     add = {p: [v for v in vs if v not in entity.properties.get(p, [])] for p, vs in wanted.items()}
     remove = {p: [v for v in vs if v not in wanted.get(p, [])] for p, vs in entity.properties.items()
-              if schema.get(p) is not None and not schema.get(p).stub}
+              if (prop := schema.get(p)) is not None and not prop.stub}
     patch = EntityPatch(add={p: v for p, v in add.items() if v}, remove={p: v for p, v in remove.items() if v})
     try:
         service.update(session=s, actor=actor, entity_id=entity_id, patch=patch)
