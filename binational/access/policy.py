@@ -256,6 +256,11 @@ def everything() -> ColumnElement[bool]:
 _RED = RANK["TLP:RED"]
 
 
+def marking_answers_no_hit(marking_rank: int) -> bool:
+    """Whether a record or value of this marking never answers as a hit (TLP:RED)."""
+    return marking_rank >= _RED
+
+
 def may_answer_as_hit(resource: Resource) -> Decision:
     """Whether a match on `resource` (a statement with its entity as `parent`, or an entity) may be
     told, as a bare hit, to a viewer who may not see it: never for TLP:RED records or values, nor for
@@ -263,7 +268,7 @@ def may_answer_as_hit(resource: Resource) -> Decision:
     for res in (resource, resource.parent):
         if res is None:
             continue
-        if res.marking_rank >= _RED:
+        if marking_answers_no_hit(res.marking_rank):
             return Decision(False, "TLP:RED: answers no hit")
         if res.case_id is not None:
             return Decision(False, "restricted case: answers no hit")

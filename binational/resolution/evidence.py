@@ -21,15 +21,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from binational.access.markings import rank
-from binational.access.policy import Actor, live_and_visible, visible_values
+from binational.access.policy import Actor, live_and_visible, marking_answers_no_hit, visible_values
 from binational.db import system_context
 from binational.entities.models import Entity, Statement
 from binational.resolution.features import Record, rows_by_kind
 from binational.resolution.models import ResolutionRun
 
 CHUNK = 500
-RED = rank("TLP:RED")
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: Res
     everything = {r["unique_id"]: r for kind in rows_by_kind(_records(rows)).values() for r in kind}
     theirs = {r["unique_id"]: r for kind in rows_by_kind(_records(x for x in rows if x[0] in seen)).values()
               for r in kind}
-    hidden_red = {r[1] for r in rows if r[0] not in seen and r[6] >= RED}
+    hidden_red = {r[1] for r in rows if r[0] not in seen and marking_answers_no_hit(r[6])}
     refers: dict[str, set[str]] = {}
     for r in rows:
         if r[4] == "addressEntity":

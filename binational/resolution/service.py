@@ -336,13 +336,12 @@ def matches(*, session: Session, actor: Actor, entity_id: str) -> MatchesRead:
             other = s.right_id if s.left_id == entity.id else s.left_id
             if other in seen and evidence.stands(found, s.left_id, s.right_id):
                 pairs.append(s)
-            elif other in seen:  # the evidence rests on a value the viewer may not see: a hit at most
-                if discoverable(records[other]) and not any(
-                        found[i].hidden_red for i in (s.left_id, s.right_id) if i in found):
-                    hits.append(discovery_hit(records[other], s))
-            elif other in hidden and discoverable(hidden[other]) and not any(
+                continue
+            # a record the viewer may not see, or evidence resting on a value it may not see: a hit at most
+            holder = records.get(other) or hidden.get(other)
+            if holder is not None and discoverable(holder) and not any(
                     found[i].hidden_red for i in (s.left_id, s.right_id) if i in found):
-                hits.append(discovery_hit(hidden[other], s))
+                hits.append(discovery_hit(holder, s))
     audit.record(session, action="resolution.matches", actor=actor, objects=[(entity.id, entity.owner_agency)],
                  extra={"pairs": len(pairs), "hits": len(hits)})
     return MatchesRead(entity_id=entity.id, suggestions=_read(session, actor, pairs), hits=_dedupe(hits))
