@@ -1,0 +1,210 @@
+"""A record as a profile: its values in the schema's order, the records around it grouped by kind, the
+people behind its relationships, a timeline of its dates and the places it has coordinates for.
+
+Everything is built from what the viewer may see: the entity as `service.read` assembled it, the links
+`links.linked` found (visible on both sides), and the other parties of its relationships, read through
+the same policy. A group's count is the number of records in it, so it counts only those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from followthemoney.schema import Schema
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from binational.access.policy import Actor, live_and_visible
+from binational.audit import log as audit
+from binational.entities import links
+from binational.entities.models import Entity
+from binational.entities.schemas import EntityRead, ValueRead
+from binational.entities.service import assemble
+from binational.vocabulary import model
+
+#: date properties that describe the record's bookkeeping, not its story: kept out of the timeline
+BOOKKEEPING_DATES = frozenset({"createdAt", "modifiedAt", "retrievedAt"})
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One property of the record with the values the viewer may see."""
+
+    prop: str
+    label: str
+    type: str
+    featured: bool
+    values: list[ValueRead]
+
+
+@dataclass(frozen=True)
+class Related:
+    """A record around this one: `entity` is what a reader follows (the other party of a relationship,
+    or the linked record itself); `via` the relationship record between them, if any; `role` says how
+    they are related (the relationship's role or kind, or the linking property's label)."""
+
+    entity: EntityRead
+    via: EntityRead | None
+    role: str
+
+
+@dataclass
+class Group:
+    """The related records of one kind (the schema of the relationship, or of the linked record)."""
+
+    schema: str
+    label: str
+    items: list[Related] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A dated fact: a date property of the record (`entity` None) or of a related record."""
+
+    date: str
+    label: str
+    entity: EntityRead | None
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point the record or a record linked to it has coordinates for."""
+
+    latitude: float
+    longitude: float
+    entity: EntityRead
+
+
+@dataclass
+class Profile:
+    """The record as a person reads it, from what the viewer may see."""
+
+    entity: EntityRead
+    facts: list[Fact]
+    #: id -> caption of every record a value of the profile names (all visible to the viewer)
+    captions: dict[str, str]
+    groups: list[Group]
+    timeline: list[Moment]
+    places: list[Place]
+
+
+def facts(entity: EntityRead) -> list[Fact]:
+    """The record's properties with their values: the schema's featured ones first, in its order, then
+    the others by label."""
+    schema = model.get(entity.schema)
+    by_prop: dict[str, list[ValueRead]] = {}
+    for value in entity.values:
+        by_prop.setdefault(value.prop, []).append(value)
+    if schema is None:
+        return [Fact(p, p, "string", False, vs) for p, vs in sorted(by_prop.items())]
+    featured = [p for p in schema.featured if p in by_prop]
+    out = []
+    for name, values in by_prop.items():
+        prop = schema.get(name)
+        label, kind = (prop.label, prop.type.name) if prop is not None else (name, "string")
+        out.append(Fact(name, label, kind, name in featured, values))
+    return sorted(out, key=lambda f: (not f.featured, featured.index(f.prop) if f.featured else 0, f.label.lower()))
+
+
+def _parties(schema: Schema) -> tuple[str, ...]:
+    """The properties naming the two parties of a relationship schema (Membership: member, organization)."""
+    if schema.edge and schema.source_prop is not None and schema.target_prop is not None:
+        return (schema.source_prop.name, schema.target_prop.name)
+    return ()
+
+
+def _role(schema: Schema, record: EntityRead) -> str:
+    for name in ("role", "relationship", "summary"):
+        if schema.get(name) is not None and record.properties.get(name):
+            return ", ".join(record.properties[name])
+    return ""
+
+
+def _visible(session: Session, actor: Actor, ids: set[str]) -> list[EntityRead]:
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Entity).where(Entity.id.in_(sorted(ids)), live_and_visible(actor, Entity)).order_by(Entity.id)
+    ).scalars().all()
+    return assemble(session, actor, rows)
+
+
+def _dates(entity: EntityRead) -> list[tuple[str, str]]:
+    schema = model.get(entity.schema)
+    if schema is None:
+        return []
+    out = []
+    for value in entity.values:
+        prop = schema.get(value.prop)
+        if prop is not None and prop.type.name == "date" and prop.name not in BOOKKEEPING_DATES:
+            out.append((value.value, prop.label))
+    return out
+
+
+def _point(entity: EntityRead) -> tuple[float, float] | None:
+    try:
+        lat = float(entity.properties["latitude"][0])
+        lon = float(entity.properties["longitude"][0])
+    except (KeyError, IndexError, ValueError):
+        return None
+    if -90 <= lat <= 90 and -180 <= lon <= 180:
+        return lat, lon
+    return None
+
+
+def build(*, session: Session, actor: Actor, entity: EntityRead) -> Profile:
+    """The profile of a record the viewer has read (`service.read`): reads of the records around it are
+    audited (`entity.list`, as `links.linked` does)."""
+    around = links.linked(session=session, actor=actor, entity=entity)
+    own_schema = model.get(entity.schema)
+    # The other parties of the relationships this record is a party to (a Membership naming it as
+    # member: its organization), read through the policy like any record.
+    wanted: dict[str, set[str]] = {}
+    for link in around:
+        schema = model.get(link.entity.schema)
+        sides = _parties(schema) if schema is not None and link.direction == "in" else ()
+        if link.prop in sides:
+            wanted[link.entity.id] = {v for p in sides for v in link.entity.properties.get(p, []) if v != entity.id}
+    others = {e.id: e for e in _visible(session, actor, set().union(*wanted.values()) if wanted else set())}
+    if others:
+        audit.record(session, action="entity.list", actor=actor,
+                     objects=[(e.id, e.owner_agency) for e in others.values()], extra={"related_to": entity.id})
+    groups: dict[str, Group] = {}
+    seen: set[tuple[str, str | None, str]] = set()
+    for link in around:
+        schema = model.get(link.entity.schema)
+        if schema is None:
+            continue
+        parties = [others[i] for i in sorted(wanted.get(link.entity.id, ())) if i in others]
+        if parties:
+            role = _role(schema, link.entity)
+            for other in parties:
+                if (other.id, link.entity.id, role) not in seen:
+                    seen.add((other.id, link.entity.id, role))
+                    groups.setdefault(schema.name, Group(schema.name, schema.plural)).items.append(
+                        Related(other, link.entity, role))
+            continue
+        prop_schema = own_schema if link.direction == "out" else schema
+        prop = prop_schema.get(link.prop) if prop_schema is not None else None
+        role = prop.label if prop is not None else link.prop
+        if (link.entity.id, None, role) not in seen:
+            seen.add((link.entity.id, None, role))
+            groups.setdefault(schema.name, Group(schema.name, schema.plural)).items.append(
+                Related(link.entity, None, role))
+    timeline = [Moment(day, label, None) for day, label in _dates(entity)]
+    dated_kinds = ("Interval", "Event")
+    for link in around:
+        schema = model.get(link.entity.schema)
+        if schema is not None and any(schema.is_a(kind) for kind in dated_kinds):
+            timeline += [Moment(day, label, link.entity) for day, label in _dates(link.entity)]
+    unique = {(m.date, m.label, m.entity.id if m.entity else ""): m for m in timeline}
+    timeline = [unique[key] for key in sorted(unique)]
+    places = []
+    for record in [entity, *{link.entity.id: link.entity for link in around}.values()]:
+        point = _point(record)
+        if point is not None:
+            places.append(Place(point[0], point[1], record))
+    captions = {link.entity.id: link.entity.caption for link in around}
+    return Profile(entity=entity, facts=facts(entity), captions=captions,
+                   groups=sorted(groups.values(), key=lambda g: g.label.lower()), timeline=timeline,
+                   places=places)

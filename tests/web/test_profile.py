@@ -1,0 +1,146 @@
+"""The profile of a record (`/entities/{id}`): what a partner or an outsider may not see leaves no trace in
+its values, related groups and their counts, timeline, map, merged cluster or readers panel; and what
+it may see reads as a person reads it, in English and Spanish."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from binational.web.point_map import draw
+from binational.web.readable import country, when
+from tests.conftest import PASSWORD
+from tests.web.conftest import sign_in
+
+
+def _create(client, member, body):
+    r = client.post("/api/v1/entities", headers=member.headers, json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+@pytest.fixture
+def story(client, cast):
+    """US-CBP's Ana, released to MX-FGR and MX-INM, around whom some records are shared and some not;
+    MX-FGR's own record of her, judged the same by MX-FGR; MX-INM's private one, judged the same by MX-INM."""
+    us, mx, inm = cast["us_analyst"], cast["mx_analyst"], cast["mx_inm"]
+    shared = {"distribution": "release", "release_to": ["MX-FGR", "MX-INM"]}
+    home = _create(client, us, {"schema": "Address", "properties": {
+        "full": ["Calle Uno 5, Ciudad Juárez"], "latitude": ["31.69"], "longitude": ["-106.42"]}, **shared})
+    safehouse = _create(client, us, {"schema": "Address", "properties": {
+        "full": ["Hidden Safehouse, San Antonio"], "latitude": ["29.42"], "longitude": ["-98.49"]}})
+    ana = _create(client, us, {"schema": "Person", "properties": {
+        "name": ["Ana Ruiz"], "nationality": ["mx"], "birthDate": ["1985-04-12"], "addressEntity": [home, safehouse]},
+        **shared})
+    r = client.patch(f"/api/v1/entities/{ana}", headers=us.headers,
+                     json={"add": {"idNumber": ["SECRET-ID-77"]}, "distribution": "agency"})
+    assert r.status_code == 200, r.text
+    north = _create(client, us, {"schema": "Organization", "properties": {"name": ["Cartel Norte"]}, **shared})
+    south = _create(client, us, {"schema": "Organization", "properties": {"name": ["Cartel Sur"]}, **shared})
+    shown = _create(client, us, {"schema": "Membership", "properties": {
+        "member": [ana], "organization": [north], "role": ["jefa de plaza"]}, **shared})
+    kept = _create(client, us, {"schema": "Membership", "properties": {
+        "member": [ana], "organization": [south], "role": ["tesorera"]}})
+    crossing = _create(client, us, {"schema": "BorderCrossing", "properties": {
+        "name": ["Cruce en El Paso"], "traveler": [ana], "date": ["2024-02-10"], "portOfEntry": ["El Paso"]},
+        **shared})
+    hidden_crossing = _create(client, us, {"schema": "BorderCrossing", "properties": {
+        "name": ["Hidden crossing"], "traveler": [ana], "date": ["2023-07-04"]}})
+    mx_ana = _create(client, mx, {"schema": "Person", "properties": {
+        "name": ["Ana Ruiz Soto"], "birthDate": ["1985-04-12"], "passportNumber": ["G12345678"]}})
+    r = client.post("/api/v1/resolution/judgements", headers=mx.headers,
+                    json={"verdict": "positive", "left_id": ana, "right_id": mx_ana})
+    assert r.status_code == 201, r.text
+    inm_ana = _create(client, inm, {"schema": "Person", "properties": {"name": ["Ana Clandestina"]}})
+    r = client.post("/api/v1/resolution/judgements", headers=inm.headers,
+                    json={"verdict": "positive", "left_id": ana, "right_id": inm_ana})
+    assert r.status_code == 201, r.text
+    return {"ana": ana, "home": home, "safehouse": safehouse, "north": north, "south": south, "shown": shown,
+            "kept": kept, "crossing": crossing, "hidden_crossing": hidden_crossing, "mx_ana": mx_ana,
+            "inm_ana": inm_ana}
+
+
+def _count(html: str, schema: str) -> int:
+    match = re.search(rf'id="group-{schema}">[^<]*<span class="count">(\d+)</span>', html)
+    return int(match.group(1)) if match else 0
+
+
+def _section(html: str, testid: str) -> str:
+    match = re.search(rf'<section[^>]*data-testid="{testid}".*?</section>', html, re.S)
+    return match.group(0) if match else ""
+
+
+HIDDEN_TEXTS = ("SECRET-ID-77", "Hidden Safehouse", "29.42", "Cartel Sur", "tesorera", "Hidden crossing",
+                "2023", "Ana Clandestina")
+
+
+def test_partner_sees_no_trace_of_what_is_hidden(client, story):
+    sign_in(client, "mx_analyst")
+    html = client.get(f"/entities/{story['ana']}", headers={"accept-language": "es"}).text
+    for hidden in HIDDEN_TEXTS:
+        assert hidden not in html, hidden
+    for key in ("safehouse", "south", "kept", "hidden_crossing", "inm_ana"):
+        assert story[key] not in html, key
+    assert _count(html, "Membership") == 1 and "Cartel Norte" in html and "jefa de plaza" in html
+    assert _count(html, "BorderCrossing") == 1
+    timeline = _section(html, "timeline")
+    assert "12 de abril de 1985" in timeline and "10 de febrero de 2024" in timeline
+    map_ = _section(html, "map")
+    assert map_.count('class="pin"') == 1 and "Calle Uno 5" in map_
+    assert "México" in html and ">mx<" not in html
+    cluster = _section(html, "cluster")
+    assert "Ana Ruiz Soto" in cluster and "G12345678" in cluster and "MX-FGR, US-CBP" in cluster
+    assert _section(html, "readers") == ""
+
+
+def test_owner_sees_everything_and_outsider_nothing(client, story):
+    sign_in(client, "us_analyst")
+    html = client.get(f"/entities/{story['ana']}").text
+    for shown in ("SECRET-ID-77", "Hidden Safehouse", "Cartel Sur", "Hidden crossing", "April 12, 1985"):
+        assert shown in html, shown
+    assert _count(html, "Membership") == 2 and _count(html, "BorderCrossing") == 2
+    assert _section(html, "map").count('class="pin"') == 2
+    # MX-FGR's verdict and record, and MX-INM's, are the Mexican agencies' own: no cluster here
+    assert _section(html, "cluster") == "" and "Ana Ruiz Soto" not in html
+    assert _section(html, "readers") == ""  # an analyst, not the agency's auditor or supervisor
+
+
+def test_readers_panel_for_the_owner_supervisor_only(client, cast, db, story):
+    from binational.access import service as access
+    from binational.db import act_as_system
+
+    sign_in(client, "mx_analyst")
+    assert client.get(f"/entities/{story['ana']}").status_code == 200
+    mx_own = client.get(f"/entities/{story['mx_ana']}").text
+    assert _section(mx_own, "readers") == ""
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        access.get_user(session=s, username="us_analyst").roles = "analyst,supervisor"
+    sign_in(client, "us_analyst")
+    html = client.get(f"/entities/{story['ana']}").text
+    readers = _section(html, "readers")
+    assert "MX-FGR" in readers and "mx_analyst" in readers
+    assert "us_analyst" in readers and "mx_inm" not in readers  # MX-INM's verdict is no read
+    assert story["inm_ana"] not in html
+
+
+def test_outsider_gets_the_ordinary_404(client, cast, db, story):
+    from binational.access import service as access
+    from binational.db import act_as_system
+
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        user = access.get_user(session=s, username="outsider")
+        access.set_password_hash(session=s, user=user, password_hash=access.hash_password(PASSWORD))
+    sign_in(client, "outsider")
+    for key in ("ana", "home", "north", "crossing"):
+        r = client.get(f"/entities/{story[key]}")
+        assert r.status_code == 404 and "Ana Ruiz" not in r.text
+
+
+def test_values_read_as_a_person_reads_them():
+    assert country("mx", "es") == "México" and country("us", "en") == "United States"
+    assert when("1985-04-12", "es") == "12 de abril de 1985" and when("1985-04", "en") == "April 1985"
+    assert when("1985", "es") == "1985" and when("not a date", "en") == "not a date"
+    assert draw([]) is None
