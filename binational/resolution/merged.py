@@ -1,7 +1,7 @@
 """The resolved cluster of a record as one merged profile: every value of its members with the agencies
 that hold it.
 
-The members are those `service.cluster` finds for the viewer (records and verdicts it may see, matches
+The members are those `service.clusters_of` finds for the viewer (records and verdicts it may see, matches
 whose evidence stands on its values); each member is assembled from the statements the viewer may see,
 as `entities.service.assemble` does for any record. Nothing the viewer may not see reaches the merge.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, live_and_visible
+from binational.access.policy import Actor, live_and_visible, require
 from binational.audit import log as audit
 from binational.entities import service as entities
 from binational.entities.models import Entity
@@ -59,8 +59,12 @@ def merge(members: list[EntityRead]) -> dict[str, list[MergedValue]]:
 def merged_profile(*, session: Session, actor: Actor, entity: EntityRead) -> Merged | None:
     """The merged profile of the cluster of a record the viewer has read, or None when the viewer sees
     no other member; the cluster read and the members' reads are audited."""
-    found = service.cluster(session=session, actor=actor, entity_id=entity.id)
-    others = sorted(set(found["members"]) - {entity.id})
+    require(actor, "resolution.cluster.read")
+    canonical = service.clusters_of(session, actor, [entity.id])
+    audit.record(session, action="resolution.cluster.read", actor=actor, objects=[(entity.id, entity.owner_agency)],
+                 extra={"members": sum(1 for c in canonical.values() if c == canonical.get(entity.id))})
+    others = sorted(i for i, c in canonical.items() if entity.id in canonical and c == canonical[entity.id]
+                    and i != entity.id)
     if not others:
         return None
     rows = session.execute(
