@@ -129,15 +129,21 @@ def _visible(session: Session, actor: Actor, ids: set[str]) -> list[EntityRead]:
     return assemble(session, actor, rows)
 
 
-def _dates(entity: EntityRead) -> list[tuple[str, str]]:
+def _dates(entity: EntityRead, related: bool = False) -> list[tuple[str, str]]:
+    """(date, label) of the record's dates; a related record's are labelled by its kind first (its
+    plain `date` by its kind alone: "Border crossing", "Membership: Start date")."""
     schema = model.get(entity.schema)
     if schema is None:
         return []
     out = []
     for value in entity.values:
         prop = schema.get(value.prop)
-        if prop is not None and prop.type.name == "date" and prop.name not in BOOKKEEPING_DATES:
-            out.append((value.value, prop.label))
+        if prop is None or prop.type.name != "date" or prop.name in BOOKKEEPING_DATES:
+            continue
+        label = prop.label
+        if related:
+            label = schema.label if prop.name == "date" else f"{schema.label}: {prop.label}"
+        out.append((value.value, label))
     return out
 
 
@@ -196,7 +202,7 @@ def build(*, session: Session, actor: Actor, entity: EntityRead) -> Profile:
     for link in around:
         schema = model.get(link.entity.schema)
         if schema is not None and any(schema.is_a(kind) for kind in dated_kinds):
-            timeline += [Moment(day, label, link.entity) for day, label in _dates(link.entity)]
+            timeline += [Moment(day, label, link.entity) for day, label in _dates(link.entity, related=True)]
     unique = {(m.date, m.label, m.entity.id if m.entity else ""): m for m in timeline}
     timeline = [unique[key] for key in sorted(unique)]
     places = []

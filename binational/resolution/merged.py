@@ -36,6 +36,8 @@ class Merged:
 
     members: list[EntityRead]
     properties: dict[str, list[MergedValue]]
+    #: id -> caption of the records the members' values name (all visible: `assemble` drops the others)
+    captions: dict[str, str] = field(default_factory=dict)
 
     @property
     def agencies(self) -> list[str]:
@@ -75,4 +77,19 @@ def merged_profile(*, session: Session, actor: Actor, entity: EntityRead) -> Mer
     audit.record(session, action="entity.list", actor=actor, objects=[(e.id, e.owner_agency) for e in rows],
                  extra={"cluster_of": entity.id})
     members = [entity, *entities.assemble(session, actor, rows)]
-    return Merged(members=members, properties=merge(members))
+    return Merged(members=members, properties=merge(members), captions=_captions(session, actor, members))
+
+
+def _captions(session: Session, actor: Actor, members: list[EntityRead]) -> dict[str, str]:
+    """The captions of the records the members' values name (an address by its text), read through the
+    policy; the read is audited."""
+    named = {v.value for m in members for v in m.values if v.prop in entities.reference_props(m.schema)}
+    if not named:
+        return {}
+    rows = session.execute(
+        select(Entity).where(Entity.id.in_(sorted(named)), live_and_visible(actor, Entity))
+    ).scalars().all()
+    if rows:
+        audit.record(session, action="entity.list", actor=actor, objects=[(e.id, e.owner_agency) for e in rows],
+                     extra={"named_by_cluster_of": members[0].id})
+    return {e.id: e.caption for e in entities.assemble(session, actor, rows)}

@@ -140,7 +140,7 @@ def _profile(request: Request, s: Any, actor: Actor, entity: EntityRead) -> dict
     facts = [(f, [readable.shown(f.type, v, lang, captions) for v in f.values]) for f in built.facts]
     merged_rows = []
     if cluster is not None:
-        member_captions = {m.id: m.caption for m in cluster.members}
+        member_captions = {**cluster.captions, **{m.id: m.caption for m in cluster.members}}
         for fact in profile.facts(_merged_entity(entity, cluster)):
             values = cluster.properties[fact.prop]
             merged_rows.append((fact, [(readable.text(fact.type, v.value, lang, {**captions, **member_captions}),

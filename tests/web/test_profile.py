@@ -47,8 +47,10 @@ def story(client, cast):
         **shared})
     hidden_crossing = _create(client, us, {"schema": "BorderCrossing", "properties": {
         "name": ["Hidden crossing"], "traveler": [ana], "date": ["2023-07-04"]}})
+    mx_home = _create(client, mx, {"schema": "Address", "properties": {"full": ["Av. Juárez 100, Chihuahua"]}})
     mx_ana = _create(client, mx, {"schema": "Person", "properties": {
-        "name": ["Ana Ruiz Soto"], "birthDate": ["1985-04-12"], "passportNumber": ["G12345678"]}})
+        "name": ["Ana Ruiz Soto"], "birthDate": ["1985-04-12"], "passportNumber": ["G12345678"],
+        "addressEntity": [mx_home]}})
     r = client.post("/api/v1/resolution/judgements", headers=mx.headers,
                     json={"verdict": "positive", "left_id": ana, "right_id": mx_ana})
     assert r.status_code == 201, r.text
@@ -58,7 +60,7 @@ def story(client, cast):
     assert r.status_code == 201, r.text
     return {"ana": ana, "home": home, "safehouse": safehouse, "north": north, "south": south, "shown": shown,
             "kept": kept, "crossing": crossing, "hidden_crossing": hidden_crossing, "mx_ana": mx_ana,
-            "inm_ana": inm_ana}
+            "mx_home": mx_home, "inm_ana": inm_ana}
 
 
 def _count(html: str, schema: str) -> int:
@@ -91,6 +93,7 @@ def test_partner_sees_no_trace_of_what_is_hidden(client, story):
     assert "México" in html and ">mx<" not in html
     cluster = _section(html, "cluster")
     assert "Ana Ruiz Soto" in cluster and "G12345678" in cluster and "MX-FGR, US-CBP" in cluster
+    assert "Av. Juárez 100, Chihuahua" in cluster and story["mx_home"] not in cluster  # by its text
     assert _section(html, "readers") == ""
 
 
@@ -102,7 +105,7 @@ def test_owner_sees_everything_and_outsider_nothing(client, story):
     assert _count(html, "Membership") == 2 and _count(html, "BorderCrossing") == 2
     assert _section(html, "map").count('class="pin"') == 2
     # MX-FGR's verdict and record, and MX-INM's, are the Mexican agencies' own: no cluster here
-    assert _section(html, "cluster") == "" and "Ana Ruiz Soto" not in html
+    assert _section(html, "cluster") == "" and "Ana Ruiz Soto" not in html and "Av. Juárez" not in html
     assert _section(html, "readers") == ""  # an analyst, not the agency's auditor or supervisor
 
 
@@ -137,6 +140,19 @@ def test_outsider_gets_the_ordinary_404(client, cast, db, story):
     for key in ("ana", "home", "north", "crossing"):
         r = client.get(f"/entities/{story[key]}")
         assert r.status_code == 404 and "Ana Ruiz" not in r.text
+
+
+def test_who_sees_the_readers_of_a_record():
+    from binational.access.policy import Actor, may_see_readers
+    from binational.access.roles import capabilities_of
+
+    def actor(agency: str, *roles: str) -> Actor:
+        return Actor(1, "u", agency, agency[:2], frozenset(roles), capabilities_of(roles), "TLP:RED", 4)
+
+    assert may_see_readers(actor("US-CBP", "supervisor"), owner_agency="US-CBP")
+    assert may_see_readers(actor("US-CBP", "auditor"), owner_agency="US-CBP")
+    assert not may_see_readers(actor("US-CBP", "analyst", "liaison", "admin"), owner_agency="US-CBP")
+    assert not may_see_readers(actor("MX-FGR", "supervisor", "auditor"), owner_agency="US-CBP")
 
 
 def test_values_read_as_a_person_reads_them():
