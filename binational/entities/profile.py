@@ -16,9 +16,17 @@ from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor, live_and_visible
 from binational.audit import log as audit
-from binational.entities import links
+from binational.entities import links, service
 from binational.entities.models import Entity
-from binational.entities.schemas import EntityRead, ValueRead
+from binational.entities.schemas import (
+    EntityRead,
+    GroupRead,
+    MomentRead,
+    PlaceRead,
+    ProfileRead,
+    RelatedRead,
+    ValueRead,
+)
 from binational.entities.service import assemble
 from binational.vocabulary import model
 
@@ -214,3 +222,16 @@ def build(*, session: Session, actor: Actor, entity: EntityRead) -> Profile:
     return Profile(entity=entity, facts=facts(entity), captions=captions,
                    groups=sorted(groups.values(), key=lambda g: g.label.lower()), timeline=timeline,
                    places=places)
+
+
+def read(*, session: Session, actor: Actor, entity_id: str) -> ProfileRead:
+    """The profile of one record as the viewer may see it (the API's shape); every read is audited."""
+    built = build(session=session, actor=actor, entity=service.read(session=session, actor=actor, entity_id=entity_id))
+    return ProfileRead(
+        entity=built.entity,
+        groups=[GroupRead(g.schema, g.label, len(g.items), [
+            RelatedRead(r.entity.id, r.entity.schema, r.entity.caption, r.entity.owner_agency, r.role,
+                        r.via.id if r.via else None) for r in g.items]) for g in built.groups],
+        timeline=[MomentRead(m.date, m.label, m.entity.id if m.entity else None) for m in built.timeline],
+        places=[PlaceRead(p.latitude, p.longitude, p.entity.id, p.entity.caption) for p in built.places],
+    )

@@ -142,6 +142,26 @@ def test_outsider_gets_the_ordinary_404(client, cast, db, story):
         assert r.status_code == 404 and "Ana Ruiz" not in r.text
 
 
+def test_profile_api_for_partner_owner_and_outsider(client, cast, story):
+    r = client.get(f"/api/v1/entities/{story['ana']}/profile", headers=cast["mx_analyst"].headers)
+    assert r.status_code == 200, r.text
+    for hidden in (*HIDDEN_TEXTS, story["safehouse"], story["south"], story["kept"], story["hidden_crossing"]):
+        assert hidden not in r.text, hidden
+    body = r.json()
+    groups = {g["schema"]: g for g in body["groups"]}
+    assert groups["Membership"]["count"] == 1 and groups["Membership"]["items"][0]["id"] == story["north"]
+    assert groups["Membership"]["items"][0]["via"] == story["shown"]
+    assert [m["date"] for m in body["timeline"]] == ["1985-04-12", "2024-02-10"]
+    assert [(p["latitude"], p["longitude"]) for p in body["places"]] == [(31.69, -106.42)]
+
+    owner = client.get(f"/api/v1/entities/{story['ana']}/profile", headers=cast["us_analyst"].headers).json()
+    assert {g["schema"]: g["count"] for g in owner["groups"]}["Membership"] == 2 and len(owner["places"]) == 2
+
+    for who in ("outsider", "us_atf"):
+        r = client.get(f"/api/v1/entities/{story['ana']}/profile", headers=cast[who].headers)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found" and "Ana" not in r.text
+
+
 def test_who_sees_the_readers_of_a_record():
     from binational.access.policy import Actor, may_see_readers
     from binational.access.roles import capabilities_of
