@@ -4,6 +4,7 @@ it may see reads as a person reads it, in English and Spanish."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -160,6 +161,23 @@ def test_profile_api_for_partner_owner_and_outsider(client, cast, story):
     for who in ("outsider", "us_atf"):
         r = client.get(f"/api/v1/entities/{story['ana']}/profile", headers=cast[who].headers)
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found" and "Ana" not in r.text
+
+
+def test_profile_on_the_command_line(story):
+    from typer.testing import CliRunner
+
+    from binational.cli import app
+
+    result = CliRunner().invoke(app, ["entities", "profile", story["ana"], "--as", "mx_analyst"])
+    assert result.exit_code == 0, result.output
+    assert "Memberships (1)" in result.stdout and "Cartel Norte — jefa de plaza" in result.stdout
+    assert "2024-02-10" in result.stdout and "31.69, -106.42" in result.stdout
+    for hidden in HIDDEN_TEXTS:
+        assert hidden not in result.stdout, hidden
+    as_json = CliRunner().invoke(app, ["entities", "profile", story["ana"], "--as", "mx_analyst", "--json"])
+    assert [g["count"] for g in json.loads(as_json.stdout)["groups"] if g["schema"] == "Membership"] == [1]
+    refused = CliRunner().invoke(app, ["entities", "profile", story["ana"], "--as", "outsider"])
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1 and "Ana" not in refused.output
 
 
 def test_who_sees_the_readers_of_a_record():
