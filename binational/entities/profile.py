@@ -54,6 +54,9 @@ class Related:
     entity: EntityRead
     via: EntityRead | None
     role: str
+    #: the linking property (of schema `prop_schema`) whose label `role` is; empty for a relationship's role
+    prop_schema: str = ""
+    prop: str = ""
 
 
 @dataclass
@@ -72,6 +75,9 @@ class Moment:
     date: str
     label: str
     entity: EntityRead | None
+    #: the date property (of schema `schema`) this is the value of
+    schema: str = ""
+    prop: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ def _visible(session: Session, actor: Actor, ids: set[str]) -> list[EntityRead]:
     return assemble(session, actor, rows)
 
 
-def _dates(entity: EntityRead, related: bool = False) -> list[tuple[str, str]]:
+def _dates(entity: EntityRead, related: bool = False) -> list[tuple[str, str, str]]:
     """(date, label) of the record's dates; a related record's are labelled by its kind first (its
     plain `date` by its kind alone: "Border crossing", "Membership: Start date")."""
     schema = model.get(entity.schema)
@@ -151,7 +157,7 @@ def _dates(entity: EntityRead, related: bool = False) -> list[tuple[str, str]]:
         label = prop.label
         if related:
             label = schema.label if prop.name == "date" else f"{schema.label}: {prop.label}"
-        out.append((value.value, label))
+        out.append((value.value, label, prop.name))
     return out
 
 
@@ -204,13 +210,14 @@ def build(*, session: Session, actor: Actor, entity: EntityRead) -> Profile:
         if (link.entity.id, None, role) not in seen:
             seen.add((link.entity.id, None, role))
             groups.setdefault(schema.name, Group(schema.name, schema.plural)).items.append(
-                Related(link.entity, None, role))
-    timeline = [Moment(day, label, None) for day, label in _dates(entity)]
+                Related(link.entity, None, role, prop.schema.name if prop is not None else "", link.prop))
+    timeline = [Moment(day, label, None, entity.schema, prop) for day, label, prop in _dates(entity)]
     dated_kinds = ("Interval", "Event")
     for link in around:
         schema = model.get(link.entity.schema)
         if schema is not None and any(schema.is_a(kind) for kind in dated_kinds):
-            timeline += [Moment(day, label, link.entity) for day, label in _dates(link.entity, related=True)]
+            timeline += [Moment(day, label, link.entity, link.entity.schema, prop)
+                         for day, label, prop in _dates(link.entity, related=True)]
     unique = {(m.date, m.label, m.entity.id if m.entity else ""): m for m in timeline}
     timeline = [unique[key] for key in sorted(unique)]
     places = []

@@ -152,7 +152,8 @@ def _profile(request: Request, s: Any, actor: Actor, entity: EntityRead) -> dict
             "when": lambda value: readable.when(value, lang), "map": point_map.draw(built.places),
             "cluster": cluster, "merged_rows": merged_rows, "readers": readers,
             "network_link": bool(schema and schema.is_a("LegalEntity")),
-            "schema_label": schema.label if schema else entity.schema}
+            # the vocabulary's labels, by the names the templates call them
+            "schema_label": readable.schema_label, "prop_label": readable.prop_label}
 
 
 def _merged_entity(entity: EntityRead, cluster: merged.Merged) -> EntityRead:

@@ -54,7 +54,7 @@ def test_profile_reads_in_both_languages_without_violations(server, browser, sto
     mx.goto(url)
     assert mx.get_by_role("heading", name="Cronología").is_visible()
     assert "México" in mx.locator("table.values").first.inner_text()
-    assert mx.get_by_role("img", name="Mapa de 1 lugares sobre un marco de latitud y longitud").is_visible()
+    assert mx.get_by_role("img", name="Mapa de los lugares sobre un marco de latitud y longitud").is_visible()
     assert "Ana Ruiz Soto" in mx.get_by_test_id("cluster").inner_text()
     assert "Cartel Sur" not in mx.content() and "SECRET-ID-77" not in mx.content()
     mx.get_by_test_id("related").get_by_role("link", name="Cartel Norte").click()
