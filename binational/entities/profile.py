@@ -8,6 +8,7 @@ the same policy. A group's count is the number of records in it, so it counts on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from followthemoney.schema import Schema
@@ -102,22 +103,29 @@ class Profile:
     places: list[Place]
 
 
+def ordered(schema_name: str, props: Iterable[str]) -> list[tuple[str, str, str, bool]]:
+    """(name, label, type, featured) of properties of a schema in the order a profile shows them: the
+    schema's featured ones first, in its order, then the others by label."""
+    schema = model.get(schema_name)
+    names = list(dict.fromkeys(props))
+    if schema is None:
+        return [(p, p, "string", False) for p in sorted(names)]
+    featured = [p for p in schema.featured if p in names]
+    out = []
+    for name in names:
+        prop = schema.get(name)
+        label, kind = (prop.label, prop.type.name) if prop is not None else (name, "string")
+        out.append((name, label, kind, name in featured))
+    return sorted(out, key=lambda p: (not p[3], featured.index(p[0]) if p[3] else 0, p[1].lower()))
+
+
 def facts(entity: EntityRead) -> list[Fact]:
-    """The record's properties with their values: the schema's featured ones first, in its order, then
-    the others by label."""
-    schema = model.get(entity.schema)
+    """The record's properties with their values, in the order of `ordered`."""
     by_prop: dict[str, list[ValueRead]] = {}
     for value in entity.values:
         by_prop.setdefault(value.prop, []).append(value)
-    if schema is None:
-        return [Fact(p, p, "string", False, vs) for p, vs in sorted(by_prop.items())]
-    featured = [p for p in schema.featured if p in by_prop]
-    out = []
-    for name, values in by_prop.items():
-        prop = schema.get(name)
-        label, kind = (prop.label, prop.type.name) if prop is not None else (name, "string")
-        out.append(Fact(name, label, kind, name in featured, values))
-    return sorted(out, key=lambda f: (not f.featured, featured.index(f.prop) if f.featured else 0, f.label.lower()))
+    return [Fact(name, label, kind, featured, by_prop[name])
+            for name, label, kind, featured in ordered(entity.schema, by_prop)]
 
 
 def _parties(schema: Schema) -> tuple[str, ...]:

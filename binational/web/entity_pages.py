@@ -14,7 +14,7 @@ from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, can, may_see_readers, require
 from binational.audit import service as audit
 from binational.entities import profile, releases, service
-from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead, ValueRead
+from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
 from binational.resolution import merged
 from binational.routing import RowId, SessionDep
@@ -140,11 +140,10 @@ def _profile(request: Request, s: Any, actor: Actor, entity: EntityRead) -> dict
     facts = [(f, [readable.shown(f.type, v, lang, captions) for v in f.values]) for f in built.facts]
     merged_rows = []
     if cluster is not None:
-        member_captions = {**cluster.captions, **{m.id: m.caption for m in cluster.members}}
-        for fact in profile.facts(_merged_entity(entity, cluster)):
-            values = cluster.properties[fact.prop]
-            merged_rows.append((fact, [(readable.text(fact.type, v.value, lang, {**captions, **member_captions}),
-                                        v.agencies) for v in values]))
+        named = {**captions, **cluster.captions, **{m.id: m.caption for m in cluster.members}}
+        for name, _label, kind, _featured in profile.ordered(entity.schema, cluster.properties):
+            merged_rows.append((name, [(readable.text(kind, v.value, lang, named), v.agencies)
+                                       for v in cluster.properties[name]]))
     readers = None
     if may_see_readers(actor, owner_agency=entity.owner_agency):
         readers = audit.readers(session=s, actor=actor, object_id=entity.id, owner_agency=entity.owner_agency)
@@ -154,14 +153,6 @@ def _profile(request: Request, s: Any, actor: Actor, entity: EntityRead) -> dict
             "network_link": bool(schema and schema.is_a("LegalEntity")),
             # the vocabulary's labels, by the names the templates call them
             "schema_label": readable.schema_label, "prop_label": readable.prop_label}
-
-
-def _merged_entity(entity: EntityRead, cluster: merged.Merged) -> EntityRead:
-    """The record with the cluster's values, to order them as the schema says."""
-    values = [ValueRead(prop, v.value, ", ".join(v.agencies), "") for prop, vs in cluster.properties.items()
-              for v in vs]
-    return EntityRead(entity.id, entity.schema, entity.caption, {}, values, entity.owner_agency,
-                      entity.distribution, entity.marking, entity.case_id, entity.created_at, entity.updated_at)
 
 
 def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: dict[str, str] | None = None,
