@@ -1,5 +1,6 @@
 """The profile of a record in headless Chromium, in Spanish and English: what a partner sees, with zero
 axe-core violations, and the page served in under 300 ms on the small world of `test_profile.story`.
+`BINATIONAL_SCREENSHOTS=1` also writes docs/screenshots/profile.png.
 
 Skips as `test_browser.py` does when Playwright or Chromium is missing; fails when axe-core is not
 installed (`npm ci` installs it with the front-end packages).
@@ -7,6 +8,7 @@ installed (`npm ci` installs it with the front-end packages).
 
 from __future__ import annotations
 
+import os
 import statistics
 from pathlib import Path
 
@@ -62,6 +64,10 @@ def test_profile_reads_in_both_languages_without_violations(server, browser, sto
     assert "Ana Ruiz" in mx.get_by_test_id("related").inner_text()
     mx.goto(url)
     assert _violations(mx) == []
+    if os.environ.get("BINATIONAL_SCREENSHOTS"):
+        mx.set_viewport_size({"width": 1366, "height": 768})
+        mx.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "profile.png"),
+                      full_page=True)
 
     us = _sign_in(browser, server, "us_analyst")
     us.goto(url)
