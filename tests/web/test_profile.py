@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from binational.entities.profile import Place, ordered
 from binational.web.point_map import draw
 from binational.web.readable import country, when
 from tests.conftest import PASSWORD
@@ -197,4 +198,20 @@ def test_values_read_as_a_person_reads_them():
     assert country("mx", "es") == "México" and country("us", "en") == "United States"
     assert when("1985-04-12", "es") == "12 de abril de 1985" and when("1985-04", "en") == "April 1985"
     assert when("1985", "es") == "1985" and when("not a date", "en") == "not a date"
+    # FtM's featured properties of a Person first, in the schema's order, then the rest by label
+    names = [name for name, *_ in ordered("Person", ["phone", "birthDate", "alias", "name", "nationality"])]
+    assert names == ["name", "nationality", "birthDate", "alias", "phone"]
+
+
+def test_the_map_frames_its_points():
     assert draw([]) is None
+    juarez = Place(31.69, -106.42, None)  # type: ignore[arg-type] - the drawing reads coordinates only
+    tijuana = Place(32.52, -117.04, None)  # type: ignore[arg-type]
+    drawn = draw([juarez, tijuana])
+    inner = (drawn.margin, drawn.width - drawn.margin, drawn.margin, drawn.height - drawn.margin)
+    for pin in drawn.pins:
+        assert inner[0] < pin.x < inner[1] and inner[2] < pin.y < inner[3]
+    west, east = sorted(drawn.pins, key=lambda p: p.x)
+    assert west.place is tijuana and east.place is juarez and west.y < east.y  # Tijuana lies north
+    meridians = [line.degree for line in drawn.lines if line.vertical]
+    assert meridians and all(-119 < d < -104 for d in meridians) and len(meridians) <= 6
