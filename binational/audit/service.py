@@ -117,12 +117,11 @@ def readers(*, session: Session, actor: Actor, object_id: str, owner_agency: str
     for _seq, entry in rows:  # newest first: the first entry of a reader is its last read
         body = json.loads(entry)
         reader = found.setdefault((body["agency"] or "", body["actor"]), {
-            "agency": body["agency"], "user": body["actor"], "reads": 0, "last": body["time"], "actions": set()})
+            "agency": body["agency"], "user": body["actor"], "reads": 0, "last": body["time"]})
         reader["reads"] += 1
-        reader["actions"].add(body["action"])
     log.record(session, action="entity.readers", actor=actor, objects=[(object_id, actor.agency)],
                extra={"readers": len(found)})
-    return [{**r, "actions": sorted(r["actions"])} for r in found.values()]
+    return list(found.values())
 
 
 def status(*, session: Session, actor: Actor) -> dict[str, Any]:
