@@ -35,6 +35,7 @@ _ACTIONS = [
     Action("audit.read", "audit.read", "read the audit entries of one's agency and about its records"),
     Action("audit.verify", "audit.read", "recompute the audit log's Merkle tree and check its signatures"),
     Action("audit.who_saw", "audit.read", "list every read of one record of one's agency"),
+    Action("entity.readers", "", "see who read a record of one's agency (its auditors and supervisors)"),
     Action("audit.checkpoint", "audit.read", "fetch the log's signed checkpoint and a consistency proof for a witness"),
     Action("audit.status", "audit.read", "read the size and root of the audit log and its last checkpoint"),
     Action("agency.create", "agency.manage", "register an agency of the node's country (or federation)"),

@@ -20,7 +20,8 @@ instead). `answers_as_hit()` is its SQL form, held equal by the same property te
 Who reads the notices discovery leaves for a holder agency (deconfliction, sweeps) is
 `may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
 and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
-`visible_requests`, `may_see_audit_entry`/`visible_audit_entries`), each pair held equal by a test.
+`visible_requests`, `may_see_audit_entry`/`visible_audit_entries`), each pair held equal by a test;
+who sees a record's readers on its page is `may_see_readers()`.
 """
 
 from __future__ import annotations
@@ -366,6 +367,23 @@ def visible_audit_entries(actor: Actor, entry: Any, ref: Any) -> ColumnElement[b
     """The SQL form of `may_see_audit_entry` over an entry model and its object-reference model."""
     touches_ours = exists(select(ref.seq).where(ref.seq == entry.seq, ref.object_agency == actor.agency))
     return or_(and_(entry.actor_agency == actor.agency, entry.action.not_in(HOLDERS_ONLY)), touches_ours)
+
+
+#: Roles whose holders, besides the agency's auditors, see who read a record of their agency on its page.
+READER_ROLES = frozenset({"supervisor"})
+
+
+def may_see_readers(actor: Actor, *, owner_agency: str) -> Decision:
+    """Whether `actor` sees who read a record of `owner_agency` (its who-saw panel): a user of the owner
+    agency who reads its audit log or supervises; the entries shown are those `visible_audit_entries`
+    admits, all of which name the record."""
+    if actor.agency != owner_agency:
+        return Decision(False, "another agency's record")
+    if "audit.read" in actor.capabilities:
+        return Decision(True, "auditor of the owner agency")
+    if READER_ROLES & actor.roles:
+        return Decision(True, "supervisor of the owner agency")
+    return Decision(False, "role reads no audit and supervises no one")
 
 
 # --- Administration: what an administrator may grant, approve, and whose tokens it may touch. -----

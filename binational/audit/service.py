@@ -9,13 +9,13 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
-from binational.access.policy import HOLDERS_ONLY, Actor, require, visible_audit_entries
+from binational.access.policy import HOLDERS_ONLY, Actor, may_see_readers, require, visible_audit_entries
 from binational.audit import checkpoints, log, witness
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.audit.verify import Verification, verify
 from binational.config import Settings, get_settings
 from binational.db import system_context
-from binational.errors import NotFound
+from binational.errors import Forbidden, NotFound
 
 #: The actions that show a record's content, or that a search matched it: who-saw lists them.
 READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.view", "network.plan", "network.export",
@@ -90,6 +90,38 @@ def who_saw(*, session: Session, actor: Actor | None, object_id: str, limit: int
     items, next_cursor = _page(session, actor, query, limit, cursor)
     log.record(session, action="audit.who_saw", actor=actor, objects=[(object_id, actor.agency)])
     return items, next_cursor
+
+
+#: the newest entries a record's readers panel sums up: enough for a page, bounded on a much-read record
+READERS_WINDOW = 2000
+
+
+def readers(*, session: Session, actor: Actor, object_id: str, owner_agency: str) -> list[dict[str, Any]]:
+    """Who read one record of the actor's agency: per agency and user, how many reads and the last one,
+    most recent first, over the newest `READERS_WINDOW` reads. Only entries the actor's audit view
+    admits (`visible_audit_entries`) count; the look is audited."""
+    decision = may_see_readers(actor, owner_agency=owner_agency)
+    if not decision:
+        raise Forbidden(f"entity.readers: {decision.reason}", action="entity.readers", ident=object_id)
+    log.drain(session)
+    rows = session.execute(
+        select(AuditEntry.seq, AuditEntry.entry)
+        .where(AuditEntry.action.in_(READ_ACTIONS), AuditEntry.decision == "allow",
+               exists(select(AuditObjectRef.seq).where(AuditObjectRef.seq == AuditEntry.seq,
+                                                       AuditObjectRef.object_id == object_id,
+                                                       AuditObjectRef.object_agency == actor.agency)),
+               visible_audit_entries(actor, AuditEntry, AuditObjectRef))
+        .order_by(AuditEntry.seq.desc()).limit(READERS_WINDOW)
+    ).all()
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for _seq, entry in rows:  # newest first: the first entry of a reader is its last read
+        body = json.loads(entry)
+        reader = found.setdefault((body["agency"] or "", body["actor"]), {
+            "agency": body["agency"], "user": body["actor"], "reads": 0, "last": body["time"]})
+        reader["reads"] += 1
+    log.record(session, action="entity.readers", actor=actor, objects=[(object_id, actor.agency)],
+               extra={"readers": len(found)})
+    return list(found.values())
 
 
 def status(*, session: Session, actor: Actor) -> dict[str, Any]:

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from binational.entities import releases, service
+from binational.entities import profile, releases, service
 from binational.entities.schemas import (
     EntityCreate,
     EntityPage,
     EntityPatch,
     EntityRead,
+    ProfileRead,
     ReleaseCreate,
     ReleaseRead,
 )
@@ -48,6 +49,14 @@ async def read_entity(entity_id: str, request: Request, authorization: Authoriza
     """One entity, assembled from the values the caller may see."""
     return json_response(await in_unit(request, authorization,
                                        lambda s, actor: service.read(session=s, actor=actor, entity_id=entity_id)))
+
+
+@router.get("/{entity_id}/profile", response_model=ProfileRead)
+async def read_profile(entity_id: str, request: Request, authorization: Authorization = None) -> Response:
+    """One entity with the records around it grouped by kind (relationships by their other party),
+    its timeline and its places: all from what the caller may see."""
+    return json_response(await in_unit(request, authorization,
+                                       lambda s, actor: profile.read(session=s, actor=actor, entity_id=entity_id)))
 
 
 @router.patch("/{entity_id}", response_model=EntityRead)

@@ -1,4 +1,4 @@
-"""`binational entities`: import and export FollowTheMoney JSON lines."""
+"""`binational entities`: import and export FollowTheMoney JSON lines; show one entity as a profile."""
 
 from __future__ import annotations
 
@@ -64,3 +64,40 @@ def export_entities(
     if tmp is not None and out is not None:
         tmp.replace(out)  # only once the export and its audit entry are committed
     typer.echo(f"exported {count} entities", err=True)
+
+
+@app.command("profile")
+def show_profile(
+    entity_id: Annotated[str, typer.Argument(help="the entity's id")],
+    as_user: AsUser,
+    as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON instead of text")] = False,
+) -> None:
+    """One entity as the user may see it: its values, the records around it by kind, its timeline and places."""
+    import orjson  # here, not at the top: the CLI starts without what its other commands do not need
+
+    from binational.entities import profile
+
+    with work(as_user) as (session, actor):
+        assert actor is not None
+        found = profile.read(session=session, actor=actor, entity_id=entity_id)
+    if as_json:
+        typer.echo(orjson.dumps(found, option=orjson.OPT_UTC_Z | orjson.OPT_INDENT_2).decode())
+        return
+    entity = found.entity
+    typer.echo(f"{entity.caption} ({entity.schema}, {entity.owner_agency}, {entity.marking})")
+    for fact in profile.facts(entity):
+        for value in fact.values:
+            typer.echo(f"  {fact.label}: {value.value}  [{value.agency}]")
+    for group in found.groups:
+        typer.echo(f"{group.label} ({group.count})")
+        for item in group.items:
+            role = f" — {item.role}" if item.role else ""
+            typer.echo(f"  {item.caption}{role}  [{item.owner_agency}] {item.id}")
+    if found.timeline:
+        typer.echo("Timeline")
+        for moment in found.timeline:
+            typer.echo(f"  {moment.date}  {moment.label}" + (f"  {moment.entity_id}" if moment.entity_id else ""))
+    if found.places:
+        typer.echo("Places")
+        for place in found.places:
+            typer.echo(f"  {place.latitude}, {place.longitude}  {place.caption}")

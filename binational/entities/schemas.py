@@ -74,6 +74,58 @@ class EntityRead:
     updated_at: datetime
 
 
+@dataclass(slots=True)
+class RelatedRead:
+    """A record around another: the one to follow (the other party of a relationship, or the linked
+    record), how it is related, and the relationship record between them, if any."""
+
+    id: str
+    schema: str
+    caption: str
+    owner_agency: str
+    role: str
+    via: str | None
+
+
+@dataclass(slots=True)
+class GroupRead:
+    """The related records of one kind, counted over those the viewer may see."""
+
+    schema: str
+    label: str
+    count: int
+    items: list[RelatedRead]
+
+
+@dataclass(slots=True)
+class MomentRead:
+    """A date of the record (`entity_id` null) or of a related record, with what it is the date of."""
+
+    date: str
+    label: str
+    entity_id: str | None
+
+
+@dataclass(slots=True)
+class PlaceRead:
+    """A point the record or a record linked to it has coordinates for."""
+
+    latitude: float
+    longitude: float
+    entity_id: str
+    caption: str
+
+
+@dataclass(slots=True)
+class ProfileRead:
+    """A record with the records around it grouped by kind, its timeline and its places."""
+
+    entity: EntityRead
+    groups: list[GroupRead]
+    timeline: list[MomentRead]
+    places: list[PlaceRead]
+
+
 class EntityPage(BaseModel):
     """One page of a list, with the cursor of the next page (null on the last)."""
 

@@ -146,7 +146,7 @@ def _values_of(actor: Actor, dialect: str, one: bool) -> Any:
 
 
 @cache
-def _reference_props(schema_name: str) -> frozenset[str]:
+def reference_props(schema_name: str) -> frozenset[str]:
     """The properties of a schema whose values name other entities."""
     schema = model.get(schema_name)
     if schema is None:
@@ -170,7 +170,7 @@ def _without_hidden_references(session: Session, actor: Actor, entities: Sequenc
     when it is written, but the record it names may since have been deleted or its release revoked,
     or have been visible to the writer and never to this reader."""
     schemas = {e.id: e.schema for e in entities}
-    refers = [row[1] in _reference_props(schemas[row[0]]) for row in rows]
+    refers = [row[1] in reference_props(schemas[row[0]]) for row in rows]
     refs = {row[2] for row, ref in zip(rows, refers, strict=True) if ref}
     if not refs:
         return rows

@@ -73,8 +73,14 @@ def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> Ru
     return runs.describe(found, actor) if found else None
 
 
+#: The two records of a pair. Made once: the policy's filter is built once per actor and alias
+#: (`live_and_visible` is cached), and building it anew for fresh aliases on every query cost more than
+#: the queries of a record's cluster.
+_LEFT, _RIGHT = aliased(Entity, name="pair_left"), aliased(Entity, name="pair_right")
+
+
 def _visible_pairs(actor: Actor, query: Any) -> Any:
-    left, right = aliased(Entity), aliased(Entity)
+    left, right = _LEFT, _RIGHT
     return (query.join(left, left.id == Suggestion.left_id).join(right, right.id == Suggestion.right_id)
             .where(live_and_visible(actor, left), live_and_visible(actor, right)))
 

@@ -22,11 +22,14 @@ FILES: dict[str, str] = {
     "vega-lite": "build/vega-lite.min.js",
     "vega-embed": "build/vega-embed.min.js",
 }
+#: npm package -> its file the browser tests inject into pages (axe-core's accessibility checks); not copied
+TEST_FILES: dict[str, str] = {"axe-core": "axe.min.js"}
 
 
 def install(root: Path = ROOT) -> None:
     """`npm ci` (or `npm install` without a lock file) when node_modules lacks a package."""
-    if all((root / "node_modules" / package / path).is_file() for package, path in FILES.items()):
+    wanted = {**FILES, **TEST_FILES}
+    if all((root / "node_modules" / package / path).is_file() for package, path in wanted.items()):
         return
     command = "ci" if (root / "package-lock.json").is_file() else "install"
     subprocess.run(["npm", command, "--no-audit", "--no-fund", "--ignore-scripts"],  # noqa: S603,S607 - fixed argv

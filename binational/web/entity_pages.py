@@ -1,4 +1,5 @@
-"""Entity pages: search, view (values, links, release panel), create and edit, release and revoke."""
+"""Entity pages: search, the profile of a record (values, related records, timeline, map, merged cluster,
+readers, release panel), create and edit, release and revoke."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
-from binational.access.policy import Actor, can, require
-from binational.entities import links, releases, service
+from binational.access.policy import Actor, can, may_see_readers, require
+from binational.audit import service as audit
+from binational.entities import profile, releases, service
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
+from binational.resolution import merged
 from binational.routing import RowId, SessionDep
-from binational.web import forms, i18n
+from binational.web import forms, i18n, point_map, readable
 from binational.web.render import PageActor, field_errors, redirect, render
 from binational.web.resolution_pages import resolvable
 from binational.web.sessions import check_csrf
@@ -124,6 +127,34 @@ async def create(request: Request, s: SessionDep, actor: PageActor) -> Response:
     return redirect(f"/entities/{entity.id}")
 
 
+def _profile(request: Request, s: Any, actor: Actor, entity: EntityRead) -> dict[str, Any]:
+    """The profile of the record as the viewer may see it: readable values, related records, timeline,
+    map, merged cluster and, for the owner's auditors and supervisors, who read it."""
+    lang = i18n.language(request)
+    built = profile.build(session=s, actor=actor, entity=entity)
+    captions = dict(built.captions)
+    cluster = None
+    if resolvable(entity.schema) and can(actor, "resolution.cluster.read").allowed:
+        cluster = merged.merged_profile(session=s, actor=actor, entity=entity)
+    schema = forms.get_schema(entity.schema)
+    facts = [(f, [readable.shown(f.type, v, lang, captions) for v in f.values]) for f in built.facts]
+    merged_rows = []
+    if cluster is not None:
+        named = {**captions, **cluster.captions, **{m.id: m.caption for m in cluster.members}}
+        for name, _label, kind, _featured in profile.ordered(entity.schema, cluster.properties):
+            merged_rows.append((name, [(readable.text(kind, v.value, lang, named), v.agencies)
+                                       for v in cluster.properties[name]]))
+    readers = None
+    if may_see_readers(actor, owner_agency=entity.owner_agency):
+        readers = audit.readers(session=s, actor=actor, object_id=entity.id, owner_agency=entity.owner_agency)
+    return {"facts": facts, "groups": built.groups, "timeline": built.timeline,
+            "when": lambda value: readable.when(value, lang), "map": point_map.draw(built.places),
+            "cluster": cluster, "merged_rows": merged_rows, "readers": readers,
+            "network_link": bool(schema and schema.is_a("LegalEntity")),
+            # the vocabulary's labels, by the names the templates call them
+            "schema_label": readable.schema_label, "prop_label": readable.prop_label}
+
+
 def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: dict[str, str] | None = None,
           status: int = 200) -> HTMLResponse:
     owner = entity.owner_agency == actor.agency
@@ -132,19 +163,12 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
         release_list = releases.list_releases(session=s, actor=actor, entity_id=entity.id)
     _row, decision = service.access_entity(s, actor, entity.id, "entity.read")
     access_reason = i18n.reason(i18n.language(request), decision.reason)
-    by_prop: dict[str, list[Any]] = {}
-    for value in entity.values:
-        by_prop.setdefault(value.prop, []).append(value)
-    schema = forms.get_schema(entity.schema)
-    labels = {f.name: f.label for f in forms.fields(schema)} if schema else {}
-    linked = links.linked(session=s, actor=actor, entity=entity)
-    return render(request, "entities/view.html", status, entity=entity, by_prop=by_prop, labels=labels,
-                  links=linked, link_ids={link.entity.id for link in linked}, owner=owner, releases=release_list,
+    return render(request, "entities/view.html", status, entity=entity, owner=owner, releases=release_list,
                   access_reason=access_reason, may_edit=owner and can(actor, "entity.update").allowed,
                   may_release=owner and can(actor, "release.create").allowed, errors=errors or {},
                   may_ask=not owner and can(actor, "request.create").allowed,
-                  today=date.today().isoformat(), network_link=bool(schema and schema.is_a("LegalEntity")),
-                  matches_link=resolvable(entity.schema), **_policy_form(s, actor))
+                  today=date.today().isoformat(), matches_link=resolvable(entity.schema),
+                  **_profile(request, s, actor, entity), **_policy_form(s, actor))
 
 
 @router.get("/{entity_id}", response_class=HTMLResponse)
