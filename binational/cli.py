@@ -25,6 +25,7 @@ app = typer.Typer(help="binational: information sharing under control between pa
                   no_args_is_help=True, pretty_exceptions_enable=False)
 admin_cli.register(app)
 entities_cli.app.command("search")(search_cli.search)
+entities_cli.app.command("watch")(search_cli.watch)
 app.add_typer(entities_cli.app, name="entities")
 app.add_typer(requests_cli.app, name="requests")
 app.add_typer(requests_cli.discovery_app, name="discovery")

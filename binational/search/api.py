@@ -10,9 +10,9 @@ from binational import pagination
 from binational.config import get_settings
 from binational.entities import service as entities
 from binational.entities.schemas import EntityPage
-from binational.routing import Authorization, in_unit, json_response
-from binational.search import service
-from binational.search.schemas import SearchResults
+from binational.routing import ActorDep, Authorization, RowId, SessionDep, in_unit, json_response
+from binational.search import service, watchlists
+from binational.search.schemas import SavedSearchCreate, SavedSearchRead, SearchResults
 
 router = APIRouter(tags=["search"])
 
@@ -54,6 +54,25 @@ async def search(
     page = await in_unit(request, authorization, lambda s, actor: service.search(
         session=s, actor=actor, q=q, filters=filters, sort=sort, limit=limit, offset=_offset(cursor)))
     return json_response(_results(page))
+
+
+@router.post("/search/saved", status_code=201)
+def save_search(body: SavedSearchCreate, s: SessionDep, actor: ActorDep) -> SavedSearchRead:
+    """Keep a search; watched, the caller is notified of records it may see that newly answer it."""
+    return SavedSearchRead.model_validate(watchlists.save(session=s, actor=actor, q=body.q, watch=body.watch))
+
+
+@router.get("/search/saved")
+def list_saved_searches(s: SessionDep, actor: ActorDep) -> list[SavedSearchRead]:
+    """The caller's saved searches, newest first."""
+    return [SavedSearchRead.model_validate(row) for row in watchlists.list_saved(session=s, actor=actor)]
+
+
+@router.delete("/search/saved/{saved_id}", status_code=204)
+def delete_saved_search(saved_id: RowId, s: SessionDep, actor: ActorDep) -> Response:
+    """Delete one of the caller's saved searches."""
+    watchlists.delete_saved(session=s, actor=actor, saved_id=saved_id)
+    return Response(status_code=204)
 
 
 @router.get("/entities", response_model=EntityPage, tags=["entities"])

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from binational.clitools import work
-from binational.search import service
+from binational.search import service, watchlists
 
 
 def search(
@@ -27,3 +27,10 @@ def search(
         score = page.scores[entity.id]
         typer.echo(f"{score:.2f}  {entity.id}  {entity.schema}  {entity.owner_agency}  {entity.caption}")
     typer.echo(f"{page.total} result{'' if page.total == 1 else 's'}")
+
+
+def watch() -> None:
+    """Run every watched saved search as its user and notify the records that newly answer it (for cron)."""
+    with work() as (session, _actor):
+        told = watchlists.check(session=session)
+    typer.echo(f"{told} new match{'' if told == 1 else 'es'} notified")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from binational.entities.schemas import EntityRead
@@ -34,9 +36,12 @@ class SavedSearchCreate(BaseModel):
 
 
 class SavedSearchRead(BaseModel):
-    """A saved search of the caller."""
+    """A saved search of the caller, with how many records it has answered with that the caller may
+    still see."""
 
     id: int
     q: str
     watch: bool
-    created_at: str
+    created_at: datetime
+    checked_at: datetime | None
+    matches: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from binational.search import watchlists
 from tests.web.conftest import sign_in
 
 
@@ -31,3 +32,18 @@ def test_search_page_ranks_counts_facets_and_speaks_spanish(client, cast):
     refused = client.get("/search", params={"q": "¿¡!?"})
     assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text
     assert "Escriba letras o dígitos para buscar." in refused.text
+
+
+def test_save_a_search_from_the_page_and_read_its_notice(client, cast, db):
+    us = cast["us_analyst"]
+    csrf = sign_in(client, "mx_analyst")
+    r = client.post("/search/saved", data={"csrf": csrf, "q": "Ofelia Zamarripa"}, follow_redirects=False)
+    assert r.status_code == 303 and "saved=true" in r.headers["location"]
+    assert "Search saved" in client.get(r.headers["location"]).text
+    refused = client.post("/search/saved", data={"csrf": csrf, "q": "¡!"})
+    assert refused.status_code == 422 and "Write a name, alias or identifier" in refused.text
+    found = _person(client, us, "Ofelia Zamarripa Cano", distribution="release", release_to=["MX-FGR"])
+    with db.unit_of_work() as s:
+        assert watchlists.check(session=s) == 1
+    page = client.get("/notifications").text
+    assert f'href="/entities/{found}"' in page and "newly matches one of your saved searches" in page
