@@ -61,6 +61,8 @@ def test_a_partners_hidden_record_never_triggers_counts_or_hints(client, cast, d
         ("search.match", shared, saved["id"])]
     assert hidden not in str(notices) and alias_only not in str(notices) and before not in str(notices)
     assert _check(db) == 0  # told once
+    listed = CliRunner().invoke(app, ["requests", "notifications", "--as", "mx_analyst"])
+    assert listed.exit_code == 0 and f"search.match           {shared}  (saved search {saved['id']})" in listed.stdout
     # the owner's own analyst, watching the same words, is told of the hidden one too
     r = client.post(SAVED, headers=us.headers, json={"q": "Teodoro Villalobos"})
     assert r.json()["matches"] == 4
