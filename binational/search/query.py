@@ -2,7 +2,8 @@
 
 Accents, case and punctuation go (`terms.words`, as the index stores them); particles ("de", "la",
 "del", "y") are not words to look for, since "de la Cruz" is found by "cruz"; a particle written
-together with a surname ("delacruz") also looks for the surname; a nickname also looks for the given
+together with a surname ("delacruz") also looks for the surname, and a surname after particles for
+the fused form ("de la Torre": "delatorre"); a nickname also looks for the given
 name it stands for and a given name for its nicknames (Pepe, José: `resolution.names.NICKNAMES`);
 and the whole text, compacted, is an identifier (a passport number typed with dashes) or a compound
 name written as one word.
@@ -51,8 +52,10 @@ class Query:
         return out
 
 
-def _forms(word: str) -> tuple[str, ...]:
+def _forms(word: str, particles: str = "") -> tuple[str, ...]:
     forms = [word]
+    if particles:  # "de la Torre" is also written "Delatorre"
+        forms.append(particles + word)
     given = NICKNAMES.get(word.upper())
     if given:
         forms.append(given.lower())
@@ -70,9 +73,19 @@ def parse(text: str) -> Query:
     compact = terms.compact(text)
     if not words and not compact:
         raise InvalidInput("search text has no letters or digits", details=[{"field": "q"}])
-    meaningful = [w for w in words if w not in _PARTICLES] or words
-    unique = list(dict.fromkeys(meaningful))[:MAX_WORDS]
-    query_words = tuple(QueryWord(w, _forms(w), skeleton(w.upper())) for w in unique)
+    meaningful: dict[str, str] = {}  # each word looked for, with the particles written before it
+    pending = ""
+    for word in words:
+        if word in _PARTICLES and word != "y":
+            pending += word
+            continue
+        if word != "y":
+            meaningful.setdefault(word, pending)
+        pending = ""
+    if not meaningful:  # a name made of particles alone is looked for as written
+        meaningful = dict.fromkeys(words, "")
+    unique = list(meaningful)[:MAX_WORDS]
+    query_words = tuple(QueryWord(w, _forms(w, meaningful[w]), skeleton(w.upper())) for w in unique)
     # The compact text is worth looking up only when it says more than a single word does.
     if len(unique) == 1 and compact == unique[0]:
         compact = ""

@@ -25,6 +25,8 @@ PREFIX_SCORE = 0.9
 SOUND_SCORE = 0.9
 
 
+_SAME_START = text("SELECT word FROM search_words WHERE word >= :low AND word < :high "
+                   "AND length(word) BETWEEN :shortest AND :longest")
 _SIMILAR = text("SELECT binational_similar_words(CAST(:w AS text), CAST(:floor AS real))")
 
 
@@ -50,6 +52,12 @@ def candidates(session: Session, lookups: set[str]) -> dict[str, set[str]]:
                 found.update(session.execute(
                     text("SELECT word FROM search_words_fts WHERE search_words_fts MATCH :q"),
                     {"q": expression}).scalars())
+                # Two errors in a short word can break every trigram (Reyes, Reies); pg_trgm's padding
+                # keeps its first letters as a trigram, here the word index's range on them does.
+                edits = allowed_edits(len(lookup))
+                found.update(session.execute(_SAME_START, {
+                    "low": lookup[:2], "high": lookup[:1] + chr(ord(lookup[1]) + 1),
+                    "shortest": len(lookup) - edits, "longest": len(lookup) + edits}).scalars())
             out[lookup] = found
     return out
 
