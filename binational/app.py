@@ -32,6 +32,7 @@ from binational.input_guard import InputGuard
 from binational.networks import api as networks_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
+from binational.search import api as search_api
 from binational.web.headers import SecurityHeaders
 
 API = "/api/v1"
@@ -209,8 +210,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
             headers["Allow"] = ", ".join(_allowed_methods(request))
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
 
-    for router in (admin_api.router, entities_api.router, entities_api.releases_router, audit_api.router,
-                   *requests_api.ROUTERS, resolution_api.router, networks_api.router):
+    # search's router first: it holds the entity list (`GET /entities`, ranked with `?q=`)
+    for router in (admin_api.router, search_api.router, entities_api.router, entities_api.releases_router,
+                   audit_api.router, *requests_api.ROUTERS, resolution_api.router, networks_api.router):
         app.include_router(router, prefix=API)
     document_errors(app, API)
     web.mount(app, settings)

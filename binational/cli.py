@@ -19,10 +19,13 @@ from binational.requests import cli as requests_cli
 from binational.resolution import cli as resolution_cli
 from binational.scenario import cli as scenario_cli
 from binational.schema import upgrade
+from binational.search import cli as search_cli
 
 app = typer.Typer(help="binational: information sharing under control between partner agencies.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 admin_cli.register(app)
+entities_cli.app.command("search")(search_cli.search)
+entities_cli.app.command("watch")(search_cli.watch)
 app.add_typer(entities_cli.app, name="entities")
 app.add_typer(requests_cli.app, name="requests")
 app.add_typer(requests_cli.discovery_app, name="discovery")

@@ -102,8 +102,9 @@ class Settings(BaseSettings):
     )
     search_prefix_chars: int = Field(
         3,
-        description="Search words shorter than this match whole words only, not every word they begin, so "
-        "that every search reads a narrow range of the search index.",
+        description="Search words shorter than this match whole words only, not every word they begin (nor, "
+        "in the ranked search, words a typing error or two away), so that every search reads a narrow range of "
+        "the search index.",
         ge=1,
     )
     token_days: int = Field(90, description="Default lifetime of an API token, in days.", ge=1)

@@ -16,6 +16,7 @@ from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
+from binational.search.models import SavedSearch, SavedSearchMatch, SearchWord
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
 SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
@@ -24,6 +25,7 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
     "Base", "Case", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
-    "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SearchTerm", "Selector",
+    "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
+    "SearchTerm", "SearchWord", "Selector",
     "SHAREABLE_TABLES", "Statement", "Suggestion", "User", "WebSession",
 ]

@@ -18,8 +18,9 @@ from binational.db import system_context
 from binational.errors import Forbidden, NotFound
 
 #: The actions that show a record's content, or that a search matched it: who-saw lists them.
-READ_ACTIONS = ("entity.read", "entity.list", "entity.export", "network.view", "network.plan", "network.export",
-                "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit", "discovery.withheld")
+READ_ACTIONS = ("entity.read", "entity.list", "entity.search", "entity.export", "network.view", "network.plan",
+                "network.export", "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit",
+                "discovery.withheld")
 
 
 def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:

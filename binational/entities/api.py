@@ -1,15 +1,13 @@
-"""HTTP routes of entities and releases; each loads through the policy and commits once."""
+"""HTTP routes of entities and releases; each loads through the policy and commits once. The list of
+entities (`GET /entities`, with `?q=` the ranked search) is in `binational.search.api`."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from binational.entities import profile, releases, service
 from binational.entities.schemas import (
     EntityCreate,
-    EntityPage,
     EntityPatch,
     EntityRead,
     ProfileRead,
@@ -25,23 +23,6 @@ router = APIRouter(prefix="/entities", tags=["entities"])
 def create_entity(body: EntityCreate, s: SessionDep, actor: ActorDep) -> Response:
     """Record a FollowTheMoney entity owned by the caller's agency."""
     return json_response(service.create(session=s, actor=actor, data=body), 201)
-
-
-@router.get("", response_model=EntityPage)
-async def list_entities(
-    request: Request,
-    authorization: Authorization = None,
-    schema: Annotated[str | None, Query(description="only this FtM schema")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="name or identifier, by prefix")] = None,
-    limit: Annotated[int | None, Query(description="page size")] = None,
-    cursor: Annotated[str | None, Query(max_length=1000, description="from the previous page")] = None,
-    agency: Annotated[str | None, Query(max_length=32, description="only this owner agency")] = None,
-    marking: Annotated[str | None, Query(max_length=32, description="only this TLP marking")] = None,
-) -> Response:
-    """The entities the caller may see, a page at a time."""
-    items, next_cursor = await in_unit(request, authorization, lambda s, actor: service.list_entities(
-        session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor, agency=agency, marking=marking))
-    return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{entity_id}", response_model=EntityRead)

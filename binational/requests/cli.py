@@ -224,6 +224,7 @@ def list_notifications(
                 notifications.mark_read(session=session, actor=actor, notification_id=item["id"])
     for item in items:
         mark = " " if item["read_at"] else "*"
-        typer.echo(f"{mark} {item['created_at']:%Y-%m-%d %H:%M}  {item['kind']:<22} {item['request_id']}  "
-                   f"{item['from_agency']} -> {item['to_agency']}  {item['state']}")
+        subject = (f"{item['request_id']}  {item['from_agency']} -> {item['to_agency']}  {item['state']}"
+                   if item["request_id"] else f"{item['entity_id']}  (saved search {item['saved_search_id']})")
+        typer.echo(f"{mark} {item['created_at']:%Y-%m-%d %H:%M}  {item['kind']:<22} {subject}")
     typer.echo(f"{count} unread", err=True)

@@ -80,7 +80,8 @@ class RequestEvent(Base):
 
 
 class Notification(Base):
-    """An in-app notice to one user about a request of their agency."""
+    """An in-app notice to one user about a request of their agency, or about a record that newly
+    answers one of their saved searches (`binational.search.watchlists`)."""
 
     __tablename__ = "notifications"
     # No INSERT ... RETURNING: the sender writes the receiver's notices but may not read them back (RLS).
@@ -88,7 +89,9 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
-    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"))
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("requests.id"), nullable=True)
+    entity_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"), nullable=True)
+    saved_search_id: Mapped[int | None] = mapped_column(ForeignKey("saved_searches.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

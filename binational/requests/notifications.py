@@ -1,20 +1,22 @@
-"""In-app notifications: each user is told about requests of their agency that need them."""
+"""In-app notifications: each user is told about requests of their agency that need them, and about
+records that newly answer their saved searches (written by `binational.search.watchlists`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import RANK
 from binational.access.models import User
-from binational.access.policy import Actor
+from binational.access.policy import Actor, live_and_visible
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
+from binational.entities.models import Entity
 from binational.errors import NotFound
 from binational.requests.models import Notification, Request
 from binational.requests.types import get_type
@@ -45,8 +47,28 @@ def notify(session: Session, request: Request, kind: str, user_ids: list[int]) -
 
 
 def _mine(actor: Actor) -> Any:
-    # A notice never outlives the user's clearance for its request.
-    return (Notification.user_id == actor.user_id) & (Request.marking_rank <= actor.clearance_rank)
+    # A notice never outlives the user's clearance for its request, nor the user's sight of its record:
+    # a record since hidden from the user leaves no notice, read or unread, and no count.
+    return (Notification.user_id == actor.user_id) & or_(
+        Notification.request_id.is_not(None) & (Request.marking_rank <= actor.clearance_rank),
+        Notification.entity_id.is_not(None) & live_and_visible(actor, Entity),
+    )
+
+
+def _with_subjects(*columns: Any) -> Any:
+    """The notices (or `columns`) joined to their request or record, whichever they are about."""
+    return (select(*columns).outerjoin(Request, Request.id == Notification.request_id)
+            .outerjoin(Entity, Entity.id == Notification.entity_id))
+
+
+def _item(notice: Notification, request: Request | None) -> dict[str, Any]:
+    item = {"id": notice.id, "kind": notice.kind, "request_id": None, "request_type": None, "from_agency": None,
+            "to_agency": None, "state": None, "entity_id": notice.entity_id,
+            "saved_search_id": notice.saved_search_id, "created_at": notice.created_at, "read_at": notice.read_at}
+    if request is not None:
+        item.update(request_id=request.id, request_type=request.type, from_agency=request.from_agency,
+                    to_agency=request.to_agency, state=request.state)
+    return item
 
 
 def list_notifications(*, session: Session, actor: Actor, unread_only: bool = False, limit: int | None = None,
@@ -54,19 +76,16 @@ def list_notifications(*, session: Session, actor: Actor, unread_only: bool = Fa
     """The actor's notifications, newest first, with the number unread."""
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
-    query = select(Notification, Request).join(Request, Request.id == Notification.request_id).where(_mine(actor))
+    query = _with_subjects(Notification, Request).where(_mine(actor))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     page, next_cursor = pagination.keyset(session, query, Notification.id, limit=limit, cursor=cursor,
                                           secret=settings.signing_secret(), descending=True, scalars=False,
                                           key_of=lambda row: (row[0].id,))
     unread = session.execute(
-        select(func.count(Notification.id)).join(Request, Request.id == Notification.request_id)
-        .where(_mine(actor), Notification.read_at.is_(None))
+        _with_subjects(func.count(Notification.id)).where(_mine(actor), Notification.read_at.is_(None))
     ).scalar_one()
-    items = [{"id": n.id, "kind": n.kind, "request_id": r.id, "request_type": r.type, "from_agency": r.from_agency,
-              "to_agency": r.to_agency, "state": r.state, "created_at": n.created_at, "read_at": n.read_at}
-             for n, r in page]
+    items = [_item(n, r) for n, r in page]
     audit.record(session, action="notification.list", actor=actor, extra={"page": len(items)})
     return items, unread, next_cursor
 
@@ -74,19 +93,18 @@ def list_notifications(*, session: Session, actor: Actor, unread_only: bool = Fa
 def mark_read(*, session: Session, actor: Actor, notification_id: int) -> dict[str, Any]:
     """Mark one of the actor's notifications read; anyone else's is not found."""
     row = session.execute(
-        select(Notification, Request).join(Request, Request.id == Notification.request_id)
-        .where(Notification.id == notification_id, _mine(actor))
+        _with_subjects(Notification, Request, Entity.owner_agency).where(Notification.id == notification_id,
+                                                                          _mine(actor))
     ).first()
     if row is None:
         raise NotFound("notification", str(notification_id), action="notification.read")
-    notice, request = row
+    notice, request, entity_owner = row
     if notice.read_at is None:
         notice.read_at = utcnow()
         session.flush()
-    audit.record(session, action="notification.read", actor=actor, objects=[(request.id, request.from_agency)])
-    return {"id": notice.id, "kind": notice.kind, "request_id": request.id, "request_type": request.type,
-            "from_agency": request.from_agency, "to_agency": request.to_agency, "state": request.state,
-            "created_at": notice.created_at, "read_at": notice.read_at}
+    subject = (request.id, request.from_agency) if request is not None else (notice.entity_id, entity_owner)
+    audit.record(session, action="notification.read", actor=actor, objects=[subject])
+    return _item(notice, request)
 
 
 def unread_count(*, session: Session, actor: Actor) -> int:
@@ -96,7 +114,6 @@ def unread_count(*, session: Session, actor: Actor) -> int:
     every page; listing or reading the notices is audited.
     """
     count = session.execute(
-        select(func.count(Notification.id)).join(Request, Request.id == Notification.request_id)
-        .where(_mine(actor), Notification.read_at.is_(None))
+        _with_subjects(func.count(Notification.id)).where(_mine(actor), Notification.read_at.is_(None))
     ).scalar_one()
     return int(count)

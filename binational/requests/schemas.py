@@ -139,15 +139,18 @@ class RequestTypeRead(BaseModel):
 
 
 class NotificationRead(BaseModel):
-    """A notice to the caller about a request of their agency."""
+    """A notice to the caller about a request of their agency (`request_*`, agencies and state), or
+    about a record that newly answers one of their saved searches (`entity_id`, `saved_search_id`)."""
 
     id: int
     kind: str
-    request_id: str
-    request_type: str
-    from_agency: str
-    to_agency: str
-    state: str
+    request_id: str | None = None
+    request_type: str | None = None
+    from_agency: str | None = None
+    to_agency: str | None = None
+    state: str | None = None
+    entity_id: str | None = None
+    saved_search_id: int | None = None
     created_at: datetime
     read_at: datetime | None
 

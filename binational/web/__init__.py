@@ -21,6 +21,7 @@ from binational.web import (
     pages,
     request_pages,
     resolution_pages,
+    search_pages,
 )
 from binational.web.render import error_page
 from binational.web.sessions import API_PREFIX, SessionMiddleware, cookie_key, route_path
@@ -44,7 +45,8 @@ def mount(app: FastAPI, settings: Settings) -> None:
     without the node's secret)."""
     for router in (pages.router, entity_pages.router, entity_pages.release_router, request_pages.router,
                    request_pages.notices_router, discovery_pages.router,
-                   resolution_pages.router, network_pages.router, audit_pages.router, admin_pages.router):
+                   resolution_pages.router, network_pages.router, audit_pages.router, admin_pages.router,
+                   search_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)

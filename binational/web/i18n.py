@@ -42,6 +42,8 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"unknown role", "error.unknown_role"),
         (r"agency name is empty", "error.required"),
         (r"search text has no letters or digits", "error.search_text"),
+        (r"a saved search needs a name, alias or identifier", "error.saved_search_text"),
+        (r"at most (?P<max>\d+) saved searches per user", "error.saved_search_max"),
         (r"token lifetime", "error.token_days"),
         (r"cannot move a request from (?P<value>\w+)", "error.request_state"),
         (r"an answer releases at least one entity", "error.answer_needs_entity"),

@@ -1,0 +1,1 @@
+"""Search that finds people: fuzzy, accent- and order-insensitive, filtered by the policy in SQL."""

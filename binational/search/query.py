@@ -1,0 +1,92 @@
+"""A search text read as the records of this border write names: the words to look for and their forms.
+
+Accents, case and punctuation go (`terms.words`, as the index stores them); particles ("de", "la",
+"del", "y") are not words to look for, since "de la Cruz" is found by "cruz"; a particle written
+together with a surname ("delacruz") also looks for the surname, and a surname after particles for
+the fused form ("de la Torre": "delatorre"); a nickname also looks for the given
+name it stands for and a given name for its nicknames (Pepe, José: `resolution.names.NICKNAMES`);
+and the whole text, compacted, is an identifier (a passport number typed with dashes) or a compound
+name written as one word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from binational.entities import terms
+from binational.errors import InvalidInput
+from binational.resolution.names import NICKNAMES, skeleton
+
+#: Most words of a search that are looked for (a longer text is a sentence, not a name).
+MAX_WORDS = 8
+_PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "da", "dos", "van", "von"})
+_FUSED = ("delos", "delas", "dela", "del", "de")
+#: a given name -> its nicknames (José -> Pepe, Chepe, Joe): a record may carry either
+_NICKNAMES_OF: dict[str, list[str]] = {}
+for _nickname, _given in sorted(NICKNAMES.items()):
+    _NICKNAMES_OF.setdefault(_given.lower(), []).append(_nickname.lower())
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """One word of the search and the other forms that count as the same word."""
+
+    text: str
+    forms: tuple[str, ...]
+    #: its Spanish sound key, so that Xavier meets Javier and Vázquez meets Basquez
+    sound: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """The words to look for and the compact form of the whole text."""
+
+    words: tuple[QueryWord, ...]
+    compact: str
+
+    def lookups(self) -> set[str]:
+        """Every text whose similar index words are wanted."""
+        out = {form for word in self.words for form in word.forms}
+        if self.compact:
+            out.add(self.compact)
+        return out
+
+
+def _forms(word: str, particles: str = "") -> tuple[str, ...]:
+    forms = [word]
+    if particles:  # "de la Torre" is also written "Delatorre"
+        forms.append(particles + word)
+    given = NICKNAMES.get(word.upper())
+    if given:
+        forms.append(given.lower())
+    forms += _NICKNAMES_OF.get(given.lower() if given else word, [])
+    for particle in _FUSED:
+        if word.startswith(particle) and len(word) - len(particle) >= 4:
+            forms.append(word[len(particle):])
+            break
+    return tuple(dict.fromkeys(forms))
+
+
+def parse(text: str) -> Query:
+    """The query of a search text; a text with no letter or digit is refused."""
+    words = terms.words(text)
+    compact = terms.compact(text)
+    if not words and not compact:
+        raise InvalidInput("search text has no letters or digits", details=[{"field": "q"}])
+    meaningful: dict[str, str] = {}  # each word looked for, with the particles written before it
+    pending = ""
+    for word in words:
+        if word in _PARTICLES and word != "y":
+            pending += word
+            continue
+        if word != "y":
+            meaningful.setdefault(word, pending)
+        pending = ""
+    if not meaningful:  # a name made of particles alone is looked for as written
+        meaningful = dict.fromkeys(words, "")
+    unique = list(meaningful)[:MAX_WORDS]
+    query_words = tuple(QueryWord(w, _forms(w, meaningful[w]), skeleton(w.upper())) for w in unique)
+    # The compact text is worth looking up only when it says more than a single word does.
+    if len(unique) == 1 and compact == unique[0]:
+        compact = ""
+    return Query(query_words, compact[:200])
