@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         1_048_576, description="Longest line of an import file, in bytes; a longer line is refused by number.", ge=1
     )
     page_size: int = Field(50, description="Default number of items in a page of a list.")
+    audit_export_max_rows: int = Field(
+        100_000, description="Most audit entries one export (CSV or JSON lines) may hold; a larger one is refused.",
+        ge=1,
+    )
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
     request_budget_ms: int = Field(
         2500,
