@@ -60,12 +60,14 @@ def users_add(
                                                  "(repeat)")],
     clearance: Annotated[str, typer.Option(help="highest TLP marking the user may see")] = "TLP:AMBER",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read a password from stdin")] = False,
+    email: Annotated[str | None, typer.Option(help="address that notifications are mailed to (with smtp_host)")]
+    = None,
 ) -> None:
     """Create a user of an agency."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with work() as (session, _):
         user = service.add_user(session=session, actor=None, username=username, agency=agency, roles=role,
-                                clearance=clearance, password=password)
+                                clearance=clearance, password=password, email=email)
     typer.echo(f"user {user.username} of {user.agency} added")
 
 

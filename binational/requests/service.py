@@ -82,10 +82,21 @@ def _resolve_refs(session: Session, actor: Actor, refs: list[str], to_agency: st
     return found
 
 
+SUBJECT_CHARS = 200
+
+
+def subject_of(subject: str | None, question: str) -> str:
+    """The request's subject line: the one given, else the question's first line, cut to 200 characters."""
+    text = subject.strip() if isinstance(subject, str) and subject.strip() else question.strip().splitlines()[0]
+    text = " ".join(text.split())
+    return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1].rstrip() + "…"
+
+
 def submit(*, session: Session, actor: Actor, type: str, to_agency: str, question: str,  # noqa: A002
            hit_refs: list[str] | None = None, entity_ids: list[str] | None = None, due: datetime | None = None,
-           marking: str = "TLP:AMBER") -> Request:
-    """Send a request to another agency about hits it holds and entities the sender may see."""
+           marking: str = "TLP:AMBER", subject: str | None = None) -> Request:
+    """Send a request to another agency about hits it holds and entities the sender may see; its
+    subject line is `subject`, or the question's first line."""
     require(actor, "request.create")
     kind = get_type(type)
     agency = session.get(Agency, to_agency) if isinstance(to_agency, str) else None
@@ -105,8 +116,12 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     refs = _resolve_refs(session, actor, list(hit_refs or []), agency.code)
     subjects = [access_entity_row(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
+    if subject is not None and not isinstance(subject, str):
+        raise InvalidInput("the subject is not a text", details=[{"field": "subject"}])
+    kinds = ",".join(sorted({ref.kind for ref in refs}))
     request = Request(id=f"req_{uuid.uuid4().hex}", type=kind.name, from_agency=actor.agency, to_agency=agency.code,
-                      state="submitted", question=question.strip(), marking=marking, marking_rank=marking_rank,
+                      state="submitted", subject=subject_of(subject, question), question=question.strip(),
+                      selector_kinds=kinds, marking=marking, marking_rank=marking_rank,
                       due_at=due or now + kind.default_due, created_by=actor.user_id, created_at=now, updated_at=now)
     session.add(request)
     session.flush()
@@ -116,7 +131,7 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     if items:
         session.execute(insert(RequestItem), items)
     _event(session, actor, request, None, "submitted", None, now)
-    notifications.notify(session, request, "request.submitted", notifications.answerers(session, request))
+    notifications.notify(session, request, "request.submitted", notifications.recipients(session, request))
     audit.record(session, action="request.create", actor=actor, objects=[(request.id, request.from_agency)],
                  extra={"type": kind.name, "to": agency.code, "hit_refs": len(refs), "entities": len(subjects)})
     return request
@@ -156,7 +171,7 @@ def _move(session: Session, actor: Actor, request_id: str, to_state: str, action
     if side == "receiver":
         notifications.notify(session, request, f"request.{to_state}", [request.created_by])
     else:
-        notifications.notify(session, request, f"request.{to_state}", notifications.answerers(session, request))
+        notifications.notify(session, request, f"request.{to_state}", notifications.recipients(session, request))
     return request
 
 
@@ -215,7 +230,10 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
     creator = session.get(User, request.created_by)
     return {
         "id": request.id, "type": request.type, "label": {"en": kind.label_en, "es": kind.label_es},
-        "from_agency": request.from_agency, "to_agency": request.to_agency, "state": request.state,
+        "from_agency": request.from_agency, "to_agency": request.to_agency,
+        "other_agency": request.to_agency if own else request.from_agency, "state": request.state,
+        "subject": request.subject or subject_of(None, request.question),
+        "selectors": _selectors(session, request, own),
         "question": request.question, "marking": request.marking, "due_at": request.due_at,
         "overdue": request.state in OPEN and request.due_at < now,
         "created_by": creator.username if own and creator else None,
@@ -228,11 +246,31 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
     }
 
 
+def _selectors(session: Session, request: Request, own: bool) -> list[dict[str, str | None]]:
+    """The selectors the request asks about: to the sender each kind with the value it typed (from its
+    own hit references, which only its agency may read); to the receiver the kinds alone."""
+    if not own:
+        return [{"kind": kind, "value": None} for kind in request.selector_kinds.split(",") if kind]
+    rows = session.execute(
+        select(HitRef.kind, HitRef.selector).join(RequestItem, RequestItem.hit_ref == HitRef.ref)
+        .where(RequestItem.request_id == request.id, HitRef.caller_agency == request.from_agency)
+        .order_by(HitRef.kind, HitRef.selector).distinct()
+    ).all()
+    return [{"kind": kind, "value": value} for kind, value in rows]
+
+
 def read(*, session: Session, actor: Actor, request_id: str) -> dict[str, Any]:
     """One request, as the actor sees it; the read is audited."""
     request = access_request(session, actor, request_id, "request.read")
     audit.record(session, action="request.read", actor=actor, objects=[(request.id, request.from_agency)])
     return view(session, actor, request)
+
+
+def answerer_names(*, session: Session, actor: Actor, request_id: str) -> list[str]:
+    """Who of the receiving agency may answer the request, named to that agency's own users (the
+    sender learns the roles only, from the request type)."""
+    request = access_request(session, actor, request_id, "request.read")
+    return notifications.answerer_names(session, actor, request)
 
 
 def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: str | None = None,
