@@ -3,7 +3,8 @@ sender typed (on its own hit reference), and an e-mail address for a user's noti
 
 `requests.subject` and `requests.selector_kinds` are seen by both parties, like the rest of the
 request; `hit_refs.selector` by the calling agency only (the table's row-level security is the
-caller's already); `users.email` as the rest of a user's row.
+caller's already); `users.email` as the rest of a user's row. An index of audit entries by user
+serves the auditors' filter by user.
 
 Revision ID: requests_followable
 Revises: networks_reference_index
@@ -27,10 +28,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("selector", sa.Text(), nullable=True))
     with op.batch_alter_table("users") as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(254), nullable=True))
+    op.create_index("ix_audit_entries_actor_seq", "audit_entries", ["actor_id", "seq"])
 
 
 def downgrade() -> None:
     """Drop them."""
+    op.drop_index("ix_audit_entries_actor_seq", table_name="audit_entries")
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_column("email")
     with op.batch_alter_table("hit_refs") as batch_op:
