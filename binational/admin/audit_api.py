@@ -42,7 +42,8 @@ def list_entries(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses={200: {
+    "description": "the entries, newest first", "content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_entries(
     request: Request, s: SessionDep, actor: ActorDep, where: FilterDep,
     format: Annotated[str, Query(max_length=8, description="csv | jsonl")] = "jsonl",  # noqa: A002
