@@ -293,6 +293,16 @@ def read(*, session: Session, actor: Actor, request_id: str) -> dict[str, Any]:
     return view(session, actor, request)
 
 
+def hit_selectors(*, session: Session, actor: Actor, refs: list[str]) -> dict[str, dict[str, str | None]]:
+    """What the actor's agency searched to get each of its hit references (kind and the value typed),
+    for the form of a new request; another agency's reference, or one never issued, is left out."""
+    if not refs:
+        return {}
+    rows = session.execute(select(HitRef.ref, HitRef.kind, HitRef.selector)
+                           .where(HitRef.ref.in_(refs[:1000]), HitRef.caller_agency == actor.agency))
+    return {ref: {"kind": kind, "value": value} for ref, kind, value in rows}
+
+
 def answerer_names(*, session: Session, actor: Actor, request_id: str) -> list[str]:
     """Who of the receiving agency may answer the request, named to that agency's own users (the
     sender learns the roles only, from the request type)."""

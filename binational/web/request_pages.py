@@ -71,6 +71,7 @@ def _types(lang: str) -> list[tuple[str, str]]:
 def _new_form(request: Request, s: Any, actor: Actor, values: dict[str, Any], errors: dict[str, str] | None = None,
               status: int = 200) -> HTMLResponse:
     return render(request, "requests/new.html", status, values=values, errors=errors or {},
+                  asked=service.hit_selectors(session=s, actor=actor, refs=values["hit_refs"]),
                   types=_types(i18n.language(request)),
                   agencies=[a for a in access.list_agencies(session=s) if a.code != actor.agency],
                   allowed_markings=[m for m in MARKINGS if MARKINGS.index(m) <= actor.clearance_rank],

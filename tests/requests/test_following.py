@@ -61,6 +61,18 @@ def test_the_typed_selector_stays_with_the_sender(client, cast, asked):
             assert client.get(f"{API}/requests?box={box}", headers=cast[who].headers).json()["items"] == []
 
 
+def test_the_new_request_form_shows_the_typed_value_to_its_agency_only(client, cast, record, discover):
+    record("us_analyst", "Person", {"name": ["Ramón Ortega Vidal"], "passportNumber": ["G1234567"]})
+    [result] = discover("mx_analyst", {"type": "document", "value": TYPED})
+    ref = result["hits"][0]["hit_ref"]
+    form = f"/requests/new?to_agency=US-CBP&hit_ref={ref}"
+    sign_in(client, "us_analyst")  # another agency carrying MX-FGR's reference
+    assert TYPED not in client.get(form).text
+    client.cookies.clear()
+    sign_in(client, "mx_analyst")
+    assert f"Document: <code>{TYPED}</code>" in client.get(form).text
+
+
 def test_rows_show_subject_selectors_clock_and_other_agency(client, cast, asked):
     rid, _person = asked
     sent = _row(client, cast["mx_analyst"], "outbox", rid)
