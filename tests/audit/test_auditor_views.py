@@ -116,3 +116,30 @@ def test_an_export_past_the_bound_is_refused_and_writes_nothing(client, cast, db
     with db.unit_of_work() as s:
         act_as_system(s)
         assert s.execute(select(AuditEntry.seq).where(AuditEntry.action == "audit.export")).first() is None
+
+
+def test_the_command_line_exports_the_same_view_or_nothing(cast, db, world, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from binational.cli import app
+
+    out = tmp_path / "mx.csv"
+    result = CliRunner().invoke(app, ["audit", "export", "--as", "mx_auditor", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("seq,time,actor") and world["mx"] in text and world["us"] not in text
+    bad = CliRunner().invoke(app, ["audit", "export", "--as", "mx_auditor", "--since", "soon",
+                                   "--out", str(tmp_path / "bad.csv")])
+    assert bad.exit_code == 2 and "is not a date" in bad.output and not (tmp_path / "bad.csv").exists()
+    monkeypatch.setenv("BINATIONAL_AUDIT_EXPORT_MAX_ROWS", "1")
+    get_settings.cache_clear()
+    try:
+        big = CliRunner().invoke(app, ["audit", "export", "--as", "us_auditor", "--out", str(tmp_path / "big.jsonl")])
+    finally:
+        get_settings.cache_clear()
+    assert big.exit_code == 2 and "audit_export_max_rows" in big.output and not (tmp_path / "big.jsonl").exists()
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        exports = s.execute(select(AuditEntry.entry).where(AuditEntry.action == "audit.export")).scalars().all()
+    assert [json.loads(e)["actor"] for e in exports] == ["mx_auditor"]
