@@ -246,3 +246,25 @@ def test_a_refused_request_mails_nobody(settings, cast, mailbox):
                            json={"to_agency": "US-CBP", "question": " "}).status_code == 422
     assert box.mails == []
     db.dispose()
+
+
+def test_the_readme_story_names_demo_users_who_may_answer():
+    """The README's request story names the demo's users; those it says answer may answer a request
+    for information, the others may read one, and its auditor reads the log."""
+    import re
+    from pathlib import Path
+
+    from binational.access.roles import ROLES
+    from binational.requests.types import TYPES
+    from binational.scenario.world import AGENCY_BY_CODE, ROLE_CLEARANCE
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    story = readme[readme.index("A request between them"):].split("\n\n")[0]
+    named = set(re.findall(r"`([a-z]+)_(" + "|".join(ROLE_CLEARANCE) + r")`", story))
+    assert {("fgr", "supervisor"), ("fgr", "liaison"), ("fgr", "analyst"), ("cbp", "analyst")} <= named
+    for short, role in named:
+        assert f"{short.upper()}" in {code.split("-")[1] for code in AGENCY_BY_CODE} and role in ROLE_CLEARANCE
+    answer = {role for _short, role in named if role in TYPES["information"].answer_roles}
+    assert answer == {"supervisor", "liaison"}
+    assert all("record.view" in ROLES[r] for _s, r in named if r != "auditor")
+    assert ("cbp", "auditor") in named and "audit.read" in ROLES["auditor"]
