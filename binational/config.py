@@ -74,6 +74,29 @@ class Settings(BaseSettings):
         1_048_576, description="Longest line of an import file, in bytes; a longer line is refused by number.", ge=1
     )
     page_size: int = Field(50, description="Default number of items in a page of a list.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The address users reach the web pages at: links in notification mails."
+    )
+    smtp_host: str = Field(
+        "", description="SMTP host that notification mails go through; empty (the default): no mail, notifications "
+        "stay in the app. A mail says only what the in-app notification says, never a record's content.",
+    )
+    smtp_port: int = Field(587, description="Port of `smtp_host`.", ge=1, le=65535)
+    smtp_from: str = Field("binational@localhost", description="Sender address of notification mails.")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="How mail to `smtp_host` is encrypted: STARTTLS on a plain connection, a TLS "
+        "connection from the start (`ssl`, port 465), or none (a relay on the same machine only).",
+    )
+    smtp_username: str = Field("", description="User name to log in to `smtp_host` with; empty: no login.")
+    smtp_password: str = Field("", description="Password of `smtp_username`.", repr=False)
+    smtp_timeout_s: float = Field(
+        10, description="Seconds to wait for `smtp_host` before a mail is given up (logged; the in-app "
+        "notification stays).", gt=0,
+    )
+    audit_export_max_rows: int = Field(
+        100_000, description="Most audit entries one export (CSV or JSON lines) may hold; a larger one is refused.",
+        ge=1,
+    )
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
     request_budget_ms: int = Field(
         2500,

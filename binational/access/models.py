@@ -38,6 +38,8 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(300))  # comma-separated role names
     clearance: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: where notifications are mailed when the node has an SMTP host (`smtp_host`); none: in-app only
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

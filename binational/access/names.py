@@ -34,3 +34,16 @@ def username(name: object, *, field: str = "username") -> str:
         raise InvalidInput(f"invalid username {name!r}: use ASCII letters, digits, - and _",
                            details=[{"field": field}])
     return name.strip()
+
+
+#: an address as mail systems take it: one @, no spaces or controls, a dot in the domain
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def email(address: object, *, field: str = "email") -> str | None:
+    """`address` if it spells an e-mail address (none for empty); InvalidInput naming `field` otherwise."""
+    if address is None or (isinstance(address, str) and not address.strip()):
+        return None
+    if not isinstance(address, str) or len(address.strip()) > 254 or not _EMAIL.fullmatch(address.strip()):
+        raise InvalidInput(f"invalid e-mail address {address!r}", details=[{"field": field}])
+    return address.strip()

@@ -20,8 +20,9 @@ instead). `answers_as_hit()` is its SQL form, held equal by the same property te
 Who reads the notices discovery leaves for a holder agency (deconfliction, sweeps) is
 `may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
 and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
-`visible_requests`, `may_see_audit_entry`/`visible_audit_entries`), each pair held equal by a test;
-who sees a record's readers on its page is `may_see_readers()`.
+`visible_requests`, `may_see_audit_entry`/`visible_audit_entries`, `may_see_audit_object`/
+`visible_audit_objects`), each pair held equal by a test; who sees a record's readers on its page is
+`may_see_readers()`.
 """
 
 from __future__ import annotations
@@ -384,6 +385,23 @@ def may_see_readers(actor: Actor, *, owner_agency: str) -> Decision:
     if READER_ROLES & actor.roles:
         return Decision(True, "supervisor of the owner agency")
     return Decision(False, "role reads no audit and supervises no one")
+
+
+def may_see_audit_object(actor: Actor, *, actor_agency: str | None, action: str, object_agency: str | None) -> Decision:
+    """Whether `actor` (an auditor) sees that a visible audit entry names an object: every object of an
+    entry its agency's user wrote (but not of the holders-only entries), else only its agency's own
+    records. An auditor's list, filter by record and export name no other object."""
+    if object_agency == actor.agency:
+        return Decision(True, "a record of the agency")
+    if actor_agency == actor.agency and action not in HOLDERS_ONLY:
+        return Decision(True, "named by the agency's user")
+    return Decision(False, "another agency's record in another agency's entry")
+
+
+def visible_audit_objects(actor: Actor, entry: Any, ref: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_audit_object` over an entry model joined to its object-reference model."""
+    return or_(ref.object_agency == actor.agency,
+               and_(entry.actor_agency == actor.agency, entry.action.not_in(HOLDERS_ONLY)))
 
 
 # --- Administration: what an administrator may grant, approve, and whose tokens it may touch. -----

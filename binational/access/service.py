@@ -73,10 +73,13 @@ def get_agency(*, session: Session, code: str) -> Agency:
 
 
 def add_user(
-    *, session: Session, username: str, agency: str, roles: list[str], clearance: str, password: str | None = None
+    *, session: Session, username: str, agency: str, roles: list[str], clearance: str, password: str | None = None,
+    email: str | None = None,
 ) -> User:
-    """Create a user of an agency with roles and a clearance; the password is stored as argon2."""
+    """Create a user of an agency with roles and a clearance; the password is stored as argon2; the
+    e-mail address, if any, receives notifications when the node mails them."""
     username = names.username(username)
+    address = names.email(email)
     get_agency(session=session, code=agency)
     check_roles(roles)
     rank(clearance)
@@ -90,6 +93,7 @@ def add_user(
         roles=",".join(roles),
         clearance=clearance,
         password_hash=hash_password(password) if password is not None else None,
+        email=address,
     )
     session.add(user)
     with system_context(session):  # principals are written by the node, after the policy decided

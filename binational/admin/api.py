@@ -76,7 +76,8 @@ def add_user(body: UserCreate, s: SessionDep, actor: ActorDep) -> UserCreated:
     """Create a user of one's agency, up to one's own clearance (administrators); the `auditor` role and
     TLP:RED wait in `pending_grant` for a second administrator."""
     user, grant = service.request_user(session=s, actor=actor, username=body.username, agency=body.agency,
-                                       roles=body.roles, clearance=body.clearance, password=body.password)
+                                       roles=body.roles, clearance=body.clearance, password=body.password,
+                                       email=body.email)
     return UserCreated(**_user(user).model_dump(), pending_grant=_grant(grant, user.username) if grant else None)
 
 

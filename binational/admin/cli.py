@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from binational.access import service as access
 from binational.admin import service, witness_cli
-from binational.audit import checkpoints
+from binational.audit import checkpoints, export
 from binational.audit import log as audit_log
 from binational.audit import service as audit_service
+from binational.audit.service import EntryFilter
 from binational.audit.verify import verify
 from binational.clitools import database, database_failed, fail, progress_bar, work
 from binational.db import act_as_system
@@ -26,7 +28,8 @@ agencies = typer.Typer(help="Register and list agencies.", no_args_is_help=True)
 users = typer.Typer(help="Create and list users, and end their web sessions.", no_args_is_help=True)
 tokens = typer.Typer(help="Issue and revoke API tokens.", no_args_is_help=True)
 grants = typer.Typer(help="Approve or reject grants waiting for a second administrator.", no_args_is_help=True)
-audit = typer.Typer(help="Verify the audit log and see who read a record.", no_args_is_help=True)
+audit = typer.Typer(help="Verify the audit log, see who read a record, export an auditor's view.",
+                    no_args_is_help=True)
 console = Console()
 
 
@@ -60,12 +63,14 @@ def users_add(
                                                  "(repeat)")],
     clearance: Annotated[str, typer.Option(help="highest TLP marking the user may see")] = "TLP:AMBER",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read a password from stdin")] = False,
+    email: Annotated[str | None, typer.Option(help="address that notifications are mailed to (with smtp_host)")]
+    = None,
 ) -> None:
     """Create a user of an agency."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with work() as (session, _):
         user = service.add_user(session=session, actor=None, username=username, agency=agency, roles=role,
-                                clearance=clearance, password=password)
+                                clearance=clearance, password=password, email=email)
     typer.echo(f"user {user.username} of {user.agency} added")
 
 
@@ -204,6 +209,50 @@ def audit_who_saw(entity_id: str) -> None:
     if not items:
         raise fail(f"no reads of {entity_id!r} in the audit log")
     console.print(table)
+
+
+def _day(text: str | None, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--{name} {text!r} is not a date (YYYY-MM-DD); nothing exported") from None
+
+
+@audit.command("export")
+def audit_export(
+    as_user: Annotated[str, typer.Option("--as", help="an auditor: the export holds what its agency may read")],
+    format: Annotated[str, typer.Option(help="csv or jsonl")] = "jsonl",  # noqa: A002
+    out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
+    user: Annotated[str | None, typer.Option(help="only entries of this username")] = None,
+    action: Annotated[str | None, typer.Option(help="only this action")] = None,
+    record: Annotated[str | None, typer.Option(help="only entries naming this record")] = None,
+    since: Annotated[str | None, typer.Option(help="first day (UTC), YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="last day (UTC), YYYY-MM-DD, included")] = None,
+) -> None:
+    """Export the audit entries an auditor may read, filtered, newest first (audited; at most
+    `audit_export_max_rows`)."""
+    where = EntryFilter(action=action, user=user, object_id=record, since=_day(since, "since"),
+                        until=_day(until, "until"))
+    tmp = out.with_suffix(out.suffix + ".part") if out is not None else None
+    try:
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            plan = export.plan(session=session, actor=actor, where=where, format=format)
+            items = export.lines(plan, export.rows(session, actor, plan))
+            if tmp is None:
+                sys.stdout.writelines(items)
+            else:
+                with tmp.open("w", encoding="utf-8", newline="") as handle:
+                    handle.writelines(items)
+    except BaseException:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)  # nothing is half-written
+        raise
+    if tmp is not None and out is not None:
+        tmp.replace(out)  # only once the export and its audit entry are committed
+    typer.echo(f"exported {plan.count} audit entries", err=True)
 
 
 def register(app: typer.Typer) -> None:

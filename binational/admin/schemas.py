@@ -33,6 +33,7 @@ class UserCreate(BaseModel):
     roles: list[str]
     clearance: str
     password: str | None = None
+    email: str | None = Field(None, max_length=254, description="notifications are mailed here (with smtp_host)")
 
 
 class UserRead(BaseModel):

@@ -54,7 +54,8 @@ def add_agency(*, session: Session, actor: Actor | None, code: str, country: str
 
 
 def request_user(*, session: Session, actor: Actor | None, username: str, agency: str, roles: list[str],
-                 clearance: str, password: str | None = None) -> tuple[User, PendingGrant | None]:
+                 clearance: str, password: str | None = None, email: str | None = None
+                 ) -> tuple[User, PendingGrant | None]:
     """Create a user; what needs a second administrator (the `auditor` role, TLP:RED) is not given yet
     but asked for as a pending grant. Audited (the password never is)."""
     require(actor, "user.create", operator=True)
@@ -62,7 +63,7 @@ def request_user(*, session: Session, actor: Actor | None, username: str, agency
     wanted = rank(clearance)
     _refuse(may_grant(actor, agency=agency, roles=frozenset(roles), clearance_rank=wanted), "user.create")
     user = access.add_user(session=session, username=username, agency=agency, roles=roles, clearance=clearance,
-                           password=password)
+                           password=password, email=email)
     grant = None
     if needs_approval(actor, roles=frozenset(roles), clearance_rank=wanted):
         assert actor is not None  # the operator needs no approval
@@ -86,10 +87,10 @@ def request_user(*, session: Session, actor: Actor | None, username: str, agency
 
 
 def add_user(*, session: Session, actor: Actor | None, username: str, agency: str, roles: list[str],
-             clearance: str, password: str | None = None) -> User:
+             clearance: str, password: str | None = None, email: str | None = None) -> User:
     """`request_user`, for callers that need only the user."""
     return request_user(session=session, actor=actor, username=username, agency=agency, roles=roles,
-                        clearance=clearance, password=password)[0]
+                        clearance=clearance, password=password, email=email)[0]
 
 
 def list_users(*, session: Session, actor: Actor) -> list[User]:

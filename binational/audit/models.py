@@ -15,7 +15,8 @@ class AuditEntry(Base):
     """One leaf of the log: canonical JSON (RFC 8785) plus indexed copies of its fields."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_agency_seq", "actor_agency", "seq"),)
+    __table_args__ = (Index("ix_audit_entries_agency_seq", "actor_agency", "seq"),
+                      Index("ix_audit_entries_actor_seq", "actor_id", "seq"))
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     time: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
-from binational.access.policy import HOLDERS_ONLY, Actor, may_see_readers, require, visible_audit_entries
+from binational.access.models import User
+from binational.access.policy import (
+    Actor,
+    may_see_audit_object,
+    may_see_readers,
+    require,
+    visible_audit_entries,
+    visible_audit_objects,
+)
 from binational.audit import checkpoints, log, witness
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef
 from binational.audit.verify import Verification, verify
@@ -18,15 +28,19 @@ from binational.db import system_context
 from binational.errors import Forbidden, NotFound
 
 #: The actions that show a record's content, or that a search matched it: who-saw lists them.
-READ_ACTIONS = ("entity.read", "entity.list", "entity.search", "entity.export", "network.view", "network.plan",
+READ_ACTIONS = ("home.view", "entity.read", "entity.list", "entity.search", "entity.export", "network.view",
+                "network.plan",
                 "network.export", "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit",
                 "discovery.withheld")
 
 
-def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:
+def view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:
+    """One entry as an auditor sees it: only the objects the policy shows it (`may_see_audit_object`),
+    and no reason for the refusal of another agency's record."""
     body = json.loads(row.entry)
-    own_entry = row.actor_agency == actor.agency and row.action not in HOLDERS_ONLY
-    objects = [o for o in body["objects"] if own_entry or owners.get(o) == actor.agency]
+    objects = [o for o in body["objects"]
+               if may_see_audit_object(actor, actor_agency=row.actor_agency, action=row.action,
+                                       object_agency=owners.get(o))]
     reason = body["reason"]
     # A refusal must not tell one agency why another agency's record was hidden.
     if body["decision"] == "deny" and not all(owners.get(o) == actor.agency for o in body["objects"]):
@@ -38,32 +52,77 @@ def _view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[
     }
 
 
+def owners_of(session: Session, seqs: list[int]) -> dict[str, str | None]:
+    """The owner agency of every object the entries `seqs` name."""
+    if not seqs:
+        return {}
+    refs = session.execute(select(AuditObjectRef.object_id, AuditObjectRef.object_agency)
+                           .where(AuditObjectRef.seq.in_(seqs)))
+    return {oid: agency for oid, agency in refs}
+
+
 def _page(session: Session, actor: Actor, query: Any, limit: int | None, cursor: str | None
           ) -> tuple[list[dict[str, Any]], str | None]:
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     page, next_cursor = pagination.keyset(session, query, AuditEntry.seq, limit=limit, cursor=cursor,
                                           secret=settings.signing_secret(), descending=True)
-    owners: dict[str, str | None] = {}
-    if page:
-        refs = session.execute(
-            select(AuditObjectRef.object_id, AuditObjectRef.object_agency)
-            .where(AuditObjectRef.seq.in_([r.seq for r in page]))
-        )
-        owners = {oid: agency for oid, agency in refs}
-    return [_view(actor, r, owners) for r in page], next_cursor
+    owners = owners_of(session, [r.seq for r in page])
+    return [view(actor, r, owners) for r in page], next_cursor
 
 
-def entries(*, session: Session, actor: Actor, action: str | None = None, limit: int | None = None,
-            cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first: the entries of the auditor's agency and those naming its records."""
+@dataclass(frozen=True)
+class EntryFilter:
+    """What an auditor narrows the log to; every field is optional and they all hold together."""
+
+    action: str | None = None
+    #: the username of the user who acted
+    user: str | None = None
+    #: an object the entry names, among those the auditor may see it name
+    object_id: str | None = None
+    #: the first and last day (UTC) of the entries' time, both included
+    since: date | None = None
+    until: date | None = None
+
+    def as_extra(self) -> dict[str, Any]:
+        """The filter as the audit entry of its use keeps it."""
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v}
+
+
+def _day(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def filtered(session: Session, actor: Actor, where: EntryFilter) -> Select[AuditEntry]:
+    """The entries `actor` may see (`visible_audit_entries`) that pass the filter; a record filter
+    matches only an object the auditor may see the entry name (`visible_audit_objects`)."""
+    conditions: list[ColumnElement[bool]] = [visible_audit_entries(actor, AuditEntry, AuditObjectRef)]
+    if where.action:
+        conditions.append(AuditEntry.action == where.action)
+    if where.user:
+        with system_context(session):  # a partner's user is named in the entries the auditor sees anyway
+            ids = session.execute(select(User.id).where(User.username == where.user)).scalars().all()
+        conditions.append(AuditEntry.actor_id.in_(ids))
+    if where.object_id:
+        conditions.append(exists(select(AuditObjectRef.seq).where(
+            AuditObjectRef.seq == AuditEntry.seq, AuditObjectRef.object_id == where.object_id,
+            visible_audit_objects(actor, AuditEntry, AuditObjectRef))))
+    if where.since:
+        conditions.append(AuditEntry.time >= _day(where.since))
+    if where.until:
+        conditions.append(AuditEntry.time < _day(where.until + timedelta(days=1)))
+    return select(AuditEntry).where(*conditions)
+
+
+def entries(*, session: Session, actor: Actor, action: str | None = None, where: EntryFilter | None = None,
+            limit: int | None = None, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first: the entries of the auditor's agency and those naming its records, filtered."""
     require(actor, "audit.read")
+    where = where or EntryFilter(action=action)
     log.drain(session)
-    query = select(AuditEntry).where(visible_audit_entries(actor, AuditEntry, AuditObjectRef))
-    if action:
-        query = query.where(AuditEntry.action == action)
-    items, next_cursor = _page(session, actor, query, limit, cursor)
-    log.record(session, action="audit.read", actor=actor, extra={"filter": action, "page": len(items)})
+    items, next_cursor = _page(session, actor, filtered(session, actor, where), limit, cursor)
+    log.record(session, action="audit.read", actor=actor,
+               extra={"filter": where.as_extra(), "page": len(items)})
     return items, next_cursor
 
 

@@ -62,7 +62,7 @@ def submit(body: RequestCreate, s: SessionDep, actor: ActorDep) -> RequestRead:
     """Send a request to another agency."""
     request = service.submit(session=s, actor=actor, type=body.type, to_agency=body.to_agency,
                              question=body.question, hit_refs=body.hit_refs, entity_ids=body.entity_ids,
-                             due=body.due, marking=body.marking)
+                             due=body.due, marking=body.marking, subject=body.subject)
     return RequestRead.model_validate(service.view(s, actor, request))
 
 
@@ -129,6 +129,12 @@ def list_notifications(
     items, count, next_cursor = notifications.list_notifications(session=s, actor=actor, unread_only=unread,
                                                                  limit=limit, cursor=cursor)
     return NotificationPage.model_validate({"items": items, "unread": count, "next_cursor": next_cursor})
+
+
+@notifications_router.post("/read-all")
+def mark_all_read(s: SessionDep, actor: ActorDep) -> dict[str, int]:
+    """Mark every unread notification of the caller read; answers how many."""
+    return {"marked": notifications.mark_all_read(session=s, actor=actor)}
 
 
 @notifications_router.post("/{notification_id}/read")

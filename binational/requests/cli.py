@@ -127,13 +127,16 @@ def send(
     entity: Annotated[list[str] | None, typer.Option("--entity", help="an entity you may see (repeat)")] = None,
     due: Annotated[str | None, typer.Option(help="ISO time with zone; default from the type")] = None,
     marking: Annotated[str, typer.Option(help="TLP marking of the request")] = "TLP:AMBER",
+    subject: Annotated[str | None, typer.Option(help="one line for the boxes; default: the question's first line")]
+    = None,
 ) -> None:
     """Send a request to another agency."""
     when = _due(due)
     with work(as_user) as (session, actor):
         assert actor is not None
         request = service.submit(session=session, actor=actor, type=type_, to_agency=to, question=question,
-                                 hit_refs=hit_ref or [], entity_ids=entity or [], due=when, marking=marking)
+                                 hit_refs=hit_ref or [], entity_ids=entity or [], due=when, marking=marking,
+                                 subject=subject)
         view = service.view(session, actor, request)
     _echo(view)
 
@@ -152,9 +155,10 @@ def list_requests(
                                               limit=500)
     for item in items:
         flag = "  OVERDUE" if item["overdue"] else ""
-        other = item["from_agency"] if box == "inbox" else item["to_agency"]
         due = f"{item['due_at']:%Y-%m-%d %H:%M}"
-        typer.echo(f"{item['id']}  {item['type']:<12} {other:<8} {item['state']:<12} due {due}{flag}")
+        asked = ", ".join(f"{sel['kind']} {sel['value']}" if sel["value"] else sel["kind"] for sel in item["selectors"])
+        typer.echo(f"{item['id']}  {item['type']:<12} {item['other_agency']:<8} {item['state']:<12} due {due}{flag}"
+                   f"  {item['subject']}" + (f"  [{asked}]" if asked else ""))
     if cursor:
         typer.echo("(more: narrow with --state or --overdue)", err=True)
 
@@ -213,6 +217,7 @@ def list_notifications(
     as_user: AsUser,
     unread: Annotated[bool, typer.Option("--unread", help="only unread")] = False,
     mark_read: Annotated[bool, typer.Option("--mark-read", help="mark the listed ones read")] = False,
+    mark_all_read: Annotated[bool, typer.Option("--mark-all-read", help="mark every unread one read")] = False,
 ) -> None:
     """Your notifications about requests, newest first."""
     with work(as_user) as (session, actor):
@@ -222,6 +227,8 @@ def list_notifications(
         if mark_read:
             for item in items:
                 notifications.mark_read(session=session, actor=actor, notification_id=item["id"])
+        if mark_all_read:
+            notifications.mark_all_read(session=session, actor=actor)
     for item in items:
         mark = " " if item["read_at"] else "*"
         subject = (f"{item['request_id']}  {item['from_agency']} -> {item['to_agency']}  {item['state']}"

@@ -62,6 +62,8 @@ class Query:
     withheld: dict[str, set[str]] = field(default_factory=dict)
     #: every record of another agency the selector matched, as (id, agency): what a sweep touches
     touched: set[tuple[str, str]] = field(default_factory=set)
+    #: the selector as the caller typed it (kept on its hit references, shown back to its agency only)
+    typed: str = ""
 
     @property
     def digest(self) -> str:
@@ -105,13 +107,13 @@ def parse(selectors: list[dict[str, Any]]) -> list[Query]:
                 raise _bad(i, f"a name has at most {max_words} words", "value")
             if len(words) < 2:
                 raise _bad(i, f"{value!r} needs a given name and a surname", "value")
-            queries.append(Query(i, kind, date, words))
+            queries.append(Query(i, kind, date, words, typed=f"{value.strip()} {date}"))
             continue
         key = key_of(kind, value, country=raw.get("country"))
         if not key:
             hint = " (give an international number, or a country)" if kind == "phone" else ""
             raise _bad(i, f"{value!r} is not a {kind} selector{hint}", "value")
-        queries.append(Query(i, kind, key))
+        queries.append(Query(i, kind, key, typed=value.strip()))
     return queries
 
 
@@ -240,7 +242,8 @@ def _issue(session: Session, actor: Actor, queries: list[Query]) -> dict[tuple[i
             ref = new_ref(secret, actor.agency)
             refs[(q.index, agency)] = ref
             rows.append({"ref": ref, "caller_agency": actor.agency, "holder_agency": agency,
-                         "entity_ids": ",".join(sorted(ids)), "kind": q.kind, "created_by": actor.user_id,
+                         "entity_ids": ",".join(sorted(ids)), "kind": q.kind, "selector": q.typed,
+                         "created_by": actor.user_id,
                          "created_at": now, "expires_at": now + timedelta(days=HIT_REF_DAYS)})
     if rows:
         session.execute(insert(HitRef), rows)

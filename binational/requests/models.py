@@ -24,6 +24,8 @@ class HitRef(Base):
     #: the matched entities of the holder, comma-separated; never shown to the caller
     entity_ids: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16))
+    #: the selector as the caller typed it: shown back to the caller's agency only (as this row is)
+    selector: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -42,7 +44,11 @@ class Request(Base):
     from_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     to_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     state: Mapped[str] = mapped_column(String(16))
+    #: one line saying what the request is about (by default the question's first line)
+    subject: Mapped[str] = mapped_column(String(200), server_default="")
     question: Mapped[str] = mapped_column(Text)
+    #: the kinds of selector (document, phone ...) of the hits the request asks about, comma-separated
+    selector_kinds: Mapped[str] = mapped_column(String(200), server_default="")
     marking: Mapped[str] = mapped_column(String(32))
     marking_rank: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from binational import pagination
@@ -13,37 +13,70 @@ from binational.access.actions import Action, register
 from binational.access.markings import RANK
 from binational.access.models import User
 from binational.access.policy import Actor, live_and_visible
+from binational.access.roles import capabilities_of
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.entities.models import Entity
 from binational.errors import NotFound
+from binational.requests import mail
 from binational.requests.models import Notification, Request
 from binational.requests.types import get_type
 
 register(Action("notification.list", "", "list one's own notifications about requests"))
 register(Action("notification.read", "", "mark one of one's own notifications read"))
+register(Action("notification.read_all", "", "mark all of one's own unread notifications read"))
+
+
+def _receivers(session: Session, request: Request) -> list[User]:
+    """Active users of the receiving agency cleared for the request."""
+    with system_context(session):  # the sender's viewer sees its own agency's users only
+        users = session.execute(select(User).where(User.agency == request.to_agency,
+                                                   User.active.is_(True)).order_by(User.username)).scalars().all()
+    return [u for u in users if RANK.get(u.clearance, -1) >= request.marking_rank]
 
 
 def answerers(session: Session, request: Request) -> list[int]:
     """Active users of the receiving agency who may answer this type and are cleared for it."""
     roles = get_type(request.type).answer_roles
-    with system_context(session):  # the sender's viewer sees its own agency's users only
-        users = session.execute(select(User).where(User.agency == request.to_agency,
-                                                   User.active.is_(True))).scalars().all()
-    return [u.id for u in users
-            if roles & set(u.role_list) and RANK.get(u.clearance, -1) >= request.marking_rank]
+    return [u.id for u in _receivers(session, request) if roles & set(u.role_list)]
+
+
+def answerer_names(session: Session, actor: Actor, request: Request) -> list[str]:
+    """The usernames of those who may answer, for a user of the receiving agency (its own colleagues);
+    to anyone else, none: another agency's users are not named."""
+    if actor.agency != request.to_agency:
+        return []
+    roles = get_type(request.type).answer_roles
+    return [u.username for u in _receivers(session, request) if roles & set(u.role_list)]
+
+
+def recipients(session: Session, request: Request) -> list[int]:
+    """Who is told of a new or withdrawn request: those who may answer it; if the receiving agency has
+    none yet, its cleared users who may read requests, so that it reaches someone there (the request's
+    page names who may answer, or says that nobody may yet)."""
+    found = answerers(session, request)
+    if found:
+        return found
+    return [u.id for u in _receivers(session, request) if "record.view" in capabilities_of(u.role_list)]
 
 
 def notify(session: Session, request: Request, kind: str, user_ids: list[int]) -> None:
-    """Queue a notice about `request` for each user (of the sending or the receiving agency)."""
+    """Queue a notice about `request` for each user (of the sending or the receiving agency), and a
+    mail of the same words to each who has an address, sent after the commit (`requests.mail`)."""
     with system_context(session):  # users of either party, whichever notifies
-        users = session.execute(select(User.id, User.agency).where(User.id.in_(sorted(set(user_ids))))).all()
-    rows = [{"user_id": uid, "agency": agency, "request_id": request.id, "kind": kind, "created_at": utcnow()}
-            for uid, agency in users if agency in (request.from_agency, request.to_agency)]
+        users = session.execute(select(User.id, User.agency, User.email)
+                                .where(User.id.in_(sorted(set(user_ids))))).all()
+    users = [u for u in users if u.agency in (request.from_agency, request.to_agency)]
+    rows = [{"user_id": u.id, "agency": u.agency, "request_id": request.id, "kind": kind, "created_at": utcnow()}
+            for u in users]
     if rows:
         # No RETURNING (see the model): the sender may write the receiver's notices, never read them back.
         session.execute(insert(Notification), rows)
+    label = get_type(request.type).label_en
+    mail.queue(session, [mail.Mail(to=u.email, request_id=request.id, request_label=label,
+                                   state=kind.split(".")[-1], from_agency=request.from_agency,
+                                   to_agency=request.to_agency) for u in users if u.email])
 
 
 def _mine(actor: Actor) -> Any:
@@ -62,11 +95,13 @@ def _with_subjects(*columns: Any) -> Any:
 
 
 def _item(notice: Notification, request: Request | None) -> dict[str, Any]:
-    item = {"id": notice.id, "kind": notice.kind, "request_id": None, "request_type": None, "from_agency": None,
+    item = {"id": notice.id, "kind": notice.kind, "request_id": None, "request_type": None, "subject": "",
+            "from_agency": None,
             "to_agency": None, "state": None, "entity_id": notice.entity_id,
             "saved_search_id": notice.saved_search_id, "created_at": notice.created_at, "read_at": notice.read_at}
     if request is not None:
-        item.update(request_id=request.id, request_type=request.type, from_agency=request.from_agency,
+        item.update(request_id=request.id, request_type=request.type, subject=request.subject,
+                    from_agency=request.from_agency,
                     to_agency=request.to_agency, state=request.state)
     return item
 
@@ -105,6 +140,20 @@ def mark_read(*, session: Session, actor: Actor, notification_id: int) -> dict[s
     subject = (request.id, request.from_agency) if request is not None else (notice.entity_id, entity_owner)
     audit.record(session, action="notification.read", actor=actor, objects=[subject])
     return _item(notice, request)
+
+
+def mark_all_read(*, session: Session, actor: Actor) -> int:
+    """Mark every unread notification of the actor read (those it may still see); return how many."""
+    # only the notices the user may still see (`_mine`): the count says nothing of the others
+    mine = _with_subjects(Notification.id).where(_mine(actor), Notification.read_at.is_(None))
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id.in_(mine))
+        .values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    audit.record(session, action="notification.read_all", actor=actor, extra={"count": count})
+    return count
 
 
 def unread_count(*, session: Session, actor: Actor) -> int:

@@ -64,6 +64,7 @@ class RequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str = Field("information", description="a registered request type")
     to_agency: str
+    subject: str | None = Field(None, max_length=200, description="one line; default: the question's first line")
     question: str = Field(max_length=10_000)
     hit_refs: list[str] = Field(default_factory=list, max_length=1000)
     entity_ids: list[str] = Field(default_factory=list, max_length=1000)
@@ -98,6 +99,13 @@ class EventRead(BaseModel):
     note: str | None
 
 
+class SelectorAsked(BaseModel):
+    """A selector a request asks about: its kind, and to the sender the value it typed."""
+
+    kind: str = Field(description="document | phone | email | vehicle | firearm | name_birth")
+    value: str | None = Field(description="as the sender typed it; null to the receiver")
+
+
 class RequestRead(BaseModel):
     """A request as the sender or the receiver sees it."""
 
@@ -106,7 +114,10 @@ class RequestRead(BaseModel):
     label: dict[str, str]
     from_agency: str
     to_agency: str
+    other_agency: str = Field(description="the party that is not the caller's agency")
     state: str
+    subject: str
+    selectors: list[SelectorAsked]
     question: str
     marking: str
     due_at: datetime
@@ -151,6 +162,7 @@ class NotificationRead(BaseModel):
     state: str | None = None
     entity_id: str | None = None
     saved_search_id: int | None = None
+    subject: str = Field("", description="the request's subject line (empty for a watchlist notice)")
     created_at: datetime
     read_at: datetime | None
 

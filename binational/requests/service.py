@@ -82,10 +82,21 @@ def _resolve_refs(session: Session, actor: Actor, refs: list[str], to_agency: st
     return found
 
 
+SUBJECT_CHARS = 200
+
+
+def subject_of(subject: str | None, question: str) -> str:
+    """The request's subject line: the one given, else the question's first line, cut to 200 characters."""
+    text = subject.strip() if isinstance(subject, str) and subject.strip() else question.strip().splitlines()[0]
+    text = " ".join(text.split())
+    return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1].rstrip() + "…"
+
+
 def submit(*, session: Session, actor: Actor, type: str, to_agency: str, question: str,  # noqa: A002
            hit_refs: list[str] | None = None, entity_ids: list[str] | None = None, due: datetime | None = None,
-           marking: str = "TLP:AMBER") -> Request:
-    """Send a request to another agency about hits it holds and entities the sender may see."""
+           marking: str = "TLP:AMBER", subject: str | None = None) -> Request:
+    """Send a request to another agency about hits it holds and entities the sender may see; its
+    subject line is `subject`, or the question's first line."""
     require(actor, "request.create")
     kind = get_type(type)
     agency = session.get(Agency, to_agency) if isinstance(to_agency, str) else None
@@ -105,8 +116,12 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     refs = _resolve_refs(session, actor, list(hit_refs or []), agency.code)
     subjects = [access_entity_row(session, actor, eid, "entity.read").id for eid in dict.fromkeys(entity_ids or [])]
+    if subject is not None and not isinstance(subject, str):
+        raise InvalidInput("the subject is not a text", details=[{"field": "subject"}])
+    kinds = ",".join(sorted({ref.kind for ref in refs}))
     request = Request(id=f"req_{uuid.uuid4().hex}", type=kind.name, from_agency=actor.agency, to_agency=agency.code,
-                      state="submitted", question=question.strip(), marking=marking, marking_rank=marking_rank,
+                      state="submitted", subject=subject_of(subject, question), question=question.strip(),
+                      selector_kinds=kinds, marking=marking, marking_rank=marking_rank,
                       due_at=due or now + kind.default_due, created_by=actor.user_id, created_at=now, updated_at=now)
     session.add(request)
     session.flush()
@@ -116,7 +131,7 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     if items:
         session.execute(insert(RequestItem), items)
     _event(session, actor, request, None, "submitted", None, now)
-    notifications.notify(session, request, "request.submitted", notifications.answerers(session, request))
+    notifications.notify(session, request, "request.submitted", notifications.recipients(session, request))
     audit.record(session, action="request.create", actor=actor, objects=[(request.id, request.from_agency)],
                  extra={"type": kind.name, "to": agency.code, "hit_refs": len(refs), "entities": len(subjects)})
     return request
@@ -156,7 +171,7 @@ def _move(session: Session, actor: Actor, request_id: str, to_state: str, action
     if side == "receiver":
         notifications.notify(session, request, f"request.{to_state}", [request.created_by])
     else:
-        notifications.notify(session, request, f"request.{to_state}", notifications.answerers(session, request))
+        notifications.notify(session, request, f"request.{to_state}", notifications.recipients(session, request))
     return request
 
 
@@ -191,34 +206,61 @@ def answer(*, session: Session, actor: Actor, request_id: str, entity_ids: list[
 
 def view(session: Session, actor: Actor, request: Request, now: datetime | None = None) -> dict[str, Any]:
     """A request as the actor sees it: entities it may see, users of its own agency only."""
+    return views(session, actor, [request], now)[0]
+
+
+def views(session: Session, actor: Actor, requests: list[Request], now: datetime | None = None
+          ) -> list[dict[str, Any]]:
+    """Requests as the actor sees them (`view`), read together: a page of a box costs a few queries,
+    not a few per request."""
+    if not requests:
+        return []
     now = now or utcnow()
-    kind = get_type(request.type)
-    items = session.execute(
-        select(RequestItem.entity_id, RequestItem.hit_ref, RequestItem.role)
-        .where(RequestItem.request_id == request.id).order_by(RequestItem.id)
-    ).all()
+    ids = [r.id for r in requests]
+    items: dict[str, list[Any]] = {rid: [] for rid in ids}
+    for row in session.execute(
+        select(RequestItem.request_id, RequestItem.entity_id, RequestItem.hit_ref, RequestItem.role)
+        .where(RequestItem.request_id.in_(ids)).order_by(RequestItem.id)
+    ):
+        items[row.request_id].append(row)
+    named = {row.entity_id for rows in items.values() for row in rows}
     seen = set(session.execute(
-        select(Entity.id).where(Entity.id.in_({e for e, _ref, _role in items}), live_and_visible(actor, Entity))
-    ).scalars())
+        select(Entity.id).where(Entity.id.in_(named), live_and_visible(actor, Entity))
+    ).scalars()) if named else set()
+    events: dict[str, list[Any]] = {rid: [] for rid in ids}
+    for ev, name in session.execute(
+        # outer: row-level security hides the partner's users, whose names are not shown anyway
+        select(RequestEvent, User.username).outerjoin(User, User.id == RequestEvent.actor_id)
+        .where(RequestEvent.request_id.in_(ids)).order_by(RequestEvent.id)
+    ):
+        events[ev.request_id].append((ev, name))
+    sent = [r for r in requests if r.from_agency == actor.agency]
+    creators: dict[int, str] = {uid: name for uid, name in session.execute(
+        select(User.id, User.username).where(User.id.in_({r.created_by for r in sent})))} if sent else {}
+    typed = _typed(session, actor, [r.id for r in sent])
+    return [_view(actor, r, items[r.id], seen, events[r.id], creators, typed.get(r.id, []), now) for r in requests]
+
+
+def _view(actor: Actor, request: Request, items: list[Any], seen: set[str], events: list[Any],
+          creators: dict[int, str], typed: list[dict[str, str | None]], now: datetime) -> dict[str, Any]:
+    kind = get_type(request.type)
     # A subject named through a hit ref is the holder's: the sender knows only the opaque ref. Even an
     # entity the sender may see must not be named, or it would learn which record holds the value it
     # searched for, a value it may not see (a number kept to the holder's agency, say).
     own = request.from_agency == actor.agency
-    subjects = [e for e, ref, role in items if role == "subject" and e in seen and not (own and ref)]
-    answers = [e for e, _ref, role in items if role == "answer" and e in seen]
-    refs = [ref for _e, ref, _role in items if ref] if actor.agency == request.from_agency else []
-    events = session.execute(
-        # outer: row-level security hides the partner's users, whose names are not shown anyway
-        select(RequestEvent, User.username).outerjoin(User, User.id == RequestEvent.actor_id)
-        .where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)
-    ).all()
-    creator = session.get(User, request.created_by)
+    subjects = [i.entity_id for i in items if i.role == "subject" and i.entity_id in seen and not (own and i.hit_ref)]
+    answers = [i.entity_id for i in items if i.role == "answer" and i.entity_id in seen]
+    refs = [i.hit_ref for i in items if i.hit_ref] if own else []
+    # The sender sees the value it typed for each selector; the receiver the kinds alone.
+    selectors = typed if own else [{"kind": k, "value": None} for k in request.selector_kinds.split(",") if k]
     return {
         "id": request.id, "type": request.type, "label": {"en": kind.label_en, "es": kind.label_es},
-        "from_agency": request.from_agency, "to_agency": request.to_agency, "state": request.state,
+        "from_agency": request.from_agency, "to_agency": request.to_agency,
+        "other_agency": request.to_agency if own else request.from_agency, "state": request.state,
+        "subject": request.subject or subject_of(None, request.question), "selectors": selectors,
         "question": request.question, "marking": request.marking, "due_at": request.due_at,
         "overdue": request.state in OPEN and request.due_at < now,
-        "created_by": creator.username if own and creator else None,
+        "created_by": creators.get(request.created_by) if own else None,
         "created_at": request.created_at, "updated_at": request.updated_at, "closed_at": request.closed_at,
         "subjects": list(dict.fromkeys(subjects)), "hit_refs": list(dict.fromkeys(refs)),
         "answer": list(dict.fromkeys(answers)),
@@ -228,11 +270,44 @@ def view(session: Session, actor: Actor, request: Request, now: datetime | None 
     }
 
 
+def _typed(session: Session, actor: Actor, request_ids: list[str]) -> dict[str, list[dict[str, str | None]]]:
+    """The selectors of the actor's agency's own requests: each kind with the value it typed, from its
+    own hit references (which only its agency may read)."""
+    found: dict[str, list[dict[str, str | None]]] = {}
+    if not request_ids:
+        return found
+    rows = session.execute(
+        select(RequestItem.request_id, HitRef.kind, HitRef.selector).join(HitRef, RequestItem.hit_ref == HitRef.ref)
+        .where(RequestItem.request_id.in_(request_ids), HitRef.caller_agency == actor.agency)
+        .distinct().order_by(RequestItem.request_id, HitRef.kind, HitRef.selector)
+    )
+    for rid, kind, value in rows:
+        found.setdefault(rid, []).append({"kind": kind, "value": value})
+    return found
+
+
 def read(*, session: Session, actor: Actor, request_id: str) -> dict[str, Any]:
     """One request, as the actor sees it; the read is audited."""
     request = access_request(session, actor, request_id, "request.read")
     audit.record(session, action="request.read", actor=actor, objects=[(request.id, request.from_agency)])
     return view(session, actor, request)
+
+
+def hit_selectors(*, session: Session, actor: Actor, refs: list[str]) -> dict[str, dict[str, str | None]]:
+    """What the actor's agency searched to get each of its hit references (kind and the value typed),
+    for the form of a new request; another agency's reference, or one never issued, is left out."""
+    if not refs:
+        return {}
+    rows = session.execute(select(HitRef.ref, HitRef.kind, HitRef.selector)
+                           .where(HitRef.ref.in_(refs[:1000]), HitRef.caller_agency == actor.agency))
+    return {ref: {"kind": kind, "value": value} for ref, kind, value in rows}
+
+
+def answerer_names(*, session: Session, actor: Actor, request_id: str) -> list[str]:
+    """Who of the receiving agency may answer the request, named to that agency's own users (the
+    sender learns the roles only, from the request type)."""
+    request = access_request(session, actor, request_id, "request.read")
+    return notifications.answerer_names(session, actor, request)
 
 
 def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: str | None = None,
@@ -257,4 +332,4 @@ def list_requests(*, session: Session, actor: Actor, box: str = "inbox", state: 
                                           cursor=cursor, secret=settings.signing_secret(), descending=True)
     audit.record(session, action="request.list", actor=actor, objects=[(r.id, r.from_agency) for r in page],
                  extra={"box": box, "state": state, "overdue": overdue, "page": len(page)})
-    return [view(session, actor, r, now) for r in page], next_cursor
+    return views(session, actor, list(page), now), next_cursor

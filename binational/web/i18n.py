@@ -62,6 +62,8 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"due must be a time with a zone", "error.due_range"),
         (r"unknown request type", "error.unknown_request_type"),
         (r"hit_ref .* is a match of (?P<agency>\S+), not of", "error.hit_ref_other"),
+        (r"the export would hold (?P<count>\d+) entries, more than \w+ \((?P<max>\d+)\)", "error.export_too_big"),
+        (r"unknown export format", "error.export_format"),
     )
 )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from binational.access import login_throttle, web_sessions
 from binational.access import service as access
+from binational.access.actions import Action, register
 from binational.access.models import User
 from binational.access.policy import can
 from binational.audit import log as audit
@@ -23,6 +24,7 @@ from binational.web.render import PageActor, redirect, render
 from binational.web.sessions import check_csrf, session_of, sign_in, sign_out, signed_in_secret
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+register(Action("home.view", "", "open the home page: one entry naming every record and request it shows"))
 
 
 def _local(target: str | None) -> str:
@@ -120,15 +122,17 @@ def choose_language(request: Request, lang: Annotated[str, Form(max_length=8)] =
 def home(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
     """The user's start page: recent entities, recent releases to the agency, the modules."""
     viewer = can(actor, "entity.list").allowed
-    recent = links.recent(session=s, actor=actor, limit=10) if viewer else []
-    rows = releases.received(session=s, actor=actor, limit=10) if viewer else []
-    received = list(zip([r for r, _e in rows], service.assemble(s, actor, [e for _r, e in rows]), strict=True))
     boxes = {}
-    if can(actor, "request.list").allowed:
-        boxes = {name: requests_service.list_requests(session=s, actor=actor, box=box, overdue=late, limit=5)[0]
-                 for name, box, late in (("inbox", "inbox", False), ("outbox", "outbox", False),
-                                         ("overdue", "inbox", True))}
-        boxes["inbox"] = [r for r in boxes["inbox"] if r["state"] in requests_service.OPEN]
+    # One view of the home page is one audit entry naming all it shows, not one per list on it.
+    with audit.one_entry(s, action="home.view", actor=actor):
+        recent = links.recent(session=s, actor=actor, limit=10) if viewer else []
+        rows = releases.received(session=s, actor=actor, limit=10) if viewer else []
+        received = list(zip([r for r, _e in rows], service.assemble(s, actor, [e for _r, e in rows]), strict=True))
+        if can(actor, "request.list").allowed:
+            boxes = {name: requests_service.list_requests(session=s, actor=actor, box=box, overdue=late, limit=5)[0]
+                     for name, box, late in (("inbox", "inbox", False), ("outbox", "outbox", False),
+                                             ("overdue", "inbox", True))}
+            boxes["inbox"] = [r for r in boxes["inbox"] if r["state"] in requests_service.OPEN]
     return render(request, "home.html", recent=recent, received=received, boxes=boxes,
                   may_create=can(actor, "entity.create").allowed, may_audit=can(actor, "audit.read").allowed,
                   may_admin=can(actor, "user.list").allowed, may_view=viewer)

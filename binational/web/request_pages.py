@@ -3,7 +3,7 @@ sender's moves, and the user's notifications."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +13,7 @@ from binational.access import service as access
 from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, require
 from binational.audit import log as audit
+from binational.db import utcnow
 from binational.entities import service as entities
 from binational.entities.schemas import EntityRead
 from binational.errors import Conflict, InvalidInput, NotFound
@@ -31,6 +32,25 @@ MOVES = {"acknowledge": service.acknowledge, "decline": service.decline, "withdr
 NAMED = 50
 
 
+def clock(item: dict[str, Any], now: datetime) -> tuple[str, int]:
+    """How an open request's clock reads, as a catalog key and its number: due in or overdue by so many
+    hours (under two days) or days; a closed request's clock has stopped."""
+    if item["state"] not in service.OPEN:
+        return "requests.clock_stopped", 0
+    left = item["due_at"] - now
+    late = left < timedelta(0)
+    left = abs(left)
+    if left < timedelta(days=2):
+        hours = max(1, round(left.total_seconds() / 3600))
+        return ("requests.clock_late_hours" if late else "requests.clock_in_hours"), hours
+    return ("requests.clock_late_days" if late else "requests.clock_in_days"), left.days
+
+
+def _with_clocks(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [{**item, "clock": clock(item, now)} for item in items]
+
+
 @router.get("", response_class=HTMLResponse)
 def boxes(request: Request, s: SessionDep, actor: PageActor, box: Annotated[str, Query(max_length=8)] = "inbox",
           overdue: bool = False, cursor: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
@@ -38,8 +58,8 @@ def boxes(request: Request, s: SessionDep, actor: PageActor, box: Annotated[str,
     box = box if box in ("inbox", "outbox") else "inbox"
     items, next_cursor = service.list_requests(session=s, actor=actor, box=box, overdue=overdue, limit=PAGE,
                                                cursor=cursor or None)
-    return render(request, "requests/list.html", items=items, box=box, overdue=overdue, next_cursor=next_cursor,
-                  paged=bool(cursor), may_create="request.create" in actor.capabilities,
+    return render(request, "requests/list.html", items=_with_clocks(items), box=box, overdue=overdue,
+                  next_cursor=next_cursor, paged=bool(cursor), may_create="request.create" in actor.capabilities,
                   may_discover="record.view" in actor.capabilities)
 
 
@@ -51,6 +71,7 @@ def _types(lang: str) -> list[tuple[str, str]]:
 def _new_form(request: Request, s: Any, actor: Actor, values: dict[str, Any], errors: dict[str, str] | None = None,
               status: int = 200) -> HTMLResponse:
     return render(request, "requests/new.html", status, values=values, errors=errors or {},
+                  asked=service.hit_selectors(session=s, actor=actor, refs=values["hit_refs"]),
                   types=_types(i18n.language(request)),
                   agencies=[a for a in access.list_agencies(session=s) if a.code != actor.agency],
                   allowed_markings=[m for m in MARKINGS if MARKINGS.index(m) <= actor.clearance_rank],
@@ -66,7 +87,8 @@ def new_form(request: Request, s: SessionDep, actor: PageActor,
     require(actor, "request.create")
     values: dict[str, Any] = {
         "type": "information", "to_agency": to_agency, "hit_refs": list(dict.fromkeys(hit_ref or []))[:1000],
-        "entity_ids": "\n".join(dict.fromkeys(entity or [])), "question": "", "due": "", "marking": "TLP:AMBER"}
+        "entity_ids": "\n".join(dict.fromkeys(entity or [])), "subject": "", "question": "", "due": "",
+        "marking": "TLP:AMBER"}
     return _new_form(request, s, actor, values)
 
 
@@ -97,13 +119,14 @@ async def create(request: Request, s: SessionDep, actor: PageActor) -> Response:
     form = await request.form()
     values: dict[str, Any] = {"type": str(form.get("type", "")), "to_agency": str(form.get("to_agency", "")),
               "hit_refs": [str(v) for v in form.getlist("hit_ref")][:1000],
-              "entity_ids": str(form.get("entity_ids", "")), "question": str(form.get("question", "")),
+              "entity_ids": str(form.get("entity_ids", "")), "subject": str(form.get("subject", "")),
+              "question": str(form.get("question", "")),
               "due": str(form.get("due", "")), "marking": str(form.get("marking", "TLP:AMBER"))}
     ids = [line.strip() for line in values["entity_ids"].splitlines() if line.strip()]
     try:
         created = service.submit(session=s, actor=actor, type=values["type"], to_agency=values["to_agency"],
                                  question=values["question"], hit_refs=values["hit_refs"], entity_ids=ids,
-                                 due=_due(values["due"]), marking=values["marking"])
+                                 due=_due(values["due"]), marking=values["marking"], subject=values["subject"])
     except InvalidInput as exc:
         s.rollback()
         return _new_form(request, s, actor, values, field_errors(lang, exc, "question"), 422)
@@ -127,10 +150,14 @@ def _page(request: Request, s: Any, actor: Actor, request_id: str, errors: dict[
     item = service.read(session=s, actor=actor, request_id=request_id)
     receiver = item["to_agency"] == actor.agency
     subjects = _named(s, actor, item["subjects"])
-    return render(request, "requests/view.html", status, item=item, receiver=receiver, errors=errors or {},
+    kind = TYPES[item["type"]]
+    return render(request, "requests/view.html", status, item={**item, "clock": clock(item, utcnow())},
+                  receiver=receiver, errors=errors or {},
+                  answerers=service.answerer_names(session=s, actor=actor, request_id=request_id),
+                  answer_roles=sorted(kind.answer_roles),
                   open=item["state"] in service.OPEN, subjects=subjects, answers=_named(s, actor, item["answer"]),
                   own_subjects=[e for e in subjects if e.owner_agency == actor.agency],
-                  may_answer=receiver and bool(TYPES[item["type"]].answer_roles & set(actor.roles)))
+                  may_answer=receiver and bool(kind.answer_roles & set(actor.roles)))
 
 
 @router.get("/{request_id}", response_class=HTMLResponse)
@@ -169,6 +196,13 @@ def notices(request: Request, s: SessionDep, actor: PageActor, unread: bool = Fa
     request.state.unread = count  # as of this page (the header's number)
     return render(request, "notifications.html", items=items, unread_only=unread, next_cursor=next_cursor,
                   paged=bool(cursor), types=dict(_types(i18n.language(request))))
+
+
+@notices_router.post("/read-all")
+def mark_all_read(s: SessionDep, actor: PageActor) -> Response:
+    """Mark every unread notification of the user read."""
+    notifications.mark_all_read(session=s, actor=actor)
+    return redirect("/notifications")
 
 
 @notices_router.post("/{notification_id}/read")

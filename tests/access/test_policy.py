@@ -24,10 +24,12 @@ from binational.access.policy import (
     may_answer_as_hit,
     may_read_discovery_notices,
     may_see_audit_entry,
+    may_see_audit_object,
     may_see_judgement,
     may_see_request,
     visible,
     visible_audit_entries,
+    visible_audit_objects,
     visible_judgements,
     visible_requests,
     visible_values,
@@ -334,4 +336,22 @@ def test_who_sees_an_audit_entry_pure_and_sql_agree(db, world, viewers):
             want = {seq for seq, (writer, action, owners) in enumerate(world)
                     if may_see_audit_entry(actor, actor_agency=writer, action=action,
                                            object_agencies=frozenset(owners))}
+            assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(audit_rows, min_size=1, max_size=6), viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_which_objects_of_an_audit_entry_an_auditor_sees_pure_and_sql_agree(db, world, viewers):
+    entries = [(seq, writer, action) for seq, (writer, action, _) in enumerate(world)]
+    refs = [(seq, f"o{n}", owner) for seq, (_, _, owners) in enumerate(world) for n, owner in enumerate(owners)]
+    entry = _rows_of("e", [column("seq", Integer), column("actor_agency", String), column("action", String)], entries)
+    ref = _rows_of("o", [column("seq", Integer), column("object_id", String), column("object_agency", String)],
+                   refs or [(-1, "none", None)])
+    with db.session() as session:
+        for actor in viewers:
+            got = {tuple(row) for row in session.execute(
+                select(ref.seq, ref.object_id).where(entry.seq == ref.seq, visible_audit_objects(actor, entry, ref)))}
+            want = {(seq, f"o{n}") for seq, (writer, action, owners) in enumerate(world)
+                    for n, owner in enumerate(owners)
+                    if may_see_audit_object(actor, actor_agency=writer, action=action, object_agency=owner)}
             assert got == want, actor

@@ -184,7 +184,8 @@ def test_discover_request_answer_and_see_the_release(server, browser, db):
     mx = _sign_in(browser, server, "mx_analyst", locale="es-MX")
     assert mx.get_by_test_id("notices").inner_text().split()[:2] == ["Avisos", "1"]
     mx.get_by_test_id("notices").click()
-    mx.get_by_role("link", name="Solicitud de información").click()
+    # the notice names the request by its subject: here the question's first line
+    mx.get_by_role("link", name="Who holds this document, and since when?").click()
     assert mx.url == request_url and "Genaro Ibarra Solís" in mx.content()
     assert mx.get_by_label("Genaro Ibarra Solís").is_checked()
     mx.get_by_role("button", name="Responder y compartir").click()
@@ -241,3 +242,42 @@ def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, 
     page.get_by_role("button", name="Plan", exact=True).click()
     page.wait_for_selector("[data-testid=plan-curve] svg")
     assert "Ana Ruiz" in page.locator("#plan-targets").inner_text()
+
+
+def test_follow_a_request_then_the_auditor_finds_and_exports_it(server, browser, db):
+    """US-CBP sends a request with a subject; its outbox row shows it with the other agency and the
+    clock; US-CBP's auditor filters the log to the request (in Spanish too) and downloads it as CSV."""
+    from binational.access import service as access
+    from binational.db import act_as_system
+
+    with db.unit_of_work() as s:
+        act_as_system(s)  # the node operator
+        access.get_user(session=s, username="us_auditor").password_hash = access.hash_password(PASSWORD)
+    us = _sign_in(browser, server, "us_analyst")
+    us.goto(f"{server}/requests/new")
+    us.get_by_label("To agency").select_option("MX-FGR")
+    us.get_by_label("Subject").fill("Plate seen twice at Laredo")
+    us.get_by_label("Question").fill("Who owns plate ABC1234?")
+    us.get_by_role("button", name="Send the request").click()
+    us.wait_for_url(re.compile(r"/requests/req_"))
+    request_id = us.url.rsplit("/", 1)[1]
+    assert us.get_by_role("heading", level=1).inner_text() == "Plate seen twice at Laredo"
+    us.goto(f"{server}/requests?box=outbox")
+    row = us.locator("table.requests tbody tr").first
+    assert "Plate seen twice at Laredo" in row.inner_text() and "MX-FGR" in row.inner_text()
+    assert re.search(r"due in (47|48) h", row.inner_text())
+
+    auditor = _sign_in(browser, server, "us_auditor")
+    auditor.goto(f"{server}/audit")
+    auditor.get_by_role("textbox", name="Record", exact=True).fill(request_id)
+    auditor.get_by_role("button", name="Filter").click()
+    auditor.wait_for_url(re.compile(r"object_id=req_"))
+    actions = auditor.locator("table.results tbody td[data-action]").all_inner_texts()
+    assert "Sent a request" in actions and set(actions) <= {"Sent a request", "Read a request", "Listed requests"}
+    with auditor.expect_download() as download:
+        auditor.get_by_role("link", name="CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("seq,time,actor") and "request.create" in text and request_id in text
+    spanish = _sign_in(browser, server, "us_auditor", locale="es-MX")
+    spanish.goto(f"{server}/audit?object_id={request_id}")
+    assert "Envió una solicitud" in spanish.locator("table.results").inner_text()
