@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     import_max_line_bytes: int = Field(
         1_048_576, description="Longest line of an import file, in bytes; a longer line is refused by number.", ge=1
     )
+    resolution_run_stale_seconds: int = Field(
+        60, description="A running resolution run whose worker has not said it is alive for this many seconds died "
+        "with its process (a restart, a crash): it is marked failed, and a new run may start.", ge=5,
+    )
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
     request_budget_ms: int = Field(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from binational.access.policy import require
-from binational.resolution import runs, service
+from binational.errors import NotFound
+from binational.resolution import runs, service, worker
 from binational.resolution.schemas import (
     CanonicalQuery,
     ClusterRead,
@@ -24,16 +25,29 @@ from binational.routing import ActorDep, RowId, SessionDep
 router = APIRouter(prefix="/resolution", tags=["resolution"])
 
 
-@router.post("/runs", status_code=201)
+@router.post("/runs", status_code=202)
 def start_run(body: RunCreate, s: SessionDep, actor: ActorDep) -> RunRead:
-    """Run resolution over all data as the system (administrators); returns when it finishes."""
-    return runs.run(session=s, actor=actor, engine=body.engine, kinds=body.kinds)
+    """Start resolution over all data as the system (administrators): answers at once with the run,
+    `running`, which a worker of the node takes to its end (follow it at `/runs/{id}`); 409 while
+    another run is running."""
+    row = runs.start(session=s, actor=actor, engine=body.engine, kinds=body.kinds)
+    worker.launch_after_commit(s, row.id)
+    return runs.describe(row, actor)
 
 
 @router.get("/runs/latest")
 def latest_run(s: SessionDep, actor: ActorDep) -> RunRead | None:
     """The latest finished run (counts only for administrators)."""
     return service.read_run(session=s, actor=actor)
+
+
+@router.get("/runs/{run_id}")
+def read_run(run_id: Annotated[str, Path(max_length=32)], s: SessionDep, actor: ActorDep) -> RunRead:
+    """One run: its status, and for administrators its progress, message and counts."""
+    found = service.read_run(session=s, actor=actor, run_id=run_id)
+    if found is None:
+        raise NotFound("run", run_id, action="resolution.read", reason="no such run")
+    return found
 
 
 @router.get("/suggestions")

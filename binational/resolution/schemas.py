@@ -18,16 +18,26 @@ class RunCreate(BaseModel):
     kinds: list[str] | None = Field(None, description="person, organisation, address, vehicle (default: all)")
 
 
+class RunProgress(BaseModel):
+    """How far a run got: its current step, steps done of steps in all."""
+
+    step: str
+    done: int
+    total: int
+
+
 class RunRead(BaseModel):
-    """A run; its message and per-kind counts only for administrators (they count records of every agency)."""
+    """A run; its message, progress and per-kind counts only for administrators (they count records
+    of every agency)."""
 
     id: str
     engine: str
-    status: str
+    status: str = Field(description="running, finished, empty or failed")
     message: str = Field(description="what the run found over all data (administrators only; empty otherwise)")
     started_at: datetime
     finished_at: datetime | None
     summary: dict[str, Any] | None = None
+    progress: RunProgress | None = Field(None, description="the worker's progress (administrators only)")
 
 
 class SuggestionRead(BaseModel):

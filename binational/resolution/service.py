@@ -65,11 +65,20 @@ def latest_run(session: Session) -> ResolutionRun | None:
     ).scalar_one_or_none()
 
 
-def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> RunRead | None:
-    """A run (by default the latest finished one), its per-kind counts for administrators only."""
-    if not can(actor, "resolution.run"):  # administrators who start runs see them without record.view
+def read_run(*, session: Session, actor: Actor | None, run_id: str | None = None,
+             current: bool = False) -> RunRead | None:
+    """A run (by default the latest finished one, or with `current` the running one if any), its
+    progress, message and per-kind counts for administrators (and the node operator, `actor` None) only."""
+    # administrators who start runs see them without record.view
+    if actor is not None and not can(actor, "resolution.run"):
         require(actor, "resolution.read")
-    found = latest_run(session) if run_id is None else session.get(ResolutionRun, run_id)
+    with system_context(session):  # a run whose worker died is told as failed, never as running forever
+        runs.recover(session)
+    found = None if run_id is None else session.get(ResolutionRun, run_id)
+    if run_id is None and current:
+        found = session.execute(select(ResolutionRun).where(ResolutionRun.status == "running")).scalar()
+    if run_id is None and found is None:
+        found = latest_run(session)
     return runs.describe(found, actor) if found else None
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from binational.access.policy import Actor, can
 from binational.entities import service as entities
 from binational.entities.schemas import EntityRead
-from binational.errors import InvalidInput
-from binational.resolution import runs, service
+from binational.errors import Conflict, InvalidInput, NotFound
+from binational.resolution import runs, service, worker
 from binational.resolution.features import KIND_OF_SCHEMA, KINDS
 from binational.resolution.schemas import JudgementCreate, SuggestionRead
 from binational.routing import RowId, SessionDep
@@ -57,7 +57,7 @@ def _queue_page(request: Request, s: Any, actor: Actor, filters: dict[str, str],
     except InvalidInput as exc:
         errors = {**(errors or {}), **field_errors(i18n.language(request), exc, "kind")}
         status = 422
-    run = service.read_run(session=s, actor=actor, run_id=run_id or None)
+    run = service.read_run(session=s, actor=actor, run_id=run_id or None, current=True)
     return render(request, "resolution/queue.html", status, items=items, next_cursor=next_cursor, filters=filters,
                   unjudged=unjudged, paged=bool(cursor), run=run, reviewer=reviewer, kinds=KINDS, engines=ENGINES,
                   may_run=can(actor, "resolution.run").allowed, errors=errors or {}, done=done,
@@ -144,17 +144,33 @@ async def judge(request: Request, suggestion_id: RowId, s: SessionDep, actor: Pa
 
 @router.post("/resolution/runs", response_model=None)
 async def start_run(request: Request, s: SessionDep, actor: PageActor) -> Response:
-    """Run resolution now over all data, as the system (administrators); the page waits for it."""
+    """Start resolution over all data, as the system (administrators): the page follows the run's
+    progress while a worker of the node does it."""
     form = await request.form()
     engine = str(form.get("engine", "duckdb"))
     kinds = [str(k) for k in form.getlist("kinds")] or None
     try:
-        result = runs.run(session=s, actor=actor, engine=engine, kinds=kinds)
-    except InvalidInput as exc:
+        row = runs.start(session=s, actor=actor, engine=engine, kinds=kinds)
+    except (InvalidInput, Conflict) as exc:
         s.rollback()
+        status = 409 if isinstance(exc, Conflict) else 422
         return _queue_page(request, s, actor, _queue("", ""), True, "",
-                           field_errors(i18n.language(request), exc, "engine"), 422)
-    return redirect(f"/resolution?run={result.id}")
+                           field_errors(i18n.language(request), exc, "engine"), status)
+    worker.launch_after_commit(s, row.id)
+    return redirect(f"/resolution?run={row.id}")
+
+
+@router.get("/resolution/runs/{run_id}/progress", response_class=HTMLResponse)
+def run_progress(request: Request, run_id: Annotated[str, Path(max_length=32)], s: SessionDep,
+                 actor: PageActor) -> Response:
+    """The progress panel of a run (polled by htmx while it runs); once it ended, the page reloads."""
+    run = service.read_run(session=s, actor=actor, run_id=run_id)
+    if run is None:
+        raise NotFound("run", run_id, action="resolution.read", reason="no such run")
+    response = render(request, "resolution/progress.html", run=run)
+    if run.status != "running":
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @router.get("/entities/{entity_id}/matches", response_class=HTMLResponse)
