@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         60, description="A running resolution run whose worker has not said it is alive for this many seconds died "
         "with its process (a restart, a crash): it is marked failed, and a new run may start.", ge=5,
     )
+    export_max_rows: int = Field(
+        10_000, description="Most entities one export of a list or search may hold (CSV or FtM JSON lines, API and "
+        "pages); a larger export is refused (422) and nothing is written.", ge=1,
+    )
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     max_page_size: int = Field(500, description="Largest `limit` a list accepts.")
     request_budget_ms: int = Field(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from binational.entities import releases, service
+from binational.entities import exports, releases, service
 from binational.entities.schemas import (
     EntityCreate,
     EntityPage,
@@ -41,6 +41,22 @@ async def list_entities(
     items, next_cursor = await in_unit(request, authorization, lambda s, actor: service.list_entities(
         session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor, agency=agency, marking=marking))
     return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {t: {} for t in exports.FORMATS.values()}}})
+def export_entities(
+    s: SessionDep, actor: ActorDep,
+    format: Annotated[str, Query(max_length=8, description="csv, or ftm (FollowTheMoney JSON lines)")] = "ftm",
+    schema: Annotated[str | None, Query(max_length=64, description="only this FtM schema")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="name or identifier, as the list searches")] = None,
+    agency: Annotated[str | None, Query(max_length=32, description="only this owner agency")] = None,
+    marking: Annotated[str | None, Query(max_length=32, description="only this TLP marking")] = None,
+) -> Response:
+    """The entities of a list or search the caller may see, as a file; at most `export_max_rows`
+    (a larger export is 422 and nothing is written)."""
+    body = exports.export(session=s, actor=actor, fmt=format, schema=schema, q=q, agency=agency, marking=marking)
+    return Response(body, media_type=exports.FORMATS[format], headers={
+        "Content-Disposition": f'attachment; filename="entities.{exports.SUFFIX[format]}"'})
 
 
 @router.get("/{entity_id}", response_model=EntityRead)

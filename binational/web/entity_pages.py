@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from binational.access import service as access
 from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, can, require
-from binational.entities import links, releases, service
+from binational.entities import exports, links, releases, service
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
 from binational.routing import RowId, SessionDep
@@ -33,20 +34,43 @@ def search(
     cursor: Annotated[str, Query(max_length=1000)] = "",
 ) -> HTMLResponse:
     """Search the entities the user may see, with filters and pages."""
+    return _search_page(request, s, actor, {"q": q, "schema": schema, "agency": agency, "marking": marking}, cursor)
+
+
+def _search_page(request: Request, s: Any, actor: Actor, filters: dict[str, str], cursor: str = "",
+                 export_error: str = "") -> HTMLResponse:
     lang = i18n.language(request)
-    filters = {"q": q, "schema": schema, "agency": agency, "marking": marking}
     errors: dict[str, str] = {}
     items: list[EntityRead] = []
     next_cursor = None
     try:
         items, next_cursor = service.list_entities(
-            session=s, actor=actor, q=q.strip() or None, schema=schema or None, agency=agency or None,
-            marking=marking or None, cursor=cursor or None, limit=PAGE)
+            session=s, actor=actor, q=filters["q"].strip() or None, schema=filters["schema"] or None,
+            agency=filters["agency"] or None, marking=filters["marking"] or None, cursor=cursor or None, limit=PAGE)
     except InvalidInput as exc:
         errors = field_errors(lang, exc, "q")
-    return render(request, "entities/search.html", 422 if errors else 200, items=items, next_cursor=next_cursor,
-                  filters=filters, errors=errors, schemas=forms.schema_choices(),
-                  agencies=access.list_agencies(session=s), paged=bool(cursor))
+    return render(request, "entities/search.html", 422 if errors or export_error else 200, items=items,
+                  next_cursor=next_cursor, filters=filters, errors=errors, schemas=forms.schema_choices(),
+                  agencies=access.list_agencies(session=s), paged=bool(cursor), export_error=export_error,
+                  may_export=can(actor, "entity.export").allowed, query=urlencode(filters))
+
+
+@router.get("/export", response_model=None)
+def export(
+    request: Request, s: SessionDep, actor: PageActor, format: Annotated[str, Query(max_length=8)] = "csv",
+    q: Annotated[str, Query(max_length=200)] = "", schema: Annotated[str, Query(max_length=64)] = "",
+    agency: Annotated[str, Query(max_length=32)] = "", marking: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """The search's results as a file (CSV or FtM JSON lines); too many is the search page with the reason."""
+    try:
+        body = exports.export(session=s, actor=actor, fmt=format, q=q.strip() or None, schema=schema or None,
+                              agency=agency or None, marking=marking or None)
+    except InvalidInput as exc:
+        s.rollback()
+        filters = {"q": q, "schema": schema, "agency": agency, "marking": marking}
+        return _search_page(request, s, actor, filters, export_error=i18n.error(i18n.language(request), exc.message))
+    return Response(body, media_type=exports.FORMATS[format], headers={
+        "Content-Disposition": f'attachment; filename="entities.{exports.SUFFIX[format]}"'})
 
 
 @router.get("/suggest", response_class=HTMLResponse)

@@ -60,6 +60,9 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"due must be a time with a zone", "error.due_range"),
         (r"unknown request type", "error.unknown_request_type"),
         (r"hit_ref .* is a match of (?P<agency>\S+), not of", "error.hit_ref_other"),
+        (r"the export holds (?P<count>\d+) entities, more than the (?P<limit>\d+) allowed", "error.export_too_large"),
+        (r"^format is one of", "error.export_format"),
+        (r"one run at a time", "error.run_running"),
     )
 )
 
