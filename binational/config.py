@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         60, description="A running resolution run whose worker has not said it is alive for this many seconds died "
         "with its process (a restart, a crash): it is marked failed, and a new run may start.", ge=5,
     )
+    resolution_bulk_accept_floor: float = Field(
+        0.98, description="The lowest match probability a bulk acceptance of the review queue may take (set by the "
+        "node's supervisors); a lower one is refused (422) and nothing is judged.", ge=0.5, le=1.0,
+    )
     export_max_rows: int = Field(
         10_000, description="Most entities one export of a list or search may hold (CSV or FtM JSON lines, API and "
         "pages); a larger export is refused (422) and nothing is written.", ge=1,

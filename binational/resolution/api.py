@@ -8,13 +8,16 @@ from fastapi import APIRouter, Path, Query
 
 from binational.access.policy import require
 from binational.errors import NotFound
-from binational.resolution import runs, service, worker
+from binational.resolution import queue, runs, service, worker
 from binational.resolution.schemas import (
+    BulkAccept,
+    BulkAccepted,
     CanonicalQuery,
     ClusterRead,
     JudgementCreate,
     JudgementRead,
     MatchesRead,
+    QueueTotals,
     RunCreate,
     RunRead,
     SuggestionPage,
@@ -50,19 +53,47 @@ def read_run(run_id: Annotated[str, Path(max_length=32)], s: SessionDep, actor: 
     return found
 
 
+Kind = Annotated[str | None, Query(max_length=16, description="person, organisation, address or vehicle")]
+Decision = Annotated[str | None, Query(max_length=8, description="match or review")]
+Mine = Annotated[bool, Query(description="only pairs with a record of the caller's agency")]
+Schema = Annotated[str | None, Query(max_length=32, description="the records' FtM schema (Person, Company ...)")]
+MinScore = Annotated[float | None, Query(description="lowest match probability (0 to 1)")]
+MaxScore = Annotated[float | None, Query(description="highest match probability (0 to 1)")]
+
+
 @router.get("/suggestions")
 def list_suggestions(
-    s: SessionDep, actor: ActorDep,
-    kind: Annotated[str | None, Query(description="person, organisation, address or vehicle")] = None,
-    decision: Annotated[str | None, Query(description="match or review")] = None,
+    s: SessionDep, actor: ActorDep, kind: Kind = None, decision: Decision = None,
     unjudged: Annotated[bool, Query(description="only pairs the caller's agency has not judged")] = False,
+    mine: Mine = False, schema: Schema = None, min_score: MinScore = None, max_score: MaxScore = None,
     limit: Annotated[int | None, Query(description="page size")] = None,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> SuggestionPage:
     """Suggested matches of the latest run whose two records the caller may see."""
     items, next_cursor = service.list_suggestions(session=s, actor=actor, kind=kind, decision=decision,
-                                                  unjudged=unjudged, limit=limit, cursor=cursor)
+                                                  unjudged=unjudged, limit=limit, cursor=cursor, mine=mine,
+                                                  schema=schema, min_score=min_score, max_score=max_score)
     return SuggestionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/suggestions/totals")
+def suggestion_totals(s: SessionDep, actor: ActorDep, kind: Kind = None, decision: Decision = None,
+                      mine: Mine = False, schema: Schema = None, min_score: MinScore = None,
+                      max_score: MaxScore = None) -> QueueTotals:
+    """How many pairs the queue lists under these filters, how many the caller's agency has not
+    judged, and the floor of a bulk acceptance."""
+    where = service.QueueFilter(kind=kind, decision=decision, mine=mine, schema=schema, min_score=min_score,
+                                max_score=max_score)
+    return queue.totals(session=s, actor=actor, where=where)
+
+
+@router.post("/suggestions/accept")
+def accept_suggestions(body: BulkAccept, s: SessionDep, actor: ActorDep) -> BulkAccepted:
+    """Judge positive every pair of the queue (under the filters) scoring at least `min_score` that
+    the caller's agency has not judged, one audited judgement a pair; `min_score` below the node's
+    floor is 422 and nothing is judged."""
+    where = service.QueueFilter(kind=body.kind, mine=body.mine, schema=body.schema_, max_score=body.max_score)
+    return queue.accept_above(session=s, actor=actor, min_score=body.min_score, where=where, comment=body.comment)
 
 
 @router.get("/suggestions/{suggestion_id}")

@@ -63,6 +63,8 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the export holds (?P<count>\d+) entities, more than the (?P<limit>\d+) allowed", "error.export_too_large"),
         (r"^format is one of", "error.export_format"),
         (r"one run at a time", "error.run_running"),
+        (r"bulk accept takes pairs scoring at least (?P<floor>[\d.]+), the floor", "error.bulk_floor"),
+        (r"(?P<field>\w+) is a percentage between 0 and 100", "error.percent"),
     )
 )
 
