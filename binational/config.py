@@ -70,6 +70,10 @@ class Settings(BaseSettings):
         1000, description="Most values one property of one entity may receive in one write (API or import line).",
         ge=1,
     )
+    import_max_bytes: int = Field(
+        33_554_432, description="Largest import file sent through the API or a page, in bytes (the command line "
+        "reads files of any size).", ge=1,
+    )
     import_max_line_bytes: int = Field(
         1_048_576, description="Longest line of an import file, in bytes; a longer line is refused by number.", ge=1
     )

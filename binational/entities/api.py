@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from binational.entities import exports, releases, service
+from binational.entities import exports, releases, service, transfer
 from binational.entities.schemas import (
     EntityCreate,
     EntityPage,
@@ -41,6 +43,27 @@ async def list_entities(
     items, next_cursor = await in_unit(request, authorization, lambda s, actor: service.list_entities(
         session=s, actor=actor, schema=schema, q=q, limit=limit, cursor=cursor, agency=agency, marking=marking))
     return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@router.post("/import", status_code=201, openapi_extra={
+    "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
+async def import_entities(
+    request: Request, s: SessionDep, actor: ActorDep,
+    distribution: Annotated[str, Query(max_length=16, description="agency, national or release")] = "agency",
+    marking: Annotated[str, Query(max_length=32, description="TLP marking of lines without their own")] = "TLP:AMBER",
+    release_to: Annotated[list[str] | None, Query(description="partner agency (repeat)")] = None,
+    source: Annotated[str, Query(max_length=100, description="the file's name, in messages")] = "upload.jsonl",
+) -> dict[str, int]:
+    """Import FtM JSON lines (the body, at most `import_max_bytes`) as the caller's agency, all or
+    nothing: every line is checked first, and one bad line (named in the error) imports nothing."""
+    body = await request.body()
+    policy = transfer.ImportPolicy(distribution=distribution, marking=marking, release_to=tuple(release_to or ()))
+
+    def work() -> int:  # off the event loop: a large file takes a while, and other requests go on
+        lines = transfer.read_lines(io.BytesIO(body), source)
+        return transfer.import_lines(session=s, actor=actor, lines=lines, source=source, default=policy)
+
+    return {"imported": await run_in_threadpool(work)}
 
 
 @router.get("/export", response_class=Response, responses={200: {"content": {t: {} for t in exports.FORMATS.values()}}})
