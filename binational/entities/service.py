@@ -473,12 +473,12 @@ def _search_filter(actor: Actor, q: str, dialect: str, prefix_chars: int) -> Any
 
 
 def matching(session: Session, actor: Actor, *, schema: str | None = None, q: str | None = None,
-             agency: str | None = None, marking: str | None = None) -> Select[Any]:
+             agency: str | None = None, marking: str | None = None) -> Select[*tuple[Any, ...]]:
     """The entities (their columns) the actor may see, of one schema, owner agency or marking, or
     matching `q`: the query of a list, and of an export of its results."""
     if schema is not None:
         check_schema(schema)
-    query = select(*ENTITY_COLUMNS).where(live_and_visible(actor, Entity))
+    query: Select[*tuple[Any, ...]] = select(*ENTITY_COLUMNS).where(live_and_visible(actor, Entity))
     if schema:
         query = query.where(Entity.schema == schema)
     if agency:
