@@ -109,14 +109,15 @@ def execute(db: Database, run_id: str, progress: Progress | None = None) -> str:
     """Take a started run to its end and return its final status: read, score, store; any failure
     marks the run failed with the reason (an interruption of the command, too)."""
     try:
-        with db.unit_of_work() as s:
-            act_as_system(s)
-            row = s.get(ResolutionRun, run_id)
-            if row is None or row.status != "running":
-                return row.status if row else "missing"
-            engine, kinds = row.engine, runs.check_kinds(json.loads(row.kinds))
-            records, samples = runs.read_inputs(s, kinds)
-        with Heartbeat(db, run_id, progress) as beat:
+        with Heartbeat(db, run_id, progress) as beat:  # from the start: reading a large node takes a while too
+            with db.unit_of_work() as s:
+                act_as_system(s)
+                row = s.get(ResolutionRun, run_id)
+                if row is None or row.status != "running":
+                    return row.status if row else "missing"
+                engine, kinds = row.engine, runs.check_kinds(json.loads(row.kinds))
+                beat.report("reading records", 0, row.progress_total)
+                records, samples = runs.read_inputs(s, kinds)
             outcome = runs.link_records(run_id, records, samples, engine=get_engine(engine), kinds=kinds,
                                         progress=beat.report)
         with unit_of_work(db) as s:
