@@ -42,17 +42,20 @@ log = logging.getLogger("binational")
 class BodyLimit:
     """Refuse request bodies over the limit, whether or not they announce their length."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        #: path -> its own limit (an import file is far larger than any other body)
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope.get("path", ""), self.limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         # Read the body up to the limit before the app sees it: a chunked body has no declared
         # length, and an error raised while the app parses it would not reach the error handler.
@@ -64,8 +67,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                await self._refuse(send)
+            if seen > limit:
+                await self._refuse(send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -75,8 +78,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        await send_json(send, 413, error_body("payload_too_large", f"request body is over {self.limit} bytes"))
+    async def _refuse(self, send: Send, limit: int) -> None:
+        await send_json(send, 413, error_body("payload_too_large", f"request body is over {limit} bytes"))
 
 
 class RequestId:
@@ -221,7 +224,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     # answer, errors included, carries the security headers.
     app.add_middleware(RequestBounds, settings=settings)  # inside BodyLimit: the body is read already
     app.add_middleware(InputGuard)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    imports = {path: settings.import_max_bytes for path in (f"{API}/entities/import", "/entities/import")}
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, paths=imports)
     app.add_middleware(ContainErrors)
     app.add_middleware(SecurityHeaders, docs_paths=(f"{API}/docs", f"{API}/docs/oauth2-redirect"))
     return app

@@ -70,8 +70,24 @@ class Settings(BaseSettings):
         1000, description="Most values one property of one entity may receive in one write (API or import line).",
         ge=1,
     )
+    import_max_bytes: int = Field(
+        33_554_432, description="Largest import file sent through the API or a page, in bytes (the command line "
+        "reads files of any size).", ge=1,
+    )
     import_max_line_bytes: int = Field(
         1_048_576, description="Longest line of an import file, in bytes; a longer line is refused by number.", ge=1
+    )
+    resolution_run_stale_seconds: int = Field(
+        60, description="A running resolution run whose worker has not said it is alive for this many seconds died "
+        "with its process (a restart, a crash): it is marked failed, and a new run may start.", ge=5,
+    )
+    resolution_bulk_accept_floor: float = Field(
+        0.98, description="The lowest match probability a bulk acceptance of the review queue may take (set by the "
+        "node's supervisors); a lower one is refused (422) and nothing is judged.", ge=0.5, le=1.0,
+    )
+    export_max_rows: int = Field(
+        10_000, description="Most entities one export of a list or search may hold (CSV or FtM JSON lines, API and "
+        "pages); a larger export is refused (422) and nothing is written.", ge=1,
     )
     page_size: int = Field(50, description="Default number of items in a page of a list.")
     public_url: str = Field(

@@ -26,7 +26,7 @@ _ACTIONS = [
     Action("entity.update", "record.edit", "add or remove values of an entity one's agency owns", True, True),
     Action("entity.delete", "record.edit", "tombstone an entity one's agency owns", True, True),
     Action("entity.import", "record.create", "import FollowTheMoney JSON lines as one's agency"),
-    Action("entity.export", "record.view", "export the entities one may see as JSON lines"),
+    Action("entity.export", "record.view", "export the entities one may see (a list or search) as FtM or CSV"),
     Action("release.create", "release.approve", "release an entity one's agency owns to a partner agency", True, True),
     Action("release.list", "record.view", "list the releases of an entity one's agency owns", True, True),
     Action("release.revoke", "release.approve", "revoke a release of one's agency", True, True),

@@ -3,9 +3,13 @@ entities (`GET /entities`, with `?q=` the ranked search) is in `binational.searc
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import io
+from typing import Annotated
 
-from binational.entities import profile, releases, service
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from binational.entities import exports, profile, releases, service, transfer
 from binational.entities.schemas import (
     EntityCreate,
     EntityPatch,
@@ -23,6 +27,43 @@ router = APIRouter(prefix="/entities", tags=["entities"])
 def create_entity(body: EntityCreate, s: SessionDep, actor: ActorDep) -> Response:
     """Record a FollowTheMoney entity owned by the caller's agency."""
     return json_response(service.create(session=s, actor=actor, data=body), 201)
+
+
+@router.post("/import", status_code=201, openapi_extra={
+    "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
+async def import_entities(
+    request: Request, s: SessionDep, actor: ActorDep,
+    distribution: Annotated[str, Query(max_length=16, description="agency, national or release")] = "agency",
+    marking: Annotated[str, Query(max_length=32, description="TLP marking of lines without their own")] = "TLP:AMBER",
+    release_to: Annotated[list[str] | None, Query(description="partner agency (repeat)")] = None,
+    source: Annotated[str, Query(max_length=100, description="the file's name, in messages")] = "upload.jsonl",
+) -> dict[str, int]:
+    """Import FtM JSON lines (the body, at most `import_max_bytes`) as the caller's agency, all or
+    nothing: every line is checked first, and one bad line (named in the error) imports nothing."""
+    body = await request.body()
+    policy = transfer.ImportPolicy(distribution=distribution, marking=marking, release_to=tuple(release_to or ()))
+
+    def work() -> int:  # off the event loop: a large file takes a while, and other requests go on
+        lines = transfer.read_lines(io.BytesIO(body), source)
+        return transfer.import_lines(session=s, actor=actor, lines=lines, source=source, default=policy)
+
+    return {"imported": await run_in_threadpool(work)}
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {t: {} for t in exports.FORMATS.values()}}})
+def export_entities(
+    s: SessionDep, actor: ActorDep,
+    format: Annotated[str, Query(max_length=8, description="csv, or ftm (FollowTheMoney JSON lines)")] = "ftm",
+    schema: Annotated[str | None, Query(max_length=64, description="only this FtM schema")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="name or identifier, as the list searches")] = None,
+    agency: Annotated[str | None, Query(max_length=32, description="only this owner agency")] = None,
+    marking: Annotated[str | None, Query(max_length=32, description="only this TLP marking")] = None,
+) -> Response:
+    """The entities of a list or search the caller may see, as a file; at most `export_max_rows`
+    (a larger export is 422 and nothing is written)."""
+    body = exports.export(session=s, actor=actor, fmt=format, schema=schema, q=q, agency=agency, marking=marking)
+    return Response(body, media_type=exports.FORMATS[format], headers={
+        "Content-Disposition": f'attachment; filename="entities.{exports.SUFFIX[format]}"'})
 
 
 @router.get("/{entity_id}", response_model=EntityRead)

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from followthemoney.types import registry
 from rigour.names import pick_name
-from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, exists, func, insert, or_, select, text
+from sqlalchemy import ARRAY, Select, String, Table, and_, any_, bindparam, exists, func, insert, or_, select, text
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
@@ -472,6 +472,25 @@ def _search_filter(actor: Actor, q: str, dialect: str, prefix_chars: int) -> Any
     return or_(*options) if len(options) > 1 else options[0]
 
 
+def matching(session: Session, actor: Actor, *, schema: str | None = None, q: str | None = None,
+             agency: str | None = None, marking: str | None = None) -> Select[*tuple[Any, ...]]:
+    """The entities (their columns) the actor may see, of one schema, owner agency or marking, or
+    matching `q`: the query of a list, and of an export of its results."""
+    if schema is not None:
+        check_schema(schema)
+    query: Select[*tuple[Any, ...]] = select(*ENTITY_COLUMNS).where(live_and_visible(actor, Entity))
+    if schema:
+        query = query.where(Entity.schema == schema)
+    if agency:
+        query = query.where(Entity.owner_agency == agency)
+    if marking:
+        query = query.where(Entity.marking_rank == rank(marking))
+    if q:
+        query = query.where(_search_filter(actor, q, session.get_bind().dialect.name,
+                                           get_settings().search_prefix_chars))
+    return query
+
+
 def list_entities(
     *, session: Session, actor: Actor, schema: str | None = None, q: str | None = None, limit: int | None = None,
     cursor: str | None = None, agency: str | None = None, marking: str | None = None,
@@ -481,18 +500,7 @@ def list_entities(
     require(actor, "entity.list")
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
-    if schema is not None:
-        check_schema(schema)
-    query = select(*ENTITY_COLUMNS).where(live_and_visible(actor, Entity))
-    if schema:
-        query = query.where(Entity.schema == schema)
-    if agency:
-        query = query.where(Entity.owner_agency == agency)
-    if marking:
-        query = query.where(Entity.marking_rank == rank(marking))
-    if q:
-        query = query.where(_search_filter(actor, q, session.get_bind().dialect.name,
-                                           settings.search_prefix_chars))
+    query = matching(session, actor, schema=schema, q=q, agency=agency, marking=marking)
     page, next_cursor = pagination.keyset(session, query, Entity.id, limit=limit, cursor=cursor,
                                           secret=settings.signing_secret(), scalars=False)
     extra: dict[str, Any] = {"schema": schema, "page": len(page)}

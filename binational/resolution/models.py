@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.access.models import Shareable
@@ -16,12 +16,25 @@ from binational.db import Base, UTCDateTime, utcnow
 
 
 class ResolutionRun(Base):
-    """One run of resolution over all data, with the trained model of each kind."""
+    """One run of resolution over all data, with the trained model of each kind, and how far its
+    worker got (progress and heartbeat, written while it works)."""
 
     __tablename__ = "resolution_runs"
+    __table_args__ = (
+        # at most one run works at a time on the node, whichever process started it
+        Index("ux_resolution_runs_running", "status", unique=True, sqlite_where=text("status = 'running'"),
+              postgresql_where=text("status = 'running'")),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     engine: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))  # running | finished | failed | empty
+    #: JSON list of the kinds the run links
+    kinds: Mapped[str] = mapped_column(Text, default="[]")
+    progress_step: Mapped[str] = mapped_column(String(64), default="")
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    #: the last time the run's worker said it was alive; a running run silent for long died with its worker
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
     started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

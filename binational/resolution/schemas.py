@@ -18,16 +18,26 @@ class RunCreate(BaseModel):
     kinds: list[str] | None = Field(None, description="person, organisation, address, vehicle (default: all)")
 
 
+class RunProgress(BaseModel):
+    """How far a run got: its current step, steps done of steps in all."""
+
+    step: str
+    done: int
+    total: int
+
+
 class RunRead(BaseModel):
-    """A run; its message and per-kind counts only for administrators (they count records of every agency)."""
+    """A run; its message, progress and per-kind counts only for administrators (they count records
+    of every agency)."""
 
     id: str
     engine: str
-    status: str
+    status: str = Field(description="running, finished, empty or failed")
     message: str = Field(description="what the run found over all data (administrators only; empty otherwise)")
     started_at: datetime
     finished_at: datetime | None
     summary: dict[str, Any] | None = None
+    progress: RunProgress | None = Field(None, description="the worker's progress (administrators only)")
 
 
 class SuggestionRead(BaseModel):
@@ -115,3 +125,32 @@ class CanonicalQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     entity_ids: list[str] = Field(max_length=5000)
+
+
+class QueueTotals(BaseModel):
+    """How many pairs a queue holds for the viewer, and the floor of a bulk acceptance."""
+
+    total: int = Field(description="pairs the queue lists under the filters")
+    unjudged: int = Field(description="of them, those the viewer's agency has not judged")
+    floor: float = Field(description="the lowest score a bulk acceptance may take (resolution_bulk_accept_floor)")
+
+
+class BulkAccept(BaseModel):
+    """Accept every unjudged pair of a queue scoring at least `min_score`."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_score: float = Field(description="at least the node's floor (resolution_bulk_accept_floor)")
+    kind: str | None = None
+    schema_: str | None = Field(None, alias="schema", description="the records' FtM schema")
+    mine: bool = Field(False, description="only pairs with a record of the caller's agency")
+    max_score: float | None = None
+    comment: str = Field("", max_length=2000)
+
+
+class BulkAccepted(BaseModel):
+    """What a bulk acceptance wrote: one positive judgement a pair."""
+
+    accepted: int
+    min_score: float
+    floor: float
+    judgements: list[int]

@@ -8,6 +8,7 @@ side is a discovery hit (agency and kind, no id) that it can request from the ow
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -32,6 +33,7 @@ from binational.entities import service as entities
 from binational.entities.models import Entity
 from binational.errors import InvalidInput, NotFound
 from binational.resolution import clusters, evidence, runs
+from binational.resolution.features import KIND_OF_SCHEMA, KINDS
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.resolution.schemas import (
     Hit,
@@ -65,11 +67,20 @@ def latest_run(session: Session) -> ResolutionRun | None:
     ).scalar_one_or_none()
 
 
-def read_run(*, session: Session, actor: Actor, run_id: str | None = None) -> RunRead | None:
-    """A run (by default the latest finished one), its per-kind counts for administrators only."""
-    if not can(actor, "resolution.run"):  # administrators who start runs see them without record.view
+def read_run(*, session: Session, actor: Actor | None, run_id: str | None = None,
+             current: bool = False) -> RunRead | None:
+    """A run (by default the latest finished one, or with `current` the running one if any), its
+    progress, message and per-kind counts for administrators (and the node operator, `actor` None) only."""
+    # administrators who start runs see them without record.view
+    if actor is not None and not can(actor, "resolution.run"):
         require(actor, "resolution.read")
-    found = latest_run(session) if run_id is None else session.get(ResolutionRun, run_id)
+    with system_context(session):  # a run whose worker died is told as failed, never as running forever
+        runs.recover(session)
+    found = None if run_id is None else session.get(ResolutionRun, run_id)
+    if run_id is None and current:
+        found = session.execute(select(ResolutionRun).where(ResolutionRun.status == "running")).scalar()
+    if run_id is None and found is None:
+        found = latest_run(session)
     return runs.describe(found, actor) if found else None
 
 
@@ -114,35 +125,82 @@ def _read(session: Session, actor: Actor, items: list[Suggestion]) -> list[Sugge
     ]
 
 
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which suggestions of the queue: kind, decision, those my agency has not judged, those with a
+    record of my agency, the records' FtM schema, a band of scores."""
+
+    kind: str | None = None
+    decision: str | None = None
+    unjudged: bool = False
+    mine: bool = False
+    schema: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+
+    def check(self) -> QueueFilter:
+        """The filter, or InvalidInput naming the field that is wrong."""
+        if self.decision not in (None, "match", "review"):
+            raise InvalidInput("decision is `match` or `review`", details=[{"field": "decision"}])
+        if self.kind is not None and self.kind not in KINDS:
+            raise InvalidInput(f"kind is one of {', '.join(KINDS)}", details=[{"field": "kind"}])
+        if self.schema is not None and self.schema not in KIND_OF_SCHEMA:
+            raise InvalidInput(f"schema is one of {', '.join(sorted(KIND_OF_SCHEMA))}", details=[{"field": "schema"}])
+        for name in ("min_score", "max_score"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise InvalidInput(f"{name} is a probability between 0 and 1", details=[{"field": name}])
+        return self
+
+
+def queue_query(actor: Actor, run: ResolutionRun, where: QueueFilter) -> Any:
+    """The latest run's suggestions whose two records the actor may see, as `where` filters them
+    (whether their evidence stands for the viewer is decided per batch: `standing_suggestions`)."""
+    left, right = aliased(Entity), aliased(Entity)
+    query = (select(Suggestion).where(Suggestion.run_id == run.id)
+             .join(left, left.id == Suggestion.left_id).join(right, right.id == Suggestion.right_id)
+             .where(live_and_visible(actor, left), live_and_visible(actor, right)))
+    if where.kind:
+        query = query.where(Suggestion.kind == where.kind)
+    if where.decision:
+        query = query.where(Suggestion.decision == where.decision)
+    if where.mine:
+        query = query.where(or_(left.owner_agency == actor.agency, right.owner_agency == actor.agency))
+    if where.schema:
+        query = query.where(or_(left.schema == where.schema, right.schema == where.schema))
+    if where.min_score is not None:
+        query = query.where(Suggestion.score >= where.min_score)
+    if where.max_score is not None:
+        query = query.where(Suggestion.score <= where.max_score)
+    if where.unjudged:
+        judged = select(Judgement.id).where(Judgement.left_id == Suggestion.left_id,
+                                            Judgement.right_id == Suggestion.right_id,
+                                            Judgement.owner_agency == actor.agency)
+        query = query.where(~judged.exists())
+    return query
+
+
 def list_suggestions(
     *, session: Session, actor: Actor, kind: str | None = None, decision: str | None = None,
-    unjudged: bool = False, limit: int | None = None, cursor: str | None = None,
+    unjudged: bool = False, limit: int | None = None, cursor: str | None = None, mine: bool = False,
+    schema: str | None = None, min_score: float | None = None, max_score: float | None = None,
 ) -> tuple[list[SuggestionRead], str | None]:
     """A page of the latest run's suggestions whose two records the actor may see, by id."""
     require(actor, "resolution.suggestion.list")
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
-    if decision not in (None, "match", "review"):
-        raise InvalidInput("decision is `match` or `review`", details=[{"field": "decision"}])
+    where = QueueFilter(kind=kind or None, decision=decision, unjudged=unjudged, mine=mine, schema=schema or None,
+                        min_score=min_score, max_score=max_score).check()
     run = latest_run(session)
     if run is None:
         return [], None
-    query = _visible_pairs(actor, select(Suggestion).where(Suggestion.run_id == run.id))
-    if kind:
-        query = query.where(Suggestion.kind == kind)
-    if decision:
-        query = query.where(Suggestion.decision == decision)
-    if unjudged:
-        mine = select(Judgement.id).where(Judgement.left_id == Suggestion.left_id,
-                                          Judgement.right_id == Suggestion.right_id,
-                                          Judgement.owner_agency == actor.agency)
-        query = query.where(~mine.exists())
+    query = queue_query(actor, run, where)
     secret = settings.signing_secret()
     page: list[Suggestion] = []
     while True:  # a pair whose evidence rests on a hidden value is not a suggestion for this viewer
         # whole batches: few pairs may stand, and one small query per missing pair costs more
         batch, after = pagination.keyset(session, query, Suggestion.id, limit=limit, cursor=cursor, secret=secret)
-        page += _standing(session, actor, batch)
+        page += standing_suggestions(session, actor, batch)
         if after is None or len(page) >= limit:
             break
         cursor = after
@@ -157,7 +215,7 @@ def list_suggestions(
     return _read(session, actor, page), next_cursor
 
 
-def _standing(session: Session, actor: Actor, items: list[Suggestion]) -> list[Suggestion]:
+def standing_suggestions(session: Session, actor: Actor, items: list[Suggestion]) -> list[Suggestion]:
     """The suggestions whose stored evidence is what the viewer's own values give (evidence.py)."""
     out: list[Suggestion] = []
     for run_id in {s.run_id for s in items}:
@@ -174,7 +232,7 @@ def access_suggestion(session: Session, actor: Actor, suggestion_id: int, action
                             ).scalar_one_or_none()
     if found is None:
         raise NotFound("suggestion", str(suggestion_id), action=action, reason="not found or a side not visible")
-    if not _standing(session, actor, [found]):
+    if not standing_suggestions(session, actor, [found]):
         raise NotFound("suggestion", str(suggestion_id), action=action, reason="evidence rests on a hidden value")
     return found
 
@@ -212,8 +270,6 @@ def judge(*, session: Session, actor: Actor, data: JudgementCreate) -> Judgement
         raise InvalidInput("give suggestion_id, or left_id and right_id", details=[{"field": "suggestion_id"}])
     left, right = access_pair(session, actor, a, b, "resolution.judge")
     kinds = {left.schema, right.schema}
-    from binational.resolution.features import KIND_OF_SCHEMA
-
     kind = KIND_OF_SCHEMA.get(left.schema)
     if kind is None or len({KIND_OF_SCHEMA.get(s) for s in kinds}) != 1:
         raise InvalidInput("both records must be of one resolvable kind", details=[{"field": "right_id"}])

@@ -3,17 +3,22 @@ readers, release panel), create and edit, release and revoke."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, can, may_see_readers, require
 from binational.audit import service as audit
-from binational.entities import profile, releases, service
+from binational.config import get_settings
+from binational.entities import exports, profile, releases, service, transfer
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
 from binational.resolution import merged
@@ -36,20 +41,97 @@ def search(
     cursor: Annotated[str, Query(max_length=1000)] = "",
 ) -> HTMLResponse:
     """Search the entities the user may see, with filters and pages."""
+    return _search_page(request, s, actor, {"q": q, "schema": schema, "agency": agency, "marking": marking}, cursor)
+
+
+def _search_page(request: Request, s: Any, actor: Actor, filters: dict[str, str], cursor: str = "",
+                 export_error: str = "") -> HTMLResponse:
     lang = i18n.language(request)
-    filters = {"q": q, "schema": schema, "agency": agency, "marking": marking}
     errors: dict[str, str] = {}
     items: list[EntityRead] = []
     next_cursor = None
     try:
         items, next_cursor = service.list_entities(
-            session=s, actor=actor, q=q.strip() or None, schema=schema or None, agency=agency or None,
-            marking=marking or None, cursor=cursor or None, limit=PAGE)
+            session=s, actor=actor, q=filters["q"].strip() or None, schema=filters["schema"] or None,
+            agency=filters["agency"] or None, marking=filters["marking"] or None, cursor=cursor or None, limit=PAGE)
     except InvalidInput as exc:
         errors = field_errors(lang, exc, "q")
-    return render(request, "entities/search.html", 422 if errors else 200, items=items, next_cursor=next_cursor,
-                  filters=filters, errors=errors, schemas=forms.schema_choices(),
-                  agencies=access.list_agencies(session=s), paged=bool(cursor))
+    return render(request, "entities/search.html", 422 if errors or export_error else 200, items=items,
+                  next_cursor=next_cursor, filters=filters, errors=errors, schemas=forms.schema_choices(),
+                  agencies=access.list_agencies(session=s), paged=bool(cursor), export_error=export_error,
+                  may_export=can(actor, "entity.export").allowed, query=urlencode(filters))
+
+
+def _import_page(request: Request, s: Any, actor: Actor, status: int = 200, *, errors: dict[str, str] | None = None,
+                 imported: int | None = None, source: str = "",
+                 policy: dict[str, Any] | None = None) -> HTMLResponse:
+    return render(request, "entities/import.html", status, errors=errors or {}, imported=imported, source=source,
+                  policy=policy or {"distribution": "agency", "marking": "TLP:AMBER", "release_to": []},
+                  max_mb=get_settings().import_max_bytes // 1_048_576, **_policy_form(s, actor))
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The form of an import: a file of FtM JSON lines and the policy of lines without their own."""
+    require(actor, "entity.import")
+    return _import_page(request, s, actor)
+
+
+@router.post("/import", response_model=None)
+async def import_file(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """Import the uploaded file as the user's agency with the importer of the command line: every
+    line is checked first, and one bad line (named on the page) imports nothing."""
+    form = await request.form()
+    upload = form.get("file")
+    distribution, marking = str(form.get("distribution") or "agency"), str(form.get("marking") or "TLP:AMBER")
+    release_to = [str(v) for v in form.getlist("release_to")]
+    policy: dict[str, Any] = {"distribution": distribution, "marking": marking, "release_to": release_to}
+    lang = i18n.language(request)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _import_page(request, s, actor, 422, errors={"file": i18n.translate(lang, "error.required")},
+                            policy=policy)
+    source = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
+    raw = await upload.read()
+    default = transfer.ImportPolicy(distribution=distribution, marking=marking, release_to=tuple(release_to))
+
+    def work() -> int:  # off the event loop: a large file takes a while, and other requests go on
+        lines = transfer.read_lines(io.BytesIO(raw), source)
+        return transfer.import_lines(session=s, actor=actor, lines=lines, source=source, default=default)
+
+    try:
+        count = await run_in_threadpool(work)
+    except InvalidInput as exc:
+        s.rollback()
+        return _import_page(request, s, actor, 422, errors={"file": _import_error(lang, source, exc.message)},
+                            policy=policy)
+    return _import_page(request, s, actor, imported=count, source=source)
+
+
+def _import_error(lang: str, source: str, message: str) -> str:
+    """The importer's message in the visitor's language, keeping the line it names."""
+    where, _, rest = message.partition(": ")
+    line = where.removeprefix(f"{source} line ")
+    if where.startswith(f"{source} line ") and line.isdigit():
+        return i18n.translate(lang, "import.error_line", name=source, line=line, message=i18n.error(lang, rest))
+    return i18n.error(lang, message)
+
+
+@router.get("/export", response_model=None)
+def export(
+    request: Request, s: SessionDep, actor: PageActor, format: Annotated[str, Query(max_length=8)] = "csv",
+    q: Annotated[str, Query(max_length=200)] = "", schema: Annotated[str, Query(max_length=64)] = "",
+    agency: Annotated[str, Query(max_length=32)] = "", marking: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """The search's results as a file (CSV or FtM JSON lines); too many is the search page with the reason."""
+    try:
+        body = exports.export(session=s, actor=actor, fmt=format, q=q.strip() or None, schema=schema or None,
+                              agency=agency or None, marking=marking or None)
+    except InvalidInput as exc:
+        s.rollback()
+        filters = {"q": q, "schema": schema, "agency": agency, "marking": marking}
+        return _search_page(request, s, actor, filters, export_error=i18n.error(i18n.language(request), exc.message))
+    return Response(body, media_type=exports.FORMATS[format], headers={
+        "Content-Disposition": f'attachment; filename="entities.{exports.SUFFIX[format]}"'})
 
 
 @router.get("/suggest", response_class=HTMLResponse)

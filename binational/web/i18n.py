@@ -64,6 +64,11 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"hit_ref .* is a match of (?P<agency>\S+), not of", "error.hit_ref_other"),
         (r"the export would hold (?P<count>\d+) entries, more than \w+ \((?P<max>\d+)\)", "error.export_too_big"),
         (r"unknown export format", "error.export_format"),
+        (r"the export holds (?P<count>\d+) entities, more than the (?P<limit>\d+) allowed", "error.export_too_large"),
+        (r"^format is one of", "error.export_format"),
+        (r"one run at a time", "error.run_running"),
+        (r"bulk accept takes pairs scoring at least (?P<floor>[\d.]+), the floor", "error.bulk_floor"),
+        (r"(?P<field>\w+) is a percentage between 0 and 100", "error.percent"),
     )
 )
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from binational.db import Database, act_as_system
+from binational.resolution import worker
 from binational.resolution.models import Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in
@@ -42,9 +43,16 @@ def pair(client, cast, loaded):  # noqa: F811
     r = client.patch(f"/api/v1/entities/{fgr}", headers=mx.headers,
                      json={"add": {"passportNumber": [PASSPORT]}, "distribution": "agency"})
     assert r.status_code == 200, r.text
-    r = client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]})
-    assert r.status_code == 201 and r.json()["status"] == "finished", r.text
+    assert _run(client, admin)
     return cbp, fgr
+
+
+def _run(client, admin) -> bool:
+    """Start a run and wait for its worker; whether it finished."""
+    r = client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]})
+    assert r.status_code == 202, r.text
+    assert worker.wait(r.json()["id"], timeout=300)
+    return client.get(f"{API}/runs/{r.json()['id']}", headers=admin.headers).json()["status"] == "finished"
 
 
 def _suggestion(db: Database, a: str, b: str) -> Suggestion:
@@ -116,7 +124,7 @@ def test_a_hidden_value_marked_red_answers_no_hit_at_all(client, cast, db, pair)
     r = client.patch(f"/api/v1/entities/{cbp}", headers=boss.headers,
                      json={"add": {"passportNumber": [PASSPORT]}, "marking": "TLP:RED"})
     assert r.status_code == 200, r.text
-    assert client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]}).status_code == 201
+    assert _run(client, admin)
     stored = _suggestion(db, cbp, fgr)
     assert "document" in stored.weights
     assert client.get(f"{API}/suggestions/{stored.id}", headers=mx.headers).status_code == 404
@@ -166,6 +174,6 @@ def test_red_values_of_a_record_the_viewer_may_not_see_answer_no_resolution_hit(
     fgr = _create(client, mx, {"schema": "Person", "properties": {
         "name": ["Jesús Ramírez Olvera"], "firstName": ["Jesús"], "lastName": ["Ramírez Olvera"],
         "birthDate": ["1979-03-14"], "passportNumber": [PASSPORT]}, "distribution": "agency"})
-    assert client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]}).status_code == 201
+    assert _run(client, admin)
     body = client.get(f"{API}/entities/{fgr}/matches", headers=mx.headers).json()
     assert [h for h in body["hits"] if h["agency"] == "US-CBP"] == []

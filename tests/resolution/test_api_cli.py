@@ -8,13 +8,16 @@ import json
 from typer.testing import CliRunner
 
 from binational.cli import app
+from binational.resolution import worker
 
 
 def test_review_flow_over_http(client, cast, loaded):
     admin, cbp = cast["admin"].headers, cast["us_analyst"].headers
     assert client.post("/api/v1/resolution/runs", json={"kinds": ["person"]}, headers=cbp).status_code == 403
     started = client.post("/api/v1/resolution/runs", json={"kinds": ["person"]}, headers=admin)
-    assert started.status_code == 201 and started.json()["status"] == "finished"
+    assert started.status_code == 202 and started.json()["status"] == "running"
+    assert worker.wait(started.json()["id"], timeout=300)
+    assert client.get(f"/api/v1/resolution/runs/{started.json()['id']}", headers=admin).json()["status"] == "finished"
     page = client.get("/api/v1/resolution/suggestions?limit=5", headers=cbp).json()
     first = page["items"][0]
     assert first["left"]["properties"] and first["weights"] and first["driver"]

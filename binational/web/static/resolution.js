@@ -1,4 +1,4 @@
-// Resolution pages: judge a suggestion with one key press (y, n, u, r), and show that a run is going on.
+// Resolution pages: judge a suggestion with one key press (y, n, u, r).
 (function () {
   "use strict";
   var sent = false;
@@ -16,17 +16,4 @@
     form.requestSubmit(button);
   });
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.classList || !form.classList.contains("run-form")) { return; }
-    var status = form.querySelector(".run-progress");
-    var started = Date.now();
-    var text = form.dataset.running || "";
-    var tick = function () {
-      status.textContent = text.replace("{seconds}", String(Math.round((Date.now() - started) / 1000)));
-    };
-    tick();
-    window.setInterval(tick, 1000);
-    window.setTimeout(function () { form.querySelector("button[type=submit]").disabled = true; }, 0);
-  });
 })();

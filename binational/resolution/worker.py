@@ -1,0 +1,150 @@
+"""Resolution runs in the background: the worker that takes a started run to its end.
+
+A request (or a command) records the run with `runs.start`; once that is committed, a thread of the
+serving process (or the command itself) works the run here, each step in a transaction of its own:
+one that reads every record, none while the engine scores (the long part), and one that writes the
+suggestions and finishes the run. So no other request waits behind a run, on SQLite either, whose
+one writer would otherwise be held for the whole run. While it works, a heartbeat writes the run's
+progress every second; a run whose heartbeat stops (its process ended) is marked failed by
+`runs.recover`, and a failure of the worker itself is marked failed with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from binational.audit import log as audit
+from binational.audit.scope import unit_of_work
+from binational.config import Settings, get_settings
+from binational.db import Database, act_as_system, utcnow
+from binational.resolution import runs
+from binational.resolution.engine import Progress, get_engine
+from binational.resolution.models import ResolutionRun
+
+log = logging.getLogger("binational.resolution")
+BEAT_SECONDS = 1.0
+#: run id -> the thread of this process working it
+_threads: dict[str, threading.Thread] = {}
+
+
+def launch_after_commit(session: Session, run_id: str) -> None:
+    """Work the run in a thread of this process once `session` commits (the run's row with it)."""
+    settings: Settings = session.info.get("settings") or get_settings()
+
+    def begin(_session: Session) -> None:
+        launch(settings, run_id)
+
+    event.listen(session, "after_commit", begin, once=True)
+
+
+def launch(settings: Settings, run_id: str) -> threading.Thread:
+    """Work a started run in a new daemon thread, with a database of its own."""
+    thread = threading.Thread(target=_work, args=(settings, run_id), name=f"resolution-run-{run_id[:8]}", daemon=True)
+    _threads[run_id] = thread
+    thread.start()
+    return thread
+
+
+def wait(run_id: str, timeout: float | None = None) -> bool:
+    """Wait for this process's worker of `run_id`; whether it has ended (True when there is none)."""
+    thread = _threads.get(run_id)
+    if thread is not None:
+        thread.join(timeout)
+        if thread.is_alive():
+            return False
+        _threads.pop(run_id, None)
+    return True
+
+
+def _work(settings: Settings, run_id: str) -> None:
+    db = Database(settings)
+    try:
+        execute(db, run_id)
+    finally:
+        db.dispose()
+
+
+class Heartbeat:
+    """Writes a run's latest progress and the time every `BEAT_SECONDS`, from a thread of its own."""
+
+    def __init__(self, db: Database, run_id: str, progress: Progress | None = None) -> None:
+        self.db, self.run_id, self.forward = db, run_id, progress
+        self.latest: dict[str, Any] = {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id[:8]}", daemon=True)
+
+    def report(self, step: str, done: int, total: int) -> None:
+        """The engine's progress callback: kept for the next beat (and passed on)."""
+        self.latest = {"progress_step": step[:64], "progress_done": done, "progress_total": total}
+        if self.forward:
+            self.forward(step, done, total)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(BEAT_SECONDS):
+            try:
+                with self.db.unit_of_work() as s:
+                    act_as_system(s)
+                    s.execute(update(ResolutionRun).where(ResolutionRun.id == self.run_id,
+                                                          ResolutionRun.status == "running")
+                              .values(heartbeat_at=utcnow(), **self.latest))
+            except Exception:  # a busy database: the next beat tries again, well within the stale limit
+                log.warning("heartbeat of run %s not written", self.run_id, exc_info=True)
+
+
+def execute(db: Database, run_id: str, progress: Progress | None = None) -> str:
+    """Take a started run to its end and return its final status: read, score, store; any failure
+    marks the run failed with the reason (an interruption of the command, too)."""
+    try:
+        with Heartbeat(db, run_id, progress) as beat:  # from the start: reading a large node takes a while too
+            with db.unit_of_work() as s:
+                act_as_system(s)
+                row = s.get(ResolutionRun, run_id)
+                if row is None or row.status != "running":
+                    return row.status if row else "missing"
+                engine, kinds = row.engine, runs.check_kinds(json.loads(row.kinds))
+                beat.report("reading records", 0, row.progress_total)
+                records, samples = runs.read_inputs(s, kinds)
+            outcome = runs.link_records(run_id, records, samples, engine=get_engine(engine), kinds=kinds,
+                                        progress=beat.report)
+        with unit_of_work(db) as s:
+            act_as_system(s)
+            row = s.get(ResolutionRun, run_id)
+            if row is None or row.status != "running":  # given up for silent meanwhile: its result is dropped
+                return row.status if row else "missing"
+            runs.store(s, row, outcome)
+            audit.record(s, action="resolution.run", actor=None, objects=[],
+                         extra={"run": run_id, "engine": engine, "status": row.status})
+            return row.status
+    except BaseException as exc:
+        log.exception("resolution run %s failed", run_id)
+        _fail(db, run_id, exc)
+        if not isinstance(exc, Exception):
+            raise
+        return "failed"
+
+
+def _fail(db: Database, run_id: str, exc: BaseException) -> None:
+    reason = (str(exc).strip().splitlines() or [""])[0][:300] or type(exc).__name__
+    if isinstance(exc, KeyboardInterrupt):
+        reason = "interrupted"
+    with unit_of_work(db) as s:
+        act_as_system(s)
+        changed = s.execute(update(ResolutionRun).where(ResolutionRun.id == run_id, ResolutionRun.status == "running")
+                            .values(status="failed", message=f"failed: {reason}", finished_at=utcnow()))
+        if getattr(changed, "rowcount", 0):
+            audit.record(s, action="resolution.run", actor=None, objects=[],
+                         extra={"run": run_id, "status": "failed", "reason": reason})
