@@ -220,16 +220,20 @@ def garble(rng: random.Random, word: str, rate: float) -> str:
     return kind(rng, word)
 
 
-def _date_error(rng: random.Random, born: date) -> date:
+def date_error(rng: random.Random, born: date) -> date:
+    """A birth date as a clerk might get it wrong: day and month swapped (a day of 12 or less, most
+    often), the tens digit of the day mistyped, or the year off by one or by ten. A slip that would
+    make no date (the 30th of February) leaves the date as it was."""
     kind = rng.random()
-    if kind < 0.6 and born.day <= 12 and born.day != born.month:
-        return born.replace(month=born.day, day=born.month)
-    if kind < 0.8:
-        try:
-            return born.replace(day=(born.day % 10) + 10 * rng.choice([d for d in (0, 1, 2) if d != born.day // 10]))
-        except ValueError:
-            return born
-    return born.replace(year=born.year + rng.choice((-1, 1, -10, 10)))
+    try:
+        if kind < 0.6 and born.day <= 12 and born.day != born.month:
+            return born.replace(month=born.day, day=born.month)
+        if kind < 0.8:
+            tens = rng.choice([d for d in (0, 1, 2) if d != born.day // 10])
+            return born.replace(day=born.day % 10 + 10 * tens)
+        return born.replace(year=born.year + rng.choice((-1, 1, -10, 10)))
+    except ValueError:
+        return born
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -294,7 +298,7 @@ def mx_record(rng: random.Random, person: TruePerson) -> dict[str, list[str]]:
         props["name"] = [case(f"{given} {surnames}")]
     else:
         props["firstName"], props["lastName"] = [case(given)], [case(surnames)]
-    born = _date_error(rng, person.born) if rng.random() < 0.02 else person.born
+    born = date_error(rng, person.born) if rng.random() < 0.02 else person.born
     props["birthDate"] = [born.isoformat()]
     state = next((k for k, v in names()["states"].items() if v == person.state), "")
     if state and rng.random() < 0.8:
@@ -329,7 +333,7 @@ def us_record(rng: random.Random, person: TruePerson) -> dict[str, list[str]]:
         props["firstName"], props["lastName"] = [case(first)], [case(last)]
         if middle:
             props["middleName"] = [case(middle)]
-    born = _date_error(rng, person.born) if rng.random() < 0.13 else person.born
+    born = date_error(rng, person.born) if rng.random() < 0.13 else person.born
     props["birthDate"] = [born.isoformat()]
     props["gender"] = ["female" if person.female else "male"]
     if person.curp and rng.random() < 0.07:
