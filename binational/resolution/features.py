@@ -8,6 +8,7 @@ with or without country code and punctuation) and compared inside the person mod
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from binational.resolution.names import (
     organisation_name,
     plain,
     skeleton,
+    split_full_name,
     split_surnames,
 )
 
@@ -129,12 +131,29 @@ def organisation_row(rec: Record) -> dict[str, Any]:
     }
 
 
-def person_row(rec: Record, addresses: dict[str, str], known_surnames: frozenset[str]) -> dict[str, Any]:
-    """Compared columns of a person (see docs/resolution.md for each)."""
+def fields_swapped(first: str, last: str, known_givens: frozenset[str], surname_words: frozenset[str]) -> bool:
+    """Whether a record has its surnames in the given-name field and its given name in the surname
+    field: every word of the first is a surname elsewhere, the surname field starts with a given name."""
+    first_words, last_words = plain(first).split(), plain(last).split()
+    if not first_words or not last_words:
+        return False
+    return last_words[0] in known_givens and all(w in surname_words for w in first_words)
+
+
+def person_row(rec: Record, addresses: dict[str, str], known_surnames: frozenset[str],
+               known_givens: frozenset[str] = frozenset(), surname_words: frozenset[str] = frozenset()
+               ) -> dict[str, Any]:
+    """Compared columns of a person (see docs/resolution.md for each).
+
+    `known_givens` are words the records use more often as given names than as surnames, and
+    `surname_words` the other way round; with them a name in one field is split, and surnames typed
+    into the given-name field (and the given name into the surname field) are put right.
+    """
     first, middle, last = rec.first("firstName"), rec.first("middleName"), rec.first("lastName")
     if not first and not last:
-        words = plain(rec.first("name").replace(",", " ")).split()
-        first, last = (words[0], " ".join(words[1:])) if len(words) > 1 else (" ".join(words), "")
+        first, last = split_full_name(rec.first("name"), known_givens, known_surnames)
+    elif fields_swapped(first, last, known_givens, surname_words):
+        first, last = last, first
     givens = given_names(first, middle)
     surnames = split_surnames(last, known_surnames)
     paterno = surnames[0] if surnames else None
@@ -184,19 +203,25 @@ def rows_by_kind(records: Iterable[Record]) -> dict[str, list[dict[str, Any]]]:
     records = list(records)
     addresses = {r.entity_id: key for r in records if r.schema == "Address" and (key := _address_key(r))}
     known: set[str] = set()
+    as_given: Counter[str] = Counter()
+    as_surname: Counter[str] = Counter()
     for rec in records:
         if rec.schema == "Person":
             words = split_surnames(rec.first("lastName"))
             if len(words) == 2:
                 known.update(w.rsplit("_", 1)[-1] for w in words)
+            as_given.update(plain(f"{rec.first('firstName')} {rec.first('middleName')}").split())
+            as_surname.update(plain(rec.first("lastName")).split())
     known_surnames = frozenset(known)
+    known_givens = frozenset(w for w, n in as_given.items() if n > as_surname[w])
+    surname_words = frozenset(w for w, n in as_surname.items() if n > as_given[w])
     out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     for rec in records:
         kind = KIND_OF_SCHEMA.get(rec.schema)
         if kind is None:
             continue
         if kind == "person":
-            row = person_row(rec, addresses, known_surnames)
+            row = person_row(rec, addresses, known_surnames, known_givens, surname_words)
         elif kind == "organisation":
             row = organisation_row(rec)
         elif kind == "address":

@@ -49,7 +49,15 @@ NICKNAMES: dict[str, str] = {
     "TERE": "TERESA",
     "PATY": "PATRICIA", "PATI": "PATRICIA",
     "JUANITO": "JUAN",
-    "JOSEPH": "JOSE", "JOHN": "JUAN", "WILLIAM": "GUILLERMO", "MICHAEL": "MIGUEL",
+    "NANDO": "FERNANDO", "LICHA": "ALICIA", "CHABELA": "ISABEL", "GABY": "GABRIELA",
+    # English forms a US record gives a Spanish given name
+    "JOSEPH": "JOSE", "JOHN": "JUAN", "WILLIAM": "GUILLERMO", "MICHAEL": "MIGUEL", "MARY": "MARIA",
+    "PETER": "PEDRO", "PAUL": "PABLO", "ANTHONY": "ANTONIO", "RICHARD": "RICARDO", "ROBERT": "ROBERTO",
+    "CHARLES": "CARLOS", "HENRY": "ENRIQUE", "EDWARD": "EDUARDO", "GEORGE": "JORGE", "ANDREW": "ANDRES",
+    "THOMAS": "TOMAS", "PHILIP": "FELIPE", "STEPHEN": "ESTEBAN", "STEVEN": "ESTEBAN", "JAMES": "JAIME",
+    "FRANCIS": "FRANCISCO", "RAYMOND": "RAMON", "ALBERT": "ALBERTO", "ARTHUR": "ARTURO",
+    "VINCENT": "VICENTE",
+    "THERESA": "TERESA", "ROSE": "ROSA", "JOAN": "JUANA", "JOSEPHINE": "JOSEFINA", "CECILY": "CECILIA",
 }
 #: words of surname particles, fused with the following word ("de la Cruz" -> "DELACRUZ")
 PARTICLES = ("DE LOS ", "DE LAS ", "DE LA ", "DEL ", "DE ")
@@ -104,6 +112,26 @@ def given_names(first: str, middle: str = "") -> list[str]:
     """Canonical given names in order: nicknames resolved, particles fused ('MARIA DEL CARMEN')."""
     words = fuse_particles(plain(f"{first} {middle}")).split()
     return [NICKNAMES.get(w, w) for w in words if w]
+
+
+def split_full_name(name: str, known_givens: frozenset[str] = frozenset(),
+                    known_surnames: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """A name written in one field, as (given names, surnames).
+
+    'GARCIA LOPEZ, JUAN' puts the surnames first. Otherwise the first word is a given name, and so is
+    each following word that other records use as a given name and not as a surname ('MARIA SANDRA
+    HERNANDEZ TORRES'), leaving at least one word for the surnames.
+    """
+    if "," in name:
+        last, _, first = name.partition(",")
+        return plain(first), plain(last)
+    words = plain(name).split()
+    if len(words) < 2:
+        return " ".join(words), ""
+    cut = 1
+    while cut < len(words) - 1 and words[cut] in known_givens and words[cut] not in known_surnames:
+        cut += 1
+    return " ".join(words[:cut]), " ".join(words[cut:])
 
 
 def split_surnames(last: str, known: frozenset[str] = frozenset()) -> list[str]:

@@ -80,3 +80,21 @@ def load_command(
         f"loaded {done.agencies} agencies, {done.users} users and {sum(done.entities.values())} entities "
         f"from {folder} in {time.perf_counter() - started:.1f} s"
     )
+
+
+@app.command("crossborder")
+def crossborder_command(
+    out: Path = typer.Option(..., help="Output folder; must not exist or be empty."),
+    seed: int = typer.Option(1, help="Seed; the same seed and number of people give byte-identical files."),
+    people: int = typer.Option(3000, help="True persons behind the records (1 to 1,000,000)."),
+) -> None:
+    """Write linked Mexican and US person records with truth (an independent generator, for testing
+    resolution on data it was not built on): OUT/mx.jsonl, OUT/us.jsonl, OUT/truth.csv."""
+    from binational.scenario import crossborder
+
+    if not 1 <= people <= 1_000_000:
+        raise _fail(f"error: --people must be between 1 and 1,000,000, not {people}")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise _fail(f"error: output folder {out} exists and is not empty")
+    made = crossborder.generate(seed, people, out)
+    typer.echo(f"wrote {made.mx_records} MX and {made.us_records} US records ({made.true_pairs} true pairs) to {out}")

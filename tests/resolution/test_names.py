@@ -1,8 +1,8 @@
 """The Hispanic-name preparation: the traps the research measured, one assertion each."""
 
 from binational.resolution import curp
-from binational.resolution.features import phone_key, swapped_date
-from binational.resolution.names import given_names, organisation_name, skeleton, split_surnames
+from binational.resolution.features import fields_swapped, phone_key, swapped_date
+from binational.resolution.names import given_names, organisation_name, skeleton, split_full_name, split_surnames
 
 
 def test_sound_key_keeps_h_and_f_apart_but_joins_spanish_variants():
@@ -44,3 +44,14 @@ def test_dates_phones_and_companies():
     assert swapped_date("1998-08-13") is None
     assert phone_key("+52 665 400 8510") == phone_key("6654008510")
     assert organisation_name("Varela y Ruiz S. R.L. de C.V.") == organisation_name("VARELA Y RUIZ")
+
+
+def test_one_field_names_and_swapped_fields_are_read_as_given_and_surnames():
+    givens, surnames = frozenset({"MARIA", "SANDRA", "JUAN"}), frozenset({"HERNANDEZ", "TORRES", "SANTIAGO"})
+    assert split_full_name("Hernández Torres, María Sandra") == ("MARIA SANDRA", "HERNANDEZ TORRES")
+    assert split_full_name("María Sandra Hernández Torres", givens) == ("MARIA SANDRA", "HERNANDEZ TORRES")
+    assert split_full_name("JUAN SANTIAGO LOPEZ", givens | {"SANTIAGO"}, surnames) == ("JUAN", "SANTIAGO LOPEZ")
+    assert fields_swapped("HERNANDEZ TORRES", "MARIA", givens, surnames)
+    assert not fields_swapped("MARIA", "HERNANDEZ TORRES", givens, surnames)
+    assert not fields_swapped("JUANS", "SANTIAGO", givens | {"SANTIAGO"}, surnames)  # a typo is not a surname
+    assert given_names("Mary") == ["MARIA"] and given_names("JOHN") == ["JUAN"]
