@@ -135,11 +135,12 @@ def leiden(graph: Simple, *, resolution: float = 1.0, seed: int = 7) -> tuple[li
     algo = nk.community.ParallelLeiden(g, randomize=True, iterations=3, gamma=resolution)
     try:
         algo.run()
+        partition = algo.getPartition()
+        # still on one thread: on a small graph the parallel count of modularity costs more than Leiden
+        quality = float(nk.community.Modularity().getQuality(partition, g))
     finally:
         nk.setNumberOfThreads(threads)
-    partition = algo.getPartition()
     labels = [int(partition.subsetOf(u)) for u in range(graph.n)]
-    quality = float(nk.community.Modularity().getQuality(partition, g))
     return labels, quality
 
 

@@ -151,6 +151,8 @@
   }
 
   function load() {
+    // Past the node limit the page opens on its overview: pick a party there to draw its network.
+    if (!centre && box.dataset.whole === "false") { status.textContent = words.pick; return; }
     fetch("/network/data?" + query, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) { return failed(r).then(function (m) { status.textContent = m; }); }
       return r.json().then(function (data) {
