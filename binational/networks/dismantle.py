@@ -349,6 +349,17 @@ def _fill(graph: Simple, order: list[int], k: int, protected: Collection[int], r
     return order + more
 
 
+#: the share of the targetable nodes a plan targets when no budget is given, and the most it targets then
+DEFAULT_BUDGET_SHARE = 0.05
+DEFAULT_BUDGET_MAX = 25
+
+
+def default_budget(targetable: int) -> int:
+    """The budget of a plan that names none: 5 % of the nodes that may be targeted, between 1 and 25
+    (and never more than there are)."""
+    return min(targetable, DEFAULT_BUDGET_MAX, max(1, math.ceil(DEFAULT_BUDGET_SHARE * targetable)))
+
+
 def plan(graph: Simple, budget: int, *, method: str = "hybrid", protected: Collection[int] = (),
          seed: int | None = None, weighted: bool = False) -> Plan:
     """A removal order of `budget` nodes (never a protected one) by `method`, with its LCC curve."""

@@ -221,10 +221,13 @@ def plan(*, session: Session, actor: Actor, request: PlanRequest) -> PlanRead:
     return result
 
 
-def run_plan(ids: list[str], g: dismantle.Simple, *, budget: int, method: str, protected: list[int],
+def run_plan(ids: list[str], g: dismantle.Simple, *, budget: int | None, method: str, protected: list[int],
              ties: int, weighted: bool, net: Network | None = None) -> PlanRead:
-    """Plan, compare with every method, measure tie sensitivity and explain each target."""
+    """Plan, compare with every method, measure tie sensitivity and explain each target (without a
+    budget: `dismantle.default_budget` of the targetable nodes)."""
     targetable = g.n - len(protected)
+    if budget is None:
+        budget = dismantle.default_budget(targetable)
     if budget < 1 or budget > targetable:
         raise InvalidInput(f"budget must be between 1 and {targetable} (the nodes that may be targeted)",
                            details=[{"field": "budget"}])

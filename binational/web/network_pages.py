@@ -130,8 +130,8 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> Response:
     try:
         scope = scope_of(text("entity"), text("depth", "1"), [str(v) for v in form.getlist("type")],
                          [str(v) for v in form.getlist("agency")], text("start"), text("end"), text("undated", "true"))
-        try:
-            budget = int(text("budget"))
+        try:  # left empty: the default that fits the graph
+            budget = int(text("budget")) if text("budget").strip() else None
         except ValueError:
             raise InvalidInput("budget must be a whole number", details=[{"field": "budget"}]) from None
         result = service.plan(session=s, actor=actor, request=PlanRequest(

@@ -54,3 +54,10 @@ def test_an_outsider_and_a_large_network_open_on_the_overview(client, db, cast, 
     page = client.get("/network", headers={"Accept-Language": "es-MX"})
     assert page.status_code == 200 and 'data-whole="false"' in page.text
     assert "Cartel del Norte" in page.text and "demasiadas para hallar sus comunidades" in page.text
+
+
+def test_a_plan_without_a_budget_takes_one_that_fits(client, world):  # noqa: ANN001, F811
+    csrf = sign_in(client, "us_analyst")
+    plan = client.post("/network/plan", data={"csrf": csrf, "budget": "", "method": "hybrid"})
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["budget"] == 1 and len(plan.json()["targets"]) == 1  # 5 % of three people, at least one
