@@ -284,7 +284,8 @@ class Overview:
     """Where the network page starts: the largest organisations and communities the viewer may see."""
 
     parties: int
-    #: whether the whole network fits the node limit (then the page draws it, and it has communities)
+    #: whether the whole network fits the node limit (then the page draws it, and its communities are the
+    #: whole network's; else they are those of the ties of the largest organisations)
     whole: bool
     organisations: list[Party] = field(default_factory=list)
     #: (size, its best-connected members) per community, largest first
@@ -333,15 +334,39 @@ def _communities(net: Network) -> list[tuple[int, list[Party]]]:
     return out
 
 
+def _around(session: Session, actor: Actor, entity_ids: list[str]) -> Network:
+    """The ties of the given parties (depth 1, from their neighbourhoods), together, up to the node limit:
+    where the communities of a network too large to build whole are looked for."""
+    limit = get_settings().network_max_nodes
+    nodes: dict[str, graph.Node] = {}
+    links: dict[graph.Link, None] = {}
+    for entity_id in entity_ids:
+        try:
+            whole, _read = neighbourhood.expand(session, actor, entity_id, 1, limit=limit - len(nodes),
+                                                resolve=lambda ids: resolution.clusters_of(session, actor, ids))
+        except OverLimit:
+            break
+        centre = whole.node_for(entity_id)
+        if centre is None:
+            continue
+        ego = analysis.ego(whole, centre, 1)
+        nodes.update(ego.nodes)
+        links.update(dict.fromkeys(ego.links))
+    return Network(nodes, list(links))
+
+
 def overview(*, session: Session, actor: Actor) -> Overview:
-    """The largest organisations the viewer may see and, when its whole network fits the node limit,
-    its largest communities; audited as a `network.view` naming the parties shown."""
+    """The largest organisations the viewer may see and the largest communities: of its whole network when
+    that fits the node limit, else of those organisations' ties; audited as a `network.view` naming the
+    parties shown."""
     require(actor, "network.view")
     parties = _parties(session, actor)
     found = Overview(parties=parties, whole=parties <= get_settings().network_max_nodes,
                      organisations=_organisations(session, actor))
     if found.whole:
         found.communities = _communities(load(session, actor))
+    elif found.organisations:
+        found.communities = _communities(_around(session, actor, [p.entity for p in found.organisations]))
     shown = [*found.organisations, *(p for _size, members in found.communities for p in members)]
     audit.record(session, action="network.view", actor=actor,
                  objects=list(dict.fromkeys((p.entity, p.agency) for p in shown)),

@@ -48,12 +48,17 @@ def test_an_outsider_and_a_large_network_open_on_the_overview(client, db, cast, 
         act_as(s, outsider)
         seen = service.overview(session=s, actor=outsider)
     assert (seen.parties, seen.organisations, seen.communities, seen.whole) == (0, [], [], True)
+    loner = client.post("/api/v1/entities", headers=cast["us_analyst"].headers, json={
+        "schema": "Person", "properties": {"name": ["Dora Lara"]}, "distribution": "release", "release_to": ["MX-FGR"]})
+    assert loner.status_code == 201, loner.text
     sign_in(client, "mx_analyst")
-    monkeypatch.setenv("BINATIONAL_NETWORK_MAX_NODES", "1")
+    # four parties over a limit of three: the communities are looked for around the cartel (three parties)
+    monkeypatch.setenv("BINATIONAL_NETWORK_MAX_NODES", "3")
     get_settings.cache_clear()
     page = client.get("/network", headers={"Accept-Language": "es-MX"})
     assert page.status_code == 200 and 'data-whole="false"' in page.text
-    assert "Cartel del Norte" in page.text and "demasiadas para hallar sus comunidades" in page.text
+    assert "Cartel del Norte" in page.text and "las comunidades entre los vínculos" in page.text
+    assert 'data-testid="communities"' in page.text  # Ana and Beto, members of the cartel: one community
 
 
 def test_a_plan_without_a_budget_takes_one_that_fits(client, world):  # noqa: ANN001, F811
