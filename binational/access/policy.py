@@ -308,6 +308,19 @@ def discovery_notices_for(actor: Actor, model: Any) -> ColumnElement[bool]:
     return model.to_agency == actor.agency
 
 
+def may_see_hit_ref(actor: Actor, *, caller_agency: str) -> Decision:
+    """Whether `actor` sees a discovery hit reference: only the agency whose search it answered does
+    (the holder learns of searches through its notices and its audit entries, never the references)."""
+    if actor.agency != caller_agency:
+        return Decision(False, "another agency's search")
+    return Decision(True, "its agency's search")
+
+
+def visible_hit_refs(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_hit_ref` over a model with a `caller_agency` column."""
+    return model.caller_agency == actor.agency
+
+
 # --- Judgements, requests, audit entries: the rules of the other kinds of rows a viewer meets. ------
 
 def may_see_judgement(actor: Actor, *, owner_agency: str, owner_country: str, distribution: str,

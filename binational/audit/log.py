@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -214,26 +212,6 @@ def record(
             credential=session.info.get(CREDENTIAL) if actor else None,
         )
     )
-
-
-@contextmanager
-def one_entry(session: Session, *, action: str, actor: Actor) -> Iterator[None]:
-    """Record the reads allowed inside the block as one entry, `action`, naming every object they
-    named (with its owner, so who-saw and the owners' auditors still find each read) and counting
-    them by action in `extra.parts`; a denial inside keeps its own entry. For a page that shows
-    several lists at once (the home page): one view, one entry, no record left out."""
-    mark = len(session.info.setdefault(PENDING, []))
-    yield
-    pending: list[Event] = session.info.get(PENDING, [])
-    inner, pending[mark:] = pending[mark:], []
-    merged = [ev for ev in inner if ev.decision == "allow" and ev.actor_id == actor.user_id]
-    pending.extend(ev for ev in inner if ev not in merged)
-    if merged:
-        parts: dict[str, int] = {}
-        for ev in merged:
-            parts[ev.action] = parts.get(ev.action, 0) + 1
-        record(session, action=action, actor=actor,
-               objects=list(dict.fromkeys(o for ev in merged for o in ev.objects)), extra={"parts": parts})
 
 
 def _entry_json(seq: int, ev: Event, prev: bytes) -> bytes:

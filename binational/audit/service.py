@@ -28,7 +28,7 @@ from binational.db import system_context
 from binational.errors import Forbidden, NotFound
 
 #: The actions that show a record's content, or that a search matched it: who-saw lists them.
-READ_ACTIONS = ("home.view", "entity.read", "entity.list", "entity.search", "entity.export", "network.view",
+READ_ACTIONS = ("dashboard.view", "entity.read", "entity.list", "entity.search", "entity.export", "network.view",
                 "network.plan",
                 "network.export", "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit",
                 "discovery.withheld")

@@ -52,7 +52,8 @@ def _print(data: Any) -> None:
 def dismantle(
     edges: Annotated[Path | None, typer.Argument(help="CSV edge list source,target[,weight]; omit for the database")]
     = None,
-    budget: Annotated[int, typer.Option(help="how many targets")] = 5,
+    budget: Annotated[int | None, typer.Option(help="how many targets (default: 5 % of the targetable nodes, 1 to 25)")]
+    = None,
     method: Annotated[str, typer.Option(help="hybrid | betweenness | degree")] = "hybrid",
     protect: Annotated[list[str] | None, typer.Option("--protect", help="never target this node (repeat)")] = None,
     ties: Annotated[int, typer.Option(help="re-plans with random tie-breaking")] = 10,

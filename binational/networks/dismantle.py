@@ -4,7 +4,8 @@ Methods (all adaptive: they look at the graph as it is after each removal):
 
 - `degree`: highest degree first (HDA), a lazy heap; fast on any size.
 - `betweenness`: highest betweenness first (HBA), exact up to `engine.EXACT_BETWEENNESS_LIMIT`
-  nodes, estimated beyond (recomputed after each 1 % of the nodes); with `weighted`, shortest paths
+  nodes (after a removal only the pieces of its component are recomputed), estimated beyond
+  (recomputed after each 1 % of the nodes); with `weighted`, shortest paths
   use 1/contacts as distance. The strongest simple baseline on real covert networks.
 - `hybrid` (recommended): the attack above (betweenness on small graphs, degree on large ones) run
   until no component is larger than 1 % of the nodes; greedy reinsertion then puts back every
@@ -161,14 +162,15 @@ def adaptive_betweenness(graph: Simple, k: int, *, protected: Collection[int] = 
     batch = 1 if exact else max(1, graph.n // 100)
     allowed = set(range(graph.n)) if among is None else set(among)
     allowed.difference_update(protected)
-    shrinking = engine.Shrinking(graph, weighted=weighted)
+    shrinking = engine.Shrinking(graph, weighted=weighted, exact=exact)
     adj = graph.adjacency()
     degree = [len(a) for a in adj]
     gone = [False] * graph.n
     order: list[int] = []
     while len(order) < k and allowed:
-        scores = shrinking.betweenness(exact=exact)
-        if stop_at and _largest(graph, order, adj) <= stop_at:
+        scores = shrinking.betweenness()
+        largest = shrinking.largest() if exact else _largest(graph, order, adj)
+        if stop_at and largest <= stop_at:
             break
         if max(scores[u] for u in allowed) <= 0 and among is None:  # only cliques left: degree decides
             order.extend(adaptive_degree(graph, k - len(order), protected=protected, rank=rank, adj=adj, gone=order))
@@ -345,6 +347,17 @@ def _fill(graph: Simple, order: list[int], k: int, protected: Collection[int], r
         return order[:k]
     more = adaptive_degree(graph, k - len(order), protected=protected, rank=rank, adj=adj, gone=order)
     return order + more
+
+
+#: the share of the targetable nodes a plan targets when no budget is given, and the most it targets then
+DEFAULT_BUDGET_SHARE = 0.05
+DEFAULT_BUDGET_MAX = 25
+
+
+def default_budget(targetable: int) -> int:
+    """The budget of a plan that names none: 5 % of the nodes that may be targeted, between 1 and 25
+    (and never more than there are)."""
+    return min(targetable, DEFAULT_BUDGET_MAX, max(1, math.ceil(DEFAULT_BUDGET_SHARE * targetable)))
 
 
 def plan(graph: Simple, budget: int, *, method: str = "hybrid", protected: Collection[int] = (),

@@ -81,7 +81,8 @@ class PathRead(BaseModel):
 class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scope: Scope = Field(default_factory=Scope)
-    budget: int = Field(description="how many targets to recommend")
+    budget: int | None = Field(None, description="how many targets to recommend; by default 5 % of the "
+                               "nodes that may be targeted (at least 1, at most 25)")
     method: str = Field("hybrid", description="hybrid | betweenness | degree")
     protected: list[str] = Field(default_factory=list, description="entities that must not be targeted")
     ties: int = Field(10, ge=0, le=50, description="re-plans with random tie-breaking, to show how much it moves")

@@ -3,17 +3,18 @@ every analysis and every plan is audited, and an entity the viewer cannot see is
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.orm import Session, aliased
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor, live_and_visible, require
+from binational.access.policy import Actor, live_and_visible, require, visible_values
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.entities import service as entities
-from binational.entities.models import Entity
+from binational.entities.models import Entity, Statement
 from binational.errors import InvalidInput, OverLimit
 from binational.networks import analysis, dismantle, engine, graph, neighbourhood
 from binational.networks import export as exports
@@ -220,10 +221,13 @@ def plan(*, session: Session, actor: Actor, request: PlanRequest) -> PlanRead:
     return result
 
 
-def run_plan(ids: list[str], g: dismantle.Simple, *, budget: int, method: str, protected: list[int],
+def run_plan(ids: list[str], g: dismantle.Simple, *, budget: int | None, method: str, protected: list[int],
              ties: int, weighted: bool, net: Network | None = None) -> PlanRead:
-    """Plan, compare with every method, measure tie sensitivity and explain each target."""
+    """Plan, compare with every method, measure tie sensitivity and explain each target (without a
+    budget: `dismantle.default_budget` of the targetable nodes)."""
     targetable = g.n - len(protected)
+    if budget is None:
+        budget = dismantle.default_budget(targetable)
     if budget < 1 or budget > targetable:
         raise InvalidInput(f"budget must be between 1 and {targetable} (the nodes that may be targeted)",
                            details=[{"field": "budget"}])
@@ -257,3 +261,121 @@ def run_plan(ids: list[str], g: dismantle.Simple, *, budget: int, method: str, p
     return PlanRead(method=method, variant=result.variant, nodes=g.n, edges=len(g.edges), budget=budget,
                     robustness=round(result.robustness, 6), curve=[round(x, 6) for x in result.curve],
                     targets=targets, sensitivity=sensitivity, compare=compare, notes=result.notes)
+
+
+#: organisations and communities the overview lists, and members shown per community
+OVERVIEW_SIZE = 10
+OVERVIEW_MEMBERS = 3
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party of the overview: the entity to centre the network on, and how many ties it has."""
+
+    entity: str
+    caption: str
+    schema: str
+    agency: str | None
+    ties: int
+
+
+@dataclass
+class Overview:
+    """Where the network page starts: the largest organisations and communities the viewer may see."""
+
+    parties: int
+    #: whether the whole network fits the node limit (then the page draws it, and its communities are the
+    #: whole network's; else they are those of the ties of the largest organisations)
+    whole: bool
+    organisations: list[Party] = field(default_factory=list)
+    #: (size, its best-connected members) per community, largest first
+    communities: list[tuple[int, list[Party]]] = field(default_factory=list)
+
+
+def _organisations(session: Session, actor: Actor) -> list[Party]:
+    """The organisations named by the most records the viewer may see (through values it may see)."""
+    schemata = sorted(name for name, spec in model.schemata.items()
+                      if spec.is_a("LegalEntity") and not spec.is_a("Person"))
+    org, holder = aliased(Entity), aliased(Entity)
+    ties = func.count(func.distinct(Statement.entity_id))
+    counted = session.execute(
+        select(org.id, ties).join(Statement, Statement.value == org.id).join(holder, holder.id == Statement.entity_id)
+        # the literal matches the partial index ix_statements_reference on every plan
+        .where(org.schema.in_(schemata), live_and_visible(actor, org),
+               Statement.prop_type == literal_column("'entity'"), Statement.deleted_at.is_(None),
+               visible_values(actor, Statement), live_and_visible(actor, holder))
+        .group_by(org.id).order_by(ties.desc(), org.id).limit(OVERVIEW_SIZE)
+    ).all()
+    rows = {e.id: e for e in session.execute(select(Entity).where(Entity.id.in_([i for i, _n in counted]))).scalars()}
+    shown = {e.id: e for e in entities.assemble(session, actor, list(rows.values()))}
+    return [Party(i, shown[i].caption, shown[i].schema, shown[i].owner_agency, n) for i, n in counted]
+
+
+def _communities(net: Network) -> list[tuple[int, list[Party]]]:
+    groups = analysis.communities(net)
+    neighbours: dict[str, set[str]] = {key: set() for key in net.nodes}
+    for link in net.links:
+        neighbours[link.source].add(link.target)
+        neighbours[link.target].add(link.source)
+    members: dict[int, list[str]] = {}
+    for key, label in groups.labels.items():
+        members.setdefault(label, []).append(key)
+    out = []
+    for _label, keys in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:OVERVIEW_SIZE]:
+        if len(keys) < 2:
+            break
+        best = sorted(keys, key=lambda k: (-len(neighbours[k]), net.nodes[k].caption))[:OVERVIEW_MEMBERS]
+        parties = []
+        for k in best:
+            node = net.nodes[k]
+            parties.append(Party(node.members[0], node.caption, node.schema, node.owners.get(node.members[0]),
+                                 len(neighbours[k])))
+        out.append((len(keys), parties))
+    return out
+
+
+def _around(session: Session, actor: Actor, entity_ids: list[str]) -> Network:
+    """The ties of the given parties (depth 1, from their neighbourhoods), together, up to the node limit:
+    where the communities of a network too large to build whole are looked for."""
+    limit = get_settings().network_max_nodes
+    nodes: dict[str, graph.Node] = {}
+    links: dict[graph.Link, None] = {}
+    for entity_id in entity_ids:
+        try:
+            whole, _read = neighbourhood.expand(session, actor, entity_id, 1, limit=limit - len(nodes),
+                                                resolve=lambda ids: resolution.clusters_of(session, actor, ids))
+        except OverLimit:
+            break
+        centre = whole.node_for(entity_id)
+        if centre is None:
+            continue
+        ego = analysis.ego(whole, centre, 1)
+        nodes.update(ego.nodes)
+        links.update(dict.fromkeys(ego.links))
+    return Network(nodes, list(links))
+
+
+def overview(*, session: Session, actor: Actor) -> Overview:
+    """The largest organisations the viewer may see and the largest communities: of its whole network when
+    that fits the node limit, else of those organisations' ties; audited as a `network.view` naming the
+    parties shown."""
+    require(actor, "network.view")
+    parties = _parties(session, actor)
+    found = Overview(parties=parties, whole=parties <= get_settings().network_max_nodes,
+                     organisations=_organisations(session, actor))
+    if found.whole:
+        found.communities = _communities(load(session, actor))
+    elif found.organisations:
+        found.communities = _communities(_around(session, actor, [p.entity for p in found.organisations]))
+    shown = [*found.organisations, *(p for _size, members in found.communities for p in members)]
+    audit.record(session, action="network.view", actor=actor,
+                 objects=list(dict.fromkeys((p.entity, p.agency) for p in shown)),
+                 extra={"overview": True, "parties": parties})
+    return found
+
+
+def find_parties(*, session: Session, actor: Actor, q: str, limit: int = OVERVIEW_SIZE) -> list[Any]:
+    """The parties (nodes of the network) whose names match `q`, as the entity search finds them for
+    the viewer (audited by it)."""
+    found, _after = entities.list_entities(session=session, actor=actor, q=q, limit=100)
+    return [e for e in found if neighbourhood.is_party(e.schema)][:limit]

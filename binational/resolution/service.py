@@ -184,8 +184,10 @@ def list_suggestions(
     *, session: Session, actor: Actor, kind: str | None = None, decision: str | None = None,
     unjudged: bool = False, limit: int | None = None, cursor: str | None = None, mine: bool = False,
     schema: str | None = None, min_score: float | None = None, max_score: float | None = None,
+    record: bool = True,
 ) -> tuple[list[SuggestionRead], str | None]:
-    """A page of the latest run's suggestions whose two records the actor may see, by id."""
+    """A page of the latest run's suggestions whose two records the actor may see, by id (audited
+    unless `record` is false: then the caller records what it shows, as the home page does)."""
     require(actor, "resolution.suggestion.list")
     settings = get_settings()
     limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
@@ -210,8 +212,9 @@ def list_suggestions(
     next_cursor = pagination.encode(secret, {"after": page[-1].id}) if more and page else None
     objects: list[tuple[str, str | None]] = [
         (i, a) for s in page for i, a in ((s.left_id, s.left_agency), (s.right_id, s.right_agency))]
-    audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
-                 extra={"kind": kind, "decision": decision, "page": len(page)})
+    if record:
+        audit.record(session, action="resolution.suggestion.list", actor=actor, objects=objects,
+                     extra={"kind": kind, "decision": decision, "page": len(page)})
     return _read(session, actor, page), next_cursor
 
 

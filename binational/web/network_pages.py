@@ -82,10 +82,15 @@ def _json_error(request: Request, exc: InvalidInput) -> JSONResponse:
 @router.get("", response_class=HTMLResponse)
 def page(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", depth: Short = "1",
          type: Many = None, agency: Many = None, start: Short = "", end: Short = "",  # noqa: A002
-         undated: Short = "true") -> HTMLResponse:
-    """The graph page: the ego network of an entity (or the whole visible network) with its controls."""
+         undated: Short = "true", q: Short = "") -> HTMLResponse:
+    """The graph page: the ego network of an entity, or the overview (the largest organisations and
+    communities, the whole network when it fits the node limit) with a search for a party by name."""
     require(actor, "network.view")
     center = entities.read(session=s, actor=actor, entity_id=entity.strip()) if entity.strip() else None
+    overview = service.overview(session=s, actor=actor) if center is None else None
+    found = None
+    if center is None and q.strip():
+        found = service.find_parties(session=s, actor=actor, q=q.strip())
     errors: dict[str, str] = {}
     scope = Scope(entity=center.id if center else None)
     try:
@@ -96,7 +101,8 @@ def page(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", 
     query = _query(scope)
     return render(request, "networks/page.html", 422 if errors else 200, center=center, scope=scope, query=query,
                   errors=errors, types=service.link_types(), agencies=access.list_agencies(session=s),
-                  methods=METHODS, formats=list(FORMATS), messages=_messages(i18n.language(request)))
+                  methods=METHODS, formats=list(FORMATS), messages=_messages(i18n.language(request)),
+                  overview=overview, q=q.strip(), found=found)
 
 
 @router.get("/data", response_model=None)
@@ -124,8 +130,8 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> Response:
     try:
         scope = scope_of(text("entity"), text("depth", "1"), [str(v) for v in form.getlist("type")],
                          [str(v) for v in form.getlist("agency")], text("start"), text("end"), text("undated", "true"))
-        try:
-            budget = int(text("budget"))
+        try:  # left empty: the default that fits the graph
+            budget = int(text("budget")) if text("budget").strip() else None
         except ValueError:
             raise InvalidInput("budget must be a whole number", details=[{"field": "budget"}]) from None
         result = service.plan(session=s, actor=actor, request=PlanRequest(
@@ -157,6 +163,6 @@ def _messages(lang: str) -> dict[str, Any]:
             "network.drop", "network.removed", "network.lcc", "network.sensitivity", "network.compare",
             "network.method", "network.final_lcc", "network.community", "network.degree", "network.betweenness",
             "network.eigenvector", "network.core", "network.agencies", "network.members", "network.caption",
-            "network.schema", "network.variant", "network.notes")
+            "network.schema", "network.variant", "network.notes", "network.pick")
     return {key.split(".", 1)[1]: i18n.translate(lang, key) for key in keys}
 

@@ -10,21 +10,18 @@ from sqlalchemy.orm import Session
 
 from binational.access import login_throttle, web_sessions
 from binational.access import service as access
-from binational.access.actions import Action, register
 from binational.access.models import User
 from binational.access.policy import can
 from binational.audit import log as audit
 from binational.audit.log import CREDENTIAL
-from binational.entities import links, releases, service
+from binational.dashboard import service as dashboard
 from binational.errors import Unauthenticated
-from binational.requests import service as requests_service
 from binational.routing import SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, redirect, render
 from binational.web.sessions import check_csrf, session_of, sign_in, sign_out, signed_in_secret
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-register(Action("home.view", "", "open the home page: one entry naming every record and request it shows"))
 
 
 def _local(target: str | None) -> str:
@@ -120,19 +117,33 @@ def choose_language(request: Request, lang: Annotated[str, Form(max_length=8)] =
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
-    """The user's start page: recent entities, recent releases to the agency, the modules."""
-    viewer = can(actor, "entity.list").allowed
-    boxes = {}
-    # One view of the home page is one audit entry naming all it shows, not one per list on it.
-    with audit.one_entry(s, action="home.view", actor=actor):
-        recent = links.recent(session=s, actor=actor, limit=10) if viewer else []
-        rows = releases.received(session=s, actor=actor, limit=10) if viewer else []
-        received = list(zip([r for r, _e in rows], service.assemble(s, actor, [e for _r, e in rows]), strict=True))
-        if can(actor, "request.list").allowed:
-            boxes = {name: requests_service.list_requests(session=s, actor=actor, box=box, overdue=late, limit=5)[0]
-                     for name, box, late in (("inbox", "inbox", False), ("outbox", "outbox", False),
-                                             ("overdue", "inbox", True))}
-            boxes["inbox"] = [r for r in boxes["inbox"] if r["state"] in requests_service.OPEN]
-    return render(request, "home.html", recent=recent, received=received, boxes=boxes,
+    """The user's start page: the picture of its agency (`binational.dashboard`) and the modules."""
+    lang = i18n.language(request)
+    shown = dashboard.picture(session=s, actor=actor)
+    return render(request, "home.html", picture=shown, chart=chart(lang, shown.series),
                   may_create=can(actor, "entity.create").allowed, may_audit=can(actor, "audit.read").allowed,
-                  may_admin=can(actor, "user.list").allowed, may_view=viewer)
+                  may_admin=can(actor, "user.list").allowed, may_view=can(actor, "entity.list").allowed,
+                  may_request=can(actor, "request.list").allowed)
+
+
+def chart(lang: str, series: list[dict[str, object]]) -> dict[str, object] | None:
+    """The Vega-Lite spec of the counts over time, in the page's language (None without a series)."""
+    if not series:
+        return None
+
+    def word(key: str) -> str:
+        return i18n.translate(lang, key)
+
+    values = [{**point, "series": word(f"home.series_{point['series']}")} for point in series]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "description": word("home.chart"), "width": "container", "height": 220,
+        "data": {"values": values},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "week", "type": "temporal", "timeUnit": "yearmonthdate", "title": word("home.chart_week")},
+            "y": {"field": "count", "type": "quantitative", "title": word("home.chart_count"),
+                  "axis": {"tickMinStep": 1}},
+            "color": {"field": "series", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
+        },
+    }

@@ -108,3 +108,7 @@ def test_ties_move_the_result_on_a_ring():
 def test_first_below():
     p = dismantle.plan(barbell(), 11, method="betweenness")
     assert dismantle.first_below(p, 0.5) == pytest.approx(1 / 11)
+
+
+def test_the_default_budget_fits_the_graph():
+    assert [dismantle.default_budget(n) for n in (0, 1, 3, 20, 21, 234, 10_000)] == [0, 1, 1, 1, 2, 12, 25]

@@ -293,7 +293,7 @@ def test_requests_inbox_outbox_and_answer(client, db):
     client.cookies.clear()
     csrf = sign_in(client, "us_supervisor", "supervisor pw")
     home = client.get("/").text
-    assert "Open requests to US-CBP" in home and f"/requests/{asked}" in home
+    assert "Open requests and their clocks" in home and f"/requests/{asked}" in home and "from MX-FGR" in home
     page = client.get(f"/requests/{asked}").text
     assert "Who is this person?" in page and subject in page
     empty = client.post(f"/requests/{asked}/answer", data={"csrf": csrf, "entity_ids": ""})

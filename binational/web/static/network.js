@@ -64,7 +64,17 @@
       nodeRepulsion: function () { return 9000; }, idealEdgeLength: function () { return 80; } }).run();
   }
 
+  function fitBudget(data) {
+    // The plan targets people: its default is 5 % of them (1 to 25), as the service's default is.
+    var people = data.nodes.filter(function (n) { return n.schema === "Person"; }).length;
+    var budget = document.getElementById("budget");
+    if (!people || !budget) { return; }
+    budget.max = String(people);
+    if (!budget.value) { budget.value = String(Math.min(people, 25, Math.max(1, Math.ceil(0.05 * people)))); }
+  }
+
   function draw(data) {
+    fitBudget(data);
     cy = window.cytoscape({
       container: box,
       elements: elements(data),
@@ -151,6 +161,8 @@
   }
 
   function load() {
+    // Past the node limit the page opens on its overview: pick a party there to draw its network.
+    if (!centre && box.dataset.whole === "false") { status.textContent = words.pick; return; }
     fetch("/network/data?" + query, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) { return failed(r).then(function (m) { status.textContent = m; }); }
       return r.json().then(function (data) {
