@@ -206,11 +206,4 @@ def audit_who_saw(entity_id: str) -> None:
     console.print(table)
 
 
-def register(app: typer.Typer) -> None:
-    """Add these command groups to the main command."""
-    app.add_typer(agencies, name="agencies")
-    app.add_typer(users, name="users")
-    app.add_typer(tokens, name="tokens")
-    witness_cli.register(audit)
-    app.add_typer(grants, name="grants")
-    app.add_typer(audit, name="audit")
+witness_cli.register(audit)
