@@ -129,22 +129,35 @@ def demo(
     seed: Annotated[int, typer.Option(help="seed of the synthetic world")] = 7,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    keep: Annotated[bool, typer.Option("--keep", help="keep the world an earlier run loaded (same size and "
+                                       "seed), with what was done on it since")] = False,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="set up and exit")] = False,
 ) -> None:
-    """Create a fresh demo database, fill it with a synthetic binational world, print log-ins, serve."""
+    """Create a demo database, fill it with a synthetic binational world and a first hour of work on it
+    (releases, requests, a resolution run), print log-ins, serve. Without --keep it starts afresh."""
     from binational.clitools import database, reset_database, use_folder
     from binational.scenario import demo as scenario_demo
     from binational.schema import upgrade
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("binational.db", "binational.db-wal", "binational.db-shm"):
-        (folder / name).unlink(missing_ok=True)
+    loaded = scenario_demo.kept(folder)
+    keeping = keep and loaded == {"size": size, "seed": seed}
+    if keep and not keeping:
+        typer.echo(f"no {size} world (seed {seed}) kept in {folder}"
+                   + (f" (it holds the {loaded['size']} world, seed {loaded['seed']})" if loaded else "")
+                   + ": loading one")
+    if not keeping:
+        scenario_demo.forget(folder)
     use_folder(folder)
     reset_database()
     db = database(ready=False)
-    upgrade(db.engine, db.settings)
+    upgrade(db.engine, db.settings)  # a kept database may predate this version's migrations
     typer.echo(f"audit key {db.settings.audit_key_path}; node secret {db.settings.secret_key_path}")
-    scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+    if keeping:
+        typer.echo(f"keeping the {size} world (seed {seed}) loaded in {folder / 'binational.db'}")
+        scenario_demo.welcome(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+    else:
+        scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
     if not no_serve:
         serve(host=host, port=port)
 

@@ -20,6 +20,7 @@ from binational.audit.scope import unit_of_work
 from binational.config import Settings, get_settings
 from binational.db import Database, act_as, act_as_system
 from binational.errors import DomainError
+from binational.progress_lines import ProgressLines
 from binational.schema import not_ready
 
 _db: Database | None = None
@@ -116,9 +117,9 @@ def database_failed(exc: SQLAlchemyError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def progress_bar(label: str) -> Progress:
-    """A progress bar on stderr (quiet when stderr is not a terminal)."""
-    return Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        disable=not sys.stderr.isatty(), transient=False,
-    )
+def progress_bar(label: str, *, quiet: float = 10.0) -> Progress | ProgressLines:
+    """A progress bar on stderr; where stderr is not a terminal (a log), progress lines instead, once
+    the work has gone on for `quiet` seconds."""
+    if not sys.stderr.isatty():
+        return ProgressLines(label, quiet=quiet)
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False)

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.web.test_browser import REFUSED, _nothing_refused_by_the_policy, _watch, browser, server  # noqa: F401
+
 REFERENCE = re.compile(r"""(?:src|href|spec-url)="([^"]+)"|url: '([^']+)'""")
 
 
@@ -28,3 +30,32 @@ def test_the_node_has_an_icon(client):
     assert icon.content.startswith(b"<svg")
     assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/login").text
     assert client.get("/static/favicon.svg").content == icon.content
+
+
+#: ReDoc's footer always shows its maker's logo from a CDN: the pages' policy refuses it, so not even
+#: that request leaves the node (the logo hides itself when it does not load)
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+def test_both_docs_pages_render_in_a_browser_with_no_internet(server, browser):  # noqa: F811 - fixtures
+    """Headless Chromium with every request outside the node refused: Swagger UI lists the operations,
+    ReDoc renders them, and the pages' policy refuses nothing they need."""
+    outside: list[str] = []
+    page = _watch(browser.new_context().new_page())
+
+    def only_the_node(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_the_node)
+    page.goto(f"{server}/api/v1/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    assert page.locator(".opblock").count() > 20
+    page.goto(f"{server}/api/v1/redoc")
+    page.wait_for_selector("[data-section-id^='tag/'], [data-section-id^='operation/']", timeout=30_000)
+    assert "/api/v1/entities" in page.content()
+    assert outside == []
+    REFUSED[:] = [refused for refused in REFUSED if REDOC_LOGO not in refused]
