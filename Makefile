@@ -21,7 +21,7 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 $(RUNTIME_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+	test -f $(DEV_STAMP) || $(PY) -m pip install -q -e .
 	rm -f $(VENV)/.installed-runtime-*
 	touch $@
 

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,10 +31,14 @@ EAGER = ("import importlib; from binational.cli import SUB_APPS, main; "
          "[importlib.import_module(sub.module) for sub in SUB_APPS.values()]; main()")
 
 
-def _timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+def _timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,20 +65,26 @@ def main(argv: list[str] | None = None) -> int:
         }
         for command in cases.values():  # warm the file cache once, untimed
             _timed(command, cwd, env)
-        times: dict[str, list[float]] = {name: [] for name in cases}
+        walls: dict[str, list[float]] = {name: [] for name in cases}
+        cpus: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(runs):  # interleaved, so a busy moment of the machine falls on every case alike
             for name, command in cases.items():
-                times[name].append(_timed(command, cwd, env))
+                wall, cpu = _timed(command, cwd, env)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
     report = {
         "benchmark": "cli_start", "size": args.size, "runs": runs, "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "median_s": {name: round(statistics.median(values), 3) for name, values in times.items()},
-        "min_s": {name: round(min(values), 3) for name, values in times.items()},
+        "cpus": os.cpu_count(), "load_average": os.getloadavg()[0],
+        "median_s": {name: round(statistics.median(values), 3) for name, values in walls.items()},
+        "min_s": {name: round(min(values), 3) for name, values in walls.items()},
+        "median_cpu_s": {name: round(statistics.median(values), 3) for name, values in cpus.items()},
     }
     width = max(len(name) for name in cases)
-    print(f"{'command':<{width}}  median s  min s")
+    print(f"{'command':<{width}}  median s  min s  median CPU s")
     for name in cases:
-        print(f"{name:<{width}}  {report['median_s'][name]:>8.3f}  {report['min_s'][name]:>5.3f}")
+        print(f"{name:<{width}}  {report['median_s'][name]:>8.3f}  {report['min_s'][name]:>5.3f}  "
+              f"{report['median_cpu_s'][name]:>12.3f}")
+    print(f"load average at the end: {report['load_average']:.1f} on {report['cpus']} cores")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     return 0
