@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from tests.web.test_browser import REFUSED, _nothing_refused_by_the_policy, _watch, browser, server  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401 - fixtures
+    CHROMIUM,
+    REFUSED,
+    _nothing_refused_by_the_policy,
+    _watch,
+    browser,
+    server,
+)
 
 REFERENCE = re.compile(r"""(?:src|href|spec-url)="([^"]+)"|url: '([^']+)'""")
 
@@ -37,6 +44,7 @@ def test_the_node_has_an_icon(client):
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (run `make browser`)")
 def test_both_docs_pages_render_in_a_browser_with_no_internet(server, browser):  # noqa: F811 - fixtures
     """Headless Chromium with every request outside the node refused: Swagger UI lists the operations,
     ReDoc renders them, and the pages' policy refuses nothing they need."""
