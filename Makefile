@@ -7,8 +7,9 @@ HASH := $(shell cat pyproject.toml package.json 2>/dev/null | sha1sum | cut -c1-
 RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
 DEV_STAMP := $(VENV)/.installed-dev-$(HASH)
 PYTEST_ARGS ?=
-# each database's suite runs in two worker processes (pytest-xdist); XDIST= runs it in one
-XDIST ?= -n 2
+# each database's suite runs in two worker processes (pytest-xdist), a test file on one worker (its
+# module fixtures built once); XDIST= runs it in one process
+XDIST ?= -n 2 --dist loadfile
 # `make demo PORT=8010 HOST=0.0.0.0`; DEMO_ARGS=--keep keeps the loaded world of an earlier run
 PORT ?= 8000
 HOST ?= 127.0.0.1
