@@ -5,10 +5,12 @@ without a node, a command says how to make one or point at one, and creates noth
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 
 from binational.cli import SUB_APPS, load_sub_app
@@ -72,3 +74,19 @@ def test_from_the_repository_root_commands_find_the_demos_node(tmp_path):
     assert not (tmp_path / "binational.db").exists()
     named = _run(tmp_path, "agencies", "list", BINATIONAL_DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}")
     assert named.returncode == 2 and "no database at" in named.stderr  # a named database is never swapped
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_demo_takes_a_port_and_installs_the_runtime_only():
+    """`make -n` prints what the targets would run, running nothing."""
+    root = Path(__file__).resolve().parents[2]
+
+    def planned(*args: str) -> str:
+        return subprocess.run(["make", "-n", *args], cwd=root, capture_output=True, text=True,  # noqa: S603,S607
+                              timeout=60, check=True).stdout
+
+    demo = planned("demo", "PORT=8010", "HOST=0.0.0.0", "DEMO_ARGS=--keep")
+    assert "binational demo --host 0.0.0.0 --port 8010 --keep" in demo
+    assert "[dev" not in demo and "spark" not in demo
+    tests = planned("test-sqlite", "test-postgresql")
+    assert tests.count("-m pytest -n 2 --dist loadfile") == 2
