@@ -24,10 +24,17 @@ from binational.progress_lines import ProgressLines
 from binational.schema import not_ready
 
 _db: Database | None = None
-
-
+#: PostgreSQL's SQLSTATE for a database that does not exist (invalid_catalog_name)
+MISSING_DATABASE = "3D000"
 #: where `binational demo` keeps its database, audit key and secret (relative to the repository root)
 DEMO_FOLDER = Path("demo")
+
+
+def _missing_database(exc: SQLAlchemyError, name: str | None) -> bool:
+    """Whether the server refused the connection because the database `name` does not exist (psycopg
+    gives no SQLSTATE for an error while connecting: then the server's message tells)."""
+    cause = getattr(exc, "orig", None)
+    return getattr(cause, "sqlstate", None) == MISSING_DATABASE or f'database "{name}" does not exist' in str(cause)
 
 
 def use_folder(folder: Path) -> None:
@@ -65,6 +72,9 @@ def database(*, ready: bool = True) -> Database:
                 problem = not_ready(db.engine)
             except SQLAlchemyError as exc:
                 db.dispose()
+                if _missing_database(exc, db.engine.url.database):
+                    raise fail(f"no database {db.engine.url.database!r} on {db.engine.url.host}: create it, then "
+                               "run `binational init`") from None
                 raise database_failed(exc) from None
             if problem is not None:
                 db.dispose()

@@ -14,6 +14,7 @@ import pytest
 import typer
 
 from binational.cli import SUB_APPS, load_sub_app
+from tests.conftest import BACKEND, PG_ADMIN_URL
 
 #: libraries a command imports only when it uses them (the `fastapi` of the served app among them)
 HEAVY = ("followthemoney", "networkit", "splink", "duckdb", "pyspark", "faker", "fastapi", "uvicorn")
@@ -90,3 +91,12 @@ def test_make_demo_takes_a_port_and_installs_the_runtime_only():
     assert "[dev" not in demo and "spark" not in demo
     tests = planned("test-sqlite", "test-postgresql")
     assert tests.count("-m pytest -n 2 --dist loadfile") == 2
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="a PostgreSQL server is the suite's on its PostgreSQL run")
+def test_a_postgresql_database_that_does_not_exist_is_one_line_and_exit_2(tmp_path):
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/binational_no_such_database"
+    done = _run(tmp_path, "users", "list", BINATIONAL_DATABASE_URL=url)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: no database 'binational_no_such_database' on 127.0.0.1: create it, then run `binational init`"]
