@@ -1,19 +1,39 @@
 # The README's two commands: `make demo` and `make test` do all the set-up themselves.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package.json 2>/dev/null | sha1sum | cut -c1-12)
+HASH := $(shell cat pyproject.toml package.json 2>/dev/null | sha1sum | cut -c1-12)
+# the demo needs the package and its runtime dependencies; the tests and lint also need the dev tools
+# and Spark (a larger environment), so each has its own stamp
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(HASH)
 PYTEST_ARGS ?=
+# each database's suite runs in two worker processes (pytest-xdist), a test file on one worker (its
+# module fixtures built once); XDIST= runs it in one process
+XDIST ?= -n 2 --dist loadfile
+# `make demo PORT=8010 HOST=0.0.0.0`; DEMO_ARGS=--keep keeps the loaded world of an earlier run
+PORT ?= 8000
+HOST ?= 127.0.0.1
+DEMO_ARGS ?=
 
-.PHONY: install assets browser java demo test test-sqlite test-postgresql faults lint bench bench-large clean
+.PHONY: install install-dev assets browser java demo test test-sqlite test-postgresql faults lint bench bench-large clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+$(PY):
+	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,spark]"
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
 
-install: $(STAMP)
+$(RUNTIME_STAMP): pyproject.toml | $(PY)
+	test -f $(DEV_STAMP) || $(PY) -m pip install -q -e .
+	rm -f $(VENV)/.installed-runtime-*
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[dev,spark]"
+	rm -f $(VENV)/.installed-runtime-* $(VENV)/.installed-dev-*
+	touch $(RUNTIME_STAMP) $@
+
+install: $(RUNTIME_STAMP)
+
+install-dev: $(DEV_STAMP)
 
 assets: install
 	@if [ -f package.json ]; then $(PY) -m binational.web.assets; fi
@@ -26,18 +46,18 @@ java:
 	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
 demo: install assets
-	$(VENV)/bin/binational demo
+	$(VENV)/bin/binational demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check binational tests benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test-sqlite: install assets browser java
-	BINATIONAL_TEST_DATABASE=sqlite $(PY) -m pytest $(PYTEST_ARGS)
+test-sqlite: install-dev assets browser java
+	BINATIONAL_TEST_DATABASE=sqlite $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
-test-postgresql: install assets browser
-	BINATIONAL_TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS)
+test-postgresql: install-dev assets browser
+	BINATIONAL_TEST_DATABASE=postgresql $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgresql
 
@@ -46,14 +66,14 @@ test: lint test-sqlite test-postgresql
 # FAULTS_SECONDS, FAULTS_KILLS, FAULTS_IMPORT_KILLS, FAULTS_SOAK_SECONDS (docs/testing.md).
 FAULTS_RUN := BINATIONAL_FAULTS=1 timeout 7200 $(PY) -m pytest -x -s tests/faults tests/attacks/test_load.py $(PYTEST_ARGS)
 
-faults: install
+faults: install-dev
 	BINATIONAL_TEST_DATABASE=sqlite $(FAULTS_RUN)
 	BINATIONAL_TEST_DATABASE=postgresql $(FAULTS_RUN)
 
-bench: install
+bench: install-dev
 	$(PY) -m benchmarks.run --size small
 
-bench-large: install
+bench-large: install-dev
 	$(PY) -m benchmarks.run --size large
 
 clean:

@@ -164,8 +164,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         description="Information sharing under control between the agencies of partner countries. Every "
         "failure answers one JSON shape, `{\"error\": {\"code\", \"message\", \"details\"}}`; a method a path "
         "does not take (TRACE, OPTIONS ...) is `405 method_not_allowed` in that shape.",
-        docs_url=f"{API}/docs",
         openapi_url=f"{API}/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc are served from the node's own copies (web/api_docs.py)
         redoc_url=None,
         # FastAPI's own OpenTelemetry would send exception messages (which can quote a record) to any
         # provider the host process set up, outside the policy and the audit log; and looking for one
@@ -227,5 +227,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     imports = {path: settings.import_max_bytes for path in (f"{API}/entities/import", "/entities/import")}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, paths=imports)
     app.add_middleware(ContainErrors)
-    app.add_middleware(SecurityHeaders, docs_paths=(f"{API}/docs", f"{API}/docs/oauth2-redirect"))
+    app.add_middleware(SecurityHeaders)
     return app

@@ -2,36 +2,75 @@
 
 from __future__ import annotations
 
-import os
+import importlib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
-from pydantic import ValidationError
+from typer import _click as click  # Typer's own copy of Click, whose classes its groups are made of
+from typer.core import TyperGroup
 
-from binational.admin import cli as admin_cli
-from binational.clitools import database, fail, reset_database
-from binational.config import MissingSecret, get_settings
-from binational.entities import cli as entities_cli
-from binational.networks import cli as networks_cli
-from binational.requests import cli as requests_cli
-from binational.resolution import cli as resolution_cli
-from binational.scenario import cli as scenario_cli
-from binational.schema import upgrade
-from binational.search import cli as search_cli
 
-app = typer.Typer(help="binational: information sharing under control between partner agencies.",
+class SubApp(NamedTuple):
+    """A command group of a module: where its Typer lives, and the line `binational --help` shows for it."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+#: the command groups, imported only when one of them runs: importing them all (FollowTheMoney,
+#: networkit, Splink ...) took seconds before `--help` printed a line (benchmarks/cli_start.py)
+SUB_APPS: dict[str, SubApp] = {
+    "agencies": SubApp("binational.admin.cli", "agencies", "Register and list agencies."),
+    "users": SubApp("binational.admin.cli", "users", "Create and list users, and end their web sessions."),
+    "tokens": SubApp("binational.admin.cli", "tokens", "Issue and revoke API tokens."),
+    "grants": SubApp("binational.admin.cli", "grants", "Approve or reject grants waiting for a second administrator."),
+    "audit": SubApp("binational.admin.cli", "audit", "Verify the audit log and see who read a record."),
+    "entities": SubApp("binational.search.cli", "entities_app",
+                       "Import, export, search and watch FollowTheMoney entities; one as a profile."),
+    "requests": SubApp("binational.requests.cli", "app", "Requests between agencies: send, answer, inbox and outbox."),
+    "discovery": SubApp("binational.requests.cli", "discovery_app",
+                        "Hit/no-hit search on selectors across every agency."),
+    "scenario": SubApp("binational.scenario.cli", "app",
+                       "Seeded synthetic binational world (agencies, users, entities, ground truth)."),
+    "resolution": SubApp("binational.resolution.cli", "app", "Cross-agency entity resolution (Splink)."),
+    "networks": SubApp("binational.networks.cli", "app",
+                       "Network analysis: graph, measures, paths, exports and disruption plans."),
+}
+
+
+def load_sub_app(name: str) -> click.Command:
+    """The click command of the group `name`, importing its module."""
+    sub = SUB_APPS[name]
+    found = getattr(importlib.import_module(sub.module), sub.attribute)
+    command = typer.main.get_command(found() if callable(found) and not isinstance(found, typer.Typer) else found)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root command: lists every group by its line in SUB_APPS and imports a group's module only
+    when the command line names it."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(dict.fromkeys([*super().list_commands(ctx), *SUB_APPS]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUB_APPS and cmd_name not in self.commands:
+            return TyperGroup(name=cmd_name, help=SUB_APPS[cmd_name].help)  # listed in the help, not imported
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] in SUB_APPS and args[0] not in self.commands:
+            self.commands[args[0]] = load_sub_app(args[0])
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(cls=LazyGroup, help="binational: information sharing under control between partner agencies.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-admin_cli.register(app)
-entities_cli.app.command("search")(search_cli.search)
-entities_cli.app.command("watch")(search_cli.watch)
-app.add_typer(entities_cli.app, name="entities")
-app.add_typer(requests_cli.app, name="requests")
-app.add_typer(requests_cli.discovery_app, name="discovery")
-app.add_typer(scenario_cli.app, name="scenario")
-app.add_typer(resolution_cli.app, name="resolution")
-app.add_typer(networks_cli.app, name="networks")
 
 
 class LogLevel(StrEnum):
@@ -46,7 +85,10 @@ class LogLevel(StrEnum):
 @app.command()
 def init() -> None:
     """Create or upgrade the database and create the audit signing key if missing."""
-    db = database()
+    from binational.clitools import database, fail
+    from binational.schema import upgrade
+
+    db = database(ready=False)
     try:
         upgrade(db.engine, db.settings)
     except Exception as exc:  # a database that cannot be reached or migrated: one clear line
@@ -65,6 +107,8 @@ def serve(
     """Serve the API (and web pages) with uvicorn, in one process or several; refuses to start
     without the node's secret (`binational init` makes it). A taken port is one line and exit 1."""
     from binational import serving
+    from binational.clitools import database, fail
+    from binational.config import MissingSecret
 
     db = database()
     try:
@@ -87,23 +131,35 @@ def demo(
     seed: Annotated[int, typer.Option(help="seed of the synthetic world")] = 7,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    keep: Annotated[bool, typer.Option("--keep", help="keep the world an earlier run loaded (same size and "
+                                       "seed), with what was done on it since")] = False,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="set up and exit")] = False,
 ) -> None:
-    """Create a fresh demo database, fill it with a synthetic binational world, print log-ins, serve."""
+    """Create a demo database, fill it with a synthetic binational world and a first hour of work on it
+    (releases, requests, a resolution run), print log-ins, serve. Without --keep it starts afresh."""
+    from binational.clitools import database, reset_database, use_folder
     from binational.scenario import demo as scenario_demo
+    from binational.schema import upgrade
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("binational.db", "binational.db-wal", "binational.db-shm"):
-        (folder / name).unlink(missing_ok=True)
-    os.environ["BINATIONAL_DATABASE_URL"] = f"sqlite:///{(folder / 'binational.db').resolve()}"
-    os.environ["BINATIONAL_AUDIT_KEY_PATH"] = str((folder / "audit.key").resolve())
-    os.environ["BINATIONAL_SECRET_KEY_PATH"] = str((folder / "secret.key").resolve())
-    get_settings.cache_clear()
+    loaded = scenario_demo.kept(folder)
+    keeping = keep and loaded == {"size": size, "seed": seed}
+    if keep and not keeping:
+        typer.echo(f"no {size} world (seed {seed}) kept in {folder}"
+                   + (f" (it holds the {loaded['size']} world, seed {loaded['seed']})" if loaded else "")
+                   + ": loading one")
+    if not keeping:
+        scenario_demo.forget(folder)
+    use_folder(folder)
     reset_database()
-    db = database()
-    upgrade(db.engine, db.settings)
+    db = database(ready=False)
+    upgrade(db.engine, db.settings)  # a kept database may predate this version's migrations
     typer.echo(f"audit key {db.settings.audit_key_path}; node secret {db.settings.secret_key_path}")
-    scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+    if keeping:
+        typer.echo(f"keeping the {size} world (seed {seed}) loaded in {folder / 'binational.db'}")
+        scenario_demo.welcome(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+    else:
+        scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
     if not no_serve:
         serve(host=host, port=port)
 
@@ -111,6 +167,10 @@ def demo(
 def main() -> None:
     """Entry point of the `binational` console script. A setting that does not validate is one line
     and exit 2, as any other mistake on the command line."""
+    from pydantic import ValidationError
+
+    from binational.config import get_settings
+
     try:
         get_settings()
     except ValidationError as exc:

@@ -6,8 +6,6 @@ import os
 import secrets
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, inspect, text
 
 from binational.audit.signing import check, create_key, load_key, seal
@@ -21,6 +19,9 @@ def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
     """Apply migrations and make sure the node's audit signing key and secret exist; on PostgreSQL,
     give the database the key of the system context (derived from the node's secret, readable by
     the database owner only: see `db.system_proof`)."""
+    from alembic import command
+    from alembic.config import Config
+
     if not settings.secret_key:
         create_secret(settings.secret_key_path)
         settings.secret_key = settings.secret_key_path.read_text(encoding="ascii").strip()
@@ -43,6 +44,30 @@ def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
     if unsealed:
         with engine.begin() as connection:
             _seal_head(connection, settings)
+
+
+def not_ready(engine: Engine) -> str | None:
+    """Why the node's commands cannot use this database yet (it does not exist, or is not at the latest
+    migration), in one sentence naming the remedy; None when it is ready. Never creates a SQLite file."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).is_file():
+        return (f"no database at {url.database}: run `binational init` to create it, or set BINATIONAL_DATABASE_URL "
+                "(after `make demo`, commands run from the repository root use demo/binational.db)")
+    # imported here, as in `upgrade`: Alembic costs every command a tenth of a second otherwise
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    where = url.render_as_string(hide_password=True)
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return f"the database {where} is not initialised: run `binational init`"
+    latest = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    if current != latest:
+        return (f"the database {where} is at migration {', '.join(sorted(current))}, this binational needs "
+                f"{', '.join(sorted(latest))}: run `binational init` to upgrade it")
+    return None
 
 
 def _seal_head(connection: Connection, settings: Settings) -> None:
@@ -80,6 +105,9 @@ def create_secret(path: Path) -> None:
 
 def revision(engine: Engine, message: str) -> None:
     """Autogenerate a migration from the models (for developers)."""
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

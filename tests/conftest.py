@@ -5,10 +5,13 @@ A template database is migrated and seeded once per session; every test gets a f
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +114,19 @@ def _seed(db: Database) -> dict[str, Member]:
     return cast
 
 
+@contextmanager
+def _one_migration_at_a_time() -> Iterator[None]:
+    """Hold the machine-wide lock of PostgreSQL migrations: the application role they create and alter
+    is the server's, shared by every database on it, and two migrations altering it at once (the
+    workers of `pytest -n 2`, or two suites) fail with "tuple concurrently updated"."""
+    with (Path(tempfile.gettempdir()) / "binational-test-pg-migrations.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, Member]]]:
     """A migrated, seeded database to copy from, and the cast's tokens."""
@@ -125,7 +141,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
         url = f"sqlite:///{name}"
     settings = _settings(url, key)
     db = Database(settings)
-    upgrade(db.engine, settings)
+    if BACKEND == "postgresql":
+        with _one_migration_at_a_time():
+            upgrade(db.engine, settings)
+    else:
+        upgrade(db.engine, settings)
     cast = _seed(db)
     db.dispose()
     yield name, key, cast

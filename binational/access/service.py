@@ -9,7 +9,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from followthemoney.types import registry
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +30,9 @@ TOKEN_PREFIX = "bnt"  # noqa: S105 - a label, not a secret
 
 def ensure_country(*, session: Session, code: str) -> Country:
     """The country with ISO alpha-2 `code`, created on first use; unknown codes are invalid."""
+    # imported here: FollowTheMoney takes half a second to import, and most commands never add a country
+    from followthemoney.types import registry
+
     code = code.strip().upper() if isinstance(code, str) else ""
     names = registry.country.names  # FtM's country list
     if len(code) != 2 or code.lower() not in names or code.lower() == "zz":

@@ -255,11 +255,4 @@ def audit_export(
     typer.echo(f"exported {plan.count} audit entries", err=True)
 
 
-def register(app: typer.Typer) -> None:
-    """Add these command groups to the main command."""
-    app.add_typer(agencies, name="agencies")
-    app.add_typer(users, name="users")
-    app.add_typer(tokens, name="tokens")
-    witness_cli.register(audit)
-    app.add_typer(grants, name="grants")
-    app.add_typer(audit, name="audit")
+witness_cli.register(audit)

@@ -12,63 +12,55 @@ from typing import IO, Annotated, Any
 import typer
 
 from binational.clitools import fail, progress_bar, work
-from binational.errors import InvalidInput
 from binational.requests import discovery, notices, notifications, service
+from binational.requests.selector_lines import Line, read_lines
 from binational.requests.types import TYPES
 
 discovery_app = typer.Typer(help="Hit/no-hit search on selectors across every agency.", no_args_is_help=True)
 app = typer.Typer(help="Requests between agencies: send, answer, inbox and outbox.", no_args_is_help=True)
 AsUser = Annotated[str, typer.Option("--as", help="act as this user")]
 CHUNK = 250
-COLUMNS = ("type", "value", "birth_date", "country")
 
 
-def _read_selectors(file: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV with a header naming `type`, `value` and optionally `birth_date`, `country`."""
+def _read_selectors(file: Path) -> list[Line]:
+    """The selectors of a CSV file, header optional, as the discovery page reads them; the first bad line
+    is one line on stderr and exit 2, before anything is searched."""
     if not file.is_file():
         raise fail(f"{file}: no such file")
     try:
-        with file.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in ("type", "value") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise fail(f"{file}: the header needs the columns type and value (missing {', '.join(missing)})")
-            rows = []
-            for row in reader:
-                line = reader.line_num
-                selector = {c: (row.get(c) or "").strip() or None for c in COLUMNS}
-                try:
-                    discovery.parse([selector])
-                except InvalidInput as exc:
-                    raise fail(f"{file} line {line}: {exc.message.removeprefix('selector 0: ')}; nothing checked"
-                               ) from None
-                rows.append(selector)
+        lines, errors = read_lines(file.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise fail(f"{file}: not UTF-8 text") from None
     except csv.Error as exc:
         raise fail(f"{file}: not CSV ({exc})") from None
-    if not rows:
+    if errors:
+        number, message = errors[0]
+        rest = len(errors) - 1
+        more = f" ({rest} more bad line{'s' if rest > 1 else ''} after it)" if rest else ""
+        raise fail(f"{file} line {number}: {message}{more}; nothing checked")
+    if not lines:
         raise fail(f"{file}: no selectors")
-    return rows
+    return lines
 
 
 @discovery_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="CSV with columns type,value[,birth_date][,country]")],
+    file: Annotated[Path, typer.Argument(help="CSV lines type,value[,birth_date][,country], header optional")],
     as_user: AsUser,
     out: Annotated[Path | None, typer.Option(help="write JSON lines here (default: standard output)")] = None,
 ) -> None:
     """Check a batch of selectors: full matches you may see, bare hits (with hit_refs) of the others."""
-    selectors = _read_selectors(file)
+    lines = _read_selectors(file)
     results: list[dict[str, Any]] = []
     with work(as_user) as (session, actor), progress_bar("checking") as bar:
         assert actor is not None
-        task = bar.add_task("check", total=len(selectors))
-        for start in range(0, len(selectors), CHUNK):
-            chunk = selectors[start : start + CHUNK]
-            for result in discovery.search(session=session, actor=actor, selectors=chunk):
+        task = bar.add_task("check", total=len(lines))
+        for start in range(0, len(lines), CHUNK):
+            chunk = lines[start : start + CHUNK]
+            found = discovery.search(session=session, actor=actor, selectors=[line.selector for line in chunk])
+            for line, result in zip(chunk, found, strict=True):
                 result["index"] += start
-                result["line"] = result["index"] + 2  # the header is line 1
+                result["line"] = line.number
                 results.append(result)
             bar.advance(task, len(chunk))
     _write_lines(results, out)

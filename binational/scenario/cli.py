@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from binational.audit.scope import unit_of_work
 from binational.clitools import database, progress_bar
@@ -43,14 +42,8 @@ def generate_command(
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise _fail(f"error: output folder {out} exists and is not empty")
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]generating[/bold] {task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"{size} world, seed {seed}", total=None)
+    with progress_bar(f"generating the {size} world, seed {seed}") as bar:
+        task = bar.add_task("", total=None)
 
         def report(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)

@@ -1,25 +1,31 @@
-"""`binational demo`: generate a synthetic world (once per size and seed), load it, print log-ins."""
+"""`binational demo`: generate a synthetic world (once per size and seed), load it, play the first hour
+of work on it (binational/scenario/activity.py), print log-ins. With `--keep`, a world loaded by an
+earlier run of the same size and seed is kept as it is, with whatever was done on it since. Its steps
+are long: where the output is a log, each tells its progress in lines from its start."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from binational.admin import service as admin
 from binational.audit.scope import unit_of_work
+from binational.clitools import progress_bar
 from binational.db import Database, act_as_system
-from binational.scenario import generate
+from binational.scenario import activity, generate
 from binational.scenario import load as loader
 
 #: users whose API tokens the demo prints (one analyst per country, an auditor, the administrator)
 TOKEN_USERS = ("cbp_analyst", "fgr_analyst", "cbp_auditor", "admin")
+#: written in the demo's folder once its world is loaded and played: what `--keep` keeps
+LOADED = "loaded.json"
 
 
 def world_folder(folder: Path, size: str, seed: int) -> Path:
@@ -37,9 +43,8 @@ def _generate(out: Path, size: str, seed: int, echo: Callable[[str], None]) -> N
             path.rmdir() if path.is_dir() else path.unlink()
         partial.rmdir()
     started = time.perf_counter()
-    with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as bar:
-        task = bar.add_task("generate", total=None)
+    with progress_bar("generating", quiet=0) as bar:
+        task = bar.add_task("", total=None)
         generate(seed, size, partial, progress=lambda done, total: bar.update(task, completed=done, total=total))
     partial.rename(out)
     echo(f"generated the {size} world (seed {seed}) in {time.perf_counter() - started:.1f} s")
@@ -57,20 +62,52 @@ def _logins(folder: Path, home: str) -> str:
     return out.getvalue()
 
 
+def kept(folder: Path) -> dict[str, object] | None:
+    """The size and seed of the world an earlier run loaded into `folder` (None: none was finished)."""
+    try:
+        loaded = json.loads((folder / LOADED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) and (folder / "binational.db").is_file() else None
+
+
+def forget(folder: Path) -> None:
+    """Remove the demo's database from `folder` (its keys and generated worlds stay)."""
+    for name in (LOADED, "binational.db", "binational.db-wal", "binational.db-shm"):
+        (folder / name).unlink(missing_ok=True)
+
+
 def build(*, db: Database, folder: Path, size: str, seed: int, echo: Callable[[str], None]) -> None:
-    """Fill the (fresh, migrated) database with the world of `size` and `seed`, then print log-ins and tokens."""
+    """Fill the (fresh, migrated) database with the world of `size` and `seed`, play the first hour of
+    work on it, note it as loaded, then print log-ins and tokens."""
     world = world_folder(folder, size, seed)
     _generate(world, size, seed, echo)
     started = time.perf_counter()
     checked = loader.read_folder(world)
-    with Progress(TextColumn("loading {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True) as bar:
+    with progress_bar("loading", quiet=0) as bar:
         task = bar.add_task("", total=checked.lines + len(checked.users))
         with unit_of_work(db) as session:
             done = loader.load(session=session, folder=checked,
                                progress=lambda what, n: bar.update(task, advance=n, description=what))
     echo(f"loaded {done.agencies} agencies, {done.users} users and {sum(done.entities.values())} entities "
          f"in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    echo(f"a first hour of work: releases and requests between {activity.US} and {activity.MX}, a resolution run")
+    with progress_bar("resolving", quiet=0) as bar:
+        task = bar.add_task("", total=None)
+        played = activity.play(db, progress=lambda step, n, total: bar.update(
+            task, description=step, completed=n, total=total or None))
+    echo(f"released {sum(len(ids) for ids in played.released.values())} people between {activity.US} and "
+         f"{activity.MX}, sent {len(played.requests)} requests ({', '.join(sorted(played.requests.values()))}); "
+         f"resolution run {played.run_status}: {played.run_message} ({time.perf_counter() - started:.1f} s)")
+    (folder / LOADED).write_text(json.dumps({"size": size, "seed": seed}) + "\n", encoding="utf-8")
+    welcome(db=db, folder=folder, size=size, seed=seed, echo=echo)
+
+
+def welcome(*, db: Database, folder: Path, size: str, seed: int, echo: Callable[[str], None]) -> None:
+    """Print the demo's log-ins and new API tokens of its main users."""
+    world = world_folder(folder, size, seed)
+    checked = loader.read_folder(world)
     home = loader.home_agency(checked)
     echo(_logins(world, home))
     with unit_of_work(db) as session:
@@ -79,4 +116,4 @@ def build(*, db: Database, folder: Path, size: str, seed: int, echo: Callable[[s
             _row, secret = admin.create_token(session=session, actor=None, username=username, days=30)
             echo(f"API token of {username}: {secret}")
     echo("sign in to the web interface with a username and password above (the address follows); "
-         "the API documentation is at /api/v1/docs")
+         "the API documentation is at /api/v1/docs (Swagger UI) and /api/v1/redoc")

@@ -34,3 +34,13 @@ def watch() -> None:
     with work() as (session, _actor):
         told = watchlists.check(session=session)
     typer.echo(f"{told} new match{'' if told == 1 else 'es'} notified")
+
+
+def entities_app() -> typer.Typer:
+    """`binational entities`: the entities' own commands with `search` and `watch` beside them (the
+    entities module sits below search, so search adds its commands to that group)."""
+    from binational.entities import cli as entities_cli
+
+    entities_cli.app.command("search")(search)
+    entities_cli.app.command("watch")(watch)
+    return entities_cli.app

@@ -14,22 +14,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
 
-#: npm package -> its browser build, copied under the same file name
-FILES: dict[str, str] = {
-    "htmx.org": "dist/htmx.min.js",
-    "cytoscape": "dist/cytoscape.min.js",
-    "vega": "build/vega.min.js",
-    "vega-lite": "build/vega-lite.min.js",
-    "vega-embed": "build/vega-embed.min.js",
-}
+#: (npm package, a browser file of it), each copied under its own file name
+FILES: tuple[tuple[str, str], ...] = (
+    ("htmx.org", "dist/htmx.min.js"),
+    ("cytoscape", "dist/cytoscape.min.js"),
+    ("vega", "build/vega.min.js"),
+    ("vega-lite", "build/vega-lite.min.js"),
+    ("vega-embed", "build/vega-embed.min.js"),
+    # the API's documentation pages (web/api_docs.py)
+    ("swagger-ui-dist", "swagger-ui-bundle.js"),
+    ("swagger-ui-dist", "swagger-ui.css"),
+    ("redoc", "bundles/redoc.standalone.js"),
+)
 #: npm package -> its file the browser tests inject into pages (axe-core's accessibility checks); not copied
 TEST_FILES: dict[str, str] = {"axe-core": "axe.min.js"}
 
 
 def install(root: Path = ROOT) -> None:
     """`npm ci` (or `npm install` without a lock file) when node_modules lacks a package."""
-    wanted = {**FILES, **TEST_FILES}
-    if all((root / "node_modules" / package / path).is_file() for package, path in wanted.items()):
+    wanted = [*FILES, *TEST_FILES.items()]
+    if all((root / "node_modules" / package / path).is_file() for package, path in wanted):
         return
     command = "ci" if (root / "package-lock.json").is_file() else "install"
     subprocess.run(["npm", command, "--no-audit", "--no-fund", "--ignore-scripts"],  # noqa: S603,S607 - fixed argv
@@ -40,7 +44,7 @@ def copy(root: Path = ROOT, vendor: Path = VENDOR) -> list[Path]:
     """Copy each package's browser file into `vendor`; return the files written."""
     vendor.mkdir(parents=True, exist_ok=True)
     written = []
-    for package, path in FILES.items():
+    for package, path in FILES:
         source = root / "node_modules" / package / path
         target = vendor / Path(path).name
         shutil.copyfile(source, target)

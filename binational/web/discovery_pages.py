@@ -1,16 +1,12 @@
 """The discovery page: paste or upload selectors, see per selector the matches one may see and bare hits.
 
-Selectors are CSV lines, the format of `binational discovery check`: `type,value[,birth_date][,country]`,
-with or without the header line `type,value,birth_date,country` (with a header, columns may come in
-any order). Every line is checked before anything is searched: a bad line is named with its number
-and the reason in the user's language, and then nothing is searched.
+Selectors are CSV lines, the format of `binational discovery check` (binational/requests/selector_lines.py).
+Every line is checked before anything is searched: a bad line is named with its number and the reason
+in the user's language, and then nothing is searched.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,56 +14,18 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
 from binational.access.policy import require
-from binational.errors import InvalidInput
 from binational.requests import discovery, notices
+from binational.requests.selector_lines import read_lines
 from binational.routing import SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, render
 from binational.web.sessions import check_csrf
 
 router = APIRouter(prefix="/discovery", dependencies=[Depends(check_csrf)], include_in_schema=False)
-COLUMNS = ("type", "value", "birth_date", "country")
 #: an upload larger than this is refused before it is read as CSV (1,000 selectors fit easily)
 MAX_BYTES = 1_000_000
 #: notices per page
 PAGE = 25
-
-
-@dataclass
-class Line:
-    """One selector as typed, with the line of the text or file it came from."""
-
-    number: int
-    selector: dict[str, str | None]
-
-
-def read_lines(text: str) -> tuple[list[Line], list[tuple[int, str]]]:
-    """The selectors of CSV text (header optional) and the errors per line (line number, English message)."""
-    reader = csv.reader(io.StringIO(text))
-    columns: tuple[str, ...] = COLUMNS
-    lines: list[Line] = []
-    errors: list[tuple[int, str]] = []
-    first = True
-    for row in reader:
-        cells = [c.strip() for c in row]
-        if not any(cells):
-            continue
-        if first and {"type", "value"} <= {c.lower() for c in cells}:
-            columns = tuple(c.lower() for c in cells)
-            first = False
-            continue
-        first = False
-        selector: dict[str, str | None] = {c: None for c in COLUMNS}
-        for name, cell in zip(columns, cells, strict=False):
-            if name in selector:
-                selector[name] = cell or None
-        try:
-            discovery.parse([selector])
-        except InvalidInput as exc:
-            errors.append((reader.line_num, exc.message.removeprefix("selector 0: ")))
-            continue
-        lines.append(Line(reader.line_num, selector))
-    return lines, errors
 
 
 async def _text_of(form: Any, lang: str) -> tuple[str, dict[str, str]]:

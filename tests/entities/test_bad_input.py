@@ -312,7 +312,7 @@ def test_a_setting_that_does_not_validate_is_one_line_and_exit_2(tmp_path):
 
 
 def test_a_database_or_key_that_is_not_there_is_one_line(tmp_path):
-    """No database (exit 1: the command was right) and a missing or unreadable audit key (exit 2)."""
+    """No database, or one not initialised, and a missing or unreadable audit key: one line, exit 2."""
     import os
     import subprocess
     import sys
@@ -324,7 +324,11 @@ def test_a_database_or_key_that_is_not_there_is_one_line(tmp_path):
 
     db = f"sqlite:///{tmp_path / 'fresh.db'}"
     code, err = run("users", "list", BINATIONAL_DATABASE_URL=db)
-    assert code == 1 and len(err) == 1 and err[0].startswith("error: database: no such table"), err
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: no database at ") and "binational init" in err[0]
+    assert not (tmp_path / "fresh.db").exists()  # never an empty database made by the asking
+    (tmp_path / "fresh.db").touch()
+    code, err = run("users", "list", BINATIONAL_DATABASE_URL=db)
+    assert code == 2 and len(err) == 1 and "is not initialised: run `binational init`" in err[0], err
     key = tmp_path / "audit.pem"
     assert run("init", BINATIONAL_DATABASE_URL=db, BINATIONAL_AUDIT_KEY_PATH=str(key))[0] == 0
     code, err = run("audit", "verify", BINATIONAL_DATABASE_URL=db, BINATIONAL_AUDIT_KEY_PATH=str(tmp_path / "none.pem"))
