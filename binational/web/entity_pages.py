@@ -45,7 +45,7 @@ def search(
     except InvalidInput as exc:
         errors = field_errors(lang, exc, "q")
     return render(request, "entities/search.html", 422 if errors else 200, items=items, next_cursor=next_cursor,
-                  filters=filters, errors=errors, schemas=forms.schema_choices(),
+                  filters=filters, errors=errors, schemas=forms.schema_choices(lang),
                   agencies=access.list_agencies(session=s), paged=bool(cursor))
 
 
@@ -73,8 +73,9 @@ def _form(request: Request, s: Any, actor: Actor, schema_name: str | None, *, en
           errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     schema = forms.get_schema(schema_name) or forms.get_schema("Person")
     assert schema is not None
-    return render(request, "entities/form.html", status, schema=schema, fields=forms.fields(schema),
-                  schemas=forms.schema_choices(), entity=entity, values=values or {}, errors=errors or {},
+    lang = i18n.language(request)
+    return render(request, "entities/form.html", status, schema=schema, fields=forms.fields(schema, lang),
+                  schemas=forms.schema_choices(lang), entity=entity, values=values or {}, errors=errors or {},
                   policy=policy or {"distribution": "agency", "marking": "TLP:AMBER", "release_to": []},
                   **_policy_form(s, actor))
 
@@ -136,7 +137,7 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
     for value in entity.values:
         by_prop.setdefault(value.prop, []).append(value)
     schema = forms.get_schema(entity.schema)
-    labels = {f.name: f.label for f in forms.fields(schema)} if schema else {}
+    labels = {f.name: f.label for f in forms.fields(schema, i18n.language(request))} if schema else {}
     linked = links.linked(session=s, actor=actor, entity=entity)
     return render(request, "entities/view.html", status, entity=entity, by_prop=by_prop, labels=labels,
                   links=linked, link_ids={link.entity.id for link in linked}, owner=owner, releases=release_list,

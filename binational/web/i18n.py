@@ -1,8 +1,10 @@
 """Languages of the web interface: message catalogs as JSON data, and the visitor's language.
 
 The language is the one chosen with the header's switch (kept in the session), else the best match
-of the browser's Accept-Language, else English. Service errors are English sentences; `error()`
-turns the common ones into the catalog's words, keeping names and values from the original.
+of the browser's Accept-Language, else English. A message with a count has one key per CLDR plural
+category (`KEY.one`, `KEY.other`, optionally Spanish `KEY.many`) and `translate(lang, KEY, count=n)`
+picks the language's form. Service errors are English sentences; `error()` turns the
+common ones into the catalog's words, keeping names and values from the original.
 """
 
 from __future__ import annotations
@@ -108,9 +110,37 @@ def language(request: Request) -> str:
     return from_header(request.headers.get("accept-language"))
 
 
+def plural_category(lang: str, count: float) -> str:
+    """The CLDR plural category of a number in `lang`: `one`, `many` (Spanish millions) or `other`.
+
+    English and Spanish: `one` is the whole number 1 (a fraction such as 1.5 or "1.0" is `other`,
+    and so is 0); Spanish says "1000000 de líneas", so whole millions are `many`.
+    """
+    if not isinstance(count, int):
+        return "other"
+    if count == 1:
+        return "one"
+    if lang == "es" and count != 0 and count % 1_000_000 == 0:
+        return "many"
+    return "other"
+
+
+def _lookup(lang: str, key: str) -> str | None:
+    return catalog(lang).get(key) or catalog(DEFAULT).get(key)
+
+
 def translate(lang: str, key: str, **args: Any) -> str:
-    """The message `key` in `lang` (English if missing there, the key itself if missing everywhere)."""
-    text = catalog(lang).get(key) or catalog(DEFAULT).get(key) or key
+    """The message `key` in `lang` (English if missing there, the key itself if missing everywhere).
+
+    With a `count` argument, the key's plural form for that count (`key.one`, `key.many`,
+    `key.other`; `other` when the language has no form of its own for the category).
+    """
+    text = None
+    if "count" in args and isinstance(args["count"], int | float):
+        category = plural_category(lang, args["count"])
+        text = catalog(lang).get(f"{key}.{category}") or catalog(lang).get(f"{key}.other")
+        text = text or _lookup(DEFAULT, f"{key}.{plural_category(DEFAULT, args['count'])}")
+    text = text or _lookup(lang, key) or key
     return text.format(**args) if args else text
 
 

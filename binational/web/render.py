@@ -16,6 +16,7 @@ from binational.access.policy import Actor
 from binational.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from binational.requests import notifications
 from binational.routing import SessionDep, cookie_actor
+from binational.vocabulary import labels
 from binational.web import i18n
 from binational.web.sessions import session_of
 
@@ -36,7 +37,12 @@ PageActor = Annotated[Actor, Depends(page_actor)]
 
 
 def context(request: Request, **values: Any) -> dict[str, Any]:
-    """What every template gets: the translator, the language, the user, the CSRF token."""
+    """What every template gets: the translators, the language, the user, the CSRF token.
+
+    `t(key, count=n, **args)` is a catalog message (plural by `count`); `schema_label(name)`,
+    `prop_label(schema, prop)`, `edge_label(schema)` and `caption(entity)` are the vocabulary's
+    labels in the language.
+    """
     lang = i18n.language(request)
     actor: Actor | None = getattr(request.state, "actor", None)
     return {
@@ -44,6 +50,10 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         "lang": lang,
         "languages": i18n.LANGUAGES,
         "t": lambda key, **args: i18n.translate(lang, key, **args),
+        "schema_label": lambda name, plural=False: labels.schema_label(lang, name, plural=plural),
+        "prop_label": lambda schema, prop: labels.prop_label(lang, schema, prop),
+        "edge_label": lambda schema: labels.edge_label(lang, schema),
+        "caption": lambda entity: labels.caption(lang, entity.schema, entity.caption),
         "actor": actor,
         "agency_name": getattr(request.state, "agency_name", ""),
         "unread": getattr(request.state, "unread", 0),

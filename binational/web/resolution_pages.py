@@ -21,6 +21,7 @@ from binational.resolution import runs, service
 from binational.resolution.features import KIND_OF_SCHEMA, KINDS
 from binational.resolution.schemas import JudgementCreate, SuggestionRead
 from binational.routing import RowId, SessionDep
+from binational.vocabulary import labels
 from binational.web import i18n
 from binational.web.forms import get_schema
 from binational.web.render import PageActor, field_errors, redirect, render
@@ -84,8 +85,8 @@ def next_suggestion(s: SessionDep, actor: PageActor, kind: Text = "", decision: 
     return redirect(f"/resolution/{items[0].id}" + (f"?{query}" if query else ""))
 
 
-def _rows(left: EntityRead, right: EntityRead) -> list[tuple[str, list[Any], list[Any]]]:
-    """Properties of both records aligned: (label, left values, right values), featured first."""
+def _rows(left: EntityRead, right: EntityRead, lang: str) -> list[tuple[str, list[Any], list[Any]]]:
+    """Properties of both records aligned: (label in `lang`, left values, right values), featured first."""
     schema = get_schema(left.schema)
     props: dict[str, tuple[list[Any], list[Any]]] = {}
     for side, entity in enumerate((left, right)):
@@ -94,8 +95,7 @@ def _rows(left: EntityRead, right: EntityRead) -> list[tuple[str, list[Any], lis
     featured = set(schema.featured) if schema else set()
 
     def label(prop: str) -> str:
-        found = schema.get(prop) if schema else None
-        return found.label if found is not None else prop
+        return labels.prop_label(lang, schema, prop) if schema else prop
 
     order = sorted(props, key=lambda p: (p not in featured, label(p).lower()))
     return [(label(p), props[p][0], props[p][1]) for p in order]
@@ -113,7 +113,8 @@ def _review(request: Request, s: Any, actor: Actor, suggestion_id: int, filters:
             errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     item = service.read_suggestion(session=s, actor=actor, suggestion_id=suggestion_id)
     history = service.list_judgements(session=s, actor=actor, left_id=item.left.id, right_id=item.right.id)
-    return render(request, "resolution/review.html", status, item=item, rows=_rows(item.left, item.right),
+    rows = _rows(item.left, item.right, i18n.language(request))
+    return render(request, "resolution/review.html", status, item=item, rows=rows,
                   bars=_bars(item.weights), history=history, keys=KEYS, filters=filters, query=_query(filters),
                   may_judge=can(actor, "resolution.judge").allowed, errors=errors or {})
 

@@ -48,3 +48,28 @@ def test_service_errors_are_translated_with_their_values():
     message = "property 'birthDate' of Person: '1979-13-45' is not a date"
     assert i18n.error("es", message) == "«1979-13-45» no es un valor válido de tipo date."
     assert i18n.error("en", "something unforeseen") == "Not accepted: something unforeseen"
+
+
+def test_plural_forms_follow_the_languages_rules():
+    assert [i18n.plural_category("en", n) for n in (0, 1, 2, 1.5)] == ["other", "one", "other", "other"]
+    assert [i18n.plural_category("es", n) for n in (0, 1, 2, 1_000_000)] == ["other", "one", "other", "many"]
+    for lang in i18n.LANGUAGES:  # a plural message has at least its `one` and `other` forms
+        stems = {key.rsplit(".", 1)[0] for key in i18n.catalog(lang) if key.endswith((".one", ".many"))}
+        assert all(f"{stem}.one" in i18n.catalog(lang) and f"{stem}.other" in i18n.catalog(lang) for stem in stems)
+
+
+def test_every_label_a_page_can_show_has_spanish_words():
+    from binational.vocabulary import labels, model
+
+    missing = set()
+    for schema in model.schemata.values():
+        if schema.abstract or schema.hidden:
+            continue
+        texts = [schema._label, schema._plural, schema._edge_label]
+        texts += [p._label for p in schema.properties.values() if not p.hidden]
+        missing |= {text for text in texts if text and not labels.translated("es", text)}
+    assert missing == set()
+    assert labels.schema_label("es", "Firearm") == "Arma de fuego"
+    assert labels.prop_label("es", "Person", "birthDate") == "Fecha de nacimiento"
+    assert labels.caption("es", "Identification", "Identification") == "Identificación"
+    assert labels.caption("es", "Person", "Identification") == "Identification"  # a name stays a name
