@@ -22,6 +22,7 @@ from binational.errors import InvalidInput
 from binational.networks import service
 from binational.networks.schemas import PlanRequest, Scope
 from binational.routing import SessionDep
+from binational.vocabulary import labels
 from binational.web import i18n
 from binational.web.render import PageActor, render
 from binational.web.sessions import check_csrf
@@ -94,8 +95,10 @@ def page(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", 
         field = next((d.get("field") for d in exc.details if isinstance(d, dict)), "entity") or "entity"
         errors = {str(field): i18n.error(i18n.language(request), exc.message)}
     query = _query(scope)
+    lang = i18n.language(request)
     return render(request, "networks/page.html", 422 if errors else 200, center=center, scope=scope, query=query,
-                  errors=errors, types=service.link_types(), agencies=access.list_agencies(session=s),
+                  errors=errors, types=[(ty, type_label(lang, ty)) for ty in service.link_types()],
+                  agencies=access.list_agencies(session=s),
                   methods=METHODS, formats=list(FORMATS), messages=_messages(i18n.language(request)))
 
 
@@ -107,7 +110,8 @@ def data(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", 
     try:
         scope = scope_of(entity, depth, type, agency, start, end, undated)
         net = service.network(session=s, actor=actor, scope=scope)  # past the node limit: 422, audited as a deny
-        return JSONResponse(service.describe(net).model_dump(mode="json", by_alias=True))
+        graph = service.describe(net).model_dump(mode="json", by_alias=True)
+        return JSONResponse(_graph_words(i18n.language(request), graph))
     except InvalidInput as exc:
         return _json_error(request, exc)
 
@@ -132,7 +136,7 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> Response:
             scope=scope, budget=budget, method=text("method", "hybrid"), ties=10))
     except InvalidInput as exc:
         return _json_error(request, exc)
-    return JSONResponse(result.model_dump(mode="json"))
+    return JSONResponse(_plan_words(i18n.language(request), result.model_dump(mode="json")))
 
 
 @router.get("/export", response_model=None)
@@ -147,6 +151,40 @@ def export(s: SessionDep, actor: PageActor, format: Short = "graphml",  # noqa: 
     media, suffix = FORMATS[format]
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="network.{suffix}"'})
+
+
+def type_label(lang: str, link_type: str) -> str:
+    """A tie type in words: a link schema's label, or a shared identifier's (`shared_phone`)."""
+    if link_type.startswith("shared_"):
+        return i18n.translate(lang, f"network.type_{link_type}")
+    return labels.schema_label(lang, link_type)
+
+
+def _graph_words(lang: str, graph: dict[str, Any]) -> dict[str, Any]:
+    """The graph for the page's script with schema and tie types also in words of the language."""
+    for node in graph["nodes"]:
+        node["schema_label"] = labels.schema_label(lang, node["schema"])
+        node["caption"] = labels.caption(lang, node["schema"], node["caption"])
+    for edge in graph["edges"]:
+        edge["type_label"] = type_label(lang, edge["type"])
+    return graph
+
+
+def _reason(lang: str, code: str, params: dict[str, Any]) -> str:
+    args = {k: ", ".join(str(x) for x in v) if isinstance(v, list) else v for k, v in params.items()}
+    if code == "hub":
+        args["ties"] = i18n.translate(lang, "count.ties", count=int(params["ties"]))
+    return i18n.translate(lang, f"network.reason_{code}", **args)
+
+
+def _plan_words(lang: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan for the page's script in the language: each target's reasons as one sentence, the
+    methods' names, and the notes (an English one tagged `en`)."""
+    for target in plan["targets"]:
+        target["role"] = "; ".join(_reason(lang, r["code"], r["params"]) for r in target["reasons"])
+    plan["method_labels"] = {m: i18n.translate(lang, f"network.method_{m}") for m in METHODS}
+    plan["notes"] = [dict(zip(("text", "lang"), i18n.note(lang, n), strict=True)) for n in plan["notes"]]
+    return plan
 
 
 def _messages(lang: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
@@ -36,10 +37,33 @@ def page_actor(request: Request, s: SessionDep) -> Actor:
 PageActor = Annotated[Actor, Depends(page_actor)]
 
 
+def translator(lang: str) -> Any:
+    """The templates' `t`: a catalog message; a key ending in `_html` is markup the catalog trusts
+    (`<code>` around a literal), its arguments escaped."""
+    def t(key: str, **args: Any) -> str:
+        if key.endswith("_html"):
+            # the catalogs are the package's own files, trusted like its templates; arguments are escaped
+            return Markup(i18n.message(lang, key, args.get("count"))).format(**args)  # noqa: S704
+        return i18n.translate(lang, key, **args)
+    return t
+
+
+def said_in(lang: str) -> Any:
+    """The templates' `said(x)`: a text in the page's language as it is, any other wrapped in a span
+    with its `lang` (an English fragment on a Spanish page)."""
+    def said(value: i18n.Said) -> Markup:
+        if value.lang == lang:
+            return Markup("{}").format(value.text)
+        return Markup('<span lang="{}">{}</span>').format(value.lang, value.text)
+    return said
+
+
 def context(request: Request, **values: Any) -> dict[str, Any]:
     """What every template gets: the translators, the language, the user, the CSRF token.
 
-    `t(key, count=n, **args)` is a catalog message (plural by `count`); `schema_label(name)`,
+    `t(key, count=n, **args)` is a catalog message (plural by `count`); `note(text)` a service's
+    English note in the language, `driver(text)` a suggestion's strongest evidence, `said(Said)` any
+    text with its language marked when it is not the page's; `schema_label(name)`,
     `prop_label(schema, prop)`, `edge_label(schema)` and `caption(entity)` are the vocabulary's
     labels in the language.
     """
@@ -49,7 +73,11 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         "request": request,
         "lang": lang,
         "languages": i18n.LANGUAGES,
-        "t": lambda key, **args: i18n.translate(lang, key, **args),
+        "t": translator(lang),
+        "said": said_in(lang),
+        "note": lambda text: said_in(lang)(i18n.note(lang, text)),
+        "driver": lambda text: said_in(lang)(i18n.driver(lang, text)),
+        "reason": lambda text: said_in(lang)(i18n.reason_said(lang, text)),
         "schema_label": lambda name, plural=False: labels.schema_label(lang, name, plural=plural),
         "prop_label": lambda schema, prop: labels.prop_label(lang, schema, prop),
         "edge_label": lambda schema: labels.edge_label(lang, schema),

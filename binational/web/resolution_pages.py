@@ -101,10 +101,11 @@ def _rows(left: EntityRead, right: EntityRead, lang: str) -> list[tuple[str, lis
     return [(label(p), props[p][0], props[p][1]) for p in order]
 
 
-def _bars(weights: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Each comparison's level and match weight, with a bar length relative to the largest weight."""
+def _bars(weights: dict[str, list[Any]], lang: str) -> list[dict[str, Any]]:
+    """Each comparison's level (in `lang`) and match weight, with a bar length relative to the largest weight."""
     top = max((abs(float(w)) for _level, w in weights.values()), default=0.0) or 1.0
-    rows = [{"name": name, "level": level, "weight": float(w), "width": round(100 * abs(float(w)) / top)}
+    rows = [{"name": i18n.evidence(lang, name), "level": i18n.evidence(lang, name, level), "weight": float(w),
+             "width": round(100 * abs(float(w)) / top)}
             for name, (level, w) in weights.items()]
     return sorted(rows, key=lambda r: -abs(r["weight"]))
 
@@ -113,9 +114,9 @@ def _review(request: Request, s: Any, actor: Actor, suggestion_id: int, filters:
             errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     item = service.read_suggestion(session=s, actor=actor, suggestion_id=suggestion_id)
     history = service.list_judgements(session=s, actor=actor, left_id=item.left.id, right_id=item.right.id)
-    rows = _rows(item.left, item.right, i18n.language(request))
-    return render(request, "resolution/review.html", status, item=item, rows=rows,
-                  bars=_bars(item.weights), history=history, keys=KEYS, filters=filters, query=_query(filters),
+    lang = i18n.language(request)
+    return render(request, "resolution/review.html", status, item=item, rows=_rows(item.left, item.right, lang),
+                  bars=_bars(item.weights, lang), history=history, keys=KEYS, filters=filters, query=_query(filters),
                   may_judge=can(actor, "resolution.judge").allowed, errors=errors or {})
 
 
