@@ -15,7 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from followthemoney.types import registry
+from markupsafe import Markup
 from starlette.requests import Request
+
+from binational.vocabulary import labels
 
 CATALOGS = Path(__file__).parent / "translations"
 LANGUAGES = ("en", "es")
@@ -47,12 +51,12 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"token lifetime", "error.token_days"),
         (r"cannot move a request from (?P<value>\w+)", "error.request_state"),
         (r"an answer releases at least one entity", "error.answer_needs_entity"),
-        (r"unknown selector type '?(?P<value>[^']*?)'?$", "error.selector_type"),
+        (r"unknown selector type '?(?P<value>[^']*?)'?$", "error.selector_type_html"),
         (r"value is empty", "error.selector_empty"),
         (r"birth_date .* is not a date", "error.selector_birth"),
         (r"['\"](?P<value>.*)['\"] needs a given name and a surname", "error.selector_name"),
         (r"['\"](?P<value>.*)['\"] is not a phone selector", "error.selector_phone"),
-        (r"['\"](?P<value>.*)['\"] is not a (?P<kind>\w+) selector", "error.selector_nothing"),
+        (r"['\"](?P<value>.*)['\"] is not a (?P<kind>\w+) selector", "error.selector_nothing_html"),
         (r"at most (?P<max>\d+) selectors per call, got (?P<count>\d+)", "error.selector_max"),
         (r"give at least one selector", "error.selector_none"),
         (r"a request goes to another agency", "error.request_own_agency"),
@@ -164,7 +168,7 @@ def _lookup(lang: str, key: str) -> str | None:
     return catalog(lang).get(key) or catalog(DEFAULT).get(key)
 
 
-def message(lang: str, key: str, count: Any = None) -> str:
+def message_text(lang: str, key: str, count: Any = None) -> str:
     """The unformatted text of `key` in `lang`: its plural form for `count` when it has plural forms,
     English when `lang` lacks it, the key itself when no catalog has it."""
     if isinstance(count, int | float) and not isinstance(count, bool):
@@ -181,16 +185,31 @@ def translate(lang: str, key: str, **args: Any) -> str:
     With a `count` argument, the key's plural form for that count (`key.one`, `key.many`,
     `key.other`; `other` when the language has no form of its own for the category).
     """
-    text = message(lang, key, args.get("count"))
+    text = message_text(lang, key, args.get("count"))
     return text.format(**args) if args else text
 
 
+def markup(lang: str, key: str, **args: Any) -> Markup:
+    """The message `key` as markup: its text escaped, its arguments escaped unless they are markup
+    already (a message from `error()` that holds `<code>` keeps it)."""
+    return Markup.escape(message_text(lang, key, args.get("count"))).format(**args)
+
+
 def error(lang: str, message: str) -> str:
-    """A service error message in the visitor's language."""
+    """A service error message in the visitor's language. A value's type (`date`) is named in words;
+    a message whose key ends in `_html` is markup (`<code>` around what the user types), its values
+    escaped."""
     for pattern, key in ERROR_PATTERNS:
         match = pattern.search(message)
         if match:
-            return translate(lang, key, **match.groupdict())
+            args = match.groupdict()
+            if key == "error.not_a_type":
+                kind = next((t for t in registry.types if t.name == args["kind"]), None)
+                args["kind"] = labels.term(lang, kind.label).lower() if kind is not None else args["kind"]
+            if key.endswith("_html"):
+                # the catalogs are the package's own files, trusted like its templates
+                return Markup(message_text(lang, key)).format(**args)  # noqa: S704
+            return translate(lang, key, **args)
     return translate(lang, "error.generic", message=message)
 
 

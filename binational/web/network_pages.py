@@ -196,5 +196,9 @@ def _messages(lang: str) -> dict[str, Any]:
             "network.method", "network.final_lcc", "network.community", "network.degree", "network.betweenness",
             "network.eigenvector", "network.core", "network.agencies", "network.members", "network.caption",
             "network.schema", "network.variant", "network.notes")
-    return {key.split(".", 1)[1]: i18n.translate(lang, key) for key in keys}
+    words: dict[str, Any] = {key.split(".", 1)[1]: i18n.translate(lang, key) for key in keys}
+    forms = (("one", 1), ("other", 2))
+    words["plural"] = {kind: {form: i18n.message_text(lang, f"count.{kind}", n) for form, n in forms}
+                       for kind in ("nodes", "ties")}
+    return words
 

@@ -43,7 +43,7 @@ def translator(lang: str) -> Any:
     def t(key: str, **args: Any) -> str:
         if key.endswith("_html"):
             # the catalogs are the package's own files, trusted like its templates; arguments are escaped
-            return Markup(i18n.message(lang, key, args.get("count"))).format(**args)  # noqa: S704
+            return Markup(i18n.message_text(lang, key, args.get("count"))).format(**args)  # noqa: S704
         return i18n.translate(lang, key, **args)
     return t
 

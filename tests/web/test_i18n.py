@@ -55,7 +55,7 @@ def test_accept_language_picks_the_best_supported_language():
 
 def test_service_errors_are_translated_with_their_values():
     message = "property 'birthDate' of Person: '1979-13-45' is not a date"
-    assert i18n.error("es", message) == "«1979-13-45» no es un valor válido de tipo date."
+    assert i18n.error("es", message) == "«1979-13-45» no es un valor válido de tipo fecha."
     assert i18n.error("en", "something unforeseen") == "Not accepted: something unforeseen"
 
 

@@ -191,6 +191,18 @@ def test_the_main_pages_in_spanish_show_no_english(client: TestClient, world: di
     pair = client.get("/resolution/next", follow_redirects=False).headers["location"]
     assert pair.startswith("/resolution/") and "done" not in pair  # the world has pairs FGR may judge
     walk(pair)
+    # what a form says back: results, refused lines, a value that is not a date
+    for lines in ("phone,+52 664 123 4567\ndocument,XK-0000000\nname_birth,\"Pérez, Juan\",1980-01-01",
+                  "fax,123\nphone,12\nname_birth,Juan"):
+        r = client.post("/discovery", data={"csrf": csrf, "selectors": lines})
+        assert r.status_code in (200, 422)
+        if words := english_words(r.text, names):
+            found[f"POST /discovery {lines[:12]}"] = words
+    r = client.post("/entities/new", data={"csrf": csrf, "schema": "Person", "p.name": "Ana", "marking": "TLP:AMBER",
+                                           "p.birthDate": "1980-13-45", "distribution": "agency"})
+    assert r.status_code == 422
+    if words := english_words(r.text, names):
+        found["POST /entities/new"] = words
     plan = client.post("/network/plan", data={"csrf": csrf, "entity": entities["Person"], "depth": "2",
                                               "budget": "2", "method": "hybrid"})
     assert plan.status_code == 200, plan.text

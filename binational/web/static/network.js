@@ -17,6 +17,8 @@
   function say(text, args) {
     return String(text).replace(/\{(\w+)\}/g, function (_m, k) { return args && k in args ? args[k] : ""; });
   }
+  // the plural form of a count as the page's language says it (one / other, from the catalog)
+  function counted(kind, n) { return say(words.plural[kind][n === 1 ? "one" : "other"], { count: n }); }
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
@@ -93,7 +95,8 @@
   }
 
   function summary(data) {
-    status.textContent = say(words.summary, { nodes: cy.nodes().length, edges: cy.edges().length,
+    status.textContent = say(words.summary, { nodes: counted("nodes", cy.nodes().length),
+      edges: counted("ties", cy.edges().length),
       modularity: data && data.modularity !== null && data.modularity !== undefined ? fmt(data.modularity, 2) : "—" });
     var body = document.querySelector("#node-table tbody");
     body.textContent = "";
