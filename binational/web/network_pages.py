@@ -183,7 +183,11 @@ def _plan_words(lang: str, plan: dict[str, Any]) -> dict[str, Any]:
     for target in plan["targets"]:
         target["role"] = "; ".join(_reason(lang, r["code"], r["params"]) for r in target["reasons"])
     plan["method_labels"] = {m: i18n.translate(lang, f"network.method_{m}") for m in METHODS}
-    plan["notes"] = [dict(zip(("text", "lang"), i18n.note(lang, n), strict=True)) for n in plan["notes"]]
+    # a variant is the plan's steps joined by "+" ("reverse-greedy+swaps"): each step in words
+    steps = [(step, f"network.variant_{step.replace('-', '_')}") for step in plan["variant"].split("+") if step]
+    plan["variant"] = " + ".join(i18n.translate(lang, key) if key in i18n.catalog(lang) else step
+                                 for step, key in steps)
+    plan["notes"] = [i18n.note(lang, n)._asdict() for n in plan["notes"]]
     return plan
 
 

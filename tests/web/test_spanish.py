@@ -207,6 +207,7 @@ def test_the_main_pages_in_spanish_show_no_english(client: TestClient, world: di
                                               "budget": "2", "method": "hybrid"})
     assert plan.status_code == 200, plan.text
     said = [t["role"] for t in plan.json()["targets"]] + [n["text"] for n in plan.json()["notes"] if n["lang"] == "es"]
+    said.append(plan.json()["variant"])
     plan_words = [w for text in said for w in WORD.findall(text) if w.lower() in ENGLISH]
     if plan_words:
         found["/network/plan"] = plan_words
