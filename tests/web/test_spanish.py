@@ -187,6 +187,13 @@ def test_the_main_pages_in_spanish_show_no_english(client: TestClient, world: di
         if entity_id:
             walk(f"/entities/{entity_id}")
     walk(f"/entities/{entities['Person']}/matches")
+    walk(f"/entities/{entities['Person']}/edit")
+    r = client.post("/requests/new", data={"csrf": csrf, "type": "information", "to_agency": "US-CBP",
+                                           "entity_ids": entities["Person"], "question": "¿Quién es?",
+                                           "marking": "TLP:AMBER", "due": ""}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    request_page = r.headers["location"]
+    walk(request_page)
     walk("/entities/no-such-record", 404)
     pair = client.get("/resolution/next", follow_redirects=False).headers["location"]
     assert pair.startswith("/resolution/") and "done" not in pair  # the world has pairs FGR may judge
@@ -211,6 +218,9 @@ def test_the_main_pages_in_spanish_show_no_english(client: TestClient, world: di
     plan_words = [w for text in said for w in WORD.findall(text) if w.lower() in ENGLISH]
     if plan_words:
         found["/network/plan"] = plan_words
+    _client(client, "cbp_supervisor")  # the receiver reads the request, its notice and its inbox in Spanish
+    for path in (request_page, "/notifications", "/requests", "/"):
+        walk(path)
     _client(client, "fgr_auditor")
     walk("/audit")
     _client(client, "world_admin")
