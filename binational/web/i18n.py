@@ -198,7 +198,7 @@ def markup(lang: str, key: str, **args: Any) -> Markup:
 def error(lang: str, message: str) -> str:
     """A service error message in the visitor's language. A value's type (`date`) is named in words;
     a message whose key ends in `_html` is markup (`<code>` around what the user types), its values
-    escaped."""
+    escaped; a message no pattern knows is shown in English inside `<span lang="en">`."""
     for pattern, key in ERROR_PATTERNS:
         match = pattern.search(message)
         if match:
@@ -210,7 +210,10 @@ def error(lang: str, message: str) -> str:
                 # the catalogs are the package's own files, trusted like its templates
                 return Markup(message_text(lang, key)).format(**args)  # noqa: S704
             return translate(lang, key, **args)
-    return translate(lang, "error.generic", message=message)
+    if lang == DEFAULT:
+        return translate(lang, "error.generic", message=message)
+    # a message no pattern knows stays the service's English, marked as such
+    return markup(lang, "error.generic", message=Markup('<span lang="{}">{}</span>').format(DEFAULT, message))
 
 
 class Said(NamedTuple):

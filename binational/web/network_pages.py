@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 
 from binational.access import service as access
 from binational.access.policy import require
@@ -77,7 +78,9 @@ def _query(scope: Scope) -> str:
 def _json_error(request: Request, exc: InvalidInput) -> JSONResponse:
     lang = i18n.language(request)
     field = next((d.get("field") for d in exc.details if isinstance(d, dict) and d.get("field")), None)
-    return JSONResponse({"error": i18n.error(lang, exc.message), "field": field}, status_code=422)
+    message = i18n.error(lang, exc.message)  # the script shows text: no markup
+    text = message.striptags() if isinstance(message, Markup) else message
+    return JSONResponse({"error": text, "field": field}, status_code=422)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -57,6 +57,11 @@ def test_service_errors_are_translated_with_their_values():
     message = "property 'birthDate' of Person: '1979-13-45' is not a date"
     assert i18n.error("es", message) == "«1979-13-45» no es un valor válido de tipo fecha."
     assert i18n.error("en", "something unforeseen") == "Not accepted: something unforeseen"
+    # an English message no pattern knows stays English on a Spanish page, marked, and escaped
+    assert i18n.error("es", "<b>unforeseen</b>") == 'No aceptado: <span lang="en">&lt;b&gt;unforeseen&lt;/b&gt;</span>'
+    assert i18n.error("es", "unknown selector type '<x>'") == (
+        "tipo de selector desconocido «&lt;x&gt;»; use <code>document</code>, <code>phone</code>, <code>email</code>, "
+        "<code>vehicle</code>, <code>firearm</code> o <code>name_birth</code>.")
 
 
 def test_plural_forms_follow_the_languages_rules():
