@@ -16,7 +16,7 @@ from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
 from binational.routing import RowId, SessionDep
 from binational.web import forms, i18n
-from binational.web.render import PageActor, field_errors, redirect, render
+from binational.web.render import PageActor, field_errors, redirect, render, said_in
 from binational.web.resolution_pages import resolvable
 from binational.web.sessions import check_csrf
 
@@ -132,12 +132,13 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
     if owner and can(actor, "release.list").allowed:
         release_list = releases.list_releases(session=s, actor=actor, entity_id=entity.id)
     _row, decision = service.access_entity(s, actor, entity.id, "entity.read")
-    access_reason = i18n.reason(i18n.language(request), decision.reason)
+    lang = i18n.language(request)
+    access_reason = said_in(lang)(i18n.reason_said(lang, decision.reason))
     by_prop: dict[str, list[Any]] = {}
     for value in entity.values:
         by_prop.setdefault(value.prop, []).append(value)
     schema = forms.get_schema(entity.schema)
-    labels = {f.name: f.label for f in forms.fields(schema, i18n.language(request))} if schema else {}
+    labels = {f.name: f.label for f in forms.fields(schema, lang)} if schema else {}
     linked = links.linked(session=s, actor=actor, entity=entity)
     return render(request, "entities/view.html", status, entity=entity, by_prop=by_prop, labels=labels,
                   links=linked, link_ids={link.entity.id for link in linked}, owner=owner, releases=release_list,

@@ -192,7 +192,8 @@ def translate(lang: str, key: str, **args: Any) -> str:
 def markup(lang: str, key: str, **args: Any) -> Markup:
     """The message `key` as markup: its text escaped, its arguments escaped unless they are markup
     already (a message from `error()` that holds `<code>` keeps it)."""
-    return Markup.escape(message_text(lang, key, args.get("count"))).format(**args)
+    text = Markup.escape(message_text(lang, key, args.get("count")))
+    return text.format(**args) if args else text  # without arguments a `{seconds}` is for the page's script
 
 
 def error(lang: str, message: str) -> str:

@@ -38,13 +38,15 @@ PageActor = Annotated[Actor, Depends(page_actor)]
 
 
 def translator(lang: str) -> Any:
-    """The templates' `t`: a catalog message; a key ending in `_html` is markup the catalog trusts
-    (`<code>` around a literal), its arguments escaped."""
-    def t(key: str, **args: Any) -> str:
+    """The templates' `t`: a catalog message as markup, its arguments escaped unless they are markup
+    (a `reason()` or `note()` keeps its `lang="en"` span inside a sentence); a key ending in `_html`
+    is markup the catalog trusts (`<code>` around a literal)."""
+    def t(key: str, **args: Any) -> Markup:
         if key.endswith("_html"):
             # the catalogs are the package's own files, trusted like its templates; arguments are escaped
-            return Markup(i18n.message_text(lang, key, args.get("count"))).format(**args)  # noqa: S704
-        return i18n.translate(lang, key, **args)
+            text = Markup(i18n.message_text(lang, key, args.get("count")))  # noqa: S704
+            return text.format(**args) if args else text
+        return i18n.markup(lang, key, **args)
     return t
 
 
