@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from binational.networks import dismantle, engine
 from binational.networks.graph import Network
@@ -130,9 +131,25 @@ def ego(net: Network, center: str, depth: int) -> Network:
     return net.subgraph(seen)
 
 
+#: why a node is a target, by reason code: the English sentence (pages say it in their language)
+REASONS = {
+    "broker": "broker between communities {communities}",
+    "shortest_paths": "on many shortest paths (top 10% betweenness)",
+    "inner_core": "in the innermost {k}-core",
+    "hub": "hub of {ties} ties",
+    "separates": "separates what is left of the network",
+}
+
+
+def reason_text(code: str, params: dict[str, Any]) -> str:
+    """A reason's English sentence (lists of communities joined by commas)."""
+    values = {k: ", ".join(str(x) for x in v) if isinstance(v, list) else v for k, v in params.items()}
+    return REASONS[code].format(**values)
+
+
 @dataclass
 class Target:
-    """One recommendation of a plan, with why."""
+    """One recommendation of a plan, with why: reason codes and their parameters, and as one sentence."""
 
     step: int
     id: str
@@ -144,6 +161,7 @@ class Target:
     core: int
     lcc_after: float
     drop: float
+    reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
 def explain(net: Network, ids: list[str], plan: dismantle.Plan, scores: Scores, groups: Communities) -> list[Target]:
@@ -161,17 +179,18 @@ def explain(net: Network, ids: list[str], plan: dismantle.Plan, scores: Scores, 
         node = ids[u]
         own = groups.labels.get(node)
         bridges = sorted({groups.labels[v] for v in neighbours[node]} - {own})
-        roles = []
+        reasons: list[tuple[str, dict[str, Any]]] = []
         if bridges:
-            roles.append(f"broker between communities {', '.join(str(c) for c in [own, *bridges])}")
+            reasons.append(("broker", {"communities": [own, *bridges]}))
         if scores.betweenness.get(node, 0) >= cut > 0:
-            roles.append("on many shortest paths (top 10% betweenness)")
+            reasons.append(("shortest_paths", {}))
         if scores.core.get(node, 0) == max_core and max_core > 1:
-            roles.append(f"in the innermost {max_core}-core")
-        if not roles:
-            roles.append(f"hub of {scores.degree.get(node, 0)} ties" if scores.degree.get(node, 0) > 2
-                         else "separates what is left of the network")
-        out.append(Target(step, node, "; ".join(roles), own, bridges, scores.degree.get(node, 0),
-                          scores.betweenness.get(node, 0.0), scores.core.get(node, 0),
-                          round(curve[step], 4), round(curve[step - 1] - curve[step], 4)))
+            reasons.append(("inner_core", {"k": max_core}))
+        if not reasons:
+            ties = scores.degree.get(node, 0)
+            reasons.append(("hub", {"ties": ties}) if ties > 2 else ("separates", {}))
+        out.append(Target(step, node, "; ".join(reason_text(c, p) for c, p in reasons), own, bridges,
+                          scores.degree.get(node, 0), scores.betweenness.get(node, 0.0), scores.core.get(node, 0),
+                          round(curve[step], 4), round(curve[step - 1] - curve[step], 4),
+                          [{"code": c, "params": p} for c, p in reasons]))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,11 +90,16 @@ class PlanRequest(BaseModel):
     weighted: bool = Field(False, description="betweenness with 1/contacts as distance")
 
 
+class ReasonRead(BaseModel):
+    code: str = Field(description="broker, shortest_paths, inner_core, hub or separates")
+    params: dict[str, Any] = Field(description="communities (broker), k (inner_core), ties (hub)")
+
+
 class TargetRead(BaseModel):
     step: int
     id: str
     caption: str
-    role: str
+    role: str = Field(description="the reasons as one English sentence")
     community: int | None
     bridges: list[int]
     degree: int
@@ -101,6 +107,7 @@ class TargetRead(BaseModel):
     core: int
     lcc_after: float = Field(description="largest component, as a fraction of the nodes, after this removal")
     drop: float
+    reasons: list[ReasonRead] = Field(default_factory=list, description="why this target, as codes")
 
 
 class SensitivityRead(BaseModel):

@@ -66,7 +66,7 @@ async def check(request: Request, s: SessionDep, actor: PageActor) -> HTMLRespon
     form = await request.form()
     text, errors = await _text_of(form, lang)
     lines, bad = read_lines(text) if not errors else ([], [])
-    line_errors = [i18n.translate(lang, "discovery.line_error", line=n, message=i18n.error(lang, m)) for n, m in bad]
+    line_errors = [i18n.markup(lang, "discovery.line_error", line=n, message=i18n.error(lang, m)) for n, m in bad]
     count = len(lines) + len(bad)
     upload = form.get("file")
     field = "file" if isinstance(upload, UploadFile) and upload.filename else "selectors"
@@ -76,7 +76,7 @@ async def check(request: Request, s: SessionDep, actor: PageActor) -> HTMLRespon
     elif not errors and not count:
         errors[field] = i18n.error(lang, "give at least one selector")
     elif line_errors:
-        errors[field] = i18n.translate(lang, "discovery.bad_lines", n=len(line_errors))
+        errors[field] = i18n.translate(lang, "discovery.bad_lines", count=len(line_errors))
     shown = text if field == "selectors" else ""
     if errors:
         return render(request, "discovery.html", 422, text=shown, errors=errors, line_errors=line_errors,

@@ -24,7 +24,7 @@ from binational.errors import InvalidInput
 from binational.resolution import merged
 from binational.routing import RowId, SessionDep
 from binational.web import forms, i18n, point_map, readable
-from binational.web.render import PageActor, field_errors, redirect, render
+from binational.web.render import PageActor, field_errors, redirect, render, said_in
 from binational.web.resolution_pages import resolvable
 from binational.web.sessions import check_csrf
 
@@ -57,7 +57,7 @@ def _search_page(request: Request, s: Any, actor: Actor, filters: dict[str, str]
     except InvalidInput as exc:
         errors = field_errors(lang, exc, "q")
     return render(request, "entities/search.html", 422 if errors or export_error else 200, items=items,
-                  next_cursor=next_cursor, filters=filters, errors=errors, schemas=forms.schema_choices(),
+                  next_cursor=next_cursor, filters=filters, errors=errors, schemas=forms.schema_choices(lang),
                   agencies=access.list_agencies(session=s), paged=bool(cursor), export_error=export_error,
                   may_export=can(actor, "entity.export").allowed, query=urlencode(filters))
 
@@ -158,8 +158,9 @@ def _form(request: Request, s: Any, actor: Actor, schema_name: str | None, *, en
           errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     schema = forms.get_schema(schema_name) or forms.get_schema("Person")
     assert schema is not None
-    return render(request, "entities/form.html", status, schema=schema, fields=forms.fields(schema),
-                  schemas=forms.schema_choices(), entity=entity, values=values or {}, errors=errors or {},
+    lang = i18n.language(request)
+    return render(request, "entities/form.html", status, schema=schema, fields=forms.fields(schema, lang),
+                  schemas=forms.schema_choices(lang), entity=entity, values=values or {}, errors=errors or {},
                   policy=policy or {"distribution": "agency", "marking": "TLP:AMBER", "release_to": []},
                   **_policy_form(s, actor))
 
@@ -232,9 +233,7 @@ def _profile(request: Request, s: Any, actor: Actor, entity: EntityRead) -> dict
     return {"facts": facts, "groups": built.groups, "timeline": built.timeline,
             "when": lambda value: readable.when(value, lang), "map": point_map.draw(built.places),
             "cluster": cluster, "merged_rows": merged_rows, "readers": readers,
-            "network_link": bool(schema and schema.is_a("LegalEntity")),
-            # the vocabulary's labels, by the names the templates call them
-            "schema_label": readable.schema_label, "prop_label": readable.prop_label}
+            "network_link": bool(schema and schema.is_a("LegalEntity"))}
 
 
 def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: dict[str, str] | None = None,
@@ -244,7 +243,8 @@ def _page(request: Request, s: Any, actor: Actor, entity: EntityRead, errors: di
     if owner and can(actor, "release.list").allowed:
         release_list = releases.list_releases(session=s, actor=actor, entity_id=entity.id)
     _row, decision = service.access_entity(s, actor, entity.id, "entity.read")
-    access_reason = i18n.reason(i18n.language(request), decision.reason)
+    lang = i18n.language(request)
+    access_reason = said_in(lang)(i18n.reason_said(lang, decision.reason))
     return render(request, "entities/view.html", status, entity=entity, owner=owner, releases=release_list,
                   access_reason=access_reason, may_edit=owner and can(actor, "entity.update").allowed,
                   may_release=owner and can(actor, "release.create").allowed, errors=errors or {},

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from followthemoney.schema import Schema
 from starlette.datastructures import FormData
 
-from binational.vocabulary import model
+from binational.vocabulary import labels, model
 
 #: property types edited as a date input or as the id of another entity
 DATE_TYPES = frozenset({"date"})
@@ -23,12 +23,13 @@ class Field:
     type: str
     description: str
     featured: bool
+    type_label: str = ""
 
 
-def schema_choices() -> list[tuple[str, str]]:
-    """(name, label) of every schema an entity can have, by label."""
+def schema_choices(lang: str) -> list[tuple[str, str]]:
+    """(name, label in `lang`) of every schema an entity can have, by label."""
     return sorted(
-        ((s.name, s.label) for s in model.schemata.values() if not s.abstract and not s.hidden),
+        ((s.name, labels.schema_label(lang, s)) for s in model.schemata.values() if not s.abstract and not s.hidden),
         key=lambda pair: pair[1].lower(),
     )
 
@@ -39,14 +40,16 @@ def get_schema(name: str | None) -> Schema | None:
     return schema if schema is not None and not schema.abstract else None
 
 
-def fields(schema: Schema) -> list[Field]:
-    """The editable properties of a schema: featured and required ones first, then by label."""
+def fields(schema: Schema, lang: str) -> list[Field]:
+    """The editable properties of a schema, labelled in `lang`: featured and required ones first, then by label."""
     featured = set(schema.featured) | set(schema.required) | set(schema.caption)
     out = []
     for prop in schema.properties.values():
         if prop.stub or prop.hidden:
             continue
-        out.append(Field(prop.name, prop.label, prop.type.name, prop.description or "", prop.name in featured))
+        out.append(Field(prop.name, labels.property_label(lang, prop), prop.type.name,
+                         labels.property_description(lang, prop), prop.name in featured,
+                         labels.type_label(lang, prop)))
     return sorted(out, key=lambda f: (not f.featured, f.label.lower()))
 
 

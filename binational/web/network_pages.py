@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 
 from binational.access import service as access
 from binational.access.policy import require
@@ -22,6 +23,7 @@ from binational.errors import InvalidInput
 from binational.networks import service
 from binational.networks.schemas import PlanRequest, Scope
 from binational.routing import SessionDep
+from binational.vocabulary import labels
 from binational.web import i18n
 from binational.web.render import PageActor, render
 from binational.web.sessions import check_csrf
@@ -76,7 +78,9 @@ def _query(scope: Scope) -> str:
 def _json_error(request: Request, exc: InvalidInput) -> JSONResponse:
     lang = i18n.language(request)
     field = next((d.get("field") for d in exc.details if isinstance(d, dict) and d.get("field")), None)
-    return JSONResponse({"error": i18n.error(lang, exc.message), "field": field}, status_code=422)
+    message = i18n.error(lang, exc.message)  # the script shows text: no markup
+    text = message.striptags() if isinstance(message, Markup) else message
+    return JSONResponse({"error": text, "field": field}, status_code=422)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -99,9 +103,11 @@ def page(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", 
         field = next((d.get("field") for d in exc.details if isinstance(d, dict)), "entity") or "entity"
         errors = {str(field): i18n.error(i18n.language(request), exc.message)}
     query = _query(scope)
+    lang = i18n.language(request)
     return render(request, "networks/page.html", 422 if errors else 200, center=center, scope=scope, query=query,
-                  errors=errors, types=service.link_types(), agencies=access.list_agencies(session=s),
-                  methods=METHODS, formats=list(FORMATS), messages=_messages(i18n.language(request)),
+                  errors=errors, types=[(ty, type_label(lang, ty)) for ty in service.link_types()],
+                  agencies=access.list_agencies(session=s),
+                  methods=METHODS, formats=list(FORMATS), messages=_messages(lang),
                   overview=overview, q=q.strip(), found=found)
 
 
@@ -113,7 +119,8 @@ def data(request: Request, s: SessionDep, actor: PageActor, entity: Short = "", 
     try:
         scope = scope_of(entity, depth, type, agency, start, end, undated)
         net = service.network(session=s, actor=actor, scope=scope)  # past the node limit: 422, audited as a deny
-        return JSONResponse(service.describe(net).model_dump(mode="json", by_alias=True))
+        graph = service.describe(net).model_dump(mode="json", by_alias=True)
+        return JSONResponse(_graph_words(i18n.language(request), graph))
     except InvalidInput as exc:
         return _json_error(request, exc)
 
@@ -138,7 +145,7 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> Response:
             scope=scope, budget=budget, method=text("method", "hybrid"), ties=10))
     except InvalidInput as exc:
         return _json_error(request, exc)
-    return JSONResponse(result.model_dump(mode="json"))
+    return JSONResponse(_plan_words(i18n.language(request), result.model_dump(mode="json")))
 
 
 @router.get("/export", response_model=None)
@@ -155,6 +162,44 @@ def export(s: SessionDep, actor: PageActor, format: Short = "graphml",  # noqa: 
                     headers={"Content-Disposition": f'attachment; filename="network.{suffix}"'})
 
 
+def type_label(lang: str, link_type: str) -> str:
+    """A tie type in words: a link schema's label, or a shared identifier's (`shared_phone`)."""
+    if link_type.startswith("shared_"):
+        return i18n.translate(lang, f"network.type_{link_type}")
+    return labels.schema_label(lang, link_type)
+
+
+def _graph_words(lang: str, graph: dict[str, Any]) -> dict[str, Any]:
+    """The graph for the page's script with schema and tie types also in words of the language."""
+    for node in graph["nodes"]:
+        node["schema_label"] = labels.schema_label(lang, node["schema"])
+        node["caption"] = labels.caption(lang, node["schema"], node["caption"])
+    for edge in graph["edges"]:
+        edge["type_label"] = type_label(lang, edge["type"])
+    return graph
+
+
+def _reason(lang: str, code: str, params: dict[str, Any]) -> str:
+    args = {k: ", ".join(str(x) for x in v) if isinstance(v, list) else v for k, v in params.items()}
+    if code == "hub":
+        args["ties"] = i18n.translate(lang, "count.ties", count=int(params["ties"]))
+    return i18n.translate(lang, f"network.reason_{code}", **args)
+
+
+def _plan_words(lang: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan for the page's script in the language: each target's reasons as one sentence, the
+    methods' names, and the notes (an English one tagged `en`)."""
+    for target in plan["targets"]:
+        target["role"] = "; ".join(_reason(lang, r["code"], r["params"]) for r in target["reasons"])
+    plan["method_labels"] = {m: i18n.translate(lang, f"network.method_{m}") for m in METHODS}
+    # a variant is the plan's steps joined by "+" ("reverse-greedy+swaps"): each step in words
+    steps = [(step, f"network.variant_{step.replace('-', '_')}") for step in plan["variant"].split("+") if step]
+    plan["variant"] = " + ".join(i18n.translate(lang, key) if key in i18n.catalog(lang) else step
+                                 for step, key in steps)
+    plan["notes"] = [i18n.note(lang, n)._asdict() for n in plan["notes"]]
+    return plan
+
+
 def _messages(lang: str) -> dict[str, Any]:
     """The words the page's script shows (status lines, the plan's table and chart)."""
     keys = ("network.loading", "network.summary", "network.empty", "network.failed", "network.not_found",
@@ -164,5 +209,9 @@ def _messages(lang: str) -> dict[str, Any]:
             "network.method", "network.final_lcc", "network.community", "network.degree", "network.betweenness",
             "network.eigenvector", "network.core", "network.agencies", "network.members", "network.caption",
             "network.schema", "network.variant", "network.notes", "network.pick")
-    return {key.split(".", 1)[1]: i18n.translate(lang, key) for key in keys}
+    words: dict[str, Any] = {key.split(".", 1)[1]: i18n.translate(lang, key) for key in keys}
+    forms = (("one", 1), ("other", 2))
+    words["plural"] = {kind: {form: i18n.message_text(lang, f"count.{kind}", n) for form, n in forms}
+                       for kind in ("nodes", "ties")}
+    return words
 

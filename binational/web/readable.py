@@ -17,7 +17,6 @@ from babel.dates import format_date, format_skeleton
 from followthemoney.types import registry
 
 from binational.entities.schemas import ValueRead
-from binational.vocabulary import model
 
 
 @dataclass(frozen=True)
@@ -85,18 +84,3 @@ def shown(kind: str, value: ValueRead, lang: str, captions: dict[str, str]) -> S
     """One value of the profile, linked when it names a record the viewer may see (one in `captions`)."""
     href = f"/entities/{value.value}" if kind == "entity" and value.value in captions else None
     return Shown(text(kind, value.value, lang, captions), href, value.agency, value.marking, value.value)
-
-
-def schema_label(name: str, plural: bool = False) -> str:
-    """The label (or plural) of a schema as FollowTheMoney's model gives it; an unknown name as it is."""
-    schema = model.get(name)
-    if schema is None:
-        return name
-    return schema.plural if plural else schema.label
-
-
-def prop_label(schema: str, prop: str) -> str:
-    """The label of property `prop` of a schema as FollowTheMoney's model gives it; the name when unknown."""
-    found = model.get(schema)
-    spec = found.get(prop) if found is not None else None
-    return spec.label if spec is not None else prop

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
@@ -16,6 +17,7 @@ from binational.access.policy import Actor
 from binational.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from binational.requests import notifications
 from binational.routing import SessionDep, cookie_actor
+from binational.vocabulary import labels
 from binational.web import i18n
 from binational.web.sessions import session_of
 
@@ -35,15 +37,53 @@ def page_actor(request: Request, s: SessionDep) -> Actor:
 PageActor = Annotated[Actor, Depends(page_actor)]
 
 
+def translator(lang: str) -> Any:
+    """The templates' `t`: a catalog message as markup, its arguments escaped unless they are markup
+    (a `reason()` or `note()` keeps its `lang="en"` span inside a sentence); a key ending in `_html`
+    is markup the catalog trusts (`<code>` around a literal)."""
+    def t(key: str, **args: Any) -> Markup:
+        if key.endswith("_html"):
+            # the catalogs are the package's own files, trusted like its templates; arguments are escaped
+            text = Markup(i18n.message_text(lang, key, args.get("count")))  # noqa: S704
+            return text.format(**args) if args else text
+        return i18n.markup(lang, key, **args)
+    return t
+
+
+def said_in(lang: str) -> Any:
+    """The templates' `said(x)`: a text in the page's language as it is, any other wrapped in a span
+    with its `lang` (an English fragment on a Spanish page)."""
+    def said(value: i18n.Said) -> Markup:
+        if value.lang == lang:
+            return Markup("{}").format(value.text)
+        return Markup('<span lang="{}">{}</span>').format(value.lang, value.text)
+    return said
+
+
 def context(request: Request, **values: Any) -> dict[str, Any]:
-    """What every template gets: the translator, the language, the user, the CSRF token."""
+    """What every template gets: the translators, the language, the user, the CSRF token.
+
+    `t(key, count=n, **args)` is a catalog message (plural by `count`); `note(text)` a service's
+    English note in the language, `driver(text)` a suggestion's strongest evidence, `said(Said)` any
+    text with its language marked when it is not the page's; `schema_label(name)`,
+    `prop_label(schema, prop)`, `edge_label(schema)` and `caption(entity)` are the vocabulary's
+    labels in the language.
+    """
     lang = i18n.language(request)
     actor: Actor | None = getattr(request.state, "actor", None)
     return {
         "request": request,
         "lang": lang,
         "languages": i18n.LANGUAGES,
-        "t": lambda key, **args: i18n.translate(lang, key, **args),
+        "t": translator(lang),
+        "said": said_in(lang),
+        "note": lambda text: said_in(lang)(i18n.note(lang, text)),
+        "driver": lambda text: said_in(lang)(i18n.driver(lang, text)),
+        "reason": lambda text: said_in(lang)(i18n.reason_said(lang, text)),
+        "schema_label": lambda name, plural=False: labels.schema_label(lang, name, plural=plural),
+        "prop_label": lambda schema, prop: labels.prop_label(lang, schema, prop),
+        "edge_label": lambda schema: labels.edge_label(lang, schema),
+        "caption": lambda entity: labels.caption(lang, entity.schema, entity.caption),
         "actor": actor,
         "agency_name": getattr(request.state, "agency_name", ""),
         "unread": getattr(request.state, "unread", 0),

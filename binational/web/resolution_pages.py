@@ -22,6 +22,7 @@ from binational.resolution import queue, runs, service, worker
 from binational.resolution.features import KIND_OF_SCHEMA, KINDS
 from binational.resolution.schemas import JudgementCreate, SuggestionRead
 from binational.routing import RowId, SessionDep
+from binational.vocabulary import labels
 from binational.web import i18n
 from binational.web.forms import get_schema
 from binational.web.render import PageActor, field_errors, redirect, render
@@ -140,8 +141,8 @@ async def accept(request: Request, s: SessionDep, actor: PageActor) -> Response:
     return redirect("/resolution?" + urlencode({**{k: v for k, v in filters.items() if v}, "accepted": done.accepted}))
 
 
-def _rows(left: EntityRead, right: EntityRead) -> list[tuple[str, list[Any], list[Any]]]:
-    """Properties of both records aligned: (label, left values, right values), featured first."""
+def _rows(left: EntityRead, right: EntityRead, lang: str) -> list[tuple[str, list[Any], list[Any]]]:
+    """Properties of both records aligned: (label in `lang`, left values, right values), featured first."""
     schema = get_schema(left.schema)
     props: dict[str, tuple[list[Any], list[Any]]] = {}
     for side, entity in enumerate((left, right)):
@@ -150,17 +151,17 @@ def _rows(left: EntityRead, right: EntityRead) -> list[tuple[str, list[Any], lis
     featured = set(schema.featured) if schema else set()
 
     def label(prop: str) -> str:
-        found = schema.get(prop) if schema else None
-        return found.label if found is not None else prop
+        return labels.prop_label(lang, schema, prop) if schema else prop
 
     order = sorted(props, key=lambda p: (p not in featured, label(p).lower()))
     return [(label(p), props[p][0], props[p][1]) for p in order]
 
 
-def _bars(weights: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Each comparison's level and match weight, with a bar length relative to the largest weight."""
+def _bars(weights: dict[str, list[Any]], lang: str) -> list[dict[str, Any]]:
+    """Each comparison's level (in `lang`) and match weight, with a bar length relative to the largest weight."""
     top = max((abs(float(w)) for _level, w in weights.values()), default=0.0) or 1.0
-    rows = [{"name": name, "level": level, "weight": float(w), "width": round(100 * abs(float(w)) / top)}
+    rows = [{"name": i18n.evidence(lang, name), "level": i18n.evidence(lang, name, level), "weight": float(w),
+             "width": round(100 * abs(float(w)) / top)}
             for name, (level, w) in weights.items()]
     return sorted(rows, key=lambda r: -abs(r["weight"]))
 
@@ -169,8 +170,9 @@ def _review(request: Request, s: Any, actor: Actor, suggestion_id: int, filters:
             errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     item = service.read_suggestion(session=s, actor=actor, suggestion_id=suggestion_id)
     history = service.list_judgements(session=s, actor=actor, left_id=item.left.id, right_id=item.right.id)
-    return render(request, "resolution/review.html", status, item=item, rows=_rows(item.left, item.right),
-                  bars=_bars(item.weights), history=history, keys=KEYS, filters=filters, query=_query(filters),
+    lang = i18n.language(request)
+    return render(request, "resolution/review.html", status, item=item, rows=_rows(item.left, item.right, lang),
+                  bars=_bars(item.weights, lang), history=history, keys=KEYS, filters=filters, query=_query(filters),
                   may_judge=can(actor, "resolution.judge").allowed, errors=errors or {})
 
 

@@ -94,7 +94,7 @@ def test_bad_selectors_are_named_by_line_in_spanish_and_nothing_is_searched(clie
     errors = re.search(r'<div class="error" id="e-selectors">(.*?)</div>', text, re.S).group(1)
     assert "5 líneas no son selectores válidos; no se buscó nada." in errors
     assert "Línea 1: tipo de selector desconocido «passport»" in errors
-    assert "Línea 2: «---» no queda en nada al normalizarlo como selector document." in errors
+    assert "Línea 2: «---» no queda en nada al normalizarlo como selector <code>document</code>." in errors
     assert "Línea 3: «abc» no es un número de teléfono" in errors
     assert "Línea 4: «Ana» necesita un nombre y un apellido." in errors
     assert "Línea 5: un nombre necesita la fecha de nacimiento" in errors and "Línea 6" not in errors
@@ -115,7 +115,7 @@ def test_request_a_hit_the_holder_answers_and_a_third_agency_sees_nothing(client
     assert 'value="information" selected>Request for information' in form
     asked = _ask(client, csrf, ref)
     mine = client.get(f"/requests/{asked}").text
-    assert "Who is this person?" in mine and "Asked about 1 discovery hits." in mine and "Held By" not in mine
+    assert "Who is this person?" in mine and "Asked about 1 discovery hit." in mine and "Held By" not in mine
     assert f"/requests/{asked}" in client.get("/requests?box=outbox").text
     assert 'href="/requests/new"' in client.get("/requests").text
 
@@ -186,7 +186,7 @@ def test_request_form_errors_in_spanish_next_to_their_field_and_nothing_written(
         ({"to_agency": ""}, "to_agency", "Este campo es obligatorio."),
         ({"question": "  "}, "question", "Escriba la pregunta."),
         ({"due": "2001-01-01"}, "due", "La fecha límite debe ser futura y dentro de un año."),
-        ({"due": "mañana"}, "due", "«mañana» no es un valor válido de tipo date."),
+        ({"due": "mañana"}, "due", "«mañana» no es un valor válido de tipo fecha."),
         ({"marking": "TLP:RED"}, "marking", "TLP:RED está por encima de su autorización."),
         ({"hit_ref": "hr_forged"}, "hit_refs", "Estas coincidencias son desconocidas o vencieron"),
         ({"hit_ref": ref, "to_agency": "MX-INM"}, "hit_refs", "Una coincidencia pertenece a MX-FGR"),

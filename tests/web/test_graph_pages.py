@@ -168,4 +168,6 @@ def test_network_page_data_plan_and_exports(client, cast, world):  # noqa: F811 
 def test_the_network_script_has_every_word_in_both_languages():
     for lang in i18n.LANGUAGES:
         words = network_pages._messages(lang)
+        plural = words.pop("plural")
         assert all(value and not value.startswith("network.") for value in words.values())
+        assert all("{count}" in form for forms in plural.values() for form in forms.values())

@@ -125,7 +125,7 @@ def test_form_errors_are_next_to_their_field_in_the_users_language(client):
                                            "p.birthDate": "1980-13-45", "marking": "TLP:AMBER",
                                            "distribution": "agency"})
     assert r.status_code == 422
-    assert '<p class="error" id="e-birthDate">«1980-13-45» no es un valor válido de tipo date.</p>' in r.text
+    assert '<p class="error" id="e-birthDate">«1980-13-45» no es un valor válido de tipo fecha.</p>' in r.text
     assert 'lang="es"' in r.text
     above = client.post("/entities/new", data={"csrf": csrf, "schema": "Person", "p.name": "Ana",
                                                "marking": "TLP:RED", "distribution": "agency"})

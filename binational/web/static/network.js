@@ -17,6 +17,8 @@
   function say(text, args) {
     return String(text).replace(/\{(\w+)\}/g, function (_m, k) { return args && k in args ? args[k] : ""; });
   }
+  // the plural form of a count as the page's language says it (one / other, from the catalog)
+  function counted(kind, n) { return say(words.plural[kind][n === 1 ? "one" : "other"], { count: n }); }
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
@@ -30,13 +32,13 @@
   function elements(data) {
     var out = [];
     data.nodes.forEach(function (n) {
-      out.push({ group: "nodes", data: { id: n.id, label: n.caption, schema: n.schema, community: n.community,
+      out.push({ group: "nodes", data: { id: n.id, label: n.caption, schema: n.schema, schemaLabel: n.schema_label || n.schema, community: n.community,
         betweenness: n.betweenness || 0, degree: n.degree || 0, eigenvector: n.eigenvector || 0, core: n.core || 0,
         agencies: n.agencies, members: n.members } });
     });
     data.edges.forEach(function (e) {
       out.push({ group: "edges", data: { id: e.source + "|" + e.type + "|" + e.target, source: e.source,
-        target: e.target, type: e.type, weight: e.weight, agencies: e.agencies, first: e.first, last: e.last,
+        target: e.target, type: e.type, typeLabel: e.type_label || e.type, weight: e.weight, agencies: e.agencies, first: e.first, last: e.last,
         shared: e.type.indexOf("shared_") === 0 ? 1 : 0 } });
     });
     return out;
@@ -103,14 +105,15 @@
   }
 
   function summary(data) {
-    status.textContent = say(words.summary, { nodes: cy.nodes().length, edges: cy.edges().length,
+    status.textContent = say(words.summary, { nodes: counted("nodes", cy.nodes().length),
+      edges: counted("ties", cy.edges().length),
       modularity: data && data.modularity !== null && data.modularity !== undefined ? fmt(data.modularity, 2) : "—" });
     var body = document.querySelector("#node-table tbody");
     body.textContent = "";
     cy.nodes().sort(function (a, b) { return b.data("betweenness") - a.data("betweenness"); }).forEach(function (n) {
       var pick = el("button", { type: "button", class: "link", text: n.data("label") });
       pick.addEventListener("click", function () { cy.$(":selected").unselect(); n.select(); show(n); });
-      body.appendChild(el("tr", {}, [el("td", {}, [pick]), el("td", { text: n.data("schema") }),
+      body.appendChild(el("tr", {}, [el("td", {}, [pick]), el("td", { text: n.data("schemaLabel") }),
         el("td", { text: String(n.data("community")) }), el("td", { text: String(n.data("degree")) }),
         el("td", { text: fmt(n.data("betweenness")) }), el("td", { text: n.data("agencies").join(", ") })]));
     });
@@ -122,7 +125,7 @@
     var d = node.data();
     info.appendChild(el("h3", { text: d.label }));
     var list = el("dl", { class: "facts" });
-    [[words.schema, d.schema], [words.agencies, d.agencies.join(", ")], [words.members, String(d.members.length)],
+    [[words.schema, d.schemaLabel], [words.agencies, d.agencies.join(", ")], [words.members, String(d.members.length)],
       [words.community, String(d.community)], [words.degree, String(d.degree)],
       [words.betweenness, fmt(d.betweenness)], [words.eigenvector, fmt(d.eigenvector)], [words.core, String(d.core)]
     ].forEach(function (pair) { list.appendChild(el("dt", { text: pair[0] })); list.appendChild(el("dd", { text: pair[1] })); });
@@ -179,11 +182,13 @@
     }))]);
   }
 
+  function methodLabel(plan, m) { return (plan.method_labels || {})[m] || m; }
+
   function showPlan(plan) {
     document.getElementById("plan-result").hidden = false;
     document.getElementById("plan-summary").textContent = "";
     document.getElementById("plan-summary").appendChild(el("p", { text: say(words.robustness, {
-      method: plan.method, variant: plan.variant, robustness: fmt(plan.robustness), nodes: plan.nodes,
+      method: methodLabel(plan, plan.method), variant: plan.variant, robustness: fmt(plan.robustness), nodes: plan.nodes,
       budget: plan.budget, final: fmt(plan.curve[plan.curve.length - 1]) }) }));
     var targets = document.getElementById("plan-targets");
     targets.textContent = "";
@@ -195,7 +200,7 @@
     more.textContent = "";
     more.appendChild(el("h3", { text: words.compare }));
     more.appendChild(table([words.method, "R", words.final_lcc],
-      Object.keys(plan.compare).map(function (m) { return [m, fmt(plan.compare[m].robustness), fmt(plan.compare[m].final_lcc)]; })));
+      Object.keys(plan.compare).map(function (m) { return [methodLabel(plan, m), fmt(plan.compare[m].robustness), fmt(plan.compare[m].final_lcc)]; })));
     if (plan.sensitivity) {
       more.appendChild(el("h3", { text: words.sensitivity }));
       var s = plan.sensitivity;
@@ -204,7 +209,9 @@
     }
     if (plan.notes && plan.notes.length) {
       more.appendChild(el("h3", { text: words.notes }));
-      more.appendChild(el("ul", {}, plan.notes.map(function (n) { return el("li", { text: n }); })));
+      more.appendChild(el("ul", {}, plan.notes.map(function (n) {
+        return typeof n === "string" ? el("li", { text: n }) : el("li", { text: n.text, lang: n.lang });
+      })));
     }
     if (cy) {
       cy.nodes().removeClass("target");
