@@ -102,7 +102,10 @@ def _zipf(rng: random.Random, items: list[str], exponent: float = 0.9) -> str:
 
 def _phone(rng: random.Random, codes: list[str], country: str) -> str:
     code = rng.choice(codes)
-    digits = code + "".join(str(rng.randrange(10)) for _ in range(10 - len(code)))
+    subscriber = [rng.randrange(10) for _ in range(10 - len(code))]
+    if subscriber[0] < 2:  # no exchange starts with 0 or 1
+        subscriber[0] += 2
+    digits = code + "".join(map(str, subscriber))
     return f"+{'52' if country == 'mx' else '1'}{digits}"
 
 
@@ -342,7 +345,8 @@ def us_record(rng: random.Random, person: TruePerson) -> dict[str, list[str]]:
         props["passportNumber"] = [garble(rng, person.passport, 0.03)]
     phone = person.phone_us if person.phone_us and (rng.random() < 0.7 or not person.phone_mx) else person.phone_mx
     if phone and rng.random() < 0.45:
-        props["phone"] = [phone[-10:] if rng.random() < 0.5 else phone]
+        # as typed: with spaces after the country and area codes, or run together
+        props["phone"] = [f"{phone[:-10]} {phone[-10:-7]} {phone[-7:-4]} {phone[-4:]}" if rng.random() < 0.5 else phone]
     if not person.anglo and rng.random() < 0.2:
         state = next((k for k, v in names()["states"].items() if v == person.state), "")
         props["birthPlace"] = [ascii_upper(state)] if state else []

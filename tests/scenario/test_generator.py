@@ -305,3 +305,23 @@ def test_cli_generates_and_rejects_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["generate", "--seed", "3", "--size", "small", "--out", str(tmp_path / "ok")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "ok" / "manifest.json").exists()
+
+
+def test_cli_crossborder_writes_linked_records_and_rejects_bad_input(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["crossborder", "--people", "0", "--out", str(tmp_path / "none")])
+    assert result.exit_code == 2 and not (tmp_path / "none").exists()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    result = runner.invoke(app, ["crossborder", "--out", str(tmp_path / "full")])
+    assert result.exit_code == 2 and sorted(p.name for p in (tmp_path / "full").iterdir()) == ["x"]
+    result = runner.invoke(app, ["crossborder", "--people", "40", "--out", str(tmp_path / "ok")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == ["mx.jsonl", "truth.csv", "us.jsonl"]
+    for side in ("mx", "us"):  # valid FollowTheMoney: FtM's own cleaning keeps every value
+        for line in (tmp_path / "ok" / f"{side}.jsonl").read_text(encoding="utf-8").splitlines():
+            data = json.loads(line)
+            proxy = model.get_proxy(data, cleaned=False)
+            assert proxy.schema.name == "Person"
+            assert {k: len(proxy.get(k)) for k in data["properties"]} == {
+                k: len(v) for k, v in data["properties"].items()}
