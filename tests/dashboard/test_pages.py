@@ -18,7 +18,7 @@ def test_the_home_page_draws_the_picture_in_both_languages(client, scene):  # no
     assert page.status_code == 200
     html = page.text
     assert "Open requests and their clocks" in html and f"/requests/{scene['to_mx']}" in html
-    assert f"/entities/{scene['shared']}" in html and "US-CBP holds matches for 1 of your agency" in html
+    assert f"/entities/{scene['shared']}" in html and "US-CBP — searches of your agency it holds matches for: 1" in html
     spec = json.loads(SPEC.search(html).group(1))
     assert spec["mark"]["type"] == "line" and {v["series"] for v in spec["data"]["values"]} >= {"Requests received"}
     assert sum(v["count"] for v in spec["data"]["values"] if v["series"] == "Requests received") == 1
