@@ -37,7 +37,7 @@ def test_the_overview_shows_only_what_the_viewer_may_see(client, cast, world):  
     client.cookies.clear()
     sign_in(client, "us_analyst")
     page = client.get("/network").text
-    assert f"/network?entity={org}&amp;depth=2" in page and "named by 2 records" in page
+    assert f"/network?entity={org}&amp;depth=2" in page and "records naming it: 2" in page
     assert 'data-testid="communities"' in page
 
 
