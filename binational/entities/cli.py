@@ -12,7 +12,8 @@ from binational.clitools import fail, progress_bar, work
 from binational.entities import transfer
 from binational.errors import DomainError
 
-app = typer.Typer(help="Import and export FollowTheMoney entities.", no_args_is_help=True)
+app = typer.Typer(help="Import, export, search and watch FollowTheMoney entities; one as a profile.",
+                  no_args_is_help=True)
 AsUser = Annotated[str, typer.Option("--as", help="act as this user")]
 
 
