@@ -135,7 +135,7 @@ def test_every_api_action_leaves_one_entry(client, cast, db):
         "release_to": ["MX-FGR"]}).json()["id"]
     steps = [
         (us, "GET", f"{API}/{ident}", None, ("entity.read", "allow")),
-        (us, "GET", API, {"q": "Audit Subject"}, ("entity.list", "allow")),
+        (us, "GET", API, {"q": "Audit Subject"}, ("entity.search", "allow")),
         (us, "PATCH", f"{API}/{ident}", {"add": {"alias": ["Second Name"]}}, ("entity.update", "allow")),
         (mx, "GET", f"{API}/{ident}", None, ("entity.read", "allow")),
         (outsider, "GET", f"{API}/{ident}", None, ("entity.read", "deny")),
