@@ -66,11 +66,11 @@ def candidates(session: Session, lookups: set[str]) -> dict[str, set[str]]:
 
 
 def allowed_edits(length: int) -> int:
-    """Typing errors forgiven in a word of this length: none in two letters, one up to four, then two,
-    three past ten (a long identifier)."""
-    if length <= 2:
+    """Typing errors forgiven in a word of this length: none up to three letters (Ana is not An), one in
+    four, then two, three past ten (a long identifier)."""
+    if length <= 3:
         return 0
-    if length <= 4:
+    if length == 4:
         return 1
     return 2 if length <= 10 else 3
 
