@@ -32,7 +32,8 @@ _SHARED_TRIGRAM = text("SELECT w.word FROM search_words_fts f JOIN search_words 
                        "WHERE search_words_fts MATCH :q AND length(w.word) BETWEEN :shortest AND :longest")
 _SAME_START = text("SELECT word FROM search_words WHERE word >= :low AND word < :high "
                    "AND length(word) BETWEEN :shortest AND :longest")
-_SIMILAR = text("SELECT binational_similar_words(CAST(:w AS text), CAST(:floor AS real))")
+_SIMILAR = text("SELECT binational_similar_words(CAST(:w AS text), CAST(:floor AS real), "
+                "CAST(:shortest AS integer), CAST(:longest AS integer))")
 
 
 def _trigrams(word: str) -> list[str]:
@@ -47,14 +48,16 @@ def candidates(session: Session, lookups: set[str]) -> dict[str, set[str]]:
     # until a word is matched against the viewer's own visible terms (search.service).
     with system_context(session):
         for lookup in sorted(lookups):
+            edits = allowed_edits(len(lookup))
+            # no longer than a prefix's word may be, no shorter than the typing errors forgiven allow
+            lengths = {"shortest": len(lookup) - edits, "longest": len(lookup) + max(edits, PREFIX_REST)}
             if postgres:  # the word itself included (its similarity is 1)
-                out[lookup] = set(session.execute(_SIMILAR, {"w": lookup, "floor": TRIGRAM_FLOOR}).scalars())
+                out[lookup] = set(session.execute(_SIMILAR, {"w": lookup, "floor": TRIGRAM_FLOOR,
+                                                             **lengths}).scalars())
                 continue
             found = set(session.execute(text("SELECT word FROM search_words WHERE word = :w"),
                                         {"w": lookup}).scalars())
             if len(lookup) >= 3:  # a trigram tokenizer has nothing to match in a shorter text
-                edits = allowed_edits(len(lookup))
-                lengths = {"shortest": len(lookup) - edits, "longest": len(lookup) + max(edits, PREFIX_REST)}
                 expression = " OR ".join(f'"{gram}"' for gram in _trigrams(lookup))
                 found.update(session.execute(_SHARED_TRIGRAM, {"q": expression, **lengths}).scalars())
                 # Two errors in a short word can break every trigram (Reyes, Reies); pg_trgm's padding
