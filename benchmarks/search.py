@@ -201,13 +201,13 @@ def measure(db: Database, world: Path, asked: list[dict[str, Any]]) -> dict[str,
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", default="medium", choices=("small", "medium"))
+    parser.add_argument("--size", default="medium", choices=("small", "medium", "large"))
     parser.add_argument("--world", type=Path, help="an already generated world of that size")
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=("sqlite", "postgresql"))
     parser.add_argument("--queries", type=int, default=100, help="queries of each kind")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         world = args.world or Path(tmp) / "world"
         if args.world is None:

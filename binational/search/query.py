@@ -5,8 +5,8 @@ Accents, case and punctuation go (`terms.words`, as the index stores them); part
 together with a surname ("delacruz") also looks for the surname, and a surname after particles for
 the fused form ("de la Torre": "delatorre"); a nickname also looks for the given
 name it stands for and a given name for its nicknames (Pepe, José: `resolution.names.NICKNAMES`);
-and the whole text, compacted, is an identifier (a passport number typed with dashes) or a compound
-name written as one word.
+and the whole text, compacted, is an identifier when it has a digit (a passport number typed with
+dashes or spaces).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def parse(text: str) -> Query:
         meaningful = dict.fromkeys(words, "")
     unique = list(meaningful)[:MAX_WORDS]
     query_words = tuple(QueryWord(w, _forms(w, meaningful[w]), skeleton(w.upper())) for w in unique)
-    # The compact text is worth looking up only when it says more than a single word does.
-    if len(unique) == 1 and compact == unique[0]:
+    # The compact text is an identifier typed in pieces (G12 345 678); names are found by their words.
+    if (len(unique) == 1 and compact == unique[0]) or not any(c.isdigit() for c in compact):
         compact = ""
     return Query(query_words, compact[:200])

@@ -23,11 +23,17 @@ TRIGRAM_FLOOR = 0.2
 #: the score of a word that only starts with what was typed (a name being typed, a partial number)
 PREFIX_SCORE = 0.9
 SOUND_SCORE = 0.9
+#: most letters a word may have past a prefix typed (Garc: García, Hatf: Hatfield), so that a given name
+#: is not a prefix of every compacted full name it begins
+PREFIX_REST = 6
 
 
+_SHARED_TRIGRAM = text("SELECT w.word FROM search_words_fts f JOIN search_words w ON w.id = f.rowid "
+                       "WHERE search_words_fts MATCH :q AND length(w.word) BETWEEN :shortest AND :longest")
 _SAME_START = text("SELECT word FROM search_words WHERE word >= :low AND word < :high "
                    "AND length(word) BETWEEN :shortest AND :longest")
-_SIMILAR = text("SELECT binational_similar_words(CAST(:w AS text), CAST(:floor AS real))")
+_SIMILAR = text("SELECT binational_similar_words(CAST(:w AS text), CAST(:floor AS real), "
+                "CAST(:shortest AS integer), CAST(:longest AS integer))")
 
 
 def _trigrams(word: str) -> list[str]:
@@ -42,32 +48,32 @@ def candidates(session: Session, lookups: set[str]) -> dict[str, set[str]]:
     # until a word is matched against the viewer's own visible terms (search.service).
     with system_context(session):
         for lookup in sorted(lookups):
+            edits = allowed_edits(len(lookup))
+            # no longer than a prefix's word may be, no shorter than the typing errors forgiven allow
+            lengths = {"shortest": len(lookup) - edits, "longest": len(lookup) + max(edits, PREFIX_REST)}
             if postgres:  # the word itself included (its similarity is 1)
-                out[lookup] = set(session.execute(_SIMILAR, {"w": lookup, "floor": TRIGRAM_FLOOR}).scalars())
+                out[lookup] = set(session.execute(_SIMILAR, {"w": lookup, "floor": TRIGRAM_FLOOR,
+                                                             **lengths}).scalars())
                 continue
             found = set(session.execute(text("SELECT word FROM search_words WHERE word = :w"),
                                         {"w": lookup}).scalars())
             if len(lookup) >= 3:  # a trigram tokenizer has nothing to match in a shorter text
                 expression = " OR ".join(f'"{gram}"' for gram in _trigrams(lookup))
-                found.update(session.execute(
-                    text("SELECT word FROM search_words_fts WHERE search_words_fts MATCH :q"),
-                    {"q": expression}).scalars())
+                found.update(session.execute(_SHARED_TRIGRAM, {"q": expression, **lengths}).scalars())
                 # Two errors in a short word can break every trigram (Reyes, Reies); pg_trgm's padding
                 # keeps its first letters as a trigram, here the word index's range on them does.
-                edits = allowed_edits(len(lookup))
                 found.update(session.execute(_SAME_START, {
-                    "low": lookup[:2], "high": lookup[:1] + chr(ord(lookup[1]) + 1),
-                    "shortest": len(lookup) - edits, "longest": len(lookup) + edits}).scalars())
+                    "low": lookup[:2], "high": lookup[:1] + chr(ord(lookup[1]) + 1), **lengths}).scalars())
             out[lookup] = found
     return out
 
 
 def allowed_edits(length: int) -> int:
-    """Typing errors forgiven in a word of this length: none in two letters, one up to four, then two,
-    three past ten (a long identifier)."""
-    if length <= 2:
+    """Typing errors forgiven in a word of this length: none up to three letters (Ana is not An), one in
+    four, then two, three past ten (a long identifier)."""
+    if length <= 3:
         return 0
-    if length <= 4:
+    if length == 4:
         return 1
     return 2 if length <= 10 else 3
 
@@ -77,7 +83,7 @@ def text_score(typed: str, word: str, prefix_chars: int) -> float:
     `prefix_chars` is no prefix (one letter would match a twenty-sixth of the index)."""
     if word == typed:
         return 1.0
-    if len(typed) >= prefix_chars and word.startswith(typed):
+    if len(typed) >= prefix_chars and len(word) - len(typed) <= PREFIX_REST and word.startswith(typed):
         return PREFIX_SCORE
     limit = allowed_edits(len(typed))
     if limit and abs(len(word) - len(typed)) <= limit:

@@ -65,7 +65,7 @@ def test_authorisation_matrix(client, cast, db):
     _cases(db)
     ids, names = {}, {}
     for row, (author, policy, _) in ROWS.items():
-        names[row] = f"Matrixname{row.replace('_', '')}"
+        names[row] = f"Matrixname {row.replace('_', '')}"  # the search looks for the word "matrixname"
         r = client.post("/api/v1/entities", headers=cast[author].headers,
                         json={"schema": "Person", "properties": {"name": [names[row]]}, **policy})
         assert r.status_code == 201, (row, r.text)

@@ -61,17 +61,18 @@ END $$""",
     "CREATE TRIGGER search_words_from_terms AFTER INSERT ON search_terms REFERENCING NEW TABLE AS new_terms "
     "FOR EACH STATEMENT EXECUTE FUNCTION binational_search_words_add()",
     """
-CREATE FUNCTION binational_similar_words(q text, threshold real) RETURNS SETOF text LANGUAGE plpgsql STABLE
+CREATE FUNCTION binational_similar_words(q text, threshold real, shortest integer, longest integer)
+RETURNS SETOF text LANGUAGE plpgsql STABLE
 SECURITY DEFINER SET search_path = public, pg_catalog AS $$
 BEGIN
   IF NOT binational_system_on() THEN
     RAISE EXCEPTION 'binational_similar_words is for the system context only' USING ERRCODE = '42501';
   END IF;
   PERFORM set_config('pg_trgm.similarity_threshold', threshold::text, true);
-  RETURN QUERY SELECT w.word::text FROM search_words w WHERE w.word % q;
+  RETURN QUERY SELECT w.word::text FROM search_words w WHERE w.word % q AND length(w.word) BETWEEN shortest AND longest;
 END $$""",
     "REVOKE ALL ON FUNCTION binational_search_words_add() FROM PUBLIC",
-    "REVOKE ALL ON FUNCTION binational_similar_words(text, real) FROM PUBLIC",
+    "REVOKE ALL ON FUNCTION binational_similar_words(text, real, integer, integer) FROM PUBLIC",
     "ALTER TABLE search_words ENABLE ROW LEVEL SECURITY",
     f"CREATE POLICY search_words_system ON search_words USING ({SYSTEM}) WITH CHECK ({SYSTEM})",
     # The owner's own rule on search_terms is forced: lift it for the one backfill of existing words.
@@ -148,7 +149,7 @@ def upgrade() -> None:
     for statement in POSTGRES:
         op.execute(statement)
     role = context.config.attributes.get("app_role", "binational_app")
-    op.execute(f'GRANT EXECUTE ON FUNCTION binational_similar_words(text, real) TO "{role}"')
+    op.execute(f'GRANT EXECUTE ON FUNCTION binational_similar_words(text, real, integer, integer) TO "{role}"')
     _secure_saved_searches(role)
 
 
@@ -156,7 +157,7 @@ def downgrade() -> None:
     """Drop them."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER search_words_from_terms ON search_terms")
-        op.execute("DROP FUNCTION binational_similar_words(text, real)")
+        op.execute("DROP FUNCTION binational_similar_words(text, real, integer, integer)")
         op.execute("DROP FUNCTION binational_search_words_add()")
     else:
         op.execute("DROP TRIGGER search_words_from_terms")
