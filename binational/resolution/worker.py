@@ -1,7 +1,7 @@
 """Resolution runs in the background: the worker that takes a started run to its end.
 
-A request (or a command) records the run with `runs.start`; once that is committed, a thread of the
-serving process (or the command itself) works the run here, each step in a transaction of its own:
+A request (or a command) records the run with `runs.start`; once that is committed, a process
+started by the serving process (or the command itself) works the run here, each step in a transaction of its own:
 one that reads every record, none while the engine scores (the long part), and one that writes the
 suggestions and finishes the run. So no other request waits behind a run, on SQLite either, whose
 one writer would otherwise be held for the whole run. While it works, a heartbeat writes the run's
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import threading
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy import event, update
@@ -29,12 +31,12 @@ from binational.resolution.models import ResolutionRun
 
 log = logging.getLogger("binational.resolution")
 BEAT_SECONDS = 1.0
-#: run id -> the thread of this process working it
-_threads: dict[str, threading.Thread] = {}
+#: run id -> the worker process this process started for it
+_workers: dict[str, BaseProcess] = {}
 
 
 def launch_after_commit(session: Session, run_id: str) -> None:
-    """Work the run in a thread of this process once `session` commits (the run's row with it)."""
+    """Work the run in a process of its own once `session` commits (the run's row with it)."""
     settings: Settings = session.info.get("settings") or get_settings()
 
     def begin(_session: Session) -> None:
@@ -43,22 +45,25 @@ def launch_after_commit(session: Session, run_id: str) -> None:
     event.listen(session, "after_commit", begin, once=True)
 
 
-def launch(settings: Settings, run_id: str) -> threading.Thread:
-    """Work a started run in a new daemon thread, with a database of its own."""
-    thread = threading.Thread(target=_work, args=(settings, run_id), name=f"resolution-run-{run_id[:8]}", daemon=True)
-    _threads[run_id] = thread
-    thread.start()
-    return thread
+def launch(settings: Settings, run_id: str) -> BaseProcess:
+    """Work a started run in a new process with a database of its own. A process, not a thread:
+    scoring holds Python's interpreter lock for long stretches, which would slow every request of
+    the serving process (benchmarks/resolution_background.py)."""
+    process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
+                                                            name=f"resolution-run-{run_id[:8]}")
+    process.start()
+    _workers[run_id] = process
+    return process
 
 
 def wait(run_id: str, timeout: float | None = None) -> bool:
     """Wait for this process's worker of `run_id`; whether it has ended (True when there is none)."""
-    thread = _threads.get(run_id)
-    if thread is not None:
-        thread.join(timeout)
-        if thread.is_alive():
+    process = _workers.get(run_id)
+    if process is not None:
+        process.join(timeout)
+        if process.is_alive():
             return False
-        _threads.pop(run_id, None)
+        _workers.pop(run_id, None)
     return True
 
 
