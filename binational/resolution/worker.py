@@ -1,12 +1,13 @@
 """Resolution runs in the background: the worker that takes a started run to its end.
 
-A request (or a command) records the run with `runs.start`; once that is committed, a process
-started by the serving process (or the command itself) works the run here, each step in a transaction of its own:
-one that reads every record, none while the engine scores (the long part), and one that writes the
-suggestions and finishes the run. So no other request waits behind a run, on SQLite either, whose
-one writer would otherwise be held for the whole run. While it works, a heartbeat writes the run's
-progress every second; a run whose heartbeat stops (its process ended) is marked failed by
-`runs.recover`, and a failure of the worker itself is marked failed with its reason.
+A request (or a command) records the run with `runs.start`; once that is committed, a process that
+the serving process starts (or the command itself) works the run here, each step in a transaction
+of its own: one that reads every record, none while the engine scores (the long part), and one that
+writes the suggestions and finishes the run. So no other request waits behind a run, on SQLite
+either, whose one writer would otherwise be held for the whole run. While it works, a heartbeat
+writes the run's progress every second; a run whose heartbeat stops (its process ended: a restart,
+a crash) is marked failed by `runs.recover`, and a failure of the worker itself is marked failed
+with its reason.
 """
 
 from __future__ import annotations
