@@ -2,8 +2,8 @@
 
 A request (or a command) records the run with `runs.start`; once that is committed, a process that
 the serving process starts (or the command itself) works the run here, each step in a transaction
-of its own: one that reads every record, none while the engine scores (the long part), and one that
-writes the suggestions and finishes the run. So no other request waits behind a run, on SQLite
+of its own: one that reads every record, none while the engine scores (the long part), one per batch
+of suggestions, and one that finishes the run. So no other request waits behind a run, on SQLite
 either, whose one writer would otherwise be held for the whole run. While it works, a heartbeat
 writes the run's progress every second; a run whose heartbeat stops (its process ended: a restart,
 a crash) is marked failed by `runs.recover`, and a failure of the worker itself is marked failed
@@ -126,6 +126,13 @@ def execute(db: Database, run_id: str, progress: Progress | None = None) -> str:
                 records, samples = runs.read_inputs(s, kinds)
             outcome = runs.link_records(run_id, records, samples, engine=get_engine(engine), kinds=kinds,
                                         progress=beat.report)
+        # the suggestions a batch a transaction: on SQLite each holds the one writer only briefly; they
+        # count for no viewer until the run is finished (`service.latest_run`)
+        for begin in range(0, len(outcome.rows), runs.BATCH):
+            with db.unit_of_work() as s:
+                act_as_system(s)
+                runs.store_rows(s, outcome.rows[begin:begin + runs.BATCH])
+        outcome.rows = []
         with unit_of_work(db) as s:
             act_as_system(s)
             row = s.get(ResolutionRun, run_id)
