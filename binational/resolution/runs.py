@@ -190,10 +190,15 @@ def link_records(run_id: str, records: list[Record], samples: dict[str, list[tup
     return outcome
 
 
+def store_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write suggestions of a run (call as the system); no viewer sees them before the run finishes."""
+    for begin in range(0, len(rows), BATCH):
+        session.execute(insert(Suggestion), rows[begin:begin + BATCH])
+
+
 def store(session: Session, run_row: ResolutionRun, outcome: Outcome) -> None:
-    """Write the suggestions and finish the run, audited as the system's (call as the system)."""
-    for begin in range(0, len(outcome.rows), BATCH):
-        session.execute(insert(Suggestion), outcome.rows[begin:begin + BATCH])
+    """Write the suggestions not yet written and finish the run (call as the system)."""
+    store_rows(session, outcome.rows)
     run_row.status = outcome.status
     run_row.message = outcome.message
     run_row.summary = json.dumps(outcome.summary)

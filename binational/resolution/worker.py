@@ -1,19 +1,22 @@
 """Resolution runs in the background: the worker that takes a started run to its end.
 
-A request (or a command) records the run with `runs.start`; once that is committed, a thread of the
-serving process (or the command itself) works the run here, each step in a transaction of its own:
-one that reads every record, none while the engine scores (the long part), and one that writes the
-suggestions and finishes the run. So no other request waits behind a run, on SQLite either, whose
-one writer would otherwise be held for the whole run. While it works, a heartbeat writes the run's
-progress every second; a run whose heartbeat stops (its process ended) is marked failed by
-`runs.recover`, and a failure of the worker itself is marked failed with its reason.
+A request (or a command) records the run with `runs.start`; once that is committed, a process that
+the serving process starts (or the command itself) works the run here, each step in a transaction
+of its own: one that reads every record, none while the engine scores (the long part), one per batch
+of suggestions, and one that finishes the run. So no other request waits behind a run, on SQLite
+either, whose one writer would otherwise be held for the whole run. While it works, a heartbeat
+writes the run's progress every second; a run whose heartbeat stops (its process ended: a restart,
+a crash) is marked failed by `runs.recover`, and a failure of the worker itself is marked failed
+with its reason.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import threading
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy import event, update
@@ -29,12 +32,12 @@ from binational.resolution.models import ResolutionRun
 
 log = logging.getLogger("binational.resolution")
 BEAT_SECONDS = 1.0
-#: run id -> the thread of this process working it
-_threads: dict[str, threading.Thread] = {}
+#: run id -> the worker process this process started for it
+_workers: dict[str, BaseProcess] = {}
 
 
 def launch_after_commit(session: Session, run_id: str) -> None:
-    """Work the run in a thread of this process once `session` commits (the run's row with it)."""
+    """Work the run in a process of its own once `session` commits (the run's row with it)."""
     settings: Settings = session.info.get("settings") or get_settings()
 
     def begin(_session: Session) -> None:
@@ -43,22 +46,25 @@ def launch_after_commit(session: Session, run_id: str) -> None:
     event.listen(session, "after_commit", begin, once=True)
 
 
-def launch(settings: Settings, run_id: str) -> threading.Thread:
-    """Work a started run in a new daemon thread, with a database of its own."""
-    thread = threading.Thread(target=_work, args=(settings, run_id), name=f"resolution-run-{run_id[:8]}", daemon=True)
-    _threads[run_id] = thread
-    thread.start()
-    return thread
+def launch(settings: Settings, run_id: str) -> BaseProcess:
+    """Work a started run in a new process with a database of its own. A process, not a thread:
+    scoring holds Python's interpreter lock for long stretches, which would slow every request of
+    the serving process (benchmarks/resolution_background.py)."""
+    process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
+                                                            name=f"resolution-run-{run_id[:8]}")
+    process.start()
+    _workers[run_id] = process
+    return process
 
 
 def wait(run_id: str, timeout: float | None = None) -> bool:
     """Wait for this process's worker of `run_id`; whether it has ended (True when there is none)."""
-    thread = _threads.get(run_id)
-    if thread is not None:
-        thread.join(timeout)
-        if thread.is_alive():
+    process = _workers.get(run_id)
+    if process is not None:
+        process.join(timeout)
+        if process.is_alive():
             return False
-        _threads.pop(run_id, None)
+        _workers.pop(run_id, None)
     return True
 
 
@@ -120,6 +126,13 @@ def execute(db: Database, run_id: str, progress: Progress | None = None) -> str:
                 records, samples = runs.read_inputs(s, kinds)
             outcome = runs.link_records(run_id, records, samples, engine=get_engine(engine), kinds=kinds,
                                         progress=beat.report)
+        # the suggestions a batch a transaction: on SQLite each holds the one writer only briefly; they
+        # count for no viewer until the run is finished (`service.latest_run`)
+        for begin in range(0, len(outcome.rows), runs.BATCH):
+            with db.unit_of_work() as s:
+                act_as_system(s)
+                runs.store_rows(s, outcome.rows[begin:begin + runs.BATCH])
+        outcome.rows = []
         with unit_of_work(db) as s:
             act_as_system(s)
             row = s.get(ResolutionRun, run_id)
