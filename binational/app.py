@@ -177,8 +177,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.state.own_sequencer = own_sequencer
     app.state.caps = UserCaps(settings.user_requests_per_minute)
 
-    app.add_middleware(RequestId)
-
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if web.is_page(request):
@@ -221,11 +219,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     web.mount(app, settings)
     # Outermost last: the body is bounded, then its texts checked, and any error no handler took is
     # answered by ContainErrors (not by Starlette's, which would also close the connection); every
-    # answer, errors included, carries the security headers.
+    # answer, errors included, carries the security headers and the request's id.
     app.add_middleware(RequestBounds, settings=settings)  # inside BodyLimit: the body is read already
     app.add_middleware(InputGuard)
     imports = {path: settings.import_max_bytes for path in (f"{API}/entities/import", "/entities/import")}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, paths=imports)
     app.add_middleware(ContainErrors)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestId)
     return app

@@ -28,7 +28,13 @@ def test_every_answer_names_its_request_and_the_audit_entry_carries_it(client, c
         "schema": "Person", "properties": {"name": ["Ana Ruiz"]}})
     missing = client.get("/api/v1/entities/us-cbp.nothing", headers=us.headers)
     assert missing.status_code == 404
-    for response in (made, missing):
+    # the guards in front of the routes answer with an id too (a body too large, a NUL in a field)
+    too_large = client.post("/api/v1/entities", headers={**us.headers, "Content-Type": "application/json"},
+                            content=b"[" + b"0," * 2_000_000 + b"0]")
+    refused = client.post("/api/v1/entities", headers=us.headers, json={
+        "schema": "Person", "properties": {"name": ["Ana\u0000Ruiz"]}})
+    assert (too_large.status_code, refused.status_code) == (413, 422)
+    for response in (made, missing, too_large, refused):
         rid = response.headers["X-Request-ID"]
         assert len(rid) == 32 and int(rid, 16) >= 0
     sequence_audit(db)
