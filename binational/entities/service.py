@@ -224,7 +224,7 @@ def _removed_at(session: Session, actor: Actor, ids: list[str]) -> dict[str, dat
     return {entity_id: at for entity_id, at in session.execute(
         select(Statement.entity_id, func.max(Statement.deleted_at))
         .where(Statement.entity_id.in_(ids), Statement.deleted_at.is_not(None), visible_values(actor, Statement))
-        .group_by(Statement.entity_id))}
+        .group_by(Statement.entity_id)) if at is not None}
 
 
 def check_policy(
