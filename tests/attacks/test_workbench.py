@@ -3,7 +3,8 @@ outsider GT-PNC.
 
 The strongest form of "nothing leaks" is a difference: every output of the workbench a partner reads
 (search with its total, facets and scores, the list's `?q=`, the export, saved searches and their
-counts, watchlist notices, the profile, the network around a record, the home page's picture) is
+counts, watchlist notices, the profile, the network around a record, the home page's picture, and the
+search, list, record, home and notification pages in English and Spanish) is
 read before and after US-CBP writes records the partner may not see, named like what the partner
 searches for and tied to the record it may see. Both readings must be equal.
 """
@@ -11,9 +12,11 @@ searches for and tied to the record it may see. Both readings must be equal.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from binational.access import service as access
@@ -22,6 +25,7 @@ from binational.db import act_as, act_as_system
 from binational.resolution.models import Judgement
 from binational.search import watchlists
 from binational.search.models import SavedSearch
+from tests.web.conftest import sign_in
 
 API = "/api/v1"
 NAME = "Lucía Fernanda Ortega Ruiz"
@@ -47,6 +51,22 @@ def _picture(db, who: str) -> dashboard.Picture:  # noqa: ANN001
         actor = access.actor_for(session=s, user=access.find_user(session=s, username=who))
         act_as(s, actor)
         return dashboard.picture(session=s, actor=actor, now=NOW)
+
+
+#: what differs between two answers of one page whatever the data: the CSRF token, script nonces
+VOLATILE = re.compile(r'(name="csrf" value="|nonce="|data-csrf="|"csrf": ")[^"]*')
+
+
+def _pages(web: TestClient, shared: str) -> dict[str, str]:
+    """The workbench's pages as the signed-in user reads them, in English and Spanish."""
+    out = {}
+    for lang in ("en", "es"):
+        for path in (f"/search?q={NAME}", "/search?q=Ortega&sort=newest", f"/entities?q={NAME}",
+                     f"/entities/{shared}", "/", "/notifications"):
+            r = web.get(path, headers={"Accept-Language": lang})
+            assert r.status_code == 200, (path, r.text[:300])
+            out[f"{lang} {path}"] = VOLATILE.sub(r"\1", r.text)
+    return out
 
 
 def _reading(client, cast, db, who: str, shared: str) -> dict[str, Any]:  # noqa: ANN001
@@ -75,7 +95,11 @@ def test_records_a_partner_may_not_see_change_nothing_it_reads(client, cast, db)
     for who in VIEWERS:
         r = client.post(f"{API}/search/saved", headers=cast[who].headers, json={"q": NAME})
         assert r.status_code == 201, r.text
+    web = TestClient(client.app)
+    sign_in(web, "mx_analyst")
     before = {who: _reading(client, cast, db, who, shared) for who in VIEWERS}
+    pages = _pages(web, shared)
+    assert shared in pages[f"es /search?q={NAME}"] and "1987" in pages[f"en /entities/{shared}"]
     assert before["mx_analyst"][f"search {NAME}"][2] == 1  # the partner does find the shared record
 
     # US-CBP's records and values neither viewer may see, all answering the same searches
@@ -98,6 +122,9 @@ def test_records_a_partner_may_not_see_change_nothing_it_reads(client, cast, db)
         watchlists.check(session=s)
 
     after = {who: _reading(client, cast, db, who, shared) for who in VIEWERS}
+    pages_after = _pages(web, shared)
+    for key, page in pages.items():
+        assert pages_after[key] == page, key
     for who in VIEWERS:
         for key, seen in before[who].items():
             assert after[who][key] == seen, (who, key)
