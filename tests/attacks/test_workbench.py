@@ -102,11 +102,18 @@ def test_records_a_partner_may_not_see_change_nothing_it_reads(client, cast, db)
     assert shared in pages[f"es /search?q={NAME}"] and "1987" in pages[f"en /entities/{shared}"]
     assert before["mx_analyst"][f"search {NAME}"][2] == 1  # the partner does find the shared record
 
-    # US-CBP's records and values neither viewer may see, all answering the same searches
+    # US-CBP's records and values neither viewer may see (its own, US-only, above MX's clearance, of a
+    # case neither is a member of, a tie and a place), all answering the same searches
     kept = _post(client, cast, "us_analyst", "Person", {"name": [NAME], "alias": ["Lucia Ortega"]})
     _post(client, cast, "us_analyst", "Person", {"name": ["Lucía Fernanda Ortega Ruíz"]}, distribution="national")
     _post(client, cast, "us_supervisor", "Person", {"name": ["Lucia F. Ortega Ruiz"]}, distribution="release",
           release_to=["MX-FGR"], marking="TLP:RED")
+    with db.unit_of_work() as s:
+        owner = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        act_as(s, owner)
+        access.create_case(session=s, actor=owner, case_id="cbp-ortega", title="an operation")
+    _post(client, cast, "us_analyst", "Person", {"name": [NAME], "passportNumber": ["G7766554"]},
+          case_id="cbp-ortega", distribution="release", release_to=["MX-FGR", "GT-PNC"])
     company = _post(client, cast, "us_analyst", "Company", {"name": ["Ortega Ruiz Freight"]})
     _post(client, cast, "us_analyst", "Ownership", {"owner": [shared], "asset": [company],
                                                     "startDate": ["2020-01-01"]})
