@@ -383,6 +383,14 @@ def visible_audit_entries(actor: Actor, entry: Any, ref: Any) -> ColumnElement[b
     return or_(and_(entry.actor_agency == actor.agency, entry.action.not_in(HOLDERS_ONLY)), touches_ours)
 
 
+def may_see_answerers(actor: Actor, *, to_agency: str) -> Decision:
+    """Whether `actor` is told who of the receiving agency may answer a request it sees: that agency's
+    own users only (the sender learns the roles, from the request's type, never another agency's users)."""
+    if actor.agency != to_agency:
+        return Decision(False, "another agency's users")
+    return Decision(True, "its agency's users")
+
+
 #: Roles whose holders, besides the agency's auditors, see who read a record of their agency on its page.
 READER_ROLES = frozenset({"supervisor"})
 

@@ -55,7 +55,8 @@ def export_entities(
     s: SessionDep, actor: ActorDep,
     format: Annotated[str, Query(max_length=8, description="csv, or ftm (FollowTheMoney JSON lines)")] = "ftm",
     schema: Annotated[str | None, Query(max_length=64, description="only this FtM schema")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="name or identifier, as the list searches")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="name or identifier: records with every word as a "
+                                   "prefix (the pages' list; not the ranked /search)")] = None,
     agency: Annotated[str | None, Query(max_length=32, description="only this owner agency")] = None,
     marking: Annotated[str | None, Query(max_length=32, description="only this TLP marking")] = None,
 ) -> Response:

@@ -1,4 +1,4 @@
-"""What a viewer sees around one entity: the entities it names, those naming it, and recent ones."""
+"""What a viewer sees around one entity: the entities it names and those naming it."""
 
 from __future__ import annotations
 
@@ -66,16 +66,3 @@ def _is_reference(schema: str, prop: str) -> bool:
     spec = model.get(schema)
     prop_spec = spec.get(prop) if spec else None
     return prop_spec is not None and prop_spec.type.name == "entity"
-
-
-def recent(*, session: Session, actor: Actor, limit: int = 10, mine: bool = False) -> list[EntityRead]:
-    """The entities the viewer may see, most recently changed first (only the viewer's own if `mine`); audited."""
-    require(actor, "entity.list")
-    query = select(Entity).where(live_and_visible(actor, Entity))
-    if mine:
-        query = query.where(Entity.created_by == actor.user_id)
-    rows = list(session.execute(query.order_by(Entity.updated_at.desc(), Entity.id).limit(limit)).scalars())
-    if rows:
-        audit.record(session, action="entity.list", actor=actor, objects=[(e.id, e.owner_agency) for e in rows],
-                     extra={"recent": True})
-    return assemble(session, actor, rows)

@@ -139,7 +139,7 @@ def _values_of(actor: Actor, dialect: str, one: bool) -> Any:
         ids = Statement.entity_id.in_(bindparam("ids", expanding=True))
     return (
         select(Statement.entity_id, Statement.prop, Statement.value, Statement.dataset, Statement.marking,
-               Statement.origin)
+               Statement.origin, Statement.created_at)
         .where(ids, Statement.deleted_at.is_(None), visible_values(actor, Statement))
         .order_by(Statement.entity_id, Statement.prop, Statement.id)
     )
@@ -191,9 +191,11 @@ def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[En
     rows = _without_hidden_references(session, actor, entities, rows)
     values: dict[str, list[ValueRead]] = {i: [] for i in ids}
     properties: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
-    for entity_id, prop, value, dataset, marking, origin in rows:
+    changed = _removed_at(session, actor, ids)
+    for entity_id, prop, value, dataset, marking, origin, written_at in rows:
         values[entity_id].append(ValueRead(prop, value, dataset, marking, origin))
         properties[entity_id].setdefault(prop, []).append(value)
+        changed[entity_id] = max(changed.get(entity_id, written_at), written_at)
     out = []
     for entity in entities:
         props = properties[entity.id]
@@ -209,10 +211,20 @@ def assemble(session: Session, actor: Actor, entities: Sequence[Any]) -> list[En
                 marking=entity.marking,
                 case_id=entity.case_id,
                 created_at=entity.created_at,
-                updated_at=entity.updated_at,
+                updated_at=max(entity.created_at, changed.get(entity.id, entity.created_at)),
             )
         )
     return out
+
+
+def _removed_at(session: Session, actor: Actor, ids: list[str]) -> dict[str, datetime]:
+    """When each entity last lost a value the actor could see. With the newest value it sees, this is
+    the entity's last change for the actor: a value added or removed that it may not see changes
+    nothing it reads, not even the time of the record's last change."""
+    return {entity_id: at for entity_id, at in session.execute(
+        select(Statement.entity_id, func.max(Statement.deleted_at))
+        .where(Statement.entity_id.in_(ids), Statement.deleted_at.is_not(None), visible_values(actor, Statement))
+        .group_by(Statement.entity_id)) if at is not None}
 
 
 def check_policy(

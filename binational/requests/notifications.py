@@ -12,7 +12,7 @@ from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import RANK
 from binational.access.models import User
-from binational.access.policy import Actor, live_and_visible
+from binational.access.policy import Actor, live_and_visible, may_see_answerers
 from binational.access.roles import capabilities_of
 from binational.audit import log as audit
 from binational.config import get_settings
@@ -45,7 +45,7 @@ def answerers(session: Session, request: Request) -> list[int]:
 def answerer_names(session: Session, actor: Actor, request: Request) -> list[str]:
     """The usernames of those who may answer, for a user of the receiving agency (its own colleagues);
     to anyone else, none: another agency's users are not named."""
-    if actor.agency != request.to_agency:
+    if not may_see_answerers(actor, to_agency=request.to_agency):
         return []
     roles = get_type(request.type).answer_roles
     return [u.username for u in _receivers(session, request) if roles & set(u.role_list)]

@@ -18,7 +18,14 @@ from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
 from binational.access.models import Agency, User
-from binational.access.policy import Actor, live_and_visible, may_see_request, require, visible_requests
+from binational.access.policy import (
+    Actor,
+    live_and_visible,
+    may_see_request,
+    require,
+    visible_hit_refs,
+    visible_requests,
+)
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
@@ -278,7 +285,7 @@ def _typed(session: Session, actor: Actor, request_ids: list[str]) -> dict[str, 
         return found
     rows = session.execute(
         select(RequestItem.request_id, HitRef.kind, HitRef.selector).join(HitRef, RequestItem.hit_ref == HitRef.ref)
-        .where(RequestItem.request_id.in_(request_ids), HitRef.caller_agency == actor.agency)
+        .where(RequestItem.request_id.in_(request_ids), visible_hit_refs(actor, HitRef))
         .distinct().order_by(RequestItem.request_id, HitRef.kind, HitRef.selector)
     )
     for rid, kind, value in rows:
@@ -299,7 +306,7 @@ def hit_selectors(*, session: Session, actor: Actor, refs: list[str]) -> dict[st
     if not refs:
         return {}
     rows = session.execute(select(HitRef.ref, HitRef.kind, HitRef.selector)
-                           .where(HitRef.ref.in_(refs[:1000]), HitRef.caller_agency == actor.agency))
+                           .where(HitRef.ref.in_(refs[:1000]), visible_hit_refs(actor, HitRef)))
     return {ref: {"kind": kind, "value": value} for ref, kind, value in rows}
 
 
