@@ -64,7 +64,8 @@ def _people_kept_at_home(db: Database, agency: str, count: int) -> list[str]:
 
 
 def play(db: Database, *, progress: Progress | None = None) -> Activity:
-    """Release, ask and answer between US-CBP and MX-FGR, then run resolution as the node operator."""
+    """Release, ask and answer between US-CBP and MX-FGR, then run resolution as the node operator;
+    the planner's statistics refreshed after it (`Database.analyze`)."""
     people = {US: _people_kept_at_home(db, US, RELEASED + 1), MX: _people_kept_at_home(db, MX, RELEASED)}
     released: dict[str, list[str]] = {US: people[US][:RELEASED], MX: people[MX]}
     for agency, partner in ((US, MX), (MX, US)):
@@ -94,4 +95,5 @@ def play(db: Database, *, progress: Progress | None = None) -> Activity:
     with unit_of_work(db) as session:
         act_as_system(session)  # the node operator, as `binational resolution run` without --as
         run = runs.run(session=session, actor=None, progress=progress)
+    db.analyze()  # the run's suggestions and the releases, before the first page reads them
     return Activity(released=released, requests=states, run_status=run.status, run_message=run.message)

@@ -64,9 +64,11 @@ def load_command(
     started = time.perf_counter()
     try:
         world = loader.read_folder(folder)
-        with unit_of_work(database()) as session, progress_bar("loading") as bar:
+        node = database()
+        with unit_of_work(node) as session, progress_bar("loading") as bar:
             task = bar.add_task("load", total=len(world.users) + world.lines)
             done = loader.load(session=session, folder=world, progress=lambda _what, n: bar.advance(task, n))
+        node.analyze()
     except DomainError as exc:
         raise _fail(f"error: {exc.message}; nothing loaded") from None
     typer.echo(

@@ -89,6 +89,7 @@ def build(*, db: Database, folder: Path, size: str, seed: int, echo: Callable[[s
         with unit_of_work(db) as session:
             done = loader.load(session=session, folder=checked,
                                progress=lambda what, n: bar.update(task, advance=n, description=what))
+    db.analyze()
     echo(f"loaded {done.agencies} agencies, {done.users} users and {sum(done.entities.values())} entities "
          f"in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()

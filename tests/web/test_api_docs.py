@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.web.test_browser import (  # noqa: F401 - fixtures
+from tests.web.browsing import (  # noqa: F401 - fixtures
     CHROMIUM,
     REFUSED,
     _nothing_refused_by_the_policy,

@@ -7,87 +7,25 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import uvicorn
-
-from binational.app import create_app
 from tests.conftest import PASSWORD
 from tests.networks.conftest import world  # noqa: F401 - the shared network fixture
+from tests.web.browsing import (  # noqa: F401 - the browser fixtures and the policy watch
+    CHROMIUM,
+    REFUSED,
+    _nothing_refused_by_the_policy,
+    _sign_in,
+    _watch,
+    browser,
+    pytestmark,
+    server,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (run `make browser`)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(settings, db) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free port, on the test database."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-#: what the browser refused under the pages' Content-Security-Policy, in the test running now
-REFUSED: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def _nothing_refused_by_the_policy():
-    """Every page works under the policy: no script, style or connection of ours is refused."""
-    REFUSED.clear()
-    yield
-    assert REFUSED == [], REFUSED
-
-
-def _watch(page):
-    page.on("console", lambda message: REFUSED.append(f"{page.url}: {message.text} {message.location}")
-            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text else None)
-    return page
-
-
-def _sign_in(browser, base: str, username: str, locale: str = "en-US"):
-    page = _watch(browser.new_context(locale=locale).new_page())
-    page.goto(f"{base}/")
-    page.get_by_label(re.compile("Username|Usuario")).fill(username)
-    page.get_by_label(re.compile("Password|Contraseña")).fill(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def test_us_releases_to_mx_and_each_sees_only_its_share(server, browser):
+def test_us_releases_to_mx_and_each_sees_only_its_share(server, browser):  # noqa: F811
     us = _sign_in(browser, server, "us_analyst")
     assert "US-CBP" in us.get_by_test_id("who").inner_text()
     us.goto(f"{server}/entities/new?schema=Person")
@@ -121,7 +59,7 @@ def test_us_releases_to_mx_and_each_sees_only_its_share(server, browser):
     assert "Kept At Home" not in mx.content()
 
 
-def test_csrf_refusal_and_language_switch(server, browser):
+def test_csrf_refusal_and_language_switch(server, browser):  # noqa: F811
     page = _sign_in(browser, server, "us_analyst")
     page.get_by_role("button", name="Español").click()
     page.wait_for_load_state()
@@ -139,7 +77,7 @@ def test_csrf_refusal_and_language_switch(server, browser):
     assert "Never Stored" not in page.content()
 
 
-def test_discover_request_answer_and_see_the_release(server, browser, db):
+def test_discover_request_answer_and_see_the_release(server, browser, db):  # noqa: F811
     """US-CBP finds that MX-FGR holds a document, asks for it; MX-FGR's analyst (its liaison here)
     answers by releasing the record; US-CBP then reads it. `BINATIONAL_SCREENSHOTS=1` also writes
     docs/screenshots/discovery.png."""
@@ -244,7 +182,7 @@ def test_judge_with_one_key_then_see_the_network(server, browser, client, cast, 
     assert "Ana Ruiz" in page.locator("#plan-targets").inner_text()
 
 
-def test_follow_a_request_then_the_auditor_finds_and_exports_it(server, browser, db):
+def test_follow_a_request_then_the_auditor_finds_and_exports_it(server, browser, db):  # noqa: F811
     """US-CBP sends a request with a subject; its outbox row shows it with the other agency and the
     clock; US-CBP's auditor filters the log to the request (in Spanish too) and downloads it as CSV."""
     from binational.access import service as access

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.web.test_browser import (  # noqa: F401 - the browser suite's fixtures, and its skip
+from tests.web.browsing import (  # noqa: F401 - the browser suite's fixtures, and its skip
     _nothing_refused_by_the_policy,
     _sign_in,
     browser,

@@ -9,45 +9,19 @@ installed (`npm ci` installs it with the front-end packages).
 from __future__ import annotations
 
 import os
-import statistics
 from pathlib import Path
 
-from tests.web.test_browser import (  # noqa: F401 - the browser fixtures and the policy watch
+from tests.web.browsing import (  # noqa: F401 - the browser fixtures and the policy watch
+    PAGE_MS,
     _nothing_refused_by_the_policy,
     _sign_in,
     browser,
     pytestmark,
     server,
+    server_ms,
+    violations,
 )
 from tests.web.test_profile import story  # noqa: F401 - the records around Ana
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-#: the rules axe-core holds a page to: WCAG 2.1 A and AA
-RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-PAGE_MS = 300
-
-
-def _violations(page) -> list[dict]:
-    assert AXE.is_file(), f"{AXE} is missing: run `npm ci`"
-    # Evaluated through the browser's debugging protocol, which the page's script policy does not govern.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("""async (rules) => {
-        const result = await axe.run(document, {runOnly: {type: "tag", values: rules}});
-        return {passes: result.passes.length,
-                violations: result.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(" "))}))};
-    }""", RULES)
-    assert result["passes"] > 10, result  # the rules ran on the page
-    return result["violations"]
-
-
-def _server_ms(page, url: str) -> float:
-    """The median time from request to the last byte of the page, over five loads."""
-    times = []
-    for _ in range(5):
-        page.goto(url)
-        times.append(page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
-                                   " return n.responseEnd - n.requestStart; }"))
-    return statistics.median(times)
 
 
 def test_profile_reads_in_both_languages_without_violations(server, browser, story):  # noqa: F811
@@ -63,7 +37,7 @@ def test_profile_reads_in_both_languages_without_violations(server, browser, sto
     mx.wait_for_url(f"{server}/entities/{story['north']}")
     assert "Ana Ruiz" in mx.get_by_test_id("related").inner_text()
     mx.goto(url)
-    assert _violations(mx) == []
+    assert violations(mx) == []
     if os.environ.get("BINATIONAL_SCREENSHOTS"):
         mx.set_viewport_size({"width": 1366, "height": 768})
         mx.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "profile.png"),
@@ -74,5 +48,5 @@ def test_profile_reads_in_both_languages_without_violations(server, browser, sto
     assert us.get_by_role("heading", name="Timeline").is_visible()
     assert "April 12, 1985" in us.get_by_test_id("timeline").inner_text()
     assert us.locator("svg.point-map circle.pin").count() == 2
-    assert _violations(us) == []
-    assert _server_ms(us, url) < PAGE_MS
+    assert violations(us) == []
+    assert server_ms(us, url) < PAGE_MS
