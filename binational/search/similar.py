@@ -4,10 +4,10 @@
 records or agencies: it only says which words exist. Each process keeps it in memory (`WordIndex`),
 read once and then only what arrived since (the table only grows), by length, in order and by Spanish
 sound key, so that every word a rule below accepts is found directly: the same word, a prefix of it,
-a few typing errors (Levenshtein distance, more allowed for longer words, computed by rigour's
-compiled distance over the words of a near length only) or the same sound key. One rule for both
-engines; a trigram index could only give a superset of these, at tens of milliseconds a word on
-PostgreSQL (benchmarks/README.md, search).
+a few typing errors (letters replaced, dropped, added or two neighbours swapped, more allowed for
+longer words; rigour's compiled Levenshtein distance first, over the words of a near length only)
+or the same sound key. One rule for both engines; a trigram index could only give a superset of
+these, at tens of milliseconds a word on PostgreSQL (benchmarks/README.md, search).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rigour.text.distance import levenshtein, raw_levenshtein_cutoff
+from rigour.text.distance import raw_levenshtein_cutoff
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -78,8 +78,9 @@ class WordIndex:
             kinds = (False, True) if any(c.isdigit() for c in lookup) else (False,)
             for digit in kinds:
                 for length in range(len(lookup) - edits, len(lookup) + edits + 1):
+                    # two letters swapped are two Levenshtein edits and one typing error
                     found.update(w for w in self.by_length.get((digit, length), ())
-                                 if raw_levenshtein_cutoff(lookup, w, edits) <= edits)
+                                 if typing_errors(lookup, w, edits) <= edits)
         if len(lookup) >= 3 and not any(c.isdigit() for c in lookup):
             found.update(self.by_sound.get(skeleton(lookup.upper()), ()))
         return found
@@ -131,6 +132,25 @@ def allowed_edits(length: int) -> int:
     return 2 if length <= 10 else 3
 
 
+def typing_errors(typed: str, word: str, limit: int) -> int:
+    """Letters replaced, dropped, added, or two neighbours swapped, that turn `typed` into `word`
+    (the optimal string alignment distance); `limit + 1` once it is known to be above `limit`."""
+    edits = raw_levenshtein_cutoff(typed, word, 2 * limit)
+    if edits <= limit or edits > 2 * limit:  # a swap saves at most one edit of every two
+        return min(edits, limit + 1)
+    previous2: list[int] = []
+    previous = list(range(len(word) + 1))
+    for i in range(1, len(typed) + 1):
+        current = [i] + [0] * len(word)
+        for j in range(1, len(word) + 1):
+            cost = typed[i - 1] != word[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and typed[i - 1] == word[j - 2] and typed[i - 2] == word[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
 def text_score(typed: str, word: str, prefix_chars: int) -> float:
     """How well an index word answers a typed text, 0 when it does not; a text shorter than
     `prefix_chars` is no prefix (one letter would match a twenty-sixth of the index)."""
@@ -140,7 +160,7 @@ def text_score(typed: str, word: str, prefix_chars: int) -> float:
         return PREFIX_SCORE
     limit = allowed_edits(len(typed))
     if limit and abs(len(word) - len(typed)) <= limit:
-        edits = levenshtein(typed, word, max_edits=limit)
+        edits = typing_errors(typed, word, limit)
         if edits <= limit:
             return 1.0 - edits / (max(len(typed), len(word)) + 1)
     return 0.0

@@ -40,6 +40,7 @@ def test_misspelt_reordered_and_shortened_names_find_the_person(client, cast):
         ("GARCIA GUEVARRA", rosa),          # one typo
         ("Garsia Guebarra", rosa),          # two typos, sound-alike letters
         ("Hatfeld", hatfield),              # a dropped letter
+        ("Rsoa Guevara", rosa),             # two letters swapped: one error, even in a short word
         ("guevara garcia rosa", rosa),      # another order
         ("Rosa Maria Garcia", rosa),        # no accents, second surname dropped
         ("rosa garcía guevara lópez", rosa),  # one word the record lacks
