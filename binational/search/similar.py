@@ -96,7 +96,7 @@ def _index(session: Session) -> WordIndex:
     The row of the last word read comes back first; if it is not the same word (a database recreated
     under the same address, as tests do), the index is read again from the start."""
     bind = session.get_bind()
-    key = bind.url.render_as_string(hide_password=True)
+    key = bind.engine.url.render_as_string(hide_password=True)
     since = _SINCE[bind.dialect.name]
     with _LOCK:
         index = _INDEXES.get(key) or WordIndex()
