@@ -11,6 +11,8 @@ its own unit of work, audited and committed; the clock covers all of it.
 
     python -m benchmarks.search                       # medium world, both databases
     python -m benchmarks.search --size small --databases sqlite
+    python -m benchmarks.search --workdir /var/tmp/bench-search               # keep what it loads ...
+    python -m benchmarks.search --workdir /var/tmp/bench-search --skip-load   # ... and measure it again
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ def _settings(url: str, folder: Path) -> Settings:
 
 def _fresh(backend: str, folder: Path) -> Settings:
     if backend == "sqlite":
+        (folder / "search.db").unlink(missing_ok=True)
         return _settings(f"sqlite:///{folder / 'search.db'}", folder)
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -148,6 +151,22 @@ def load_world(settings: Settings, world: Path) -> tuple[Database, float]:
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     return db, time.perf_counter() - started
+
+
+def _reused(backend: str, folder: Path) -> Settings:
+    if backend == "sqlite":
+        return _settings(f"sqlite:///{folder / 'search.db'}", folder)
+    return _settings(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DATABASE}", folder)
+
+
+def _reuse(settings: Settings) -> Database:
+    """A database an earlier run loaded, migrated to the current schema."""
+    os.environ["BINATIONAL_DATABASE_URL"] = settings.database_url
+    os.environ["BINATIONAL_SECRET_KEY"] = settings.secret_key
+    get_settings.cache_clear()
+    db = Database(settings)
+    upgrade(db.engine, settings)
+    return db
 
 
 def _ms(seconds: list[float]) -> dict[str, float]:
@@ -207,10 +226,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--world", type=Path, help="an already generated world of that size")
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=("sqlite", "postgresql"))
     parser.add_argument("--queries", type=int, default=100, help="queries of each kind")
+    parser.add_argument("--workdir", type=Path,
+                        help="keep the world, the SQLite file and the keys here (not in a temporary folder)")
+    parser.add_argument("--skip-load", action="store_true",
+                        help="measure the databases an earlier run with the same --workdir loaded")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        world = args.world or Path(tmp) / "world"
-        if args.world is None:
+        work = args.workdir or Path(tmp)
+        world = args.world or work / "world"
+        if not (world / "truth").is_dir():
             generate(7, args.size, world)
         asked = queries(world, args.queries)
         results: dict[str, Any] = {
@@ -222,10 +246,13 @@ def main(argv: list[str] | None = None) -> None:
         for item in asked:
             results["per_kind"][item["kind"]] += 1
         for backend in args.databases:
-            folder = Path(tmp) / backend
-            folder.mkdir()
-            db, load_s = load_world(_fresh(backend, folder), world)
-            print(f"{backend}: loaded in {load_s:.0f} s", flush=True)
+            folder = work / backend
+            folder.mkdir(exist_ok=True)
+            if args.skip_load:
+                db, load_s = _reuse(_reused(backend, folder)), 0.0
+            else:
+                db, load_s = load_world(_fresh(backend, folder), world)
+                print(f"{backend}: loaded in {load_s:.0f} s", flush=True)
             results[backend] = {"load_s": round(load_s, 1), **measure(db, world, asked)}
             db.dispose()
             print(json.dumps(results[backend], indent=1), flush=True)

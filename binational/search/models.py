@@ -11,8 +11,8 @@ from binational.db import Base, UTCDateTime, utcnow
 
 
 class SearchWord(Base):
-    """A distinct word of `search_terms`, kept by a trigger, indexed by trigrams (migration
-    `search_words`); it names no record and no agency."""
+    """A distinct word of `search_terms`, kept by a trigger (migration `search_words`) and read into
+    each process's word index (`search.similar.WordIndex`); it names no record and no agency."""
 
     __tablename__ = "search_words"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,7 +3,8 @@
 Accents, case and punctuation go (`terms.words`, as the index stores them); particles ("de", "la",
 "del", "y") are not words to look for, since "de la Cruz" is found by "cruz"; a particle written
 together with a surname ("delacruz") also looks for the surname, and a surname after particles for
-the fused form ("de la Torre": "delatorre"); a nickname also looks for the given
+the fused form ("de la Torre": "delatorre"); two neighbouring words also for the two written as one
+("García López": "garcialopez"); a nickname also looks for the given
 name it stands for and a given name for its nicknames (Pepe, José: `resolution.names.NICKNAMES`);
 and the whole text, compacted, is an identifier when it has a digit (a passport number typed with
 dashes or spaces).
@@ -85,7 +86,13 @@ def parse(text: str) -> Query:
     if not meaningful:  # a name made of particles alone is looked for as written
         meaningful = dict.fromkeys(words, "")
     unique = list(meaningful)[:MAX_WORDS]
-    query_words = tuple(QueryWord(w, _forms(w, meaningful[w]), skeleton(w.upper())) for w in unique)
+    # Two neighbouring words may be one word of the record ("García López" written "Garcialopez"): the
+    # joined text is a form of both, so a record holding it answers each of them.
+    joined = [unique[i] + unique[i + 1] if i + 1 < len(unique) else "" for i in range(len(unique))]
+    query_words = tuple(
+        QueryWord(w, _forms(w, meaningful[w]) + tuple(j for j in (joined[i - 1] if i else "", joined[i]) if j),
+                  skeleton(w.upper()))
+        for i, w in enumerate(unique))
     # The compact text is an identifier typed in pieces (G12 345 678); names are found by their words.
     if (len(unique) == 1 and compact == unique[0]) or not any(c.isdigit() for c in compact):
         compact = ""

@@ -118,14 +118,16 @@ def matches(session: Session, actor: Actor, query: Query) -> tuple[dict[str, flo
         # matched terms' entities only, found by primary key.
         # (likely() would not do: the planner sees through it)
         entity_rule = func.coalesce(entity_rule, False)
-    statement = (
-        select(SearchTerm.entity_id, SearchTerm.term)
-        .join(Entity, Entity.id == SearchTerm.entity_id)
-        .where(SearchTerm.term.in_(words), visible_values(actor, SearchTerm), entity_rule)
-    )
+    # First the viewer's visible terms alone (on PostgreSQL an index-only scan: the index carries the
+    # value's policy columns), which say which entities answer; then the entity's own rule for those
+    # only, by primary key, so that the rule's release lookups run for the answering entities and not
+    # for every entity that shares one common word. An entity the rule refuses is dropped whole: its
+    # terms never counted for any other entity.
     terms_of: dict[str, set[str]] = defaultdict(set)
     # Core rows (not ORM ones): a common name's terms are tens of thousands of rows.
-    for entity_id, term in session.connection().execute(statement):
+    for entity_id, term in session.connection().execute(
+            select(SearchTerm.entity_id, SearchTerm.term)
+            .where(SearchTerm.term.in_(words), visible_values(actor, SearchTerm))):
         terms_of[entity_id].add(term)
     scores = score_entities(query, terms_of, per_word, compact)
     rows: dict[str, Any] = {}

@@ -1,16 +1,23 @@
-"""Index words that look like a search's words, found by the engine's own trigram index, and scored.
+"""Index words that look like a search's words, found in the node's word list kept in memory, and scored.
 
-SQLite answers from an FTS5 table with the trigram tokenizer (every indexed word sharing a trigram
-with the text), PostgreSQL from `pg_trgm` (every word whose trigram similarity reaches
-`TRIGRAM_FLOOR`), both over `search_words` (migration `search_words`), which holds words without
-records or agencies: they only say which words exist. Which of them count, and how much, is decided
-here by one rule for both engines: the same word, a prefix of it, a few typing errors (Levenshtein
-distance, more allowed for longer words) or the same Spanish sound key.
+`search_words` (migration `search_words`) holds the distinct words of every search term, without
+records or agencies: it only says which words exist. Each process keeps it in memory (`WordIndex`),
+read once and then only what arrived since (the table only grows), by length, in order and by Spanish
+sound key, so that every word a rule below accepts is found directly: the same word, a prefix of it,
+a few typing errors (letters replaced, dropped, added or two neighbours swapped, more allowed for
+longer words; rigour's compiled Levenshtein distance first, over the words of a near length only)
+or the same sound key. One rule for both engines; a trigram index could only give a superset of
+these, at tens of milliseconds a word on PostgreSQL (benchmarks/README.md, search).
 """
 
 from __future__ import annotations
 
-from rigour.text.distance import levenshtein
+import bisect
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rigour.text.distance import raw_levenshtein_cutoff
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -18,8 +25,6 @@ from binational.db import system_context
 from binational.resolution.names import skeleton
 from binational.search.query import Query, QueryWord
 
-#: pg_trgm similarity below which a word is not even a candidate (two typos in a short name stay above)
-TRIGRAM_FLOOR = 0.2
 #: the score of a word that only starts with what was typed (a name being typed, a partial number)
 PREFIX_SCORE = 0.9
 SOUND_SCORE = 0.9
@@ -27,55 +32,123 @@ SOUND_SCORE = 0.9
 #: is not a prefix of every compacted full name it begins
 PREFIX_REST = 6
 
-
-_SHARED_TRIGRAM = text("SELECT w.word FROM search_words_fts f JOIN search_words w ON w.id = f.rowid "
-                       "WHERE search_words_fts MATCH :q AND length(w.word) BETWEEN :shortest AND :longest")
-_SAME_START = text("SELECT word FROM search_words WHERE word >= :low AND word < :high "
-                   "AND length(word) BETWEEN :shortest AND :longest")
-_SIMILAR = text("SELECT binational_similar_words(CAST(:w AS text), CAST(:floor AS real), "
-                "CAST(:shortest AS integer), CAST(:longest AS integer))")
+_SINCE = {"sqlite": text("SELECT id, word FROM search_words WHERE id >= :after ORDER BY id"),
+          "postgresql": text("SELECT id, word FROM binational_search_words_since(CAST(:after AS integer))")}
 
 
-def _trigrams(word: str) -> list[str]:
-    return sorted({word[i:i + 3] for i in range(len(word) - 2)})
+@dataclass
+class WordIndex:
+    """One database's search words: by (has a digit, length), in order, and by sound key."""
+
+    last_id: int = 0
+    last_word: str = ""
+    by_length: dict[tuple[bool, int], list[str]] = field(default_factory=lambda: defaultdict(list))
+    ordered: list[str] = field(default_factory=list)
+    by_sound: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    known: set[str] = field(default_factory=set)
+
+    def add(self, words: list[str], *, bulk: bool) -> None:
+        for word in words:
+            if word in self.known:
+                continue
+            self.known.add(word)
+            digit = any(c.isdigit() for c in word)
+            self.by_length[(digit, len(word))].append(word)
+            if not digit and len(word) >= 3:
+                self.by_sound[skeleton(word.upper())].append(word)
+            if bulk:
+                self.ordered.append(word)
+            else:
+                bisect.insort(self.ordered, word)
+        if bulk:
+            self.ordered.sort()
+
+    def similar(self, lookup: str) -> set[str]:
+        """Every word that the scoring rule may accept for `lookup` (and no other)."""
+        edits = allowed_edits(len(lookup))
+        found = {lookup} & self.known
+        if len(lookup) >= 2:  # a prefix of at least two letters (the setting decides whether it counts)
+            at = bisect.bisect_left(self.ordered, lookup)
+            while at < len(self.ordered) and self.ordered[at].startswith(lookup):
+                if len(self.ordered[at]) - len(lookup) <= PREFIX_REST:
+                    found.add(self.ordered[at])
+                at += 1
+        if edits:
+            # A name with a digit typed into it is no name: words with digits answer lookups with digits.
+            kinds = (False, True) if any(c.isdigit() for c in lookup) else (False,)
+            for digit in kinds:
+                for length in range(len(lookup) - edits, len(lookup) + edits + 1):
+                    # two letters swapped are two Levenshtein edits and one typing error
+                    found.update(w for w in self.by_length.get((digit, length), ())
+                                 if typing_errors(lookup, w, edits) <= edits)
+        if len(lookup) >= 3 and not any(c.isdigit() for c in lookup):
+            found.update(self.by_sound.get(skeleton(lookup.upper()), ()))
+        return found
+
+
+_INDEXES: dict[str, WordIndex] = {}
+_LOCK = threading.Lock()
+
+
+def _index(session: Session) -> WordIndex:
+    """This database's word index, brought up to date: only the words that arrived since are read.
+
+    The row of the last word read comes back first; if it is not the same word (a database recreated
+    under the same address, as tests do), the index is read again from the start."""
+    bind = session.get_bind()
+    key = bind.engine.url.render_as_string(hide_password=True)
+    since = _SINCE[bind.dialect.name]
+    with _LOCK:
+        index = _INDEXES.get(key) or WordIndex()
+        rows = session.execute(since, {"after": index.last_id}).all()
+        if index.last_id and (not rows or tuple(rows[0]) != (index.last_id, index.last_word)):
+            index = WordIndex()
+            rows = session.execute(since, {"after": 0}).all()
+        fresh = [row.word for row in rows if row.id != index.last_id]
+        if fresh:
+            index.add(fresh, bulk=not index.known)
+            index.last_id, index.last_word = rows[-1].id, rows[-1].word
+        _INDEXES[key] = index
+        return index
 
 
 def candidates(session: Session, lookups: set[str]) -> dict[str, set[str]]:
-    """For each lookup text, the index words that may look like it (a superset of those that count)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    out: dict[str, set[str]] = {}
+    """For each lookup text, the index words that may answer it."""
     # The word table is the node's, not any agency's: read as the system, it tells no viewer anything
     # until a word is matched against the viewer's own visible terms (search.service).
     with system_context(session):
-        for lookup in sorted(lookups):
-            edits = allowed_edits(len(lookup))
-            # no longer than a prefix's word may be, no shorter than the typing errors forgiven allow
-            lengths = {"shortest": len(lookup) - edits, "longest": len(lookup) + max(edits, PREFIX_REST)}
-            if postgres:  # the word itself included (its similarity is 1)
-                out[lookup] = set(session.execute(_SIMILAR, {"w": lookup, "floor": TRIGRAM_FLOOR,
-                                                             **lengths}).scalars())
-                continue
-            found = set(session.execute(text("SELECT word FROM search_words WHERE word = :w"),
-                                        {"w": lookup}).scalars())
-            if len(lookup) >= 3:  # a trigram tokenizer has nothing to match in a shorter text
-                expression = " OR ".join(f'"{gram}"' for gram in _trigrams(lookup))
-                found.update(session.execute(_SHARED_TRIGRAM, {"q": expression, **lengths}).scalars())
-                # Two errors in a short word can break every trigram (Reyes, Reies); pg_trgm's padding
-                # keeps its first letters as a trigram, here the word index's range on them does.
-                found.update(session.execute(_SAME_START, {
-                    "low": lookup[:2], "high": lookup[:1] + chr(ord(lookup[1]) + 1), **lengths}).scalars())
-            out[lookup] = found
-    return out
+        index = _index(session)
+    with _LOCK:
+        return {lookup: index.similar(lookup) for lookup in sorted(lookups)}
 
 
 def allowed_edits(length: int) -> int:
     """Typing errors forgiven in a word of this length: none up to three letters (Ana is not An), one in
-    four, then two, three past ten (a long identifier)."""
+    four or five (two would make López Pérez), then two, three past ten (a long identifier)."""
     if length <= 3:
         return 0
-    if length == 4:
+    if length <= 5:
         return 1
     return 2 if length <= 10 else 3
+
+
+def typing_errors(typed: str, word: str, limit: int) -> int:
+    """Letters replaced, dropped, added, or two neighbours swapped, that turn `typed` into `word`
+    (the optimal string alignment distance); `limit + 1` once it is known to be above `limit`."""
+    edits = raw_levenshtein_cutoff(typed, word, 2 * limit)
+    if edits <= limit or edits > 2 * limit:  # a swap saves at most one edit of every two
+        return min(edits, limit + 1)
+    previous2: list[int] = []
+    previous = list(range(len(word) + 1))
+    for i in range(1, len(typed) + 1):
+        current = [i] + [0] * len(word)
+        for j in range(1, len(word) + 1):
+            cost = typed[i - 1] != word[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and typed[i - 1] == word[j - 2] and typed[i - 2] == word[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
 
 
 def text_score(typed: str, word: str, prefix_chars: int) -> float:
@@ -87,7 +160,7 @@ def text_score(typed: str, word: str, prefix_chars: int) -> float:
         return PREFIX_SCORE
     limit = allowed_edits(len(typed))
     if limit and abs(len(word) - len(typed)) <= limit:
-        edits = levenshtein(typed, word, max_edits=limit)
+        edits = typing_errors(typed, word, limit)
         if edits <= limit:
             return 1.0 - edits / (max(len(typed), len(word)) + 1)
     return 0.0
