@@ -53,6 +53,8 @@ class Suggestion(Base):
         Index("ix_resolution_suggestions_left", "left_id"),
         Index("ix_resolution_suggestions_right", "right_id"),
         Index("ix_resolution_suggestions_run_kind_score", "run_id", "kind", "score"),
+        # the queue's order: a page of a run's suggestions by id reads only its rows (migration 0018)
+        Index("ix_resolution_suggestions_run_id", "run_id", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("resolution_runs.id"))

@@ -53,8 +53,14 @@ def totals(*, session: Session, actor: Actor, where: service.QueueFilter) -> Que
     viewer's agency has not judged yet; audited without naming a record."""
     require(actor, "resolution.suggestion.count")
     where = where.check()
-    every = sum(1 for _ in _standing(session, actor, replace(where, unjudged=False)))
-    unjudged = sum(1 for _ in _standing(session, actor, replace(where, unjudged=True)))
+    # One walk: whether a pair stands is the costly part, and the unjudged pairs are some of all of them.
+    pairs = [(p.left_id, p.right_id) for p in _standing(session, actor, replace(where, unjudged=False))]
+    judged: set[tuple[str, str]] = set()
+    for start in range(0, len(pairs), BATCH):
+        lefts = {left for left, _right in pairs[start:start + BATCH]}
+        judged.update((left, right) for left, right in session.execute(select(Judgement.left_id, Judgement.right_id)
+                      .where(Judgement.owner_agency == actor.agency, Judgement.left_id.in_(lefts))))
+    every, unjudged = len(pairs), sum(pair not in judged for pair in pairs)
     audit.record(session, action="resolution.suggestion.count", actor=actor, objects=[],
                  extra={"total": every, "unjudged": unjudged})
     return QueueTotals(total=every, unjudged=unjudged, floor=get_settings().resolution_bulk_accept_floor)

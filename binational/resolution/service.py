@@ -57,6 +57,8 @@ for _action in (
     register(_action)
 
 VERDICTS = ("positive", "negative", "unsure", "retracted")
+#: suggestions read at a time while a page is filled with pairs that stand for the viewer
+QUEUE_BATCH = 50
 
 
 def latest_run(session: Session) -> ResolutionRun | None:
@@ -200,8 +202,11 @@ def list_suggestions(
     secret = settings.signing_secret()
     page: list[Suggestion] = []
     while True:  # a pair whose evidence rests on a hidden value is not a suggestion for this viewer
-        # whole batches: few pairs may stand, and one small query per missing pair costs more
-        batch, after = pagination.keyset(session, query, Suggestion.id, limit=limit, cursor=cursor, secret=secret)
+        # whole batches: few pairs may stand, and one small query per missing pair costs more; a short
+        # page (the home page's five) still reads a batch of QUEUE_BATCH, as checking a pair stands costs
+        # about the same for one pair as for fifty
+        batch, after = pagination.keyset(session, query, Suggestion.id, limit=max(limit, QUEUE_BATCH), cursor=cursor,
+                                         secret=secret)
         page += standing_suggestions(session, actor, batch)
         if after is None or len(page) >= limit:
             break
