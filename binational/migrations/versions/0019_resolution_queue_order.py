@@ -5,13 +5,13 @@ by id. With only the index by run, kind and score, every page read and sorted al
 suggestions; by run and id, a page stops after its rows (benchmarks/README.md, navigation_pages).
 
 Revision ID: resolution_queue_order
-Revises: resolution_background_runs
+Revises: search_words_since
 """
 
 from alembic import op
 
 revision = "resolution_queue_order"
-down_revision = "resolution_background_runs"
+down_revision = "search_words_since"
 branch_labels = None
 depends_on = None
 
