@@ -185,6 +185,11 @@ def test_raw_sql_cannot_turn_itself_into_the_system_nor_leave_its_role(client, c
         assert owner != settings.db_app_role
 
 
+#: tables the application role cannot touch at all, which therefore need no forced policy (the search's
+#: word list: its owner's trigger adds every written term, and only system functions read it)
+UNFORCED = frozenset({"search_words"})
+
+
 def test_every_table_forces_row_security_and_no_policy_trusts_the_setting(db, settings):
     _postgres(settings)
     from binational.models import Base
@@ -193,6 +198,12 @@ def test_every_table_forces_row_security_and_no_policy_trusts_the_setting(db, se
         for table in Base.metadata.sorted_tables:
             rls, forced = conn.execute(text("SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
                                             "WHERE relname = :t AND relkind = 'r'"), {"t": table.name}).one()
+            if table.name in UNFORCED:
+                # its owner's trigger writes it for every user's write: the app role holds no privilege on it
+                granted = conn.execute(text("SELECT has_table_privilege('binational_app', :t, "
+                                            "'SELECT,INSERT,UPDATE,DELETE')"), {"t": table.name}).scalar_one()
+                assert rls and not granted, table.name
+                continue
             assert rls and forced, f"{table.name}: add it to RULES of the backstop migration"
         policies = conn.execute(text("SELECT policyname, coalesce(qual, '') || coalesce(with_check, '') "
                                      "FROM pg_policies")).all()
