@@ -45,8 +45,7 @@ SUB_APPS: dict[str, SubApp] = {
 def load_sub_app(name: str) -> click.Command:
     """The click command of the group `name`, importing its module."""
     sub = SUB_APPS[name]
-    found = getattr(importlib.import_module(sub.module), sub.attribute)
-    command = typer.main.get_command(found() if callable(found) and not isinstance(found, typer.Typer) else found)
+    command = typer.main.get_command(getattr(importlib.import_module(sub.module), sub.attribute))
     command.name = name
     return command
 

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -133,3 +134,21 @@ def progress_bar(label: str, *, quiet: float = 10.0) -> Progress | ProgressLines
     if not sys.stderr.isatty():
         return ProgressLines(label, quiet=quiet)
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False)
+
+
+@contextmanager
+def output_file(out: Path | None, *, newline: str | None = None) -> Iterator[TextIO]:
+    """Standard output, or a file written beside `out` and put in its place only when the block ends
+    without an error: opened before `work`, it is in place once the export and its audit entry are
+    committed, and a failure leaves nothing half-written."""
+    if out is None:
+        yield sys.stdout
+        return
+    tmp = out.with_suffix(out.suffix + ".part")
+    try:
+        with tmp.open("w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)

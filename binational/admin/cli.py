@@ -19,7 +19,7 @@ from binational.audit import log as audit_log
 from binational.audit import service as audit_service
 from binational.audit.service import EntryFilter
 from binational.audit.verify import verify
-from binational.clitools import database, database_failed, fail, progress_bar, work
+from binational.clitools import database, database_failed, fail, output_file, progress_bar, work
 from binational.db import act_as_system
 from binational.entities import integrity
 from binational.errors import DomainError
@@ -235,23 +235,10 @@ def audit_export(
     `audit_export_max_rows`)."""
     where = EntryFilter(action=action, user=user, object_id=record, since=_day(since, "since"),
                         until=_day(until, "until"))
-    tmp = out.with_suffix(out.suffix + ".part") if out is not None else None
-    try:
-        with work(as_user) as (session, actor):
-            assert actor is not None
-            plan = export.plan(session=session, actor=actor, where=where, format=format)
-            items = export.lines(plan, export.rows(session, actor, plan))
-            if tmp is None:
-                sys.stdout.writelines(items)
-            else:
-                with tmp.open("w", encoding="utf-8", newline="") as handle:
-                    handle.writelines(items)
-    except BaseException:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)  # nothing is half-written
-        raise
-    if tmp is not None and out is not None:
-        tmp.replace(out)  # only once the export and its audit entry are committed
+    with output_file(out, newline="") as handle, work(as_user) as (session, actor):
+        assert actor is not None
+        plan = export.plan(session=session, actor=actor, where=where, format=format)
+        handle.writelines(export.lines(plan, export.rows(session, actor, plan)))
     typer.echo(f"exported {plan.count} audit entries", err=True)
 
 

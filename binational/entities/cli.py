@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from binational.clitools import fail, progress_bar, work
+from binational.clitools import fail, output_file, progress_bar, work
 from binational.entities import transfer
 from binational.errors import DomainError
 
@@ -49,21 +48,9 @@ def export_entities(
     schema: Annotated[str | None, typer.Option(help="only this schema")] = None,
 ) -> None:
     """Export the entities the user may see, as FtM JSON lines of the values it may see."""
-    tmp = out.with_suffix(out.suffix + ".part") if out is not None else None
-    try:
-        with work(as_user) as (session, actor):
-            assert actor is not None
-            if tmp is None:
-                count = transfer.write_export(session=session, actor=actor, out=sys.stdout, schema=schema)
-            else:
-                with tmp.open("w", encoding="utf-8") as fh:
-                    count = transfer.write_export(session=session, actor=actor, out=fh, schema=schema)
-    except BaseException:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)  # nothing is half-written
-        raise
-    if tmp is not None and out is not None:
-        tmp.replace(out)  # only once the export and its audit entry are committed
+    with output_file(out) as handle, work(as_user) as (session, actor):
+        assert actor is not None
+        count = transfer.write_export(session=session, actor=actor, out=handle, schema=schema)
     typer.echo(f"exported {count} entities", err=True)
 
 

@@ -36,7 +36,8 @@ def watch() -> None:
     typer.echo(f"{told} new match{'' if told == 1 else 'es'} notified")
 
 
-def entities_app() -> typer.Typer:
+
+def _entities_group() -> typer.Typer:
     """`binational entities`: the entities' own commands with `search` and `watch` beside them (the
     entities module sits below search, so search adds its commands to that group)."""
     from binational.entities import cli as entities_cli
@@ -44,3 +45,7 @@ def entities_app() -> typer.Typer:
     entities_cli.app.command("search")(search)
     entities_cli.app.command("watch")(watch)
     return entities_cli.app
+
+
+#: the group the root command loads for `binational entities`
+entities_app = _entities_group()
