@@ -1,0 +1,160 @@
+"""The serial ranker on hand-made cases: each look-alike, unreadable characters, a missing or extra
+character, makers and calibres as officers write them, a clean serial first, never more than K."""
+
+from __future__ import annotations
+
+import pytest
+
+from binational.firearms import serials
+from binational.firearms.candidates import Marking, SerialIndex
+
+RECORDS = [
+    Marking("g1", "GLOCK", "19", "9MM", "PISTOL", "BKL123"),
+    Marking("g2", "GLOCK", "19", "9MM", "PISTOL", "BKL128"),      # B/8 away from g1's last digit
+    Marking("g3", "GLOCK", "17", "9MM", "PISTOL", "BKL183"),
+    Marking("g4", "GLOCK", "22", "40 S&W", "PISTOL", "ACX505"),
+    Marking("g5", "GLOCK", "19", "9MM", "PISTOL", "ACX506"),
+    Marking("s1", "SMITH & WESSON", "M&P15", "5.56 NATO", "RIFLE", "TSO1234"),
+    Marking("s2", "SMITH & WESSON", "M&P9", "9MM", "PISTOL", "TS01234"),   # O/0 twin of s1
+    Marking("r1", "STURM, RUGER & CO", "AR-556", "223 REM", "RIFLE", "850-12345"),
+    Marking("r2", "RUGER", "LCP", "380 AUTO", "PISTOL", "850-12346"),
+    Marking("r3", "RUGER", "SR9", "9MM", "PISTOL", "850-12845"),
+    Marking("c1", "CENTURY ARMS", "WASR-10", "7.62X39", "RIFLE", "1975AB1234"),
+    Marking("c2", "CENTURY ARMS", "WASR-10", "7.62X39", "RIFLE", "1975AB1235"),
+    Marking("c3", "CENTURY ARMS", "WASR-10", "7.62X39", "RIFLE", "1975A81234"),
+    Marking("t1", "TAURUS", "G2C", "9MM", "PISTOL", "ABZ123456"),
+    Marking("t2", "TAURUS", "G2C", "9MM", "PISTOL", "AB2123456"),
+    Marking("t3", "TAURUS", "PT92", "9MM", "PISTOL", "ACG654321"),
+    Marking("x1", "SIG SAUER", "P320", "9MM", "PISTOL", "58A123456"),
+    Marking("x2", "SIG SAUER", "P365", "9MM", "PISTOL", "66A123456"),
+    Marking("h1", "HI-POINT", "C9", "9MM", "PISTOL", "P1234567"),
+    Marking("k1", "KEL-TEC", "PMR30", "22 WMR", "PISTOL", "SIL12"),
+    Marking("k2", "KEL-TEC", "P3AT", "380 ACP", "PISTOL", "S1L12"),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> SerialIndex:
+    return SerialIndex(RECORDS)
+
+
+def trace(make: str, serial: str, model: str = "", caliber: str = "", kind: str = "") -> Marking:
+    return Marking("t", make, model, caliber, kind, serial)
+
+
+def first(index: SerialIndex, t: Marking) -> str:
+    found = index.candidates(t, top=10)
+    assert found, t
+    return found[0].record_id
+
+
+def test_makers_calibres_and_types_as_written() -> None:
+    assert serials.normalise_make("Glock") == serials.normalise_make("GLOCK INC.") == "GLOCK"
+    assert serials.normalise_make("S&W") == serials.normalise_make("Smith and Wesson") == "SMITH & WESSON"
+    assert serials.normalise_make("Sturm, Ruger & Co., Inc") != "RUGER"  # unknown spellings kept ...
+    assert serials.normalise_make("Sturm, Ruger & Co") == "RUGER"        # ... known ones folded
+    assert serials.normalise_make("Acme Arms") == "ACME ARMS"
+    for written in ("9MM", "9mm", "9X19", "9 x 19", "9mm Luger", "9MM PARABELLUM", "9"):
+        assert serials.normalise_calibre(written) == "9MM", written
+    assert serials.normalise_calibre(".223 Rem") == serials.normalise_calibre("5.56 NATO")
+    assert serials.normalise_calibre(".380 ACP") == serials.normalise_calibre("380 Auto") == "380 ACP"
+    assert serials.normalise_type("P") == serials.normalise_type("pistol") == "PISTOL"
+    assert serials.normalise_model("Glock 19", "GLOCK") == "19"
+    assert serials.models_agree("G19", "19") and not serials.models_agree("19", "17")
+    assert serials.normalise_serial("850-12345") == serials.normalise_serial("850 12345") == "85012345"
+
+
+def test_a_clean_serial_ranks_its_record_first_and_is_exact(index: SerialIndex) -> None:
+    for record in RECORDS:
+        t = trace(record.manufacturer.lower(), record.serial, record.model, record.caliber, record.weapon_type)
+        found = index.candidates(t)
+        assert found[0].record_id == record.id
+        assert found[0].score == max(c.score for c in found)
+        assert "serial_exact" in found[0].reasons
+        assert index.exact(t) == [record.id]
+
+
+def test_exact_needs_the_maker_and_a_readable_serial(index: SerialIndex) -> None:
+    assert index.exact(trace("Smith & Wesson", "TSO1234")) == ["s1"]
+    assert index.exact(trace("S&W", "tso-1234")) == ["s1"]
+    assert index.exact(trace("GLOCK", "TSO1234")) == []
+    assert index.exact(trace("S&W", "TS?1234")) == []
+
+
+@pytest.mark.parametrize(("read", "stamped"), [
+    ("BKLI23", "g1"),      # I for 1
+    ("BKL1Z3", "g1"),      # Z for 2 (a Glock has digits there)
+    ("ACX5O5", "g4"),      # O for 0
+    ("ACX50G", "g5"),      # G for 6
+    ("ACX5S5", None),      # S for 0? no: S/5 twin of ACX555, which does not exist: still g4 (one misread)
+    ("8KL123", "g1"),      # 8 for B
+    ("BK1123", "g1"),      # 1 for L
+])
+def test_each_lookalike(index: SerialIndex, read: str, stamped: str | None) -> None:
+    found = index.candidates(trace("Glock", read, "19" if stamped != "g4" else "22"))
+    if stamped is None:
+        assert found[0].record_id == "g4"
+    else:
+        assert found[0].record_id == stamped
+
+
+def test_lookalike_twins_are_told_apart_by_the_format(index: SerialIndex) -> None:
+    # Kel-Tec stamps letters in the first three places: `51L12` read from a gun is S1L12 or SIL12;
+    # the model settles which
+    assert first(index, trace("Kel-Tec", "51L12", "P3AT")) == "k2"
+    assert first(index, trace("Kel-Tec", "51L12", "PMR-30")) == "k1"
+    # Taurus: three letters, six digits; `AB2123456` is only a record of t2, `ABZ...` of t1
+    assert first(index, trace("Taurus", "AB2123456")) == "t2"
+    assert first(index, trace("Taurus", "ABZ123456")) == "t1"
+
+
+def test_unreadable_characters(index: SerialIndex) -> None:
+    assert first(index, trace("Smith & Wesson", "TS?1234", "M&P15", "223")) == "s1"
+    assert first(index, trace("Smith & Wesson", "TS?1234", "M&P 9", "9x19")) == "s2"
+    assert first(index, trace("Ruger", "850-1234?", "AR556")) == "r1"
+    assert first(index, trace("Ruger", "850-1234?", "LCP", ".380")) == "r2"
+    assert first(index, trace("Sig", "?8A12345?")) == "x1"
+    got = {c.record_id for c in index.candidates(trace("Century", "1975AB123?"))}
+    assert {"c1", "c2"} <= got
+    assert all("serial_unreadable" in c.reasons for c in index.candidates(trace("Glock", "BKL12?")))
+
+
+def test_missing_and_extra_characters(index: SerialIndex) -> None:
+    assert first(index, trace("Hi Point", "P124567")) == "h1"        # a 3 not read
+    assert first(index, trace("Hi-Point", "P12344567")) == "h1"      # a 4 read twice
+    assert first(index, trace("Sig Sauer", "58A12456", "P320")) == "x1"
+    found = index.candidates(trace("Hi-Point", "P124567"))
+    assert "serial_missing" in found[0].reasons
+
+
+def test_calibre_aliases_break_ties(index: SerialIndex) -> None:
+    # r1 and r2 differ in the last digit; the unreadable digit leaves the calibre to decide
+    assert first(index, trace("RUGER", "850-1234?", "", "5.56X45")) == "r1"
+    assert first(index, trace("RUGER", "850-1234?", "", "9mm kurz")) == "r2"
+
+
+def test_two_bad_characters(index: SerialIndex) -> None:
+    assert first(index, trace("Century Arms", "1975A8I234", "WASR")) in {"c1", "c3"}
+    top3 = [c.record_id for c in index.candidates(trace("Century Arms", "19?5AB12?4", "WASR-10"), top=3)]
+    assert "c1" in top3
+    top3 = [c.record_id for c in index.candidates(trace("Taurus", "ACG65432", "PT-92"), top=3)]
+    assert top3[0] == "t3"
+    assert first(index, trace("Taurus", "ACG6S4E21", "PT92")) == "t3"  # a look-alike and a misread
+
+
+def test_never_more_than_top_and_scores_in_range(index: SerialIndex) -> None:
+    for k in (1, 2, 3):
+        found = index.candidates(trace("", "?????"), top=k)
+        assert len(found) <= k
+    found = index.candidates(trace("Ruger", "850-12?4?"), top=2)
+    assert len(found) == 2
+    assert all(0.0 <= c.score <= 1.0 for c in found)
+    assert found == sorted(found, key=lambda c: -c.score)
+    assert index.candidates(trace("Ruger", "850-12345"), top=0) == []
+
+
+def test_an_unknown_maker_is_searched_under_every_maker(index: SerialIndex) -> None:
+    found = index.candidates(trace("", "1975AB1234"))
+    assert found[0].record_id == "c1"
+    found = index.candidates(trace("Romarm/Cugir", "1975AB1234"))
+    assert found[0].record_id == "c1"
