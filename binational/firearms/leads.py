@@ -61,10 +61,11 @@ def bucket(days: int) -> str:
 
 
 def _rows(session: Session, actor: Actor) -> list[tuple[TraceResult, Trace]]:
-    return list(session.execute(
+    found = session.execute(
         select(TraceResult, Trace).join(Trace, Trace.id == TraceResult.trace_id)
         .where(visible_trace_parts(actor, TraceResult), visible_trace_parts(actor, Trace))
-        .order_by(TraceResult.id)).tuples())
+        .order_by(TraceResult.id))
+    return [(result, trace) for result, trace in found]
 
 
 def _organisation_ties(session: Session, actor: Actor, entity_ids: set[str]) -> dict[str, list[str]]:
