@@ -1,0 +1,75 @@
+"""Attacks on firearms tracing, as the agencies that may not see a trace: GT-PNC (the outsider, cleared
+for RED), MX-INM (of the requester's country), US-CBP (of the tracer's country). None of them meets a
+trace, a candidate, a result or a count; MX-FGR sees only what was released to it, never the
+candidates nor the tracer's records."""
+
+from __future__ import annotations
+
+from tests.firearms.conftest import API, get
+
+THIRD = ("outsider", "mx_inm", "us_analyst")
+
+
+def _resolved(client, stocked, sent) -> None:  # noqa: ANN001
+    assert client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers).status_code == 200
+
+
+def test_third_agencies_see_no_trace_no_candidate_no_count(client, cast, stocked, sent):
+    _resolved(client, stocked, sent)
+    never = get(client, cast["outsider"], "/firearms/traces/tr_00000000000000000000000000000000")
+    assert never.status_code == 404
+    for who in THIRD:
+        member = cast[who]
+        for trace_id in sent:
+            r = get(client, member, f"/firearms/traces/{trace_id}")
+            assert r.status_code == 404, who
+            # byte for byte the answer for a trace that never existed, but for the id
+            assert r.json() == {"error": {**never.json()["error"],
+                                          "message": never.json()["error"]["message"].replace(
+                                              "tr_00000000000000000000000000000000", trace_id)}}
+        for box in ("outbox", "queue"):
+            page = get(client, member, "/firearms/traces", box=box).json()
+            assert page == {"items": [], "counts": {}}, who
+        leads = get(client, member, "/firearms/leads").json()
+        assert leads["results"] == 0 and leads["signals"] == [] and leads["corridors"] == [], who
+        assert get(client, member, "/requests", box="inbox").json()["items"] == []
+
+
+def test_the_requester_never_sees_candidates_nor_the_tracers_records(client, cast, stocked, sent):
+    _resolved(client, stocked, sent)
+    mx = cast["mx_analyst"]
+    for trace_id in sent[1:]:
+        view = get(client, mx, f"/firearms/traces/{trace_id}").json()
+        assert view["result"] is None and "candidates" not in view
+    queue = get(client, mx, "/firearms/traces", box="queue").json()
+    assert queue == {"items": [], "counts": {}}
+    outbox = get(client, mx, "/firearms/traces").json()
+    assert outbox["counts"] == {"resolved": 1, "candidates": 2}
+    assert all("candidates" not in t for t in outbox["items"])
+    sale_id = get(client, stocked, f"/firearms/traces/{sent[1]}").json()["candidates"][0]["sale_id"]
+    # a candidate's record is no entity the requester may open, nor may it confirm one
+    assert get(client, mx, f"/entities/{sale_id}").status_code == 404
+    r = client.post(f"{API}/firearms/traces/{sent[1]}/confirm", headers=mx.headers, json={"sale_id": sale_id})
+    assert r.status_code == 403  # an analyst's role answers no trace
+    assert client.post(f"{API}/firearms/traces/resolve", headers=mx.headers).status_code == 403
+
+
+def test_a_third_agency_cannot_confirm_or_resolve(client, cast, stocked, sent, counts):
+    _resolved(client, stocked, sent)
+    sale_id = get(client, stocked, f"/firearms/traces/{sent[1]}").json()["candidates"][0]["sale_id"]
+    before = counts()
+    r = client.post(f"{API}/firearms/traces/{sent[1]}/confirm", headers=cast["us_supervisor"].headers,
+                    json={"sale_id": sale_id})
+    assert r.status_code == 404  # US-CBP supervisor: answers requests, but this trace is not its agency's
+    assert client.post(f"{API}/firearms/traces/resolve", headers=cast["us_supervisor"].headers).json() == {
+        "resolved": 0, "candidates": 0, "no_match": 0}
+    assert counts() == before
+
+
+def test_the_tracer_answers_only_with_a_listed_candidate(client, cast, stocked, sent, counts):
+    _resolved(client, stocked, sent)
+    exact_sale = get(client, stocked, f"/firearms/traces/{sent[0]}").json()["result"]["sale_id"]
+    before = counts()
+    r = client.post(f"{API}/firearms/traces/{sent[1]}/confirm", headers=stocked.headers, json={"sale_id": exact_sale})
+    assert r.status_code == 422 and r.json()["error"]["details"] == [{"field": "sale_id"}]
+    assert counts() == before
