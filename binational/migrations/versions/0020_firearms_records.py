@@ -238,6 +238,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table, (read, write) in RULES.items():
             _secure(table, read, write)
+        role = context.config.attributes.get("app_role", "binational_app")
+        for sequence in ("firearm_trace_candidates_id_seq", "firearm_trace_results_id_seq"):
+            op.execute(f'GRANT USAGE, SELECT ON SEQUENCE {sequence} TO "{role}"')
 
 
 def downgrade() -> None:
