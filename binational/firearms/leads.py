@@ -108,10 +108,14 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
         for report in session.execute(select(MultipleSale).where(
                 MultipleSale.purchaser_key.in_(list(by_purchaser)), visible(actor, MultipleSale))).scalars():
             reports[report.purchaser_key].append(report)
-    entity_of = {key: {sales[r.sale_id].purchaser_entity_id for r, _ in found
-                       if r.sale_id in sales and sales[r.sale_id].purchaser_entity_id}
-                 for key, found in by_purchaser.items()}
-    ties = _organisation_ties(session, actor, set().union(*entity_of.values())) if network and entity_of else {}
+    entity_of: dict[str, set[str]] = {key: set() for key in by_purchaser}
+    for key, found in by_purchaser.items():
+        for r, _ in found:
+            eid = sales[r.sale_id].purchaser_entity_id if r.sale_id in sales else None
+            if eid:
+                entity_of[key].add(eid)
+    linked = {eid for ids in entity_of.values() for eid in ids}
+    ties = _organisation_ties(session, actor, linked) if network and linked else {}
     for key, found in by_purchaser.items():
         signal = Signal(found[0][0].purchaser)
         traces = [t.id for _, t in found]
