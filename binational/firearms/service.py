@@ -275,37 +275,47 @@ def _marking(record: FirearmSale | Trace) -> Marking:
                    weapon_type=record.weapon_type, serial=record.serial)
 
 
-def _records_for(session: Session, actor: Actor, trace: Trace) -> list[FirearmSale]:
-    """The sale records the trace could be: visible to the tracer, sold no later than the recovery, of
-    the trace's maker when it is known (any maker otherwise), of a serial length within two."""
-    length = len(markings.serial_key(trace.serial))
-    query = select(FirearmSale).where(visible(actor, FirearmSale), FirearmSale.sale_date <= trace.recovered_on,
-                                      func.length(FirearmSale.serial_key).between(length - 2, length + 2))
-    make, known = markings.maker(trace.manufacturer)
-    if known:
-        query = query.where(FirearmSale.make_key == make)
-    return list(session.execute(query).scalars())
+class _Indexes:
+    """Serial indexes of the sale records the tracer may see, one per maker (and one of every record, for
+    a trace whose maker is unknown), built once for a whole run of the queue."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self.built: dict[str | None, tuple[SerialIndex, dict[str, FirearmSale]]] = {}
+
+    def for_trace(self, trace: Trace) -> tuple[SerialIndex, dict[str, FirearmSale]]:
+        make, known = markings.maker(trace.manufacturer)
+        key = make if known else None
+        if key not in self.built:
+            query = select(FirearmSale).where(visible(self.actor, FirearmSale))
+            if key is not None:
+                query = query.where(FirearmSale.make_key == key)
+            rows = {r.id: r for r in self.session.execute(query).scalars()}
+            self.built[key] = (SerialIndex(_marking(r) for r in rows.values()), rows)
+        return self.built[key]
 
 
 def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
                   progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Resolve the submitted traces of the actor's agency's queue: an exact maker and serial (no `?`)
-    naming one record is answered at once; otherwise ranked candidates wait for a user to confirm."""
+    naming one record sold before the recovery is answered at once; otherwise ranked candidates (never
+    a record sold after the recovery) wait for a user to confirm."""
     require(actor, "firearms.trace.resolve")
     pending = list(session.execute(
         select(Trace).where(visible_trace_parts(actor, Trace), Trace.to_agency == actor.agency,
                             Trace.status == "submitted").order_by(Trace.created_at, Trace.id).limit(limit)
     ).scalars())
     done = {"resolved": 0, "candidates": 0, "no_match": 0}
+    indexes = _Indexes(session, actor)
     for n, trace in enumerate(pending, 1):
-        records = _records_for(session, actor, trace)
-        index = SerialIndex(_marking(r) for r in records)
-        exact = index.exact(_marking(trace))
+        index, rows = indexes.for_trace(trace)
+        marking = _marking(trace)
+        exact = [rid for rid in index.exact(marking) if rows[rid].sale_date <= trace.recovered_on]
         if len(exact) == 1:
-            by_id = {r.id: r for r in records}
-            _answer(session, actor, trace, by_id[exact[0]], "exact")
+            _answer(session, actor, trace, rows[exact[0]], "exact")
         else:
-            found = index.candidates(_marking(trace), top=TOP)
+            found = [c for c in index.candidates(marking, top=TOP * 2)
+                     if rows[c.record_id].sale_date <= trace.recovered_on][:TOP]
             if found:
                 session.execute(insert(TraceCandidate), [
                     {"trace_id": trace.id, "sale_id": c.record_id, "rank": i, "score": c.score,
