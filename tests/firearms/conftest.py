@@ -13,7 +13,7 @@ from binational.access import service as access
 from binational.db import Database, act_as_system
 from binational.firearms.models import FirearmSale, MultipleSale, Recovery, Trace, TraceCandidate, TraceResult
 from binational.requests.models import Request
-from tests.conftest import Member
+from tests.conftest import PASSWORD, Member
 
 API = "/api/v1"
 WRITTEN = (FirearmSale, MultipleSale, Recovery, Trace, TraceCandidate, TraceResult, Request)
@@ -46,7 +46,9 @@ def atf(db: Database) -> Member:
     with db.unit_of_work() as s:
         act_as_system(s)
         user = access.add_user(session=s, username="atf_tracer", agency="US-ATF", roles=["supervisor"],
-                               clearance="TLP:AMBER")
+                               clearance="TLP:AMBER", password=PASSWORD)
+        outsider = access.get_user(session=s, username="outsider")
+        access.set_password_hash(session=s, user=outsider, password_hash=access.hash_password(PASSWORD))
         _row, secret = access.create_token(session=s, user=user, days=30)
     return Member("atf_tracer", "US-ATF", ("supervisor",), "TLP:AMBER", secret)
 
