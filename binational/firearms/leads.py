@@ -34,6 +34,10 @@ SHORT_TTC_DAYS = 1095
 MULTIPLE_SALE_WINDOW = timedelta(days=3 * 365)
 #: how many distinct reasons flag a purchaser
 FLAG_REASONS = 2
+#: reasons that point at a purchaser and not only at the firearm: one of them must be among the flag's.
+#: A recovered firearm's possessor is almost never its US purchaser, and a short time-to-crime is also
+#: the mark of a stolen firearm; alone or together they do not flag a purchaser.
+STRONG = frozenset({"several_traces", "multiple_sales_before_recovery", "linked_to_organisation"})
 
 
 @dataclass
@@ -45,7 +49,7 @@ class Signal:
 
     @property
     def flagged(self) -> bool:
-        return len(self.reasons) >= FLAG_REASONS
+        return len(self.reasons) >= FLAG_REASONS and bool(STRONG & set(self.reasons))
 
     def as_dict(self) -> dict[str, Any]:
         return {"purchaser": self.purchaser, "flagged": self.flagged,

@@ -202,11 +202,12 @@ def generate_firearms_trade(world: World, rng: random.Random, faker_us: Any, fak
     mx_states = sorted({org.state for org in world.state.get("organisations", [])}) or ["Sonora"]
     foreign = round(len(recovered) * (1 - US_ORIGIN) / US_ORIGIN)
     for _ in range(foreign):
-        model = rng.choice(MODELS)
-        recovered.append((("Zastava", "PAP M70", "7.62x39", "rifle", "M70PBDDDDDD") if rng.random() < 0.5 else model,
+        other: tuple[str, ...] = ("Zastava", "PAP M70", "7.62x39", "rifle", "M70PBDDDDDD") if rng.random() < 0.5 \
+            else rng.choice(MODELS)
+        recovered.append((other,
                           _serial(rng, "DDDDDDDD", taken), LAST_DAY - timedelta(days=400), "", "", ""))
     rng.shuffle(recovered)
-    for model, serial, sold, record, buyer, state in recovered:
+    for made, serial, sold, record, buyer, state in recovered:
         trafficked = bool(state)
         days = int(rng.expovariate(1 / (500 if trafficked else 2300))) + 20
         on = min(sold + timedelta(days=days), LAST_DAY)
@@ -214,8 +215,8 @@ def generate_firearms_trade(world: World, rng: random.Random, faker_us: Any, fak
         place_state = state or rng.choice(mx_states)
         possessor = faker_mx.name() if rng.random() < 0.8 else ""
         traces.row(("urgent" if rng.random() < 0.2 else "routine", rng.choice(CRIME_CODES), faker_mx.name(),
-                    "MXFGR0001", possessor, faker_mx.city(), place_state, on.isoformat(), model[0], model[1],
-                    model[2], model[3], read, "yes" if obliterated else "no"))
+                    "MXFGR0001", possessor, faker_mx.city(), place_state, on.isoformat(), made[0], made[1],
+                    made[2], made[3], read, "yes" if obliterated else "no"))
         world.truth("firearm_traces", ("serial_read", "record_id", "purchaser", "trafficked"),
                     (read, record, buyer, "yes" if trafficked else "no"))
     for writer in (sales, reports, traces):
