@@ -194,6 +194,12 @@ TYPE_FACTORS = (1.0, 0.9, 0.45)
 #: factor for a record of another maker than the trace's (only when the trace's maker is unknown)
 OTHER_MAKE = 0.5
 SCALE = 2.0
+#: a trace whose one best candidate costs at most this names its record for the rest of the batch
+ANCHOR_COST = 0.1
+#: factor for a record another trace of the batch names (a gun is recovered once)
+CLAIMED = 0.35
+#: factor for a record in the run of consecutive serials of another trace's record
+RUN_MATE = 1.35
 
 _KINDS = ("unreadable", "lookalike", "misread", "missing", "extra")
 
@@ -330,10 +336,19 @@ class SerialIndex:
         self._formats, self._digit, self._letter, self._literal = _format_tables(self.makes.words)
         keys, owners = _neighbourhood(self._make.astype(np.uint64), self._codes, self._length,
                                       np.arange(len(self._make), dtype=np.int64))
-        order = np.argsort(keys, kind="stable")
-        self._keys = keys[order]
+        order = np.argsort(keys)
+        keys = keys[order]
         self._owners = owners[order].astype(np.int32 if len(self._make) < 2**31 else np.int64)
+        del owners, order
+        # distinct keys, and where each one's records start in `_owners`
+        new = np.empty(len(keys), bool)
+        new[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        self._keys = keys[new]
+        self._starts = np.append(np.flatnonzero(new), len(keys)).astype(np.int64)
+        del keys, new
         self._fmt = self._format_ids(self._make, self._length)
+        self._choice_cache: dict[tuple[int, int], U8] = {}
         # makes by how many records they have, for traces whose maker is unknown
         counts = np.bincount(self._make, minlength=self._record_makes)
         self._makes_by_size = [m for m in np.argsort(-counts, kind="stable").tolist() if counts[m]]
@@ -353,11 +368,13 @@ class SerialIndex:
         """(query row, record) for every record sharing a key with a query row."""
         if not len(keys):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        lo = np.searchsorted(self._keys, keys, "left")
-        hi = np.searchsorted(self._keys, keys, "right")
-        n = hi - lo
-        hit = n > 0
-        lo, n, owners = lo[hit], n[hit], owners[hit]
+        order = np.argsort(keys)
+        keys, owners = keys[order], owners[order]
+        at = np.minimum(np.searchsorted(self._keys, keys), max(len(self._keys) - 1, 0))
+        hit = self._keys[at] == keys if len(self._keys) else np.zeros(len(keys), bool)
+        at, owners = at[hit], owners[hit]
+        lo = self._starts[at]
+        n = self._starts[at + 1] - lo
         total = int(n.sum())
         if not total:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -413,7 +430,53 @@ class SerialIndex:
             key = trace_of * (len(self._make) + 1) + rec
             _, first = np.unique(key, return_index=True)
             trace_of, rec, cost, bits = trace_of[first], rec[first], cost[first], bits[first]
-        return self._ranked(t, trace_of, rec, cost, bits, top, len(traces))
+        claimed, mate = self._batch_context(trace_of, rec, cost, len(traces))
+        return self._ranked(t, trace_of, rec, cost, bits, top, len(traces), claimed, mate)
+
+    def _run_keys(self, rec: I64) -> U64:
+        """A key of the records' run block: maker, length and all but the last two characters
+        (a case of consecutive serials shares it); 0 for serials too short to tell."""
+        length = self._length[rec]
+        short = np.maximum(length.astype(np.int64) - 2, 0).astype(np.uint8)
+        keys = _keys(self._make[rec].astype(np.uint64) * np.uint64(64) + length.astype(np.uint64),
+                     self._codes[rec], short, None)
+        return np.where(length > 4, keys, np.uint64(0))
+
+    def _batch_context(self, trace_of: I64, rec: I64, cost: F32, n: int) -> tuple[
+            npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """What the other traces of the batch say of each pair. A trace read cleanly enough to
+        name one record (its *anchor*) claims that record: a gun is recovered once, so the record is
+        unlikely for another trace of the batch (`claimed`). Guns recovered together were often
+        bought together, in a run of consecutive serials: a record in the run block of another
+        trace's anchor is likelier (`mate`)."""
+        none = np.zeros(len(rec), bool)
+        if n < 2 or not len(rec):
+            return none, none
+        sure = cost <= ANCHOR_COST
+        per_trace = np.bincount(trace_of[sure], minlength=n)
+        anchored = sure & (per_trace[trace_of] == 1)
+        a_trace, a_rec = trace_of[anchored], rec[anchored]
+        if not len(a_rec):
+            return none, none
+        # a record anchored by two traces (the same gun traced twice) claims nothing
+        recs, counts = np.unique(a_rec, return_counts=True)
+        single = recs[counts == 1]
+        owner = np.full(len(single), -1, np.int64)
+        at = np.searchsorted(single, a_rec)
+        ok = (at < len(single)) & (single[np.minimum(at, max(len(single) - 1, 0))] == a_rec)
+        owner[at[ok]] = a_trace[ok]
+        pos = np.minimum(np.searchsorted(single, rec), max(len(single) - 1, 0))
+        claimed = (single[pos] == rec) & (owner[pos] != trace_of) if len(single) else none
+        # run blocks touched by anchors, and by which trace
+        a_keys = self._run_keys(a_rec)
+        own = np.zeros(n, np.uint64)
+        own[a_trace] = a_keys
+        keys_sorted = np.sort(a_keys[a_keys != 0])
+        r_keys = self._run_keys(rec)
+        count = np.searchsorted(keys_sorted, r_keys, "right") - np.searchsorted(keys_sorted, r_keys, "left")
+        count = count - ((own[trace_of] == r_keys) & (r_keys != 0))
+        mate = (count > 0) & (r_keys != 0) & ~claimed & (cost > 0)
+        return claimed, mate
 
     # ------------------------------------------------------------ candidate generation
 
@@ -436,26 +499,19 @@ class SerialIndex:
         return self._meet(rows, makes, owners)
 
     def _second_look(self, t: _Traces, which: I64) -> tuple[I64, I64]:
-        """Pairs for traces two errors away: each place expanded in turn, and a character inserted at
-        each place, then the first look's keys."""
+        """Pairs for traces two errors away (with no unreadable character): each place replaced in
+        turn, and a character inserted at each place, then the first look's keys."""
         rows, makes, owners = [], [], []
         for k in which.tolist():
             codes, n = t.codes[k], int(t.length[k])
-            holes = int((codes[:n] == WILD_CODE).sum())
-            if n == 0 or holes > 1 or n >= WIDTH:
+            # an unreadable character and one more error were within the first look's reach
+            if n == 0 or n >= WIDTH or (codes[:n] == WILD_CODE).any():
                 continue
             for make in self._makes_for(int(t.make[k]))[:8]:
-                for j in range(n + 1):
-                    inserted = np.concatenate((codes[:j], [WILD_CODE], codes[j:n], np.zeros(WIDTH, np.uint8)))
-                    variants = [self._expand(make, inserted[:WIDTH].astype(np.uint8), n + 1, limit=holes + 1)]
-                    if j < n and codes[j] != WILD_CODE:
-                        replaced = codes.copy()
-                        replaced[j] = WILD_CODE
-                        variants.append(self._expand(make, replaced, n, limit=holes + 1))
-                    for v in variants:
-                        rows.append(v)
-                        makes.append(np.full(len(v), make, np.int64))
-                        owners.append(np.full(len(v), k, np.int64))
+                v = self._one_more(make, codes, n)
+                rows.append(v)
+                makes.append(np.full(len(v), make, np.int64))
+                owners.append(np.full(len(v), k, np.int64))
         return self._meet(rows, makes, owners)
 
     def _meet(self, rows: list[U8], makes: list[I64], owners: list[I64]) -> tuple[I64, I64]:
@@ -485,15 +541,46 @@ class SerialIndex:
         fid = self._formats.get((make, n), 0)
         out = codes[None, :]
         for j in holes.tolist():
-            fixed = self._literal[fid, j]
-            if fixed:
-                choices = np.array([fixed], np.uint8)
-            else:
-                ok = (self._digit[fid, j] & _IS_DIGIT) | (self._letter[fid, j] & _IS_LETTER)
-                choices = np.unique(_FOLD[np.flatnonzero(ok[:WILD_CODE])]).astype(np.uint8)
+            choices = self._choices(fid, j)
             out = out.repeat(len(choices), axis=0)
             out[:, j] = np.tile(choices, len(out) // len(choices))
         return out
+
+    def _choices(self, fid: int, j: int) -> U8:
+        """The folded characters format `fid` allows at place `j`."""
+        found = self._choice_cache.get((fid, j))
+        if found is None:
+            fixed = self._literal[fid, j]
+            if fixed:
+                found = np.array([_FOLD[fixed]], np.uint8)
+            else:
+                ok = (self._digit[fid, j] & _IS_DIGIT) | (self._letter[fid, j] & _IS_LETTER)
+                found = np.unique(_FOLD[np.flatnonzero(ok[:WILD_CODE])]).astype(np.uint8)
+            self._choice_cache[(fid, j)] = found
+        return found
+
+    def _one_more(self, make: int, codes: U8, n: int) -> U8:
+        """Rows of the serial with each place in turn replaced by each character the format allows
+        there, and with each character the format allows inserted at each place."""
+        fid = self._formats.get((make, n), 0)
+        fid_longer = self._formats.get((make, n + 1), 0)
+        parts = []
+        for j in range(n):
+            if codes[j] == WILD_CODE:
+                continue
+            choices = self._choices(fid, j)
+            rows = np.repeat(codes[None, :], len(choices), axis=0)
+            rows[:, j] = choices
+            parts.append(rows)
+        if n < WIDTH:
+            for j in range(n + 1):
+                choices = self._choices(fid_longer, j)
+                rows = np.zeros((len(choices), WIDTH), np.uint8)
+                rows[:, :j] = codes[:j]
+                rows[:, j] = choices
+                rows[:, j + 1:n + 1] = codes[j:n]
+                parts.append(rows)
+        return np.concatenate(parts) if parts else np.zeros((0, WIDTH), np.uint8)
 
     # ------------------------------------------------------------ scoring
 
@@ -505,8 +592,8 @@ class SerialIndex:
         near = cost <= MAX_COST
         return trace_of[near], rec[near], cost[near], bits[near]
 
-    def _ranked(self, t: _Traces, trace_of: I64, rec: I64, cost: F32, bits: U8,
-                top: int, n: int) -> list[list[Candidate]]:
+    def _ranked(self, t: _Traces, trace_of: I64, rec: I64, cost: F32, bits: U8, top: int, n: int,
+                claimed: npt.NDArray[np.bool_], mate: npt.NDArray[np.bool_]) -> list[list[Candidate]]:
         tm, rm = t.model[trace_of], self._model[rec]
         agree_model = _models_agree(self.models.words, tm, rm)
         tc, rc = t.calibre[trace_of], self._calibre[rec]
@@ -516,16 +603,19 @@ class SerialIndex:
                   * _factor(ty == ry, (ty > 0) & (ry > 0), TYPE_FACTORS))
         other = self._make[rec] != t.make[trace_of]
         factor = np.where(other, factor * np.float32(OTHER_MAKE), factor)
-        score = np.minimum(1.0, np.exp(-SCALE * cost.astype(np.float64)) * factor)
-        score = np.round(score, 6)
+        factor = np.where(claimed, factor * np.float32(CLAIMED), factor)
+        factor = np.where(mate, factor * np.float32(RUN_MATE), factor)
+        score = np.exp(-SCALE * cost.astype(np.float64)) * factor
+        # only a serial read exactly scores 1
+        score = np.round(np.where(cost > 0, np.minimum(score, 0.99), np.minimum(score, 1.0)), 6)
         order = np.lexsort((rec, -score, trace_of))
-        trace_of, rec, score = trace_of[order], rec[order], score[order]
-        bits, cost = bits[order], cost[order]
-        agree_model, other = agree_model[order], other[order]
+        # per pair: 0 unknown, 1 agrees, 2 differs
+        mod = np.where((tm > 0) & (rm > 0), np.where(agree_model, 1, 2), 0)[order]
         cal = np.where((tc > 0) & (rc > 0), np.where(tc == rc, 1, 2), 0)[order]
         typ = np.where((ty > 0) & (ry > 0), np.where(ty == ry, 1, 2), 0)[order]
-        mod = np.where((tm > 0) & (rm > 0), np.where(agree_model, 1, 2), 0)
-        mod = mod[order] if len(mod) else mod
+        trace_of, rec, score = trace_of[order], rec[order], score[order]
+        bits, cost, other = bits[order], cost[order], other[order]
+        claimed, mate = claimed[order], mate[order]
         starts = np.searchsorted(trace_of, np.arange(n + 1))
         out: list[list[Candidate]] = []
         for k in range(n):
@@ -538,6 +628,10 @@ class SerialIndex:
                         reasons.append(f"{name}_{'agrees' if state == 1 else 'differs'}")
                 if other[i]:
                     reasons.append("make_differs")
+                if claimed[i]:
+                    reasons.append("claimed_by_other_trace")
+                if mate[i]:
+                    reasons.append("run_with_other_trace")
                 found.append(Candidate(str(self._ids[int(rec[i])]), float(score[i]), tuple(reasons)))
             out.append(found)
         return out
