@@ -204,52 +204,80 @@ RUN_MATE = 1.35
 _KINDS = ("unreadable", "lookalike", "misread", "missing", "extra")
 
 
+#: widest drift between the places of the read and the stamped serial an alignment may take: three
+#: missing or extra characters cost more than `MAX_COST` already
+BAND = 2
+
+
+def _substitution_tables() -> tuple[npt.NDArray[np.float32], U8]:
+    """Cost of reading code r for stamped code s, by whether the format allows r at the place
+    (`[r, s, allowed]`), and the kind of step as a bit (`[r, s]`)."""
+    cost = np.zeros((NCODES, NCODES, 2), np.float32)
+    bits = np.zeros((NCODES, NCODES), np.uint8)
+    for r in range(NCODES):
+        for s in range(NCODES):
+            if r == s:
+                continue
+            if r == WILD_CODE:
+                cost[r, s] = COST_WILD
+                bits[r, s] = 1
+            elif _LOOKALIKE[r, s]:
+                cost[r, s] = (COST_LOOKALIKE_FORMAT, COST_LOOKALIKE)
+                bits[r, s] = 2
+            else:
+                cost[r, s] = (COST_SUBSTITUTE_FORMAT, COST_SUBSTITUTE)
+                bits[r, s] = 4
+    return cost, bits
+
+
 def align(read: U8, read_len: U8, stamped: U8, stamped_len: U8, fmt: I64,
           digit: U8, letter: U8, literal: U8) -> tuple[F32, U8]:
     """The cheapest alignment of each read serial against its stamped serial (rows pairwise), and a
-    bit per kind of step it used (`_KINDS`)."""
+    bit per kind of step it used (`_KINDS`). Alignments costing more than `MAX_COST` may come out
+    dearer than they are (the table is filled within `BAND` of its diagonal only)."""
     n = len(read)
     wr = int(read_len.max(initial=0))
     ws = int(stamped_len.max(initial=0))
     inf = np.float32(99.0)
     rows = np.arange(n)
-    prev = (np.arange(ws + 1, dtype=np.float32) * np.float32(COST_MISSING))[None, :].repeat(n, 0)
-    prev_bits = np.where(np.arange(ws + 1) > 0, 8, 0).astype(np.uint8)[None, :].repeat(n, 0)
+    sub_cost, sub_bits = _SUB_COST, _SUB_BITS
+    first = np.full(ws + 1, inf, np.float32)
+    first[: BAND + 1] = np.arange(min(BAND, ws) + 1, dtype=np.float32) * np.float32(COST_MISSING)
+    prev = np.repeat(first[None, :], n, 0)
+    prev_bits = np.repeat(np.where(np.arange(ws + 1) > 0, 8, 0).astype(np.uint8)[None, :], n, 0)
     final = np.where(read_len == 0, prev[rows, stamped_len], inf).astype(np.float32)
     final_bits = np.where(read_len == 0, prev_bits[rows, stamped_len], 0).astype(np.uint8)
-    allowed_d = digit[fmt]
-    allowed_l = letter[fmt]
+    allowed_d = digit[fmt].astype(bool)
+    allowed_l = letter[fmt].astype(bool)
     fixed = literal[fmt]
+    extra, missing = np.float32(COST_EXTRA), np.float32(COST_MISSING)
     for i in range(1, wr + 1):
         r = read[:, i - 1]
-        cur = np.empty_like(prev)
-        cur_bits = np.empty_like(prev_bits)
-        cur[:, 0] = prev[:, 0] + np.float32(COST_EXTRA)
-        cur_bits[:, 0] = prev_bits[:, 0] | 16
+        cur = np.full_like(prev, inf)
+        cur_bits = np.zeros_like(prev_bits)
+        if i <= BAND:
+            cur[:, 0] = prev[:, 0] + extra
+            cur_bits[:, 0] = prev_bits[:, 0] | 16
         r_digit, r_letter = _IS_DIGIT[r], _IS_LETTER[r]
-        for j in range(1, ws + 1):
+        for j in range(max(1, i - BAND), min(ws, i + BAND) + 1):
             s = stamped[:, j - 1]
             fx = fixed[:, j - 1]
             allowed = np.where(fx > 0, r == fx, (allowed_d[:, j - 1] & r_digit) | (allowed_l[:, j - 1] & r_letter))
-            look = _LOOKALIKE[r, s]
-            sub = np.where(r == s, np.float32(0), np.where(
-                r == WILD_CODE, np.float32(COST_WILD), np.where(
-                    look, np.where(allowed, np.float32(COST_LOOKALIKE), np.float32(COST_LOOKALIKE_FORMAT)),
-                    np.where(allowed, np.float32(COST_SUBSTITUTE), np.float32(COST_SUBSTITUTE_FORMAT)))))
-            sub_bits = np.where(r == s, 0, np.where(r == WILD_CODE, 1, np.where(look, 2, 4))).astype(np.uint8)
-            diag = prev[:, j - 1] + sub
-            up = prev[:, j] + np.float32(COST_EXTRA)
-            left = cur[:, j - 1] + np.float32(COST_MISSING)
+            diag = prev[:, j - 1] + sub_cost[r, s, allowed.view(np.uint8)]
+            up = prev[:, j] + extra
+            left = cur[:, j - 1] + missing
             best = np.minimum(diag, np.minimum(up, left))
             cur[:, j] = best
-            cur_bits[:, j] = np.where(best == diag, prev_bits[:, j - 1] | sub_bits,
+            cur_bits[:, j] = np.where(best == diag, prev_bits[:, j - 1] | sub_bits[r, s],
                                       np.where(best == up, prev_bits[:, j] | 16, cur_bits[:, j - 1] | 8))
         done = read_len == i
         final = np.where(done, cur[rows, stamped_len], final)
         final_bits = np.where(done, cur_bits[rows, stamped_len], final_bits)
         prev, prev_bits = cur, cur_bits
-    # a stamped serial longer than the table: what is left is missing
     return final.astype(np.float32), final_bits.astype(np.uint8)
+
+
+_SUB_COST, _SUB_BITS = _substitution_tables()
 
 
 def _factor(agree: npt.NDArray[np.bool_], known: npt.NDArray[np.bool_],
