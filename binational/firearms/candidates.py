@@ -489,12 +489,14 @@ class SerialIndex:
         # a record anchored by two traces (the same gun traced twice) claims nothing
         recs, counts = np.unique(a_rec, return_counts=True)
         single = recs[counts == 1]
-        owner = np.full(len(single), -1, np.int64)
-        at = np.searchsorted(single, a_rec)
-        ok = (at < len(single)) & (single[np.minimum(at, max(len(single) - 1, 0))] == a_rec)
-        owner[at[ok]] = a_trace[ok]
-        pos = np.minimum(np.searchsorted(single, rec), max(len(single) - 1, 0))
-        claimed = (single[pos] == rec) & (owner[pos] != trace_of) if len(single) else none
+        claimed = none
+        if len(single):
+            owner = np.full(len(single), -1, np.int64)
+            at = np.minimum(np.searchsorted(single, a_rec), len(single) - 1)
+            ok = single[at] == a_rec
+            owner[at[ok]] = a_trace[ok]
+            pos = np.minimum(np.searchsorted(single, rec), len(single) - 1)
+            claimed = (single[pos] == rec) & (owner[pos] != trace_of)
         # run blocks touched by anchors, and by which trace
         a_keys = self._run_keys(a_rec)
         own = np.zeros(n, np.uint64)

@@ -234,3 +234,33 @@ def test_the_vectorised_alignment_equals_the_plain_one() -> None:
             assert got == pytest.approx(want, abs=1e-4), (make, read, stamped)
         else:
             assert got > c.MAX_COST - 1e-4, (make, read, stamped)
+
+
+def test_guns_recovered_together_tell_about_each_other() -> None:
+    """A record another trace of the batch names is claimed; a record in the run of consecutive
+    serials of another trace's record is likelier."""
+    records = [
+        Marking("a1", "GLOCK", "19", "9MM", "PISTOL", "XKT451"),
+        Marking("a2", "GLOCK", "19", "9MM", "PISTOL", "XKT452"),    # a1's run
+        Marking("b1", "GLOCK", "19", "9MM", "PISTOL", "XRT452"),    # another run, R for K
+        Marking("c1", "GLOCK", "19", "9MM", "PISTOL", "MNP110"),
+        Marking("c2", "GLOCK", "19", "9MM", "PISTOL", "MNP111"),
+    ]
+    index = SerialIndex(records)
+    # alone, XKT45? is a1 or a2 (a tie broken by the order of the records)
+    alone = index.candidates(trace("Glock", "XKT45?", "19"))
+    assert {c.record_id for c in alone[:2]} == {"a1", "a2"} and alone[0].score == alone[1].score
+    # with a1 read cleanly in the same batch, a1 is taken: a2 comes first
+    ranked = index.rank([trace("Glock", "XKT451", "19"), trace("Glock", "XKT45?", "19")])
+    assert ranked[0][0].record_id == "a1" and "serial_exact" in ranked[0][0].reasons
+    assert ranked[1][0].record_id == "a2"
+    assert "claimed_by_other_trace" in next(c.reasons for c in ranked[1] if c.record_id == "a1")
+    # X?T452 is a2 or b1; a trace of a1 in the batch makes a2 (a1's run) the likelier
+    assert {c.record_id for c in index.candidates(trace("Glock", "X?T452", "19"))[:2]} == {"a2", "b1"}
+    ranked = index.rank([trace("Glock", "X?T452", "19"), trace("Glock", "XKT451", "19")])
+    assert ranked[0][0].record_id == "a2" and "run_with_other_trace" in ranked[0][0].reasons
+    # the same gun traced twice claims nothing from itself
+    ranked = index.rank([trace("Glock", "MNP110"), trace("Glock", "MNP110")])
+    assert [found[0].record_id for found in ranked] == ["c1", "c1"]
+    alone_score = index.candidates(trace("Glock", "MNP110"))[0].score
+    assert all(found[0].score == alone_score for found in ranked)
