@@ -16,6 +16,8 @@ from binational.firearms.candidates import Marking, SerialIndex
 RECORD_COLUMNS = ("record_id", "manufacturer", "model", "caliber", "weapon_type", "serial")
 TRACE_COLUMNS = ("trace_id", "manufacturer", "model", "caliber", "weapon_type", "serial")
 OUT_COLUMNS = ("trace_id", "record_id", "rank", "score")
+#: traces ranked together (and read as one batch: see `SerialIndex.rank`)
+CHUNK = 5_000
 
 
 def read_markings(path: Path, columns: tuple[str, ...], *, wildcard: bool) -> Iterator[Marking]:
@@ -66,8 +68,9 @@ def read_markings(path: Path, columns: tuple[str, ...], *, wildcard: bool) -> It
 def write_candidates(records: Path, traces: Path, *, top: int, out: Path,
                      progress: Callable[[int, int], None] | None = None) -> int:
     """Write OUT.csv `trace_id,record_id,rank,score`: at most `top` candidates per trace, rank 1
-    best, in the traces' order; return the number of rows written. Bad input in either file writes
-    nothing (the file appears only when complete)."""
+    best, in the traces' order; return the number of rows written. The traces of the file are
+    ranked as batches of `CHUNK` (guns recovered together tell about each other). Bad input in
+    either file writes nothing (the file appears only when complete)."""
     if top < 1:
         raise InvalidInput(f"--top must be at least 1, not {top}")
     wanted = list(read_markings(traces, TRACE_COLUMNS, wildcard=True))
@@ -79,12 +82,14 @@ def write_candidates(records: Path, traces: Path, *, top: int, out: Path,
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(OUT_COLUMNS)
-            for done, trace in enumerate(wanted, start=1):
-                for rank, candidate in enumerate(index.candidates(trace, top=top), start=1):
-                    writer.writerow((trace.id, candidate.record_id, rank, f"{candidate.score:.6f}"))
-                    rows += 1
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start:start + CHUNK]
+                for trace, found in zip(chunk, index.rank(chunk, top=top), strict=True):
+                    for rank, candidate in enumerate(found, start=1):
+                        writer.writerow((trace.id, candidate.record_id, rank, f"{candidate.score:.6f}"))
+                        rows += 1
                 if progress is not None:
-                    progress(done, len(wanted))
+                    progress(start + len(chunk), len(wanted))
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

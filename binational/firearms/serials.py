@@ -8,6 +8,7 @@ written with or without the hyphen or spaces the maker stamps. Ranking compares 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -74,7 +75,7 @@ MAKES: dict[str, tuple[str, ...]] = {
     "CENTURY ARMS": ("CENTURY ARMS", "CENTURY INTERNATIONAL ARMS", "CENTURY INTL ARMS", "CAI", "CENTURY",
                      "ROMARM", "ROMARM CUGIR", "CUGIR", "WASR"),
     "HI-POINT": ("HI POINT", "HIPOINT", "HI POINT FIREARMS", "BEEMILLER"),
-    "KEL-TEC": ("KEL TEC", "KELTEC", "KEL TEC CNC"),
+    "KEL-TEC": ("KEL TEC", "KELTEC", "KEL TEC CNC", "KELTEC CNC", "KEL TEC CNC INDUSTRIES"),
     "SPRINGFIELD ARMORY": ("SPRINGFIELD ARMORY", "SPRINGFIELD", "SPRINGFIELD ARMORY INC", "HS PRODUKT"),
     "BARRETT": ("BARRETT", "BARRETT FIREARMS", "BARRETT FIREARMS MFG"),
     "FN HERSTAL": ("FN HERSTAL", "FN", "FNH", "FN AMERICA", "FNH USA", "FABRIQUE NATIONALE"),
@@ -171,6 +172,7 @@ def normalise_type(raw: str) -> str:
 
 # ---------------------------------------------------------------- models
 
+@functools.lru_cache(maxsize=65536)
 def normalise_model(raw: str, make: str = "") -> str:
     """Letters and digits only, the maker's name dropped from its front (`Glock 19` → `19`, `G19` kept)."""
     key = _key(raw)

@@ -158,3 +158,109 @@ def test_an_unknown_maker_is_searched_under_every_maker(index: SerialIndex) -> N
     assert found[0].record_id == "c1"
     found = index.candidates(trace("Romarm/Cugir", "1975AB1234"))
     assert found[0].record_id == "c1"
+
+
+def _reference_cost(read: str, stamped: str, make: str) -> float:
+    """The alignment cost written plainly (whole table, one pair at a time), for comparison."""
+    from binational.firearms import candidates as c
+
+    positions = serials.format_positions(make, len(stamped))
+
+    def allowed(j: int, ch: str) -> bool:
+        if positions is None:
+            return True
+        pos = positions[j]
+        if pos.literal:
+            return ch == pos.literal
+        return (pos.digit and ch.isdigit()) or (pos.letter and ch.isalpha())
+
+    n, m = len(read), len(stamped)
+    table = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for j in range(m + 1):
+        table[0][j] = j * c.COST_MISSING
+    for i in range(1, n + 1):
+        table[i][0] = i * c.COST_EXTRA
+        for j in range(1, m + 1):
+            r, s = read[i - 1], stamped[j - 1]
+            if r == s:
+                step = 0.0
+            elif r == "?":
+                step = c.COST_WILD
+            elif serials.lookalike(r, s):
+                step = c.COST_LOOKALIKE if allowed(j - 1, r) else c.COST_LOOKALIKE_FORMAT
+            else:
+                step = c.COST_SUBSTITUTE if allowed(j - 1, r) else c.COST_SUBSTITUTE_FORMAT
+            table[i][j] = min(table[i - 1][j - 1] + step, table[i - 1][j] + c.COST_EXTRA,
+                              table[i][j - 1] + c.COST_MISSING)
+    return table[n][m]
+
+
+def test_the_vectorised_alignment_equals_the_plain_one() -> None:
+    """Random serials of real formats, damaged at random: the array alignment gives the plain
+    dynamic programme's cost wherever a candidate can be (at most MAX_COST)."""
+    import random
+
+    import numpy as np
+
+    from binational.firearms import candidates as c
+
+    rng = random.Random(7)
+    makes = ["GLOCK", "RUGER", "SIG SAUER", "COLT", "ACME"]
+    pairs = []
+    for _ in range(600):
+        make = rng.choice(makes)
+        fmt = rng.choice(serials.FORMATS.get(make, ("@@##@##",)))
+        stamped = "".join(rng.choice("0123456789") if f == "#" else rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                          if f == "@" else f for f in fmt)
+        read = list(stamped)
+        for _ in range(rng.randint(0, 3)):
+            p = rng.randrange(len(read) + 1)
+            kind = rng.choice("?lsdi")
+            if kind == "d" and p < len(read):
+                del read[p]
+            elif kind == "i":
+                read.insert(p, rng.choice("0123456789ABZ"))
+            elif p < len(read):
+                read[p] = "?" if kind == "?" else rng.choice("0OIL1S5B8Z2G6X")
+        pairs.append((make, "".join(read), stamped))
+    index = SerialIndex([Marking(str(k), make, "", "", "", stamped) for k, (make, _, stamped) in enumerate(pairs)])
+    reads, read_len = c.encode([r for _, r, _ in pairs])
+    rec = np.arange(len(pairs))
+    cost, _ = c.align(reads, read_len, index._codes[rec], index._length[rec], index._fmt[rec],
+                      index._digit, index._letter, index._literal)
+    for (make, read, stamped), got in zip(pairs, cost.tolist(), strict=True):
+        want = _reference_cost(read, stamped, serials.normalise_make(make))
+        if want <= c.MAX_COST:
+            assert got == pytest.approx(want, abs=1e-4), (make, read, stamped)
+        else:
+            assert got > c.MAX_COST - 1e-4, (make, read, stamped)
+
+
+def test_guns_recovered_together_tell_about_each_other() -> None:
+    """A record another trace of the batch names is claimed; a record in the run of consecutive
+    serials of another trace's record is likelier."""
+    records = [
+        Marking("a1", "GLOCK", "19", "9MM", "PISTOL", "XKT451"),
+        Marking("a2", "GLOCK", "19", "9MM", "PISTOL", "XKT452"),    # a1's run
+        Marking("b1", "GLOCK", "19", "9MM", "PISTOL", "XRT452"),    # another run, R for K
+        Marking("c1", "GLOCK", "19", "9MM", "PISTOL", "MNP110"),
+        Marking("c2", "GLOCK", "19", "9MM", "PISTOL", "MNP111"),
+    ]
+    index = SerialIndex(records)
+    # alone, XKT45? is a1 or a2 (a tie broken by the order of the records)
+    alone = index.candidates(trace("Glock", "XKT45?", "19"))
+    assert {c.record_id for c in alone[:2]} == {"a1", "a2"} and alone[0].score == alone[1].score
+    # with a1 read cleanly in the same batch, a1 is taken: a2 comes first
+    ranked = index.rank([trace("Glock", "XKT451", "19"), trace("Glock", "XKT45?", "19")])
+    assert ranked[0][0].record_id == "a1" and "serial_exact" in ranked[0][0].reasons
+    assert ranked[1][0].record_id == "a2"
+    assert "claimed_by_other_trace" in next(c.reasons for c in ranked[1] if c.record_id == "a1")
+    # X?T452 is a2 or b1; a trace of a1 in the batch makes a2 (a1's run) the likelier
+    assert {c.record_id for c in index.candidates(trace("Glock", "X?T452", "19"))[:2]} == {"a2", "b1"}
+    ranked = index.rank([trace("Glock", "X?T452", "19"), trace("Glock", "XKT451", "19")])
+    assert ranked[0][0].record_id == "a2" and "run_with_other_trace" in ranked[0][0].reasons
+    # the same gun traced twice claims nothing from itself
+    ranked = index.rank([trace("Glock", "MNP110"), trace("Glock", "MNP110")])
+    assert [found[0].record_id for found in ranked] == ["c1", "c1"]
+    alone_score = index.candidates(trace("Glock", "MNP110"))[0].score
+    assert all(found[0].score == alone_score for found in ranked)
