@@ -162,6 +162,9 @@ def demo(
         scenario_demo.welcome(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
     else:
         scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+        from binational.firearms import stock
+
+        stock.load(db=db, world=scenario_demo.world_folder(folder, size, seed), echo=typer.echo)
     if not no_serve:
         serve(host=host, port=port)
 

@@ -18,6 +18,12 @@ app = typer.Typer(help="Firearms tracing: records, trace requests, the tracing q
 AsUser = Annotated[str, typer.Option("--as", help="act as this user")]
 
 
+def _tables() -> None:
+    """Every table of the platform mapped: a trace's request notifies users, whose notifications name
+    saved searches (their models must be known before the first query)."""
+    import binational.models  # noqa: F401
+
+
 def _print(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
 
@@ -43,6 +49,7 @@ def import_records(
     from binational.firearms import records
 
     text = _text(file)
+    _tables()
     with work(as_user) as (session, actor), progress_bar("importing") as bar:
         assert actor is not None
         task = bar.add_task("import", total=None)
@@ -85,6 +92,7 @@ def trace_submit(
                        weapon_type=weapon_type, crime_code=crime_code, officer=officer, recovery_place=recovery_place,
                        recovered_on=day, recovery_state=recovery_state, possessor=possessor, priority=priority,
                        obliterated=obliterated)
+    _tables()
     with work(as_user) as (session, actor):
         assert actor is not None
         view = service.views(session, actor, [service.submit_trace(session=session, actor=actor, data=data)])[0]
@@ -100,6 +108,7 @@ def trace_batch(
     from binational.firearms import service
 
     text = _text(file)
+    _tables()
     with work(as_user) as (session, actor), progress_bar("sending") as bar:
         assert actor is not None
         task = bar.add_task("send", total=None)
@@ -118,6 +127,7 @@ def traces(
     """List your agency's traces (or show one) as JSON."""
     from binational.firearms import service
 
+    _tables()
     with work(as_user) as (session, actor):
         assert actor is not None
         if trace_id:
@@ -134,6 +144,7 @@ def queue(
     """The tracing queue: resolve it (exact matches answered, candidates for the rest) and list what waits."""
     from binational.firearms import service
 
+    _tables()
     with work(as_user) as (session, actor):
         assert actor is not None
         if resolve:
@@ -155,6 +166,7 @@ def confirm(
     """Confirm a candidate record of a trace: the trace is answered and its result released."""
     from binational.firearms import service
 
+    _tables()
     with work(as_user) as (session, actor):
         assert actor is not None
         _print(service.confirm(session=session, actor=actor, trace_id=trace_id, sale_id=sale_id))
@@ -165,6 +177,7 @@ def leads(as_user: AsUser) -> None:
     """Time-to-crime, sources, corridors and straw-purchase signals of the traces you may see (JSON)."""
     from binational.firearms import leads as found
 
+    _tables()
     with work(as_user) as (session, actor):
         assert actor is not None
         _print(found.leads(session=session, actor=actor))

@@ -34,6 +34,7 @@ from binational.firearms import markings
 from binational.firearms.candidates import Marking, SerialIndex
 from binational.firearms.models import FirearmSale, Trace, TraceCandidate, TraceResult
 from binational.firearms.schemas import TraceCreate
+from binational.requests import limits
 from binational.requests import service as requests
 from binational.requests.types import RequestType, register_type
 
@@ -107,7 +108,7 @@ def submit_trace(*, session: Session, actor: Actor, data: TraceCreate) -> Trace:
     return _submit(session, actor, check_trace(data, actor))
 
 
-def _submit(session: Session, actor: Actor, fields: dict[str, Any]) -> Trace:
+def _submit(session: Session, actor: Actor, fields: dict[str, Any], *, counted: bool = True) -> Trace:
     if actor.agency == TRACING_AGENCY:
         raise InvalidInput("the tracing agency does not trace to itself", details=[{"field": "to_agency"}])
     now = utcnow()
@@ -116,7 +117,7 @@ def _submit(session: Session, actor: Actor, fields: dict[str, Any]) -> Trace:
                 f"at {fields['recovery_place']}")
     request = requests.submit(session=session, actor=actor, type=TRACE.name, to_agency=TRACING_AGENCY,
                               question=question, subject=f"Trace {fields['manufacturer']} {fields['serial']}",
-                              due=now + DUE[fields["priority"]], marking=fields["marking"])
+                              due=now + DUE[fields["priority"]], marking=fields["marking"], counted=counted)
     trace = Trace(id=f"tr_{uuid.uuid4().hex}", request_id=request.id, from_agency=actor.agency,
                   to_agency=TRACING_AGENCY, released_at=now, status="submitted", created_by=actor.user_id,
                   created_at=now, **fields)
@@ -164,9 +165,12 @@ def submit_batch(*, session: Session, actor: Actor, text: str,
             raise InvalidInput(f"a batch holds at most {MAX_BATCH} traces", details=[{"line": line}])
     if not checked:
         raise InvalidInput("the batch has no trace", details=[{"line": 2}])
+    # A batch is one act of sending: it counts as one request against the sender's hourly limit (a
+    # prosecutor's office sends its recoveries by the hundred), and is bounded by MAX_BATCH.
+    limits.check_requests(session, actor, utcnow())
     traces = []
     for n, fields in enumerate(checked, 1):
-        traces.append(_submit(session, actor, fields))
+        traces.append(_submit(session, actor, fields, counted=False))
         if progress:
             progress(n, len(checked))
     return traces
