@@ -73,7 +73,9 @@ def _rows(session: Session, actor: Actor) -> list[tuple[TraceResult, Trace]]:
 
 
 def _organisation_ties(session: Session, actor: Actor, entity_ids: set[str]) -> dict[str, list[str]]:
-    """Purchaser entity id -> the organisations it is tied to in the network the viewer may see."""
+    """Purchaser entity id -> the organisations it is tied to, directly or through one other party, in
+    the network the viewer may see (an organisation's straw purchaser knows a member, seldom the
+    organisation itself)."""
     if not entity_ids:
         return {}
     from binational.networks import service as networks  # the graph is built only when it is needed
@@ -81,12 +83,20 @@ def _organisation_ties(session: Session, actor: Actor, entity_ids: set[str]) -> 
     net = networks.load(session, actor)
     owner = {member: node.id for node in net.nodes.values() for member in node.members}
     orgs = {n.id for n in net.nodes.values() if n.schema in ("Organization", "Company")}
-    ties: dict[str, set[str]] = defaultdict(set)
+    near: dict[str, set[str]] = defaultdict(set)
     for link in net.links:
-        for a, b in ((link.source, link.target), (link.target, link.source)):
-            if b in orgs:
-                ties[a].add(b)
-    return {eid: sorted(ties[owner[eid]]) for eid in entity_ids if eid in owner and ties.get(owner[eid])}
+        near[link.source].add(link.target)
+        near[link.target].add(link.source)
+    found = {}
+    for eid in entity_ids:
+        node = owner.get(eid)
+        if node is None:
+            continue
+        reach = near[node] | {far for mid in near[node] if mid not in orgs for far in near[mid]}
+        tied = sorted((reach & orgs) - {node})
+        if tied:
+            found[eid] = tied
+    return found
 
 
 def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, Any]:

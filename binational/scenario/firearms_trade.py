@@ -181,7 +181,8 @@ def generate_firearms_trade(world: World, rng: random.Random, faker_us: Any, fak
         home = STATE_CODES.get(org.us_state, "TX")
         for straw in org.straw_purchasers:
             name = " ".join(p for p in (straw.given, straw.paterno, straw.materno) if p)
-            entity = person_record(world, rng, "US-ATF", straw)
+            # the id the record has once loaded (an agency's ids are prefixed with its code, lower case)
+            entity = f"us-atf.{person_record(world, rng, 'US-ATF', straw)}"
             world.truth("straw_purchasers", ("purchaser", "person_id", "organisation_id", "record_id"),
                         (name, straw.person_id, org.organisation_id, entity))
             for _ in range(rng.randint(2, 4)):
