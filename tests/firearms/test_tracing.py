@@ -83,3 +83,32 @@ def test_unknown_make_and_calibre_are_kept_and_flagged(client, cast, stocked, db
         acme = s.execute(select(FirearmSale).where(FirearmSale.record_id == "A6")).scalar_one()
         assert acme.manufacturer == "Acme Blasters" and acme.flags == "unknown_make,unknown_caliber"
     assert SALES and MULTIPLE and TRACES
+
+
+def test_a_purchaser_tied_to_an_organisation_is_a_lead_for_the_tracer_only(client, cast, stocked):
+    def entity(schema: str, properties: dict[str, Any]) -> str:
+        r = client.post(f"{API}/entities", headers=stocked.headers, json={"schema": schema, "properties": properties})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    buyer = entity("Person", {"name": ["Rita Straw"]})
+    broker = entity("Person", {"name": ["Beto Broker"]})
+    cartel = entity("Organization", {"name": ["Cártel del Norte"]})
+    entity("Associate", {"person": [buyer], "associate": [broker], "relationship": ["friend"]})
+    entity("Membership", {"member": [broker], "organization": [cartel]})
+    sale = ("record_id,manufacturer,dealer,dealer_state,purchaser,sale_date,model,caliber,weapon_type,serial,"
+            f"purchaser_entity_id\nA9,Glock,Lone Star Guns,TX,Rita Straw,2024-01-02,19,9mm,pistol,BKXZ999,{buyer}\n")
+    assert client.post(f"{API}/firearms/records", headers=stocked.headers,
+                       json={"kind": "sales", "csv": sale}).status_code == 201
+    trace = {"crime_code": "5212", "officer": "Lic. Ruiz", "recovery_place": "Culiacán", "recovered_on": "2024-05-01",
+             "manufacturer": "Glock", "model": "19", "caliber": "9mm", "weapon_type": "pistol", "serial": "BKXZ999",
+             "possessor": "Pedro Sicario"}
+    assert client.post(f"{API}/firearms/traces", headers=cast["mx_analyst"].headers, json=trace).status_code == 201
+    client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers)
+    atf = {s["purchaser"]: s for s in get(client, stocked, "/firearms/leads").json()["signals"]}
+    reasons = {r["reason"]: r["evidence"] for r in atf["Rita Straw"]["reasons"]}
+    assert atf["Rita Straw"]["flagged"] and len(reasons["linked_to_organisation"]) == 1
+    # the requester sees the result, but not the tracer's network behind the purchaser
+    mx = {s["purchaser"]: s for s in get(client, cast["mx_analyst"], "/firearms/leads").json()["signals"]}
+    assert {r["reason"] for r in mx["Rita Straw"]["reasons"]} == {"short_time_to_crime", "purchaser_not_possessor"}
+    assert not mx["Rita Straw"]["flagged"]
