@@ -298,6 +298,8 @@ class _Traces:
     type: I64
     codes: U8
     length: U8
+    #: the index's model words and those of the batch no record has
+    model_words: list[str]
 
 
 class _Vocabulary:
@@ -413,15 +415,32 @@ class SerialIndex:
     def _trace_columns(self, traces: Sequence[Marking]) -> _Traces:
         make = np.array([self.makes.codes.get(serials.normalise_make(t.manufacturer), -1) for t in traces],
                         np.int64)
-        model = [_model_of(f"{t.manufacturer}\x00{t.model}") for t in traces]
         codes, length = encode([serials.normalise_serial(t.serial) for t in traces])
+        # words no record has get codes past the index's own, in a list of this batch (the index
+        # itself is never changed by a query, so that threads may share it)
+        model_words = list(self.models.words)
+        extra: dict[str, int] = {}
+
+        def model_code(word: str) -> int:
+            found = self.models.codes.get(word)
+            if found is None:
+                found = extra.setdefault(word, len(model_words))
+                if found == len(model_words):
+                    model_words.append(word)
+            return found
+
+        def other_code(vocabulary: _Vocabulary, word: str) -> int:
+            return vocabulary.codes.get(word, -1 if word else 0)
+
         return _Traces(
             make=make,
-            model=np.array([self.models.code(m) for m in model], np.int64),
-            calibre=np.array([self.calibres.code(serials.normalise_calibre(t.caliber)) for t in traces], np.int64),
-            type=np.array([self.types.code(serials.normalise_type(t.weapon_type)) for t in traces], np.int64),
+            model=np.array([model_code(_model_of(f"{t.manufacturer}\x00{t.model}")) for t in traces], np.int64),
+            calibre=np.array([other_code(self.calibres, serials.normalise_calibre(t.caliber)) for t in traces],
+                             np.int64),
+            type=np.array([other_code(self.types, serials.normalise_type(t.weapon_type)) for t in traces], np.int64),
             codes=codes,
             length=length,
+            model_words=model_words,
         )
 
     def exact(self, trace: Marking) -> list[str]:
@@ -625,12 +644,12 @@ class SerialIndex:
     def _ranked(self, t: _Traces, trace_of: I64, rec: I64, cost: F32, bits: U8, top: int, n: int,
                 claimed: npt.NDArray[np.bool_], mate: npt.NDArray[np.bool_]) -> list[list[Candidate]]:
         tm, rm = t.model[trace_of], self._model[rec]
-        agree_model = _models_agree(self.models.words, tm, rm)
+        agree_model = _models_agree(t.model_words, tm, rm)
         tc, rc = t.calibre[trace_of], self._calibre[rec]
         ty, ry = t.type[trace_of], self._type[rec]
         factor = (_factor(agree_model, (tm > 0) & (rm > 0), MODEL_FACTORS)
-                  * _factor(tc == rc, (tc > 0) & (rc > 0), CALIBRE_FACTORS)
-                  * _factor(ty == ry, (ty > 0) & (ry > 0), TYPE_FACTORS))
+                  * _factor(tc == rc, (tc != 0) & (rc > 0), CALIBRE_FACTORS)
+                  * _factor(ty == ry, (ty != 0) & (ry > 0), TYPE_FACTORS))
         other = self._make[rec] != t.make[trace_of]
         factor = np.where(other, factor * np.float32(OTHER_MAKE), factor)
         factor = np.where(claimed, factor * np.float32(CLAIMED), factor)
@@ -641,8 +660,8 @@ class SerialIndex:
         order = np.lexsort((rec, -score, trace_of))
         # per pair: 0 unknown, 1 agrees, 2 differs
         mod = np.where((tm > 0) & (rm > 0), np.where(agree_model, 1, 2), 0)[order]
-        cal = np.where((tc > 0) & (rc > 0), np.where(tc == rc, 1, 2), 0)[order]
-        typ = np.where((ty > 0) & (ry > 0), np.where(ty == ry, 1, 2), 0)[order]
+        cal = np.where((tc != 0) & (rc > 0), np.where(tc == rc, 1, 2), 0)[order]
+        typ = np.where((ty != 0) & (ry > 0), np.where(ty == ry, 1, 2), 0)[order]
         trace_of, rec, score = trace_of[order], rec[order], score[order]
         bits, cost, other = bits[order], cost[order], other[order]
         claimed, mate = claimed[order], mate[order]

@@ -264,3 +264,11 @@ def test_guns_recovered_together_tell_about_each_other() -> None:
     assert [found[0].record_id for found in ranked] == ["c1", "c1"]
     alone_score = index.candidates(trace("Glock", "MNP110"))[0].score
     assert all(found[0].score == alone_score for found in ranked)
+
+
+def test_a_query_leaves_the_index_as_it_was(index: SerialIndex) -> None:
+    """Threads may share an index: ranking a trace with words no record has adds nothing to it."""
+    before = (list(index.models.words), list(index.calibres.words), list(index.types.words))
+    found = index.candidates(trace("Glock", "BKL12?", "Model Nobody Has", "4.6x30", "Blunderbuss"))
+    assert found and all("caliber_differs" in c.reasons and "type_differs" in c.reasons for c in found)
+    assert (index.models.words, index.calibres.words, index.types.words) == before
