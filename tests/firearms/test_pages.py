@@ -8,6 +8,10 @@ import re
 
 from tests.firearms.conftest import TRACES
 from tests.web.conftest import sign_in
+from tests.web.test_spanish import english_words
+
+NAMES = ("US-ATF", "MX-FGR", "mx_analyst", "Fiscalía General de la República", "Lone Star Guns", "Tucson Arms",
+         "John Straw", "Pedro Sicario", "Luis Sicario", "Lic. Ruiz")
 
 
 def _csrf(html: str) -> str:
@@ -44,6 +48,7 @@ def test_the_flow_in_both_languages_and_nothing_for_a_third_agency(client, cast,
     leads = client.get("/firearms/leads", headers={"Accept-Language": "es"})
     assert "Pistas de tráfico de armas de fuego" in leads.text and 'data-testid="dashboard-chart"' in leads.text
     assert "Señales de compra de paja" in leads.text
+    assert english_words(mine.text, NAMES) == [] and english_words(leads.text, NAMES) == []
     client.cookies.clear()
     sign_in(client, "outsider")
     for path in ("/firearms", "/firearms/leads"):
