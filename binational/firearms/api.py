@@ -51,11 +51,14 @@ def list_traces(
     s: SessionDep, actor: ActorDep,
     box: Annotated[str, Query(description="outbox (sent by the caller's agency) or queue (to trace)")] = "outbox",
     status: Annotated[str | None, Query(description="only traces in this status")] = None,
-    limit: Annotated[int, Query(description="at most this many, newest first")] = 100,
+    limit: Annotated[int | None, Query(description="page size")] = None,
+    cursor: Annotated[str | None, Query(max_length=1000, description="from the previous page")] = None,
 ) -> dict[str, Any]:
-    """The caller's agency's traces, as it may see them."""
-    items = service.list_traces(session=s, actor=actor, box=box, status=status, limit=limit)
-    return {"items": items, "counts": service.count_traces(session=s, actor=actor, box=box)}
+    """A page of the caller's agency's traces, newest first, with the counts by status."""
+    items, next_cursor = service.list_traces(session=s, actor=actor, box=box, status=status, limit=limit,
+                                             cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor, "counts": service.count_traces(session=s, actor=actor,
+                                                                                     box=box)}
 
 
 @router.post("/traces/resolve")

@@ -123,6 +123,8 @@ def traces(
     box: Annotated[str, typer.Option(help="outbox (sent) | queue (to trace)")] = "outbox",
     status: Annotated[str | None, typer.Option(help="submitted | candidates | resolved | no_match")] = None,
     trace_id: Annotated[str | None, typer.Option("--id", help="show this trace only")] = None,
+    limit: Annotated[int | None, typer.Option(help="page size")] = None,
+    cursor: Annotated[str | None, typer.Option(help="from the previous page")] = None,
 ) -> None:
     """List your agency's traces (or show one) as JSON."""
     from binational.firearms import service
@@ -133,7 +135,8 @@ def traces(
         if trace_id:
             _print(service.read_trace(session=session, actor=actor, trace_id=trace_id))
         else:
-            _print(service.list_traces(session=session, actor=actor, box=box, status=status))
+            _print(service.list_traces(session=session, actor=actor, box=box, status=status, limit=limit,
+                                       cursor=cursor)[0])
 
 
 @app.command()
@@ -154,7 +157,7 @@ def queue(
                                              progress=lambda n, total: bar.update(task, completed=n, total=total))
             typer.echo(f"resolved {done['resolved']}, candidates {done['candidates']}, no match {done['no_match']}",
                        err=True)
-        _print(service.list_traces(session=session, actor=actor, box="queue", status="candidates"))
+        _print(service.list_traces(session=session, actor=actor, box="queue", status="candidates")[0])
 
 
 @app.command()

@@ -22,10 +22,12 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
 from binational.access.policy import Actor, may_see_trace_part, require, visible, visible_trace_parts
 from binational.audit import log as audit
+from binational.config import get_settings
 from binational.db import utcnow
 from binational.entities.schemas import EntityCreate
 from binational.entities.service import create as create_entity
@@ -246,23 +248,26 @@ def read_trace(*, session: Session, actor: Actor, trace_id: str) -> dict[str, An
 
 
 def list_traces(*, session: Session, actor: Actor, box: str = "outbox", status: str | None = None,
-                limit: int = 100) -> list[dict[str, Any]]:
-    """The traces the actor's agency sent (outbox) or has to trace (queue), newest first."""
+                limit: int | None = None, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the traces the actor's agency sent (outbox) or has to trace (queue), newest first, and
+    the cursor of the next page."""
     require(actor, "firearms.trace.list")
     if box not in ("outbox", "queue"):
         raise InvalidInput(f"unknown box {box!r}", details=[{"field": "box", "allowed": ["outbox", "queue"]}])
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r}", details=[{"field": "status", "allowed": list(STATUSES)}])
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit is between 1 and 1000", details=[{"field": "limit"}])
+    settings = get_settings()
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
     mine = Trace.from_agency if box == "outbox" else Trace.to_agency
     query = select(Trace).where(visible_trace_parts(actor, Trace), mine == actor.agency)
     if status:
         query = query.where(Trace.status == status)
-    traces = list(session.execute(query.order_by(Trace.created_at.desc(), Trace.id).limit(limit)).scalars())
+    page, next_cursor = pagination.keyset(session, query, (Trace.created_at, Trace.id), limit=limit, cursor=cursor,
+                                          secret=settings.signing_secret(), descending=True)
+    traces = list(page)
     audit.record(session, action="firearms.trace.list", actor=actor, objects=[(t.id, t.from_agency) for t in traces],
-                 extra={"box": box, "status": status})
-    return views(session, actor, traces)
+                 extra={"box": box, "status": status, "page": len(traces)})
+    return views(session, actor, traces), next_cursor
 
 
 def count_traces(*, session: Session, actor: Actor, box: str = "outbox") -> dict[str, int]:

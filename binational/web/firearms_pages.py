@@ -20,14 +20,16 @@ from binational.web.sessions import check_csrf
 
 router = APIRouter(prefix="/firearms", dependencies=[Depends(check_csrf)], include_in_schema=False)
 MAX_BATCH_CHARS = 2_000_000
+#: traces shown on the page (the newest; the API and the command line page through all of them)
+PAGE = 100
 
 
 def _page(request: Request, s: SessionDep, actor: PageActor, status: int = 200, **values: Any) -> HTMLResponse:
     may_send = can(actor, "firearms.trace.submit").allowed and actor.agency != service.TRACING_AGENCY
     tracer = actor.agency == service.TRACING_AGENCY and can(actor, "firearms.trace.resolve").allowed
-    sent = service.list_traces(session=s, actor=actor, box="outbox") if may_send else []
-    queue = service.list_traces(session=s, actor=actor, box="queue") if actor.agency == service.TRACING_AGENCY \
-        else []
+    sent = service.list_traces(session=s, actor=actor, box="outbox", limit=PAGE)[0] if may_send else []
+    queue = service.list_traces(session=s, actor=actor, box="queue", status="candidates", limit=PAGE)[0] \
+        if actor.agency == service.TRACING_AGENCY else []
     values.setdefault("errors", {})
     values.setdefault("batch", "")
     return render(request, "firearms/traces.html", status, may_send=may_send, tracer=tracer, sent=sent,

@@ -29,7 +29,7 @@ def test_third_agencies_see_no_trace_no_candidate_no_count(client, cast, stocked
                                               "tr_00000000000000000000000000000000", trace_id)}}
         for box in ("outbox", "queue"):
             page = get(client, member, "/firearms/traces", box=box).json()
-            assert page == {"items": [], "counts": {}}, who
+            assert page == {"items": [], "next_cursor": None, "counts": {}}, who
         leads = get(client, member, "/firearms/leads").json()
         assert leads["results"] == 0 and leads["signals"] == [] and leads["corridors"] == [], who
         assert get(client, member, "/requests", box="inbox").json()["items"] == []
@@ -42,7 +42,7 @@ def test_the_requester_never_sees_candidates_nor_the_tracers_records(client, cas
         view = get(client, mx, f"/firearms/traces/{trace_id}").json()
         assert view["result"] is None and "candidates" not in view
     queue = get(client, mx, "/firearms/traces", box="queue").json()
-    assert queue == {"items": [], "counts": {}}
+    assert queue == {"items": [], "next_cursor": None, "counts": {}}
     outbox = get(client, mx, "/firearms/traces").json()
     assert outbox["counts"] == {"resolved": 1, "candidates": 2}
     assert all("candidates" not in t for t in outbox["items"])
@@ -73,3 +73,17 @@ def test_the_tracer_answers_only_with_a_listed_candidate(client, cast, stocked, 
     r = client.post(f"{API}/firearms/traces/{sent[1]}/confirm", headers=stocked.headers, json={"sale_id": exact_sale})
     assert r.status_code == 422 and r.json()["error"]["details"] == [{"field": "sale_id"}]
     assert counts() == before
+
+
+def test_pages_of_the_outbox_walk_every_trace_once_and_a_forged_cursor_is_refused(client, cast, stocked, sent):
+    mx = cast["mx_analyst"]
+    first = get(client, mx, "/firearms/traces", limit=2).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = get(client, mx, "/firearms/traces", limit=2, cursor=first["next_cursor"]).json()
+    assert second["next_cursor"] is None
+    assert sorted(t["id"] for t in first["items"] + second["items"]) == sorted(sent)
+    # another agency replaying the requester's cursor still sees nothing
+    replay = get(client, cast["outsider"], "/firearms/traces", limit=2, cursor=first["next_cursor"])
+    assert replay.status_code in (200, 422) and not replay.json().get("items")
+    forged = get(client, mx, "/firearms/traces", limit=2, cursor=first["next_cursor"][:-3] + "AAA")
+    assert forged.status_code == 422
