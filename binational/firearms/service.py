@@ -31,7 +31,7 @@ from binational.config import get_settings
 from binational.db import utcnow
 from binational.entities.schemas import EntityCreate
 from binational.entities.service import create as create_entity
-from binational.errors import Conflict, InvalidInput, NotFound
+from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.firearms import markings
 from binational.firearms.candidates import Marking, SerialIndex
 from binational.firearms.models import FirearmSale, Trace, TraceCandidate, TraceResult
@@ -344,9 +344,9 @@ def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
 def confirm(*, session: Session, actor: Actor, trace_id: str, sale_id: str) -> dict[str, Any]:
     """A user of the tracing agency confirms one of a trace's candidates: the trace is answered."""
     trace = access_trace(session, actor, trace_id, "firearms.trace.confirm")
-    if trace.to_agency != actor.agency:
-        raise NotFound("trace", trace_id, reason="only the tracing agency confirms", action="firearms.trace.confirm",
-                       owner=trace.from_agency)
+    if trace.to_agency != actor.agency:  # the requester sees its trace, but only the tracing agency answers it
+        raise Forbidden("firearms.trace.confirm: only the tracing agency confirms a trace",
+                        action="firearms.trace.confirm", ident=trace.id, owner=trace.from_agency)
     if trace.status != "candidates":
         raise Conflict(f"the trace is {trace.status}, not waiting for a confirmation",
                        details=[{"field": "status", "status": trace.status}])

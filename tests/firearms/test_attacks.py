@@ -87,3 +87,21 @@ def test_pages_of_the_outbox_walk_every_trace_once_and_a_forged_cursor_is_refuse
     assert replay.status_code in (200, 422) and not replay.json().get("items")
     forged = get(client, mx, "/firearms/traces", limit=2, cursor=first["next_cursor"][:-3] + "AAA")
     assert forged.status_code == 422
+
+
+def test_the_requesters_supervisor_sees_its_trace_but_may_not_answer_it(client, db, stocked, sent, counts):
+    from binational.access import service as access
+    from binational.db import act_as_system
+
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        user = access.add_user(session=s, username="fgr_boss", agency="MX-FGR", roles=["supervisor"],
+                               clearance="TLP:AMBER")
+        _row, token = access.create_token(session=s, user=user, days=1)
+    _resolved(client, stocked, sent)
+    sale_id = get(client, stocked, f"/firearms/traces/{sent[1]}").json()["candidates"][0]["sale_id"]
+    before = counts()
+    r = client.post(f"{API}/firearms/traces/{sent[1]}/confirm", headers={"Authorization": f"Bearer {token}"},
+                    json={"sale_id": sale_id})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    assert counts() == before
