@@ -66,6 +66,15 @@ async def resolve(request: Request, s: SessionDep, actor: PageActor) -> Response
     return redirect(f"/firearms?done=resolved-{done['resolved']}-{done['candidates']}-{done['no_match']}")
 
 
+@router.get("/traces/{trace_id}", response_class=HTMLResponse)
+def trace_page(trace_id: str, request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One trace: its Part V markings, its result once released, its candidates to the tracing agency
+    (a trace the user may not see is the ordinary 404 page)."""
+    trace = service.read_trace(session=s, actor=actor, trace_id=trace_id)
+    tracer = trace["to_agency"] == actor.agency and can(actor, "firearms.trace.confirm").allowed
+    return render(request, "firearms/trace.html", trace=trace, tracer=tracer)
+
+
 @router.post("/traces/{trace_id}/confirm", response_model=None)
 async def confirm(trace_id: str, request: Request, s: SessionDep, actor: PageActor) -> Response:
     """Confirm a candidate record of a trace."""

@@ -49,8 +49,20 @@ def test_the_flow_in_both_languages_and_nothing_for_a_third_agency(client, cast,
     assert "Pistas de tráfico de armas de fuego" in leads.text and 'data-testid="dashboard-chart"' in leads.text
     assert "Señales de compra de paja" in leads.text
     assert english_words(mine.text, NAMES) == [] and english_words(leads.text, NAMES) == []
+    # each signal's evidence opens its trace, with the result released to the requester
+    evidence = re.findall(r'href="(/firearms/traces/tr_[0-9a-f]+)"', leads.text)
+    assert evidence
+    trace = client.get(evidence[0], headers={"Accept-Language": "es"})
+    assert trace.status_code == 200 and 'data-testid="result"' in trace.text
+    assert 'data-testid="candidates"' not in trace.text
+    assert english_words(trace.text, NAMES) == []
     client.cookies.clear()
     sign_in(client, "outsider")
     for path in ("/firearms", "/firearms/leads"):
         html = client.get(path).text
         assert "BKLM123" not in html and "John Straw" not in html and "Lone Star" not in html
+    never_path = "/firearms/traces/tr_00000000000000000000000000000000"
+    never, hidden = client.get(never_path), client.get(evidence[0])
+    # the ordinary 404 page, byte for byte but for the address it names
+    assert hidden.status_code == never.status_code == 404
+    assert hidden.text.replace(evidence[0], never_path) == never.text
