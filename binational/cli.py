@@ -39,6 +39,8 @@ SUB_APPS: dict[str, SubApp] = {
     "resolution": SubApp("binational.resolution.cli", "app", "Cross-agency entity resolution (Splink)."),
     "networks": SubApp("binational.networks.cli", "app",
                        "Network analysis: graph, measures, paths, exports and disruption plans."),
+    "firearms": SubApp("binational.firearms.cli", "app",
+                       "Firearms tracing: records, trace requests, the tracing queue, leads, offline candidates."),
 }
 
 
@@ -160,6 +162,9 @@ def demo(
         scenario_demo.welcome(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
     else:
         scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+        from binational.firearms import stock
+
+        stock.load(db=db, world=scenario_demo.world_folder(folder, size, seed), echo=typer.echo)
     if not no_serve:
         serve(host=host, port=port)
 

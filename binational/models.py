@@ -14,18 +14,27 @@ from binational.access.models import (
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
+from binational.firearms.models import (
+    FirearmSale,
+    MultipleSale,
+    Recovery,
+    Trace,
+    TraceCandidate,
+    TraceResult,
+)
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.search.models import SavedSearch, SavedSearchMatch, SearchWord
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
 SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
-                    "resolution_judgements")
+                    "resolution_judgements", "firearm_sales", "firearm_multiple_sales", "firearm_recoveries")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
-    "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
+    "Base", "Case", "CaseMember", "Country", "Entity", "FirearmSale",
+    "HitRef", "Judgement", "LoginFailure", "MultipleSale", "Notification",
+    "Recovery", "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
     "SearchTerm", "SearchWord", "Selector",
-    "SHAREABLE_TABLES", "Statement", "Suggestion", "User", "WebSession",
+    "SHAREABLE_TABLES", "Statement", "Suggestion", "Trace", "TraceCandidate", "TraceResult", "User", "WebSession",
 ]

@@ -21,7 +21,8 @@ Who reads the notices discovery leaves for a holder agency (deconfliction, sweep
 `may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
 and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
 `visible_requests`, `may_see_audit_entry`/`visible_audit_entries`, `may_see_audit_object`/
-`visible_audit_objects`), each pair held equal by a test; who sees a record's readers on its page is
+`visible_audit_objects`, and the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`),
+each pair held equal by a test; who sees a record's readers on its page is
 `may_see_readers()`.
 """
 
@@ -358,6 +359,30 @@ def visible_requests(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_request` over a request model."""
     return and_(or_(model.from_agency == actor.agency, model.to_agency == actor.agency),
                 model.marking_rank <= actor.clearance_rank)
+
+
+def may_see_trace_part(actor: Actor, *, from_agency: str, to_agency: str, marking_rank: int,
+                       released: bool) -> Decision:
+    """Whether `actor` sees a part of a firearm trace (the trace, a candidate record, a result): the
+    tracing agency sees every part; the requesting agency only a part released to it (the trace it
+    sent, a confirmed result), never the candidates; anyone else nothing. Within clearance."""
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    if actor.agency == to_agency:
+        return Decision(True, "tracing agency")
+    if actor.agency == from_agency and released:
+        return Decision(True, "released to the requesting agency")
+    if actor.agency == from_agency:
+        return Decision(False, "not released to the requesting agency")
+    return Decision(False, "not a party to the trace")
+
+
+def visible_trace_parts(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_trace_part` over a model with `from_agency`, `to_agency`,
+    `marking_rank` and `released_at` (released when not NULL)."""
+    return and_(model.marking_rank <= actor.clearance_rank,
+                or_(model.to_agency == actor.agency,
+                    and_(model.from_agency == actor.agency, model.released_at.is_not(None))))
 
 
 #: Entries about another agency's records that their user's search matched but may not see: shown to

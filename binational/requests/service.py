@@ -101,9 +101,10 @@ def subject_of(subject: str | None, question: str) -> str:
 
 def submit(*, session: Session, actor: Actor, type: str, to_agency: str, question: str,  # noqa: A002
            hit_refs: list[str] | None = None, entity_ids: list[str] | None = None, due: datetime | None = None,
-           marking: str = "TLP:AMBER", subject: str | None = None) -> Request:
+           marking: str = "TLP:AMBER", subject: str | None = None, counted: bool = True) -> Request:
     """Send a request to another agency about hits it holds and entities the sender may see; its
-    subject line is `subject`, or the question's first line."""
+    subject line is `subject`, or the question's first line. `counted=False` is for the requests of a
+    batch its module has counted against `requests_per_user_hour` as one (a batch of firearm traces)."""
     require(actor, "request.create")
     kind = get_type(type)
     agency = session.get(Agency, to_agency) if isinstance(to_agency, str) else None
@@ -114,7 +115,8 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     if not isinstance(question, str) or not question.strip():
         raise InvalidInput("the question is empty", details=[{"field": "question"}])
     now = utcnow()
-    limits.check_requests(session, actor, now)
+    if counted:
+        limits.check_requests(session, actor, now)
     if due is not None and (due.tzinfo is None or due <= now or due > now + MAX_DUE):
         raise InvalidInput("due must be a time with a zone, in the future and within a year",
                            details=[{"field": "due"}])

@@ -27,11 +27,13 @@ from binational.access.policy import (
     may_see_audit_object,
     may_see_judgement,
     may_see_request,
+    may_see_trace_part,
     visible,
     visible_audit_entries,
     visible_audit_objects,
     visible_judgements,
     visible_requests,
+    visible_trace_parts,
     visible_values,
 )
 from binational.access.roles import capabilities_of
@@ -314,6 +316,23 @@ def test_who_sees_a_request_pure_and_sql_agree(db, world, viewers):
             got = set(session.execute(select(model.id).where(visible_requests(actor, model))).scalars())
             want = {i for i, sender, receiver, rank in data
                     if may_see_request(actor, from_agency=sender, to_agency=receiver, marking_rank=rank)}
+            assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.tuples(agencies, agencies, ranks, st.booleans()), min_size=1, max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_a_part_of_a_firearm_trace_pure_and_sql_agree(db, world, viewers):
+    data = [(i, sender, receiver, rank, 1 if released else None)
+            for i, (sender, receiver, rank, released) in enumerate(world)]
+    model = _rows_of("t", [column("id", Integer), column("from_agency", String), column("to_agency", String),
+                           column("marking_rank", Integer), column("released_at", Integer)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(visible_trace_parts(actor, model))).scalars())
+            want = {i for i, sender, receiver, rank, released in data
+                    if may_see_trace_part(actor, from_agency=sender, to_agency=receiver, marking_rank=rank,
+                                          released=released is not None)}
             assert got == want, actor
 
 

@@ -69,6 +69,17 @@ def _world(client, cast, db) -> None:
             r = client.patch(f"/api/v1/entities/{r.json()['id']}", headers=us.headers,
                              json={"add": {"alias": ["Only Cbp"]}, "distribution": "agency"})
             assert r.status_code == 200
+    records = [  # firearms records: US-ATF's sales and multiple-sale reports, MX-FGR's recoveries
+        (cast["us_atf"], "sales", "record_id,manufacturer,dealer,dealer_state,purchaser,sale_date,weapon_type,serial\n"
+                                  "A1,Glock,Gun Shop,TX,Jo Doe,2024-01-10,pistol,BKLM123\n"),
+        (cast["us_atf"], "multiple-sales", "report_id,dealer,dealer_state,purchaser,report_date,weapon_type,serials\n"
+                                           "M1,Gun Shop,TX,Jo Doe,2024-01-10,handgun,BKLM123;BKLM124\n"),
+        (mx, "recoveries", "recovery_id,place,state,recovered_on,manufacturer,weapon_type,serial\n"
+                           "R1,Culiacan,Sinaloa,2024-06-01,Glock,pistol,BKLM1?3\n"),
+    ]
+    for member, kind, text_ in records:
+        r = client.post("/api/v1/firearms/records", headers=member.headers, json={"kind": kind, "csv": text_})
+        assert r.status_code == 201, r.text
     r = client.post("/api/v1/resolution/judgements", headers=us.headers,  # a resolution judgement of US-CBP
                     json={"left_id": made[0], "right_id": made[1], "verdict": "unsure", "distribution": "agency"})
     assert r.status_code == 201, r.text

@@ -1,0 +1,1 @@
+"""Firearms tracing: US acquisition records, Mexican recoveries, trace requests and their leads."""

@@ -1,0 +1,392 @@
+"""Trace requests between the receiving country's prosecutors and the sending country's tracing
+centre: submit one or a CSV batch, resolve the queue, confirm candidates, follow the answers.
+
+A trace is a request of the workflow (`type="trace"`, to US-ATF) plus a row of `firearm_traces`
+with the Form 3312.1 fields. The tracing agency resolves its queue: an exact maker and serial
+resolves at once, anything else gets ranked candidates that one of its users confirms (a partial
+serial is never matched automatically). The answer creates the firearm and its first retail
+purchaser as entities of the tracing agency and releases them to the requester through the
+request's answer; the result row (chain of sale, time-to-crime) is released with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from binational import pagination
+from binational.access.actions import Action, register
+from binational.access.markings import rank
+from binational.access.policy import Actor, may_see_trace_part, require, visible, visible_trace_parts
+from binational.audit import log as audit
+from binational.config import get_settings
+from binational.db import utcnow
+from binational.entities.schemas import EntityCreate
+from binational.entities.service import create as create_entity
+from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
+from binational.firearms import markings
+from binational.firearms.candidates import Marking, SerialIndex
+from binational.firearms.models import FirearmSale, Trace, TraceCandidate, TraceResult
+from binational.firearms.schemas import TraceCreate
+from binational.requests import limits
+from binational.requests import service as requests
+from binational.requests.types import RequestType, register_type
+
+TRACE = register_type(RequestType(
+    name="trace",
+    label_en="Firearm trace request",
+    label_es="Solicitud de rastreo de arma de fuego",
+    default_due=timedelta(days=5),
+    answer_roles=frozenset({"supervisor"}),
+    description="trace a recovered firearm to its first retail purchaser (ATF Form 3312.1)",
+))
+TRACING_AGENCY = "US-ATF"
+DUE = {"urgent": timedelta(hours=24), "routine": timedelta(days=5)}
+#: Part V fields a trace cannot go without (Form 3312.1: 5a, 5c, 5d, 5e, 5f), with the rest required here
+REQUIRED = ("crime_code", "officer", "recovery_place", "recovered_on", "serial", "manufacturer", "weapon_type",
+            "caliber", "model")
+TOP = 10
+MAX_BATCH = 1000
+STATUSES = ("submitted", "candidates", "resolved", "no_match")
+
+for _action in (
+    Action("firearms.trace.submit", "request.create", "send a firearm trace request (one, or a CSV batch) to US-ATF"),
+    Action("firearms.trace.read", "record.view", "read a trace one's agency sent (as released) or traces"),
+    Action("firearms.trace.list", "record.view", "list the traces one's agency sent, or its tracing queue"),
+    Action("firearms.trace.resolve", "request.answer",
+           "resolve the tracing queue: exact maker and serial answered at once, others given ranked candidates"),
+    Action("firearms.trace.confirm", "request.answer",
+           "confirm a candidate record of a trace, answering it and releasing the result to the requester"),
+):
+    register(_action)
+
+
+def _bad(field: str, message: str, line: int | None) -> InvalidInput:
+    where = f"line {line}: " if line is not None else ""
+    detail: dict[str, Any] = {"field": field}
+    if line is not None:
+        detail["line"] = line
+    return InvalidInput(f"{where}field {field}: {message}", details=[detail])
+
+
+def check_trace(data: TraceCreate, actor: Actor, *, line: int | None = None) -> dict[str, Any]:
+    """The columns of a trace from its request, or InvalidInput naming the field (and line)."""
+    for field in REQUIRED:
+        value = getattr(data, field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise _bad(field, "is required", line)
+    if data.priority not in DUE:
+        raise _bad("priority", f"{data.priority!r} is not urgent or routine", line)
+    kind = markings.weapon_type(data.weapon_type)
+    if kind is None:
+        raise _bad("weapon_type", f"{data.weapon_type!r} is not a weapon type ({', '.join(markings.TYPES)})", line)
+    problem = markings.serial_problem(data.serial, as_read=True)
+    if problem:
+        raise _bad("serial", problem, line)
+    assert data.recovered_on is not None
+    if data.recovered_on > utcnow().date():
+        raise _bad("recovered_on", f"{data.recovered_on.isoformat()} is in the future", line)
+    marking_rank = rank(data.marking)
+    if marking_rank > actor.clearance_rank:
+        raise _bad("marking", f"{data.marking} is above your clearance", line)
+    fields = data.model_dump()
+    fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    fields.update(weapon_type=kind, marking_rank=marking_rank,
+                  flags=markings.flags(data.manufacturer, data.caliber))
+    return fields
+
+
+def submit_trace(*, session: Session, actor: Actor, data: TraceCreate) -> Trace:
+    """Send one trace request to the tracing agency."""
+    require(actor, "firearms.trace.submit")
+    return _submit(session, actor, check_trace(data, actor))
+
+
+def _submit(session: Session, actor: Actor, fields: dict[str, Any], *, counted: bool = True) -> Trace:
+    if actor.agency == TRACING_AGENCY:
+        raise InvalidInput("the tracing agency does not trace to itself", details=[{"field": "to_agency"}])
+    now = utcnow()
+    question = (f"Trace of a {fields['weapon_type']} {fields['manufacturer']} {fields['model']} "
+                f"{fields['caliber']}, serial {fields['serial']}, recovered {fields['recovered_on'].isoformat()} "
+                f"at {fields['recovery_place']}")
+    request = requests.submit(session=session, actor=actor, type=TRACE.name, to_agency=TRACING_AGENCY,
+                              question=question, subject=f"Trace {fields['manufacturer']} {fields['serial']}",
+                              due=now + DUE[fields["priority"]], marking=fields["marking"], counted=counted)
+    trace = Trace(id=f"tr_{uuid.uuid4().hex}", request_id=request.id, from_agency=actor.agency,
+                  to_agency=TRACING_AGENCY, released_at=now, status="submitted", created_by=actor.user_id,
+                  created_at=now, **fields)
+    session.add(trace)
+    session.flush()
+    audit.record(session, action="firearms.trace.submit", actor=actor, objects=[(trace.id, actor.agency)],
+                 extra={"request": request.id, "priority": trace.priority})
+    return trace
+
+
+BATCH_COLUMNS = tuple(TraceCreate.model_fields)
+
+
+def submit_batch(*, session: Session, actor: Actor, text: str,
+                 progress: Callable[[int, int], None] | None = None) -> list[Trace]:
+    """Send a CSV batch of trace requests (a header of TraceCreate's fields): every line is checked
+    first, and one bad line sends none of them."""
+    require(actor, "firearms.trace.submit")
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise InvalidInput("the batch is empty: a header line is expected", details=[{"line": 1}])
+    unknown = [c for c in reader.fieldnames if c.strip() not in BATCH_COLUMNS]
+    if unknown:
+        raise InvalidInput(f"line 1: unknown column {unknown[0]!r}",
+                           details=[{"line": 1, "field": unknown[0], "allowed": list(BATCH_COLUMNS)}])
+    checked = []
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            raise InvalidInput(f"line {line}: more fields than the header names", details=[{"line": line}])
+        values = {k.strip(): (v or "").strip() for k, v in row.items()}
+        if not any(values.values()):
+            continue
+        values["obliterated"] = "true" if values.get("obliterated", "").lower() in ("yes", "si", "sí", "true", "1") \
+            else "false"
+        cleaned = {k: v for k, v in values.items() if v != "" or k in REQUIRED}
+        try:
+            data = TraceCreate.model_validate({k: (v or None) if k == "recovered_on" else v
+                                               for k, v in cleaned.items()})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise _bad(str(err["loc"][0]), err["msg"], line) from None
+        checked.append(check_trace(data, actor, line=line))
+        if len(checked) > MAX_BATCH:
+            raise InvalidInput(f"a batch holds at most {MAX_BATCH} traces", details=[{"line": line}])
+    if not checked:
+        raise InvalidInput("the batch has no trace", details=[{"line": 2}])
+    # A batch is one act of sending: it counts as one request against the sender's hourly limit (a
+    # prosecutor's office sends its recoveries by the hundred), and is bounded by MAX_BATCH.
+    limits.check_requests(session, actor, utcnow())
+    traces = []
+    for n, fields in enumerate(checked, 1):
+        traces.append(_submit(session, actor, fields, counted=False))
+        if progress:
+            progress(n, len(checked))
+    return traces
+
+
+def access_trace(session: Session, actor: Actor, trace_id: str, action: str) -> Trace:
+    """The trace if the actor may see it (its agency sent it, or traces it); else NotFound."""
+    require(actor, action)
+    trace = session.get(Trace, trace_id) if isinstance(trace_id, str) else None
+    if trace is None:
+        raise NotFound("trace", trace_id, action=action)
+    decision = may_see_trace_part(actor, from_agency=trace.from_agency, to_agency=trace.to_agency,
+                                  marking_rank=trace.marking_rank, released=trace.released_at is not None)
+    if not decision:
+        raise NotFound("trace", trace_id, reason=decision.reason, action=action, owner=trace.from_agency)
+    return trace
+
+
+def _result_view(result: TraceResult) -> dict[str, Any]:
+    return {"how": result.how, "sale_id": result.sale_id, "manufacturer": result.manufacturer,
+            "importer": result.importer, "wholesaler": result.wholesaler, "dealer": result.dealer,
+            "dealer_state": result.dealer_state, "purchaser": result.purchaser,
+            "sale_date": result.sale_date.isoformat(), "time_to_crime_days": result.ttc_days,
+            "short_time_to_crime": result.ttc_days < 3 * 365,
+            "entity_ids": [e for e in result.entity_ids.split(",") if e]}
+
+
+def views(session: Session, actor: Actor, traces: list[Trace]) -> list[dict[str, Any]]:
+    """Traces as the actor sees them: each with its result and candidates where the policy lets it."""
+    ids = [t.id for t in traces]
+    results = {r.trace_id: r for r in session.execute(
+        select(TraceResult).where(TraceResult.trace_id.in_(ids), visible_trace_parts(actor, TraceResult))
+    ).scalars()} if ids else {}
+    candidates: dict[str, list[dict[str, Any]]] = {}
+    if ids:
+        rows = session.execute(
+            select(TraceCandidate, FirearmSale).join(FirearmSale, FirearmSale.id == TraceCandidate.sale_id)
+            .where(TraceCandidate.trace_id.in_(ids), visible_trace_parts(actor, TraceCandidate),
+                   visible(actor, FirearmSale)).order_by(TraceCandidate.trace_id, TraceCandidate.rank))
+        for cand, sale in rows:
+            candidates.setdefault(cand.trace_id, []).append(
+                {"sale_id": sale.id, "rank": cand.rank, "score": cand.score,
+                 "reasons": [r for r in cand.reasons.split(",") if r], "manufacturer": sale.manufacturer,
+                 "model": sale.model, "caliber": sale.caliber, "weapon_type": sale.weapon_type,
+                 "serial": sale.serial, "dealer": sale.dealer, "dealer_state": sale.dealer_state,
+                 "sale_date": sale.sale_date.isoformat()})
+    out = []
+    for t in traces:
+        view: dict[str, Any] = {
+            "id": t.id, "request_id": t.request_id, "from_agency": t.from_agency, "to_agency": t.to_agency,
+            "status": t.status, "priority": t.priority, "crime_code": t.crime_code, "officer": t.officer,
+            "ori": t.ori, "possessor": t.possessor, "recovery_place": t.recovery_place,
+            "recovery_state": t.recovery_state, "recovered_on": t.recovered_on.isoformat(),
+            "manufacturer": t.manufacturer, "model": t.model, "caliber": t.caliber, "weapon_type": t.weapon_type,
+            "serial": t.serial, "obliterated": t.obliterated, "importer": t.importer,
+            "country_of_origin": t.country_of_origin, "flags": [f for f in t.flags.split(",") if f],
+            "marking": t.marking, "created_at": t.created_at.isoformat(),
+            "result": _result_view(results[t.id]) if t.id in results else None,
+        }
+        if t.to_agency == actor.agency:  # candidates are the tracing agency's own work
+            view["candidates"] = candidates.get(t.id, [])
+        out.append(view)
+    return out
+
+
+def read_trace(*, session: Session, actor: Actor, trace_id: str) -> dict[str, Any]:
+    """One trace as the actor may see it; the read is audited."""
+    trace = access_trace(session, actor, trace_id, "firearms.trace.read")
+    view = views(session, actor, [trace])[0]
+    objects = [(trace.id, trace.from_agency)] + [(c["sale_id"], trace.to_agency) for c in view.get("candidates", [])]
+    audit.record(session, action="firearms.trace.read", actor=actor, objects=objects)
+    return view
+
+
+def list_traces(*, session: Session, actor: Actor, box: str = "outbox", status: str | None = None,
+                limit: int | None = None, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the traces the actor's agency sent (outbox) or has to trace (queue), newest first, and
+    the cursor of the next page."""
+    require(actor, "firearms.trace.list")
+    if box not in ("outbox", "queue"):
+        raise InvalidInput(f"unknown box {box!r}", details=[{"field": "box", "allowed": ["outbox", "queue"]}])
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}", details=[{"field": "status", "allowed": list(STATUSES)}])
+    settings = get_settings()
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
+    mine = Trace.from_agency if box == "outbox" else Trace.to_agency
+    query = select(Trace).where(visible_trace_parts(actor, Trace), mine == actor.agency)
+    if status:
+        query = query.where(Trace.status == status)
+    page, next_cursor = pagination.keyset(session, query, (Trace.created_at, Trace.id), limit=limit, cursor=cursor,
+                                          secret=settings.signing_secret(), descending=True)
+    traces = list(page)
+    audit.record(session, action="firearms.trace.list", actor=actor, objects=[(t.id, t.from_agency) for t in traces],
+                 extra={"box": box, "status": status, "page": len(traces)})
+    return views(session, actor, traces), next_cursor
+
+
+def count_traces(*, session: Session, actor: Actor, box: str = "outbox") -> dict[str, int]:
+    """How many traces of the actor's outbox or queue are in each status (what it may see only)."""
+    require(actor, "firearms.trace.list")
+    mine = Trace.from_agency if box == "outbox" else Trace.to_agency
+    rows = session.execute(select(Trace.status, func.count()).where(visible_trace_parts(actor, Trace),
+                                                                    mine == actor.agency).group_by(Trace.status))
+    return {status: n for status, n in rows}
+
+
+def _marking(record: FirearmSale | Trace) -> Marking:
+    return Marking(id=record.id, manufacturer=record.manufacturer, model=record.model, caliber=record.caliber,
+                   weapon_type=record.weapon_type, serial=record.serial)
+
+
+class _Indexes:
+    """Serial indexes of the sale records the tracer may see, one per maker (and one of every record, for
+    a trace whose maker is unknown), built once for a whole run of the queue."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self.built: dict[str | None, tuple[SerialIndex, dict[str, FirearmSale]]] = {}
+
+    def for_trace(self, trace: Trace) -> tuple[SerialIndex, dict[str, FirearmSale]]:
+        make, known = markings.maker(trace.manufacturer)
+        key = make if known else None
+        if key not in self.built:
+            query = select(FirearmSale).where(visible(self.actor, FirearmSale))
+            if key is not None:
+                query = query.where(FirearmSale.make_key == key)
+            rows = {r.id: r for r in self.session.execute(query).scalars()}
+            self.built[key] = (SerialIndex(_marking(r) for r in rows.values()), rows)
+        return self.built[key]
+
+
+def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Resolve the submitted traces of the actor's agency's queue: an exact maker and serial (no `?`)
+    naming one record sold before the recovery is answered at once; otherwise ranked candidates (never
+    a record sold after the recovery) wait for a user to confirm."""
+    require(actor, "firearms.trace.resolve")
+    pending = list(session.execute(
+        select(Trace).where(visible_trace_parts(actor, Trace), Trace.to_agency == actor.agency,
+                            Trace.status == "submitted").order_by(Trace.created_at, Trace.id).limit(limit)
+    ).scalars())
+    done = {"resolved": 0, "candidates": 0, "no_match": 0}
+    indexes = _Indexes(session, actor)
+    for n, trace in enumerate(pending, 1):
+        index, rows = indexes.for_trace(trace)
+        marking = _marking(trace)
+        exact = [rid for rid in index.exact(marking) if rows[rid].sale_date <= trace.recovered_on]
+        if len(exact) == 1:
+            _answer(session, actor, trace, rows[exact[0]], "exact")
+        else:
+            found = [c for c in index.candidates(marking, top=TOP * 2)
+                     if rows[c.record_id].sale_date <= trace.recovered_on][:TOP]
+            if found:
+                session.execute(insert(TraceCandidate), [
+                    {"trace_id": trace.id, "sale_id": c.record_id, "rank": i, "score": c.score,
+                     "reasons": ",".join(c.reasons)[:400], "from_agency": trace.from_agency,
+                     "to_agency": trace.to_agency, "marking_rank": trace.marking_rank, "released_at": None}
+                    for i, c in enumerate(found, 1)])
+            trace.status = "candidates" if found else "no_match"
+        done[trace.status] += 1
+        audit.record(session, action="firearms.trace.resolve", actor=actor, objects=[(trace.id, trace.from_agency)],
+                     extra={"status": trace.status})
+        if progress:
+            progress(n, len(pending))
+    session.flush()
+    return done
+
+
+def confirm(*, session: Session, actor: Actor, trace_id: str, sale_id: str) -> dict[str, Any]:
+    """A user of the tracing agency confirms one of a trace's candidates: the trace is answered."""
+    trace = access_trace(session, actor, trace_id, "firearms.trace.confirm")
+    if trace.to_agency != actor.agency:  # the requester sees its trace, but only the tracing agency answers it
+        raise Forbidden("firearms.trace.confirm: only the tracing agency confirms a trace",
+                        action="firearms.trace.confirm", ident=trace.id, owner=trace.from_agency)
+    if trace.status != "candidates":
+        raise Conflict(f"the trace is {trace.status}, not waiting for a confirmation",
+                       details=[{"field": "status", "status": trace.status}])
+    listed = session.execute(select(TraceCandidate.id).where(TraceCandidate.trace_id == trace.id,
+                                                             TraceCandidate.sale_id == sale_id)).first()
+    sale = session.execute(select(FirearmSale).where(FirearmSale.id == sale_id, visible(actor, FirearmSale))
+                           ).scalar_one_or_none() if listed else None
+    if sale is None:
+        raise InvalidInput(f"{sale_id!r} is not a candidate of the trace", details=[{"field": "sale_id"}])
+    _answer(session, actor, trace, sale, "confirmed")
+    return views(session, actor, [trace])[0]
+
+
+def _answer(session: Session, actor: Actor, trace: Trace, sale: FirearmSale, how: str) -> None:
+    """Answer the trace's request with `sale`: the firearm and its purchaser as entities released to
+    the requester, and the result (chain of sale, time-to-crime) released with them."""
+    if sale.sale_date > trace.recovered_on:
+        raise InvalidInput("the recovery date is before the sale", details=[{"field": "recovered_on"}])
+    now = utcnow()
+    firearm = create_entity(session=session, actor=actor, data=EntityCreate.model_validate({
+        "schema": "Firearm", "marking": trace.marking,
+        "properties": {"name": f"{sale.manufacturer} {sale.model} {sale.serial}".strip(),
+                       "serialNumber": sale.serial, "manufacturer": sale.manufacturer, "model": sale.model or [],
+                       "caliber": sale.caliber or [], "weaponType": sale.weapon_type}}))
+    purchaser = create_entity(session=session, actor=actor, data=EntityCreate.model_validate({
+        "schema": "Person", "marking": trace.marking, "properties": {"name": sale.purchaser}}))
+    entity_ids = [firearm.id, purchaser.id]
+    requests.answer(session=session, actor=actor, request_id=trace.request_id, entity_ids=entity_ids,
+                    note=f"{how}: first retail sale {sale.sale_date.isoformat()} by {sale.dealer} "
+                         f"({sale.dealer_state})")
+    session.add(TraceResult(
+        trace_id=trace.id, sale_id=sale.id, how=how, manufacturer=sale.manufacturer, importer=sale.importer,
+        wholesaler=sale.wholesaler, dealer=sale.dealer, dealer_state=sale.dealer_state, purchaser=sale.purchaser,
+        sale_date=sale.sale_date, ttc_days=(trace.recovered_on - sale.sale_date).days,
+        entity_ids=",".join(entity_ids), confirmed_by=actor.user_id, from_agency=trace.from_agency,
+        to_agency=trace.to_agency, marking_rank=trace.marking_rank, released_at=now, created_at=now))
+    session.execute(delete(TraceCandidate).where(TraceCandidate.trace_id == trace.id))
+    trace.status = "resolved"
+    session.flush()
+    audit.record(session, action="firearms.trace.confirm" if how == "confirmed" else "firearms.trace.resolve",
+                 actor=actor, objects=[(trace.id, trace.from_agency), (sale.id, sale.owner_agency)],
+                 extra={"how": how})
+
