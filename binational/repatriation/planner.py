@@ -28,7 +28,8 @@ people left behind are the latest ready.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -83,6 +84,10 @@ class Plan:
     second: Stage
 
 
+#: nationality (None: a family of mixed nationalities), child, medical, size, weight
+Kind = tuple[str | None, bool, bool, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """People who travel together: one person alone, or a whole family."""
@@ -99,14 +104,9 @@ class Unit:
         return len(self.members)
 
     @property
-    def kind(self) -> tuple[str | None, bool, bool, int, int]:
+    def kind(self) -> Kind:
         """What makes two units interchangeable apart from their ready date."""
         return (self.nationality, self.child, self.medical, self.size, self.weight)
-
-    @property
-    def key(self) -> tuple[tuple[str | None, bool, bool, int, int], date]:
-        """The group: units with the same key are interchangeable for the model."""
-        return (self.kind, self.ready_date)
 
 
 def units_of(people: Sequence[Person]) -> list[Unit]:
@@ -161,42 +161,64 @@ def slot_order(slot: Slot) -> tuple[date, int, int, str]:
 
 @dataclass
 class Groups:
-    """The group model's data: interchangeable units and the slots each group may use."""
+    """The group model's data. Units of one kind are interchangeable except for their ready date, and
+    a ready date only ever widens the slots a unit may use; so one count per (kind, slot) suffices,
+    with one supply row per kind and slot date: the units a kind puts in slots up to a date are at
+    most its units ready by then (the marriage condition for nested date windows, which the seat
+    assignment meets by taking the first ready first)."""
 
     slots: list[Slot]
-    keys: list[tuple[tuple[str | None, bool, bool, int, int], date]]
-    units: dict[tuple[tuple[str | None, bool, bool, int, int], date], list[Unit]]
-    arcs: list[tuple[int, int, int]]  # (group index, slot index, upper bound on units)
+    kinds: list[Kind]
+    units: dict[Kind, list[Unit]]
+    arcs: list[tuple[int, int, int]]  # (kind index, slot index, upper bound on units)
+    supply: list[tuple[list[int], int]]  # (arc indices, most units those arcs may carry together)
 
-    def size(self, g: int) -> int:
-        return self.keys[g][0][3]
+    def size(self, k: int) -> int:
+        return self.kinds[k][3]
 
-    def weight(self, g: int) -> int:
-        return self.keys[g][0][4]
+    def weight(self, k: int) -> int:
+        return self.kinds[k][4]
 
-    def count(self, g: int) -> int:
-        return len(self.units[self.keys[g]])
+    def count(self, k: int) -> int:
+        return len(self.units[self.kinds[k]])
+
+    def by_slot(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = defaultdict(list)
+        for a, (_k, s, _ub) in enumerate(self.arcs):
+            out[s].append(a)
+        return out
 
 
 def groups_of(people: Sequence[Person], slots: Sequence[Slot]) -> Groups:
-    """Units grouped by kind and ready date, with every (group, slot) pair the rules allow."""
+    """Units grouped by kind, with every (kind, slot) pair the rules allow and the supply rows."""
     slot_ids: set[str] = set()
     for slot in slots:
         if slot.id in slot_ids:
             raise InvalidInput(f"slot {slot.id!r} appears twice")
         slot_ids.add(slot.id)
     ordered = sorted(slots, key=slot_order)
-    by_key: dict[tuple[tuple[str | None, bool, bool, int, int], date], list[Unit]] = defaultdict(list)
+    by_kind: dict[Kind, list[Unit]] = defaultdict(list)
     for unit in units_of(people):
-        by_key[unit.key].append(unit)
-    keys = sorted(by_key, key=lambda k: (str(k[0]), k[1]))
-    arcs = []
-    for g, key in enumerate(keys):
-        sample = by_key[key][0]
+        by_kind[unit.kind].append(unit)
+    kinds = sorted(by_kind, key=str)
+    arcs: list[tuple[int, int, int]] = []
+    supply: list[tuple[list[int], int]] = []
+    for k, kind in enumerate(kinds):
+        units = by_kind[kind] = sorted(by_kind[kind], key=lambda u: (u.ready_date, u.members[0].id))
+        first = units[0]
+        ready = [u.ready_date for u in units]
+        mine: list[int] = []
         for s, slot in enumerate(ordered):
-            if allowed(sample, slot):
-                arcs.append((g, s, min(len(by_key[key]), slot.capacity // sample.size)))
-    return Groups(ordered, keys, dict(by_key), arcs)
+            if allowed(first, slot):
+                available = bisect_right(ready, slot.date)
+                mine.append(len(arcs))
+                arcs.append((k, s, min(available, slot.capacity // first.size)))
+        # one row per slot date: slots come in date order, so each row is a prefix of `mine`
+        for n, a in enumerate(mine):
+            day = ordered[arcs[a][1]].date
+            if n + 1 == len(mine) or ordered[arcs[mine[n + 1]][1]].date != day:
+                supply.append((mine[: n + 1], bisect_right(ready, day)))
+    return Groups(ordered, kinds, dict(by_kind), arcs, supply)
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -208,27 +230,23 @@ def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: floa
     """Assign people to slots: the most priority weight moved, then the fewest slots used."""
     tell = progress or (lambda _line: None)
     data = groups_of(people, slots)
-    tell(f"planning {len(people)} people in {sum(data.count(g) for g in range(len(data.keys)))} units "
-         f"over {len(data.slots)} slots: {len(data.keys)} groups, {len(data.arcs)} group-slot pairs")
+    tell(f"planning {len(people)} people in {sum(len(u) for u in data.units.values())} units "
+         f"over {len(data.slots)} slots: {len(data.kinds)} kinds, {len(data.arcs)} kind-slot pairs")
 
     model = cp_model.CpModel()
-    x = [model.new_int_var(0, ub, f"x{g}_{s}") for g, s, ub in data.arcs]
-    by_group: dict[int, list[int]] = defaultdict(list)
-    by_slot: dict[int, list[int]] = defaultdict(list)
-    for a, (g, s, _ub) in enumerate(data.arcs):
-        by_group[g].append(a)
-        by_slot[s].append(a)
-    for g, arcs in by_group.items():
-        model.add(sum(x[a] for a in arcs) <= data.count(g))
+    x = [model.new_int_var(0, ub, f"x{k}_{s}") for k, s, ub in data.arcs]
+    by_slot = data.by_slot()
+    for arcs, most in data.supply:
+        model.add(sum(x[a] for a in arcs) <= most)
     for s, arcs in by_slot.items():
         model.add(sum(data.size(data.arcs[a][0]) * x[a] for a in arcs) <= data.slots[s].capacity)
-    moved = sum(data.weight(g) * x[a] for a, (g, _s, _ub) in enumerate(data.arcs))
+    moved = sum(data.weight(k) * x[a] for a, (k, _s, _ub) in enumerate(data.arcs))
     model.maximize(moved)
 
     first, counts = _solve(model, x, first_seconds, workers, "first stage (priority weight moved)", tell)
     if counts is None:  # no solution at all in the time given: nothing moves
         counts = [0] * len(x)
-    weight_kept = sum(data.weight(g) * counts[a] for a, (g, _s, _ub) in enumerate(data.arcs))
+    weight_kept = sum(data.weight(k) * counts[a] for a, (k, _s, _ub) in enumerate(data.arcs))
 
     used = {data.arcs[a][1] for a in range(len(x)) if counts[a]}
     model.add(moved >= weight_kept)
@@ -280,26 +298,18 @@ def _solve(model: cp_model.CpModel, x: list[cp_model.IntVar], seconds: float, wo
 
 def seats(data: Groups, counts: Sequence[int]) -> dict[str, str]:
     """Named people on seats once the counts are fixed: for each kind of unit, the slots in date order
-    take the earliest-ready units first. Ready dates only ever widen the slots a unit may use, so
-    whatever units the counts moved, moving the first-ready instead still meets every rule."""
-    need: dict[tuple[str | None, bool, bool, int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for a, (g, s, _ub) in enumerate(data.arcs):
-        if counts[a]:
-            need[data.keys[g][0]][s] += counts[a]
-    pools: dict[tuple[str | None, bool, bool, int, int], list[Unit]] = defaultdict(list)
-    for key, units in data.units.items():
-        pools[key[0]].extend(units)
+    take the earliest-ready units first. The supply rows guarantee that enough units are ready for
+    every slot, so the first ready always fit."""
     out: dict[str, str] = {}
-    for kind, per_slot in need.items():
-        queue = sorted(pools[kind], key=lambda u: (u.ready_date, u.members[0].id))
-        taken = 0
-        for s in sorted(per_slot):  # slots are already in date order
-            slot = data.slots[s]
-            for _ in range(per_slot[s]):
-                unit = queue[taken]
-                taken += 1
-                if not allowed(unit, slot):  # pragma: no cover - the counts met the rules
-                    raise AssertionError(f"seat assignment broke a rule for slot {slot.id}")
-                for member in unit.members:
-                    out[member.id] = slot.id
+    taken: Counter[int] = Counter()
+    for a, (k, s, _ub) in sorted(enumerate(data.arcs), key=lambda item: (item[1][1], item[1][0])):
+        queue = data.units[data.kinds[k]]
+        slot = data.slots[s]
+        for _ in range(counts[a]):
+            unit = queue[taken[k]]
+            taken[k] += 1
+            if not allowed(unit, slot):  # pragma: no cover - the supply rows rule this out
+                raise AssertionError(f"seat assignment broke a rule for slot {slot.id}")
+            for member in unit.members:
+                out[member.id] = slot.id
     return out
