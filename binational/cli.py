@@ -39,6 +39,8 @@ SUB_APPS: dict[str, SubApp] = {
     "resolution": SubApp("binational.resolution.cli", "app", "Cross-agency entity resolution (Splink)."),
     "networks": SubApp("binational.networks.cli", "app",
                        "Network analysis: graph, measures, paths, exports and disruption plans."),
+    "repatriation": SubApp("binational.repatriation.cli", "app",
+                           "Repatriation: arrangements, movements, manifests, the planner, official series."),
 }
 
 

@@ -25,7 +25,8 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "Detainee", "GateResult", "ManifestLine", "Movement", "OfficialFigure", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
+    "Base", "Case", "CaseMember", "Country", "Detainee", "Entity", "GateResult", "HitRef", "Judgement", "LoginFailure",
+    "ManifestLine", "Movement", "Notification", "OfficialFigure",
     "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
     "SearchTerm", "SearchWord", "Selector",
     "SHAREABLE_TABLES", "Statement", "Suggestion", "User", "WebSession",

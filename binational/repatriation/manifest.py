@@ -64,7 +64,7 @@ def _family_members(session: Session, actor: Actor, family_ids: set[str]) -> dic
     return found
 
 
-def _on_live_manifests(session: Session, detainee_ids: list[str]) -> set[str]:
+def on_live_manifests(session: Session, detainee_ids: list[str]) -> set[str]:
     rows = session.execute(select(ManifestLine.detainee_id).join(Movement, Movement.id == ManifestLine.movement_id)
                            .where(ManifestLine.detainee_id.in_(detainee_ids), ManifestLine.status.in_(TRAVELLING),
                                   Movement.state.not_in(("refused", "received", "reconciled"))))
@@ -77,7 +77,7 @@ def add_people(session: Session, actor: Actor, movement: Movement, people: list[
     now, agreed, trip = utcnow(), lra.get(movement.arrangement), trip_of(movement)
     current = lines_of(session, movement)
     present = {line.detainee_id for line in current if line.status in TRAVELLING}
-    busy = sorted(_on_live_manifests(session, [p.id for p in people]) - present)
+    busy = sorted(on_live_manifests(session, [p.id for p in people]) - present)
     if busy:
         raise InvalidInput(f"{busy[0]} is already on another movement's manifest", details=[{"field": "detainee_ids"}])
     chosen = {p.id for p in people} | present
