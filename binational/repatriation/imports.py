@@ -16,15 +16,11 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from binational.access.actions import Action, register
 from binational.access.policy import Actor, require
 from binational.audit import log as audit
 from binational.db import utcnow
 from binational.errors import InvalidInput
 from binational.repatriation.models import OfficialFigure
-
-register(Action("repatriation.import", "record.create",
-                "import an official series (DHS repatriations, ICE Air flights); replaces that series"))
 
 MONTH = re.compile(r"^(0[1-9]|1[0-2]) (October|November|December|January|February|March|April|May|June|July|"
                    r"August|September)$")

@@ -45,6 +45,8 @@ for _action in (
     Action("repatriation.read", "record.view", "read a movement one's agency sends, receives or verifies"),
     Action("repatriation.list", "record.view", "list the movements one's agency sends, receives or verifies"),
     Action("repatriation.arrangements", "record.view", "read the local repatriation arrangements"),
+    Action("repatriation.import", "record.create",
+           "import an official series (DHS repatriations, ICE Air flights); replaces that series"),
 ):
     register(_action)
 

@@ -19,7 +19,7 @@ KHSM = """Fiscal Year,Month,Citizenship,Quantity
 2024,02 November,Mexico,23300
 2024,01 October,Guatemala,6010
 """
-ICE_AIR = """,MissionDate,CountryOfCitizenship,R-T,PULOC,DropLoc,AlienMasterIDCount,MissionIDCount,JuvenileCount,JuvPercent
+ICE_AIR = """,MissionDate,CountryOfCitizenship,R-T,PULOC,DropLoc,AlienMasterIDCount,MissionIDCount,JuvenileCount,JuvPct
 0,2017-03-02,MEXICO,R,KELP,MMMX,135,1,0.0,0.0
 1,2017-03-03,MEXICO,R,KAEX,KHRL,88,1,2.0,0.02
 """
