@@ -45,6 +45,7 @@ def movement_view(viewer_agency: str, movement: Movement, lines: list[ManifestLi
     for name in MOVEMENT_JSON_FIELDS:
         raw = getattr(movement, name)
         view[name] = json.loads(raw) if raw else None
+    view["verification_requested"] = movement.verification_request_id is not None
     view["role"] = ("sender" if viewer_agency == movement.from_agency else
                     "receiver" if viewer_agency == movement.to_agency else "consulate")
     if lines is not None:
