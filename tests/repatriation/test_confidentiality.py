@@ -152,8 +152,8 @@ def test_the_lock_refusal_names_person_and_gate_to_the_sender_only(db, client, p
         assert r.status_code == 403
 
 
-def test_pages_of_the_receiver_and_consulate_reveal_no_claim(db, client, parties):
-    week = _full_flow(db, client, parties)
+def test_pages_of_the_receiver_and_consulate_reveal_no_claim(db, client, web_parties):
+    week = _full_flow(db, client, web_parties)
     for who in ("inm", "sre"):
         sign_in(client, who)
         for lang in ("en", "es"):
