@@ -4,16 +4,21 @@ of the official series, statistics. Bad input is one line on stderr and exit 2, 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
+from binational.access.policy import Actor
 from binational.clitools import fail, progress_bar, work
 from binational.errors import DomainError
-from binational.repatriation import board, manifest, offline, service, statistics
+from binational.repatriation import board, manifest, offline, service, statistics, world
 from binational.repatriation import imports as importers
+from binational.search import models as _saved_searches  # noqa: F401 - a notification's table refers to theirs
 
 app = typer.Typer(help="Repatriation: arrangements, movements, manifests, the planner, official series, statistics.",
                   no_args_is_help=True)
@@ -151,3 +156,52 @@ def stats(
         else:
             found = statistics.statistics(session=session, actor=actor, date_from=start, date_to=end)
     _print(found)
+
+
+def _monday(value: str | None) -> date:
+    if value is None:
+        return world.monday_for(date.today())
+    day = _date(value, "monday")
+    if day.weekday() != 0:
+        raise fail(f"--monday: {value} is not a Monday")
+    return day
+
+
+@app.command()
+def load(
+    folder: Annotated[Path, typer.Argument(help="a folder written by `binational scenario generate`")],
+    as_user: AsUser,
+    monday: Annotated[str | None, typer.Option(help="the Monday of the week (default: the next one far enough)")]
+    = None,
+) -> None:
+    """Open the scenario's case files and propose its week of movements, as the sending agency's user."""
+    week = _monday(monday)
+    with progress_bar("repatriation load") as bar, work(as_user) as (session, actor):
+        assert actor is not None
+        task = bar.add_task("case files and movements", total=None)
+        result = world.load(session=session, actor=actor, folder=folder, monday=week)
+        bar.update(task, completed=1, total=1)
+    _print({**result, "monday": week.isoformat()})
+
+
+@contextmanager
+def _as(username: str) -> Iterator[tuple[Session, Actor]]:
+    with work(username) as (session, actor):
+        assert actor is not None
+        yield session, actor
+
+
+@app.command()
+def play(
+    sender: Annotated[str, typer.Option(help="a user of the sending agency")] = "ice_supervisor",
+    receiver: Annotated[str, typer.Option(help="a user of the receiving agency who may answer")] = "inm_supervisor",
+    consulate: Annotated[str, typer.Option(help="a user of the consulate who may answer")] = "sre_supervisor",
+    monday: Annotated[str | None, typer.Option(help="the Monday of the loaded week")] = None,
+) -> None:
+    """The demo's week on a loaded node: accept and counter, plan, verify, lock, board, depart, receive."""
+    week = _monday(monday)
+    with progress_bar("the week of returns") as bar:
+        task = bar.add_task("steps", total=6)
+        result = world.play(_as, sender=sender, receiver=receiver, consulate=consulate, monday=week,
+                            tell=lambda line: bar.update(task, advance=1, description=line[:60]))
+    _print(result)
