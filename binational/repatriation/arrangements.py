@@ -71,7 +71,7 @@ class Arrangement:
 
     def point(self, point_id: str) -> Point:
         """The point `point_id`, or InvalidInput naming rule LRA-1 (only listed points)."""
-        found = self.points.get(point_id)
+        found = self.points.get(point_id) if isinstance(point_id, str) else None
         if found is None:
             raise InvalidInput(f"point {point_id!r} is not listed in arrangement {self.id} (rule LRA-1)",
                                details=[{"field": "point", "rule": "LRA-1", "allowed": sorted(self.points)}])

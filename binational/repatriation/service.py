@@ -108,6 +108,8 @@ def check_slot(session: Session, arrangement: lra.Arrangement, *, mode: str, poi
                ignore: str | None = None) -> None:
     """InvalidInput naming the rule a movement breaks: point (LRA-1), hours (LRA-2), lead time,
     the point's capacity per day, the route's weekly quota."""
+    if not isinstance(day, date) or not now.date() - timedelta(days=366) <= day <= now.date() + timedelta(days=366):
+        raise InvalidInput("the date must be within a year of today", details=[{"field": "date"}])
     point = arrangement.point(point_id)
     if mode != point.mode:
         raise InvalidInput(f"{point.name} receives {point.mode} movements, not {mode} (rule LRA-1)",
@@ -245,14 +247,22 @@ def _counter(raw: Any, movement: Movement) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"unknown counter field {sorted(unknown)[0]!r}", details=[{"field": "counter"}])
     day = raw.get("date", movement.date)
-    if isinstance(day, str):
+    if not isinstance(day, date):
         try:
-            day = date.fromisoformat(day)
+            day = date.fromisoformat(day) if isinstance(day, str) else None
         except ValueError:
-            raise InvalidInput("counter date must be YYYY-MM-DD", details=[{"field": "counter.date"}]) from None
-    return {"date": day, "start_hour": raw.get("start_hour", movement.start_hour),
-            "end_hour": raw.get("end_hour", movement.end_hour), "point": raw.get("point", movement.point),
-            "capacity": raw.get("capacity", movement.capacity)}
+            day = None
+        if day is None:
+            raise InvalidInput("counter date must be YYYY-MM-DD", details=[{"field": "counter.date"}])
+    found = {"date": day, "start_hour": raw.get("start_hour", movement.start_hour),
+             "end_hour": raw.get("end_hour", movement.end_hour), "point": raw.get("point", movement.point),
+             "capacity": raw.get("capacity", movement.capacity)}
+    for field in ("start_hour", "end_hour", "capacity"):
+        if not isinstance(found[field], int) or isinstance(found[field], bool):
+            raise InvalidInput(f"counter {field} must be a whole number", details=[{"field": f"counter.{field}"}])
+    if not isinstance(found["point"], str):
+        raise InvalidInput("counter point must be a point's id", details=[{"field": "counter.point"}])
+    return found
 
 
 def accept_counter(*, session: Session, actor: Actor, movement_id: str) -> Movement:
