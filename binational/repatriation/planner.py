@@ -225,75 +225,136 @@ def _gap(objective: float, bound: float) -> float:
     return abs(bound - objective) / max(abs(bound), 1.0)
 
 
+def components(data: Groups) -> list[list[int]]:
+    """The arcs split into independent parts (no kind and no slot shared between parts: in practice
+    one per country), smallest first."""
+    parent = list(range(len(data.kinds) + len(data.slots)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for k, s, _ub in data.arcs:
+        parent[root(k)] = root(len(data.kinds) + s)
+    parts: dict[int, list[int]] = defaultdict(list)
+    for a, (k, _s, _ub) in enumerate(data.arcs):
+        parts[root(k)].append(a)
+    return sorted(parts.values(), key=lambda arcs: (len(arcs), arcs[0]))
+
+
+class _Part:
+    """One independent part's CP-SAT model: counts, supply and capacity rows, the weight it moves."""
+
+    def __init__(self, data: Groups, arcs: list[int]) -> None:
+        self.data, self.arcs = data, arcs
+        local = {a: n for n, a in enumerate(arcs)}
+        self.model = cp_model.CpModel()
+        self.x = [self.model.new_int_var(0, data.arcs[a][2], f"x{a}") for a in arcs]
+        for rows, most in data.supply:
+            if rows[0] in local:
+                self.model.add(sum(self.x[local[a]] for a in rows) <= most)
+        self.by_slot: dict[int, list[int]] = defaultdict(list)
+        for n, a in enumerate(arcs):
+            self.by_slot[data.arcs[a][1]].append(n)
+        for s, members in self.by_slot.items():
+            self.model.add(self.load(members) <= data.slots[s].capacity)
+        self.moved = sum(data.weight(data.arcs[a][0]) * self.x[n] for n, a in enumerate(arcs))
+        self.model.maximize(self.moved)
+        countries = sorted({data.slots[s].country for s in self.by_slot})
+        self.name = f"{'/'.join(countries)}, {len(self.by_slot)} slots"
+
+    def load(self, members: list[int]) -> cp_model.LinearExprT:
+        return sum(self.data.size(self.data.arcs[self.arcs[n]][0]) * self.x[n] for n in members)
+
+    def weight(self, values: Sequence[int]) -> int:
+        return sum(self.data.weight(self.data.arcs[a][0]) * values[n] for n, a in enumerate(self.arcs))
+
+    def fewest_slots(self, values: Sequence[int]) -> None:
+        """Turn the model into stage 2: keep at least the weight `values` move, open as few slots as
+        possible, starting from `values` (a complete hint)."""
+        self.model.add(self.moved >= self.weight(values))
+        used = {self.data.arcs[self.arcs[n]][1] for n, v in enumerate(values) if v}
+        opened = {s: self.model.new_bool_var(f"open{s}") for s in self.by_slot}
+        for s, members in self.by_slot.items():
+            self.model.add(self.load(members) <= self.data.slots[s].capacity * opened[s])
+            for n in members:
+                self.model.add(self.x[n] <= self.data.arcs[self.arcs[n]][2] * opened[s])
+        self.model.minimize(sum(opened.values()))
+        for n, var in enumerate(self.x):
+            self.model.add_hint(var, values[n])
+        for s, var in opened.items():
+            self.model.add_hint(var, s in used)
+
+    def slots_used(self, values: Sequence[int]) -> int:
+        return len({self.data.arcs[self.arcs[n]][1] for n, v in enumerate(values) if v})
+
+
 def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: float = 5.0, second_seconds: float = 30.0,
          workers: int = 2, progress: Callable[[str], None] | None = None) -> Plan:
-    """Assign people to slots: the most priority weight moved, then the fewest slots used."""
+    """Assign people to slots: the most priority weight moved, then the fewest slots used.
+
+    Parts of the problem that share no kind of unit and no slot (countries) are solved one after the
+    other, smallest first, each stage's time shared among them by size; time a part leaves unused
+    passes on to the next."""
     tell = progress or (lambda _line: None)
     data = groups_of(people, slots)
+    parts = [_Part(data, arcs) for arcs in components(data)]
     tell(f"planning {len(people)} people in {sum(len(u) for u in data.units.values())} units "
-         f"over {len(data.slots)} slots: {len(data.kinds)} kinds, {len(data.arcs)} kind-slot pairs")
+         f"over {len(data.slots)} slots: {len(data.kinds)} kinds, {len(data.arcs)} kind-slot pairs, "
+         f"{len(parts)} independent parts")
+    counts = [0] * len(data.arcs)
 
-    model = cp_model.CpModel()
-    x = [model.new_int_var(0, ub, f"x{k}_{s}") for k, s, ub in data.arcs]
-    by_slot = data.by_slot()
-    for arcs, most in data.supply:
-        model.add(sum(x[a] for a in arcs) <= most)
-    for s, arcs in by_slot.items():
-        model.add(sum(data.size(data.arcs[a][0]) * x[a] for a in arcs) <= data.slots[s].capacity)
-    moved = sum(data.weight(k) * x[a] for a, (k, _s, _ub) in enumerate(data.arcs))
-    model.maximize(moved)
-
-    first, counts = _solve(model, x, first_seconds, workers, "first stage (priority weight moved)", tell)
-    if counts is None:  # no solution at all in the time given: nothing moves
-        counts = [0] * len(x)
-    weight_kept = sum(data.weight(k) * counts[a] for a, (k, _s, _ub) in enumerate(data.arcs))
-
-    used = {data.arcs[a][1] for a in range(len(x)) if counts[a]}
-    model.add(moved >= weight_kept)
-    opened = {s: model.new_bool_var(f"open{s}") for s in by_slot}
-    for s, arcs in by_slot.items():
-        model.add(sum(data.size(data.arcs[a][0]) * x[a] for a in arcs) <= data.slots[s].capacity * opened[s])
-        for a in arcs:
-            model.add(x[a] <= data.arcs[a][2] * opened[s])
-    model.minimize(sum(opened.values()))
-    for a, var in enumerate(x):
-        model.add_hint(var, counts[a])
-    for s, var in opened.items():
-        model.add_hint(var, s in used)
-    second, better = _solve(model, x, second_seconds, workers, "second stage (slots used)", tell)
-    if better is not None:
-        counts = better
-    else:  # stage 2 found nothing in its time: the stage-1 plan stands, with its own slot count
-        second = Stage(second.status, float(len(used)), second.bound, _gap(len(used), second.bound), second.seconds)
+    first = _stage(parts, first_seconds, workers, "first stage (priority weight moved)", tell, counts,
+                   fallback=lambda _part, _values: 0.0)
+    for part in parts:
+        part.fewest_slots([counts[a] for a in part.arcs])
+    second = _stage(parts, second_seconds, workers, "second stage (slots used)", tell, counts,
+                    fallback=lambda part, values: float(part.slots_used(values)))
     assignments = seats(data, counts)
     tell(f"placed {len(assignments)} of {len(people)} people in "
          f"{len(set(assignments.values()))} slots")
     return Plan(assignments, first, second)
 
 
-def _solve(model: cp_model.CpModel, x: list[cp_model.IntVar], seconds: float, workers: int, label: str,
-           tell: Callable[[str], None]) -> tuple[Stage, list[int] | None]:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, seconds)
-    solver.parameters.num_workers = max(1, workers)
-    solver.parameters.random_seed = 0
-    tell(f"{label}: solving for at most {seconds:g} s")
+def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: Callable[[str], None],
+           counts: list[int], *, fallback: Callable[[_Part, list[int]], float]) -> Stage:
+    """Solve every part's model within `seconds` in all; write the solutions into `counts` (a part
+    with no solution keeps its counts, whose objective `fallback` tells); the stage summed."""
     started = time.perf_counter()
-    code = solver.solve(model)
+    deadline = started + seconds
+    left = sum(len(p.arcs) for p in parts)
+    objective = bound = 0.0
+    optimal = True
+    tell(f"{label}: solving for at most {seconds:g} s")
+    for part in parts:
+        share = max(0.05, (deadline - time.perf_counter()) * len(part.arcs) / left)
+        left -= len(part.arcs)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = share
+        solver.parameters.num_workers = max(1, workers)
+        solver.parameters.random_seed = 0
+        code = solver.solve(part.model)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = [int(solver.value(v)) for v in part.x]
+            for n, a in enumerate(part.arcs):
+                counts[a] = values[n]
+            value = float(solver.objective_value)
+            found = value if code == cp_model.OPTIMAL else float(solver.best_objective_bound)
+        else:  # nothing found in the time: the counts so far stand, bounded by what the solver proved
+            value = fallback(part, [counts[a] for a in part.arcs])
+            found = float(solver.best_objective_bound)
+        optimal = optimal and code == cp_model.OPTIMAL
+        objective += value
+        bound += found
+        if len(parts) > 1:
+            tell(f"{label}, {part.name}: {solver.status_name(code)}, incumbent {value:g}, bound {found:g}, "
+                 f"{solver.wall_time:.1f} s")
     took = time.perf_counter() - started
-    status = str(solver.status_name(code))
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        objective = float(solver.objective_value)
-        bound = float(solver.best_objective_bound)
-        values = [int(solver.value(v)) for v in x]
-    else:
-        objective = bound = 0.0
-        values = None
-    if code == cp_model.OPTIMAL:
-        bound = objective
-    stage = Stage(status, objective, bound, _gap(objective, bound), took)
-    tell(f"{label}: {status}, incumbent {objective:g}, bound {bound:g}, gap {stage.gap:.2%}, {took:.1f} s")
-    return stage, values
+    stage = Stage("OPTIMAL" if optimal else "FEASIBLE", objective, bound, _gap(objective, bound), took)
+    tell(f"{label}: {stage.status}, incumbent {objective:g}, bound {bound:g}, gap {stage.gap:.2%}, {took:.1f} s")
+    return stage
 
 
 def seats(data: Groups, counts: Sequence[int]) -> dict[str, str]:
