@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from binational.errors import InvalidInput
 from binational.repatriation.planner import Person, Slot, allowed, plan, units_of
@@ -203,3 +205,34 @@ def test_progress_lines_report_incumbent_bound_and_gap() -> None:
          first_seconds=1, second_seconds=1)
     assert any("first stage" in line and "bound 2" in line and "gap 0.00%" in line for line in lines)
     assert lines[-1] == "placed 1 of 2 people in 1 slots"
+
+
+def test_countries_are_planned_as_independent_parts() -> None:
+    people = [person(f"mx{i}", priority=2) for i in range(5)] + [person(f"gt{i}", nat="GT") for i in range(4)]
+    slots = [slot("mx-a", capacity=3), slot("mx-b", capacity=3, day=1), slot("gt-a", country="GT", capacity=2),
+             slot("gt-b", country="GT", capacity=4, day=1), slot("sv", country="SV")]
+    lines: list[str] = []
+    result = plan(people, slots, first_seconds=2, second_seconds=2, progress=lines.append)
+    assert "2 independent parts" in lines[0]
+    assert any(line.startswith("second stage (slots used), GT, 2 slots: OPTIMAL") for line in lines)
+    assert (result.first.objective, result.second.objective) == (14, 3)
+    assert result.assignments["gt0"] == "gt-b" and len(result.assignments) == 9
+    assert not broken_rules(people, slots, result.assignments)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6))
+def test_random_plans_keep_every_rule_and_report_what_they_did(seed: int) -> None:
+    rng = random.Random(seed)
+    people = [person(f"p{i}", family=rng.choice([None] * 4 + [f"F{rng.randrange(4)}"]),
+                     nat="MX" if rng.random() < 0.8 else "GT", ready=rng.randrange(4), priority=rng.randint(1, 3),
+                     child=rng.random() < 0.1, medical=rng.random() < 0.1) for i in range(rng.randint(0, 40))]
+    slots = [slot(f"s{j}", mode=rng.choice(["air", "land"]), country=rng.choice(["MX", "MX", "GT"]),
+                  day=rng.randrange(4), hours=rng.choice([(6, 18), (7, 12), (18, 23), (5, 11)]),
+                  capacity=rng.randint(1, 8), welfare=rng.random() < 0.5, medical=rng.random() < 0.3)
+             for j in range(rng.randint(0, 8))]
+    result = plan(people, slots, first_seconds=2, second_seconds=2)
+    assert not broken_rules(people, slots, result.assignments)
+    assert result.first.objective == sum(p.priority for p in people if p.id in result.assignments)
+    assert result.second.objective == len(set(result.assignments.values()))
+    assert result.first.objective <= result.first.bound and result.second.objective >= result.second.bound
