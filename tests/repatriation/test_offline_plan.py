@@ -142,3 +142,12 @@ def test_an_existing_plan_is_replaced_whole(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "old,contents\nstale,row\n"
     write_plan(people, slots, out, first_seconds=1, second_seconds=1)
     assert out.read_text(encoding="utf-8").splitlines()[0] == "person_id,slot_id"
+
+
+def test_spreadsheet_exports_with_crlf_and_bom_are_read(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_bytes(("\ufeff" + ",".join(PEOPLE_FIELDS) + "\r\n"
+                        + "".join(",".join(r) + "\r\n" for r in PEOPLE)).encode("utf-8"))
+    slots = write(tmp_path / "slots.csv", SLOT_FIELDS, SLOTS)
+    result = write_plan(people, slots, tmp_path / "plan.csv", first_seconds=1, second_seconds=1)
+    assert len(result.assignments) == 4
