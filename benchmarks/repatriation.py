@@ -157,8 +157,9 @@ def naive(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: flo
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = first_seconds
     solver.parameters.num_workers = WORKERS
+    t0 = time.perf_counter()
     code = solver.solve(model)
-    out["first"] = {"status": solver.status_name(code), "seconds": round(solver.wall_time, 2)}
+    out["first"] = {"status": solver.status_name(code), "seconds": round(time.perf_counter() - t0, 2)}
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return out
     value = int(solver.objective_value)
@@ -174,8 +175,9 @@ def naive(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: flo
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = second_seconds
     solver.parameters.num_workers = WORKERS
+    t0 = time.perf_counter()
     code = solver.solve(model)
-    out["second"] = {"status": solver.status_name(code), "seconds": round(solver.wall_time, 2)}
+    out["second"] = {"status": solver.status_name(code), "seconds": round(time.perf_counter() - t0, 2)}
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         out["second"].update(objective=int(solver.objective_value), bound=float(solver.best_objective_bound))
     return out
