@@ -225,6 +225,28 @@ def _gap(objective: float, bound: float) -> float:
     return abs(bound - objective) / max(abs(bound), 1.0)
 
 
+def greedy_counts(data: Groups) -> list[int]:
+    """A first plan to start the first stage from (and to keep if it finds nothing better in its
+    time): kinds by priority weight per seat, best first, each filling the slots it may use in date
+    order with its units ready by then."""
+    counts = [0] * len(data.arcs)
+    room = [slot.capacity for slot in data.slots]
+    by_kind: dict[int, list[int]] = defaultdict(list)
+    for a, (k, _s, _ub) in enumerate(data.arcs):
+        by_kind[k].append(a)
+    for k in sorted(by_kind, key=lambda k: (-data.weight(k) / data.size(k), k)):
+        ready = [u.ready_date for u in data.units[data.kinds[k]]]
+        used = 0
+        for a in by_kind[k]:  # arcs of a kind are in slot (date) order
+            s = data.arcs[a][1]
+            n = min(room[s] // data.size(k), bisect_right(ready, data.slots[s].date) - used)
+            if n > 0:
+                counts[a] = n
+                room[s] -= n * data.size(k)
+                used += n
+    return counts
+
+
 def components(data: Groups) -> list[list[int]]:
     """The arcs split into independent parts (no kind and no slot shared between parts: in practice
     one per country), smallest first."""
@@ -282,6 +304,7 @@ class _Part:
             for n in members:
                 self.model.add(self.x[n] <= self.data.arcs[self.arcs[n]][2] * opened[s])
         self.model.minimize(sum(opened.values()))
+        self.model.clear_hints()
         for n, var in enumerate(self.x):
             self.model.add_hint(var, values[n])
         for s, var in opened.items():
@@ -304,10 +327,12 @@ def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: floa
     tell(f"planning {len(people)} people in {sum(len(u) for u in data.units.values())} units "
          f"over {len(data.slots)} slots: {len(data.kinds)} kinds, {len(data.arcs)} kind-slot pairs, "
          f"{len(parts)} independent parts")
-    counts = [0] * len(data.arcs)
-
+    counts = greedy_counts(data)
+    for part in parts:
+        for n, a in enumerate(part.arcs):
+            part.model.add_hint(part.x[n], counts[a])
     first = _stage(parts, first_seconds, workers, "first stage (priority weight moved)", tell, counts,
-                   fallback=lambda _part, _values: 0.0)
+                   fallback=lambda part, values: float(part.weight(values)))
     for part in parts:
         part.fewest_slots([counts[a] for a in part.arcs])
     second = _stage(parts, second_seconds, workers, "second stage (slots used)", tell, counts,

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from binational.errors import InvalidInput
-from binational.repatriation.planner import Person, Slot, allowed, plan, units_of
+from binational.repatriation.planner import Person, Slot, allowed, greedy_counts, groups_of, plan, seats, units_of
 
 DAY = date(2026, 3, 2)
 
@@ -236,3 +236,20 @@ def test_random_plans_keep_every_rule_and_report_what_they_did(seed: int) -> Non
     assert result.first.objective == sum(p.priority for p in people if p.id in result.assignments)
     assert result.second.objective == len(set(result.assignments.values()))
     assert result.first.objective <= result.first.bound and result.second.objective >= result.second.bound
+
+
+def test_no_time_at_all_still_gives_a_plan_within_the_rules() -> None:
+    rng = random.Random(5)
+    people = [person(f"p{i}", family=f"F{i // 3}" if i < 60 else None, nat=rng.choice(["MX", "GT"]),
+                     ready=rng.randrange(5), priority=rng.randint(1, 3), child=i > 60 and rng.random() < 0.1,
+                     medical=rng.random() < 0.1) for i in range(400)]
+    slots = [slot(f"s{j}", mode=rng.choice(["air", "land"]), country=rng.choice(["MX", "GT"]), day=rng.randrange(5),
+                  capacity=rng.randint(5, 30), welfare=rng.random() < 0.5, medical=rng.random() < 0.5)
+             for j in range(30)]
+    data = groups_of(people, slots)
+    start = greedy_counts(data)
+    assert not broken_rules(people, slots, seats(data, start))
+    result = plan(people, slots, first_seconds=0, second_seconds=0)
+    assert not broken_rules(people, slots, result.assignments)
+    assert result.first.objective == sum(p.priority for p in people if p.id in result.assignments)
+    assert result.first.objective >= sum(data.weight(k) * start[a] for a, (k, _s, _ub) in enumerate(data.arcs))
