@@ -27,6 +27,7 @@ people left behind are the latest ready.
 
 from __future__ import annotations
 
+import math
 import time
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -222,6 +223,8 @@ def groups_of(people: Sequence[Person], slots: Sequence[Slot]) -> Groups:
 
 
 def _gap(objective: float, bound: float) -> float:
+    if not math.isfinite(bound):
+        return math.inf
     return abs(bound - objective) / max(abs(bound), 1.0)
 
 
@@ -321,7 +324,7 @@ def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: floa
     Parts of the problem that share no kind of unit and no slot (countries) are solved one after the
     other, smallest first, each stage's time shared among them by size; time a part leaves unused
     passes on to the next."""
-    tell = progress or (lambda _line: None)
+    tell = progress or _silent
     data = groups_of(people, slots)
     parts = [_Part(data, arcs) for arcs in components(data)]
     tell(f"planning {len(people)} people in {sum(len(u) for u in data.units.values())} units "
@@ -343,6 +346,31 @@ def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: floa
     return Plan(assignments, first, second)
 
 
+def _bound(value: float) -> float:
+    """A proved bound of an integer objective, rid of floating-point noise (infinite when none)."""
+    return float(round(value)) if math.isfinite(value) else value
+
+
+def _silent(_line: str) -> None:
+    return None
+
+
+class _Incumbents(cp_model.CpSolverSolutionCallback):
+    """Tells each improved incumbent with the bound so far, at most once every `every` seconds."""
+
+    def __init__(self, label: str, tell: Callable[[str], None], every: float = 2.0) -> None:
+        super().__init__()
+        self.label, self.tell, self.every = label, tell, every
+        self.told = time.perf_counter()
+
+    def on_solution_callback(self) -> None:
+        now = time.perf_counter()
+        if now - self.told >= self.every:
+            self.told = now
+            self.tell(f"{self.label}: incumbent {self.objective_value:g}, bound {self.best_objective_bound:g}, "
+                      f"{self.wall_time:.1f} s")
+
+
 def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: Callable[[str], None],
            counts: list[int], *, fallback: Callable[[_Part, list[int]], float]) -> Stage:
     """Solve every part's model within `seconds` in all; write the solutions into `counts` (a part
@@ -353,6 +381,7 @@ def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: C
     objective = bound = 0.0
     optimal = True
     tell(f"{label}: solving for at most {seconds:g} s")
+    progress_on = tell is not _silent
     for part in parts:
         share = max(0.05, (deadline - time.perf_counter()) * len(part.arcs) / left)
         left -= len(part.arcs)
@@ -360,16 +389,16 @@ def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: C
         solver.parameters.max_time_in_seconds = share
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.random_seed = 0
-        code = solver.solve(part.model)
+        code = solver.solve(part.model, _Incumbents(f"{label}, {part.name}", tell) if progress_on else None)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = [int(solver.value(v)) for v in part.x]
             for n, a in enumerate(part.arcs):
                 counts[a] = values[n]
-            value = float(solver.objective_value)
-            found = value if code == cp_model.OPTIMAL else float(solver.best_objective_bound)
+            value = float(round(solver.objective_value))  # integer objectives, read back as floats
+            found = value if code == cp_model.OPTIMAL else _bound(solver.best_objective_bound)
         else:  # nothing found in the time: the counts so far stand, bounded by what the solver proved
             value = fallback(part, [counts[a] for a in part.arcs])
-            found = float(solver.best_objective_bound)
+            found = _bound(solver.best_objective_bound)
         optimal = optimal and code == cp_model.OPTIMAL
         objective += value
         bound += found
