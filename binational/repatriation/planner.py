@@ -411,6 +411,38 @@ def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: C
     return stage
 
 
+#: why a person was left out of a plan, the first that applies
+LEFT_OUT = {
+    "family_mixed_nationalities": "the family's members hold different nationalities",
+    "no_slot_in_country": "no slot to the country of nationality",
+    "no_slot_after_ready": "no slot to the country on or after the ready date",
+    "family_larger_than_slots": "the family is larger than every slot it may use",
+    "no_child_slot": "no daytime land slot with child-welfare officers",
+    "no_medical_slot": "no medically staffed slot",
+    "seats_taken": "the slots it may use are full with people of higher or equal priority",
+}
+
+
+def left_out(people: Sequence[Person], slots: Sequence[Slot], result: Plan) -> dict[str, str]:
+    """For each person the plan leaves behind, the code (a key of LEFT_OUT) of the first reason: the
+    rules checked one by one, then `seats_taken` when some slot was allowed but the optimum used its
+    seats for others."""
+    out: dict[str, str] = {}
+    for unit in units_of(people):
+        if unit.members[0].id in result.assignments:
+            continue
+        country = [s for s in slots if s.country == unit.nationality]
+        ready = [s for s in country if s.date >= unit.ready_date]
+        fits = [s for s in ready if s.capacity >= unit.size]
+        child = [s for s in fits if not unit.child or child_allowed(s)]
+        medical = [s for s in child if not unit.medical or s.medical]
+        reason = ("family_mixed_nationalities" if unit.nationality is None else "no_slot_in_country" if not country
+                  else "no_slot_after_ready" if not ready else "family_larger_than_slots" if not fits
+                  else "no_child_slot" if not child else "no_medical_slot" if not medical else "seats_taken")
+        out.update({m.id: reason for m in unit.members})
+    return out
+
+
 def seats(data: Groups, counts: Sequence[int]) -> dict[str, str]:
     """Named people on seats once the counts are fixed: for each kind of unit, the slots in date order
     take the earliest-ready units first. The supply rows guarantee that enough units are ready for

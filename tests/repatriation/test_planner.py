@@ -13,7 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from binational.errors import InvalidInput
-from binational.repatriation.planner import Person, Slot, allowed, greedy_counts, groups_of, plan, seats, units_of
+from binational.repatriation.planner import (
+    LEFT_OUT,
+    Person,
+    Slot,
+    allowed,
+    greedy_counts,
+    groups_of,
+    left_out,
+    plan,
+    seats,
+    units_of,
+)
 
 DAY = date(2026, 3, 2)
 
@@ -253,3 +264,23 @@ def test_no_time_at_all_still_gives_a_plan_within_the_rules() -> None:
     assert not broken_rules(people, slots, result.assignments)
     assert result.first.objective == sum(p.priority for p in people if p.id in result.assignments)
     assert result.first.objective >= sum(data.weight(k) * start[a] for a, (k, _s, _ub) in enumerate(data.arcs))
+
+
+def test_each_person_left_out_has_the_first_reason_that_applies() -> None:
+    people = [person("mixed-a", family="M"), person("mixed-b", family="M", nat="GT"), person("hn", nat="HN"),
+              person("late", ready=5), person("big-1", family="B"), person("big-2", family="B"),
+              person("big-3", family="B"), person("kid", child=True), person("sick", medical=True),
+              person("low-1", priority=1), person("low-2", priority=1), person("high", priority=3)]
+    slots = [slot("mx", capacity=2, day=1)]
+    result = plan(people, slots, first_seconds=1, second_seconds=1)
+    reasons = left_out(people, slots, result)
+    assert reasons["mixed-a"] == reasons["mixed-b"] == "family_mixed_nationalities"
+    assert reasons["hn"] == "no_slot_in_country"
+    assert reasons["late"] == "no_slot_after_ready"
+    assert reasons["big-1"] == reasons["big-3"] == "family_larger_than_slots"
+    assert reasons["kid"] == "no_child_slot"
+    assert reasons["sick"] == "no_medical_slot"
+    assert result.assignments["high"] == "mx" and len(result.assignments) == 2
+    assert {reasons.get("low-1"), reasons.get("low-2")} == {"seats_taken", None}
+    assert set(reasons) | set(result.assignments) == {p.id for p in people}
+    assert not set(reasons) & set(result.assignments) and set(reasons.values()) <= set(LEFT_OUT)
