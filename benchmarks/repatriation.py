@@ -161,6 +161,17 @@ def naive(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: flo
     code = solver.solve(model)
     out["first"] = {"status": solver.status_name(code), "seconds": round(time.perf_counter() - t0, 2)}
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # given the whole run's time (both stages') for the first stage alone
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = first_seconds + second_seconds
+        solver.parameters.num_workers = WORKERS
+        t0 = time.perf_counter()
+        code = solver.solve(model)
+        out["first_given_all_time"] = {"status": solver.status_name(code),
+                                       "seconds": round(time.perf_counter() - t0, 2)}
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            out["first_given_all_time"].update(objective=int(solver.objective_value),
+                                               bound=float(solver.best_objective_bound))
         return out
     value = int(solver.objective_value)
     out["first"].update(objective=value, bound=float(solver.best_objective_bound))
@@ -282,7 +293,9 @@ def main(argv: list[str] | None = None) -> None:
                               "first_share_of_lp": round(ours_small.first.objective / row["lp_bound"], 5)}
             report["naive"].append(row)
             print(f"{size:>6} people, {row['booleans']:>7} booleans (built {row['build_s']:.1f} s) | naive first "
-                  f"{_brief(row['first'], row['lp_bound'])}, second {_brief(row.get('second'))} | grouped first "
+                  f"{_brief(row['first'], row['lp_bound'])}, given {FIRST_SECONDS + SECOND_SECONDS:g} s "
+                  f"{_brief(row.get('first_given_all_time'), row['lp_bound'])}, "
+                  f"second {_brief(row.get('second'))} | grouped first "
                   f"{_brief(row['grouped']['first'], row['lp_bound'])}, second {_brief(row['grouped']['second'])}",
                   flush=True)
     RESULTS.mkdir(exist_ok=True)
