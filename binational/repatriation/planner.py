@@ -46,6 +46,8 @@ CHILD_END_HOUR = 18
 
 @dataclass(frozen=True, slots=True)
 class Person:
+    """Someone who passed every gate; `family_id` None travels alone; `priority` >= 1, higher first."""
+
     id: str
     family_id: str | None
     nationality: str
@@ -57,6 +59,8 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Slot:
+    """An accepted flight or land window: `mode` air or land, hours local 0-24, `capacity` people."""
+
     id: str
     mode: str
     point: str
@@ -71,6 +75,10 @@ class Slot:
 
 @dataclass(frozen=True, slots=True)
 class Stage:
+    """One stage's result: `status` OPTIMAL (proved) or FEASIBLE (time ran out first); `objective` the
+    incumbent (stage 1: priority weight moved; stage 2: slots used), `bound` what the solver proved
+    no plan can beat, `gap` their relative difference, `seconds` of wall time."""
+
     status: str
     objective: float
     bound: float
@@ -80,6 +88,8 @@ class Stage:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """person id -> slot id for everyone placed, and how each stage ended."""
+
     assignments: dict[str, str]
     first: Stage
     second: Stage
