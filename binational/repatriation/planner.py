@@ -10,19 +10,24 @@ decide where a person may travel. The rules are hard constraints, never weights:
 - a person with medical needs goes only to a medically staffed slot;
 - no slot takes more people than its capacity.
 
-Interchangeable people are modelled as groups: a unit (a person alone or a family) is described by
-its nationality, ready date, whether it needs a child-welfare daytime land slot, whether it needs a
-medical slot, its size and its priority weight (the sum of its members' priorities). One integer
-variable per (group, compatible slot) counts how many of the group's units travel in that slot.
+Interchangeable people are modelled as groups, not one by one. A unit (a person alone or a whole
+family) is of a kind: nationality, whether it needs a child-welfare daytime land slot, whether it
+needs a medical slot, its size and its priority weight (the sum of its members' priorities). One
+integer variable per (kind, slot the kind may use) counts the kind's units in that slot; a ready
+date only ever widens the slots a unit may use, so one supply row per kind and slot date (its units
+in slots up to that date are at most its units ready by then) takes the place of a group per ready
+date. Countries share no people and no slots: each connected part is its own model, solved one
+after the other, smallest first, sharing each stage's time.
 
-Stage 1 maximises the priority weight moved. Stage 2 keeps that weight (the constraint is the stage-1
-incumbent, so it holds even when stage 1 ran out of time) and minimises the number of slots used,
-warm-started with the stage-1 solution as a complete hint. Each stage is time-boxed and reports its
-status, incumbent, bound and relative gap.
+Stage 1 maximises the priority weight moved; among plans that move the same weight, it moves the
+most people in units that are hardest to place (unaccompanied children, people with medical needs,
+families), who can use fewer slots and would otherwise be the ones left waiting. It starts from a
+greedy plan. Stage 2 keeps what stage 1 reached (its incumbent, so this holds even when stage 1 ran
+out of time) and minimises the number of slots used, warm-started with the stage-1 solution as a
+complete hint. Each stage is time-boxed and reports its status, incumbent, bound and relative gap.
 
-Named people are put on seats only after the counts are fixed: units of the same kind (nationality,
-needs, size, weight) fill the kind's seats slot by slot in date order, first-ready first, so the
-people left behind are the latest ready.
+Named people are put on seats only after the counts are fixed: the units of a kind fill its seats
+slot by slot in date order, first-ready first, so the people left behind are the latest ready.
 """
 
 from __future__ import annotations
@@ -190,6 +195,12 @@ class Groups:
     def weight(self, k: int) -> int:
         return self.kinds[k][4]
 
+    def hard(self, k: int) -> int:
+        """People in a unit of kind k if it is hard to place (an unaccompanied child, someone with
+        medical needs, a family), else 0."""
+        _nationality, child, medical, size, _weight = self.kinds[k]
+        return size if child or medical or size > 1 else 0
+
     def count(self, k: int) -> int:
         return len(self.units[self.kinds[k]])
 
@@ -240,14 +251,14 @@ def _gap(objective: float, bound: float) -> float:
 
 def greedy_counts(data: Groups) -> list[int]:
     """A first plan to start the first stage from (and to keep if it finds nothing better in its
-    time): kinds by priority weight per seat, best first, each filling the slots it may use in date
-    order with its units ready by then."""
+    time): kinds by priority weight per seat, best first (at equal weight the hard to place first),
+    each filling the slots it may use in date order with its units ready by then."""
     counts = [0] * len(data.arcs)
     room = [slot.capacity for slot in data.slots]
     by_kind: dict[int, list[int]] = defaultdict(list)
     for a, (k, _s, _ub) in enumerate(data.arcs):
         by_kind[k].append(a)
-    for k in sorted(by_kind, key=lambda k: (-data.weight(k) / data.size(k), k)):
+    for k in sorted(by_kind, key=lambda k: (-data.weight(k) / data.size(k), -data.hard(k), k)):
         ready = [u.ready_date for u in data.units[data.kinds[k]]]
         used = 0
         for a in by_kind[k]:  # arcs of a kind are in slot (date) order
@@ -296,7 +307,14 @@ class _Part:
         for s, members in self.by_slot.items():
             self.model.add(self.load(members) <= data.slots[s].capacity)
         self.moved = sum(data.weight(data.arcs[a][0]) * self.x[n] for n, a in enumerate(arcs))
-        self.model.maximize(self.moved)
+        hard = [data.hard(data.arcs[a][0]) for a in arcs]
+        self.hard = sum(h * self.x[n] for n, h in enumerate(hard) if h)
+        #: the first stage's objective: weight first, then (below one unit of weight) the people in
+        #: hard-to-place units
+        self.scale = 1 + sum(h * data.arcs[a][2] for h, a in zip(hard, arcs, strict=True))
+        self.first = self.scale * self.moved + self.hard
+        self.model.maximize(self.first)
+        self.stage = 1
         countries = sorted({data.slots[s].country for s in self.by_slot})
         self.name = f"{'/'.join(countries)}, {len(self.by_slot)} slots"
 
@@ -309,7 +327,8 @@ class _Part:
     def fewest_slots(self, values: Sequence[int]) -> None:
         """Turn the model into stage 2: keep at least the weight `values` move, open as few slots as
         possible, starting from `values` (a complete hint)."""
-        self.model.add(self.moved >= self.weight(values))
+        self.model.add(self.first >= self.scale * self.weight(values) + self.hard_moved(values))
+        self.stage = 2
         used = {self.data.arcs[self.arcs[n]][1] for n, v in enumerate(values) if v}
         opened = {s: self.model.new_bool_var(f"open{s}") for s in self.by_slot}
         for s, members in self.by_slot.items():
@@ -325,6 +344,22 @@ class _Part:
 
     def slots_used(self, values: Sequence[int]) -> int:
         return len({self.data.arcs[self.arcs[n]][1] for n, v in enumerate(values) if v})
+
+    def hard_moved(self, values: Sequence[int]) -> int:
+        return sum(self.data.hard(self.data.arcs[a][0]) * values[n] for n, a in enumerate(self.arcs))
+
+    def reading(self, values: Sequence[int], bound: float, proved: bool) -> tuple[float, float, bool]:
+        """This stage's incumbent, bound and whether it is proved, from the counts and the solver's
+        bound: stage 1 the weight moved (its bound the solver's, less the hard-to-place people),
+        stage 2 the slots used."""
+        if self.stage == 1:
+            value = float(self.weight(values))
+            weight_bound = float(math.floor((bound + 1e-6) / self.scale)) if math.isfinite(bound) else bound
+            most = value if proved else weight_bound
+            return value, most, proved or most == value
+        value = float(self.slots_used(values))
+        least = value if proved else _bound(bound)
+        return value, least, proved or least == value
 
 
 def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: float = 5.0, second_seconds: float = 30.0,
@@ -344,12 +379,10 @@ def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: floa
     for part in parts:
         for n, a in enumerate(part.arcs):
             part.model.add_hint(part.x[n], counts[a])
-    first = _stage(parts, first_seconds, workers, "first stage (priority weight moved)", tell, counts,
-                   fallback=lambda part, values: float(part.weight(values)))
+    first = _stage(parts, first_seconds, workers, "first stage (priority weight moved)", tell, counts)
     for part in parts:
         part.fewest_slots([counts[a] for a in part.arcs])
-    second = _stage(parts, second_seconds, workers, "second stage (slots used)", tell, counts,
-                    fallback=lambda part, values: float(part.slots_used(values)))
+    second = _stage(parts, second_seconds, workers, "second stage (slots used)", tell, counts)
     assignments = seats(data, counts)
     tell(f"placed {len(assignments)} of {len(people)} people in "
          f"{len(set(assignments.values()))} slots")
@@ -368,23 +401,24 @@ def _silent(_line: str) -> None:
 class _Incumbents(cp_model.CpSolverSolutionCallback):
     """Tells each improved incumbent with the bound so far, at most once every `every` seconds."""
 
-    def __init__(self, label: str, tell: Callable[[str], None], every: float = 2.0) -> None:
+    def __init__(self, label: str, tell: Callable[[str], None], part: _Part, every: float = 2.0) -> None:
         super().__init__()
-        self.label, self.tell, self.every = label, tell, every
+        self.label, self.tell, self.part, self.every = label, tell, part, every
         self.told = time.perf_counter()
 
     def on_solution_callback(self) -> None:
         now = time.perf_counter()
         if now - self.told >= self.every:
             self.told = now
-            self.tell(f"{self.label}: incumbent {self.objective_value:g}, bound {self.best_objective_bound:g}, "
-                      f"{self.wall_time:.1f} s")
+            values = [int(self.value(v)) for v in self.part.x]
+            value, bound, _proved = self.part.reading(values, self.best_objective_bound, False)
+            self.tell(f"{self.label}: incumbent {value:g}, bound {bound:g}, {self.wall_time:.1f} s")
 
 
 def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: Callable[[str], None],
-           counts: list[int], *, fallback: Callable[[_Part, list[int]], float]) -> Stage:
+           counts: list[int]) -> Stage:
     """Solve every part's model within `seconds` in all; write the solutions into `counts` (a part
-    with no solution keeps its counts, whose objective `fallback` tells); the stage summed."""
+    with no solution keeps its counts); the stage summed over the parts."""
     started = time.perf_counter()
     deadline = started + seconds
     left = sum(len(p.arcs) for p in parts)
@@ -399,22 +433,20 @@ def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: C
         solver.parameters.max_time_in_seconds = share
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.random_seed = 0
-        code = solver.solve(part.model, _Incumbents(f"{label}, {part.name}", tell) if progress_on else None)
+        code = solver.solve(part.model, _Incumbents(f"{label}, {part.name}", tell, part) if progress_on else None)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = [int(solver.value(v)) for v in part.x]
             for n, a in enumerate(part.arcs):
                 counts[a] = values[n]
-            value = float(round(solver.objective_value))  # integer objectives, read back as floats
-            found = value if code == cp_model.OPTIMAL else _bound(solver.best_objective_bound)
         else:  # nothing found in the time: the counts so far stand, bounded by what the solver proved
-            value = fallback(part, [counts[a] for a in part.arcs])
-            found = _bound(solver.best_objective_bound)
-        optimal = optimal and code == cp_model.OPTIMAL
+            values = [counts[a] for a in part.arcs]
+        value, found, proved = part.reading(values, solver.best_objective_bound, code == cp_model.OPTIMAL)
+        optimal = optimal and proved
         objective += value
         bound += found
         if len(parts) > 1:
-            tell(f"{label}, {part.name}: {solver.status_name(code)}, incumbent {value:g}, bound {found:g}, "
-                 f"{solver.wall_time:.1f} s")
+            tell(f"{label}, {part.name}: {'OPTIMAL' if proved else solver.status_name(code)}, incumbent {value:g}, "
+                 f"bound {found:g}, {solver.wall_time:.1f} s")
     took = time.perf_counter() - started
     stage = Stage("OPTIMAL" if optimal else "FEASIBLE", objective, bound, _gap(objective, bound), took)
     tell(f"{label}: {stage.status}, incumbent {objective:g}, bound {bound:g}, gap {stage.gap:.2%}, {took:.1f} s")

@@ -284,3 +284,15 @@ def test_each_person_left_out_has_the_first_reason_that_applies() -> None:
     assert {reasons.get("low-1"), reasons.get("low-2")} == {"seats_taken", None}
     assert set(reasons) | set(result.assignments) == {p.id for p in people}
     assert not set(reasons) & set(result.assignments) and set(reasons.values()) <= set(LEFT_OUT)
+
+
+def test_at_equal_weight_the_hardest_to_place_go_first() -> None:
+    people = [person("adult-1"), person("adult-2"), person("kid-1", child=True), person("kid-2", child=True)]
+    slots = [slot("day", mode="land", welfare=True, hours=(8, 16), capacity=2)]
+    assert set(plan(people, slots, first_seconds=1, second_seconds=1).assignments) == {"kid-1", "kid-2"}
+    people = [person("single-1"), person("single-2"), person("sick", medical=True), person("mum", family="F"),
+              person("son", family="F")]
+    slots = [slot("flight", medical=True, capacity=3)]
+    result = plan(people, slots, first_seconds=1, second_seconds=1)
+    assert set(result.assignments) == {"sick", "mum", "son"}
+    assert result.first.objective == 3 and result.first.bound == 3 and result.first.status == "OPTIMAL"
