@@ -11,6 +11,7 @@ place only when complete. A bad row names the file, line and field, and nothing 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import tempfile
@@ -82,7 +83,7 @@ def _rows(path: Path, fields: tuple[str, ...]) -> Iterator[_Row]:
         raise InvalidInput(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read ({exc.strerror})") from None
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:

@@ -10,23 +10,29 @@ decide where a person may travel. The rules are hard constraints, never weights:
 - a person with medical needs goes only to a medically staffed slot;
 - no slot takes more people than its capacity.
 
-Interchangeable people are modelled as groups: a unit (a person alone or a family) is described by
-its nationality, ready date, whether it needs a child-welfare daytime land slot, whether it needs a
-medical slot, its size and its priority weight (the sum of its members' priorities). One integer
-variable per (group, compatible slot) counts how many of the group's units travel in that slot.
+Interchangeable people are modelled as groups, not one by one. A unit (a person alone or a whole
+family) is of a kind: nationality, whether it needs a child-welfare daytime land slot, whether it
+needs a medical slot, its size and its priority weight (the sum of its members' priorities). One
+integer variable per (kind, slot the kind may use) counts the kind's units in that slot; a ready
+date only ever widens the slots a unit may use, so one supply row per kind and slot date (its units
+in slots up to that date are at most its units ready by then) takes the place of a group per ready
+date. Countries share no people and no slots: each connected part is its own model, solved one
+after the other, smallest first, sharing each stage's time.
 
-Stage 1 maximises the priority weight moved. Stage 2 keeps that weight (the constraint is the stage-1
-incumbent, so it holds even when stage 1 ran out of time) and minimises the number of slots used,
-warm-started with the stage-1 solution as a complete hint. Each stage is time-boxed and reports its
-status, incumbent, bound and relative gap.
+Stage 1 maximises the priority weight moved; among plans that move the same weight, it moves the
+most people in units that are hardest to place (unaccompanied children, people with medical needs,
+families), who can use fewer slots and would otherwise be the ones left waiting. It starts from a
+greedy plan. Stage 2 keeps what stage 1 reached (its incumbent, so this holds even when stage 1 ran
+out of time) and minimises the number of slots used, warm-started with the stage-1 solution as a
+complete hint. Each stage is time-boxed and reports its status, incumbent, bound and relative gap.
 
-Named people are put on seats only after the counts are fixed: units of the same kind (nationality,
-needs, size, weight) fill the kind's seats slot by slot in date order, first-ready first, so the
-people left behind are the latest ready.
+Named people are put on seats only after the counts are fixed: the units of a kind fill its seats
+slot by slot in date order, first-ready first, so the people left behind are the latest ready.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -45,6 +51,8 @@ CHILD_END_HOUR = 18
 
 @dataclass(frozen=True, slots=True)
 class Person:
+    """Someone who passed every gate; `family_id` None travels alone; `priority` >= 1, higher first."""
+
     id: str
     family_id: str | None
     nationality: str
@@ -56,6 +64,8 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Slot:
+    """An accepted flight or land window: `mode` air or land, hours local 0-24, `capacity` people."""
+
     id: str
     mode: str
     point: str
@@ -70,6 +80,10 @@ class Slot:
 
 @dataclass(frozen=True, slots=True)
 class Stage:
+    """One stage's result: `status` OPTIMAL (proved) or FEASIBLE (time ran out first); `objective` the
+    incumbent (stage 1: priority weight moved; stage 2: slots used), `bound` what the solver proved
+    no plan can beat, `gap` their relative difference, `seconds` of wall time."""
+
     status: str
     objective: float
     bound: float
@@ -79,6 +93,8 @@ class Stage:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """person id -> slot id for everyone placed, and how each stage ended."""
+
     assignments: dict[str, str]
     first: Stage
     second: Stage
@@ -179,6 +195,12 @@ class Groups:
     def weight(self, k: int) -> int:
         return self.kinds[k][4]
 
+    def hard(self, k: int) -> int:
+        """People in a unit of kind k if it is hard to place (an unaccompanied child, someone with
+        medical needs, a family), else 0."""
+        _nationality, child, medical, size, _weight = self.kinds[k]
+        return size if child or medical or size > 1 else 0
+
     def count(self, k: int) -> int:
         return len(self.units[self.kinds[k]])
 
@@ -222,78 +244,245 @@ def groups_of(people: Sequence[Person], slots: Sequence[Slot]) -> Groups:
 
 
 def _gap(objective: float, bound: float) -> float:
+    if not math.isfinite(bound):
+        return math.inf
     return abs(bound - objective) / max(abs(bound), 1.0)
+
+
+def greedy_counts(data: Groups) -> list[int]:
+    """A first plan to start the first stage from (and to keep if it finds nothing better in its
+    time): kinds by priority weight per seat, best first (at equal weight the hard to place first),
+    each filling the slots it may use in date order with its units ready by then."""
+    counts = [0] * len(data.arcs)
+    room = [slot.capacity for slot in data.slots]
+    by_kind: dict[int, list[int]] = defaultdict(list)
+    for a, (k, _s, _ub) in enumerate(data.arcs):
+        by_kind[k].append(a)
+    for k in sorted(by_kind, key=lambda k: (-data.weight(k) / data.size(k), -data.hard(k), k)):
+        ready = [u.ready_date for u in data.units[data.kinds[k]]]
+        used = 0
+        for a in by_kind[k]:  # arcs of a kind are in slot (date) order
+            s = data.arcs[a][1]
+            n = min(room[s] // data.size(k), bisect_right(ready, data.slots[s].date) - used)
+            if n > 0:
+                counts[a] = n
+                room[s] -= n * data.size(k)
+                used += n
+    return counts
+
+
+def components(data: Groups) -> list[list[int]]:
+    """The arcs split into independent parts (no kind and no slot shared between parts: in practice
+    one per country), smallest first."""
+    parent = list(range(len(data.kinds) + len(data.slots)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for k, s, _ub in data.arcs:
+        parent[root(k)] = root(len(data.kinds) + s)
+    parts: dict[int, list[int]] = defaultdict(list)
+    for a, (k, _s, _ub) in enumerate(data.arcs):
+        parts[root(k)].append(a)
+    return sorted(parts.values(), key=lambda arcs: (len(arcs), arcs[0]))
+
+
+class _Part:
+    """One independent part's CP-SAT model: counts, supply and capacity rows, the weight it moves."""
+
+    def __init__(self, data: Groups, arcs: list[int]) -> None:
+        self.data, self.arcs = data, arcs
+        local = {a: n for n, a in enumerate(arcs)}
+        self.model = cp_model.CpModel()
+        self.x = [self.model.new_int_var(0, data.arcs[a][2], f"x{a}") for a in arcs]
+        for rows, most in data.supply:
+            if rows[0] in local:
+                self.model.add(sum(self.x[local[a]] for a in rows) <= most)
+        self.by_slot: dict[int, list[int]] = defaultdict(list)
+        for n, a in enumerate(arcs):
+            self.by_slot[data.arcs[a][1]].append(n)
+        for s, members in self.by_slot.items():
+            self.model.add(self.load(members) <= data.slots[s].capacity)
+        self.moved = sum(data.weight(data.arcs[a][0]) * self.x[n] for n, a in enumerate(arcs))
+        hard = [data.hard(data.arcs[a][0]) for a in arcs]
+        self.hard = sum(h * self.x[n] for n, h in enumerate(hard) if h)
+        #: the first stage's objective: weight first, then (below one unit of weight) the people in
+        #: hard-to-place units
+        self.scale = 1 + sum(h * data.arcs[a][2] for h, a in zip(hard, arcs, strict=True))
+        self.first = self.scale * self.moved + self.hard
+        self.model.maximize(self.first)
+        self.stage = 1
+        countries = sorted({data.slots[s].country for s in self.by_slot})
+        self.name = f"{'/'.join(countries)}, {len(self.by_slot)} slots"
+
+    def load(self, members: list[int]) -> cp_model.LinearExprT:
+        return sum(self.data.size(self.data.arcs[self.arcs[n]][0]) * self.x[n] for n in members)
+
+    def weight(self, values: Sequence[int]) -> int:
+        return sum(self.data.weight(self.data.arcs[a][0]) * values[n] for n, a in enumerate(self.arcs))
+
+    def fewest_slots(self, values: Sequence[int]) -> None:
+        """Turn the model into stage 2: keep at least the weight `values` move, open as few slots as
+        possible, starting from `values` (a complete hint)."""
+        self.model.add(self.first >= self.scale * self.weight(values) + self.hard_moved(values))
+        self.stage = 2
+        used = {self.data.arcs[self.arcs[n]][1] for n, v in enumerate(values) if v}
+        opened = {s: self.model.new_bool_var(f"open{s}") for s in self.by_slot}
+        for s, members in self.by_slot.items():
+            self.model.add(self.load(members) <= self.data.slots[s].capacity * opened[s])
+            for n in members:
+                self.model.add(self.x[n] <= self.data.arcs[self.arcs[n]][2] * opened[s])
+        self.model.minimize(sum(opened.values()))
+        self.model.clear_hints()
+        for n, var in enumerate(self.x):
+            self.model.add_hint(var, values[n])
+        for s, var in opened.items():
+            self.model.add_hint(var, s in used)
+
+    def slots_used(self, values: Sequence[int]) -> int:
+        return len({self.data.arcs[self.arcs[n]][1] for n, v in enumerate(values) if v})
+
+    def hard_moved(self, values: Sequence[int]) -> int:
+        return sum(self.data.hard(self.data.arcs[a][0]) * values[n] for n, a in enumerate(self.arcs))
+
+    def reading(self, values: Sequence[int], bound: float, proved: bool) -> tuple[float, float, bool]:
+        """This stage's incumbent, bound and whether it is proved, from the counts and the solver's
+        bound: stage 1 the weight moved (its bound the solver's, less the hard-to-place people),
+        stage 2 the slots used."""
+        if self.stage == 1:
+            value = float(self.weight(values))
+            weight_bound = float(math.floor((bound + 1e-6) / self.scale)) if math.isfinite(bound) else bound
+            most = value if proved else weight_bound
+            return value, most, proved or most == value
+        value = float(self.slots_used(values))
+        least = value if proved else _bound(bound)
+        return value, least, proved or least == value
 
 
 def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: float = 5.0, second_seconds: float = 30.0,
          workers: int = 2, progress: Callable[[str], None] | None = None) -> Plan:
-    """Assign people to slots: the most priority weight moved, then the fewest slots used."""
-    tell = progress or (lambda _line: None)
+    """Assign people to slots: the most priority weight moved, then the fewest slots used.
+
+    Parts of the problem that share no kind of unit and no slot (countries) are solved one after the
+    other, smallest first, each stage's time shared among them by size; time a part leaves unused
+    passes on to the next."""
+    tell = progress or _silent
     data = groups_of(people, slots)
+    parts = [_Part(data, arcs) for arcs in components(data)]
     tell(f"planning {len(people)} people in {sum(len(u) for u in data.units.values())} units "
-         f"over {len(data.slots)} slots: {len(data.kinds)} kinds, {len(data.arcs)} kind-slot pairs")
-
-    model = cp_model.CpModel()
-    x = [model.new_int_var(0, ub, f"x{k}_{s}") for k, s, ub in data.arcs]
-    by_slot = data.by_slot()
-    for arcs, most in data.supply:
-        model.add(sum(x[a] for a in arcs) <= most)
-    for s, arcs in by_slot.items():
-        model.add(sum(data.size(data.arcs[a][0]) * x[a] for a in arcs) <= data.slots[s].capacity)
-    moved = sum(data.weight(k) * x[a] for a, (k, _s, _ub) in enumerate(data.arcs))
-    model.maximize(moved)
-
-    first, counts = _solve(model, x, first_seconds, workers, "first stage (priority weight moved)", tell)
-    if counts is None:  # no solution at all in the time given: nothing moves
-        counts = [0] * len(x)
-    weight_kept = sum(data.weight(k) * counts[a] for a, (k, _s, _ub) in enumerate(data.arcs))
-
-    used = {data.arcs[a][1] for a in range(len(x)) if counts[a]}
-    model.add(moved >= weight_kept)
-    opened = {s: model.new_bool_var(f"open{s}") for s in by_slot}
-    for s, arcs in by_slot.items():
-        model.add(sum(data.size(data.arcs[a][0]) * x[a] for a in arcs) <= data.slots[s].capacity * opened[s])
-        for a in arcs:
-            model.add(x[a] <= data.arcs[a][2] * opened[s])
-    model.minimize(sum(opened.values()))
-    for a, var in enumerate(x):
-        model.add_hint(var, counts[a])
-    for s, var in opened.items():
-        model.add_hint(var, s in used)
-    second, better = _solve(model, x, second_seconds, workers, "second stage (slots used)", tell)
-    if better is not None:
-        counts = better
-    else:  # stage 2 found nothing in its time: the stage-1 plan stands, with its own slot count
-        second = Stage(second.status, float(len(used)), second.bound, _gap(len(used), second.bound), second.seconds)
+         f"over {len(data.slots)} slots: {len(data.kinds)} kinds, {len(data.arcs)} kind-slot pairs, "
+         f"{len(parts)} independent parts")
+    counts = greedy_counts(data)
+    for part in parts:
+        for n, a in enumerate(part.arcs):
+            part.model.add_hint(part.x[n], counts[a])
+    first = _stage(parts, first_seconds, workers, "first stage (priority weight moved)", tell, counts)
+    for part in parts:
+        part.fewest_slots([counts[a] for a in part.arcs])
+    second = _stage(parts, second_seconds, workers, "second stage (slots used)", tell, counts)
     assignments = seats(data, counts)
     tell(f"placed {len(assignments)} of {len(people)} people in "
          f"{len(set(assignments.values()))} slots")
     return Plan(assignments, first, second)
 
 
-def _solve(model: cp_model.CpModel, x: list[cp_model.IntVar], seconds: float, workers: int, label: str,
-           tell: Callable[[str], None]) -> tuple[Stage, list[int] | None]:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, seconds)
-    solver.parameters.num_workers = max(1, workers)
-    solver.parameters.random_seed = 0
-    tell(f"{label}: solving for at most {seconds:g} s")
+def _bound(value: float) -> float:
+    """A proved bound of an integer objective, rid of floating-point noise (infinite when none)."""
+    return float(round(value)) if math.isfinite(value) else value
+
+
+def _silent(_line: str) -> None:
+    return None
+
+
+class _Incumbents(cp_model.CpSolverSolutionCallback):
+    """Tells each improved incumbent with the bound so far, at most once every `every` seconds."""
+
+    def __init__(self, label: str, tell: Callable[[str], None], part: _Part, every: float = 2.0) -> None:
+        super().__init__()
+        self.label, self.tell, self.part, self.every = label, tell, part, every
+        self.told = time.perf_counter()
+
+    def on_solution_callback(self) -> None:
+        now = time.perf_counter()
+        if now - self.told >= self.every:
+            self.told = now
+            values = [int(self.value(v)) for v in self.part.x]
+            value, bound, _proved = self.part.reading(values, self.best_objective_bound, False)
+            self.tell(f"{self.label}: incumbent {value:g}, bound {bound:g}, {self.wall_time:.1f} s")
+
+
+def _stage(parts: list[_Part], seconds: float, workers: int, label: str, tell: Callable[[str], None],
+           counts: list[int]) -> Stage:
+    """Solve every part's model within `seconds` in all; write the solutions into `counts` (a part
+    with no solution keeps its counts); the stage summed over the parts."""
     started = time.perf_counter()
-    code = solver.solve(model)
+    deadline = started + seconds
+    left = sum(len(p.arcs) for p in parts)
+    objective = bound = 0.0
+    optimal = True
+    tell(f"{label}: solving for at most {seconds:g} s")
+    progress_on = tell is not _silent
+    for part in parts:
+        share = max(0.05, (deadline - time.perf_counter()) * len(part.arcs) / left)
+        left -= len(part.arcs)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = share
+        solver.parameters.num_workers = max(1, workers)
+        solver.parameters.random_seed = 0
+        code = solver.solve(part.model, _Incumbents(f"{label}, {part.name}", tell, part) if progress_on else None)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = [int(solver.value(v)) for v in part.x]
+            for n, a in enumerate(part.arcs):
+                counts[a] = values[n]
+        else:  # nothing found in the time: the counts so far stand, bounded by what the solver proved
+            values = [counts[a] for a in part.arcs]
+        value, found, proved = part.reading(values, solver.best_objective_bound, code == cp_model.OPTIMAL)
+        optimal = optimal and proved
+        objective += value
+        bound += found
+        if len(parts) > 1:
+            tell(f"{label}, {part.name}: {'OPTIMAL' if proved else solver.status_name(code)}, incumbent {value:g}, "
+                 f"bound {found:g}, {solver.wall_time:.1f} s")
     took = time.perf_counter() - started
-    status = str(solver.status_name(code))
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        objective = float(solver.objective_value)
-        bound = float(solver.best_objective_bound)
-        values = [int(solver.value(v)) for v in x]
-    else:
-        objective = bound = 0.0
-        values = None
-    if code == cp_model.OPTIMAL:
-        bound = objective
-    stage = Stage(status, objective, bound, _gap(objective, bound), took)
-    tell(f"{label}: {status}, incumbent {objective:g}, bound {bound:g}, gap {stage.gap:.2%}, {took:.1f} s")
-    return stage, values
+    stage = Stage("OPTIMAL" if optimal else "FEASIBLE", objective, bound, _gap(objective, bound), took)
+    tell(f"{label}: {stage.status}, incumbent {objective:g}, bound {bound:g}, gap {stage.gap:.2%}, {took:.1f} s")
+    return stage
+
+
+#: why a person was left out of a plan, the first that applies
+LEFT_OUT = {
+    "family_mixed_nationalities": "the family's members hold different nationalities",
+    "no_slot_in_country": "no slot to the country of nationality",
+    "no_slot_after_ready": "no slot to the country on or after the ready date",
+    "family_larger_than_slots": "the family is larger than every slot it may use",
+    "no_child_slot": "no daytime land slot with child-welfare officers",
+    "no_medical_slot": "no medically staffed slot",
+    "seats_taken": "the slots it may use are full with people of higher or equal priority",
+}
+
+
+def left_out(people: Sequence[Person], slots: Sequence[Slot], result: Plan) -> dict[str, str]:
+    """For each person the plan leaves behind, the code (a key of LEFT_OUT) of the first reason: the
+    rules checked one by one, then `seats_taken` when some slot was allowed but the optimum used its
+    seats for others."""
+    out: dict[str, str] = {}
+    for unit in units_of(people):
+        if unit.members[0].id in result.assignments:
+            continue
+        country = [s for s in slots if s.country == unit.nationality]
+        ready = [s for s in country if s.date >= unit.ready_date]
+        fits = [s for s in ready if s.capacity >= unit.size]
+        child = [s for s in fits if not unit.child or child_allowed(s)]
+        medical = [s for s in child if not unit.medical or s.medical]
+        reason = ("family_mixed_nationalities" if unit.nationality is None else "no_slot_in_country" if not country
+                  else "no_slot_after_ready" if not ready else "family_larger_than_slots" if not fits
+                  else "no_child_slot" if not child else "no_medical_slot" if not medical else "seats_taken")
+        out.update({m.id: reason for m in unit.members})
+    return out
 
 
 def seats(data: Groups, counts: Sequence[int]) -> dict[str, str]:

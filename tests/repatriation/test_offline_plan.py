@@ -19,7 +19,7 @@ PEOPLE = [
 ]
 SLOTS = [
     ["air1", "air", "MEX", "MX", "2026-03-04", "9", "13", "3", "0", "1"],
-    ["land1", "land", "TIJ", "MX", "2026-03-04", "7", "17", "2", "1", "0"],
+    ["land1", "land", "TIJ", "MX", "2026-03-04", "7", "17", "1", "1", "0"],
     ["gt1", "air", "GUA", "GT", "2026-03-01", "10", "14", "5", "0", "1"],
 ]
 
@@ -45,8 +45,9 @@ def test_plan_written_from_files(tmp_path: Path) -> None:
     assert rows[0] == ["person_id", "slot_id"]
     placed = dict(rows[1:])
     assert placed == result.assignments
-    # the family (one member needs medical care) on the medical flight; the child by land; g1 not ready for gt1
-    assert placed == {"p1": "land1", "p2": "air1", "p3": "air1", "c1": "land1"}
+    # the family (one member needs medical care) on the medical flight; the child by land, which leaves p1
+    # the flight's last seat; g1 is not ready for gt1
+    assert placed == {"p1": "air1", "p2": "air1", "p3": "air1", "c1": "land1"}
     assert not list(tmp_path.glob("*.part"))
 
 
@@ -142,3 +143,12 @@ def test_an_existing_plan_is_replaced_whole(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "old,contents\nstale,row\n"
     write_plan(people, slots, out, first_seconds=1, second_seconds=1)
     assert out.read_text(encoding="utf-8").splitlines()[0] == "person_id,slot_id"
+
+
+def test_spreadsheet_exports_with_crlf_and_bom_are_read(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_bytes(("\ufeff" + ",".join(PEOPLE_FIELDS) + "\r\n"
+                        + "".join(",".join(r) + "\r\n" for r in PEOPLE)).encode("utf-8"))
+    slots = write(tmp_path / "slots.csv", SLOT_FIELDS, SLOTS)
+    result = write_plan(people, slots, tmp_path / "plan.csv", first_seconds=1, second_seconds=1)
+    assert len(result.assignments) == 4

@@ -9,9 +9,22 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from binational.errors import InvalidInput
-from binational.repatriation.planner import Person, Slot, allowed, plan, units_of
+from binational.repatriation.planner import (
+    LEFT_OUT,
+    Person,
+    Slot,
+    allowed,
+    greedy_counts,
+    groups_of,
+    left_out,
+    plan,
+    seats,
+    units_of,
+)
 
 DAY = date(2026, 3, 2)
 
@@ -203,3 +216,83 @@ def test_progress_lines_report_incumbent_bound_and_gap() -> None:
          first_seconds=1, second_seconds=1)
     assert any("first stage" in line and "bound 2" in line and "gap 0.00%" in line for line in lines)
     assert lines[-1] == "placed 1 of 2 people in 1 slots"
+
+
+def test_countries_are_planned_as_independent_parts() -> None:
+    people = [person(f"mx{i}", priority=2) for i in range(5)] + [person(f"gt{i}", nat="GT") for i in range(4)]
+    slots = [slot("mx-a", capacity=3), slot("mx-b", capacity=3, day=1), slot("gt-a", country="GT", capacity=2),
+             slot("gt-b", country="GT", capacity=4, day=1), slot("sv", country="SV")]
+    lines: list[str] = []
+    result = plan(people, slots, first_seconds=2, second_seconds=2, progress=lines.append)
+    assert "2 independent parts" in lines[0]
+    assert any(line.startswith("second stage (slots used), GT, 2 slots: OPTIMAL") for line in lines)
+    assert (result.first.objective, result.second.objective) == (14, 3)
+    assert result.assignments["gt0"] == "gt-b" and len(result.assignments) == 9
+    assert not broken_rules(people, slots, result.assignments)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6))
+def test_random_plans_keep_every_rule_and_report_what_they_did(seed: int) -> None:
+    rng = random.Random(seed)
+    people = [person(f"p{i}", family=rng.choice([None] * 4 + [f"F{rng.randrange(4)}"]),
+                     nat="MX" if rng.random() < 0.8 else "GT", ready=rng.randrange(4), priority=rng.randint(1, 3),
+                     child=rng.random() < 0.1, medical=rng.random() < 0.1) for i in range(rng.randint(0, 40))]
+    slots = [slot(f"s{j}", mode=rng.choice(["air", "land"]), country=rng.choice(["MX", "MX", "GT"]),
+                  day=rng.randrange(4), hours=rng.choice([(6, 18), (7, 12), (18, 23), (5, 11)]),
+                  capacity=rng.randint(1, 8), welfare=rng.random() < 0.5, medical=rng.random() < 0.3)
+             for j in range(rng.randint(0, 8))]
+    result = plan(people, slots, first_seconds=2, second_seconds=2)
+    assert not broken_rules(people, slots, result.assignments)
+    assert result.first.objective == sum(p.priority for p in people if p.id in result.assignments)
+    assert result.second.objective == len(set(result.assignments.values()))
+    assert result.first.objective <= result.first.bound and result.second.objective >= result.second.bound
+
+
+def test_no_time_at_all_still_gives_a_plan_within_the_rules() -> None:
+    rng = random.Random(5)
+    people = [person(f"p{i}", family=f"F{i // 3}" if i < 60 else None, nat=rng.choice(["MX", "GT"]),
+                     ready=rng.randrange(5), priority=rng.randint(1, 3), child=i > 60 and rng.random() < 0.1,
+                     medical=rng.random() < 0.1) for i in range(400)]
+    slots = [slot(f"s{j}", mode=rng.choice(["air", "land"]), country=rng.choice(["MX", "GT"]), day=rng.randrange(5),
+                  capacity=rng.randint(5, 30), welfare=rng.random() < 0.5, medical=rng.random() < 0.5)
+             for j in range(30)]
+    data = groups_of(people, slots)
+    start = greedy_counts(data)
+    assert not broken_rules(people, slots, seats(data, start))
+    result = plan(people, slots, first_seconds=0, second_seconds=0)
+    assert not broken_rules(people, slots, result.assignments)
+    assert result.first.objective == sum(p.priority for p in people if p.id in result.assignments)
+    assert result.first.objective >= sum(data.weight(k) * start[a] for a, (k, _s, _ub) in enumerate(data.arcs))
+
+
+def test_each_person_left_out_has_the_first_reason_that_applies() -> None:
+    people = [person("mixed-a", family="M"), person("mixed-b", family="M", nat="GT"), person("hn", nat="HN"),
+              person("late", ready=5), person("big-1", family="B"), person("big-2", family="B"),
+              person("big-3", family="B"), person("kid", child=True), person("sick", medical=True),
+              person("low-1", priority=1), person("low-2", priority=1), person("high", priority=3)]
+    slots = [slot("mx", capacity=2, day=1)]
+    result = plan(people, slots, first_seconds=1, second_seconds=1)
+    reasons = left_out(people, slots, result)
+    assert reasons["mixed-a"] == reasons["mixed-b"] == "family_mixed_nationalities"
+    assert reasons["hn"] == "no_slot_in_country"
+    assert reasons["late"] == "no_slot_after_ready"
+    assert reasons["big-1"] == reasons["big-3"] == "family_larger_than_slots"
+    assert reasons["kid"] == "no_child_slot"
+    assert reasons["sick"] == "no_medical_slot"
+    assert result.assignments["high"] == "mx" and len(result.assignments) == 2
+    assert {reasons.get("low-1"), reasons.get("low-2")} == {"seats_taken", None}
+    assert set(reasons) | set(result.assignments) == {p.id for p in people}
+    assert not set(reasons) & set(result.assignments) and set(reasons.values()) <= set(LEFT_OUT)
+
+
+def test_at_equal_weight_the_hardest_to_place_go_first() -> None:
+    people = [person("adult-1"), person("adult-2"), person("kid-1", child=True), person("kid-2", child=True)]
+    slots = [slot("day", mode="land", welfare=True, hours=(8, 16), capacity=2)]
+    assert set(plan(people, slots, first_seconds=1, second_seconds=1).assignments) == {"kid-1", "kid-2"}
+    people = [person("single-1"), person("single-2"), person("sick", medical=True), person("mum", family="F"),
+              person("son", family="F")]
+    slots = [slot("flight", medical=True, capacity=3)]
+    result = plan(people, slots, first_seconds=1, second_seconds=1)
+    assert set(result.assignments) == {"sick", "mum", "son"}
+    assert result.first.objective == 3 and result.first.bound == 3 and result.first.status == "OPTIMAL"
