@@ -94,7 +94,10 @@ def create(*, session: Session, actor: Actor, data: dict[str, Any]) -> Detainee:
     marking_rank = rank(marking)
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
-    ident = data.get("id") or f"{actor.agency.lower()}.case-{uuid.uuid4().hex[:16]}"
+    # an agency's case ids carry its code, so no agency's id can meet another's (nor tell it exists)
+    prefix = f"{actor.agency.lower()}."
+    ident = data.get("id") or f"case-{uuid.uuid4().hex[:16]}"
+    ident = ident if not isinstance(ident, str) or ident.startswith(prefix) else prefix + ident
     if not isinstance(ident, str) or len(ident) > 64 or session.get(Detainee, ident) is not None:
         raise InvalidInput("id must be a new identifier of up to 64 characters", details=[{"field": "id"}])
     row = Detainee(
@@ -130,7 +133,9 @@ def record_fact(*, session: Session, actor: Actor, detainee_id: str, fact: str, 
             raise InvalidInput("protection_claim must be none, pending or granted", details=[{"field": "value"}])
         row.protection_claim = value
     elif fact == "protection_country":
-        row.protection_country = str(value).upper() if value else None
+        if value and (not isinstance(value, str) or not 2 <= len(value) <= 3 or not value.isalpha()):
+            raise InvalidInput("protection_country must be a country code", details=[{"field": "value"}])
+        row.protection_country = value.upper() if value else None
     elif fact in ("medical_clearance_until", "order_final_on"):
         setattr(row, fact, _date(value, "value", optional=True))
     elif fact == "counsel_notified":
