@@ -33,10 +33,11 @@ HARD = (("fear", 0.05, "fear_claim"), ("asylum", 0.04, "protection_claim"),
         ("counsel_pending", 0.02, ""), ("uac_unscreened", 0.01, "unaccompanied_child"),
         ("uac_screened", 0.01, ""))
 TRUTH = ("case_id", "case", "family_id", "kept_off_by")
-#: (day from Monday, mode, point, start, end, share of the week's seats, medical staff)
-SLOTS = ((0, "land", "tijuana-chaparral", 8, 17, 0.2, True), (1, "land", "nogales", 8, 17, 0.15, False),
-         (1, "air", "aifa", 9, 14, 0.2, True), (2, "land", "ciudad-juarez", 8, 18, 0.15, True),
-         (3, "air", "aifa", 9, 14, 0.2, True), (4, "land", "tijuana-chaparral", 8, 17, 0.1, True))
+#: (day from Monday, mode, point, start, end, share of the week's seats, medical staff, most seats: a
+#: flight's, or the point's daily capacity in the shipped arrangement)
+SLOTS = ((0, "land", "tijuana-chaparral", 8, 17, 0.2, True, 600), (1, "land", "nogales", 8, 17, 0.15, False, 400),
+         (1, "air", "aifa", 9, 14, 0.2, True, 135), (2, "land", "ciudad-juarez", 8, 18, 0.15, True, 500),
+         (3, "air", "aifa", 9, 14, 0.2, True, 135), (4, "land", "tijuana-chaparral", 8, 17, 0.1, True, 600))
 
 
 def _name(rng: random.Random, last: str | None = None) -> str:
@@ -101,8 +102,8 @@ def generate(world: World, rng: random.Random, _faker_us: Any, _faker_mx: Any) -
             made += 1
     seats = max(20, int(total * 0.9))
     with (folder / "movements.jsonl").open("w", encoding="utf-8", newline="\n") as movements:
-        for day, mode, point, start, end, share, medical in SLOTS:
-            capacity = min(135 if mode == "air" else 600, max(10, int(seats * share)))
+        for day, mode, point, start, end, share, medical, most in SLOTS:
+            capacity = min(most, max(10, int(seats * share)))
             movements.write(json.dumps({"day": day, "mode": mode, "point": point, "start_hour": start,
                                         "end_hour": end, "capacity": capacity, "medical_staff": medical,
                                         "arrangement": "us-mx-2016"}, sort_keys=True) + "\n")
