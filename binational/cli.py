@@ -162,6 +162,12 @@ def demo(
         scenario_demo.welcome(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
     else:
         scenario_demo.build(db=db, folder=folder, size=size, seed=seed, echo=typer.echo)
+        from binational.repatriation import world as returns
+
+        week = returns.demo_week(db, scenario_demo.world_folder(folder, size, seed), tell=typer.echo)
+        typer.echo(f"a week of returns: {week['returned']} people returned on {week['movements']} movements, "
+                   f"{week['held_back']} held back by a safeguard, {week['pulled_at_boarding']} pulled at boarding; "
+                   f"sent and received {'reconcile' if week['reconciles'] else 'differ'}")
     if not no_serve:
         serve(host=host, port=port)
 

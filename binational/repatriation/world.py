@@ -12,18 +12,45 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from binational.access import service as access
 from binational.access.policy import Actor
+from binational.audit.scope import unit_of_work
+from binational.db import Database, act_as, act_as_system
 from binational.errors import InvalidInput
 from binational.repatriation import board, casefiles, manifest, service, statistics
 
 Unit = Callable[[str], AbstractContextManager[tuple[Session, Actor]]]
+
+
+def units_of(db: Database) -> Unit:
+    """Units of work on `db`, each acting as the user it is named for."""
+
+    @contextmanager
+    def unit(username: str) -> Iterator[tuple[Session, Actor]]:
+        with unit_of_work(db) as session:
+            act_as_system(session)
+            actor = access.actor_for(session=session, user=access.get_user(session=session, username=username))
+            act_as(session, actor)
+            yield session, actor
+    return unit
+
+
+def demo_week(db: Database, folder: Path, *, sender: str = "ice_supervisor", receiver: str = "inm_supervisor",
+              consulate: str = "sre_supervisor", tell: Callable[[str], None] = lambda _line: None) -> dict[str, Any]:
+    """The demo's week on a world folder just loaded: the case files and proposals, then `play`."""
+    unit, monday = units_of(db), monday_for(date.today())
+    with unit(sender) as (session, actor):
+        loaded = load(session=session, actor=actor, folder=folder, monday=monday)
+    tell(f"{sender}: opened {loaded['case_files']} case files, proposed {loaded['movements']} movements "
+         f"for the week of {monday.isoformat()}")
+    return play(unit, sender=sender, receiver=receiver, consulate=consulate, monday=monday, tell=tell)
 
 
 def monday_for(today: date) -> date:
