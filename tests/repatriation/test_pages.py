@@ -77,3 +77,24 @@ def test_spanish_pages_show_no_english(db, client, web_parties):
             assert r.status_code == 200, (who, path)
             assert english_words(r.text, (*NAMES, who)) == [], (who, path)
         client.cookies.clear()
+
+
+def test_every_word_a_page_builds_from_a_value_is_in_both_catalogs():
+    from binational.repatriation import arrangements, gates, service
+    from binational.repatriation.confidential import LINE_STATUSES
+    from binational.repatriation.manifest import RECEIPT_COUNTS
+    from binational.web import i18n
+
+    keys = {f"repatriation.state_{s}" for s in service.STATES}
+    keys |= {f"repatriation.role_{r}" for r in ("sender", "receiver", "consulate")}
+    keys |= {f"repatriation.mode_{m}" for m in arrangements.MODES}
+    keys |= {f"repatriation.cat_{c}" for c in (*service.CATEGORIES, *RECEIPT_COUNTS, "certificates")}
+    keys |= {f"repatriation.category_{c}" for c in ("adult", "child", "unaccompanied_child")}
+    keys |= {f"repatriation.status_{c}" for c in LINE_STATUSES} | {f"repatriation.status_{c}" for c in
+                                                                   gates.PARTNER_STATUSES}
+    keys |= {f"repatriation.verification_{v}" for v in ("pending", "verified", "rejected")}
+    keys |= {f"repatriation.rule_{r.replace('-', '_')}" for r in service.REFUSAL_RULES}
+    keys |= {f"repatriation.{name}" for name in ("by_month", "by_point", "by_age_group", "by_nationality", "by_sex",
+                                                 "by_category", "by_mode", "strike_offs")}
+    for lang in ("en", "es"):
+        assert keys - set(i18n.catalog(lang)) == set(), lang
