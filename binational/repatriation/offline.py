@@ -1,7 +1,8 @@
 """The planner on files, for planners who work from spreadsheets: PEOPLE.csv and SLOTS.csv in, PLAN.csv out.
 
 PEOPLE.csv: `person_id,family_id,nationality,ready_date,priority,unaccompanied_child,needs_medical`
-(family_id empty for one travelling alone; priority a positive integer, higher first; flags 0/1).
+(family_id empty for one travelling alone; priority a whole number from 1 to 1,000,000, higher first;
+flags 0/1).
 SLOTS.csv: `slot_id,mode,point,country,date,start_hour,end_hour,capacity,child_welfare,medical`
 (mode `air` or `land`; hours 0-24 local, start before end; capacity a positive integer).
 PLAN.csv: `person_id,slot_id` for each person placed, written next to its final name and moved into
@@ -20,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from binational.errors import InvalidInput
-from binational.repatriation.planner import Person, Plan, Slot, plan
+from binational.repatriation.planner import MAX_PRIORITY, Person, Plan, Slot, plan
 
 PEOPLE_FIELDS = ("person_id", "family_id", "nationality", "ready_date", "priority", "unaccompanied_child",
                  "needs_medical")
@@ -116,7 +117,7 @@ def read_people(path: Path) -> list[Person]:
         seen.add(person_id)
         out.append(Person(id=person_id, family_id=row.text("family_id", required=False) or None,
                           nationality=row.country("nationality"), ready_date=row.day("ready_date"),
-                          priority=row.integer("priority", 1),
+                          priority=row.integer("priority", 1, MAX_PRIORITY),
                           unaccompanied_child=row.flag("unaccompanied_child"),
                           needs_medical=row.flag("needs_medical")))
     return out

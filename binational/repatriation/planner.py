@@ -44,6 +44,8 @@ from ortools.sat.python import cp_model
 
 from binational.errors import InvalidInput
 
+#: the highest priority accepted (keeps the solver's weighted sums far from integer overflow)
+MAX_PRIORITY = 1_000_000
 #: the hours an unaccompanied child may be handed over (start and end of the slot inside them)
 CHILD_START_HOUR = 6
 CHILD_END_HOUR = 18
@@ -135,8 +137,8 @@ def units_of(people: Sequence[Person]) -> list[Unit]:
         if person.id in seen:
             raise InvalidInput(f"person {person.id!r} appears twice")
         seen.add(person.id)
-        if person.priority < 1:
-            raise InvalidInput(f"person {person.id!r}: priority must be a positive integer")
+        if not 1 <= person.priority <= MAX_PRIORITY:
+            raise InvalidInput(f"person {person.id!r}: priority must be a whole number from 1 to {MAX_PRIORITY}")
         if person.family_id:
             if person.family_id not in families:
                 order.append(person.family_id)

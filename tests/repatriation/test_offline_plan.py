@@ -63,6 +63,7 @@ BAD_PEOPLE = [
     (4, "ready_date", "2026-02-30"),
     (2, "priority", "0"),
     (3, "priority", "high"),
+    (4, "priority", "1000001"),
     (4, "unaccompanied_child", "yes"),
     (5, "needs_medical", "2"),
 ]

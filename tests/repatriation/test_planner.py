@@ -165,6 +165,10 @@ def test_duplicates_and_bad_priority_are_refused() -> None:
         plan([person("a")], [slot("s"), slot("s")])
     with pytest.raises(InvalidInput, match="priority"):
         plan([person("a", priority=0)], [slot("s")])
+    with pytest.raises(InvalidInput, match="from 1 to 1000000"):
+        plan([person("a", priority=10**7)], [slot("s")])
+    top = plan([person("a", priority=10**6), person("b", priority=10**6 - 1)], [slot("s", capacity=1)])
+    assert top.assignments == {"a": "s"} and top.first.objective == 10**6
 
 
 def brute_force(people: list[Person], slots: list[Slot]) -> tuple[int, int]:
