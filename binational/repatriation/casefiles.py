@@ -85,8 +85,8 @@ def create(*, session: Session, actor: Actor, data: dict[str, Any]) -> Detainee:
     if not isinstance(nationality, str) or not 2 <= len(nationality) <= 3 or not nationality.isalpha():
         raise InvalidInput("nationality must be a country code", details=[{"field": "nationality"}])
     priority = data.get("priority", 1)
-    if not isinstance(priority, int) or isinstance(priority, bool) or priority < 1:
-        raise InvalidInput("priority must be a positive whole number", details=[{"field": "priority"}])
+    if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 1000:
+        raise InvalidInput("priority must be a whole number from 1 to 1000", details=[{"field": "priority"}])
     claim = data.get("protection_claim", "none")
     if claim not in ("none", "pending", "granted"):
         raise InvalidInput("protection_claim must be none, pending or granted", details=[{"field": "protection_claim"}])
