@@ -88,7 +88,7 @@ def test_no_receiving_side_output_reveals_a_protection_claim(db, client, parties
     assert pulled == {"Hector Suspension Tardia": "legal_hold", "Irene Solicitud Tardia": "legal_hold"}
 
 
-def test_partner_auditors_see_no_claim_and_no_case_file(db, client, parties):
+def test_partner_auditors_see_no_claim_and_case_files_are_the_senders_alone(db, client, parties):
     week = _full_flow(db, client, parties)
     sequence_audit(db)
     for who in ("inm_auditor", "sre_auditor"):
@@ -103,10 +103,6 @@ def test_partner_auditors_see_no_claim_and_no_case_file(db, client, parties):
             r = client.get(f"{API}/audit/who-saw/{case}", headers=h)
             assert r.status_code in (200, 404)
             assert case not in r.text or r.status_code == 404
-
-
-def test_case_files_are_the_senders_alone(db, client, parties):
-    week = _full_flow(db, client, parties)
     case = week.cases["late_claim"]
     mine = client.get(f"{API}/repatriation/cases/{case}", headers=parties["ice"].headers)
     assert mine.status_code == 200 and mine.json()["protection_claim"] == "pending"
