@@ -31,6 +31,7 @@ from binational.failures import ContainErrors, error_body, send_json
 from binational.firearms import api as firearms_api
 from binational.input_guard import InputGuard
 from binational.networks import api as networks_api
+from binational.repatriation import api as repatriation_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
 from binational.search import api as search_api
@@ -215,7 +216,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     # search's router first: it holds the entity list (`GET /entities`, ranked with `?q=`)
     for router in (admin_api.router, search_api.router, entities_api.router, entities_api.releases_router,
                    audit_api.router, *requests_api.ROUTERS, resolution_api.router, networks_api.router,
-                   firearms_api.router):
+                   firearms_api.router, repatriation_api.router):
         app.include_router(router, prefix=API)
     document_errors(app, API)
     web.mount(app, settings)

@@ -41,6 +41,8 @@ SUB_APPS: dict[str, SubApp] = {
                        "Network analysis: graph, measures, paths, exports and disruption plans."),
     "firearms": SubApp("binational.firearms.cli", "app",
                        "Firearms tracing: records, trace requests, the tracing queue, leads, offline candidates."),
+    "repatriation": SubApp("binational.repatriation.cli", "app",
+                           "Repatriation: arrangements, movements, manifests, the planner, official series."),
 }
 
 
@@ -165,6 +167,12 @@ def demo(
         from binational.firearms import stock
 
         stock.load(db=db, world=scenario_demo.world_folder(folder, size, seed), echo=typer.echo)
+        from binational.repatriation import world as returns
+
+        week = returns.demo_week(db, scenario_demo.world_folder(folder, size, seed), tell=typer.echo)
+        typer.echo(f"a week of returns: {week['returned']} people returned on {week['movements']} movements, "
+                   f"{week['held_back']} held back by a safeguard, {week['pulled_at_boarding']} pulled at boarding; "
+                   f"sent and received {'reconcile' if week['reconciles'] else 'differ'}")
     if not no_serve:
         serve(host=host, port=port)
 

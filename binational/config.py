@@ -210,6 +210,10 @@ class Settings(BaseSettings):
     public_data: Path = Field(
         Path("../shared/data"), description="Folder of real public data used by tests and benchmarks."
     )
+    repatriation_arrangements: Path | None = Field(
+        None, description="YAML file of the local repatriation arrangements (points, hours by population, quotas, "
+        "lead times, contacts); unset: the shipped defaults, marked as assumptions.",
+    )
 
     @model_validator(mode="after")
     def _read_secret(self) -> Settings:

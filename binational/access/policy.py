@@ -383,6 +383,51 @@ def visible_trace_parts(actor: Actor, model: Any) -> ColumnElement[bool]:
     return and_(model.marking_rank <= actor.clearance_rank,
                 or_(model.to_agency == actor.agency,
                     and_(model.from_agency == actor.agency, model.released_at.is_not(None))))
+# --- Repatriation: a detainee's case file, a movement and its manifest, public figures. ------------------
+
+def may_see_case_file(actor: Actor, *, owner_agency: str, marking_rank: int) -> Decision:
+    """Whether `actor` sees a detainee's case file or a safeguard's result: the sending agency's own
+    users within clearance, nobody else (the partners see the allow-listed manifest line only)."""
+    if actor.agency != owner_agency:
+        return Decision(False, "another agency's case file")
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    return Decision(True, "owner agency")
+
+
+def visible_case_files(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_case_file` over a model with `owner_agency` and `marking_rank`."""
+    return and_(model.owner_agency == actor.agency, model.marking_rank <= actor.clearance_rank)
+
+
+def may_see_movement(actor: Actor, *, from_agency: str, to_agency: str, consulate: str | None,
+                     marking_rank: int) -> Decision:
+    """Whether `actor` sees a repatriation movement (or a line of its manifest): its agency sends,
+    receives or verifies the nationality of its people, and it is cleared for it."""
+    if actor.agency not in (from_agency, to_agency, consulate):
+        return Decision(False, "not a party to the movement")
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    return Decision(True, "party to the movement")
+
+
+def visible_movements(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_movement` over a model with `from_agency`, `to_agency`, `consulate`."""
+    return and_(or_(model.from_agency == actor.agency, model.to_agency == actor.agency,
+                    model.consulate == actor.agency),
+                model.marking_rank <= actor.clearance_rank)
+
+
+def may_see_public_figures(actor: Actor) -> Decision:
+    """Whether `actor` reads imported official figures (published statistics): any user of the node."""
+    if not actor.agency:
+        return Decision(False, "no agency")
+    return Decision(True, "published statistics")
+
+
+def visible_public_figures(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_public_figures`."""
+    return true() if actor.agency else false()
 
 
 #: Entries about another agency's records that their user's search matched but may not see: shown to

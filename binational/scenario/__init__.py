@@ -20,7 +20,8 @@ from binational.scenario.sizes import get_size
 from binational.scenario.world import World
 
 #: modules whose generators run, in this order (each registers on import)
-GENERATOR_MODULES = ("people", "organisations", "intelligence", "seizures", "encounters", "firearms_trade")
+GENERATOR_MODULES = ("people", "organisations", "intelligence", "seizures", "encounters", "firearms_trade",
+                     "repatriation")
 
 __all__ = ["GENERATOR_MODULES", "generate"]
 

@@ -21,6 +21,7 @@ from binational.web import (
     firearms_pages,
     network_pages,
     pages,
+    repatriation_pages,
     request_pages,
     resolution_pages,
     search_pages,
@@ -47,8 +48,8 @@ def mount(app: FastAPI, settings: Settings) -> None:
     without the node's secret)."""
     for router in (pages.router, entity_pages.router, entity_pages.release_router, request_pages.router,
                    request_pages.notices_router, discovery_pages.router,
-                   resolution_pages.router, network_pages.router, audit_pages.router, admin_pages.router,
-                   search_pages.router, firearms_pages.router, api_docs.router):
+                   resolution_pages.router, network_pages.router, repatriation_pages.router, audit_pages.router,
+                   admin_pages.router, search_pages.router, firearms_pages.router, api_docs.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)

@@ -125,7 +125,9 @@ def test_the_application_role_with_no_viewer_sees_nothing(client, cast, db):
     with db.engine.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
                   for t in SHAREABLE_TABLES}
-        assert all(counts.values()), counts
+        # the world holds rows of every core table (a module's table may be empty here: it still must show none)
+        assert all(counts[t] for t in ("entities", "statements", "search_terms", "selectors", "cases", "releases",
+                                       "resolution_judgements")), counts
         conn.execute(text(f'SET ROLE "{db.settings.db_app_role}"'))
         for table in SHAREABLE_TABLES:
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table  # noqa: S608

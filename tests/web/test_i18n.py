@@ -29,9 +29,10 @@ def test_every_key_used_by_a_page_exists():
     for path in list(WEB.rglob("*.html")) + list(WEB.glob("*.py")):
         text = path.read_text(encoding="utf-8")
         used |= set(USED.findall(text)) | set(KEY_ARGS.findall(text))
-        # `action.` words are held complete by tests/web/test_audit_pages.py
+        # `action.` words are held complete by tests/web/test_audit_pages.py, `repatriation.` words by
+        # tests/repatriation/test_pages.py
         assert not set(PREFIXES.findall(text)) - {"language.", "distribution.", "releases.who.", "home.", "role.",
-                                                  "action."}
+                                                  "action.", "repatriation."}
     used |= {key for _pattern, key in i18n.ERROR_PATTERNS + i18n.REASON_PATTERNS + i18n.NOTE_PATTERNS}
     used |= {f"count.{group[2:]}.other" for pattern, _key in i18n.NOTE_PATTERNS
              for group in pattern.groupindex if group.startswith("n_")}

@@ -1,0 +1,1 @@
+"""Repatriation: coordinating returns between the sending and receiving agencies."""
