@@ -588,12 +588,26 @@ class SerialIndex:
             n -= len(holes) - limit
             holes = holes[:limit]
         fid = self._formats.get((make, n), 0)
+        if fid and not self._fits(fid, codes, n):
+            # a serial that does not fit the format of its length lost or gained a character, or
+            # holds a misread one: the format says nothing of its places
+            fid = 0
         out = codes[None, :]
         for j in holes.tolist():
             choices = self._choices(fid, j)
             out = out.repeat(len(choices), axis=0)
             out[:, j] = np.tile(choices, len(out) // len(choices))
         return out
+
+    def _fits(self, fid: int, codes: U8, n: int) -> bool:
+        """Whether the readable characters of a serial fit format `fid`."""
+        c = codes[:n]
+        readable = c != WILD_CODE
+        fixed = self._literal[fid, :n]
+        ok = np.where(fixed > 0, c == fixed,
+                      (self._digit[fid, :n].astype(bool) & _IS_DIGIT[c])
+                      | (self._letter[fid, :n].astype(bool) & _IS_LETTER[c]))
+        return bool((ok | ~readable).all())
 
     def _choices(self, fid: int, j: int) -> U8:
         """The folded characters format `fid` allows at place `j`."""
