@@ -464,21 +464,23 @@ class SerialIndex:
         if top <= 0 or not traces:
             return [[] for _ in traces]
         t = self._trace_columns(traces)
-        pairs = self._first_look(t)
-        trace_of, rec, cost, bits = self._score(t, *pairs)
-        best = np.full(len(traces), np.inf)
+        trace_of, rec, cost, bits = self._pairs(t)
+        claimed, mate = self._batch_context(trace_of, rec, cost, len(traces))
+        return self._ranked(t, trace_of, rec, cost, bits, top, len(traces), claimed, mate)
+
+    def _pairs(self, t: _Traces) -> tuple[I64, I64, F32, U8]:
+        """Every (trace, record) within reach, with the alignment's cost and kinds of step."""
+        trace_of, rec, cost, bits = self._score(t, *self._first_look(t))
+        best = np.full(len(t.make), np.inf)
         np.minimum.at(best, trace_of, cost)
         again = np.flatnonzero(best > SECOND_LOOK)
         if len(again):
-            more = self._second_look(t, again)
-            t2, r2, c2, b2 = self._score(t, *more)
+            t2, r2, c2, b2 = self._score(t, *self._second_look(t, again))
             trace_of, rec = np.concatenate((trace_of, t2)), np.concatenate((rec, r2))
             cost, bits = np.concatenate((cost, c2)), np.concatenate((bits, b2))
-            key = trace_of * (len(self._make) + 1) + rec
-            _, first = np.unique(key, return_index=True)
+            _, first = np.unique(trace_of * (len(self._make) + 1) + rec, return_index=True)
             trace_of, rec, cost, bits = trace_of[first], rec[first], cost[first], bits[first]
-        claimed, mate = self._batch_context(trace_of, rec, cost, len(traces))
-        return self._ranked(t, trace_of, rec, cost, bits, top, len(traces), claimed, mate)
+        return trace_of, rec, cost, bits
 
     def _run_keys(self, rec: I64) -> U64:
         """A key of the records' run block: maker, length and all but the last two characters
