@@ -464,21 +464,23 @@ class SerialIndex:
         if top <= 0 or not traces:
             return [[] for _ in traces]
         t = self._trace_columns(traces)
-        pairs = self._first_look(t)
-        trace_of, rec, cost, bits = self._score(t, *pairs)
-        best = np.full(len(traces), np.inf)
+        trace_of, rec, cost, bits = self._pairs(t)
+        claimed, mate = self._batch_context(trace_of, rec, cost, len(traces))
+        return self._ranked(t, trace_of, rec, cost, bits, top, len(traces), claimed, mate)
+
+    def _pairs(self, t: _Traces) -> tuple[I64, I64, F32, U8]:
+        """Every (trace, record) within reach, with the alignment's cost and kinds of step."""
+        trace_of, rec, cost, bits = self._score(t, *self._first_look(t))
+        best = np.full(len(t.make), np.inf)
         np.minimum.at(best, trace_of, cost)
         again = np.flatnonzero(best > SECOND_LOOK)
         if len(again):
-            more = self._second_look(t, again)
-            t2, r2, c2, b2 = self._score(t, *more)
+            t2, r2, c2, b2 = self._score(t, *self._second_look(t, again))
             trace_of, rec = np.concatenate((trace_of, t2)), np.concatenate((rec, r2))
             cost, bits = np.concatenate((cost, c2)), np.concatenate((bits, b2))
-            key = trace_of * (len(self._make) + 1) + rec
-            _, first = np.unique(key, return_index=True)
+            _, first = np.unique(trace_of * (len(self._make) + 1) + rec, return_index=True)
             trace_of, rec, cost, bits = trace_of[first], rec[first], cost[first], bits[first]
-        claimed, mate = self._batch_context(trace_of, rec, cost, len(traces))
-        return self._ranked(t, trace_of, rec, cost, bits, top, len(traces), claimed, mate)
+        return trace_of, rec, cost, bits
 
     def _run_keys(self, rec: I64) -> U64:
         """A key of the records' run block: maker, length and all but the last two characters
@@ -588,12 +590,26 @@ class SerialIndex:
             n -= len(holes) - limit
             holes = holes[:limit]
         fid = self._formats.get((make, n), 0)
+        if fid and not self._fits(fid, codes, n):
+            # a serial that does not fit the format of its length lost or gained a character, or
+            # holds a misread one: the format says nothing of its places
+            fid = 0
         out = codes[None, :]
         for j in holes.tolist():
             choices = self._choices(fid, j)
             out = out.repeat(len(choices), axis=0)
             out[:, j] = np.tile(choices, len(out) // len(choices))
         return out
+
+    def _fits(self, fid: int, codes: U8, n: int) -> bool:
+        """Whether the readable characters of a serial fit format `fid`."""
+        c = codes[:n]
+        readable = c != WILD_CODE
+        fixed = self._literal[fid, :n]
+        ok = np.where(fixed > 0, c == fixed,
+                      (self._digit[fid, :n].astype(bool) & _IS_DIGIT[c])
+                      | (self._letter[fid, :n].astype(bool) & _IS_LETTER[c]))
+        return bool((ok | ~readable).all())
 
     def _choices(self, fid: int, j: int) -> U8:
         """The folded characters format `fid` allows at place `j`."""

@@ -82,6 +82,8 @@ def write_candidates(records: Path, traces: Path, *, top: int, out: Path,
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(OUT_COLUMNS)
+            if progress is not None:
+                progress(0, len(wanted))
             for start in range(0, len(wanted), CHUNK):
                 chunk = wanted[start:start + CHUNK]
                 for trace, found in zip(chunk, index.rank(chunk, top=top), strict=True):

@@ -272,3 +272,18 @@ def test_a_query_leaves_the_index_as_it_was(index: SerialIndex) -> None:
     found = index.candidates(trace("Glock", "BKL12?", "Model Nobody Has", "4.6x30", "Blunderbuss"))
     assert found and all("caliber_differs" in c.reasons and "type_differs" in c.reasons for c in found)
     assert (index.models.words, index.calibres.words, index.types.words) == before
+
+
+def test_columns_build_the_same_index_and_an_empty_one_answers_nothing() -> None:
+    import numpy as np
+
+    columns = [np.array([getattr(r, f) for r in RECORDS], object)
+               for f in ("id", "manufacturer", "model", "caliber", "weapon_type", "serial")]
+    from_columns = SerialIndex.from_columns(*columns)
+    from_objects = SerialIndex(RECORDS)
+    for t in (trace("S&W", "TS?1234", "M&P15"), trace("Ruger", "850-1234?", "LCP"), trace("", "1975AB1234")):
+        assert from_columns.candidates(t) == from_objects.candidates(t)
+    empty = SerialIndex([])
+    assert len(empty) == 0
+    assert empty.candidates(trace("Glock", "BKL12?")) == [] and empty.exact(trace("Glock", "BKL123")) == []
+    assert empty.rank([trace("Glock", "BKL123"), trace("Glock", "BKL12?")]) == [[], []]

@@ -55,7 +55,7 @@ def test_writes_at_most_k_ranked_rows_per_trace(tmp_path: Path) -> None:
         assert [int(r["rank"]) for r in rows_of] == list(range(1, len(rows_of) + 1))
         scores = [float(r["score"]) for r in rows_of]
         assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
-    assert seen[-1] == (4, 4)
+    assert seen[0] == (0, 4) and seen[-1] == (4, 4)
     assert [p.name for p in out.parent.iterdir()] == ["candidates.csv"]       # no temporary file left
 
 
