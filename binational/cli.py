@@ -39,6 +39,8 @@ SUB_APPS: dict[str, SubApp] = {
     "resolution": SubApp("binational.resolution.cli", "app", "Cross-agency entity resolution (Splink)."),
     "networks": SubApp("binational.networks.cli", "app",
                        "Network analysis: graph, measures, paths, exports and disruption plans."),
+    "engagements": SubApp("binational.engagements.cli", "app",
+                          "Engagements, commitments and their indicators: intake, list, commit, brief."),
 }
 
 

@@ -13,6 +13,7 @@ from binational.access.models import (
 )
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.db import Base
+from binational.engagements.models import GazetteerPerson
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
@@ -24,7 +25,8 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
+    "Base", "Case", "CaseMember", "Country", "Entity", "GazetteerPerson", "HitRef", "Judgement", "LoginFailure",
+    "Notification",
     "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
     "SearchTerm", "SearchWord", "Selector",
     "SHAREABLE_TABLES", "Statement", "Suggestion", "User", "WebSession",
