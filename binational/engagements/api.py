@@ -49,7 +49,7 @@ def create_engagement(body: EngagementCreate, s: SessionDep, actor: ActorDep) ->
 def timeline(s: SessionDep, actor: ActorDep, country: Country = None, topic: Topic = None) -> list[dict[str, Any]]:
     """The engagements the viewer may see, newest first."""
     return [{"id": e.id, "name": e.caption, "date": service.first(e, "date"), "format": service.first(e, "format"),
-             "countries": sorted(e.properties.get("country", [])), "topics": sorted(e.properties.get("themes", [])),
+             "countries": service.countries(e), "topics": sorted(e.properties.get("themes", [])),
              "owner_agency": e.owner_agency}
             for e in service.timeline(session=s, actor=actor, country=country, topic=topic)]
 

@@ -90,7 +90,7 @@ def list_engagements(as_user: AsUser,
         found = service.timeline(session=session, actor=actor, country=country, topic=topic)
     for e in found:
         typer.echo("\t".join([service.first(e, "date") or "", service.first(e, "format") or "",
-                              ",".join(sorted(e.properties.get("country", []))),
+                              ",".join(service.countries(e)),
                               ",".join(sorted(e.properties.get("themes", []))), e.caption, e.id]))
 
 

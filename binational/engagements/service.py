@@ -56,6 +56,11 @@ def first(entity: EntityRead, prop: str) -> str | None:
     return sorted(values)[0] if values else None
 
 
+def countries(entity: EntityRead) -> list[str]:
+    """The entity's countries as upper-case ISO codes (FollowTheMoney keeps them in lower case)."""
+    return sorted({c.upper() for c in entity.properties.get("country", [])})
+
+
 def gazetteer(*, session: Session) -> gaz.Gazetteer:
     """The shipped gazetteer with the node's additions."""
     rows = session.execute(select(GazetteerPerson).order_by(GazetteerPerson.id)).scalars()
@@ -153,7 +158,7 @@ def create_commitment(*, session: Session, actor: Actor, data: CommitmentCreate)
         raise InvalidInput("a target needs an indicator", details=[{"field": "indicator"}])
     _check_topics(data.topics, "topics")
     props["themes"] = data.topics or engagement.properties.get("themes", [])
-    props["country"] = [data.country] if data.country else engagement.properties.get("country", [])
+    props["country"] = [data.country] if data.country else countries(engagement)
     if data.notes:
         props["notes"] = data.notes
     return entities.create(session=session, actor=actor, data=EntityCreate(
@@ -239,7 +244,7 @@ def view_commitment(*, session: Session, actor: Actor, commitment: EntityRead,
         id=commitment.id, name=commitment.caption, engagement_id=first(commitment, "engagement"),
         committed_by=first(commitment, "committedBy"), owner_agency=first(commitment, "responsibleAgency"),
         due_date=first(commitment, "dueDate"), status=first(commitment, "status"),
-        notes=sorted(commitment.properties.get("notes", [])), country=sorted(commitment.properties.get("country", [])),
+        notes=sorted(commitment.properties.get("notes", [])), country=countries(commitment),
         topics=sorted(commitment.properties.get("themes", [])), record_owner=commitment.owner_agency,
         progress=progress(session=session, actor=actor, commitment=commitment, start=engagement_date))
 
@@ -289,7 +294,7 @@ def read_engagement(*, session: Session, actor: Actor, engagement_id: str) -> En
                          "rtl": language == stemming.ARABIC})
     return EngagementView(
         id=engagement.id, name=engagement.caption, date=when, format=first(engagement, "format"),
-        countries=sorted(engagement.properties.get("country", [])),
+        countries=countries(engagement),
         topics=sorted(engagement.properties.get("themes", [])), summary=first(engagement, "summary"),
         readouts=readouts,
         participants=[{"id": p.id, "name": p.caption, "position": first(p, "position"), "country": first(p, "country")}
@@ -306,7 +311,7 @@ def timeline(*, session: Session, actor: Actor, country: str | None = None, topi
     rows = session.execute(entities.matching(session, actor, schema="Engagement")).all()
     found = entities.assemble(session, actor, rows)
     if country:
-        found = [e for e in found if country in e.properties.get("country", [])]
+        found = [e for e in found if country.upper() in countries(e)]
     if topic:
         found = [e for e in found if topic in e.properties.get("themes", [])]
     found.sort(key=lambda e: (first(e, "date") or "", e.id), reverse=True)
@@ -323,13 +328,15 @@ def board(*, session: Session, actor: Actor, country: str | None = None,
     grouped: dict[str, dict[str, list[CommitmentView]]] = {}
     commitments = _commitments_of(session, actor, None)
     for commitment in commitments:
-        countries = commitment.properties.get("country") or ["—"]
+        where = countries(commitment) or ["—"]
         topics = commitment.properties.get("themes") or ["—"]
-        if (country and country not in countries) or (topic and topic not in topics):
+        if (country and country.upper() not in where) or (topic and topic not in topics):
             continue
         view = view_commitment(session=session, actor=actor, commitment=commitment)
-        for c in countries:
+        for c in where:
             for t in topics:
+                if (country and c != country.upper()) or (topic and t != topic):
+                    continue
                 grouped.setdefault(c, {}).setdefault(t, []).append(view)
     audit.record(session, action="commitment.board", actor=actor,
                  objects=[(c.id, c.owner_agency) for c in commitments], extra={"country": country, "topic": topic})
