@@ -92,6 +92,8 @@ class Progress(BaseModel):
 
     indicator: str | None
     shared: bool
+    #: the indicator's label key (the registry is no secret; its figures are)
+    label: str | None = None
     unit: str | None = None
     target: float | None = None
     better: str | None = None
@@ -128,6 +130,8 @@ class EngagementView(BaseModel):
     countries: list[str]
     topics: list[str]
     summary: str | None
+    #: the summary's language as detected (`unknown` when not told)
+    summary_language: str | None
     readouts: list[dict[str, Any]]
     participants: list[dict[str, Any]]
     commitments: list[CommitmentView]

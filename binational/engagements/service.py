@@ -220,7 +220,7 @@ def progress(*, session: Session, actor: Actor, commitment: EntityRead, start: d
     begin = min(begin, end)
     points = series(session=session, actor=actor, key=key, start=begin, end=end)
     if points is None:
-        return Progress(indicator=key, shared=False)
+        return Progress(indicator=key, shared=False, label=indicator.label)
     target_text = first(commitment, "target")
     target = float(target_text) if target_text else None
     measured = [v for _, v in points if v is not None]
@@ -233,7 +233,8 @@ def progress(*, session: Session, actor: Actor, commitment: EntityRead, start: d
         else:
             share = target / latest if latest else 1.0
             on_track = latest <= target
-    return Progress(indicator=key, shared=True, unit=indicator.unit, target=target, better=indicator.better,
+    return Progress(indicator=key, shared=True, label=indicator.label, unit=indicator.unit, target=target,
+                    better=indicator.better,
                     series=points, latest=latest, share_of_target=share, on_track=on_track)
 
 
@@ -286,6 +287,7 @@ def read_engagement(*, session: Session, actor: Actor, engagement_id: str) -> En
     people = entities.assemble(session, actor, _visible_rows(session, actor, engagement.properties.get("involved", [])))
     commitments = _commitments_of(session, actor, [engagement.id])
     when = first(engagement, "date")
+    summary = first(engagement, "summary")
     start = date.fromisoformat(when[:10]) if when else None
     readouts = []
     for text in engagement.properties.get("readout", []):
@@ -295,7 +297,8 @@ def read_engagement(*, session: Session, actor: Actor, engagement_id: str) -> En
     return EngagementView(
         id=engagement.id, name=engagement.caption, date=when, format=first(engagement, "format"),
         countries=countries(engagement),
-        topics=sorted(engagement.properties.get("themes", [])), summary=first(engagement, "summary"),
+        topics=sorted(engagement.properties.get("themes", [])), summary=summary,
+        summary_language=stemming.detect_language(summary) if summary else None,
         readouts=readouts,
         participants=[{"id": p.id, "name": p.caption, "position": first(p, "position"), "country": first(p, "country")}
                       for p in people],

@@ -138,7 +138,9 @@ def detect_language(text: str) -> str:
     ranked = sorted(counts, key=lambda lang: counts[lang], reverse=True)
     best, second = ranked[0], ranked[1]
     # Function words make a fifth or so of running English or Spanish; a tenth is a clear signal.
-    if (best in _COVERED and counts[best] >= max(2, len(tokens) * 0.1)
+    # A short text (a summary, a title) may hold a single function word.
+    least = 1 if len(tokens) < 15 else 2
+    if (best in _COVERED and counts[best] >= max(least, len(tokens) * 0.1)
             and counts[best] > counts[second] * 1.5):
         return best
     return UNKNOWN

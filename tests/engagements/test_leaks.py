@@ -18,7 +18,8 @@ def test_a_commitment_whose_indicator_is_not_shared_shows_no_values(client, cast
     seen = client.get(f"/api/v1/engagements/commitments/{commitment}", headers=mx.headers)
     assert seen.status_code == 200, seen.text
     progress = seen.json()["progress"]
-    assert progress == {"indicator": "networks.plans", "shared": False, "unit": None, "target": None,
+    assert progress == {"indicator": "networks.plans", "shared": False, "label": "indicator.networks.plans",
+                        "unit": None, "target": None,
                         "better": None, "series": [], "latest": None, "share_of_target": None, "on_track": None}
     # The indicator itself answers as a missing one; the board and the engagement hold no figures.
     r = client.get("/api/v1/engagements/indicators/networks.plans", headers=mx.headers,
