@@ -43,7 +43,8 @@ def _word_set(text: str) -> frozenset[str]:
 #: capitalised words of titles and places, which no proposed name holds
 _NOT_NAMES = _word_set("secretary minister foreign affairs state secretaria secretario relaciones "
         "exteriores seguridad nacional mexican american mexicana mexicano estados unidos "
-        "united states mexico méxico call readout the el la")
+        "united states mexico méxico call readout the el la attorney general deputy homeland trade "
+        "representative president economy fiscal presidenta presidente secretariat department")
 _ARABIC_CLITICS = ("وال", "بال", "لل", "ال", "و", "ب", "ل", "ف")
 
 
@@ -170,6 +171,8 @@ def _unknown_after_titles(text: str, known: list[Participant]) -> list[Participa
         if any(w.lower() in _NOT_NAMES for w in name.split()):
             continue
         keys = [sound_key(w) for w in name.split() if sound_key(w)]
+        if any(stemming.fold(p.name) in stemming.fold(name) for p in known):
+            continue
         if not keys or sum(k in seen for k in keys) >= max(1, len(keys) - 1):
             continue  # a known official, named again
         title = text[match.start():match.start(1)].strip(" ,")
