@@ -40,13 +40,20 @@ TIED = {
 }
 #: what each topic's commitment says, in English and Spanish
 PLEDGES = {
-    "border_security": ("Share hits on border crossings within the month", "Compartir las coincidencias de cruces fronterizos en el mes"),
-    "organised_crime": ("Plan the dismantling of the networks identified", "Planear la desarticulación de las redes identificadas"),
-    "drug_trafficking": ("Resolve the records of drug trafficking suspects", "Resolver los registros de presuntos narcotraficantes"),
-    "arms_trafficking": ("Match the records of seized firearms across agencies", "Cotejar los registros de armas aseguradas entre instituciones"),
-    "migration_returns": ("Answer the partner's requests on returns", "Responder las solicitudes de la contraparte sobre retornos"),
-    "trade_investment": ("Answer customs requests within three days", "Responder las solicitudes aduaneras en tres días"),
-    "human_smuggling": ("Answer requests on human smuggling cases", "Responder las solicitudes sobre tráfico de personas"),
+    "border_security": ("Share hits on border crossings within the month",
+                        "Compartir las coincidencias de cruces fronterizos en el mes"),
+    "organised_crime": ("Plan the dismantling of the networks identified",
+                        "Planear la desarticulación de las redes identificadas"),
+    "drug_trafficking": ("Resolve the records of drug trafficking suspects",
+                         "Resolver los registros de presuntos narcotraficantes"),
+    "arms_trafficking": ("Match the records of seized firearms across agencies",
+                         "Cotejar los registros de armas aseguradas entre instituciones"),
+    "migration_returns": ("Answer the partner's requests on returns",
+                          "Responder las solicitudes de la contraparte sobre retornos"),
+    "trade_investment": ("Answer customs requests within three days",
+                         "Responder las solicitudes aduaneras en tres días"),
+    "human_smuggling": ("Answer requests on human smuggling cases",
+                        "Responder las solicitudes sobre tráfico de personas"),
 }
 #: a sentence per topic for the readouts, in English and Spanish
 SAYINGS = {
@@ -75,7 +82,8 @@ def _readout(language: str, fmt: str, people: list[gazetteer.Official], offices:
                 "dialogue": "participaron en un diálogo"}[fmt]
         opening = f"El {when.isoformat()}, {', '.join(names[:-1])} y {names[-1]} {head}."
     else:
-        head = {"call": "held a call", "meeting": "met", "visit": "led a visit", "dialogue": "took part in a dialogue"}[fmt]
+        head = {"call": "held a call", "meeting": "met", "visit": "led a visit",
+                "dialogue": "took part in a dialogue"}[fmt]
         opening = f"On {when.isoformat()}, {', '.join(names[:-1])} and {names[-1]} {head}."
     index = 1 if language == "es" else 0
     return " ".join([opening, *(SAYINGS[t][index] for t in topics)])
