@@ -301,7 +301,9 @@ def read_engagement(*, session: Session, actor: Actor, engagement_id: str) -> En
         summary_language=stemming.detect_language(summary) if summary else None,
         readouts=readouts,
         participants=[{"id": p.id, "name": p.caption, "position": first(p, "position"), "country": first(p, "country")}
-                      for p in people],
+                      for p in people] + [{"id": None, "name": name, "position": None, "country": None}
+                                          for name in sorted(engagement.properties.get("peopleMentioned", []))
+                                          if name not in {p.caption for p in people}],
         commitments=[view_commitment(session=session, actor=actor, commitment=c, engagement_date=start)
                      for c in commitments],
         record_owner=engagement.owner_agency, flagged=any(r["flagged"] for r in readouts))

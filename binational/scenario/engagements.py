@@ -1,6 +1,8 @@
 """A year of bilateral engagements and the commitments made at them, tied to the registered indicators.
 
-Each month brings calls, meetings, visits or dialogues between officials of the gazetteer, recorded by
+Each month brings calls, meetings, visits or dialogues between invented officials of the real offices of
+the gazetteer (no real person is in the world: `truth/officials.csv` lists them, as an administrator
+would add them to a node's gazetteer), recorded by
 US-CBP (released to its Mexican partners) or by MX-SRE (released to its US partners), each with a short
 readout written from the engagement's own facts: in English for the US records, in Spanish for the
 Mexican ones. One to three commitments follow each engagement, tied to an indicator suited to one of
@@ -20,7 +22,8 @@ from binational.vocabulary import model
 
 # The world checks values against the stock FollowTheMoney model; these schemata are the overlay's.
 for _schema in ("Engagement", "Commitment"):
-    EXTRA_SCHEMATA.setdefault(_schema, {name: prop.type.name for name, prop in model.get(_schema).properties.items()})
+    _props = model.schemata[_schema].properties
+    EXTRA_SCHEMATA.setdefault(_schema, {name: prop.type.name for name, prop in _props.items()})
 
 YEAR = 2025
 #: engagements a month, by the world's size
@@ -89,12 +92,38 @@ def _readout(language: str, fmt: str, people: list[gazetteer.Official], offices:
     return " ".join([opening, *(SAYINGS[t][index] for t in topics)])
 
 
+#: offices of the invented officials, with their titles in English and Spanish
+POSTS = {
+    "US": (("US-DOS", "Deputy Secretary of State", "subsecretario de Estado"),
+           ("US-DHS", "Secretary of Homeland Security", "secretario de Seguridad Nacional"),
+           ("US-DOJ", "Attorney General", "fiscal general"),
+           ("US-USTR", "Trade Representative", "representante comercial")),
+    "MX": (("MX-SRE", "Secretary of Foreign Affairs", "secretario de Relaciones Exteriores"),
+           ("MX-SSPC", "Secretary of Security", "secretario de Seguridad"),
+           ("MX-SE", "Secretary of Economy", "secretario de Economía"),
+           ("MX-FGR", "Attorney General", "fiscal general de la República")),
+}
+
+
+def _officials(world: World, faker_us, faker_mx) -> dict[str, list[gazetteer.Official]]:  # noqa: ANN001
+    """Invented officials for the real offices, written to `truth/officials.csv`."""
+    out: dict[str, list[gazetteer.Official]] = {}
+    for country, faker in (("US", faker_us), ("MX", faker_mx)):
+        out[country] = []
+        for office, title_en, title_es in POSTS[country]:
+            given, surname = faker.first_name(), faker.last_name()
+            person = gazetteer.Official(name=f"{given} {surname}", surname=surname, office=office,
+                                        titles={"en": title_en, "es": title_es})
+            out[country].append(person)
+            world.truth("officials", ("name", "surname", "office", "title_en", "title_es"),
+                        (person.name, surname, office, title_en, title_es))
+    return out
+
+
 @register("engagements")
-def generate_engagements(world: World, rng: random.Random, faker_us, faker_mx) -> None:  # noqa: ANN001, ARG001
+def generate_engagements(world: World, rng: random.Random, faker_us, faker_mx) -> None:  # noqa: ANN001
     found = gazetteer.shipped()
-    by_country: dict[str, list[gazetteer.Official]] = {"US": [], "MX": []}
-    for person in found.people:
-        by_country[found.offices[person.office].country].append(person)
+    by_country = _officials(world, faker_us, faker_mx)
     keys = {i.key: i for i in indicators.registered()}
     per_month = PER_MONTH.get(world.size.name, 2)
     for month in range(1, 13):
@@ -109,15 +138,13 @@ def generate_engagements(world: World, rng: random.Random, faker_us, faker_mx) -
                 extra = rng.choice(by_country[rng.choice(("US", "MX"))])
                 people += [extra] if extra not in people else []
             topics = sorted(rng.sample(sorted(TIED), rng.randint(1, 3)))
-            person_ids = [world.emit(recorder, "Person", {
-                "name": [p.name], "country": [found.offices[p.office].country.lower()],
-                "position": [f"{p.titles.get(language) or p.titles.get('en', '')}, "
-                             f"{found.offices[p.office].name(language)}"]}, policy, "official") for p in people]
             name = (f"{'Llamada' if language == 'es' else 'Call'} {people[0].surname} – {people[1].surname}"
                     if fmt == "call" else f"{fmt.capitalize()} {people[0].surname} – {people[1].surname}")
             engagement = world.emit(recorder, "Engagement", {
                 "name": [name], "date": [when.isoformat()], "format": [fmt], "country": ["us", "mx"],
-                "themes": topics, "involved": person_ids,
+                "themes": topics,
+                # named, not recorded as people: the world's person records are its ground truth's
+                "peopleMentioned": [p.name for p in people],
                 "readout": [_readout(language, fmt, people, found.offices, topics, when)],
                 "readoutLanguage": [language]}, policy, "engagement")
             world.truth("engagements", ("engagement_id", "recorder", "participants", "topics"),

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from binational.engagements import indicators
-from binational.engagements.gazetteer import shipped
+from binational.engagements.gazetteer import Official, shipped
 from binational.engagements.intake import propose
 from binational.scenario import generate
 
@@ -22,7 +22,12 @@ def world(tmp_path_factory):
         lines += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     with (out / "truth" / "engagements.csv").open(encoding="utf-8", newline="") as handle:
         truth = {row["engagement_id"]: row for row in csv.DictReader(handle)}
-    return {"entities": lines, "truth": truth}
+    with (out / "truth" / "officials.csv").open(encoding="utf-8", newline="") as handle:
+        # the world's invented officials, as an administrator adds them to the node's gazetteer
+        officials = [Official(name=r["name"], surname=r["surname"], office=r["office"],
+                              titles={"en": r["title_en"], "es": r["title_es"]}, added=True)
+                     for r in csv.DictReader(handle)]
+    return {"entities": lines, "truth": truth, "gazetteer": shipped().with_people(officials)}
 
 
 def test_a_year_of_engagements_with_commitments_tied_to_indicators(world):
@@ -44,7 +49,7 @@ def test_a_year_of_engagements_with_commitments_tied_to_indicators(world):
 def test_intake_finds_what_the_truth_holds_in_every_generated_readout(world):
     for e in (e for e in world["entities"] if e["schema"] == "Engagement"):
         truth = world["truth"][e["id"]]
-        proposal = propose(e["properties"]["readout"][0], shipped())
+        proposal = propose(e["properties"]["readout"][0], world["gazetteer"])
         assert proposal.language == e["properties"]["readoutLanguage"][0]
         assert {p.name for p in proposal.participants} == set(truth["participants"].split("|")), e["id"]
         assert set(truth["topics"].split("|")) <= set(proposal.topics), e["id"]
