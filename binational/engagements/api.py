@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from binational.engagements import brief, indicators, service
+from binational.engagements import indicators, service
 from binational.engagements.schemas import (
     CommitmentCreate,
     CommitmentView,
@@ -109,6 +109,8 @@ def add_official(body: GazetteerPersonIn, s: SessionDep, actor: ActorDep) -> dic
 @router.get("/{engagement_id}/brief.pdf")
 def engagement_brief(engagement_id: str, s: SessionDep, actor: ActorDep, language: Language = "en") -> Response:
     """A printable brief (PDF) of the engagement and its commitments' progress."""
+    from binational.engagements import brief  # ReportLab, loaded when a brief is asked for
+
     pdf = brief.render(session=s, actor=actor, engagement_id=engagement_id, language=_lang(language))
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="brief-{engagement_id[-12:]}.pdf"'})

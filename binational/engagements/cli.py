@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from binational.clitools import fail, work
-from binational.engagements import brief, service
+from binational.engagements import service
 from binational.engagements.schemas import CommitmentCreate, EngagementCreate, GazetteerPersonIn
 
 app = typer.Typer(help="Engagements, commitments and their indicators: intake, list, commit, brief.",
@@ -157,7 +157,9 @@ def brief_pdf(engagement: Annotated[str, typer.Argument(help="id of the engageme
     lang = _language(language)
     with work(as_user) as (session, actor):
         assert actor is not None
-        pdf = brief.render(session=session, actor=actor, engagement_id=engagement, language=lang)
+        from binational.engagements import brief  # ReportLab, loaded when a brief is asked for
+
+    pdf = brief.render(session=session, actor=actor, engagement_id=engagement, language=lang)
     # Written beside and put in place once the export's audit entry is committed: never half a file.
     part = out.with_suffix(out.suffix + ".part")
     part.write_bytes(pdf)

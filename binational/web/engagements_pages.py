@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from binational.access import service as access
 from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, require
-from binational.engagements import brief, indicators, service
+from binational.engagements import indicators, service
 from binational.engagements.gazetteer import topic_keys
 from binational.engagements.schemas import FORMATS, STATUSES, CommitmentCreate, CommitmentView, EngagementCreate
 from binational.errors import InvalidInput
@@ -158,11 +158,12 @@ def _chart(request: Request, view: CommitmentView) -> dict[str, Any] | None:
         return None
     lang = i18n.language(request)
     month, figure = i18n.translate(lang, "engagements.month"), i18n.translate(lang, "engagements.figure")
+    unit_key = f"engagements.unit.{p.unit}"  # the family tests/web/test_i18n.py holds complete
     layers: list[dict[str, Any]] = [{
         "mark": {"type": "line", "point": True},
         "encoding": {"x": {"field": "month", "type": "ordinal", "title": month},
                      "y": {"field": "value", "type": "quantitative",
-                           "title": f"{figure} ({i18n.translate(lang, 'engagements.unit.' + str(p.unit))})"}}}]
+                           "title": f"{figure} ({i18n.translate(lang, unit_key)})"}}}]
     if p.target is not None:
         layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#9c4a00"},
                        "encoding": {"y": {"datum": p.target}}})
@@ -183,6 +184,8 @@ async def change_status(request: Request, commitment_id: str, s: SessionDep, act
 @router.get("/{engagement_id}/brief.pdf")
 def brief_pdf(request: Request, engagement_id: str, s: SessionDep, actor: PageActor) -> Response:
     """The printable brief, in the page's language."""
+    from binational.engagements import brief  # ReportLab, loaded when a brief is asked for
+
     pdf = brief.render(session=s, actor=actor, engagement_id=engagement_id, language=i18n.language(request))
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="brief-{engagement_id[-12:]}.pdf"'})
