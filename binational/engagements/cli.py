@@ -159,7 +159,7 @@ def brief_pdf(engagement: Annotated[str, typer.Argument(help="id of the engageme
         assert actor is not None
         from binational.engagements import brief  # ReportLab, loaded when a brief is asked for
 
-    pdf = brief.render(session=session, actor=actor, engagement_id=engagement, language=lang)
+        pdf = brief.render(session=session, actor=actor, engagement_id=engagement, language=lang)
     # Written beside and put in place once the export's audit entry is committed: never half a file.
     part = out.with_suffix(out.suffix + ".part")
     part.write_bytes(pdf)

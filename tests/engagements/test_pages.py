@@ -92,4 +92,9 @@ def test_a_partner_reads_it_in_spanish_without_the_figures_it_may_not_see(client
     assert 'lang="en"' in pages[f"/engagements/{engagement['id']}"]
     hidden = client.get("/engagements/us-cbp.0000")
     assert hidden.status_code == 404
-    assert csrf_of(pages["/engagements/intake"])
+    # A refusal beside the form, in Spanish, with nothing written.
+    r = client.post(f"/engagements/{engagement['id']}/commitments", data={
+        "csrf": csrf_of(pages["/engagements/intake"]), "name": "x", "committed_by": "y", "owner_agency": "MX-FGR",
+        "due_date": "2031-01-01", "indicator": "", "target": "3", "distribution": "agency", "marking": "TLP:AMBER"})
+    assert r.status_code == 422 and "Una meta necesita un indicador." in r.text
+    assert english_words(r.text, names) == []

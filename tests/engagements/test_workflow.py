@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from binational.cli import app
+from binational.audit.models import AuditEntry
 from binational.db import act_as_system
 from binational.entities.models import Entity
 from tests.engagements.conftest import READOUTS, commit, engagement_body
@@ -95,7 +96,16 @@ def test_bad_input_is_refused_with_nothing_written(client, cast, engagement, db)
     assert (_count(db, "Commitment"), _count(db, "Engagement"), _count(db, "Person")) == before
 
 
-def test_the_command_line(tmp_path, settings, client, cast, engagement):
+def test_the_command_line(tmp_path, settings, db):
+    # The command line alone (no serving app beside it holding SQLite's lock).
+    body = tmp_path / "engagement.json"
+    body.write_text(json.dumps(engagement_body()), encoding="utf-8")
+    r = runner.invoke(app, ["engagements", "record", str(body), "--as", "us_analyst"])
+    assert r.exit_code == 0, r.output
+    engagement = {"id": r.stdout.strip()}
+    body.write_text(json.dumps(engagement_body(format="dinner")), encoding="utf-8")
+    r = runner.invoke(app, ["engagements", "record", str(body), "--as", "us_analyst"])
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
     r = runner.invoke(app, ["engagements", "intake", str(READOUTS / "call-en.txt")])
     assert r.exit_code == 0, r.output
     proposal = json.loads(r.stdout)
@@ -129,6 +139,10 @@ def test_the_command_line(tmp_path, settings, client, cast, engagement):
         assert r.exit_code == 2, (args, r.output)
         assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
     assert not (tmp_path / "x.pdf").exists()
+    with db.session() as s:  # the brief's export was committed with its audit entry
+        act_as_system(s)
+        briefs = s.execute(select(AuditEntry.decision).where(AuditEntry.action == "engagement.brief")).scalars()
+        assert list(briefs) == ["allow"]  # the outsider's refusal is recorded as the read it was
 
 
 def test_gazetteer_additions_by_administrators_only(client, cast, settings):
