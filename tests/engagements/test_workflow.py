@@ -6,8 +6,8 @@ import json
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from binational.cli import app
 from binational.audit.models import AuditEntry
+from binational.cli import app
 from binational.db import act_as_system
 from binational.entities.models import Entity
 from tests.engagements.conftest import READOUTS, commit, engagement_body
