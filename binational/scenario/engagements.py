@@ -3,7 +3,7 @@
 Each month brings calls, meetings, visits or dialogues between invented officials of the real offices of
 the gazetteer (no real person is in the world: `truth/officials.csv` lists them, as an administrator
 would add them to a node's gazetteer), recorded by
-US-CBP (released to its Mexican partners) or by MX-SRE (released to its US partners), each with a short
+US-ICE (released to MX-INM and MX-SRE) or by MX-SRE (released to its US partners), each with a short
 readout written from the engagement's own facts: in English for the US records, in Spanish for the
 Mexican ones. One to three commitments follow each engagement, tied to an indicator suited to one of
 its topics, with a target in the indicator's unit, a due date and a status that fits the date.
@@ -29,7 +29,7 @@ YEAR = 2025
 #: engagements a month, by the world's size
 PER_MONTH = {"small": 2, "medium": 4, "large": 8}
 #: who records the engagements, and the partners each releases them to
-RECORDERS = {"US-CBP": ("MX-FGR", "MX-INM"), "MX-SRE": ("US-CBP", "US-ICE")}
+RECORDERS = {"US-ICE": ("MX-INM", "MX-SRE"), "MX-SRE": ("US-CBP", "US-ICE")}
 FORMATS = ("call", "meeting", "visit", "dialogue")
 #: the indicators a topic's commitment is tied to, with a range of monthly targets
 TIED = {
