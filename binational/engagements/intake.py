@@ -200,14 +200,21 @@ def _same(stem: str, wanted: str) -> bool:
 
 
 def _count(text_stems: list[str], raw_words: list[str], sequences: list[tuple[list[str], bool]]) -> int:
+    """How many times the entries occur (a phrase once, however many words it has)."""
     hits: set[int] = set()
+    at: dict[bool, dict[str, list[int]]] = {True: {}, False: {}}  # where each distinct word is
+    for i, (stem, raw) in enumerate(zip(text_stems, raw_words, strict=True)):
+        at[False].setdefault(stem, []).append(i)
+        at[True].setdefault(raw, []).append(i)
     for seq, acronym in sequences:
         source = raw_words if acronym else text_stems
-        for i in range(len(source) - len(seq) + 1):
-            if i in hits:
-                continue
+        first = seq[0]
+        starts = at[True].get(first, []) if acronym else \
+            [i for word, places in at[False].items() if _same(word, first) for i in places]
+        for i in starts:
             window = source[i:i + len(seq)]
-            if all((w == s) if acronym else _same(w, s) for w, s in zip(window, seq, strict=True)):
+            if i not in hits and len(window) == len(seq) and \
+                    all((w == s) if acronym else _same(w, s) for w, s in zip(window, seq, strict=True)):
                 hits.update(range(i, i + len(seq)))
     # A phrase's words count once, as one mention.
     return len(_runs(sorted(hits)))

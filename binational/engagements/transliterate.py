@@ -12,6 +12,7 @@ anyascii first.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -70,6 +71,7 @@ def to_latin(text: str) -> str:
     return arabic_to_latin(text) if is_arabic(text) else anyascii(text)
 
 
+@lru_cache(maxsize=65_536)
 def sound_key(word: str) -> str:
     """The sound key of one word in any script (empty for a word of vowels only)."""
     if is_arabic(word):
@@ -95,8 +97,10 @@ def sound_key(word: str) -> str:
     return "".join(key)
 
 
+@lru_cache(maxsize=65_536)
 def similarity(a: str, b: str) -> float:
-    """How alike two sound keys are, 0..1 (1 - Levenshtein distance / the longer length)."""
+    """How alike two sound keys are, 0..1 (1 - Levenshtein distance / the longer length); a readout
+    repeats its words, so the pairs are remembered."""
     if a == b:
         return 1.0
     if not a or not b:
