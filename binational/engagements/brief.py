@@ -1,9 +1,9 @@
 """A printable brief (PDF, ReportLab) of one engagement and its commitments' progress.
 
 The brief is written in the reader's language (English or Spanish) with DejaVu Sans where the system
-has it (Latin, accents, and the names it holds). Readouts are not reproduced: without a shaping
-engine for Arabic among the dependencies, right-to-left text would print unjoined and reversed, so the
-brief points to the engagement's page, where the browser shows each readout in its own direction.
+has it (Latin, accents, Arabic presentation forms). Its readouts follow in their own language; an
+Arabic one is joined and laid out right to left by `arabic_print` (no shaping engine is among the
+dependencies; without DejaVu Sans, Helvetica has no Arabic glyphs and the lines print as boxes).
 Every figure is the viewer's: progress is computed for it, and an indicator not shared with it says
 so, without values.
 """
@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from binational.access.policy import Actor
 from binational.audit import log as audit
 from binational.db import utcnow
-from binational.engagements import indicators, service
+from binational.engagements import arabic_print, indicators, service
 from binational.engagements.schemas import CommitmentView, EngagementView
 
 _FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -129,8 +130,17 @@ def build(view: EngagementView, *, language: str, agency: str, marking: str) -> 
         grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                   ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999"))]))
         story.append(grid)
-    if view.readouts:
-        story += [Spacer(1, 4 * mm), p(word(language, "brief.readouts"), small)]
+    rtl = ParagraphStyle("rtl", parent=body, alignment=TA_RIGHT)
+    for readout in view.readouts:
+        story.append(p(word(language, "brief.readout", name=word(language, f"language.{readout['language']}")),
+                       head))
+        for para in (x for x in readout["text"].split("\n") if x.strip()):
+            if readout["rtl"]:
+                # Arabic: joined and laid out right to left here (arabic_print), one Paragraph a line.
+                story += [Paragraph(escape(line), rtl) for line in arabic_print.lines(
+                    para, 168 * mm, lambda t: pdfmetrics.stringWidth(t, regular, body.fontSize))]
+            else:
+                story.append(p(para))
     story += [Spacer(1, 6 * mm), p(word(language, "brief.footer", agency=agency,
                                         date=utcnow().date().isoformat(), marking=marking), small)]
     out = io.BytesIO()
