@@ -15,7 +15,14 @@ from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, require
 from binational.engagements import indicators, service
 from binational.engagements.gazetteer import topic_keys
-from binational.engagements.schemas import FORMATS, STATUSES, CommitmentCreate, CommitmentView, EngagementCreate
+from binational.engagements.schemas import (
+    FORMATS,
+    STATUSES,
+    CommitmentCreate,
+    CommitmentView,
+    EngagementCreate,
+    GazetteerPersonIn,
+)
 from binational.errors import InvalidInput
 from binational.routing import SessionDep
 from binational.web import i18n
@@ -141,6 +148,46 @@ async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response
         field = str(getattr(exc, "errors", lambda: [{"loc": ["name"]}])()[0]["loc"][0])
         return _confirm_form(request, s, actor, values, {field: i18n.translate(lang, "engagements.invalid")}, 422)
     return redirect(f"/engagements/{created.id}")
+
+
+@router.get("/gazetteer", response_class=HTMLResponse)
+def gazetteer_page(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The gazetteer of partner officials intake matches against, and (administrators) a form to add one."""
+    return _gazetteer(request, s, actor, {"name": "", "surname": "", "office": "", "title_en": "", "title_es": "",
+                                          "forms": ""})
+
+
+def _gazetteer(request: Request, s: Any, actor: Actor, values: dict[str, str], errors: dict[str, str] | None = None,
+               status: int = 200) -> HTMLResponse:
+    found = service.gazetteer(session=s)
+    lang = i18n.language(request)
+    people = [{"name": p.name, "office": found.offices[p.office].name(lang) if p.office in found.offices
+               else p.office, "country": found.offices[p.office].country if p.office in found.offices else "",
+               "title": p.titles.get(lang) or p.titles.get("en") or "", "forms": list(p.forms), "added": p.added}
+              for p in found.people]
+    offices = sorted((code, o.name(lang)) for code, o in found.offices.items())
+    return render(request, "engagements/gazetteer.html", status, people=people, offices=offices, values=values,
+                  errors=errors or {}, may_add="admin" in actor.capabilities)
+
+
+@router.post("/gazetteer", response_model=None)
+async def add_official(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """Add an official (administrators)."""
+    lang = i18n.language(request)
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("name", "surname", "office", "title_en", "title_es", "forms")}
+    try:
+        data = GazetteerPersonIn(name=values["name"], surname=values["surname"], office=values["office"],
+                                 title_en=values["title_en"] or None, title_es=values["title_es"] or None,
+                                 forms=[f.strip() for f in values["forms"].splitlines() if f.strip()])
+        service.add_official(session=s, actor=actor, data=data)
+    except InvalidInput as exc:
+        s.rollback()
+        return _gazetteer(request, s, actor, values, field_errors(lang, exc, "name"), 422)
+    except ValueError:
+        s.rollback()
+        return _gazetteer(request, s, actor, values, {"name": i18n.translate(lang, "engagements.invalid")}, 422)
+    return redirect("/engagements/gazetteer")
 
 
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)

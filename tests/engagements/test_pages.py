@@ -95,3 +95,16 @@ def test_a_partner_reads_it_in_spanish_without_the_figures_it_may_not_see(client
         "due_date": "2031-01-01", "indicator": "", "target": "3", "distribution": "agency", "marking": "TLP:AMBER"})
     assert r.status_code == 422 and "Una meta necesita un indicador." in r.text
     assert english_words(r.text, names) == []
+
+
+def test_the_gazetteer_page(client, cast):
+    csrf = sign_in(client, "us_analyst")
+    r = client.post("/api/v1/engagements/gazetteer", headers=cast["admin"].headers, json={
+        "name": "Alicia Bárcena Ibarra", "surname": "Bárcena", "office": "MX-SRE", "forms": ["أليسيا بارسينا"]})
+    assert r.status_code == 201, r.text
+    page = client.get("/engagements/gazetteer")
+    assert page.status_code == 200
+    assert "Christopher Landau" in page.text and "أليسيا بارسينا" in page.text
+    assert 'data-testid="gazetteer-form"' not in page.text  # an analyst reads it; administrators add
+    r = client.post("/engagements/gazetteer", data={"csrf": csrf, "name": "X Y", "surname": "Y", "office": "MX-SRE"})
+    assert r.status_code == 403
