@@ -212,9 +212,11 @@ def _chart(request: Request, view: CommitmentView) -> dict[str, Any] | None:
                      "y": {"field": "value", "type": "quantitative",
                            "title": f"{figure} ({i18n.translate(lang, unit_key)})"}}}]
     if p.target is not None:
-        layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#9c4a00"},
+        # The target's rule describes nothing of its own to a screen reader (the caption says what it is).
+        layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#9c4a00", "aria": False},
                        "encoding": {"y": {"datum": p.target}}})
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": "container", "height": 220,
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "width": "container", "height": 220,
+            "description": i18n.translate(lang, "engagements.chart_label"),
             "data": {"values": [{"month": m, "value": v} for m, v in p.series if v is not None]},
             "layer": layers}
 

@@ -38,7 +38,7 @@ def test_an_arabic_readout_to_a_commitment_and_its_brief(server, browser, client
     assert violations(en) == []
     en.get_by_label("Name of the engagement").fill("Landau – De la Fuente call")
     en.get_by_label("Date").fill("2025-01-10")
-    en.get_by_label("Who may see it").get_by_role("combobox").first.select_option("release")
+    en.locator("#distribution").select_option("release")
     en.get_by_label("MX-FGR").check()
     en.get_by_role("button", name="Record the engagement").click()
     en.get_by_role("heading", name="Landau – De la Fuente call").wait_for()
@@ -50,7 +50,7 @@ def test_an_arabic_readout_to_a_commitment_and_its_brief(server, browser, client
     form.get_by_label("Due").fill("2031-01-01")
     form.get_by_label("Indicator").select_option("requests.answered")
     form.get_by_label("Target (monthly figure)").fill("5")
-    form.get_by_label("Who may see it").get_by_role("combobox").first.select_option("release")
+    form.locator("#distribution").select_option("release")
     form.get_by_label("MX-FGR").check()
     form.get_by_role("button", name="Record the commitment").click()
     en.locator("#indicator-chart svg").wait_for()  # drawn by Vega under the page's policy
