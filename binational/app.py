@@ -25,6 +25,7 @@ from binational.audit.sequencer import Sequencer, queues
 from binational.bounds import RequestBounds, UserCaps
 from binational.config import Settings, get_settings
 from binational.db import Database
+from binational.engagements import api as engagements_api
 from binational.entities import api as entities_api
 from binational.errors import DomainError
 from binational.failures import ContainErrors, error_body, send_json
@@ -216,7 +217,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     # search's router first: it holds the entity list (`GET /entities`, ranked with `?q=`)
     for router in (admin_api.router, search_api.router, entities_api.router, entities_api.releases_router,
                    audit_api.router, *requests_api.ROUTERS, resolution_api.router, networks_api.router,
-                   firearms_api.router, repatriation_api.router):
+                   firearms_api.router, repatriation_api.router, engagements_api.router):
         app.include_router(router, prefix=API)
     document_errors(app, API)
     web.mount(app, settings)

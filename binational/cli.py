@@ -43,6 +43,8 @@ SUB_APPS: dict[str, SubApp] = {
                        "Firearms tracing: records, trace requests, the tracing queue, leads, offline candidates."),
     "repatriation": SubApp("binational.repatriation.cli", "app",
                            "Repatriation: arrangements, movements, manifests, the planner, official series."),
+    "engagements": SubApp("binational.engagements.cli", "app",
+                          "Engagements, commitments and their indicators: intake, list, commit, brief."),
 }
 
 

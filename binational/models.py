@@ -13,6 +13,7 @@ from binational.access.models import (
 )
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.db import Base
+from binational.engagements.models import GazetteerPerson
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.firearms.models import (
     FirearmSale,
@@ -34,7 +35,7 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "CaseMember", "Country", "Detainee", "Entity", "FirearmSale", "GateResult",
+    "Base", "Case", "CaseMember", "Country", "Detainee", "Entity", "FirearmSale", "GateResult", "GazetteerPerson",
     "HitRef", "Judgement", "LoginFailure", "ManifestLine", "Movement", "MultipleSale", "Notification", "OfficialFigure",
     "Recovery", "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
     "SearchTerm", "SearchWord", "Selector",

@@ -576,3 +576,24 @@ def may_register_agency(actor: Actor | None, *, country: str, node_country: str,
     if country.upper() not in allowed:
         return Decision(False, f"agencies of {country.upper()} are not registered on this node")
     return Decision(True, f"node administrator for {', '.join(sorted(allowed))}")
+
+
+# --- Indicators: the monthly figures commitments are tied to (binational.engagements.indicators). ---
+
+def may_see_indicator(actor: Actor, *, capability: str, countries: frozenset[str] | None) -> Decision:
+    """Whether `actor` sees an indicator's figures at all: its role grants the indicator's capability
+    and, for an indicator kept to some countries, its agency is of one of them. The figures it sees are
+    then computed over the rows it may see (each indicator's series applies that row's own rule)."""
+    if capability and capability not in actor.capabilities:
+        return Decision(False, f"role lacks {capability}")
+    if countries is not None and actor.country not in countries:
+        return Decision(False, f"kept to {', '.join(sorted(countries))}")
+    return Decision(True, "indicator shared with the agency")
+
+
+def shared_indicators(actor: Actor, indicators: Any) -> list[str]:
+    """The collection form of `may_see_indicator`: the keys, among `indicators` (objects with `key`,
+    `capability` and `countries`), whose figures `actor` sees, as a list filter for pages and exports."""
+    return [i.key for i in indicators
+            if (not i.capability or i.capability in actor.capabilities)
+            and (i.countries is None or actor.country in i.countries)]

@@ -17,6 +17,7 @@ from binational.web import (
     api_docs,
     audit_pages,
     discovery_pages,
+    engagements_pages,
     entity_pages,
     firearms_pages,
     network_pages,
@@ -49,7 +50,8 @@ def mount(app: FastAPI, settings: Settings) -> None:
     for router in (pages.router, entity_pages.router, entity_pages.release_router, request_pages.router,
                    request_pages.notices_router, discovery_pages.router,
                    resolution_pages.router, network_pages.router, repatriation_pages.router, audit_pages.router,
-                   admin_pages.router, search_pages.router, firearms_pages.router, api_docs.router):
+                   admin_pages.router, search_pages.router, firearms_pages.router, engagements_pages.router,
+                   api_docs.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)

@@ -25,9 +25,11 @@ from binational.access.policy import (
     may_read_discovery_notices,
     may_see_audit_entry,
     may_see_audit_object,
+    may_see_indicator,
     may_see_judgement,
     may_see_request,
     may_see_trace_part,
+    shared_indicators,
     visible,
     visible_audit_entries,
     visible_audit_objects,
@@ -374,3 +376,26 @@ def test_which_objects_of_an_audit_entry_an_auditor_sees_pure_and_sql_agree(db, 
                     for n, owner in enumerate(owners)
                     if may_see_audit_object(actor, actor_agency=writer, action=action, object_agency=owner)}
             assert got == want, actor
+
+
+_indicator_specs = st.tuples(st.sampled_from(("", "record.view", "audit.read", "request.answer")),
+                             st.one_of(st.none(), st.sets(st.sampled_from(("US", "MX", "GT")), max_size=2)
+                                       .map(frozenset)))
+
+
+@given(specs=st.lists(_indicator_specs, min_size=1, max_size=6),
+       roles=st.sets(st.sampled_from(("analyst", "supervisor", "liaison", "auditor", "admin")), min_size=1),
+       actor=actors())
+def test_who_sees_an_indicator_one_and_all_agree(specs, roles, actor):
+    """`shared_indicators` (the list form pages and boards use) admits exactly the indicators
+    `may_see_indicator` allows, and a role without the indicator's capability never sees it."""
+    viewer = dataclasses.replace(actor, roles=frozenset(roles), capabilities=capabilities_of(sorted(roles)))
+    indicators = [SimpleNamespace(key=f"i{n}", capability=cap, countries=countries)
+                  for n, (cap, countries) in enumerate(specs)]
+    one = [i.key for i in indicators
+           if may_see_indicator(viewer, capability=i.capability, countries=i.countries)]
+    assert shared_indicators(viewer, indicators) == one
+    for i in indicators:
+        if i.key in one:
+            assert not i.capability or i.capability in viewer.capabilities
+            assert i.countries is None or viewer.country in i.countries

@@ -24,6 +24,22 @@ def test_every_language_has_the_same_keys():
         assert all(isinstance(v, str) and v.strip() for v in i18n.catalog(lang).values())
 
 
+def engagement_keys() -> set[str]:
+    """The engagements' pages build these keys from the module's data (topics, statuses, formats,
+    indicators and their units, languages intake tells, who may see a record)."""
+    from binational.engagements import indicators
+    from binational.engagements.gazetteer import topic_keys
+    from binational.engagements.schemas import FORMATS, STATUSES
+
+    keys = {f"engagements.topic.{k}" for k in topic_keys()} | {f"engagements.status.{k}" for k in STATUSES}
+    keys |= {f"engagements.format.{k}" for k in FORMATS}
+    keys |= {f"engagements.{i.label}" for i in indicators.registered()}
+    keys |= {f"engagements.unit.{i.unit}" for i in indicators.registered()}
+    keys |= {f"engagements.language.{k}" for k in ("ar", "en", "es", "unknown")}
+    keys |= {f"engagements.distribution.{d}" for d in ("agency", "national", "release")}
+    return keys
+
+
 def test_every_key_used_by_a_page_exists():
     used: set[str] = set()
     for path in list(WEB.rglob("*.html")) + list(WEB.glob("*.py")):
@@ -32,7 +48,7 @@ def test_every_key_used_by_a_page_exists():
         # `action.` words are held complete by tests/web/test_audit_pages.py, `repatriation.` words by
         # tests/repatriation/test_pages.py
         assert not set(PREFIXES.findall(text)) - {"language.", "distribution.", "releases.who.", "home.", "role.",
-                                                  "action.", "repatriation."}
+                                                  "action.", "repatriation.", "engagements."}
     used |= {key for _pattern, key in i18n.ERROR_PATTERNS + i18n.REASON_PATTERNS + i18n.NOTE_PATTERNS}
     used |= {f"count.{group[2:]}.other" for pattern, _key in i18n.NOTE_PATTERNS
              for group in pattern.groupindex if group.startswith("n_")}
@@ -43,6 +59,7 @@ def test_every_key_used_by_a_page_exists():
     used |= {f"distribution.{d}" for d in ("agency", "national", "release")}
     used |= {f"releases.who.{d}" for d in ("agency", "national", "release")}
     used |= {"audit.decision_allow", "audit.decision_deny"}
+    used |= engagement_keys()
     used |= {f"requests.state_{state}" for state in STATES} | {f"requests.do_{m}" for m in ("acknowledge", "decline")}
     used |= {f"home.{box}" for box in ("inbox", "outbox", "overdue")}
     english = set(i18n.catalog("en"))

@@ -1,0 +1,129 @@
+"""The registry of indicators: monthly figures the platform computes, that commitments are tied to.
+
+A module registers its indicators with one call at import (`register(Indicator(...))`) and names its
+module in `INDICATOR_MODULES` so that the registry loads it. An indicator has a key, a unit, label
+keys in the page catalogs, the agency or office that answers for it, who may see it (a capability and,
+optionally, the countries whose agencies may: `access.policy.may_see_indicator`), whether a higher or
+a lower figure is better, and a function computing its monthly series for a viewer over the rows that
+viewer may see.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from binational.access.policy import Actor, Decision, may_see_indicator
+from binational.errors import InvalidInput
+
+#: modules whose indicators the registry loads (each calls `register` at import)
+INDICATOR_MODULES = ("binational.engagements.core_indicators",)
+
+#: a month as `YYYY-MM` and its figure (None: nothing to measure that month, as a median of no answers)
+Point = tuple[str, float | None]
+Series = Callable[[Session, Actor, date, date], list[Point]]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A monthly figure commitments can be tied to."""
+
+    key: str
+    unit: str
+    #: label key in binational/web/translations (`indicator.<key>` by default)
+    label: str
+    #: the agency (or office of the platform) that answers for the figure
+    owner: str
+    series: Series
+    #: capability a viewer's role needs to see the figure ('' for any user)
+    capability: str = "record.view"
+    #: countries whose agencies see it (None: every agency, each over what it may see)
+    countries: frozenset[str] | None = None
+    better: str = "higher"
+
+    def decide(self, actor: Actor) -> Decision:
+        """Whether `actor` sees this indicator's figures (the policy's rule)."""
+        return may_see_indicator(actor, capability=self.capability, countries=self.countries)
+
+
+_REGISTRY: dict[str, Indicator] = {}
+_loaded = False
+
+
+def register(indicator: Indicator) -> Indicator:
+    """Declare an indicator (a module calls this at import); declaring a key twice differently fails."""
+    if indicator.better not in ("higher", "lower"):
+        raise ValueError(f"indicator {indicator.key}: better is 'higher' or 'lower'")
+    known = _REGISTRY.get(indicator.key)
+    if known is not None and known != indicator:
+        raise ValueError(f"indicator {indicator.key} declared twice")
+    _REGISTRY[indicator.key] = indicator
+    return indicator
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for name in INDICATOR_MODULES:
+            importlib.import_module(name)
+        _loaded = True
+
+
+def registered() -> list[Indicator]:
+    """Every registered indicator, by key."""
+    _load()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+def get(key: object, *, field: str = "indicator") -> Indicator:
+    """The indicator registered as `key`, or InvalidInput listing the known ones."""
+    _load()
+    found = _REGISTRY.get(key) if isinstance(key, str) else None
+    if found is None:
+        raise InvalidInput(f"unknown indicator {key!r}", details=[{"field": field, "allowed": sorted(_REGISTRY)}])
+    return found
+
+
+def months(start: date, end: date) -> list[str]:
+    """The months from `start` to `end`, both included, as `YYYY-MM`."""
+    out = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def month_of(moment: datetime | date) -> str:
+    """The `YYYY-MM` of a moment."""
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def counted(moments: Iterable[datetime], start: date, end: date) -> list[Point]:
+    """A count per month of `moments` (a month without any counts 0)."""
+    counts = dict.fromkeys(months(start, end), 0)
+    for moment in moments:
+        key = month_of(moment)
+        if key in counts:
+            counts[key] += 1
+    return [(k, float(v)) for k, v in counts.items()]
+
+
+def median_per_month(pairs: Iterable[tuple[datetime, float]], start: date, end: date) -> list[Point]:
+    """The median of the values of each month (None for a month without any)."""
+    buckets: dict[str, list[float]] = {k: [] for k in months(start, end)}
+    for moment, value in pairs:
+        key = month_of(moment)
+        if key in buckets:
+            buckets[key].append(value)
+    out: list[Point] = []
+    for key, values in buckets.items():
+        values.sort()
+        n = len(values)
+        median = None if not n else (values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2)
+        out.append((key, median))
+    return out
