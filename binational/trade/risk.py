@@ -345,7 +345,8 @@ def train(train_frame: pd.DataFrame, valid_frame: pd.DataFrame, *, progress: Pro
     fraud = _fit(x_train, y_train, PARAMS, MAX_TREES, (x_valid, y_valid))
     tell("critical-fraud model on the training period")
     critical = _fit(x_train, c_train.astype(int), CRITICAL_PARAMS, MAX_TREES, (x_valid, c_valid.astype(int)))
-    p_fraud, p_critical = fraud.predict(x_valid.to_numpy(dtype=float)), critical.predict(x_valid.to_numpy(dtype=float))
+    p_fraud = np.asarray(fraud.predict(x_valid.to_numpy(dtype=float)))
+    p_critical = np.asarray(critical.predict(x_valid.to_numpy(dtype=float)))
     trials = {w: measures(p_fraud + w * p_critical, y_valid, valid_frame["Critical Fraud"].to_numpy())
               for w in WEIGHTS}
     best = max(_objective(m) for m in trials.values())
