@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from binational.audit import log as audit
 from binational.clitools import fail, output_file, progress_bar, work
 from binational.errors import DomainError
 from binational.trade import declarations, risk, service
+from binational.trade.models import TradeDeclaration
 
 app = typer.Typer(help="Trade: cargo risk targeting on customs declarations.", no_args_is_help=True)
 AsUser = Annotated[str | None, typer.Option("--as", help="act as this user (default: the node operator)")]
@@ -64,20 +66,32 @@ def evaluate(
 
 @app.command("train")
 def train_model(
-    train: Annotated[Path, typer.Option(help="inspected declarations of the training period (CSV)")],
-    valid: Annotated[Path, typer.Option(help="inspected declarations of the next period, for validation")],
     model: Annotated[Path, typer.Option(help="model file to write (JSON)")],
+    train: Annotated[Path | None, typer.Option(help="inspected declarations of the training period (CSV)")] = None,
+    valid: Annotated[Path | None, typer.Option(help="inspected declarations of the next period, for validation")]
+    = None,
     as_user: AsUser = None,
 ) -> None:
-    """Train a risk model on TRAIN (trees and critical weight chosen on VALID, then refitted on both)."""
+    """Train a risk model on TRAIN (trees and critical weight chosen on VALID, then refitted on both); without
+    files, on the inspected declarations USER may see (the last fifth of their days validates)."""
     try:
+        if (train is None) != (valid is None):
+            raise fail("give both --train and --valid, or neither (then --as USER trains on the database)")
         with _Steps("train", 6) as step:
-            frames = [declarations.read(p, labels=True) for p in (train, valid)]
+            if train is not None and valid is not None:
+                frames = [declarations.read(p, labels=True) for p in (train, valid)]
+                sources: list[Any] = [service.digest(p) for p in (train, valid)]
+            else:
+                if as_user is None:
+                    raise fail("give --train and --valid files, or --as USER to train on the database")
+                with work(as_user) as (session, actor):
+                    assert actor is not None
+                    frames = list(service.split_by_date(service.training_frame(session, actor)))
+                sources = ["database"]
             fitted = risk.train(*frames, progress=step)
         with work(as_user) as (session, actor):
             audit.record(session, action="trade.train", actor=actor, objects=[],
-                         extra={"files": [service.digest(p) for p in (train, valid)], "model": model.name,
-                                "validation": fitted.info["validation"]})
+                         extra={"files": sources, "model": model.name, "validation": fitted.info["validation"]})
             fitted.save(model)
     except DomainError as exc:
         raise fail(exc.message) from None
@@ -112,3 +126,116 @@ def score(
         raise fail(exc.message) from None
     if out is not None:
         typer.echo(f"{len(ranked.rows)} of {ranked.scored} declarations selected, written to {out}", err=True)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--day: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _row(row: TradeDeclaration) -> dict[str, Any]:
+    return {"id": row.id, "reference": row.reference, "agency": row.owner_agency,
+            "date": row.declared_on.isoformat(), "rank": row.selection_rank, "kind": row.selection_kind,
+            "score": row.score, "hs_unknown": row.hs_unknown, "reasons": json.loads(row.reasons)}
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="declarations (CSV, the data set's columns; labels optional)")],
+    as_user: Annotated[str, typer.Option("--as", help="act as this user")],
+    distribution: Annotated[str, typer.Option(help="agency | national | joint")] = "agency",
+    joint_agency: Annotated[str | None, typer.Option(help="the partner of a joint distribution")] = None,
+    marking: Annotated[str, typer.Option(help="TLP marking")] = "TLP:AMBER",
+) -> None:
+    """Import declarations as USER's agency: the whole file or nothing; references already held are skipped."""
+    try:
+        with _Steps("import", 2) as step:
+            frame = declarations.read(file)
+            step("storing")
+            with work(as_user) as (session, actor):
+                assert actor is not None
+                counts = service.import_declarations(session, actor, frame, source=service.digest(file),
+                                                     distribution=distribution, joint_agency=joint_agency,
+                                                     marking=marking)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(counts)
+
+
+@app.command("select")
+def select_day(
+    model: Annotated[Path, typer.Option(help="model file written by `trade train`")],
+    day: Annotated[str, typer.Option(help="the day whose declarations are scored, YYYY-MM-DD")],
+    as_user: Annotated[str, typer.Option("--as", help="act as this user")],
+    budget: Annotated[float, typer.Option(help="share of the declarations to inspect")] = 0.05,
+    exploration: Annotated[float, typer.Option(help="share of the list kept for exploration")] = 0.1,
+    mode: Annotated[str, typer.Option(help="exploration: uncertainty | random")] = "uncertainty",
+) -> None:
+    """Score USER's agency's declarations of DAY and draw the day's selection list, with reasons."""
+    when = _day(day)
+    try:
+        fitted = risk.RiskModel.load(model)
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            rows = service.select_day(session, actor, fitted, when, budget=budget, exploration=exploration, mode=mode)
+            out = [_row(r) for r in rows]
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(out)
+
+
+@app.command("list")
+def list_day(
+    day: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    as_user: Annotated[str, typer.Option("--as", help="act as this user")],
+) -> None:
+    """The selection list of DAY that USER may see."""
+    when = _day(day)
+    try:
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            out = [_row(r) for r in service.selection_list(session, actor, when)]
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(out)
+
+
+@app.command("inspect")
+def inspect(
+    declaration: Annotated[int, typer.Argument(help="the declaration's id (from `trade list`)")],
+    as_user: Annotated[str, typer.Option("--as", help="act as this user")],
+    fraud: Annotated[int, typer.Option(help="1 if the inspection found fraud")],
+    critical: Annotated[int, typer.Option(help="0 none, 1 fraud, 2 a threat to public safety")],
+    note: Annotated[str, typer.Option(help="what was found")] = "",
+    joint_agency: Annotated[str | None, typer.Option(help="the partner agency of a joint inspection")] = None,
+) -> None:
+    """Record an inspection's result (fed back at the next training); a joint one is shared with its partner."""
+    try:
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            result = service.record_result(session, actor, declaration, fraud=fraud, critical=critical, note=note,
+                                           joint_agency=joint_agency)
+            out = {"result": result.id, "declaration": declaration, "distribution": result.distribution}
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(out)
+
+
+@app.command("show")
+def show(
+    declaration: Annotated[int, typer.Argument(help="the declaration's id")],
+    as_user: Annotated[str, typer.Option("--as", help="act as this user")],
+) -> None:
+    """One declaration USER may see: its fields, score, reasons and the inspection results USER may see."""
+    try:
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            row, results = service.read_declaration(session, actor, declaration)
+            out = {**_row(row), "fields": json.loads(row.fields),
+                   "results": [{"id": r.id, "agency": r.owner_agency, "fraud": r.fraud, "critical": r.critical,
+                                "joint_agency": r.joint_agency, "note": r.note} for r in results]}
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(out)

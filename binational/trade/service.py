@@ -4,15 +4,25 @@ evaluating on declaration files (the file's name and digest, never its rows, go 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from binational.access import markings
 from binational.access.actions import Action, register
+from binational.access.models import Agency
+from binational.access.policy import Actor, may_see_trade, require, visible_trade
+from binational.audit import log as audit
+from binational.errors import InvalidInput, NotFound
 from binational.trade import declarations, risk
+from binational.trade.models import TradeDeclaration, TradeInspection
 
 register(Action("trade.evaluate", "record.view",
                 "train a cargo risk model on two declaration files and measure it on a third"))
@@ -68,3 +78,202 @@ def rank(model: risk.RiskModel, frame: pd.DataFrame, *, budget: float, explorati
                     "critical": round(float(critical[row]), 4),
                     "hs_unknown": bool(frame["hs_unknown"].iloc[row]), "reasons": why})
     return Ranked(out, int(np.size(score)))
+
+
+# --- Declarations in the database: import, the day's selection list, inspection results. ---------
+
+register(Action("trade.import", "record.create",
+                "import customs declarations (and inspection results) as one's agency"))
+register(Action("trade.select", "record.view",
+                "score one's agency's declarations of a day and draw its selection list with reasons"))
+register(Action("trade.list", "record.view", "read a day's selection list or the declarations one may see"))
+register(Action("trade.read", "record.view", "read one declaration one may see, its score, reasons and results"))
+register(Action("trade.inspect", "record.create",
+                "record the result of inspecting a declaration one may see (shared with a joint partner)"))
+
+TRADE_DISTRIBUTIONS = ("agency", "national", "joint")
+
+
+def object_ref(row: TradeDeclaration) -> tuple[str, str]:
+    """How the audit log names a declaration: its table and id, with its owner."""
+    return (f"trade_declaration:{row.id}", row.owner_agency)
+
+
+def _sharing(distribution: str, joint_agency: str | None, marking: str) -> tuple[str, str | None, int]:
+    if distribution not in TRADE_DISTRIBUTIONS:
+        raise InvalidInput(f"unknown distribution {distribution!r}",
+                           details=[{"field": "distribution", "allowed": list(TRADE_DISTRIBUTIONS)}])
+    if (distribution == "joint") != bool(joint_agency):
+        raise InvalidInput("a joint distribution names its partner agency (and only a joint one does)",
+                           details=[{"field": "joint_agency"}])
+    return distribution, joint_agency or None, markings.rank(marking)
+
+
+def import_declarations(session: Session, actor: Actor, frame: pd.DataFrame, *, source: dict[str, str],
+                        distribution: str = "agency", joint_agency: str | None = None,
+                        marking: str = "TLP:AMBER") -> dict[str, int]:
+    """Store a checked file's declarations as the actor's agency; a labelled file's results become
+    inspections. Idempotent: a reference the agency already holds is skipped."""
+    require(actor, "trade.import")
+    distribution, joint_agency, rank = _sharing(distribution, joint_agency, marking)
+    if joint_agency is not None and session.get(Agency, joint_agency) is None:
+        raise InvalidInput(f"unknown agency {joint_agency!r}", details=[{"field": "joint_agency"}])
+    held = set(session.scalars(select(TradeDeclaration.reference).where(
+        TradeDeclaration.owner_agency == actor.agency,
+        TradeDeclaration.reference.in_(frame["Declaration ID"].tolist()))))
+    policy = {"owner_agency": actor.agency, "owner_country": actor.country, "distribution": distribution,
+              "marking": marking, "marking_rank": rank, "case_id": None, "joint_agency": joint_agency}
+    labelled = "Fraud" in frame.columns
+    added = results = 0
+    new: list[tuple[TradeDeclaration, pd.Series]] = []
+    for _, line in frame.iterrows():
+        if line["Declaration ID"] in held:
+            continue
+        row = TradeDeclaration(reference=line["Declaration ID"], declared_on=line["date"].date(),
+                               fields=json.dumps({c: line[c] for c in declarations.COLUMNS}, ensure_ascii=False),
+                               hs_unknown=bool(line["hs_unknown"]), reasons="[]", created_by=actor.user_id,
+                               **policy)
+        session.add(row)
+        new.append((row, line))
+        added += 1
+    session.flush()
+    if labelled:
+        for row, line in new:
+            session.add(TradeInspection(declaration_id=row.id, fraud=int(line["Fraud"]),
+                                        critical=int(line["Critical Fraud"]), note="imported",
+                                        inspected_by=actor.user_id, **policy))
+            results += 1
+    audit.record(session, action="trade.import", actor=actor, objects=[object_ref(r) for r, _ in new[:1000]],
+                 extra={**source, "declarations": added, "results": results, "skipped": len(held)})
+    return {"declarations": added, "results": results, "skipped": len(held)}
+
+
+def _frame_of(rows: list[TradeDeclaration]) -> pd.DataFrame:
+    text = pd.DataFrame([json.loads(r.fields) for r in rows], columns=declarations.COLUMNS)
+    return declarations.parse(text.to_csv(index=False), "the database")
+
+
+def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date, *, budget: float,
+               exploration: float, mode: str = "uncertainty", seed: int = 0) -> list[TradeDeclaration]:
+    """Score the actor's agency's declarations of `day` and draw the day's selection list."""
+    require(actor, "trade.select")
+    rows = list(session.scalars(select(TradeDeclaration).where(
+        TradeDeclaration.owner_agency == actor.agency, TradeDeclaration.declared_on == day,
+        visible_trade(actor, TradeDeclaration)).order_by(TradeDeclaration.id)))
+    if not rows:
+        raise InvalidInput(f"no declarations of {day.isoformat()} to score", details=[{"field": "day"}])
+    frame = _frame_of(rows)
+    by_ref = {r.reference: r for r in rows}
+    ranked = rank(model, frame, budget=budget, exploration=exploration, mode=mode, seed=seed)
+    x, fraud, critical, score = model.predict(frame)
+    for i, ref in enumerate(frame["Declaration ID"]):
+        row = by_ref[ref]
+        row.score, row.fraud_probability = float(score[i]), float(fraud[i])
+        row.critical_probability = float(critical[i])
+        row.selection_kind, row.selection_rank, row.reasons = None, None, "[]"
+    chosen = []
+    for item in ranked.rows:
+        row = by_ref[item["declaration"]]
+        row.selection_kind, row.selection_rank = item["kind"], item["rank"]
+        row.reasons = json.dumps(item["reasons"], ensure_ascii=False)
+        chosen.append(row)
+    audit.record(session, action="trade.select", actor=actor, objects=[object_ref(r) for r in chosen],
+                 extra={"day": day.isoformat(), "scored": len(rows), "selected": len(chosen), "budget": budget,
+                        "exploration": exploration})
+    return chosen
+
+
+def selection_list(session: Session, actor: Actor, day: date) -> list[TradeDeclaration]:
+    """The day's selection list the actor may see, in order."""
+    require(actor, "trade.list")
+    rows = list(session.scalars(select(TradeDeclaration).where(
+        TradeDeclaration.declared_on == day, TradeDeclaration.selection_rank.is_not(None),
+        visible_trade(actor, TradeDeclaration)).order_by(TradeDeclaration.owner_agency,
+                                                         TradeDeclaration.selection_rank)))
+    audit.record(session, action="trade.list", actor=actor, objects=[object_ref(r) for r in rows],
+                 extra={"day": day.isoformat(), "rows": len(rows)})
+    return rows
+
+
+def declaration(session: Session, actor: Actor, declaration_id: int, *, action: str = "trade.read"
+                ) -> TradeDeclaration:
+    """A declaration the actor may see; else NotFound, as for one that does not exist."""
+    require(actor, action)
+    row = session.get(TradeDeclaration, declaration_id) if isinstance(declaration_id, int) else None
+    if row is None:
+        raise NotFound("declaration", str(declaration_id), action=action)
+    decision = may_see_trade(actor, owner_agency=row.owner_agency, owner_country=row.owner_country,
+                             distribution=row.distribution, marking_rank=row.marking_rank, case_id=row.case_id,
+                             joint_agency=row.joint_agency)
+    if not decision:
+        raise NotFound("declaration", str(declaration_id), reason=decision.reason, action=action,
+                       owner=row.owner_agency)
+    return row
+
+
+def results_of(session: Session, actor: Actor, row: TradeDeclaration) -> list[TradeInspection]:
+    """The inspection results of a declaration that the actor may see."""
+    return list(session.scalars(select(TradeInspection).where(
+        TradeInspection.declaration_id == row.id, visible_trade(actor, TradeInspection)
+    ).order_by(TradeInspection.id)))
+
+
+def read_declaration(session: Session, actor: Actor, declaration_id: int) -> tuple[TradeDeclaration,
+                                                                                    list[TradeInspection]]:
+    row = declaration(session, actor, declaration_id)
+    results = results_of(session, actor, row)
+    audit.record(session, action="trade.read", actor=actor, objects=[object_ref(row)])
+    return row, results
+
+
+def record_result(session: Session, actor: Actor, declaration_id: int, *, fraud: int, critical: int,
+                  note: str = "", joint_agency: str | None = None, marking: str | None = None) -> TradeInspection:
+    """Record what an inspection found; a joint inspection's result is shared with its partner."""
+    row = declaration(session, actor, declaration_id, action="trade.inspect")
+    if fraud not in (0, 1) or critical not in (0, 1, 2) or (fraud == 0) != (critical == 0):
+        raise InvalidInput("fraud is 0 or 1, critical 0, 1 or 2, and critical is 0 exactly when fraud is",
+                           details=[{"field": "critical"}])
+    distribution, joint, rank = _sharing("joint" if joint_agency else "agency", joint_agency,
+                                         marking or row.marking)
+    if joint is not None and session.get(Agency, joint) is None:
+        raise InvalidInput(f"unknown agency {joint!r}", details=[{"field": "joint_agency"}])
+    result = TradeInspection(declaration_id=row.id, fraud=fraud, critical=critical, note=note[:2000],
+                             joint_agency=joint, inspected_by=actor.user_id, owner_agency=actor.agency,
+                             owner_country=actor.country, distribution=distribution,
+                             marking=marking or row.marking, marking_rank=rank, case_id=row.case_id)
+    session.add(result)
+    if joint is not None and row.distribution == "agency" and row.owner_agency == actor.agency:
+        row.distribution, row.joint_agency = "joint", joint  # the partner of the inspection sees what it inspected
+    session.flush()
+    audit.record(session, action="trade.inspect", actor=actor, objects=[object_ref(row)],
+                 extra={"result": result.id, "fraud": fraud, "critical": critical, "joint_agency": joint})
+    return result
+
+
+def training_frame(session: Session, actor: Actor) -> pd.DataFrame:
+    """The inspected declarations the actor may see, each with its latest visible result, as a
+    labelled frame for retraining (inspection results fed back)."""
+    require(actor, "trade.list")
+    latest = (select(TradeInspection.declaration_id, func.max(TradeInspection.id).label("last"))
+              .where(visible_trade(actor, TradeInspection)).group_by(TradeInspection.declaration_id).subquery())
+    pairs = session.execute(select(TradeDeclaration, TradeInspection)
+                            .join(latest, latest.c.declaration_id == TradeDeclaration.id)
+                            .join(TradeInspection, TradeInspection.id == latest.c.last)
+                            .where(visible_trade(actor, TradeDeclaration))).all()
+    audit.record(session, action="trade.list", actor=actor, objects=[object_ref(d) for d, _ in pairs[:1000]],
+                 extra={"for": "training", "rows": len(pairs)})
+    if not pairs:
+        raise InvalidInput("no inspected declarations to learn from")
+    table = pd.DataFrame([{**json.loads(d.fields), "Declaration ID": f"{d.owner_agency}:{d.reference}",
+                           "Fraud": str(i.fraud), "Critical Fraud": str(i.critical)}
+                          for d, i in pairs], columns=declarations.COLUMNS + declarations.LABELS)
+    return declarations.parse(table.to_csv(index=False), "the database", labels=True)
+
+
+def split_by_date(frame: pd.DataFrame, share: float = 0.2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The earlier days for training and the last `share` of the days for validation."""
+    days = np.sort(frame["date"].unique())
+    if len(days) < 2:
+        raise InvalidInput("the inspected declarations span a single day: nothing to validate on")
+    cut = days[max(int(len(days) * (1 - share)), 1)]
+    return (frame[frame["date"] < cut].reset_index(drop=True), frame[frame["date"] >= cut].reset_index(drop=True))

@@ -4,17 +4,17 @@ selection list with exploration and reasons, the model file refused when it does
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from binational.config import get_settings
 from binational.errors import InvalidInput
 from binational.trade import declarations, risk, service, synthetic
 
-DATA = Path(os.environ.get("BINATIONAL_CUSTOMS_DATA", "/work/shared/data/customs/jeong2022-kcs-synthetic"))
+DATA = Path(get_settings().public_data) / "customs" / "jeong2022-kcs-synthetic"
 
 
 def _frame(**changes: object) -> pd.DataFrame:

@@ -1,0 +1,52 @@
+"""Tables of trade: customs declarations (with their score and place on a selection list) and the
+results of inspections. Both carry the policy columns and are read through `policy.visible_trade`;
+a row with `distribution` 'joint' is also seen by the partner agency named in `joint_agency` (a joint
+inspection's other customs service)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from binational.access.models import Shareable
+from binational.db import Base, UTCDateTime, utcnow
+
+
+class TradeDeclaration(Shareable, Base):
+    """One import declaration as its customs service filed it: the data set's columns (as text, in
+    `fields`), its score, reasons and place on the day's selection list once scored."""
+
+    __tablename__ = "trade_declarations"
+    __table_args__ = (UniqueConstraint("owner_agency", "reference", name="uq_trade_declarations_owner_reference"),
+                      Index("ix_trade_declarations_owner_day", "owner_agency", "declared_on"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    declared_on: Mapped[date] = mapped_column(Date)
+    fields: Mapped[str] = mapped_column(Text)  # JSON: column -> text, as imported
+    hs_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    joint_agency: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fraud_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    critical_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the features that raised the score
+    selection_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # score | exploration
+    selection_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TradeInspection(Shareable, Base):
+    """The outcome of inspecting a declaration, owned by the inspecting agency; a joint inspection's
+    result is shared with the partner named in `joint_agency`. Rows are only ever added."""
+
+    __tablename__ = "trade_inspections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("trade_declarations.id"), index=True)
+    fraud: Mapped[int] = mapped_column(Integer)
+    critical: Mapped[int] = mapped_column(Integer)  # 0 none, 1 fraud, 2 a threat to public safety
+    note: Mapped[str] = mapped_column(Text, default="")
+    joint_agency: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    inspected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
