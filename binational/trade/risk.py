@@ -98,28 +98,52 @@ class History:
     norms: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     prior: float = 0.2
     critical_prior: float = 0.01
+    _tables: dict[tuple[str, str], tuple[pd.Index, np.ndarray]] = field(default_factory=dict, repr=False,
+                                                                         compare=False)
+
+    def table(self, kind: str, key: str, width: int) -> tuple[pd.Index, np.ndarray]:
+        """The totals of `key` in `counts` or `norms` as an index of values and an array (kept)."""
+        if (kind, key) not in self._tables:
+            source = (self.counts if kind == "counts" else self.norms).get(key, {})
+            self._tables[kind, key] = (pd.Index(list(source), dtype=object),
+                                       np.asarray(list(source.values()), dtype=float).reshape(len(source), width))
+        return self._tables[kind, key]
 
 
-def _before(frame_keys: pd.Series, days: np.ndarray, values: pd.DataFrame) -> np.ndarray:
-    """Per row, the sums of `values` over rows of the same key on strictly earlier days."""
-    table = values.copy()
-    table["_k"] = frame_keys.to_numpy()
-    table["_d"] = days
-    per_day = table.groupby(["_k", "_d"], sort=True).sum()
-    earlier = per_day.groupby(level=0).cumsum() - per_day
-    index = pd.MultiIndex.from_arrays([frame_keys.to_numpy(), days])
-    return earlier.reindex(index).to_numpy(dtype=float)
-
-
-def _looked_up(base: dict[str, list[float]], keys: pd.Series, width: int) -> np.ndarray:
-    if not base:
-        return np.zeros((len(keys), width))
-    table = pd.DataFrame.from_dict(base, orient="index")
-    at = table.index.get_indexer(keys.to_numpy())
-    out = np.zeros((len(keys), width))
-    found = at >= 0
-    out[found] = table.to_numpy(dtype=float)[at[found]]
+def _before(codes: np.ndarray, days: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row, the sums of `values` (rows × columns) over rows of the same key code on strictly
+    earlier days: rows grouped by (key, day) in one sort, summed, and accumulated within each key."""
+    n, width = values.shape
+    if n == 0:
+        return np.zeros((0, width))
+    day = days - days.min()
+    combined = codes.astype(np.int64) * (int(day.max()) + 1) + day
+    order = np.argsort(combined, kind="stable")
+    ordered = combined[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    group = np.cumsum(first) - 1
+    groups = int(group[-1]) + 1
+    sums = np.column_stack([np.bincount(group, weights=values[order, j], minlength=groups) for j in range(width)])
+    running = np.cumsum(sums, axis=0) - sums  # over every earlier group, of any key
+    key_of_group = codes[order][first]
+    key_starts = np.r_[True, key_of_group[1:] != key_of_group[:-1]]
+    start_of_key = np.maximum.accumulate(np.where(key_starts, np.arange(groups), 0))
+    earlier = running - running[start_of_key]
+    out = np.empty((n, width))
+    out[order] = earlier[group]
     return out
+
+
+def _looked_up(history: History, kind: str, key: str, uniques: pd.Index, codes: np.ndarray, width: int
+               ) -> np.ndarray:
+    """Per row, the history's totals for its key value (zeros for a value never seen)."""
+    index, table = history.table(kind, key, width)
+    if len(index) == 0:
+        return np.zeros((len(codes), width))
+    at = index.get_indexer(uniques)
+    per_value = np.zeros((len(uniques), width))
+    per_value[at >= 0] = table[at[at >= 0]]
+    return per_value[codes]
 
 
 def features(frame: pd.DataFrame, history: History, *, labelled: bool,
@@ -135,10 +159,13 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
         inspected = one
     else:
         fraud = critical = inspected = np.zeros(len(frame))
-    sums = pd.DataFrame({"n": one, "l": inspected, "f": fraud, "c": critical}, index=frame.index)
+    sums = np.column_stack([one, inspected, fraud, critical])
     out: dict[str, np.ndarray] = {}
+    factors = {key: pd.factorize(keys[key]) for key in HISTORY_KEYS}
     for key in HISTORY_KEYS:
-        n, seen, bad, crit = (_before(keys[key], days, sums) + _looked_up(history.counts.get(key, {}), keys[key], 4)).T
+        codes, uniques = factors[key]
+        n, seen, bad, crit = (_before(codes, days, sums)
+                              + _looked_up(history, "counts", key, uniques, codes, 4)).T
         out[f"{key}: earlier declarations"] = n
         out[f"{key}: inspected before"] = seen
         out[f"{key}: fraud found before"] = bad
@@ -146,9 +173,10 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
         out[f"{key}: critical found before"] = crit
         out[f"{key}: critical rate before"] = (crit + history.critical_prior * SMOOTHING) / (seen + SMOOTHING)
     unit = _log_unit_value(frame).to_numpy()
-    stats = pd.DataFrame({"n": one, "s": unit, "s2": unit ** 2}, index=frame.index)
+    stats = np.column_stack([one, unit, unit ** 2])
     for key in NORM_KEYS:
-        n, s, s2 = (_before(keys[key], days, stats) + _looked_up(history.norms.get(key, {}), keys[key], 3)).T
+        codes, uniques = factors[key]
+        n, s, s2 = (_before(codes, days, stats) + _looked_up(history, "norms", key, uniques, codes, 3)).T
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(n > 0, s / np.maximum(n, 1), np.nan)
             spread = np.sqrt(np.maximum(s2 / np.maximum(n, 1) - mean ** 2, 0)) + 0.1
@@ -225,6 +253,7 @@ class RiskModel:
     critical: lgb.Booster
     weight: float
     info: dict[str, Any] = field(default_factory=dict)
+    _paths: dict[int, list[np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         self.check(frame)
@@ -248,21 +277,31 @@ class RiskModel:
         return x, np.asarray(fraud), np.asarray(critical), np.asarray(fraud) + self.weight * np.asarray(critical)
 
     def reasons(self, x: pd.DataFrame, rows: np.ndarray, top: int = 3) -> list[list[dict[str, Any]]]:
-        """Per row of `rows`: the features that raised its fraud score most (LightGBM contributions)."""
+        """Per row of `rows`: the features that raised its score most. A feature's contribution is
+        the change of the trees' output at the splits on it along the row's decision paths
+        (Saabas's attribution, in log-odds; the critical model's weighted by w)."""
         if len(rows) == 0:
             return []
         part = x.iloc[rows].to_numpy(dtype=float)
-        contrib = np.asarray(self.fraud.predict(part, pred_contrib=True, num_threads=PARAMS["num_threads"]))
-        contrib = contrib[:, :-1] + self.weight * np.asarray(
-            self.critical.predict(part, pred_contrib=True, num_threads=PARAMS["num_threads"]))[:, :-1]
-        values = part
+        contrib = self._contributions(self.fraud, part) + self.weight * self._contributions(self.critical, part)
         out = []
+        tops = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
         for i in range(len(rows)):
-            order = np.argsort(-contrib[i], kind="stable")[:top]
-            out.append([{"feature": self.feature_names[j], "value": _plain(values[i, j], self.feature_names[j],
+            order = tops[i]
+            out.append([{"feature": self.feature_names[j], "value": _plain(part[i, j], self.feature_names[j],
                                                                          self.categories),
                          "contribution": round(float(contrib[i, j]), 4)} for j in order if contrib[i, j] > 0])
         return out
+
+    def _contributions(self, booster: lgb.Booster, part: np.ndarray) -> np.ndarray:
+        tables = self._paths.get(id(booster))
+        if tables is None:
+            tables = self._paths[id(booster)] = _path_tables(booster, len(self.feature_names))
+        leaves = np.asarray(booster.predict(part, pred_leaf=True, num_threads=PARAMS["num_threads"]), dtype=int)
+        total = np.zeros((len(part), len(self.feature_names)))
+        for tree, table in enumerate(tables):
+            total += table[leaves[:, tree]]
+        return total
 
     def save(self, path: Path) -> None:
         data = {"format": FORMAT, "columns": self.columns, "features": self.feature_names,
@@ -296,6 +335,26 @@ class RiskModel:
         if fraud.feature_name() != expected or critical.feature_name() != expected:
             raise ModelMismatch(f"{path}: its boosters do not take the features it lists")
         return model
+
+
+def _path_tables(booster: lgb.Booster, width: int) -> list[np.ndarray]:
+    """Per tree, per leaf: what each feature's splits on the way to the leaf added to the output."""
+    tables = []
+    for tree in booster.dump_model()["tree_info"]:
+        table = np.zeros((tree["num_leaves"], width))
+        stack = [(tree["tree_structure"], np.zeros(width))]
+        while stack:
+            node, acc = stack.pop()
+            if "leaf_index" in node:
+                table[node["leaf_index"]] = acc
+                continue
+            for child in (node["left_child"], node["right_child"]):
+                value = child["leaf_value"] if "leaf_index" in child else child["internal_value"]
+                step = acc.copy()
+                step[node["split_feature"]] += value - node["internal_value"]
+                stack.append((child, step))
+        tables.append(table)
+    return tables
 
 
 def _plain(value: float, name: str, categories: dict[str, list[str]]) -> Any:

@@ -59,6 +59,9 @@ class Ranked:
 
     rows: list[dict[str, Any]]
     scored: int
+    score: np.ndarray
+    fraud: np.ndarray
+    critical: np.ndarray
 
 
 def rank(model: risk.RiskModel, frame: pd.DataFrame, *, budget: float, exploration: float, mode: str,
@@ -69,15 +72,17 @@ def rank(model: risk.RiskModel, frame: pd.DataFrame, *, budget: float, explorati
     rows = chosen.rows
     reasons = model.reasons(x, rows)
     explore = set(chosen.explore.tolist())
+    refs = frame["Declaration ID"].to_numpy()[rows]
+    days = frame["date"].to_numpy()[rows].astype("datetime64[D]").astype(str)
+    unknown = frame["hs_unknown"].to_numpy()[rows]
     out = []
     for place, (row, why) in enumerate(zip(rows.tolist(), reasons, strict=True), start=1):
-        out.append({"rank": place, "declaration": frame["Declaration ID"].iloc[row],
-                    "date": str(frame["date"].iloc[row].date()),
+        i = place - 1
+        out.append({"rank": place, "declaration": str(refs[i]), "date": str(days[i]),
                     "kind": "exploration" if row in explore else "score",
                     "score": round(float(score[row]), 4), "fraud": round(float(fraud[row]), 4),
-                    "critical": round(float(critical[row]), 4),
-                    "hs_unknown": bool(frame["hs_unknown"].iloc[row]), "reasons": why})
-    return Ranked(out, int(np.size(score)))
+                    "critical": round(float(critical[row]), 4), "hs_unknown": bool(unknown[i]), "reasons": why})
+    return Ranked(out, int(np.size(score)), score, fraud, critical)
 
 
 # --- Declarations in the database: import, the day's selection list, inspection results. ---------
@@ -165,7 +170,7 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     frame = _frame_of(rows)
     by_ref = {r.reference: r for r in rows}
     ranked = rank(model, frame, budget=budget, exploration=exploration, mode=mode, seed=seed)
-    x, fraud, critical, score = model.predict(frame)
+    score, fraud, critical = ranked.score, ranked.fraud, ranked.critical
     for i, ref in enumerate(frame["Declaration ID"]):
         row = by_ref[ref]
         row.score, row.fraud_probability = float(score[i]), float(fraud[i])
