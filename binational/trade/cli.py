@@ -12,7 +12,7 @@ import typer
 from binational.audit import log as audit
 from binational.clitools import fail, output_file, progress_bar, work
 from binational.errors import DomainError
-from binational.trade import declarations, risk, service
+from binational.trade import bts, declarations, risk, service
 from binational.trade.models import TradeDeclaration
 
 app = typer.Typer(help="Trade: cargo risk targeting on customs declarations.", no_args_is_help=True)
@@ -236,6 +236,72 @@ def show(
             out = {**_row(row), "fields": json.loads(row.fields),
                    "results": [{"id": r.id, "agency": r.owner_agency, "fraud": r.fraud, "critical": r.critical,
                                 "joint_agency": r.joint_agency, "note": r.note} for r in results]}
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(out)
+
+
+def _flow_files(folder: Path) -> dict[int, Path]:
+    found: dict[int, Path] = {}
+    for number in (1, 2, 3):
+        matches = sorted(folder.glob(f"dot{number}_*.csv"))
+        if len(matches) > 1:
+            raise fail(f"{folder}: more than one file of table {number} ({', '.join(m.name for m in matches)})")
+        if matches:
+            found[number] = matches[0]
+    if not found:
+        raise fail(f"{folder}: no TransBorder table (dot1_MMYY.csv, dot2_..., dot3_...)")
+    return found
+
+
+@app.command("flows")
+def import_flows(
+    folder: Annotated[Path, typer.Argument(help="folder of raw TransBorder files dot1/2/3_MMYY.csv")],
+    codes: Annotated[Path | None, typer.Option(help="folder of the code tables (default: FOLDER/codes)")] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Import BTS TransBorder freight tables 1-3, checked against the code tables; a month imported
+    again replaces the earlier rows (nothing is stored if any file is refused)."""
+    try:
+        with _Steps("flows", 5) as step:
+            table_codes = bts.read_codes(codes or folder / "codes")
+            files = _flow_files(folder)
+            tables = {}
+            for number, path in files.items():
+                step(f"checking {path.name}")
+                tables[number] = bts.read_table(path, number, table_codes)
+            step("storing")
+            with work(as_user) as (session, actor):
+                counts = service.import_flows(session, actor, tables,
+                                              source={"files": [service.digest(p) for p in files.values()]})
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(counts)
+
+
+@app.command("indicators")
+def show_indicators(
+    as_user: Annotated[str, typer.Option("--as", help="act as this user")],
+    country: Annotated[str, typer.Option(help="mexico | canada")] = "mexico",
+    year: Annotated[int | None, typer.Option(help="only this year")] = None,
+    month: Annotated[int | None, typer.Option(help="only this month (1-12)")] = None,
+    codes: Annotated[Path | None, typer.Option(help="folder of the code tables, for names")] = None,
+    top: Annotated[int, typer.Option(help="how many ports, commodities, states and corridors")] = 10,
+) -> None:
+    """Trade with Mexico (or Canada): value and weight by port, mode, commodity and state, trend, corridors."""
+    partners = {"mexico": bts.MEXICO, "canada": bts.CANADA}
+    if country not in partners:
+        raise fail("--country must be mexico or canada")
+    if month is not None and not 1 <= month <= 12:
+        raise fail("--month must be 1 to 12")
+    if not 1 <= top <= 100:
+        raise fail("--top must be 1 to 100")
+    try:
+        names = bts.read_codes(codes) if codes is not None else None
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            out = service.indicators(session, actor, names, country=partners[country], year=year, month=month,
+                                     top=top)
     except DomainError as exc:
         raise fail(exc.message) from None
     _print(out)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.access.models import Shareable
@@ -50,3 +50,30 @@ class TradeInspection(Shareable, Base):
     joint_agency: Mapped[str | None] = mapped_column(String(32), nullable=True)
     inspected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TradeFlow(Base):
+    """One row of a BTS TransBorder Freight raw table: a month's value (USD), shipping weight (kg)
+    and freight charges of exports or imports with Canada or Mexico by mode, for a US state and port
+    (table 1), a US state and commodity (table 2) or a port and commodity (table 3). Public statistics:
+    any named viewer reads them; only the node writes them."""
+
+    __tablename__ = "trade_flows"
+    __table_args__ = (Index("ix_trade_flows_table_month", "source_table", "year", "month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_table: Mapped[int] = mapped_column(Integer)
+    trade_type: Mapped[str] = mapped_column(String(1))
+    us_state: Mapped[str] = mapped_column(String(2), default="")
+    port: Mapped[str] = mapped_column(String(4), default="")
+    commodity: Mapped[str] = mapped_column(String(2), default="")
+    mode: Mapped[str] = mapped_column(String(1))
+    mex_state: Mapped[str] = mapped_column(String(2), default="")
+    can_province: Mapped[str] = mapped_column(String(2), default="")
+    country: Mapped[str] = mapped_column(String(4))
+    value: Mapped[int] = mapped_column(BigInteger)
+    weight: Mapped[int] = mapped_column(BigInteger)
+    freight: Mapped[int] = mapped_column(BigInteger)
+    domestic_foreign: Mapped[str] = mapped_column(String(1), default="")
+    containerized: Mapped[str] = mapped_column(String(1), default="")
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from binational.access import markings
@@ -21,8 +21,8 @@ from binational.access.models import Agency
 from binational.access.policy import Actor, may_see_trade, require, visible_trade
 from binational.audit import log as audit
 from binational.errors import InvalidInput, NotFound
-from binational.trade import declarations, risk
-from binational.trade.models import TradeDeclaration, TradeInspection
+from binational.trade import bts, declarations, risk
+from binational.trade.models import TradeDeclaration, TradeFlow, TradeInspection
 
 register(Action("trade.evaluate", "record.view",
                 "train a cargo risk model on two declaration files and measure it on a third"))
@@ -282,3 +282,96 @@ def split_by_date(frame: pd.DataFrame, share: float = 0.2) -> tuple[pd.DataFrame
         raise InvalidInput("the inspected declarations span a single day: nothing to validate on")
     cut = days[max(int(len(days) * (1 - share)), 1)]
     return (frame[frame["date"] < cut].reset_index(drop=True), frame[frame["date"] >= cut].reset_index(drop=True))
+
+
+# --- Trade indicators: BTS TransBorder freight flows. ---------------------------------------------
+
+register(Action("trade.flows.import", "agency.manage",
+                "import BTS TransBorder freight tables (public statistics; the node operator or a node administrator)"))
+register(Action("trade.indicators", "", "read trade indicators of the TransBorder freight flows"))
+
+FLOW_COLUMNS = {"TRDTYPE": "trade_type", "USASTATE": "us_state", "DEPE": "port", "COMMODITY2": "commodity",
+                "DISAGMOT": "mode", "MEXSTATE": "mex_state", "CANPROV": "can_province", "COUNTRY": "country",
+                "VALUE": "value", "SHIPWT": "weight", "FREIGHT_CHARGES": "freight", "DF": "domestic_foreign",
+                "CONTCODE": "containerized", "YEAR": "year", "MONTH": "month"}
+
+
+def import_flows(session: Session, actor: Actor | None, tables: dict[int, pd.DataFrame], *,
+                 source: dict[str, Any]) -> dict[str, int]:
+    """Store checked TransBorder tables; a month already held for a table is replaced (idempotent)."""
+    require(actor, "trade.flows.import", operator=True)
+    counts: dict[str, int] = {}
+    for number, frame in sorted(tables.items()):
+        months = frame[["YEAR", "MONTH"]].drop_duplicates().itertuples(index=False)
+        replaced = 0
+        for year, month in months:
+            gone = session.execute(delete(TradeFlow).where(
+                TradeFlow.source_table == number, TradeFlow.year == int(year), TradeFlow.month == int(month)))
+            replaced += int(getattr(gone, "rowcount", 0) or 0)
+        rows = frame.rename(columns=FLOW_COLUMNS)
+        for column in FLOW_COLUMNS.values():
+            if column not in rows.columns:
+                rows[column] = ""
+        records = rows[list(FLOW_COLUMNS.values())].assign(source_table=number).to_dict("records")
+        for start in range(0, len(records), 5000):
+            session.execute(insert(TradeFlow), records[start:start + 5000])
+        counts[f"table{number}"] = len(records)
+        counts[f"table{number}_replaced"] = replaced
+    audit.record(session, action="trade.flows.import", actor=actor, objects=[], extra={**source, **counts})
+    return counts
+
+
+def indicators(session: Session, actor: Actor, codes: bts.Codes | None = None, *, country: str = bts.MEXICO,
+               year: int | None = None, month: int | None = None, top: int = 10) -> dict[str, Any]:
+    """Value and weight by trade type, port, mode, commodity and US state, the monthly trend and the
+    top corridors (port × Mexican state or Canadian province), for trade with `country`."""
+    require(actor, "trade.indicators")
+
+    def where(table: int) -> list[Any]:
+        clauses = [TradeFlow.source_table == table, TradeFlow.country == country]
+        if year is not None:
+            clauses.append(TradeFlow.year == year)
+        if month is not None:
+            clauses.append(TradeFlow.month == month)
+        return clauses
+
+    def name(kind: str, code: str) -> str:
+        return codes.name(kind, code) if codes is not None else code
+
+    def summed(table: int, *columns: Any, limit: int | None = None) -> list[dict[str, Any]]:
+        value, weight = func.sum(TradeFlow.value), func.sum(TradeFlow.weight)
+        query = (select(*columns, TradeFlow.trade_type, value, weight).where(*where(table))
+                 .group_by(*columns, TradeFlow.trade_type))
+        totals: dict[tuple[Any, ...], dict[str, int]] = {}
+        for *keys, kind, v, w in session.execute(query):
+            entry = totals.setdefault(tuple(keys), {"exports": 0, "imports": 0, "export_kg": 0, "import_kg": 0})
+            side = "exports" if kind == "1" else "imports"
+            entry[side] += int(v or 0)
+            entry["export_kg" if kind == "1" else "import_kg"] += int(w or 0)
+        ordered = sorted(totals.items(), key=lambda kv: (-(kv[1]["exports"] + kv[1]["imports"]), kv[0]))
+        return [{"key": list(k), **v, "total": v["exports"] + v["imports"]} for k, v in ordered[:limit]]
+
+    trade = summed(1)
+    ports = [{"port": r["key"][0], "name": name("port", r["key"][0]), **_amounts(r)}
+             for r in summed(1, TradeFlow.port, limit=top)]
+    modes = [{"mode": r["key"][0], "name": name("mode", r["key"][0]), **_amounts(r)} for r in summed(1, TradeFlow.mode)]
+    commodities = [{"commodity": r["key"][0], "name": name("commodity", r["key"][0]), **_amounts(r)}
+                   for r in summed(2, TradeFlow.commodity, limit=top)]
+    states = [{"state": r["key"][0], "name": name("us_state", r["key"][0]), **_amounts(r)}
+              for r in summed(1, TradeFlow.us_state, limit=top)]
+    partner = TradeFlow.mex_state if country == bts.MEXICO else TradeFlow.can_province
+    partner_kind = "mexican_state" if country == bts.MEXICO else "canadian_province"
+    corridors = [{"port": r["key"][0], "port_name": name("port", r["key"][0]), "region": r["key"][1],
+                  "region_name": name(partner_kind, r["key"][1]), **_amounts(r)}
+                 for r in summed(1, TradeFlow.port, partner, limit=top)]
+    trend = [{"year": r["key"][0], "month": r["key"][1], **_amounts(r)}
+             for r in sorted(summed(1, TradeFlow.year, TradeFlow.month), key=lambda r: tuple(r["key"]))]
+    audit.record(session, action="trade.indicators", actor=actor, objects=[],
+                 extra={"country": country, "year": year, "month": month})
+    return {"country": country, "year": year, "month": month, "trade": _amounts(trade[0]) if trade else {},
+            "ports": ports, "modes": modes, "commodities": commodities, "states": states,
+            "corridors": corridors, "trend": trend}
+
+
+def _amounts(row: dict[str, Any]) -> dict[str, int]:
+    return {k: row[k] for k in ("exports", "imports", "total", "export_kg", "import_kg")}

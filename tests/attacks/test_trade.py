@@ -103,3 +103,19 @@ def test_bad_results_write_nothing(stocked):
         assert code == 2 and len(err.strip().splitlines()) == 1
     code, shown, _ = _run("show", target, "--as", "us_analyst")
     assert len(shown["results"]) == 1  # the imported one only
+
+
+def test_raw_sql_as_a_partner_reads_no_other_agencys_trade_rows(stocked, db, settings):
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("row-level security is PostgreSQL's")
+    from sqlalchemy import text
+
+    from binational.access import service as access
+    from binational.db import act_as
+    with db.session() as s:
+        act_as(s, access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst")))
+        for table in ("trade_declarations", "trade_inspections"):
+            owners = set(s.execute(text(f"SELECT DISTINCT owner_agency FROM {table}")).scalars())  # noqa: S608
+            assert owners == {"MX-FGR"}, table
+        assert s.execute(text("UPDATE trade_declarations SET score = 1 WHERE owner_agency = 'US-CBP'")).rowcount == 0
+        s.rollback()

@@ -1,4 +1,4 @@
-"""trade: customs declarations (scores, selection lists) and inspection results
+"""trade: customs declarations (scores, selection lists), inspection results, TransBorder freight flows
 
 Revision ID: trade_declarations
 Revises: resolution_queue_order
@@ -19,7 +19,7 @@ CASES = "string_to_array(current_setting('binational.cases', true), ',')"
 # policy.may_see_trade: within clearance and case, the owner agency, its country when `national`,
 # the partner named in `joint_agency` when `joint`; system jobs see all.
 READ = f"""
-  current_setting('binational.system', true) = 'on'
+  (SELECT binational_system_on())
   OR (
     marking_rank <= coalesce(nullif(current_setting('binational.clearance', true), ''), '-1')::int
     AND (case_id IS NULL OR case_id = ANY({CASES}))
@@ -28,8 +28,7 @@ READ = f"""
          OR (distribution = 'joint' AND joint_agency = current_setting('binational.agency', true)))
   )
 """
-OWNER_WRITES = ("current_setting('binational.system', true) = 'on' "
-                "OR owner_agency = current_setting('binational.agency', true)")
+OWNER_WRITES = "(SELECT binational_system_on()) OR owner_agency = current_setting('binational.agency', true)"
 
 
 def _policy_columns(table: str) -> list[sa.Column]:
@@ -86,9 +85,38 @@ def upgrade() -> None:
     op.create_index("ix_trade_inspections_declaration_id", "trade_inspections", ["declaration_id"])
     op.create_index("ix_trade_inspections_owner_agency", "trade_inspections", ["owner_agency"])
     op.create_index("ix_trade_inspections_case_id", "trade_inspections", ["case_id"])
+    op.create_table(
+        "trade_flows",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("source_table", sa.Integer(), nullable=False),
+        sa.Column("trade_type", sa.String(1), nullable=False),
+        sa.Column("us_state", sa.String(2), nullable=False),
+        sa.Column("port", sa.String(4), nullable=False),
+        sa.Column("commodity", sa.String(2), nullable=False),
+        sa.Column("mode", sa.String(1), nullable=False),
+        sa.Column("mex_state", sa.String(2), nullable=False),
+        sa.Column("can_province", sa.String(2), nullable=False),
+        sa.Column("country", sa.String(4), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("weight", sa.BigInteger(), nullable=False),
+        sa.Column("freight", sa.BigInteger(), nullable=False),
+        sa.Column("domestic_foreign", sa.String(1), nullable=False),
+        sa.Column("containerized", sa.String(1), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_trade_flows_table_month", "trade_flows", ["source_table", "year", "month"])
     if op.get_bind().dialect.name != "postgresql":
         return
     role = context.config.attributes.get("app_role", "binational_app")
+    # public statistics: any named viewer reads them; the node (system) alone writes them
+    op.execute(f'GRANT SELECT, INSERT, DELETE ON trade_flows TO "{role}"')
+    op.execute("ALTER TABLE trade_flows ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE trade_flows FORCE ROW LEVEL SECURITY")
+    op.execute("CREATE POLICY trade_flows_read ON trade_flows FOR SELECT USING ((SELECT binational_system_on()) "
+               "OR coalesce((SELECT current_setting('binational.agency', true)), '') <> '')")
+    op.execute("CREATE POLICY trade_flows_write ON trade_flows FOR ALL USING ((SELECT binational_system_on())) "
+               "WITH CHECK ((SELECT binational_system_on()))")
     op.execute(f'GRANT SELECT, INSERT, UPDATE ON trade_declarations TO "{role}"')
     op.execute(f'GRANT SELECT, INSERT ON trade_inspections TO "{role}"')
     op.execute(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
@@ -107,5 +135,8 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY IF EXISTS {table}_read ON {table}")
             op.execute(f"DROP POLICY IF EXISTS {table}_insert ON {table}")
         op.execute("DROP POLICY IF EXISTS trade_declarations_update ON trade_declarations")
+        op.execute("DROP POLICY IF EXISTS trade_flows_read ON trade_flows")
+        op.execute("DROP POLICY IF EXISTS trade_flows_write ON trade_flows")
+    op.drop_table("trade_flows")
     op.drop_table("trade_inspections")
     op.drop_table("trade_declarations")
