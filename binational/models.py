@@ -17,7 +17,7 @@ from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.search.models import SavedSearch, SavedSearchMatch, SearchWord
-from binational.trade.models import TradeDeclaration, TradeFlow, TradeInspection
+from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
 SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
@@ -27,7 +27,7 @@ __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
     "Base", "Case", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
     "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
-    "SearchTerm", "SearchWord", "Selector",
+    "PortWait", "SearchTerm", "SearchWord", "Selector",
     "SHAREABLE_TABLES", "Statement", "Suggestion", "TradeDeclaration", "TradeFlow", "TradeInspection", "User",
     "WebSession",
 ]

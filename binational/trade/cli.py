@@ -12,7 +12,7 @@ import typer
 from binational.audit import log as audit
 from binational.clitools import fail, output_file, progress_bar, work
 from binational.errors import DomainError
-from binational.trade import bts, declarations, risk, service
+from binational.trade import bts, declarations, ports, risk, service
 from binational.trade.models import TradeDeclaration
 
 app = typer.Typer(help="Trade: cargo risk targeting on customs declarations.", no_args_is_help=True)
@@ -302,6 +302,80 @@ def show_indicators(
             assert actor is not None
             out = service.indicators(session, actor, names, country=partners[country], year=year, month=month,
                                      top=top)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(out)
+
+
+ports_app = typer.Typer(help="Ports of entry: CBP Border Wait Times snapshots, conditions and history.",
+                        no_args_is_help=True)
+app.add_typer(ports_app, name="ports")
+BORDERS = {"mexican": "Mexican Border", "canadian": "Canadian Border", "all": None}
+
+
+def _store_snapshot(data: bytes, name: str, source: dict[str, Any], as_user: str | None) -> dict[str, int]:
+    observations = ports.parse(data, name)
+    with work(as_user) as (session, actor):
+        return service.import_waits(session, actor, observations, source=source)
+
+
+@ports_app.command("import")
+def ports_import(
+    file: Annotated[Path, typer.Argument(help="a snapshot of the CBP Border Wait Times API (bwtnew JSON)")],
+    as_user: AsUser = None,
+) -> None:
+    """Import a snapshot: one row per crossing, lane type and reported time (again: nothing new)."""
+    if not file.is_file():
+        raise fail(f"{file}: no such file")
+    try:
+        counts = _store_snapshot(file.read_bytes(), str(file), service.digest(file), as_user)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    _print(counts)
+
+
+@ports_app.command("poll")
+def ports_poll(
+    once: Annotated[bool, typer.Option(help="poll once and stop")] = False,
+) -> None:
+    """Poll `wait_times_url` every `wait_times_every` seconds (a setting; empty: polling is off)."""
+    import time
+
+    import httpx
+
+    from binational.config import get_settings
+    settings = get_settings()
+    if not settings.wait_times_url:
+        raise fail("no wait_times_url is set (BINATIONAL_WAIT_TIMES_URL): polling is off")
+    while True:
+        try:
+            answer = httpx.get(settings.wait_times_url, timeout=30.0, follow_redirects=False)
+            answer.raise_for_status()
+            counts = _store_snapshot(answer.content, settings.wait_times_url, {"url": settings.wait_times_url}, None)
+            typer.echo(json.dumps({"polled": settings.wait_times_url, **counts}))
+        except (httpx.HTTPError, DomainError) as exc:
+            message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+            if once:
+                raise fail(message) from None
+            typer.echo(f"poll failed: {message}", err=True)
+        if once:
+            return
+        time.sleep(settings.wait_times_every)
+
+
+@ports_app.command("show")
+def ports_show(
+    as_user: Annotated[str, typer.Option("--as", help="act as this user")],
+    crossing: Annotated[str | None, typer.Option(help="one crossing's history (its six-digit port number)")] = None,
+    border: Annotated[str, typer.Option(help="mexican | canadian | all")] = "mexican",
+) -> None:
+    """The latest conditions of every crossing (delays, lanes open per lane type), or one crossing's history."""
+    if border not in BORDERS:
+        raise fail("--border must be mexican, canadian or all")
+    try:
+        with work(as_user) as (session, actor):
+            assert actor is not None
+            out = service.port_conditions(session, actor, border=BORDERS[border], port_number=crossing)
     except DomainError as exc:
         raise fail(exc.message) from None
     _print(out)

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.access.models import Shareable
@@ -77,3 +89,25 @@ class TradeFlow(Base):
     containerized: Mapped[str] = mapped_column(String(1), default="")
     year: Mapped[int] = mapped_column(Integer)
     month: Mapped[int] = mapped_column(Integer)
+
+
+class PortWait(Base):
+    """One lane type's state at one crossing at one reported time, from a CBP Border Wait Times
+    snapshot: status, delay and lanes open. Public information: any named viewer reads it; the node
+    writes it. A snapshot imported twice adds nothing (one row per crossing, lane and time)."""
+
+    __tablename__ = "trade_port_waits"
+    __table_args__ = (UniqueConstraint("port_number", "lane", "reported_at", name="uq_trade_port_waits_observation"),
+                      Index("ix_trade_port_waits_reported_at", "reported_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    port_number: Mapped[str] = mapped_column(String(6))
+    border: Mapped[str] = mapped_column(String(32))
+    port_name: Mapped[str] = mapped_column(String(100))
+    crossing_name: Mapped[str] = mapped_column(String(100))
+    lane: Mapped[str] = mapped_column(String(32))  # commercial_standard, commercial_fast, passenger_standard ...
+    reported_at: Mapped[datetime] = mapped_column(DateTime)  # the port's local time, as reported
+    port_status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    delay_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lanes_open: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    maximum_lanes: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -21,8 +21,8 @@ from binational.access.models import Agency
 from binational.access.policy import Actor, may_see_trade, require, visible_trade
 from binational.audit import log as audit
 from binational.errors import InvalidInput, NotFound
-from binational.trade import bts, declarations, risk
-from binational.trade.models import TradeDeclaration, TradeFlow, TradeInspection
+from binational.trade import bts, declarations, ports, risk
+from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
 
 register(Action("trade.evaluate", "record.view",
                 "train a cargo risk model on two declaration files and measure it on a third"))
@@ -375,3 +375,61 @@ def indicators(session: Session, actor: Actor, codes: bts.Codes | None = None, *
 
 def _amounts(row: dict[str, Any]) -> dict[str, int]:
     return {k: row[k] for k in ("exports", "imports", "total", "export_kg", "import_kg")}
+
+
+# --- Ports: CBP Border Wait Times snapshots. -------------------------------------------------------
+
+register(Action("trade.ports.import", "agency.manage",
+                "import a CBP Border Wait Times snapshot (the node operator, or its scheduled poll)"))
+register(Action("trade.ports", "", "read the conditions and wait-time history of the ports of entry"))
+
+
+def import_waits(session: Session, actor: Actor | None, observations: list[ports.Observation], *,
+                 source: dict[str, Any]) -> dict[str, int]:
+    """Store a snapshot's observations; one already held (crossing, lane, reported time) is skipped."""
+    require(actor, "trade.ports.import", operator=True)
+    keys = {(o.port_number, o.lane, o.reported_at) for o in observations}
+    times = {o.reported_at for o in observations}
+    held = set()
+    if times:
+        held = {tuple(r) for r in session.execute(select(PortWait.port_number, PortWait.lane, PortWait.reported_at)
+                                                  .where(PortWait.reported_at.in_(sorted(times))))}
+    new = [o for o in observations if (o.port_number, o.lane, o.reported_at) not in held]
+    unique = {(o.port_number, o.lane, o.reported_at): o for o in new}
+    if unique:
+        session.execute(insert(PortWait), [vars(o) for o in unique.values()])
+    counts = {"observations": len(unique), "skipped": len(keys) - len(unique)}
+    audit.record(session, action="trade.ports.import", actor=actor, objects=[], extra={**source, **counts})
+    return counts
+
+
+def port_conditions(session: Session, actor: Actor, *, border: str | None = "Mexican Border",
+                    port_number: str | None = None, limit: int = 500) -> dict[str, Any]:
+    """The latest report of every crossing (each lane's status, delay, lanes open) or, for one
+    crossing, its history per lane type."""
+    require(actor, "trade.ports")
+    if port_number is not None:
+        rows = session.scalars(select(PortWait).where(PortWait.port_number == port_number)
+                               .order_by(PortWait.reported_at.desc(), PortWait.lane).limit(limit)).all()
+        history: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            history.setdefault(r.lane, []).append({"reported_at": r.reported_at.isoformat(), "status": r.status,
+                                                    "delay_minutes": r.delay_minutes, "lanes_open": r.lanes_open})
+        audit.record(session, action="trade.ports", actor=actor, objects=[], extra={"port": port_number})
+        return {"port_number": port_number, "name": f"{rows[0].port_name} {rows[0].crossing_name}".strip()
+                if rows else None, "history": history}
+    latest = (select(PortWait.port_number, func.max(PortWait.reported_at).label("at"))
+              .group_by(PortWait.port_number).subquery())
+    query = (select(PortWait).join(latest, (latest.c.port_number == PortWait.port_number)
+                                   & (latest.c.at == PortWait.reported_at)))
+    if border:
+        query = query.where(PortWait.border == border)
+    crossings: dict[str, dict[str, Any]] = {}
+    for r in session.scalars(query.order_by(PortWait.port_name, PortWait.crossing_name, PortWait.lane)):
+        entry = crossings.setdefault(r.port_number, {"port_number": r.port_number, "port": r.port_name,
+                                                     "crossing": r.crossing_name, "status": r.port_status,
+                                                     "reported_at": r.reported_at.isoformat(), "lanes": {}})
+        entry["lanes"][r.lane] = {"status": r.status, "delay_minutes": r.delay_minutes, "lanes_open": r.lanes_open,
+                                  "maximum_lanes": r.maximum_lanes}
+    audit.record(session, action="trade.ports", actor=actor, objects=[], extra={"border": border})
+    return {"border": border, "crossings": list(crossings.values())}

@@ -1,4 +1,4 @@
-"""trade: customs declarations (scores, selection lists), inspection results, TransBorder freight flows
+"""trade: customs declarations (scores, selection lists), inspection results, TransBorder freight flows, port waits
 
 Revision ID: trade_declarations
 Revises: resolution_queue_order
@@ -15,6 +15,7 @@ branch_labels = None
 depends_on = None
 
 TABLES = ("trade_declarations", "trade_inspections")
+PUBLIC = ("trade_flows", "trade_port_waits")
 CASES = "string_to_array(current_setting('binational.cases', true), ',')"
 # policy.may_see_trade: within clearance and case, the owner agency, its country when `national`,
 # the partner named in `joint_agency` when `joint`; system jobs see all.
@@ -106,17 +107,35 @@ def upgrade() -> None:
         sa.Column("month", sa.Integer(), nullable=False),
     )
     op.create_index("ix_trade_flows_table_month", "trade_flows", ["source_table", "year", "month"])
+    op.create_table(
+        "trade_port_waits",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("port_number", sa.String(6), nullable=False),
+        sa.Column("border", sa.String(32), nullable=False),
+        sa.Column("port_name", sa.String(100), nullable=False),
+        sa.Column("crossing_name", sa.String(100), nullable=False),
+        sa.Column("lane", sa.String(32), nullable=False),
+        sa.Column("reported_at", sa.DateTime(), nullable=False),
+        sa.Column("port_status", sa.String(32), nullable=False),
+        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("delay_minutes", sa.Integer(), nullable=True),
+        sa.Column("lanes_open", sa.Integer(), nullable=True),
+        sa.Column("maximum_lanes", sa.Integer(), nullable=True),
+        sa.UniqueConstraint("port_number", "lane", "reported_at", name="uq_trade_port_waits_observation"),
+    )
+    op.create_index("ix_trade_port_waits_reported_at", "trade_port_waits", ["reported_at"])
     if op.get_bind().dialect.name != "postgresql":
         return
     role = context.config.attributes.get("app_role", "binational_app")
-    # public statistics: any named viewer reads them; the node (system) alone writes them
-    op.execute(f'GRANT SELECT, INSERT, DELETE ON trade_flows TO "{role}"')
-    op.execute("ALTER TABLE trade_flows ENABLE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE trade_flows FORCE ROW LEVEL SECURITY")
-    op.execute("CREATE POLICY trade_flows_read ON trade_flows FOR SELECT USING ((SELECT binational_system_on()) "
-               "OR coalesce((SELECT current_setting('binational.agency', true)), '') <> '')")
-    op.execute("CREATE POLICY trade_flows_write ON trade_flows FOR ALL USING ((SELECT binational_system_on())) "
-               "WITH CHECK ((SELECT binational_system_on()))")
+    # public statistics and port conditions: any named viewer reads them; the node (system) alone writes them
+    for table in PUBLIC:
+        op.execute(f'GRANT SELECT, INSERT, DELETE ON {table} TO "{role}"')
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ((SELECT binational_system_on()) "
+                   "OR coalesce((SELECT current_setting('binational.agency', true)), '') <> '')")
+        op.execute(f"CREATE POLICY {table}_write ON {table} FOR ALL USING ((SELECT binational_system_on())) "
+                   "WITH CHECK ((SELECT binational_system_on()))")
     op.execute(f'GRANT SELECT, INSERT, UPDATE ON trade_declarations TO "{role}"')
     op.execute(f'GRANT SELECT, INSERT ON trade_inspections TO "{role}"')
     op.execute(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
@@ -135,8 +154,10 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY IF EXISTS {table}_read ON {table}")
             op.execute(f"DROP POLICY IF EXISTS {table}_insert ON {table}")
         op.execute("DROP POLICY IF EXISTS trade_declarations_update ON trade_declarations")
-        op.execute("DROP POLICY IF EXISTS trade_flows_read ON trade_flows")
-        op.execute("DROP POLICY IF EXISTS trade_flows_write ON trade_flows")
+        for table in PUBLIC:
+            op.execute(f"DROP POLICY IF EXISTS {table}_read ON {table}")
+            op.execute(f"DROP POLICY IF EXISTS {table}_write ON {table}")
+    op.drop_table("trade_port_waits")
     op.drop_table("trade_flows")
     op.drop_table("trade_inspections")
     op.drop_table("trade_declarations")
