@@ -23,6 +23,7 @@ from binational.web import (
     request_pages,
     resolution_pages,
     search_pages,
+    trade_pages,
 )
 from binational.web.render import error_page
 from binational.web.sessions import API_PREFIX, SessionMiddleware, cookie_key, route_path
@@ -47,7 +48,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
     for router in (pages.router, entity_pages.router, entity_pages.release_router, request_pages.router,
                    request_pages.notices_router, discovery_pages.router,
                    resolution_pages.router, network_pages.router, audit_pages.router, admin_pages.router,
-                   search_pages.router, api_docs.router):
+                   search_pages.router, trade_pages.router, api_docs.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)
