@@ -107,7 +107,30 @@ def port_conditions(request: Request, s: SessionDep, actor: PageActor) -> HTMLRe
 def indicators(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
     """Trade with Mexico by port, mode, commodity and state, the monthly trend and the top corridors."""
     data = service.indicators(s, actor)
-    return render(request, "trade/indicators.html", data=data)
+    return render(request, "trade/indicators.html", data=data, chart=ports_chart(i18n.language(request), data))
+
+
+def ports_chart(lang: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A Vega-Lite spec: exports and imports by port of entry, stacked, in the page's language."""
+    if not data["ports"]:
+        return None
+
+    def word(key: str) -> str:
+        return i18n.translate(lang, key)
+
+    values = [{"port": p["name"], "side": word(f"trade.{side}"), "usd": p[side]}
+              for p in data["ports"] for side in ("exports", "imports")]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "description": word("trade.by_port"), "width": "container", "height": 260,
+        "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": {"field": "port", "type": "nominal", "sort": "-x", "title": word("trade.port")},
+            "x": {"field": "usd", "type": "quantitative", "stack": True, "title": word("trade.usd")},
+            "color": {"field": "side", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
+        },
+    }
 
 
 LANES = ("commercial_standard", "commercial_fast", "passenger_standard", "passenger_nexus_sentri",

@@ -93,3 +93,13 @@ def test_the_real_january_2015_tables(settings, db):
     assert round(out["trade"]["exports"] / 1e9, 2) == 19.14 and round(out["trade"]["imports"] / 1e9, 2) == 22.06
     assert [p["name"] for p in out["ports"]][:3] == ["LAREDO, TX", "EL PASO, TX", "OTAY MESA, CA"]
     assert round(out["ports"][0]["total"] / 1e9, 2) == 15.16
+
+
+def test_the_indicators_page_carries_its_chart(settings, client, tmp_path):
+    from tests.web.conftest import sign_in
+    assert runner.invoke(app, ["trade", "flows", str(_folder(tmp_path))]).exit_code == 0
+    sign_in(client, "mx_analyst")
+    page = client.get("/trade/indicators")
+    assert page.status_code == 200 and 'id="trade-chart-spec"' in page.text and "/static/trade.js" in page.text
+    spec = json.loads(page.text.split('id="trade-chart-spec">')[1].split("</script>")[0])
+    assert {v["port"] for v in spec["data"]["values"]} == {"2304", "2402"}
