@@ -204,7 +204,8 @@ def declaration(session: Session, actor: Actor, declaration_id: int, *, action: 
                 ) -> TradeDeclaration:
     """A declaration the actor may see; else NotFound, as for one that does not exist."""
     require(actor, action)
-    row = session.get(TradeDeclaration, declaration_id) if isinstance(declaration_id, int) else None
+    fits = isinstance(declaration_id, int) and 0 < declaration_id < 2 ** 31  # an id the database can hold
+    row = session.get(TradeDeclaration, declaration_id) if fits else None
     if row is None:
         raise NotFound("declaration", str(declaration_id), action=action)
     decision = may_see_trade(actor, owner_agency=row.owner_agency, owner_country=row.owner_country,
