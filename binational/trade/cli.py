@@ -177,8 +177,9 @@ def select_day(
     when = _day(day)
     try:
         fitted = risk.RiskModel.load(model)
-        with work(as_user) as (session, actor):
+        with _Steps("select", 1) as step, work(as_user) as (session, actor):
             assert actor is not None
+            step("scoring")
             rows = service.select_day(session, actor, fitted, when, budget=budget, exploration=exploration, mode=mode)
             out = [_row(r) for r in rows]
     except DomainError as exc:
