@@ -36,6 +36,7 @@ from binational.repatriation import api as repatriation_api
 from binational.requests import api as requests_api
 from binational.resolution import api as resolution_api
 from binational.search import api as search_api
+from binational.trade import api as trade_api
 from binational.web.headers import SecurityHeaders
 
 API = "/api/v1"
@@ -217,7 +218,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     # search's router first: it holds the entity list (`GET /entities`, ranked with `?q=`)
     for router in (admin_api.router, search_api.router, entities_api.router, entities_api.releases_router,
                    audit_api.router, *requests_api.ROUTERS, resolution_api.router, networks_api.router,
-                   firearms_api.router, repatriation_api.router, engagements_api.router):
+                   firearms_api.router, repatriation_api.router, engagements_api.router, trade_api.router):
         app.include_router(router, prefix=API)
     document_errors(app, API)
     web.mount(app, settings)

@@ -45,6 +45,7 @@ SUB_APPS: dict[str, SubApp] = {
                            "Repatriation: arrangements, movements, manifests, the planner, official series."),
     "engagements": SubApp("binational.engagements.cli", "app",
                           "Engagements, commitments and their indicators: intake, list, commit, brief."),
+    "trade": SubApp("binational.trade.cli", "app", "Trade: cargo risk targeting on customs declarations."),
 }
 
 

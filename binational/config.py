@@ -207,6 +207,13 @@ class Settings(BaseSettings):
         "", description="Addresses of the reverse proxies whose `X-Forwarded-For` names the client (comma-separated, "
         "as uvicorn's `--forwarded-allow-ips`); empty: the header is never trusted, and the address is the peer's.",
     )
+    wait_times_url: str = Field(
+        "", description="URL of the CBP Border Wait Times API (its `bwtnew` JSON) that `trade ports poll` reads on "
+        "a schedule; empty (the default): no polling.",
+    )
+    wait_times_every: int = Field(
+        900, ge=60, description="Seconds between two polls of `wait_times_url`.",
+    )
     public_data: Path = Field(
         Path("../shared/data"), description="Folder of real public data used by tests and benchmarks."
     )

@@ -27,17 +27,19 @@ from binational.repatriation.models import Detainee, GateResult, ManifestLine, M
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.search.models import SavedSearch, SavedSearchMatch, SearchWord
+from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
 SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
                     "resolution_judgements", "firearm_sales", "firearm_multiple_sales", "firearm_recoveries",
-                    "repatriation_detainees", "repatriation_gate_results")
+                    "repatriation_detainees", "repatriation_gate_results", "trade_declarations", "trade_inspections")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
     "Base", "Case", "CaseMember", "Country", "Detainee", "Entity", "FirearmSale", "GateResult", "GazetteerPerson",
     "HitRef", "Judgement", "LoginFailure", "ManifestLine", "Movement", "MultipleSale", "Notification", "OfficialFigure",
-    "Recovery", "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
-    "SearchTerm", "SearchWord", "Selector",
-    "SHAREABLE_TABLES", "Statement", "Suggestion", "Trace", "TraceCandidate", "TraceResult", "User", "WebSession",
+    "PortWait", "Recovery", "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch",
+    "SavedSearchMatch", "SearchTerm", "SearchWord", "Selector",
+    "SHAREABLE_TABLES", "Statement", "Suggestion", "Trace", "TraceCandidate", "TraceResult", "TradeDeclaration",
+    "TradeFlow", "TradeInspection", "User", "WebSession",
 ]

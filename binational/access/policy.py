@@ -428,6 +428,35 @@ def may_see_public_figures(actor: Actor) -> Decision:
 def visible_public_figures(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_public_figures`."""
     return true() if actor.agency else false()
+def may_see_trade(actor: Actor, *, owner_agency: str, owner_country: str, distribution: str, marking_rank: int,
+                  case_id: str | None, joint_agency: str | None) -> Decision:
+    """Whether `actor` sees a trade row (a declaration, its score and selection, an inspection's
+    result): within clearance and case, its agency's own, its country's when `national`, or the
+    partner's of a joint inspection when `joint` names the actor's agency."""
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    if case_id is not None and case_id not in actor.case_ids:
+        return Decision(False, "restricted case: not a member")
+    if owner_agency == actor.agency:
+        return Decision(True, "owner agency")
+    if distribution == "national" and owner_country == actor.country:
+        return Decision(True, f"national distribution in {owner_country}")
+    if distribution == "joint" and joint_agency == actor.agency:
+        return Decision(True, f"joint inspection with {actor.agency}")
+    return Decision(False, "another agency's trade record")
+
+
+def visible_trade(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_trade` over a trade model."""
+    in_case = model.case_id.is_(None)
+    if actor.case_ids:
+        in_case = or_(in_case, model.case_id.in_(sorted(actor.case_ids)))
+    return and_(
+        model.marking_rank <= actor.clearance_rank, in_case,
+        or_(model.owner_agency == actor.agency,
+            and_(model.distribution == "national", model.owner_country == actor.country),
+            and_(model.distribution == "joint", model.joint_agency == actor.agency)),
+    )
 
 
 #: Entries about another agency's records that their user's search matched but may not see: shown to

@@ -21,6 +21,7 @@ from binational.clitools import progress_bar
 from binational.db import Database, act_as_system
 from binational.scenario import activity, generate
 from binational.scenario import load as loader
+from binational.trade import demo as trade_demo
 
 #: users whose API tokens the demo prints (one analyst per country, an auditor, the administrator)
 TOKEN_USERS = ("cbp_analyst", "fgr_analyst", "cbp_auditor", "admin")
@@ -101,6 +102,7 @@ def build(*, db: Database, folder: Path, size: str, seed: int, echo: Callable[[s
     echo(f"released {sum(len(ids) for ids in played.released.values())} people between {activity.US} and "
          f"{activity.MX}, sent {len(played.requests)} requests ({', '.join(sorted(played.requests.values()))}); "
          f"resolution run {played.run_status}: {played.run_message} ({time.perf_counter() - started:.1f} s)")
+    trade_demo.load(db, world, folder, echo)
     (folder / LOADED).write_text(json.dumps({"size": size, "seed": seed}) + "\n", encoding="utf-8")
     welcome(db=db, folder=folder, size=size, seed=seed, echo=echo)
 

@@ -26,6 +26,7 @@ from binational.web import (
     request_pages,
     resolution_pages,
     search_pages,
+    trade_pages,
 )
 from binational.web.render import error_page
 from binational.web.sessions import API_PREFIX, SessionMiddleware, cookie_key, route_path
@@ -51,7 +52,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
                    request_pages.notices_router, discovery_pages.router,
                    resolution_pages.router, network_pages.router, repatriation_pages.router, audit_pages.router,
                    admin_pages.router, search_pages.router, firearms_pages.router, engagements_pages.router,
-                   api_docs.router):
+                   trade_pages.router, api_docs.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)

@@ -29,6 +29,7 @@ from binational.access.policy import (
     may_see_judgement,
     may_see_request,
     may_see_trace_part,
+    may_see_trade,
     shared_indicators,
     visible,
     visible_audit_entries,
@@ -36,6 +37,7 @@ from binational.access.policy import (
     visible_judgements,
     visible_requests,
     visible_trace_parts,
+    visible_trade,
     visible_values,
 )
 from binational.access.roles import capabilities_of
@@ -399,3 +401,22 @@ def test_who_sees_an_indicator_one_and_all_agree(specs, roles, actor):
         if i.key in one:
             assert not i.capability or i.capability in viewer.capabilities
             assert i.countries is None or viewer.country in i.countries
+trade_rows = st.tuples(agencies, st.sampled_from(("agency", "national", "joint")), ranks, case_ids,
+                       st.one_of(st.none(), agencies))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(trade_rows, min_size=1, max_size=6), viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_a_trade_row_pure_and_sql_agree(db, world, viewers):
+    data = [(i, owner, COUNTRIES[owner], dist, rank, case, joint)
+            for i, (owner, dist, rank, case, joint) in enumerate(world)]
+    model = _rows_of("t", [column("id", Integer), column("owner_agency", String), column("owner_country", String),
+                           column("distribution", String), column("marking_rank", Integer),
+                           column("case_id", String), column("joint_agency", String)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(visible_trade(actor, model))).scalars())
+            want = {i for i, owner, country, dist, rank, case, joint in data
+                    if may_see_trade(actor, owner_agency=owner, owner_country=country, distribution=dist,
+                                     marking_rank=rank, case_id=case, joint_agency=joint)}
+            assert got == want, actor

@@ -4,6 +4,8 @@ policy allows; with no viewer named, the application role sees nothing."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -14,6 +16,8 @@ from binational.db import act_as, act_as_system
 from binational.entities import releases
 from binational.entities.models import Entity, SearchTerm, Statement
 from binational.models import SHAREABLE_TABLES, Base
+from binational.trade import declarations, synthetic
+from binational.trade import service as trade
 
 
 @pytest.fixture(autouse=True)
@@ -83,6 +87,12 @@ def _world(client, cast, db) -> None:
     r = client.post("/api/v1/resolution/judgements", headers=us.headers,  # a resolution judgement of US-CBP
                     json={"left_id": made[0], "right_id": made[1], "verdict": "unsure", "distribution": "agency"})
     assert r.status_code == 201, r.text
+    with db.unit_of_work() as s:  # declarations of US-CBP with their inspection results (trade)
+        actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        act_as(s, actor)
+        frame = synthetic.declarations(3, start=date(2024, 1, 1), days=2, seed=4)
+        trade.import_declarations(s, actor, declarations.parse(synthetic.csv_text(frame), labels=True),
+                                  source={"file": "test"})
 
 
 def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, db):
