@@ -39,6 +39,8 @@ SUB_APPS: dict[str, SubApp] = {
     "resolution": SubApp("binational.resolution.cli", "app", "Cross-agency entity resolution (Splink)."),
     "networks": SubApp("binational.networks.cli", "app",
                        "Network analysis: graph, measures, paths, exports and disruption plans."),
+    "flows": SubApp("binational.flows.cli", "app",
+                    "Migration, seizure and crossing indicators: import, forecast, alerts."),
 }
 
 

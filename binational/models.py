@@ -14,17 +14,27 @@ from binational.access.models import (
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
+from binational.flows.models import (
+    FlowAlert,
+    FlowForecast,
+    FlowImport,
+    FlowNotice,
+    FlowSeries,
+    FlowSubscription,
+    FlowValue,
+)
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.search.models import SavedSearch, SavedSearchMatch, SearchWord
 
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
 SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
-                    "resolution_judgements")
+                    "resolution_judgements", "flow_series", "flow_imports")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
+    "Base", "Case", "CaseMember", "Country", "Entity", "FlowAlert", "FlowForecast", "FlowImport", "FlowNotice",
+    "FlowSeries", "FlowSubscription", "FlowValue", "HitRef", "Judgement", "LoginFailure", "Notification",
     "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
     "SearchTerm", "SearchWord", "Selector",
     "SHAREABLE_TABLES", "Statement", "Suggestion", "User", "WebSession",
