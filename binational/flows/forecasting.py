@@ -138,7 +138,7 @@ def replace_shock(
     profile = before / level0
     span = hi - lo + 1
     rebuilt = np.array(
-        [profile[(lo + i) % SEASON] * (level0 + (level1 - level0) * (i + 1) / (span + 1)) for i in range(span)]
+        [profile[i % SEASON] * (level0 + (level1 - level0) * (i + 1) / (span + 1)) for i in range(span)]
     )
     actual = float(values[lo : hi + 1].mean())
     expected = float(rebuilt.mean())
