@@ -504,3 +504,20 @@ def store_forecasts(
         extra=summary,
     )
     return summary
+
+
+def last_values(session: Session, series: FlowSeries) -> dict[str, Any]:
+    """A series' last month, its value and its change from a year before (for lists and maps)."""
+    row = session.execute(
+        select(FlowValue.month, FlowValue.value)
+        .where(FlowValue.series_id == series.id)
+        .order_by(FlowValue.month.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return {"last_month": None, "last_value": None, "yoy": None}
+    before = session.execute(
+        select(FlowValue.value).where(FlowValue.series_id == series.id, FlowValue.month == row[0] - 12)
+    ).scalar_one_or_none()
+    return {"last_month": month_text(row[0]), "last_value": row[1],
+            "yoy": (row[1] - before) / before if before else None}

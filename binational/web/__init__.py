@@ -18,6 +18,7 @@ from binational.web import (
     audit_pages,
     discovery_pages,
     entity_pages,
+    flows_pages,
     network_pages,
     pages,
     request_pages,
@@ -47,7 +48,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
     for router in (pages.router, entity_pages.router, entity_pages.release_router, request_pages.router,
                    request_pages.notices_router, discovery_pages.router,
                    resolution_pages.router, network_pages.router, audit_pages.router, admin_pages.router,
-                   search_pages.router, api_docs.router):
+                   search_pages.router, flows_pages.router, api_docs.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)

@@ -26,8 +26,10 @@ runner = CliRunner()
 def _count(db) -> tuple[int, int, int]:  # noqa: ANN001
     with db.session() as s, s.begin():
         act_as_system(s)
-        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one()  # type: ignore[return-value]
-                     for m in (FlowSeries, FlowValue, FlowImport))
+        return tuple(
+            s.execute(select(func.count()).select_from(m)).scalar_one()  # type: ignore[return-value]
+            for m in (FlowSeries, FlowValue, FlowImport)
+        )
 
 
 def test_each_format_is_detected_and_read():
@@ -46,7 +48,10 @@ def test_each_format_is_detected_and_read():
     laredo = bts.series["bts-crossings-trucks/port/Laredo (2304)"]
     assert (laredo.latitude, laredo.longitude) == (27.5, -99.5)
     pm = formats.parse("modes.csv", samples.port_modes().encode())
-    assert pm.format == "port-mode-crossings" and len([k for k in pm.values if k[0] == "crossings-commercial-trucks/port/Laredo"]) == 24
+    assert (
+        pm.format == "port-mode-crossings"
+        and len([k for k in pm.values if k[0] == "crossings-commercial-trucks/port/Laredo"]) == 24
+    )
     mx = formats.parse("inm.csv", samples.mx_events().encode())
     assert mx.format == "mx-events" and not mx.series["mx-events/state/Chiapas"].public
     assert mx.values[("mx-seizures/category/fentanilo", month_index("2024-01"))] == 4
@@ -65,9 +70,12 @@ def test_the_same_file_twice_adds_nothing_and_a_newer_one_replaces(client, cast,
     revised = samples.encounters(years=(2024,), fytd=2024, bump=5)
     newer = upload("us_analyst", revised, name="enc-fytd.csv")
     assert newer["added"] == 0 and newer["replaced"] == 12 * 10 and newer["unchanged"] == 0
-    total = {v["month"]: v["value"] for v in client.get(
-        f"{API}/series/{_id(client, cast, 'us-cbp-encounters/total')}", headers=cast["us_analyst"].headers
-    ).json()["values"]}
+    total = {
+        v["month"]: v["value"]
+        for v in client.get(
+            f"{API}/series/{_id(client, cast, 'us-cbp-encounters/total')}", headers=cast["us_analyst"].headers
+        ).json()["values"]
+    }
     assert total["2024-09"] == 2 * (900 + 300) + 4 * 50 * 11 + 4 * 40 + 4 * 5
     assert total["2022-10"] == 2 * (900 + 300) + 4 * 30
 
@@ -79,26 +87,46 @@ def _id(client, cast, key: str) -> int:  # noqa: ANN001
 
 def test_the_series_view_has_years_and_year_over_year(client, cast, upload):
     upload("us_analyst", samples.encounters(), name="enc.csv")
-    body = client.get(f"{API}/series/{_id(client, cast, 'us-cbp-encounters/total')}",
-                      headers=cast["us_analyst"].headers).json()
+    body = client.get(
+        f"{API}/series/{_id(client, cast, 'us-cbp-encounters/total')}", headers=cast["us_analyst"].headers
+    ).json()
     fiscal = {y["year"]: y for y in body["fiscal_years"]}
-    assert set(fiscal) == {2022, 2023, 2024} and fiscal[2023]["complete"] and not fiscal[2022]["complete"] is False
+    assert set(fiscal) == {2022, 2023, 2024} and all(y["complete"] for y in fiscal.values())
     calendar = {y["year"]: y for y in body["calendar_years"]}
     assert calendar[2021]["months"] == 3 and calendar[2024]["months"] == 9
     yoy = {r["month"]: r for r in body["year_over_year"]}
     assert yoy["2023-10"]["change"] == 4 * 10 and yoy["2023-10"]["ratio"] == pytest.approx(40 / 2520)
     csv_text = client.get(f"{API}/series/{body['id']}/export", headers=cast["us_analyst"].headers).text
-    assert csv_text.splitlines()[0] == "series,month,value,mean,lo80,hi80,lo95,hi95" and len(csv_text.splitlines()) == 37
+    assert (
+        csv_text.splitlines()[0] == "series,month,value,mean,lo80,hi80,lo95,hi95" and len(csv_text.splitlines()) == 37
+    )
 
 
 BAD = [
-    ("missing column", samples.ENCOUNTERS_HEADER.replace(",Encounter Count", ",Encounters") + "\n2024,FYTD,OCT,x,y,z,a,b,c,d,e,1\n",
-     "line 1", "encounter_count"),
-    ("not a number", samples.encounters().replace(',"920"', ",many", 1), "column 'Encounter Count'", "'many' is not a number"),
-    ("unknown month", samples.encounters().replace(",OCT,", ",OCTO,", 1).replace(",OCTO,", ",XYZ,", 1),
-     "column 'Month (abbv)'", "is not a month"),
-    ("two fiscal years", samples.encounters().replace("2023,FYTD,", "2023,FY2024,", 1), "column 'Month Grouping'",
-     "two fiscal years"),
+    (
+        "missing column",
+        samples.ENCOUNTERS_HEADER.replace(",Encounter Count", ",Encounters") + "\n2024,FYTD,OCT,x,y,z,a,b,c,d,e,1\n",
+        "line 1",
+        "encounter_count",
+    ),
+    (
+        "not a number",
+        samples.encounters().replace(',"920"', ",many", 1),
+        "column 'Encounter Count'",
+        "'many' is not a number",
+    ),
+    (
+        "unknown month",
+        samples.encounters().replace(",OCT,", ",OCTO,", 1).replace(",OCTO,", ",XYZ,", 1),
+        "column 'Month (abbv)'",
+        "is not a month",
+    ),
+    (
+        "two fiscal years",
+        samples.encounters().replace("2023,FYTD,", "2023,FY2024,", 1),
+        "column 'Month Grouping'",
+        "two fiscal years",
+    ),
     ("truncated row", samples.encounters()[:-40], "line 145", "truncated"),
     ("negative", samples.long_csv(["a,2024-01,-3"]), "line 2 column 'value'", "not a count"),
     ("bad long month", samples.long_csv(["a,2024-13,3"]), "line 2 column 'month'", "not a month"),
@@ -135,8 +163,11 @@ def test_cli_import_prints_counts_and_json_and_exits_2_on_a_bad_file(tmp_path, s
     assert _count(db) == before
 
 
-REAL = Path(os.environ.get("BINATIONAL_PUBLIC_DATA", "../shared/data")) / "flows" / \
-    "texas-mexico-monthly-crossings-2008-2025.csv"
+REAL = (
+    Path(os.environ.get("BINATIONAL_PUBLIC_DATA", "../shared/data"))
+    / "flows"
+    / "texas-mexico-monthly-crossings-2008-2025.csv"
+)
 
 
 @pytest.mark.skipif(not REAL.is_file(), reason=f"{REAL} is absent (BINATIONAL_PUBLIC_DATA)")
@@ -145,7 +176,11 @@ def test_the_real_texas_crossings_file_parses_into_its_165_series():
     assert parsed.format == "port-mode-crossings" and parsed.rows == 34090
     crossings = {k for k in parsed.series if "/crossing/" in k}
     assert len(crossings) == 165
-    real_sample = Path(os.environ.get("BINATIONAL_PUBLIC_DATA", "../shared/data")) / "border" / \
-        "cbp-encounters-sample" / "cbp_resp_sample.csv"
+    real_sample = (
+        Path(os.environ.get("BINATIONAL_PUBLIC_DATA", "../shared/data"))
+        / "border"
+        / "cbp-encounters-sample"
+        / "cbp_resp_sample.csv"
+    )
     enc = formats.parse(real_sample.name, real_sample.read_bytes())
     assert enc.format == "cbp-encounters" and enc.rows == 21
