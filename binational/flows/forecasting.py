@@ -1,8 +1,9 @@
 """Forecasts of monthly series from their own history: per-series model choice by rolling-origin backtest.
 
-Every candidate (AutoETS, AutoTheta, MSTL, seasonal naive, optionally AutoARIMA, and equal-weight
-combinations of them) forecasts each series from several past origins; the candidate with the lowest
-mean absolute scaled error over those origins forecasts the future. Before fitting, a known shock (by
+Every candidate (AutoETS, AutoTheta, MSTL, seasonal naive, optionally AutoARIMA or a combination
+named `A+B`) forecasts each series from several past origins; the equal-weight combination of the
+candidates with the lowest mean absolute scaled error over those origins forecasts the future, with
+intervals widened as far as the backtest showed them too narrow. Before fitting, a known shock (by
 default the closure of the US land border to non-essential travel, March 2020 to November 2021) is
 replaced in a series it visibly hit by the seasonal pattern of the year before it and a level
 interpolated between the years on either side, so that the models learn the ordinary regime.
@@ -30,8 +31,7 @@ MIN_FIT = 24
 MAX_HISTORY = 120
 BASE_MODELS = ("AutoETS", "AutoTheta", "MSTL", "SeasonalNaive")
 OPTIONAL_MODELS = ("AutoARIMA",)
-COMBINATIONS = ("AutoETS+AutoTheta", "AutoETS+AutoTheta+MSTL", "AutoETS+SeasonalNaive")
-DEFAULT_CANDIDATES = (*BASE_MODELS, *COMBINATIONS)
+DEFAULT_CANDIDATES = BASE_MODELS
 LEVELS = (80, 95)
 #: joins a series' id and its backtest origin in the engine's ids (a character no id holds)
 _CUT = "\x1f"
@@ -249,42 +249,34 @@ def prepare(data: Mapping[str, Mapping[int, float]], *, shocks: Sequence[tuple[i
     return prepared
 
 
-def forecast(
-    data: Mapping[str, Mapping[int, float]],
-    *,
-    horizon: int,
-    candidates: Sequence[str] = DEFAULT_CANDIDATES,
-    windows: int = 2,
-    shocks: Sequence[tuple[int, int]] = (COVID,),
-    n_jobs: int | None = None,
-    engine: Any = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[Forecast]:
+def forecast(data: Mapping[str, Mapping[int, float]], *, horizon: int, candidates: Sequence[str] = DEFAULT_CANDIDATES,
+             windows: int = 3, combine: int = 3, shocks: Sequence[tuple[int, int]] = (COVID,),
+             n_jobs: int | None = None, engine: Any = None,
+             progress: Callable[[int, int], None] | None = None) -> list[Forecast]:
     """Forecast `horizon` months after each series' last month (`data`: series -> month -> value).
 
+    Each series' forecast is the equal-weight combination of the `combine` candidates with the lowest
+    backtest error over up to `windows` origins; the intervals are widened (never narrowed) by the
+    factor that makes the backtest's own intervals hold their share of the actuals (80 and 95 %).
     Raises TooShort, naming the first series with fewer months than one backtest needs. `engine`, a
     Spark session, runs the fits on Spark through statsforecast's distributed backend.
     """
     if not 1 <= horizon <= 24:
         raise InvalidInput("the horizon is 1 to 24 months")
+    if not 1 <= combine <= len(candidates):
+        raise InvalidInput(f"combine 1 to {len(candidates)} candidates")
     check_candidates(candidates)
     series = prepare(data, shocks=shocks)
     need = needed_months(horizon)
     for s in series:
         if len(s.values) < need:
-            raise TooShort(
-                f"series {s.series_id!r} has {len(s.values)} months from its first non-zero value; "
-                f"a {horizon}-month forecast needs at least {need} to backtest"
-            )
+            raise TooShort(f"series {s.series_id!r} has {len(s.values)} months from its first non-zero value; "
+                           f"a {horizon}-month forecast needs at least {need} to backtest")
     models = sorted({m for c in candidates for m in _members(c)})
     # One call fits every origin of every series (each cut of a series is a series of its own), so the
     # engine's workers start once.
-    jobs = [
-        (f"{s.series_id}{_CUT}{k}", s.values[: -k * horizon] if k else s.values)
-        for s in series
-        for k in range(windows + 1)
-        if len(s.values) - k * horizon >= MIN_FIT
-    ]
+    jobs = [(f"{s.series_id}{_CUT}{k}", s.values[:-k * horizon] if k else s.values)
+            for s in series for k in range(windows + 1) if len(s.values) - k * horizon >= MIN_FIT]
     if n_jobs is None:  # worker processes cost seconds to start: worth it for many series only
         n_jobs = 1 if len(jobs) < 200 else max(1, min(2, os.cpu_count() or 1))
     if progress:
@@ -293,39 +285,58 @@ def forecast(
     if progress:
         progress(len(jobs), len(jobs))
     scores: dict[str, dict[str, float]] = {}
+    chosen: dict[str, list[str]] = {}
+    misses: dict[int, list[float]] = {level: [] for level in LEVELS}
     for s in series:
         errors: dict[str, list[float]] = {c: [] for c in candidates}
+        origins = []
         for k in range(1, windows + 1):
-            cut = k * horizon
             got = predicted.get(f"{s.series_id}{_CUT}{k}")
             if got is None:
                 continue
-            train, actual = s.values[:-cut], s.values[-cut:][:horizon]
+            train, actual = s.values[:-k * horizon], s.values[-k * horizon:][:horizon]
+            origins.append((got, actual))
             for c in candidates:
                 errors[c].append(mase(actual, _combine(got, c, horizon)["mean"], train))
         scores[s.series_id] = {c: float(np.mean(e)) for c, e in errors.items() if e}
-    chosen = {sid: min(sc, key=lambda c: (sc[c], c)) for sid, sc in scores.items()}
-    final = {s.series_id: predicted[f"{s.series_id}{_CUT}0"] for s in series}
+        ranked = sorted(scores[s.series_id], key=lambda c: (scores[s.series_id][c], c))
+        chosen[s.series_id] = ranked[:combine]
+        for got, actual in origins:
+            parts = _blend(got, chosen[s.series_id], horizon)
+            for level in LEVELS:
+                misses[level].extend(_overshoot(actual, parts, level))
+    widen = {level: min(2.0, max(1.0, float(np.quantile(misses[level], level / 100)))) if misses[level] else 1.0
+             for level in LEVELS}
     results = []
     for s in series:
-        parts = _combine(final[s.series_id], chosen[s.series_id], horizon)
+        final = predicted[f"{s.series_id}{_CUT}0"]
+        parts = _blend(final, chosen[s.series_id], horizon)
+        mean = parts["mean"]
+        for level in LEVELS:
+            for side in ("lo", "hi"):
+                key = f"-{side}-{level}"
+                parts[key] = mean + (parts[key] - mean) * widen[level]
         clip = (lambda v: np.maximum(v, 0.0)) if float(s.values.min()) >= 0 else (lambda v: v)
-        results.append(
-            Forecast(
-                series_id=s.series_id,
-                model=chosen[s.series_id],
-                backtest=scores[s.series_id],
-                first_month=s.start + len(s.values),
-                mean=[float(v) for v in clip(parts["mean"])],
-                lo80=[float(v) for v in clip(parts["-lo-80"])],
-                hi80=[float(v) for v in clip(parts["-hi-80"])],
-                lo95=[float(v) for v in clip(parts["-lo-95"])],
-                hi95=[float(v) for v in clip(parts["-hi-95"])],
-                shock_replaced=s.shock_replaced,
-                alternatives={
-                    c: {k: [float(x) for x in clip(v)] for k, v in _combine(final[s.series_id], c, horizon).items()}
-                    for c in candidates
-                },
-            )
-        )
+        results.append(Forecast(
+            series_id=s.series_id, model="+".join(chosen[s.series_id]), backtest=scores[s.series_id],
+            first_month=s.start + len(s.values),
+            mean=[float(v) for v in clip(mean)], lo80=[float(v) for v in clip(parts["-lo-80"])],
+            hi80=[float(v) for v in clip(parts["-hi-80"])], lo95=[float(v) for v in clip(parts["-lo-95"])],
+            hi95=[float(v) for v in clip(parts["-hi-95"])], shock_replaced=s.shock_replaced,
+            alternatives={c: {k: [float(x) for x in clip(v)] for k, v in _combine(final, c, horizon).items()}
+                          for c in candidates}))
     return results
+
+
+def _blend(columns: dict[str, np.ndarray], chosen: list[str], horizon: int) -> dict[str, np.ndarray]:
+    """The equal-weight average of the chosen candidates' means and bounds."""
+    parts = [_combine(columns, c, horizon) for c in chosen]
+    return {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0]}
+
+
+def _overshoot(actual: np.ndarray, parts: dict[str, np.ndarray], level: int) -> list[float]:
+    """How far each actual lies from the mean, as a share of the interval's half-width on its side
+    (above 1: outside the interval)."""
+    mean = parts["mean"]
+    half = np.where(actual >= mean, parts[f"-hi-{level}"] - mean, mean - parts[f"-lo-{level}"])
+    return [float(v) for v in np.abs(actual - mean) / np.maximum(half, 1e-9)]

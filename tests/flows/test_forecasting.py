@@ -73,10 +73,25 @@ def test_the_covid_closure_is_replaced_where_it_hit():
 
 
 def test_the_choice_is_by_backtest_among_the_candidates():
+    """With `combine=1` the best candidate alone; by default the best three, averaged."""
     data = {"flat": {month_index("2015-01") + i: 100.0 + (i % 12) * 10 for i in range(72)}}
-    [result] = forecasting.forecast(data, horizon=6, candidates=("SeasonalNaive", "AutoETS", "AutoETS+SeasonalNaive"))
+    [result] = forecasting.forecast(data, horizon=6, candidates=("SeasonalNaive", "AutoETS", "AutoETS+SeasonalNaive"),
+                                    combine=1)
     assert set(result.backtest) == {"SeasonalNaive", "AutoETS", "AutoETS+SeasonalNaive"}
     assert result.model == min(result.backtest, key=lambda c: (result.backtest[c], c))
     # an exactly repeating year: seasonal naive is perfect in the backtest and is chosen
     assert result.backtest["SeasonalNaive"] == 0.0 and result.model == "SeasonalNaive"
     assert result.mean == [100.0 + m * 10 for m in range(6)]
+
+
+def test_the_best_three_are_combined_and_intervals_hold_their_share_in_the_backtest():
+    rng = np.random.default_rng(3)
+    data = {f"s{j}": {month_index("2014-01") + i: 500 + 100 * math.sin(2 * math.pi * i / 12) + rng.normal(0, 30)
+                      for i in range(96)} for j in range(4)}
+    results = forecasting.forecast(data, horizon=12)
+    for result in results:
+        ranked = sorted(result.backtest, key=lambda c: (result.backtest[c], c))
+        assert result.model == "+".join(ranked[:3])
+        mean = np.mean([result.alternatives[c]["mean"] for c in ranked[:3]], axis=0)
+        assert np.allclose(result.mean, mean)
+        assert all(lo <= m <= hi for lo, m, hi in zip(result.lo95, result.mean, result.hi95, strict=True))
