@@ -118,6 +118,52 @@ def speed(series: dict[str, dict[int, float]], n: int, cores: int) -> dict:
     return {"series": len(data), "seconds": round(time.perf_counter() - started, 1), "cores": cores}
 
 
+def import_speed(rows: int) -> dict:
+    """Seconds to import a long CSV of `rows` monthly values into a fresh SQLite node, twice (the second
+    time every value is unchanged)."""
+    import tempfile
+
+    from binational.access import service as access
+    from binational.config import Settings, get_settings
+    from binational.db import Database, act_as, act_as_system
+    from binational.flows import service
+    from binational.schema import upgrade
+
+    months = 480
+    series = max(1, rows // months)
+    lines = ["series_id,month,value"]
+    for i in range(series):
+        for m in range(months):
+            lines.append(f"s{i},{1985 + m // 12}-{m % 12 + 1:02d},{(i * 7 + m * 13) % 1000}")
+    data = ("\n".join(lines) + "\n").encode()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(database_url=f"sqlite:///{folder}/flows.db", audit_key_path=Path(folder) / "audit.key",
+                            secret_key_path=Path(folder) / "secret.key", environment="test",
+                            secret_key="bench-flows-secret", request_budget_ms=0, statement_timeout_ms=0)
+        os.environ["BINATIONAL_DATABASE_URL"] = settings.database_url
+        os.environ["BINATIONAL_SECRET_KEY"] = settings.secret_key
+        get_settings.cache_clear()
+        db = Database(settings)
+        upgrade(db.engine, settings)
+        with db.unit_of_work() as session:
+            act_as_system(session)
+            access.add_agency(session=session, code="US-CBP", country="US", name="CBP")
+            access.add_user(session=session, username="analyst", agency="US-CBP", roles=["analyst"],
+                            clearance="TLP:AMBER")
+        timings = []
+        for _ in range(2):
+            started = time.perf_counter()
+            with db.unit_of_work() as session:
+                act_as_system(session)
+                actor = access.actor_for(session=session, user=access.get_user(session=session, username="analyst"))
+                act_as(session, actor)
+                result = service.import_file(session=session, actor=actor, name="big.csv", data=data)
+            timings.append((round(time.perf_counter() - started, 1), result.added, result.unchanged))
+        db.dispose()
+    return {"rows": series * months, "first_seconds": timings[0][0], "added": timings[0][1],
+            "second_seconds": timings[1][0], "unchanged": timings[1][2], "database": "sqlite"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=("small", "large"), default="small")
@@ -138,6 +184,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_speed:
         results["forecast_speed"] = speed(series, 1000 if args.size == "large" else 300, args.cores)
         print(f"forecast: {results['forecast_speed']}", flush=True)
+        results["import_speed"] = import_speed(1_000_000 if args.size == "large" else 100_000)
+        print(f"import: {results['import_speed']}", flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "flows.json").write_text(json.dumps(results, indent=1) + "\n")
 

@@ -173,8 +173,9 @@ def import_file(
         else:
             unchanged += 1
     done = 0
-    for chunk in _chunks(new, 20000):
-        session.execute(insert(FlowValue), chunk)
+    values_table: Any = FlowValue.__table__
+    for chunk in _chunks(new, 20000):  # the table's insert, not the ORM's: no objects for a million rows
+        session.execute(insert(values_table), chunk)
         done += len(chunk)
         if progress:
             progress(done, total)
