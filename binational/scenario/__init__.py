@@ -20,7 +20,7 @@ from binational.scenario.sizes import get_size
 from binational.scenario.world import World
 
 #: modules whose generators run, in this order (each registers on import)
-GENERATOR_MODULES = ("people", "organisations", "intelligence", "seizures", "encounters")
+GENERATOR_MODULES = ("people", "organisations", "intelligence", "seizures", "encounters", "flows_series")
 
 __all__ = ["GENERATOR_MODULES", "generate"]
 
