@@ -86,7 +86,7 @@ def accuracy(series: dict[str, dict[int, float]], year: int, cores: int) -> dict
             scores[peer].append(forecasting.mase(actual, raw[f.series_id][peer], values))
         inside += int(np.sum((actual >= np.array(f.lo95)) & (actual <= np.array(f.hi95))))
         total += len(actual)
-        chosen[f.model] += 1
+        chosen["+".join(sorted(f.model.split("+")))] += 1
     medians = {k: float(np.median(v)) for k, v in scores.items()}
     best_peer = min(PEERS, key=lambda p: medians[p])
     return {

@@ -136,24 +136,6 @@ def import_file(
         session.add(series)
         existing[key] = series
     session.flush()
-    record = FlowImport(
-        file=name[:255],
-        sha256=hashlib.sha256(data).hexdigest(),
-        format=parsed.format,
-        rows=parsed.rows,
-        added=0,
-        replaced=0,
-        unchanged=0,
-        created_by=actor.user_id,
-        owner_agency=actor.agency,
-        owner_country=actor.country,
-        distribution="agency",
-        marking=marking,
-        marking_rank=rank,
-        created_at=now,
-    )
-    session.add(record)
-    session.flush()
     ids = {key: s.id for key, s in existing.items()}
     stored: dict[tuple[int, int], float] = {}
     for chunk in _chunks(sorted(ids.values()), 500):
@@ -167,11 +149,34 @@ def import_file(
         at = (ids[key], month)
         old = stored.get(at)
         if old is None:
-            new.append({"series_id": at[0], "month": month, "value": value, "import_id": record.id})
+            new.append({"series_id": at[0], "month": month, "value": value, "import_id": 0})
         elif abs(old - value) > 1e-9 * max(1.0, abs(old)):
-            changed.append({"b_series": at[0], "b_month": month, "b_value": value, "b_import": record.id})
+            changed.append({"b_series": at[0], "b_month": month, "b_value": value, "b_import": 0})
         else:
             unchanged += 1
+    # the import's record is written once, with its counts (it is never updated)
+    record = FlowImport(
+        file=name[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=parsed.format,
+        rows=parsed.rows,
+        added=len(new),
+        replaced=len(changed),
+        unchanged=unchanged,
+        created_by=actor.user_id,
+        owner_agency=actor.agency,
+        owner_country=actor.country,
+        distribution="agency",
+        marking=marking,
+        marking_rank=rank,
+        created_at=now,
+    )
+    session.add(record)
+    session.flush()
+    for row in new:
+        row["import_id"] = record.id
+    for row in changed:
+        row["b_import"] = record.id
     done = 0
     values_table: Any = FlowValue.__table__
     for chunk in _chunks(new, 20000):  # the table's insert, not the ORM's: no objects for a million rows
@@ -198,7 +203,6 @@ def import_file(
     if touched:
         for chunk in _chunks(sorted(touched), 500):
             session.execute(update(FlowSeries).where(FlowSeries.id.in_(chunk)).values(updated_at=now))
-    record.added, record.replaced, record.unchanged = len(new), len(changed), unchanged
     if progress:
         progress(total, total)
     result = ImportResult(
