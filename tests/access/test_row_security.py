@@ -72,6 +72,9 @@ def _world(client, cast, db) -> None:
     r = client.post("/api/v1/resolution/judgements", headers=us.headers,  # a resolution judgement of US-CBP
                     json={"left_id": made[0], "right_id": made[1], "verdict": "unsure", "distribution": "agency"})
     assert r.status_code == 201, r.text
+    r = client.post("/api/v1/flows/imports", headers={**us.headers, "Content-Type": "text/csv"},  # a flows series
+                    params={"source": "series.csv"}, content=b"series_id,month,value\ncbp-internal,2024-01,5\n")
+    assert r.status_code == 201, r.text
 
 
 def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, db):
