@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -101,6 +104,7 @@ def forecast_command(
     as_user: Annotated[str | None, typer.Option("--as", help="store forecasts of the series this user may see")] = None,
     indicator: Annotated[str | None, typer.Option(help="with --as: only this indicator")] = None,
     spark: Annotated[bool, typer.Option(help="fit on Spark (local mode) through statsforecast's backend")] = False,
+    windows: Annotated[int, typer.Option(help="backtest origins per series, 1 to 3 (fewer: faster)")] = 3,
 ) -> None:
     """Forecast every series H months past its last month, each by the candidate its backtest chose."""
     from binational.flows import forecasting
@@ -124,10 +128,13 @@ def forecast_command(
         forecasting.check_candidates(candidates)
         if not 1 <= horizon <= 24:
             raise DomainError("--horizon: 1 to 24 months")
+        if not 1 <= windows <= 3:
+            raise DomainError("--windows: 1 to 3")
         engine = _spark() if spark else None
         bar, report = _bar(f"forecasting {len(data)} series")
         with bar:
-            results = forecasting.forecast(data, horizon=horizon, candidates=candidates, engine=engine, progress=report)
+            results = forecasting.forecast(data, horizon=horizon, candidates=candidates, engine=engine,
+                                           windows=windows, combine=min(3, len(candidates)), progress=report)
     except DomainError as exc:
         raise fail(exc.message) from None
     with output_file(out, newline="") as handle:
@@ -152,6 +159,9 @@ def _spark() -> Any:
         from pyspark.sql import SparkSession
     except ImportError:
         raise DomainError("--spark needs pyspark (pip install pyspark)") from None
+    if shutil.which("java") is None:
+        raise DomainError("--spark needs Java (apt-get install openjdk-17-jre-headless)")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Spark's workers run this Python, with its packages
     return (
         SparkSession.builder.master("local[2]")
         .appName("binational-flows")

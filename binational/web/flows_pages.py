@@ -140,7 +140,7 @@ def _map(lang: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "layer": [
             {
                 "data": {"graticule": {"step": [2, 2]}},
-                "mark": {"type": "geoshape", "filled": False, "stroke": "#cbd5e1", "strokeWidth": 0.5},
+                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#cbd5e1", "strokeWidth": 0.5},
             },
             {
                 "data": {"values": data},
