@@ -30,6 +30,7 @@ from binational.entities import api as entities_api
 from binational.errors import DomainError
 from binational.failures import ContainErrors, error_body, send_json
 from binational.firearms import api as firearms_api
+from binational.flows import api as flows_api
 from binational.input_guard import InputGuard
 from binational.networks import api as networks_api
 from binational.repatriation import api as repatriation_api
@@ -218,7 +219,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     # search's router first: it holds the entity list (`GET /entities`, ranked with `?q=`)
     for router in (admin_api.router, search_api.router, entities_api.router, entities_api.releases_router,
                    audit_api.router, *requests_api.ROUTERS, resolution_api.router, networks_api.router,
-                   firearms_api.router, repatriation_api.router, engagements_api.router, trade_api.router):
+                   firearms_api.router, repatriation_api.router, engagements_api.router, trade_api.router,
+                   flows_api.router):
         app.include_router(router, prefix=API)
     document_errors(app, API)
     web.mount(app, settings)

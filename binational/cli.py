@@ -46,6 +46,8 @@ SUB_APPS: dict[str, SubApp] = {
     "engagements": SubApp("binational.engagements.cli", "app",
                           "Engagements, commitments and their indicators: intake, list, commit, brief."),
     "trade": SubApp("binational.trade.cli", "app", "Trade: cargo risk targeting on customs declarations."),
+    "flows": SubApp("binational.flows.cli", "app",
+                    "Migration, seizure and crossing indicators: import, forecast, alerts."),
 }
 
 

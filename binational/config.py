@@ -109,6 +109,14 @@ class Settings(BaseSettings):
         10, description="Seconds to wait for `smtp_host` before a mail is given up (logged; the in-app "
         "notification stays).", gt=0,
     )
+    flows_webhook_url: str = Field(
+        "", description="Address that alerts of public flows series are posted to (JSON) when `flows alerts` raises "
+        "them; empty (the default): alerts stay in the app. Alerts of an agency's internal series are never posted.",
+    )
+    flows_yoy_threshold: float = Field(
+        0.5, description="Year-over-year change (a share: 0.5 is 50 %) beyond which a month of a flows series raises "
+        "an alert.", gt=0,
+    )
     audit_export_max_rows: int = Field(
         100_000, description="Most audit entries one export (CSV or JSON lines) may hold; a larger one is refused.",
         ge=1,

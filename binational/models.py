@@ -23,6 +23,15 @@ from binational.firearms.models import (
     TraceCandidate,
     TraceResult,
 )
+from binational.flows.models import (
+    FlowAlert,
+    FlowForecast,
+    FlowImport,
+    FlowNotice,
+    FlowSeries,
+    FlowSubscription,
+    FlowValue,
+)
 from binational.repatriation.models import Detainee, GateResult, ManifestLine, Movement, OfficialFigure
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
@@ -32,11 +41,13 @@ from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, Trade
 #: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
 SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
                     "resolution_judgements", "firearm_sales", "firearm_multiple_sales", "firearm_recoveries",
-                    "repatriation_detainees", "repatriation_gate_results", "trade_declarations", "trade_inspections")
+                    "repatriation_detainees", "repatriation_gate_results", "trade_declarations", "trade_inspections",
+                    "flow_series", "flow_imports")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "CaseMember", "Country", "Detainee", "Entity", "FirearmSale", "GateResult", "GazetteerPerson",
+    "Base", "Case", "CaseMember", "Country", "Detainee", "Entity", "FirearmSale", "FlowAlert", "FlowForecast",
+    "FlowImport", "FlowNotice", "FlowSeries", "FlowSubscription", "FlowValue", "GateResult", "GazetteerPerson",
     "HitRef", "Judgement", "LoginFailure", "ManifestLine", "Movement", "MultipleSale", "Notification", "OfficialFigure",
     "PortWait", "Recovery", "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch",
     "SavedSearchMatch", "SearchTerm", "SearchWord", "Selector",

@@ -21,7 +21,7 @@ from binational.scenario.world import World
 
 #: modules whose generators run, in this order (each registers on import)
 GENERATOR_MODULES = ("people", "organisations", "intelligence", "seizures", "encounters", "firearms_trade",
-                     "repatriation", "engagements", "shipments")
+                     "repatriation", "engagements", "shipments", "flows_series")
 
 __all__ = ["GENERATOR_MODULES", "generate"]
 

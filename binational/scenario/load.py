@@ -24,6 +24,7 @@ from binational.admin import service as admin
 from binational.db import act_as, act_as_system
 from binational.entities import transfer
 from binational.errors import Conflict, InvalidInput
+from binational.flows import service as flows
 
 #: what `progress` is told: (what is being done, how many more units are done)
 Progress = Callable[[str, int], None]
@@ -50,6 +51,8 @@ class Loaded:
     agencies: int = 0
     users: int = 0
     entities: dict[str, int] = field(default_factory=dict)
+    #: monthly series of the flows module (files under flows/<AGENCY>/)
+    series: int = 0
 
 
 def _rows(path: Path, header: list[str]) -> list[dict[str, str]]:
@@ -135,6 +138,8 @@ def load(*, session: Session, folder: Folder, progress: Progress | None = None) 
             done.users += 1
         for path in folder.entity_files:
             _import(session, path, done, progress)
+        for path in sorted((folder.root / "flows").glob("*/*.csv")):
+            _import_flows(session, path, done)
         for n, (user, future) in hashes.items():
             try:
                 access.set_password_hash(session=session, user=user, password_hash=future.result())
@@ -146,6 +151,16 @@ def load(*, session: Session, folder: Folder, progress: Progress | None = None) 
         pool.shutdown(wait=True, cancel_futures=True)  # on an error, hashes not yet begun are dropped
     session.info.pop("actor", None)
     return done
+
+
+def _import_flows(session: Session, path: Path, done: Loaded) -> None:
+    """Import one file of monthly series as its agency's importer (the folder is the agency's code)."""
+    act_as_system(session)
+    actor = access.actor_for(session=session, user=_importer(session, path.parent.name))
+    act_as(session, actor)
+    result = flows.import_file(session=session, actor=actor, name=f"flows/{path.parent.name}/{path.name}",
+                               data=path.read_bytes())
+    done.series += result.series
 
 
 def _import(session: Session, path: Path, done: Loaded, progress: Progress | None) -> None:

@@ -281,7 +281,7 @@ class World:
         for handle, _, _ in self._truth.values():
             handle.close()
         files = {f"entities/{a.code}.jsonl": self.counts.get(a.code, 0) for a in self.agencies}
-        files.update({k: v for k, v in sorted(self.counts.items()) if k.startswith(("truth/", "trade/"))})
+        files.update({k: v for k, v in sorted(self.counts.items()) if k.startswith(("truth/", "trade/", "flows/"))})
         files["agencies.csv"] = len(self.agencies)
         files["users.csv"] = len(self.users)
         manifest = {

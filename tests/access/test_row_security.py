@@ -93,6 +93,9 @@ def _world(client, cast, db) -> None:
         frame = synthetic.declarations(3, start=date(2024, 1, 1), days=2, seed=4)
         trade.import_declarations(s, actor, declarations.parse(synthetic.csv_text(frame), labels=True),
                                   source={"file": "test"})
+    r = client.post("/api/v1/flows/imports", headers={**us.headers, "Content-Type": "text/csv"},  # a flows series
+                    params={"source": "series.csv"}, content=b"series_id,month,value\ncbp-internal,2024-01,5\n")
+    assert r.status_code == 201, r.text
 
 
 def test_raw_sql_as_a_partner_returns_only_what_the_policy_allows(client, cast, db):

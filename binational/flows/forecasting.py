@@ -1,0 +1,342 @@
+"""Forecasts of monthly series from their own history: per-series model choice by rolling-origin backtest.
+
+Every candidate (AutoETS, AutoTheta, MSTL, seasonal naive, optionally AutoARIMA or a combination
+named `A+B`) forecasts each series from several past origins; the equal-weight combination of the
+candidates with the lowest mean absolute scaled error over those origins forecasts the future, with
+intervals widened as far as the backtest showed them too narrow. Before fitting, a known shock (by
+default the closure of the US land border to non-essential travel, March 2020 to November 2021) is
+replaced in a series it visibly hit by the seasonal pattern of the year before it and a level
+interpolated between the years on either side, so that the models learn the ordinary regime.
+
+statsforecast is imported here only (the engine's adapter); months are integers `year * 12 + month - 1`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from binational.errors import InvalidInput
+
+SEASON = 12
+#: months a model needs before a backtest origin (two seasons)
+MIN_FIT = 24
+#: at most this many of the last months are fitted (older ones add time, not accuracy)
+MAX_HISTORY = 120
+BASE_MODELS = ("AutoETS", "AutoTheta", "MSTL", "SeasonalNaive")
+OPTIONAL_MODELS = ("AutoARIMA",)
+DEFAULT_CANDIDATES = BASE_MODELS
+LEVELS = (80, 95)
+#: joins a series' id and its backtest origin in the engine's ids (a character no id holds)
+_CUT = "\x1f"
+
+
+def month_index(text: str) -> int:
+    """`YYYY-MM` as a month number; ValueError if it is not one."""
+    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+        raise ValueError(text)
+    year, month = int(text[:4]), int(text[5:])
+    if not 1 <= month <= 12 or year < 1900:
+        raise ValueError(text)
+    return year * 12 + month - 1
+
+
+def month_text(index: int) -> str:
+    """A month number as `YYYY-MM`."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+#: the shock replaced by default: US land ports closed to non-essential travel (2020-03 to 2021-11)
+COVID = (month_index("2020-03"), month_index("2021-11"))
+
+
+class TooShort(InvalidInput):
+    """A series too short to backtest a forecast of the asked horizon."""
+
+    code = "series_too_short"
+    status = 422
+
+
+@dataclass
+class Forecast:
+    """One series' forecast: the model chosen, its backtest and its competitors', the months ahead."""
+
+    series_id: str
+    model: str
+    #: mean absolute scaled error of each candidate over the backtest origins
+    backtest: dict[str, float]
+    first_month: int
+    mean: list[float] = field(default_factory=list)
+    lo80: list[float] = field(default_factory=list)
+    hi80: list[float] = field(default_factory=list)
+    lo95: list[float] = field(default_factory=list)
+    hi95: list[float] = field(default_factory=list)
+    #: whether a shock was replaced in its history before fitting
+    shock_replaced: bool = False
+    #: every candidate's forecast (candidate -> "mean", "-lo-95" ... -> values), for comparisons
+    alternatives: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+    def rows(self) -> list[tuple[str, str, float, float, float, float, float]]:
+        """`series_id, month, mean, lo80, hi80, lo95, hi95` for each month ahead."""
+        return [
+            (
+                self.series_id,
+                month_text(self.first_month + i),
+                self.mean[i],
+                self.lo80[i],
+                self.hi80[i],
+                self.lo95[i],
+                self.hi95[i],
+            )
+            for i in range(len(self.mean))
+        ]
+
+
+@dataclass
+class _Series:
+    series_id: str
+    start: int
+    values: np.ndarray  # cleaned, regular, no gaps
+    shock_replaced: bool = False
+
+
+def needed_months(horizon: int) -> int:
+    """How many months a series needs for one backtest of `horizon` months ahead."""
+    return MIN_FIT + horizon
+
+
+def regular(points: Mapping[int, float]) -> tuple[int, np.ndarray]:
+    """A series' months from its first non-zero value to its last month, gaps filled linearly."""
+    months = sorted(m for m, v in points.items() if v is not None and not math.isnan(v))
+    nonzero = [m for m in months if points[m] != 0]
+    if not nonzero:
+        return (months[0] if months else 0), np.zeros(len(months) and months[-1] - months[0] + 1)
+    first, last = nonzero[0], months[-1]
+    known = [m for m in months if m >= first]
+    values = np.interp(np.arange(first, last + 1), known, [points[m] for m in known])
+    return first, values.astype(float)
+
+
+def replace_shock(
+    start: int, values: np.ndarray, shock: tuple[int, int], *, tolerance: float = 0.15
+) -> tuple[np.ndarray, bool]:
+    """`values` with the months of `shock` rebuilt from the year before and the year after it, when the
+    series has both and the shock moved its level by more than `tolerance`; else unchanged."""
+    lo, hi = shock[0] - start, shock[1] - start
+    if lo < SEASON or hi + SEASON >= len(values):
+        return values, False
+    before, after = values[lo - SEASON : lo], values[hi + 1 : hi + 1 + SEASON]
+    level0, level1 = float(before.mean()), float(after.mean())
+    if level0 <= 0:
+        return values, False
+    profile = before / level0
+    span = hi - lo + 1
+    rebuilt = np.array(
+        [profile[i % SEASON] * (level0 + (level1 - level0) * (i + 1) / (span + 1)) for i in range(span)]
+    )
+    actual = float(values[lo : hi + 1].mean())
+    expected = float(rebuilt.mean())
+    if expected > 0 and abs(actual / expected - 1) <= tolerance:
+        return values, False
+    out = values.copy()
+    out[lo : hi + 1] = rebuilt
+    return out, True
+
+
+def _scale(train: np.ndarray) -> float:
+    """The in-sample mean absolute error of the seasonal naive forecast (MASE's denominator)."""
+    if len(train) > SEASON:
+        scale = float(np.mean(np.abs(train[SEASON:] - train[:-SEASON])))
+        if scale > 0:
+            return scale
+    level = float(np.mean(np.abs(train)))
+    return level if level > 0 else 1.0
+
+
+def mase(actual: Sequence[float] | np.ndarray, predicted: Sequence[float] | np.ndarray,
+         train: Sequence[float] | np.ndarray) -> float:
+    """Mean absolute scaled error of `predicted` against `actual`, scaled by `train`'s seasonal naive."""
+    a, p = np.asarray(actual, float), np.asarray(predicted, float)
+    return float(np.mean(np.abs(a - p)) / _scale(np.asarray(train, float)))
+
+
+def _model(name: str) -> Any:
+    from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
+
+    makers: dict[str, Callable[[], Any]] = {
+        "AutoETS": lambda: AutoETS(season_length=SEASON, alias="AutoETS"),
+        "AutoTheta": lambda: AutoTheta(season_length=SEASON, alias="AutoTheta"),
+        "MSTL": lambda: MSTL(season_length=SEASON, alias="MSTL"),
+        "SeasonalNaive": lambda: SeasonalNaive(season_length=SEASON, alias="SeasonalNaive"),
+        "AutoARIMA": lambda: AutoARIMA(season_length=SEASON, alias="AutoARIMA"),
+    }
+    return makers[name]()
+
+
+def _members(candidate: str) -> list[str]:
+    return candidate.split("+")
+
+
+def check_candidates(candidates: Sequence[str]) -> None:
+    """Raise InvalidInput naming an unknown candidate."""
+    known = set(BASE_MODELS) | set(OPTIONAL_MODELS)
+    for candidate in candidates:
+        for member in _members(candidate):
+            if member not in known:
+                raise InvalidInput(
+                    f"unknown model {member!r}; choose among {', '.join(sorted(known))} or combinations joined by '+'"
+                )
+
+
+Predictions = dict[str, dict[str, np.ndarray]]  # series -> column ("AutoETS", "AutoETS-lo-95" ...) -> values
+
+
+def _predict(
+    series: list[tuple[str, np.ndarray]], models: Sequence[str], horizon: int, *, engine: Any = None, n_jobs: int = 1
+) -> Predictions:
+    """Forecast each (id, values) with each model: means and 80/95 % bounds."""
+    import pandas as pd
+    from statsforecast import StatsForecast
+
+    ids, ds, ys = [], [], []
+    for series_id, values in series:
+        values = values[-MAX_HISTORY:]
+        ids.extend([series_id] * len(values))
+        ds.append(pd.date_range("2000-01-01", periods=len(values), freq="MS"))
+        ys.append(values)
+    frame = pd.DataFrame({"unique_id": ids, "ds": np.concatenate(ds), "y": np.concatenate(ys)})
+    sf = StatsForecast(models=[_model(m) for m in models], freq="MS", n_jobs=n_jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if engine is None:
+            out = sf.forecast(df=frame, h=horizon, level=list(LEVELS))
+        else:
+            out = sf.forecast(df=engine.createDataFrame(frame), h=horizon, level=list(LEVELS)).toPandas()
+    out = out.sort_values(["unique_id", "ds"])
+    result: Predictions = {}
+    for series_id, group in out.groupby("unique_id", sort=False):
+        result[str(series_id)] = {c: group[c].to_numpy(float) for c in group.columns if c not in ("unique_id", "ds")}
+    return result
+
+
+def _combine(columns: dict[str, np.ndarray], candidate: str, horizon: int) -> dict[str, np.ndarray]:
+    """The mean and bounds of a candidate: a model's own, or the average of its members'."""
+    members = _members(candidate)
+    out = {}
+    for suffix in ("", *(f"-{side}-{level}" for level in LEVELS for side in ("lo", "hi"))):
+        parts = [columns[f"{m}{suffix}"] for m in members]
+        values = np.mean(parts, axis=0)
+        out[suffix or "mean"] = np.where(np.isfinite(values), values, 0.0)[:horizon]
+    return out
+
+
+def prepare(data: Mapping[str, Mapping[int, float]], *, shocks: Sequence[tuple[int, int]] = (COVID,)) -> list[_Series]:
+    """Each series made regular, with the shocks it shows replaced."""
+    prepared = []
+    for series_id, points in data.items():
+        start, values = regular(points)
+        replaced = False
+        for shock in shocks:
+            values, hit = replace_shock(start, values, shock)
+            replaced = replaced or hit
+        prepared.append(_Series(series_id, start, values, replaced))
+    return prepared
+
+
+def forecast(data: Mapping[str, Mapping[int, float]], *, horizon: int, candidates: Sequence[str] = DEFAULT_CANDIDATES,
+             windows: int = 3, combine: int = 3, shocks: Sequence[tuple[int, int]] = (COVID,),
+             n_jobs: int | None = None, engine: Any = None,
+             progress: Callable[[int, int], None] | None = None) -> list[Forecast]:
+    """Forecast `horizon` months after each series' last month (`data`: series -> month -> value).
+
+    Each series' forecast is the equal-weight combination of the `combine` candidates with the lowest
+    backtest error over up to `windows` origins; the intervals are widened (never narrowed) by the
+    factor that makes the backtest's own intervals hold their share of the actuals (80 and 95 %).
+    Raises TooShort, naming the first series with fewer months than one backtest needs. `engine`, a
+    Spark session, runs the fits on Spark through statsforecast's distributed backend.
+    """
+    if not 1 <= horizon <= 24:
+        raise InvalidInput("the horizon is 1 to 24 months")
+    if not 1 <= combine <= len(candidates):
+        raise InvalidInput(f"combine 1 to {len(candidates)} candidates")
+    check_candidates(candidates)
+    series = prepare(data, shocks=shocks)
+    need = needed_months(horizon)
+    for s in series:
+        if len(s.values) < need:
+            raise TooShort(f"series {s.series_id!r} has {len(s.values)} months from its first non-zero value; "
+                           f"a {horizon}-month forecast needs at least {need} to backtest")
+    models = sorted({m for c in candidates for m in _members(c)})
+    # One call fits every origin of every series (each cut of a series is a series of its own), so the
+    # engine's workers start once.
+    jobs = [(f"{s.series_id}{_CUT}{k}", s.values[:-k * horizon] if k else s.values)
+            for s in series for k in range(windows + 1) if len(s.values) - k * horizon >= MIN_FIT]
+    if n_jobs is None:  # worker processes cost seconds to start: worth it for many series only
+        n_jobs = 1 if len(jobs) < 200 else max(1, min(2, os.cpu_count() or 1))
+    if progress:
+        progress(0, len(jobs))
+    predicted = _predict(jobs, models, horizon, engine=engine, n_jobs=n_jobs)
+    if progress:
+        progress(len(jobs), len(jobs))
+    scores: dict[str, dict[str, float]] = {}
+    chosen: dict[str, list[str]] = {}
+    misses: dict[int, list[float]] = {level: [] for level in LEVELS}
+    for s in series:
+        errors: dict[str, list[float]] = {c: [] for c in candidates}
+        origins = []
+        for k in range(1, windows + 1):
+            got = predicted.get(f"{s.series_id}{_CUT}{k}")
+            if got is None:
+                continue
+            train, actual = s.values[:-k * horizon], s.values[-k * horizon:][:horizon]
+            origins.append((got, actual))
+            for c in candidates:
+                errors[c].append(mase(actual, _combine(got, c, horizon)["mean"], train))
+        scores[s.series_id] = {c: float(np.mean(e)) for c, e in errors.items() if e}
+        ranked = sorted(scores[s.series_id], key=lambda c: (scores[s.series_id][c], c))
+        chosen[s.series_id] = ranked[:combine]
+        for got, actual in origins:
+            parts = _blend(got, chosen[s.series_id], horizon)
+            for level in LEVELS:
+                misses[level].extend(_overshoot(actual, parts, level))
+    widen = {level: min(2.0, max(1.0, float(np.quantile(misses[level], level / 100)))) if misses[level] else 1.0
+             for level in LEVELS}
+    results = []
+    for s in series:
+        final = predicted[f"{s.series_id}{_CUT}0"]
+        parts = _blend(final, chosen[s.series_id], horizon)
+        mean = parts["mean"]
+        for level in LEVELS:
+            for side in ("lo", "hi"):
+                key = f"-{side}-{level}"
+                parts[key] = mean + (parts[key] - mean) * widen[level]
+        clip = (lambda v: np.maximum(v, 0.0)) if float(s.values.min()) >= 0 else (lambda v: v)
+        results.append(Forecast(
+            series_id=s.series_id, model="+".join(chosen[s.series_id]), backtest=scores[s.series_id],
+            first_month=s.start + len(s.values),
+            mean=[float(v) for v in clip(mean)], lo80=[float(v) for v in clip(parts["-lo-80"])],
+            hi80=[float(v) for v in clip(parts["-hi-80"])], lo95=[float(v) for v in clip(parts["-lo-95"])],
+            hi95=[float(v) for v in clip(parts["-hi-95"])], shock_replaced=s.shock_replaced,
+            alternatives={c: {k: [float(x) for x in clip(v)] for k, v in _combine(final, c, horizon).items()}
+                          for c in candidates}))
+    return results
+
+
+def _blend(columns: dict[str, np.ndarray], chosen: list[str], horizon: int) -> dict[str, np.ndarray]:
+    """The equal-weight average of the chosen candidates' means and bounds."""
+    parts = [_combine(columns, c, horizon) for c in chosen]
+    return {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0]}
+
+
+def _overshoot(actual: np.ndarray, parts: dict[str, np.ndarray], level: int) -> list[float]:
+    """How far each actual lies from the mean, as a share of the interval's half-width on its side
+    (above 1: outside the interval)."""
+    mean = parts["mean"]
+    half = np.where(actual >= mean, parts[f"-hi-{level}"] - mean, mean - parts[f"-lo-{level}"])
+    return [float(v) for v in np.abs(actual - mean) / np.maximum(half, 1e-9)]

@@ -1,0 +1,251 @@
+"""The flows pages: the dashboard of the series one may see (filters, a map of ports and sectors,
+the newest alerts) and one series' page (Vega-Lite charts of its values with the forecast's fan and
+its year-over-year change, CSV and PNG export, fiscal and calendar years)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from binational.errors import DomainError
+from binational.flows import alerts, service
+from binational.routing import SessionDep
+from binational.web import i18n
+from binational.web.render import PageActor, field_errors, redirect, render
+from binational.web.sessions import check_csrf
+
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+Filter = Annotated[str, Query(max_length=120)]
+#: months of history the series chart shows before its forecast
+SHOWN_MONTHS = 72
+#: the dimensions the importers cut series by (each has words in the catalogs: flows.dim_*)
+DIMENSIONS = (
+    "total",
+    "component",
+    "region",
+    "aor",
+    "state",
+    "demographic",
+    "citizenship",
+    "authority",
+    "encounter_type",
+    "land_filter",
+    "drug",
+    "port",
+    "border",
+    "crossing",
+    "agency",
+    "category",
+)
+
+
+def _chart(lang: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Vega-Lite: the monthly values, the forecast's mean and its 80 and 95 % bands."""
+    rows: list[dict[str, Any]] = [
+        {"month": v["month"], "value": v["value"], "kind": "actual"} for v in data["values"][-SHOWN_MONTHS:]
+    ]
+    forecast = (data["forecast"] or {}).get("months", [])
+    actual, predicted = i18n.translate(lang, "flows.actual"), i18n.translate(lang, "flows.forecast")
+    for row in rows:
+        row["kind"] = actual
+    for f in forecast:
+        rows.append(
+            {
+                "month": f["month"],
+                "value": f["mean"],
+                "kind": predicted,
+                "lo80": f["lo80"],
+                "hi80": f["hi80"],
+                "lo95": f["lo95"],
+                "hi95": f["hi95"],
+            }
+        )
+    x = {"field": "month", "type": "temporal", "title": i18n.translate(lang, "flows.month")}
+    y_title = i18n.translate(lang, "flows.value")
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": 260,
+        "data": {"values": rows},
+        "layer": [
+            {
+                "transform": [{"filter": "isValid(datum.lo95)"}],
+                "mark": {"type": "area", "opacity": 0.18},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "lo95", "type": "quantitative", "title": y_title},
+                    "y2": {"field": "hi95"},
+                },
+            },
+            {
+                "transform": [{"filter": "isValid(datum.lo80)"}],
+                "mark": {"type": "area", "opacity": 0.3},
+                "encoding": {"x": x, "y": {"field": "lo80", "type": "quantitative"}, "y2": {"field": "hi80"}},
+            },
+            {
+                "mark": {"type": "line", "point": False},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "value", "type": "quantitative", "title": y_title},
+                    "color": {"field": "kind", "type": "nominal", "title": None},
+                    "strokeDash": {"field": "kind", "type": "nominal", "title": None},
+                },
+            },
+        ],
+    }
+
+
+def _yoy_chart(lang: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Vega-Lite: the year-over-year change of the last three years' months, in percent."""
+    rows = [
+        {"month": r["month"], "change": round(100 * r["ratio"], 1)}
+        for r in data["year_over_year"][-36:]
+        if r["ratio"] is not None
+    ]
+    if not rows:
+        return None
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": 160,
+        "data": {"values": rows},
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "month", "type": "temporal", "title": i18n.translate(lang, "flows.month")},
+            "y": {"field": "change", "type": "quantitative", "title": i18n.translate(lang, "flows.yoy_percent")},
+            "color": {"condition": {"test": "datum.change < 0", "value": "#9a3412"}, "value": "#1d4ed8"},
+        },
+    }
+
+
+def _map(lang: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Vega-Lite: the ports and crossings with coordinates, on a graticule (no map tiles)."""
+    points = [r for r in rows if r["latitude"] is not None and r["longitude"] is not None]
+    if not points:
+        return None
+    data = [
+        {"name": r["member"], "lat": r["latitude"], "lon": r["longitude"], "value": r["last_value"] or 0}
+        for r in points
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": 280,
+        "projection": {"type": "mercator"},
+        "layer": [
+            {
+                "data": {"graticule": {"step": [2, 2]}},
+                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#cbd5e1", "strokeWidth": 0.5},
+            },
+            {
+                "data": {"values": data},
+                "mark": {"type": "circle", "opacity": 0.8, "color": "#1d4ed8"},
+                "encoding": {
+                    "longitude": {"field": "lon", "type": "quantitative"},
+                    "latitude": {"field": "lat", "type": "quantitative"},
+                    "size": {
+                        "field": "value",
+                        "type": "quantitative",
+                        "title": i18n.translate(lang, "flows.last_value"),
+                    },
+                },
+            },
+            {
+                "data": {"values": data},
+                "mark": {"type": "text", "dy": -10, "fontSize": 10},
+                "encoding": {
+                    "longitude": {"field": "lon", "type": "quantitative"},
+                    "latitude": {"field": "lat", "type": "quantitative"},
+                    "text": {"field": "name"},
+                },
+            },
+        ],
+    }
+
+
+@router.get("/flows", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    s: SessionDep,
+    actor: PageActor,
+    indicator: Filter = "",
+    dimension: Filter = "",
+    subscribed: bool = False,
+) -> HTMLResponse:
+    """The series the user may see, filtered by indicator and dimension, with a map and the alerts."""
+    lang = i18n.language(request)
+    choices = service.indicators(session=s, actor=actor)
+    page, _cursor, count = service.list_series(
+        session=s, actor=actor, indicator=indicator or None, dimension=dimension or None, limit=200
+    )
+    rows = [{**service.series_view(x), **service.last_values(s, x)} for x in page]
+    return render(
+        request,
+        "flows/dashboard.html",
+        rows=rows,
+        count=count,
+        indicator=indicator,
+        dimension=dimension,
+        indicators=sorted({c["indicator"] for c in choices}),
+        dimensions=sorted({c["dimension"] for c in choices if not indicator or c["indicator"] == indicator}),
+        map=_map(lang, rows),
+        alerts=alerts.list_alerts(session=s, actor=actor, limit=20),
+        subscribed=subscribed,
+        errors={},
+        dimension_labels={d: i18n.translate(lang, f"flows.dim_{d}") for d in DIMENSIONS},
+    )
+
+
+@router.post("/flows/subscriptions", response_model=None)
+async def subscribe(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """Subscribe the user to the alerts of the indicator chosen."""
+    form = await request.form()
+    indicator = str(form.get("indicator", ""))[:120]
+    try:
+        alerts.subscribe(session=s, actor=actor, indicator=indicator)
+    except DomainError as exc:
+        return render(
+            request,
+            "flows/dashboard.html",
+            422,
+            rows=[],
+            count=0,
+            indicator=indicator,
+            dimension="",
+            indicators=[],
+            dimensions=[],
+            map=None,
+            alerts=[],
+            subscribed=False,
+            dimension_labels={},
+            errors=field_errors(i18n.language(request), exc, "indicator"),
+        )
+    return redirect("/flows?" + urlencode({"indicator": indicator, "subscribed": "true"}))
+
+
+@router.get("/flows/series/{series_id}", response_class=HTMLResponse)
+def series_page(request: Request, series_id: int, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One series: its chart with the forecast's fan, year-over-year chart, years, alerts and exports."""
+    lang = i18n.language(request)
+    data = service.read_series(session=s, actor=actor, series_id=series_id)
+    return render(request, "flows/series.html", series=data, chart=_chart(lang, data), yoy=_yoy_chart(lang, data))
+
+
+@router.get("/flows/series/{series_id}/export.csv")
+def series_csv(series_id: int, s: SessionDep, actor: PageActor) -> Response:
+    """The series' values and forecast as CSV (the chart's data)."""
+    rows = service.export_rows(session=s, actor=actor, series_id=series_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["series", "month", "value", "mean", "lo80", "hi80", "lo95", "hi95"])
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="series-{series_id}.csv"'},
+    )

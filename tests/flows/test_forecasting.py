@@ -1,0 +1,97 @@
+"""Forecasts from a file, no database: H months after each series' own last month with 80 and 95 %
+intervals, the model chosen by backtest; a series too short says how many months it needs; the
+COVID closure is replaced in a series it hit, and only there."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+from typer.testing import CliRunner
+
+from binational.cli import app
+from binational.flows import forecasting
+from binational.flows.forecasting import COVID, month_index, replace_shock
+from tests.flows import samples
+
+runner = CliRunner()
+
+
+def test_forecast_writes_h_months_after_each_series_end(tmp_path):
+    source = tmp_path / "series.csv"
+    source.write_text(samples.long_csv(samples.seasonal("north", 2018, 60, 1000.0, trend=0.01),
+                                       samples.seasonal("south", 2019, 40, 200.0)))
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["flows", "forecast", str(source), "--horizon", "3", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "wrote 6 rows for 2 series" in r.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["series_id", "month", "mean", "lo80", "hi80", "lo95", "hi95"]
+    assert [(r["series_id"], r["month"]) for r in rows] == [
+        ("north", "2023-01"), ("north", "2023-02"), ("north", "2023-03"),
+        ("south", "2022-05"), ("south", "2022-06"), ("south", "2022-07")]
+    for row in rows:
+        lo95, lo80, mean, hi80, hi95 = (float(row[k]) for k in ("lo95", "lo80", "mean", "hi80", "hi95"))
+        assert 0 <= lo95 <= lo80 <= mean <= hi80 <= hi95
+    # a smooth seasonal series is forecast close to its pattern
+    north = [float(r["mean"]) for r in rows if r["series_id"] == "north"]
+    expected = [1000 * (1 + 0.01 * i) * (1 + 0.2 * math.sin(2 * math.pi * i / 12)) for i in (60, 61, 62)]
+    assert np.allclose(north, expected, rtol=0.08)
+
+
+def test_a_series_too_short_says_how_many_months_it_needs(tmp_path):
+    source = tmp_path / "short.csv"
+    source.write_text(samples.long_csv(samples.seasonal("ok", 2018, 60, 100.0), samples.seasonal("new", 2023, 20, 5.0)))
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["flows", "forecast", str(source), "--horizon", "12", "--out", str(out)])
+    assert r.exit_code == 2
+    assert r.stderr == ("error: series 'new' has 20 months from its first non-zero value; a 12-month forecast needs "
+                        "at least 36 to backtest\n")
+    assert not out.exists()
+    r = runner.invoke(app, ["flows", "forecast", str(source), "--horizon", "2", "--models", "AutoETS,Prophet"])
+    assert r.exit_code == 2 and "unknown model 'Prophet'" in r.stderr
+    r = runner.invoke(app, ["flows", "forecast", str(tmp_path / "none.csv")])
+    assert r.exit_code == 2 and "no such file" in r.stderr
+
+
+def test_the_covid_closure_is_replaced_where_it_hit():
+    start = month_index("2017-01")
+    months = np.arange(start, month_index("2023-12") + 1)
+    base = np.array([1000 * (1 + 0.3 * math.sin(2 * math.pi * (m % 12) / 12)) for m in months])
+    hit = base.copy()
+    inside = (months >= COVID[0]) & (months <= COVID[1])
+    hit[inside] *= 0.2
+    rebuilt, replaced = replace_shock(start, hit, COVID)
+    assert replaced and np.allclose(rebuilt[inside], base[inside], rtol=0.05)
+    assert np.array_equal(rebuilt[~inside], hit[~inside])
+    same, replaced = replace_shock(start, base, COVID)
+    assert not replaced and same is base
+    # a series that starts after the closure has nothing to replace
+    late = base[months >= month_index("2022-01")]
+    assert replace_shock(month_index("2022-01"), late, COVID) == (late, False)
+
+
+def test_the_choice_is_by_backtest_among_the_candidates():
+    """With `combine=1` the best candidate alone; by default the best three, averaged."""
+    data = {"flat": {month_index("2015-01") + i: 100.0 + (i % 12) * 10 for i in range(72)}}
+    [result] = forecasting.forecast(data, horizon=6, candidates=("SeasonalNaive", "AutoETS", "AutoETS+SeasonalNaive"),
+                                    combine=1)
+    assert set(result.backtest) == {"SeasonalNaive", "AutoETS", "AutoETS+SeasonalNaive"}
+    assert result.model == min(result.backtest, key=lambda c: (result.backtest[c], c))
+    # an exactly repeating year: seasonal naive is perfect in the backtest and is chosen
+    assert result.backtest["SeasonalNaive"] == 0.0 and result.model == "SeasonalNaive"
+    assert result.mean == [100.0 + m * 10 for m in range(6)]
+
+
+def test_the_best_three_are_combined_and_intervals_hold_their_share_in_the_backtest():
+    rng = np.random.default_rng(3)
+    data = {f"s{j}": {month_index("2014-01") + i: 500 + 100 * math.sin(2 * math.pi * i / 12) + rng.normal(0, 30)
+                      for i in range(96)} for j in range(4)}
+    results = forecasting.forecast(data, horizon=12)
+    for result in results:
+        ranked = sorted(result.backtest, key=lambda c: (result.backtest[c], c))
+        assert result.model == "+".join(ranked[:3])
+        mean = np.mean([result.alternatives[c]["mean"] for c in ranked[:3]], axis=0)
+        assert np.allclose(result.mean, mean)
+        assert all(lo <= m <= hi for lo, m, hi in zip(result.lo95, result.mean, result.hi95, strict=True))
