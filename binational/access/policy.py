@@ -21,10 +21,9 @@ Who reads the notices discovery leaves for a holder agency (deconfliction, sweep
 `may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
 and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
 `visible_requests`, `may_see_audit_entry`/`visible_audit_entries`, `may_see_audit_object`/
-`visible_audit_objects`, and the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`),
+`visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, and the
+flows module's series `may_see_series`/`visible_series`),
 each pair held equal by a test; who sees a record's readers on its page is
-`visible_audit_objects`, and the flows module's series: `may_see_series`/`visible_series`), each
-pair held equal by a test; who sees a record's readers on its page is
 `may_see_readers()`.
 """
 
@@ -363,6 +362,39 @@ def visible_requests(actor: Actor, model: Any) -> ColumnElement[bool]:
                 model.marking_rank <= actor.clearance_rank)
 
 
+def may_see_series(actor: Actor, *, owner_agency: str, owner_country: str, distribution: str, marking_rank: int,
+                   case_id: str | None, public: bool) -> Decision:
+    """Whether `actor` sees a monthly series of the flows module (and its values, forecasts, alerts):
+    within clearance and case, its agency's own, its country's when `national`, and every agency's
+    when it is a public statistic (CBP, BTS figures anyone may download)."""
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    if case_id is not None and case_id not in actor.case_ids:
+        return Decision(False, "restricted case: not a member")
+    if owner_agency == actor.agency:
+        return Decision(True, "owner agency")
+    if distribution == "national" and owner_country == actor.country:
+        return Decision(True, f"national distribution in {owner_country}")
+    if public:
+        return Decision(True, "public statistic")
+    return Decision(False, "another agency's internal series")
+
+
+def visible_series(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_series` over a series model."""
+    case_ok = model.case_id.is_(None)
+    if actor.case_ids:
+        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
+    return and_(
+        model.marking_rank <= actor.clearance_rank,
+        case_ok,
+        or_(model.owner_agency == actor.agency,
+            and_(model.distribution == "national", model.owner_country == actor.country),
+            model.public.is_(True)),
+    )
+
+
+
 def may_see_trace_part(actor: Actor, *, from_agency: str, to_agency: str, marking_rank: int,
                        released: bool) -> Decision:
     """Whether `actor` sees a part of a firearm trace (the trace, a candidate record, a result): the
@@ -435,11 +467,6 @@ def may_see_trade(actor: Actor, *, owner_agency: str, owner_country: str, distri
     """Whether `actor` sees a trade row (a declaration, its score and selection, an inspection's
     result): within clearance and case, its agency's own, its country's when `national`, or the
     partner's of a joint inspection when `joint` names the actor's agency."""
-def may_see_series(actor: Actor, *, owner_agency: str, owner_country: str, distribution: str, marking_rank: int,
-                   case_id: str | None, public: bool) -> Decision:
-    """Whether `actor` sees a monthly series of the flows module (and its values, forecasts, alerts):
-    within clearance and case, its agency's own, its country's when `national`, and every agency's
-    when it is a public statistic (CBP, BTS figures anyone may download)."""
     if marking_rank > actor.clearance_rank:
         return Decision(False, "marking above clearance")
     if case_id is not None and case_id not in actor.case_ids:
@@ -463,22 +490,6 @@ def visible_trade(actor: Actor, model: Any) -> ColumnElement[bool]:
         or_(model.owner_agency == actor.agency,
             and_(model.distribution == "national", model.owner_country == actor.country),
             and_(model.distribution == "joint", model.joint_agency == actor.agency)),
-    if public:
-        return Decision(True, "public statistic")
-    return Decision(False, "another agency's internal series")
-
-
-def visible_series(actor: Actor, model: Any) -> ColumnElement[bool]:
-    """The SQL form of `may_see_series` over a series model."""
-    case_ok = model.case_id.is_(None)
-    if actor.case_ids:
-        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
-    return and_(
-        model.marking_rank <= actor.clearance_rank,
-        case_ok,
-        or_(model.owner_agency == actor.agency,
-            and_(model.distribution == "national", model.owner_country == actor.country),
-            model.public.is_(True)),
     )
 
 
