@@ -128,8 +128,63 @@ def _records(rows: Iterable[tuple[int, str, str, str, str, str, int]]) -> list[R
     return [Record(i, heads[i][0], heads[i][1], props[i]) for i in heads]
 
 
+#: (run, record, viewer's clearance, viewer's agency) -> the record's standing for such a viewer, while
+#: the viewer sees the record and the Address records it names, and none of their statements the run
+#: could read has been deleted since: then the statements it sees are those the statement-level rules
+#: (`visible_values`: marking, and kept to the owner agency) admit for that clearance and agency, and the
+#: standing follows from them and the run's statements, which do not change once the run has finished.
+_BY_CLASS: dict[tuple[str, str, int, str], Standing] = {}
+#: (run, record) -> the Address records it names among the statements the run could read
+_NAMED: dict[tuple[str, str], frozenset[str]] = {}
+
+
 def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
              ) -> dict[str, Standing]:
+    """For each record of a resolvable kind in `entity_ids`: whether its comparison row is the same
+    on the values `actor` may see now as on all the values `run` could read (`_standing_now`), reused
+    for a viewer of the same clearance and agency while nothing it rests on has changed (`_BY_CLASS`)."""
+    ids = sorted(set(entity_ids))
+    if not ids or run is None or run.finished_at is None:
+        return _standing_now(session, actor, ids, run)
+    if len(_BY_CLASS) > KNOWN_MAX or len(_NAMED) > KNOWN_MAX:
+        _BY_CLASS.clear()
+        _NAMED.clear()
+    missing = [i for i in ids if (run.id, i) not in _NAMED]
+    if missing:
+        _, named = _layout(session, missing, run)
+        _NAMED.update({(run.id, i): frozenset(named.get(i, ())) for i in missing})
+    addresses = {i: _NAMED[(run.id, i)] for i in ids}
+    involved = sorted(set(ids) | {a for found in addresses.values() for a in found})
+    began: datetime = run.started_at
+    seen: set[str] = set()
+    touched: set[str] = set()
+    for start in range(0, len(involved), CHUNK):
+        chunk = involved[start:start + CHUNK]
+        seen.update(session.execute(select(Entity.id).where(Entity.id.in_(chunk), live_and_visible(actor, Entity)))
+                    .scalars())
+        with system_context(session):  # deleted since the run began: the viewer no longer sees what it read
+            touched.update(session.execute(select(Statement.entity_id).where(
+                Statement.entity_id.in_(chunk), Statement.deleted_at > began).distinct()).scalars())
+    out: dict[str, Standing] = {}
+    steady: dict[str, tuple[str, str, int, str]] = {}
+    for i in ids:
+        if {i} | addresses[i] <= seen and not ({i} | addresses[i]) & touched:
+            key = (run.id, i, actor.clearance_rank, actor.agency)
+            known = _BY_CLASS.get(key)
+            if known is not None:
+                out[i] = known
+                continue
+            steady[i] = key
+    rest = [i for i in ids if i not in out]
+    if rest:
+        found = _standing_now(session, actor, rest, run)
+        out.update(found)
+        _BY_CLASS.update({key: found[i] for i, key in steady.items() if i in found})
+    return out
+
+
+def _standing_now(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
+                  ) -> dict[str, Standing]:
     """For each record of a resolvable kind in `entity_ids`: whether its comparison row is the same
     on the values `actor` may see now as on all the values `run` could read. Reads those as the
     system (to compare only; nothing of them is returned), then those the viewer may see.
