@@ -128,12 +128,13 @@ def _records(rows: Iterable[tuple[int, str, str, str, str, str, int]]) -> list[R
     return [Record(i, heads[i][0], heads[i][1], props[i]) for i in heads]
 
 
-#: (run, record, viewer's clearance, viewer's agency) -> the record's standing for such a viewer, while
-#: the viewer sees the record and the Address records it names, and none of their statements the run
-#: could read has been deleted since: then the statements it sees are those the statement-level rules
-#: (`visible_values`: marking, and kept to the owner agency) admit for that clearance and agency, and the
-#: standing follows from them and the run's statements, which do not change once the run has finished.
-_BY_CLASS: dict[tuple[str, str, int, str], Standing] = {}
+#: (run, record, viewer's clearance, viewer's agency, the Address records it names that the viewer sees)
+#: -> the record's standing for such a viewer, while the viewer sees the record and none of the record's
+#: or its addresses' statements the run could read has been deleted since: then the statements it sees
+#: are those of the record and of those addresses that the statement-level rules (`visible_values`:
+#: marking, and kept to the owner agency) admit for that clearance and agency, and the standing follows
+#: from them and the run's statements, which do not change once the run has finished.
+_BY_CLASS: dict[tuple[str, str, int, str, frozenset[str]], Standing] = {}
 #: (run, record) -> the Address records it names among the statements the run could read
 _NAMED: dict[tuple[str, str], frozenset[str]] = {}
 
@@ -166,10 +167,10 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: Res
             touched.update(session.execute(select(Statement.entity_id).where(
                 Statement.entity_id.in_(chunk), Statement.deleted_at > began).distinct()).scalars())
     out: dict[str, Standing] = {}
-    steady: dict[str, tuple[str, str, int, str]] = {}
+    steady: dict[str, tuple[str, str, int, str, frozenset[str]]] = {}
     for i in ids:
-        if {i} | addresses[i] <= seen and not ({i} | addresses[i]) & touched:
-            key = (run.id, i, actor.clearance_rank, actor.agency)
+        if i in seen and not ({i} | addresses[i]) & touched:
+            key = (run.id, i, actor.clearance_rank, actor.agency, frozenset(addresses[i] & seen))
             known = _BY_CLASS.get(key)
             if known is not None:
                 out[i] = known
