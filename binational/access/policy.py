@@ -127,6 +127,17 @@ def _sees(actor: Actor, res: Resource, now: datetime) -> Decision:
     return Decision(False, "not released to the agency")
 
 
+def may_see_run_details(actor: Actor | None) -> Decision:
+    """Whether `actor` reads a resolution run's message, progress and per-kind counts: they are
+    node-wide (they count and name every agency's records), so only those who may start a run
+    (administrators) and the node operator (`None`) do; anyone else gets its id, engine, status and times."""
+    if actor is None:
+        return Decision(True, "node operator")
+    if not can(actor, "resolution.run"):
+        return Decision(False, "node-wide counts: administrators only")
+    return Decision(True, "may run resolution")
+
+
 def long_requests(actor: Actor) -> bool:
     """Whether the actor's requests that start a node-wide job (a resolution run) get the
     administrators' time budget: those of an actor who may start one."""
@@ -417,6 +428,8 @@ def visible_trace_parts(actor: Actor, model: Any) -> ColumnElement[bool]:
     return and_(model.marking_rank <= actor.clearance_rank,
                 or_(model.to_agency == actor.agency,
                     and_(model.from_agency == actor.agency, model.released_at.is_not(None))))
+
+
 # --- Repatriation: a detainee's case file, a movement and its manifest, public figures. ------------------
 
 def may_see_case_file(actor: Actor, *, owner_agency: str, marking_rank: int) -> Decision:
@@ -491,6 +504,36 @@ def visible_trade(actor: Actor, model: Any) -> ColumnElement[bool]:
             and_(model.distribution == "national", model.owner_country == actor.country),
             and_(model.distribution == "joint", model.joint_agency == actor.agency)),
     )
+
+
+def may_move_request(actor: Actor, *, side: str, from_agency: str, to_agency: str, type_name: str,
+                     answer_roles: frozenset[str]) -> Decision:
+    """Whether `actor`, who sees a request, may move it as its `side` (`sender`: withdraw; `receiver`:
+    acknowledge, answer, decline): a user of that side's agency, and on the receiving side one holding
+    a role that handles the request's type."""
+    party = to_agency if side == "receiver" else from_agency
+    if actor.agency != party:
+        return Decision(False, f"only the {side} of the request may do this")
+    if side == "receiver" and not answer_roles & actor.roles:
+        return Decision(False, f"a {type_name} request is handled by {', '.join(sorted(answer_roles))}")
+    return Decision(True, f"the {side}'s agency")
+
+
+def sees_as_sender(actor: Actor, *, from_agency: str) -> Decision:
+    """Whether `actor` reads a request it sees as its sender: then it is shown the values its agency
+    typed, its own hit references and who of its agency wrote it; the receiver sees the selectors'
+    kinds only (never the sender's values, references or users)."""
+    if actor.agency != from_agency:
+        return Decision(False, "the receiver's view")
+    return Decision(True, "the sender's view")
+
+
+def may_name_event_actor(actor: Actor, *, actor_agency: str | None) -> Decision:
+    """Whether `actor` is told which user moved a request it sees (its history): a user of its own
+    agency only; another agency's user is named by the agency alone."""
+    if actor_agency != actor.agency:
+        return Decision(False, "another agency's user")
+    return Decision(True, "its agency's user")
 
 
 #: Entries about another agency's records that their user's search matched but may not see: shown to

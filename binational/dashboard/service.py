@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from binational.access.actions import Action, register
@@ -147,9 +148,23 @@ def _releases(session: Session, actor: Actor, *, to_us: bool, now: datetime) -> 
             for (r, _e), e in zip(rows, shown, strict=True)]
 
 
-def _weekly(moments: list[datetime], key: str, weeks: list[date]) -> list[dict[str, object]]:
-    counts = Counter(_monday(m) for m in moments)
+def _weekly(days: Counter[date], key: str, weeks: list[date]) -> list[dict[str, object]]:
+    counts: Counter[date] = Counter()
+    for day, n in days.items():
+        counts[_monday(day)] += n
     return [{"week": w.isoformat(), "series": key, "count": counts.get(w, 0)} for w in weeks]
+
+
+def _by_day(moments: list[datetime]) -> Counter[date]:
+    return Counter(m.date() for m in moments)
+
+
+def _utc_day(session: Session, column: Any) -> Any:
+    """The UTC day of a timestamp column as `YYYY-MM-DD`, for counting in the database: SQLite keeps the
+    UTC time as text (`UTCDateTime`), PostgreSQL a timestamp with its zone."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)
 
 
 def _searched(session: Session, actor: Actor, since: datetime) -> list[tuple[datetime, str | None]]:
@@ -169,31 +184,33 @@ def picture(*, session: Session, actor: Actor, now: datetime | None = None) -> P
     weeks = [_monday(now) - timedelta(weeks=i) for i in reversed(range(WEEKS))]
     start = datetime.combine(weeks[0], datetime.min.time(), tzinfo=now.tzinfo)
     out = Picture()
-    points: dict[str, list[datetime]] = {}
+    points: dict[str, Counter[date]] = {}
     if can(actor, "request.list"):
         _clocks(session, actor, out, now)
         sent = session.execute(select(Request.created_at, Request.to_agency == actor.agency)
                                .where(visible_requests(actor, Request), Request.created_at >= start)).all()
-        points["requests_in"] = [t for t, incoming in sent if incoming]
-        points["requests_out"] = [t for t, incoming in sent if not incoming]
+        points["requests_in"] = _by_day([t for t, incoming in sent if incoming])
+        points["requests_out"] = _by_day([t for t, incoming in sent if not incoming])
     if can(actor, "entity.list"):
         out.received = _releases(session, actor, to_us=True, now=now)
         out.given = _releases(session, actor, to_us=False, now=now)
         grant = aliased(Release)  # not correlated with the policy's own subquery on releases
+        day = _utc_day(session, grant.created_at)
         for key, side in (("released_to_us", grant.to_agency), ("released_by_us", grant.owner_agency)):
-            points[key] = list(session.execute(
-                select(grant.created_at).join(Entity, Entity.id == grant.entity_id)
+            # counted per day in the database: an agency's releases run to thousands a week
+            points[key] = Counter({date.fromisoformat(d): int(n) for d, n in session.execute(
+                select(day, func.count()).join(Entity, Entity.id == grant.entity_id)
                 .where(side == actor.agency, grant.created_at >= start, live_and_visible(actor, Entity))
-            ).scalars())
+                .group_by(day))})
     if can(actor, "discovery.search"):
         issued = session.execute(select(HitRef.created_at, HitRef.holder_agency)
                                  .where(visible_hit_refs(actor, HitRef), HitRef.created_at >= start)).all()
         out.hits = dict(sorted(Counter(a for t, a in issued if t >= now - RECENT).items()))
-        points["hits"] = [t for t, _a in issued]
+        points["hits"] = _by_day([t for t, _a in issued])
     if can(actor, "audit.read"):
         searches = _searched(session, actor, start)
         out.searched = dict(sorted(Counter(a or "" for t, a in searches if t >= now - RECENT).items()))
-        points["searched"] = [t for t, _a in searches]
+        points["searched"] = _by_day([t for t, _a in searches])
     if may_read_discovery_notices(actor, actor.agency):
         kinds = session.execute(select(DiscoveryNotice.kind).where(
             discovery_notices_for(actor, DiscoveryNotice), DiscoveryNotice.created_at >= now - RECENT)).scalars()

@@ -206,12 +206,13 @@ class Neighbourhood:
         return graph.build(chosen, canonical=lambda entity_id: mapping.get(entity_id, entity_id))
 
 
-def expand(session: Session, actor: Actor, centre: str, depth: int, *, limit: int,
+def expand(session: Session, actor: Actor, centre: str | set[str], depth: int, *, limit: int,
            resolve: Callable[[list[str]], Mapping[str, str]]) -> tuple[graph.Network, Neighbourhood]:
     """The network of the parties within `depth` ties of `centre` (and the ties among them), read
-    from the neighbourhood only; `OverLimit` as soon as more than `limit` nodes are reached."""
+    from the neighbourhood only; `OverLimit` as soon as more than `limit` nodes are reached. Several
+    centres are expanded together, each depth's reads in one pass for all of them."""
     hood = Neighbourhood(session, actor, resolve, limit)
-    frontier = hood.reach({centre})
+    frontier = hood.reach({centre} if isinstance(centre, str) else set(centre))
     for _ in range(depth):
         frontier = hood.reach(hood.ties(frontier) - hood.parties)
         if not frontier:

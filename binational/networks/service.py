@@ -340,6 +340,19 @@ def _around(session: Session, actor: Actor, entity_ids: list[str]) -> Network:
     limit = get_settings().network_max_nodes
     nodes: dict[str, graph.Node] = {}
     links: dict[graph.Link, None] = {}
+    try:  # all together: each depth's reads in one pass for every party
+        whole, _read = neighbourhood.expand(session, actor, set(entity_ids), 1, limit=limit,
+                                            resolve=lambda ids: resolution.clusters_of(session, actor, ids))
+    except OverLimit:  # together past the node limit: one party after another, as many as fit
+        pass
+    else:
+        for entity_id in entity_ids:
+            centre = whole.node_for(entity_id)
+            if centre is not None:
+                ego = analysis.ego(whole, centre, 1)
+                nodes.update(ego.nodes)
+                links.update(dict.fromkeys(ego.links))
+        return Network(nodes, list(links))
     for entity_id in entity_ids:
         try:
             whole, _read = neighbourhood.expand(session, actor, entity_id, 1, limit=limit - len(nodes),

@@ -21,8 +21,12 @@ from binational.access.models import Agency, User
 from binational.access.policy import (
     Actor,
     live_and_visible,
+    may_move_request,
+    may_name_event_actor,
+    may_see_hit_ref,
     may_see_request,
     require,
+    sees_as_sender,
     visible_hit_refs,
     visible_requests,
 )
@@ -58,6 +62,8 @@ for _action in (
            "answer a request to one's agency by releasing own entities to the sender (roles of its type)"),
     Action("request.decline", "request.answer", "decline a request to one's agency (roles of its type)"),
     Action("request.withdraw", "request.create", "withdraw an open request one's agency sent"),
+    Action("request.selectors", "request.create",
+           "read the selectors one's agency searched to get its hit references (a new request's form)"),
 ):
     register(_action)
 
@@ -80,7 +86,7 @@ def _resolve_refs(session: Session, actor: Actor, refs: list[str], to_agency: st
     for ref in dict.fromkeys(refs):
         row = session.get(HitRef, ref) if ref_is_signed_for(secret, actor.agency, ref) else None
         # Another agency's reference, an expired one and one never issued answer alike.
-        if row is None or row.caller_agency != actor.agency or row.expires_at <= now:
+        if row is None or not may_see_hit_ref(actor, caller_agency=row.caller_agency) or row.expires_at <= now:
             raise NotFound("hit_ref", ref if isinstance(ref, str) else None, action="request.create")
         if row.holder_agency != to_agency:
             raise InvalidInput(f"hit_ref {ref!r} is a match of {row.holder_agency}, not of {to_agency}",
@@ -156,14 +162,11 @@ def _event(session: Session, actor: Actor, request: Request, from_state: str | N
 def _move(session: Session, actor: Actor, request_id: str, to_state: str, action: str, note: str | None) -> Request:
     request = access_request(session, actor, request_id, action)
     allowed_from, side = TRANSITIONS[to_state]
-    party = request.to_agency if side == "receiver" else request.from_agency
-    if actor.agency != party:
-        raise Forbidden(f"{action}: only the {side} of the request may do this", action=action, ident=request.id,
-                        owner=request.from_agency)
     kind = get_type(request.type)
-    if side == "receiver" and not kind.answer_roles & actor.roles:
-        raise Forbidden(f"{action}: a {kind.name} request is handled by {', '.join(sorted(kind.answer_roles))}",
-                        action=action, ident=request.id, owner=request.from_agency)
+    decision = may_move_request(actor, side=side, from_agency=request.from_agency, to_agency=request.to_agency,
+                                type_name=kind.name, answer_roles=kind.answer_roles)
+    if not decision:
+        raise Forbidden(f"{action}: {decision.reason}", action=action, ident=request.id, owner=request.from_agency)
     if request.state not in allowed_from:
         raise Conflict(f"cannot move a request from {request.state} to {to_state}",
                        details=[{"field": "state", "state": request.state}])
@@ -243,7 +246,7 @@ def views(session: Session, actor: Actor, requests: list[Request], now: datetime
         .where(RequestEvent.request_id.in_(ids)).order_by(RequestEvent.id)
     ):
         events[ev.request_id].append((ev, name))
-    sent = [r for r in requests if r.from_agency == actor.agency]
+    sent = [r for r in requests if sees_as_sender(actor, from_agency=r.from_agency)]
     creators: dict[int, str] = {uid: name for uid, name in session.execute(
         select(User.id, User.username).where(User.id.in_({r.created_by for r in sent})))} if sent else {}
     typed = _typed(session, actor, [r.id for r in sent])
@@ -256,7 +259,7 @@ def _view(actor: Actor, request: Request, items: list[Any], seen: set[str], even
     # A subject named through a hit ref is the holder's: the sender knows only the opaque ref. Even an
     # entity the sender may see must not be named, or it would learn which record holds the value it
     # searched for, a value it may not see (a number kept to the holder's agency, say).
-    own = request.from_agency == actor.agency
+    own = sees_as_sender(actor, from_agency=request.from_agency).allowed
     subjects = [i.entity_id for i in items if i.role == "subject" and i.entity_id in seen and not (own and i.hit_ref)]
     answers = [i.entity_id for i in items if i.role == "answer" and i.entity_id in seen]
     refs = [i.hit_ref for i in items if i.hit_ref] if own else []
@@ -274,7 +277,8 @@ def _view(actor: Actor, request: Request, items: list[Any], seen: set[str], even
         "subjects": list(dict.fromkeys(subjects)), "hit_refs": list(dict.fromkeys(refs)),
         "answer": list(dict.fromkeys(answers)),
         "history": [{"from_state": ev.from_state, "to_state": ev.to_state, "at": ev.at, "agency": ev.actor_agency,
-                     "actor": name if ev.actor_agency == actor.agency else None, "note": ev.note}
+                     "actor": name if may_name_event_actor(actor, actor_agency=ev.actor_agency) else None,
+                     "note": ev.note}
                     for ev, name in events],
     }
 
@@ -305,11 +309,16 @@ def read(*, session: Session, actor: Actor, request_id: str) -> dict[str, Any]:
 def hit_selectors(*, session: Session, actor: Actor, refs: list[str]) -> dict[str, dict[str, str | None]]:
     """What the actor's agency searched to get each of its hit references (kind and the value typed),
     for the form of a new request; another agency's reference, or one never issued, is left out."""
+    require(actor, "request.selectors")
     if not refs:
         return {}
     rows = session.execute(select(HitRef.ref, HitRef.kind, HitRef.selector)
                            .where(HitRef.ref.in_(refs[:1000]), visible_hit_refs(actor, HitRef)))
-    return {ref: {"kind": kind, "value": value} for ref, kind, value in rows}
+    found = {ref: {"kind": kind, "value": value} for ref, kind, value in rows}
+    # a reference names no record (the holder's stays unknown to the caller): the entry counts them
+    audit.record(session, action="request.selectors", actor=actor, objects=[],
+                 extra={"asked": len(refs[:1000]), "found": len(found)})
+    return found
 
 
 def answerer_names(*, session: Session, actor: Actor, request_id: str) -> list[str]:

@@ -18,13 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor, live_and_visible, marking_answers_no_hit, visible_values
 from binational.db import system_context
 from binational.entities.models import Entity, Statement
-from binational.resolution.features import Record, rows_by_kind
+from binational.resolution.features import KIND_OF_SCHEMA, Record, rows_by_kind
 from binational.resolution.models import ResolutionRun
 
 CHUNK = 500
@@ -39,17 +39,75 @@ class Standing:
     hidden_red: bool
 
 
+SAME = Standing(same=True, hidden_red=False)
+
+
+def _readable(run: ResolutionRun | None) -> tuple[ColumnElement[bool], ...]:
+    """The statements `run` could have read (without a run: the live ones)."""
+    if run is None:
+        return (Statement.deleted_at.is_(None),)
+    began: datetime = run.started_at
+    ended: datetime = run.finished_at or run.started_at
+    return (Statement.created_at <= ended, or_(Statement.deleted_at.is_(None), Statement.deleted_at > began))
+
+
+def _counts(session: Session, actor: Actor, ids: list[str], run: ResolutionRun | None
+            ) -> tuple[dict[str, int], dict[str, int]]:
+    """Per live record of `ids`: how many statements `run` could read, and how many of those the viewer
+    sees (live, visible, on a record it may see; not written after the run ended). One pass, as the
+    system (the viewer's count is the policy's filter as an expression: nothing else of the rows leaves)."""
+    readable = and_(*_readable(run))
+    sees = and_(readable, *_viewer_filter(actor, run))
+    totals: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    with system_context(session):
+        for start in range(0, len(ids), CHUNK):
+            for entity_id, every, visible_ones in session.execute(
+                    select(Statement.entity_id, func.sum(case((readable, 1), else_=0)),
+                           func.sum(case((sees, 1), else_=0)))
+                    .join(Entity, Entity.id == Statement.entity_id)
+                    .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None))
+                    .group_by(Statement.entity_id)):
+                if every:
+                    totals[entity_id], seen[entity_id] = int(every), int(visible_ones or 0)
+    return totals, seen
+
+
+def _layout(session: Session, ids: list[str], run: ResolutionRun | None
+            ) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """As the system: the schema of each record of `ids` and the Address records each names."""
+    live = _readable(run)
+    schemata: dict[str, str] = {}
+    named: dict[str, set[str]] = {}
+    with system_context(session):
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            schemata.update((i, schema) for i, schema in session.execute(
+                select(Entity.id, Entity.schema).where(Entity.id.in_(chunk))))
+            for entity_id, address in session.execute(
+                    select(Statement.entity_id, Statement.value)
+                    .where(Statement.entity_id.in_(chunk), Statement.prop == "addressEntity", *live)):
+                named.setdefault(entity_id, set()).add(address)
+    return schemata, named
+
+
+def _viewer_filter(actor: Actor, run: ResolutionRun | None) -> tuple[ColumnElement[bool], ...]:
+    """The statements the viewer sees that `run` could have read (a live one unless written after it ended)."""
+    after = () if run is None else (Statement.created_at <= (run.finished_at or run.started_at),)
+    return (live_and_visible(actor, Entity), Statement.deleted_at.is_(None), visible_values(actor, Statement), *after)
+
+
+#: (run, record, the statements of it and of its addresses the viewer sees) -> its standing: what the
+#: comparison decides, from the run's fixed statements and that set alone, for any viewer who sees that set
+_KNOWN: dict[tuple[str, str, frozenset[int]], Standing] = {}
+KNOWN_MAX = 200_000
+
+
 def _statements(session: Session, ids: list[str], run: ResolutionRun | None
                 ) -> list[tuple[int, str, str, str, str, str, int]]:
     """(statement id, entity id, schema, owner, prop, value, marking rank) of the records `ids` that
     `run` could have read (without a run: the live ones)."""
-    live: tuple[ColumnElement[bool], ...]
-    if run is None:
-        live = (Statement.deleted_at.is_(None),)
-    else:
-        began: datetime = run.started_at
-        ended: datetime = run.finished_at or run.started_at
-        live = (Statement.created_at <= ended, or_(Statement.deleted_at.is_(None), Statement.deleted_at > began))
+    live = _readable(run)
     out: list[tuple[int, str, str, str, str, str, int]] = []
     for start in range(0, len(ids), CHUNK):
         out += [tuple(r) for r in session.execute(  # type: ignore[misc]
@@ -58,17 +116,6 @@ def _statements(session: Session, ids: list[str], run: ResolutionRun | None
             .join(Entity, Entity.id == Statement.entity_id)
             .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None),
                    *live).order_by(Statement.id))]
-    return out
-
-
-def _seen(session: Session, actor: Actor, ids: list[str]) -> set[int]:
-    """The ids of the statements of `ids` the viewer may see (on records it may see)."""
-    out: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
-        out |= set(session.execute(
-            select(Statement.id).join(Entity, Entity.id == Statement.entity_id)
-            .where(Entity.id.in_(ids[start:start + CHUNK]), live_and_visible(actor, Entity),
-                   Statement.deleted_at.is_(None), visible_values(actor, Statement))).scalars())
     return out
 
 
@@ -81,19 +128,109 @@ def _records(rows: Iterable[tuple[int, str, str, str, str, str, int]]) -> list[R
     return [Record(i, heads[i][0], heads[i][1], props[i]) for i in heads]
 
 
+#: (run, record, viewer's clearance, viewer's agency, the Address records it names that the viewer sees)
+#: -> the record's standing for such a viewer, while the viewer sees the record and none of the record's
+#: or its addresses' statements the run could read has been deleted since: then the statements it sees
+#: are those of the record and of those addresses that the statement-level rules (`visible_values`:
+#: marking, and kept to the owner agency) admit for that clearance and agency, and the standing follows
+#: from them and the run's statements, which do not change once the run has finished.
+_BY_CLASS: dict[tuple[str, str, int, str, frozenset[str]], Standing] = {}
+#: (run, record) -> the Address records it names among the statements the run could read
+_NAMED: dict[tuple[str, str], frozenset[str]] = {}
+
+
 def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
              ) -> dict[str, Standing]:
     """For each record of a resolvable kind in `entity_ids`: whether its comparison row is the same
+    on the values `actor` may see now as on all the values `run` could read (`_standing_now`), reused
+    for a viewer of the same clearance and agency while nothing it rests on has changed (`_BY_CLASS`)."""
+    ids = sorted(set(entity_ids))
+    if not ids or run is None or run.finished_at is None:
+        return _standing_now(session, actor, ids, run)
+    if len(_BY_CLASS) > KNOWN_MAX or len(_NAMED) > KNOWN_MAX:
+        _BY_CLASS.clear()
+        _NAMED.clear()
+    missing = [i for i in ids if (run.id, i) not in _NAMED]
+    if missing:
+        _, named = _layout(session, missing, run)
+        _NAMED.update({(run.id, i): frozenset(named.get(i, ())) for i in missing})
+    addresses = {i: _NAMED[(run.id, i)] for i in ids}
+    involved = sorted(set(ids) | {a for found in addresses.values() for a in found})
+    began: datetime = run.started_at
+    seen: set[str] = set()
+    touched: set[str] = set()
+    for start in range(0, len(involved), CHUNK):
+        chunk = involved[start:start + CHUNK]
+        seen.update(session.execute(select(Entity.id).where(Entity.id.in_(chunk), live_and_visible(actor, Entity)))
+                    .scalars())
+        with system_context(session):  # deleted since the run began: the viewer no longer sees what it read
+            touched.update(session.execute(select(Statement.entity_id).where(
+                Statement.entity_id.in_(chunk), Statement.deleted_at > began).distinct()).scalars())
+    out: dict[str, Standing] = {}
+    steady: dict[str, tuple[str, str, int, str, frozenset[str]]] = {}
+    for i in ids:
+        if i in seen and not ({i} | addresses[i]) & touched:
+            key = (run.id, i, actor.clearance_rank, actor.agency, frozenset(addresses[i] & seen))
+            known = _BY_CLASS.get(key)
+            if known is not None:
+                out[i] = known
+                continue
+            steady[i] = key
+    rest = [i for i in ids if i not in out]
+    if rest:
+        found = _standing_now(session, actor, rest, run)
+        out.update(found)
+        _BY_CLASS.update({key: found[i] for i, key in steady.items() if i in found})
+    return out
+
+
+def _standing_now(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
+                  ) -> dict[str, Standing]:
+    """For each record of a resolvable kind in `entity_ids`: whether its comparison row is the same
     on the values `actor` may see now as on all the values `run` could read. Reads those as the
-    system (to compare only; nothing of them is returned), then the ids of those the viewer may see."""
+    system (to compare only; nothing of them is returned), then those the viewer may see.
+
+    A record whose every statement (and every statement of the Address records it names) the viewer
+    sees is unchanged for it, with nothing to build: the statements are counted, the run's and the
+    viewer's. For the others, what the comparison decided for the same statements seen is reused
+    (a finished run's statements do not change: the set the viewer sees decides); the rest are built."""
     ids = sorted(set(entity_ids))
     if not ids:
         return {}
+    schemata, named = _layout(session, ids, run)
+    totals, seen_counts = _counts(session, actor, sorted(set(ids) | {a for f in named.values() for a in f}), run)
+    whole = {i for i, n in totals.items() if seen_counts.get(i) == n}
+    candidates = [i for i in ids if i in totals and schemata.get(i) in KIND_OF_SCHEMA]
+    out = {i: SAME for i in candidates if i in whole and named.get(i, set()) <= whole}
+    partial = [i for i in candidates if i not in out]
+    if not partial:
+        return out
+    involved = sorted(set(partial) | {a for i in partial for a in named.get(i, set())})
+    seen_ids: dict[str, set[int]] = {}
+    for start in range(0, len(involved), CHUNK):
+        for sid, entity_id in session.execute(
+                select(Statement.id, Statement.entity_id).join(Entity, Entity.id == Statement.entity_id)
+                .where(Entity.id.in_(involved[start:start + CHUNK]), *_viewer_filter(actor, run))):
+            seen_ids.setdefault(entity_id, set()).add(sid)
+    keys: dict[str, tuple[str, str, frozenset[int]]] = {}
+    build: list[str] = []
+    for i in partial:
+        key = None
+        if run is not None and run.finished_at is not None:
+            key = (run.id, i, frozenset(sid for e in {i} | named.get(i, set()) for sid in seen_ids.get(e, ())))
+            known = _KNOWN.get(key)
+            if known is not None:
+                out[i] = known
+                continue
+            keys[i] = key
+        build.append(i)
+    if not build:
+        return out
     with system_context(session):
-        rows = _statements(session, ids, run)
-        addresses = sorted({r[5] for r in rows if r[4] == "addressEntity"} - set(ids))
+        rows = _statements(session, build, run)
+        addresses = sorted({r[5] for r in rows if r[4] == "addressEntity"} - set(build))
         rows += _statements(session, addresses, run)
-    seen = _seen(session, actor, ids + addresses)
+    seen = {sid for found in seen_ids.values() for sid in found}
     everything = {r["unique_id"]: r for kind in rows_by_kind(_records(rows)).values() for r in kind}
     theirs = {r["unique_id"]: r for kind in rows_by_kind(_records(x for x in rows if x[0] in seen)).values()
               for r in kind}
@@ -102,11 +239,16 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: Res
     for r in rows:
         if r[4] == "addressEntity":
             refers.setdefault(r[1], set()).add(r[5])
-    return {
-        entity_id: Standing(same=everything[entity_id] == theirs.get(entity_id),
-                            hidden_red=bool(({entity_id} | refers.get(entity_id, set())) & hidden_red))
-        for entity_id in ids if entity_id in everything
-    }
+    if len(_KNOWN) > KNOWN_MAX:
+        _KNOWN.clear()
+    for entity_id in build:
+        if entity_id not in everything:
+            continue
+        out[entity_id] = Standing(same=everything[entity_id] == theirs.get(entity_id),
+                                  hidden_red=bool(({entity_id} | refers.get(entity_id, set())) & hidden_red))
+        if entity_id in keys:
+            _KNOWN[keys[entity_id]] = out[entity_id]
+    return out
 
 
 def stands(found: dict[str, Standing], left: str, right: str) -> bool:

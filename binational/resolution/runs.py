@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from binational.access.policy import Actor, can, require
+from binational.access.policy import Actor, may_see_run_details, require
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
@@ -79,7 +79,7 @@ def describe(run: ResolutionRun, actor: Actor | None) -> RunRead:
     """A run as `actor` may see it. Its message, progress and per-kind counts are node-wide (they
     count and name every agency's records), so only those who may run resolution (administrators,
     the node operator) get them; anyone else gets the run's id, engine, status and times."""
-    node_wide = actor is None or can(actor, "resolution.run").allowed
+    node_wide = may_see_run_details(actor).allowed
     progress = RunProgress(step=run.progress_step, done=run.progress_done, total=run.progress_total)
     return RunRead(id=run.id, engine=run.engine, status=run.status, message=run.message if node_wide else "",
                    started_at=run.started_at, finished_at=run.finished_at,

@@ -83,7 +83,12 @@ def read_run(*, session: Session, actor: Actor | None, run_id: str | None = None
         found = session.execute(select(ResolutionRun).where(ResolutionRun.status == "running")).scalar()
     if run_id is None and found is None:
         found = latest_run(session)
-    return runs.describe(found, actor) if found else None
+    if found is None:
+        return None
+    # every read of a run is audited, the polls of its progress panel and of `resolution watch` too
+    audit.record(session, action="resolution.read", actor=actor, objects=[],
+                 extra={"run": found.id, "status": found.status})
+    return runs.describe(found, actor)
 
 
 #: The two records of a pair. Made once: the policy's filter is built once per actor and alias

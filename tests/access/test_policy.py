@@ -22,14 +22,18 @@ from binational.access.policy import (
     can,
     discovery_notices_for,
     may_answer_as_hit,
+    may_move_request,
+    may_name_event_actor,
     may_read_discovery_notices,
     may_see_audit_entry,
     may_see_audit_object,
     may_see_indicator,
     may_see_judgement,
     may_see_request,
+    may_see_run_details,
     may_see_trace_part,
     may_see_trade,
+    sees_as_sender,
     shared_indicators,
     visible,
     visible_audit_entries,
@@ -420,3 +424,51 @@ def test_who_sees_a_trade_row_pure_and_sql_agree(db, world, viewers):
                     if may_see_trade(actor, owner_agency=owner, owner_country=country, distribution=dist,
                                      marking_rank=rank, case_id=case, joint_agency=joint)}
             assert got == want, actor
+# --- Rules that decide per row in Python (no SQL filters them): who moves a request, whose view of it
+# one reads, who is named in its history, who reads a run's node-wide counts.
+
+role_sets = st.sets(st.sampled_from(("analyst", "supervisor", "liaison", "auditor", "admin")), min_size=1)
+
+
+@st.composite
+def staff(draw: st.DrawFn) -> Actor:
+    agency, roles = draw(agencies), draw(role_sets)
+    clearance = draw(ranks)
+    return Actor(user_id=1, username="someone", agency=agency, country=COUNTRIES[agency], roles=frozenset(roles),
+                 capabilities=capabilities_of(sorted(roles)), clearance=f"rank{clearance}", clearance_rank=clearance)
+
+
+@PURE
+@given(actor=staff(), sender=agencies, receiver=agencies, side=st.sampled_from(("sender", "receiver")),
+       answer=st.sets(st.sampled_from(("supervisor", "liaison", "analyst")), min_size=1))
+def test_only_a_party_moves_a_request_and_only_its_own_side(actor, sender, receiver, side, answer):
+    decision = may_move_request(actor, side=side, from_agency=sender, to_agency=receiver, type_name="info",
+                                answer_roles=frozenset(answer))
+    party = receiver if side == "receiver" else sender
+    assert decision.allowed == (actor.agency == party and (side == "sender" or bool(answer & actor.roles)))
+    if decision:  # whoever may move a request is a party to it: it sees the request within its clearance
+        assert may_see_request(actor, from_agency=sender, to_agency=receiver, marking_rank=actor.clearance_rank)
+    if sender != receiver and actor.agency in (sender, receiver):  # never both sides' moves
+        both = [may_move_request(actor, side=x, from_agency=sender, to_agency=receiver, type_name="info",
+                                 answer_roles=frozenset(actor.roles)).allowed for x in ("sender", "receiver")]
+        assert both.count(True) == 1
+
+
+@PURE
+@given(actor=staff(), sender=agencies, receiver=agencies, mover=st.one_of(st.none(), agencies))
+def test_the_receiver_never_reads_a_request_as_its_sender_nor_learns_another_agencys_users(
+        actor, sender, receiver, mover):
+    as_sender = sees_as_sender(actor, from_agency=sender).allowed
+    assert as_sender == (actor.agency == sender)
+    if actor.agency == receiver != sender:
+        assert not as_sender
+    assert may_name_event_actor(actor, actor_agency=mover).allowed == (mover == actor.agency)
+
+
+@PURE
+@given(actor=staff())
+def test_a_runs_node_wide_counts_go_to_those_who_may_run_it_and_the_operator(actor):
+    assert may_see_run_details(None)
+    assert may_see_run_details(actor).allowed == can(actor, "resolution.run").allowed
+    if not {"admin"} & actor.roles:
+        assert not may_see_run_details(actor)

@@ -177,3 +177,33 @@ def test_red_values_of_a_record_the_viewer_may_not_see_answer_no_resolution_hit(
     assert _run(client, admin)
     body = client.get(f"{API}/entities/{fgr}/matches", headers=mx.headers).json()
     assert [h for h in body["hits"] if h["agency"] == "US-CBP"] == []
+
+
+def _every(client, member) -> set[int]:
+    found, cursor = set(), None
+    while True:
+        page = client.get(f"{API}/suggestions", headers=member.headers,
+                          params={"limit": 100, **({"cursor": cursor} if cursor else {})}).json()
+        found |= {s["id"] for s in page["items"]}
+        cursor = page["next_cursor"]
+        if not cursor:
+            return found
+
+
+def test_a_pair_read_before_a_value_is_removed_stops_standing_after(client, cast, db, pair):
+    """What the queue decided for MX-FGR is kept per run, clearance and agency; a value removed since
+    (its own passport, by US-CBP) is one the run read and MX-FGR no longer sees: the pair leaves its
+    queue, its totals and its reads at once, never answered from what was decided before."""
+    cbp, fgr = pair
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    stored = _suggestion(db, cbp, fgr)
+    listed = _every(client, mx)
+    before = client.get(f"{API}/suggestions/totals", headers=mx.headers).json()
+    assert stored.id in listed and before["total"] >= 1
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=mx.headers).status_code == 200
+    r = client.patch(f"/api/v1/entities/{cbp}", headers=us.headers, json={"remove": {"passportNumber": [PASSPORT]}})
+    assert r.status_code == 200, r.text
+    listed = _every(client, mx)
+    after = client.get(f"{API}/suggestions/totals", headers=mx.headers).json()
+    assert stored.id not in listed and after["total"] == before["total"] - 1
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=mx.headers).status_code == 404

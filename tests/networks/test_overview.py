@@ -66,3 +66,47 @@ def test_a_plan_without_a_budget_takes_one_that_fits(client, world):  # noqa: AN
     plan = client.post("/network/plan", data={"csrf": csrf, "budget": "", "method": "hybrid"})
     assert plan.status_code == 200, plan.text
     assert plan.json()["budget"] == 1 and len(plan.json()["targets"]) == 1  # 5 % of three people, at least one
+
+
+def _one_by_one(s, actor, parties):  # noqa: ANN001, ANN202
+    """The ties of each party from its own neighbourhood, one after another (what `_around` did alone)."""
+    from binational.networks import analysis, neighbourhood
+    from binational.resolution import service as resolution
+    nodes, links = {}, set()
+    for party in parties:
+        whole, _read = neighbourhood.expand(s, actor, party, 1, limit=get_settings().network_max_nodes,
+                                            resolve=lambda ids: resolution.clusters_of(s, actor, ids))
+        centre = whole.node_for(party)
+        if centre is None:  # a party the viewer may not see
+            continue
+        ego = analysis.ego(whole, centre, 1)
+        nodes.update(ego.nodes)
+        links |= set(ego.links)
+    return set(nodes), links
+
+
+def test_the_ties_of_the_largest_organisations_read_together_are_those_read_one_by_one(
+        client, db, cast, world, monkeypatch):  # noqa: ANN001, F811
+    first = _organisation(client, cast, world, distribution="release", release_to=["MX-FGR"])
+    second = client.post("/api/v1/entities", headers=cast["us_analyst"].headers, json={
+        "schema": "Organization", "properties": {"name": ["Los Hermanos Lara"]}, "distribution": "release",
+        "release_to": ["MX-FGR"]}).json()["id"]
+    r = client.post("/api/v1/entities", headers=cast["us_analyst"].headers, json={
+        "schema": "Membership", "properties": {"organization": [second], "member": [world["beto"]]},
+        "distribution": "release", "release_to": ["MX-FGR"]})
+    assert r.status_code == 201, r.text
+    for limit in ("1000", "4"):  # together, and past the limit together: one by one, as many as fit
+        monkeypatch.setenv("BINATIONAL_NETWORK_MAX_NODES", limit)
+        get_settings.cache_clear()
+        for who in ("mx_analyst", "us_analyst", "outsider"):
+            with db.unit_of_work() as s:
+                actor = access.actor_for(session=s, user=access.find_user(session=s, username=who))
+                act_as(s, actor)
+                together = service._around(s, actor, [first, second])
+                if limit == "1000":
+                    assert (set(together.nodes), set(together.links)) == _one_by_one(s, actor, [first, second])
+                    assert who == "outsider" or len(together.nodes) >= 4  # both organisations, Ana and Beto
+                else:
+                    assert len(together.nodes) <= 4
+                if who == "outsider":
+                    assert not together.nodes

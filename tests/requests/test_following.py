@@ -5,6 +5,7 @@ never reach the other agency, a third agency or a mail."""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -61,7 +62,7 @@ def test_the_typed_selector_stays_with_the_sender(client, cast, asked):
             assert client.get(f"{API}/requests?box={box}", headers=cast[who].headers).json()["items"] == []
 
 
-def test_the_new_request_form_shows_the_typed_value_to_its_agency_only(client, cast, record, discover):
+def test_the_new_request_form_shows_the_typed_value_to_its_agency_only(client, cast, record, discover, db):
     record("us_analyst", "Person", {"name": ["Ramón Ortega Vidal"], "passportNumber": ["G1234567"]})
     [result] = discover("mx_analyst", {"type": "document", "value": TYPED})
     ref = result["hits"][0]["hit_ref"]
@@ -71,6 +72,13 @@ def test_the_new_request_form_shows_the_typed_value_to_its_agency_only(client, c
     client.cookies.clear()
     sign_in(client, "mx_analyst")
     assert f"Document: <code>{TYPED}</code>" in client.get(form).text
+    sequence_audit(db)  # each form's read of its references is audited, naming no record: what each found
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        read = [json.loads(e) for e in s.execute(select(AuditEntry.entry).where(
+            AuditEntry.action == "request.selectors").order_by(AuditEntry.seq)).scalars()]
+    assert [(e["agency"], e["extra"]["found"], e.get("objects", [])) for e in read] == [
+        ("US-CBP", 0, []), ("MX-FGR", 1, [])]
 
 
 def test_rows_show_subject_selectors_clock_and_other_agency(client, cast, asked):

@@ -10,10 +10,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from binational.audit.models import AuditEntry
 from binational.cli import app
 from binational.db import act_as_system, utcnow
 from binational.resolution import worker
 from binational.resolution.models import ResolutionRun, Suggestion
+from tests.conftest import sequence_audit
 from tests.web.conftest import sign_in
 
 
@@ -45,6 +47,13 @@ def test_partners_and_outsiders_see_a_runs_status_and_nothing_of_its_progress(cl
     assert "records of" in node_wide["message"] and node_wide["progress"]["done"] == node_wide["progress"]["total"]
     missing = client.get("/api/v1/resolution/runs/nosuchrun", headers=cast["outsider"].headers)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    sequence_audit(db)  # every read of the run is audited, the progress panel's poll too
+    with db.session() as s:
+        act_as_system(s)
+        reads = [json.loads(e) for e in s.execute(select(AuditEntry.entry).where(
+            AuditEntry.action == "resolution.read").order_by(AuditEntry.seq)).scalars()]
+    assert [(e["actor"], e["extra"]["run"]) for e in reads if e["decision"] == "allow"] == [
+        (who, run_id) for who in ("us_analyst", "mx_analyst", "outsider", "mx_analyst", "outsider", "admin")]
 
 
 def test_a_run_answers_at_once_and_other_requests_do_not_wait_behind_it(client, cast, db, loaded):
