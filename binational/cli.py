@@ -39,6 +39,7 @@ SUB_APPS: dict[str, SubApp] = {
     "resolution": SubApp("binational.resolution.cli", "app", "Cross-agency entity resolution (Splink)."),
     "networks": SubApp("binational.networks.cli", "app",
                        "Network analysis: graph, measures, paths, exports and disruption plans."),
+    "federation": SubApp("binational.federation.cli", "app", "Partner nodes: anchors, trust, digest keys."),
 }
 
 

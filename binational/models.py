@@ -14,6 +14,7 @@ from binational.access.models import (
 from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditObjectRef, AuditQueued
 from binational.db import Base
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
+from binational.federation.models import DigestKey, Partner
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.search.models import SavedSearch, SavedSearchMatch, SearchWord
@@ -23,9 +24,9 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
                     "resolution_judgements")
 
 __all__ = [
-    "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "CaseMember", "Country", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
-    "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch",
-    "SearchTerm", "SearchWord", "Selector",
-    "SHAREABLE_TABLES", "Statement", "Suggestion", "User", "WebSession",
+    "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued", "Base",
+    "Case", "CaseMember", "Country", "DigestKey", "Entity", "HitRef", "Judgement", "LoginFailure", "Notification",
+    "Partner", "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch",
+    "SavedSearchMatch", "SearchTerm", "SearchWord", "Selector", "SHAREABLE_TABLES", "Statement", "Suggestion", "User",
+    "WebSession",
 ]
