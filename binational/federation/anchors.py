@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from binational.audit.log import canonical_json
 from binational.audit.notes import COSIGNATURE, ED25519, Verifier, parse_vkey
 from binational.errors import InvalidInput
 from binational.federation.keys import check_node_id
@@ -129,8 +130,8 @@ def make(*, key: Ed25519PrivateKey, node: str, endpoint: str, witness_key: Verif
         "issued_at": _time(issued_at),
         "expires_at": _time(expires_at),
     }
-    signature = key.sign(CONTEXT + rfc8785.dumps(body))
-    return rfc8785.dumps({"anchor": body, "signature": base64.b64encode(signature).decode()})
+    signature = key.sign(CONTEXT + canonical_json(body))
+    return canonical_json({"anchor": body, "signature": base64.b64encode(signature).decode()})
 
 
 def _bad(message: str, field: str = "anchor") -> InvalidInput:
@@ -187,7 +188,7 @@ def verify(data: bytes, *, now: datetime) -> Anchor:
         raise _bad("the node key is not named after the node", "keys")
     try:
         signature = base64.b64decode(doc["signature"], validate=True) if isinstance(doc["signature"], str) else b""
-        node_key.key.verify(signature, CONTEXT + rfc8785.dumps(body))
+        node_key.key.verify(signature, CONTEXT + canonical_json(body))
     except (binascii.Error, ValueError, InvalidSignature, rfc8785.CanonicalizationError):
         raise _bad("the signature does not verify with the anchor's node key", "signature") from None
     issued, expires = _parse_time(body["issued_at"], "issued_at"), _parse_time(body["expires_at"], "expires_at")
@@ -211,5 +212,5 @@ def verify(data: bytes, *, now: datetime) -> Anchor:
         witnesses=tuple(parse_vkey(w, COSIGNATURE) for w in witnesses),
         issued_at=issued,
         expires_at=expires,
-        document=rfc8785.dumps(doc),
+        document=canonical_json(doc),
     )

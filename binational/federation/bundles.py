@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -38,6 +38,7 @@ from binational.access.markings import MARKINGS, RANK
 from binational.access.models import Release
 from binational.access.policy import Actor, foreign_recipient, visible, visible_values
 from binational.audit import log as audit
+from binational.audit.log import canonical_json
 from binational.entities.models import Entity, Statement
 from binational.entities.service import access_entity_row
 from binational.errors import InvalidInput
@@ -99,8 +100,8 @@ def _time(value: datetime) -> str:
 def sign(key: Ed25519PrivateKey, header: dict[str, Any], entity: dict[str, Any]) -> bytes:
     """The bundle's bytes: `{bundle: {header, entity}, signature}` in canonical JSON."""
     payload = {"header": header, "entity": entity}
-    signature = key.sign(CONTEXT + rfc8785.dumps(payload))
-    return rfc8785.dumps({"bundle": payload, "signature": base64.b64encode(signature).decode()})
+    signature = key.sign(CONTEXT + canonical_json(payload))
+    return canonical_json({"bundle": payload, "signature": base64.b64encode(signature).decode()})
 
 
 def build(*, session: Session, actor: Actor, key: Ed25519PrivateKey, sender: str, entity_id: str,
@@ -188,12 +189,12 @@ def verify(data: bytes, anchor: Anchor, now: datetime, me: Recipient) -> Bundle:
     if len(data) > MAX_BYTES:
         raise Refused("malformed", f"larger than {MAX_BYTES} bytes")
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
         raise Refused("malformed", "not JSON") from None
     header, entity, signature = _shape(doc)
     try:
-        anchor.node_key.key.verify(signature, CONTEXT + rfc8785.dumps(doc["bundle"]))
+        anchor.node_key.key.verify(signature, CONTEXT + canonical_json(doc["bundle"]))
     except (InvalidSignature, rfc8785.CanonicalizationError):
         raise Refused("signature", f"the signature does not verify with the node key of {anchor.node}") from None
     if header["sender"] != anchor.node:

@@ -54,7 +54,7 @@ _HEX = re.compile(r"^[0-9a-f]{64}$")
 def digest(secret: bytes, kind: str, key: str, detail: str = "") -> str:
     """The keyed digest of one normalised selector (kind, key, and for a name with a birth date the
     sorted name words), hex."""
-    return hmac.new(secret, CONTEXT + f"{kind}\n{key}\n{detail}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, CONTEXT + f"{kind}\n{key}\n{detail}".encode(), "sha256").hex()
 
 
 def digests_of(secret: bytes, selectors: list[dict[str, Any]]) -> list[str]:
