@@ -97,7 +97,8 @@ def discovery(selectors: int) -> dict[str, float]:
     answers = [(d, d in held, digests.new_handle(MX, 1, d) if d in held else None) for d in asked]
     t3 = time.perf_counter()
     hits = sum(1 for _d, hit, _h in answers if hit)
-    plain = {hashlib.sha256(f"{k}\n{v}".encode()).hexdigest(): i for i, (k, v) in enumerate(values)}
+    plain = {hashlib.sha256(f"{k}\n{v}".encode()).hexdigest(): {(f"e{i}", "US-CBP")}
+             for i, (k, v) in enumerate(values)}
     t4 = time.perf_counter()
     plain_asked = [hashlib.sha256(f"document\n{_asked(i, selectors)}".encode()).hexdigest() for i in range(ASKED)]
     plain_hits = sum(1 for d in plain_asked if d in plain)
