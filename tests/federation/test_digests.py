@@ -138,3 +138,23 @@ def test_only_node_administrators_rotate_digest_keys(db, partner):
         actor = access.actor_for(session=s, user=access.get_user(session=s, username="admin"))
         with pytest.raises(Forbidden):
             digests.rotate(session=s, actor=actor, node_id=MX_NODE, now=utcnow())
+
+
+def test_raw_sql_as_a_partner_agency_reads_no_digest_key_and_writes_no_partner(db, partner, settings):
+    if not settings.is_postgres:
+        pytest.skip("row-level security is PostgreSQL's")
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    with db.unit_of_work() as s:
+        act_as(s, access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst")))
+        assert s.execute(text("SELECT count(*) FROM federation_digest_keys")).scalar_one() == 0
+        assert s.execute(text("SELECT count(*) FROM federation_partners")).scalar_one() == 1  # the directory
+        moved = s.execute(text("UPDATE federation_partners SET expires_at = now() + interval '9 years' "
+                               "RETURNING node_id")).all()
+        assert moved == []  # the partner directory is written by the node only
+        with pytest.raises(ProgrammingError):
+            s.execute(text("INSERT INTO federation_partners (node_id, endpoint, anchor, anchor_sha256, node_key, "
+                           "agencies, expires_at, trusted_at) VALUES ('gt.binational/pnc', 'https://x.org', '{}', "
+                           "'', '', 'GT-PNC', now(), now())"))
+        s.rollback()
