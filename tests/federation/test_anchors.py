@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from binational.access import service as access
 from binational.audit.models import AuditEntry
 from binational.cli import app
+from binational.config import Settings
 from binational.db import act_as_system, utcnow
 from binational.errors import Forbidden
 from binational.federation import anchors, service
@@ -37,7 +38,8 @@ def _actions(db, action: str) -> list[dict]:
         return [json.loads(e) for e in s.scalars(select(AuditEntry.entry).where(AuditEntry.action == action))]
 
 
-def test_init_makes_a_node_key_and_a_witness_key_apart_from_the_audit_key(settings):
+def test_init_makes_a_node_key_and_a_witness_key_apart_from_the_audit_key(template):
+    settings = Settings(audit_key_path=template[1])
     paths = [settings.audit_key_path, settings.node_key_path, settings.witness_key_path]
     assert len({p.read_bytes() for p in paths}) == 3
     for path in paths[1:]:
@@ -80,28 +82,25 @@ def _flip(data: bytes, needle: bytes) -> bytes:
     return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
 
 
-@pytest.mark.parametrize("case", ["changed byte", "expired", "other hash", "own node", "not json", "no signature"])
-def test_a_bad_anchor_is_one_line_exit_2_and_nothing_written(us_node, db, mx_node, tmp_path, case):
-    data, extra = mx_node.anchor(), []
-    if case == "changed byte":
-        data = _flip(data, b"MX-INM")
-    elif case == "expired":
-        data = mx_node.anchor(days=10, issued_days_ago=11)
-    elif case == "other hash":
-        extra = ["--sha256", "0" * 64]
-    elif case == "own node":
-        data = mx_node.anchor(node=US_NODE)
-    elif case == "not json":
-        data = data[:-3]
-    else:
-        doc = json.loads(data)
-        doc["signature"] = ""
-        data = json.dumps(doc).encode()
+def test_a_bad_anchor_is_one_line_exit_2_and_nothing_written(us_node, db, mx_node, tmp_path):
+    good = mx_node.anchor()
+    unsigned = json.loads(good)
+    unsigned["signature"] = ""
+    cases = {
+        "changed byte": (_flip(good, b"MX-INM"), []),
+        "expired": (mx_node.anchor(days=10, issued_days_ago=11), []),
+        "other hash": (good, ["--sha256", "0" * 64]),
+        "own node": (mx_node.anchor(node=US_NODE), []),
+        "not json": (good[:-3], []),
+        "no signature": (json.dumps(unsigned).encode(), []),
+        "bad node id": (mx_node.anchor(node="mx.binational/fgr").replace(b'"node":"mx.', b'"node":"MX.'), []),
+    }
     path = tmp_path / "mx.anchor"
-    path.write_bytes(data)
-    result = runner.invoke(app, ["federation", "trust", str(path), *extra])
-    assert result.exit_code == 2, result.output
-    assert result.output.startswith("error: ") and result.output.count("\n") == 1
+    for case, (data, extra) in cases.items():
+        path.write_bytes(data)
+        result = runner.invoke(app, ["federation", "trust", str(path), *extra])
+        assert result.exit_code == 2, (case, result.output)
+        assert result.output.startswith("error: ") and result.output.count("\n") == 1, case
     assert _partners(db) == []
 
 
@@ -124,3 +123,20 @@ def test_only_node_administrators_manage_partners(us_node, db, mx_node):
         actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_node_admin"))
         service.trust(session=s, actor=actor, settings=us_node, data=mx_node.anchor(), now=utcnow())
     assert [p.node_id for p in _partners(db)] == [MX_NODE]
+
+
+def test_an_agency_hosted_by_one_partner_is_not_claimed_by_another(us_node, db, mx_node, tmp_path):
+    first, second = tmp_path / "mx.anchor", tmp_path / "other.anchor"
+    first.write_bytes(mx_node.anchor())
+    second.write_bytes(mx_node.anchor(node="mx.binational/inm", agencies=("MX-INM",)))
+    assert runner.invoke(app, ["federation", "trust", str(first)]).exit_code == 0
+    result = runner.invoke(app, ["federation", "trust", str(second)])
+    assert result.exit_code == 2 and "MX-INM" in result.output and result.output.count("\n") == 1
+    assert [p.node_id for p in _partners(db)] == [MX_NODE]
+
+
+def test_a_node_without_a_federation_id_writes_no_anchor(settings, tmp_path):
+    out = tmp_path / "none.anchor"
+    result = runner.invoke(app, ["federation", "anchor", "--out", str(out)])
+    assert result.exit_code == 2 and "BINATIONAL_FEDERATION_NODE_ID" in result.output
+    assert not out.exists() and not out.with_suffix(".anchor.part").exists()

@@ -103,20 +103,17 @@ def test_a_received_record_is_not_released_onward_and_an_unseen_one_is_missing(u
 # --- the receiver's verify -------------------------------------------------------------------------------------
 
 
-def test_a_good_bundle_verifies(us_node, db, shared):
-    bundle = bundles.verify(_build(db, "us_analyst", shared), _us_anchor(db, us_node), utcnow(), MX)
-    assert bundle.sequence == 1 and bundle.header["owner"] == "US-CBP" and bundle.entity["id"] == shared
-    assert bundle.header["marking"] == "TLP:AMBER"
-
-
 def _flip(data: bytes, needle: bytes) -> bytes:
     at = data.index(needle)
     return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
 
 
-def test_each_bad_bundle_is_refused_with_its_reason(us_node, db, shared):
+def test_a_good_bundle_verifies_and_each_bad_one_is_refused_with_its_reason(us_node, db, shared):
     anchor, now = _us_anchor(db, us_node), utcnow()
     good = _build(db, "us_analyst", shared, sequence=5)
+    bundle = bundles.verify(good, anchor, now, MX)
+    assert bundle.sequence == 5 and bundle.header["owner"] == "US-CBP" and bundle.entity["id"] == shared
+    assert bundle.header["marking"] == "TLP:AMBER"
 
     def reason(data, at=now, me=MX, by=anchor):
         with pytest.raises(bundles.Refused) as refused:
