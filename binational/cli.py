@@ -48,6 +48,7 @@ SUB_APPS: dict[str, SubApp] = {
     "trade": SubApp("binational.trade.cli", "app", "Trade: cargo risk targeting on customs declarations."),
     "flows": SubApp("binational.flows.cli", "app",
                     "Migration, seizure and crossing indicators: import, forecast, alerts."),
+    "federation": SubApp("binational.federation.cli", "app", "Partner nodes: anchors, trust, digest keys."),
 }
 
 
@@ -93,7 +94,7 @@ class LogLevel(StrEnum):
 
 @app.command()
 def init() -> None:
-    """Create or upgrade the database and create the audit signing key if missing."""
+    """Create or upgrade the database and create the audit signing key and federation keys if missing."""
     from binational.clitools import database, fail
     from binational.schema import upgrade
 
@@ -103,7 +104,8 @@ def init() -> None:
     except Exception as exc:  # a database that cannot be reached or migrated: one clear line
         raise fail(f"cannot initialise {db.engine.url.render_as_string(hide_password=True)}: {exc}") from None
     typer.echo(f"database ready at {db.engine.url.render_as_string(hide_password=True)}; "
-               f"audit key {db.settings.audit_key_path}; node secret {db.settings.secret_key_path}")
+               f"audit key {db.settings.audit_key_path}; node secret {db.settings.secret_key_path}; "
+               f"federation keys {db.settings.node_key_path}, {db.settings.witness_key_path}")
 
 
 @app.command()

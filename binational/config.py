@@ -229,6 +229,38 @@ class Settings(BaseSettings):
         None, description="YAML file of the local repatriation arrangements (points, hours by population, quotas, "
         "lead times, contacts); unset: the shipped defaults, marked as assumptions.",
     )
+    federation_node_id: str = Field(
+        "", description="This node's name among federated nodes, written like an origin (`us.binational/cbp`): "
+        "lower-case dotted host name, then `/` and path segments. Empty: the node writes no anchor.",
+        max_length=200,
+    )
+    federation_endpoint: str = Field(
+        "", description="The https address partner nodes reach this node's federation endpoint at, as its anchor "
+        "says (http only on a loopback address).",
+    )
+    federation_tls_cert_path: Path | None = Field(
+        None, description="PEM certificate of `federation_endpoint`, written into the anchor so partners pin it; "
+        "unset: the anchor carries none.",
+    )
+    federation_node_key_path: Path | None = Field(
+        None, description="Ed25519 private key (PEM) signing this node's anchor and release bundles; unset: "
+        "`binational-node.key` beside `audit_key_path`. Made by `binational init` (mode 0600).",
+    )
+    federation_witness_key_path: Path | None = Field(
+        None, description="Ed25519 private key (PEM) this node cosigns partners' checkpoints with, apart from the "
+        "node key; unset: `binational-witness.key` beside `audit_key_path`. Made by `binational init` (mode 0600).",
+    )
+    federation_witnesses: list[str] = Field(
+        default_factory=list, description="Verifier keys (C2SP vkeys, type 0x04, a JSON list) of the independent "
+        "witnesses that cosign this node's checkpoints, named in its anchor.",
+    )
+    federation_hosted_agencies: list[str] = Field(
+        default_factory=list, description="Codes of the agencies this node hosts, named in its anchor (a JSON "
+        "list); empty: every agency of `node_country` registered here (every agency if that is empty too).",
+    )
+    federation_anchor_days: int = Field(
+        365, description="Days an anchor this node writes stays valid; partners refuse it after.", ge=1, le=3650,
+    )
 
     @model_validator(mode="after")
     def _read_secret(self) -> Settings:
@@ -249,6 +281,16 @@ class Settings(BaseSettings):
     def subkey(self, purpose: str) -> bytes:
         """A key for one purpose (say `audit-queue`), derived from the node's secret by HMAC-SHA256."""
         return hmac.new(self.signing_secret().encode(), purpose.encode(), hashlib.sha256).digest()
+
+    @property
+    def node_key_path(self) -> Path:
+        """Where the federation node key is: `federation_node_key_path`, or beside the audit key."""
+        return self.federation_node_key_path or self.audit_key_path.with_name("binational-node.key")
+
+    @property
+    def witness_key_path(self) -> Path:
+        """Where the federation witness key is: `federation_witness_key_path`, or beside the audit key."""
+        return self.federation_witness_key_path or self.audit_key_path.with_name("binational-witness.key")
 
     @property
     def is_postgres(self) -> bool:

@@ -15,6 +15,7 @@ from binational.audit.models import AuditCheckpoint, AuditEntry, AuditHead, Audi
 from binational.db import Base
 from binational.engagements.models import GazetteerPerson
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
+from binational.federation.models import DigestKey, Partner
 from binational.firearms.models import (
     FirearmSale,
     MultipleSale,
@@ -46,11 +47,11 @@ SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "case
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
-    "Base", "Case", "CaseMember", "Country", "Detainee", "Entity", "FirearmSale", "FlowAlert", "FlowForecast",
-    "FlowImport", "FlowNotice", "FlowSeries", "FlowSubscription", "FlowValue", "GateResult", "GazetteerPerson",
-    "HitRef", "Judgement", "LoginFailure", "ManifestLine", "Movement", "MultipleSale", "Notification", "OfficialFigure",
-    "PortWait", "Recovery", "Release", "Request", "RequestEvent", "RequestItem", "ResolutionRun", "SavedSearch",
-    "SavedSearchMatch", "SearchTerm", "SearchWord", "Selector",
+    "Base", "Case", "CaseMember", "Country", "Detainee", "DigestKey", "Entity", "FirearmSale", "FlowAlert",
+    "FlowForecast", "FlowImport", "FlowNotice", "FlowSeries", "FlowSubscription", "FlowValue", "GateResult",
+    "GazetteerPerson", "HitRef", "Judgement", "LoginFailure", "ManifestLine", "Movement", "MultipleSale",
+    "Notification", "OfficialFigure", "Partner", "PortWait", "Recovery", "Release", "Request", "RequestEvent",
+    "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch", "SearchTerm", "SearchWord", "Selector",
     "SHAREABLE_TABLES", "Statement", "Suggestion", "Trace", "TraceCandidate", "TraceResult", "TradeDeclaration",
     "TradeFlow", "TradeInspection", "User", "WebSession",
 ]

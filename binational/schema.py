@@ -16,7 +16,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
-    """Apply migrations and make sure the node's audit signing key and secret exist; on PostgreSQL,
+    """Apply migrations and make sure the node's audit signing key, federation keys and secret exist; on PostgreSQL,
     give the database the key of the system context (derived from the node's secret, readable by
     the database owner only: see `db.system_proof`)."""
     from alembic import command
@@ -41,6 +41,10 @@ def upgrade(engine: Engine, settings: Settings, revision: str = "head") -> None:
                                     "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key"),
                                {"key": settings.subkey(SYSTEM_KEY)})
     create_key(settings.audit_key_path)
+    # the federation's keys, apart from the audit key: the node key signs anchors and bundles, the
+    # witness key cosigns partners' checkpoints (binational/federation/keys.py)
+    create_key(settings.node_key_path)
+    create_key(settings.witness_key_path)
     if unsealed:
         with engine.begin() as connection:
             _seal_head(connection, settings)

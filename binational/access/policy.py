@@ -703,3 +703,28 @@ def shared_indicators(actor: Actor, indicators: Any) -> list[str]:
     return [i.key for i in indicators
             if (not i.capability or i.capability in actor.capabilities)
             and (i.countries is None or actor.country in i.countries)]
+
+
+# --- Federation: partner nodes, and what may leave the node for an agency hosted on one. ------------
+
+#: the capability of node administrators, who manage the node's partner nodes and digest keys
+FEDERATION_CAPABILITY = "agency.manage"
+
+
+def may_manage_federation(actor: Actor | None) -> Decision:
+    """Whether `actor` may trust, untrust and list partner nodes, write the node's anchor and rotate
+    digest keys: the node operator at the command line, or a node administrator."""
+    if actor is None:
+        return Decision(True, "node operator")
+    if FEDERATION_CAPABILITY not in actor.capabilities:
+        return Decision(False, f"role lacks {FEDERATION_CAPABILITY}: node administrators manage partner nodes")
+    return Decision(True, "node administrator")
+
+
+def foreign_recipient(agency: str, country: str, clearance: str) -> Actor:
+    """The recipient agency of a release bundle, hosted on another node, as the policy sees a reader:
+    a reader of that agency cleared to `clearance`, in no case. What `can()` and `visible()` let it
+    read is exactly what a bundle to it may carry (the bundle's own rules then narrow it further)."""
+    return Actor(user_id=0, username=f"recipient:{agency}", agency=agency, country=country,
+                 roles=frozenset(), capabilities=frozenset({"record.view"}), clearance=clearance,
+                 clearance_rank=RANK[clearance])

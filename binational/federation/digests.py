@@ -1,0 +1,208 @@
+"""Cross-node discovery, Prüm's step 1: selectors as keyed digests, answered hit or no hit.
+
+Two nodes share a key per pair (made by one operator, given to the other out of band, rotated by
+either: `binational federation digest-key`). A selector is normalised exactly as local discovery
+normalises it (`requests.discovery.parse`: the same kinds, the same keys) and sent as
+HMAC-SHA-256 under that key, never as a plain hash: phone numbers, passports and plates are few
+enough to hash them all, and without the key a digest tells nothing. The holder recomputes the
+digests of its own selectors under the same key and answers each asked digest with hit or no hit
+and, for a hit, an opaque handle bound to the partner, the key and the digest, which step 2 (a
+request on its clock) names. A handle carries no value, no agency and no record id.
+
+Only what may answer as a hit locally may answer one here (`policy.answers_as_hit`: no TLP:RED
+record or value, no record of a restricted case). Name and birth-date selectors compare exactly
+(sorted name words and the date) across nodes, not fuzzily as within one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from binational.access.actions import Action, register
+from binational.access.policy import Actor, answers_as_hit, may_manage_federation
+from binational.audit import log as audit
+from binational.config import get_settings
+from binational.db import system_context
+from binational.entities.models import Entity, Selector, Statement
+from binational.errors import Forbidden, InvalidInput
+from binational.federation.models import DigestKey
+from binational.federation.service import active_partner
+from binational.requests.discovery import parse
+
+register(Action("federation.digest_key", "agency.manage",
+                "make or store the key of step-1 discovery digests shared with a partner node (node administrators)"))
+register(Action("federation.digests", "",
+                "(a partner node) ask which of a list of keyed selector digests this node holds: hit or no hit"))
+
+CONTEXT = b"binational selector digest v1\n"
+KEY_BYTES = 32
+MAX_DIGESTS = 1000
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def digest(secret: bytes, kind: str, key: str, detail: str = "") -> str:
+    """The keyed digest of one normalised selector (kind, key, and for a name with a birth date the
+    sorted name words), hex."""
+    return hmac.digest(secret, CONTEXT + f"{kind}\n{key}\n{detail}".encode(), "sha256").hex()
+
+
+def digests_of(secret: bytes, selectors: list[dict[str, Any]]) -> list[str]:
+    """The digests to send for selectors as discovery takes them (`{"type", "value", ...}`),
+    normalised by discovery's own parser; InvalidInput naming the first bad one."""
+    return [digest(secret, q.kind, q.key, " ".join(q.words)) for q in parse(selectors)]
+
+
+def index(session: Session, secret: bytes) -> dict[str, set[tuple[str, str]]]:
+    """This node's selectors that may answer a hit, by digest under `secret`: digest -> {(entity id,
+    owner agency)}. Read as the system."""
+    first, second = aliased(Statement), aliased(Statement)
+    query = (
+        select(Selector.kind, Selector.value, Selector.detail, Entity.id, Entity.owner_agency)
+        .join(Entity, Entity.id == Selector.entity_id)
+        .join(first, first.id == Selector.statement_id)
+        .outerjoin(second, second.id == Selector.statement2_id)
+        .where(Entity.deleted_at.is_(None), first.deleted_at.is_(None), second.deleted_at.is_(None),
+               answers_as_hit(Entity, first, second))
+    )
+    out: dict[str, set[tuple[str, str]]] = {}
+    with system_context(session):
+        for kind, value, detail, entity_id, owner in session.execute(query):
+            out.setdefault(digest(secret, kind, value, detail or ""), set()).add((entity_id, owner))
+    return out
+
+
+def _key_text(key_id: int, secret: bytes) -> str:
+    return f"{key_id}:{base64.b64encode(secret).decode()}"
+
+
+def rotate(*, session: Session, actor: Actor | None, node_id: str, now: datetime, given: str | None = None) -> str:
+    """Make the next digest key shared with partner `node_id`, or store `given` (`<id>:<base64>`, made
+    by the partner), retiring the one before; returns `<id>:<base64>`. Audited without the key."""
+    decision = may_manage_federation(actor)
+    if not decision:
+        raise Forbidden(f"federation.digest_key: {decision.reason}", action="federation.digest_key")
+    partner = active_partner(session, node_id, now)
+    with system_context(session):
+        latest = session.scalar(select(func.max(DigestKey.key_id)).where(DigestKey.node_id == partner.node_id)) or 0
+        if given is None:
+            key_id, secret = latest + 1, secrets.token_bytes(KEY_BYTES)
+        else:
+            key_id, secret = _parse_key(given)
+            if key_id <= latest:
+                raise InvalidInput(f"digest key {key_id} is not newer than key {latest} of {node_id}",
+                                   details=[{"field": "key_id"}])
+        for old in session.scalars(select(DigestKey).where(DigestKey.node_id == partner.node_id,
+                                                           DigestKey.retired_at.is_(None))):
+            old.retired_at = now
+        session.add(DigestKey(node_id=partner.node_id, key_id=key_id, secret=secret, created_at=now))
+        session.flush()
+    audit.record(session, action="federation.digest_key", actor=actor, objects=[(f"node:{node_id}", None)],
+                 extra={"key_id": key_id, "made_here": given is None})
+    return _key_text(key_id, secret)
+
+
+def _parse_key(text: str) -> tuple[int, bytes]:
+    bad = InvalidInput("a digest key is <id>:<base64 of 32 bytes>", details=[{"field": "key"}])
+    head, _, material = text.partition(":")
+    if not head.isdigit() or not 0 < int(head) < 2**31:
+        raise bad
+    try:
+        secret = base64.b64decode(material, validate=True)
+    except ValueError:
+        raise bad from None
+    if len(secret) != KEY_BYTES:
+        raise bad
+    return int(head), secret
+
+
+def current_key(session: Session, node_id: str) -> tuple[int, bytes]:
+    """The current digest key shared with `node_id` (id, secret); InvalidInput when there is none."""
+    with system_context(session):
+        row = session.scalars(select(DigestKey).where(DigestKey.node_id == node_id, DigestKey.retired_at.is_(None))
+                              .order_by(DigestKey.key_id.desc())).first()
+    if row is None:
+        raise InvalidInput(f"no digest key shared with {node_id}: run `binational federation digest-key`",
+                           details=[{"field": "key_id"}])
+    return row.key_id, bytes(row.secret)
+
+
+def _handle_key() -> bytes:
+    return get_settings().subkey("federation-digest-handle")
+
+
+def new_handle(node_id: str, key_id: int, value: str) -> str:
+    """An opaque handle for a hit: random, bound by the node's secret to the partner, key and digest."""
+    nonce = secrets.token_bytes(16)
+    mac = hmac.new(_handle_key(), f"{node_id}\n{key_id}\n{value}\n".encode() + nonce, hashlib.sha256).digest()
+    return "fh1." + base64.urlsafe_b64encode(nonce + mac).decode().rstrip("=")
+
+
+def handle_is_for(handle: object, node_id: str, key_id: int, value: str) -> bool:
+    """Whether `handle` was issued by this node to `node_id` for `value` under key `key_id`."""
+    if not isinstance(handle, str) or not handle.startswith("fh1.") or len(handle) > 100:
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(handle[4:] + "=" * (-len(handle[4:]) % 4))
+    except ValueError:
+        return False
+    nonce, mac = raw[:16], raw[16:]
+    want = hmac.new(_handle_key(), f"{node_id}\n{key_id}\n{value}\n".encode() + nonce, hashlib.sha256).digest()
+    return len(raw) == 48 and hmac.compare_digest(mac, want)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one asked digest: hit or not, and a handle for a hit."""
+
+    digest: str
+    hit: bool
+    handle: str | None
+
+
+def _check_digests(values: object) -> list[str]:
+    if not isinstance(values, list) or not values:
+        raise InvalidInput("give at least one digest", details=[{"field": "digests"}])
+    if len(values) > MAX_DIGESTS:
+        raise InvalidInput(f"at most {MAX_DIGESTS} digests per query, got {len(values)}",
+                           details=[{"field": "digests", "max": MAX_DIGESTS}])
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not _HEX.match(value):
+            raise InvalidInput(f"digest {i} is not 64 lower-case hex digits", details=[{"field": f"digests.{i}"}])
+    return list(values)
+
+
+def answer(*, session: Session, node_id: str, key_id: int, values: object, now: datetime,
+           held: dict[str, set[tuple[str, str]]] | None = None) -> list[Answer]:
+    """Answer a partner node's query of digests under its current key: hit or no hit, a handle for
+    each hit. Audited as the system, naming the partner and the counts; the records hit are named in
+    the entry for their holders. `held` is the node's index under that key, if already built."""
+    partner = active_partner(session, node_id, now)
+    asked = _check_digests(values)
+    current, secret = current_key(session, partner.node_id)
+    if key_id != current:
+        raise InvalidInput(f"digest key {key_id} is not the current key of {node_id}", details=[{"field": "key_id"}])
+    held = index(session, secret) if held is None else held
+    answers, hits = [], set()
+    for value in asked:
+        found = held.get(value, set())
+        hits |= found
+        answers.append(Answer(value, bool(found), new_handle(node_id, key_id, value) if found else None))
+    audit.record(session, action="federation.digests", actor=None, objects=_objects(hits),
+                 extra={"partner": node_id, "key_id": key_id, "asked": len(asked),
+                        "hits": sum(a.hit for a in answers)})
+    return answers
+
+
+def _objects(hits: Iterable[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    return [(entity_id, owner) for entity_id, owner in sorted(hits)]

@@ -1,0 +1,167 @@
+"""Partner nodes: writing this node's anchor, trusting a partner's, untrusting it, listing them.
+
+Node administrators only (`policy.may_manage_federation`; the node operator at the command line);
+every call leaves one audit entry in the same transaction, naming the partner and the anchor's
+hash, never its keys. Rows are written as the system, after the policy decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from binational.access.actions import Action, register
+from binational.access.models import Agency
+from binational.access.policy import Actor, may_manage_federation
+from binational.audit import log as audit
+from binational.audit.notes import ED25519, Verifier
+from binational.audit.signing import load_key
+from binational.config import Settings
+from binational.db import system_context
+from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
+from binational.federation import anchors, keys
+from binational.federation.models import Partner
+
+for _name, _text in (
+    ("federation.anchor", "write this node's signed anchor for partner nodes (node administrators)"),
+    ("federation.trust", "trust a partner node by its signed anchor, or renew it (node administrators)"),
+    ("federation.untrust", "end the trust in a partner node (node administrators)"),
+    ("federation.partners", "list the partner nodes and their anchors' hashes (node administrators)"),
+):
+    register(Action(_name, "agency.manage", _text))
+
+
+def _allow(actor: Actor | None, action: str) -> None:
+    decision = may_manage_federation(actor)
+    if not decision:
+        raise Forbidden(f"{action}: {decision.reason}", action=action)
+
+
+def hosted_agencies(session: Session, settings: Settings) -> list[dict[str, str]]:
+    """The agencies this node hosts, as its anchor lists them (see `federation_hosted_agencies`)."""
+    rows = session.execute(select(Agency.code, Agency.country, Agency.name).order_by(Agency.code)).all()
+    if settings.federation_hosted_agencies:
+        wanted = set(settings.federation_hosted_agencies)
+        unknown = wanted - {r.code for r in rows}
+        if unknown:
+            raise InvalidInput(f"federation_hosted_agencies names agencies not registered here: "
+                               f"{', '.join(sorted(unknown))}", details=[{"field": "federation_hosted_agencies"}])
+        rows = [r for r in rows if r.code in wanted]
+    elif settings.node_country:
+        rows = [r for r in rows if r.country == settings.node_country.upper()]
+    if not rows:
+        raise InvalidInput("this node hosts no agency to name in its anchor", details=[{"field": "agencies"}])
+    return [{"code": r.code, "country": r.country, "name": r.name} for r in rows]
+
+
+def write_anchor(*, session: Session, actor: Actor | None, settings: Settings, now: datetime) -> bytes:
+    """This node's anchor, signed by its node key, valid `federation_anchor_days` from `now`; audited."""
+    _allow(actor, "federation.anchor")
+    node = keys.node_id(settings)
+    if not settings.federation_endpoint:
+        raise InvalidInput("this node has no federation endpoint: set BINATIONAL_FEDERATION_ENDPOINT",
+                           details=[{"field": "federation_endpoint"}])
+    cert = None
+    if settings.federation_tls_cert_path is not None:
+        try:
+            cert = settings.federation_tls_cert_path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read federation_tls_cert_path: {exc}") from None
+    with system_context(session):
+        agencies = hosted_agencies(session, settings)
+    data = anchors.make(
+        key=keys.node_key(settings), node=node, endpoint=settings.federation_endpoint,
+        witness_key=keys.witness_verifier(node, keys.witness_key(settings)),
+        audit_key=Verifier(settings.node_name, ED25519, load_key(settings.audit_key_path).public_key()),
+        agencies=agencies, witnesses=settings.federation_witnesses, issued_at=now,
+        expires_at=now + timedelta(days=settings.federation_anchor_days), tls_certificate=cert,
+    )
+    audit.record(session, action="federation.anchor", actor=actor, objects=[(f"node:{node}", None)],
+                 extra={"sha256": anchors.verify(data, now=now).sha256})
+    return data
+
+
+def trust(*, session: Session, actor: Actor | None, settings: Settings, data: bytes, now: datetime,
+          expect_sha256: str | None = None) -> anchors.Anchor:
+    """Verify a partner's anchor and trust it (a renewal replaces the one before); audited. Refused,
+    with nothing written: a bad signature or shape, an expired anchor, this node's own, a hash other
+    than `expect_sha256`, an agency this node or another partner hosts."""
+    _allow(actor, "federation.trust")
+    anchor = anchors.verify(data, now=now)
+    if expect_sha256 is not None and anchor.sha256 != expect_sha256.strip().lower():
+        raise InvalidInput(f"anchor refused: its SHA-256 is {anchor.sha256}, not the one expected",
+                           details=[{"field": "sha256"}])
+    if settings.federation_node_id and anchor.node == settings.federation_node_id:
+        raise InvalidInput("anchor refused: it is this node's own", details=[{"field": "node"}])
+    with system_context(session):
+        others = session.scalars(select(Partner).where(Partner.ended_at.is_(None),
+                                                       Partner.node_id != anchor.node)).all()
+        for other in others:
+            shared = set(anchor.agency_codes) & set(other.agencies.split(","))
+            if shared:
+                raise Conflict(f"anchor refused: {', '.join(sorted(shared))} already hosted by {other.node_id}")
+        row = session.get(Partner, anchor.node)
+        fields = {"endpoint": anchor.endpoint, "anchor": anchor.document.decode(), "anchor_sha256": anchor.sha256,
+                  "node_key": anchor.node_key.vkey(), "agencies": ",".join(anchor.agency_codes),
+                  "expires_at": anchor.expires_at, "trusted_at": now,
+                  "trusted_by": actor.user_id if actor else None, "ended_at": None, "ended_by": None}
+        renewed = row is not None
+        if row is None:
+            session.add(Partner(node_id=anchor.node, applied_sequence=0, **fields))
+        else:
+            for name, value in fields.items():
+                setattr(row, name, value)
+        session.flush()
+    audit.record(session, action="federation.trust", actor=actor, objects=[(f"node:{anchor.node}", None)],
+                 extra={"sha256": anchor.sha256, "renewed": renewed, "agencies": list(anchor.agency_codes)})
+    return anchor
+
+
+def untrust(*, session: Session, actor: Actor | None, node_id: str, now: datetime) -> None:
+    """End the trust in a partner node; audited. An unknown or already untrusted node is NotFound."""
+    _allow(actor, "federation.untrust")
+    with system_context(session):
+        row = session.get(Partner, node_id) if isinstance(node_id, str) else None
+        if row is None or row.ended_at is not None:
+            raise NotFound("partner node", str(node_id)[:200], action="federation.untrust")
+        row.ended_at = now
+        row.ended_by = actor.user_id if actor else None
+        session.flush()
+    audit.record(session, action="federation.untrust", actor=actor, objects=[(f"node:{node_id}", None)],
+                 extra={"sha256": row.anchor_sha256})
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    """One partner node as listed."""
+
+    node_id: str
+    endpoint: str
+    agencies: tuple[str, ...]
+    sha256: str
+    trusted_at: datetime
+    expires_at: datetime
+    status: str  # trusted, expired or ended
+
+
+def partners(*, session: Session, actor: Actor | None, now: datetime) -> list[PartnerView]:
+    """Every partner node ever trusted, with its status; audited."""
+    _allow(actor, "federation.partners")
+    with system_context(session):
+        rows = session.scalars(select(Partner).order_by(Partner.node_id)).all()
+    audit.record(session, action="federation.partners", actor=actor, extra={"count": len(rows)})
+    return [PartnerView(r.node_id, r.endpoint, tuple(r.agencies.split(",")), r.anchor_sha256, r.trusted_at,
+                        r.expires_at, "ended" if r.ended_at else "expired" if r.expires_at <= now else "trusted")
+            for r in rows]
+
+
+def active_partner(session: Session, node_id: str, now: datetime) -> Partner:
+    """The trusted, unexpired partner `node_id` (read as the system), or NotFound."""
+    with system_context(session):
+        row = session.get(Partner, node_id) if isinstance(node_id, str) else None
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        raise NotFound("partner node", str(node_id)[:200])
+    return row
