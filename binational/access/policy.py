@@ -21,7 +21,8 @@ Who reads the notices discovery leaves for a holder agency (deconfliction, sweep
 `may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
 and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
 `visible_requests`, `may_see_audit_entry`/`visible_audit_entries`, `may_see_audit_object`/
-`visible_audit_objects`, and the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`),
+`visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, and
+the records a trace may be answered with `may_answer_trace_with`/`trace_answer_records`),
 each pair held equal by a test; who sees a record's readers on its page is
 `may_see_readers()`.
 """
@@ -383,6 +384,32 @@ def visible_trace_parts(actor: Actor, model: Any) -> ColumnElement[bool]:
     return and_(model.marking_rank <= actor.clearance_rank,
                 or_(model.to_agency == actor.agency,
                     and_(model.from_agency == actor.agency, model.released_at.is_not(None))))
+
+
+def may_answer_trace_with(actor: Actor, *, owner_agency: str, marking_rank: int, case_id: str | None,
+                          trace_marking_rank: int) -> Decision:
+    """Whether `actor`, of the tracing agency, may answer a trace marked `trace_marking_rank` with a sale
+    record: a record of its own agency only (one another agency shared with it, nationally or by a
+    release, is not its to hand to the requester), within its clearance and cases, and marked no
+    higher than the trace (the answer is released under the trace's marking)."""
+    if owner_agency != actor.agency:
+        return Decision(False, "not the tracing agency's record")
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    if marking_rank > trace_marking_rank:
+        return Decision(False, "marking above the trace's")
+    if case_id is not None and case_id not in actor.case_ids:
+        return Decision(False, "restricted case")
+    return Decision(True, "the tracing agency's own record")
+
+
+def trace_answer_records(actor: Actor, model: Any, trace_marking_rank: int) -> ColumnElement[bool]:
+    """The SQL form of `may_answer_trace_with` over a shareable model."""
+    case_ok = model.case_id.is_(None)
+    if actor.case_ids:
+        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
+    return and_(model.owner_agency == actor.agency,
+                model.marking_rank <= min(actor.clearance_rank, trace_marking_rank), case_ok)
 
 
 #: Entries about another agency's records that their user's search matched but may not see: shown to

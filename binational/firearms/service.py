@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
-from binational.access.policy import Actor, may_see_trace_part, require, visible, visible_trace_parts
+from binational.access.policy import (
+    Actor,
+    may_see_trace_part,
+    require,
+    trace_answer_records,
+    visible,
+    visible_trace_parts,
+)
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
@@ -285,20 +292,21 @@ def _marking(record: FirearmSale | Trace) -> Marking:
 
 
 class _Indexes:
-    """Serial indexes of the sale records the tracer may see, one per maker (and one of every record, for
-    a trace whose maker is unknown), built once for a whole run of the queue."""
+    """Serial indexes of the sale records the tracer may answer a trace with (`trace_answer_records`:
+    its agency's own, marked no higher than the trace), one per maker and trace marking (and one of
+    every such record, for a trace whose maker is unknown), built once for a whole run of the queue."""
 
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session, self.actor = session, actor
-        self.built: dict[str | None, tuple[SerialIndex, dict[str, FirearmSale]]] = {}
+        self.built: dict[tuple[str | None, int], tuple[SerialIndex, dict[str, FirearmSale]]] = {}
 
     def for_trace(self, trace: Trace) -> tuple[SerialIndex, dict[str, FirearmSale]]:
         make, known = markings.maker(trace.manufacturer)
-        key = make if known else None
+        key = (make if known else None, trace.marking_rank)
         if key not in self.built:
-            query = select(FirearmSale).where(visible(self.actor, FirearmSale))
-            if key is not None:
-                query = query.where(FirearmSale.make_key == key)
+            query = select(FirearmSale).where(trace_answer_records(self.actor, FirearmSale, trace.marking_rank))
+            if key[0] is not None:
+                query = query.where(FirearmSale.make_key == key[0])
             rows = {r.id: r for r in self.session.execute(query).scalars()}
             self.built[key] = (SerialIndex(_marking(r) for r in rows.values()), rows)
         return self.built[key]
@@ -352,8 +360,9 @@ def confirm(*, session: Session, actor: Actor, trace_id: str, sale_id: str) -> d
                        details=[{"field": "status", "status": trace.status}])
     listed = session.execute(select(TraceCandidate.id).where(TraceCandidate.trace_id == trace.id,
                                                              TraceCandidate.sale_id == sale_id)).first()
-    sale = session.execute(select(FirearmSale).where(FirearmSale.id == sale_id, visible(actor, FirearmSale))
-                           ).scalar_one_or_none() if listed else None
+    sale = session.execute(select(FirearmSale).where(
+        FirearmSale.id == sale_id, trace_answer_records(actor, FirearmSale, trace.marking_rank))
+    ).scalar_one_or_none() if listed else None
     if sale is None:
         raise InvalidInput(f"{sale_id!r} is not a candidate of the trace", details=[{"field": "sale_id"}])
     _answer(session, actor, trace, sale, "confirmed")
