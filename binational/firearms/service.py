@@ -249,8 +249,7 @@ def read_trace(*, session: Session, actor: Actor, trace_id: str) -> dict[str, An
     """One trace as the actor may see it; the read is audited."""
     trace = access_trace(session, actor, trace_id, "firearms.trace.read")
     view = views(session, actor, [trace])[0]
-    objects = [(trace.id, trace.from_agency)] + [(c["sale_id"], trace.to_agency) for c in view.get("candidates", [])]
-    audit.record(session, action="firearms.trace.read", actor=actor, objects=objects)
+    audit.record(session, action="firearms.trace.read", actor=actor, objects=_seen([trace], [view]))
     return view
 
 
@@ -272,9 +271,19 @@ def list_traces(*, session: Session, actor: Actor, box: str = "outbox", status: 
     page, next_cursor = pagination.keyset(session, query, (Trace.created_at, Trace.id), limit=limit, cursor=cursor,
                                           secret=settings.signing_secret(), descending=True)
     traces = list(page)
-    audit.record(session, action="firearms.trace.list", actor=actor, objects=[(t.id, t.from_agency) for t in traces],
+    shown = views(session, actor, traces)
+    audit.record(session, action="firearms.trace.list", actor=actor, objects=_seen(traces, shown),
                  extra={"box": box, "status": status, "page": len(traces)})
-    return views(session, actor, traces), next_cursor
+    return shown, next_cursor
+
+
+def _seen(traces: list[Trace], shown: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The objects a view of traces shows, for the audit: each trace, and each candidate sale record
+    (the tracing agency's) listed with it."""
+    objects: list[tuple[str, str | None]] = [(t.id, t.from_agency) for t in traces]
+    objects += [(c["sale_id"], t.to_agency) for t, view in zip(traces, shown, strict=True)
+                for c in view.get("candidates", [])]
+    return objects
 
 
 def count_traces(*, session: Session, actor: Actor, box: str = "outbox") -> dict[str, int]:
