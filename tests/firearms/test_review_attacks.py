@@ -112,3 +112,26 @@ def test_candidate_records_shown_in_the_queue_are_audited_as_read(client, db, st
                          .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one()
         named = set(s.execute(select(AuditObjectRef.object_id).where(AuditObjectRef.seq == last)).scalars())
     assert shown <= named
+
+
+def test_the_command_line_refuses_a_long_field_in_one_line_and_hides_a_trace_like_a_missing_one(
+        client, cast, stocked, sent, counts):
+    from typer.testing import CliRunner
+
+    from binational.cli import app
+
+    runner = CliRunner()
+    before = counts()
+    result = runner.invoke(app, ["firearms", "trace", "submit", "--as", "mx_analyst", "--serial", "BKLM123",
+                                 "--manufacturer", "Glock", "--model", "19", "--caliber", "9mm", "--type", "pistol",
+                                 "--crime-code", "5212", "--officer", "L" * 300, "--recovery-place", "Culiacán",
+                                 "--recovered-on", "2024-06-01"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("error: ") and "officer" in result.stderr
+    assert counts() == before
+    ghost = "tr_" + "0" * 32
+    missing = runner.invoke(app, ["firearms", "traces", "--id", ghost, "--as", "mx_inm"])
+    hidden = runner.invoke(app, ["firearms", "traces", "--id", sent[0], "--as", "mx_inm"])
+    assert missing.exit_code == hidden.exit_code == 2
+    assert hidden.stderr == missing.stderr.replace(ghost, sent[0])
