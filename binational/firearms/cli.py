@@ -127,7 +127,7 @@ def trace_batch(
 def traces(
     as_user: AsUser,
     box: Annotated[str, typer.Option(help="outbox (sent) | queue (to trace)")] = "outbox",
-    status: Annotated[str | None, typer.Option(help="submitted | candidates | resolved | no_match")] = None,
+    status: Annotated[str | None, typer.Option(help="submitted | candidates | resolved | no_match | closed")] = None,
     trace_id: Annotated[str | None, typer.Option("--id", help="show this trace only")] = None,
     limit: Annotated[int | None, typer.Option(help="page size")] = None,
     cursor: Annotated[str | None, typer.Option(help="from the previous page")] = None,
@@ -161,7 +161,8 @@ def queue(
                 task = bar.add_task("resolve", total=None)
                 done = service.resolve_queue(session=session, actor=actor,
                                              progress=lambda n, total: bar.update(task, completed=n, total=total))
-            typer.echo(f"resolved {done['resolved']}, candidates {done['candidates']}, no match {done['no_match']}",
+            typer.echo(f"resolved {done['resolved']}, candidates {done['candidates']}, no match {done['no_match']}, "
+                       f"closed {done['closed']}",
                        err=True)
         _print(service.list_traces(session=session, actor=actor, box="queue", status="candidates")[0])
 

@@ -45,6 +45,7 @@ from binational.firearms.models import FirearmSale, Trace, TraceCandidate, Trace
 from binational.firearms.schemas import TraceCreate
 from binational.requests import limits
 from binational.requests import service as requests
+from binational.requests.models import Request
 from binational.requests.types import RequestType, register_type
 
 TRACE = register_type(RequestType(
@@ -62,7 +63,8 @@ REQUIRED = ("crime_code", "officer", "recovery_place", "recovered_on", "serial",
             "caliber", "model")
 TOP = 10
 MAX_BATCH = 1000
-STATUSES = ("submitted", "candidates", "resolved", "no_match")
+#: `closed`: its request was withdrawn by the requester or declined before it was resolved
+STATUSES = ("submitted", "candidates", "resolved", "no_match", "closed")
 
 for _action in (
     Action("firearms.trace.submit", "request.create", "send a firearm trace request (one, or a CSV batch) to US-ATF"),
@@ -328,12 +330,19 @@ def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
     a record sold after the recovery) wait for a user to confirm."""
     require(actor, "firearms.trace.resolve")
     pending = list(session.execute(
-        select(Trace).where(visible_trace_parts(actor, Trace), Trace.to_agency == actor.agency,
-                            Trace.status == "submitted").order_by(Trace.created_at, Trace.id).limit(limit)
-    ).scalars())
-    done = {"resolved": 0, "candidates": 0, "no_match": 0}
+        select(Trace, Request.state).join(Request, Request.id == Trace.request_id)
+        .where(visible_trace_parts(actor, Trace), Trace.to_agency == actor.agency, Trace.status == "submitted")
+        .order_by(Trace.created_at, Trace.id).limit(limit)
+    ).all())
+    done = {"resolved": 0, "candidates": 0, "no_match": 0, "closed": 0}
     indexes = _Indexes(session, actor)
-    for n, trace in enumerate(pending, 1):
+    for n, (trace, state) in enumerate(pending, 1):
+        if state not in requests.OPEN:  # withdrawn by the requester, or declined: nothing to answer
+            trace.status = "closed"
+            done["closed"] += 1
+            audit.record(session, action="firearms.trace.resolve", actor=actor,
+                         objects=[(trace.id, trace.from_agency)], extra={"status": trace.status})
+            continue
         index, rows = indexes.for_trace(trace)
         marking = _marking(trace)
         exact = [rid for rid in index.exact(marking) if rows[rid].sale_date <= trace.recovered_on]

@@ -35,7 +35,7 @@ def test_another_us_agencys_national_record_is_not_released_to_the_requester(cli
     mx = cast["mx_analyst"]
     sent = client.post(f"{API}/firearms/traces/batch", headers=mx.headers, json={"csv": ONE}).json()["ids"]
     done = client.post(f"{API}/firearms/traces/resolve", headers=atf.headers).json()
-    assert done == {"resolved": 0, "candidates": 0, "no_match": 1}
+    assert done == {"resolved": 0, "candidates": 0, "no_match": 1, "closed": 0}
     seen = _everything_mx_sees(client, mx, sent[0])
     assert "John Straw" not in seen and "Lone Star Guns" not in seen
 
@@ -53,7 +53,7 @@ def test_a_record_marked_above_the_trace_is_never_released_under_its_marking(cli
     mx = cast["mx_analyst"]
     sent = client.post(f"{API}/firearms/traces/batch", headers=mx.headers, json={"csv": TRACES}).json()["ids"]
     done = client.post(f"{API}/firearms/traces/resolve", headers=red.headers).json()
-    assert done == {"resolved": 0, "candidates": 0, "no_match": 3}
+    assert done == {"resolved": 0, "candidates": 0, "no_match": 3, "closed": 0}
     for trace_id in sent:
         seen = _everything_mx_sees(client, mx, trace_id)
         assert "John Straw" not in seen and "Lone Star Guns" not in seen and "Tucson Arms" not in seen
@@ -135,3 +135,17 @@ def test_the_command_line_refuses_a_long_field_in_one_line_and_hides_a_trace_lik
     hidden = runner.invoke(app, ["firearms", "traces", "--id", sent[0], "--as", "mx_inm"])
     assert missing.exit_code == hidden.exit_code == 2
     assert hidden.stderr == missing.stderr.replace(ghost, sent[0])
+
+
+def test_a_withdrawn_trace_does_not_stop_the_tracers_queue(client, cast, stocked, sent):
+    # the requester withdraws one trace's request: the rest of the queue is still resolved, and the
+    # withdrawn trace is closed, not answered
+    mx = cast["mx_analyst"]
+    request_id = get(client, mx, f"/firearms/traces/{sent[0]}").json()["request_id"]
+    assert client.post(f"{API}/requests/{request_id}/withdraw", headers=mx.headers).status_code == 200
+    r = client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"resolved": 0, "candidates": 2, "no_match": 0, "closed": 1}
+    view = get(client, mx, f"/firearms/traces/{sent[0]}").json()
+    assert view["status"] == "closed" and view["result"] is None
+    assert get(client, mx, "/firearms/traces", status="closed").json()["counts"]["closed"] == 1
