@@ -149,3 +149,21 @@ def test_a_withdrawn_trace_does_not_stop_the_tracers_queue(client, cast, stocked
     view = get(client, mx, f"/firearms/traces/{sent[0]}").json()
     assert view["status"] == "closed" and view["result"] is None
     assert get(client, mx, "/firearms/traces", status="closed").json()["counts"]["closed"] == 1
+
+
+def test_the_records_leads_show_as_evidence_are_audited_as_read(client, db, stocked, sent):
+    assert client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers).status_code == 200
+    trace = get(client, stocked, f"/firearms/traces/{sent[1]}").json()
+    client.post(f"{API}/firearms/traces/{sent[1]}/confirm", headers=stocked.headers,
+                json={"sale_id": trace["candidates"][0]["sale_id"]})
+    found = get(client, stocked, "/firearms/leads").json()
+    evidence = {ev for sig in found["signals"] for r in sig["reasons"] for ev in r["evidence"]}
+    reports = {ev for ev in evidence if ".ms" in ev}
+    assert reports  # John Straw's multiple sale came before the recovery
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        log.drain(s)
+        last = s.execute(select(AuditEntry.seq).where(AuditEntry.action == "firearms.leads")
+                         .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one()
+        named = set(s.execute(select(AuditObjectRef.object_id).where(AuditObjectRef.seq == last)).scalars())
+    assert evidence <= named
