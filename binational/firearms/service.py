@@ -63,7 +63,7 @@ REQUIRED = ("crime_code", "officer", "recovery_place", "recovered_on", "serial",
             "caliber", "model")
 TOP = 10
 MAX_BATCH = 1000
-#: `closed`: its request was withdrawn by the requester or declined before it was resolved
+#: `closed`: its request was closed in the request workflow (withdrawn, declined, answered there) first
 STATUSES = ("submitted", "candidates", "resolved", "no_match", "closed")
 
 for _action in (
@@ -337,7 +337,7 @@ def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
     done = {"resolved": 0, "candidates": 0, "no_match": 0, "closed": 0}
     indexes = _Indexes(session, actor)
     for n, (trace, state) in enumerate(pending, 1):
-        if state not in requests.OPEN:  # withdrawn by the requester, or declined: nothing to answer
+        if state not in requests.OPEN:  # closed in the request workflow: nothing left to answer
             trace.status = "closed"
             done["closed"] += 1
             audit.record(session, action="firearms.trace.resolve", actor=actor,

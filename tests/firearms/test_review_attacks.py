@@ -167,3 +167,19 @@ def test_the_records_leads_show_as_evidence_are_audited_as_read(client, db, stoc
                          .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one()
         named = set(s.execute(select(AuditObjectRef.object_id).where(AuditObjectRef.seq == last)).scalars())
     assert evidence <= named
+
+
+def test_confirming_a_hidden_trace_is_the_missing_trace_byte_for_byte(client, cast, stocked, sent, counts):
+    assert client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers).status_code == 200
+    sale_id = get(client, stocked, f"/firearms/traces/{sent[1]}").json()["candidates"][0]["sale_id"]
+    ghost = "tr_" + "0" * 32
+    before = counts()
+    for who in ("us_supervisor", "outsider"):
+        member = cast[who]
+        hidden = client.post(f"{API}/firearms/traces/{sent[1]}/confirm", headers=member.headers,
+                             json={"sale_id": sale_id})
+        missing = client.post(f"{API}/firearms/traces/{ghost}/confirm", headers=member.headers,
+                              json={"sale_id": sale_id})
+        assert hidden.status_code == missing.status_code, who
+        assert hidden.content == missing.content.replace(ghost.encode(), sent[1].encode()), who
+    assert counts() == before
