@@ -200,13 +200,18 @@ def access_trace(session: Session, actor: Actor, trace_id: str, action: str) -> 
     return trace
 
 
-def _result_view(result: TraceResult) -> dict[str, Any]:
-    return {"how": result.how, "sale_id": result.sale_id, "manufacturer": result.manufacturer,
+def _result_view(actor: Actor, result: TraceResult) -> dict[str, Any]:
+    """A trace's result; the id of the sale record behind it to the tracing agency only (the record is
+    never released: the requester gets the answer's entities)."""
+    view: dict[str, Any] = {"how": result.how, "manufacturer": result.manufacturer,
             "importer": result.importer, "wholesaler": result.wholesaler, "dealer": result.dealer,
             "dealer_state": result.dealer_state, "purchaser": result.purchaser,
             "sale_date": result.sale_date.isoformat(), "time_to_crime_days": result.ttc_days,
             "short_time_to_crime": result.ttc_days < 3 * 365,
             "entity_ids": [e for e in result.entity_ids.split(",") if e]}
+    if result.to_agency == actor.agency:
+        view["sale_id"] = result.sale_id
+    return view
 
 
 def views(session: Session, actor: Actor, traces: list[Trace]) -> list[dict[str, Any]]:
@@ -239,7 +244,7 @@ def views(session: Session, actor: Actor, traces: list[Trace]) -> list[dict[str,
             "serial": t.serial, "obliterated": t.obliterated, "importer": t.importer,
             "country_of_origin": t.country_of_origin, "flags": [f for f in t.flags.split(",") if f],
             "marking": t.marking, "created_at": t.created_at.isoformat(),
-            "result": _result_view(results[t.id]) if t.id in results else None,
+            "result": _result_view(actor, results[t.id]) if t.id in results else None,
         }
         if t.to_agency == actor.agency:  # candidates are the tracing agency's own work
             view["candidates"] = candidates.get(t.id, [])

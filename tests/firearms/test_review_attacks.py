@@ -183,3 +183,12 @@ def test_confirming_a_hidden_trace_is_the_missing_trace_byte_for_byte(client, ca
         assert hidden.status_code == missing.status_code, who
         assert hidden.content == missing.content.replace(ghost.encode(), sent[1].encode()), who
     assert counts() == before
+
+
+def test_the_requester_never_learns_the_id_of_the_tracers_sale_record(client, cast, stocked, sent):
+    assert client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers).status_code == 200
+    sale_id = get(client, stocked, f"/firearms/traces/{sent[0]}").json()["result"]["sale_id"]
+    mx = cast["mx_analyst"]
+    view = get(client, mx, f"/firearms/traces/{sent[0]}").json()
+    assert view["result"]["dealer"] == "Lone Star Guns"  # the answer is released ...
+    assert sale_id not in _everything_mx_sees(client, mx, sent[0])  # ... not the record behind it
