@@ -205,5 +205,6 @@ def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribu
         session.execute(insert(model), rows[start:start + 1000])
         if progress:
             progress(min(start + 1000, len(rows)), len(rows))
-    audit.record(session, action="firearms.import", actor=actor, objects=[], extra={"kind": kind, "rows": len(rows)})
+    audit.record(session, action="firearms.import", actor=actor, objects=[(row["id"], actor.agency) for row in rows],
+                 extra={"kind": kind, "rows": len(rows)})
     return len(rows)

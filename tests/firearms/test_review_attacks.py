@@ -192,3 +192,18 @@ def test_the_requester_never_learns_the_id_of_the_tracers_sale_record(client, ca
     view = get(client, mx, f"/firearms/traces/{sent[0]}").json()
     assert view["result"]["dealer"] == "Lone Star Guns"  # the answer is released ...
     assert sale_id not in _everything_mx_sees(client, mx, sent[0])  # ... not the record behind it
+
+
+def test_an_import_names_every_record_it_wrote_for_who_saw(client, db, atf):
+    from binational.firearms.models import FirearmSale
+
+    r = client.post(f"{API}/firearms/records", headers=atf.headers, json={"kind": "sales", "csv": SALES})
+    assert r.status_code == 201
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        log.drain(s)
+        written = set(s.execute(select(FirearmSale.id)).scalars())
+        last = s.execute(select(AuditEntry.seq).where(AuditEntry.action == "firearms.import")
+                         .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one()
+        named = set(s.execute(select(AuditObjectRef.object_id).where(AuditObjectRef.seq == last)).scalars())
+    assert len(written) == 6 and written == named
