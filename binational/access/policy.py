@@ -21,8 +21,9 @@ Who reads the notices discovery leaves for a holder agency (deconfliction, sweep
 `may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
 and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
 `visible_requests`, `may_see_audit_entry`/`visible_audit_entries`, `may_see_audit_object`/
-`visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, and the
-flows module's series `may_see_series`/`visible_series`),
+`visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, the
+records a trace may be answered with `may_answer_trace_with`/`trace_answer_records`, and the flows
+module's series `may_see_series`/`visible_series`),
 each pair held equal by a test; who sees a record's readers on its page is
 `may_see_readers()`.
 """
@@ -224,6 +225,8 @@ _NOW: BindParameter[datetime] = bindparam("policy_now", callable_=utcnow, type_=
 
 
 @lru_cache(maxsize=1024)
+
+
 def _visible_now(actor: Actor, model: Any) -> ColumnElement[bool]:
     return _visible(actor, model, _NOW)
 
@@ -244,6 +247,8 @@ def _visible(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) 
 
 
 @lru_cache(maxsize=1024)
+
+
 def live_and_visible(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The rows of `model` (an entity model or alias) not deleted and visible to the actor."""
     return and_(model.deleted_at.is_(None), visible(actor, model))
@@ -475,6 +480,8 @@ def may_see_public_figures(actor: Actor) -> Decision:
 def visible_public_figures(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_public_figures`."""
     return true() if actor.agency else false()
+
+
 def may_see_trade(actor: Actor, *, owner_agency: str, owner_country: str, distribution: str, marking_rank: int,
                   case_id: str | None, joint_agency: str | None) -> Decision:
     """Whether `actor` sees a trade row (a declaration, its score and selection, an inspection's
@@ -534,6 +541,32 @@ def may_name_event_actor(actor: Actor, *, actor_agency: str | None) -> Decision:
     if actor_agency != actor.agency:
         return Decision(False, "another agency's user")
     return Decision(True, "its agency's user")
+
+
+def may_answer_trace_with(actor: Actor, *, owner_agency: str, marking_rank: int, case_id: str | None,
+                          trace_marking_rank: int) -> Decision:
+    """Whether `actor`, of the tracing agency, may answer a trace marked `trace_marking_rank` with a sale
+    record: a record of its own agency only (one another agency shared with it, nationally or by a
+    release, is not its to hand to the requester), within its clearance and cases, and marked no
+    higher than the trace (the answer is released under the trace's marking)."""
+    if owner_agency != actor.agency:
+        return Decision(False, "not the tracing agency's record")
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    if marking_rank > trace_marking_rank:
+        return Decision(False, "marking above the trace's")
+    if case_id is not None and case_id not in actor.case_ids:
+        return Decision(False, "restricted case")
+    return Decision(True, "the tracing agency's own record")
+
+
+def trace_answer_records(actor: Actor, model: Any, trace_marking_rank: int) -> ColumnElement[bool]:
+    """The SQL form of `may_answer_trace_with` over a shareable model."""
+    case_ok = model.case_id.is_(None)
+    if actor.case_ids:
+        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
+    return and_(model.owner_agency == actor.agency,
+                model.marking_rank <= min(actor.clearance_rank, trace_marking_rank), case_ok)
 
 
 #: Entries about another agency's records that their user's search matched but may not see: shown to

@@ -85,8 +85,6 @@ _IS_LETTER = np.zeros(NCODES, bool)
 _IS_LETTER[11:37] = True
 _LOOKALIKE = (_FOLD[:, None] == _FOLD[None, :]) & (np.arange(NCODES)[:, None] != np.arange(NCODES)[None, :])
 _LOOKALIKE[0, :] = _LOOKALIKE[:, 0] = _LOOKALIKE[WILD_CODE, :] = _LOOKALIKE[:, WILD_CODE] = False
-#: the folded codes (look-alike groups as one), as expansion choices for an unknown place
-_FOLDED_CODES = np.unique(_FOLD[1:WILD_CODE]).astype(np.uint8)
 
 
 def encode(values: Column) -> tuple[U8, U8]:

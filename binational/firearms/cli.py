@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from binational.clitools import fail, progress_bar, work
 from binational.errors import DomainError
@@ -88,10 +89,15 @@ def trace_submit(
         day = date.fromisoformat(recovered_on)
     except ValueError:
         raise fail(f"--recovered-on: {recovered_on!r} is not a date (YYYY-MM-DD)") from None
-    data = TraceCreate(serial=serial, manufacturer=manufacturer, model=model, caliber=caliber,
-                       weapon_type=weapon_type, crime_code=crime_code, officer=officer, recovery_place=recovery_place,
-                       recovered_on=day, recovery_state=recovery_state, possessor=possessor, priority=priority,
-                       obliterated=obliterated)
+    try:
+        data = TraceCreate(serial=serial, manufacturer=manufacturer, model=model, caliber=caliber,
+                           weapon_type=weapon_type, crime_code=crime_code, officer=officer,
+                           recovery_place=recovery_place, recovered_on=day, recovery_state=recovery_state,
+                           possessor=possessor, priority=priority, obliterated=obliterated)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        option = "--type" if err["loc"][0] == "weapon_type" else f"--{str(err['loc'][0]).replace('_', '-')}"
+        raise fail(f"{option}: {err['msg']}") from None
     _tables()
     with work(as_user) as (session, actor):
         assert actor is not None
@@ -121,7 +127,7 @@ def trace_batch(
 def traces(
     as_user: AsUser,
     box: Annotated[str, typer.Option(help="outbox (sent) | queue (to trace)")] = "outbox",
-    status: Annotated[str | None, typer.Option(help="submitted | candidates | resolved | no_match")] = None,
+    status: Annotated[str | None, typer.Option(help="submitted | candidates | resolved | no_match | closed")] = None,
     trace_id: Annotated[str | None, typer.Option("--id", help="show this trace only")] = None,
     limit: Annotated[int | None, typer.Option(help="page size")] = None,
     cursor: Annotated[str | None, typer.Option(help="from the previous page")] = None,
@@ -155,7 +161,8 @@ def queue(
                 task = bar.add_task("resolve", total=None)
                 done = service.resolve_queue(session=session, actor=actor,
                                              progress=lambda n, total: bar.update(task, completed=n, total=total))
-            typer.echo(f"resolved {done['resolved']}, candidates {done['candidates']}, no match {done['no_match']}",
+            typer.echo(f"resolved {done['resolved']}, candidates {done['candidates']}, no match {done['no_match']}, "
+                       f"closed {done['closed']}",
                        err=True)
         _print(service.list_traces(session=session, actor=actor, box="queue", status="candidates")[0])
 

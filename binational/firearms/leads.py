@@ -72,10 +72,11 @@ def _rows(session: Session, actor: Actor) -> list[tuple[TraceResult, Trace]]:
     return [(result, trace) for result, trace in found]
 
 
-def _organisation_ties(session: Session, actor: Actor, entity_ids: set[str]) -> dict[str, list[str]]:
+def _organisation_ties(session: Session, actor: Actor, entity_ids: set[str],
+                       owners: dict[str, str | None]) -> dict[str, list[str]]:
     """Purchaser entity id -> the organisations it is tied to, directly or through one other party, in
     the network the viewer may see (an organisation's straw purchaser knows a member, seldom the
-    organisation itself)."""
+    organisation itself); `owners` gains the owner agency of each organisation found (for the audit)."""
     if not entity_ids:
         return {}
     from binational.networks import service as networks  # the graph is built only when it is needed
@@ -96,6 +97,9 @@ def _organisation_ties(session: Session, actor: Actor, entity_ids: set[str]) -> 
         tied = sorted((reach & orgs) - {node})
         if tied:
             found[eid] = tied
+            for org in tied:
+                held = net.nodes[org].owners
+                owners[org] = held.get(org, next(iter(held.values()), None))
     return found
 
 
@@ -129,7 +133,8 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
             if eid:
                 entity_of[key].add(eid)
     linked = {eid for ids in entity_of.values() for eid in ids}
-    ties = _organisation_ties(session, actor, linked) if network and linked else {}
+    shown: dict[str, str | None] = {}  # the records shown as evidence, with their owners (for the audit)
+    ties = _organisation_ties(session, actor, linked, shown) if network and linked else {}
     for key, found in by_purchaser.items():
         signal = Signal(found[0][0].purchaser)
         traces = [t.id for _, t in found]
@@ -145,6 +150,7 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
                          if t.recovered_on - MULTIPLE_SALE_WINDOW <= m.report_date <= t.recovered_on})
         if before:
             signal.reasons["multiple_sales_before_recovery"] = before
+            shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in before)
         orgs = sorted({o for eid in entity_of.get(key, ()) for o in ties.get(eid, [])})
         if orgs:
             signal.reasons["linked_to_organisation"] = orgs
@@ -152,8 +158,9 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
             signals[key] = signal
     total = len(rows)
     short_total = sum(1 for r, _ in rows if r.ttc_days < SHORT_TTC_DAYS)
-    audit.record(session, action="firearms.leads", actor=actor,
-                 objects=[(t.id, t.from_agency) for _, t in rows], extra={"results": total})
+    objects: list[tuple[str, str | None]] = [(t.id, t.from_agency) for _, t in rows]
+    audit.record(session, action="firearms.leads", actor=actor, objects=objects + sorted(shown.items()),
+                 extra={"results": total})
     ordered = sorted(signals.values(), key=lambda s: (-s.flagged, -len(s.reasons), s.purchaser))
     return {
         "results": total,

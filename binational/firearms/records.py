@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import String, insert
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
@@ -39,6 +39,8 @@ RIFLE_REPORT_STATES = frozenset({"AZ", "CA", "NM", "TX"})
 MAX_LINES = 200_000
 KINDS = ("sales", "multiple-sales", "recoveries")
 Progress = Callable[[int, int], None]
+#: a line's parser: the row, its line number and today, to the columns of a record
+Parser = Callable[[dict[str, str], int, date], dict[str, Any]]
 
 
 def _date(value: str, field: str, line: int) -> date:
@@ -144,7 +146,24 @@ _PARSERS = {"sales": (_sale, FirearmSale, "fs"), "multiple-sales": (_multiple, M
             "recoveries": (_recovery, Recovery, "fr")}
 
 
-def read_csv(text: str, parse: Callable[[dict[str, str], int, date], dict[str, Any]]) -> list[dict[str, Any]]:
+def _within_columns(parse: Parser, model: Any) -> Parser:
+    """`parse`, refusing a value longer than its column holds (named by its line and field), so a long
+    value is bad input on every database instead of a failed insert."""
+    sizes = {c.name: c.type.length for c in model.__table__.columns
+             if isinstance(c.type, String) and c.type.length is not None}
+
+    def checked(row: dict[str, str], line: int, today: date) -> dict[str, Any]:
+        parsed = parse(row, line, today)
+        for name, value in parsed.items():
+            if isinstance(value, str) and name in sizes and len(value) > sizes[name]:
+                raise _bad(line, name if name in row else name.removesuffix("_key"),
+                           f"longer than {sizes[name]} characters")
+        return parsed
+
+    return checked
+
+
+def read_csv(text: str, parse: Parser) -> list[dict[str, Any]]:
     """Every line of a CSV text with a header, parsed; the first bad line raises naming it."""
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
@@ -176,7 +195,7 @@ def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribu
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     parse, model, prefix = _PARSERS[kind]
-    rows = read_csv(text, parse)
+    rows = read_csv(text, _within_columns(parse, model))
     policy = {"owner_agency": actor.agency, "owner_country": actor.country, "distribution": distribution,
               "marking": marking, "marking_rank": marking_rank, "case_id": None, "created_at": utcnow()}
     base = f"{namespace(actor.agency)}.{prefix}"
@@ -186,5 +205,6 @@ def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribu
         session.execute(insert(model), rows[start:start + 1000])
         if progress:
             progress(min(start + 1000, len(rows)), len(rows))
-    audit.record(session, action="firearms.import", actor=actor, objects=[], extra={"kind": kind, "rows": len(rows)})
+    audit.record(session, action="firearms.import", actor=actor, objects=[(row["id"], actor.agency) for row in rows],
+                 extra={"kind": kind, "rows": len(rows)})
     return len(rows)

@@ -26,10 +26,6 @@ LOOKALIKES: tuple[str, ...] = ("O0", "I1L", "S5", "B8", "Z2", "G6")
 _FOLD = {"O": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
 FOLD_TABLE = str.maketrans(_FOLD)
 
-#: the alphabet of folded serials: digits and the letters that are not folded into a digit
-FOLDED_ALPHABET = "".join(sorted(set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".translate(FOLD_TABLE))))
-
-
 def lookalike(a: str, b: str) -> bool:
     """Whether two different characters are a known misreading of each other."""
     return a != b and _FOLD.get(a, a) == _FOLD.get(b, b)
@@ -243,26 +239,3 @@ def format_positions(make: str, length: int) -> tuple[Position, ...] | None:
         literal = chars.pop() if len(chars) == 1 and not chars & {"#", "@"} else ""
         out.append(Position(digit, letter, literal))
     return tuple(out)
-
-
-def fits_format(make: str, serial: str) -> bool | None:
-    """Whether a normalised serial fits one of the maker's formats; None for an unknown maker."""
-    formats = FORMATS.get(make)
-    if formats is None:
-        return None
-    return any(_fits(f, serial) for f in formats)
-
-
-def _fits(fmt: str, serial: str) -> bool:
-    if len(fmt) != len(serial):
-        return False
-    for f, c in zip(fmt, serial, strict=True):
-        if f == "#":
-            if not c.isdigit():
-                return False
-        elif f == "@":
-            if not c.isalpha():
-                return False
-        elif f != c:
-            return False
-    return True

@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import rank
-from binational.access.policy import Actor, may_see_trace_part, require, visible, visible_trace_parts
+from binational.access.policy import (
+    Actor,
+    may_see_trace_part,
+    require,
+    trace_answer_records,
+    visible,
+    visible_trace_parts,
+)
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
@@ -38,6 +45,7 @@ from binational.firearms.models import FirearmSale, Trace, TraceCandidate, Trace
 from binational.firearms.schemas import TraceCreate
 from binational.requests import limits
 from binational.requests import service as requests
+from binational.requests.models import Request
 from binational.requests.types import RequestType, register_type
 
 TRACE = register_type(RequestType(
@@ -55,7 +63,8 @@ REQUIRED = ("crime_code", "officer", "recovery_place", "recovered_on", "serial",
             "caliber", "model")
 TOP = 10
 MAX_BATCH = 1000
-STATUSES = ("submitted", "candidates", "resolved", "no_match")
+#: `closed`: its request was closed in the request workflow (withdrawn, declined, answered there) first
+STATUSES = ("submitted", "candidates", "resolved", "no_match", "closed")
 
 for _action in (
     Action("firearms.trace.submit", "request.create", "send a firearm trace request (one, or a CSV batch) to US-ATF"),
@@ -191,13 +200,18 @@ def access_trace(session: Session, actor: Actor, trace_id: str, action: str) -> 
     return trace
 
 
-def _result_view(result: TraceResult) -> dict[str, Any]:
-    return {"how": result.how, "sale_id": result.sale_id, "manufacturer": result.manufacturer,
+def _result_view(actor: Actor, result: TraceResult) -> dict[str, Any]:
+    """A trace's result; the id of the sale record behind it to the tracing agency only (the record is
+    never released: the requester gets the answer's entities)."""
+    view: dict[str, Any] = {"how": result.how, "manufacturer": result.manufacturer,
             "importer": result.importer, "wholesaler": result.wholesaler, "dealer": result.dealer,
             "dealer_state": result.dealer_state, "purchaser": result.purchaser,
             "sale_date": result.sale_date.isoformat(), "time_to_crime_days": result.ttc_days,
             "short_time_to_crime": result.ttc_days < 3 * 365,
             "entity_ids": [e for e in result.entity_ids.split(",") if e]}
+    if result.to_agency == actor.agency:
+        view["sale_id"] = result.sale_id
+    return view
 
 
 def views(session: Session, actor: Actor, traces: list[Trace]) -> list[dict[str, Any]]:
@@ -230,7 +244,7 @@ def views(session: Session, actor: Actor, traces: list[Trace]) -> list[dict[str,
             "serial": t.serial, "obliterated": t.obliterated, "importer": t.importer,
             "country_of_origin": t.country_of_origin, "flags": [f for f in t.flags.split(",") if f],
             "marking": t.marking, "created_at": t.created_at.isoformat(),
-            "result": _result_view(results[t.id]) if t.id in results else None,
+            "result": _result_view(actor, results[t.id]) if t.id in results else None,
         }
         if t.to_agency == actor.agency:  # candidates are the tracing agency's own work
             view["candidates"] = candidates.get(t.id, [])
@@ -242,8 +256,7 @@ def read_trace(*, session: Session, actor: Actor, trace_id: str) -> dict[str, An
     """One trace as the actor may see it; the read is audited."""
     trace = access_trace(session, actor, trace_id, "firearms.trace.read")
     view = views(session, actor, [trace])[0]
-    objects = [(trace.id, trace.from_agency)] + [(c["sale_id"], trace.to_agency) for c in view.get("candidates", [])]
-    audit.record(session, action="firearms.trace.read", actor=actor, objects=objects)
+    audit.record(session, action="firearms.trace.read", actor=actor, objects=_seen([trace], [view]))
     return view
 
 
@@ -265,9 +278,19 @@ def list_traces(*, session: Session, actor: Actor, box: str = "outbox", status: 
     page, next_cursor = pagination.keyset(session, query, (Trace.created_at, Trace.id), limit=limit, cursor=cursor,
                                           secret=settings.signing_secret(), descending=True)
     traces = list(page)
-    audit.record(session, action="firearms.trace.list", actor=actor, objects=[(t.id, t.from_agency) for t in traces],
+    shown = views(session, actor, traces)
+    audit.record(session, action="firearms.trace.list", actor=actor, objects=_seen(traces, shown),
                  extra={"box": box, "status": status, "page": len(traces)})
-    return views(session, actor, traces), next_cursor
+    return shown, next_cursor
+
+
+def _seen(traces: list[Trace], shown: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The objects a view of traces shows, for the audit: each trace, and each candidate sale record
+    (the tracing agency's) listed with it."""
+    objects: list[tuple[str, str | None]] = [(t.id, t.from_agency) for t in traces]
+    objects += [(c["sale_id"], t.to_agency) for t, view in zip(traces, shown, strict=True)
+                for c in view.get("candidates", [])]
+    return objects
 
 
 def count_traces(*, session: Session, actor: Actor, box: str = "outbox") -> dict[str, int]:
@@ -285,20 +308,21 @@ def _marking(record: FirearmSale | Trace) -> Marking:
 
 
 class _Indexes:
-    """Serial indexes of the sale records the tracer may see, one per maker (and one of every record, for
-    a trace whose maker is unknown), built once for a whole run of the queue."""
+    """Serial indexes of the sale records the tracer may answer a trace with (`trace_answer_records`:
+    its agency's own, marked no higher than the trace), one per maker and trace marking (and one of
+    every such record, for a trace whose maker is unknown), built once for a whole run of the queue."""
 
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session, self.actor = session, actor
-        self.built: dict[str | None, tuple[SerialIndex, dict[str, FirearmSale]]] = {}
+        self.built: dict[tuple[str | None, int], tuple[SerialIndex, dict[str, FirearmSale]]] = {}
 
     def for_trace(self, trace: Trace) -> tuple[SerialIndex, dict[str, FirearmSale]]:
         make, known = markings.maker(trace.manufacturer)
-        key = make if known else None
+        key = (make if known else None, trace.marking_rank)
         if key not in self.built:
-            query = select(FirearmSale).where(visible(self.actor, FirearmSale))
-            if key is not None:
-                query = query.where(FirearmSale.make_key == key)
+            query = select(FirearmSale).where(trace_answer_records(self.actor, FirearmSale, trace.marking_rank))
+            if key[0] is not None:
+                query = query.where(FirearmSale.make_key == key[0])
             rows = {r.id: r for r in self.session.execute(query).scalars()}
             self.built[key] = (SerialIndex(_marking(r) for r in rows.values()), rows)
         return self.built[key]
@@ -311,12 +335,19 @@ def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
     a record sold after the recovery) wait for a user to confirm."""
     require(actor, "firearms.trace.resolve")
     pending = list(session.execute(
-        select(Trace).where(visible_trace_parts(actor, Trace), Trace.to_agency == actor.agency,
-                            Trace.status == "submitted").order_by(Trace.created_at, Trace.id).limit(limit)
-    ).scalars())
-    done = {"resolved": 0, "candidates": 0, "no_match": 0}
+        select(Trace, Request.state).join(Request, Request.id == Trace.request_id)
+        .where(visible_trace_parts(actor, Trace), Trace.to_agency == actor.agency, Trace.status == "submitted")
+        .order_by(Trace.created_at, Trace.id).limit(limit)
+    ).all())
+    done = {"resolved": 0, "candidates": 0, "no_match": 0, "closed": 0}
     indexes = _Indexes(session, actor)
-    for n, trace in enumerate(pending, 1):
+    for n, (trace, state) in enumerate(pending, 1):
+        if state not in requests.OPEN:  # closed in the request workflow: nothing left to answer
+            trace.status = "closed"
+            done["closed"] += 1
+            audit.record(session, action="firearms.trace.resolve", actor=actor,
+                         objects=[(trace.id, trace.from_agency)], extra={"status": trace.status})
+            continue
         index, rows = indexes.for_trace(trace)
         marking = _marking(trace)
         exact = [rid for rid in index.exact(marking) if rows[rid].sale_date <= trace.recovered_on]
@@ -352,8 +383,9 @@ def confirm(*, session: Session, actor: Actor, trace_id: str, sale_id: str) -> d
                        details=[{"field": "status", "status": trace.status}])
     listed = session.execute(select(TraceCandidate.id).where(TraceCandidate.trace_id == trace.id,
                                                              TraceCandidate.sale_id == sale_id)).first()
-    sale = session.execute(select(FirearmSale).where(FirearmSale.id == sale_id, visible(actor, FirearmSale))
-                           ).scalar_one_or_none() if listed else None
+    sale = session.execute(select(FirearmSale).where(
+        FirearmSale.id == sale_id, trace_answer_records(actor, FirearmSale, trace.marking_rank))
+    ).scalar_one_or_none() if listed else None
     if sale is None:
         raise InvalidInput(f"{sale_id!r} is not a candidate of the trace", details=[{"field": "sale_id"}])
     _answer(session, actor, trace, sale, "confirmed")

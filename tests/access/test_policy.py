@@ -22,6 +22,7 @@ from binational.access.policy import (
     can,
     discovery_notices_for,
     may_answer_as_hit,
+    may_answer_trace_with,
     may_move_request,
     may_name_event_actor,
     may_read_discovery_notices,
@@ -35,6 +36,7 @@ from binational.access.policy import (
     may_see_trade,
     sees_as_sender,
     shared_indicators,
+    trace_answer_records,
     visible,
     visible_audit_entries,
     visible_audit_objects,
@@ -341,6 +343,23 @@ def test_who_sees_a_part_of_a_firearm_trace_pure_and_sql_agree(db, world, viewer
             want = {i for i, sender, receiver, rank, released in data
                     if may_see_trace_part(actor, from_agency=sender, to_agency=receiver, marking_rank=rank,
                                           released=released is not None)}
+            assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.tuples(agencies, ranks, case_ids), min_size=1, max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4), trace_rank=ranks)
+def test_which_records_answer_a_firearm_trace_pure_and_sql_agree(db, world, viewers, trace_rank):
+    data = [(i, owner, rank, case) for i, (owner, rank, case) in enumerate(world)]
+    model = _rows_of("s", [column("id", Integer), column("owner_agency", String), column("marking_rank", Integer),
+                           column("case_id", String)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(
+                trace_answer_records(actor, model, trace_rank))).scalars())
+            want = {i for i, owner, rank, case in data
+                    if may_answer_trace_with(actor, owner_agency=owner, marking_rank=rank, case_id=case,
+                                             trace_marking_rank=trace_rank)}
             assert got == want, actor
 
 

@@ -62,7 +62,7 @@ def test_a_third_agency_cannot_confirm_or_resolve(client, cast, stocked, sent, c
                     json={"sale_id": sale_id})
     assert r.status_code == 404  # US-CBP supervisor: answers requests, but this trace is not its agency's
     assert client.post(f"{API}/firearms/traces/resolve", headers=cast["us_supervisor"].headers).json() == {
-        "resolved": 0, "candidates": 0, "no_match": 0}
+        "resolved": 0, "candidates": 0, "no_match": 0, "closed": 0}
     assert counts() == before
 
 

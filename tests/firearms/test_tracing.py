@@ -15,7 +15,7 @@ def _sale(trace: dict[str, Any], serial: str) -> str:
 def test_exact_serial_resolves_at_once_and_damaged_ones_wait_for_a_person(client, cast, stocked, sent):
     r = client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers)
     assert r.status_code == 200, r.text
-    assert r.json() == {"resolved": 1, "candidates": 2, "no_match": 0}
+    assert r.json() == {"resolved": 1, "candidates": 2, "no_match": 0, "closed": 0}
     exact = get(client, cast["mx_analyst"], f"/firearms/traces/{sent[0]}").json()
     assert exact["status"] == "resolved"
     assert exact["result"]["how"] == "exact"
