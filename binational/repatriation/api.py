@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from binational.audit.export import FORMULA
 from binational.repatriation import board, casefiles, manifest, service, statistics
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
@@ -25,6 +26,14 @@ from binational.repatriation.schemas import (
     VerifyIn,
 )
 from binational.routing import ActorDep, SessionDep, json_response
+
+
+def _cell(value: Any) -> Any:
+    """A manifest cell as a spreadsheet reads it: a text the sender typed never runs as a formula."""
+    if value is None:
+        return ""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
+
 
 router = APIRouter(prefix="/repatriation", tags=["repatriation"])
 MovementId = Annotated[str, "a movement id"]
@@ -96,7 +105,7 @@ def export_manifest(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> 
     writer = csv.writer(out)
     writer.writerow([*LINE_FIELDS, "age_group"])
     for line in view["manifest"]:
-        writer.writerow([line[f] if line[f] is not None else "" for f in (*LINE_FIELDS, "age_group")])
+        writer.writerow([_cell(line[f]) for f in (*LINE_FIELDS, "age_group")])
     return Response(out.getvalue(), media_type="text/csv")
 
 
