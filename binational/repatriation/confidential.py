@@ -21,6 +21,10 @@ MOVEMENT_FIELDS = ("id", "arrangement", "from_agency", "to_agency", "consulate",
                    "out_of_hours_reason", "created_at", "updated_at", "locked_at", "departed_at", "received_at")
 #: JSON fields of a movement any party sees
 MOVEMENT_JSON_FIELDS = ("expected", "counter", "receipt", "difference")
+#: fields of a hand-over receipt any party sees (not the departure notice's request, which only the
+#: sender and the receiver are party to)
+RECEIPT_FIELDS = ("counts", "receiving_officer", "child_welfare_officer", "certificates", "belongings_returned",
+                  "hour", "out_of_hours")
 #: fields of a manifest line any party sees
 LINE_FIELDS = ("line_no", "name", "sex", "birth_date", "nationality", "category", "family_group", "status",
                "verification", "document_number", "document_valid_until")
@@ -45,6 +49,8 @@ def movement_view(viewer_agency: str, movement: Movement, lines: list[ManifestLi
     for name in MOVEMENT_JSON_FIELDS:
         raw = getattr(movement, name)
         view[name] = json.loads(raw) if raw else None
+    if view["receipt"] is not None:
+        view["receipt"] = {k: v for k, v in view["receipt"].items() if k in RECEIPT_FIELDS} or None
     view["verification_requested"] = movement.verification_request_id is not None
     view["role"] = ("sender" if viewer_agency == movement.from_agency else
                     "receiver" if viewer_agency == movement.to_agency else "consulate")
