@@ -166,9 +166,17 @@ def verify(*, session: Session, actor: Actor, movement_id: str, line_nos: list[i
     party(actor, movement, "consulate", "repatriation.verify")
     if outcome not in ("verified", "rejected"):
         raise InvalidInput("outcome must be verified or rejected", details=[{"field": "outcome"}])
+    if document_number is not None and (not isinstance(document_number, str) or len(document_number) > 64):
+        raise InvalidInput("the travel document's number is a text of up to 64 characters",
+                           details=[{"field": "document_number"}])
     if not movement.verification_request_id:
         raise InvalidInput("no verification was asked for this movement", details=[{"field": "state"}])
+    # a rejection after the lock still pulls the person at boarding; once they have boarded it is history
+    if movement.state not in ("accepted", "locked"):
+        raise InvalidInput(f"a {movement.state} movement's manifest is no longer verified",
+                           details=[{"field": "state"}])
     lines = lines_of(session, movement)
+    was_pending = any(line.verification == "pending" for line in lines)
     if line_nos is None:
         if lra.get(movement.arrangement).verification != "env_manifest_verification":
             raise InvalidInput("this arrangement verifies person by person: name the lines",
@@ -189,7 +197,7 @@ def verify(*, session: Session, actor: Actor, movement_id: str, line_nos: list[i
         line.document_number, line.document_valid_until = document_number, valid_until
     movement.updated_at = now
     session.flush()
-    if all(line.verification != "pending" for line in lines):
+    if was_pending and all(line.verification != "pending" for line in lines):  # answered once, when complete
         requests.acknowledge(session=session, actor=actor, request_id=movement.verification_request_id,
                              note="verified")
     audit.record(session, action="repatriation.verify", actor=actor, objects=[(movement.id, movement.from_agency)],
