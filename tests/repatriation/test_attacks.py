@@ -165,3 +165,21 @@ def test_a_verification_is_not_rewritten_once_the_people_have_left(db, client, p
     assert r.status_code == 422 and r.json()["error"]["details"] == [{"field": "state"}], r.text
     after = client.get(f"{API}/repatriation/movements/{land}", headers=parties["inm"].headers).json()["manifest"]
     assert after == before
+
+
+def test_an_agency_no_party_to_an_arrangement_learns_nothing_of_it(db, client, parties, cast):
+    build_week(db)
+    for who in ("outsider", "us_analyst", "mx_analyst"):
+        h = cast[who].headers
+        answers = {}
+        for arrangement in ("us-mx-2016", "no-such-arrangement"):
+            proposal = {"arrangement": arrangement, "mode": "land", "point": "tijuana-chaparral",
+                        "date": "2030-01-07", "start_hour": 8, "end_hour": 17, "capacity": 5}
+            plan = {"arrangement": arrangement, "date_from": "2030-01-07", "date_to": "2030-01-13"}
+            answers[arrangement] = [client.post(f"{API}/repatriation/movements", headers=h, json=proposal),
+                                    client.post(f"{API}/repatriation/plan", headers=h, json=plan)]
+        for real, never in zip(answers["us-mx-2016"], answers["no-such-arrangement"], strict=True):
+            assert real.status_code == never.status_code, (who, real.text, never.text)
+            assert real.text == never.text.replace("no-such-arrangement", "us-mx-2016"), who
+            assert "US-ICE" not in real.text and "mx-gt" not in real.text.lower(), (who, real.text)
+        assert client.get(f"{API}/repatriation/arrangements", headers=h).json() == [], who
