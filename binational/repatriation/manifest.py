@@ -343,15 +343,21 @@ def receive(*, session: Session, actor: Actor, movement_id: str, receipt: dict[s
         raise InvalidInput("the receipt counts people by category", details=[{"field": "counts"}])
     got = {key: _count(raw_counts, key) for key in RECEIPT_COUNTS}
     officer = receipt.get("receiving_officer")
-    if not isinstance(officer, str) or not officer.strip():
-        raise InvalidInput("the receiving officer is named", details=[{"field": "receiving_officer"}])
+    if not isinstance(officer, str) or not officer.strip() or len(officer) > 200:
+        raise InvalidInput("the receiving officer is named (up to 200 characters)",
+                           details=[{"field": "receiving_officer"}])
     welfare = receipt.get("child_welfare_officer")
+    if welfare is not None and (not isinstance(welfare, str) or len(welfare) > 200):
+        raise InvalidInput("the child-welfare officer is named in up to 200 characters",
+                           details=[{"field": "child_welfare_officer"}])
     if (got["children"] or got["unaccompanied_children"]) and (not isinstance(welfare, str) or not welfare.strip()):
         raise InvalidInput("minors are received by a named child-welfare officer",
                            details=[{"field": "child_welfare_officer"}])
     certificates = receipt.get("certificates", [])
-    if not isinstance(certificates, list) or not all(isinstance(c, str) and c.strip() for c in certificates):
-        raise InvalidInput("certificates are a list of numbers", details=[{"field": "certificates"}])
+    if (not isinstance(certificates, list) or len(certificates) > 5000
+            or not all(isinstance(c, str) and c.strip() and len(c) <= 64 for c in certificates)):
+        raise InvalidInput("certificates are a list of up to 5000 numbers of up to 64 characters",
+                           details=[{"field": "certificates"}])
     hour = receipt.get("hour")
     if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
         raise InvalidInput("hour of the hand-over must be from 0 to 23", details=[{"field": "hour"}])
@@ -360,6 +366,8 @@ def receive(*, session: Session, actor: Actor, movement_id: str, receipt: dict[s
                   "vulnerable" if got["children"] else "general")
     start, end = point.window(population)
     reason = receipt.get("out_of_hours_reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
+        raise InvalidInput("the reason is a text of up to 2000 characters", details=[{"field": "out_of_hours_reason"}])
     outside = not start <= hour < end
     if outside and (not isinstance(reason, str) or not reason.strip()):
         raise InvalidInput(f"a hand-over at {hour:02d}:00 is outside {start:02d}:00-{end:02d}:00: give its reason "

@@ -183,3 +183,25 @@ def test_an_agency_no_party_to_an_arrangement_learns_nothing_of_it(db, client, p
             assert real.text == never.text.replace("no-such-arrangement", "us-mx-2016"), who
             assert "US-ICE" not in real.text and "mx-gt" not in real.text.lower(), (who, real.text)
         assert client.get(f"{API}/repatriation/arrangements", headers=h).json() == [], who
+
+
+@pytest.mark.parametrize(("field", "value"), [("receiving_officer", "R" * 201), ("child_welfare_officer", "W" * 201),
+                                              ("certificates", "C" * 65), ("out_of_hours_reason", "x" * 2001)])
+def test_an_oversized_receipt_from_the_page_is_refused_and_writes_nothing(db, client, web_parties, field, value):
+    week = build_week(db)
+    land = week.movements["land"]
+    run_to_lock(db, week)
+    with acting(db, "ice") as (s, actor):
+        casefiles.record_fact(session=s, actor=actor, detainee_id=week.cases["counsel"], fact="counsel_notified",
+                              value=True)
+        assert manifest.lock(session=s, actor=actor, movement_id=land)["locked"]
+        manifest.board(session=s, actor=actor, movement_id=land)
+        manifest.depart(session=s, actor=actor, movement_id=land)
+    sign_in(client, "inm")
+    token = CSRF.search(client.get(f"/repatriation/movements/{land}").text)
+    form = {"csrf": token.group(1), "receiving_officer": "Oficial Ruiz", "child_welfare_officer": "DIF", "hour": "10",
+            field: value}
+    r = client.post(f"/repatriation/movements/{land}/receive", follow_redirects=False, data=form)
+    assert r.status_code == 422, r.text[:300]
+    with acting(db, "inm") as (s, _actor):
+        assert s.get(Movement, land).state == "departed"
