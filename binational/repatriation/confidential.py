@@ -60,11 +60,15 @@ def movement_view(viewer_agency: str, movement: Movement, lines: list[ManifestLi
     return view
 
 
+def partner_status(status: str) -> str:
+    """A line's status as a partner reads it: a code no allow-list knows is shown as `legal_hold`."""
+    return status if status in LINE_STATUSES else "legal_hold"
+
+
 def line_view(viewer_agency: str, movement: Movement, line: ManifestLine) -> dict[str, Any]:
     """A manifest line as a party sees it: the allow-listed fields, the sender's own id for the sender."""
     view: dict[str, Any] = {name: getattr(line, name) for name in LINE_FIELDS}
-    if view["status"] not in LINE_STATUSES:  # never show a code no allow-list knows
-        view["status"] = "legal_hold"
+    view["status"] = partner_status(line.status)
     view["age_group"] = age_group(line.birth_date, movement.date)
     if viewer_agency == movement.from_agency:
         for name in SENDER_LINE_FIELDS:
@@ -76,7 +80,8 @@ def counts(lines: list[ManifestLine]) -> dict[str, Any]:
     """Counts of a manifest by status and, for the people on board or listed, by category and sex."""
     by_status: dict[str, int] = {}
     for line in lines:
-        by_status[line.status] = by_status.get(line.status, 0) + 1
+        shown = partner_status(line.status)
+        by_status[shown] = by_status.get(shown, 0) + 1
     travelling = [line for line in lines if line.status in ("listed", "boarded")]
     return {
         "listed": len(lines),
