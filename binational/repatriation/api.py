@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from binational.audit.export import FORMULA
+from binational.audit.export import spreadsheet_cell
 from binational.repatriation import board, casefiles, manifest, service, statistics
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
@@ -26,14 +26,6 @@ from binational.repatriation.schemas import (
     VerifyIn,
 )
 from binational.routing import ActorDep, SessionDep, json_response
-
-
-def _cell(value: Any) -> Any:
-    """A manifest cell as a spreadsheet reads it: a text the sender typed never runs as a formula."""
-    if value is None:
-        return ""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
-
 
 router = APIRouter(prefix="/repatriation", tags=["repatriation"])
 MovementId = Annotated[str, "a movement id"]
@@ -105,7 +97,8 @@ def export_manifest(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> 
     writer = csv.writer(out)
     writer.writerow([*LINE_FIELDS, "age_group"])
     for line in view["manifest"]:
-        writer.writerow([_cell(line[f]) for f in (*LINE_FIELDS, "age_group")])
+        # a name the sender typed never runs as a formula in the receiver's spreadsheet
+        writer.writerow([spreadsheet_cell(line[f]) if line[f] is not None else "" for f in (*LINE_FIELDS, "age_group")])
     return Response(out.getvalue(), media_type="text/csv")
 
 
