@@ -414,7 +414,7 @@ def may_see_movement(actor: Actor, *, from_agency: str, to_agency: str, consulat
 def may_see_arrangement(actor: Actor, *, sender: str, receiver: str, consulate: str | None) -> Decision:
     """Whether `actor` reads a local repatriation arrangement (or names it in a proposal or a plan): its
     agency is one of the arrangement's parties. Arrangements are shipped files, not rows: no SQL form."""
-    if actor.agency not in (sender, receiver, consulate):
+    if not actor.agency or actor.agency not in (sender, receiver, consulate):
         return Decision(False, "not a party to the arrangement")
     return Decision(True, "party to the arrangement")
 

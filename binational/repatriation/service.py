@@ -338,7 +338,7 @@ def list_movements(*, session: Session, actor: Actor, role: str | None = None, s
 
 
 def list_arrangements(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """The arrangements the actor's agency is a party to (all of them for a node with no party)."""
+    """The arrangements the actor's agency is a party to."""
     require(actor, "repatriation.arrangements")
     mine = arrangements_of(actor)
     audit.record(session, action="repatriation.arrangements", actor=actor, extra={"count": len(mine)})
