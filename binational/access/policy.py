@@ -463,6 +463,14 @@ def may_see_movement(actor: Actor, *, from_agency: str, to_agency: str, consulat
     return Decision(True, "party to the movement")
 
 
+def may_see_arrangement(actor: Actor, *, sender: str, receiver: str, consulate: str | None) -> Decision:
+    """Whether `actor` reads a local repatriation arrangement (or names it in a proposal or a plan): its
+    agency is one of the arrangement's parties. Arrangements are shipped files, not rows: no SQL form."""
+    if not actor.agency or actor.agency not in (sender, receiver, consulate):
+        return Decision(False, "not a party to the arrangement")
+    return Decision(True, "party to the arrangement")
+
+
 def visible_movements(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_movement` over a model with `from_agency`, `to_agency`, `consulate`."""
     return and_(or_(model.from_agency == actor.agency, model.to_agency == actor.agency,

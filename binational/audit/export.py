@@ -91,14 +91,15 @@ def rows(session: Session, actor: Actor, export: Export) -> Iterator[dict[str, A
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> Any:
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet reads as typed: a text that would run as a formula is written as text."""
     # An object id is whatever a caller typed (a probe for `=HYPERLINK(...)`, say): kept as text.
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
 
 
 def _csv_line(values: list[Any]) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([_cell(v) for v in values])
+    csv.writer(out, lineterminator="\n").writerow([spreadsheet_cell(v) for v in values])
     return out.getvalue()
 
 

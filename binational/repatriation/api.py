@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from binational.audit.export import spreadsheet_cell
 from binational.repatriation import board, casefiles, manifest, service, statistics
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
@@ -96,7 +97,8 @@ def export_manifest(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> 
     writer = csv.writer(out)
     writer.writerow([*LINE_FIELDS, "age_group"])
     for line in view["manifest"]:
-        writer.writerow([line[f] if line[f] is not None else "" for f in (*LINE_FIELDS, "age_group")])
+        # a name the sender typed never runs as a formula in the receiver's spreadsheet
+        writer.writerow([spreadsheet_cell(line[f]) if line[f] is not None else "" for f in (*LINE_FIELDS, "age_group")])
     return Response(out.getvalue(), media_type="text/csv")
 
 

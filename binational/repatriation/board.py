@@ -25,6 +25,7 @@ from binational.repatriation import arrangements as lra
 from binational.repatriation import casefiles, gates, planner
 from binational.repatriation.manifest import TRAVELLING, add_people, on_live_manifests
 from binational.repatriation.models import Detainee, ManifestLine, Movement
+from binational.repatriation.service import arrangement_for
 
 register(Action("repatriation.plan", "record.edit",
                 "plan eligible people onto accepted movements (the planning board; gates first)"))
@@ -67,7 +68,7 @@ def plan_board(*, session: Session, actor: Actor, arrangement: str, date_from: d
                progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Plan the period: gates, then the planner over the accepted movements' free seats, then manifests."""
     require(actor, "repatriation.plan")
-    agreed = lra.get(arrangement)
+    agreed = arrangement_for(actor, arrangement)
     if actor.agency != agreed.sender:
         raise Forbidden(f"repatriation.plan: {agreed.id} is planned by {agreed.sender}", action="repatriation.plan")
     if date_to < date_from or (date_to - date_from).days > 62:

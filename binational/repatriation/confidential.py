@@ -21,6 +21,10 @@ MOVEMENT_FIELDS = ("id", "arrangement", "from_agency", "to_agency", "consulate",
                    "out_of_hours_reason", "created_at", "updated_at", "locked_at", "departed_at", "received_at")
 #: JSON fields of a movement any party sees
 MOVEMENT_JSON_FIELDS = ("expected", "counter", "receipt", "difference")
+#: fields of a hand-over receipt any party sees (not the departure notice's request, which only the
+#: sender and the receiver are party to)
+RECEIPT_FIELDS = ("counts", "receiving_officer", "child_welfare_officer", "certificates", "belongings_returned",
+                  "hour", "out_of_hours")
 #: fields of a manifest line any party sees
 LINE_FIELDS = ("line_no", "name", "sex", "birth_date", "nationality", "category", "family_group", "status",
                "verification", "document_number", "document_valid_until")
@@ -45,6 +49,8 @@ def movement_view(viewer_agency: str, movement: Movement, lines: list[ManifestLi
     for name in MOVEMENT_JSON_FIELDS:
         raw = getattr(movement, name)
         view[name] = json.loads(raw) if raw else None
+    if view["receipt"] is not None:
+        view["receipt"] = {k: v for k, v in view["receipt"].items() if k in RECEIPT_FIELDS} or None
     view["verification_requested"] = movement.verification_request_id is not None
     view["role"] = ("sender" if viewer_agency == movement.from_agency else
                     "receiver" if viewer_agency == movement.to_agency else "consulate")
@@ -54,11 +60,15 @@ def movement_view(viewer_agency: str, movement: Movement, lines: list[ManifestLi
     return view
 
 
+def partner_status(status: str) -> str:
+    """A line's status as a partner reads it: a code no allow-list knows is shown as `legal_hold`."""
+    return status if status in LINE_STATUSES else "legal_hold"
+
+
 def line_view(viewer_agency: str, movement: Movement, line: ManifestLine) -> dict[str, Any]:
     """A manifest line as a party sees it: the allow-listed fields, the sender's own id for the sender."""
     view: dict[str, Any] = {name: getattr(line, name) for name in LINE_FIELDS}
-    if view["status"] not in LINE_STATUSES:  # never show a code no allow-list knows
-        view["status"] = "legal_hold"
+    view["status"] = partner_status(line.status)
     view["age_group"] = age_group(line.birth_date, movement.date)
     if viewer_agency == movement.from_agency:
         for name in SENDER_LINE_FIELDS:
@@ -70,7 +80,8 @@ def counts(lines: list[ManifestLine]) -> dict[str, Any]:
     """Counts of a manifest by status and, for the people on board or listed, by category and sex."""
     by_status: dict[str, int] = {}
     for line in lines:
-        by_status[line.status] = by_status.get(line.status, 0) + 1
+        shown = partner_status(line.status)
+        by_status[shown] = by_status.get(shown, 0) + 1
     travelling = [line for line in lines if line.status in ("listed", "boarded")]
     return {
         "listed": len(lines),

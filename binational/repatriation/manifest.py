@@ -166,9 +166,17 @@ def verify(*, session: Session, actor: Actor, movement_id: str, line_nos: list[i
     party(actor, movement, "consulate", "repatriation.verify")
     if outcome not in ("verified", "rejected"):
         raise InvalidInput("outcome must be verified or rejected", details=[{"field": "outcome"}])
+    if document_number is not None and (not isinstance(document_number, str) or len(document_number) > 64):
+        raise InvalidInput("the travel document's number is a text of up to 64 characters",
+                           details=[{"field": "document_number"}])
     if not movement.verification_request_id:
         raise InvalidInput("no verification was asked for this movement", details=[{"field": "state"}])
+    # a rejection after the lock still pulls the person at boarding; once they have boarded it is history
+    if movement.state not in ("accepted", "locked"):
+        raise InvalidInput(f"a {movement.state} movement's manifest is no longer verified",
+                           details=[{"field": "state"}])
     lines = lines_of(session, movement)
+    was_pending = any(line.verification == "pending" for line in lines)
     if line_nos is None:
         if lra.get(movement.arrangement).verification != "env_manifest_verification":
             raise InvalidInput("this arrangement verifies person by person: name the lines",
@@ -189,7 +197,7 @@ def verify(*, session: Session, actor: Actor, movement_id: str, line_nos: list[i
         line.document_number, line.document_valid_until = document_number, valid_until
     movement.updated_at = now
     session.flush()
-    if all(line.verification != "pending" for line in lines):
+    if was_pending and all(line.verification != "pending" for line in lines):  # answered once, when complete
         requests.acknowledge(session=session, actor=actor, request_id=movement.verification_request_id,
                              note="verified")
     audit.record(session, action="repatriation.verify", actor=actor, objects=[(movement.id, movement.from_agency)],
@@ -335,15 +343,21 @@ def receive(*, session: Session, actor: Actor, movement_id: str, receipt: dict[s
         raise InvalidInput("the receipt counts people by category", details=[{"field": "counts"}])
     got = {key: _count(raw_counts, key) for key in RECEIPT_COUNTS}
     officer = receipt.get("receiving_officer")
-    if not isinstance(officer, str) or not officer.strip():
-        raise InvalidInput("the receiving officer is named", details=[{"field": "receiving_officer"}])
+    if not isinstance(officer, str) or not officer.strip() or len(officer) > 200:
+        raise InvalidInput("the receiving officer is named (up to 200 characters)",
+                           details=[{"field": "receiving_officer"}])
     welfare = receipt.get("child_welfare_officer")
+    if welfare is not None and (not isinstance(welfare, str) or len(welfare) > 200):
+        raise InvalidInput("the child-welfare officer is named in up to 200 characters",
+                           details=[{"field": "child_welfare_officer"}])
     if (got["children"] or got["unaccompanied_children"]) and (not isinstance(welfare, str) or not welfare.strip()):
         raise InvalidInput("minors are received by a named child-welfare officer",
                            details=[{"field": "child_welfare_officer"}])
     certificates = receipt.get("certificates", [])
-    if not isinstance(certificates, list) or not all(isinstance(c, str) and c.strip() for c in certificates):
-        raise InvalidInput("certificates are a list of numbers", details=[{"field": "certificates"}])
+    if (not isinstance(certificates, list) or len(certificates) > 5000
+            or not all(isinstance(c, str) and c.strip() and len(c) <= 64 for c in certificates)):
+        raise InvalidInput("certificates are a list of up to 5000 numbers of up to 64 characters",
+                           details=[{"field": "certificates"}])
     hour = receipt.get("hour")
     if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
         raise InvalidInput("hour of the hand-over must be from 0 to 23", details=[{"field": "hour"}])
@@ -352,6 +366,8 @@ def receive(*, session: Session, actor: Actor, movement_id: str, receipt: dict[s
                   "vulnerable" if got["children"] else "general")
     start, end = point.window(population)
     reason = receipt.get("out_of_hours_reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
+        raise InvalidInput("the reason is a text of up to 2000 characters", details=[{"field": "out_of_hours_reason"}])
     outside = not start <= hour < end
     if outside and (not isinstance(reason, str) or not reason.strip()):
         raise InvalidInput(f"a hand-over at {hour:02d}:00 is outside {start:02d}:00-{end:02d}:00: give its reason "

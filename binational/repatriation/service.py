@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
 from binational.access.markings import rank
-from binational.access.policy import Actor, may_see_movement, require, visible_movements
+from binational.access.policy import Actor, may_see_arrangement, may_see_movement, require, visible_movements
 from binational.audit import log as audit
 from binational.db import utcnow
 from binational.errors import Forbidden, InvalidInput, NotFound
@@ -73,6 +73,23 @@ def access_movement(session: Session, actor: Actor, movement_id: str, action: st
     if not decision:
         raise NotFound("movement", movement_id, reason=decision.reason, action=action, owner=row.from_agency)
     return row
+
+
+def arrangements_of(actor: Actor) -> list[lra.Arrangement]:
+    """The local arrangements the actor's agency is a party to."""
+    return [a for a in lra.load().values()
+            if may_see_arrangement(actor, sender=a.sender, receiver=a.receiver, consulate=a.consulate)]
+
+
+def arrangement_for(actor: Actor, arrangement_id: Any) -> lra.Arrangement:
+    """The arrangement the actor names, if its agency is a party to it; otherwise InvalidInput as for
+    one that does not exist, listing only the actor's own (an outsider learns no id and no party)."""
+    mine = {a.id: a for a in arrangements_of(actor)}
+    found = mine.get(arrangement_id) if isinstance(arrangement_id, str) else None
+    if found is None:
+        raise InvalidInput(f"unknown arrangement {arrangement_id!r}",
+                           details=[{"field": "arrangement", "allowed": sorted(mine)}])
+    return found
 
 
 def party(actor: Actor, movement: Movement, side: str, action: str) -> None:
@@ -165,7 +182,7 @@ def propose(*, session: Session, actor: Actor, arrangement: str, mode: str, poin
             marking: str = "TLP:AMBER") -> Movement:
     """Propose a movement to the receiver of `arrangement`: refused naming the rule it would break."""
     require(actor, "repatriation.propose")
-    agreed = lra.get(arrangement)
+    agreed = arrangement_for(actor, arrangement)
     if actor.agency != agreed.sender:
         raise Forbidden(f"repatriation.propose: {agreed.id} is proposed by {agreed.sender}",
                         action="repatriation.propose")
@@ -321,9 +338,9 @@ def list_movements(*, session: Session, actor: Actor, role: str | None = None, s
 
 
 def list_arrangements(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """The arrangements the actor's agency is a party to (all of them for a node with no party)."""
+    """The arrangements the actor's agency is a party to."""
     require(actor, "repatriation.arrangements")
-    mine = [a for a in lra.load().values() if actor.agency in (a.sender, a.receiver, a.consulate)]
+    mine = arrangements_of(actor)
     audit.record(session, action="repatriation.arrangements", actor=actor, extra={"count": len(mine)})
     return [{"id": a.id, "title": a.title, "assumptions": a.assumptions, "sender": a.sender, "receiver": a.receiver,
              "consulate": a.consulate, "country": a.country, "verification": a.verification,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from binational.access.actions import Action, register
 from binational.access.policy import Actor, require, visible_case_files, visible_movements, visible_public_figures
 from binational.audit import log as audit
-from binational.repatriation.confidential import age_group
+from binational.repatriation.confidential import age_group, partner_status
 from binational.repatriation.models import Detainee, GateResult, ManifestLine, Movement, OfficialFigure
 
 register(Action("repatriation.statistics", "record.view",
@@ -89,7 +89,7 @@ def statistics(*, session: Session, actor: Actor, date_from: date | None = None,
                      for m in movements.values()],
         "out_of_hours": [{"movement_id": m.id, "point": m.point, "reason": m.out_of_hours_reason}
                          for m in movements.values() if m.out_of_hours_reason],
-        "strike_offs": _cut([(li.status, 1) for li in lines if li.status not in ("listed", "boarded")]),
+        "strike_offs": _cut([(partner_status(li.status), 1) for li in lines if li.status not in ("listed", "boarded")]),
         "reconciliation": [{"month": month, "sent": sent_by_month.get(month, 0),
                             "received": received_by_month.get(month, 0),
                             "difference": received_by_month.get(month, 0) - sent_by_month.get(month, 0)}

@@ -8,6 +8,7 @@ breaks a rule shows the page again with the rule's message, and writes nothing.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,11 +28,16 @@ from binational.web.sessions import check_csrf
 router = APIRouter(prefix="/repatriation", dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 
+#: a whole number a form may give: ASCII digits only (`str.isdigit` takes "²", which `int` refuses),
+#: short enough that `int` never meets its digit limit
+WHOLE = re.compile(r"-?[0-9]{1,9}")
+
+
 def _int(form: Any, name: str, default: int = 0) -> int:
     text = str(form.get(name, "")).strip()
     if not text:
         return default
-    if not text.lstrip("-").isdigit():
+    if not WHOLE.fullmatch(text):
         raise InvalidInput(f"{name} must be a whole number", details=[{"field": name}])
     return int(text)
 
@@ -41,6 +47,10 @@ def _day(form: Any, name: str) -> date:
         return date.fromisoformat(str(form.get(name, "")).strip())
     except ValueError:
         raise InvalidInput(f"{name} must be a date YYYY-MM-DD", details=[{"field": name}]) from None
+
+
+def _optional_day(form: Any, name: str) -> date | None:
+    return _day(form, name) if str(form.get(name, "")).strip() else None
 
 
 def _board(request: Request, s: Any, actor: Actor, *, error: str | None = None, result: Any = None,
@@ -145,11 +155,10 @@ def _step(s: Any, actor: Actor, movement_id: str, step: str, form: Any) -> None:
     elif step == "verification":
         manifest.request_verification(session=s, actor=actor, movement_id=movement_id)
     elif step == "verify":
-        valid = str(form.get("valid_until", "")).strip()
         manifest.verify(session=s, actor=actor, movement_id=movement_id, line_nos=[_int(form, "line_no")],
                         outcome=str(form.get("outcome", "verified")),
                         document_number=str(form.get("document_number", "")).strip() or None,
-                        valid_until=date.fromisoformat(valid) if valid else None)
+                        valid_until=_optional_day(form, "valid_until"))
     elif step == "lock":
         outcome = manifest.lock(session=s, actor=actor, movement_id=movement_id)
         if not outcome["locked"]:
