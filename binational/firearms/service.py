@@ -148,15 +148,19 @@ def submit_batch(*, session: Session, actor: Actor, text: str,
     first, and one bad line sends none of them."""
     require(actor, "firearms.trace.submit")
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+    try:  # read whole first: a line that is not CSV (a NUL, a stray newline in a field) names its line
+        header = reader.fieldnames
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}: not CSV ({exc})", details=[{"line": reader.line_num}]) from None
+    if not header:
         raise InvalidInput("the batch is empty: a header line is expected", details=[{"line": 1}])
-    unknown = [c for c in reader.fieldnames if c.strip() not in BATCH_COLUMNS]
+    unknown = [c for c in header if c.strip() not in BATCH_COLUMNS]
     if unknown:
         raise InvalidInput(f"line 1: unknown column {unknown[0]!r}",
                            details=[{"line": 1, "field": unknown[0], "allowed": list(BATCH_COLUMNS)}])
     checked = []
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows:
         if None in row:
             raise InvalidInput(f"line {line}: more fields than the header names", details=[{"line": line}])
         values = {k.strip(): (v or "").strip() for k, v in row.items()}

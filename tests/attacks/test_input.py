@@ -95,7 +95,14 @@ def test_nul_and_lone_surrogates_are_refused_on_every_route(client, cast, db):
                     r = client.request(method, _fill(path), headers=who, params={p["name"]: bad})
                     assert f"query.{p['name']}" in _fields(assert_error(r, 422, "invalid_input")), (method, path)
                     tried += 1
-            if "requestBody" in op and "application/json" not in op["requestBody"]["content"]:
+            if "requestBody" in op and "text/csv" in op["requestBody"]["content"]:
+                # a CSV file (the flows import): the bad text in a value of its one row, as the client's bytes
+                csv_text = f"series_id,month,value\nseries-{bad},2024-01,5\n".encode("utf-8", "surrogatepass")
+                r = client.request(method, _fill(path), headers={**who, "content-type": "text/csv"}, content=csv_text)
+                assert r.status_code == 422 and set(r.json()["error"]) == {"code", "message", "details"}, \
+                    (method, path, r.text[:300])
+                tried += 1
+            elif "requestBody" in op and "application/json" not in op["requestBody"]["content"]:
                 # a file of FtM JSON lines (the import): the bad text in a value of a line
                 line = raw_json({"id": "p1", "schema": "Person", "properties": {"name": [bad]}})
                 r = client.request(method, _fill(path), headers={**who, "content-type": "application/x-ndjson"},
