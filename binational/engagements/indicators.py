@@ -88,6 +88,26 @@ def get(key: object, *, field: str = "indicator") -> Indicator:
     return found
 
 
+#: the longest range of months a series is asked for (twenty years)
+MAX_MONTHS = 240
+
+
+def check_range(start: date, end: date) -> None:
+    """Refuse a range of months that is reversed, longer than `MAX_MONTHS` or ends on the calendar's last day."""
+    if start > end:
+        raise InvalidInput("start is after end", details=[{"field": "start"}])
+    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        raise InvalidInput(f"a series covers at most {MAX_MONTHS} months", details=[{"field": "start"}])
+    if end >= date.max:
+        raise InvalidInput("end is the calendar's last day", details=[{"field": "end"}])
+
+
+def earliest(end: date) -> date:
+    """The first day of the earliest month a series ending at `end` may start at."""
+    index = max(end.year * 12 + end.month - 1 - (MAX_MONTHS - 1), 12)
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def months(start: date, end: date) -> list[str]:
     """The months from `start` to `end`, both included, as `YYYY-MM`."""
     out = []

@@ -117,7 +117,9 @@ async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response
     """Record the engagement as the editor confirmed it."""
     lang = i18n.language(request)
     form = await request.form()
-    count = min(int(str(form.get("participant_count", "0")) or 0), 50)
+    raw_count = str(form.get("participant_count", "0")).strip()
+    # A forged count proposes nobody rather than failing.
+    count = min(int(raw_count), 50) if raw_count.isascii() and raw_count.isdigit() else 0
     participants = []
     for i in range(count):
         if form.get(f"p{i}_keep") != "on":

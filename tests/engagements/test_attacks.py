@@ -1,0 +1,94 @@
+"""A hostile partner's attacks on engagements, written before their fixes: bad numbers, forged form
+fields, oversized ranges, what the audit says was seen, and hidden records answering as missing ones."""
+
+from sqlalchemy import select
+
+from binational.audit.models import AuditEntry, AuditObjectRef
+from binational.db import act_as_system
+from tests.conftest import sequence_audit
+from tests.engagements.conftest import commit
+from tests.web.conftest import csrf_of, sign_in
+
+
+def test_a_target_that_is_not_a_finite_number_is_refused(client, cast, engagement):
+    us = cast["us_analyst"]
+    for target in ("NaN", "Infinity", "-Infinity", "nan", "inf"):
+        r = commit(client, us, engagement["id"], target=target)
+        assert r.status_code == 422, (target, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "invalid_input"
+    r = commit(client, us, engagement["id"], target=-5)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+    board = client.get("/api/v1/engagements/board", headers=us.headers)
+    assert board.status_code == 200 and board.json() == {}  # nothing written
+
+
+def test_a_target_that_is_not_finite_is_refused_on_the_page(client, cast, engagement):
+    csrf = sign_in(client, "us_analyst")
+    r = client.post(f"/engagements/{engagement['id']}/commitments", data={
+        "csrf": csrf, "name": "x", "committed_by": "y", "owner_agency": "US-CBP", "due_date": "2031-01-01",
+        "indicator": "requests.answered", "target": "nan", "distribution": "agency", "marking": "TLP:AMBER"})
+    assert r.status_code == 422 and 'class="error"' in r.text
+
+
+def test_a_forged_participant_count_is_bad_input_not_a_crash(client, cast):
+    csrf = sign_in(client, "us_analyst")
+    for count in ("lots", "1e9", "-3"):
+        r = client.post("/engagements/new", data={"csrf": csrf, "participant_count": count, "name": "N",
+                                                  "date": "2025-01-10", "format": "call", "marking": "TLP:AMBER"},
+                        follow_redirects=False)
+        assert r.status_code in (303, 422), (count, r.status_code)
+
+
+def test_a_bad_status_on_the_page_is_bad_input(client, cast, engagement):
+    created = commit(client, cast["us_analyst"], engagement["id"]).json()["id"]
+    csrf = sign_in(client, "us_analyst")
+    r = client.post(f"/engagements/commitments/{created}/status", data={"csrf": csrf, "status": "done!"},
+                    follow_redirects=False)
+    assert r.status_code == 422
+
+
+def test_the_forms_need_their_csrf_token(client, cast, engagement):
+    sign_in(client, "us_analyst")
+    for path, data in ((f"/engagements/{engagement['id']}/commitments", {"name": "x"}),
+                       ("/engagements/new", {"name": "x"}), ("/engagements/intake", {"text": "hola"}),
+                       ("/engagements/gazetteer", {"name": "x"})):
+        assert client.post(path, data=data, follow_redirects=False).status_code == 403, path
+
+
+def test_an_indicator_over_centuries_is_refused(client, cast):
+    r = client.get("/api/v1/engagements/indicators/requests.answered", headers=cast["us_analyst"].headers,
+                   params={"start": "0001-01-01", "end": "9999-12-31"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_the_board_audits_only_the_commitments_it_shows(client, cast, engagement, db):
+    us = cast["us_analyst"]
+    mx_one = commit(client, us, engagement["id"], country="MX", name="Mexican side").json()["id"]
+    us_one = commit(client, us, engagement["id"], country="US", name="American side").json()["id"]
+    board = client.get("/api/v1/engagements/board", headers=us.headers, params={"country": "MX"}).json()
+    assert {c["id"] for ts in board.values() for cs in ts.values() for c in cs} == {mx_one}
+    sequence_audit(db)
+    with db.session() as s:
+        act_as_system(s)
+        seq = s.execute(select(AuditEntry.seq).where(AuditEntry.action == "commitment.board")
+                        .order_by(AuditEntry.seq.desc())).scalars().first()
+        seen = set(s.execute(select(AuditObjectRef.object_id).where(AuditObjectRef.seq == seq)).scalars())
+    assert mx_one in seen and us_one not in seen
+
+
+def test_hidden_and_missing_pages_answer_alike(client, cast):
+    us = cast["us_analyst"]
+    r = client.post("/api/v1/engagements", headers=us.headers, json={
+        "name": "Kept", "date": "2025-01-10", "format": "call", "distribution": "agency"})
+    hidden = r.json()["id"]
+    kept = commit(client, us, hidden, distribution="agency", release_to=[]).json()["id"]
+    sign_in(client, "mx_analyst")
+    for path in (f"/engagements/{hidden}", f"/engagements/{hidden}/brief.pdf", f"/engagements/commitments/{kept}"):
+        shown = client.get(path)
+        missing = client.get(path.replace(hidden, "us-cbp.nothing").replace(kept, "us-cbp.nothing"))
+        assert shown.status_code == missing.status_code == 404, path
+        assert shown.content.replace(hidden.encode(), b"X").replace(kept.encode(), b"X") == \
+            missing.content.replace(b"us-cbp.nothing", b"X"), path
+    csrf = csrf_of(client.get("/engagements").text)
+    r = client.post(f"/engagements/{hidden}/commitments", data={"csrf": csrf, "name": "x"})
+    assert r.status_code == 404
