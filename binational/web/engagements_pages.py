@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
-from binational.access.policy import Actor, require
+from binational.access.policy import Actor, can, require
 from binational.engagements import indicators, service
 from binational.engagements.gazetteer import topic_keys
 from binational.engagements.schemas import (
@@ -197,7 +197,7 @@ def commitment_page(request: Request, commitment_id: str, s: SessionDep, actor: 
     """One commitment with its indicator's chart, or the words that its indicator is not shared."""
     view = service.read_commitment(session=s, actor=actor, commitment_id=commitment_id)
     return render(request, "engagements/commitment.html", c=view, chart=_chart(request, view), statuses=STATUSES,
-                  may_change=view.record_owner == actor.agency and "record.edit" in actor.capabilities)
+                  may_change=view.record_owner == actor.agency and can(actor, "entity.update").allowed)
 
 
 def _chart(request: Request, view: CommitmentView) -> dict[str, Any] | None:

@@ -92,3 +92,48 @@ def test_hidden_and_missing_pages_answer_alike(client, cast):
     csrf = csrf_of(client.get("/engagements").text)
     r = client.post(f"/engagements/{hidden}/commitments", data={"csrf": csrf, "name": "x"})
     assert r.status_code == 404
+
+
+def test_the_command_line_refuses_before_it_acts(tmp_path, settings, db):
+    from typer.testing import CliRunner
+
+    from binational.cli import app
+    from tests.engagements.conftest import engagement_body
+
+    runner = CliRunner()
+    body = tmp_path / "engagement.json"
+    body.write_text(__import__("json").dumps(engagement_body()), encoding="utf-8")
+    r = runner.invoke(app, ["engagements", "record", str(body), "--as", "us_analyst"])
+    assert r.exit_code == 0, r.output
+    engagement = r.stdout.strip()
+    sequence_audit(db)
+    with db.session() as s:
+        act_as_system(s)
+        before = s.execute(select(AuditEntry.seq).where(AuditEntry.action == "engagement.brief")).all()
+    for args in (["brief", engagement, "--out", str(tmp_path / "no" / "such" / "dir.pdf"), "--as", "us_analyst"],
+                 ["commit", engagement, "--what", "x", "--by", "y", "--owner", "US-CBP", "--due", "2026-01-01",
+                  "--indicator", "requests.answered", "--target", "nan", "--unit", "requests", "--as", "us_analyst"],
+                 ["commit", engagement, "--what", "x", "--by", "y", "--owner", "US-CBP", "--due", "2026-01-01",
+                  "--indicator", "requests.answered", "--target", "-1", "--unit", "requests", "--as", "us_analyst"]):
+        r = runner.invoke(app, ["engagements", *args])
+        assert r.exit_code == 2, (args, r.output)
+        assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    sequence_audit(db)
+    with db.session() as s:  # no brief was exported (nor audited as one) for a file never written
+        act_as_system(s)
+        assert s.execute(select(AuditEntry.seq).where(AuditEntry.action == "engagement.brief")).all() == before
+
+
+def test_a_shared_commitment_of_a_hidden_engagement_does_not_name_it(client, cast):
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    hidden = client.post("/api/v1/engagements", headers=us.headers, json={
+        "name": "Kept", "date": "2025-01-10", "format": "call", "countries": ["US"],
+        "distribution": "agency"}).json()["id"]
+    shared = commit(client, us, hidden).json()["id"]
+    for path in (f"/api/v1/engagements/commitments/{shared}", "/api/v1/engagements/board"):
+        r = client.get(path, headers=mx.headers)
+        assert r.status_code == 200 and shared in r.text and hidden not in r.text, path
+    sign_in(client, "mx_analyst")
+    page = client.get(f"/engagements/commitments/{shared}")
+    assert page.status_code == 200 and hidden not in page.text
+    assert 'name="status"' not in page.text  # a partner that sees it is offered no status form
