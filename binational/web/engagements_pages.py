@@ -72,6 +72,8 @@ async def _readout(form: Any) -> str:
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(READOUT_CHARS * 4 + 1)
+        if len(raw) > READOUT_CHARS * 4:  # longer than any readout it takes, whatever its letters
+            raise InvalidInput(f"the readout is longer than {READOUT_CHARS} characters", details=[{"field": "text"}])
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -137,3 +137,10 @@ def test_a_shared_commitment_of_a_hidden_engagement_does_not_name_it(client, cas
     page = client.get(f"/engagements/commitments/{shared}")
     assert page.status_code == 200 and hidden not in page.text
     assert 'name="status"' not in page.text  # a partner that sees it is offered no status form
+
+
+def test_an_oversized_upload_is_too_long_not_garbled(client, cast):
+    csrf = sign_in(client, "us_analyst")
+    huge = ("ب" * 200_000).encode()  # two bytes a letter: cut anywhere it would not decode
+    r = client.post("/engagements/intake", data={"csrf": csrf}, files={"file": ("r.txt", huge, "text/plain")})
+    assert r.status_code == 422 and "60000" in r.text.replace(",", "").replace("\u202f", "").replace(" ", "")
