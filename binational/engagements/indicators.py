@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,8 @@ from binational.access.policy import Actor, Decision, may_see_indicator
 from binational.errors import InvalidInput
 
 #: modules whose indicators the registry loads (each calls `register` at import)
-INDICATOR_MODULES = ("binational.engagements.core_indicators",)
+INDICATOR_MODULES = ("binational.engagements.core_indicators", "binational.engagements.trade_indicators",
+                     "binational.firearms.indicators", "binational.repatriation.indicators")
 
 #: a month as `YYYY-MM` and its figure (None: nothing to measure that month, as a median of no answers)
 Point = tuple[str, float | None]
@@ -116,6 +117,13 @@ def months(start: date, end: date) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
+
+
+def bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The first moment of `start`'s month and the first moment after `end`, in UTC."""
+    first = datetime.combine(start.replace(day=1), time.min, tzinfo=UTC)
+    after = datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1)
+    return first, after
 
 
 def month_of(moment: datetime | date) -> str:
