@@ -10,6 +10,7 @@ from binational.repatriation.models import ManifestLine, Movement
 from binational.trade.models import TradeDeclaration, TradeInspection
 from tests.engagements.conftest import commit
 from tests.firearms.conftest import atf, sent, stocked  # noqa: F401 - fixtures
+from tests.web.conftest import sign_in
 
 API = "/api/v1/engagements/indicators"
 
@@ -90,3 +91,12 @@ def test_inspections_and_hit_rate_follow_the_trade_rule(client, cast, db, engage
     seen = client.get(f"/api/v1/engagements/commitments/{r.json()['id']}", headers=cast["mx_analyst"].headers)
     assert seen.status_code == 200 and seen.json()["progress"]["latest"] is None
     assert all(v is None for _, v in seen.json()["progress"]["series"])
+    # The brief and the commitment's page hold no figure for the partner either, in either language.
+    pdf = client.get(f"/api/v1/engagements/{engagement['id']}/brief.pdf", headers=cast["mx_analyst"].headers,
+                     params={"language": "es"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    own = client.get(f"/api/v1/engagements/{engagement['id']}/brief.pdf", headers=us.headers)
+    assert own.status_code == 200 and own.content.startswith(b"%PDF")
+    sign_in(client, "mx_analyst")
+    page = client.get(f"/engagements/commitments/{r.json()['id']}", headers={"Accept-Language": "es"})
+    assert page.status_code == 200 and "50.0" not in page.text and "50 %" not in page.text
