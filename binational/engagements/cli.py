@@ -155,6 +155,8 @@ def brief_pdf(engagement: Annotated[str, typer.Argument(help="id of the engageme
               ) -> None:
     """Write the printable brief (PDF) of an engagement and its commitments' progress."""
     lang = _language(language)
+    if not out.parent.is_dir():
+        raise fail(f"--out: {out.parent} is not a directory")
     with work(as_user) as (session, actor):
         assert actor is not None
         from binational.engagements import brief  # ReportLab, loaded when a brief is asked for

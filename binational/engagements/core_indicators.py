@@ -4,7 +4,7 @@ viewer may see, through that row's own rule in `access.policy`."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import partial
 
 from sqlalchemy import select
@@ -18,22 +18,16 @@ from binational.access.policy import (
     visible_requests,
 )
 from binational.audit.models import AuditEntry, AuditObjectRef
-from binational.engagements.indicators import Indicator, Point, counted, median_per_month, register
+from binational.engagements.indicators import Indicator, Point, bounds, counted, median_per_month, register
 from binational.requests.models import HitRef, Request, RequestEvent
 from binational.requests.types import TYPES
 from binational.resolution.models import Judgement
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    first = datetime.combine(start.replace(day=1), time.min, tzinfo=UTC)
-    after = datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1)
-    return first, after
-
-
 def _answers(session: Session, actor: Actor, start: date, end: date,
              request_type: str | None) -> list[tuple[datetime, datetime]]:
     """(created, answered) of the requests the viewer may see answered between `start` and `end`."""
-    first, after = _bounds(start, end)
+    first, after = bounds(start, end)
     query = (select(Request.created_at, RequestEvent.at)
              .join(RequestEvent, RequestEvent.request_id == Request.id)
              .where(RequestEvent.to_state == "answered", RequestEvent.at >= first, RequestEvent.at < after,
@@ -59,7 +53,7 @@ def answer_hours(session: Session, actor: Actor, start: date, end: date, *,
 
 def discovery_hits(session: Session, actor: Actor, start: date, end: date) -> list[Point]:
     """Hits the viewer's agency's discovery searches found, per month."""
-    first, after = _bounds(start, end)
+    first, after = bounds(start, end)
     rows = session.execute(select(HitRef.created_at).where(
         visible_hit_refs(actor, HitRef), HitRef.created_at >= first, HitRef.created_at < after)).scalars()
     return counted(rows, start, end)
@@ -67,7 +61,7 @@ def discovery_hits(session: Session, actor: Actor, start: date, end: date) -> li
 
 def matches_accepted(session: Session, actor: Actor, start: date, end: date) -> list[Point]:
     """Resolution matches judged positive, per month, among the judgements the viewer may see."""
-    first, after = _bounds(start, end)
+    first, after = bounds(start, end)
     rows = session.execute(select(Judgement.created_at).where(
         Judgement.verdict == "positive", visible_judgements(actor, Judgement),
         Judgement.created_at >= first, Judgement.created_at < after)).scalars()
@@ -76,7 +70,7 @@ def matches_accepted(session: Session, actor: Actor, start: date, end: date) -> 
 
 def plans_made(session: Session, actor: Actor, start: date, end: date) -> list[Point]:
     """Network disruption plans made, per month, as the audit log entries the viewer may read tell."""
-    first, after = _bounds(start, end)
+    first, after = bounds(start, end)
     rows = session.execute(select(AuditEntry.time).where(
         AuditEntry.action == "network.plan", AuditEntry.decision == "allow",
         visible_audit_entries(actor, AuditEntry, AuditObjectRef),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,8 @@ from binational.access.policy import Actor, Decision, may_see_indicator
 from binational.errors import InvalidInput
 
 #: modules whose indicators the registry loads (each calls `register` at import)
-INDICATOR_MODULES = ("binational.engagements.core_indicators",)
+INDICATOR_MODULES = ("binational.engagements.core_indicators", "binational.engagements.trade_indicators",
+                     "binational.firearms.indicators", "binational.repatriation.indicators")
 
 #: a month as `YYYY-MM` and its figure (None: nothing to measure that month, as a median of no answers)
 Point = tuple[str, float | None]
@@ -88,6 +89,26 @@ def get(key: object, *, field: str = "indicator") -> Indicator:
     return found
 
 
+#: the longest range of months a series is asked for (twenty years)
+MAX_MONTHS = 240
+
+
+def check_range(start: date, end: date) -> None:
+    """Refuse a range of months that is reversed, longer than `MAX_MONTHS` or ends on the calendar's last day."""
+    if start > end:
+        raise InvalidInput("start is after end", details=[{"field": "start"}])
+    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        raise InvalidInput(f"a series covers at most {MAX_MONTHS} months", details=[{"field": "start"}])
+    if end >= date.max:
+        raise InvalidInput("end is the calendar's last day", details=[{"field": "end"}])
+
+
+def earliest(end: date) -> date:
+    """The first day of the earliest month a series ending at `end` may start at."""
+    index = max(end.year * 12 + end.month - 1 - (MAX_MONTHS - 1), 12)
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def months(start: date, end: date) -> list[str]:
     """The months from `start` to `end`, both included, as `YYYY-MM`."""
     out = []
@@ -96,6 +117,13 @@ def months(start: date, end: date) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
+
+
+def bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The first moment of `start`'s month and the first moment after `end`, in UTC."""
+    first = datetime.combine(start.replace(day=1), time.min, tzinfo=UTC)
+    after = datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1)
+    return first, after
 
 
 def month_of(moment: datetime | date) -> str:

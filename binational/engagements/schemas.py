@@ -54,7 +54,8 @@ class CommitmentCreate(Policy):
     status: str = Field("open", description="open | in_progress | met | missed | superseded")
     notes: str | None = Field(None, max_length=5_000)
     indicator: str | None = Field(None, max_length=100, description="key of a registered indicator")
-    target: float | None = Field(None, description="monthly figure aimed for, in the indicator's unit")
+    target: float | None = Field(None, ge=0, allow_inf_nan=False,
+                                  description="monthly figure aimed for, in the indicator's unit (finite, >= 0)")
     unit: str | None = Field(None, max_length=32, description="unit of the target: must be the indicator's")
     country: str | None = Field(None, max_length=2, description="country committing (default: the engagement's)")
     topics: list[str] = Field(default_factory=list, description="default: the engagement's")

@@ -194,6 +194,7 @@ def series(*, session: Session, actor: Actor, key: str, start: date, end: date) 
     """An indicator's monthly figures for the viewer, or None when the indicator is not shared with it
     (the read, or the refusal, is audited)."""
     indicator = indicators.get(key)
+    indicators.check_range(start, end)
     decision = indicator.decide(actor)
     if not decision:
         audit.record(session, action="indicator.read", actor=actor, objects=[], decision="deny",
@@ -217,7 +218,7 @@ def progress(*, session: Session, actor: Actor, commitment: EntityRead, start: d
     today = utcnow().date()
     end = min(date.fromisoformat(due[:10]), today) if due else today
     begin = start or commitment.created_at.date()
-    begin = min(begin, end)
+    begin = max(min(begin, end), indicators.earliest(end))
     points = series(session=session, actor=actor, key=key, start=begin, end=end)
     if points is None:
         return Progress(indicator=key, shared=False, label=indicator.label)
@@ -331,12 +332,13 @@ def board(*, session: Session, actor: Actor, country: str | None = None,
     """The commitments the viewer may see, grouped by country then topic, each with its progress."""
     require(actor, "commitment.board")
     grouped: dict[str, dict[str, list[CommitmentView]]] = {}
-    commitments = _commitments_of(session, actor, None)
-    for commitment in commitments:
+    shown = []
+    for commitment in _commitments_of(session, actor, None):
         where = countries(commitment) or ["—"]
         topics = commitment.properties.get("themes") or ["—"]
         if (country and country.upper() not in where) or (topic and topic not in topics):
             continue
+        shown.append(commitment)
         view = view_commitment(session=session, actor=actor, commitment=commitment)
         for c in where:
             for t in topics:
@@ -344,7 +346,7 @@ def board(*, session: Session, actor: Actor, country: str | None = None,
                     continue
                 grouped.setdefault(c, {}).setdefault(t, []).append(view)
     audit.record(session, action="commitment.board", actor=actor,
-                 objects=[(c.id, c.owner_agency) for c in commitments], extra={"country": country, "topic": topic})
+                 objects=[(c.id, c.owner_agency) for c in shown], extra={"country": country, "topic": topic})
     return {c: dict(sorted(ts.items())) for c, ts in sorted(grouped.items())}
 
 

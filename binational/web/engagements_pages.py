@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from binational.access import service as access
 from binational.access.markings import MARKINGS
-from binational.access.policy import Actor, require
+from binational.access.policy import Actor, can, require
 from binational.engagements import indicators, service
 from binational.engagements.gazetteer import topic_keys
 from binational.engagements.schemas import (
@@ -72,6 +72,8 @@ async def _readout(form: Any) -> str:
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(READOUT_CHARS * 4 + 1)
+        if len(raw) > READOUT_CHARS * 4:  # longer than any readout it takes, whatever its letters
+            raise InvalidInput(f"the readout is longer than {READOUT_CHARS} characters", details=[{"field": "text"}])
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -117,7 +119,9 @@ async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response
     """Record the engagement as the editor confirmed it."""
     lang = i18n.language(request)
     form = await request.form()
-    count = min(int(str(form.get("participant_count", "0")) or 0), 50)
+    raw_count = str(form.get("participant_count", "0")).strip()
+    # A forged count proposes nobody rather than failing.
+    count = min(int(raw_count), 50) if raw_count.isascii() and raw_count.isdigit() else 0
     participants = []
     for i in range(count):
         if form.get(f"p{i}_keep") != "on":
@@ -195,7 +199,7 @@ def commitment_page(request: Request, commitment_id: str, s: SessionDep, actor: 
     """One commitment with its indicator's chart, or the words that its indicator is not shared."""
     view = service.read_commitment(session=s, actor=actor, commitment_id=commitment_id)
     return render(request, "engagements/commitment.html", c=view, chart=_chart(request, view), statuses=STATUSES,
-                  may_change=view.record_owner == actor.agency and "record.edit" in actor.capabilities)
+                  may_change=view.record_owner == actor.agency and can(actor, "entity.update").allowed)
 
 
 def _chart(request: Request, view: CommitmentView) -> dict[str, Any] | None:
