@@ -42,7 +42,8 @@ SUB_APPS: dict[str, SubApp] = {
     "firearms": SubApp("binational.firearms.cli", "app",
                        "Firearms tracing: records, trace requests, the tracing queue, leads, offline candidates."),
     "repatriation": SubApp("binational.repatriation.cli", "app",
-                           "Repatriation: arrangements, movements, manifests, the planner, official series, statistics."),
+                           "Repatriation: arrangements, movements, manifests, the planner, official series, "
+                           "statistics."),
     "engagements": SubApp("binational.engagements.cli", "app",
                           "Engagements, commitments and their indicators: intake, list, commit, brief."),
     "trade": SubApp("binational.trade.cli", "app", "Trade: cargo risk targeting on customs declarations."),
