@@ -13,36 +13,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from binational.access.models import User
-from binational.access.policy import Actor, may_see_series, require, visible_series
+from binational.access.policy import Actor, require, visible_series
 from binational.access.service import actor_for
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
 from binational.flows.models import FlowAlert, FlowForecast, FlowNotice, FlowSeries, FlowSubscription
-from binational.flows.service import alert_view, forecast_view, latest_forecast, values_of
+from binational.flows.service import alert_view, forecast_view, latest_forecast, sees, values_of
 
 log = logging.getLogger(__name__)
 #: below this many a year before, a year-over-year change is noise, not news
 YOY_FLOOR = 20.0
-
-
-def _owner(series: FlowSeries) -> str | None:
-    return series.owner_agency
-
-
-def _sees(actor: Actor, series: FlowSeries) -> bool:
-    return bool(
-        may_see_series(
-            actor,
-            owner_agency=series.owner_agency,
-            owner_country=series.owner_country,
-            distribution=series.distribution,
-            marking_rank=series.marking_rank,
-            case_id=series.case_id,
-            public=series.public,
-        )
-    )
 
 
 def _found(
@@ -101,14 +83,15 @@ def check(*, session: Session, actor: Actor, indicator: str | None = None) -> li
         readers = {user.id: actor_for(session=session, user=user) for _sub, user in subscribers}
         for alert, series in new:
             for sub, user in subscribers:
-                if sub.indicator == series.indicator and _sees(readers[user.id], series):
+                if sub.indicator == series.indicator and sees(readers[user.id], series):
                     session.add(FlowNotice(user_id=user.id, agency=user.agency, alert_id=alert.id, created_at=now))
         session.flush()
+    raised: list[tuple[str, str | None]] = [(f"flow-alert:{a.id}", s.owner_agency) for a, s in new]
     audit.record(
         session,
         action="flows.alerts",
         actor=actor,
-        objects=[(f"flow-alert:{a.id}", _owner(s)) for a, s in new][:200],
+        objects=raised[:200],
         extra={"new": len(new)},
     )
     return [{**alert_view(a, s), "public": s.public} for a, s in new]
@@ -198,4 +181,12 @@ def list_alerts(*, session: Session, actor: Actor, limit: int = 100) -> list[dic
         .order_by(FlowAlert.month.desc(), FlowAlert.id.desc())
         .limit(max(1, min(limit, 1000)))
     ).all()
+    shown: list[tuple[str, str | None]] = [(f"flow-alert:{a.id}", s.owner_agency) for a, s in rows]
+    audit.record(
+        session,
+        action="flows.alerts",
+        actor=actor,
+        objects=shown[:200],
+        extra={"alerts": len(rows)},
+    )
     return [alert_view(a, s) for a, s in rows]

@@ -9,7 +9,9 @@ series answers exactly as one that does not exist.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,8 +24,9 @@ from sqlalchemy.orm import Session
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import RANK
-from binational.access.policy import Actor, may_see_series, require, visible_series
+from binational.access.policy import Actor, Decision, may_see_series, require, visible_series
 from binational.audit import log as audit
+from binational.audit.export import FORMULA
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
@@ -106,11 +109,21 @@ def import_file(
     now = utcnow()
     keys = sorted(parsed.series)
     existing: dict[str, FlowSeries] = {}
-    for chunk in _chunks(keys, 500):
-        for series in session.execute(
-            select(FlowSeries).where(FlowSeries.owner_agency == actor.agency, FlowSeries.key.in_(chunk))
-        ).scalars():
-            existing[series.key] = series
+    # the agency's series of these keys, those the actor may not see included (row security would hide
+    # them, and a new series of the same key would collide): one of those is refused, never written to,
+    # and its values are never compared with the file's (the counts would confirm a guess)
+    with system_context(session):
+        for chunk in _chunks(keys, 500):
+            for series in session.execute(
+                select(FlowSeries).where(FlowSeries.owner_agency == actor.agency, FlowSeries.key.in_(chunk))
+            ).scalars():
+                existing[series.key] = series
+    for key in keys:
+        if key in existing and not sees(actor, existing[key]):
+            raise InvalidInput(
+                f"{name}: series {key!r} is not one you may write; import it under another series id",
+                details=[{"field": "series_id", "series": key}],
+            )
     for key in keys:
         if key in existing:
             continue
@@ -199,7 +212,7 @@ def import_file(
             done += len(chunk)
             if progress:
                 progress(done, total)
-    touched = {at[0] for at in ((r["series_id"], 0) for r in new)} | {r["b_series"] for r in changed}
+    touched = {r["series_id"] for r in new} | {r["b_series"] for r in changed}
     if touched:
         for chunk in _chunks(sorted(touched), 500):
             session.execute(update(FlowSeries).where(FlowSeries.id.in_(chunk)).values(updated_at=now))
@@ -224,8 +237,17 @@ def import_file(
     return result
 
 
-def _owner(series: FlowSeries) -> str | None:
-    return series.owner_agency
+def sees(actor: Actor, series: FlowSeries) -> Decision:
+    """`policy.may_see_series` on a loaded series (its reason goes to the audit log)."""
+    return may_see_series(
+        actor,
+        owner_agency=series.owner_agency,
+        owner_country=series.owner_country,
+        distribution=series.distribution,
+        marking_rank=series.marking_rank,
+        case_id=series.case_id,
+        public=series.public,
+    )
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -247,15 +269,7 @@ def load_series(*, session: Session, actor: Actor, series_id: int, action: str =
     series = session.get(FlowSeries, series_id) if isinstance(series_id, int) else None
     if series is None:
         raise _hidden(series_id, action=action)
-    decision = may_see_series(
-        actor,
-        owner_agency=series.owner_agency,
-        owner_country=series.owner_country,
-        distribution=series.distribution,
-        marking_rank=series.marking_rank,
-        case_id=series.case_id,
-        public=series.public,
-    )
+    decision = sees(actor, series)
     if not decision:
         raise _hidden(series_id, decision.reason, series.owner_agency, action)
     return series
@@ -321,6 +335,7 @@ def indicators(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
         .group_by(FlowSeries.indicator, FlowSeries.dimension)
         .order_by(FlowSeries.indicator, FlowSeries.dimension)
     ).all()
+    audit.record(session, action="flows.list", actor=actor, objects=[], extra={"indicators": len(rows)})
     return [{"indicator": i, "dimension": d, "series": n} for i, d, n in rows]
 
 
@@ -430,6 +445,23 @@ def alert_view(alert: FlowAlert, series: FlowSeries) -> dict[str, Any]:
     }
 
 
+EXPORT_HEADER = ("series", "month", "value", "mean", "lo80", "hi80", "lo95", "hi95")
+
+
+def _cell(value: Any) -> Any:
+    # a series id is whatever an importer wrote (`=HYPERLINK(...)`, say): a spreadsheet must read it as text
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
+
+
+def export_csv(*, session: Session, actor: Actor, series_id: int) -> str:
+    """The series' values and stored forecast as CSV text (`EXPORT_HEADER`), formulas written as text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_HEADER)
+    writer.writerows([_cell(v) for v in row] for row in export_rows(session=session, actor=actor, series_id=series_id))
+    return out.getvalue()
+
+
 def export_rows(*, session: Session, actor: Actor, series_id: int) -> list[tuple[Any, ...]]:
     """`series,month,value,mean,lo80,hi80,lo95,hi95`: the values and the stored forecast, as CSV rows."""
     series = load_series(session=session, actor=actor, series_id=series_id, action="flows.export")
@@ -501,11 +533,14 @@ def store_forecasts(
         "months_needed": need,
         "horizon": horizon,
     }
+    forecast_objects: list[tuple[str, str | None]] = [
+        (f"flow-series:{int(f.series_id)}", chosen[int(f.series_id)].owner_agency) for f in results
+    ]
     audit.record(
         session,
         action="flows.forecast",
         actor=actor,
-        objects=[(f"flow-series:{int(f.series_id)}", _owner(chosen[int(f.series_id)])) for f in results][:200],
+        objects=forecast_objects[:200],
         extra=summary,
     )
     return summary

@@ -4,8 +4,6 @@ its year-over-year change, CSV and PNG export, fiscal and calendar years)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -239,13 +237,8 @@ def series_page(request: Request, series_id: int, s: SessionDep, actor: PageActo
 @router.get("/flows/series/{series_id}/export.csv")
 def series_csv(series_id: int, s: SessionDep, actor: PageActor) -> Response:
     """The series' values and forecast as CSV (the chart's data)."""
-    rows = service.export_rows(session=s, actor=actor, series_id=series_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["series", "month", "value", "mean", "lo80", "hi80", "lo95", "hi95"])
-    writer.writerows(rows)
     return Response(
-        out.getvalue(),
+        service.export_csv(session=s, actor=actor, series_id=series_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="series-{series_id}.csv"'},
     )
