@@ -314,7 +314,7 @@ def list_series(
         query = query.where(FlowSeries.dimension == dimension)
     count = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page, following = pagination.keyset(
-        session, query, FlowSeries.id, limit=limit, cursor=cursor, secret=get_settings().secret_key or "cursor"
+        session, query, FlowSeries.id, limit=limit, cursor=cursor, secret=get_settings().signing_secret()
     )
     audit.record(
         session,
