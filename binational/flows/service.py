@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from binational import pagination
@@ -546,18 +546,36 @@ def store_forecasts(
     return summary
 
 
-def last_values(session: Session, series: FlowSeries) -> dict[str, Any]:
-    """A series' last month, its value and its change from a year before (for lists and maps)."""
-    row = session.execute(
-        select(FlowValue.month, FlowValue.value)
-        .where(FlowValue.series_id == series.id)
-        .order_by(FlowValue.month.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return {"last_month": None, "last_value": None, "yoy": None}
-    before = session.execute(
-        select(FlowValue.value).where(FlowValue.series_id == series.id, FlowValue.month == row[0] - 12)
-    ).scalar_one_or_none()
-    return {"last_month": month_text(row[0]), "last_value": row[1],
-            "yoy": (row[1] - before) / before if before else None}
+def last_values(session: Session, page: list[FlowSeries]) -> dict[int, dict[str, Any]]:
+    """Series id -> its last month, that month's value and its change from a year before, for a page of
+    series already chosen through the policy (one query, for lists and maps)."""
+    out: dict[int, dict[str, Any]] = {x.id: {"last_month": None, "last_value": None, "yoy": None} for x in page}
+    if not out:
+        return out
+    last = (
+        select(FlowValue.series_id, func.max(FlowValue.month).label("month"))
+        .where(FlowValue.series_id.in_(sorted(out)))
+        .group_by(FlowValue.series_id)
+        .subquery()
+    )
+    found: dict[tuple[int, int], float] = {}
+    ends: dict[int, int] = {}
+    for series_id, end, month, value in session.execute(
+        select(FlowValue.series_id, last.c.month, FlowValue.month, FlowValue.value).join(
+            last,
+            and_(
+                FlowValue.series_id == last.c.series_id,
+                or_(FlowValue.month == last.c.month, FlowValue.month == last.c.month - 12),
+            ),
+        )
+    ):
+        found[(series_id, month)] = value
+        ends[series_id] = end
+    for series_id, end in ends.items():
+        value, before = found[(series_id, end)], found.get((series_id, end - 12))
+        out[series_id] = {
+            "last_month": month_text(end),
+            "last_value": value,
+            "yoy": (value - before) / before if before else None,
+        }
+    return out

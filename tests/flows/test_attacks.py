@@ -133,3 +133,18 @@ def test_a_bad_policy_choice_on_import_is_refused_before_reading(client, cast):
         content=b"series_id,month,value\n" + b"x,2024-01,1\n" * 200_000,
     )
     assert r.status_code == 413
+
+
+def test_subscribing_on_the_page_to_a_hidden_indicator_is_like_an_unknown_one(client, cast, upload):
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-quiet-sector", 2020, 24, 50.0)), name="q.csv")
+    upload("us_analyst", samples.encounters(), name="enc.csv")
+    csrf = sign_in(client, "mx_analyst")
+    answers = [
+        client.post("/flows/subscriptions", data={"indicator": name, "csrf": csrf}, follow_redirects=False)
+        for name in ("cbp-quiet-sector", "cbp-quiet-sectox")
+    ]
+    assert [a.status_code for a in answers] == [422, 422]
+    hidden, absent = (a.text.replace(n, "X") for a, n in zip(answers, ("sector", "sectox"), strict=True))
+    assert hidden == absent
+    assert 'data-testid="flows-series"' not in hidden  # the hidden indicator lists nothing
+    assert 'name="indicator"' in hidden and "us-cbp-encounters" in hidden  # the dashboard stays usable
