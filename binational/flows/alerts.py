@@ -64,9 +64,16 @@ def check(*, session: Session, actor: Actor, indicator: str | None = None) -> li
     if indicator:
         query = query.where(FlowSeries.indicator == indicator)
     new: list[tuple[FlowAlert, FlowSeries]] = []
-    with system_context(session):
-        known = {(a.series_id, a.month, a.kind) for a in session.execute(select(FlowAlert)).scalars()}
-    for series in session.execute(query.order_by(FlowSeries.id)).scalars().all():
+    chosen = session.execute(query.order_by(FlowSeries.id)).scalars().all()
+    known: set[tuple[int, int, str]] = set()
+    for start in range(0, len(chosen), 500):  # the alerts already raised on these series, not the node's all
+        ids = [x.id for x in chosen[start : start + 500]]
+        known.update(
+            session.execute(
+                select(FlowAlert.series_id, FlowAlert.month, FlowAlert.kind).where(FlowAlert.series_id.in_(ids))
+            ).tuples()
+        )
+    for series in chosen:
         for alert in _found(series, values_of(session, series), latest_forecast(session, series), threshold):
             if (alert.series_id, alert.month, alert.kind) not in known:
                 new.append((alert, series))
@@ -168,7 +175,9 @@ def mark_read(*, session: Session, actor: Actor) -> int:
         .where(FlowNotice.user_id == actor.user_id, FlowNotice.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    marked = int(getattr(result, "rowcount", 0) or 0)
+    audit.record(session, action="flows.alerts", actor=actor, objects=[], extra={"marked_read": marked})
+    return marked
 
 
 def list_alerts(*, session: Session, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:

@@ -119,3 +119,9 @@ def subscribe(
 def list_notices(s: SessionDep, actor: ActorDep, unread: bool = False) -> list[dict[str, Any]]:
     """One's own alert notices, newest first."""
     return alerts.notices(session=s, actor=actor, unread_only=unread)
+
+
+@router.post("/notices/read")
+def read_notices(s: SessionDep, actor: ActorDep) -> dict[str, int]:
+    """Mark one's own unread alert notices read; how many."""
+    return {"marked": alerts.mark_read(session=s, actor=actor)}
