@@ -435,6 +435,8 @@ def alert_view(alert: FlowAlert, series: FlowSeries) -> dict[str, Any]:
         "id": alert.id,
         "series_id": series.id,
         "series": series.key,
+        # whose series: any agency may import a public statistic's file, so provenance travels with the alert
+        "owner_agency": series.owner_agency,
         "month": month_text(alert.month),
         "kind": alert.kind,
         "value": alert.value,
