@@ -13,36 +13,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from binational.access.models import User
-from binational.access.policy import Actor, may_see_series, require, visible_series
+from binational.access.policy import Actor, require, visible_series
 from binational.access.service import actor_for
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
 from binational.flows.models import FlowAlert, FlowForecast, FlowNotice, FlowSeries, FlowSubscription
-from binational.flows.service import alert_view, forecast_view, latest_forecast, values_of
+from binational.flows.service import alert_view, forecast_view, latest_forecast, sees, values_of
 
 log = logging.getLogger(__name__)
 #: below this many a year before, a year-over-year change is noise, not news
 YOY_FLOOR = 20.0
-
-
-def _owner(series: FlowSeries) -> str | None:
-    return series.owner_agency
-
-
-def _sees(actor: Actor, series: FlowSeries) -> bool:
-    return bool(
-        may_see_series(
-            actor,
-            owner_agency=series.owner_agency,
-            owner_country=series.owner_country,
-            distribution=series.distribution,
-            marking_rank=series.marking_rank,
-            case_id=series.case_id,
-            public=series.public,
-        )
-    )
 
 
 def _found(
@@ -82,9 +64,16 @@ def check(*, session: Session, actor: Actor, indicator: str | None = None) -> li
     if indicator:
         query = query.where(FlowSeries.indicator == indicator)
     new: list[tuple[FlowAlert, FlowSeries]] = []
-    with system_context(session):
-        known = {(a.series_id, a.month, a.kind) for a in session.execute(select(FlowAlert)).scalars()}
-    for series in session.execute(query.order_by(FlowSeries.id)).scalars().all():
+    chosen = session.execute(query.order_by(FlowSeries.id)).scalars().all()
+    known: set[tuple[int, int, str]] = set()
+    for start in range(0, len(chosen), 500):  # the alerts already raised on these series, not the node's all
+        ids = [x.id for x in chosen[start : start + 500]]
+        known.update(
+            session.execute(
+                select(FlowAlert.series_id, FlowAlert.month, FlowAlert.kind).where(FlowAlert.series_id.in_(ids))
+            ).tuples()
+        )
+    for series in chosen:
         for alert in _found(series, values_of(session, series), latest_forecast(session, series), threshold):
             if (alert.series_id, alert.month, alert.kind) not in known:
                 new.append((alert, series))
@@ -101,14 +90,15 @@ def check(*, session: Session, actor: Actor, indicator: str | None = None) -> li
         readers = {user.id: actor_for(session=session, user=user) for _sub, user in subscribers}
         for alert, series in new:
             for sub, user in subscribers:
-                if sub.indicator == series.indicator and _sees(readers[user.id], series):
+                if sub.indicator == series.indicator and sees(readers[user.id], series):
                     session.add(FlowNotice(user_id=user.id, agency=user.agency, alert_id=alert.id, created_at=now))
         session.flush()
+    raised: list[tuple[str, str | None]] = [(f"flow-alert:{a.id}", s.owner_agency) for a, s in new]
     audit.record(
         session,
         action="flows.alerts",
         actor=actor,
-        objects=[(f"flow-alert:{a.id}", _owner(s)) for a, s in new][:200],
+        objects=raised[:200],
         extra={"new": len(new)},
     )
     return [{**alert_view(a, s), "public": s.public} for a, s in new]
@@ -185,7 +175,9 @@ def mark_read(*, session: Session, actor: Actor) -> int:
         .where(FlowNotice.user_id == actor.user_id, FlowNotice.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    marked = int(getattr(result, "rowcount", 0) or 0)
+    audit.record(session, action="flows.alerts", actor=actor, objects=[], extra={"marked_read": marked})
+    return marked
 
 
 def list_alerts(*, session: Session, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
@@ -198,4 +190,12 @@ def list_alerts(*, session: Session, actor: Actor, limit: int = 100) -> list[dic
         .order_by(FlowAlert.month.desc(), FlowAlert.id.desc())
         .limit(max(1, min(limit, 1000)))
     ).all()
+    shown: list[tuple[str, str | None]] = [(f"flow-alert:{a.id}", s.owner_agency) for a, s in rows]
+    audit.record(
+        session,
+        action="flows.alerts",
+        actor=actor,
+        objects=shown[:200],
+        extra={"alerts": len(rows)},
+    )
     return [alert_view(a, s) for a, s in rows]

@@ -3,8 +3,6 @@ year-over-year and forecast, its CSV export, stored forecasts, alerts and one's 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -74,13 +72,8 @@ def read_series(series_id: int, s: SessionDep, actor: ActorDep) -> dict[str, Any
 @router.get("/series/{series_id}/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def export_series(series_id: int, s: SessionDep, actor: ActorDep) -> Response:
     """The series' values and forecast as CSV: series,month,value,mean,lo80,hi80,lo95,hi95."""
-    rows = service.export_rows(session=s, actor=actor, series_id=series_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["series", "month", "value", "mean", "lo80", "hi80", "lo95", "hi95"])
-    writer.writerows(rows)
     return Response(
-        out.getvalue(),
+        service.export_csv(session=s, actor=actor, series_id=series_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="series-{series_id}.csv"'},
     )
@@ -126,3 +119,9 @@ def subscribe(
 def list_notices(s: SessionDep, actor: ActorDep, unread: bool = False) -> list[dict[str, Any]]:
     """One's own alert notices, newest first."""
     return alerts.notices(session=s, actor=actor, unread_only=unread)
+
+
+@router.post("/notices/read")
+def read_notices(s: SessionDep, actor: ActorDep) -> dict[str, int]:
+    """Mark one's own unread alert notices read; how many."""
+    return {"marked": alerts.mark_read(session=s, actor=actor)}

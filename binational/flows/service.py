@@ -9,21 +9,24 @@ series answers exactly as one that does not exist.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import RANK
-from binational.access.policy import Actor, may_see_series, require, visible_series
+from binational.access.policy import Actor, Decision, may_see_series, require, visible_series
 from binational.audit import log as audit
+from binational.audit.export import FORMULA
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
@@ -106,11 +109,21 @@ def import_file(
     now = utcnow()
     keys = sorted(parsed.series)
     existing: dict[str, FlowSeries] = {}
-    for chunk in _chunks(keys, 500):
-        for series in session.execute(
-            select(FlowSeries).where(FlowSeries.owner_agency == actor.agency, FlowSeries.key.in_(chunk))
-        ).scalars():
-            existing[series.key] = series
+    # the agency's series of these keys, those the actor may not see included (row security would hide
+    # them, and a new series of the same key would collide): one of those is refused, never written to,
+    # and its values are never compared with the file's (the counts would confirm a guess)
+    with system_context(session):
+        for chunk in _chunks(keys, 500):
+            for series in session.execute(
+                select(FlowSeries).where(FlowSeries.owner_agency == actor.agency, FlowSeries.key.in_(chunk))
+            ).scalars():
+                existing[series.key] = series
+    for key in keys:
+        if key in existing and not sees(actor, existing[key]):
+            raise InvalidInput(
+                f"{name}: series {key!r} is not one you may write; import it under another series id",
+                details=[{"field": "series_id", "series": key}],
+            )
     for key in keys:
         if key in existing:
             continue
@@ -199,7 +212,7 @@ def import_file(
             done += len(chunk)
             if progress:
                 progress(done, total)
-    touched = {at[0] for at in ((r["series_id"], 0) for r in new)} | {r["b_series"] for r in changed}
+    touched = {r["series_id"] for r in new} | {r["b_series"] for r in changed}
     if touched:
         for chunk in _chunks(sorted(touched), 500):
             session.execute(update(FlowSeries).where(FlowSeries.id.in_(chunk)).values(updated_at=now))
@@ -224,8 +237,17 @@ def import_file(
     return result
 
 
-def _owner(series: FlowSeries) -> str | None:
-    return series.owner_agency
+def sees(actor: Actor, series: FlowSeries) -> Decision:
+    """`policy.may_see_series` on a loaded series (its reason goes to the audit log)."""
+    return may_see_series(
+        actor,
+        owner_agency=series.owner_agency,
+        owner_country=series.owner_country,
+        distribution=series.distribution,
+        marking_rank=series.marking_rank,
+        case_id=series.case_id,
+        public=series.public,
+    )
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -247,15 +269,7 @@ def load_series(*, session: Session, actor: Actor, series_id: int, action: str =
     series = session.get(FlowSeries, series_id) if isinstance(series_id, int) else None
     if series is None:
         raise _hidden(series_id, action=action)
-    decision = may_see_series(
-        actor,
-        owner_agency=series.owner_agency,
-        owner_country=series.owner_country,
-        distribution=series.distribution,
-        marking_rank=series.marking_rank,
-        case_id=series.case_id,
-        public=series.public,
-    )
+    decision = sees(actor, series)
     if not decision:
         raise _hidden(series_id, decision.reason, series.owner_agency, action)
     return series
@@ -300,7 +314,7 @@ def list_series(
         query = query.where(FlowSeries.dimension == dimension)
     count = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page, following = pagination.keyset(
-        session, query, FlowSeries.id, limit=limit, cursor=cursor, secret=get_settings().secret_key or "cursor"
+        session, query, FlowSeries.id, limit=limit, cursor=cursor, secret=get_settings().signing_secret()
     )
     audit.record(
         session,
@@ -321,6 +335,7 @@ def indicators(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
         .group_by(FlowSeries.indicator, FlowSeries.dimension)
         .order_by(FlowSeries.indicator, FlowSeries.dimension)
     ).all()
+    audit.record(session, action="flows.list", actor=actor, objects=[], extra={"indicators": len(rows)})
     return [{"indicator": i, "dimension": d, "series": n} for i, d, n in rows]
 
 
@@ -420,6 +435,8 @@ def alert_view(alert: FlowAlert, series: FlowSeries) -> dict[str, Any]:
         "id": alert.id,
         "series_id": series.id,
         "series": series.key,
+        # whose series: any agency may import a public statistic's file, so provenance travels with the alert
+        "owner_agency": series.owner_agency,
         "month": month_text(alert.month),
         "kind": alert.kind,
         "value": alert.value,
@@ -428,6 +445,23 @@ def alert_view(alert: FlowAlert, series: FlowSeries) -> dict[str, Any]:
         "high": alert.high,
         "created_at": alert.created_at.isoformat(),
     }
+
+
+EXPORT_HEADER = ("series", "month", "value", "mean", "lo80", "hi80", "lo95", "hi95")
+
+
+def _cell(value: Any) -> Any:
+    # a series id is whatever an importer wrote (`=HYPERLINK(...)`, say): a spreadsheet must read it as text
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
+
+
+def export_csv(*, session: Session, actor: Actor, series_id: int) -> str:
+    """The series' values and stored forecast as CSV text (`EXPORT_HEADER`), formulas written as text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_HEADER)
+    writer.writerows([_cell(v) for v in row] for row in export_rows(session=session, actor=actor, series_id=series_id))
+    return out.getvalue()
 
 
 def export_rows(*, session: Session, actor: Actor, series_id: int) -> list[tuple[Any, ...]]:
@@ -501,28 +535,49 @@ def store_forecasts(
         "months_needed": need,
         "horizon": horizon,
     }
+    forecast_objects: list[tuple[str, str | None]] = [
+        (f"flow-series:{int(f.series_id)}", chosen[int(f.series_id)].owner_agency) for f in results
+    ]
     audit.record(
         session,
         action="flows.forecast",
         actor=actor,
-        objects=[(f"flow-series:{int(f.series_id)}", _owner(chosen[int(f.series_id)])) for f in results][:200],
+        objects=forecast_objects[:200],
         extra=summary,
     )
     return summary
 
 
-def last_values(session: Session, series: FlowSeries) -> dict[str, Any]:
-    """A series' last month, its value and its change from a year before (for lists and maps)."""
-    row = session.execute(
-        select(FlowValue.month, FlowValue.value)
-        .where(FlowValue.series_id == series.id)
-        .order_by(FlowValue.month.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return {"last_month": None, "last_value": None, "yoy": None}
-    before = session.execute(
-        select(FlowValue.value).where(FlowValue.series_id == series.id, FlowValue.month == row[0] - 12)
-    ).scalar_one_or_none()
-    return {"last_month": month_text(row[0]), "last_value": row[1],
-            "yoy": (row[1] - before) / before if before else None}
+def last_values(session: Session, page: list[FlowSeries]) -> dict[int, dict[str, Any]]:
+    """Series id -> its last month, that month's value and its change from a year before, for a page of
+    series already chosen through the policy (one query, for lists and maps)."""
+    out: dict[int, dict[str, Any]] = {x.id: {"last_month": None, "last_value": None, "yoy": None} for x in page}
+    if not out:
+        return out
+    last = (
+        select(FlowValue.series_id, func.max(FlowValue.month).label("month"))
+        .where(FlowValue.series_id.in_(sorted(out)))
+        .group_by(FlowValue.series_id)
+        .subquery()
+    )
+    found: dict[tuple[int, int], float] = {}
+    ends: dict[int, int] = {}
+    for series_id, end, month, value in session.execute(
+        select(FlowValue.series_id, last.c.month, FlowValue.month, FlowValue.value).join(
+            last,
+            and_(
+                FlowValue.series_id == last.c.series_id,
+                or_(FlowValue.month == last.c.month, FlowValue.month == last.c.month - 12),
+            ),
+        )
+    ):
+        found[(series_id, month)] = value
+        ends[series_id] = end
+    for series_id, end in ends.items():
+        value, before = found[(series_id, end)], found.get((series_id, end - 12))
+        out[series_id] = {
+            "last_month": month_text(end),
+            "last_value": value,
+            "yoy": (value - before) / before if before else None,
+        }
+    return out

@@ -4,8 +4,6 @@ its year-over-year change, CSV and PNG export, fiscal and calendar years)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -168,6 +166,42 @@ def _map(lang: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
+def _dashboard(
+    request: Request,
+    s: SessionDep,
+    actor: PageActor,
+    *,
+    indicator: str,
+    dimension: str,
+    subscribed: bool = False,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    lang = i18n.language(request)
+    choices = service.indicators(session=s, actor=actor)
+    page, _cursor, count = service.list_series(
+        session=s, actor=actor, indicator=indicator or None, dimension=dimension or None, limit=200
+    )
+    latest = service.last_values(s, page)
+    rows = [{**service.series_view(x), **latest[x.id]} for x in page]
+    return render(
+        request,
+        "flows/dashboard.html",
+        status,
+        rows=rows,
+        count=count,
+        indicator=indicator,
+        dimension=dimension,
+        indicators=sorted({c["indicator"] for c in choices}),
+        dimensions=sorted({c["dimension"] for c in choices if not indicator or c["indicator"] == indicator}),
+        map=_map(lang, rows),
+        alerts=alerts.list_alerts(session=s, actor=actor, limit=20),
+        subscribed=subscribed,
+        errors=errors or {},
+        dimension_labels={d: i18n.translate(lang, f"flows.dim_{d}") for d in DIMENSIONS},
+    )
+
+
 @router.get("/flows", response_class=HTMLResponse)
 def dashboard(
     request: Request,
@@ -178,53 +212,20 @@ def dashboard(
     subscribed: bool = False,
 ) -> HTMLResponse:
     """The series the user may see, filtered by indicator and dimension, with a map and the alerts."""
-    lang = i18n.language(request)
-    choices = service.indicators(session=s, actor=actor)
-    page, _cursor, count = service.list_series(
-        session=s, actor=actor, indicator=indicator or None, dimension=dimension or None, limit=200
-    )
-    rows = [{**service.series_view(x), **service.last_values(s, x)} for x in page]
-    return render(
-        request,
-        "flows/dashboard.html",
-        rows=rows,
-        count=count,
-        indicator=indicator,
-        dimension=dimension,
-        indicators=sorted({c["indicator"] for c in choices}),
-        dimensions=sorted({c["dimension"] for c in choices if not indicator or c["indicator"] == indicator}),
-        map=_map(lang, rows),
-        alerts=alerts.list_alerts(session=s, actor=actor, limit=20),
-        subscribed=subscribed,
-        errors={},
-        dimension_labels={d: i18n.translate(lang, f"flows.dim_{d}") for d in DIMENSIONS},
-    )
+    return _dashboard(request, s, actor, indicator=indicator, dimension=dimension, subscribed=subscribed)
 
 
 @router.post("/flows/subscriptions", response_model=None)
 async def subscribe(request: Request, s: SessionDep, actor: PageActor) -> Response:
-    """Subscribe the user to the alerts of the indicator chosen."""
+    """Subscribe the user to the alerts of the indicator chosen; an indicator the user sees no series of
+    is refused on the dashboard, as one that does not exist."""
     form = await request.form()
     indicator = str(form.get("indicator", ""))[:120]
     try:
         alerts.subscribe(session=s, actor=actor, indicator=indicator)
     except DomainError as exc:
-        return render(
-            request,
-            "flows/dashboard.html",
-            422,
-            rows=[],
-            count=0,
-            indicator=indicator,
-            dimension="",
-            indicators=[],
-            dimensions=[],
-            map=None,
-            alerts=[],
-            subscribed=False,
-            dimension_labels={},
-            errors=field_errors(i18n.language(request), exc, "indicator"),
-        )
+        errors = field_errors(i18n.language(request), exc, "indicator")
+        return _dashboard(request, s, actor, indicator=indicator, dimension="", errors=errors, status=422)
     return redirect("/flows?" + urlencode({"indicator": indicator, "subscribed": "true"}))
 
 
@@ -239,13 +240,8 @@ def series_page(request: Request, series_id: int, s: SessionDep, actor: PageActo
 @router.get("/flows/series/{series_id}/export.csv")
 def series_csv(series_id: int, s: SessionDep, actor: PageActor) -> Response:
     """The series' values and forecast as CSV (the chart's data)."""
-    rows = service.export_rows(session=s, actor=actor, series_id=series_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["series", "month", "value", "mean", "lo80", "hi80", "lo95", "hi95"])
-    writer.writerows(rows)
     return Response(
-        out.getvalue(),
+        service.export_csv(session=s, actor=actor, series_id=series_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="series-{series_id}.csv"'},
     )

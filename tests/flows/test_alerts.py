@@ -49,8 +49,18 @@ def test_a_month_outside_the_interval_raises_one_alert_for_subscribers(client, c
     assert _alerts("us_analyst") == []  # raised once
     for who in ("us_supervisor", "us_analyst"):
         notices = client.get(f"{API}/notices", headers=cast[who].headers).json()
-        assert {(n["month"], n["kind"]) for n in notices} == {("2023-02", "interval"), ("2023-02", "yoy")}
+        assert {(n["month"], n["kind"], n["owner_agency"]) for n in notices} == {
+            ("2023-02", "interval", "US-CBP"),
+            ("2023-02", "yoy", "US-CBP"),
+        }
     assert client.get(f"{API}/notices", headers=cast["mx_analyst"].headers).json() == []
+    # marking read is one's own: the analyst's notices are read, the supervisor's stay unread
+    assert client.post(f"{API}/notices/read", headers=cast["mx_analyst"].headers).json() == {"marked": 0}
+    assert client.post(f"{API}/notices/read", headers=cast["us_analyst"].headers).json() == {"marked": 2}
+    assert client.get(f"{API}/notices", headers=cast["us_analyst"].headers, params={"unread": True}).json() == []
+    assert all(n["read"] for n in client.get(f"{API}/notices", headers=cast["us_analyst"].headers).json())
+    unread = client.get(f"{API}/notices", headers=cast["us_supervisor"].headers, params={"unread": True}).json()
+    assert len(unread) == 2
     page = client.get(f"{API}/series/{sid}", headers=cast["us_analyst"].headers).json()
     assert {a["kind"] for a in page["alerts"]} == {"interval", "yoy"}
 

@@ -92,3 +92,15 @@ def csrf_of_page(client) -> str:  # noqa: ANN001
     from tests.web.conftest import csrf_of
 
     return csrf_of(client.get("/flows").text)
+
+
+def test_the_dashboard_shows_each_series_last_month_and_its_year_over_year_change(client, cast):
+    lines = [f"cbp-yoy-sector,{2023 + m // 12}-{m % 12 + 1:02d},{150 if m == 12 else 100}" for m in range(13)]
+    lines += ["cbp-one-month,2024-05,7"]
+    _upload(client, cast["us_analyst"], samples.long_csv(lines), "yoy.csv")
+    sign_in(client, "us_analyst")
+    page = client.get("/flows").text
+    row = page[page.index('translate="no">cbp-yoy-sector<') :].split("</tr>")[0]
+    assert "2024-01" in row and ">150<" in row and "+50.0 %" in row
+    row = page[page.index('translate="no">cbp-one-month<') :].split("</tr>")[0]
+    assert "2024-05" in row and ">7<" in row and "—" in row

