@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from binational.flows import alerts, service
-from binational.routing import ActorDep, SessionDep
+from binational.routing import ActorDep, RowId, SessionDep
 
 router = APIRouter(prefix="/flows", tags=["flows"])
 
@@ -64,13 +64,13 @@ def list_series(
 
 
 @router.get("/series/{series_id}")
-def read_series(series_id: int, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def read_series(series_id: RowId, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A series: monthly values, calendar and fiscal years, year-over-year, its forecast and alerts."""
     return service.read_series(session=s, actor=actor, series_id=series_id)
 
 
 @router.get("/series/{series_id}/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def export_series(series_id: int, s: SessionDep, actor: ActorDep) -> Response:
+def export_series(series_id: RowId, s: SessionDep, actor: ActorDep) -> Response:
     """The series' values and forecast as CSV: series,month,value,mean,lo80,hi80,lo95,hi95."""
     return Response(
         service.export_csv(session=s, actor=actor, series_id=series_id),

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.errors import DomainError
 from binational.flows import alerts, service
-from binational.routing import SessionDep
+from binational.routing import RowId, SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, field_errors, redirect, render
 from binational.web.sessions import check_csrf
@@ -230,7 +230,7 @@ async def subscribe(request: Request, s: SessionDep, actor: PageActor) -> Respon
 
 
 @router.get("/flows/series/{series_id}", response_class=HTMLResponse)
-def series_page(request: Request, series_id: int, s: SessionDep, actor: PageActor) -> HTMLResponse:
+def series_page(request: Request, series_id: RowId, s: SessionDep, actor: PageActor) -> HTMLResponse:
     """One series: its chart with the forecast's fan, year-over-year chart, years, alerts and exports."""
     lang = i18n.language(request)
     data = service.read_series(session=s, actor=actor, series_id=series_id)
@@ -238,7 +238,7 @@ def series_page(request: Request, series_id: int, s: SessionDep, actor: PageActo
 
 
 @router.get("/flows/series/{series_id}/export.csv")
-def series_csv(series_id: int, s: SessionDep, actor: PageActor) -> Response:
+def series_csv(series_id: RowId, s: SessionDep, actor: PageActor) -> Response:
     """The series' values and forecast as CSV (the chart's data)."""
     return Response(
         service.export_csv(session=s, actor=actor, series_id=series_id),
