@@ -97,6 +97,8 @@ register(Action("trade.inspect", "record.create",
                 "record the result of inspecting a declaration one may see (shared with a joint partner)"))
 
 TRADE_DISTRIBUTIONS = ("agency", "national", "joint")
+#: the longest note an inspection's result keeps (the API's schema holds the same limit)
+NOTE_MAX = 2000
 
 
 def object_ref(row: TradeDeclaration) -> tuple[str, str]:
@@ -239,11 +241,13 @@ def record_result(session: Session, actor: Actor, declaration_id: int, *, fraud:
     if fraud not in (0, 1) or critical not in (0, 1, 2) or (fraud == 0) != (critical == 0):
         raise InvalidInput("fraud is 0 or 1, critical 0, 1 or 2, and critical is 0 exactly when fraud is",
                            details=[{"field": "critical"}])
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(f"a note holds at most {NOTE_MAX} characters", details=[{"field": "note"}])
     distribution, joint, rank = _sharing("joint" if joint_agency else "agency", joint_agency,
                                          marking or row.marking)
     if joint is not None and session.get(Agency, joint) is None:
         raise InvalidInput(f"unknown agency {joint!r}", details=[{"field": "joint_agency"}])
-    result = TradeInspection(declaration_id=row.id, fraud=fraud, critical=critical, note=note[:2000],
+    result = TradeInspection(declaration_id=row.id, fraud=fraud, critical=critical, note=note,
                              joint_agency=joint, inspected_by=actor.user_id, owner_agency=actor.agency,
                              owner_country=actor.country, distribution=distribution,
                              marking=marking or row.marking, marking_rank=rank, case_id=row.case_id)
