@@ -202,6 +202,13 @@ def selection_list(session: Session, actor: Actor, day: date) -> list[TradeDecla
     return rows
 
 
+def latest_selection_day(session: Session, actor: Actor) -> date | None:
+    """The latest day with a selection list the actor may see a row of (the page's default day)."""
+    require(actor, "trade.list")
+    return session.scalar(select(func.max(TradeDeclaration.declared_on)).where(
+        TradeDeclaration.selection_rank.is_not(None), visible_trade(actor, TradeDeclaration)))
+
+
 def declaration(session: Session, actor: Actor, declaration_id: int, *, action: str = "trade.read"
                 ) -> TradeDeclaration:
     """A declaration the actor may see; else NotFound, as for one that does not exist."""
