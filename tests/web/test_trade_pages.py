@@ -71,3 +71,14 @@ def test_the_pages_in_spanish(listed, client):
         html = client.get(path).text
         assert '<html lang="es">' in html and "Comercio" in html, path
         assert english_words(html, NAMES) == [], (path, english_words(html, NAMES))
+
+
+def test_the_indicators_page_keeps_its_scripts_out_of_its_title(settings, client, tmp_path):
+    from tests.trade.test_flows import _folder
+    assert runner.invoke(app, ["trade", "flows", str(_folder(tmp_path))]).exit_code == 0
+    sign_in(client, "mx_analyst")
+    html = client.get("/trade/indicators").text
+    assert 'id="trade-chart-spec"' in html
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and "script" not in title, title
+    assert html.count('src="/static/trade.js"') == 1
