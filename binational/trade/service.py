@@ -215,14 +215,14 @@ def declaration(session: Session, actor: Actor, declaration_id: int, *, action: 
     require(actor, action)
     fits = isinstance(declaration_id, int) and 0 < declaration_id < 2 ** 31  # an id the database can hold
     row = session.get(TradeDeclaration, declaration_id) if fits else None
+    ident = f"trade_declaration:{declaration_id}"  # as object_ref names it: the owner's log finds the refusal
     if row is None:
-        raise NotFound("declaration", str(declaration_id), action=action)
+        raise NotFound("declaration", ident, action=action)
     decision = may_see_trade(actor, owner_agency=row.owner_agency, owner_country=row.owner_country,
                              distribution=row.distribution, marking_rank=row.marking_rank, case_id=row.case_id,
                              joint_agency=row.joint_agency)
     if not decision:
-        raise NotFound("declaration", str(declaration_id), reason=decision.reason, action=action,
-                       owner=row.owner_agency)
+        raise NotFound("declaration", ident, reason=decision.reason, action=action, owner=row.owner_agency)
     return row
 
 

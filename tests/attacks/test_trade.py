@@ -189,3 +189,14 @@ def test_a_partners_read_of_a_joint_declaration_shows_in_the_owners_who_saw(stoc
     # the partner's auditor may not ask who saw US-CBP's declaration: the ordinary 404
     theirs = client.get(f"/api/v1/audit/who-saw/trade_declaration:{target}", headers=cast["mx_auditor"].headers)
     assert theirs.status_code == 404
+
+
+def test_a_partners_guess_is_named_as_the_declaration_in_the_owners_log(stocked, client, cast):
+    day, _chosen = stocked
+    target = _stocked_listed(client, cast, day)
+    assert client.get(f"/api/v1/trade/declarations/{target}", headers=cast["mx_analyst"].headers).status_code == 404
+    found = client.get(f"/api/v1/audit?object_id=trade_declaration:{target}&action=trade.read",
+                       headers=cast["us_auditor"].headers)
+    assert found.status_code == 200, found.text
+    denied = [e for e in found.json()["items"] if e["decision"] == "deny"]
+    assert [(e["actor"], e["objects"]) for e in denied] == [("mx_analyst", [f"trade_declaration:{target}"])]
