@@ -20,6 +20,7 @@ from binational.access.actions import Action, register
 from binational.access.models import Agency
 from binational.access.policy import Actor, may_see_trade, require, visible_trade
 from binational.audit import log as audit
+from binational.db import system_context
 from binational.errors import InvalidInput, NotFound
 from binational.trade import bts, declarations, ports, risk
 from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
@@ -217,7 +218,13 @@ def declaration(session: Session, actor: Actor, declaration_id: int, *, action: 
     row = session.get(TradeDeclaration, declaration_id) if fits else None
     ident = f"trade_declaration:{declaration_id}"  # as object_ref names it: the owner's log finds the refusal
     if row is None:
-        raise NotFound("declaration", ident, action=action)
+        owner = None
+        if fits:  # PostgreSQL's row-level security hid it: the denial still names its owner, for its auditors
+            with system_context(session):
+                owner = session.scalar(select(TradeDeclaration.owner_agency)
+                                       .where(TradeDeclaration.id == declaration_id))
+        raise NotFound("declaration", ident, action=action, owner=owner,
+                       reason="not found" if owner is None else "hidden by row-level security")
     decision = may_see_trade(actor, owner_agency=row.owner_agency, owner_country=row.owner_country,
                              distribution=row.distribution, marking_rank=row.marking_rank, case_id=row.case_id,
                              joint_agency=row.joint_agency)
