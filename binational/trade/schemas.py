@@ -44,5 +44,5 @@ class ResultCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     fraud: Literal[0, 1]
     critical: Literal[0, 1, 2]
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000)  # service.NOTE_MAX
     joint_agency: str | None = Field(None, max_length=32)

@@ -20,6 +20,7 @@ from binational.access.actions import Action, register
 from binational.access.models import Agency
 from binational.access.policy import Actor, may_see_trade, require, visible_trade
 from binational.audit import log as audit
+from binational.db import system_context
 from binational.errors import InvalidInput, NotFound
 from binational.trade import bts, declarations, ports, risk
 from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
@@ -97,6 +98,8 @@ register(Action("trade.inspect", "record.create",
                 "record the result of inspecting a declaration one may see (shared with a joint partner)"))
 
 TRADE_DISTRIBUTIONS = ("agency", "national", "joint")
+#: the longest note an inspection's result keeps (the API's schema holds the same limit)
+NOTE_MAX = 2000
 
 
 def object_ref(row: TradeDeclaration) -> tuple[str, str]:
@@ -200,20 +203,33 @@ def selection_list(session: Session, actor: Actor, day: date) -> list[TradeDecla
     return rows
 
 
+def latest_selection_day(session: Session, actor: Actor) -> date | None:
+    """The latest day with a selection list the actor may see a row of (the page's default day)."""
+    require(actor, "trade.list")
+    return session.scalar(select(func.max(TradeDeclaration.declared_on)).where(
+        TradeDeclaration.selection_rank.is_not(None), visible_trade(actor, TradeDeclaration)))
+
+
 def declaration(session: Session, actor: Actor, declaration_id: int, *, action: str = "trade.read"
                 ) -> TradeDeclaration:
     """A declaration the actor may see; else NotFound, as for one that does not exist."""
     require(actor, action)
     fits = isinstance(declaration_id, int) and 0 < declaration_id < 2 ** 31  # an id the database can hold
     row = session.get(TradeDeclaration, declaration_id) if fits else None
+    ident = f"trade_declaration:{declaration_id}"  # as object_ref names it: the owner's log finds the refusal
     if row is None:
-        raise NotFound("declaration", str(declaration_id), action=action)
+        owner = None
+        if fits:  # PostgreSQL's row-level security hid it: the denial still names its owner, for its auditors
+            with system_context(session):
+                owner = session.scalar(select(TradeDeclaration.owner_agency)
+                                       .where(TradeDeclaration.id == declaration_id))
+        raise NotFound("declaration", ident, action=action, owner=owner,
+                       reason="not found" if owner is None else "hidden by row-level security")
     decision = may_see_trade(actor, owner_agency=row.owner_agency, owner_country=row.owner_country,
                              distribution=row.distribution, marking_rank=row.marking_rank, case_id=row.case_id,
                              joint_agency=row.joint_agency)
     if not decision:
-        raise NotFound("declaration", str(declaration_id), reason=decision.reason, action=action,
-                       owner=row.owner_agency)
+        raise NotFound("declaration", ident, reason=decision.reason, action=action, owner=row.owner_agency)
     return row
 
 
@@ -239,11 +255,13 @@ def record_result(session: Session, actor: Actor, declaration_id: int, *, fraud:
     if fraud not in (0, 1) or critical not in (0, 1, 2) or (fraud == 0) != (critical == 0):
         raise InvalidInput("fraud is 0 or 1, critical 0, 1 or 2, and critical is 0 exactly when fraud is",
                            details=[{"field": "critical"}])
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(f"a note holds at most {NOTE_MAX} characters", details=[{"field": "note"}])
     distribution, joint, rank = _sharing("joint" if joint_agency else "agency", joint_agency,
                                          marking or row.marking)
     if joint is not None and session.get(Agency, joint) is None:
         raise InvalidInput(f"unknown agency {joint!r}", details=[{"field": "joint_agency"}])
-    result = TradeInspection(declaration_id=row.id, fraud=fraud, critical=critical, note=note[:2000],
+    result = TradeInspection(declaration_id=row.id, fraud=fraud, critical=critical, note=note,
                              joint_agency=joint, inspected_by=actor.user_id, owner_agency=actor.agency,
                              owner_country=actor.country, distribution=distribution,
                              marking=marking or row.marking, marking_rank=rank, case_id=row.case_id)

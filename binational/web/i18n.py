@@ -82,6 +82,9 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"one run at a time", "error.run_running"),
         (r"bulk accept takes pairs scoring at least (?P<floor>[\d.]+), the floor", "error.bulk_floor"),
         (r"(?P<field>\w+) is a percentage between 0 and 100", "error.percent"),
+        (r"^choose an outcome$", "error.choose_outcome"),
+        (r"^a note holds at most (?P<max>\d+) characters$", "error.note_too_long"),
+        (r"^'(?P<value>[^']*)' is not a date \(YYYY-MM-DD\)$", "error.not_a_day"),
     )
 )
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
 from binational.errors import DomainError, InvalidInput, NotFound
 from binational.routing import SessionDep
@@ -25,6 +24,9 @@ from binational.web.sessions import check_csrf
 router = APIRouter(prefix="/trade", dependencies=[Depends(check_csrf)], include_in_schema=False)
 STATS = ("earlier declarations", "inspected before", "fraud found before", "fraud rate before",
          "critical found before", "critical rate before", "value per kg against its norm")
+#: the lane types of a crossing, in the order the ports page shows them
+LANES = ("commercial_standard", "commercial_fast", "passenger_standard", "passenger_nexus_sentri",
+         "passenger_ready", "pedestrian_standard", "pedestrian_ready")
 
 
 def _slug(text: str) -> str:
@@ -44,19 +46,13 @@ def _reasons(lang: str, row: TradeDeclaration) -> list[dict[str, Any]]:
             for r in json.loads(row.reasons)]
 
 
-def _latest_day(s: Any, actor: Any) -> date | None:
-    from binational.access.policy import visible_trade
-    return s.scalar(select(func.max(TradeDeclaration.declared_on)).where(
-        TradeDeclaration.selection_rank.is_not(None), visible_trade(actor, TradeDeclaration)))
-
-
 @router.get("", response_class=HTMLResponse)
 def selection(request: Request, s: SessionDep, actor: PageActor,
               day: Annotated[str, Query(max_length=10)] = "") -> Response:
     """The selection list of a day (the latest with one by default), with the reasons of each pick."""
     lang = i18n.language(request)
     try:
-        when = date.fromisoformat(day) if day else _latest_day(s, actor)
+        when = date.fromisoformat(day) if day else service.latest_selection_day(s, actor)
     except ValueError:
         return render(request, "trade/selection.html", 422, rows=[], day=day,
                       errors={"day": i18n.error(lang, f"{day!r} is not a date (YYYY-MM-DD)")})
@@ -132,6 +128,3 @@ def ports_chart(lang: str, data: dict[str, Any]) -> dict[str, Any] | None:
         },
     }
 
-
-LANES = ("commercial_standard", "commercial_fast", "passenger_standard", "passenger_nexus_sentri",
-         "passenger_ready", "pedestrian_standard", "pedestrian_ready")

@@ -22,6 +22,7 @@ from binational.db import act_as_system
 from binational.trade import declarations
 from tests.conftest import sequence_audit
 from tests.trade import worlds
+from tests.web.conftest import csrf_of, sign_in
 
 declaration_files, model_file = worlds.declaration_files, worlds.model_file  # the fixtures of tests/trade
 
@@ -119,3 +120,83 @@ def test_raw_sql_as_a_partner_reads_no_other_agencys_trade_rows(stocked, db, set
             assert owners == {"MX-FGR"}, table
         assert s.execute(text("UPDATE trade_declarations SET score = 1 WHERE owner_agency = 'US-CBP'")).rowcount == 0
         s.rollback()
+
+
+def _stocked_listed(client, cast, day):
+    """The id of US-CBP's first pick on `day`, through the API."""
+    listed = client.get(f"/api/v1/trade/selection?day={day}", headers=cast["us_analyst"].headers).json()
+    return listed[0]["id"]
+
+
+def test_the_api_answers_a_hidden_declaration_byte_for_byte_as_a_missing_one(stocked, client, cast):
+    day, _chosen = stocked
+    target = _stocked_listed(client, cast, day)
+    missing = "99999999"
+    for user in ("mx_analyst", "us_atf", "mx_inm", "outsider"):
+        headers = cast[user].headers
+        for method, suffix, body in (("GET", "", None), ("POST", "/results", {"fraud": 1, "critical": 1}),
+                                     ("POST", "/results", {"fraud": 0, "critical": 2}),
+                                     ("POST", "/results", {"fraud": 1, "critical": 1, "joint_agency": "XX-NONE"})):
+            theirs = client.request(method, f"/api/v1/trade/declarations/{target}{suffix}", headers=headers, json=body)
+            none = client.request(method, f"/api/v1/trade/declarations/{missing}{suffix}", headers=headers, json=body)
+            assert theirs.status_code == none.status_code, (user, method, suffix, body)
+            assert theirs.status_code in (404, 422), (user, theirs.text)
+            same = (theirs.content.replace(str(target).encode(), b"<id>")
+                    == none.content.replace(missing.encode(), b"<id>"))
+            assert same, (user, method, suffix, theirs.text, none.text)
+    shown = client.get(f"/api/v1/trade/declarations/{target}", headers=cast["us_analyst"].headers).json()
+    assert all(r["agency"] == "US-CBP" for r in shown["results"])  # no partner wrote a result
+
+
+def test_the_result_form_answers_a_hidden_declaration_as_a_missing_one(stocked, client, cast):
+    day, _chosen = stocked
+    target = str(_stocked_listed(client, cast, day))
+    missing = "99999999"
+    for user in ("mx_analyst",):  # the cast's users who sign in on the web
+        client.cookies.clear()
+        token = sign_in(client, user)
+        for data in ({"outcome": "critical", "note": "x"}, {"note": "x"}, {"outcome": "fraud", "joint_agency": "XX"}):
+            theirs = client.post(f"/trade/declarations/{target}/inspect", data={"csrf": token, **data},
+                                 follow_redirects=False)
+            none = client.post(f"/trade/declarations/{missing}/inspect", data={"csrf": token, **data},
+                               follow_redirects=False)
+            assert theirs.status_code == none.status_code == 404, (user, data, theirs.status_code)
+            assert theirs.content.replace(target.encode(), b"<id>") == none.content.replace(missing.encode(), b"<id>")
+    client.cookies.clear()
+    sign_in(client, "us_analyst")
+    page = client.get(f"/trade/declarations/{target}")
+    r = client.post(f"/trade/declarations/{target}/inspect", data={"outcome": "critical"}, follow_redirects=False)
+    assert r.status_code in (400, 403), r.status_code  # no CSRF token: refused
+    r = client.post(f"/trade/declarations/{target}/inspect",
+                    data={"csrf": csrf_of(page.text), "outcome": "none", "note": "n" * 2001})
+    assert r.status_code == 422 and 'id="e-note"' in r.text  # a note past its limit is refused, not cut
+    shown = client.get(f"/api/v1/trade/declarations/{target}", headers=cast["us_analyst"].headers).json()
+    assert len(shown["results"]) == 1  # the imported result only: nothing above was written
+
+
+def test_a_partners_read_of_a_joint_declaration_shows_in_the_owners_who_saw(stocked, client, cast):
+    day, _chosen = stocked
+    target = _stocked_listed(client, cast, day)
+    r = client.post(f"/api/v1/trade/declarations/{target}/results", headers=cast["us_analyst"].headers,
+                    json={"fraud": 1, "critical": 1, "joint_agency": "MX-FGR"})
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/v1/trade/declarations/{target}", headers=cast["mx_analyst"].headers).status_code == 200
+    assert client.get(f"/api/v1/trade/selection?day={day}", headers=cast["mx_analyst"].headers).json()
+    saw = client.get(f"/api/v1/audit/who-saw/trade_declaration:{target}", headers=cast["us_auditor"].headers)
+    assert saw.status_code == 200, saw.text
+    readers = {(e["actor"], e["action"]) for e in saw.json()["items"]}
+    assert {("mx_analyst", "trade.read"), ("mx_analyst", "trade.list")} <= readers, readers
+    # the partner's auditor may not ask who saw US-CBP's declaration: the ordinary 404
+    theirs = client.get(f"/api/v1/audit/who-saw/trade_declaration:{target}", headers=cast["mx_auditor"].headers)
+    assert theirs.status_code == 404
+
+
+def test_a_partners_guess_is_named_as_the_declaration_in_the_owners_log(stocked, client, cast):
+    day, _chosen = stocked
+    target = _stocked_listed(client, cast, day)
+    assert client.get(f"/api/v1/trade/declarations/{target}", headers=cast["mx_analyst"].headers).status_code == 404
+    found = client.get(f"/api/v1/audit?object_id=trade_declaration:{target}&action=trade.read",
+                       headers=cast["us_auditor"].headers)
+    assert found.status_code == 200, found.text
+    denied = [e for e in found.json()["items"] if e["decision"] == "deny"]
+    assert [(e["actor"], e["objects"]) for e in denied] == [("mx_analyst", [f"trade_declaration:{target}"])]

@@ -71,3 +71,28 @@ def test_the_pages_in_spanish(listed, client):
         html = client.get(path).text
         assert '<html lang="es">' in html and "Comercio" in html, path
         assert english_words(html, NAMES) == [], (path, english_words(html, NAMES))
+
+
+def test_the_indicators_page_keeps_its_scripts_out_of_its_title(settings, client, tmp_path):
+    from tests.trade.test_flows import _folder
+    assert runner.invoke(app, ["trade", "flows", str(_folder(tmp_path))]).exit_code == 0
+    sign_in(client, "mx_analyst")
+    html = client.get("/trade/indicators").text
+    assert 'id="trade-chart-spec"' in html
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and "script" not in title, title
+    assert html.count('src="/static/trade.js"') == 1
+
+
+def test_the_result_forms_refusals_in_spanish(listed, client):
+    client.headers["accept-language"] = "es-MX,es;q=0.9"
+    sign_in(client, "us_analyst")
+    target = re.search(r'href="/trade/declarations/(\d+)"', client.get("/trade").text).group(1)
+    token = csrf_of(client.get(f"/trade/declarations/{target}").text)
+    for data, field in (({"note": "x"}, "e-outcome"), ({"outcome": "fraud", "note": "n" * 2001}, "e-note"),
+                        ({"outcome": "fraud", "joint_agency": "XX-NONE"}, "e-joint")):
+        r = client.post(f"/trade/declarations/{target}/inspect", data={"csrf": token, **data})
+        assert r.status_code == 422 and f'id="{field}"' in r.text, (data, r.status_code)
+        assert '<span lang="en">' not in r.text and english_words(r.text, (*NAMES, "XX-NONE")) == [], data
+    r = client.get("/trade?day=2024-02-30")
+    assert r.status_code == 422 and '<span lang="en">' not in r.text
