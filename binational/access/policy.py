@@ -224,17 +224,20 @@ def visible(actor: Actor, model: Any, *, now: datetime | None = None) -> ColumnE
 _NOW: BindParameter[datetime] = bindparam("policy_now", callable_=utcnow, type_=UTCDateTime())
 
 
+def _in_cases(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """A row in no case, or in one of the actor's cases (the SQL form of the case check)."""
+    if actor.case_ids:
+        return or_(model.case_id.is_(None), model.case_id.in_(sorted(actor.case_ids)))
+    return model.case_id.is_(None)
+
+
 @lru_cache(maxsize=1024)
-
-
 def _visible_now(actor: Actor, model: Any) -> ColumnElement[bool]:
     return _visible(actor, model, _NOW)
 
 
 def _visible(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
-    case_ok = model.case_id.is_(None)
-    if actor.case_ids:
-        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
+    case_ok = _in_cases(actor, model)
     return and_(
         model.marking_rank <= actor.clearance_rank,
         case_ok,
@@ -247,8 +250,6 @@ def _visible(actor: Actor, model: Any, now: datetime | BindParameter[datetime]) 
 
 
 @lru_cache(maxsize=1024)
-
-
 def live_and_visible(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The rows of `model` (an entity model or alias) not deleted and visible to the actor."""
     return and_(model.deleted_at.is_(None), visible(actor, model))
@@ -398,9 +399,7 @@ def may_see_series(actor: Actor, *, owner_agency: str, owner_country: str, distr
 
 def visible_series(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_series` over a series model."""
-    case_ok = model.case_id.is_(None)
-    if actor.case_ids:
-        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
+    case_ok = _in_cases(actor, model)
     return and_(
         model.marking_rank <= actor.clearance_rank,
         case_ok,
@@ -510,9 +509,7 @@ def may_see_trade(actor: Actor, *, owner_agency: str, owner_country: str, distri
 
 def visible_trade(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_trade` over a trade model."""
-    in_case = model.case_id.is_(None)
-    if actor.case_ids:
-        in_case = or_(in_case, model.case_id.in_(sorted(actor.case_ids)))
+    in_case = _in_cases(actor, model)
     return and_(
         model.marking_rank <= actor.clearance_rank, in_case,
         or_(model.owner_agency == actor.agency,
@@ -570,9 +567,7 @@ def may_answer_trace_with(actor: Actor, *, owner_agency: str, marking_rank: int,
 
 def trace_answer_records(actor: Actor, model: Any, trace_marking_rank: int) -> ColumnElement[bool]:
     """The SQL form of `may_answer_trace_with` over a shareable model."""
-    case_ok = model.case_id.is_(None)
-    if actor.case_ids:
-        case_ok = or_(case_ok, model.case_id.in_(sorted(actor.case_ids)))
+    case_ok = _in_cases(actor, model)
     return and_(model.owner_agency == actor.agency,
                 model.marking_rank <= min(actor.clearance_rank, trace_marking_rank), case_ok)
 
