@@ -22,7 +22,8 @@ from binational.errors import InvalidInput
 
 #: modules whose indicators the registry loads (each calls `register` at import)
 INDICATOR_MODULES = ("binational.engagements.core_indicators", "binational.engagements.trade_indicators",
-                     "binational.firearms.indicators", "binational.repatriation.indicators")
+                     "binational.engagements.flows_indicators", "binational.firearms.indicators",
+                     "binational.repatriation.indicators")
 
 #: a month as `YYYY-MM` and its figure (None: nothing to measure that month, as a median of no answers)
 Point = tuple[str, float | None]

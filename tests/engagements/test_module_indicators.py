@@ -1,4 +1,4 @@
-"""The indicators the firearms, repatriation and trade modules give commitments: each counts only the
+"""The indicators the firearms, repatriation, trade and flows modules give commitments: each counts only the
 rows the viewer may see through that row's own rule, so a partner that sees none of them gets its own
 (empty) figures, never the owner's; and a commitment tied to them shows progress from the data."""
 
@@ -100,3 +100,23 @@ def test_inspections_and_hit_rate_follow_the_trade_rule(client, cast, db, engage
     sign_in(client, "mx_analyst")
     page = client.get(f"/engagements/commitments/{r.json()['id']}", headers={"Accept-Language": "es"})
     assert page.status_code == 200 and "50.0" not in page.text and "50 %" not in page.text
+
+
+def test_encounters_follow_the_series_rule_and_count_a_month_once(client, cast):
+    """An agency's own series of CBP encounters counts for that agency only: a partner and a third
+    agency get no figure for its months, never its values."""
+    us = cast["us_analyst"]
+    body = b"series_id,month,value\nus-cbp-encounters,2024-01,120\nus-cbp-encounters,2024-02,95\n"
+    r = client.post("/api/v1/flows/imports", headers={**us.headers, "Content-Type": "text/csv"},
+                    params={"source": "encounters.csv"}, content=body)
+    assert r.status_code == 201, r.text
+
+    def figures(member):
+        r = client.get(f"{API}/flows.encounters", headers=member.headers,
+                       params={"start": "2024-01-01", "end": "2024-03-31"})
+        assert r.status_code == 200, r.text
+        return [value for _month, value in r.json()["series"]]
+
+    assert figures(us) == [120, 95, None]
+    for member in (cast["mx_analyst"], cast["outsider"]):
+        assert figures(member) == [None, None, None]
