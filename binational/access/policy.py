@@ -397,6 +397,14 @@ def may_see_series(actor: Actor, *, owner_agency: str, owner_country: str, distr
     return Decision(False, "another agency's internal series")
 
 
+def may_publish_statistics(actor: Actor, *, source_country: str) -> Decision:
+    """Whether `actor` may import a file of public statistics (a series every agency reads, marked
+    TLP:CLEAR) from `source_country`'s official sources: only that country's agencies speak for them."""
+    if actor.country != source_country:
+        return Decision(False, f"public statistics of {source_country} are published by its own agencies")
+    return Decision(True, f"an agency of {source_country}")
+
+
 def visible_series(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_series` over a series model."""
     case_ok = _in_cases(actor, model)

@@ -85,6 +85,8 @@ class Format:
     read: Callable[[Reader], None]
     #: alternatives: at least one of each group must be present
     either: tuple[tuple[str, ...], ...] = ()
+    #: the country whose official sources publish the format's public statistics ('' when it makes none)
+    country: str = ""
 
 
 class Reader:
@@ -420,6 +422,7 @@ FORMATS = (
         ),
         read_encounters,
         either=(("area_of_responsibility", "state"),),
+        country="US",
     ),
     Format(
         "cbp-drug-seizures",
@@ -435,12 +438,15 @@ FORMATS = (
             "sum_qty_lbs",
         ),
         read_seizures,
+        country="US",
     ),
-    Format("bts-crossings", ("port_name", "state", "port_code", "border", "date", "measure", "value"), read_bts),
+    Format("bts-crossings", ("port_name", "state", "port_code", "border", "date", "measure", "value"), read_bts,
+           country="US"),
     Format(
         "port-mode-crossings",
         ("id", "year", "month", "region", "poe", "crossing", "modes", "northbound_crossing"),
         read_port_modes,
+        country="US",
     ),
     Format(
         "mx-events",
@@ -449,6 +455,11 @@ FORMATS = (
     ),
     Format("long", ("series_id", "month", "value"), read_long),
 )
+
+
+def source_country(name: str) -> str:
+    """The country whose official sources publish format `name`'s public statistics ('' for none)."""
+    return next(f.country for f in FORMATS if f.name == name)
 
 
 def detect(name: str, header: list[str]) -> Format:

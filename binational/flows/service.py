@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from binational import pagination
 from binational.access.actions import Action, register
 from binational.access.markings import RANK
-from binational.access.policy import Actor, Decision, may_see_series, require, visible_series
+from binational.access.policy import Actor, Decision, may_publish_statistics, may_see_series, require, visible_series
 from binational.audit import log as audit
 from binational.audit.export import FORMULA
 from binational.config import get_settings
 from binational.db import system_context, utcnow
-from binational.errors import InvalidInput, NotFound
+from binational.errors import Forbidden, InvalidInput, NotFound
 from binational.flows import formats
 from binational.flows.forecasting import month_text
 from binational.flows.models import FlowAlert, FlowForecast, FlowImport, FlowSeries, FlowValue
@@ -105,6 +105,10 @@ def import_file(
     if rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     parsed = formats.parse(name, data)
+    if any(info.public for info in parsed.series.values()):
+        publish = may_publish_statistics(actor, source_country=formats.source_country(parsed.format))
+        if not publish:
+            raise Forbidden(f"{name}: {publish.reason}", action="flows.import")
     total = len(parsed.values)
     now = utcnow()
     keys = sorted(parsed.series)

@@ -148,3 +148,19 @@ def test_subscribing_on_the_page_to_a_hidden_indicator_is_like_an_unknown_one(cl
     assert hidden == absent
     assert 'data-testid="flows-series"' not in hidden  # the hidden indicator lists nothing
     assert 'name="indicator"' in hidden and "us-cbp-encounters" in hidden  # the dashboard stays usable
+
+
+def test_a_partner_cannot_publish_another_countrys_statistics(client, cast, upload, series_ids, db):
+    """A CBP or BTS file makes public series every agency reads, with alerts to every subscriber: only an
+    agency of the country whose sources publish it may import one. GT-PNC and MX-FGR are refused, with
+    nothing written and the refusal audited; their own long CSV still imports, kept to them."""
+    for who in ("outsider", "mx_analyst"):
+        for text in (samples.encounters(), samples.seizures(), samples.bts(), samples.port_modes()):
+            body = upload(who, text, name="cbp.csv", status=403)
+            assert body["error"]["code"] == "forbidden" and "published by its own agencies" in body["error"]["message"]
+        assert series_ids(who) == {}
+    assert "flows.import" in _actions(db)
+    upload("outsider", samples.long_csv(samples.seasonal("gt-own", 2022, 24, 10.0)), name="own.csv")
+    assert set(series_ids("us_analyst")) == set()
+    upload("us_analyst", samples.encounters(), name="cbp.csv")
+    assert any(key.startswith("US-CBP:") for key in series_ids("outsider"))
