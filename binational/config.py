@@ -117,6 +117,10 @@ class Settings(BaseSettings):
         0.5, description="Year-over-year change (a share: 0.5 is 50 %) beyond which a month of a flows series raises "
         "an alert.", gt=0,
     )
+    flows_forecast_max_series: int = Field(
+        20, description="Most series one forecast request through the API may fit (each costs seconds of CPU); "
+        "past it 422, naming the filters that narrow it. The command line has no cap.", ge=1,
+    )
     audit_export_max_rows: int = Field(
         100_000, description="Most audit entries one export (CSV or JSON lines) may hold; a larger one is refused.",
         ge=1,

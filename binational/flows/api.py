@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from binational.config import get_settings
 from binational.flows import alerts, service
 from binational.routing import ActorDep, RowId, SessionDep
 
@@ -88,7 +89,8 @@ def store_forecasts(
     dimension: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
     """Forecast the series the caller may see (filtered) and store each forecast with its backtest."""
-    return service.store_forecasts(session=s, actor=actor, horizon=horizon, indicator=indicator, dimension=dimension)
+    return service.store_forecasts(session=s, actor=actor, horizon=horizon, indicator=indicator, dimension=dimension,
+                                   max_series=get_settings().flows_forecast_max_series)
 
 
 @router.get("/alerts")

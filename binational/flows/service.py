@@ -496,10 +496,12 @@ def store_forecasts(
     horizon: int = 12,
     indicator: str | None = None,
     dimension: str | None = None,
+    max_series: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Forecast every series the actor may see (filtered) from its history, and store each forecast with
-    its backtest. Series too short to backtest are skipped and counted; returns what was done."""
+    its backtest. Series too short to backtest are skipped and counted; returns what was done. More
+    than `max_series` chosen series is InvalidInput, before anything is fitted or written."""
     from binational.flows import forecasting
 
     require(actor, "flows.forecast")
@@ -509,6 +511,10 @@ def store_forecasts(
     if dimension:
         query = query.where(FlowSeries.dimension == dimension)
     chosen = {s.id: s for s in session.execute(query.order_by(FlowSeries.id)).scalars()}
+    if max_series is not None and len(chosen) > max_series:
+        raise InvalidInput(f"{len(chosen)} series chosen, more than the {max_series} one request may forecast; "
+                           "narrow it by indicator and dimension, or run `binational flows forecast` on the node",
+                           details=[{"field": "indicator", "count": len(chosen), "limit": max_series}])
     data: dict[str, dict[int, float]] = defaultdict(dict)
     for chunk in _chunks(sorted(chosen), 500):
         for series_id, month, value in session.execute(

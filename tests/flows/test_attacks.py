@@ -164,3 +164,24 @@ def test_a_partner_cannot_publish_another_countrys_statistics(client, cast, uplo
     assert set(series_ids("us_analyst")) == set()
     upload("us_analyst", samples.encounters(), name="cbp.csv")
     assert any(key.startswith("US-CBP:") for key in series_ids("outsider"))
+
+
+def test_one_forecast_request_fits_at_most_the_set_number_of_series(client, cast, upload, monkeypatch):
+    """Each series costs seconds of CPU: an analyst's one API call past `flows_forecast_max_series` is refused
+    before anything is fitted or stored, and names how to narrow it; within the cap it runs."""
+    from binational.config import get_settings
+
+    series = [samples.seasonal(f"cbp-own-{n}", 2019, 60, 100.0 + n) for n in range(3)]
+    upload("us_analyst", samples.long_csv(*series), name="own.csv")
+    monkeypatch.setenv("BINATIONAL_FLOWS_FORECAST_MAX_SERIES", "2")
+    get_settings.cache_clear()
+    try:
+        r = client.post(f"{API}/forecasts", headers=cast["us_analyst"].headers, params={"horizon": 3})
+        assert r.status_code == 422, r.text
+        assert "3 series chosen" in r.json()["error"]["message"] and "indicator" in r.json()["error"]["message"]
+        r = client.post(f"{API}/forecasts", headers=cast["us_analyst"].headers,
+                        params={"horizon": 3, "indicator": "cbp-own-0"})
+        assert r.status_code == 200, r.text
+        assert r.json()["forecast"] == 1
+    finally:
+        get_settings.cache_clear()
