@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from binational.access import service as access
 from binational.access.markings import RANK
-from binational.audit.scope import act_as_system
+from binational.db import act_as_system
 from binational.config import Settings
 from binational.db import Database
 from binational.entities.terms import terms_of
