@@ -22,9 +22,8 @@ from sqlalchemy import create_engine, text
 
 from binational.access import service as access
 from binational.access.markings import RANK
-from binational.db import act_as_system
 from binational.config import Settings
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.entities.terms import terms_of
 from binational.schema import upgrade
 from binational.vocabulary import model

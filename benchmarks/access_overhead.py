@@ -39,10 +39,9 @@ from sqlalchemy import func, select
 from benchmarks import _pgworld, _tiers
 from binational.access import service as access
 from binational.access.policy import visible
-from binational.db import act_as_system
 from binational.audit.sequencer import Sequencer
 from binational.config import Settings
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.entities.models import Entity
 from binational.entities.terms import words
 

@@ -25,10 +25,9 @@ from sqlalchemy import func, select  # noqa: E402
 
 from binational.access import service as access  # noqa: E402
 from binational.audit import checkpoints, witness  # noqa: E402
-from binational.db import act_as, act_as_system  # noqa: E402
 from binational.audit.verify import verify  # noqa: E402
 from binational.config import Settings  # noqa: E402
-from binational.db import Database  # noqa: E402
+from binational.db import Database, act_as, act_as_system  # noqa: E402
 from binational.entities import integrity, service, transfer  # noqa: E402
 from binational.entities.models import Statement  # noqa: E402
 from binational.entities.schemas import EntityCreate, EntityPatch  # noqa: E402

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor, require
 from binational.audit import log as audit
+from binational.audit.export import spreadsheet_cell
 from binational.config import get_settings
 from binational.entities.models import Entity
 from binational.entities.schemas import EntityRead
@@ -28,8 +29,6 @@ from binational.errors import InvalidInput
 FORMATS = {"csv": "text/csv; charset=utf-8", "ftm": "application/x-ndjson; charset=utf-8"}
 SUFFIX = {"csv": "csv", "ftm": "jsonl"}
 BATCH = 1000
-#: a cell starting with one of these is a formula to a spreadsheet: it is written as text
-FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export(*, session: Session, actor: Actor, fmt: str, schema: str | None = None, q: str | None = None,
@@ -77,10 +76,6 @@ def as_csv(items: list[EntityRead]) -> str:
     writer = csv.writer(out)
     writer.writerow(["id", "schema", "caption", "owner_agency", "marking", *props])
     for e in items:
-        writer.writerow([_cell(v) for v in (e.id, e.schema, e.caption, e.owner_agency, e.marking,
+        writer.writerow([spreadsheet_cell(v) for v in (e.id, e.schema, e.caption, e.owner_agency, e.marking,
                                             *("; ".join(e.properties.get(p, [])) for p in props))])
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA) else value

@@ -26,7 +26,7 @@ from binational.access.actions import Action, register
 from binational.access.markings import RANK
 from binational.access.policy import Actor, Decision, may_publish_statistics, may_see_series, require, visible_series
 from binational.audit import log as audit
-from binational.audit.export import FORMULA
+from binational.audit.export import spreadsheet_cell
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.errors import Forbidden, InvalidInput, NotFound
@@ -454,17 +454,13 @@ def alert_view(alert: FlowAlert, series: FlowSeries) -> dict[str, Any]:
 EXPORT_HEADER = ("series", "month", "value", "mean", "lo80", "hi80", "lo95", "hi95")
 
 
-def _cell(value: Any) -> Any:
-    # a series id is whatever an importer wrote (`=HYPERLINK(...)`, say): a spreadsheet must read it as text
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
-
-
 def export_csv(*, session: Session, actor: Actor, series_id: int) -> str:
     """The series' values and stored forecast as CSV text (`EXPORT_HEADER`), formulas written as text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_HEADER)
-    writer.writerows([_cell(v) for v in row] for row in export_rows(session=session, actor=actor, series_id=series_id))
+    rows = export_rows(session=session, actor=actor, series_id=series_id)
+    writer.writerows([spreadsheet_cell(v) for v in row] for row in rows)
     return out.getvalue()
 
 
