@@ -91,8 +91,8 @@ def read_movement(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> di
 @router.get("/movements/{movement_id}/manifest.csv", response_class=Response, responses={200: {
     "description": "the manifest's allow-listed fields, one line a person", "content": {"text/csv": {}}}})
 def export_manifest(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> Response:
-    """The manifest as CSV: the allow-listed fields of each line."""
-    view = service.read(session=s, actor=actor, movement_id=movement_id)
+    """The manifest as CSV: the allow-listed fields of each line (audited as an export)."""
+    view = service.read(session=s, actor=actor, movement_id=movement_id, action="repatriation.export")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*LINE_FIELDS, "age_group"])

@@ -37,7 +37,8 @@ for _action in (
     Action("repatriation.board", "record.edit", "re-check every gate at boarding and pull whoever fails"),
     Action("repatriation.depart", "record.edit", "send the departure notice of a boarded movement"),
     Action("repatriation.receive", "request.answer", "record the hand-over receipt (the receiving agency)"),
-    Action("repatriation.reconcile", "record.view", "reconcile a movement's manifest with what was received"),
+    Action("repatriation.reconcile", "record.edit",
+           "reconcile a movement's manifest with what was received (marks the movement reconciled)"),
 ):
     register(_action)
 
