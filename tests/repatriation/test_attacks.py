@@ -10,7 +10,6 @@ import re
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import func, select
 
 from binational.access import service as access
