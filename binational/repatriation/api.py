@@ -12,13 +12,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from binational.audit.export import spreadsheet_cell
-from binational.repatriation import board, casefiles, manifest, service, statistics
+from binational.repatriation import board, casefiles, manifest, notices, service, statistics
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
     AssignIn,
     CaseFileIn,
     FactIn,
     MovementIn,
+    NoticeIn,
     PlanIn,
     ReceiptIn,
     ResponseIn,
@@ -180,6 +181,13 @@ def receive(movement_id: MovementId, body: ReceiptIn, s: SessionDep, actor: Acto
 def reconcile(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """Manifest against received."""
     return manifest.reconcile(session=s, actor=actor, movement_id=movement_id)
+
+
+@router.post("/movements/{movement_id}/criminal-notice", status_code=201)
+def criminal_notice(movement_id: MovementId, body: NoticeIn, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """Notify the arrangement's prosecutor's liaison of a person of criminal interest on the movement."""
+    return notices.send(session=s, actor=actor, movement_id=movement_id, line_no=body.line_no, basis=body.basis,
+                        reference=body.reference)
 
 
 @router.post("/plan")

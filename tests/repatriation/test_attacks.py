@@ -31,6 +31,7 @@ STEPS = {  # the API's steps on a movement, each with a body that passes its sha
                                      "valid_until": "2030-01-01"},
     "lock": None, "strike": {"line_no": 1, "code": "no_show"}, "board": None, "depart": None,
     "receive": {"counts": {"adults": 1}, "receiving_officer": "X", "hour": 10}, "reconcile": None,
+    "criminal-notice": {"line_no": 1, "basis": "warrant", "reference": "X"},
 }
 PAGE_STEPS = ("accept", "refuse", "counter", "accept_counter", "verification", "verify", "lock", "board", "depart",
               "receive", "reconcile", "strike", "no-such-step")
