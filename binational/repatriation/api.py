@@ -45,6 +45,21 @@ def create_case(body: CaseFileIn, s: SessionDep, actor: ActorDep) -> dict[str, A
     return {"id": row.id}
 
 
+@router.get("/cases")
+def list_cases(
+    s: SessionDep,
+    actor: ActorDep,
+    q: Annotated[str | None, Query(max_length=100, description="a part of the name")] = None,
+    nationality: Annotated[str | None, Query(max_length=3, description="a country code")] = None,
+    ready_by: Annotated[date | None, Query(description="ready on or before this day")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000, description="the page, from 1")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=casefiles.MAX_PAGE_SIZE, description="case files a page")] = 50,
+) -> dict[str, Any]:
+    """The case files of the caller's agency, first ready first, filtered, a page at a time."""
+    return casefiles.list_cases(session=s, actor=actor, q=q, nationality=nationality, ready_by=ready_by, page=page,
+                                per_page=per_page)
+
+
 @router.get("/cases/{detainee_id}")
 def read_case(detainee_id: str, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A case file with its gate results (its own agency only)."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from binational.access.policy import Actor, can
 from binational.errors import InvalidInput
-from binational.repatriation import board, manifest, service, statistics
+from binational.repatriation import board, casefiles, manifest, service, statistics
 from binational.repatriation.confidential import LINE_STATUSES
 from binational.repatriation.service import REFUSAL_RULES
 from binational.routing import SessionDep
@@ -108,6 +109,34 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> HTMLRespons
         s.rollback()
         return _board(request, s, actor, error=i18n.error(lang, exc.message), status=422)
     return _board(request, s, actor, result=result)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The sending agency's case files, first ready first, filtered by name, nationality and ready
+    date, fifty a page."""
+    params = request.query_params
+    lang = i18n.language(request)
+    filters = {"q": params.get("q", "").strip()[:100], "nationality": params.get("nationality", "").strip()[:3],
+               "ready_by": params.get("ready_by", "").strip()}
+    error, found = None, None
+    try:
+        found = casefiles.list_cases(session=s, actor=actor, q=filters["q"] or None,
+                                     nationality=filters["nationality"] or None,
+                                     ready_by=_optional_day(params, "ready_by"), page=_int(params, "page", 1))
+    except InvalidInput as exc:
+        s.rollback()
+        error = i18n.error(lang, exc.message)
+    query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v)
+    return render(request, "repatriation/cases.html", 422 if error else 200, found=found, filters=filters,
+                  query=query, error=error)
+
+
+@router.get("/cases/{detainee_id}", response_class=HTMLResponse)
+def case(request: Request, detainee_id: str, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One case file: its facts and gate results, and what the receiving side sees of the person."""
+    return render(request, "repatriation/case.html", 200, c=casefiles.read(session=s, actor=actor,
+                                                                           detainee_id=detainee_id))
 
 
 def _movement_page(request: Request, s: Any, actor: Actor, movement_id: str, *, error: str | None = None,
