@@ -27,7 +27,23 @@ RECEIPT_FIELDS = ("counts", "receiving_officer", "child_welfare_officer", "certi
                   "hour", "out_of_hours")
 #: fields of a manifest line any party sees
 LINE_FIELDS = ("line_no", "name", "sex", "birth_date", "nationality", "category", "family_group", "status",
-               "verification", "document_number", "document_valid_until")
+               "verification", "document_number", "document_valid_until", "repatriation_type")
+#: the kind of order a person is returned under -> the repatriation type of the DHS tables (KHSM)
+#: and its detailed type, in the tables' own words; `other` for an order the tables do not name
+REPATRIATION_TYPES = {
+    "expedited_removal": ("Removals", "Expedited Removals"),
+    "reinstatement": ("Removals", "Reinstatements of Removal Orders"),
+    "final_removal": ("Removals", "Other Removals"),
+    "voluntary_return": ("Enforcement Returns", "Voluntary Returns"),
+    "voluntary_departure": ("Enforcement Returns", "Voluntary Departures"),
+    "withdrawal": ("Enforcement Returns", "Withdrawals"),
+    "other": ("Other", "Other"),
+}
+
+
+def repatriation_type(order_type: str | None) -> str:
+    """The line's repatriation type for a case file's order type (`other` when the tables do not name it)."""
+    return order_type if order_type in REPATRIATION_TYPES else "other"
 #: what the sender sees beside them
 SENDER_LINE_FIELDS = ("detainee_id",)
 #: what a criminal-interest notice tells the prosecutor's liaison of the person and of the hand-over

@@ -98,6 +98,8 @@ def test_every_word_a_page_builds_from_a_value_is_in_both_catalogs():
     keys |= {f"repatriation.verification_{v}" for v in ("pending", "verified", "rejected")}
     keys |= {f"repatriation.gate_{g}" for g in gates.GATES} | {f"repatriation.stage_{s}" for s in gates.STAGES}
     keys |= {f"repatriation.claim_{c}" for c in ("none", "pending", "granted")}
+    from binational.repatriation.confidential import REPATRIATION_TYPES
+    keys |= {"repatriation.dhs_" + kind.lower().replace(" ", "_") for kind, _detail in REPATRIATION_TYPES.values()}
     keys |= {f"repatriation.rule_{r.replace('-', '_')}" for r in service.REFUSAL_RULES}
     keys |= {f"repatriation.{name}" for name in ("by_month", "by_point", "by_age_group", "by_nationality", "by_sex",
                                                  "by_category", "by_mode", "strike_offs")}
