@@ -8,11 +8,12 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from binational.audit.export import spreadsheet_cell
-from binational.repatriation import board, casefiles, manifest, notices, service, statistics
+from binational.repatriation import board, casefiles, imports, manifest, notices, service, statistics
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
     AssignIn,
@@ -222,6 +223,21 @@ def stats(
 ) -> dict[str, Any]:
     """Statistics of the movements the caller's agency is a party to."""
     return statistics.statistics(session=s, actor=actor, date_from=date_from, date_to=date_to)
+
+
+@router.post("/imports/{kind}", status_code=201, openapi_extra={
+    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_series(
+    kind: Annotated[str, "khsm (a sheet of the DHS workbook) or ice-air (the per-flight aggregates)"],
+    request: Request, s: SessionDep, actor: ActorDep,
+    source: Annotated[str, Query(max_length=100, description="the file's name, in messages")] = "upload.csv",
+) -> dict[str, Any]:
+    """Import an official series from the CSV body, all or nothing: every row is checked first, and a
+    bad row is named by its line and field (422) with nothing imported; replaces the agency's copy."""
+    body = await request.body()
+    # off the event loop: a large file takes a while, and other requests go on
+    return await run_in_threadpool(lambda: imports.import_upload(session=s, actor=actor, kind=kind, name=source,
+                                                                 data=body))
 
 
 @router.get("/series/{series}")

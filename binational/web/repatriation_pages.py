@@ -15,10 +15,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from binational.access.policy import Actor, can
+from binational.access.policy import Actor, can, require
+from binational.config import get_settings
 from binational.errors import InvalidInput
-from binational.repatriation import board, casefiles, manifest, service, statistics
+from binational.repatriation import board, casefiles, imports, manifest, service, statistics
 from binational.repatriation.confidential import LINE_STATUSES
 from binational.repatriation.service import REFUSAL_RULES
 from binational.routing import SessionDep
@@ -109,6 +112,38 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> HTMLRespons
         s.rollback()
         return _board(request, s, actor, error=i18n.error(lang, exc.message), status=422)
     return _board(request, s, actor, result=result)
+
+
+def _import_page(request: Request, status: int = 200, *, kind: str = "khsm", error: str | None = None,
+                 result: dict[str, Any] | None = None, source: str = "") -> HTMLResponse:
+    return render(request, "repatriation/import.html", status, kinds=sorted(imports.KINDS), kind=kind, error=error,
+                  result=result, source=source, max_mb=get_settings().import_max_bytes // 1_048_576)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request, actor: PageActor) -> HTMLResponse:
+    """The form of an official series' import: a sheet of the DHS workbook or the ICE Air flights."""
+    require(actor, "repatriation.import")
+    return _import_page(request)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_file(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """Import the uploaded file, all or nothing: a bad row is named by its line and field on the page."""
+    form = await request.form()
+    upload, kind = form.get("file"), str(form.get("kind", ""))
+    lang = i18n.language(request)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _import_page(request, 422, kind=kind, error=i18n.translate(lang, "error.required"))
+    source = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
+    data = await upload.read()
+    try:
+        result = await run_in_threadpool(lambda: imports.import_upload(session=s, actor=actor, kind=kind,
+                                                                       name=source, data=data))
+    except InvalidInput as exc:
+        s.rollback()
+        return _import_page(request, 422, kind=kind, source=source, error=i18n.error(lang, exc.message))
+    return _import_page(request, kind=kind, result=result, source=source)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -237,4 +272,5 @@ def stats(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
     found = statistics.statistics(session=s, actor=actor)
     charts = {name: _chart(lang, found[name], f"repatriation.{name}")
               for name in ("by_month", "by_point", "by_age_group") if found[name]}
-    return render(request, "repatriation/statistics.html", st=found, charts=charts)
+    return render(request, "repatriation/statistics.html", st=found, charts=charts,
+                  may_import=can(actor, "repatriation.import").allowed)

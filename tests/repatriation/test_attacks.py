@@ -17,6 +17,7 @@ from binational.audit.models import AuditEntry
 from binational.db import act_as_system
 from binational.repatriation import casefiles, manifest
 from binational.repatriation.models import Movement
+from tests.conftest import sequence_audit
 from tests.repatriation.conftest import acting, build_week, run_to_lock, sign_in
 from tests.repatriation.test_confidentiality import _full_flow
 
@@ -147,6 +148,7 @@ def test_the_manifest_export_runs_no_formula_the_sender_typed(db, client, partie
         cells = [row.split(",", 2)[1] for row in r.text.splitlines()[1:]]
         assert cells and all(not cell.lstrip('"').startswith(("=", "+", "-", "@")) for cell in cells), (who, cells)
     # each download is audited as an export of the movement, not as a read
+    sequence_audit(db)
     with db.unit_of_work() as s:
         act_as_system(s)
         exports = s.execute(select(AuditEntry.actor_agency, AuditEntry.entry)

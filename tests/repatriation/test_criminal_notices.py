@@ -12,6 +12,7 @@ from sqlalchemy import select
 from binational.audit.models import AuditEntry
 from binational.db import act_as_system
 from binational.repatriation import casefiles
+from tests.conftest import sequence_audit
 from tests.repatriation.conftest import acting, build_week, run_to_lock
 
 API = "/api/v1"
@@ -48,6 +49,7 @@ def test_a_notice_tells_the_liaison_only_the_allow_listed_facts(db, client, part
     assert land not in text  # the liaison is no party to the movement: not even its id
     # the liaison's auditor reads nothing of it beyond the request it received (before its
     # own user probes the movement's id below)
+    sequence_audit(db)
     r = client.get(f"{API}/audit?limit=200", headers=cast["mx_auditor"].headers)
     assert r.status_code == 200 and land not in r.text and "Persona Ordinaria" not in r.text
     # the notice opens nothing of the movement to the liaison
@@ -60,6 +62,7 @@ def test_a_notice_tells_the_liaison_only_the_allow_listed_facts(db, client, part
         inbox = client.get(f"{API}/requests?box=inbox", headers=parties[who].headers).text
         assert sent["request_id"] not in inbox and "OA-2024-117" not in inbox
     # audited in the sender's log, naming the movement, the line and the request, never the basis
+    sequence_audit(db)
     with db.unit_of_work() as s:
         act_as_system(s)
         entries = s.execute(select(AuditEntry.actor_agency, AuditEntry.entry)
