@@ -26,19 +26,19 @@ def _check(convoy, seats: int, window: tuple[int, int]) -> None:
 
 def test_buses_collect_everyone_within_seats_and_window() -> None:
     convoy = plan_convoy(facilities=["A", "B", "C"], travel=TRAVEL, waiting=WAITING, buses=3, seats=45,
-                         depart_after=6 * 60, window=(8 * 60, 9 * 60), seconds=1)
+                         depart_after=6 * 60, window=(8 * 60, 9 * 60), seconds=0.3)
     _check(convoy, 45, (8 * 60, 9 * 60))
     assert convoy.left_out == [] and len(convoy.routes) == 3
 
 
 def test_what_no_bus_can_take_is_left_out_not_squeezed_in() -> None:
     convoy = plan_convoy(facilities=["A", "B", "C"], travel=TRAVEL, waiting=WAITING, buses=1, seats=45,
-                         depart_after=6 * 60, window=(8 * 60, 9 * 60), seconds=1)
+                         depart_after=6 * 60, window=(8 * 60, 9 * 60), seconds=0.3)
     _check(convoy, 45, (8 * 60, 9 * 60))
     assert sum(n for _f, n in convoy.left_out) == 100 - 45
     # a window the garage cannot reach in time: nobody goes, everybody is named
     late = plan_convoy(facilities=["A", "B", "C"], travel=TRAVEL, waiting=WAITING, buses=2, seats=45,
-                       depart_after=8 * 60, window=(8 * 60, 8 * 60 + 30), seconds=1)
+                       depart_after=8 * 60, window=(8 * 60, 8 * 60 + 30), seconds=0.3)
     assert late.routes == [] and sum(n for _f, n in late.left_out) == 100
 
 
