@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
-from binational.access.policy import Actor
+from binational.access.policy import Actor, visible_case_files
 from binational.audit import log as audit
 from binational.errors import InvalidInput
 from binational.repatriation import arrangements as lra
@@ -62,8 +62,13 @@ def send(*, session: Session, actor: Actor, movement_id: str, line_no: Any, basi
     if line is None or line.status not in TRAVELLING:
         raise InvalidInput(f"line {line_no} is not a person travelling on this movement",
                            details=[{"field": "line_no"}])
-    case = session.get(Detainee, line.detainee_id)
-    if case is None or case.fear_claim or case.protection_claim != "none":
+    case = session.execute(select(Detainee).where(Detainee.id == line.detainee_id,
+                                                  visible_case_files(actor, Detainee))).scalar_one_or_none()
+    if case is None:
+        # a colleague cleared below the case file: refused alike whatever the file holds
+        raise InvalidInput(f"line {line_no}: the person's case file is beyond your clearance",
+                           details=[{"field": "line_no"}])
+    if case.fear_claim or case.protection_claim != "none":
         # told to the sender alone: its own case file holds a claim the liaison must never learn of
         raise InvalidInput(f"line {line_no}: no notice about a person with a fear or protection claim on file",
                            details=[{"field": "line_no", "gate": "protection_claim"}])
