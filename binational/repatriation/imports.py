@@ -30,6 +30,10 @@ MONTH = re.compile(r"^(0[1-9]|1[0-2]) (October|November|December|January|Februar
 ICE_AIR = ("MissionDate", "CountryOfCitizenship", "R-T", "PULOC", "DropLoc", "AlienMasterIDCount", "MissionIDCount",
            "JuvenileCount")
 MAX_ROWS = 500_000
+#: the largest count a figure's column holds (a 32-bit integer on PostgreSQL)
+MAX_COUNT = 2**31 - 1
+#: the longest series name the column holds
+MAX_SERIES = 64
 Progress = Callable[[int, int], None]
 
 
@@ -41,8 +45,9 @@ def _count(line: int, field: str, raw: str) -> int:
     text = (raw or "").strip()
     if text.endswith(".0"):
         text = text[:-2]
-    if not text.isdigit():
-        raise _bad(line, field, f"must be a whole number, not {raw!r}")
+    # ASCII digits only ("²".isdigit() is true), and no more than the column holds
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_COUNT:
+        raise _bad(line, field, f"must be a whole number from 0 to {MAX_COUNT}, not {raw[:20]!r}")
     return int(text)
 
 
@@ -88,6 +93,8 @@ def parse_khsm(path: Path | Source) -> tuple[str, list[dict[str, Any]]]:
     dims = header[2 if monthly else 1:-1]
     series = "dhs_repatriations_" + ("monthly" if monthly else "annual") + "".join(
         "_" + re.sub(r"[^a-z]+", "_", d.lower()).strip("_") for d in dims)
+    if len(series) > MAX_SERIES:
+        raise _bad(1, "header", f"names more dimensions than a series of {MAX_SERIES} characters holds")
     found = []
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
