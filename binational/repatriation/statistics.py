@@ -154,16 +154,20 @@ def _sender_only(session: Session, actor: Actor, own: list[str], aboard: list[Ma
 
 
 def official_series(*, session: Session, actor: Actor, series: str, dimension: str | None = None,
-                    value: str | None = None) -> list[dict[str, Any]]:
-    """Totals by period of an imported official series, optionally for one value of one dimension."""
+                    value: str | None = None, agency: str | None = None) -> list[dict[str, Any]]:
+    """Totals by period of one agency's copy of an imported official series (the reader's own unless
+    it names another's), optionally for one value of one dimension: no agency's upload changes the
+    figures another reads."""
     require(actor, "repatriation.statistics")
+    copy = agency or actor.agency
     rows = session.execute(select(OfficialFigure.period, OfficialFigure.dimensions, OfficialFigure.quantity)
-                           .where(OfficialFigure.series == series, visible_public_figures(actor, OfficialFigure))
+                           .where(OfficialFigure.series == series, OfficialFigure.imported_by == copy,
+                                  visible_public_figures(actor, OfficialFigure))
                            .order_by(OfficialFigure.period))
     totals: Counter[str] = Counter()
     for period, dims, quantity in rows:
         if dimension is not None and json.loads(dims).get(dimension) != value:
             continue
         totals[period] += quantity
-    audit.record(session, action="repatriation.statistics", actor=actor, extra={"series": series})
+    audit.record(session, action="repatriation.statistics", actor=actor, extra={"series": series, "agency": copy})
     return [{"period": p, "quantity": q} for p, q in sorted(totals.items())]
