@@ -4,9 +4,10 @@ Claim (issue 15): the first stage (priority weight moved) within 5 s at no less 
 of its LP relaxation; the second (fewest slots used) within 10 % of its bound within 30 s. Side by
 side in one run: a first-ready-first-served greedy (what a planner does by hand), and the naive
 CP-SAT model with one boolean per (person, compatible slot), on a ladder of sizes until it stops
-finding solutions.
+finding solutions. The `quota` scenario is `tight` under weekly route quotas (see QUOTAS), which the
+planner holds as constraints and the greedy respects slot by slot.
 
-    python -m benchmarks.repatriation [--size small|large]
+    python -m benchmarks.repatriation [--size small|large] [--only tight|slack|quota]
 """
 
 from __future__ import annotations
@@ -24,7 +25,18 @@ from typing import Any
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from binational.repatriation.planner import Person, Plan, Slot, allowed, groups_of, plan, slot_order, units_of
+from binational.repatriation.planner import (
+    Person,
+    Plan,
+    Quota,
+    Slot,
+    allowed,
+    groups_of,
+    monday_of,
+    plan,
+    slot_order,
+    units_of,
+)
 
 RESULTS = Path(__file__).parent / "results"
 START = date(2026, 3, 2)  # a Monday
@@ -40,6 +52,19 @@ WORKERS = 2
 #: Mexican border ports per scenario: `tight`, more Mexicans than seats (who goes matters);
 #: `slack`, seats to spare (how few slots matters)
 PORTS = {"tight": ("TIJ", "NOG", "CJS", "MAM"), "slack": ("TIJ", "MXL", "NOG", "CJS", "NLD", "MAM")}
+#: the weekly quotas of the `quota` scenario (on the tight slots): five of the seven interior flights a
+#: week to Mexico, land hand-overs to Mexico capped at about three quarters of their seats, ten of the
+#: fourteen flights a week to each of Guatemala and Honduras
+SCENARIOS = {"tight": "tight", "slack": "slack", "quota": "tight"}
+
+
+def quotas_for(people: int, scenario: str) -> list[Quota]:
+    """The weekly route quotas of a scenario (none but in `quota`), scaled with the people."""
+    if scenario != "quota":
+        return []
+    land = max(10, round(5_000 * people / 20_000))
+    return [Quota("MX", "air", 5, "movements"), Quota("MX", "land", land, "persons"),
+            Quota("GT", "air", 10, "movements"), Quota("HN", "air", 10, "movements")]
 
 
 def slots_for(people: int, scenario: str = "tight") -> list[Slot]:
@@ -91,31 +116,58 @@ def people_for(n: int, seed: int = 15) -> list[Person]:
     return out
 
 
-def lp_bound(people: Sequence[Person], slots: Sequence[Slot]) -> float:
+def lp_bound(people: Sequence[Person], slots: Sequence[Slot], quotas: Sequence[Quota] = ()) -> float:
     """The LP relaxation of the first stage (GLOP), on the group model: an upper bound on the priority
-    weight any plan can move (the per-person model has the same relaxation)."""
-    data = groups_of(people, slots)
+    weight any plan can move (the per-person model has the same relaxation). A quota of movements
+    relaxes each slot's opened flag to [0, 1]."""
+    data = groups_of(people, slots, quotas)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     x = [solver.NumVar(0, ub, "") for _k, _s, ub in data.arcs]
     for arcs, most in data.supply:
         solver.Add(sum(x[a] for a in arcs) <= most)
-    for s, arcs in data.by_slot().items():
+    by_slot = data.by_slot()
+    for s, arcs in by_slot.items():
         solver.Add(sum(data.size(data.arcs[a][0]) * x[a] for a in arcs) <= data.slots[s].capacity)
+    for unit, members, most in data.quota_rows:
+        if unit == "persons":
+            solver.Add(sum(data.size(data.arcs[a][0]) * x[a] for s in members for a in by_slot.get(s, ())) <= most)
+            continue
+        opened = {s: solver.NumVar(0, 1, "") for s in members}
+        for s in members:
+            for a in by_slot.get(s, ()):
+                solver.Add(x[a] <= data.arcs[a][2] * opened[s])
+        solver.Add(sum(opened.values()) <= most)
     solver.Maximize(sum(data.weight(k) * x[a] for a, (k, _s, _ub) in enumerate(data.arcs)))
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         raise RuntimeError("the LP relaxation did not solve")
     return float(solver.Objective().Value())
 
 
-def greedy(people: Sequence[Person], slots: Sequence[Slot]) -> dict[str, str]:
-    """First ready, first served: units by ready date, each to the earliest slot it may use with room."""
+def greedy(people: Sequence[Person], slots: Sequence[Slot], quotas: Sequence[Quota] = ()) -> dict[str, str]:
+    """First ready, first served: units by ready date, each to the earliest slot it may use with room
+    (and, under quotas, whose route and week still has a movement to open or seats to fill)."""
     ordered = sorted(slots, key=slot_order)
     room = {s.id: s.capacity for s in ordered}
+    left = {(n, monday_of(s.date)): q.left(monday_of(s.date)) for n, q in enumerate(quotas) for s in slots}
+    opened: set[str] = set()
     out: dict[str, str] = {}
+
+    def fits(unit: Any, s: Slot) -> bool:
+        for n, q in enumerate(quotas):
+            if q.covers(s):
+                need = unit.size if q.unit == "persons" else int(s.id not in opened)
+                if left[n, monday_of(s.date)] < need:
+                    return False
+        return True
+
     for unit in sorted(units_of(people), key=lambda u: (u.ready_date, u.members[0].id)):
         for s in ordered:
-            if room[s.id] >= unit.size and allowed(unit, s):
+            if room[s.id] >= unit.size and allowed(unit, s) and fits(unit, s):
                 room[s.id] -= unit.size
+                for n, q in enumerate(quotas):
+                    if q.covers(s):
+                        left[n, monday_of(s.date)] -= unit.size if q.unit == "persons" else int(s.id not in opened)
+                opened.add(s.id)
                 out.update({m.id: s.id for m in unit.members})
                 break
     return out
@@ -233,18 +285,20 @@ def _brief(stage: dict[str, Any] | None, lp: float | None = None) -> str:
     return f"{stage['status']} {stage['objective']:g}{share} in {stage['seconds']:.1f} s"
 
 
-def headline(people: list[Person], slots: list[Slot], scenario: str) -> dict[str, Any]:
+def headline(people: list[Person], slots: list[Slot], scenario: str, quotas: Sequence[Quota] = ()) -> dict[str, Any]:
     """The planner and the greedy on one instance, with the LP bound and whether the targets held."""
-    print(f"== {scenario}: {len(people)} people, {len(slots)} slots, {sum(s.capacity for s in slots)} seats")
-    lp = lp_bound(people, slots)
+    print(f"== {scenario}: {len(people)} people, {len(slots)} slots, {sum(s.capacity for s in slots)} seats, "
+          f"{len(quotas)} weekly quotas")
+    lp = lp_bound(people, slots, quotas)
     started = time.perf_counter()
-    result: Plan = plan(people, slots, first_seconds=FIRST_SECONDS, second_seconds=SECOND_SECONDS, workers=WORKERS,
-                        progress=print)
+    result: Plan = plan(people, slots, quotas=quotas, first_seconds=FIRST_SECONDS, second_seconds=SECOND_SECONDS,
+                        workers=WORKERS, progress=print)
     total = time.perf_counter() - started
     t0 = time.perf_counter()
-    hand = greedy(people, slots)
+    hand = greedy(people, slots, quotas)
     greedy_s = time.perf_counter() - t0
     report: dict[str, Any] = {
+        "quotas": [{"country": q.country, "mode": q.mode, "per_week": q.per_week, "unit": q.unit} for q in quotas],
         "people": len(people), "units": len(units_of(people)), "slots": len(slots),
         "seats": sum(s.capacity for s in slots), "nationalities": dict(Counter(p.nationality for p in people)),
         "lp_bound": lp, "first": stage(result.first), "second": stage(result.second), "total_s": round(total, 2),
@@ -273,12 +327,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=tuple(SIZES), default="large")
     parser.add_argument("--skip-naive", action="store_true", help="leave out the naive model's ladder")
+    parser.add_argument("--only", choices=tuple(SCENARIOS), help="one scenario, written to its own file, no naive")
     args = parser.parse_args(argv)
     n, ladder = SIZES[args.size]
     report: dict[str, Any] = {"size": args.size, "days": DAYS, "workers": WORKERS}
-    for scenario in PORTS:
-        report[scenario] = headline(people_for(n), slots_for(n, scenario), scenario)
-    if not args.skip_naive:
+    for scenario in ([args.only] if args.only else SCENARIOS):
+        report[scenario] = headline(people_for(n), slots_for(n, SCENARIOS[scenario]), scenario,
+                                    quotas_for(n, scenario))
+    if not args.skip_naive and not args.only:
         print("== naive model (tight), the same stages and time limits, against the grouped model")
         report["naive"] = []
         for size in ladder:
@@ -299,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"{_brief(row['grouped']['first'], row['lp_bound'])}, second {_brief(row['grouped']['second'])}",
                   flush=True)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"repatriation_{args.size}.json"
+    out = RESULTS / (f"repatriation_{args.size}_{args.only}.json" if args.only else f"repatriation_{args.size}.json")
     out.write_text(json.dumps(report, indent=1, default=str))
     print(f"wrote {out}")
 

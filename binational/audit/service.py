@@ -31,7 +31,8 @@ from binational.errors import Forbidden, NotFound
 READ_ACTIONS = ("dashboard.view", "entity.read", "entity.list", "entity.search", "entity.export", "network.view",
                 "network.plan",
                 "network.export", "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit",
-                "discovery.withheld", "trade.read", "trade.list", "trade.select")
+                "discovery.withheld", "trade.read", "trade.list", "trade.select", "repatriation.read",
+                "repatriation.export", "repatriation.list", "repatriation.case_read", "repatriation.case_list")
 
 
 def view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:

@@ -8,17 +8,19 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from binational.audit.export import spreadsheet_cell
-from binational.repatriation import board, casefiles, manifest, service, statistics
+from binational.repatriation import board, casefiles, imports, manifest, notices, service, statistics
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
     AssignIn,
     CaseFileIn,
     FactIn,
     MovementIn,
+    NoticeIn,
     PlanIn,
     ReceiptIn,
     ResponseIn,
@@ -42,6 +44,21 @@ def create_case(body: CaseFileIn, s: SessionDep, actor: ActorDep) -> dict[str, A
     """Open a detainee's case file of the caller's agency."""
     row = casefiles.create(session=s, actor=actor, data=body.model_dump())
     return {"id": row.id}
+
+
+@router.get("/cases")
+def list_cases(
+    s: SessionDep,
+    actor: ActorDep,
+    q: Annotated[str | None, Query(max_length=100, description="a part of the name")] = None,
+    nationality: Annotated[str | None, Query(max_length=3, description="a country code")] = None,
+    ready_by: Annotated[date | None, Query(description="ready on or before this day")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000, description="the page, from 1")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=casefiles.MAX_PAGE_SIZE, description="case files a page")] = 50,
+) -> dict[str, Any]:
+    """The case files of the caller's agency, first ready first, filtered, a page at a time."""
+    return casefiles.list_cases(session=s, actor=actor, q=q, nationality=nationality, ready_by=ready_by, page=page,
+                                per_page=per_page)
 
 
 @router.get("/cases/{detainee_id}")
@@ -91,8 +108,8 @@ def read_movement(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> di
 @router.get("/movements/{movement_id}/manifest.csv", response_class=Response, responses={200: {
     "description": "the manifest's allow-listed fields, one line a person", "content": {"text/csv": {}}}})
 def export_manifest(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> Response:
-    """The manifest as CSV: the allow-listed fields of each line."""
-    view = service.read(session=s, actor=actor, movement_id=movement_id)
+    """The manifest as CSV: the allow-listed fields of each line (audited as an export)."""
+    view = service.read(session=s, actor=actor, movement_id=movement_id, action="repatriation.export")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*LINE_FIELDS, "age_group"])
@@ -182,6 +199,13 @@ def reconcile(movement_id: MovementId, s: SessionDep, actor: ActorDep) -> dict[s
     return manifest.reconcile(session=s, actor=actor, movement_id=movement_id)
 
 
+@router.post("/movements/{movement_id}/criminal-notice", status_code=201)
+def criminal_notice(movement_id: MovementId, body: NoticeIn, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """Notify the arrangement's prosecutor's liaison of a person of criminal interest on the movement."""
+    return notices.send(session=s, actor=actor, movement_id=movement_id, line_no=body.line_no, basis=body.basis,
+                        reference=body.reference)
+
+
 @router.post("/plan")
 def plan(body: PlanIn, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """The planning board: gates first, then the planner over the accepted movements of the period."""
@@ -201,6 +225,21 @@ def stats(
     return statistics.statistics(session=s, actor=actor, date_from=date_from, date_to=date_to)
 
 
+@router.post("/imports/{kind}", status_code=201, openapi_extra={
+    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_series(
+    kind: Annotated[str, "khsm (a sheet of the DHS workbook) or ice-air (the per-flight aggregates)"],
+    request: Request, s: SessionDep, actor: ActorDep,
+    source: Annotated[str, Query(max_length=100, description="the file's name, in messages")] = "upload.csv",
+) -> dict[str, Any]:
+    """Import an official series from the CSV body, all or nothing: every row is checked first, and a
+    bad row is named by its line and field (422) with nothing imported; replaces the agency's copy."""
+    body = await request.body()
+    # off the event loop: a large file takes a while, and other requests go on
+    return await run_in_threadpool(lambda: imports.import_upload(session=s, actor=actor, kind=kind, name=source,
+                                                                 data=body))
+
+
 @router.get("/series/{series}")
 def series(
     series: Annotated[str, "series name"],
@@ -208,6 +247,8 @@ def series(
     actor: ActorDep,
     dimension: Annotated[str | None, Query(max_length=64, description="a dimension to filter on")] = None,
     value: Annotated[str | None, Query(max_length=200, description="its value")] = None,
+    agency: Annotated[str | None, Query(max_length=32, description="whose copy (the caller's agency's if none)")] = None,
 ) -> list[dict[str, Any]]:
-    """Totals by period of an imported official series."""
-    return statistics.official_series(session=s, actor=actor, series=series, dimension=dimension, value=value)
+    """Totals by period of an agency's copy of an imported official series (the caller's by default)."""
+    return statistics.official_series(session=s, actor=actor, series=series, dimension=dimension, value=value,
+                                      agency=agency)

@@ -10,7 +10,7 @@ the gates again against the movement itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from binational.repatriation import arrangements as lra
 from binational.repatriation import casefiles, gates, planner
 from binational.repatriation.manifest import TRAVELLING, add_people, on_live_manifests
 from binational.repatriation.models import Detainee, ManifestLine, Movement
-from binational.repatriation.service import arrangement_for
+from binational.repatriation.service import LIVE, arrangement_for
 
 register(Action("repatriation.plan", "record.edit",
                 "plan eligible people onto accepted movements (the planning board; gates first)"))
@@ -63,6 +63,39 @@ def eligible(session: Session, actor: Actor, arrangement: lra.Arrangement, date_
     return [d for d in candidates if d.id not in failed], kept
 
 
+def _quotas(session: Session, actor: Actor, arrangement: lra.Arrangement, date_from: date, date_to: date,
+            offered: list[Movement], taken: dict[str, int]) -> list[planner.Quota]:
+    """The arrangement's weekly quotas for the planner, less what the weeks of the period already hold
+    outside the free seats it is offered: the other live movements and the people on their manifests,
+    and the people already on the offered movements."""
+    ids = [m.id for m in offered]
+    others = list(session.execute(select(Movement).where(
+        visible_movements(actor, Movement), Movement.from_agency == actor.agency,
+        Movement.arrangement == arrangement.id, Movement.state.in_(LIVE),
+        Movement.date >= planner.monday_of(date_from),
+        Movement.date < planner.monday_of(date_to) + timedelta(days=7), Movement.id.not_in(ids))).scalars())
+    aboard = dict(taken)
+    if others:
+        for movement_id, status in session.execute(select(ManifestLine.movement_id, ManifestLine.status).where(
+                ManifestLine.movement_id.in_([m.id for m in others]))):
+            if status in TRAVELLING:
+                aboard[movement_id] = aboard.get(movement_id, 0) + 1
+    out = []
+    for quota in arrangement.quotas:
+        used: dict[date, int] = {}
+        for m, counted in [(m, True) for m in others] + [(m, False) for m in offered]:
+            if m.mode != quota.mode:
+                continue
+            # an offered movement counts as a movement only if the planner opens it
+            amount = aboard.get(m.id, 0) if quota.unit == "persons" else int(counted)
+            if amount:
+                week = planner.monday_of(m.date)
+                used[week] = used.get(week, 0) + amount
+        out.append(planner.Quota(country=arrangement.country, mode=quota.mode, per_week=quota.per_week,
+                                 unit=quota.unit, used=tuple(sorted(used.items()))))
+    return out
+
+
 def plan_board(*, session: Session, actor: Actor, arrangement: str, date_from: date, date_to: date,
                first_seconds: float = 5.0, second_seconds: float = 10.0,
                progress: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -91,10 +124,12 @@ def plan_board(*, session: Session, actor: Actor, arrangement: str, date_from: d
             slots.append(planner.Slot(id=m.id, mode=m.mode, point=m.point, country=m.country, date=m.date,
                                       start_hour=m.start_hour, end_hour=m.end_hour, capacity=room,
                                       child_welfare=point.child_welfare, medical=m.medical_staff and point.medical))
+    offered = {s.id for s in slots}
+    quotas = _quotas(session, actor, agreed, date_from, date_to, [m for m in movements if m.id in offered], taken)
     persons = [planner.Person(id=d.id, family_id=d.family_id, nationality=d.nationality, ready_date=d.ready_date,
                               priority=d.priority, unaccompanied_child=d.unaccompanied_child,
                               needs_medical=d.needs_medical) for d in people]
-    result = planner.plan(persons, slots, first_seconds=first_seconds, second_seconds=second_seconds,
+    result = planner.plan(persons, slots, quotas=quotas, first_seconds=first_seconds, second_seconds=second_seconds,
                           progress=progress) if persons and slots else None
     placed: dict[str, list[Detainee]] = {}
     by_id = {d.id: d for d in people}

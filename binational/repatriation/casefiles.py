@@ -12,23 +12,25 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
 from binational.access.markings import rank
-from binational.access.policy import Actor, may_see_case_file, require, visible_case_files
+from binational.access.policy import Actor, may_see_case_file, require, visible_case_files, visible_movements
 from binational.audit import log as audit
 from binational.db import utcnow
 from binational.errors import InvalidInput, NotFound
+from binational.repatriation.confidential import line_view
 from binational.repatriation.gates import CHILD_CRITERIA, Case
-from binational.repatriation.models import Detainee, GateResult
+from binational.repatriation.models import Detainee, GateResult, ManifestLine, Movement
 
 for _action in (
     Action("repatriation.case_create", "record.create", "open a detainee's case file (the sending agency's own)"),
     Action("repatriation.case_update", "record.edit",
            "record a fact on a case file: a stay, a claim, a medical clearance, counsel notified"),
     Action("repatriation.case_read", "record.view", "read a case file of one's agency and its gate results"),
+    Action("repatriation.case_list", "record.view", "list the case files of one's agency, filtered, a page at a time"),
 ):
     register(_action)
 
@@ -162,8 +164,56 @@ def as_case(row: Detainee) -> Case:
                 counsel_of_record=row.counsel_of_record, counsel_notified_at=row.counsel_notified_at)
 
 
+#: case files on a page of the list, and the most a caller may ask for
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+#: what the list shows of each case file
+SUMMARY_FIELDS = ("id", "name", "sex", "birth_date", "nationality", "family_id", "unaccompanied_child",
+                  "needs_medical", "ready_date", "priority")
+
+
+def list_cases(*, session: Session, actor: Actor, q: str | None = None, nationality: str | None = None,
+               ready_by: date | None = None, page: int = 1, per_page: int = PAGE_SIZE) -> dict[str, Any]:
+    """The case files of the actor's agency, first ready first, filtered by a part of the name, the
+    nationality and the ready date, a page at a time; each case file on the page is audited."""
+    require(actor, "repatriation.case_list")
+    if q is not None and (not isinstance(q, str) or len(q) > 100):
+        raise InvalidInput("q must be a text of up to 100 characters", details=[{"field": "q"}])
+    if nationality and (not isinstance(nationality, str) or not 2 <= len(nationality) <= 3
+                        or not nationality.isalpha()):
+        raise InvalidInput("nationality must be a country code", details=[{"field": "nationality"}])
+    for field, value, top in (("page", page, 100_000), ("per_page", per_page, MAX_PAGE_SIZE)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
+            raise InvalidInput(f"{field} must be a whole number from 1 to {top}", details=[{"field": field}])
+    where = [visible_case_files(actor, Detainee)]
+    if q and q.strip():
+        where.append(func.lower(Detainee.name).contains(" ".join(q.split()).lower(), autoescape=True))
+    if nationality:
+        where.append(Detainee.nationality == nationality.upper())
+    if ready_by is not None:
+        where.append(Detainee.ready_date <= ready_by)
+    total = session.execute(select(func.count()).select_from(Detainee).where(*where)).scalar_one()
+    rows = list(session.execute(select(Detainee).where(*where).order_by(Detainee.ready_date, Detainee.id)
+                                .offset((page - 1) * per_page).limit(per_page)).scalars())
+    audit.record(session, action="repatriation.case_list", actor=actor,
+                 objects=[(r.id, r.owner_agency) for r in rows], extra={"total": total, "page": page})
+    return {"items": [{name: getattr(r, name) for name in SUMMARY_FIELDS} for r in rows], "total": total,
+            "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}
+
+
+def partner_views(session: Session, actor: Actor, row: Detainee) -> list[dict[str, Any]]:
+    """What the receiving side sees of this person: on each movement that lists them, the receiver's
+    allow-listed view of the manifest line (the consulate sees the same), nothing of the case file."""
+    found = session.execute(select(Movement, ManifestLine).join(ManifestLine, ManifestLine.movement_id == Movement.id)
+                            .where(ManifestLine.detainee_id == row.id, visible_movements(actor, Movement))
+                            .order_by(Movement.date, Movement.id)).all()
+    return [{"movement": {"id": m.id, "date": m.date, "point": m.point, "mode": m.mode, "to_agency": m.to_agency,
+                          "consulate": m.consulate, "state": m.state},
+             "line": line_view(m.to_agency, m, line)} for m, line in found]
+
+
 def read(*, session: Session, actor: Actor, detainee_id: str) -> dict[str, Any]:
-    """A case file with its gate results, for its own agency; audited."""
+    """A case file with its gate results and what the receiving side sees of the person, for its own
+    agency; audited."""
     row = access_case(session, actor, detainee_id, "repatriation.case_read")
     results = session.execute(select(GateResult).where(GateResult.detainee_id == row.id,
                                                        visible_case_files(actor, GateResult))
@@ -178,6 +228,7 @@ def read(*, session: Session, actor: Actor, detainee_id: str) -> dict[str, Any]:
         "counsel_notified_at": row.counsel_notified_at, "ready_date": row.ready_date, "priority": row.priority,
         "gates": [{"stage": g.stage, "gate": g.gate, "passed": g.passed, "source": g.source, "detail": g.detail,
                    "movement_id": g.movement_id, "checked_at": g.checked_at} for g in results],
+        "partner_sees": partner_views(session, actor, row),
     }
 
 

@@ -41,6 +41,7 @@ def plan(
     people: Annotated[Path, typer.Option("--people", help="PEOPLE.csv of people who passed every gate")],
     slots: Annotated[Path, typer.Option("--slots", help="SLOTS.csv of accepted slots")],
     out: Annotated[Path, typer.Option("--out", help="PLAN.csv to write: person_id,slot_id")],
+    quotas: Annotated[Path | None, typer.Option("--quotas", help="QUOTAS.csv: country,mode,per_week,unit")] = None,
     first_seconds: Annotated[float, typer.Option(help="time box of the first stage")] = 5.0,
     second_seconds: Annotated[float, typer.Option(help="time box of the second stage")] = 30.0,
 ) -> None:
@@ -48,7 +49,7 @@ def plan(
     with progress_bar("planning") as bar:
         task = bar.add_task("planning", total=None)
         try:
-            result = offline.write_plan(people, slots, out, first_seconds=first_seconds,
+            result = offline.write_plan(people, slots, out, quotas=quotas, first_seconds=first_seconds,
                                         second_seconds=second_seconds,
                                         progress=lambda line: bar.update(task, description=line[:60]))
         except DomainError as exc:

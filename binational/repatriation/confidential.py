@@ -27,9 +27,30 @@ RECEIPT_FIELDS = ("counts", "receiving_officer", "child_welfare_officer", "certi
                   "hour", "out_of_hours")
 #: fields of a manifest line any party sees
 LINE_FIELDS = ("line_no", "name", "sex", "birth_date", "nationality", "category", "family_group", "status",
-               "verification", "document_number", "document_valid_until")
+               "verification", "document_number", "document_valid_until", "repatriation_type")
+#: the kind of order a person is returned under -> the repatriation type of the DHS tables (KHSM)
+#: and its detailed type, in the tables' own words; `other` for an order the tables do not name
+REPATRIATION_TYPES = {
+    "expedited_removal": ("Removals", "Expedited Removals"),
+    "reinstatement": ("Removals", "Reinstatements of Removal Orders"),
+    "final_removal": ("Removals", "Other Removals"),
+    "voluntary_return": ("Enforcement Returns", "Voluntary Returns"),
+    "voluntary_departure": ("Enforcement Returns", "Voluntary Departures"),
+    "withdrawal": ("Enforcement Returns", "Withdrawals"),
+    "other": ("Other", "Other"),
+}
+
+
+def repatriation_type(order_type: str | None) -> str:
+    """The line's repatriation type for a case file's order type (`other` when the tables do not name it)."""
+    return order_type if order_type in REPATRIATION_TYPES else "other"
 #: what the sender sees beside them
 SENDER_LINE_FIELDS = ("detainee_id",)
+#: what a criminal-interest notice tells the prosecutor's liaison of the person and of the hand-over
+NOTICE_LINE_FIELDS = ("name", "sex", "birth_date", "nationality")
+NOTICE_MOVEMENT_FIELDS = ("mode", "point", "date", "start_hour", "end_hour")
+#: why the prosecutors are interested: an arrest warrant, a conviction, an open investigation
+NOTICE_BASES = ("warrant", "conviction", "investigation")
 #: statuses of a line: listed and boarded, or a pull by a partner-visible code
 LINE_STATUSES = ("listed", "boarded", *PARTNER_STATUSES)
 
@@ -108,3 +129,14 @@ def request_text(movement: Movement, kind: str) -> str:
     return (f"{kind}: {movement.mode} movement {movement.id} to {movement.point} on {movement.date.isoformat()} "
             f"{movement.start_hour:02d}:00-{movement.end_hour:02d}:00, capacity {movement.capacity}"
             + (f"; expected {parts}" if parts else ""))
+
+
+def notice_text(movement: Movement, line: ManifestLine, basis: str, reference: str) -> str:
+    """The text of a criminal-interest notice: the allow-listed facts of one person and of the
+    hand-over, with the basis and the sender's reference; nothing else of the movement or the case."""
+    person = {name: getattr(line, name) for name in NOTICE_LINE_FIELDS}
+    trip = {name: getattr(movement, name) for name in NOTICE_MOVEMENT_FIELDS}
+    return (f"criminal-interest notice ({basis}, reference {reference}): {person['name']}, sex {person['sex']}, "
+            f"born {person['birth_date'].isoformat()}, nationality {person['nationality']}; "
+            f"{trip['mode']} hand-over at {trip['point']} on {trip['date'].isoformat()} "
+            f"{trip['start_hour']:02d}:00-{trip['end_hour']:02d}:00")

@@ -6,6 +6,7 @@ and field, and nothing of the file is imported.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from binational.access.policy import Actor, require
 from binational.audit import log as audit
+from binational.config import get_settings
 from binational.db import utcnow
 from binational.errors import InvalidInput
 from binational.repatriation.models import OfficialFigure
@@ -28,6 +30,10 @@ MONTH = re.compile(r"^(0[1-9]|1[0-2]) (October|November|December|January|Februar
 ICE_AIR = ("MissionDate", "CountryOfCitizenship", "R-T", "PULOC", "DropLoc", "AlienMasterIDCount", "MissionIDCount",
            "JuvenileCount")
 MAX_ROWS = 500_000
+#: the largest count a figure's column holds (a 32-bit integer on PostgreSQL)
+MAX_COUNT = 2**31 - 1
+#: the longest series name the column holds
+MAX_SERIES = 64
 Progress = Callable[[int, int], None]
 
 
@@ -39,31 +45,46 @@ def _count(line: int, field: str, raw: str) -> int:
     text = (raw or "").strip()
     if text.endswith(".0"):
         text = text[:-2]
-    if not text.isdigit():
-        raise _bad(line, field, f"must be a whole number, not {raw!r}")
+    # ASCII digits only ("²".isdigit() is true), and no more than the column holds
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_COUNT:
+        raise _bad(line, field, f"must be a whole number from 0 to {MAX_COUNT}, not {raw[:20]!r}")
     return int(text)
 
 
-def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
+class Source:
+    """A file to import: a path on disk (the command line) or the bytes of an upload (API, page)."""
+
+    def __init__(self, name: str, *, path: Path | None = None, data: bytes | None = None) -> None:
+        self.name, self.path, self.data = name, path, data
+
+    def text(self) -> str:
+        try:
+            raw = self.path.read_bytes() if self.path is not None else (self.data or b"")
+            return raw.decode("utf-8-sig")
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {self.name}: {exc.strerror}", details=[{"field": "file"}]) from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{self.name} is not a UTF-8 CSV file: {exc}", details=[{"field": "file"}]) from None
+
+
+def _rows(source: Path | Source) -> tuple[list[str], list[list[str]]]:
+    source = source if isinstance(source, Source) else Source(source.name, path=source)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            rows = []
-            for row in reader:
-                rows.append(row)
-                if len(rows) > MAX_ROWS:
-                    raise _bad(len(rows) + 1, "file", f"has more than {MAX_ROWS} rows")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path.name}: {exc.strerror}", details=[{"field": "file"}]) from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInput(f"{path.name} is not a UTF-8 CSV file: {exc}", details=[{"field": "file"}]) from None
+        reader = csv.reader(io.StringIO(source.text(), newline=""))
+        header = next(reader, None)
+        rows = []
+        for row in reader:
+            rows.append(row)
+            if len(rows) > MAX_ROWS:
+                raise _bad(len(rows) + 1, "file", f"has more than {MAX_ROWS} rows")
+    except csv.Error as exc:
+        raise InvalidInput(f"{source.name} is not a UTF-8 CSV file: {exc}", details=[{"field": "file"}]) from None
     if not header:
         raise _bad(1, "header", "is missing")
     return [h.strip() for h in header], rows
 
 
-def parse_khsm(path: Path) -> tuple[str, list[dict[str, Any]]]:
+def parse_khsm(path: Path | Source) -> tuple[str, list[dict[str, Any]]]:
     """A sheet of the DHS repatriations workbook as CSV: `Fiscal Year[, Month], <dimensions...>, Quantity`."""
     header, rows = _rows(path)
     if header[0] != "Fiscal Year" or header[-1] != "Quantity":
@@ -72,6 +93,8 @@ def parse_khsm(path: Path) -> tuple[str, list[dict[str, Any]]]:
     dims = header[2 if monthly else 1:-1]
     series = "dhs_repatriations_" + ("monthly" if monthly else "annual") + "".join(
         "_" + re.sub(r"[^a-z]+", "_", d.lower()).strip("_") for d in dims)
+    if len(series) > MAX_SERIES:
+        raise _bad(1, "header", f"names more dimensions than a series of {MAX_SERIES} characters holds")
     found = []
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
@@ -94,7 +117,7 @@ def parse_khsm(path: Path) -> tuple[str, list[dict[str, Any]]]:
     return series, found
 
 
-def parse_ice_air(path: Path) -> tuple[str, list[dict[str, Any]]]:
+def parse_ice_air(path: Path | Source) -> tuple[str, list[dict[str, Any]]]:
     """ICE Air removals aggregated per mission date and airport pair (UWCHR's analysis of ARTS)."""
     header, rows = _rows(path)
     missing = [c for c in ICE_AIR if c not in header]
@@ -126,12 +149,26 @@ def parse_ice_air(path: Path) -> tuple[str, list[dict[str, Any]]]:
     return "ice_air_flights", found
 
 
-KINDS: dict[str, Callable[[Path], tuple[str, list[dict[str, Any]]]]] = {"khsm": parse_khsm, "ice-air": parse_ice_air}
+KINDS: dict[str, Callable[[Path | Source], tuple[str, list[dict[str, Any]]]]] = {
+    "khsm": parse_khsm, "ice-air": parse_ice_air}
 
 
-def import_series(*, session: Session, actor: Actor, kind: str, path: Path,
+def import_upload(*, session: Session, actor: Actor, kind: str, name: str, data: bytes,
                   progress: Progress | None = None) -> dict[str, Any]:
-    """Check every row of the file, then replace the series with it (all or nothing)."""
+    """Import the bytes of an uploaded file (API, page) as `import_series` does a file on disk; one
+    larger than `import_max_bytes` is refused before it is read."""
+    require(actor, "repatriation.import")
+    limit = get_settings().import_max_bytes
+    if len(data) > limit:
+        raise InvalidInput(f"{name} is larger than {limit // 1_048_576} MB; nothing was imported",
+                           details=[{"field": "file"}])
+    return import_series(session=session, actor=actor, kind=kind, path=Source(name, data=data), progress=progress)
+
+
+def import_series(*, session: Session, actor: Actor, kind: str, path: Path | Source,
+                  progress: Progress | None = None) -> dict[str, Any]:
+    """Check every row of the file (a path, or the `Source` of an upload), then replace the series
+    with it (all or nothing)."""
     require(actor, "repatriation.import")
     parser = KINDS.get(kind)
     if parser is None:

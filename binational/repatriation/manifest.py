@@ -23,7 +23,14 @@ from binational.db import utcnow
 from binational.errors import InvalidInput
 from binational.repatriation import arrangements as lra
 from binational.repatriation import casefiles, gates
-from binational.repatriation.confidential import age_group, category_counts, counts, movement_view, request_text
+from binational.repatriation.confidential import (
+    age_group,
+    category_counts,
+    counts,
+    movement_view,
+    repatriation_type,
+    request_text,
+)
 from binational.repatriation.models import Detainee, ManifestLine, Movement
 from binational.repatriation.service import access_movement, lines_of, party
 from binational.requests import service as requests
@@ -37,7 +44,8 @@ for _action in (
     Action("repatriation.board", "record.edit", "re-check every gate at boarding and pull whoever fails"),
     Action("repatriation.depart", "record.edit", "send the departure notice of a boarded movement"),
     Action("repatriation.receive", "request.answer", "record the hand-over receipt (the receiving agency)"),
-    Action("repatriation.reconcile", "record.view", "reconcile a movement's manifest with what was received"),
+    Action("repatriation.reconcile", "record.edit",
+           "reconcile a movement's manifest with what was received (marks the movement reconciled)"),
 ):
     register(_action)
 
@@ -117,7 +125,8 @@ def add_people(session: Session, actor: Actor, movement: Movement, people: list[
                                  consulate=movement.consulate, marking_rank=movement.marking_rank,
                                  detainee_id=person.id, line_no=number, name=person.name, sex=person.sex,
                                  birth_date=person.birth_date, nationality=person.nationality, category=category,
-                                 family_group=labels.get(person.family_id or ""), status="listed"))
+                                 family_group=labels.get(person.family_id or ""), status="listed",
+                                 repatriation_type=repatriation_type(person.order_type)))
     session.flush()
     return {"added": [p.id for p in passing],
             "refused": [{"detainee_id": pid, "gates": [o.gate for o in gates.failures(outcomes[pid])]}

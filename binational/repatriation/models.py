@@ -120,6 +120,8 @@ class ManifestLine(Base):
     #: adult, child (with family), unaccompanied_child
     category: Mapped[str] = mapped_column(String(24))
     family_group: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: the kind of order the person is returned under (`confidential.REPATRIATION_TYPES`), from the case file
+    repatriation_type: Mapped[str] = mapped_column(String(24), default="other", server_default="other")
     #: listed, boarded, or pulled: legal_hold, medical, document, family, no_show
     status: Mapped[str] = mapped_column(String(16), default="listed")
     #: pending, verified, rejected (the consulate's answer), with the travel document

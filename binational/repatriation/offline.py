@@ -5,6 +5,8 @@ PEOPLE.csv: `person_id,family_id,nationality,ready_date,priority,unaccompanied_c
 flags 0/1).
 SLOTS.csv: `slot_id,mode,point,country,date,start_hour,end_hour,capacity,child_welfare,medical`
 (mode `air` or `land`; hours 0-24 local, start before end; capacity a positive integer).
+QUOTAS.csv (optional): `country,mode,per_week,unit` (unit `movements` or `persons`): at most that many
+movements opened or persons placed by the mode to the country in any week from Monday to Sunday.
 PLAN.csv: `person_id,slot_id` for each person placed, written next to its final name and moved into
 place only when complete. A bad row names the file, line and field, and nothing is planned or written.
 """
@@ -21,13 +23,14 @@ from datetime import date
 from pathlib import Path
 
 from binational.errors import InvalidInput
-from binational.repatriation.planner import MAX_PRIORITY, Person, Plan, Slot, plan
+from binational.repatriation.planner import MAX_PRIORITY, QUOTA_UNITS, Person, Plan, Quota, Slot, plan
 
 PEOPLE_FIELDS = ("person_id", "family_id", "nationality", "ready_date", "priority", "unaccompanied_child",
                  "needs_medical")
 SLOT_FIELDS = ("slot_id", "mode", "point", "country", "date", "start_hour", "end_hour", "capacity", "child_welfare",
                "medical")
 PLAN_FIELDS = ("person_id", "slot_id")
+QUOTA_FIELDS = ("country", "mode", "per_week", "unit")
 MODES = ("air", "land")
 COUNTRY = re.compile(r"[A-Z]{2}")
 
@@ -144,12 +147,32 @@ def read_slots(path: Path) -> list[Slot]:
     return out
 
 
-def write_plan(people: Path, slots: Path, out: Path, *, first_seconds: float = 5.0, second_seconds: float = 30.0,
-               progress: Callable[[str], None] | None = None) -> Plan:
-    """Plan PEOPLE.csv over SLOTS.csv and write PLAN.csv (person_id,slot_id) in place atomically."""
+def read_quotas(path: Path) -> list[Quota]:
+    """The weekly quotas of QUOTAS.csv; the first bad row raises InvalidInput naming file, line and field."""
+    out: list[Quota] = []
+    seen: set[tuple[str, str, str]] = set()
+    for row in _rows(path, QUOTA_FIELDS):
+        country, mode, unit = row.country("country"), row.text("mode"), row.text("unit")
+        if mode not in MODES:
+            raise row.bad("mode", "must be air or land")
+        if unit not in QUOTA_UNITS:
+            raise row.bad("unit", "must be movements or persons")
+        if (country, mode, unit) in seen:
+            raise row.bad("unit", "this country, mode and unit appear on an earlier line")
+        seen.add((country, mode, unit))
+        out.append(Quota(country=country, mode=mode, per_week=row.integer("per_week", 0), unit=unit))
+    return out
+
+
+def write_plan(people: Path, slots: Path, out: Path, *, quotas: Path | None = None, first_seconds: float = 5.0,
+               second_seconds: float = 30.0, progress: Callable[[str], None] | None = None) -> Plan:
+    """Plan PEOPLE.csv over SLOTS.csv (within QUOTAS.csv, if given) and write PLAN.csv
+    (person_id,slot_id) in place atomically."""
     persons = read_people(people)
     accepted = read_slots(slots)
-    result = plan(persons, accepted, first_seconds=first_seconds, second_seconds=second_seconds, progress=progress)
+    weekly = read_quotas(quotas) if quotas is not None else []
+    result = plan(persons, accepted, quotas=weekly, first_seconds=first_seconds, second_seconds=second_seconds,
+                  progress=progress)
     order = {p.id: n for n, p in enumerate(persons)}
     rows = sorted(result.assignments.items(), key=lambda item: order[item[0]])
     target = out.resolve()

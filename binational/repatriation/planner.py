@@ -8,7 +8,9 @@ decide where a person may travel. The rules are hard constraints, never weights:
 - an unaccompanied child goes only by land, to a slot with child-welfare officers, whose hours lie
   within 06:00-18:00;
 - a person with medical needs goes only to a medically staffed slot;
-- no slot takes more people than its capacity.
+- no slot takes more people than its capacity;
+- no route (a mode to a country) takes, in any week from Monday to Sunday, more movements or more
+  persons than the arrangement's quota for it (less what other movements of that week already took).
 
 Interchangeable people are modelled as groups, not one by one. A unit (a person alone or a whole
 family) is of a kind: nationality, whether it needs a child-welfare daytime land slot, whether it
@@ -16,8 +18,11 @@ needs a medical slot, its size and its priority weight (the sum of its members' 
 integer variable per (kind, slot the kind may use) counts the kind's units in that slot; a ready
 date only ever widens the slots a unit may use, so one supply row per kind and slot date (its units
 in slots up to that date are at most its units ready by then) takes the place of a group per ready
-date. Countries share no people and no slots: each connected part is its own model, solved one
-after the other, smallest first, sharing each stage's time.
+date. A quota of persons is one row over the counts of its route's slots in the week; a quota of
+movements needs to know which slots are opened, so those slots get an opened flag from the first
+stage on (the second stage gives every slot one). Countries share no people and no slots: each
+connected part (slots under one quota's week are held in one part) is its own model, solved one after
+the other, smallest first, sharing each stage's time.
 
 Stage 1 maximises the priority weight moved; among plans that move the same weight, it moves the
 most people in units that are hardest to place (unaccompanied children, people with medical needs,
@@ -37,8 +42,8 @@ import time
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from ortools.sat.python import cp_model
 
@@ -78,6 +83,43 @@ class Slot:
     capacity: int
     child_welfare: bool
     medical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """At most `per_week` `unit`s (`movements` opened or `persons` placed) by `mode` to `country` in any
+    week from Monday to Sunday; `used` what movements the planner does not see already took of it,
+    as (Monday, amount) pairs."""
+
+    country: str
+    mode: str
+    per_week: int
+    unit: str
+    used: tuple[tuple[date, int], ...] = ()
+
+    def left(self, monday: date) -> int:
+        """What is still free in the week starting `monday` (never below zero)."""
+        return max(0, self.per_week - sum(n for day, n in self.used if day == monday))
+
+    def covers(self, slot: Slot) -> bool:
+        return slot.country == self.country and slot.mode == self.mode
+
+
+#: the units a quota counts
+QUOTA_UNITS = ("movements", "persons")
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def check_quotas(quotas: Sequence[Quota]) -> None:
+    """InvalidInput for a quota that is not a whole number of movements or persons."""
+    for q in quotas:
+        if q.unit not in QUOTA_UNITS:
+            raise InvalidInput(f"quota {q.country} {q.mode}: unit must be one of {', '.join(QUOTA_UNITS)}")
+        if not isinstance(q.per_week, int) or q.per_week < 0 or any(n < 0 for _day, n in q.used):
+            raise InvalidInput(f"quota {q.country} {q.mode}: per_week and what is used must be whole numbers >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +232,8 @@ class Groups:
     units: dict[Kind, list[Unit]]
     arcs: list[tuple[int, int, int]]  # (kind index, slot index, upper bound on units)
     supply: list[tuple[list[int], int]]  # (arc indices, most units those arcs may carry together)
+    #: one row per quota and week that has slots: (unit, slot indices, what is left of the quota)
+    quota_rows: list[tuple[str, list[int], int]] = field(default_factory=list)
 
     def size(self, k: int) -> int:
         return self.kinds[k][3]
@@ -213,8 +257,10 @@ class Groups:
         return out
 
 
-def groups_of(people: Sequence[Person], slots: Sequence[Slot]) -> Groups:
-    """Units grouped by kind, with every (kind, slot) pair the rules allow and the supply rows."""
+def groups_of(people: Sequence[Person], slots: Sequence[Slot], quotas: Sequence[Quota] = ()) -> Groups:
+    """Units grouped by kind, with every (kind, slot) pair the rules allow, the supply rows and the
+    quota rows."""
+    check_quotas(quotas)
     slot_ids: set[str] = set()
     for slot in slots:
         if slot.id in slot_ids:
@@ -242,7 +288,14 @@ def groups_of(people: Sequence[Person], slots: Sequence[Slot]) -> Groups:
             day = ordered[arcs[a][1]].date
             if n + 1 == len(mine) or ordered[arcs[mine[n + 1]][1]].date != day:
                 supply.append((mine[: n + 1], bisect_right(ready, day)))
-    return Groups(ordered, kinds, dict(by_kind), arcs, supply)
+    rows: list[tuple[str, list[int], int]] = []
+    for quota in quotas:
+        weeks: dict[date, list[int]] = defaultdict(list)
+        for s, slot in enumerate(ordered):
+            if quota.covers(slot):
+                weeks[monday_of(slot.date)].append(s)
+        rows.extend((quota.unit, members, quota.left(monday)) for monday, members in sorted(weeks.items()))
+    return Groups(ordered, kinds, dict(by_kind), arcs, supply, rows)
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -257,6 +310,12 @@ def greedy_counts(data: Groups) -> list[int]:
     each filling the slots it may use in date order with its units ready by then."""
     counts = [0] * len(data.arcs)
     room = [slot.capacity for slot in data.slots]
+    left = [most for _unit, _members, most in data.quota_rows]
+    rows_of: dict[int, list[int]] = defaultdict(list)  # slot -> its quota rows
+    for r, (_unit, members, _most) in enumerate(data.quota_rows):
+        for s in members:
+            rows_of[s].append(r)
+    opened: set[int] = set()
     by_kind: dict[int, list[int]] = defaultdict(list)
     for a, (k, _s, _ub) in enumerate(data.arcs):
         by_kind[k].append(a)
@@ -266,10 +325,19 @@ def greedy_counts(data: Groups) -> list[int]:
         for a in by_kind[k]:  # arcs of a kind are in slot (date) order
             s = data.arcs[a][1]
             n = min(room[s] // data.size(k), bisect_right(ready, data.slots[s].date) - used)
+            for r in rows_of[s]:
+                unit = data.quota_rows[r][0]
+                if unit == "persons":
+                    n = min(n, left[r] // data.size(k))
+                elif s not in opened and left[r] < 1:
+                    n = 0
             if n > 0:
                 counts[a] = n
                 room[s] -= n * data.size(k)
                 used += n
+                for r in rows_of[s]:
+                    left[r] -= n * data.size(k) if data.quota_rows[r][0] == "persons" else int(s not in opened)
+                opened.add(s)
     return counts
 
 
@@ -286,6 +354,9 @@ def components(data: Groups) -> list[list[int]]:
 
     for k, s, _ub in data.arcs:
         parent[root(k)] = root(len(data.kinds) + s)
+    for _unit, members, _most in data.quota_rows:  # a quota's week binds its slots together
+        for s in members[1:]:
+            parent[root(len(data.kinds) + s)] = root(len(data.kinds) + members[0])
     parts: dict[int, list[int]] = defaultdict(list)
     for a, (k, _s, _ub) in enumerate(data.arcs):
         parts[root(k)].append(a)
@@ -308,6 +379,15 @@ class _Part:
             self.by_slot[data.arcs[a][1]].append(n)
         for s, members in self.by_slot.items():
             self.model.add(self.load(members) <= data.slots[s].capacity)
+        self.opened: dict[int, cp_model.IntVar] = {}
+        for unit, slots, most in data.quota_rows:
+            mine = [s for s in slots if s in self.by_slot]  # a slot no kind may use stays empty
+            if not mine:
+                continue
+            if unit == "persons":
+                self.model.add(sum(self.load(self.by_slot[s]) for s in mine) <= most)
+            else:
+                self.model.add(sum(self.open(s) for s in mine) <= most)
         self.moved = sum(data.weight(data.arcs[a][0]) * self.x[n] for n, a in enumerate(arcs))
         hard = [data.hard(data.arcs[a][0]) for a in arcs]
         self.hard = sum(h * self.x[n] for n, h in enumerate(hard) if h)
@@ -319,6 +399,16 @@ class _Part:
         self.stage = 1
         countries = sorted({data.slots[s].country for s in self.by_slot})
         self.name = f"{'/'.join(countries)}, {len(self.by_slot)} slots"
+
+    def open(self, s: int) -> cp_model.IntVar:
+        """Slot s's opened flag (made on first use): no one travels in a slot that is not opened."""
+        if s not in self.opened:
+            flag = self.opened[s] = self.model.new_bool_var(f"open{s}")
+            members = self.by_slot[s]
+            self.model.add(self.load(members) <= self.data.slots[s].capacity * flag)
+            for n in members:
+                self.model.add(self.x[n] <= self.data.arcs[self.arcs[n]][2] * flag)
+        return self.opened[s]
 
     def load(self, members: list[int]) -> cp_model.LinearExprT:
         return sum(self.data.size(self.data.arcs[self.arcs[n]][0]) * self.x[n] for n in members)
@@ -332,11 +422,7 @@ class _Part:
         self.model.add(self.first >= self.scale * self.weight(values) + self.hard_moved(values))
         self.stage = 2
         used = {self.data.arcs[self.arcs[n]][1] for n, v in enumerate(values) if v}
-        opened = {s: self.model.new_bool_var(f"open{s}") for s in self.by_slot}
-        for s, members in self.by_slot.items():
-            self.model.add(self.load(members) <= self.data.slots[s].capacity * opened[s])
-            for n in members:
-                self.model.add(self.x[n] <= self.data.arcs[self.arcs[n]][2] * opened[s])
+        opened = {s: self.open(s) for s in self.by_slot}
         self.model.minimize(sum(opened.values()))
         self.model.clear_hints()
         for n, var in enumerate(self.x):
@@ -364,15 +450,16 @@ class _Part:
         return value, least, proved or least == value
 
 
-def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: float = 5.0, second_seconds: float = 30.0,
-         workers: int = 2, progress: Callable[[str], None] | None = None) -> Plan:
-    """Assign people to slots: the most priority weight moved, then the fewest slots used.
+def plan(people: Sequence[Person], slots: Sequence[Slot], *, quotas: Sequence[Quota] = (), first_seconds: float = 5.0,
+         second_seconds: float = 30.0, workers: int = 2, progress: Callable[[str], None] | None = None) -> Plan:
+    """Assign people to slots within the routes' weekly `quotas`: the most priority weight moved, then
+    the fewest slots used.
 
     Parts of the problem that share no kind of unit and no slot (countries) are solved one after the
     other, smallest first, each stage's time shared among them by size; time a part leaves unused
     passes on to the next."""
     tell = progress or _silent
-    data = groups_of(people, slots)
+    data = groups_of(people, slots, quotas)
     parts = [_Part(data, arcs) for arcs in components(data)]
     tell(f"planning {len(people)} people in {sum(len(u) for u in data.units.values())} units "
          f"over {len(data.slots)} slots: {len(data.kinds)} kinds, {len(data.arcs)} kind-slot pairs, "
@@ -381,6 +468,9 @@ def plan(people: Sequence[Person], slots: Sequence[Slot], *, first_seconds: floa
     for part in parts:
         for n, a in enumerate(part.arcs):
             part.model.add_hint(part.x[n], counts[a])
+        started = {data.arcs[a][1] for a in part.arcs if counts[a]}
+        for s, flag in part.opened.items():
+            part.model.add_hint(flag, s in started)
     first = _stage(parts, first_seconds, workers, "first stage (priority weight moved)", tell, counts)
     for part in parts:
         part.fewest_slots([counts[a] for a in part.arcs])
@@ -463,7 +553,8 @@ LEFT_OUT = {
     "family_larger_than_slots": "the family is larger than every slot it may use",
     "no_child_slot": "no daytime land slot with child-welfare officers",
     "no_medical_slot": "no medically staffed slot",
-    "seats_taken": "the slots it may use are full with people of higher or equal priority",
+    "seats_taken": "the slots it may use are full, or their route's weekly quota is used, with people of higher "
+                   "or equal priority",
 }
 
 

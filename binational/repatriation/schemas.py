@@ -117,3 +117,12 @@ class PlanIn(BaseModel):
     date_to: dt.date
     first_seconds: float = Field(5.0, gt=0, le=60)
     second_seconds: float = Field(10.0, gt=0, le=120)
+
+
+class NoticeIn(BaseModel):
+    """A criminal-interest notice about one person of a manifest, to the prosecutor's liaison."""
+
+    model_config = ConfigDict(extra="forbid")
+    line_no: int = Field(ge=1, le=100_000)
+    basis: str = Field(max_length=16, description="warrant, conviction or investigation")
+    reference: str = Field(max_length=64, description="the warrant, judgment or file number")

@@ -43,6 +43,8 @@ for _action in (
            "accept, counter-propose or refuse a proposed movement (the receiving agency)"),
     Action("repatriation.accept_counter", "request.create", "accept the receiver's counter-proposal (the sender)"),
     Action("repatriation.read", "record.view", "read a movement one's agency sends, receives or verifies"),
+    Action("repatriation.export", "record.view",
+           "export a movement's manifest as CSV (the allow-listed fields of each line)"),
     Action("repatriation.list", "record.view", "list the movements one's agency sends, receives or verifies"),
     Action("repatriation.arrangements", "record.view", "read the local repatriation arrangements"),
     Action("repatriation.import", "record.create",
@@ -303,11 +305,16 @@ def accept_counter(*, session: Session, actor: Actor, movement_id: str) -> Movem
     return movement
 
 
-def read(*, session: Session, actor: Actor, movement_id: str) -> dict[str, Any]:
-    """A movement with its manifest, as the actor's agency may see it; the read is audited."""
-    movement = access_movement(session, actor, movement_id, "repatriation.read")
-    audit.record(session, action="repatriation.read", actor=actor, objects=[(movement.id, movement.from_agency)])
-    return movement_view(actor.agency, movement, lines_of(session, movement))
+def read(*, session: Session, actor: Actor, movement_id: str, action: str = "repatriation.read") -> dict[str, Any]:
+    """A movement with its manifest, as the actor's agency may see it; audited as `action`
+    (`repatriation.read`, or `repatriation.export` for the manifest's CSV)."""
+    if action not in ("repatriation.read", "repatriation.export"):
+        raise ValueError(f"not a read of a movement: {action}")
+    movement = access_movement(session, actor, movement_id, action)
+    lines = lines_of(session, movement)
+    extra = {"lines": len(lines)} if action == "repatriation.export" else None
+    audit.record(session, action=action, actor=actor, objects=[(movement.id, movement.from_agency)], extra=extra)
+    return movement_view(actor.agency, movement, lines)
 
 
 def list_movements(*, session: Session, actor: Actor, role: str | None = None, state: str | None = None,

@@ -4,8 +4,12 @@ The cuts are those of the DHS repatriation tables (by fiscal month and citizensh
 repatriation events (by point of reception, sex, age group, minors by accompaniment): counted from the
 manifests people boarded, so the sender's "removed" and the receiver's "received" come from the same
 lines, and their difference is the hand-over receipts' flagged differences. Strike-offs are counted by
-their partner code for everyone; the gate behind a pull, and the days from final order to removal,
-are the sender's alone (they read its case files).
+their partner code for everyone. Each line carries the type of order the person is returned under,
+so both sides cut by the DHS repatriation type (Removals, Enforcement Returns) and detailed type, by
+fiscal month as the KHSM "Repatriation Type" sheet writes them, and reconcile each type: what was
+sent, what the receiver confirmed on unflagged receipts, and what stands on flagged ones. The gate
+behind a pull, and the days from final order to removal, are the sender's alone (they read its case
+files).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy.orm import Session
 from binational.access.actions import Action, register
 from binational.access.policy import Actor, require, visible_case_files, visible_movements, visible_public_figures
 from binational.audit import log as audit
-from binational.repatriation.confidential import age_group, partner_status
+from binational.repatriation.confidential import REPATRIATION_TYPES, age_group, partner_status
 from binational.repatriation.models import Detainee, GateResult, ManifestLine, Movement, OfficialFigure
 
 register(Action("repatriation.statistics", "record.view",
@@ -82,6 +86,10 @@ def statistics(*, session: Session, actor: Actor, date_from: date | None = None,
         "by_sex": by(lambda li, m: li.sex),
         "by_age_group": by(lambda li, m: age_group(li.birth_date, m.date)),
         "by_category": by(lambda li, m: li.category),
+        "by_type": by(lambda li, m: _types(li)[0]),
+        "by_detailed_type": by(lambda li, m: "{} / {}".format(*_types(li))),
+        "by_fiscal_month_type": by(lambda li, m: "{} {} / {}".format(*fiscal_month(m.date), _types(li)[0])),
+        "reconciliation_by_type": _by_type(aboard, movements),
         "family_units": len({(li.movement_id, li.family_group) for li in aboard if li.family_group}),
         "seat_use": [{"movement_id": m.id, "date": m.date.isoformat(), "mode": m.mode, "point": m.point,
                       "capacity": m.capacity, "boarded": sum(1 for li in aboard if li.movement_id == m.id),
@@ -103,6 +111,25 @@ def statistics(*, session: Session, actor: Actor, date_from: date | None = None,
     audit.record(session, action="repatriation.statistics", actor=actor,
                  objects=[(m.id, m.from_agency) for m in movements.values()], extra={"movements": len(movements)})
     return result
+
+
+def _types(line: ManifestLine) -> tuple[str, str]:
+    return REPATRIATION_TYPES.get(line.repatriation_type, REPATRIATION_TYPES["other"])
+
+
+def _by_type(aboard: list[ManifestLine], movements: dict[str, Movement]) -> list[dict[str, Any]]:
+    """For each repatriation type: people sent (boarded on a movement that left), confirmed by the
+    receiver on a receipt that matched the manifest, and on receipts flagged for a difference or not
+    yet given (the figures both sides must settle)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for line in aboard:
+        kind = _types(line)[0]
+        row = rows.setdefault(kind, {"type": kind, "sent": 0, "confirmed": 0, "unsettled": 0})
+        movement = movements[line.movement_id]
+        row["sent"] += 1
+        settled = movement.state in ("received", "reconciled") and not movement.flagged
+        row["confirmed" if settled else "unsettled"] += 1
+    return [rows[k] for k in sorted(rows)]
 
 
 def _sender_only(session: Session, actor: Actor, own: list[str], aboard: list[ManifestLine],
@@ -127,16 +154,20 @@ def _sender_only(session: Session, actor: Actor, own: list[str], aboard: list[Ma
 
 
 def official_series(*, session: Session, actor: Actor, series: str, dimension: str | None = None,
-                    value: str | None = None) -> list[dict[str, Any]]:
-    """Totals by period of an imported official series, optionally for one value of one dimension."""
+                    value: str | None = None, agency: str | None = None) -> list[dict[str, Any]]:
+    """Totals by period of one agency's copy of an imported official series (the reader's own unless
+    it names another's), optionally for one value of one dimension: no agency's upload changes the
+    figures another reads."""
     require(actor, "repatriation.statistics")
+    copy = agency or actor.agency
     rows = session.execute(select(OfficialFigure.period, OfficialFigure.dimensions, OfficialFigure.quantity)
-                           .where(OfficialFigure.series == series, visible_public_figures(actor, OfficialFigure))
+                           .where(OfficialFigure.series == series, OfficialFigure.imported_by == copy,
+                                  visible_public_figures(actor, OfficialFigure))
                            .order_by(OfficialFigure.period))
     totals: Counter[str] = Counter()
     for period, dims, quantity in rows:
         if dimension is not None and json.loads(dims).get(dimension) != value:
             continue
         totals[period] += quantity
-    audit.record(session, action="repatriation.statistics", actor=actor, extra={"series": series})
+    audit.record(session, action="repatriation.statistics", actor=actor, extra={"series": series, "agency": copy})
     return [{"period": p, "quantity": q} for p, q in sorted(totals.items())]

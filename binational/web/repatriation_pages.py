@@ -11,13 +11,17 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from binational.access.policy import Actor, can
+from binational.access.policy import Actor, can, require
+from binational.config import get_settings
 from binational.errors import InvalidInput
-from binational.repatriation import board, manifest, service, statistics
+from binational.repatriation import board, casefiles, imports, manifest, service, statistics
 from binational.repatriation.confidential import LINE_STATUSES
 from binational.repatriation.service import REFUSAL_RULES
 from binational.routing import SessionDep
@@ -108,6 +112,66 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> HTMLRespons
         s.rollback()
         return _board(request, s, actor, error=i18n.error(lang, exc.message), status=422)
     return _board(request, s, actor, result=result)
+
+
+def _import_page(request: Request, status: int = 200, *, kind: str = "khsm", error: str | None = None,
+                 result: dict[str, Any] | None = None, source: str = "") -> HTMLResponse:
+    return render(request, "repatriation/import.html", status, kinds=sorted(imports.KINDS), kind=kind, error=error,
+                  result=result, source=source, max_mb=get_settings().import_max_bytes // 1_048_576)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request, actor: PageActor) -> HTMLResponse:
+    """The form of an official series' import: a sheet of the DHS workbook or the ICE Air flights."""
+    require(actor, "repatriation.import")
+    return _import_page(request)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_file(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """Import the uploaded file, all or nothing: a bad row is named by its line and field on the page."""
+    form = await request.form()
+    upload, kind = form.get("file"), str(form.get("kind", ""))
+    lang = i18n.language(request)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _import_page(request, 422, kind=kind, error=i18n.translate(lang, "error.required"))
+    source = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
+    data = await upload.read()
+    try:
+        result = await run_in_threadpool(lambda: imports.import_upload(session=s, actor=actor, kind=kind,
+                                                                       name=source, data=data))
+    except InvalidInput as exc:
+        s.rollback()
+        return _import_page(request, 422, kind=kind, source=source, error=i18n.error(lang, exc.message))
+    return _import_page(request, kind=kind, result=result, source=source)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The sending agency's case files, first ready first, filtered by name, nationality and ready
+    date, fifty a page."""
+    params = request.query_params
+    lang = i18n.language(request)
+    filters = {"q": params.get("q", "").strip()[:100], "nationality": params.get("nationality", "").strip()[:3],
+               "ready_by": params.get("ready_by", "").strip()}
+    error, found = None, None
+    try:
+        found = casefiles.list_cases(session=s, actor=actor, q=filters["q"] or None,
+                                     nationality=filters["nationality"] or None,
+                                     ready_by=_optional_day(params, "ready_by"), page=_int(params, "page", 1))
+    except InvalidInput as exc:
+        s.rollback()
+        error = i18n.error(lang, exc.message)
+    query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v)
+    return render(request, "repatriation/cases.html", 422 if error else 200, found=found, filters=filters,
+                  query=query, error=error)
+
+
+@router.get("/cases/{detainee_id}", response_class=HTMLResponse)
+def case(request: Request, detainee_id: str, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One case file: its facts and gate results, and what the receiving side sees of the person."""
+    return render(request, "repatriation/case.html", 200, c=casefiles.read(session=s, actor=actor,
+                                                                           detainee_id=detainee_id))
 
 
 def _movement_page(request: Request, s: Any, actor: Actor, movement_id: str, *, error: str | None = None,
@@ -208,4 +272,5 @@ def stats(request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
     found = statistics.statistics(session=s, actor=actor)
     charts = {name: _chart(lang, found[name], f"repatriation.{name}")
               for name in ("by_month", "by_point", "by_age_group") if found[name]}
-    return render(request, "repatriation/statistics.html", st=found, charts=charts)
+    return render(request, "repatriation/statistics.html", st=found, charts=charts,
+                  may_import=can(actor, "repatriation.import").allowed)

@@ -97,6 +97,9 @@ def build_week(db: Database, *, adults: int = 6) -> Week:
     ready = monday - timedelta(days=3)
     people = {f"adult{i}": _case(f"Persona Ordinaria {i}", "M" if i % 2 else "F", date(1990, 1, 1 + i), ready)
               for i in range(adults)}
+    # two kinds of order beside the final removal orders, for the statistics by repatriation type
+    people["adult0"]["order_type"] = "expedited_removal"
+    people["adult1"]["order_type"] = "voluntary_return"
     people.update({
         "mother": _case("Rosa Familia Lopez", "F", date(1988, 3, 4), ready, family_id="fam-1"),
         "father": _case("Juan Familia Perez", "M", date(1986, 5, 6), ready, family_id="fam-1"),

@@ -10,9 +10,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from binational.access import service as access
+from binational.audit.models import AuditEntry
+from binational.db import act_as_system
 from binational.repatriation import casefiles, manifest
 from binational.repatriation.models import Movement
+from tests.conftest import sequence_audit
 from tests.repatriation.conftest import acting, build_week, run_to_lock, sign_in
 from tests.repatriation.test_confidentiality import _full_flow
 
@@ -27,6 +32,7 @@ STEPS = {  # the API's steps on a movement, each with a body that passes its sha
                                      "valid_until": "2030-01-01"},
     "lock": None, "strike": {"line_no": 1, "code": "no_show"}, "board": None, "depart": None,
     "receive": {"counts": {"adults": 1}, "receiving_officer": "X", "hour": 10}, "reconcile": None,
+    "criminal-notice": {"line_no": 1, "basis": "warrant", "reference": "X"},
 }
 PAGE_STEPS = ("accept", "refuse", "counter", "accept_counter", "verification", "verify", "lock", "board", "depart",
               "receive", "reconcile", "strike", "no-such-step")
@@ -141,6 +147,31 @@ def test_the_manifest_export_runs_no_formula_the_sender_typed(db, client, partie
         assert r.status_code == 200
         cells = [row.split(",", 2)[1] for row in r.text.splitlines()[1:]]
         assert cells and all(not cell.lstrip('"').startswith(("=", "+", "-", "@")) for cell in cells), (who, cells)
+    # each download is audited as an export of the movement, not as a read
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        exports = s.execute(select(AuditEntry.actor_agency, AuditEntry.entry)
+                            .where(AuditEntry.action == "repatriation.export")).all()
+        reads = s.execute(select(func.count()).select_from(AuditEntry)
+                          .where(AuditEntry.action == "repatriation.read")).scalar_one()
+    assert sorted(agency for agency, _entry in exports) == ["MX-INM", "MX-SRE", "US-ICE"]
+    assert all(land in entry and '"lines":4' in entry.replace(" ", "") for _agency, entry in exports)
+    assert reads == 0
+
+
+def test_reconciling_is_a_change_a_reader_may_not_make(db, client, parties):
+    week = _full_flow(db, client, parties)
+    land = week.movements["land"]
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        reader = access.add_user(session=s, username="inm_reader", agency="MX-INM", roles=["liaison"],
+                                 clearance="TLP:AMBER")
+        _row, secret = access.create_token(session=s, user=reader, days=1)
+    r = client.post(f"{API}/repatriation/movements/{land}/reconcile", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
+    assert client.post(f"{API}/repatriation/movements/{land}/reconcile",
+                       headers=parties["inm"].headers).status_code == 200
 
 
 def test_the_consulate_sees_no_trace_of_the_departure_notice(db, client, parties):

@@ -108,6 +108,15 @@ def test_a_week_of_returns_in_the_browser(server, browser, db, web_parties, loca
     row = ice.locator("table.manifest tr", has_text=stayed["name"])
     assert words["legal_hold"] in row.inner_text()
     _clean(ice)
+    # US-ICE's case files, filtered by name, and the stayed person's file with what MX-INM sees of them
+    ice.goto(f"{server}/repatriation/cases?q={stayed['name'].split()[-1]}")
+    ice.get_by_test_id("cases").wait_for()
+    _clean(ice)
+    ice.get_by_role("link", name=stayed["name"]).click()
+    ice.get_by_test_id("partner-sees").wait_for()
+    assert words["legal_hold"] in ice.get_by_test_id("partner-status").first.inner_text()
+    _clean(ice)
+    ice.goto(f"{server}/repatriation/movements/{land}")
     ice.get_by_test_id("depart").click()
     ice.wait_for_url(f"{server}/repatriation/movements/{land}")
     # MX-INM confirms the arrival; sees the person pulled only as a legal hold; the statistics are drawn

@@ -4,13 +4,14 @@ commands: one line and exit 2 on bad input, the offline planner on files, the lo
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from binational.cli import app
-from tests.repatriation.conftest import build_week, run_to_lock
+from tests.repatriation.conftest import build_week, run_to_lock, sign_in
 
 API = "/api/v1"
 DATA = Path(os.environ.get("BINATIONAL_PUBLIC_DATA", "../shared/data")) / "repatriation"
@@ -106,3 +107,35 @@ def test_the_lock_command_names_person_and_gate(db, parties):
     assert r.exit_code == 0 and week.movements["land"] in r.stdout and "counsel" not in r.stdout
     r = _run("movements", "--as", "inm", "--role", "nobody")
     assert r.exit_code == 2 and r.stderr.startswith("error: unknown role")
+
+
+def test_imports_from_the_api_and_the_page_all_or_nothing(db, client, web_parties):
+    h = {**web_parties["ice"].headers, "Content-Type": "text/csv"}
+    # the API: the CSV as the body; a bad row is 422 naming line and field, and nothing is imported
+    for text, named in BAD:
+        r = client.post(f"{API}/repatriation/imports/khsm?source=sheet.csv", headers=h, content=text.encode())
+        assert r.status_code == 422 and named in r.json()["error"]["message"], r.text
+    assert client.get(f"{API}/repatriation/series/dhs_repatriations_monthly_citizenship", headers=h).json() == []
+    r = client.post(f"{API}/repatriation/imports/ice-air", headers=h, content=ICE_AIR.encode())
+    assert r.status_code == 201 and r.json() == {"series": "ice_air_flights", "rows": 2, "total": 223}
+    r = client.post(f"{API}/repatriation/imports/nothing", headers=h, content=ICE_AIR.encode())
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "kind"
+    # a reader without the capability to create records imports nothing
+    csv_as_sre = {**web_parties["sre"].headers, "Content-Type": "text/csv"}
+    r = client.post(f"{API}/repatriation/imports/khsm", headers=csv_as_sre, content=KHSM.encode())
+    assert r.status_code == 403
+    # the page: the same importer, its error in the visitor's language with the line, then a good file
+    sign_in(client, "ice")
+    form = client.get("/repatriation/import", headers={"Accept-Language": "es-MX"})
+    assert form.status_code == 200 and 'id="import-bar"' in form.text
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    text, named = BAD[0]
+    r = client.post("/repatriation/import", data={"csrf": token, "kind": "khsm"},
+                    files={"file": ("sheet.csv", text.encode(), "text/csv")}, headers={"Accept-Language": "es-MX"})
+    assert r.status_code == 422 and 'data-testid="import-error"' in r.text and named.split(":")[0] in r.text
+    assert client.get(f"{API}/repatriation/series/dhs_repatriations_monthly_citizenship", headers=h).json() == []
+    r = client.post("/repatriation/import", data={"csrf": token, "kind": "khsm"},
+                    files={"file": ("sheet.csv", KHSM.encode(), "text/csv")})
+    assert r.status_code == 200 and 'data-testid="imported"' in r.text and "54320" in r.text
+    totals = client.get(f"{API}/repatriation/series/dhs_repatriations_monthly_citizenship", headers=h).json()
+    assert totals == [{"period": "2024-01", "quantity": 31020}, {"period": "2024-02", "quantity": 23300}]

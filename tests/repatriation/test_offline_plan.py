@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from binational.errors import InvalidInput
-from binational.repatriation.offline import PEOPLE_FIELDS, SLOT_FIELDS, write_plan
+from binational.repatriation.offline import PEOPLE_FIELDS, QUOTA_FIELDS, SLOT_FIELDS, write_plan
 
 PEOPLE = [
     ["p1", "", "MX", "2026-03-02", "2", "0", "0"],
@@ -153,3 +153,19 @@ def test_spreadsheet_exports_with_crlf_and_bom_are_read(tmp_path: Path) -> None:
     slots = write(tmp_path / "slots.csv", SLOT_FIELDS, SLOTS)
     result = write_plan(people, slots, tmp_path / "plan.csv", first_seconds=1, second_seconds=1)
     assert len(result.assignments) == 4
+
+
+def test_quotas_from_a_file_bound_the_plan(tmp_path: Path) -> None:
+    people, slots, out = files(tmp_path)
+    # no air movement to Mexico this week: the family stays; the child still goes by land
+    quotas = write(tmp_path / "quotas.csv", QUOTA_FIELDS, [["MX", "air", "0", "movements"],
+                                                          ["MX", "land", "5", "persons"]])
+    result = write_plan(people, slots, out, quotas=quotas, first_seconds=2, second_seconds=2)
+    assert result.assignments == {"c1": "land1"}
+    for row, field in ((["MX", "sea", "1", "movements"], "mode"), (["MX", "air", "1", "flights"], "unit"),
+                       (["MX", "air", "-1", "movements"], "per_week"), (["mx", "air", "1", "persons"], "country")):
+        bad = write(tmp_path / "bad.csv", QUOTA_FIELDS, [["GT", "air", "2", "movements"], row])
+        with pytest.raises(InvalidInput) as caught:
+            write_plan(people, slots, tmp_path / "never.csv", quotas=bad, first_seconds=1, second_seconds=1)
+        assert f"bad.csv line 3, field {field}:" in caught.value.message
+        assert not (tmp_path / "never.csv").exists()

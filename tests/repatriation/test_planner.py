@@ -16,11 +16,13 @@ from binational.errors import InvalidInput
 from binational.repatriation.planner import (
     LEFT_OUT,
     Person,
+    Quota,
     Slot,
     allowed,
     greedy_counts,
     groups_of,
     left_out,
+    monday_of,
     plan,
     seats,
     units_of,
@@ -40,7 +42,8 @@ def slot(sid: str, *, mode: str = "air", country: str = "MX", day: int = 0, hour
                 medical)
 
 
-def broken_rules(people: Sequence[Person], slots: Sequence[Slot], assignments: dict[str, str]) -> list[str]:
+def broken_rules(people: Sequence[Person], slots: Sequence[Slot], assignments: dict[str, str],
+                 quotas: Sequence[Quota] = ()) -> list[str]:
     """Every rule of the planner, checked independently of its code on the output."""
     by_id = {s.id: s for s in slots}
     problems = []
@@ -65,8 +68,25 @@ def broken_rules(people: Sequence[Person], slots: Sequence[Slot], assignments: d
             problems.append(f"{p.id}: medical")
     problems += [f"{f}: split" for f, targets in families.items() if len(targets) > 1]
     problems += [f"{sid}: over capacity" for sid, n in load.items() if n > by_id[sid].capacity]
+    problems += over_quota(slots, load, quotas)
     assert set(assignments) <= {p.id for p in people}
     return problems
+
+
+def over_quota(slots: Sequence[Slot], load: Counter[str], quotas: Sequence[Quota]) -> list[str]:
+    """The quotas a placement (people per slot id) breaks, week by week."""
+    found = []
+    for q in quotas:
+        weeks: dict[date, list[Slot]] = defaultdict(list)
+        for s in slots:
+            if s.country == q.country and s.mode == q.mode and load[s.id]:
+                weeks[s.date - timedelta(days=s.date.weekday())].append(s)
+        for monday, used in weeks.items():
+            amount = len(used) if q.unit == "movements" else sum(load[s.id] for s in used)
+            already = sum(n for day, n in q.used if day == monday)
+            if amount + already > q.per_week:
+                found.append(f"{q.country} {q.mode} week {monday}: over the quota of {q.unit}")
+    return found
 
 
 def test_nationality_and_ready_date() -> None:
@@ -171,7 +191,7 @@ def test_duplicates_and_bad_priority_are_refused() -> None:
     assert top.assignments == {"a": "s"} and top.first.objective == 10**6
 
 
-def brute_force(people: list[Person], slots: list[Slot]) -> tuple[int, int]:
+def brute_force(people: list[Person], slots: list[Slot], quotas: Sequence[Quota] = ()) -> tuple[int, int]:
     """Best (weight moved, then fewest slots used) over every placement of every unit."""
     units = units_of(people)
     best = (0, 0)
@@ -186,6 +206,8 @@ def brute_force(people: list[Person], slots: list[Slot]) -> tuple[int, int]:
                 break
             load[s] += unit.size
         if not ok or any(load[s] > slots[s].capacity for s in load):
+            continue
+        if over_quota(slots, Counter({slots[s].id: n for s, n in load.items()}), quotas):
             continue
         weight = sum(u.weight for u, s in zip(units, choice, strict=True) if s is not None)
         key = (weight, -len(load))
@@ -300,3 +322,48 @@ def test_at_equal_weight_the_hardest_to_place_go_first() -> None:
     result = plan(people, slots, first_seconds=1, second_seconds=1)
     assert set(result.assignments) == {"sick", "mum", "son"}
     assert result.first.objective == 3 and result.first.bound == 3 and result.first.status == "OPTIMAL"
+
+
+def test_a_weekly_quota_of_movements_caps_the_slots_opened_in_each_week() -> None:
+    # DAY is a Monday: days 0-2 are one week, day 7 the next; two flights a week, one already taken
+    people = [person(f"p{i}", priority=3 - i % 3) for i in range(12)]
+    slots = [slot(f"a{d}", day=d, capacity=3) for d in range(3)] + [slot("b7", day=7, capacity=3),
+                                                                     slot("l0", mode="land", capacity=3)]
+    quota = Quota("MX", "air", 2, "movements", used=((monday_of(DAY), 1),))
+    result = plan(people, slots, quotas=[quota], first_seconds=2, second_seconds=2)
+    assert not broken_rules(people, slots, result.assignments, [quota])
+    used = Counter(result.assignments.values())
+    assert sum(1 for s in used if s.startswith("a")) == 1 and used["b7"] == 3 and used["l0"] == 3
+    assert result.first.status == "OPTIMAL" and len(result.assignments) == 9
+    # the greedy plan the first stage starts from keeps the quota too
+    data = groups_of(people, slots, [quota])
+    counts = greedy_counts(data)
+    assert not broken_rules(people, slots, seats(data, counts), [quota])
+
+
+def test_a_weekly_quota_of_persons_caps_the_people_moved_on_the_route() -> None:
+    people = [person(f"p{i}", priority=1 + (i == 5)) for i in range(10)] + [person("g", nat="GT")]
+    slots = [slot("l0", mode="land", capacity=6), slot("l1", mode="land", day=1, capacity=6),
+             slot("g0", mode="land", country="GT", capacity=6)]
+    quota = Quota("MX", "land", 4, "persons")
+    result = plan(people, slots, quotas=[quota], first_seconds=2, second_seconds=2)
+    assert not broken_rules(people, slots, result.assignments, [quota])
+    assert "p5" in result.assignments and result.assignments["g"] == "g0"
+    assert len(result.assignments) == 5 and result.first.objective == 6
+    assert len({result.assignments[p] for p in result.assignments if p != "g"}) == 1  # then fewest slots
+    with pytest.raises(InvalidInput):
+        plan(people, slots, quotas=[Quota("MX", "land", 4, "flights")])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_optimum_with_quotas_matches_brute_force_on_tiny_instances(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    people = [person(f"p{i}", family=rng.choice([None, None, "F1"]), ready=rng.randint(0, 8),
+                  priority=rng.randint(1, 3)) for i in range(rng.randint(3, 6))]
+    slots = [slot(f"s{j}", mode=rng.choice(["air", "land"]), day=rng.choice([0, 1, 7, 8]),
+                  capacity=rng.randint(1, 4)) for j in range(rng.randint(2, 3))]
+    quotas = [Quota("MX", "air", rng.randint(0, 1), "movements"), Quota("MX", "land", rng.randint(1, 4), "persons")]
+    result = plan(people, slots, quotas=quotas, first_seconds=2, second_seconds=2)
+    assert not broken_rules(people, slots, result.assignments, quotas)
+    weight = sum(p.priority for p in people if p.id in result.assignments)
+    assert (weight, len(set(result.assignments.values()))) == brute_force(people, slots, quotas)

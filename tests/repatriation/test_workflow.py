@@ -74,6 +74,16 @@ def test_a_week_from_proposal_to_reconciliation(db, client, parties):
         assert side["family_units"] == 1
         assert side["out_of_hours"][0]["reason"] == "the bus was delayed at the port"
         assert side["strike_offs"] == [{"key": "legal_hold", "count": 1}]
+        # by DHS repatriation type, from the same lines on both sides; the flagged receipt leaves them unsettled
+        assert side["by_type"] == [{"key": "Enforcement Returns", "count": 1},
+                                   {"key": "Removals", "count": total_aboard - 1}]
+        assert {"key": "Removals / Expedited Removals", "count": 1} in side["by_detailed_type"]
+        assert {"key": "Enforcement Returns / Voluntary Returns", "count": 1} in side["by_detailed_type"]
+        assert side["reconciliation_by_type"] == [
+            {"type": "Enforcement Returns", "sent": 1, "confirmed": 0, "unsettled": 1},
+            {"type": "Removals", "sent": total_aboard - 1, "confirmed": 0, "unsettled": total_aboard - 1}]
+    for cut in ("by_type", "by_detailed_type", "by_fiscal_month_type", "reconciliation_by_type"):
+        assert ours[cut] == theirs[cut], cut
     assert ours["pulled_by_gate"] == [{"key": "discretionary_stay", "count": 1}]
     assert ours["days_final_order_to_removal"]["count"] == total_aboard
     assert "pulled_by_gate" not in theirs and "days_final_order_to_removal" not in theirs
