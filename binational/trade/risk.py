@@ -30,6 +30,7 @@ import json
 import math
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,11 +162,20 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
         fraud = critical = inspected = np.zeros(len(frame))
     sums = np.column_stack([one, inspected, fraud, critical])
     out: dict[str, np.ndarray] = {}
-    factors = {key: pd.factorize(keys[key]) for key in HISTORY_KEYS}
+
+    def one_key(key: str) -> tuple[tuple[np.ndarray, pd.Index], np.ndarray]:
+        codes, uniques = pd.factorize(keys[key])
+        return (codes, uniques), _before(codes, days, sums) + _looked_up(history, "counts", key, uniques, codes, 4)
+
+    # the keys are independent and numpy's sorts and sums release the interpreter lock: one thread
+    # per core (the history is built once per key before, so no thread writes what another reads)
     for key in HISTORY_KEYS:
-        codes, uniques = factors[key]
-        n, seen, bad, crit = (_before(codes, days, sums)
-                              + _looked_up(history, "counts", key, uniques, codes, 4)).T
+        history.table("counts", key, 4)
+    with ThreadPoolExecutor(max_workers=PARAMS["num_threads"]) as pool:
+        done = dict(zip(HISTORY_KEYS, pool.map(one_key, HISTORY_KEYS), strict=True))
+    factors = {key: done[key][0] for key in HISTORY_KEYS}
+    for key in HISTORY_KEYS:
+        n, seen, bad, crit = done[key][1].T
         out[f"{key}: earlier declarations"] = n
         out[f"{key}: inspected before"] = seen
         out[f"{key}: fraud found before"] = bad
@@ -253,7 +263,7 @@ class RiskModel:
     critical: lgb.Booster
     weight: float
     info: dict[str, Any] = field(default_factory=dict)
-    _paths: dict[int, list[np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
+    _paths: dict[int, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict, repr=False, compare=False)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         self.check(frame)
@@ -271,10 +281,14 @@ class RiskModel:
     def predict(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
         """Features, P(fraud), P(critical) and the combined score of each declaration."""
         x = self.features(frame)
+        return (x, *self.probabilities(x))
+
+    def probabilities(self, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(fraud), P(critical) and the combined score of each row of features `x`."""
         matrix = x.to_numpy(dtype=float)
-        fraud = self.fraud.predict(matrix, num_threads=PARAMS["num_threads"])
-        critical = self.critical.predict(matrix, num_threads=PARAMS["num_threads"])
-        return x, np.asarray(fraud), np.asarray(critical), np.asarray(fraud) + self.weight * np.asarray(critical)
+        fraud = np.asarray(self.fraud.predict(matrix, num_threads=PARAMS["num_threads"]))
+        critical = np.asarray(self.critical.predict(matrix, num_threads=PARAMS["num_threads"]))
+        return fraud, critical, fraud + self.weight * critical
 
     def reasons(self, x: pd.DataFrame, rows: np.ndarray, top: int = 3) -> list[list[dict[str, Any]]]:
         """Per row of `rows`: the features that raised its score most. A feature's contribution is
@@ -299,8 +313,8 @@ class RiskModel:
             tables = self._paths[id(booster)] = _path_tables(booster, len(self.feature_names))
         leaves = np.asarray(booster.predict(part, pred_leaf=True, num_threads=PARAMS["num_threads"]), dtype=int)
         total = np.zeros((len(part), len(self.feature_names)))
-        for tree, table in enumerate(tables):
-            total += table[leaves[:, tree]]
+        for tree, (used, table) in enumerate(tables):
+            total[:, used] += table[leaves[:, tree]]  # only the few features the tree splits on
         return total
 
     def save(self, path: Path) -> None:
@@ -337,8 +351,9 @@ class RiskModel:
         return model
 
 
-def _path_tables(booster: lgb.Booster, width: int) -> list[np.ndarray]:
-    """Per tree, per leaf: what each feature's splits on the way to the leaf added to the output."""
+def _path_tables(booster: lgb.Booster, width: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per tree: the features it splits on and, per leaf, what each of their splits on the way to
+    the leaf added to the output."""
     tables = []
     for tree in booster.dump_model()["tree_info"]:
         table = np.zeros((tree["num_leaves"], width))
@@ -353,7 +368,8 @@ def _path_tables(booster: lgb.Booster, width: int) -> list[np.ndarray]:
                 step = acc.copy()
                 step[node["split_feature"]] += value - node["internal_value"]
                 stack.append((child, step))
-        tables.append(table)
+        used = np.flatnonzero(np.abs(table).sum(axis=0) > 0)
+        tables.append((used, table[:, used]))
     return tables
 
 

@@ -66,12 +66,19 @@ class Ranked:
 
 
 def rank(model: risk.RiskModel, frame: pd.DataFrame, *, budget: float, exploration: float, mode: str,
-         seed: int = 0) -> Ranked:
-    """The selection list of `frame`: rank, kind (score or exploration), scores and reasons."""
-    x, fraud, critical, score = model.predict(frame)
+         seed: int = 0, stage: risk.Progress | None = None) -> Ranked:
+    """The selection list of `frame`: rank, kind (score or exploration), scores and reasons.
+    `stage` is told the name of each stage as it ends (features, predict, select, reasons, list)."""
+    done = stage or (lambda _name: None)
+    x = model.features(frame)
+    done("features")
+    fraud, critical, score = model.probabilities(x)
+    done("predict")
     chosen = risk.select(score, fraud, budget=budget, exploration=exploration, mode=mode, seed=seed)
+    done("select")
     rows = chosen.rows
     reasons = model.reasons(x, rows)
+    done("reasons")
     explore = set(chosen.explore.tolist())
     refs = frame["Declaration ID"].to_numpy()[rows]
     days = frame["date"].to_numpy()[rows].astype("datetime64[D]").astype(str)
@@ -83,6 +90,7 @@ def rank(model: risk.RiskModel, frame: pd.DataFrame, *, budget: float, explorati
                     "kind": "exploration" if row in explore else "score",
                     "score": round(float(score[row]), 4), "fraud": round(float(fraud[row]), 4),
                     "critical": round(float(critical[row]), 4), "hs_unknown": bool(unknown[i]), "reasons": why})
+    done("list")
     return Ranked(out, int(np.size(score)), score, fraud, critical)
 
 
