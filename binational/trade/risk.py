@@ -42,6 +42,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy import sparse  # noqa: E402
 
 from binational.errors import InvalidInput  # noqa: E402
 from binational.trade.declarations import COLUMNS  # noqa: E402
@@ -263,7 +264,7 @@ class RiskModel:
     critical: lgb.Booster
     weight: float
     info: dict[str, Any] = field(default_factory=dict)
-    _paths: dict[int, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict, repr=False, compare=False)
+    _paths: dict[int, tuple[np.ndarray, sparse.csr_matrix]] = field(default_factory=dict, repr=False, compare=False)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         self.check(frame)
@@ -311,11 +312,14 @@ class RiskModel:
         tables = self._paths.get(id(booster))
         if tables is None:
             tables = self._paths[id(booster)] = _path_tables(booster, len(self.feature_names))
-        leaves = np.asarray(booster.predict(part, pred_leaf=True, num_threads=PARAMS["num_threads"]), dtype=int)
-        total = np.zeros((len(part), len(self.feature_names)))
-        for tree, (used, table) in enumerate(tables):
-            total[:, used] += table[leaves[:, tree]]  # only the few features the tree splits on
-        return total
+        offsets, table = tables
+        leaves = np.asarray(booster.predict(part, pred_leaf=True, num_threads=PARAMS["num_threads"]), dtype=np.int64)
+        n, trees = leaves.shape
+        # one row per declaration marking the leaf it reaches in every tree: its product with the
+        # trees' leaf tables (sparse: a tree splits on few features) sums the paths in one pass
+        starts = np.arange(0, n * trees + 1, trees)
+        reached = sparse.csr_matrix((np.ones(n * trees), (leaves + offsets).ravel(), starts), shape=(n, table.shape[0]))
+        return np.asarray((reached @ table).toarray())
 
     def save(self, path: Path) -> None:
         data = {"format": FORMAT, "columns": self.columns, "features": self.feature_names,
@@ -351,9 +355,9 @@ class RiskModel:
         return model
 
 
-def _path_tables(booster: lgb.Booster, width: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per tree: the features it splits on and, per leaf, what each of their splits on the way to
-    the leaf added to the output."""
+def _path_tables(booster: lgb.Booster, width: int) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Where each tree's leaves start, and per leaf of every tree (a sparse matrix, leaves × features):
+    what each feature's splits on the way to the leaf added to the output."""
     tables = []
     for tree in booster.dump_model()["tree_info"]:
         table = np.zeros((tree["num_leaves"], width))
@@ -368,9 +372,9 @@ def _path_tables(booster: lgb.Booster, width: int) -> list[tuple[np.ndarray, np.
                 step = acc.copy()
                 step[node["split_feature"]] += value - node["internal_value"]
                 stack.append((child, step))
-        used = np.flatnonzero(np.abs(table).sum(axis=0) > 0)
-        tables.append((used, table[:, used]))
-    return tables
+        tables.append(table)
+    offsets = np.cumsum([0] + [len(t) for t in tables[:-1]]).astype(np.int64)
+    return offsets, sparse.csr_matrix(np.vstack(tables) if tables else np.zeros((0, width)))
 
 
 def _plain(value: float, name: str, categories: dict[str, list[str]]) -> Any:
