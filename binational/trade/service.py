@@ -178,7 +178,11 @@ def import_declarations(session: Session, actor: Actor, frame: pd.DataFrame, *, 
 
 
 def _frame_of(rows: list[TradeDeclaration]) -> pd.DataFrame:
-    text = pd.DataFrame([json.loads(r.fields) for r in rows], columns=declarations.COLUMNS)
+    """The rows as a checked frame whose `Declaration ID` is each row's id: one agency may hold a
+    reference at several markings (a copy imported below a colleague's clearance), and a viewer
+    cleared for both sees two rows of it."""
+    text = pd.DataFrame([{**json.loads(r.fields), "Declaration ID": str(r.id)} for r in rows],
+                        columns=declarations.COLUMNS)
     return declarations.parse(text.to_csv(index=False), "the database")
 
 
@@ -218,7 +222,13 @@ def _ranked(actor: Actor, rows: list[TradeDeclaration]) -> list[Pick]:
         if not theirs:
             continue
         latest = max(_draw_of(r)["id"] for r in theirs)
-        members = sorted((r for r in theirs if _draw_of(r)["id"] == latest), key=lambda r: r.id)
+        # one place per declaration: of the rows of one reference the viewer sees (copies at several
+        # markings), the first stored
+        first: dict[str, TradeDeclaration] = {}
+        for r in sorted(theirs, key=lambda r: r.id):
+            if _draw_of(r)["id"] == latest:
+                first.setdefault(r.reference, r)
+        members = list(first.values())
         draw = _draw_of(members[0])
         score = np.array([r.score for r in members], dtype=float)
         fraud = np.array([r.fraud_probability for r in members], dtype=float)
@@ -246,15 +256,15 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     if not rows:
         raise InvalidInput(f"no declarations of {day.isoformat()} to score", details=[{"field": "day"}])
     frame = _frame_of(rows)
-    by_ref = {r.reference: r for r in rows}
+    by_id = {str(r.id): r for r in rows}
     x, fraud, critical, score = model.predict(frame)
     risk.select(score, fraud, budget=budget, exploration=exploration, mode=mode, seed=seed)  # refuses bad shares
     # every row's reasons, not only the drawer's picks: a viewer who sees fewer rows picks others
     reasons = model.reasons(x, np.arange(len(frame)))
     draw = json.dumps({"id": utcnow().isoformat(), "budget": budget, "exploration": exploration, "mode": mode,
                        "seed": seed, "clearance_rank": actor.clearance_rank})
-    for i, ref in enumerate(frame["Declaration ID"]):
-        row = by_ref[ref]
+    for i, ident in enumerate(frame["Declaration ID"]):
+        row = by_id[ident]
         row.score, row.fraud_probability = float(score[i]), float(fraud[i])
         row.critical_probability = float(critical[i])
         row.reasons, row.draw = json.dumps(reasons[i], ensure_ascii=False), draw
@@ -329,10 +339,10 @@ def read_declaration(session: Session, actor: Actor, declaration_id: int) -> tup
     results it may see."""
     row = declaration(session, actor, declaration_id)
     results = results_of(session, actor, row)
-    place = Pick(row, None, None, [])
-    if row.draw:
-        place = next(p for p in _ranked(actor, _scored_of_day(session, actor, row.declared_on, row.owner_agency))
-                     if p.row.id == row.id)
+    place = Pick(row, None, None, shown_reasons(actor, row) if row.draw else [])
+    if row.draw:  # not on the list when its draw is no longer the latest, or another copy holds its place
+        place = next((p for p in _ranked(actor, _scored_of_day(session, actor, row.declared_on, row.owner_agency))
+                      if p.row.id == row.id), place)
     audit.record(session, action="trade.read", actor=actor, objects=[object_ref(row)])
     return place, results
 
@@ -377,9 +387,11 @@ def training_frame(session: Session, actor: Actor) -> pd.DataFrame:
                  extra={"for": "training", "rows": len(pairs)})
     if not pairs:
         raise InvalidInput("no inspected declarations to learn from")
-    table = pd.DataFrame([{**json.loads(d.fields), "Declaration ID": f"{d.owner_agency}:{d.reference}",
+    # one row per declaration: of its copies at several markings, the one with the latest result
+    latest_of = {f"{d.owner_agency}:{d.reference}": (d, i) for d, i in sorted(pairs, key=lambda p: p[1].id)}
+    table = pd.DataFrame([{**json.loads(d.fields), "Declaration ID": key,
                            "Fraud": str(i.fraud), "Critical Fraud": str(i.critical)}
-                          for d, i in pairs], columns=declarations.COLUMNS + declarations.LABELS)
+                          for key, (d, i) in latest_of.items()], columns=declarations.COLUMNS + declarations.LABELS)
     return declarations.parse(table.to_csv(index=False), "the database", labels=True)
 
 

@@ -127,3 +127,49 @@ def test_reasons_carry_no_values_for_a_partner_or_a_lower_clearance(day_files, m
     assert all(r["value"] is None and r["contribution"] is None for r in theirs[0]["reasons"])
     code, own, _ = _run("show", str(target), "--as", "us_analyst")
     assert any(r["value"] is not None for r in own["reasons"])
+
+
+def test_a_row_left_off_the_latest_draw_still_reads(day_files, model_file):  # noqa: F811
+    """A RED supervisor draws the day, then an AMBER analyst draws it again over the AMBER rows: the
+    RED rows keep the older draw, are on nobody's list, and still read (not picked), never a crash."""
+    day, red, amber, _fresh = day_files
+    assert _run("import", str(red), "--as", "us_supervisor", "--marking", "TLP:RED")[0] == 0
+    assert _run("import", str(amber), "--as", "us_analyst")[0] == 0
+    code, drawn, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0, err
+    assert _run("select", "--model", str(model_file), "--day", day, "--as", "us_analyst", *PICK)[0] == 0
+    ids = [r["id"] for r in drawn]
+    hidden = [i for i in ids if _run("show", str(i), "--as", "us_analyst")[0] != 0]
+    assert hidden  # the supervisor's list held RED rows
+    for i in ids:
+        code, shown, err = _run("show", str(i), "--as", "us_supervisor")
+        assert code == 0, err
+        if i in hidden:
+            assert shown["rank"] is None and shown["kind"] is None and shown["reasons"]
+
+
+def test_a_copy_imported_below_a_colleague_breaks_neither_its_draw_nor_its_training(day_files, model_file):  # noqa: F811
+    """An AMBER analyst imports references a RED supervisor holds (it must be able to: see the first
+    test). The supervisor then sees two rows of one reference: drawing the day, listing it and
+    training on the database still work, and one declaration takes one place on its list."""
+    from binational.clitools import work
+    from binational.trade import service
+
+    day, red, _amber, _fresh = day_files
+    labelled = red.parent / "labelled.csv"
+    lines = red.read_text().splitlines()
+    assert lines[0].endswith("Fraud,Critical Fraud")  # imported results become inspections
+    labelled.write_text(red.read_text())
+    assert _run("import", str(labelled), "--as", "us_supervisor", "--marking", "TLP:RED")[0] == 0
+    assert _run("import", str(labelled), "--as", "us_analyst")[0] == 0
+    code, drawn, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0, err
+    references = [r["reference"] for r in drawn]
+    assert len(references) == len(set(references)) == -(-(len(lines) - 1) * 2 // 10)
+    code, seen, err = _run("list", "--day", day, "--as", "us_supervisor")
+    assert code == 0 and _places(seen) == _places(drawn), err
+    code, own, err = _run("list", "--day", day, "--as", "us_analyst")  # its copies, its own draw's length
+    assert code == 0 and len(own) == len(drawn), err
+    with work("us_supervisor") as (session, actor):
+        frame = service.training_frame(session, actor)
+    assert len(frame) == len(lines) - 1
