@@ -526,6 +526,19 @@ def visible_trade(actor: Actor, model: Any) -> ColumnElement[bool]:
     )
 
 
+def may_see_reason_values(actor: Actor, *, owner_agency: str, drawn_clearance_rank: int) -> Decision:
+    """Whether `actor`, who sees a scored trade declaration, also sees its reasons' values and
+    contributions. They are computed from the history the model learned and the owner's other
+    declarations (per importer, declarant, HS code ...), so only the owner agency's users cleared at
+    least as high as the user who drew the list see them; a joint partner, a national reader or a
+    lower-cleared colleague sees the features' names alone."""
+    if owner_agency != actor.agency:
+        return Decision(False, "another agency's history")
+    if drawn_clearance_rank > actor.clearance_rank:
+        return Decision(False, "drawn by a user cleared above the viewer")
+    return Decision(True, "owner agency, cleared as its drawer")
+
+
 def may_move_request(actor: Actor, *, side: str, from_agency: str, to_agency: str, type_name: str,
                      answer_roles: frozenset[str]) -> Decision:
     """Whether `actor`, who sees a request, may move it as its `side` (`sender`: withdraw; `receiver`:

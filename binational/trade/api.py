@@ -12,16 +12,17 @@ from fastapi import APIRouter, Query
 
 from binational.routing import ActorDep, SessionDep
 from binational.trade import service
-from binational.trade.models import TradeDeclaration, TradeInspection
+from binational.trade.models import TradeInspection
 from binational.trade.schemas import DeclarationRead, ResultCreate, ResultRead, SelectionRow
 
 router = APIRouter(prefix="/trade", tags=["trade"])
 
 
-def _row(row: TradeDeclaration) -> dict[str, Any]:
+def _row(pick: service.Pick) -> dict[str, Any]:
+    row = pick.row
     return {"id": row.id, "reference": row.reference, "agency": row.owner_agency, "date": row.declared_on,
-            "rank": row.selection_rank, "kind": row.selection_kind, "score": row.score,
-            "hs_unknown": row.hs_unknown, "reasons": json.loads(row.reasons)}
+            "rank": pick.rank, "kind": pick.kind, "score": row.score, "hs_unknown": row.hs_unknown,
+            "reasons": pick.reasons}
 
 
 def _result(r: TradeInspection) -> ResultRead:
@@ -39,8 +40,8 @@ def read_selection(s: SessionDep, actor: ActorDep,
 @router.get("/declarations/{declaration_id}")
 def read_declaration(declaration_id: int, s: SessionDep, actor: ActorDep) -> DeclarationRead:
     """One declaration the caller may see: fields, score, reasons and the results it may see."""
-    row, results = service.read_declaration(s, actor, declaration_id)
-    return DeclarationRead(**_row(row), fields=json.loads(row.fields), results=[_result(r) for r in results])
+    pick, results = service.read_declaration(s, actor, declaration_id)
+    return DeclarationRead(**_row(pick), fields=json.loads(pick.row.fields), results=[_result(r) for r in results])
 
 
 @router.post("/declarations/{declaration_id}/results", status_code=201)

@@ -13,7 +13,6 @@ from binational.audit import log as audit
 from binational.clitools import fail, output_file, progress_bar, work
 from binational.errors import DomainError
 from binational.trade import bts, declarations, ports, risk, service
-from binational.trade.models import TradeDeclaration
 
 app = typer.Typer(help="Trade: cargo risk targeting on customs declarations.", no_args_is_help=True)
 AsUser = Annotated[str | None, typer.Option("--as", help="act as this user (default: the node operator)")]
@@ -135,10 +134,11 @@ def _day(value: str) -> date:
         raise fail(f"--day: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _row(row: TradeDeclaration) -> dict[str, Any]:
+def _row(pick: service.Pick) -> dict[str, Any]:
+    row = pick.row
     return {"id": row.id, "reference": row.reference, "agency": row.owner_agency,
-            "date": row.declared_on.isoformat(), "rank": row.selection_rank, "kind": row.selection_kind,
-            "score": row.score, "hs_unknown": row.hs_unknown, "reasons": json.loads(row.reasons)}
+            "date": row.declared_on.isoformat(), "rank": pick.rank, "kind": pick.kind,
+            "score": row.score, "hs_unknown": row.hs_unknown, "reasons": pick.reasons}
 
 
 @app.command("import")
@@ -233,8 +233,8 @@ def show(
     try:
         with work(as_user) as (session, actor):
             assert actor is not None
-            row, results = service.read_declaration(session, actor, declaration)
-            out = {**_row(row), "fields": json.loads(row.fields),
+            pick, results = service.read_declaration(session, actor, declaration)
+            out = {**_row(pick), "fields": json.loads(pick.row.fields),
                    "results": [{"id": r.id, "agency": r.owner_agency, "fraud": r.fraud, "critical": r.critical,
                                 "joint_agency": r.joint_agency, "note": r.note} for r in results]}
     except DomainError as exc:

@@ -28,10 +28,14 @@ from binational.db import Base, UTCDateTime, utcnow
 
 class TradeDeclaration(Shareable, Base):
     """One import declaration as its customs service filed it: the data set's columns (as text, in
-    `fields`), its score, reasons and place on the day's selection list once scored."""
+    `fields`), its score and reasons once scored, and the draw that scored it. Its place on the list
+    a viewer sees is computed among the rows that viewer may see (`service.selection_list`)."""
 
     __tablename__ = "trade_declarations"
-    __table_args__ = (UniqueConstraint("owner_agency", "reference", name="uq_trade_declarations_owner_reference"),
+    # unique per agency AND marking: a row marked above an importer's clearance must never collide
+    # with (and so reveal itself to) what that importer imports
+    __table_args__ = (UniqueConstraint("owner_agency", "marking_rank", "reference",
+                                       name="uq_trade_declarations_owner_marking_reference"),
                       Index("ix_trade_declarations_owner_day", "owner_agency", "declared_on"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(64))
@@ -44,7 +48,9 @@ class TradeDeclaration(Shareable, Base):
     critical_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
     reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the features that raised the score
     selection_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # score | exploration
-    selection_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    selection_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)  # on its drawer's list
+    # JSON of the draw that scored it: id (time), budget, exploration, mode, seed, the drawer's clearance
+    draw: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

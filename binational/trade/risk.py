@@ -30,6 +30,7 @@ import json
 import math
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy import sparse  # noqa: E402
 
 from binational.errors import InvalidInput  # noqa: E402
 from binational.trade.declarations import COLUMNS  # noqa: E402
@@ -161,11 +163,20 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
         fraud = critical = inspected = np.zeros(len(frame))
     sums = np.column_stack([one, inspected, fraud, critical])
     out: dict[str, np.ndarray] = {}
-    factors = {key: pd.factorize(keys[key]) for key in HISTORY_KEYS}
+
+    def one_key(key: str) -> tuple[tuple[np.ndarray, pd.Index], np.ndarray]:
+        codes, uniques = pd.factorize(keys[key])
+        return (codes, uniques), _before(codes, days, sums) + _looked_up(history, "counts", key, uniques, codes, 4)
+
+    # the keys are independent and numpy's sorts and sums release the interpreter lock: one thread
+    # per core (the history is built once per key before, so no thread writes what another reads)
     for key in HISTORY_KEYS:
-        codes, uniques = factors[key]
-        n, seen, bad, crit = (_before(codes, days, sums)
-                              + _looked_up(history, "counts", key, uniques, codes, 4)).T
+        history.table("counts", key, 4)
+    with ThreadPoolExecutor(max_workers=PARAMS["num_threads"]) as pool:
+        done = dict(zip(HISTORY_KEYS, pool.map(one_key, HISTORY_KEYS), strict=True))
+    factors = {key: done[key][0] for key in HISTORY_KEYS}
+    for key in HISTORY_KEYS:
+        n, seen, bad, crit = done[key][1].T
         out[f"{key}: earlier declarations"] = n
         out[f"{key}: inspected before"] = seen
         out[f"{key}: fraud found before"] = bad
@@ -253,7 +264,7 @@ class RiskModel:
     critical: lgb.Booster
     weight: float
     info: dict[str, Any] = field(default_factory=dict)
-    _paths: dict[int, list[np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
+    _paths: dict[int, tuple[np.ndarray, sparse.csr_matrix]] = field(default_factory=dict, repr=False, compare=False)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         self.check(frame)
@@ -271,10 +282,14 @@ class RiskModel:
     def predict(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
         """Features, P(fraud), P(critical) and the combined score of each declaration."""
         x = self.features(frame)
+        return (x, *self.probabilities(x))
+
+    def probabilities(self, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(fraud), P(critical) and the combined score of each row of features `x`."""
         matrix = x.to_numpy(dtype=float)
-        fraud = self.fraud.predict(matrix, num_threads=PARAMS["num_threads"])
-        critical = self.critical.predict(matrix, num_threads=PARAMS["num_threads"])
-        return x, np.asarray(fraud), np.asarray(critical), np.asarray(fraud) + self.weight * np.asarray(critical)
+        fraud = np.asarray(self.fraud.predict(matrix, num_threads=PARAMS["num_threads"]))
+        critical = np.asarray(self.critical.predict(matrix, num_threads=PARAMS["num_threads"]))
+        return fraud, critical, fraud + self.weight * critical
 
     def reasons(self, x: pd.DataFrame, rows: np.ndarray, top: int = 3) -> list[list[dict[str, Any]]]:
         """Per row of `rows`: the features that raised its score most. A feature's contribution is
@@ -297,11 +312,14 @@ class RiskModel:
         tables = self._paths.get(id(booster))
         if tables is None:
             tables = self._paths[id(booster)] = _path_tables(booster, len(self.feature_names))
-        leaves = np.asarray(booster.predict(part, pred_leaf=True, num_threads=PARAMS["num_threads"]), dtype=int)
-        total = np.zeros((len(part), len(self.feature_names)))
-        for tree, table in enumerate(tables):
-            total += table[leaves[:, tree]]
-        return total
+        offsets, table = tables
+        leaves = np.asarray(booster.predict(part, pred_leaf=True, num_threads=PARAMS["num_threads"]), dtype=np.int64)
+        n, trees = leaves.shape
+        # one row per declaration marking the leaf it reaches in every tree: its product with the
+        # trees' leaf tables (sparse: a tree splits on few features) sums the paths in one pass
+        starts = np.arange(0, n * trees + 1, trees)
+        reached = sparse.csr_matrix((np.ones(n * trees), (leaves + offsets).ravel(), starts), shape=(n, table.shape[0]))
+        return np.asarray((reached @ table).toarray())
 
     def save(self, path: Path) -> None:
         data = {"format": FORMAT, "columns": self.columns, "features": self.feature_names,
@@ -337,8 +355,9 @@ class RiskModel:
         return model
 
 
-def _path_tables(booster: lgb.Booster, width: int) -> list[np.ndarray]:
-    """Per tree, per leaf: what each feature's splits on the way to the leaf added to the output."""
+def _path_tables(booster: lgb.Booster, width: int) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Where each tree's leaves start, and per leaf of every tree (a sparse matrix, leaves × features):
+    what each feature's splits on the way to the leaf added to the output."""
     tables = []
     for tree in booster.dump_model()["tree_info"]:
         table = np.zeros((tree["num_leaves"], width))
@@ -354,7 +373,8 @@ def _path_tables(booster: lgb.Booster, width: int) -> list[np.ndarray]:
                 step[node["split_feature"]] += value - node["internal_value"]
                 stack.append((child, step))
         tables.append(table)
-    return tables
+    offsets = np.cumsum([0] + [len(t) for t in tables[:-1]]).astype(np.int64)
+    return offsets, sparse.csr_matrix(np.vstack(tables) if tables else np.zeros((0, width)))
 
 
 def _plain(value: float, name: str, categories: dict[str, list[str]]) -> Any:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Reason(BaseModel):
     feature: str
     value: Any = None
-    contribution: float
+    contribution: float | None = None  # None, with value, when the viewer may see the feature's name only
 
 
 class SelectionRow(BaseModel):

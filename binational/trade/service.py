@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from binational.access import markings
 from binational.access.actions import Action, register
 from binational.access.models import Agency
-from binational.access.policy import Actor, may_see_trade, require, visible_trade
+from binational.access.policy import Actor, may_see_reason_values, may_see_trade, require, visible_trade
 from binational.audit import log as audit
-from binational.db import system_context
+from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
 from binational.trade import bts, declarations, ports, risk
 from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
@@ -66,12 +66,19 @@ class Ranked:
 
 
 def rank(model: risk.RiskModel, frame: pd.DataFrame, *, budget: float, exploration: float, mode: str,
-         seed: int = 0) -> Ranked:
-    """The selection list of `frame`: rank, kind (score or exploration), scores and reasons."""
-    x, fraud, critical, score = model.predict(frame)
+         seed: int = 0, stage: risk.Progress | None = None) -> Ranked:
+    """The selection list of `frame`: rank, kind (score or exploration), scores and reasons.
+    `stage` is told the name of each stage as it ends (features, predict, select, reasons, list)."""
+    done = stage or (lambda _name: None)
+    x = model.features(frame)
+    done("features")
+    fraud, critical, score = model.probabilities(x)
+    done("predict")
     chosen = risk.select(score, fraud, budget=budget, exploration=exploration, mode=mode, seed=seed)
+    done("select")
     rows = chosen.rows
     reasons = model.reasons(x, rows)
+    done("reasons")
     explore = set(chosen.explore.tolist())
     refs = frame["Declaration ID"].to_numpy()[rows]
     days = frame["date"].to_numpy()[rows].astype("datetime64[D]").astype(str)
@@ -83,6 +90,7 @@ def rank(model: risk.RiskModel, frame: pd.DataFrame, *, budget: float, explorati
                     "kind": "exploration" if row in explore else "score",
                     "score": round(float(score[row]), 4), "fraud": round(float(fraud[row]), 4),
                     "critical": round(float(critical[row]), 4), "hs_unknown": bool(unknown[i]), "reasons": why})
+    done("list")
     return Ranked(out, int(np.size(score)), score, fraud, critical)
 
 
@@ -117,17 +125,30 @@ def _sharing(distribution: str, joint_agency: str | None, marking: str) -> tuple
     return distribution, joint_agency or None, markings.rank(marking)
 
 
+def _within_clearance(actor: Actor, rank: int, marking: str) -> None:
+    """Refuse writing a row marked above the writer's clearance: it could not see what it wrote."""
+    if rank > actor.clearance_rank:
+        raise InvalidInput(f"marking {marking} is above your clearance ({actor.clearance})",
+                           details=[{"field": "marking"}])
+
+
 def import_declarations(session: Session, actor: Actor, frame: pd.DataFrame, *, source: dict[str, str],
                         distribution: str = "agency", joint_agency: str | None = None,
                         marking: str = "TLP:AMBER") -> dict[str, int]:
     """Store a checked file's declarations as the actor's agency; a labelled file's results become
-    inspections. Idempotent: a reference the agency already holds is skipped."""
+    inspections.
+    Idempotent: a reference the agency already holds, as far as the actor may see, is skipped.
+
+    A reference held only by rows the actor may not see (marked above its clearance) is imported
+    anew, at the actor's marking: references are unique per agency and marking, so the answer is
+    the same whether or not a hidden row exists."""
     require(actor, "trade.import")
     distribution, joint_agency, rank = _sharing(distribution, joint_agency, marking)
+    _within_clearance(actor, rank, marking)
     if joint_agency is not None and session.get(Agency, joint_agency) is None:
         raise InvalidInput(f"unknown agency {joint_agency!r}", details=[{"field": "joint_agency"}])
     held = set(session.scalars(select(TradeDeclaration.reference).where(
-        TradeDeclaration.owner_agency == actor.agency,
+        TradeDeclaration.owner_agency == actor.agency, visible_trade(actor, TradeDeclaration),
         TradeDeclaration.reference.in_(frame["Declaration ID"].tolist()))))
     policy = {"owner_agency": actor.agency, "owner_country": actor.country, "distribution": distribution,
               "marking": marking, "marking_rank": rank, "case_id": None, "joint_agency": joint_agency}
@@ -157,13 +178,77 @@ def import_declarations(session: Session, actor: Actor, frame: pd.DataFrame, *, 
 
 
 def _frame_of(rows: list[TradeDeclaration]) -> pd.DataFrame:
-    text = pd.DataFrame([json.loads(r.fields) for r in rows], columns=declarations.COLUMNS)
+    """The rows as a checked frame whose `Declaration ID` is each row's id: one agency may hold a
+    reference at several markings (a copy imported below a colleague's clearance), and a viewer
+    cleared for both sees two rows of it."""
+    text = pd.DataFrame([{**json.loads(r.fields), "Declaration ID": str(r.id)} for r in rows],
+                        columns=declarations.COLUMNS)
     return declarations.parse(text.to_csv(index=False), "the database")
 
 
+@dataclass
+class Pick:
+    """A scored declaration as one viewer sees it: its place on the day's list ranked among what that
+    viewer may see (None when not picked) and its reasons (names alone when their values are not the
+    viewer's to see, `policy.may_see_reason_values`)."""
+
+    row: TradeDeclaration
+    rank: int | None
+    kind: str | None
+    reasons: list[dict[str, Any]]
+
+
+def _draw_of(row: TradeDeclaration) -> dict[str, Any]:
+    return json.loads(row.draw) if row.draw else {}
+
+
+def shown_reasons(actor: Actor, row: TradeDeclaration) -> list[dict[str, Any]]:
+    """The reasons of a scored declaration as `actor` may see them: with values and contributions,
+    or the features' names alone."""
+    reasons: list[dict[str, Any]] = json.loads(row.reasons)
+    draw = _draw_of(row)
+    if draw and may_see_reason_values(actor, owner_agency=row.owner_agency,
+                                      drawn_clearance_rank=int(draw["clearance_rank"])):
+        return reasons
+    return [{"feature": r["feature"], "value": None, "contribution": None} for r in reasons]
+
+
+def _ranked(actor: Actor, rows: list[TradeDeclaration]) -> list[Pick]:
+    """The scored rows `actor` may see (of one day), each agency's latest draw among them redrawn
+    over them alone: the list depends on nothing the actor may not see. Picks first, in order."""
+    picks: list[Pick] = []
+    for agency in sorted({r.owner_agency for r in rows}):
+        theirs = [r for r in rows if r.owner_agency == agency and r.draw]
+        if not theirs:
+            continue
+        latest = max(_draw_of(r)["id"] for r in theirs)
+        # one place per declaration: of the rows of one reference the viewer sees (copies at several
+        # markings), the first stored
+        first: dict[str, TradeDeclaration] = {}
+        for r in sorted(theirs, key=lambda r: r.id):
+            if _draw_of(r)["id"] == latest:
+                first.setdefault(r.reference, r)
+        members = list(first.values())
+        draw = _draw_of(members[0])
+        score = np.array([r.score for r in members], dtype=float)
+        fraud = np.array([r.fraud_probability for r in members], dtype=float)
+        chosen = risk.select(score, fraud, budget=float(draw["budget"]), exploration=float(draw["exploration"]),
+                             mode=str(draw["mode"]), seed=int(draw["seed"]))
+        explore = set(chosen.explore.tolist())
+        placed = set(chosen.rows.tolist())
+        for place, i in enumerate(chosen.rows.tolist(), start=1):
+            picks.append(Pick(members[i], place, "exploration" if i in explore else "score",
+                              shown_reasons(actor, members[i])))
+        picks.extend(Pick(members[i], None, None, shown_reasons(actor, members[i]))
+                     for i in range(len(members)) if i not in placed)
+    return picks
+
+
 def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date, *, budget: float,
-               exploration: float, mode: str = "uncertainty", seed: int = 0) -> list[TradeDeclaration]:
-    """Score the actor's agency's declarations of `day` and draw the day's selection list."""
+               exploration: float, mode: str = "uncertainty", seed: int = 0) -> list[Pick]:
+    """Score the actor's agency's declarations of `day` that it may see, with the reasons of each,
+    and draw the day's selection list. Rows it may not see keep their earlier draw, which no longer
+    shows once this one is the latest."""
     require(actor, "trade.select")
     rows = list(session.scalars(select(TradeDeclaration).where(
         TradeDeclaration.owner_agency == actor.agency, TradeDeclaration.declared_on == day,
@@ -171,43 +256,52 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     if not rows:
         raise InvalidInput(f"no declarations of {day.isoformat()} to score", details=[{"field": "day"}])
     frame = _frame_of(rows)
-    by_ref = {r.reference: r for r in rows}
-    ranked = rank(model, frame, budget=budget, exploration=exploration, mode=mode, seed=seed)
-    score, fraud, critical = ranked.score, ranked.fraud, ranked.critical
-    for i, ref in enumerate(frame["Declaration ID"]):
-        row = by_ref[ref]
+    by_id = {str(r.id): r for r in rows}
+    x, fraud, critical, score = model.predict(frame)
+    risk.select(score, fraud, budget=budget, exploration=exploration, mode=mode, seed=seed)  # refuses bad shares
+    # every row's reasons, not only the drawer's picks: a viewer who sees fewer rows picks others
+    reasons = model.reasons(x, np.arange(len(frame)))
+    draw = json.dumps({"id": utcnow().isoformat(), "budget": budget, "exploration": exploration, "mode": mode,
+                       "seed": seed, "clearance_rank": actor.clearance_rank})
+    for i, ident in enumerate(frame["Declaration ID"]):
+        row = by_id[ident]
         row.score, row.fraud_probability = float(score[i]), float(fraud[i])
         row.critical_probability = float(critical[i])
-        row.selection_kind, row.selection_rank, row.reasons = None, None, "[]"
-    chosen = []
-    for item in ranked.rows:
-        row = by_ref[item["declaration"]]
-        row.selection_kind, row.selection_rank = item["kind"], item["rank"]
-        row.reasons = json.dumps(item["reasons"], ensure_ascii=False)
-        chosen.append(row)
-    audit.record(session, action="trade.select", actor=actor, objects=[object_ref(r) for r in chosen],
+        row.reasons, row.draw = json.dumps(reasons[i], ensure_ascii=False), draw
+        row.selection_kind, row.selection_rank = None, None
+    chosen = [p for p in _ranked(actor, rows) if p.rank is not None]
+    for pick in chosen:
+        pick.row.selection_kind, pick.row.selection_rank = pick.kind, pick.rank
+    session.flush()
+    audit.record(session, action="trade.select", actor=actor, objects=[object_ref(p.row) for p in chosen],
                  extra={"day": day.isoformat(), "scored": len(rows), "selected": len(chosen), "budget": budget,
                         "exploration": exploration})
     return chosen
 
 
-def selection_list(session: Session, actor: Actor, day: date) -> list[TradeDeclaration]:
-    """The day's selection list the actor may see, in order."""
+def _scored_of_day(session: Session, actor: Actor, day: date, agency: str | None = None) -> list[TradeDeclaration]:
+    query = select(TradeDeclaration).where(TradeDeclaration.declared_on == day, TradeDeclaration.draw.is_not(None),
+                                           visible_trade(actor, TradeDeclaration))
+    if agency is not None:
+        query = query.where(TradeDeclaration.owner_agency == agency)
+    return list(session.scalars(query.order_by(TradeDeclaration.id)))
+
+
+def selection_list(session: Session, actor: Actor, day: date) -> list[Pick]:
+    """The day's selection list the actor may see, in order: per agency, its latest draw the actor
+    sees a row of, redrawn among the rows the actor may see (ranks 1..n, nothing of hidden rows)."""
     require(actor, "trade.list")
-    rows = list(session.scalars(select(TradeDeclaration).where(
-        TradeDeclaration.declared_on == day, TradeDeclaration.selection_rank.is_not(None),
-        visible_trade(actor, TradeDeclaration)).order_by(TradeDeclaration.owner_agency,
-                                                         TradeDeclaration.selection_rank)))
-    audit.record(session, action="trade.list", actor=actor, objects=[object_ref(r) for r in rows],
-                 extra={"day": day.isoformat(), "rows": len(rows)})
-    return rows
+    picks = [p for p in _ranked(actor, _scored_of_day(session, actor, day)) if p.rank is not None]
+    audit.record(session, action="trade.list", actor=actor, objects=[object_ref(p.row) for p in picks],
+                 extra={"day": day.isoformat(), "rows": len(picks)})
+    return picks
 
 
 def latest_selection_day(session: Session, actor: Actor) -> date | None:
     """The latest day with a selection list the actor may see a row of (the page's default day)."""
     require(actor, "trade.list")
     return session.scalar(select(func.max(TradeDeclaration.declared_on)).where(
-        TradeDeclaration.selection_rank.is_not(None), visible_trade(actor, TradeDeclaration)))
+        TradeDeclaration.draw.is_not(None), visible_trade(actor, TradeDeclaration)))
 
 
 def declaration(session: Session, actor: Actor, declaration_id: int, *, action: str = "trade.read"
@@ -240,12 +334,17 @@ def results_of(session: Session, actor: Actor, row: TradeDeclaration) -> list[Tr
     ).order_by(TradeInspection.id)))
 
 
-def read_declaration(session: Session, actor: Actor, declaration_id: int) -> tuple[TradeDeclaration,
-                                                                                    list[TradeInspection]]:
+def read_declaration(session: Session, actor: Actor, declaration_id: int) -> tuple[Pick, list[TradeInspection]]:
+    """A declaration the actor may see, with its place on the list as the actor sees it, and the
+    results it may see."""
     row = declaration(session, actor, declaration_id)
     results = results_of(session, actor, row)
+    place = Pick(row, None, None, shown_reasons(actor, row) if row.draw else [])
+    if row.draw:  # not on the list when its draw is no longer the latest, or another copy holds its place
+        place = next((p for p in _ranked(actor, _scored_of_day(session, actor, row.declared_on, row.owner_agency))
+                      if p.row.id == row.id), place)
     audit.record(session, action="trade.read", actor=actor, objects=[object_ref(row)])
-    return row, results
+    return place, results
 
 
 def record_result(session: Session, actor: Actor, declaration_id: int, *, fraud: int, critical: int,
@@ -288,9 +387,11 @@ def training_frame(session: Session, actor: Actor) -> pd.DataFrame:
                  extra={"for": "training", "rows": len(pairs)})
     if not pairs:
         raise InvalidInput("no inspected declarations to learn from")
-    table = pd.DataFrame([{**json.loads(d.fields), "Declaration ID": f"{d.owner_agency}:{d.reference}",
+    # one row per declaration: of its copies at several markings, the one with the latest result
+    latest_of = {f"{d.owner_agency}:{d.reference}": (d, i) for d, i in sorted(pairs, key=lambda p: p[1].id)}
+    table = pd.DataFrame([{**json.loads(d.fields), "Declaration ID": key,
                            "Fraud": str(i.fraud), "Critical Fraud": str(i.critical)}
-                          for d, i in pairs], columns=declarations.COLUMNS + declarations.LABELS)
+                          for key, (d, i) in latest_of.items()], columns=declarations.COLUMNS + declarations.LABELS)
     return declarations.parse(table.to_csv(index=False), "the database", labels=True)
 
 

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, Response
 from binational.errors import DomainError, InvalidInput, NotFound
 from binational.routing import SessionDep
 from binational.trade import service
-from binational.trade.models import TradeDeclaration
 from binational.web import i18n
 from binational.web.render import PageActor, field_errors, redirect, render
 from binational.web.sessions import check_csrf
@@ -41,9 +40,9 @@ def reason_text(lang: str, feature: str) -> str:
     return i18n.translate(lang, f"trade.feature.{_slug(feature)}")
 
 
-def _reasons(lang: str, row: TradeDeclaration) -> list[dict[str, Any]]:
+def _reasons(lang: str, pick: service.Pick) -> list[dict[str, Any]]:
     return [{"text": reason_text(lang, r["feature"]), "value": r["value"], "contribution": r["contribution"]}
-            for r in json.loads(row.reasons)]
+            for r in pick.reasons]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -57,17 +56,17 @@ def selection(request: Request, s: SessionDep, actor: PageActor,
         return render(request, "trade/selection.html", 422, rows=[], day=day,
                       errors={"day": i18n.error(lang, f"{day!r} is not a date (YYYY-MM-DD)")})
     rows = service.selection_list(s, actor, when) if when else []
-    shown = [{"row": r, "reasons": _reasons(lang, r)} for r in rows]
+    shown = [{"row": p.row, "rank": p.rank, "kind": p.kind, "reasons": _reasons(lang, p)} for p in rows]
     return render(request, "trade/selection.html", rows=shown, day=when.isoformat() if when else "", errors={})
 
 
 @router.get("/declarations/{declaration_id}", response_class=HTMLResponse)
 def declaration(request: Request, s: SessionDep, actor: PageActor, declaration_id: int) -> HTMLResponse:
     """One declaration: its fields, score, reasons and the results the user may see; the result form."""
-    row, results = service.read_declaration(s, actor, declaration_id)
+    pick, results = service.read_declaration(s, actor, declaration_id)
     lang = i18n.language(request)
-    return render(request, "trade/declaration.html", row=row, fields=json.loads(row.fields),
-                  reasons=_reasons(lang, row), results=results, errors={}, form={})
+    return render(request, "trade/declaration.html", row=pick.row, pick=pick, fields=json.loads(pick.row.fields),
+                  reasons=_reasons(lang, pick), results=results, errors={}, form={})
 
 
 @router.post("/declarations/{declaration_id}/inspect", response_model=None)
@@ -85,10 +84,10 @@ async def inspect(request: Request, s: SessionDep, actor: PageActor, declaration
     except NotFound:
         raise
     except DomainError as exc:  # refused before anything was written
-        row, results = service.read_declaration(s, actor, declaration_id)
-        return render(request, "trade/declaration.html", 422, row=row, fields=json.loads(row.fields),
-                      reasons=_reasons(lang, row), results=results, errors=field_errors(lang, exc, "outcome"),
-                      form=values)
+        pick, results = service.read_declaration(s, actor, declaration_id)
+        return render(request, "trade/declaration.html", 422, row=pick.row, pick=pick,
+                      fields=json.loads(pick.row.fields), reasons=_reasons(lang, pick), results=results,
+                      errors=field_errors(lang, exc, "outcome"), form=values)
     return redirect(f"/trade/declarations/{declaration_id}?recorded=1")
 
 

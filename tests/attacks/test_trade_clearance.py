@@ -1,0 +1,175 @@
+"""Attacks on trade from inside the owner agency and from a joint partner: what a declaration marked
+above a user's clearance, or another agency's history, must not tell.
+
+- An AMBER analyst importing references that a RED colleague already holds learns nothing of them:
+  the same answer (counts, exit code) as for references nobody holds.
+- The selection list a viewer sees is ranked among what it may see: exactly the list it would draw
+  itself with the same model and budget, without gaps left by hidden rows, and never stale.
+- Reasons shown to a joint partner, or to a colleague cleared lower than the one who drew the list,
+  name the features only: no values computed from the owner's other declarations.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from binational.cli import app
+from binational.trade import declarations
+from tests.trade import worlds
+
+declaration_files, model_file = worlds.declaration_files, worlds.model_file  # the fixtures of tests/trade
+
+runner = CliRunner()
+PICK = ("--budget", "0.2", "--exploration", "0.25")
+
+
+def _run(*args: str) -> tuple[int, object, str]:
+    r = runner.invoke(app, ["trade", *args])
+    return r.exit_code, json.loads(r.stdout) if r.exit_code == 0 else None, r.stderr
+
+
+def _day_files(test: Path, folder: Path) -> tuple[str, Path, Path, Path]:
+    """The busiest day of the test file, split in three files of that day: 'red', 'amber' and 'fresh'
+    (the fresh one with references nobody holds)."""
+    lines = test.read_text().splitlines()
+    frame = declarations.read(test)
+    day = str(frame["date"].value_counts().idxmax().date())
+    rows = [line for line in lines[1:] if line.split(",")[1] == day]
+    assert len(rows) >= 18
+    third = len(rows) // 3
+    out = []
+    for name, part in (("red", rows[:third]), ("amber", rows[third:2 * third]), ("fresh", rows[:third])):
+        path = folder / f"{name}.csv"
+        if name == "fresh":
+            part = [f"X{line}" for line in part]  # the same declarations under references nobody holds
+        path.write_text("\n".join([lines[0], *part]) + "\n")
+        out.append(path)
+    return day, out[0], out[1], out[2]
+
+
+@pytest.fixture
+def day_files(settings, db, declaration_files, tmp_path):  # noqa: F811 - the fixture above
+    return _day_files(declaration_files["test"], tmp_path)
+
+
+def test_importing_references_a_red_colleague_holds_answers_as_fresh_ones(day_files):
+    _day, red, _amber, fresh = day_files
+    code, out, err = _run("import", str(red), "--as", "us_supervisor", "--marking", "TLP:RED")
+    assert code == 0, err
+    hidden = _run("import", str(red), "--as", "us_analyst")
+    unheld = _run("import", str(fresh), "--as", "us_analyst")
+    assert hidden[0] == unheld[0] == 0, (hidden[2], unheld[2])
+    assert hidden[1] == unheld[1]  # the same counts: nothing skipped, nothing refused
+    again = _run("import", str(red), "--as", "us_analyst")  # its own copies it does see: skipped
+    assert again[0] == 0 and again[1]["declarations"] == 0 and again[1]["skipped"] == hidden[1]["declarations"]
+
+
+def test_nobody_imports_above_their_clearance(day_files):
+    _day, red, _amber, _fresh = day_files
+    code, _out, err = _run("import", str(red), "--as", "us_analyst", "--marking", "TLP:RED")
+    assert code == 2 and "clearance" in err and len(err.strip().splitlines()) == 1
+
+
+def _places(rows) -> list[tuple[int, int, str]]:
+    return [(r["id"], r["rank"], r["kind"]) for r in rows]
+
+
+def test_the_list_is_ranked_among_what_the_viewer_may_see(day_files, model_file):  # noqa: F811
+    day, red, amber, _fresh = day_files
+    assert _run("import", str(red), "--as", "us_supervisor", "--marking", "TLP:RED")[0] == 0
+    assert _run("import", str(amber), "--as", "us_analyst")[0] == 0
+    code, drawn, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0, err
+    code, seen, _ = _run("list", "--day", day, "--as", "us_analyst")
+    assert code == 0 and seen
+    # what the analyst would draw itself: the same list, ids, ranks and kinds
+    code, own, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_analyst", *PICK)
+    assert code == 0, err
+    assert _places(seen) == _places(own)
+    assert [r["rank"] for r in seen] == list(range(1, len(seen) + 1))
+    visible = len(amber.read_text().splitlines()) - 1
+    assert len(seen) == -(-visible * 2 // 10)  # ⌈0.2·N⌉ of what it may see, not of the day's every row
+    # the supervisor's view after the analyst's draw is one list, not two draws interleaved
+    code, after, _ = _run("list", "--day", day, "--as", "us_supervisor")
+    ranks = [r["rank"] for r in after]
+    assert code == 0 and ranks == list(range(1, len(after) + 1))
+    code, mine, _ = _run("list", "--day", day, "--as", "us_analyst")
+    assert _places(mine) == _places(own)
+    for row in seen:
+        code, shown, _ = _run("show", str(row["id"]), "--as", "us_analyst")
+        assert (shown["rank"], shown["kind"]) == (row["rank"], row["kind"])
+
+
+def test_reasons_carry_no_values_for_a_partner_or_a_lower_clearance(day_files, model_file):  # noqa: F811
+    day, _red, amber, _fresh = day_files
+    assert _run("import", str(amber), "--as", "us_analyst")[0] == 0
+    code, drawn, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0, err
+    assert all(r["value"] is not None for row in drawn for r in row["reasons"] if row["kind"] == "score")
+    code, seen, _ = _run("list", "--day", day, "--as", "us_analyst")  # drawn by a RED colleague
+    assert seen and all(r["reasons"] for r in seen)
+    assert all(r["value"] is None and r["contribution"] is None for row in seen for r in row["reasons"])
+    code, drawn, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_analyst", *PICK)
+    assert code == 0 and any(r["value"] is not None for row in drawn for r in row["reasons"]), err
+    target = drawn[0]["id"]
+    code, _out, err = _run("inspect", str(target), "--as", "us_analyst", "--fraud", "1", "--critical", "1",
+                           "--joint-agency", "MX-FGR")
+    assert code == 0, err
+    code, shown, _ = _run("show", str(target), "--as", "mx_analyst")
+    assert code == 0 and shown["reasons"]
+    assert all(r["value"] is None and r["contribution"] is None for r in shown["reasons"])
+    code, theirs, _ = _run("list", "--day", day, "--as", "mx_analyst")
+    assert [r["id"] for r in theirs] == [target] and theirs[0]["rank"] == 1
+    assert all(r["value"] is None and r["contribution"] is None for r in theirs[0]["reasons"])
+    code, own, _ = _run("show", str(target), "--as", "us_analyst")
+    assert any(r["value"] is not None for r in own["reasons"])
+
+
+def test_a_row_left_off_the_latest_draw_still_reads(day_files, model_file):  # noqa: F811
+    """A RED supervisor draws the day, then an AMBER analyst draws it again over the AMBER rows: the
+    RED rows keep the older draw, are on nobody's list, and still read (not picked), never a crash."""
+    day, red, amber, _fresh = day_files
+    assert _run("import", str(red), "--as", "us_supervisor", "--marking", "TLP:RED")[0] == 0
+    assert _run("import", str(amber), "--as", "us_analyst")[0] == 0
+    code, drawn, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0, err
+    assert _run("select", "--model", str(model_file), "--day", day, "--as", "us_analyst", *PICK)[0] == 0
+    ids = [r["id"] for r in drawn]
+    hidden = [i for i in ids if _run("show", str(i), "--as", "us_analyst")[0] != 0]
+    assert hidden  # the supervisor's list held RED rows
+    for i in ids:
+        code, shown, err = _run("show", str(i), "--as", "us_supervisor")
+        assert code == 0, err
+        if i in hidden:
+            assert shown["rank"] is None and shown["kind"] is None and shown["reasons"]
+
+
+def test_a_copy_imported_below_a_colleague_breaks_neither_its_draw_nor_its_training(day_files, model_file):  # noqa: F811
+    """An AMBER analyst imports references a RED supervisor holds (it must be able to: see the first
+    test). The supervisor then sees two rows of one reference: drawing the day, listing it and
+    training on the database still work, and one declaration takes one place on its list."""
+    from binational.clitools import work
+    from binational.trade import service
+
+    day, red, _amber, _fresh = day_files
+    labelled = red.parent / "labelled.csv"
+    lines = red.read_text().splitlines()
+    assert lines[0].endswith("Fraud,Critical Fraud")  # imported results become inspections
+    labelled.write_text(red.read_text())
+    assert _run("import", str(labelled), "--as", "us_supervisor", "--marking", "TLP:RED")[0] == 0
+    assert _run("import", str(labelled), "--as", "us_analyst")[0] == 0
+    code, drawn, err = _run("select", "--model", str(model_file), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0, err
+    references = [r["reference"] for r in drawn]
+    assert len(references) == len(set(references)) == -(-(len(lines) - 1) * 2 // 10)
+    code, seen, err = _run("list", "--day", day, "--as", "us_supervisor")
+    assert code == 0 and _places(seen) == _places(drawn), err
+    code, own, err = _run("list", "--day", day, "--as", "us_analyst")  # its copies, its own draw's length
+    assert code == 0 and len(own) == len(drawn), err
+    with work("us_supervisor") as (session, actor):
+        frame = service.training_frame(session, actor)
+    assert len(frame) == len(lines) - 1
