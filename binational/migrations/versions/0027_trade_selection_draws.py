@@ -2,14 +2,14 @@
 clearance never collides with what it imports); the draw that scored a declaration
 
 Revision ID: trade_selection_draws
-Revises: federation_partners
+Revises: repatriation_line_type
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "trade_selection_draws"
-down_revision = "federation_partners"
+down_revision = "repatriation_line_type"
 branch_labels = None
 depends_on = None
 
