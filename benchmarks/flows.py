@@ -103,8 +103,23 @@ def accuracy(series: dict[str, dict[int, float]], year: int, cores: int) -> dict
     }
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished worker processes."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(run) -> dict:  # type: ignore[no-untyped-def]
+    wall, cpu = time.perf_counter(), _cpu()
+    run()
+    return {"seconds": round(time.perf_counter() - wall, 1), "cpu_seconds": round(_cpu() - cpu, 1)}
+
+
 def speed(series: dict[str, dict[int, float]], n: int, cores: int) -> dict:
-    """Seconds to forecast `n` series (the real ones, replicated with multiplicative noise)."""
+    """Seconds (wall and CPU) to forecast `n` series (the real ones, replicated with multiplicative
+    noise), ours beside the peers on the same series: seasonal naive and plain AutoETS, one fit each."""
     rng = np.random.default_rng(7)
     keys = sorted(series)
     data = {}
@@ -113,9 +128,13 @@ def speed(series: dict[str, dict[int, float]], n: int, cores: int) -> dict:
         noise = rng.normal(1.0, 0.05, size=len(base))
         data[f"s{i}"] = {m: max(0.0, v * noise[j]) for j, (m, v) in enumerate(sorted(base.items()))}
     data = {k: v for k, v in data.items() if len(forecasting.regular(v)[1]) >= forecasting.needed_months(12)}
-    started = time.perf_counter()
-    forecasting.forecast(data, horizon=12, n_jobs=cores)
-    return {"series": len(data), "seconds": round(time.perf_counter() - started, 1), "cores": cores}
+    load = os.getloadavg()[0]
+    ours = _timed(lambda: forecasting.forecast(data, horizon=12, n_jobs=cores))
+    raw = [(k, forecasting.regular(v)[1]) for k, v in data.items()]
+    peers = {
+        m: _timed(lambda m=m: forecasting._predict(raw, [m], 12, n_jobs=cores)) for m in ("SeasonalNaive", "AutoETS")
+    }
+    return {"series": len(data), "cores": cores, "load_average_before": round(load, 1), "ours": ours, **peers}
 
 
 def import_speed(rows: int) -> dict:
