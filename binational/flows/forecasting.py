@@ -17,7 +17,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,8 @@ class Forecast:
     shock_replaced: bool = False
     #: every candidate's forecast (candidate -> "mean", "-lo-95" ... -> values), for comparisons
     alternatives: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    #: the chosen forecast's backtest errors (actual - mean), one list of H months per origin, newest first
+    errors: list[list[float]] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str, float, float, float, float, float]]:
         """`series_id, month, mean, lo80, hi80, lo95, hi95` for each month ahead."""
@@ -338,6 +340,7 @@ def forecast(data: Mapping[str, Mapping[int, float]], *, horizon: int, candidate
     scores: dict[str, dict[str, float]] = {}
     chosen: dict[str, list[str]] = {}
     misses: dict[int, list[float]] = {level: [] for level in LEVELS}
+    origins_kept: dict[str, list[tuple[dict[str, np.ndarray], np.ndarray]]] = {}
     for s in series:
         values = histories[s.series_id]
         errors: dict[str, list[float]] = {c: [] for c in candidates}
@@ -348,6 +351,7 @@ def forecast(data: Mapping[str, Mapping[int, float]], *, horizon: int, candidate
             origins.append((got, actual))
             for c in candidates:
                 errors[c].append(mase(actual, _combine(got, c, horizon)["mean"], train))
+        origins_kept[s.series_id] = origins
         scores[s.series_id] = {c: float(np.mean(e)) for c, e in errors.items() if e}
         ranked = sorted(scores[s.series_id], key=lambda c: (scores[s.series_id][c], c))
         chosen[s.series_id] = ranked[:combine]
@@ -373,6 +377,8 @@ def forecast(data: Mapping[str, Mapping[int, float]], *, horizon: int, candidate
             mean=[float(v) for v in clip(mean)], lo80=[float(v) for v in clip(parts["-lo-80"])],
             hi80=[float(v) for v in clip(parts["-hi-80"])], lo95=[float(v) for v in clip(parts["-lo-95"])],
             hi95=[float(v) for v in clip(parts["-hi-95"])], shock_replaced=s.shock_replaced,
+            errors=[[float(x) for x in actual - _blend(got, chosen[s.series_id], horizon)["mean"]]
+                    for got, actual in origins_kept[s.series_id]],
             alternatives={c: {k: [float(x) for x in clip(v)] for k, v in _combine(final, c, horizon).items()}
                           for c in candidates}))
     return results
@@ -390,3 +396,97 @@ def _overshoot(actual: np.ndarray, parts: dict[str, np.ndarray], level: int) -> 
     mean = parts["mean"]
     half = np.where(actual >= mean, parts[f"-hi-{level}"] - mean, mean - parts[f"-lo-{level}"])
     return [float(v) for v in np.abs(actual - mean) / np.maximum(half, 1e-9)]
+
+
+def _summing(ids: Sequence[str], hierarchy: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:
+    """The bottom series (those with no children) and the summing matrix S: row i says which bottom
+    series add up to series `ids[i]`. InvalidInput for a child that is not forecast or a cycle."""
+    known = set(ids)
+    for parent, children in hierarchy.items():
+        for name in (parent, *children):
+            if name not in known:
+                raise InvalidInput(f"hierarchy: series {name!r} is not among the series forecast")
+    bottom = [i for i in ids if not hierarchy.get(i)]
+    column = {b: j for j, b in enumerate(bottom)}
+    rows: dict[str, np.ndarray] = {}
+
+    def row(name: str, path: tuple[str, ...]) -> np.ndarray:
+        if name in path:
+            raise InvalidInput(f"hierarchy: series {name!r} is its own descendant")
+        if name not in rows:
+            if hierarchy.get(name):
+                rows[name] = np.sum([row(c, (*path, name)) for c in hierarchy[name]], axis=0)
+            else:
+                rows[name] = np.eye(len(bottom))[column[name]]
+        return rows[name]
+
+    return bottom, np.array([row(i, ()) for i in ids])
+
+
+def _shrunk_covariance(errors: np.ndarray) -> np.ndarray:
+    """The covariance (second moments) of `errors` (rows: observations, columns: series), shrunk toward
+    its diagonal by the Schäfer–Strimmer intensity, as MinT-shrink (Wickramasuriya et al., 2019) does."""
+    t = errors.shape[0]
+    sigma = errors.T @ errors / t
+    sd = np.sqrt(np.maximum(np.diag(sigma), 1e-12))
+    standard = errors / sd
+    products = standard[:, :, None] * standard[:, None, :]
+    corr = products.mean(axis=0)
+    variance = products.var(axis=0) * t / max(t - 1, 1) ** 2
+    off = ~np.eye(len(sd), dtype=bool)
+    denominator = float(np.sum(corr[off] ** 2))
+    shrink = 1.0 if denominator == 0 else min(1.0, max(0.0, float(np.sum(variance[off])) / denominator))
+    shrunk = sigma * (1 - shrink)
+    shrunk[np.diag_indices_from(shrunk)] = np.diag(sigma)
+    # a series its backtest forecast perfectly still gets some weight of its own
+    return shrunk + np.eye(len(sd)) * 1e-9 * max(1.0, float(np.max(np.diag(sigma))))
+
+
+def reconcile(forecasts: Sequence[Forecast], hierarchy: Mapping[str, Sequence[str]]) -> list[Forecast]:
+    """The forecasts made coherent with `hierarchy` (parent id -> the ids of the series it is the sum
+    of; a child may be a parent in turn): every parent's mean is the sum of its children's.
+
+    MinT-shrink: the reconciled means are S (S' W⁻¹ S)⁻¹ S' W⁻¹ ŷ, with S the summing matrix and W the
+    shrunk covariance of the series' backtest errors at the origins all of them share, so the series
+    forecast best in the backtest move least. Each interval keeps its widths around the moved mean. A
+    bottom series forced below zero (when all of its history was not) is set to zero and the sums are
+    taken again, so that the forecasts still add up. Series outside the hierarchy are returned as they
+    are. InvalidInput if the series of the hierarchy do not forecast the same months."""
+    if not hierarchy:
+        return list(forecasts)
+    by_id = {f.series_id: f for f in forecasts}
+    members = sorted({p for p in hierarchy} | {c for cs in hierarchy.values() for c in cs})
+    for name in members:
+        if name not in by_id:
+            raise InvalidInput(f"hierarchy: series {name!r} is not among the series forecast")
+    ids = [f.series_id for f in forecasts if f.series_id in set(members)]
+    months = {(by_id[i].first_month, len(by_id[i].mean)) for i in ids}
+    if len(months) > 1:
+        raise InvalidInput("hierarchy: its series must end in the same month to forecast the same months")
+    bottom, s_matrix = _summing(ids, hierarchy)
+    shared = min(len(by_id[i].errors) for i in ids)
+    if shared:
+        errors = np.array([np.concatenate(by_id[i].errors[:shared]) for i in ids]).T
+        weights = _shrunk_covariance(errors)
+    else:  # no backtest: ordinary least squares
+        weights = np.eye(len(ids))
+    base = np.array([by_id[i].mean for i in ids])  # series x months
+    inverse = np.linalg.pinv(weights)
+    projection = np.linalg.solve(s_matrix.T @ inverse @ s_matrix, s_matrix.T @ inverse)
+    lower = projection @ base  # bottom series x months
+    floor = [0.0 if min(by_id[b].lo95 + by_id[b].mean) >= 0 else -np.inf for b in bottom]
+    lower = np.maximum(lower, np.array(floor)[:, None])
+    coherent = s_matrix @ lower
+    out = []
+    position = {i: n for n, i in enumerate(ids)}
+    for f in forecasts:
+        if f.series_id not in position:
+            out.append(f)
+            continue
+        mean = coherent[position[f.series_id]]
+        shift = mean - np.array(f.mean)
+        bounds = {k: [float(v) for v in np.array(getattr(f, k)) + shift] for k in ("lo80", "hi80", "lo95", "hi95")}
+        if min(f.lo95) >= 0:  # counts stay counts
+            bounds = {k: [max(0.0, v) for v in values] for k, values in bounds.items()}
+        out.append(replace(f, model=f"{f.model} (MinT)", mean=[float(v) for v in mean], **bounds))
+    return out
