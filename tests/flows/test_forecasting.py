@@ -124,3 +124,23 @@ def test_reconciled_forecasts_add_up_through_every_level_of_the_hierarchy():
                          ({"a": ["b"], "b": ["a"]}, "its own descendant")):
         with pytest.raises(InvalidInput, match=message):
             forecasting.reconcile(list(base.values()), bad)
+
+
+def test_the_command_reconciles_with_a_hierarchy_file(tmp_path):
+    north, south = samples.seasonal("north", 2018, 48, 1000.0, trend=0.01), samples.seasonal("south", 2018, 48, 200.0)
+    both = [f"both,{a.split(',')[1]},{float(a.split(',')[2]) + float(b.split(',')[2]):.1f}"
+            for a, b in zip(north, south, strict=True)]
+    source = tmp_path / "series.csv"
+    source.write_text(samples.long_csv(north, south, both))
+    tree = tmp_path / "tree.csv"
+    tree.write_text("parent,child\nboth,north\nboth,south\n")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["flows", "forecast", str(source), "--horizon", "2", "--out", str(out),
+                            "--hierarchy", str(tree)])
+    assert r.exit_code == 0, r.output
+    means = {(row["series_id"], row["month"]): float(row["mean"]) for row in csv.DictReader(out.open())}
+    for month in ("2022-01", "2022-02"):
+        assert means[("both", month)] == pytest.approx(means[("north", month)] + means[("south", month)], abs=1e-3)
+    tree.write_text("parent;child\n")
+    r = runner.invoke(app, ["flows", "forecast", str(source), "--horizon", "2", "--hierarchy", str(tree)])
+    assert r.exit_code == 2 and r.stderr == "error: tree.csv: line 1: the header must be parent,child\n"
