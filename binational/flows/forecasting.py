@@ -1,9 +1,11 @@
 """Forecasts of monthly series from their own history: per-series model choice by rolling-origin backtest.
 
-Every candidate (AutoETS, AutoTheta, MSTL, seasonal naive, optionally AutoARIMA or a combination
-named `A+B`) forecasts each series from several past origins; the equal-weight combination of the
-candidates with the lowest mean absolute scaled error over those origins forecasts the future, with
-intervals widened as far as the backtest showed them too narrow. Before fitting, a known shock (by
+Every candidate (damped-trend AutoETS, AutoTheta, MSTL, seasonal naive, optionally AutoARIMA, the full
+AutoETS search or a combination named `A+B`) forecasts each series from several past origins, fitted
+once at the earliest and run forward over the others; the equal-weight combination of the candidates
+with the lowest mean absolute scaled error over those origins forecasts the future, with intervals
+widened as far as the backtest showed them too narrow. `reconcile` makes the forecasts of a hierarchy
+add up (MinT). Before fitting, a known shock (by
 default the closure of the US land border to non-essential travel, March 2020 to November 2021) is
 replaced in a series it visibly hit by the seasonal pattern of the year before it and a level
 interpolated between the years on either side, so that the models learn the ordinary regime.
@@ -488,5 +490,6 @@ def reconcile(forecasts: Sequence[Forecast], hierarchy: Mapping[str, Sequence[st
         bounds = {k: [float(v) for v in np.array(getattr(f, k)) + shift] for k in ("lo80", "hi80", "lo95", "hi95")}
         if min(f.lo95) >= 0:  # counts stay counts
             bounds = {k: [max(0.0, v) for v in values] for k, values in bounds.items()}
-        out.append(replace(f, model=f"{f.model} (MinT)", mean=[float(v) for v in mean], **bounds))
+        out.append(replace(f, model=f"{f.model} (MinT)", mean=[float(v) for v in mean], lo80=bounds["lo80"],
+                           hi80=bounds["hi80"], lo95=bounds["lo95"], hi95=bounds["hi95"]))
     return out
