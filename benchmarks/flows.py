@@ -54,6 +54,90 @@ def real_series() -> dict[str, dict[int, float]]:
     return dict(series)
 
 
+def hierarchy_accuracy(year: int, cores: int) -> dict:
+    """Forecasting `year` from the years before, every level of the Texas hierarchy (crossing, port of
+    entry, region, Texas; each by mode): median MASE of the base forecasts and of the MinT-reconciled
+    ones, per level, and how far the base forecasts were from adding up."""
+    import csv
+
+    root = Path(os.environ.get("BINATIONAL_PUBLIC_DATA", Path(__file__).resolve().parents[1] / "../shared/data"))
+    path = root / "flows" / "texas-mexico-monthly-crossings-2008-2025.csv"
+    cut = year * 12
+    points: dict[str, dict[int, float]] = defaultdict(dict)
+    place: dict[str, tuple[str, str, str]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = f"{row['POE']}|{row['Crossing']}|{row['Modes']}"
+            points[key][int(row["Year"]) * 12 + int(row["Month"]) - 1] = float(row["Northbound Crossing"])
+            place[key] = (row["Region"], row["POE"], row["Modes"])
+    bottom = {}
+    for key, pts in points.items():
+        start, values = forecasting.regular({m: v for m, v in pts.items() if m < cut})
+        actual = [pts.get(cut + i) for i in range(12)]
+        if (
+            len(values) >= forecasting.needed_months(12)
+            and start + len(values) == cut
+            and None not in actual
+            and values.any()
+            and forecasting._scale(values) > 0
+        ):
+            bottom[key] = pts
+    # parents: port|mode, region|mode, Texas|mode; one with a single child is that child, so is left out
+    levels = {
+        "port": lambda k: f"port:{place[k][1]}|{place[k][2]}",
+        "region": lambda k: f"region:{place[k][0]}|{place[k][2]}",
+        "texas": lambda k: f"texas|{place[k][2]}",
+    }
+    level_of = {k: "crossing" for k in bottom}
+    tree: dict[str, list[str]] = {}
+    current = {k: k for k in bottom}  # bottom series -> its nearest kept ancestor so far
+    for level, parent_of in levels.items():
+        groups: dict[str, set[str]] = defaultdict(set)
+        for key in bottom:
+            groups[parent_of(key)].add(current[key])
+        for parent, children in groups.items():
+            if len(children) > 1:
+                tree[parent] = sorted(children)
+                level_of[parent] = level
+                for key in bottom:
+                    if parent_of(key) == parent:
+                        current[key] = parent
+    full: dict[str, dict[int, float]] = {k: dict(v) for k, v in bottom.items()}
+
+    def total(name: str) -> dict[int, float]:
+        if name not in full:
+            sums: dict[int, float] = defaultdict(float)
+            for child in tree[name]:
+                for m, v in total(child).items():
+                    sums[m] += v
+            full[name] = dict(sums)
+        return full[name]
+
+    for parent in tree:
+        total(parent)
+    train = {k: {m: v for m, v in pts.items() if m < cut} for k, pts in full.items()}
+    base = forecasting.forecast(train, horizon=12, n_jobs=cores)
+    reconciled = forecasting.reconcile(base, tree)
+    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for b, r in zip(base, reconciled, strict=True):
+        values = forecasting.regular(train[b.series_id])[1]
+        actual = np.array([full[b.series_id][cut + i] for i in range(12)])
+        for name, f in (("base", b), ("mint", r)):
+            scores[level_of[b.series_id]][name].append(forecasting.mase(actual, f.mean, values))
+        scores[level_of[b.series_id]]["SeasonalNaive"].append(forecasting.mase(actual, values[-12:], values))
+    by_id = {f.series_id: np.array(f.mean) for f in base}
+    gap = max(
+        float(np.max(np.abs(by_id[p] - np.sum([by_id[c] for c in cs], axis=0)) / np.maximum(by_id[p], 1)))
+        for p, cs in tree.items()
+    )
+    return {
+        "year": year,
+        "series": {level: len(s["base"]) for level, s in scores.items()},
+        "median_mase": {level: {k: round(float(np.median(v)), 4) for k, v in s.items()} for level, s in scores.items()},
+        "base_largest_relative_gap": round(gap, 4),
+    }
+
+
 def accuracy(series: dict[str, dict[int, float]], year: int, cores: int) -> dict:
     """MASE of our choice, seasonal naive and fixed peers forecasting `year` from the years before."""
     cut = year * 12
@@ -103,8 +187,23 @@ def accuracy(series: dict[str, dict[int, float]], year: int, cores: int) -> dict
     }
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished worker processes."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(run) -> dict:  # type: ignore[no-untyped-def]
+    wall, cpu = time.perf_counter(), _cpu()
+    run()
+    return {"seconds": round(time.perf_counter() - wall, 1), "cpu_seconds": round(_cpu() - cpu, 1)}
+
+
 def speed(series: dict[str, dict[int, float]], n: int, cores: int) -> dict:
-    """Seconds to forecast `n` series (the real ones, replicated with multiplicative noise)."""
+    """Seconds (wall and CPU) to forecast `n` series (the real ones, replicated with multiplicative
+    noise), ours beside the peers on the same series: seasonal naive and plain AutoETS, one fit each."""
     rng = np.random.default_rng(7)
     keys = sorted(series)
     data = {}
@@ -113,9 +212,13 @@ def speed(series: dict[str, dict[int, float]], n: int, cores: int) -> dict:
         noise = rng.normal(1.0, 0.05, size=len(base))
         data[f"s{i}"] = {m: max(0.0, v * noise[j]) for j, (m, v) in enumerate(sorted(base.items()))}
     data = {k: v for k, v in data.items() if len(forecasting.regular(v)[1]) >= forecasting.needed_months(12)}
-    started = time.perf_counter()
-    forecasting.forecast(data, horizon=12, n_jobs=cores)
-    return {"series": len(data), "seconds": round(time.perf_counter() - started, 1), "cores": cores}
+    load = os.getloadavg()[0]
+    ours = _timed(lambda: forecasting.forecast(data, horizon=12, n_jobs=cores))
+    raw = [(k, forecasting.regular(v)[1]) for k, v in data.items()]
+    peers = {
+        m: _timed(lambda m=m: forecasting._predict(raw, [m], 12, n_jobs=cores)) for m in ("SeasonalNaive", "AutoETS")
+    }
+    return {"series": len(data), "cores": cores, "load_average_before": round(load, 1), "ours": ours, **peers}
 
 
 def import_speed(rows: int) -> dict:
@@ -137,9 +240,15 @@ def import_speed(rows: int) -> dict:
             lines.append(f"s{i},{1985 + m // 12}-{m % 12 + 1:02d},{(i * 7 + m * 13) % 1000}")
     data = ("\n".join(lines) + "\n").encode()
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(database_url=f"sqlite:///{folder}/flows.db", audit_key_path=Path(folder) / "audit.key",
-                            secret_key_path=Path(folder) / "secret.key", environment="test",
-                            secret_key="bench-flows-secret", request_budget_ms=0, statement_timeout_ms=0)
+        settings = Settings(
+            database_url=f"sqlite:///{folder}/flows.db",
+            audit_key_path=Path(folder) / "audit.key",
+            secret_key_path=Path(folder) / "secret.key",
+            environment="test",
+            secret_key="bench-flows-secret",
+            request_budget_ms=0,
+            statement_timeout_ms=0,
+        )
         os.environ["BINATIONAL_DATABASE_URL"] = settings.database_url
         os.environ["BINATIONAL_SECRET_KEY"] = settings.secret_key
         get_settings.cache_clear()
@@ -148,8 +257,9 @@ def import_speed(rows: int) -> dict:
         with db.unit_of_work() as session:
             act_as_system(session)
             access.add_agency(session=session, code="US-CBP", country="US", name="CBP")
-            access.add_user(session=session, username="analyst", agency="US-CBP", roles=["analyst"],
-                            clearance="TLP:AMBER")
+            access.add_user(
+                session=session, username="analyst", agency="US-CBP", roles=["analyst"], clearance="TLP:AMBER"
+            )
         timings = []
         for _ in range(2):
             started = time.perf_counter()
@@ -160,8 +270,14 @@ def import_speed(rows: int) -> dict:
                 result = service.import_file(session=session, actor=actor, name="big.csv", data=data)
             timings.append((round(time.perf_counter() - started, 1), result.added, result.unchanged))
         db.dispose()
-    return {"rows": series * months, "first_seconds": timings[0][0], "added": timings[0][1],
-            "second_seconds": timings[1][0], "unchanged": timings[1][2], "database": "sqlite"}
+    return {
+        "rows": series * months,
+        "first_seconds": timings[0][0],
+        "added": timings[0][1],
+        "second_seconds": timings[1][0],
+        "unchanged": timings[1][2],
+        "database": "sqlite",
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -181,13 +297,22 @@ def main(argv: list[str] | None = None) -> None:
             f"{row['seconds']} s; chosen {row['chosen']}",
             flush=True,
         )
+    results["hierarchy"] = [hierarchy_accuracy(year, args.cores) for year in (2024, 2025)]
+    for row in results["hierarchy"]:
+        print(
+            f"hierarchy {row['year']}: {row['series']}; median MASE {row['median_mase']}; "
+            f"base forecasts off their sum by up to {row['base_largest_relative_gap']:.1%}",
+            flush=True,
+        )
     if not args.skip_speed:
         results["forecast_speed"] = speed(series, 1000 if args.size == "large" else 300, args.cores)
         print(f"forecast: {results['forecast_speed']}", flush=True)
         results["import_speed"] = import_speed(1_000_000 if args.size == "large" else 100_000)
         print(f"import: {results['import_speed']}", flush=True)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "flows.json").write_text(json.dumps(results, indent=1) + "\n")
+    target = RESULTS / "flows.json"
+    previous = json.loads(target.read_text()) if target.is_file() else {}  # keep what this run skipped
+    target.write_text(json.dumps({**previous, **results}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,10 @@ def forecast_command(
     indicator: Annotated[str | None, typer.Option(help="with --as: only this indicator")] = None,
     spark: Annotated[bool, typer.Option(help="fit on Spark (local mode) through statsforecast's backend")] = False,
     windows: Annotated[int, typer.Option(help="backtest origins per series, 1 to 3 (fewer: faster)")] = 3,
+    hierarchy: Annotated[
+        Path | None,
+        typer.Option(help="CSV parent,child: each parent series is the sum of its children; forecasts made to add up"),
+    ] = None,
 ) -> None:
     """Forecast every series H months past its last month, each by the candidate its backtest chose."""
     from binational.flows import forecasting
@@ -124,6 +128,7 @@ def forecast_command(
         return
     try:
         data = _long_csv(file)
+        tree = _hierarchy(hierarchy) if hierarchy is not None else {}
         candidates = tuple(m.strip() for m in models.split(",")) if models else forecasting.DEFAULT_CANDIDATES
         forecasting.check_candidates(candidates)
         if not 1 <= horizon <= 24:
@@ -135,6 +140,7 @@ def forecast_command(
         with bar:
             results = forecasting.forecast(data, horizon=horizon, candidates=candidates, engine=engine,
                                            windows=windows, combine=min(3, len(candidates)), progress=report)
+        results = forecasting.reconcile(results, tree)
     except DomainError as exc:
         raise fail(exc.message) from None
     with output_file(out, newline="") as handle:
@@ -151,6 +157,20 @@ def forecast_command(
             f"wrote {sum(len(r.mean) for r in results)} rows for {len(results)} series to {out}; "
             f"models chosen: " + ", ".join(f"{m} {n}" for m, n in sorted(chosen.items(), key=lambda kv: -kv[1]))
         )
+
+
+def _hierarchy(path: Path) -> dict[str, list[str]]:
+    """A hierarchy CSV `parent,child` (one row per child) as parent -> children."""
+    lines = _read(path).decode("utf-8-sig").splitlines()
+    rows = list(csv.reader(lines))
+    if not rows or [c.strip().lower() for c in rows[0]] != ["parent", "child"]:
+        raise DomainError(f"{path.name}: line 1: the header must be parent,child")
+    tree: dict[str, list[str]] = defaultdict(list)
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != 2 or not row[0].strip() or not row[1].strip():
+            raise DomainError(f"{path.name}: line {number}: two fields, parent and child, are needed")
+        tree[row[0].strip()].append(row[1].strip())
+    return dict(tree)
 
 
 def _spark() -> Any:

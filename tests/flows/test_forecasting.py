@@ -8,9 +8,11 @@ import csv
 import math
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from binational.cli import app
+from binational.errors import InvalidInput
 from binational.flows import forecasting
 from binational.flows.forecasting import COVID, month_index, replace_shock
 from tests.flows import samples
@@ -95,3 +97,50 @@ def test_the_best_three_are_combined_and_intervals_hold_their_share_in_the_backt
         mean = np.mean([result.alternatives[c]["mean"] for c in ranked[:3]], axis=0)
         assert np.allclose(result.mean, mean)
         assert all(lo <= m <= hi for lo, m, hi in zip(result.lo95, result.mean, result.hi95, strict=True))
+
+
+def test_reconciled_forecasts_add_up_through_every_level_of_the_hierarchy():
+    rng = np.random.default_rng(1)
+    start = month_index("2016-01")
+    a = {start + i: 500 + 100 * math.sin(2 * math.pi * i / 12) + rng.normal(0, 20) for i in range(72)}
+    b = {start + i: 300 + 2 * i + rng.normal(0, 40) for i in range(72)}
+    c = {start + i: 50 + 10 * math.cos(2 * math.pi * i / 12) + rng.normal(0, 5) for i in range(72)}
+    data = {"a": a, "b": b, "c": c, "ab": {m: a[m] + b[m] for m in a}, "total": {m: a[m] + b[m] + c[m] for m in a},
+            "alone": c}
+    hierarchy = {"total": ["ab", "c"], "ab": ["a", "b"]}
+    base = {f.series_id: f for f in forecasting.forecast(data, horizon=6)}
+    assert all(len(f.errors) == 3 and len(f.errors[0]) == 6 for f in base.values())
+    out = {f.series_id: f for f in forecasting.reconcile(list(base.values()), hierarchy)}
+    mean = {k: np.array(f.mean) for k, f in out.items()}
+    assert np.allclose(mean["ab"], mean["a"] + mean["b"])
+    assert np.allclose(mean["total"], mean["a"] + mean["b"] + mean["c"])
+    # the base forecasts did not add up; the reconciled ones stay close to them and keep their widths
+    assert not np.allclose(base["total"].mean, np.sum([base[k].mean for k in "abc"], axis=0))
+    assert np.allclose(mean["total"], base["total"].mean, rtol=0.1)
+    for k in ("a", "total"):
+        assert np.allclose(np.subtract(out[k].hi95, out[k].mean), np.subtract(base[k].hi95, base[k].mean))
+    assert out["alone"] is base["alone"] and out["total"].model.endswith("(MinT)")
+    for bad, message in (({"total": ["ab", "nowhere"]}, "'nowhere' is not among"),
+                         ({"a": ["b"], "b": ["a"]}, "its own descendant")):
+        with pytest.raises(InvalidInput, match=message):
+            forecasting.reconcile(list(base.values()), bad)
+
+
+def test_the_command_reconciles_with_a_hierarchy_file(tmp_path):
+    north, south = samples.seasonal("north", 2018, 48, 1000.0, trend=0.01), samples.seasonal("south", 2018, 48, 200.0)
+    both = [f"both,{a.split(',')[1]},{float(a.split(',')[2]) + float(b.split(',')[2]):.1f}"
+            for a, b in zip(north, south, strict=True)]
+    source = tmp_path / "series.csv"
+    source.write_text(samples.long_csv(north, south, both))
+    tree = tmp_path / "tree.csv"
+    tree.write_text("parent,child\nboth,north\nboth,south\n")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["flows", "forecast", str(source), "--horizon", "2", "--out", str(out),
+                            "--hierarchy", str(tree)])
+    assert r.exit_code == 0, r.output
+    means = {(row["series_id"], row["month"]): float(row["mean"]) for row in csv.DictReader(out.open())}
+    for month in ("2022-01", "2022-02"):
+        assert means[("both", month)] == pytest.approx(means[("north", month)] + means[("south", month)], abs=1e-3)
+    tree.write_text("parent;child\n")
+    r = runner.invoke(app, ["flows", "forecast", str(source), "--horizon", "2", "--hierarchy", str(tree)])
+    assert r.exit_code == 2 and r.stderr == "error: tree.csv: line 1: the header must be parent,child\n"
