@@ -23,7 +23,9 @@ class FlowSeries(Shareable, Base):
 
     __tablename__ = "flow_series"
     __table_args__ = (
-        UniqueConstraint("owner_agency", "key", name="uq_flow_series_owner_key"),
+        # one series per key and marking of an agency: a colleague below a marking writes a series of
+        # its own, and learns nothing of the one above (migration `flow_series_by_marking`)
+        UniqueConstraint("owner_agency", "marking_rank", "key", name="uq_flow_series_owner_rank_key"),
         Index("ix_flow_series_indicator", "indicator", "dimension"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

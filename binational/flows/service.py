@@ -113,21 +113,22 @@ def import_file(
     now = utcnow()
     keys = sorted(parsed.series)
     existing: dict[str, FlowSeries] = {}
-    # the agency's series of these keys, those the actor may not see included (row security would hide
-    # them, and a new series of the same key would collide): one of those is refused, never written to,
-    # and its values are never compared with the file's (the counts would confirm a guess)
-    with system_context(session):
-        for chunk in _chunks(keys, 500):
-            for series in session.execute(
-                select(FlowSeries).where(FlowSeries.owner_agency == actor.agency, FlowSeries.key.in_(chunk))
-            ).scalars():
-                existing[series.key] = series
-    for key in keys:
-        if key in existing and not sees(actor, existing[key]):
-            raise InvalidInput(
-                f"{name}: series {key!r} is not one you may write; import it under another series id",
-                details=[{"field": "series_id", "series": key}],
+    # A series is its agency's key at one marking (uq_flow_series_owner_rank_key): the file's rows go to
+    # the series of the marking they are imported at, which the actor always sees. A series of the same
+    # key above the actor's clearance is never read, written or counted, so the answer is the same
+    # whether or not it exists (a refusal, or counts, would confirm a colleague's guess).
+    wanted = {key: RANK[PUBLIC_MARKING] if parsed.series[key].public else rank for key in keys}
+    for chunk in _chunks(keys, 500):
+        for series in session.execute(
+            select(FlowSeries).where(
+                FlowSeries.owner_agency == actor.agency,
+                FlowSeries.key.in_(chunk),
+                FlowSeries.marking_rank.in_(sorted(set(wanted.values()))),
+                FlowSeries.case_id.is_(None),
             )
+        ).scalars():
+            if series.marking_rank == wanted[series.key]:
+                existing[series.key] = series
     for key in keys:
         if key in existing:
             continue
