@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.errors import DomainError
 from binational.flows import alerts, service
+from binational.flows.boundary import BOX, outlines
 from binational.routing import RowId, SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, field_errors, redirect, render
@@ -122,7 +123,9 @@ def _yoy_chart(lang: str, data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _map(lang: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Vega-Lite: the ports and crossings with coordinates, on a graticule (no map tiles)."""
+    """Vega-Lite: the ports and crossings with coordinates, over the outlines of the two countries and
+    their border (Natural Earth 1:110m, shipped as `flows/data/border-110m.geojson`) and a graticule
+    of the region (no map tiles)."""
     points = [r for r in rows if r["latitude"] is not None and r["longitude"] is not None]
     if not points:
         return None
@@ -137,8 +140,16 @@ def _map(lang: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "projection": {"type": "mercator"},
         "layer": [
             {
-                "data": {"graticule": {"step": [2, 2]}},
-                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#cbd5e1", "strokeWidth": 0.5},
+                "data": {"graticule": {"extent": [list(BOX[:2]), list(BOX[2:])], "step": [2, 2]}},
+                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#e2e8f0", "strokeWidth": 0.5},
+            },
+            {
+                "data": {"values": [f for f in outlines()["features"] if f["properties"]["kind"] == "country"]},
+                "mark": {"type": "geoshape", "aria": False, "fill": "#f1f5f9", "stroke": "#64748b", "strokeWidth": 0.7},
+            },
+            {
+                "data": {"values": [f for f in outlines()["features"] if f["properties"]["kind"] == "border"]},
+                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#b91c1c", "strokeWidth": 1.5},
             },
             {
                 "data": {"values": data},
