@@ -490,22 +490,9 @@ def export_rows(*, session: Session, actor: Actor, series_id: int) -> list[tuple
 # --- stored forecasts -------------------------------------------------------------------------
 
 
-def store_forecasts(
-    *,
-    session: Session,
-    actor: Actor,
-    horizon: int = 12,
-    indicator: str | None = None,
-    dimension: str | None = None,
-    max_series: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Forecast every series the actor may see (filtered) from its history, and store each forecast with
-    its backtest. Series too short to backtest are skipped and counted; returns what was done. More
-    than `max_series` chosen series is InvalidInput, before anything is fitted or written."""
-    from binational.flows import forecasting
-
-    require(actor, "flows.forecast")
+def chosen_series(*, session: Session, actor: Actor, indicator: str | None = None, dimension: str | None = None,
+                  max_series: int | None = None) -> dict[int, FlowSeries]:
+    """The series the actor may see (filtered), by id; more than `max_series` is InvalidInput."""
     query = select(FlowSeries).where(visible_series(actor, FlowSeries))
     if indicator:
         query = query.where(FlowSeries.indicator == indicator)
@@ -516,6 +503,28 @@ def store_forecasts(
         raise InvalidInput(f"{len(chosen)} series chosen, more than the {max_series} one request may forecast; "
                            "narrow it by indicator and dimension, or run `binational flows forecast` on the node",
                            details=[{"field": "indicator", "count": len(chosen), "limit": max_series}])
+    return chosen
+
+
+def store_forecasts(
+    *,
+    session: Session,
+    actor: Actor,
+    horizon: int = 12,
+    indicator: str | None = None,
+    dimension: str | None = None,
+    max_series: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    stored: list[int] | None = None,
+) -> dict[str, Any]:
+    """Forecast every series the actor may see (filtered) from its history, and store each forecast with
+    its backtest. Series too short to backtest are skipped and counted; returns what was done. More
+    than `max_series` chosen series is InvalidInput, before anything is fitted or written."""
+    from binational.flows import forecasting
+
+    require(actor, "flows.forecast")
+    chosen = chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
+                           max_series=max_series)
     data: dict[str, dict[int, float]] = defaultdict(dict)
     for chunk in _chunks(sorted(chosen), 500):
         for series_id, month, value in session.execute(
@@ -540,6 +549,8 @@ def store_forecasts(
                 )
             )
         session.flush()
+    if stored is not None:  # the ids of the series forecast, for a background run's own record
+        stored.extend(int(f.series_id) for f in results)
     summary = {
         "forecast": len(results),
         "skipped": len(chosen) - len(results),

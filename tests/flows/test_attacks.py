@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
 from binational.db import act_as_system
+from binational.flows import runs
 from tests.conftest import sequence_audit
 from tests.flows import samples
 from tests.web.conftest import sign_in
@@ -184,7 +185,9 @@ def test_one_forecast_request_fits_at_most_the_set_number_of_series(client, cast
         assert "3 series chosen" in r.json()["error"]["message"] and "indicator" in r.json()["error"]["message"]
         r = client.post(f"{API}/forecasts", headers=cast["us_analyst"].headers,
                         params={"horizon": 3, "indicator": "cbp-own-0"})
-        assert r.status_code == 200, r.text
-        assert r.json()["forecast"] == 1
+        assert r.status_code == 202, r.text
+        assert runs.wait(r.json()["id"], timeout=300)
+        done = client.get(f"{API}/forecasts/{r.json()['id']}", headers=cast["us_analyst"].headers).json()
+        assert done["status"] == "finished" and done["summary"]["forecast"] == 1
     finally:
         get_settings.cache_clear()
