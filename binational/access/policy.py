@@ -397,6 +397,19 @@ def may_see_series(actor: Actor, *, owner_agency: str, owner_country: str, distr
     return Decision(False, "another agency's internal series")
 
 
+def may_see_forecast_run(actor: Actor, *, user_id: int, agency: str) -> Decision:
+    """Whether `actor` sees a background forecast run (its progress and summary): only the user who
+    started it, in that user's agency; the series it forecast are shown through `may_see_series`."""
+    if actor.user_id != user_id or actor.agency != agency:
+        return Decision(False, "another user's forecast run")
+    return Decision(True, "its starter")
+
+
+def visible_forecast_runs(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_forecast_run` over a model with `user_id` and `agency` columns."""
+    return and_(model.user_id == actor.user_id, model.agency == actor.agency)
+
+
 def may_publish_statistics(actor: Actor, *, source_country: str) -> Decision:
     """Whether `actor` may import a file of public statistics (a series every agency reads, marked
     TLP:CLEAR) from `source_country`'s official sources: only that country's agencies speak for them."""

@@ -51,17 +51,16 @@ def _invalid(path: Path, exc: ValidationError) -> typer.Exit:
 def intake(file: Annotated[Path, typer.Argument(help="the readout, UTF-8 text in any language")],
            as_user: Annotated[str | None, typer.Option("--as", help="act as this user (audited)")] = None,
            language: Language = "en") -> None:
-    """Propose the readout's participants, countries and topics; prints JSON (nothing is recorded)."""
+    """Propose the readout's participants, countries and topics; prints JSON (nothing is recorded but the
+    audit entry). With --as, each participant also lists the Person records that user sees that may be
+    them; without, the node operator's proposal, audited as the system."""
     text = _read(file)
     if not text.strip():
         raise fail(f"{file}: the readout is empty")
     lang = _language(language)
     with work(as_user) as (session, actor):
-        if actor is None:
-            from binational.engagements import intake as intake_rules
-            proposal = intake_rules.propose(text, service.gazetteer(session=session), lang)
-        else:
-            proposal = service.propose(session=session, actor=actor, text=text, display=lang)
+        # Without --as, the node operator's proposal (audited as the system), with no records proposed.
+        proposal = service.propose(session=session, actor=actor, text=text, display=lang)
     _print(proposal.as_json())
 
 

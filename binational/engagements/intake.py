@@ -60,11 +60,13 @@ class Participant:
     mentioned_as: str
     score: float
     known: bool
+    #: Person records the viewer already sees that may be this participant (service.propose fills it)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "office": self.office, "office_code": self.office_code, "title": self.title,
                 "country": self.country, "mentioned_as": self.mentioned_as, "score": round(self.score, 2),
-                "known": self.known}
+                "known": self.known, "candidates": self.candidates}
 
 
 @dataclass

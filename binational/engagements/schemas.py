@@ -28,6 +28,9 @@ class ParticipantIn(BaseModel):
     title: str | None = Field(None, max_length=200)
     office: str | None = Field(None, max_length=200)
     country: str | None = Field(None, max_length=2, description="ISO 3166-1 alpha-2")
+    entity_id: str | None = Field(None, max_length=200,
+                                  description="a Person record the viewer sees that is this participant "
+                                              "(one of intake's candidates); none: a new Person is written")
 
 
 class EngagementCreate(Policy):

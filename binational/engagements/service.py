@@ -37,6 +37,7 @@ from binational.entities import service as entities
 from binational.entities.models import Entity, Statement
 from binational.entities.schemas import EntityCreate, EntityPatch, EntityRead
 from binational.errors import InvalidInput
+from binational.search import service as search
 
 register(Action("engagement.intake", "record.view",
                 "propose an engagement's participants, countries and topics from a readout's text"))
@@ -86,13 +87,37 @@ def add_official(*, session: Session, actor: Actor, data: GazetteerPersonIn) -> 
     return row
 
 
-def propose(*, session: Session, actor: Actor, text: str, display: str = "en") -> intake.Proposal:
-    """Intake's proposal for a readout (nothing is written but the audit entry)."""
-    require(actor, "engagement.intake")
+#: the most Person records proposed for one participant, and the least search score they need
+CANDIDATES = 3
+CANDIDATE_SCORE = 0.8
+
+
+def propose(*, session: Session, actor: Actor | None, text: str, display: str = "en") -> intake.Proposal:
+    """Intake's proposal for a readout, each participant with the Person records the viewer already sees
+    that may be them (nothing is written but the audit entries).
+
+    Without an actor it is the node operator's (the command line without `--as`), audited as the
+    system: the operator is no agency's viewer, so it is proposed no records."""
+    if actor is not None:
+        require(actor, "engagement.intake")
     proposal = intake.propose(text, gazetteer(session=session), display)
     audit.record(session, action="engagement.intake", actor=actor, objects=[],
                  extra={"language": proposal.language, "chars": len(text)})
+    if actor is not None:
+        for participant in proposal.participants:
+            participant.candidates = known_people(session=session, actor=actor, name=participant.name)
     return proposal
+
+
+def known_people(*, session: Session, actor: Actor, name: str) -> list[dict[str, Any]]:
+    """The Person records the actor may see whose names answer `name` by the search module's name rules
+    (accents, particles, nicknames, typing errors, sound), best first; the search is audited there with
+    the records it returned."""
+    page = search.search(session=session, actor=actor, q=name, filters=search.Filters(schema="Person"),
+                         limit=CANDIDATES)
+    return [{"id": e.id, "name": e.caption, "position": first(e, "position"),
+             "country": next(iter(countries(e)), None), "owner_agency": e.owner_agency, "score": page.scores[e.id]}
+            for e in page.items if page.scores[e.id] >= CANDIDATE_SCORE]
 
 
 def _check_topics(topics: list[str], field: str) -> None:
@@ -110,6 +135,15 @@ def create_engagement(*, session: Session, actor: Actor, data: EngagementCreate)
     policy = {"distribution": data.distribution, "release_to": data.release_to, "marking": data.marking}
     people = []
     for i, person in enumerate(data.participants):
+        if person.entity_id:
+            # A record the editor chose among intake's candidates: read through the policy (404 when the
+            # actor may not see it, as for one that does not exist), never written again.
+            known = entities.read(session=session, actor=actor, entity_id=person.entity_id)
+            if known.schema != "Person":
+                raise InvalidInput(f"participant {i + 1}: {person.entity_id} is not a person",
+                                   details=[{"field": f"participants.{i}.entity_id"}])
+            people.append(known)
+            continue
         props: dict[str, list[str] | str] = {"name": person.name}
         position = ", ".join(p for p in (person.title, person.office) if p)
         if position:

@@ -75,7 +75,8 @@ def to_latin(text: str) -> str:
 def sound_key(word: str) -> str:
     """The sound key of one word in any script (empty for a word of vowels only)."""
     if is_arabic(word):
-        classes = [_AR_CLASS.get(ch, "") for ch in normalise_arabic(word)]
+        # تش is how Arabic writes the ch of Ochoa or Richard: one sound, as ch is in Latin letters
+        classes = [_AR_CLASS.get(ch, "") for ch in normalise_arabic(word).replace("تش", "ش")]
     else:
         latin = fold(anyascii(word)) if not word.isascii() else word.lower()
         latin = re.sub(r"[^a-zñ]", "", latin)

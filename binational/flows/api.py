@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from binational.config import get_settings
-from binational.flows import alerts, service
+from binational.flows import alerts, runs, service
 from binational.routing import ActorDep, RowId, SessionDep
 
 router = APIRouter(prefix="/flows", tags=["flows"])
@@ -80,17 +79,26 @@ def export_series(series_id: RowId, s: SessionDep, actor: ActorDep) -> Response:
     )
 
 
-@router.post("/forecasts")
-def store_forecasts(
+@router.post("/forecasts", status_code=202)
+def start_forecasts(
     s: SessionDep,
     actor: ActorDep,
     horizon: Annotated[int, Query(ge=1, le=24)] = 12,
     indicator: Annotated[str | None, Query(max_length=120)] = None,
     dimension: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    """Forecast the series the caller may see (filtered) and store each forecast with its backtest."""
-    return service.store_forecasts(session=s, actor=actor, horizon=horizon, indicator=indicator, dimension=dimension,
-                                   max_series=get_settings().flows_forecast_max_series)
+    """Forecast the series the caller may see (filtered), in the background: answers at once with the
+    run, `running` (follow it at `/forecasts/{id}`); 422 past the most one request forecasts, 409
+    while one of the caller's runs is running. Each forecast is stored with its backtest."""
+    run = runs.start(session=s, actor=actor, horizon=horizon, indicator=indicator, dimension=dimension)
+    runs.launch_after_commit(s, run.id)
+    return runs.view(s, actor, run)
+
+
+@router.get("/forecasts/{run_id}")
+def read_forecasts(run_id: Annotated[str, Path(max_length=32)], s: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """One's own forecast run: status, progress, summary and the series forecast one may see."""
+    return runs.read(session=s, actor=actor, run_id=run_id)
 
 
 @router.get("/alerts")

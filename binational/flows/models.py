@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.access.models import Shareable
@@ -23,7 +23,9 @@ class FlowSeries(Shareable, Base):
 
     __tablename__ = "flow_series"
     __table_args__ = (
-        UniqueConstraint("owner_agency", "key", name="uq_flow_series_owner_key"),
+        # one series per key and marking of an agency: a colleague below a marking writes a series of
+        # its own, and learns nothing of the one above (migration `flow_series_by_marking`)
+        UniqueConstraint("owner_agency", "marking_rank", "key", name="uq_flow_series_owner_rank_key"),
         Index("ix_flow_series_indicator", "indicator", "dimension"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -131,3 +133,31 @@ class FlowNotice(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("flow_alerts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FlowForecastRun(Base):
+    """A forecast request worked in the background: who asked for which series, how far its worker got,
+    and what it stored (`flows.runs`). Its starter's own (`policy.may_see_forecast_run`)."""
+
+    __tablename__ = "flow_forecast_runs"
+    __table_args__ = (
+        # one running forecast per user at a time, whichever process started it
+        Index("ux_flow_forecast_runs_running", "user_id", unique=True, sqlite_where=text("status = 'running'"),
+              postgresql_where=text("status = 'running'")),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    #: running | finished | failed
+    status: Mapped[str] = mapped_column(String(16))
+    horizon: Mapped[int] = mapped_column(Integer)
+    indicator: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    dimension: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    #: JSON: forecast, skipped, months_needed, horizon and the ids of the series forecast
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

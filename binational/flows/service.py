@@ -113,21 +113,22 @@ def import_file(
     now = utcnow()
     keys = sorted(parsed.series)
     existing: dict[str, FlowSeries] = {}
-    # the agency's series of these keys, those the actor may not see included (row security would hide
-    # them, and a new series of the same key would collide): one of those is refused, never written to,
-    # and its values are never compared with the file's (the counts would confirm a guess)
-    with system_context(session):
-        for chunk in _chunks(keys, 500):
-            for series in session.execute(
-                select(FlowSeries).where(FlowSeries.owner_agency == actor.agency, FlowSeries.key.in_(chunk))
-            ).scalars():
-                existing[series.key] = series
-    for key in keys:
-        if key in existing and not sees(actor, existing[key]):
-            raise InvalidInput(
-                f"{name}: series {key!r} is not one you may write; import it under another series id",
-                details=[{"field": "series_id", "series": key}],
+    # A series is its agency's key at one marking (uq_flow_series_owner_rank_key): the file's rows go to
+    # the series of the marking they are imported at, which the actor always sees. A series of the same
+    # key above the actor's clearance is never read, written or counted, so the answer is the same
+    # whether or not it exists (a refusal, or counts, would confirm a colleague's guess).
+    wanted = {key: RANK[PUBLIC_MARKING] if parsed.series[key].public else rank for key in keys}
+    for chunk in _chunks(keys, 500):
+        for series in session.execute(
+            select(FlowSeries).where(
+                FlowSeries.owner_agency == actor.agency,
+                FlowSeries.key.in_(chunk),
+                FlowSeries.marking_rank.in_(sorted(set(wanted.values()))),
+                FlowSeries.case_id.is_(None),
             )
+        ).scalars():
+            if series.marking_rank == wanted[series.key]:
+                existing[series.key] = series
     for key in keys:
         if key in existing:
             continue
@@ -485,22 +486,9 @@ def export_rows(*, session: Session, actor: Actor, series_id: int) -> list[tuple
 # --- stored forecasts -------------------------------------------------------------------------
 
 
-def store_forecasts(
-    *,
-    session: Session,
-    actor: Actor,
-    horizon: int = 12,
-    indicator: str | None = None,
-    dimension: str | None = None,
-    max_series: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Forecast every series the actor may see (filtered) from its history, and store each forecast with
-    its backtest. Series too short to backtest are skipped and counted; returns what was done. More
-    than `max_series` chosen series is InvalidInput, before anything is fitted or written."""
-    from binational.flows import forecasting
-
-    require(actor, "flows.forecast")
+def chosen_series(*, session: Session, actor: Actor, indicator: str | None = None, dimension: str | None = None,
+                  max_series: int | None = None) -> dict[int, FlowSeries]:
+    """The series the actor may see (filtered), by id; more than `max_series` is InvalidInput."""
     query = select(FlowSeries).where(visible_series(actor, FlowSeries))
     if indicator:
         query = query.where(FlowSeries.indicator == indicator)
@@ -511,6 +499,28 @@ def store_forecasts(
         raise InvalidInput(f"{len(chosen)} series chosen, more than the {max_series} one request may forecast; "
                            "narrow it by indicator and dimension, or run `binational flows forecast` on the node",
                            details=[{"field": "indicator", "count": len(chosen), "limit": max_series}])
+    return chosen
+
+
+def store_forecasts(
+    *,
+    session: Session,
+    actor: Actor,
+    horizon: int = 12,
+    indicator: str | None = None,
+    dimension: str | None = None,
+    max_series: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    stored: list[int] | None = None,
+) -> dict[str, Any]:
+    """Forecast every series the actor may see (filtered) from its history, and store each forecast with
+    its backtest. Series too short to backtest are skipped and counted; returns what was done. More
+    than `max_series` chosen series is InvalidInput, before anything is fitted or written."""
+    from binational.flows import forecasting
+
+    require(actor, "flows.forecast")
+    chosen = chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
+                           max_series=max_series)
     data: dict[str, dict[int, float]] = defaultdict(dict)
     for chunk in _chunks(sorted(chosen), 500):
         for series_id, month, value in session.execute(
@@ -535,6 +545,8 @@ def store_forecasts(
                 )
             )
         session.flush()
+    if stored is not None:  # the ids of the series forecast, for a background run's own record
+        stored.extend(int(f.series_id) for f in results)
     summary = {
         "forecast": len(results),
         "skipped": len(chosen) - len(results),

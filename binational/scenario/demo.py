@@ -19,6 +19,7 @@ from binational.admin import service as admin
 from binational.audit.scope import unit_of_work
 from binational.clitools import progress_bar
 from binational.db import Database, act_as_system
+from binational.engagements import demo as engagements_demo
 from binational.scenario import activity, generate
 from binational.scenario import load as loader
 from binational.trade import demo as trade_demo
@@ -103,6 +104,7 @@ def build(*, db: Database, folder: Path, size: str, seed: int, echo: Callable[[s
          f"{activity.MX}, sent {len(played.requests)} requests ({', '.join(sorted(played.requests.values()))}); "
          f"resolution run {played.run_status}: {played.run_message} ({time.perf_counter() - started:.1f} s)")
     trade_demo.load(db, world, folder, echo)
+    engagements_demo.load(db, echo)
     (folder / LOADED).write_text(json.dumps({"size": size, "seed": seed}) + "\n", encoding="utf-8")
     welcome(db=db, folder=folder, size=size, seed=seed, echo=echo)
 

@@ -127,7 +127,7 @@ async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response
         if form.get(f"p{i}_keep") != "on":
             continue
         participants.append({k: str(form.get(f"p{i}_{k}", "")).strip() or None
-                             for k in ("name", "title", "office", "country")})
+                             for k in ("name", "title", "office", "country", "entity_id")})
     values: dict[str, Any] = {
         "name": str(form.get("name", "")), "date": str(form.get("date", "")), "format": str(form.get("format", "")),
         "countries": [c.strip().upper() for c in str(form.get("countries", "")).split(",") if c.strip()],

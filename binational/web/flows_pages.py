@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from binational.errors import DomainError
-from binational.flows import alerts, service
+from binational.config import get_settings
+from binational.errors import DomainError, InvalidInput
+from binational.flows import alerts, runs, service
+from binational.flows.boundary import BOX, outlines
 from binational.routing import RowId, SessionDep
 from binational.web import i18n
 from binational.web.render import PageActor, field_errors, redirect, render
@@ -19,6 +21,7 @@ from binational.web.sessions import check_csrf
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 Filter = Annotated[str, Query(max_length=120)]
+RunId = Annotated[str, Path(max_length=32)]
 #: months of history the series chart shows before its forecast
 SHOWN_MONTHS = 72
 #: the dimensions the importers cut series by (each has words in the catalogs: flows.dim_*)
@@ -122,7 +125,9 @@ def _yoy_chart(lang: str, data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _map(lang: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Vega-Lite: the ports and crossings with coordinates, on a graticule (no map tiles)."""
+    """Vega-Lite: the ports and crossings with coordinates, over the outlines of the two countries and
+    their border (Natural Earth 1:110m, shipped as `flows/data/border-110m.geojson`) and a graticule
+    of the region (no map tiles)."""
     points = [r for r in rows if r["latitude"] is not None and r["longitude"] is not None]
     if not points:
         return None
@@ -137,8 +142,16 @@ def _map(lang: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "projection": {"type": "mercator"},
         "layer": [
             {
-                "data": {"graticule": {"step": [2, 2]}},
-                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#cbd5e1", "strokeWidth": 0.5},
+                "data": {"graticule": {"extent": [list(BOX[:2]), list(BOX[2:])], "step": [2, 2]}},
+                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#e2e8f0", "strokeWidth": 0.5},
+            },
+            {
+                "data": {"values": [f for f in outlines()["features"] if f["properties"]["kind"] == "country"]},
+                "mark": {"type": "geoshape", "aria": False, "fill": "#f1f5f9", "stroke": "#64748b", "strokeWidth": 0.7},
+            },
+            {
+                "data": {"values": [f for f in outlines()["features"] if f["properties"]["kind"] == "border"]},
+                "mark": {"type": "geoshape", "filled": False, "aria": False, "stroke": "#b91c1c", "strokeWidth": 1.5},
             },
             {
                 "data": {"values": data},
@@ -199,6 +212,7 @@ def _dashboard(
         subscribed=subscribed,
         errors=errors or {},
         dimension_labels={d: i18n.translate(lang, f"flows.dim_{d}") for d in DIMENSIONS},
+        forecast_limit=get_settings().flows_forecast_max_series,
     )
 
 
@@ -227,6 +241,40 @@ async def subscribe(request: Request, s: SessionDep, actor: PageActor) -> Respon
         errors = field_errors(i18n.language(request), exc, "indicator")
         return _dashboard(request, s, actor, indicator=indicator, dimension="", errors=errors, status=422)
     return redirect("/flows?" + urlencode({"indicator": indicator, "subscribed": "true"}))
+
+
+@router.post("/flows/forecasts", response_model=None)
+async def start_forecasts(request: Request, s: SessionDep, actor: PageActor) -> Response:
+    """Forecast the series shown in the background, then follow the run on its page; too many series, a
+    run of one's own still running or a bad horizon is told on the dashboard."""
+    form = await request.form()
+    indicator = str(form.get("indicator", ""))[:120]
+    dimension = str(form.get("dimension", ""))[:40]
+    raw = str(form.get("horizon", "12")).strip()
+    try:
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 24):
+            raise InvalidInput("the horizon is 1 to 24 months", details=[{"field": "forecast"}])
+        run = runs.start(session=s, actor=actor, horizon=int(raw), indicator=indicator or None,
+                         dimension=dimension or None)
+    except DomainError as exc:
+        errors = field_errors(i18n.language(request), exc, "forecast")
+        errors.setdefault("forecast", next(iter(errors.values()), ""))
+        return _dashboard(request, s, actor, indicator=indicator, dimension=dimension, errors=errors,
+                          status=exc.status)
+    runs.launch_after_commit(s, run.id)
+    return redirect(f"/flows/forecasts/{run.id}")
+
+
+@router.get("/flows/forecasts/{run_id}", response_class=HTMLResponse)
+def forecast_run_page(request: Request, run_id: RunId, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One's own forecast run, its progress followed by htmx."""
+    return render(request, "flows/forecast_run.html", run=runs.read(session=s, actor=actor, run_id=run_id))
+
+
+@router.get("/flows/forecasts/{run_id}/progress", response_class=HTMLResponse)
+def forecast_run_progress(request: Request, run_id: RunId, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The run's progress, the fragment the run's page polls every second while it runs."""
+    return render(request, "flows/forecast_progress.html", run=runs.read(session=s, actor=actor, run_id=run_id))
 
 
 @router.get("/flows/series/{series_id}", response_class=HTMLResponse)

@@ -30,6 +30,10 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), key)
     for pattern, key in (
         (r"wrong username or password", "error.login"),
+        (r"^(?P<chosen>\d+) series chosen, more than the (?P<limit>\d+) one request may forecast",
+         "error.forecast_too_many"),
+        (r"^(?:a )?forecast run .*is running: one at a time", "error.forecast_running"),
+        (r"^the horizon is 1 to 24 months$", "error.forecast_horizon"),
         (r"property '(?P<prop>\w+)' of \w+: '(?P<value>.*)' is not a (?P<kind>\w+)$", "error.not_a_type"),
         (r"property '(?P<prop>\w+)' of \w+: entity '(?P<value>.*)' not found", "error.no_such_entity"),
         (r"marking (?P<value>\S+) is above your clearance", "error.above_clearance"),

@@ -28,6 +28,7 @@ from binational.access.policy import (
     may_read_discovery_notices,
     may_see_audit_entry,
     may_see_audit_object,
+    may_see_forecast_run,
     may_see_indicator,
     may_see_judgement,
     may_see_request,
@@ -40,6 +41,7 @@ from binational.access.policy import (
     visible,
     visible_audit_entries,
     visible_audit_objects,
+    visible_forecast_runs,
     visible_judgements,
     visible_requests,
     visible_trace_parts,
@@ -326,6 +328,19 @@ def test_who_sees_a_request_pure_and_sql_agree(db, world, viewers):
             got = set(session.execute(select(model.id).where(visible_requests(actor, model))).scalars())
             want = {i for i, sender, receiver, rank in data
                     if may_see_request(actor, from_agency=sender, to_agency=receiver, marking_rank=rank)}
+            assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.tuples(st.integers(min_value=1, max_value=4), agencies), min_size=1, max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_a_forecast_run_pure_and_sql_agree(db, world, viewers):
+    data = [(i, user_id, agency) for i, (user_id, agency) in enumerate(world)]
+    model = _rows_of("fr", [column("id", Integer), column("user_id", Integer), column("agency", String)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(visible_forecast_runs(actor, model))).scalars())
+            want = {i for i, user_id, agency in data if may_see_forecast_run(actor, user_id=user_id, agency=agency)}
             assert got == want, actor
 
 

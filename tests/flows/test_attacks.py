@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from binational.audit.models import AuditEntry
 from binational.db import act_as_system
+from binational.flows import runs
 from tests.conftest import sequence_audit
 from tests.flows import samples
 from tests.web.conftest import sign_in
@@ -25,32 +26,35 @@ def _actions(db) -> list[str]:  # noqa: ANN001
         return [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
 
 
-def test_a_colleague_below_the_marking_can_neither_probe_nor_overwrite_a_red_series(client, cast, upload):
+def test_a_colleague_below_the_marking_can_neither_probe_nor_overwrite_a_red_series(client, cast, upload, series_ids):
     red = samples.seasonal("cbp-red-operation", 2020, 36, 900.0)
     upload("us_supervisor", samples.long_csv(red), name="red.csv", marking="TLP:RED")
-    # the AMBER analyst of the same agency guesses the values: the counts must not confirm them
-    r = client.post(
-        f"{API}/imports",
-        headers={**cast["us_analyst"].headers, "Content-Type": "text/csv"},
-        params={"source": "guess.csv"},
-        content=samples.long_csv(red).encode(),
-    )
-    assert r.status_code == 422, r.text
-    assert r.json()["error"]["code"] == "invalid_input"
-    assert "unchanged" not in r.text
-    # nor may they overwrite it
+    # the AMBER analyst of the same agency guesses the key and the values: the answer must be the one a
+    # key nobody holds gets (no refusal, no count confirming the guess)
+    absent = [line.replace("cbp-red-operation", "cbp-red-operatiom") for line in red]
+    answers = []
+    for name, lines in (("guess.csv", red), ("absent.csv", absent)):
+        r = client.post(
+            f"{API}/imports",
+            headers={**cast["us_analyst"].headers, "Content-Type": "text/csv"},
+            params={"source": name},
+            content=samples.long_csv(lines).encode(),
+        )
+        assert r.status_code == 201, r.text
+        answers.append({k: v for k, v in r.json().items() if k != "file"})
+    assert answers[0] == answers[1] and answers[0]["added"] == 36 and answers[0]["unchanged"] == 0
+    # the analyst wrote a series of its own marking; the RED one is untouched
     other = [line.rsplit(",", 1)[0] + ",1" for line in red]
-    r = client.post(
-        f"{API}/imports",
-        headers={**cast["us_analyst"].headers, "Content-Type": "text/csv"},
-        params={"source": "overwrite.csv"},
-        content=samples.long_csv(other).encode(),
-    )
-    assert r.status_code == 422, r.text
+    again = upload("us_analyst", samples.long_csv(other), name="overwrite.csv")
+    assert again["replaced"] == 36
     items = client.get(f"{API}/series", headers=cast["us_supervisor"].headers, params={"limit": 1000}).json()["items"]
-    series_id = next(row["id"] for row in items if row["key"] == "cbp-red-operation")
-    values = client.get(f"{API}/series/{series_id}", headers=cast["us_supervisor"].headers).json()["values"]
+    both = {row["marking"]: row["id"] for row in items if row["key"] == "cbp-red-operation"}
+    assert set(both) == {"TLP:RED", "TLP:AMBER"}
+    values = client.get(f"{API}/series/{both['TLP:RED']}", headers=cast["us_supervisor"].headers).json()["values"]
     assert [v["value"] for v in values] == [float(line.rsplit(",", 1)[1]) for line in red]
+    assert "US-CBP:cbp-red-operation" in series_ids("us_analyst")
+    mine = client.get(f"{API}/series", headers=cast["us_analyst"].headers, params={"limit": 1000}).json()["items"]
+    assert [row["marking"] for row in mine if row["key"] == "cbp-red-operation"] == ["TLP:AMBER"]
 
 
 def test_exported_cells_a_spreadsheet_would_run_are_written_as_text(client, cast, upload):
@@ -181,7 +185,9 @@ def test_one_forecast_request_fits_at_most_the_set_number_of_series(client, cast
         assert "3 series chosen" in r.json()["error"]["message"] and "indicator" in r.json()["error"]["message"]
         r = client.post(f"{API}/forecasts", headers=cast["us_analyst"].headers,
                         params={"horizon": 3, "indicator": "cbp-own-0"})
-        assert r.status_code == 200, r.text
-        assert r.json()["forecast"] == 1
+        assert r.status_code == 202, r.text
+        assert runs.wait(r.json()["id"], timeout=300)
+        done = client.get(f"{API}/forecasts/{r.json()['id']}", headers=cast["us_analyst"].headers).json()
+        assert done["status"] == "finished" and done["summary"]["forecast"] == 1
     finally:
         get_settings.cache_clear()

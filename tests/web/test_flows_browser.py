@@ -65,6 +65,13 @@ def test_a_surge_shows_on_the_dashboard_in_both_languages(server, browser, clien
     assert es.get_by_role("heading", name="Flujos fronterizos").is_visible()
     assert "variación anual mayor que el umbral" in es.get_by_test_id("flows-alerts").inner_text()
     assert violations(es) == []
+    # a forecast run from the dashboard: its page follows it (htmx) to its summary
+    es.goto(f"{server}/flows?indicator=cbp-sector-z")
+    es.get_by_label("Meses hacia adelante").fill("3")
+    es.get_by_test_id("flows-forecast").click()
+    es.get_by_test_id("forecast-summary").wait_for(timeout=180_000)
+    assert "1 series pronosticadas" in es.get_by_test_id("forecast-summary").inner_text()
+    assert violations(es) == []
 
     mx = _sign_in(browser, server, "mx_analyst", locale="es-MX")
     mx.goto(f"{server}/flows")

@@ -4,6 +4,9 @@ agency's internal series, and its page answers 404 like none."""
 
 from __future__ import annotations
 
+import json
+import re
+
 from tests.flows import samples
 from tests.web.conftest import sign_in
 from tests.web.test_spanish import english_words
@@ -53,6 +56,11 @@ def test_dashboard_and_series_pages_in_both_languages_without_leaks(client, cast
     assert page.status_code == 200 and 'href="/flows"' in page.text
     assert "cbp-secret-sector" in page.text and 'data-testid="flows-map"' in page.text
     assert "Laredo (2304)" in page.text  # the map's data
+    spec = json.loads(re.search(r'<script type="application/json" id="flows-map-spec">(.*?)</script>', page.text,
+                                re.S).group(1))
+    drawn = [f["properties"]["kind"] for layer in spec["layer"] for f in layer["data"].get("values", [])
+             if "properties" in f]
+    assert drawn.count("country") == 2 and drawn.count("border") == 1  # the outlines and the border line
     series = client.get(f"/flows/series/{public}")
     assert (
         series.status_code == 200

@@ -1,0 +1,202 @@
+"""Forecast requests of the API and pages, worked in the background.
+
+`start` checks the request (the series chosen through the policy, at most `flows_forecast_max_series`)
+and records a run, `running`, which answers at once (`202`); once that is committed a process of its
+own (statsforecast holds the interpreter lock while it fits, which would slow every request of the
+serving process) forecasts the series as the run's user (`service.store_forecasts`, audited there)
+and stores the summary. A heartbeat writes the progress every second; a run silent for
+`resolution_run_stale_seconds` (its process ended) is marked failed when its user starts another.
+One running run per user (a partial unique index). A run is its starter's alone
+(`policy.may_see_forecast_run`: anyone else gets `404`, as for one that does not exist), and the
+series it lists are those its reader may see now (`visible_series`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import threading
+import uuid
+from datetime import timedelta
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from binational.access import service as access
+from binational.access.actions import Action, register
+from binational.access.models import User
+from binational.access.policy import Actor, may_see_forecast_run, require, visible_series
+from binational.audit import log as audit
+from binational.audit.scope import unit_of_work
+from binational.config import Settings, get_settings
+from binational.db import Database, act_as, act_as_system, system_context, utcnow
+from binational.errors import Conflict, NotFound
+from binational.flows import service
+from binational.flows.models import FlowForecastRun, FlowSeries
+
+register(Action("flows.forecast_run", "record.create", "follow one's own forecast run in the background"))
+log = logging.getLogger("binational.flows")
+BEAT_SECONDS = 1.0
+_workers: dict[str, BaseProcess] = {}
+
+
+def view(session: Session, actor: Actor, run: FlowForecastRun) -> dict[str, Any]:
+    """A run as its starter reads it: status, progress, and the series forecast it may see now."""
+    summary = json.loads(run.summary or "{}")
+    ids = summary.pop("series", [])
+    shown = []
+    if ids:
+        rows = session.execute(select(FlowSeries.id, FlowSeries.key).where(
+            FlowSeries.id.in_(ids), visible_series(actor, FlowSeries)).order_by(FlowSeries.id)).all()
+        shown = [{"id": r.id, "key": r.key} for r in rows]
+    return {"id": run.id, "status": run.status, "horizon": run.horizon, "indicator": run.indicator,
+            "dimension": run.dimension, "progress": {"done": run.progress_done, "total": run.progress_total},
+            "message": run.message, "summary": summary or None, "series": shown,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None}
+
+
+def start(*, session: Session, actor: Actor, horizon: int, indicator: str | None = None,
+          dimension: str | None = None) -> FlowForecastRun:
+    """Record a forecast run of the series the actor may see (filtered): 422 past the most one request
+    forecasts, 409 while the actor has one running. Nothing is fitted here."""
+    require(actor, "flows.forecast")
+    chosen = service.chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
+                                   max_series=get_settings().flows_forecast_max_series)
+    with system_context(session):
+        _recover(session, actor.user_id)
+        busy = session.execute(select(FlowForecastRun.id).where(FlowForecastRun.user_id == actor.user_id,
+                                                                FlowForecastRun.status == "running")).scalar()
+        if busy is not None:
+            raise Conflict(f"forecast run {busy} is running: one at a time; wait for it to finish")
+        now = utcnow()
+        run = FlowForecastRun(id=uuid.uuid4().hex, user_id=actor.user_id, agency=actor.agency, status="running",
+                              horizon=horizon, indicator=indicator, dimension=dimension, progress_done=0,
+                              progress_total=len(chosen), message="", summary="{}", started_at=now,
+                              heartbeat_at=now)
+        try:
+            with session.begin_nested():
+                session.add(run)
+        except IntegrityError:  # another request of the same user between the check and the insert
+            raise Conflict("a forecast run of yours is running: one at a time") from None
+    audit.record(session, action="flows.forecast_run", actor=actor, objects=[(f"forecast-run:{run.id}", actor.agency)],
+                 extra={"status": "running", "series": len(chosen), "horizon": horizon})
+    return run
+
+
+def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
+    """One's own run (404 for another user's, as for one that does not exist); audited."""
+    require(actor, "flows.forecast_run")
+    with system_context(session):
+        run = session.get(FlowForecastRun, run_id)
+    if run is None or not may_see_forecast_run(actor, user_id=run.user_id, agency=run.agency):
+        raise NotFound("no such forecast run")
+    out = view(session, actor, run)
+    audit.record(session, action="flows.forecast_run", actor=actor, objects=[(f"forecast-run:{run.id}", run.agency)],
+                 extra={"status": run.status, "read": True})
+    return out
+
+
+def _recover(session: Session, user_id: int) -> None:
+    silent = utcnow() - timedelta(seconds=get_settings().resolution_run_stale_seconds)
+    session.execute(update(FlowForecastRun).where(
+        FlowForecastRun.user_id == user_id, FlowForecastRun.status == "running",
+        FlowForecastRun.heartbeat_at < silent).values(
+        status="failed", message="interrupted: its worker stopped before the run finished", finished_at=utcnow()))
+
+
+def launch_after_commit(session: Session, run_id: str) -> None:
+    """Work the run in a process of its own once `session` commits (the run's row with it)."""
+    settings: Settings = session.info.get("settings") or get_settings()
+    event.listen(session, "after_commit", lambda _s: launch(settings, run_id), once=True)
+
+
+def launch(settings: Settings, run_id: str) -> BaseProcess:
+    """Work a started run in a new process with a database of its own."""
+    process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
+                                                            name=f"forecast-run-{run_id[:8]}")
+    process.start()
+    _workers[run_id] = process
+    return process
+
+
+def wait(run_id: str, timeout: float | None = None) -> bool:
+    """Wait for this process's worker of `run_id`; whether it has ended (True when there is none)."""
+    process = _workers.get(run_id)
+    if process is not None:
+        process.join(timeout)
+        if process.is_alive():
+            return False
+        _workers.pop(run_id, None)
+    return True
+
+
+def _work(settings: Settings, run_id: str) -> None:
+    db = Database(settings)
+    try:
+        execute(db, run_id)
+    finally:
+        db.dispose()
+
+
+def execute(db: Database, run_id: str) -> str:
+    """Forecast a started run's series as its user and store the summary; its final status."""
+    latest: dict[str, int] = {}
+    stopped = threading.Event()
+
+    def beat() -> None:
+        while not stopped.wait(BEAT_SECONDS):
+            try:
+                with db.unit_of_work() as s:
+                    act_as_system(s)
+                    s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run_id,
+                                                            FlowForecastRun.status == "running")
+                              .values(heartbeat_at=utcnow(), **latest))
+            except Exception:  # a busy database: the next beat tries again
+                log.warning("heartbeat of forecast run %s not written", run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"forecast-heartbeat-{run_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        stored: list[int] = []
+        with unit_of_work(db) as s:
+            act_as_system(s)
+            run = s.get(FlowForecastRun, run_id)
+            if run is None or run.status != "running":
+                return run.status if run else "missing"
+            user = s.get(User, run.user_id)
+            if user is None:
+                raise NotFound("the run's user is gone")
+            actor = access.actor_for(session=s, user=user)
+            act_as(s, actor)
+            summary = service.store_forecasts(
+                session=s, actor=actor, horizon=run.horizon, indicator=run.indicator, dimension=run.dimension,
+                progress=lambda done, total: latest.update(progress_done=done, progress_total=total), stored=stored)
+        stopped.set()
+        thread.join()
+        with unit_of_work(db) as s:
+            act_as_system(s)
+            s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run_id).values(
+                status="finished", summary=json.dumps({**summary, "series": stored}), finished_at=utcnow(),
+                heartbeat_at=utcnow(), progress_done=summary["forecast"] + summary["skipped"],
+                progress_total=summary["forecast"] + summary["skipped"]))
+            audit.record(s, action="flows.forecast_run", actor=None, objects=[],
+                         extra={"run": run_id, "status": "finished", "forecast": summary["forecast"]})
+        return "finished"
+    except BaseException as exc:
+        stopped.set()
+        log.exception("forecast run %s failed", run_id)
+        reason = (str(exc).strip().splitlines() or [""])[0][:300] or type(exc).__name__
+        with unit_of_work(db) as s:
+            act_as_system(s)
+            s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run_id).values(
+                status="failed", message=f"failed: {reason}", finished_at=utcnow()))
+            audit.record(s, action="flows.forecast_run", actor=None, objects=[],
+                         extra={"run": run_id, "status": "failed"})
+        if not isinstance(exc, Exception):
+            raise
+        return "failed"

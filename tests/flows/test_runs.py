@@ -1,0 +1,77 @@
+"""Forecasts of the API in the background: 202 at once, progress to poll, one running per user, and a
+run nobody but its starter reads (another user's answers as a missing one)."""
+
+from __future__ import annotations
+
+from binational.flows import runs
+from tests.flows import samples
+
+API = "/api/v1/flows"
+
+
+def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, upload):
+    us = cast["us_analyst"]
+    own = [samples.seasonal(f"cbp-run-{n}", 2019, 60, 300.0 + n) for n in range(2)]
+    upload("us_analyst", samples.long_csv(*own), name="own.csv")
+    upload("us_supervisor", samples.long_csv(samples.seasonal("cbp-run-red", 2019, 60, 50.0)), name="red.csv",
+           marking="TLP:RED")
+    r = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3})
+    assert r.status_code == 202, r.text
+    run = r.json()
+    assert run["status"] == "running" and run["progress"]["total"] == 2 and run["series"] == []
+    # one at a time per user (the worker is still starting: a process of its own)
+    again = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    # another user of the same agency, a partner: as for a run that does not exist
+    missing = "0" * 32
+    for member in (cast["us_supervisor"], cast["mx_analyst"]):
+        hidden = client.get(f"{API}/forecasts/{run['id']}", headers=member.headers)
+        absent = client.get(f"{API}/forecasts/{missing}", headers=member.headers)
+        assert hidden.status_code == absent.status_code == 404
+        assert hidden.json() == absent.json()
+    assert runs.wait(run["id"], timeout=300)
+    done = client.get(f"{API}/forecasts/{run['id']}", headers=us.headers).json()
+    assert done["status"] == "finished", done
+    assert sorted(s["key"] for s in done["series"]) == ["cbp-run-0", "cbp-run-1"]  # never the RED one
+    assert done["summary"]["forecast"] == 2 and done["progress"] == {"done": 2, "total": 2}
+    series = client.get(f"{API}/series/{done['series'][0]['id']}", headers=us.headers).json()
+    assert series["forecast"] is not None
+
+
+def test_the_dashboard_starts_a_run_whose_page_follows_it_in_both_languages(client, cast, upload, db, monkeypatch):
+    from tests.web.conftest import sign_in
+    from tests.web.test_spanish import english_words
+
+    # The worker's own process is proved above; here the test works the run itself, when it chooses, so
+    # the page is seen running first (and the suite spares a process start).
+    started: list[str] = []
+    monkeypatch.setattr(runs, "launch", lambda _settings, run_id: started.append(run_id))
+
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-run", 2019, 60, 700.0)), name="own.csv")
+    csrf = sign_in(client, "us_analyst")
+    assert 'data-testid="flows-forecast"' in client.get("/flows").text
+    bad = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "99"})
+    assert bad.status_code == 422 and 'id="e-forecast"' in bad.text
+    r = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "3"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    where = r.headers["location"]
+    run_id = where.rsplit("/", 1)[1]
+    page = client.get(where)
+    assert page.status_code == 200 and f'hx-get="/flows/forecasts/{run_id}/progress"' in page.text
+    busy = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "3"})
+    assert busy.status_code == 409 and "still running" in busy.text
+    assert started == [run_id] and runs.execute(db, run_id) == "finished"
+    done = client.get(f"{where}/progress")
+    assert "hx-get" not in done.text and "1 series forecast" in done.text and "cbp-page-run" in done.text
+    client.post("/language", data={"lang": "es", "csrf": csrf, "next": where})
+    spanish = client.get(where)
+    assert "1 series pronosticadas" in spanish.text
+    names = ("cbp-page-run", "U.S. Customs and Border Protection", "US-CBP")
+    assert not english_words(spanish.text, names), english_words(spanish.text, names)
+    # another user's run answers as a missing one
+    sign_in(client, "mx_analyst")
+    missing = "0" * 32
+    hidden, absent = client.get(where), client.get(f"/flows/forecasts/{missing}")
+    assert hidden.status_code == absent.status_code == 404  # the page names its own address only
+    assert hidden.text.replace(run_id, "ID") == absent.text.replace(missing, "ID")
