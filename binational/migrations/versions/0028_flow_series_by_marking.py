@@ -6,13 +6,13 @@ series could not import a series of the same key, and the refusal told them it e
 series above the importer's clearance is neither read nor touched.
 
 Revision ID: flow_series_by_marking
-Revises: federation_partners
+Revises: trade_selection_draws
 """
 
 from alembic import op
 
 revision = "flow_series_by_marking"
-down_revision = "federation_partners"
+down_revision = "trade_selection_draws"
 branch_labels = None
 depends_on = None
 
