@@ -30,6 +30,8 @@ LABELS = ["Fraud", "Critical Fraud"]
 #: columns that may be empty (no seller named, no courier)
 OPTIONAL = {"Seller ID", "Courier ID"}
 NUMERIC = ["Tax Rate", "Net Mass", "Item Price"]
+#: the longest declaration reference the database keeps (`TradeDeclaration.reference`)
+REFERENCE_MAX = 64
 #: the Harmonized System's chapters (01-97; 77 is reserved)
 HS_CHAPTERS = frozenset(range(1, 98)) - {77}
 
@@ -75,6 +77,9 @@ def parse(text: str | bytes, name: str = "declarations", *, columns: list[str] |
             raise DeclarationError(f"{name}: not UTF-8 text") from None
     if not text.strip():
         raise DeclarationError(f"{name}: empty file (no header)")
+    if "\x00" in text:  # the CSV reader would cut the field short at it, silently
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise DeclarationError(f"{name}: line {line}: a NUL character", details=[{"line": line, "problem": "NUL"}])
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, ValueError) as exc:
@@ -126,7 +131,14 @@ def _check(frame: pd.DataFrame, name: str, has_labels: bool) -> pd.DataFrame:
     hs = hs.str.zfill(6)
     frame["HS6 Code"] = hs
     frame["hs_unknown"] = ~hs.str[:2].astype(int).isin(HS_CHAPTERS)
-    row = _first(frame["Declaration ID"].duplicated().to_numpy())
+    ids = frame["Declaration ID"]
+    row = _first((ids.str.len() > REFERENCE_MAX).to_numpy())
+    if row is not None:
+        raise _where(name, row, "Declaration ID", f"longer than {REFERENCE_MAX} characters")
+    row = _first(ids.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(dtype=bool))
+    if row is not None:
+        raise _where(name, row, "Declaration ID", "holds a control character")
+    row = _first(ids.duplicated().to_numpy())
     if row is not None:
         raise _where(name, row, "Declaration ID", f"{frame['Declaration ID'][row]!r} appears twice")
     if has_labels:

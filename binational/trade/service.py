@@ -214,33 +214,31 @@ def shown_reasons(actor: Actor, row: TradeDeclaration) -> list[dict[str, Any]]:
 
 
 def _ranked(actor: Actor, rows: list[TradeDeclaration]) -> list[Pick]:
-    """The scored rows `actor` may see (of one day), each agency's latest draw among them redrawn
-    over them alone: the list depends on nothing the actor may not see. Picks first, in order."""
+    """The picks of the scored rows `actor` may see (of one day), in order: each agency's latest draw
+    among them redrawn over them alone, so the list depends on nothing the actor may not see."""
     picks: list[Pick] = []
+    draws = {r.id: _draw_of(r) for r in rows if r.draw}
     for agency in sorted({r.owner_agency for r in rows}):
-        theirs = [r for r in rows if r.owner_agency == agency and r.draw]
+        theirs = sorted((r for r in rows if r.owner_agency == agency and r.id in draws), key=lambda r: r.id)
         if not theirs:
             continue
-        latest = max(_draw_of(r)["id"] for r in theirs)
+        latest = max(draws[r.id]["id"] for r in theirs)
         # one place per declaration: of the rows of one reference the viewer sees (copies at several
         # markings), the first stored
         first: dict[str, TradeDeclaration] = {}
-        for r in sorted(theirs, key=lambda r: r.id):
-            if _draw_of(r)["id"] == latest:
+        for r in theirs:
+            if draws[r.id]["id"] == latest:
                 first.setdefault(r.reference, r)
         members = list(first.values())
-        draw = _draw_of(members[0])
+        draw = draws[members[0].id]
         score = np.array([r.score for r in members], dtype=float)
         fraud = np.array([r.fraud_probability for r in members], dtype=float)
         chosen = risk.select(score, fraud, budget=float(draw["budget"]), exploration=float(draw["exploration"]),
                              mode=str(draw["mode"]), seed=int(draw["seed"]))
         explore = set(chosen.explore.tolist())
-        placed = set(chosen.rows.tolist())
-        for place, i in enumerate(chosen.rows.tolist(), start=1):
-            picks.append(Pick(members[i], place, "exploration" if i in explore else "score",
-                              shown_reasons(actor, members[i])))
-        picks.extend(Pick(members[i], None, None, shown_reasons(actor, members[i]))
-                     for i in range(len(members)) if i not in placed)
+        picks.extend(Pick(members[i], place, "exploration" if i in explore else "score",
+                          shown_reasons(actor, members[i]))
+                     for place, i in enumerate(chosen.rows.tolist(), start=1))
     return picks
 
 
@@ -269,7 +267,7 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
         row.critical_probability = float(critical[i])
         row.reasons, row.draw = json.dumps(reasons[i], ensure_ascii=False), draw
         row.selection_kind, row.selection_rank = None, None
-    chosen = [p for p in _ranked(actor, rows) if p.rank is not None]
+    chosen = _ranked(actor, rows)
     for pick in chosen:
         pick.row.selection_kind, pick.row.selection_rank = pick.kind, pick.rank
     session.flush()
@@ -291,7 +289,7 @@ def selection_list(session: Session, actor: Actor, day: date) -> list[Pick]:
     """The day's selection list the actor may see, in order: per agency, its latest draw the actor
     sees a row of, redrawn among the rows the actor may see (ranks 1..n, nothing of hidden rows)."""
     require(actor, "trade.list")
-    picks = [p for p in _ranked(actor, _scored_of_day(session, actor, day)) if p.rank is not None]
+    picks = _ranked(actor, _scored_of_day(session, actor, day))
     audit.record(session, action="trade.list", actor=actor, objects=[object_ref(p.row) for p in picks],
                  extra={"day": day.isoformat(), "rows": len(picks)})
     return picks
@@ -340,7 +338,7 @@ def read_declaration(session: Session, actor: Actor, declaration_id: int) -> tup
     row = declaration(session, actor, declaration_id)
     results = results_of(session, actor, row)
     place = Pick(row, None, None, shown_reasons(actor, row) if row.draw else [])
-    if row.draw:  # not on the list when its draw is no longer the latest, or another copy holds its place
+    if row.draw:  # not picked, or its draw is no longer the latest, or another copy holds its place
         place = next((p for p in _ranked(actor, _scored_of_day(session, actor, row.declared_on, row.owner_agency))
                       if p.row.id == row.id), place)
     audit.record(session, action="trade.read", actor=actor, objects=[object_ref(row)])

@@ -31,6 +31,7 @@ from binational.access.policy import (
     may_see_forecast_run,
     may_see_indicator,
     may_see_judgement,
+    may_see_reason_values,
     may_see_request,
     may_see_run_details,
     may_see_trace_part,
@@ -222,6 +223,17 @@ def test_owner_always_sees_its_own_within_clearance_and_case(actor, row):
     assert decision.allowed == in_reach
     if in_reach:
         assert decision.reason == "owner agency"
+
+
+@PURE
+@given(actor=actors(), owner=agencies, drawn=ranks)
+def test_reason_values_only_to_the_owner_cleared_as_its_drawer(actor, owner, drawn):
+    """A trade reason's values (computed from the owner's history) go to the owner agency's users
+    cleared at least as high as the drawer of the list; a higher clearance never loses them."""
+    decision = may_see_reason_values(actor, owner_agency=owner, drawn_clearance_rank=drawn)
+    assert bool(decision) == (owner == actor.agency and drawn <= actor.clearance_rank)
+    higher = dataclasses.replace(actor, clearance_rank=min(actor.clearance_rank + 1, 4))
+    assert bool(may_see_reason_values(higher, owner_agency=owner, drawn_clearance_rank=drawn)) >= bool(decision)
 
 
 @PURE

@@ -173,3 +173,18 @@ def test_a_copy_imported_below_a_colleague_breaks_neither_its_draw_nor_its_train
     with work("us_supervisor") as (session, actor):
         frame = service.training_frame(session, actor)
     assert len(frame) == len(lines) - 1
+
+
+@pytest.mark.parametrize("reference", ["R" * 65, "A\x00B", "A\x1bB"])
+def test_a_reference_the_database_cannot_hold_is_one_line_and_nothing_written(day_files, reference):
+    """A reference longer than the column or with a control character (the CSV reader cut a field
+    short at a NUL, silently; PostgreSQL refuses a longer reference): one line naming the field or the
+    NUL, exit 2, nothing stored, never a traceback."""
+    _day, red, _amber, _fresh = day_files
+    header, first, *_rest = red.read_text().splitlines()
+    bad = red.parent / "bad.csv"
+    bad.write_text("\n".join([header, reference + first[first.index(","):]]) + "\n")
+    code, _out, err = _run("import", str(bad), "--as", "us_analyst")
+    assert code == 2 and ("Declaration ID" in err or "NUL" in err) and len(err.strip().splitlines()) == 1, err
+    code, out, _ = _run("import", str(red), "--as", "us_analyst")
+    assert code == 0 and out["skipped"] == 0
