@@ -144,3 +144,15 @@ def test_the_partners_reads_and_exports_of_a_movement_show_in_the_senders_who_sa
     assert {("ice", "repatriation.case_read"), ("ice", "repatriation.case_list")} <= readers, readers
     # the receiver's auditor may not ask who saw the sender's movement: the ordinary 404
     assert client.get(f"{API}/audit/who-saw/{land}", headers=parties["inm_auditor"].headers).status_code == 404
+
+
+def test_a_sheet_past_the_body_limit_but_within_the_import_limit_imports(db, client, web_parties):
+    padded = "Fiscal Year,Month,Citizenship,Quantity\n2024,01 October,Mexico" + " " * 1_100_000 + ",5\n"
+    h = {**web_parties["ice"].headers, "Content-Type": "text/csv"}
+    r = client.post(f"{API}/repatriation/imports/khsm", headers=h, content=padded.encode())
+    assert r.status_code == 201, r.text[:300]
+    sign_in(client, "ice")
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/repatriation/import").text).group(1)
+    r = client.post("/repatriation/import", data={"csrf": token, "kind": "khsm"},
+                    files={"file": ("s.csv", padded.encode(), "text/csv")})
+    assert r.status_code == 200 and 'data-testid="imported"' in r.text, r.text[:300]
