@@ -33,8 +33,8 @@ def test_a_colleague_cleared_below_a_case_file_learns_no_claim_from_a_notice(db,
     green = _green_colleague(db)
     with acting(db, "ice") as (s, actor):
         movement = service.propose(session=s, actor=actor, arrangement="us-mx-2016", mode="land",
-                                   point="tijuana-chaparral", day=week.monday + timedelta(days=3), start_hour=8, end_hour=17, capacity=5, expected={"adults": 2},
-                                   marking="TLP:GREEN").id
+                                   point="tijuana-chaparral", day=week.monday + timedelta(days=3), start_hour=8,
+                                   end_hour=17, capacity=5, expected={"adults": 2}, marking="TLP:GREEN").id
         # two AMBER case files on a GREEN movement: the colleague sees their lines, not their files
         ids = [casefiles.create(session=s, actor=actor, data=_case(name, "F", date(1990, 1, 1),
                                                                     week.monday - timedelta(days=3))).id
