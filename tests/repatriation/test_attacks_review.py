@@ -156,3 +156,13 @@ def test_a_sheet_past_the_body_limit_but_within_the_import_limit_imports(db, cli
     r = client.post("/repatriation/import", data={"csrf": token, "kind": "khsm"},
                     files={"file": ("s.csv", padded.encode(), "text/csv")})
     assert r.status_code == 200 and 'data-testid="imported"' in r.text, r.text[:300]
+
+
+def test_a_colleague_cleared_below_a_case_file_neither_lists_nor_reads_it(db, client, parties):
+    week = build_week(db)
+    green = _green_colleague(db)
+    listed = client.get(f"{API}/repatriation/cases", headers=green).json()
+    assert listed["total"] == 0 and listed["items"] == []
+    case, missing = week.cases["adult0"], "us-ice.case-" + "0" * 8
+    hidden, never = (client.get(f"{API}/repatriation/cases/{ident}", headers=green) for ident in (case, missing))
+    assert hidden.status_code == never.status_code == 404 and hidden.text == never.text.replace(missing, case)
