@@ -229,7 +229,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     # answer, errors included, carries the security headers and the request's id.
     app.add_middleware(RequestBounds, settings=settings)  # inside BodyLimit: the body is read already
     app.add_middleware(InputGuard)
-    imports = {path: settings.import_max_bytes for path in (f"{API}/entities/import", "/entities/import")}
+    imports = {path: settings.import_max_bytes for path in (
+        f"{API}/entities/import", "/entities/import", f"{API}/repatriation/imports/khsm",
+        f"{API}/repatriation/imports/ice-air", "/repatriation/import")}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, paths=imports)
     app.add_middleware(ContainErrors)
     app.add_middleware(SecurityHeaders)

@@ -247,7 +247,7 @@ def series(
     actor: ActorDep,
     dimension: Annotated[str | None, Query(max_length=64, description="a dimension to filter on")] = None,
     value: Annotated[str | None, Query(max_length=200, description="its value")] = None,
-    agency: Annotated[str | None, Query(max_length=32, description="whose copy (the caller's agency's if none)")] = None,
+    agency: Annotated[str | None, Query(max_length=32, description="whose copy (else the caller's)")] = None,
 ) -> list[dict[str, Any]]:
     """Totals by period of an agency's copy of an imported official series (the caller's by default)."""
     return statistics.official_series(session=s, actor=actor, series=series, dimension=dimension, value=value,

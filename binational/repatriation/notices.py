@@ -23,11 +23,10 @@ from binational.access.actions import Action, register
 from binational.access.policy import Actor, visible_case_files
 from binational.audit import log as audit
 from binational.errors import InvalidInput
-from binational.repatriation import arrangements as lra
 from binational.repatriation.confidential import NOTICE_BASES, notice_text
 from binational.repatriation.manifest import TRAVELLING
 from binational.repatriation.models import Detainee, ManifestLine
-from binational.repatriation.service import access_movement, party
+from binational.repatriation.service import access_movement, arrangement_for, party
 from binational.requests import service as requests
 from binational.requests.types import RequestType, register_type
 
@@ -72,7 +71,11 @@ def send(*, session: Session, actor: Actor, movement_id: str, line_no: Any, basi
         # told to the sender alone: its own case file holds a claim the liaison must never learn of
         raise InvalidInput(f"line {line_no}: no notice about a person with a fear or protection claim on file",
                            details=[{"field": "line_no", "gate": "protection_claim"}])
-    liaison = lra.load()[movement.arrangement].contacts["prosecutor_liaison"]["agency"]
+    # the arrangement in force (one no longer in it is refused as unknown, not a server error)
+    liaison = arrangement_for(actor, movement.arrangement).contacts["prosecutor_liaison"].get("agency")
+    if not liaison:
+        raise InvalidInput("the arrangement names no prosecutor's liaison agency",
+                           details=[{"field": "arrangement"}])
     request = requests.submit(session=session, actor=actor, type="repatriation_criminal_notice", to_agency=liaison,
                               question=notice_text(movement, line, basis, reference.strip()),
                               marking=movement.marking, subject=f"criminal-interest notice {movement.point} "

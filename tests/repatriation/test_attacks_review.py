@@ -33,8 +33,8 @@ def test_a_colleague_cleared_below_a_case_file_learns_no_claim_from_a_notice(db,
     green = _green_colleague(db)
     with acting(db, "ice") as (s, actor):
         movement = service.propose(session=s, actor=actor, arrangement="us-mx-2016", mode="land",
-                                   point="tijuana-chaparral", day=week.monday + timedelta(days=3), start_hour=8, end_hour=17, capacity=5, expected={"adults": 2},
-                                   marking="TLP:GREEN").id
+                                   point="tijuana-chaparral", day=week.monday + timedelta(days=3), start_hour=8,
+                                   end_hour=17, capacity=5, expected={"adults": 2}, marking="TLP:GREEN").id
         # two AMBER case files on a GREEN movement: the colleague sees their lines, not their files
         ids = [casefiles.create(session=s, actor=actor, data=_case(name, "F", date(1990, 1, 1),
                                                                     week.monday - timedelta(days=3))).id
@@ -144,3 +144,25 @@ def test_the_partners_reads_and_exports_of_a_movement_show_in_the_senders_who_sa
     assert {("ice", "repatriation.case_read"), ("ice", "repatriation.case_list")} <= readers, readers
     # the receiver's auditor may not ask who saw the sender's movement: the ordinary 404
     assert client.get(f"{API}/audit/who-saw/{land}", headers=parties["inm_auditor"].headers).status_code == 404
+
+
+def test_a_sheet_past_the_body_limit_but_within_the_import_limit_imports(db, client, web_parties):
+    padded = "Fiscal Year,Month,Citizenship,Quantity\n2024,01 October,Mexico" + " " * 1_100_000 + ",5\n"
+    h = {**web_parties["ice"].headers, "Content-Type": "text/csv"}
+    r = client.post(f"{API}/repatriation/imports/khsm", headers=h, content=padded.encode())
+    assert r.status_code == 201, r.text[:300]
+    sign_in(client, "ice")
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/repatriation/import").text).group(1)
+    r = client.post("/repatriation/import", data={"csrf": token, "kind": "khsm"},
+                    files={"file": ("s.csv", padded.encode(), "text/csv")})
+    assert r.status_code == 200 and 'data-testid="imported"' in r.text, r.text[:300]
+
+
+def test_a_colleague_cleared_below_a_case_file_neither_lists_nor_reads_it(db, client, parties):
+    week = build_week(db)
+    green = _green_colleague(db)
+    listed = client.get(f"{API}/repatriation/cases", headers=green).json()
+    assert listed["total"] == 0 and listed["items"] == []
+    case, missing = week.cases["adult0"], "us-ice.case-" + "0" * 8
+    hidden, never = (client.get(f"{API}/repatriation/cases/{ident}", headers=green) for ident in (case, missing))
+    assert hidden.status_code == never.status_code == 404 and hidden.text == never.text.replace(missing, case)

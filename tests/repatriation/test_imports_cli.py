@@ -39,11 +39,11 @@ def test_the_dhs_sheet_and_the_ice_air_flights_import_and_total(db, client, part
     assert '"series": "dhs_repatriations_monthly_citizenship"' in r.stdout and '"rows": 3' in r.stdout
     r = _run("import", "ice-air", str(flights), "--as", "ice")
     assert r.exit_code == 0, r.output
-    # any user reads the published series; a filter by one citizenship
+    # any user reads the published series, naming whose copy; a filter by one citizenship
     r = client.get(f"{API}/repatriation/series/dhs_repatriations_monthly_citizenship?dimension=Citizenship"
-                   "&value=Mexico", headers=parties["inm"].headers)
+                   "&value=Mexico&agency=US-ICE", headers=parties["inm"].headers)
     assert r.json() == [{"period": "2024-01", "quantity": 25010}, {"period": "2024-02", "quantity": 23300}]
-    r = client.get(f"{API}/repatriation/series/ice_air_flights", headers=parties["inm"].headers)
+    r = client.get(f"{API}/repatriation/series/ice_air_flights?agency=US-ICE", headers=parties["inm"].headers)
     assert sum(p["quantity"] for p in r.json()) == 223
 
 
