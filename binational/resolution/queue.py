@@ -2,7 +2,9 @@
 
 Both go through the queue's one query (`service.queue_query`: the two records visible to the
 viewer) and keep only the pairs whose evidence stands on the viewer's own values
-(`service.standing_suggestions`), so a total counts exactly the pairs the queue's pages list.
+(`service.standing_suggestions`), so a total counts exactly the pairs the queue's pages list. A total
+counts in SQL the pairs of whose two records the viewer sees every value the run read (the run's
+summary, `evidence.sees_all_read`), and compares the others pair by pair.
 A bulk acceptance is as many judgements as pairs, each audited as its own decision, and takes only
 pairs scoring at least the floor the node's supervisors set (`resolution_bulk_accept_floor`).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, exists, func, not_, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
@@ -20,10 +22,11 @@ from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, require
 from binational.audit import log as audit
 from binational.config import get_settings
+from binational.db import system_context
 from binational.entities.models import Entity
 from binational.errors import InvalidInput
-from binational.resolution import service
-from binational.resolution.models import Judgement, Suggestion
+from binational.resolution import evidence, service
+from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.resolution.schemas import BulkAccepted, QueueTotals
 
 register(Action("resolution.suggestion.count", "record.view",
@@ -33,12 +36,21 @@ register(Action("resolution.accept", "record.create",
 BATCH = 500
 
 
-def _standing(session: Session, actor: Actor, where: service.QueueFilter) -> Iterator[Suggestion]:
-    """Every suggestion of the latest run in the queue `where` describes, as the viewer's pages list them."""
+def _both_seen_whole(actor: Actor, run: ResolutionRun) -> ColumnElement[bool]:
+    """The suggestions of `run` of whose two records the viewer sees every value the run read: their
+    evidence stands for it, decided in SQL (`evidence.sees_all_read`)."""
+    return and_(evidence.sees_all_read(actor, run, Suggestion.left_id),
+                evidence.sees_all_read(actor, run, Suggestion.right_id))
+
+
+def _standing(session: Session, actor: Actor, where: service.QueueFilter,
+              *also: ColumnElement[bool]) -> Iterator[Suggestion]:
+    """Every suggestion of the latest run in the queue `where` (and `also`) describes, as the viewer's
+    pages list them."""
     run = service.latest_run(session)
     if run is None:
         return
-    query = service.queue_query(actor, run, where).order_by(Suggestion.id)
+    query = service.queue_query(actor, run, where).where(*also).order_by(Suggestion.id)
     after = 0
     while True:
         batch = list(session.execute(query.where(Suggestion.id > after).limit(BATCH)).scalars())
@@ -50,17 +62,30 @@ def _standing(session: Session, actor: Actor, where: service.QueueFilter) -> Ite
 
 def totals(*, session: Session, actor: Actor, where: service.QueueFilter) -> QueueTotals:
     """How many pairs the queue holds under `where` (its `unjudged` aside), and how many of them the
-    viewer's agency has not judged yet; audited without naming a record."""
+    viewer's agency has not judged yet; audited without naming a record. The pairs of whose two records
+    the viewer sees every value the run read are counted in SQL; the others are compared pair by pair."""
     require(actor, "resolution.suggestion.count")
-    where = where.check()
-    # One walk: whether a pair stands is the costly part, and the unjudged pairs are some of all of them.
-    pairs = [(p.left_id, p.right_id) for p in _standing(session, actor, replace(where, unjudged=False))]
-    judged: set[tuple[str, str]] = set()
-    for start in range(0, len(pairs), BATCH):
-        lefts = {left for left, _right in pairs[start:start + BATCH]}
-        judged.update((left, right) for left, right in session.execute(select(Judgement.left_id, Judgement.right_id)
-                      .where(Judgement.owner_agency == actor.agency, Judgement.left_id.in_(lefts))))
-    every, unjudged = len(pairs), sum(pair not in judged for pair in pairs)
+    where = replace(where.check(), unjudged=False)
+    run = service.latest_run(session)
+    every = unjudged = 0
+    if run is not None:
+        whole = _both_seen_whole(actor, run)
+        judged = exists().where(Judgement.left_id == Suggestion.left_id, Judgement.right_id == Suggestion.right_id,
+                                Judgement.owner_agency == actor.agency)
+        counted = service.queue_query(actor, run, where).where(whole).with_only_columns(
+            func.count(), func.coalesce(func.sum(case((judged, 0), else_=1)), 0))
+        with system_context(session):  # the viewer's rules are in the query; removed values are the system's
+            every, unjudged = (int(n) for n in session.execute(counted).one())
+        # the rest stand or not by comparison, one walk: the unjudged pairs are some of all of them
+        pairs = [(p.left_id, p.right_id) for p in _standing(session, actor, where, not_(whole))]
+        judged_pairs: set[tuple[str, str]] = set()
+        for start in range(0, len(pairs), BATCH):
+            lefts = {left for left, _right in pairs[start:start + BATCH]}
+            judged_pairs.update((left, right) for left, right in session.execute(
+                select(Judgement.left_id, Judgement.right_id)
+                .where(Judgement.owner_agency == actor.agency, Judgement.left_id.in_(lefts))))
+        every += len(pairs)
+        unjudged += sum(pair not in judged_pairs for pair in pairs)
     audit.record(session, action="resolution.suggestion.count", actor=actor, objects=[],
                  extra={"total": every, "unjudged": unjudged})
     return QueueTotals(total=every, unjudged=unjudged, floor=get_settings().resolution_bulk_accept_floor)
