@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, insert, not_, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, case, func, insert, not_, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from binational.access.policy import (
@@ -179,33 +178,35 @@ def summarise(session: Session, run: ResolutionRun) -> int:
     return len(values)
 
 
-def sees_all_read(actor: Actor, run: ResolutionRun, entity_id: Any) -> ColumnElement[bool]:
-    """The records (`entity_id`: a column) of which the viewer sees every value `run` could read, and
+def seen_whole(actor: Actor, run: ResolutionRun) -> Select[tuple[str]]:
+    """The records of `run`'s suggestions of which the viewer sees every value the run could read, and
     of the Address records they name: their comparison rows are the run's. From the run's summary
-    (`summarise`) and the policy (`sees_every_value`, `live_and_visible`), provided no value of theirs
-    was removed since the run began nor written while it ran (those the comparison decides). Evaluate
-    as the system: removed values are the system's to see; the viewer's rules are the expressions."""
-    values, address, place = aliased(RecordValues), aliased(RecordAddress), aliased(Entity)
+    (`summarise`) and the policy (`sees_every_value`, `live_and_visible` of the addresses), less any
+    record a value of which, or of whose addresses, was removed since the run began or written while
+    it ran (those the comparison decides). One uncorrelated set, for `IN`; evaluate as the system:
+    removed values are the system's to see, and the viewer's rules are the expressions."""
     began: datetime = run.started_at
     ended: datetime = run.finished_at or run.started_at
-    named = select(address.address_id).where(address.run_id == run.id, address.entity_id == entity_id)
-    changed = or_(Statement.deleted_at > began, and_(Statement.created_at > began, Statement.created_at <= ended))
-    return and_(
-        exists().where(values.run_id == run.id, values.entity_id == entity_id, sees_every_value(actor, values)),
-        ~exists().where(address.run_id == run.id, address.entity_id == entity_id, place.id == address.address_id,
-                        not_(live_and_visible(actor, place))),
-        ~exists().where(Statement.entity_id == entity_id, changed),
-        ~exists().where(Statement.entity_id.in_(named), changed))
+    place = aliased(Entity)
+    changed = select(Statement.entity_id).where(or_(
+        Statement.deleted_at > began, and_(Statement.created_at > began, Statement.created_at <= ended)))
+    blocked = (select(RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id, isouter=True)
+               .where(RecordAddress.run_id == run.id,
+                      or_(place.id.is_(None), not_(live_and_visible(actor, place)),
+                          RecordAddress.address_id.in_(changed))))
+    return select(RecordValues.entity_id).where(
+        RecordValues.run_id == run.id, sees_every_value(actor, RecordValues),
+        RecordValues.entity_id.not_in(changed), RecordValues.entity_id.not_in(blocked))
 
 
 def _seeing_all(session: Session, actor: Actor, ids: list[str], run: ResolutionRun) -> set[str]:
-    """The records of `ids` the viewer sees of which it sees every value `run` read (`sees_all_read`)."""
+    """The records of `ids` the viewer sees of which it sees every value `run` read (`seen_whole`)."""
     out: set[str] = set()
     with system_context(session):
         for start in range(0, len(ids), CHUNK):
             out.update(session.execute(select(Entity.id).where(
                 Entity.id.in_(ids[start:start + CHUNK]), live_and_visible(actor, Entity),
-                sees_all_read(actor, run, Entity.id))).scalars())
+                Entity.id.in_(seen_whole(actor, run)))).scalars())
     return out
 
 
@@ -213,7 +214,7 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: Res
              ) -> dict[str, Standing]:
     """For each record of a resolvable kind in `entity_ids`: whether its comparison row is the same
     on the values `actor` may see now as on all the values `run` could read. A record of which the
-    viewer sees every value the run read is decided in SQL (`sees_all_read`); the others by comparison
+    viewer sees every value the run read is decided in SQL (`seen_whole`); the others by comparison
     (`_standing_now`), reused for a viewer of the same clearance and agency while nothing it rests on
     has changed (`_BY_CLASS`)."""
     ids = sorted(set(entity_ids))

@@ -4,7 +4,7 @@ Both go through the queue's one query (`service.queue_query`: the two records vi
 viewer) and keep only the pairs whose evidence stands on the viewer's own values
 (`service.standing_suggestions`), so a total counts exactly the pairs the queue's pages list. A total
 counts in SQL the pairs of whose two records the viewer sees every value the run read (the run's
-summary, `evidence.sees_all_read`), and compares the others pair by pair.
+summary, `evidence.seen_whole`), and compares the others pair by pair.
 A bulk acceptance is as many judgements as pairs, each audited as its own decision, and takes only
 pairs scoring at least the floor the node's supervisors set (`resolution_bulk_accept_floor`).
 """
@@ -38,9 +38,9 @@ BATCH = 500
 
 def _both_seen_whole(actor: Actor, run: ResolutionRun) -> ColumnElement[bool]:
     """The suggestions of `run` of whose two records the viewer sees every value the run read: their
-    evidence stands for it, decided in SQL (`evidence.sees_all_read`)."""
-    return and_(evidence.sees_all_read(actor, run, Suggestion.left_id),
-                evidence.sees_all_read(actor, run, Suggestion.right_id))
+    evidence stands for it, decided in SQL (`evidence.seen_whole`)."""
+    whole = evidence.seen_whole(actor, run)
+    return and_(Suggestion.left_id.in_(whole), Suggestion.right_id.in_(whole))
 
 
 def _standing(session: Session, actor: Actor, where: service.QueueFilter,

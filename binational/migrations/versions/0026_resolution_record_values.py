@@ -5,7 +5,8 @@ and the agency kept-to-agency values belong to, among the values the run could r
 and of the Address records it names; `resolution_record_addresses` names those addresses. With
 them the review queue decides in SQL which pairs' evidence stands on values a viewer may see
 (`policy.sees_every_value`) instead of comparing each pair in Python. A run finished before this
-migration has no rows: its pairs are decided the old way, by comparison.
+migration has no rows: its pairs are decided the old way, by comparison. Two indexes of `statements`
+find the values removed or written since a run read them (those records the comparison decides).
 
 Row-level security: a row is read where its record is (the entities rule applies inside); only the
 system writes them, with the run.
@@ -51,6 +52,10 @@ def upgrade() -> None:
                                 name=op.f("fk_resolution_record_addresses_entity_id_entities")),
         sa.PrimaryKeyConstraint("run_id", "entity_id", "address_id", name=op.f("pk_resolution_record_addresses")),
     )
+    # what changed since a run read the values: removed ones (few), written ones in a span of time
+    op.create_index("ix_statements_removed", "statements", ["deleted_at"],
+                    postgresql_where=sa.text("deleted_at IS NOT NULL"), sqlite_where=sa.text("deleted_at IS NOT NULL"))
+    op.create_index("ix_statements_created", "statements", ["created_at"])
     if op.get_bind().dialect.name != "postgresql":
         return
     role = context.config.attributes.get("app_role", "binational_app")
@@ -63,6 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the two tables (their policies go with them)."""
+    """Drop the two tables (their policies go with them) and the two indexes."""
+    op.drop_index("ix_statements_created", table_name="statements")
+    op.drop_index("ix_statements_removed", table_name="statements")
     op.drop_table("resolution_record_addresses")
     op.drop_table("resolution_record_values")
