@@ -199,15 +199,18 @@ def seen_whole(actor: Actor, run: ResolutionRun) -> Select[tuple[str]]:
         RecordValues.entity_id.not_in(changed), RecordValues.entity_id.not_in(blocked))
 
 
-def _seeing_all(session: Session, actor: Actor, ids: list[str], run: ResolutionRun) -> set[str]:
-    """The records of `ids` the viewer sees of which it sees every value `run` read (`seen_whole`)."""
-    out: set[str] = set()
-    with system_context(session):
-        for start in range(0, len(ids), CHUNK):
-            out.update(session.execute(select(Entity.id).where(
-                Entity.id.in_(ids[start:start + CHUNK]), live_and_visible(actor, Entity),
-                Entity.id.in_(seen_whole(actor, run)))).scalars())
-    return out
+def whole_records(session: Session, actor: Actor, run: ResolutionRun) -> frozenset[str]:
+    """The records the viewer sees of which it sees every value `run` read (`seen_whole`): one query,
+    kept for the rest of the transaction (one request's unit of work)."""
+    memo: dict[tuple[object, str, Actor], frozenset[str]] = session.info.setdefault("resolution_seen_whole", {})
+    key = (session.get_transaction(), run.id, actor)
+    if len(memo) > 8:  # of transactions gone: a session lives for one unit of work, rarely more
+        memo.clear()
+    if key not in memo:
+        with system_context(session):
+            memo[key] = frozenset(session.execute(select(Entity.id).where(
+                Entity.id.in_(seen_whole(actor, run)), live_and_visible(actor, Entity))).scalars())
+    return memo[key]
 
 
 def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
@@ -220,8 +223,9 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: Res
     ids = sorted(set(entity_ids))
     if not ids or run is None or run.finished_at is None:
         return _standing_now(session, actor, ids, run)
-    whole = _seeing_all(session, actor, ids, run)
-    rest = [i for i in ids if i not in whole]
+    seen = whole_records(session, actor, run)
+    whole = [i for i in ids if i in seen]
+    rest = [i for i in ids if i not in seen]
     return {**dict.fromkeys(whole, SAME), **(_by_class(session, actor, rest, run) if rest else {})}
 
 

@@ -3,8 +3,8 @@
 Both go through the queue's one query (`service.queue_query`: the two records visible to the
 viewer) and keep only the pairs whose evidence stands on the viewer's own values
 (`service.standing_suggestions`), so a total counts exactly the pairs the queue's pages list. A total
-counts in SQL the pairs of whose two records the viewer sees every value the run read (the run's
-summary, `evidence.seen_whole`), and compares the others pair by pair.
+takes as standing the pairs of whose two records the viewer sees every value the run read (the run's
+summary, `evidence.whole_records`), and compares the others pair by pair.
 A bulk acceptance is as many judgements as pairs, each audited as its own decision, and takes only
 pairs scoring at least the floor the node's supervisors set (`resolution_bulk_accept_floor`).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, not_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
@@ -22,11 +22,10 @@ from binational.access.markings import MARKINGS
 from binational.access.policy import Actor, require
 from binational.audit import log as audit
 from binational.config import get_settings
-from binational.db import system_context
 from binational.entities.models import Entity
 from binational.errors import InvalidInput
 from binational.resolution import evidence, service
-from binational.resolution.models import Judgement, ResolutionRun, Suggestion
+from binational.resolution.models import Judgement, Suggestion
 from binational.resolution.schemas import BulkAccepted, QueueTotals
 
 register(Action("resolution.suggestion.count", "record.view",
@@ -36,21 +35,12 @@ register(Action("resolution.accept", "record.create",
 BATCH = 500
 
 
-def _both_seen_whole(actor: Actor, run: ResolutionRun) -> ColumnElement[bool]:
-    """The suggestions of `run` of whose two records the viewer sees every value the run read: their
-    evidence stands for it, decided in SQL (`evidence.seen_whole`)."""
-    whole = evidence.seen_whole(actor, run)
-    return and_(Suggestion.left_id.in_(whole), Suggestion.right_id.in_(whole))
-
-
-def _standing(session: Session, actor: Actor, where: service.QueueFilter,
-              *also: ColumnElement[bool]) -> Iterator[Suggestion]:
-    """Every suggestion of the latest run in the queue `where` (and `also`) describes, as the viewer's
-    pages list them."""
+def _standing(session: Session, actor: Actor, where: service.QueueFilter) -> Iterator[Suggestion]:
+    """Every suggestion of the latest run in the queue `where` describes, as the viewer's pages list them."""
     run = service.latest_run(session)
     if run is None:
         return
-    query = service.queue_query(actor, run, where).where(*also).order_by(Suggestion.id)
+    query = service.queue_query(actor, run, where).order_by(Suggestion.id)
     after = 0
     while True:
         batch = list(session.execute(query.where(Suggestion.id > after).limit(BATCH)).scalars())
@@ -62,30 +52,32 @@ def _standing(session: Session, actor: Actor, where: service.QueueFilter,
 
 def totals(*, session: Session, actor: Actor, where: service.QueueFilter) -> QueueTotals:
     """How many pairs the queue holds under `where` (its `unjudged` aside), and how many of them the
-    viewer's agency has not judged yet; audited without naming a record. The pairs of whose two records
-    the viewer sees every value the run read are counted in SQL; the others are compared pair by pair."""
+    viewer's agency has not judged yet; audited without naming a record. One query lists the queue's
+    pairs; those of two records the viewer sees whole (`evidence.whole_records`, from the run's
+    summary) stand; the others are compared pair by pair."""
     require(actor, "resolution.suggestion.count")
     where = replace(where.check(), unjudged=False)
     run = service.latest_run(session)
     every = unjudged = 0
     if run is not None:
-        whole = _both_seen_whole(actor, run)
+        whole = evidence.whole_records(session, actor, run)
         judged = exists().where(Judgement.left_id == Suggestion.left_id, Judgement.right_id == Suggestion.right_id,
                                 Judgement.owner_agency == actor.agency)
-        counted = service.queue_query(actor, run, where).where(whole).with_only_columns(
-            func.count(), func.coalesce(func.sum(case((judged, 0), else_=1)), 0))
-        with system_context(session):  # the viewer's rules are in the query; removed values are the system's
-            every, unjudged = (int(n) for n in session.execute(counted).one())
-        # the rest stand or not by comparison, one walk: the unjudged pairs are some of all of them
-        pairs = [(p.left_id, p.right_id) for p in _standing(session, actor, where, not_(whole))]
-        judged_pairs: set[tuple[str, str]] = set()
-        for start in range(0, len(pairs), BATCH):
-            lefts = {left for left, _right in pairs[start:start + BATCH]}
-            judged_pairs.update((left, right) for left, right in session.execute(
-                select(Judgement.left_id, Judgement.right_id)
-                .where(Judgement.owner_agency == actor.agency, Judgement.left_id.in_(lefts))))
-        every += len(pairs)
-        unjudged += sum(pair not in judged_pairs for pair in pairs)
+        rest: dict[int, bool] = {}
+        for pair_id, left, right, done in session.execute(service.queue_query(actor, run, where).with_only_columns(
+                Suggestion.id, Suggestion.left_id, Suggestion.right_id, judged)):
+            if left in whole and right in whole:
+                every, unjudged = every + 1, unjudged + (not done)
+            else:
+                rest[pair_id] = bool(done)
+        # the rest stand or not by comparison
+        ids = sorted(rest)
+        for start in range(0, len(ids), BATCH):
+            batch = list(session.execute(select(Suggestion).where(Suggestion.id.in_(ids[start:start + BATCH]))
+                                         .order_by(Suggestion.id)).scalars())
+            standing = service.standing_suggestions(session, actor, batch)
+            every += len(standing)
+            unjudged += sum(not rest[p.id] for p in standing)
     audit.record(session, action="resolution.suggestion.count", actor=actor, objects=[],
                  extra={"total": every, "unjudged": unjudged})
     return QueueTotals(total=every, unjudged=unjudged, floor=get_settings().resolution_bulk_accept_floor)
