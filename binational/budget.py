@@ -159,7 +159,8 @@ def sqlite_lock_wait_sql() -> str:
     budget = current.get()
     wait = SQLITE_LOCK_WAIT_MS
     if budget is not None:
-        wait = max(1, min(wait, int(budget.remaining() * 1000))) if not budget.cancelled else 1
+        # an unbounded budget (request_budget_ms = 0) remains infinite: the usual wait then
+        wait = max(1, int(min(wait, budget.remaining() * 1000))) if not budget.cancelled else 1
     return f"PRAGMA busy_timeout = {wait}"
 
 

@@ -30,6 +30,7 @@ each pair held equal by a test; who sees a record's readers on its page is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -261,6 +262,43 @@ def visible_values(actor: Actor, model: Any) -> ColumnElement[bool]:
         model.marking_rank <= actor.clearance_rank,
         or_(model.distribution != "agency", model.owner_agency == actor.agency),
     )
+
+
+#: a `values_rank` no clearance reaches: the values a run read cannot all be seen now by anyone
+NO_ONE_SEES_ALL = 1_000_000
+#: a `kept_agency` no agency is: values kept to two agencies or more
+KEPT_TO_SEVERAL = "*"
+
+
+def may_see_every_value(actor: Actor, *, values_rank: int, kept_agency: str | None) -> Decision:
+    """Whether the statement-level rules (`visible_values`) admit every value of a set summed up as the
+    highest marking rank among them and the agency they are kept to (None: none is kept to its agency;
+    KEPT_TO_SEVERAL: some are kept to one agency and some to another)."""
+    if values_rank > actor.clearance_rank:
+        return Decision(False, "a value is marked above the clearance")
+    if kept_agency is not None and kept_agency != actor.agency:
+        return Decision(False, "a value is kept to another agency")
+    return Decision(True, "every value within the clearance and shared with the agency")
+
+
+def sum_up_values(values: Iterable[tuple[int, str, str]]) -> tuple[int, str | None]:
+    """(values_rank, kept_agency) of a set of values given as (marking rank, distribution, owner
+    agency): `may_see_every_value` of them is whether `visible_values` admits each one. An empty set
+    is one no one is known to see whole (NO_ONE_SEES_ALL)."""
+    rank, kept = -1, set()
+    for marking_rank, distribution, owner in values:
+        rank = max(rank, marking_rank)
+        if distribution == "agency":
+            kept.add(owner)
+    if rank < 0:
+        return NO_ONE_SEES_ALL, None
+    return rank, (None if not kept else kept.pop() if len(kept) == 1 else KEPT_TO_SEVERAL)
+
+
+def sees_every_value(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_every_value` over rows of `model` (values_rank, kept_agency)."""
+    return and_(model.values_rank <= actor.clearance_rank,
+                or_(model.kept_agency.is_(None), model.kept_agency == actor.agency))
 
 
 def nothing() -> ColumnElement[bool]:

@@ -45,6 +45,11 @@ class Statement(Base):
               sqlite_where=text(REFERENCE)),
         Index("ix_statements_address_text", "value", postgresql_where=text(ADDRESS_TEXT),
               sqlite_where=text(ADDRESS_TEXT)),
+        # values removed, and values written, in a span of time: what changed since a resolution run
+        # read them (resolution.evidence.seen_whole; migration 0026)
+        Index("ix_statements_removed", "deleted_at", postgresql_where=text("deleted_at IS NOT NULL"),
+              sqlite_where=text("deleted_at IS NOT NULL")),
+        Index("ix_statements_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))

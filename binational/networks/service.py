@@ -335,37 +335,24 @@ def _communities(net: Network) -> list[tuple[int, list[Party]]]:
 
 
 def _around(session: Session, actor: Actor, entity_ids: list[str]) -> Network:
-    """The ties of the given parties (depth 1, from their neighbourhoods), together, up to the node limit:
-    where the communities of a network too large to build whole are looked for."""
-    limit = get_settings().network_max_nodes
-    nodes: dict[str, graph.Node] = {}
-    links: dict[graph.Link, None] = {}
-    try:  # all together: each depth's reads in one pass for every party
-        whole, _read = neighbourhood.expand(session, actor, set(entity_ids), 1, limit=limit,
-                                            resolve=lambda ids: resolution.clusters_of(session, actor, ids))
-    except OverLimit:  # together past the node limit: one party after another, as many as fit
+    """The given organisations' own ties, where the communities of a network too large to build whole
+    are looked for: the records the viewer may see that name them and the parties those records name
+    (one hop; not the shared identifiers, addresses and objects a full neighbourhood follows, which on
+    a large world reach thousands of parties), resolved into clusters, up to the node limit. Bounded by
+    the organisations' sizes, whatever the size of the world."""
+    hood = neighbourhood.Neighbourhood(session, actor, lambda ids: resolution.clusters_of(session, actor, ids),
+                                       get_settings().network_max_nodes)
+    try:
+        hood.reach(set(entity_ids))
+        naming = {e for sources in hood.referencing(entity_ids).values() for e in sources}
+        hood.load(naming)
+        named = {r for e in naming if e in hood.entities and not neighbourhood.is_party(hood.entities[e][0])
+                 for r in hood.refs.get(e, ())}
+        hood.load(named)
+        hood.reach({e for e in naming | named if e in hood.entities and neighbourhood.is_party(hood.entities[e][0])})
+    except OverLimit:  # past the node limit: the parties reached so far
         pass
-    else:
-        for entity_id in entity_ids:
-            centre = whole.node_for(entity_id)
-            if centre is not None:
-                ego = analysis.ego(whole, centre, 1)
-                nodes.update(ego.nodes)
-                links.update(dict.fromkeys(ego.links))
-        return Network(nodes, list(links))
-    for entity_id in entity_ids:
-        try:
-            whole, _read = neighbourhood.expand(session, actor, entity_id, 1, limit=limit - len(nodes),
-                                                resolve=lambda ids: resolution.clusters_of(session, actor, ids))
-        except OverLimit:
-            break
-        centre = whole.node_for(entity_id)
-        if centre is None:
-            continue
-        ego = analysis.ego(whole, centre, 1)
-        nodes.update(ego.nodes)
-        links.update(dict.fromkeys(ego.links))
-    return Network(nodes, list(links))
+    return hood.network()
 
 
 def overview(*, session: Session, actor: Actor) -> Overview:

@@ -17,15 +17,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, case, func, insert, not_, or_, select, union
+from sqlalchemy.orm import Session, aliased
 
-from binational.access.policy import Actor, live_and_visible, marking_answers_no_hit, visible_values
+from binational.access.policy import (
+    NO_ONE_SEES_ALL,
+    Actor,
+    live_and_visible,
+    marking_answers_no_hit,
+    sees_every_value,
+    sum_up_values,
+    visible_values,
+)
 from binational.db import system_context
 from binational.entities.models import Entity, Statement
 from binational.resolution.features import KIND_OF_SCHEMA, Record, rows_by_kind
-from binational.resolution.models import ResolutionRun
+from binational.resolution.models import RecordAddress, RecordValues, ResolutionRun, Suggestion
 
 CHUNK = 500
 
@@ -139,14 +148,90 @@ _BY_CLASS: dict[tuple[str, str, int, str, frozenset[str]], Standing] = {}
 _NAMED: dict[tuple[str, str], frozenset[str]] = {}
 
 
+def summarise(session: Session, run: ResolutionRun) -> int:
+    """Write what `run` (finished) could read of each record of its suggestions (`RecordValues`,
+    `RecordAddress`), as the system, in the run's own transaction; returns how many records."""
+    ids = sorted(set(session.execute(union(select(Suggestion.left_id).where(Suggestion.run_id == run.id),
+                                           select(Suggestion.right_id).where(Suggestion.run_id == run.id))
+                                     ).scalars()))
+    _schemata, named = _layout(session, ids, run)
+    involved = sorted(set(ids) | {a for found in named.values() for a in found})
+    readable = _readable(run)
+    read: dict[str, list[tuple[int, str, str]]] = {}
+    for start in range(0, len(involved), CHUNK):
+        for entity_id, rank, distribution, owner in session.execute(
+                select(Statement.entity_id, Statement.marking_rank, Statement.distribution, Statement.owner_agency)
+                .join(Entity, Entity.id == Statement.entity_id)
+                .where(Entity.id.in_(involved[start:start + CHUNK]), Entity.deleted_at.is_(None), *readable)):
+            read.setdefault(entity_id, []).append((rank, distribution, owner))
+    values, addresses = [], []
+    for i in ids:
+        found = {i} | named.get(i, set())
+        # a record or address with no value the run could read (gone, or never written): the
+        # comparison decides, not this summary
+        whole = found <= read.keys()
+        rank, kept = sum_up_values(v for e in found for v in read[e]) if whole else (NO_ONE_SEES_ALL, None)
+        values.append({"run_id": run.id, "entity_id": i, "values_rank": rank, "kept_agency": kept})
+        addresses += [{"run_id": run.id, "entity_id": i, "address_id": a} for a in sorted(named.get(i, ()))]
+    for rows, model in ((values, RecordValues), (addresses, RecordAddress)):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(insert(model), rows[start:start + CHUNK])
+    return len(values)
+
+
+def seen_whole(actor: Actor, run: ResolutionRun) -> Select[Any]:
+    """The records of `run`'s suggestions of which the viewer sees every value the run could read, and
+    of the Address records they name: their comparison rows are the run's. From the run's summary
+    (`summarise`) and the policy (`sees_every_value`, `live_and_visible` of the addresses), less any
+    record a value of which, or of whose addresses, was removed since the run began or written while
+    it ran (those the comparison decides). One uncorrelated set, for `IN`; evaluate as the system:
+    removed values are the system's to see, and the viewer's rules are the expressions."""
+    began: datetime = run.started_at
+    ended: datetime = run.finished_at or run.started_at
+    place = aliased(Entity)
+    changed = select(Statement.entity_id).where(or_(
+        Statement.deleted_at > began, and_(Statement.created_at > began, Statement.created_at <= ended)))
+    blocked = (select(RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id, isouter=True)
+               .where(RecordAddress.run_id == run.id,
+                      or_(place.id.is_(None), not_(live_and_visible(actor, place)),
+                          RecordAddress.address_id.in_(changed))))
+    return select(RecordValues.entity_id).where(
+        RecordValues.run_id == run.id, sees_every_value(actor, RecordValues),
+        RecordValues.entity_id.not_in(changed), RecordValues.entity_id.not_in(blocked))
+
+
+def whole_records(session: Session, actor: Actor, run: ResolutionRun) -> frozenset[str]:
+    """The records the viewer sees of which it sees every value `run` read (`seen_whole`): one query,
+    kept for the rest of the transaction (one request's unit of work)."""
+    memo: dict[tuple[object, str, Actor], frozenset[str]] = session.info.setdefault("resolution_seen_whole", {})
+    key = (session.get_transaction(), run.id, actor)
+    if len(memo) > 8:  # of transactions gone: a session lives for one unit of work, rarely more
+        memo.clear()
+    if key not in memo:
+        with system_context(session):
+            memo[key] = frozenset(session.execute(select(Entity.id).where(
+                Entity.id.in_(seen_whole(actor, run)), live_and_visible(actor, Entity))).scalars())
+    return memo[key]
+
+
 def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
              ) -> dict[str, Standing]:
     """For each record of a resolvable kind in `entity_ids`: whether its comparison row is the same
-    on the values `actor` may see now as on all the values `run` could read (`_standing_now`), reused
-    for a viewer of the same clearance and agency while nothing it rests on has changed (`_BY_CLASS`)."""
+    on the values `actor` may see now as on all the values `run` could read. A record of which the
+    viewer sees every value the run read is decided in SQL (`seen_whole`); the others by comparison
+    (`_standing_now`), reused for a viewer of the same clearance and agency while nothing it rests on
+    has changed (`_BY_CLASS`)."""
     ids = sorted(set(entity_ids))
     if not ids or run is None or run.finished_at is None:
         return _standing_now(session, actor, ids, run)
+    seen = whole_records(session, actor, run)
+    whole = [i for i in ids if i in seen]
+    rest = [i for i in ids if i not in seen]
+    return {**dict.fromkeys(whole, SAME), **(_by_class(session, actor, rest, run) if rest else {})}
+
+
+def _by_class(session: Session, actor: Actor, ids: list[str], run: ResolutionRun) -> dict[str, Standing]:
+    """`_standing_now` of `ids` for a finished `run`, reused per viewer class (`_BY_CLASS`)."""
     if len(_BY_CLASS) > KNOWN_MAX or len(_NAMED) > KNOWN_MAX:
         _BY_CLASS.clear()
         _NAMED.clear()

@@ -87,3 +87,27 @@ class Judgement(Shareable, Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordValues(Base):
+    """Of one record of a finished run's suggestions: the values the run could read of it and of the
+    Address records it names, summed up as the statement-level rules see them (written with the run:
+    `evidence.summarise`). A viewer whom the policy lets see all of them (`policy.sees_every_value`),
+    and who sees those addresses, has the run's comparison row for the record: its evidence stands."""
+
+    __tablename__ = "resolution_record_values"
+    run_id: Mapped[str] = mapped_column(ForeignKey("resolution_runs.id"), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    #: the highest marking rank among the values (policy.NO_ONE_SEES_ALL: an address it names was gone)
+    values_rank: Mapped[int] = mapped_column(Integer)
+    #: the agency the values kept to their agency belong to (None: none is; policy.KEPT_TO_SEVERAL)
+    kept_agency: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class RecordAddress(Base):
+    """An Address record a record of a run's suggestions names, among the values the run could read."""
+
+    __tablename__ = "resolution_record_addresses"
+    run_id: Mapped[str] = mapped_column(ForeignKey("resolution_runs.id"), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    address_id: Mapped[str] = mapped_column(String(200), primary_key=True)

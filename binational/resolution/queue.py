@@ -2,7 +2,9 @@
 
 Both go through the queue's one query (`service.queue_query`: the two records visible to the
 viewer) and keep only the pairs whose evidence stands on the viewer's own values
-(`service.standing_suggestions`), so a total counts exactly the pairs the queue's pages list.
+(`service.standing_suggestions`), so a total counts exactly the pairs the queue's pages list. A total
+takes as standing the pairs of whose two records the viewer sees every value the run read (the run's
+summary, `evidence.whole_records`), and compares the others pair by pair.
 A bulk acceptance is as many judgements as pairs, each audited as its own decision, and takes only
 pairs scoring at least the floor the node's supervisors set (`resolution_bulk_accept_floor`).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
@@ -22,7 +24,7 @@ from binational.audit import log as audit
 from binational.config import get_settings
 from binational.entities.models import Entity
 from binational.errors import InvalidInput
-from binational.resolution import service
+from binational.resolution import evidence, service
 from binational.resolution.models import Judgement, Suggestion
 from binational.resolution.schemas import BulkAccepted, QueueTotals
 
@@ -50,17 +52,32 @@ def _standing(session: Session, actor: Actor, where: service.QueueFilter) -> Ite
 
 def totals(*, session: Session, actor: Actor, where: service.QueueFilter) -> QueueTotals:
     """How many pairs the queue holds under `where` (its `unjudged` aside), and how many of them the
-    viewer's agency has not judged yet; audited without naming a record."""
+    viewer's agency has not judged yet; audited without naming a record. One query lists the queue's
+    pairs; those of two records the viewer sees whole (`evidence.whole_records`, from the run's
+    summary) stand; the others are compared pair by pair."""
     require(actor, "resolution.suggestion.count")
-    where = where.check()
-    # One walk: whether a pair stands is the costly part, and the unjudged pairs are some of all of them.
-    pairs = [(p.left_id, p.right_id) for p in _standing(session, actor, replace(where, unjudged=False))]
-    judged: set[tuple[str, str]] = set()
-    for start in range(0, len(pairs), BATCH):
-        lefts = {left for left, _right in pairs[start:start + BATCH]}
-        judged.update((left, right) for left, right in session.execute(select(Judgement.left_id, Judgement.right_id)
-                      .where(Judgement.owner_agency == actor.agency, Judgement.left_id.in_(lefts))))
-    every, unjudged = len(pairs), sum(pair not in judged for pair in pairs)
+    where = replace(where.check(), unjudged=False)
+    run = service.latest_run(session)
+    every = unjudged = 0
+    if run is not None:
+        whole = evidence.whole_records(session, actor, run)
+        judged = exists().where(Judgement.left_id == Suggestion.left_id, Judgement.right_id == Suggestion.right_id,
+                                Judgement.owner_agency == actor.agency)
+        rest: dict[int, bool] = {}
+        for pair_id, left, right, done in session.execute(service.queue_query(actor, run, where).with_only_columns(
+                Suggestion.id, Suggestion.left_id, Suggestion.right_id, judged)):
+            if left in whole and right in whole:
+                every, unjudged = every + 1, unjudged + (not done)
+            else:
+                rest[pair_id] = bool(done)
+        # the rest stand or not by comparison
+        ids = sorted(rest)
+        for start in range(0, len(ids), BATCH):
+            batch = list(session.execute(select(Suggestion).where(Suggestion.id.in_(ids[start:start + BATCH]))
+                                         .order_by(Suggestion.id)).scalars())
+            standing = service.standing_suggestions(session, actor, batch)
+            every += len(standing)
+            unjudged += sum(not rest[p.id] for p in standing)
     audit.record(session, action="resolution.suggestion.count", actor=actor, objects=[],
                  extra={"total": every, "unjudged": unjudged})
     return QueueTotals(total=every, unjudged=unjudged, floor=get_settings().resolution_bulk_accept_floor)

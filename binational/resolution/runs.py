@@ -30,7 +30,7 @@ from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.entities.models import Entity, Statement
 from binational.errors import Conflict, InvalidInput
-from binational.resolution import clusters
+from binational.resolution import clusters, evidence
 from binational.resolution.engine import ENGINES, get_engine
 from binational.resolution.features import KIND_OF_SCHEMA, KINDS, Record, rows_by_kind
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
@@ -206,6 +206,7 @@ def store(session: Session, run_row: ResolutionRun, outcome: Outcome) -> None:
     run_row.progress_done = run_row.progress_total
     run_row.finished_at = utcnow()
     session.flush()
+    evidence.summarise(session, run_row)  # with the run: the queue decides from it in SQL
 
 
 def run(*, session: Session, actor: Actor | None, engine: str = "duckdb", kinds: list[str] | None = None,

@@ -28,6 +28,7 @@ from binational.access.policy import (
     may_read_discovery_notices,
     may_see_audit_entry,
     may_see_audit_object,
+    may_see_every_value,
     may_see_forecast_run,
     may_see_indicator,
     may_see_judgement,
@@ -37,7 +38,9 @@ from binational.access.policy import (
     may_see_trace_part,
     may_see_trade,
     sees_as_sender,
+    sees_every_value,
     shared_indicators,
+    sum_up_values,
     trace_answer_records,
     visible,
     visible_audit_entries,
@@ -518,3 +521,31 @@ def test_a_runs_node_wide_counts_go_to_those_who_may_run_it_and_the_operator(act
     assert may_see_run_details(actor).allowed == can(actor, "resolution.run").allowed
     if not {"admin"} & actor.roles:
         assert not may_see_run_details(actor)
+
+
+# --- A run's summary of the values it read of a record: seeing them all, pure and SQL, and the summary
+# deciding exactly what `visible_values` decides value by value.
+
+value_rows = st.tuples(ranks, st.sampled_from(("inherit", "agency", "national")), agencies)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.lists(value_rows, max_size=4), min_size=1, max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_every_value_read_pure_and_sql_agree(db, world, viewers):
+    data = [(i, *sum_up_values(values)) for i, values in enumerate(world)]
+    model = _rows_of("v", [column("id", Integer), column("values_rank", Integer), column("kept_agency", String)], data)
+    values = _rows_of("s", [column("set_id", Integer), column("n", Integer), column("marking_rank", Integer),
+                            column("distribution", String), column("owner_agency", String)],
+                      [(i, n, *value) for i, found in enumerate(world) for n, value in enumerate(found)] or
+                      [(-1, 0, 0, "inherit", AGENCIES[0])])
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(sees_every_value(actor, model))).scalars())
+            want = {i for i, rank, kept in data if may_see_every_value(actor, values_rank=rank, kept_agency=kept)}
+            assert got == want, actor
+            # the summary admits a set exactly when `visible_values` admits each of its values (an empty
+            # set: never, as a record with nothing read is the comparison's to decide)
+            admitted = set(session.execute(select(values.set_id, values.n).where(visible_values(actor, values))).all())
+            assert want == {i for i, found in enumerate(world)
+                            if found and all((i, n) in admitted for n in range(len(found)))}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from binational.db import Database, act_as_system
 from binational.resolution import worker
-from binational.resolution.models import Suggestion
+from binational.resolution.models import RecordValues, Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in
 
@@ -207,3 +207,51 @@ def test_a_pair_read_before_a_value_is_removed_stops_standing_after(client, cast
     after = client.get(f"{API}/suggestions/totals", headers=mx.headers).json()
     assert stored.id not in listed and after["total"] == before["total"] - 1
     assert client.get(f"{API}/suggestions/{stored.id}", headers=mx.headers).status_code == 404
+
+
+def test_totals_count_only_the_pairs_whose_evidence_stands_for_the_viewer(client, cast, db, pair):
+    """The queue's totals are counted in SQL from the run's summary of what it read of each record: the
+    pair resting on MX-FGR's passport counts for MX-FGR and not for US-CBP, and each total is exactly
+    the pairs the viewer's pages list, so no difference between them tells of a hidden pair."""
+    cbp, fgr = pair
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
+    stored = _suggestion(db, cbp, fgr)
+    with db.session() as s:
+        act_as_system(s)
+        kept = s.execute(select(RecordValues.kept_agency).where(RecordValues.run_id == stored.run_id,
+                                                                RecordValues.entity_id == fgr)).scalar_one()
+    assert kept == "MX-FGR"  # written with the run: the passport kept to its agency
+    for member, sees in ((us, False), (mx, True)):
+        listed = _every(client, member)
+        totals = client.get(f"{API}/suggestions/totals", headers=member.headers).json()
+        assert (stored.id in listed) is sees
+        assert totals["total"] == len(listed)
+        mine = client.get(f"{API}/suggestions/totals", headers=member.headers, params={"min_score": stored.score,
+                                                                                      "max_score": stored.score})
+        assert mine.json()["total"] == sum(
+            1 for i in listed if client.get(f"{API}/suggestions/{i}", headers=member.headers).json()["score"]
+            == stored.score)
+
+
+def test_an_address_the_viewer_may_not_see_keeps_the_pair_from_its_queue(client, cast, db, loaded):  # noqa: F811
+    """MX-FGR's record of the man, released to US-CBP, names an address MX-FGR keeps to itself: US-CBP
+    sees every value of the record but not the address the run compared. The pair is neither listed
+    nor counted nor read for US-CBP; MX-FGR, seeing everything, has it."""
+    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    person = {"name": ["Aurelio Benítez Cordero"], "firstName": ["Aurelio"], "lastName": ["Benítez Cordero"],
+              "birthDate": ["1984-11-02"]}
+    place = _create(client, mx, {"schema": "Address", "properties": {"full": ["Calle Aldama 41, Tijuana"]},
+                                 "distribution": "agency"})
+    cbp = _create(client, us, {"schema": "Person", "properties": person, "distribution": "release",
+                               "release_to": ["MX-FGR"]})
+    fgr = _create(client, mx, {"schema": "Person", "properties": {**person, "addressEntity": [place]},
+                               "distribution": "release", "release_to": ["US-CBP"]})
+    assert client.get(f"/api/v1/entities/{place}", headers=us.headers).status_code == 404
+    assert client.get(f"/api/v1/entities/{fgr}", headers=us.headers).status_code == 200
+    assert _run(client, admin)
+    stored = _suggestion(db, cbp, fgr)
+    assert stored.id in _every(client, mx)
+    listed = _every(client, us)
+    assert stored.id not in listed
+    assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
