@@ -307,8 +307,15 @@ def count_traces(*, session: Session, actor: Actor, box: str = "outbox") -> dict
 
 
 def _marking(record: FirearmSale | Trace) -> Marking:
+    """The markings of a sale record or a trace, with the evidence the ranker weighs beyond them:
+    sale date, dealer's state and purchaser; recovery date, state and possessor."""
+    if isinstance(record, FirearmSale):
+        when, state, person = record.sale_date, record.dealer_state, record.purchaser
+    else:
+        when, state, person = record.recovered_on, record.recovery_state, record.possessor
     return Marking(id=record.id, manufacturer=record.manufacturer, model=record.model, caliber=record.caliber,
-                   weapon_type=record.weapon_type, serial=record.serial)
+                   weapon_type=record.weapon_type, serial=record.serial, date=when.isoformat() if when else "",
+                   state=state or "", person=person or "")
 
 
 class _Indexes:
