@@ -149,8 +149,8 @@ def ranked(index: SerialIndex, t: _Traces, trace_of: I64, rec: I64, cost: F32, b
     tp, rp = t.person[trace_of], index._person[rec]
     named = (tp != 0) & (rp > 0)
     same_person = named & (tp == rp)
-    name = np.where(named & ~same_person, 1.0 - evidence.WEIGHT_NAME, 1.0)
-    raw = np.exp(-SCALE * cost.astype(np.float64)) * factor * ttc * corridor * name
+    name_factor = np.where(named & ~same_person, 1.0 - evidence.WEIGHT_NAME, 1.0)
+    raw = np.exp(-SCALE * cost.astype(np.float64)) * factor * ttc * corridor * name_factor
     # only a serial read exactly scores 1; the order is that of the scores before the cap
     score = np.round(np.where(cost > 0, np.minimum(raw, 0.99), np.minimum(raw, 1.0)), 6)
     order = np.lexsort((rec, -np.round(raw, 9), trace_of))
