@@ -15,7 +15,9 @@ turn (and a character inserted at each place), which finds serials two errors aw
 Candidates are scored by the cheapest alignment of the serial as read against the record's: an
 unreadable character costs little, a look-alike little and less still where the maker's format
 rules out the character read (a `B` where a Glock stamps digits is an `8`), anything else a lot;
-and by the agreement of model, calibre and type, compared in normal form (`9X19` is `9MM`).
+and by the agreement of model, calibre and type, compared in normal form (`9X19` is `9MM`); then by
+the evidence beyond the markings where records and traces carry it (`evidence`: sale date against
+recovery, dealer's state against the recovery's, purchaser against possessor).
 """
 
 from __future__ import annotations
