@@ -147,9 +147,10 @@ def ranked(index: SerialIndex, t: _Traces, trace_of: I64, rec: I64, cost: F32, b
     ttc = evidence.ttc_factor(index._day[rec].astype(np.int64), t.day[trace_of])
     corridor = evidence.corridor_table(index.states.words, t.state)[trace_of, index._state[rec]]
     tp, rp = t.person[trace_of], index._person[rec]
-    named = (tp != 0) & (rp > 0)
-    same_person = named & (tp == rp)
-    name_factor = np.where(named & ~same_person, 1.0 - evidence.WEIGHT_NAME, 1.0)
+    same_person = (tp > 0) & (tp == rp)
+    # only where a record of the trace was bought by its possessor do the trace's other records lose
+    possessed = np.bincount(trace_of[same_person], minlength=n) > 0
+    name_factor = np.where(possessed[trace_of] & ~same_person, 1.0 - evidence.WEIGHT_NAME, 1.0)
     raw = np.exp(-SCALE * cost.astype(np.float64)) * factor * ttc * corridor * name_factor
     # only a serial read exactly scores 1; the order is that of the scores before the cap
     score = np.round(np.where(cost > 0, np.minimum(raw, 0.99), np.minimum(raw, 1.0)), 6)

@@ -36,7 +36,7 @@ from binational.access.policy import (
 )
 from binational.audit import log as audit
 from binational.config import get_settings
-from binational.db import utcnow
+from binational.db import system_context, utcnow
 from binational.entities.schemas import EntityCreate
 from binational.entities.service import create as create_entity
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -339,7 +339,12 @@ def read_recovery(*, session: Session, actor: Actor, recovery_id: str) -> dict[s
     found = session.execute(select(Recovery).where(Recovery.id == recovery_id, visible(actor, Recovery))
                             ).scalar_one_or_none() if isinstance(recovery_id, str) else None
     if found is None:
-        raise NotFound("firearm recovery", recovery_id, action="firearms.recovery.read")
+        # the refusal names the owner of a recovery that exists (for its auditors), never to the caller;
+        # a missing and a hidden recovery take the same two statements
+        with system_context(session):
+            owner = session.scalar(select(Recovery.owner_agency).where(Recovery.id == recovery_id))
+        raise NotFound("firearm recovery", recovery_id, action="firearms.recovery.read", owner=owner,
+                       reason="not found" if owner is None else "not visible")
     traces = list(session.execute(
         select(Trace).join(Recovery, Recovery.id == Trace.recovery_id)
         .where(Trace.recovery_id == found.id, visible_trace_recoveries(actor, Trace, Recovery))

@@ -50,6 +50,12 @@ def test_the_possessor_named_as_the_purchaser_goes_first() -> None:
     # a possessor who bought none of them leaves the case as the other evidence orders it
     nobody = ranked(CASE, gun("KTJ05?", "2024-01-01", possessor="Juan Nadie"))[0]
     assert nobody == ranked(CASE, gun("KTJ05?", "2024-01-01"))[0]
+    # ... and their scores: only a record the possessor bought takes 15 % off the trace's others,
+    # not a name no record of the case has (nor one that bought a record of another case)
+    others = CASE + [Marking("z", "GLOCK", "17", "9MM", "PISTOL", "QQQ999", "2019-01-01", "TX", "Juan Nadie")]
+    scores = [[c.score for c in SerialIndex(others).rank([gun("KTJ05?", "2024-01-01", possessor=who)])[0]]
+              for who in ("Juan Nadie", "Otro Nombre", "")]
+    assert scores[0] == scores[1] == scores[2]
 
 
 def test_the_corridor_puts_the_dealer_across_the_line_first() -> None:
