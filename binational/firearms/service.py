@@ -356,7 +356,7 @@ def read_recovery(*, session: Session, actor: Actor, recovery_id: str) -> dict[s
             "weapon_type": found.weapon_type, "serial": found.serial, "obliterated": found.obliterated,
             "restored": found.restored, "owner_agency": found.owner_agency, "traces": shown}
     audit.record(session, action="firearms.recovery.read", actor=actor,
-                 objects=[(found.id, found.owner_agency)] + _seen(traces, shown))
+                 objects=[(found.id, found.owner_agency)] + [o for o in _seen(traces, shown) if o[0] != found.id])
     return view
 
 
