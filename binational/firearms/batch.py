@@ -77,6 +77,7 @@ def run_keys(index: SerialIndex, rec: I64) -> U64:
                  index._codes[rec], short, None)
     return np.where(length > 4, keys, np.uint64(0))
 
+
 def context(index: SerialIndex, trace_of: I64, rec: I64, cost: F32, n: int) -> tuple[
         npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """What the other traces of the batch say of each pair. A trace read cleanly enough to
@@ -117,6 +118,7 @@ def context(index: SerialIndex, trace_of: I64, rec: I64, cost: F32, n: int) -> t
     bought = _shared(index._person[a_rec].astype(np.int64), a_trace, index._person[rec].astype(np.int64),
                           trace_of, n) & ~claimed & (cost > 0)
     return claimed, mate, bought
+
 
 def _shared(a_keys: I64, a_trace: I64, r_keys: I64, trace_of: I64, n: int) -> npt.NDArray[np.bool_]:
     """Whether each pair's key (non-zero) is the key of another trace's anchor."""

@@ -1,7 +1,8 @@
 """Attacks of the review of the recovery link and the evidence ranking: a probe of another agency's
 recovery is audited to that agency; a colleague cleared below a recovery sees the trace sent for it but
 neither the link nor the recovery; the possessor the requester names orders candidates it never sees,
-and nothing of them comes back to it; odd recovery ids and numbers are 404 or 422, never 500."""
+and nothing of them comes back to it; odd recovery ids and numbers are 404 or 422, never 500; a hidden
+and a missing recovery take the same statements."""
 
 from __future__ import annotations
 
@@ -107,3 +108,28 @@ def test_odd_recovery_ids_and_numbers_are_404_or_422(client, cast, stocked, coun
         r = client.post(f"{API}/firearms/traces/batch", headers=mx.headers, json={"csv": f"{header}{line},{number}\n"})
         assert r.status_code == 422, (number, r.status_code, r.text)
     assert counts() == before
+
+
+def test_a_hidden_and_a_missing_recovery_take_the_same_statements(client, db, cast, stocked):
+    from sqlalchemy import event
+
+    mx = cast["mx_analyst"]
+    client.post(f"{API}/firearms/records", headers=mx.headers, json={"kind": "recoveries", "csv": RECOVERIES})
+    recovery_id = client.post(f"{API}/firearms/traces", headers=mx.headers,
+                              json={**TRACE, "recovery": "FGR-0001"}).json()["recovery"]["id"]
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        seen.append(statement.split()[0])
+
+    shapes = []
+    event.listen(db.app_engine, "before_cursor_execute", count)
+    try:
+        for ident in (recovery_id, recovery_id[:-4] + "0000"):
+            seen.clear()
+            r = get(client, stocked, f"/firearms/recoveries/{ident}")
+            assert r.status_code == 404
+            shapes.append(list(seen))
+    finally:
+        event.remove(db.app_engine, "before_cursor_execute", count)
+    assert shapes[0] and shapes[0] == shapes[1]
