@@ -47,7 +47,7 @@ from binational.firearms import candidates as cand  # noqa: E402
 from binational.firearms import serials  # noqa: E402
 from binational.firearms.offline import write_candidates  # noqa: E402
 
-SIZES = {"small": (200_000, 3_000), "large": (10_000_000, 10_000)}
+SIZES = {"small": (200_000, 3_000), "medium": (1_000_000, 10_000), "large": (10_000_000, 10_000)}
 OFFLINE = (500_000, 3_000)
 TOP = 10
 LETTERS = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", np.uint8)
@@ -166,7 +166,96 @@ def records(n: int, seed: int) -> dict[str, np.ndarray]:
         spelled[where] = np.array(MAKERS[make][1], object)[cols["spelling"][where]]
     cols["manufacturer"] = spelled
     cols["serial_text"] = _serial_text(rng, cols["serial"], cols["make"], makes)
+    _sales(rng, cols, run_base)
     return cols
+
+
+# ---------------------------------------------------------------- the evidence beyond the markings
+
+#: dealers' states by share of all retail sales (roughly the states' shares of background checks)
+SALES_STATES = {"TX": 9, "CA": 6, "FL": 7, "PA": 5, "OH": 4, "IL": 4, "GA": 3.5, "NC": 3.5, "MI": 3.5, "TN": 3,
+                "VA": 3, "AZ": 3, "MO": 2.5, "IN": 2.5, "WA": 2.5, "CO": 2.5, "AL": 2, "OK": 1.5, "NM": 1,
+                "NV": 1, "UT": 1.5, "LA": 1.5, "KY": 2, "SC": 2, "MN": 2, "WI": 2, "OR": 1.5, "NY": 2}
+#: where firearms recovered in Mexico and traced were first sold (the scenario's public figures)
+TRACED_STATES = {"TX": 40, "AZ": 15, "CA": 12, "NM": 6, "FL": 5, "GA": 4, "IL": 3, "NV": 3, "CO": 3, "OK": 3}
+#: the Mexican states across the line from each southwest state, and the rest of Mexico
+ACROSS = {"TX": ("Tamaulipas", "Nuevo León", "Coahuila", "Chihuahua"), "AZ": ("Sonora",),
+          "CA": ("Baja California",), "NM": ("Chihuahua",)}
+MX_STATES = ("Tamaulipas", "Nuevo León", "Coahuila", "Chihuahua", "Sonora", "Baja California", "Sinaloa",
+             "Jalisco", "Michoacán", "Guerrero", "Ciudad de México", "Estado de México", "Guanajuato",
+             "Zacatecas", "Durango", "Veracruz", "Oaxaca", "Chiapas", "Morelos", "Puebla")
+FIRST = ("JUAN", "JOSE", "LUIS", "CARLOS", "JESUS", "MIGUEL", "ANGEL", "JORGE", "PEDRO", "RAMON", "JOHN",
+         "MICHAEL", "DAVID", "JAMES", "ROBERT", "WILLIAM", "RICHARD", "JOSEPH", "THOMAS", "DANIEL", "MARIA",
+         "ANA", "ROSA", "LAURA", "SARAH", "JESSICA", "ASHLEY", "EMILY", "MARK", "PAUL", "KEVIN", "BRIAN",
+         "ERIC", "ADAM", "RUBEN", "RAUL", "OSCAR", "HECTOR", "MARIO", "ARTURO")
+LAST = ("GARCIA", "MARTINEZ", "HERNANDEZ", "LOPEZ", "GONZALEZ", "RODRIGUEZ", "PEREZ", "SANCHEZ", "RAMIREZ",
+        "TORRES", "FLORES", "RIVERA", "GOMEZ", "DIAZ", "REYES", "MORALES", "CRUZ", "ORTIZ", "GUTIERREZ",
+        "CHAVEZ", "SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "MILLER", "DAVIS", "WILSON", "ANDERSON",
+        "TAYLOR", "THOMAS", "MOORE", "JACKSON", "MARTIN", "LEE", "THOMPSON", "WHITE", "HARRIS", "CLARK",
+        "LEWIS", "ROBINSON", "WALKER", "YOUNG", "ALLEN", "KING", "WRIGHT", "SCOTT", "GREEN", "BAKER", "ADAMS",
+        "NELSON", "HILL", "CAMPBELL", "MITCHELL", "ROBERTS", "CARTER", "PHILLIPS", "EVANS", "TURNER", "CASTILLO")
+#: sale days are days from 1970-01-01: shipments from 2008 to 2023, recoveries until mid-2026
+FIRST_SHIPMENT, LAST_SHIPMENT, LAST_RECOVERY = 13_879, 19_722, 20_634
+
+
+def name(code: int) -> str:
+    """A person's name from its code: first name, middle initial and two surnames (2.3 million
+    names: one purchaser's name stands for one person in these books)."""
+    first, rest = divmod(int(code), len(LAST) * len(LAST) * 16)
+    middle, rest = divmod(rest, len(LAST) * len(LAST))
+    last, second = divmod(rest, len(LAST))
+    return f"{FIRST[first % len(FIRST)]} {chr(65 + middle)} {LAST[last]} {LAST[second]}"
+
+
+NAMES = len(FIRST) * len(LAST) * len(LAST) * 16
+
+
+def _sales(rng: np.random.Generator, cols: dict[str, np.ndarray], runs: int) -> None:
+    """Who sold each record, when and to whom: a run (one case) goes to one dealer, in one state, on
+    one shipment day; the dealer sells its guns one by one over the following months (exponential,
+    mean 150 days), each to a purchaser of its own."""
+    states = list(SALES_STATES)
+    weights = np.array(list(SALES_STATES.values()), float)
+    run_state = rng.choice(len(states), size=runs, p=weights / weights.sum())
+    run_day = rng.integers(FIRST_SHIPMENT, LAST_SHIPMENT, runs)
+    run = cols["run"]
+    cols["state_code"] = run_state[run].astype(np.int16)
+    cols["dealer_state"] = np.array(states, object)[cols["state_code"]]
+    cols["sale_day"] = (run_day[run] + rng.exponential(150, len(run)).astype(np.int64)).astype(np.int64)
+    cols["purchaser_code"] = rng.integers(0, NAMES, len(run))
+
+
+def _evidence(rng: np.random.Generator, cols: dict[str, np.ndarray], picked: list[list[int]]) -> list[dict[str, str]]:
+    """The recovery of each group of traced guns (one gun, or guns of one case recovered together).
+    Guns recovered together were bought together: by one purchaser on one day (the records of the
+    group are rewritten so). Time to crime is log-normal: median 14 months for trafficked guns (every
+    group, half of the single guns), 7 years for the rest (stolen or resold); the recovery is across
+    the line from the dealer's state 55 % of the time when the dealer is in the southwest, anywhere
+    in Mexico otherwise; the possessor is the purchaser one time in eight (written as a prosecutor
+    would: surname first, with a comma), someone else otherwise."""
+    out = []
+    for group in picked:
+        first = group[0]
+        for r in group[1:]:
+            cols["sale_day"][r] = cols["sale_day"][first]
+            cols["purchaser_code"][r] = cols["purchaser_code"][first]
+        trafficked = len(group) > 1 or rng.random() < 0.5
+        ttc = rng.lognormal(np.log(420 if trafficked else 2_560), 0.9 if trafficked else 0.5)
+        recovered = min(int(cols["sale_day"][first] + ttc), LAST_RECOVERY)
+        recovered = max(recovered, int(cols["sale_day"][first]))
+        us = str(cols["dealer_state"][first])
+        if us in ACROSS and rng.random() < 0.55:
+            place = ACROSS[us][int(rng.integers(0, len(ACROSS[us])))]
+        else:
+            place = MX_STATES[int(rng.integers(0, len(MX_STATES)))]
+        if rng.random() < 1 / 8:
+            first_name, initial, last, second = name(int(cols["purchaser_code"][first])).split()
+            possessor = f"{last.title()} {second.title()}, {first_name.title()} {initial}"
+        else:
+            possessor = name(int(rng.integers(0, NAMES)))
+        day = str(np.datetime64(recovered, "D"))
+        out += [{"recovered_on": day, "recovery_state": place, "possessor": possessor}] * len(group)
+    return out
 
 
 def _written(rng: np.random.Generator, n: int, choices: int) -> np.ndarray:
@@ -226,20 +315,29 @@ def traces(cols: dict[str, np.ndarray], n: int, seed: int) -> list[dict[str, obj
     makes = list(MAKERS)
     by_run = np.argsort(cols["run"], kind="stable")
     run_starts = np.searchsorted(cols["run"][by_run], np.arange(int(cols["run"].max()) + 2))
+    # traced guns come from the states Mexico's traces name, not from where most guns are sold
+    share = np.array([TRACED_STATES.get(s, 1.0) / SALES_STATES[s] for s in SALES_STATES])
+    weight = share[cols["state_code"]]
+    draws = iter(rng.choice(len(weight), size=4 * n, p=weight / weight.sum()).tolist())
     picked: list[int] = []
+    groups: list[list[int]] = []
     seen: set[int] = set()
     while len(picked) < n:
-        r = int(rng.integers(0, len(cols["run"])))
+        r = int(next(draws))
         if r in seen:
             continue
         group = [r]
         if rng.random() < 1 / 3:       # bought together, recovered together
             run = int(cols["run"][r])
             group += by_run[run_starts[run]:run_starts[run + 1]][:4].tolist()
+        kept = []
         for g in group:
             if g not in seen and len(picked) < n:
                 seen.add(g)
                 picked.append(g)
+                kept.append(g)
+        groups.append(kept)
+    recovery = _evidence(rng, cols, groups)
     out = []
     for k, r in enumerate(picked):
         canonical = makes[int(cols["make"][r])]
@@ -257,7 +355,7 @@ def traces(cols: dict[str, np.ndarray], n: int, seed: int) -> list[dict[str, obj
         typed = TYPE_WRITTEN.get(kind, (kind,))
         out.append({"trace_id": f"T{k:06d}", "manufacturer": make, "model": model, "caliber": calibre,
                     "weapon_type": typed[int(rng.integers(0, len(typed)))], "serial": read, "truth": r,
-                    "damage": damage, "kinds": kinds})
+                    "damage": damage, "kinds": kinds, **recovery[k]})
     return out
 
 
@@ -357,17 +455,32 @@ def main(argv: list[str] | None = None) -> None:
           flush=True)
 
     started, cpu = time.perf_counter(), time.process_time()
+    codes, inverse = np.unique(cols["purchaser_code"], return_inverse=True)
+    names = np.array([name(c) for c in codes.tolist()], object)[inverse.reshape(-1)]
     index = cand.SerialIndex.from_columns(np.arange(len(cols["run"])), cols["manufacturer"], cols["model"],
-                                          cols["calibre"], cols["type"], cols["serial_text"])
+                                          cols["calibre"], cols["type"], cols["serial_text"],
+                                          sale_day=cols["sale_day"], dealer_state=cols["dealer_state"],
+                                          purchaser=names)
     result["ours_build_s"] = round(time.perf_counter() - started, 1)
     result["ours_build_cpu_s"] = round(time.process_time() - cpu, 1)
     markings = [cand.Marking(str(t["trace_id"]), str(t["manufacturer"]), str(t["model"]), str(t["caliber"]),
-                             str(t["weapon_type"]), str(t["serial"])) for t in wanted]
+                             str(t["weapon_type"]), str(t["serial"]), str(t["recovered_on"]),
+                             str(t["recovery_state"]), str(t["possessor"])) for t in wanted]
     started, cpu = time.perf_counter(), time.process_time()
     ranked = index.rank(markings, top=TOP)
     result["ours_rank_s"] = round(time.perf_counter() - started, 1)
     result["ours_rank_cpu_s"] = round(time.process_time() - cpu, 1)
     ours = [[int(c.record_id) for c in found] for found in ranked]
+    # the same records and traces without the evidence beyond the markings (sale dates, dealers'
+    # states, purchasers; recovery dates, states, possessors): what the markings alone give. A second
+    # index: skipped at 10 million records, where two would not fit in memory
+    markings_only: list[list[int]] | None = None
+    if len(cols["run"]) <= 2_000_000:
+        bare_index = cand.SerialIndex.from_columns(np.arange(len(cols["run"])), cols["manufacturer"], cols["model"],
+                                                   cols["calibre"], cols["type"], cols["serial_text"])
+        bare = [cand.Marking(m.id, m.manufacturer, m.model, m.caliber, m.weapon_type, m.serial) for m in markings]
+        markings_only = [[int(c.record_id) for c in found] for found in bare_index.rank(bare, top=TOP)]
+        del bare_index
     print(f"ours: index {result['ours_build_s']} s (CPU {result['ours_build_cpu_s']} s), {len(wanted):,} traces "
           f"ranked in {result['ours_rank_s']} s (CPU {result['ours_rank_cpu_s']} s)", flush=True)
 
@@ -400,6 +513,7 @@ def main(argv: list[str] | None = None) -> None:
         "exact": scores(exact_found, wanted),
         "plain": scores(plain_found, sample),
         "ours": scores(ours, wanted),
+        **({"ours_markings_only": scores(markings_only, wanted)} if markings_only is not None else {}),
         "ours_on_plain_sample": scores(ours[: len(sample)], sample),
     }
     bad = {}
@@ -410,16 +524,16 @@ def main(argv: list[str] | None = None) -> None:
     # a true record second only by the order of records among equal scores: nothing in the markings
     # tells it from the first (mostly the last digit of a run of consecutive serials unreadable)
     tied = {}
-    for name, damage in (("one_bad", 1), ("two_bad", 2)):
+    for label, damage in (("one_bad", 1), ("two_bad", 2)):
         which = [i for i, t in enumerate(wanted) if t["damage"] == damage]
         lost = [i for i in which if ours[i][:1] != [wanted[i]["truth"]] and any(
             int(c.record_id) == wanted[i]["truth"] and c.score == ranked[i][0].score for c in ranked[i])]
-        tied[name] = round(len(lost) / len(which), 4) if which else 0.0
+        tied[label] = round(len(lost) / len(which), 4) if which else 0.0
     result["ours_true_record_tied_first_but_not_first"] = tied
-    print(f"{'ranker':<8} {'clean@1':>8} {'1bad@1':>8} {'2bad@3':>8} {'damaged@10':>11}")
-    for name in ("exact", "plain", "ours", "ours_on_plain_sample"):
-        acc = result["accuracy"][name]  # type: ignore[index]
-        print(f"{name:<8} {acc['clean']['top1']:>8} {acc['one_bad']['top1']:>8} {acc['two_bad']['top3']:>8} "
+    print(f"{'ranker':<20} {'clean@1':>8} {'1bad@1':>8} {'2bad@3':>8} {'damaged@10':>11}")
+    for ranker in result["accuracy"]:  # type: ignore[attr-defined]
+        acc = result["accuracy"][ranker]  # type: ignore[index]
+        print(f"{ranker:<20} {acc['clean']['top1']:>8} {acc['one_bad']['top1']:>8} {acc['two_bad']['top3']:>8} "
               f"{acc['damaged']['top10']:>11}")
 
     if not args.no_offline:
@@ -442,16 +556,20 @@ def offline(seed: int) -> dict[str, float]:
         folder = Path(tmp)
         with (folder / "records.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(("record_id", "manufacturer", "model", "caliber", "weapon_type", "serial", "dealer"))
+            writer.writerow(("record_id", "manufacturer", "model", "caliber", "weapon_type", "serial", "dealer",
+                             "dealer_state", "sale_date", "purchaser"))
+            days = cols["sale_day"].astype("datetime64[D]").astype(str)
             for i in range(len(cols["run"])):
                 writer.writerow((f"R{i}", cols["manufacturer"][i], cols["model"][i], cols["calibre"][i],
-                                 cols["type"][i], cols["serial_text"][i].decode(), f"FFL-{int(cols['run'][i]) % 997}"))
+                                 cols["type"][i], cols["serial_text"][i].decode(), f"FFL-{int(cols['run'][i]) % 997}",
+                                 cols["dealer_state"][i], days[i], name(int(cols["purchaser_code"][i]))))
         with (folder / "traces.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(("trace_id", "manufacturer", "model", "caliber", "weapon_type", "serial"))
+            writer.writerow(("trace_id", "manufacturer", "model", "caliber", "weapon_type", "serial", "recovered_on",
+                             "recovery_state", "possessor"))
             for t in wanted:
                 writer.writerow((t["trace_id"], t["manufacturer"], t["model"], t["caliber"], t["weapon_type"],
-                                 t["serial"]))
+                                 t["serial"], t["recovered_on"], t["recovery_state"], t["possessor"]))
         started, cpu = time.perf_counter(), time.process_time()
         rows = write_candidates(folder / "records.csv", folder / "traces.csv", top=TOP, out=folder / "out.csv")
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -22,6 +22,7 @@ Who reads the notices discovery leaves for a holder agency (deconfliction, sweep
 and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `may_see_request`/
 `visible_requests`, `may_see_audit_entry`/`visible_audit_entries`, `may_see_audit_object`/
 `visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, the
+link of a trace to its recovered firearm `may_see_trace_recovery`/`visible_trace_recoveries`, the
 records a trace may be answered with `may_answer_trace_with`/`trace_answer_records`, and the flows
 module's series `may_see_series`/`visible_series`),
 each pair held equal by a test; who sees a record's readers on its page is
@@ -491,6 +492,28 @@ def visible_trace_parts(actor: Actor, model: Any) -> ColumnElement[bool]:
     return and_(model.marking_rank <= actor.clearance_rank,
                 or_(model.to_agency == actor.agency,
                     and_(model.from_agency == actor.agency, model.released_at.is_not(None))))
+
+
+def may_see_trace_recovery(actor: Actor, *, from_agency: str, to_agency: str, marking_rank: int, released: bool,
+                           recovery: Resource, now: datetime | None = None) -> Decision:
+    """Whether `actor` sees that a trace was sent for a recovered firearm (and that recovery with it):
+    only who sees the trace (`may_see_trace_part`) and the recovery record itself under the ordinary
+    rules of a shareable row (owner, national, or a release; clearance and cases). The tracing agency of
+    another country sees the trace but not a recovery the recovering agency did not release to it."""
+    trace = may_see_trace_part(actor, from_agency=from_agency, to_agency=to_agency, marking_rank=marking_rank,
+                               released=released)
+    if not trace:
+        return trace
+    seen = _sees(actor, recovery, now or utcnow())
+    if not seen:
+        return Decision(False, f"recovery not visible: {seen.reason}")
+    return Decision(True, "sees the trace and the recovery")
+
+
+def visible_trace_recoveries(actor: Actor, trace: Any, recovery: Any, *,
+                             now: datetime | None = None) -> ColumnElement[bool]:
+    """The SQL form of `may_see_trace_recovery` over a trace model and a shareable recovery model."""
+    return and_(visible_trace_parts(actor, trace), visible(actor, recovery, now=now))
 
 
 # --- Repatriation: a detainee's case file, a movement and its manifest, public figures. ------------------

@@ -79,6 +79,12 @@ def confirm(trace_id: str, body: Confirm, s: SessionDep, actor: ActorDep) -> dic
     return service.confirm(session=s, actor=actor, trace_id=trace_id, sale_id=body.sale_id)
 
 
+@router.get("/recoveries/{recovery_id}")
+def read_recovery(recovery_id: str, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """A recovered firearm, with the traces sent for it that the caller may see."""
+    return service.read_recovery(session=s, actor=actor, recovery_id=recovery_id)
+
+
 @router.get("/leads")
 def read_leads(s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """Time-to-crime, sources, corridors and straw-purchase signals of the traces the caller may see."""

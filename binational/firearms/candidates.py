@@ -1,5 +1,7 @@
 """Rank acquisition records against a trace's markings: exact matches, and candidates for serials
-that were read with unreadable (`?`), misread or missing characters.
+that were read with unreadable (`?`), misread or missing characters. This module is the index and
+the search for candidates; `alignment` holds the serial codes, keys and the alignment's costs,
+`batch` the scores and the batch's context.
 
 The index holds the records as arrays (no Python object per record): the serial as character
 codes, and codes of the normalised maker, model, calibre and type. Candidates meet a trace on keys
@@ -13,7 +15,9 @@ turn (and a character inserted at each place), which finds serials two errors aw
 Candidates are scored by the cheapest alignment of the serial as read against the record's: an
 unreadable character costs little, a look-alike little and less still where the maker's format
 rules out the character read (a `B` where a Glock stamps digits is an `8`), anything else a lot;
-and by the agreement of model, calibre and type, compared in normal form (`9X19` is `9MM`).
+and by the agreement of model, calibre and type, compared in normal form (`9X19` is `9MM`); then by
+the evidence beyond the markings where records and traces carry it (`evidence`: sale date against
+recovery, dealer's state against the recovery's, purchaser against possessor).
 """
 
 from __future__ import annotations
@@ -23,23 +27,40 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from binational.firearms import serials
-
-WILD = serials.WILDCARD
-
-U8 = npt.NDArray[np.uint8]
-I64 = npt.NDArray[np.int64]
-U64 = npt.NDArray[np.uint64]
-F32 = npt.NDArray[np.float32]
-Column = Sequence[str] | npt.NDArray[np.generic]
+from binational.firearms import batch, evidence, serials
+from binational.firearms.alignment import (  # noqa: F401 - the codes are this module's interface too
+    _BYTE,
+    _FOLD,
+    _IS_DIGIT,
+    _IS_LETTER,
+    ALPHABET,
+    F32,
+    I64,
+    MAX_COST,
+    SECOND_LOOK,
+    U8,
+    U64,
+    WIDTH,
+    WILD,
+    WILD_CODE,
+    Column,
+    _format_tables,
+    _keys,
+    _neighbourhood,
+    align,
+    decode,
+    encode,
+)
+from binational.firearms.batch import Candidate, _model_of, _Traces
 
 
 @dataclass(frozen=True, slots=True)
 class Marking:
-    """A firearm's markings: a dealer's record, or a recovered gun as read (`?` = unreadable)."""
+    """A firearm's markings: a dealer's record, or a recovered gun as read (`?` = unreadable); and
+    the evidence beyond them, each optional: for a record its sale date (ISO), dealer's state and
+    first retail purchaser; for a trace its recovery date, recovery state and possessor."""
 
     id: str
     manufacturer: str
@@ -47,257 +68,9 @@ class Marking:
     caliber: str
     weapon_type: str
     serial: str
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A record that may be the traced firearm: score in [0, 1], reasons short English codes."""
-
-    record_id: str
-    score: float
-    reasons: tuple[str, ...]
-
-
-# ---------------------------------------------------------------- character codes
-
-#: code 0 pads a serial; 1..36 are digits and letters; WILD_CODE an unreadable character
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-WILD_CODE = len(ALPHABET) + 1
-NCODES = WILD_CODE + 1
-#: longest serial kept (characters beyond are dropped: no maker stamps more)
-WIDTH = 20
-
-
-def _code(c: str) -> int:
-    return ALPHABET.index(c) + 1
-
-
-_BYTE = np.zeros(256, np.uint8)
-for _i, _c in enumerate(ALPHABET):
-    _BYTE[ord(_c)] = _BYTE[ord(_c.lower())] = _i + 1
-_BYTE[ord(WILD)] = WILD_CODE
-_FOLD = np.arange(NCODES, dtype=np.uint8)
-for _c in "OILSBZG":
-    _FOLD[_code(_c)] = _code(serials.fold(_c))
-_IS_DIGIT = np.zeros(NCODES, bool)
-_IS_DIGIT[1:11] = True
-_IS_LETTER = np.zeros(NCODES, bool)
-_IS_LETTER[11:37] = True
-_LOOKALIKE = (_FOLD[:, None] == _FOLD[None, :]) & (np.arange(NCODES)[:, None] != np.arange(NCODES)[None, :])
-_LOOKALIKE[0, :] = _LOOKALIKE[:, 0] = _LOOKALIKE[WILD_CODE, :] = _LOOKALIKE[:, WILD_CODE] = False
-
-
-def encode(values: Column) -> tuple[U8, U8]:
-    """Serials as a (n, WIDTH) matrix of codes, left-aligned, with their lengths: upper case, spaces,
-    hyphens and any character outside the alphabet dropped (callers validate the input first)."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "S":
-        raw = values
-    else:
-        try:
-            raw = np.array(values, dtype=f"S{WIDTH + 8}") if len(values) else np.zeros(0, f"S{WIDTH + 8}")
-        except UnicodeEncodeError:
-            raw = np.array([str(v).encode("ascii", "ignore") for v in values], dtype=f"S{WIDTH + 8}")
-    width = raw.dtype.itemsize
-    codes = _BYTE[np.frombuffer(raw.tobytes(), np.uint8).reshape(len(raw), width)] if len(raw) else np.zeros(
-        (0, width), np.uint8)
-    order = np.argsort(codes == 0, axis=1, kind="stable")
-    codes = np.take_along_axis(codes, order, axis=1)
-    if codes.shape[1] < WIDTH:
-        codes = np.pad(codes, ((0, 0), (0, WIDTH - codes.shape[1])))
-    codes = np.ascontiguousarray(codes[:, :WIDTH])
-    return codes, (codes != 0).sum(axis=1).astype(np.uint8)
-
-
-def decode(row: U8) -> str:
-    """A code row back to the serial (normalised)."""
-    return "".join("?" if c == WILD_CODE else ALPHABET[c - 1] for c in row if c)
-
-
-# ---------------------------------------------------------------- keys
-
-_P = np.uint64(0x100000001B3)
-_SEED = np.uint64(0xCBF29CE484222325)
-
-
-def _keys(make: U64, codes: U8, length: U8, skip: int | None) -> U64:
-    """A 64-bit key per row of the folded serial within the maker, with the character at `skip`
-    deleted (none when `skip` is None); rows shorter than `skip` + 1 get a key nobody has."""
-    folded = _FOLD[codes]
-    with np.errstate(over="ignore"):
-        h = (make.astype(np.uint64) + _SEED) * _P
-        for j in range(codes.shape[1]):
-            if j == skip:
-                continue
-            use = j < length
-            if not use.any():
-                break
-            h = np.where(use, (h ^ folded[:, j].astype(np.uint64)) * _P, h)
-    if skip is not None:
-        h = np.where(length > skip, h, np.uint64(0))
-    return h
-
-
-def _neighbourhood(make: U64, codes: U8, length: U8, rows: I64) -> tuple[U64, I64]:
-    """Keys of the folded serials and of each with one character deleted, with the row of each."""
-    keys, owners = [_keys(make, codes, length, None)], [rows]
-    for j in range(int(length.max(initial=0))):
-        has = length > j
-        keys.append(_keys(make[has], codes[has], length[has], j))
-        owners.append(rows[has])
-    return np.concatenate(keys), np.concatenate(owners)
-
-
-# ---------------------------------------------------------------- formats
-
-def _format_tables(makes: list[str]) -> tuple[dict[tuple[int, int], int], U8, U8, U8]:
-    """For each (maker code, length) with a format: an id, and per id and place whether a digit or
-    a letter may stand there and the one code a format fixes there (0: none). Id 0 allows anything."""
-    ids: dict[tuple[int, int], int] = {}
-    digit, letter, literal = [np.ones(WIDTH, np.uint8)], [np.ones(WIDTH, np.uint8)], [np.zeros(WIDTH, np.uint8)]
-    for m, make in enumerate(makes):
-        for length in sorted({len(f) for f in serials.FORMATS.get(make, ())}):
-            positions = serials.format_positions(make, length)
-            if positions is None or length > WIDTH:
-                continue
-            ids[(m, length)] = len(digit)
-            d, le, li = np.zeros(WIDTH, np.uint8), np.zeros(WIDTH, np.uint8), np.zeros(WIDTH, np.uint8)
-            for j, pos in enumerate(positions):
-                d[j], le[j] = pos.digit, pos.letter
-                li[j] = _code(pos.literal) if pos.literal else 0
-            digit.append(d)
-            letter.append(le)
-            literal.append(li)
-    return ids, np.array(digit, np.uint8), np.array(letter, np.uint8), np.array(literal, np.uint8)
-
-
-# ---------------------------------------------------------------- scoring
-
-#: costs of the alignment of a serial as read against a record's serial
-COST_WILD = 0.15              # an unreadable character
-COST_LOOKALIKE = 0.35         # a look-alike read for the stamped character
-COST_LOOKALIKE_FORMAT = 0.05  # ... where the maker's format rules out the character read
-COST_SUBSTITUTE = 1.0         # any other character read
-COST_SUBSTITUTE_FORMAT = 0.8  # ... where the format rules out the character read
-COST_MISSING = 0.9            # a stamped character not read at all
-COST_EXTRA = 1.1              # a character read that is not stamped
-#: a candidate further than this is not one
-MAX_COST = 2.6
-#: a trace whose best candidate costs more is searched again two errors away
-SECOND_LOOK = 0.75
-
-#: factors for the agreement of model, calibre and type: (agree, unknown, disagree)
-MODEL_FACTORS = (1.0, 0.8, 0.4)
-CALIBRE_FACTORS = (1.0, 0.85, 0.45)
-TYPE_FACTORS = (1.0, 0.9, 0.45)
-#: factor for a record of another maker than the trace's (only when the trace's maker is unknown)
-OTHER_MAKE = 0.5
-SCALE = 2.0
-#: a trace whose one best candidate costs at most this names its record for the rest of the batch
-ANCHOR_COST = 0.1
-#: factor for a record another trace of the batch names (a gun is recovered once)
-CLAIMED = 0.35
-#: factor for a record in the run of consecutive serials of another trace's record
-RUN_MATE = 1.35
-
-_KINDS = ("unreadable", "lookalike", "misread", "missing", "extra")
-
-
-#: widest drift between the places of the read and the stamped serial an alignment may take: three
-#: missing or extra characters cost more than `MAX_COST` already
-BAND = 2
-
-
-def _substitution_tables() -> tuple[npt.NDArray[np.float32], U8]:
-    """Cost of reading code r for stamped code s, by whether the format allows r at the place
-    (`[r, s, allowed]`), and the kind of step as a bit (`[r, s]`)."""
-    cost = np.zeros((NCODES, NCODES, 2), np.float32)
-    bits = np.zeros((NCODES, NCODES), np.uint8)
-    for r in range(NCODES):
-        for s in range(NCODES):
-            if r == s:
-                continue
-            if r == WILD_CODE:
-                cost[r, s] = COST_WILD
-                bits[r, s] = 1
-            elif _LOOKALIKE[r, s]:
-                cost[r, s] = (COST_LOOKALIKE_FORMAT, COST_LOOKALIKE)
-                bits[r, s] = 2
-            else:
-                cost[r, s] = (COST_SUBSTITUTE_FORMAT, COST_SUBSTITUTE)
-                bits[r, s] = 4
-    return cost, bits
-
-
-def align(read: U8, read_len: U8, stamped: U8, stamped_len: U8, fmt: I64,
-          digit: U8, letter: U8, literal: U8) -> tuple[F32, U8]:
-    """The cheapest alignment of each read serial against its stamped serial (rows pairwise), and a
-    bit per kind of step it used (`_KINDS`). Alignments costing more than `MAX_COST` may come out
-    dearer than they are (the table is filled within `BAND` of its diagonal only)."""
-    n = len(read)
-    wr = int(read_len.max(initial=0))
-    ws = int(stamped_len.max(initial=0))
-    inf = np.float32(99.0)
-    rows = np.arange(n)
-    sub_cost, sub_bits = _SUB_COST, _SUB_BITS
-    first = np.full(ws + 1, inf, np.float32)
-    first[: BAND + 1] = np.arange(min(BAND, ws) + 1, dtype=np.float32) * np.float32(COST_MISSING)
-    prev = np.repeat(first[None, :], n, 0)
-    prev_bits = np.repeat(np.where(np.arange(ws + 1) > 0, 8, 0).astype(np.uint8)[None, :], n, 0)
-    final = np.where(read_len == 0, prev[rows, stamped_len], inf).astype(np.float32)
-    final_bits = np.where(read_len == 0, prev_bits[rows, stamped_len], 0).astype(np.uint8)
-    allowed_d = digit[fmt].astype(bool)
-    allowed_l = letter[fmt].astype(bool)
-    fixed = literal[fmt]
-    extra, missing = np.float32(COST_EXTRA), np.float32(COST_MISSING)
-    for i in range(1, wr + 1):
-        r = read[:, i - 1]
-        cur = np.full_like(prev, inf)
-        cur_bits = np.zeros_like(prev_bits)
-        if i <= BAND:
-            cur[:, 0] = prev[:, 0] + extra
-            cur_bits[:, 0] = prev_bits[:, 0] | 16
-        r_digit, r_letter = _IS_DIGIT[r], _IS_LETTER[r]
-        for j in range(max(1, i - BAND), min(ws, i + BAND) + 1):
-            s = stamped[:, j - 1]
-            fx = fixed[:, j - 1]
-            allowed = np.where(fx > 0, r == fx, (allowed_d[:, j - 1] & r_digit) | (allowed_l[:, j - 1] & r_letter))
-            diag = prev[:, j - 1] + sub_cost[r, s, allowed.view(np.uint8)]
-            up = prev[:, j] + extra
-            left = cur[:, j - 1] + missing
-            best = np.minimum(diag, np.minimum(up, left))
-            cur[:, j] = best
-            cur_bits[:, j] = np.where(best == diag, prev_bits[:, j - 1] | sub_bits[r, s],
-                                      np.where(best == up, prev_bits[:, j] | 16, cur_bits[:, j - 1] | 8))
-        done = read_len == i
-        final = np.where(done, cur[rows, stamped_len], final)
-        final_bits = np.where(done, cur_bits[rows, stamped_len], final_bits)
-        prev, prev_bits = cur, cur_bits
-    return final.astype(np.float32), final_bits.astype(np.uint8)
-
-
-_SUB_COST, _SUB_BITS = _substitution_tables()
-
-
-def _factor(agree: npt.NDArray[np.bool_], known: npt.NDArray[np.bool_],
-            factors: tuple[float, float, float]) -> F32:
-    yes, unknown, no = factors
-    return np.where(known, np.where(agree, yes, no), unknown).astype(np.float32)
-
-
-# ---------------------------------------------------------------- the index
-
-@dataclass(frozen=True, slots=True)
-class _Traces:
-    """A batch of traces as arrays: codes in the index's vocabularies (maker -1: one it does not know)."""
-
-    make: I64
-    model: I64
-    calibre: I64
-    type: I64
-    codes: U8
-    length: U8
-    #: the index's model words and those of the batch no record has
-    model_words: list[str]
+    date: str = ""
+    state: str = ""
+    person: str = ""
 
 
 class _Vocabulary:
@@ -333,20 +106,34 @@ class SerialIndex:
     def __init__(self, records: Iterable[Marking]) -> None:
         rows = list(records)
         self._build([r.id for r in rows], [r.manufacturer for r in rows], [r.model for r in rows],
-                    [r.caliber for r in rows], [r.weapon_type for r in rows], [r.serial for r in rows])
+                    [r.caliber for r in rows], [r.weapon_type for r in rows], [r.serial for r in rows],
+                    np.array([evidence.day(r.date) for r in rows], np.int64), [r.state for r in rows],
+                    [r.person for r in rows])
 
     @classmethod
     def from_columns(cls, ids: Column, manufacturer: Column, model: Column, caliber: Column, weapon_type: Column,
-                     serial: Column) -> SerialIndex:
+                     serial: Column, *, sale_day: I64 | None = None, dealer_state: Column | None = None,
+                     purchaser: Column | None = None) -> SerialIndex:
         """The index of records given as columns (lists or numpy arrays of strings, or of bytes for
-        the serial): for millions of records, where one object per record would not fit."""
+        the serial): for millions of records, where one object per record would not fit. The
+        evidence columns are optional: sale days from 1970-01-01 (`evidence.UNKNOWN_DAY` unknown),
+        dealers' states, first retail purchasers."""
         index = cls.__new__(cls)
-        index._build(ids, manufacturer, model, caliber, weapon_type, serial)
+        index._build(ids, manufacturer, model, caliber, weapon_type, serial, sale_day, dealer_state, purchaser)
         return index
 
     def _build(self, ids: Column, manufacturer: Column, model: Column, caliber: Column, weapon_type: Column,
-               serial: Column) -> None:
+               serial: Column, sale_day: I64 | None = None, dealer_state: Column | None = None,
+               purchaser: Column | None = None) -> None:
         self._ids = ids
+        n = len(ids)
+        self.states, self.persons = _Vocabulary(), _Vocabulary()
+        self._day = (np.asarray(sale_day, np.int32) if sale_day is not None
+                     else np.full(n, evidence.UNKNOWN_DAY, np.int32))
+        self._state = (self.states.encode(dealer_state, evidence.us_state) if dealer_state is not None
+                       else np.zeros(n, np.int64)).astype(np.int16)
+        self._person = (self.persons.encode(purchaser, evidence.person_key) if purchaser is not None
+                        else np.zeros(n, np.int64)).astype(np.int32)
         self.makes, self.models, self.calibres, self.types = _Vocabulary(), _Vocabulary(), _Vocabulary(), _Vocabulary()
         self._make = self.makes.encode(manufacturer, serials.normalise_make)
         # a model is normalised within its maker (`Glock 19` → `19`): each distinct pair once
@@ -439,6 +226,10 @@ class SerialIndex:
             codes=codes,
             length=length,
             model_words=model_words,
+            day=np.array([evidence.day(t.date) for t in traces], np.int64),
+            state=[t.state for t in traces],
+            person=np.array([self.persons.codes.get(evidence.person_key(t.person), -1 if t.person.strip() else 0)
+                             for t in traces], np.int64),
         )
 
     def exact(self, trace: Marking) -> list[str]:
@@ -463,8 +254,12 @@ class SerialIndex:
             return [[] for _ in traces]
         t = self._trace_columns(traces)
         trace_of, rec, cost, bits = self._pairs(t)
-        claimed, mate = self._batch_context(trace_of, rec, cost, len(traces))
-        return self._ranked(t, trace_of, rec, cost, bits, top, len(traces), claimed, mate)
+        # a firearm is never recovered before its first retail sale
+        sold, found = self._day[rec].astype(np.int64), t.day[trace_of]
+        possible = (sold == evidence.UNKNOWN_DAY) | (found == evidence.UNKNOWN_DAY) | (sold <= found)
+        trace_of, rec, cost, bits = trace_of[possible], rec[possible], cost[possible], bits[possible]
+        claimed, mate, bought = batch.context(self, trace_of, rec, cost, len(traces))
+        return batch.ranked(self, t, trace_of, rec, cost, bits, top, len(traces), claimed, mate, bought)
 
     def _pairs(self, t: _Traces) -> tuple[I64, I64, F32, U8]:
         """Every (trace, record) within reach, with the alignment's cost and kinds of step."""
@@ -479,53 +274,6 @@ class SerialIndex:
             _, first = np.unique(trace_of * (len(self._make) + 1) + rec, return_index=True)
             trace_of, rec, cost, bits = trace_of[first], rec[first], cost[first], bits[first]
         return trace_of, rec, cost, bits
-
-    def _run_keys(self, rec: I64) -> U64:
-        """A key of the records' run block: maker, length and all but the last two characters
-        (a case of consecutive serials shares it); 0 for serials too short to tell."""
-        length = self._length[rec]
-        short = np.maximum(length.astype(np.int64) - 2, 0).astype(np.uint8)
-        keys = _keys(self._make[rec].astype(np.uint64) * np.uint64(64) + length.astype(np.uint64),
-                     self._codes[rec], short, None)
-        return np.where(length > 4, keys, np.uint64(0))
-
-    def _batch_context(self, trace_of: I64, rec: I64, cost: F32, n: int) -> tuple[
-            npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        """What the other traces of the batch say of each pair. A trace read cleanly enough to
-        name one record (its *anchor*) claims that record: a gun is recovered once, so the record is
-        unlikely for another trace of the batch (`claimed`). Guns recovered together were often
-        bought together, in a run of consecutive serials: a record in the run block of another
-        trace's anchor is likelier (`mate`)."""
-        none = np.zeros(len(rec), bool)
-        if n < 2 or not len(rec):
-            return none, none
-        sure = cost <= ANCHOR_COST
-        per_trace = np.bincount(trace_of[sure], minlength=n)
-        anchored = sure & (per_trace[trace_of] == 1)
-        a_trace, a_rec = trace_of[anchored], rec[anchored]
-        if not len(a_rec):
-            return none, none
-        # a record anchored by two traces (the same gun traced twice) claims nothing
-        recs, counts = np.unique(a_rec, return_counts=True)
-        single = recs[counts == 1]
-        claimed = none
-        if len(single):
-            owner = np.full(len(single), -1, np.int64)
-            at = np.minimum(np.searchsorted(single, a_rec), len(single) - 1)
-            ok = single[at] == a_rec
-            owner[at[ok]] = a_trace[ok]
-            pos = np.minimum(np.searchsorted(single, rec), len(single) - 1)
-            claimed = (single[pos] == rec) & (owner[pos] != trace_of)
-        # run blocks touched by anchors, and by which trace
-        a_keys = self._run_keys(a_rec)
-        own = np.zeros(n, np.uint64)
-        own[a_trace] = a_keys
-        keys_sorted = np.sort(a_keys[a_keys != 0])
-        r_keys = self._run_keys(rec)
-        count = np.searchsorted(keys_sorted, r_keys, "right") - np.searchsorted(keys_sorted, r_keys, "left")
-        count = count - ((own[trace_of] == r_keys) & (r_keys != 0))
-        mate = (count > 0) & (r_keys != 0) & ~claimed & (cost > 0)
-        return claimed, mate
 
     # ------------------------------------------------------------ candidate generation
 
@@ -654,64 +402,3 @@ class SerialIndex:
                            self._fmt[rec], self._digit, self._letter, self._literal)
         near = cost <= MAX_COST
         return trace_of[near], rec[near], cost[near], bits[near]
-
-    def _ranked(self, t: _Traces, trace_of: I64, rec: I64, cost: F32, bits: U8, top: int, n: int,
-                claimed: npt.NDArray[np.bool_], mate: npt.NDArray[np.bool_]) -> list[list[Candidate]]:
-        tm, rm = t.model[trace_of], self._model[rec]
-        agree_model = _models_agree(t.model_words, tm, rm)
-        tc, rc = t.calibre[trace_of], self._calibre[rec]
-        ty, ry = t.type[trace_of], self._type[rec]
-        factor = (_factor(agree_model, (tm > 0) & (rm > 0), MODEL_FACTORS)
-                  * _factor(tc == rc, (tc != 0) & (rc > 0), CALIBRE_FACTORS)
-                  * _factor(ty == ry, (ty != 0) & (ry > 0), TYPE_FACTORS))
-        other = self._make[rec] != t.make[trace_of]
-        factor = np.where(other, factor * np.float32(OTHER_MAKE), factor)
-        factor = np.where(claimed, factor * np.float32(CLAIMED), factor)
-        factor = np.where(mate, factor * np.float32(RUN_MATE), factor)
-        score = np.exp(-SCALE * cost.astype(np.float64)) * factor
-        # only a serial read exactly scores 1
-        score = np.round(np.where(cost > 0, np.minimum(score, 0.99), np.minimum(score, 1.0)), 6)
-        order = np.lexsort((rec, -score, trace_of))
-        # per pair: 0 unknown, 1 agrees, 2 differs
-        mod = np.where((tm > 0) & (rm > 0), np.where(agree_model, 1, 2), 0)[order]
-        cal = np.where((tc != 0) & (rc > 0), np.where(tc == rc, 1, 2), 0)[order]
-        typ = np.where((ty != 0) & (ry > 0), np.where(ty == ry, 1, 2), 0)[order]
-        trace_of, rec, score = trace_of[order], rec[order], score[order]
-        bits, cost, other = bits[order], cost[order], other[order]
-        claimed, mate = claimed[order], mate[order]
-        starts = np.searchsorted(trace_of, np.arange(n + 1))
-        out: list[list[Candidate]] = []
-        for k in range(n):
-            found = []
-            for i in range(int(starts[k]), min(int(starts[k + 1]), int(starts[k]) + top)):
-                reasons: list[str] = ["serial_exact"] if cost[i] == 0 else [
-                    f"serial_{kind}" for b, kind in enumerate(_KINDS) if bits[i] >> b & 1]
-                for name, state in (("model", mod[i]), ("caliber", cal[i]), ("type", typ[i])):
-                    if state:
-                        reasons.append(f"{name}_{'agrees' if state == 1 else 'differs'}")
-                if other[i]:
-                    reasons.append("make_differs")
-                if claimed[i]:
-                    reasons.append("claimed_by_other_trace")
-                if mate[i]:
-                    reasons.append("run_with_other_trace")
-                found.append(Candidate(str(self._ids[int(rec[i])]), float(score[i]), tuple(reasons)))
-            out.append(found)
-        return out
-
-
-def _model_of(pair: str) -> str:
-    make, _, model = pair.partition("\x00")
-    return serials.normalise_model(model, serials.normalise_make(make))
-
-
-def _models_agree(words: list[str], a: I64, b: I64) -> npt.NDArray[np.bool_]:
-    """Whether each pair of model codes names one model (`serials.models_agree`), deciding each
-    distinct pair once."""
-    if not len(a):
-        return np.zeros(0, bool)
-    pair = a * (len(words) + 1) + b
-    uniques, inverse = np.unique(pair, return_inverse=True)
-    decided = np.array([serials.models_agree(words[int(u) // (len(words) + 1)], words[int(u) % (len(words) + 1)])
-                        for u in uniques], bool)
-    return decided[inverse.reshape(-1)]

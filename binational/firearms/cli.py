@@ -80,6 +80,7 @@ def trace_submit(
     possessor: Annotated[str, typer.Option(help="the possessor's name")] = "",
     priority: Annotated[str, typer.Option(help="urgent (24 hours) | routine (5 days)")] = "routine",
     obliterated: Annotated[bool, typer.Option(help="the serial was obliterated")] = False,
+    recovery: Annotated[str, typer.Option(help="your agency's number of the recovered firearm (recovery_id)")] = "",
 ) -> None:
     """Send one trace request; prints the trace."""
     from binational.firearms import service
@@ -93,7 +94,7 @@ def trace_submit(
         data = TraceCreate(serial=serial, manufacturer=manufacturer, model=model, caliber=caliber,
                            weapon_type=weapon_type, crime_code=crime_code, officer=officer,
                            recovery_place=recovery_place, recovered_on=day, recovery_state=recovery_state,
-                           possessor=possessor, priority=priority, obliterated=obliterated)
+                           possessor=possessor, priority=priority, obliterated=obliterated, recovery=recovery)
     except ValidationError as exc:
         err = exc.errors()[0]
         option = "--type" if err["loc"][0] == "weapon_type" else f"--{str(err['loc'][0]).replace('_', '-')}"

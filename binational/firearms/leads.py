@@ -36,8 +36,12 @@ MULTIPLE_SALE_WINDOW = timedelta(days=3 * 365)
 FLAG_REASONS = 2
 #: reasons that point at a purchaser and not only at the firearm: one of them must be among the flag's.
 #: A recovered firearm's possessor is almost never its US purchaser, and a short time-to-crime is also
-#: the mark of a stolen firearm; alone or together they do not flag a purchaser.
-STRONG = frozenset({"several_traces", "multiple_sales_before_recovery", "linked_to_organisation"})
+#: the mark of a stolen firearm; alone or together they do not flag a purchaser. One multiple-sale
+#: report is common among lawful buyers (a pair of pistols for a couple); a purchaser reported again
+#: and again, at several dealers or days, buys in bulk — ATF's repeat multiple-sale indicator.
+STRONG = frozenset({"several_traces", "repeated_multiple_sales", "linked_to_organisation"})
+#: multiple-sale reports of one purchaser that make the repeat indicator
+REPEATED_REPORTS = 2
 
 
 @dataclass
@@ -151,6 +155,11 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
         if before:
             signal.reasons["multiple_sales_before_recovery"] = before
             shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in before)
+        # distinct reports (a day's purchase at one dealer once, however it was filed)
+        distinct = {(m.dealer, m.report_date): m.id for m in sorted(reports.get(key, []), key=lambda m: m.id)}
+        if len(distinct) >= REPEATED_REPORTS:
+            signal.reasons["repeated_multiple_sales"] = sorted(distinct.values())
+            shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in distinct.values())
         orgs = sorted({o for eid in entity_of.get(key, ()) for o in ties.get(eid, [])})
         if orgs:
             signal.reasons["linked_to_organisation"] = orgs

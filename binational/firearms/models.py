@@ -106,6 +106,8 @@ class Trace(TracePart, Base):
     __tablename__ = "firearm_traces"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), unique=True)
+    #: the requesting agency's recovered firearm the trace was sent for (shown as `may_see_trace_recovery`)
+    recovery_id: Mapped[str | None] = mapped_column(ForeignKey("firearm_recoveries.id"), nullable=True, index=True)
     marking: Mapped[str] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(8))
     crime_code: Mapped[str] = mapped_column(String(16))

@@ -10,20 +10,25 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from binational.errors import InvalidInput
-from binational.firearms import serials
+from binational.firearms import evidence, serials
 from binational.firearms.candidates import Marking, SerialIndex
 
 RECORD_COLUMNS = ("record_id", "manufacturer", "model", "caliber", "weapon_type", "serial")
 TRACE_COLUMNS = ("trace_id", "manufacturer", "model", "caliber", "weapon_type", "serial")
 OUT_COLUMNS = ("trace_id", "record_id", "rank", "score")
+#: optional columns of evidence beyond the markings (`evidence`): a date, a state, a person
+RECORD_EVIDENCE = ("sale_date", "dealer_state", "purchaser")
+TRACE_EVIDENCE = ("recovered_on", "recovery_state", "possessor")
 #: traces ranked together (and read as one batch: see `SerialIndex.rank`)
 CHUNK = 5_000
 
 
-def read_markings(path: Path, columns: tuple[str, ...], *, wildcard: bool) -> Iterator[Marking]:
+def read_markings(path: Path, columns: tuple[str, ...], *, wildcard: bool,
+                  optional: tuple[str, str, str] = ("", "", "")) -> Iterator[Marking]:
     """The markings of a CSV file with (at least) `columns`; the first is the id. A missing column,
     an empty id or serial, or a serial with a character outside the allowed set names the file, the
-    line and the field."""
+    line and the field. The `optional` columns (a date, a state, a person), where the file has them,
+    give the marking's evidence; a date that is not YYYY-MM-DD names its line and field too."""
     try:
         handle = path.open(encoding="utf-8", newline="")
     except OSError as exc:
@@ -39,6 +44,7 @@ def read_markings(path: Path, columns: tuple[str, ...], *, wildcard: bool) -> It
             if missing:
                 raise InvalidInput(f"{path} line 1 field {missing[0]}: missing column (expected {','.join(columns)})")
             where = [header.index(c) for c in columns]
+            extra = [header.index(c) if c and c in header else -1 for c in optional]
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue
@@ -58,7 +64,13 @@ def read_markings(path: Path, columns: tuple[str, ...], *, wildcard: bool) -> It
                     allowed = "letters, digits, spaces, hyphens" + (" and ?" if wildcard else "")
                     raise InvalidInput(f"{path} line {line} field serial: character {bad!r} not allowed "
                                        f"(only {allowed})")
-                yield Marking(*values)
+                more = [row[i].strip() if i >= 0 else "" for i in extra]
+                try:
+                    evidence.day(more[0])
+                except ValueError:
+                    raise InvalidInput(f"{path} line {line} field {optional[0]}: {more[0]!r} is not a date "
+                                       f"(YYYY-MM-DD)") from None
+                yield Marking(*values, *more)
         except UnicodeDecodeError:
             raise InvalidInput(f"{path} line {reader.line_num + 1}: not UTF-8 text") from None
         except csv.Error as exc:
@@ -73,8 +85,8 @@ def write_candidates(records: Path, traces: Path, *, top: int, out: Path,
     either file writes nothing (the file appears only when complete)."""
     if top < 1:
         raise InvalidInput(f"--top must be at least 1, not {top}")
-    wanted = list(read_markings(traces, TRACE_COLUMNS, wildcard=True))
-    index = SerialIndex(read_markings(records, RECORD_COLUMNS, wildcard=False))
+    wanted = list(read_markings(traces, TRACE_COLUMNS, wildcard=True, optional=TRACE_EVIDENCE))
+    index = SerialIndex(read_markings(records, RECORD_COLUMNS, wildcard=False, optional=RECORD_EVIDENCE))
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     rows = 0

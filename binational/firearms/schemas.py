@@ -29,6 +29,8 @@ class TraceCreate(BaseModel):
     importer: str = Field("", max_length=120, description="Part V 5h")
     country_of_origin: str = Field("", max_length=64, description="Part V 5g")
     marking: str = Field("TLP:AMBER", max_length=32, description="TLP marking of the trace")
+    recovery: str = Field("", max_length=64, description="the sending agency's number of the recovered firearm "
+                                                         "(its recovery_id among the agency's imported recoveries)")
 
 
 class TraceBatch(BaseModel):

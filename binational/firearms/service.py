@@ -32,16 +32,17 @@ from binational.access.policy import (
     trace_answer_records,
     visible,
     visible_trace_parts,
+    visible_trace_recoveries,
 )
 from binational.audit import log as audit
 from binational.config import get_settings
-from binational.db import utcnow
+from binational.db import system_context, utcnow
 from binational.entities.schemas import EntityCreate
 from binational.entities.service import create as create_entity
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.firearms import markings
 from binational.firearms.candidates import Marking, SerialIndex
-from binational.firearms.models import FirearmSale, Trace, TraceCandidate, TraceResult
+from binational.firearms.models import FirearmSale, Recovery, Trace, TraceCandidate, TraceResult
 from binational.firearms.schemas import TraceCreate
 from binational.requests import limits
 from binational.requests import service as requests
@@ -72,6 +73,8 @@ for _action in (
     Action("firearms.trace.list", "record.view", "list the traces one's agency sent, or its tracing queue"),
     Action("firearms.trace.resolve", "request.answer",
            "resolve the tracing queue: exact maker and serial answered at once, others given ranked candidates"),
+    Action("firearms.recovery.read", "record.view",
+           "read a recovered firearm one's agency may see, with the traces sent for it that one may see"),
     Action("firearms.trace.confirm", "request.answer",
            "confirm a candidate record of a trace, answering it and releasing the result to the requester"),
 ):
@@ -113,10 +116,29 @@ def check_trace(data: TraceCreate, actor: Actor, *, line: int | None = None) -> 
     return fields
 
 
+def _link_recovery(session: Session, actor: Actor, fields: dict[str, Any], line: int | None) -> dict[str, Any]:
+    """The trace's columns with `recovery` (the agency's number of the recovered firearm) made the
+    recovery row's id: one recovery of the sender's own agency, visible to the sender; anything else
+    is bad input that says nothing of other agencies' recoveries."""
+    number = fields.pop("recovery", "") or ""
+    fields["recovery_id"] = None
+    if not number:
+        return fields
+    found = session.execute(select(Recovery.id).where(
+        Recovery.recovery_id == number, Recovery.owner_agency == actor.agency, visible(actor, Recovery)).limit(2)
+    ).scalars().all()
+    if not found:
+        raise _bad("recovery", f"no recovered firearm numbered {number!r} among your agency's", line)
+    if len(found) > 1:
+        raise _bad("recovery", f"several recovered firearms are numbered {number!r}", line)
+    fields["recovery_id"] = found[0]
+    return fields
+
+
 def submit_trace(*, session: Session, actor: Actor, data: TraceCreate) -> Trace:
-    """Send one trace request to the tracing agency."""
+    """Send one trace request to the tracing agency (for one of its recovered firearms, if named)."""
     require(actor, "firearms.trace.submit")
-    return _submit(session, actor, check_trace(data, actor))
+    return _submit(session, actor, _link_recovery(session, actor, check_trace(data, actor), None))
 
 
 def _submit(session: Session, actor: Actor, fields: dict[str, Any], *, counted: bool = True) -> Trace:
@@ -134,7 +156,10 @@ def _submit(session: Session, actor: Actor, fields: dict[str, Any], *, counted: 
                   created_at=now, **fields)
     session.add(trace)
     session.flush()
-    audit.record(session, action="firearms.trace.submit", actor=actor, objects=[(trace.id, actor.agency)],
+    objects: list[tuple[str, str | None]] = [(trace.id, actor.agency)]
+    if trace.recovery_id:
+        objects.append((trace.recovery_id, actor.agency))
+    audit.record(session, action="firearms.trace.submit", actor=actor, objects=objects,
                  extra={"request": request.id, "priority": trace.priority})
     return trace
 
@@ -175,7 +200,7 @@ def submit_batch(*, session: Session, actor: Actor, text: str,
         except ValidationError as exc:
             err = exc.errors()[0]
             raise _bad(str(err["loc"][0]), err["msg"], line) from None
-        checked.append(check_trace(data, actor, line=line))
+        checked.append(_link_recovery(session, actor, check_trace(data, actor, line=line), line))
         if len(checked) > MAX_BATCH:
             raise InvalidInput(f"a batch holds at most {MAX_BATCH} traces", details=[{"line": line}])
     if not checked:
@@ -237,6 +262,12 @@ def views(session: Session, actor: Actor, traces: list[Trace]) -> list[dict[str,
                  "model": sale.model, "caliber": sale.caliber, "weapon_type": sale.weapon_type,
                  "serial": sale.serial, "dealer": sale.dealer, "dealer_state": sale.dealer_state,
                  "sale_date": sale.sale_date.isoformat()})
+    # the recovered firearm each trace was sent for, to a viewer who sees both (policy)
+    recoveries = {trace_id: {"id": r.id, "recovery_id": r.recovery_id, "seizure": r.seizure, "place": r.place,
+                             "state": r.state, "recovered_on": r.recovered_on.isoformat()}
+                  for trace_id, r in session.execute(
+                      select(Trace.id, Recovery).join(Recovery, Recovery.id == Trace.recovery_id)
+                      .where(Trace.id.in_(ids), visible_trace_recoveries(actor, Trace, Recovery)))} if ids else {}
     out = []
     for t in traces:
         view: dict[str, Any] = {
@@ -249,6 +280,7 @@ def views(session: Session, actor: Actor, traces: list[Trace]) -> list[dict[str,
             "country_of_origin": t.country_of_origin, "flags": [f for f in t.flags.split(",") if f],
             "marking": t.marking, "created_at": t.created_at.isoformat(),
             "result": _result_view(actor, results[t.id]) if t.id in results else None,
+            "recovery": recoveries.get(t.id),
         }
         if t.to_agency == actor.agency:  # candidates are the tracing agency's own work
             view["candidates"] = candidates.get(t.id, [])
@@ -292,9 +324,40 @@ def _seen(traces: list[Trace], shown: list[dict[str, Any]]) -> list[tuple[str, s
     """The objects a view of traces shows, for the audit: each trace, and each candidate sale record
     (the tracing agency's) listed with it."""
     objects: list[tuple[str, str | None]] = [(t.id, t.from_agency) for t in traces]
+    objects += [(view["recovery"]["id"], t.from_agency) for t, view in zip(traces, shown, strict=True)
+                if view.get("recovery")]
     objects += [(c["sale_id"], t.to_agency) for t, view in zip(traces, shown, strict=True)
                 for c in view.get("candidates", [])]
     return objects
+
+
+def read_recovery(*, session: Session, actor: Actor, recovery_id: str) -> dict[str, Any]:
+    """A recovered firearm the actor may see, with the traces sent for it that the actor may see (each
+    as `views` shows it: the result once released); the read is audited. A recovery the actor may not
+    see is the 404 of one that does not exist."""
+    require(actor, "firearms.recovery.read")
+    found = session.execute(select(Recovery).where(Recovery.id == recovery_id, visible(actor, Recovery))
+                            ).scalar_one_or_none() if isinstance(recovery_id, str) else None
+    if found is None:
+        # the refusal names the owner of a recovery that exists (for its auditors), never to the caller;
+        # a missing and a hidden recovery take the same two statements
+        with system_context(session):
+            owner = session.scalar(select(Recovery.owner_agency).where(Recovery.id == recovery_id))
+        raise NotFound("firearm recovery", recovery_id, action="firearms.recovery.read", owner=owner,
+                       reason="not found" if owner is None else "not visible")
+    traces = list(session.execute(
+        select(Trace).join(Recovery, Recovery.id == Trace.recovery_id)
+        .where(Trace.recovery_id == found.id, visible_trace_recoveries(actor, Trace, Recovery))
+        .order_by(Trace.created_at, Trace.id)).scalars())
+    shown = views(session, actor, traces)
+    view = {"id": found.id, "recovery_id": found.recovery_id, "seizure": found.seizure, "place": found.place,
+            "state": found.state, "recovered_on": found.recovered_on.isoformat(), "possessor": found.possessor,
+            "manufacturer": found.manufacturer, "model": found.model, "caliber": found.caliber,
+            "weapon_type": found.weapon_type, "serial": found.serial, "obliterated": found.obliterated,
+            "restored": found.restored, "owner_agency": found.owner_agency, "traces": shown}
+    audit.record(session, action="firearms.recovery.read", actor=actor,
+                 objects=[(found.id, found.owner_agency)] + [o for o in _seen(traces, shown) if o[0] != found.id])
+    return view
 
 
 def count_traces(*, session: Session, actor: Actor, box: str = "outbox") -> dict[str, int]:
@@ -307,8 +370,15 @@ def count_traces(*, session: Session, actor: Actor, box: str = "outbox") -> dict
 
 
 def _marking(record: FirearmSale | Trace) -> Marking:
+    """The markings of a sale record or a trace, with the evidence the ranker weighs beyond them:
+    sale date, dealer's state and purchaser; recovery date, state and possessor."""
+    if isinstance(record, FirearmSale):
+        when, state, person = record.sale_date, record.dealer_state, record.purchaser
+    else:
+        when, state, person = record.recovered_on, record.recovery_state, record.possessor
     return Marking(id=record.id, manufacturer=record.manufacturer, model=record.model, caliber=record.caliber,
-                   weapon_type=record.weapon_type, serial=record.serial)
+                   weapon_type=record.weapon_type, serial=record.serial, date=when.isoformat() if when else "",
+                   state=state or "", person=person or "")
 
 
 class _Indexes:

@@ -36,6 +36,7 @@ from binational.access.policy import (
     may_see_request,
     may_see_run_details,
     may_see_trace_part,
+    may_see_trace_recovery,
     may_see_trade,
     sees_as_sender,
     sees_every_value,
@@ -49,6 +50,7 @@ from binational.access.policy import (
     visible_judgements,
     visible_requests,
     visible_trace_parts,
+    visible_trace_recoveries,
     visible_trade,
     visible_values,
 )
@@ -373,6 +375,32 @@ def test_who_sees_a_part_of_a_firearm_trace_pure_and_sql_agree(db, world, viewer
             want = {i for i, sender, receiver, rank, released in data
                     if may_see_trace_part(actor, from_agency=sender, to_agency=receiver, marking_rank=rank,
                                           released=released is not None)}
+            assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.tuples(agencies, agencies, ranks, st.booleans(), agencies,
+                                st.sampled_from(("agency", "national")), ranks, case_ids), min_size=1, max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_the_recovery_of_a_trace_pure_and_sql_agree(db, world, viewers):
+    traces = [(f"t{i}", sender, receiver, rank, 1 if released else None)
+              for i, (sender, receiver, rank, released, *_) in enumerate(world)]
+    recoveries = [(f"t{i}", owner, COUNTRIES[owner], dist, rank, case)
+                  for i, (*_, owner, dist, rank, case) in enumerate(world)]
+    trace = _rows_of("t", [column("id", String), column("from_agency", String), column("to_agency", String),
+                           column("marking_rank", Integer), column("released_at", Integer)], traces)
+    recovery = _rows_of("r", [column("id", String), column("owner_agency", String), column("owner_country", String),
+                              column("distribution", String), column("marking_rank", Integer),
+                              column("case_id", String)], recoveries)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(trace.id).where(
+                trace.id == recovery.id, visible_trace_recoveries(actor, trace, recovery, now=NOW))).scalars())
+            want = {t[0] for t, r in zip(traces, recoveries, strict=True)
+                    if may_see_trace_recovery(
+                        actor, from_agency=t[1], to_agency=t[2], marking_rank=t[3], released=t[4] is not None,
+                        recovery=Resource(owner_agency=r[1], owner_country=r[2], distribution=r[3],
+                                          marking_rank=r[4], case_id=r[5]), now=NOW)}
             assert got == want, actor
 
 

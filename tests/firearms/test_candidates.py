@@ -162,7 +162,7 @@ def test_an_unknown_maker_is_searched_under_every_maker(index: SerialIndex) -> N
 
 def _reference_cost(read: str, stamped: str, make: str) -> float:
     """The alignment cost written plainly (whole table, one pair at a time), for comparison."""
-    from binational.firearms import candidates as c
+    from binational.firearms import alignment as c
 
     positions = serials.format_positions(make, len(stamped))
 
@@ -202,7 +202,7 @@ def test_the_vectorised_alignment_equals_the_plain_one() -> None:
 
     import numpy as np
 
-    from binational.firearms import candidates as c
+    from binational.firearms import alignment as c
 
     rng = random.Random(7)
     makes = ["GLOCK", "RUGER", "SIG SAUER", "COLT", "ACME"]

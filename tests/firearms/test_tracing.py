@@ -112,3 +112,27 @@ def test_a_purchaser_tied_to_an_organisation_is_a_lead_for_the_tracer_only(clien
     mx = {s["purchaser"]: s for s in get(client, cast["mx_analyst"], "/firearms/leads").json()["signals"]}
     assert {r["reason"] for r in mx["Rita Straw"]["reasons"]} == {"short_time_to_crime", "purchaser_not_possessor"}
     assert not mx["Rita Straw"]["flagged"]
+
+
+def test_one_multiple_sale_report_does_not_flag_a_purchaser_repeated_ones_do(client, cast, stocked, sent):
+    # only the exact match is answered: John Straw is in one trace, with one report before it
+    client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers)
+
+    def straw() -> dict:
+        signals = get(client, stocked, "/firearms/leads").json()["signals"]
+        return next(s for s in signals if s["purchaser"] == "John Straw")
+
+    once = straw()
+    assert not once["flagged"]      # a short time-to-crime and one report: a lawful pair's buyer too
+    assert {r["reason"] for r in once["reasons"]} == {"short_time_to_crime", "purchaser_not_possessor",
+                                                     "multiple_sales_before_recovery"}
+    more = "report_id,dealer,dealer_state,purchaser,report_date,weapon_type,serials\n" \
+           "M2,Lone Star Guns,TX,John Straw,2023-11-20,handgun,BKLM200;BKLM201\n"
+    r = client.post(f"{API}/firearms/records", headers=stocked.headers, json={"kind": "multiple-sales", "csv": more})
+    assert r.status_code == 201, r.text
+    again = straw()
+    reasons = {r["reason"]: r["evidence"] for r in again["reasons"]}
+    assert again["flagged"] and len(reasons["repeated_multiple_sales"]) == 2
+    # the requester never sees the reports, so never this reason
+    mx = get(client, cast["mx_analyst"], "/firearms/leads").json()["signals"]
+    assert all(r["reason"] != "repeated_multiple_sales" for s in mx for r in s["reasons"])
