@@ -5,14 +5,14 @@ the trace for. The link is shown only to a viewer who sees both the trace and th
 (`policy.may_see_trace_recovery`); the row-level security of both tables is unchanged.
 
 Revision ID: firearm_trace_recovery
-Revises: federation_partners
+Revises: resolution_record_values
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "firearm_trace_recovery"
-down_revision = "federation_partners"
+down_revision = "resolution_record_values"
 branch_labels = None
 depends_on = None
 
