@@ -84,6 +84,8 @@ class Resource:
     grants: tuple[Grant, ...] = ()
     #: for a statement: the entity it belongs to (whose rules apply too)
     parent: Resource | None = None
+    #: a copy received from another node (`entities.origin_node` set): no one here changes or releases it
+    locked: bool = False
 
     @classmethod
     def of(cls, row: Any, grants: tuple[Grant, ...] = (), parent: Resource | None = None) -> Resource:
@@ -96,6 +98,7 @@ class Resource:
             case_id=getattr(row, "case_id", None),
             grants=grants,
             parent=parent,
+            locked=getattr(row, "origin_node", None) is not None,
         )
 
 
@@ -170,6 +173,9 @@ def can(actor: Actor, action: str, resource: Resource | None = None, *, now: dat
         return seen
     if spec.owner_only and resource.owner_agency != actor.agency:
         return Decision(False, "only the owner agency may do this", {"visible": "yes"})
+    if spec.owner_only and (resource.locked or (resource.parent is not None and resource.parent.locked)):
+        # only the owner's own node changes or releases a record; a copy stays as it came
+        return Decision(False, "a copy received from another node is locked", {"visible": "yes"})
     return seen
 
 

@@ -50,3 +50,47 @@ class DigestKey(Base):
     secret: Mapped[bytes] = mapped_column(LargeBinary(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Outbox(Base):
+    """One signed item this node sends a partner, on that partner's sequence: a release bundle or a
+    tombstone ending one. Kept once delivered, with the partner's signed receipt."""
+
+    __tablename__ = "federation_outbox"
+    __table_args__ = (UniqueConstraint("partner", "sequence", name="uq_federation_outbox_partner_sequence"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner: Mapped[str] = mapped_column(ForeignKey("federation_partners.node_id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    #: `bundle` or `tombstone`
+    kind: Mapped[str] = mapped_column(String(16))
+    #: the bundle's release id (a tombstone's: the release it ends)
+    release_id: Mapped[str] = mapped_column(String(32), index=True)
+    #: the local release the bundle carries (null for a tombstone)
+    local_release: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), nullable=True, index=True)
+    entity_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    document: Mapped[str] = mapped_column(Text)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    receipt: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class Received(Base):
+    """One item applied here from a partner, by (partner, sequence), with the signed receipt this
+    node answered (answered again, unchanged, when the same item comes twice)."""
+
+    __tablename__ = "federation_received"
+    __table_args__ = (UniqueConstraint("partner", "sequence", name="uq_federation_received_partner_sequence"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner: Mapped[str] = mapped_column(String(200), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    release_id: Mapped[str] = mapped_column(String(32), index=True)
+    #: the locked copy a bundle made (null for a tombstone)
+    entity_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    receipt: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when a tombstone or a superseding bundle purged the copy
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
