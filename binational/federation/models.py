@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.db import Base, UTCDateTime, utcnow
@@ -50,6 +50,33 @@ class DigestKey(Base):
     secret: Mapped[bytes] = mapped_column(LargeBinary(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the highest selector id whose digest under this key is in `federation_digest_index`
+    indexed_up_to: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class DigestIndex(Base):
+    """The digest of one selector under one partner's digest key: the stored index step-1 queries look
+    digests up in (`digests.catch_up` adds the selectors written since the last query)."""
+
+    __tablename__ = "federation_digest_index"
+    __table_args__ = (Index("ix_federation_digest_index_lookup", "key_ref", "digest"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the `federation_digest_keys` row (partner and key) the digest is under
+    key_ref: Mapped[int] = mapped_column(ForeignKey("federation_digest_keys.id"))
+    digest: Mapped[str] = mapped_column(String(64))
+    #: the selector (no foreign key: a purged copy's selectors go, their digests then match nothing)
+    selector_id: Mapped[int] = mapped_column(Integer)
+
+
+class DigestQuery(Base):
+    """One step-1 query a partner asked: how many digests, when (its quota counts them)."""
+
+    __tablename__ = "federation_digest_queries"
+    __table_args__ = (Index("ix_federation_digest_queries_node_at", "node_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    asked: Mapped[int] = mapped_column(Integer)
 
 
 class Outbox(Base):

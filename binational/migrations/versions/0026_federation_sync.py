@@ -3,6 +3,8 @@
 `federation_outbox` holds each signed bundle or tombstone this node sends a partner, on that
 partner's sequence, with its delivery state and the partner's signed receipt. `federation_received`
 holds each item applied here by (partner, sequence), with the receipt answered.
+`federation_digest_index` holds the digest of each selector under each partner's digest key (up to
+`federation_digest_keys.indexed_up_to`); `federation_digest_queries` counts partners' step-1 queries.
 `entities.origin_node` names the partner node a locked copy came from (null for this node's records).
 
 Row-level security: node facts that only the system reads and writes (the service decides first);
@@ -74,10 +76,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_federation_received_entity_id"), ["entity_id"], unique=False)
     with op.batch_alter_table("entities", schema=None) as batch_op:
         batch_op.add_column(sa.Column("origin_node", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("federation_digest_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("indexed_up_to", sa.Integer(), server_default="0", nullable=False))
+    op.create_table(
+        "federation_digest_index",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key_ref", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("selector_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["key_ref"], ["federation_digest_keys.id"],
+                                name=op.f("fk_federation_digest_index_key_ref_federation_digest_keys")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_digest_index")),
+    )
+    op.create_index("ix_federation_digest_index_lookup", "federation_digest_index", ["key_ref", "digest"])
+    op.create_table(
+        "federation_digest_queries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("node_id", sa.String(length=200), nullable=False),
+        sa.Column("at", binational.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("asked", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_digest_queries")),
+    )
+    op.create_index("ix_federation_digest_queries_node_at", "federation_digest_queries", ["node_id", "at"])
     if op.get_bind().dialect.name != "postgresql":
         return
     role = context.config.attributes.get("app_role", "binational_app")
-    for table in ("federation_outbox", "federation_received"):
+    for table in ("federation_outbox", "federation_received", "federation_digest_index", "federation_digest_queries"):
         op.execute(f'GRANT SELECT, INSERT, UPDATE ON {table} TO "{role}"')
         op.execute(f'GRANT USAGE, SELECT ON SEQUENCE {table}_id_seq TO "{role}"')
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
@@ -99,5 +123,9 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY IF EXISTS {table}_federation_purge ON {table}")
     with op.batch_alter_table("entities", schema=None) as batch_op:
         batch_op.drop_column("origin_node")
+    op.drop_table("federation_digest_queries")
+    op.drop_table("federation_digest_index")
+    with op.batch_alter_table("federation_digest_keys", schema=None) as batch_op:
+        batch_op.drop_column("indexed_up_to")
     op.drop_table("federation_received")
     op.drop_table("federation_outbox")
