@@ -21,27 +21,32 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from binational.access.actions import Action, register
 from binational.access.policy import Actor, answers_as_hit, may_manage_federation
 from binational.audit import log as audit
-from binational.config import get_settings
+from binational.config import Settings, get_settings
 from binational.db import system_context
 from binational.entities.models import Entity, Selector, Statement
-from binational.errors import Forbidden, InvalidInput, RateLimited
-from binational.federation.models import DigestIndex, DigestKey, DigestQuery
+from binational.errors import Forbidden, InvalidInput, NotFound, RateLimited
+from binational.federation import anchors, items, keys
+from binational.federation.bundles import Refused
+from binational.federation.models import DigestIndex, DigestKey, DigestQuery, Partner
 from binational.federation.service import active_partner
 from binational.requests.discovery import parse
 
 register(Action("federation.digest_key", "agency.manage",
                 "make or store the key of step-1 discovery digests shared with a partner node (node administrators)"))
+register(Action("federation.ask", "",
+                "(the node) ask a partner node which of a list of selectors it holds, as keyed digests"))
 register(Action("federation.digests", "",
                 "(a partner node) ask which of a list of keyed selector digests this node holds: hit or no hit"))
 
@@ -264,3 +269,66 @@ def answer(*, session: Session, node_id: str, key_id: int, values: object, now: 
 
 def _objects(hits: Iterable[tuple[str, str]]) -> list[tuple[str, str | None]]:
     return [(entity_id, owner) for entity_id, owner in sorted(hits)]
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """What `receive_query` answers: the answers, or the refusal (already audited)."""
+
+    answers: list[Answer] | None
+    refused: InvalidInput | RateLimited | None = None
+
+
+def receive_query(*, session: Session, settings: Settings, data: bytes, now: datetime) -> QueryOutcome:
+    """A partner's signed step-1 query (`items.digest_query`) answered as `answer` does; a query not
+    signed by a trusted partner's node key, addressed elsewhere or issued more than 15 minutes from
+    this node's clock is refused, and a query past the partner's quota is RateLimited; each refusal is
+    queued in the session's log (the caller commits it) and nothing is answered."""
+    try:
+        sender = items.sender_of(data)
+        with system_context(session):
+            partner = session.get(Partner, sender)
+        if partner is None or partner.ended_at is not None or partner.expires_at <= now:
+            raise Refused("sender", f"{sender[:200]} is not a trusted partner")
+        anchor = anchors.verify(partner.anchor.encode(), now=now)
+        query = items.verify_digest_query(data, key=anchor.node_key, sender=sender, me=keys.node_id(settings),
+                                          now=now)
+        return QueryOutcome(answer(session=session, node_id=sender, key_id=query.key_id, values=query.digests,
+                                   now=now))
+    except RateLimited as exc:
+        return QueryOutcome(None, exc)
+    except InvalidInput as exc:
+        reason = exc.reason if isinstance(exc, Refused) else "invalid"
+        audit.record(session, action="federation.digests", actor=None, decision="deny", reason=reason,
+                     extra={"message": exc.message[:300], "sha256": items.sha256(data)})
+        return QueryOutcome(None, exc)
+    except NotFound:
+        refused = Refused("sender", "not a trusted partner")
+        audit.record(session, action="federation.digests", actor=None, decision="deny", reason="sender",
+                     extra={"sha256": items.sha256(data)})
+        return QueryOutcome(None, refused)
+
+
+def ask(*, session: Session, settings: Settings, node_id: str, selectors: list[dict[str, Any]], now: datetime,
+        send: Callable[[Partner, bytes], tuple[int, bytes]]) -> list[dict[str, Any]]:
+    """Ask partner `node_id` which of `selectors` (as discovery takes them) it holds: their keyed
+    digests under the current shared key, in a query signed by this node's key, sent with `send` (the
+    sync transport's shape, to `/federation/v1/digests`). Returns [{digest, hit, handle}]; audited
+    with the counts, never a selector. InvalidInput when the partner refuses or answers out of shape."""
+    partner = active_partner(session, node_id, now)
+    key = current_key_row(session, partner.node_id)
+    asked = digests_of(bytes(key.secret), selectors)
+    if len(asked) > MAX_DIGESTS:
+        raise InvalidInput(f"at most {MAX_DIGESTS} selectors per query", details=[{"field": "selectors"}])
+    data = items.digest_query(keys.node_key(settings), sender=keys.node_id(settings), recipient_node=node_id,
+                              key_id=key.key_id, digests=asked, now=now)
+    status, body = send(partner, data)
+    try:
+        found = orjson.loads(body)["answers"] if status == 200 else None
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        found = None
+    if not isinstance(found, list) or len(found) != len(asked):
+        raise InvalidInput(f"{node_id} answered {status}: {body[:200].decode(errors='replace')}")
+    audit.record(session, action="federation.ask", actor=None, objects=[(f"node:{node_id}", None)],
+                 extra={"asked": len(asked), "hits": sum(1 for a in found if isinstance(a, dict) and a.get("hit"))})
+    return [dict(a) for a in found]

@@ -35,7 +35,7 @@ RECEIPT_CONTEXT = b"binational receipt v1\n"
 TOMBSTONE_FIELDS = frozenset({"format", "release_id", "sender", "sequence", "recipient", "reason", "issued_at"})
 RECEIPT_FIELDS = frozenset({"format", "node", "sender", "sequence", "release_id", "kind", "sha256", "status", "at"})
 REASONS = frozenset({"revoked", "untrusted"})
-MAX_BYTES = 65_536
+MAX_BYTES = 262_144
 
 
 def _time(value: datetime) -> str:
@@ -93,10 +93,10 @@ def sender_of(data: bytes) -> str:
     """The sending node an item claims (unverified: only to find the anchor to verify it with)."""
     try:
         doc = orjson.loads(data)
-        name = "bundle" if "bundle" in doc else "tombstone"
+        name = next(n for n in ("bundle", "tombstone", "query") if n in doc)
         body = doc[name]["header"] if name == "bundle" else doc[name]
         sender = body["sender"]
-    except (orjson.JSONDecodeError, TypeError, KeyError):
+    except (orjson.JSONDecodeError, TypeError, KeyError, StopIteration):
         raise Refused("malformed", "no sender") from None
     if not isinstance(sender, str):
         raise Refused("malformed", "no sender")
@@ -155,3 +155,50 @@ def verify_receipt(data: bytes, *, key: Verifier, node: str, sender: str, item: 
     if body["node"] != node or body["sender"] != sender or body["sha256"] != sha256(item):
         raise Refused("receipt", "the receipt is for another node, sender or item")
     return body
+
+
+QUERY = "binational-digest-query/v1"
+QUERY_CONTEXT = b"binational digest query v1\n"
+QUERY_FIELDS = frozenset({"format", "sender", "recipient", "key_id", "digests", "issued_at"})
+#: how far a query's time may be from the receiver's clock (either way)
+QUERY_SKEW_SECONDS = 900
+
+
+def digest_query(key: Ed25519PrivateKey, *, sender: str, recipient_node: str, key_id: int, digests: list[str],
+                 now: datetime) -> bytes:
+    """A signed step-1 query: keyed digests asked of `recipient_node` under digest key `key_id`."""
+    return _signed(key, QUERY_CONTEXT, "query", {
+        "format": QUERY, "sender": sender, "recipient": {"node": recipient_node}, "key_id": key_id,
+        "digests": digests, "issued_at": _time(now)})
+
+
+@dataclass(frozen=True)
+class DigestQuery:
+    """A verified step-1 query."""
+
+    key_id: int
+    digests: list[str]
+
+
+def verify_digest_query(data: bytes, *, key: Verifier, sender: str, me: str, now: datetime) -> DigestQuery:
+    """The query in `data`, signed by `sender`'s node `key`, addressed to `me`, issued within
+    QUERY_SKEW_SECONDS of `now`; Refused otherwise (malformed, signature, sender, recipient, expired)."""
+    body, signature = _open(data, "query", QUERY_FIELDS, QUERY)
+    _check(key, signature, QUERY_CONTEXT, body, sender)
+    if body["sender"] != sender:
+        raise Refused("sender", f"sent as {str(body['sender'])[:200]}, signed by {sender}")
+    if body["recipient"] != {"node": me}:
+        raise Refused("recipient", "addressed to another node")
+    issued = body["issued_at"]
+    try:
+        if not isinstance(issued, str) or not issued.endswith("Z"):
+            raise ValueError
+        at = datetime.fromisoformat(issued[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise Refused("malformed", "issued_at is not a UTC time") from None
+    if abs((now - at).total_seconds()) > QUERY_SKEW_SECONDS:
+        raise Refused("expired", f"issued at {issued}, more than {QUERY_SKEW_SECONDS} s from this node's clock")
+    key_id = body["key_id"]
+    if not isinstance(key_id, int) or isinstance(key_id, bool) or not isinstance(body["digests"], list):
+        raise Refused("malformed", "key_id or digests out of shape")
+    return DigestQuery(key_id=key_id, digests=list(body["digests"]))

@@ -56,6 +56,8 @@ BUNDLE_DAYS = 365
 TIMEOUT = 10.0
 #: where a partner takes items
 PATH = "/federation/v1/items"
+#: where a partner answers step-1 queries
+DIGESTS_PATH = "/federation/v1/digests"
 
 
 # --- sender ------------------------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ def _next_sequence_system(session: Session, partner: str) -> int:
 Transport = Callable[[Partner, bytes], tuple[int, bytes]]
 
 
-def tls_transport(settings: Settings) -> Transport:
+def tls_transport(settings: Settings, path: str = PATH) -> Transport:
     """POST to the partner's endpoint; over https, only to the certificate its anchor pins, presenting
     this node's own certificate (mutual TLS)."""
 
@@ -188,7 +190,7 @@ def tls_transport(settings: Settings) -> Transport:
                 context.load_cert_chain(settings.federation_tls_cert_path, settings.federation_tls_key_path)
             verify = context
         with httpx.Client(verify=verify, timeout=TIMEOUT) as client:
-            r = client.post(anchor.endpoint.rstrip("/") + PATH, content=data,
+            r = client.post(anchor.endpoint.rstrip("/") + path, content=data,
                             headers={"Content-Type": "application/json"})
         return r.status_code, r.content
 

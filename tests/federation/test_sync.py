@@ -239,3 +239,61 @@ def test_a_partner_down_gets_every_item_in_order_once_it_is_back_and_untrust_pur
     assert (collected.tombstones, pushed.sent) == (2, 2)
     for entity_id in (first, second):
         assert mx.client.get(f"{API}/{entity_id}", headers=cast["mx_analyst"].headers).status_code == 404
+
+
+# --- step 1 across nodes: a signed query of keyed digests ------------------------------------------------------
+
+
+def test_a_partner_asks_digests_and_learns_a_handle_only_and_forged_or_stale_queries_are_refused(
+        pair, db, client, cast):
+    from datetime import timedelta
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from binational.federation import digests
+
+    us_settings, mx = pair
+    r = client.post(API, headers=cast["us_analyst"].headers, json={
+        "schema": "Person", "properties": {"name": ["Ramona Quintero"], "passportNumber": ["AB-123 456"]}})
+    assert r.status_code == 201, r.text
+    with db.unit_of_work() as s:  # the shared key: made on the US node, given to the MX node out of band
+        act_as_system(s)
+        text = digests.rotate(session=s, actor=None, node_id=MX_NODE, now=utcnow())
+    with mx.db.unit_of_work() as s:
+        act_as_system(s)
+        digests.rotate(session=s, actor=None, node_id="us.binational/cbp", now=utcnow(), given=text)
+
+    from fastapi.testclient import TestClient
+
+    from binational.app import create_app
+
+    us_app = TestClient(create_app(us_settings, db))  # the US node's app, with its federation id
+
+    def to_us(_partner: Partner, data: bytes) -> tuple[int, bytes]:
+        answer = us_app.post(sync.DIGESTS_PATH, content=data, headers={"Content-Type": "application/json"})
+        assert "Ramona" not in answer.text and "AB123456" not in answer.text and "us-cbp." not in answer.text
+        return answer.status_code, answer.content
+
+    with mx.db.unit_of_work() as s:
+        act_as_system(s)
+        found = digests.ask(session=s, settings=mx.settings, node_id="us.binational/cbp", now=utcnow(), send=to_us,
+                            selectors=[{"type": "document", "value": "ab123456"},
+                                       {"type": "document", "value": "ZZ000000"}])
+    assert [a["hit"] for a in found] == [True, False] and found[0]["handle"].startswith("fh1.")
+    assert found[1]["handle"] is None
+    # attacks: signed by a key no anchor names, and a true query replayed 20 minutes later
+    key_id, secret = digests.current_key(mx.db.session(), "us.binational/cbp")
+    asked = digests.digests_of(secret, [{"type": "document", "value": "ab123456"}])
+    forged = items.digest_query(Ed25519PrivateKey.generate(), sender=MX_NODE, recipient_node="us.binational/cbp",
+                                key_id=key_id, digests=asked, now=utcnow())
+    stale = items.digest_query(keys.node_key(mx.settings), sender=MX_NODE, recipient_node="us.binational/cbp",
+                               key_id=key_id, digests=asked, now=utcnow() - timedelta(minutes=20))
+    for data, reason in ((forged, "signature"), (stale, "expired")):
+        r = us_app.post(sync.DIGESTS_PATH, content=data, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422 and r.json()["error"]["details"][0]["reason"] == reason
+        assert "hit" not in r.text
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        denied = s.scalars(select(AuditEntry).where(AuditEntry.action == "federation.digests",
+                                                    AuditEntry.decision == "deny")).all()
+    assert sorted(json.loads(e.entry)["reason"] for e in denied) == ["expired", "signature"]
