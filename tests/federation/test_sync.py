@@ -21,6 +21,7 @@ from binational.entities.models import Entity, Statement
 from binational.errors import Forbidden
 from binational.federation import bundles, items, keys, service, sync
 from binational.federation.models import Outbox, Partner
+from tests.conftest import sequence_audit
 from tests.federation.conftest import MX_NODE, Node
 
 API = "/api/v1/entities"
@@ -292,6 +293,7 @@ def test_a_partner_asks_digests_and_learns_a_handle_only_and_forged_or_stale_que
         r = us_app.post(sync.DIGESTS_PATH, content=data, headers={"Content-Type": "application/json"})
         assert r.status_code == 422 and r.json()["error"]["details"][0]["reason"] == reason
         assert "hit" not in r.text
+    sequence_audit(db)  # on PostgreSQL the app queues its entries for the sequencer
     with db.unit_of_work() as s:
         act_as_system(s)
         denied = s.scalars(select(AuditEntry).where(AuditEntry.action == "federation.digests",
