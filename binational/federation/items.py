@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from binational.audit.log import canonical_json
 from binational.audit.notes import Verifier
 from binational.federation.bundles import Refused
+from binational.text_input import find_forbidden
 
 TOMBSTONE = "binational-tombstone/v1"
 RECEIPT = "binational-receipt/v1"
@@ -77,11 +78,16 @@ def sha256(data: bytes) -> str:
 
 
 def kind_of(data: bytes) -> str:
-    """`bundle` or `tombstone`, by the item's outer key; Refused (malformed) otherwise."""
+    """`bundle` or `tombstone`, by the item's outer key; Refused (malformed) otherwise, and for an item
+    with a text no database may store (a NUL, a lone surrogate: the endpoint takes any content type, so
+    the request guard may not have looked)."""
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError:
         raise Refused("malformed", "not JSON") from None
+    forbidden = find_forbidden(doc)
+    if forbidden is not None:
+        raise Refused("malformed", f"{forbidden[0][:100]} {forbidden[1]}")
     if isinstance(doc, dict) and "bundle" in doc:
         return "bundle"
     if isinstance(doc, dict) and "tombstone" in doc:
@@ -98,7 +104,7 @@ def sender_of(data: bytes) -> str:
         sender = body["sender"]
     except (orjson.JSONDecodeError, TypeError, KeyError, StopIteration):
         raise Refused("malformed", "no sender") from None
-    if not isinstance(sender, str):
+    if not isinstance(sender, str) or find_forbidden(sender) is not None:
         raise Refused("malformed", "no sender")
     return sender
 

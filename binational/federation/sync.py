@@ -282,7 +282,9 @@ def _apply(session: Session, settings: Settings, data: bytes, now: datetime) -> 
     me = keys.node_id(settings)
     kind = items.kind_of(data)
     sender = items.sender_of(data)
-    partner = session.get(Partner, sender)
+    # the sender's row locked first: deliveries of one partner apply one after the other (on PostgreSQL a
+    # second delivery of the same number waits, then finds it applied: the same receipt, or a replay)
+    partner = session.get(Partner, sender, with_for_update=True)
     if partner is None or partner.ended_at is not None or partner.expires_at <= now:
         raise bundles.Refused("sender", f"{sender[:200]} is not a trusted partner of {me}")
     anchor = anchors.verify(partner.anchor.encode(), now=now)
@@ -323,11 +325,20 @@ def _apply(session: Session, settings: Settings, data: bytes, now: datetime) -> 
     return Outcome(receipt)
 
 
+#: past any sequence a real partner reaches, and within every database's integer column
+MAX_SEQUENCE = 2**31 - 1
+
+
 def _sequence_of_unverified(data: bytes) -> int:
+    import orjson
+
     try:
-        sequence = _sequence_of(data)
+        doc = orjson.loads(data)
+        sequence = doc["bundle"]["header"]["sequence"] if "bundle" in doc else doc["tombstone"]["sequence"]
     except (KeyError, TypeError, ValueError):
         raise bundles.Refused("malformed", "no sequence number") from None
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or not 1 <= sequence <= MAX_SEQUENCE:
+        raise bundles.Refused("malformed", "the sequence number is not a positive integer")
     return sequence
 
 
@@ -373,15 +384,16 @@ def _apply_bundle(session: Session, anchor: anchors.Anchor, bundle: bundles.Bund
     for s in bundle.statements:
         prop = schema.get(s["prop"]) if isinstance(s["prop"], str) else None
         if prop is None or not isinstance(s["value"], str) or not s["value"] or len(s["value"]) > 65_536 \
-                or s["marking"] not in RANK or not (s["lang"] is None or isinstance(s["lang"], str)):
+                or s["marking"] not in RANK or not (s["lang"] is None or isinstance(s["lang"], str)
+                                                    and 0 < len(s["lang"]) <= 8):
             raise bundles.Refused("malformed", f"a statement of {entity_id[:200]} is out of shape")
         if RANK[s["marking"]] > RANK[header["marking"]]:
             raise bundles.Refused("malformed", "a value is marked above the bundle")
         rows.append((prop, s))
     existing = session.get(Entity, entity_id)
-    copy = session.scalar(select(Received.id).where(Received.entity_id == entity_id, Received.kind == "bundle"))
-    if existing is not None and copy is None:
-        raise bundles.Refused("owner", f"{entity_id[:200]} is a record of this node, not a copy")
+    if existing is not None and existing.origin_node != anchor.node:
+        # a record of this node, or a copy another partner sent: only its own origin replaces it
+        raise bundles.Refused("owner", f"{entity_id[:200]} is not a copy {anchor.node} sent")
     supersedes = header["supersedes"]
     if isinstance(supersedes, str):
         _purge_release(session, anchor.node, supersedes, now)
@@ -397,6 +409,7 @@ def _apply_bundle(session: Session, anchor: anchors.Anchor, bundle: bundles.Bund
     else:
         existing.deleted_at, existing.updated_at = None, now
         existing.marking, existing.marking_rank = marking, RANK[marking]
+        existing.owner_agency, existing.owner_country = owner, country
     session.flush()
     origin = f"federation:{anchor.node}:{header['release_id']}"
     statements = [
