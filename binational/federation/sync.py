@@ -37,7 +37,7 @@ from binational.config import Settings
 from binational.db import act_as, system_context
 from binational.entities.integrity import Written
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
-from binational.entities.service import insert_statements
+from binational.entities.service import insert_statements, namespace
 from binational.errors import DomainError
 from binational.federation import anchors, bundles, items, keys
 from binational.federation.models import Outbox, Partner, Received
@@ -390,6 +390,9 @@ def _apply_bundle(session: Session, anchor: anchors.Anchor, bundle: bundles.Bund
         if RANK[s["marking"]] > RANK[header["marking"]]:
             raise bundles.Refused("malformed", "a value is marked above the bundle")
         rows.append((prop, s))
+    if not entity_id.startswith(f"{namespace(owner)}."):
+        # ids never collide across agencies: one in a local agency's namespace would squat its import's ids
+        raise bundles.Refused("owner", f"{entity_id[:200]} is not an id of {owner[:50]}")
     existing = session.get(Entity, entity_id)
     if existing is not None and existing.origin_node != anchor.node:
         # a record of this node, or a copy another partner sent: only its own origin replaces it

@@ -51,7 +51,13 @@ def test_attack_another_partner_cannot_overwrite_a_copy_by_its_id(pair, db, clie
     r = _post(mx, bundles.sign(gt.key, header, body))
     assert r.status_code == 422 and r.json()["error"]["details"][0]["reason"] == "owner", r.text
     values = _values(mx.client, cast["mx_analyst"], entity_id)
-    assert "Ramona Quintero" in values and "Planted Name" not in values
+    assert "Planted Name" not in values and "Ramona Quintero" in values
+    # nor squat an id of a local agency's namespace (its import of that id would then fail)
+    r = _post(mx, bundles.sign(gt.key, header, {**body, "id": "mx-fgr.planted"}))
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["reason"] == "owner", r.text
+    with mx.db.unit_of_work() as s:
+        act_as_system(s)
+        assert s.get(Entity, "mx-fgr.planted") is None
 
 
 def test_attack_odd_fields_in_a_signed_bundle_are_refused_not_500(pair, db, client, cast):  # noqa: F811
