@@ -292,7 +292,8 @@ def may_answer_as_hit(resource: Resource) -> Decision:
     """Whether a match on `resource` (a statement with its entity as `parent`, or an entity) may be
     told, as a bare hit, to a viewer who may not see it: never for TLP:RED records or values, nor for
     records of a restricted case, nor for a copy received from another node (its owner is not here to
-    answer a request, and only the owner's node tells others it holds the record). The same for every viewer; deleted rows are the caller's concern."""
+    answer a request, and only the owner's node tells others it holds the record). The same for every
+    viewer; deleted rows are the caller's concern."""
     for res in (resource, resource.parent):
         if res is None:
             continue

@@ -34,7 +34,8 @@ class Partner(Base):
     trusted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    #: the highest bundle sequence number of this partner applied here (replays at or below it are refused)
+    #: the highest sequence number (bundle or tombstone) of this partner applied here (replays at or below it
+    #: are refused)
     applied_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -85,8 +86,6 @@ def _queue(session: Session, *, partner: str, kind: str, release_id: str, local_
 
 
 def _sequence_of(data: bytes) -> int:
-    import orjson
-
     doc = orjson.loads(data)
     return int(doc["bundle"]["header"]["sequence"] if "bundle" in doc else doc["tombstone"]["sequence"])
 
@@ -138,8 +137,6 @@ def collect(*, session: Session, settings: Settings, now: datetime) -> Collected
 
 def bundles_header(data: bytes) -> dict[str, Any]:
     """The header of a bundle this node built (its own bytes: no verification needed)."""
-    import orjson
-
     header: dict[str, Any] = orjson.loads(data)["bundle"]["header"]
     return header
 
@@ -316,8 +313,8 @@ def _apply(session: Session, settings: Settings, data: bytes, now: datetime) -> 
                             release_id=release_id, kind=kind, item=data, status=status, now=now)
     partner.applied_sequence = sequence
     session.add(Received(partner=sender, sequence=sequence, kind=kind, release_id=release_id,
-                         entity_id=entity_id or None if kind == "bundle" else None, document_sha256=items.sha256(data),
-                         receipt=receipt.decode(), received_at=now))
+                         entity_id=(entity_id or None) if kind == "bundle" else None,
+                         document_sha256=items.sha256(data), receipt=receipt.decode(), received_at=now))
     session.flush()
     audit.record(session, action="federation.receive", actor=None, objects=objects,
                  extra={"sender": sender, "sequence": sequence, "kind": kind, "release_id": release_id,
@@ -330,8 +327,6 @@ MAX_SEQUENCE = 2**31 - 1
 
 
 def _sequence_of_unverified(data: bytes) -> int:
-    import orjson
-
     try:
         doc = orjson.loads(data)
         sequence = doc["bundle"]["header"]["sequence"] if "bundle" in doc else doc["tombstone"]["sequence"]
@@ -444,9 +439,9 @@ def _purge_release(session: Session, sender: str, release_id: str, now: datetime
 def _purge_entity(session: Session, entity_id: str, now: datetime) -> None:
     """Delete a copy's values, search terms and selectors, end its local releases and mark it deleted;
     the bare row (id, schema) stays, since local requests may name it."""
-    for rows in (Received,):
-        for r in session.scalars(select(rows).where(rows.entity_id == entity_id, rows.purged_at.is_(None))):
-            r.purged_at = now
+    for received in session.scalars(select(Received).where(Received.entity_id == entity_id,
+                                                           Received.purged_at.is_(None))):
+        received.purged_at = now
     session.execute(delete(SearchTerm).where(SearchTerm.entity_id == entity_id))
     session.execute(delete(Selector).where(Selector.entity_id == entity_id))
     session.execute(delete(Statement).where(Statement.entity_id == entity_id))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from binational.db import act_as_system, utcnow
-from binational.entities.models import Entity, Statement
+from binational.entities.models import Entity
 from binational.federation import bundles, items, keys, service, sync
 from tests.federation.conftest import MX_NODE, OtherNode
 from tests.federation.test_sync import API, _released, _sync, _to, _values, pair  # noqa: F401
@@ -126,7 +126,6 @@ def test_attack_the_same_sequence_twice_at_once_answers_cleanly(pair, db, client
     doc = _first_bundle(db, us_settings)
     key = keys.node_key(us_settings)
     first = bundles.sign(key, doc["bundle"]["header"], doc["bundle"]["entity"])
-    other = bundles.sign(key, {**doc["bundle"]["header"], "release_id": "b" * 32}, doc["bundle"]["entity"])
     release_id = doc["bundle"]["header"]["release_id"]
     stone = items.tombstone(key, sender="us.binational/cbp", sequence=2, release_id=release_id,
                             recipient_node=MX_NODE, reason="revoked", now=utcnow())

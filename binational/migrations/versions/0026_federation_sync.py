@@ -28,7 +28,7 @@ SYSTEM = "(SELECT binational_system_on())"
 
 
 def upgrade() -> None:
-    """Add the two tables and their row-level security."""
+    """Add the four tables, `entities.origin_node` and `indexed_up_to`, and their row-level security."""
     op.create_table(
         "federation_outbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the two tables (their policies go with them) and the purge policies."""
+    """Drop the four tables (their policies go with them), the two columns and the purge policies."""
     if op.get_bind().dialect.name == "postgresql":
         for table in ("selectors", "statements"):
             op.execute(f"DROP POLICY IF EXISTS {table}_federation_purge ON {table}")
