@@ -9,8 +9,11 @@ verified, and step-1 discovery of 1,000 keyed digests against a node's selectors
   peer is the same with a plain SHA-256, the design that is refused (enumerable), to show the key
   costs next to nothing.
 
-No database and no network (federation endpoints do not exist yet): the figures are the formats'
-own floor.
+- `end_to_end`: two nodes, two SQLite databases: a US-CBP entity of N statements released to MX-FGR,
+  then `sync.collect` (built and signed as the releasing user), `sync.push` through `sync.receive` on
+  the MX node's database (verify, apply as a locked copy, signed receipt, both sides audited) and the
+  MX analyst's read of the copy; the peer is the same release inside one node (both agencies in one
+  database, as before federation) and the same read there. No network: the HTTP hop is left out.
 
     python -m benchmarks.federation [--size small|large]
 """
@@ -27,6 +30,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("BINATIONAL_SECRET_KEY", secrets.token_urlsafe(32))
@@ -108,6 +112,124 @@ def discovery(selectors: int) -> dict[str, float]:
             "answer_s": t3 - t2, "peer_plain_index_s": t4 - t3, "peer_plain_answer_s": t5 - t4}
 
 
+def _node(folder: Path, name: str, node_id: str, country: str) -> tuple[Any, Any]:
+    from binational.access import service as access
+    from binational.config import Settings
+    from binational.db import Database, act_as_system
+    from binational.schema import upgrade
+
+    (folder / name).mkdir()
+    settings = Settings(database_url=f"sqlite:///{folder / name}/node.db", audit_key_path=folder / name / "audit.key",
+                        secret_key=secrets.token_urlsafe(32), federation_node_id=node_id,
+                        federation_endpoint="http://127.0.0.1:9/", node_country=country,
+                        request_budget_ms=600_000, statement_timeout_ms=600_000)
+    db = Database(settings)
+    upgrade(db.engine, settings)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        access.add_agency(session=s, code="US-CBP", country="US", name="CBP")
+        access.add_agency(session=s, code="MX-FGR", country="MX", name="FGR")
+        access.add_user(session=s, username="us_analyst", agency="US-CBP", roles=["analyst"], clearance="TLP:AMBER")
+        access.add_user(session=s, username="mx_analyst", agency="MX-FGR", roles=["analyst"], clearance="TLP:AMBER")
+    return settings, db
+
+
+def _as(s: Any, username: str) -> Any:
+    from binational.access import service as access
+    from binational.db import act_as, act_as_system
+
+    act_as_system(s)
+    actor = access.actor_for(session=s, user=access.get_user(session=s, username=username))
+    act_as(s, actor)
+    return actor
+
+
+def _released_entity(db: Any, statements: int) -> tuple[str, float]:
+    """A US-CBP person of `statements` values, then its release to MX-FGR (timed)."""
+    from binational.db import utcnow
+    from binational.entities import releases
+    from binational.entities.integrity import Written
+    from binational.entities.models import Entity
+    from binational.entities.service import insert_statements
+
+    entity_id = f"us-cbp.{secrets.token_hex(16)}"
+    with db.unit_of_work() as s:
+        actor = _as(s, "us_analyst")
+        s.add(Entity(id=entity_id, schema="Person", owner_agency="US-CBP", owner_country="US", distribution="release",
+                     marking="TLP:GREEN", marking_rank=1, created_by=actor.user_id))
+        s.flush()
+        now = utcnow()
+        rows = [{"entity_id": entity_id, "schema": "Person", "prop": "phone" if i % 2 else "alias",
+                 "prop_type": "phone" if i % 2 else "name",
+                 "value": f"+1520555{i:07d}" if i % 2 else f"Persona Ejemplo {i}", "original_value": None,
+                 "lang": None, "dataset": "US-CBP", "origin": "benchmark", "owner_agency": "US-CBP",
+                 "distribution": "inherit", "marking": "TLP:GREEN", "marking_rank": 1, "created_by": actor.user_id,
+                 "created_at": now} for i in range(statements)]
+        insert_statements(s, rows, Written())
+    t0 = time.perf_counter()
+    with db.unit_of_work() as s:
+        releases.release_entity(session=s, actor=_as(s, "us_analyst"), entity_id=entity_id, to=["MX-FGR"], until=None)
+    return entity_id, time.perf_counter() - t0
+
+
+def _read(db: Any, entity_id: str) -> tuple[int, float]:
+    from binational.entities.service import read
+
+    t0 = time.perf_counter()
+    with db.unit_of_work() as s:
+        found = read(session=s, actor=_as(s, "mx_analyst"), entity_id=entity_id)
+    return sum(len(v) for v in found.properties.values()), time.perf_counter() - t0
+
+
+def end_to_end(statements: int) -> dict[str, float]:
+    import tempfile
+
+    from binational.db import act_as_system, utcnow
+    from binational.federation import service, sync
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-federation-"))
+    us, us_db = _node(folder, "us", US, "US")
+    mx, mx_db = _node(folder, "mx", MX, "MX")
+    with us_db.unit_of_work() as s:
+        act_as_system(s)
+        us_anchor = service.write_anchor(session=s, actor=None, settings=us, now=utcnow())
+    with mx_db.unit_of_work() as s:
+        act_as_system(s)
+        mx_anchor = service.write_anchor(session=s, actor=None, settings=mx, now=utcnow())
+        service.trust(session=s, actor=None, settings=mx, data=us_anchor, now=utcnow())
+    with us_db.unit_of_work() as s:
+        act_as_system(s)
+        service.trust(session=s, actor=None, settings=us, data=mx_anchor, now=utcnow())
+
+    def deliver(_partner: Any, data: bytes) -> tuple[int, bytes]:
+        with mx_db.unit_of_work() as s:
+            act_as_system(s)
+            out = sync.receive(session=s, settings=mx, data=data, now=utcnow())
+        return (200, out.receipt) if out.receipt is not None else (422, b"refused")
+
+    entity_id, release_s = _released_entity(us_db, statements)
+    t0 = time.perf_counter()
+    with us_db.unit_of_work() as s:
+        act_as_system(s)
+        collected = sync.collect(session=s, settings=us, now=utcnow())
+    t1 = time.perf_counter()
+    with us_db.unit_of_work() as s:
+        act_as_system(s)
+        pushed = sync.push(session=s, settings=us, now=utcnow(), transport=deliver)
+    t2 = time.perf_counter()
+    assert collected.bundles == 1 and pushed.sent == 1, (collected, pushed)
+    values, read_s = _read(mx_db, entity_id)
+    assert values == statements, values
+    # the peer: the same release inside one node, read there
+    peer_id, peer_release_s = _released_entity(us_db, statements)
+    peer_values, peer_read_s = _read(us_db, peer_id)
+    assert peer_values == statements
+    return {"statements": statements, "release_s": release_s, "build_sign_s": t1 - t0,
+            "send_verify_apply_s": t2 - t1, "read_copy_s": read_s,
+            "total_s": release_s + (t2 - t0) + read_s, "peer_release_s": peer_release_s,
+            "peer_read_s": peer_read_s, "peer_total_s": peer_release_s + peer_read_s}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both measures at `--size`, print them, write benchmarks/results/federation.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -115,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     report = {"size": args.size, "machine": platform.platform(), "cpus": os.cpu_count(),
-              "bundle": bundle(size["statements"]), "digests": discovery(size["selectors"])}
+              "bundle": bundle(size["statements"]), "digests": discovery(size["selectors"]),
+              "end_to_end": end_to_end(size["statements"])}
     b, d = report["bundle"], report["digests"]
     print(f"bundle of {b['statements']:,} statements ({b['bytes']:,} bytes): sign {b['sign_s']:.2f} s, "
           f"verify {b['verify_s']:.2f} s | unsigned JSON write {b['peer_unsigned_write_s']:.3f} s, "
@@ -123,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"digests: index {d['selectors']:,} selectors {d['index_s']:.2f} s (plain SHA-256 "
           f"{d['peer_plain_index_s']:.2f} s); {d['asked']:,} asked: digests {d['ask_s']:.3f} s, answer "
           f"{d['answer_s']:.3f} s with {d['hits']} hits (plain {d['peer_plain_answer_s']:.3f} s)")
+    e = report["end_to_end"]
+    print(f"end to end, {e['statements']:,} statements: release {e['release_s']:.2f} s, build and sign "
+          f"{e['build_sign_s']:.2f} s, send, verify and apply {e['send_verify_apply_s']:.2f} s, read the copy "
+          f"{e['read_copy_s']:.2f} s: {e['total_s']:.2f} s | inside one node: release {e['peer_release_s']:.2f} s, "
+          f"read {e['peer_read_s']:.2f} s: {e['peer_total_s']:.2f} s")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     return 0

@@ -29,6 +29,7 @@ from binational.engagements import api as engagements_api
 from binational.entities import api as entities_api
 from binational.errors import DomainError
 from binational.failures import ContainErrors, error_body, send_json
+from binational.federation import api as federation_api
 from binational.firearms import api as firearms_api
 from binational.flows import api as flows_api
 from binational.input_guard import InputGuard
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
                    firearms_api.router, repatriation_api.router, engagements_api.router, trade_api.router,
                    flows_api.router):
         app.include_router(router, prefix=API)
+    app.include_router(federation_api.router)
     document_errors(app, API)
     web.mount(app, settings)
     # Outermost last: the body is bounded, then its texts checked, and any error no handler took is

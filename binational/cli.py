@@ -115,9 +115,13 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (one per core)")] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="`warning` leaves out the line per request")] = LogLevel.info,
+    federation_tls: Annotated[tuple[Path, Path] | None, typer.Option(
+        help="CERT KEY: serve over TLS for partner nodes, admitting only clients whose certificate a trusted "
+             "partner's anchor pins")] = None,
 ) -> None:
     """Serve the API (and web pages) with uvicorn, in one process or several; refuses to start
-    without the node's secret (`binational init` makes it). A taken port is one line and exit 1."""
+    without the node's secret (`binational init` makes it). A taken port is one line and exit 1.
+    With --federation-tls, the port is for partner nodes (mutual TLS with pinned certificates)."""
     from binational import serving
     from binational.clitools import database, fail
     from binational.config import MissingSecret
@@ -127,8 +131,16 @@ def serve(
         db.settings.signing_secret()
     except MissingSecret as exc:
         raise fail(str(exc)) from None
+    tls = None
+    if federation_tls is not None:
+        from binational.errors import InvalidInput
+
+        try:
+            tls = serving.federation_tls(db, *federation_tls)
+        except InvalidInput as exc:
+            raise fail(exc.message) from None
     try:
-        code = serving.serve(db, host, port, workers, log_level.value)
+        code = serving.serve(db, host, port, workers, log_level.value, tls)
     except serving.PortBusy as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

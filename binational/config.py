@@ -246,6 +246,18 @@ class Settings(BaseSettings):
         None, description="PEM certificate of `federation_endpoint`, written into the anchor so partners pin it; "
         "unset: the anchor carries none.",
     )
+    federation_tls_key_path: Path | None = Field(
+        None, description="PEM private key of `federation_tls_cert_path`: this node presents the pair to partners "
+        "when it pushes to them (mutual TLS) and `serve --federation-tls` serves it.",
+    )
+    federation_release_clearance: str = Field(
+        "TLP:AMBER", description="The clearance a bundle's recipient on a partner node is taken to hold: no value "
+        "marked above it leaves the node.",
+    )
+    federation_digests_per_hour: int = Field(
+        100_000, description="Step-1 digests one partner node may ask in an hour (a query past it is refused "
+        "with 429 and audited).", ge=1,
+    )
     federation_node_key_path: Path | None = Field(
         None, description="Ed25519 private key (PEM) signing this node's anchor and release bundles; unset: "
         "`binational-node.key` beside `audit_key_path`. Made by `binational init` (mode 0600).",

@@ -10,11 +10,13 @@ import multiprocessing
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
 from functools import partial
 from multiprocessing.connection import wait
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -97,14 +99,15 @@ def share_interpreter() -> None:
     sys.setswitchinterval(0.0005)
 
 
-def _worker(sock: socket.socket, settings: Settings, log_level: str, parent: int) -> None:
+def _worker(sock: socket.socket, settings: Settings, log_level: str, parent: int,
+            tls: dict[str, Any] | None = None) -> None:
     """One worker process: the app on the shared socket, with the supervisor's settings (so both
     agree on whether entries are queued). It queues its audit entries; the supervisor sequences them.
     It ends when the supervisor does, however the supervisor ended."""
     follow_parent(parent)
     share_interpreter()
     config = uvicorn.Config(partial(create_app, settings, own_sequencer=False), factory=True, log_level=log_level,
-                            **proxies(settings))
+                            **proxies(settings), **(tls or {}))
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -119,7 +122,31 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str = "info") -> int:
+def federation_tls(db: Database, cert: Path, key: Path) -> dict[str, Any]:
+    """uvicorn's TLS options for serving partner nodes: this node's certificate and key, and client
+    certificates required, trusted only if a trusted partner's anchor pins them (the list is written
+    beside the audit key, read at start: a partner trusted later is admitted after a restart).
+    InvalidInput when no partner pins one."""
+    from binational.db import act_as_system, utcnow
+    from binational.errors import InvalidInput
+    from binational.federation.sync import pinned_certificates
+
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        pinned = pinned_certificates(s, utcnow())
+    if not pinned:
+        raise InvalidInput("no trusted partner's anchor pins a TLS certificate: nothing could connect")
+    for path in (cert, key):
+        if not path.is_file():
+            raise InvalidInput(f"cannot read {path}")
+    trusted = db.settings.audit_key_path.with_name("binational-federation-partners.pem")
+    trusted.write_text(pinned, encoding="ascii")
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key), "ssl_ca_certs": str(trusted),
+            "ssl_cert_reqs": ssl.CERT_REQUIRED}
+
+
+def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str = "info",
+          tls: dict[str, Any] | None = None) -> int:
     """Serve until interrupted; return the exit status.
 
     With several workers, each is a process of its own (its own interpreter lock and database pool)
@@ -134,7 +161,8 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
     sock = bind(host, port)  # PortBusy before anything starts
     if workers == 1 and not queues(db.settings):
         share_interpreter()
-        config = uvicorn.Config(create_app(db.settings, db), log_level=log_level, **proxies(db.settings))
+        config = uvicorn.Config(create_app(db.settings, db), log_level=log_level, **proxies(db.settings),
+                                **(tls or {}))
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:
@@ -148,7 +176,7 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
     sequencer = Sequencer.for_node(db)
     # spawn, not fork: a forked child would share the parent's threads' locks and pooled connections.
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker, args=(sock, db.settings, log_level, os.getpid()),
+    processes = [context.Process(target=_worker, args=(sock, db.settings, log_level, os.getpid(), tls),
                                  name=f"binational-worker-{n}") for n in range(workers)]
     code = 0
     try:
@@ -156,7 +184,7 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
             sequencer.start()
         for process in processes:
             process.start()
-        log.info("serving on http://%s:%d (worker processes: %d)", host, port, workers)
+        log.info("serving on %s://%s:%d (worker processes: %d)", "https" if tls else "http", host, port, workers)
         wait([p.sentinel for p in processes])
         log.error("a worker stopped on its own (exit code %s); stopping the others",
                   [p.exitcode for p in processes if not p.is_alive()])

@@ -14,8 +14,8 @@ distribution) also pass. `visible()` derives the same rules as SQL; a property t
 
 A record the viewer may not see can still answer a hit/no-hit query (discovery, resolution's
 matches) with a bare "agency X holds something" — unless `may_answer_as_hit()` says no: a TLP:RED
-record or value, or a record of a restricted case, never answers as a hit (its owner is told
-instead). `answers_as_hit()` is its SQL form, held equal by the same property test.
+record or value, a record of a restricted case, or a copy received from another node, never
+answers as a hit (its owner is told instead). `answers_as_hit()` is its SQL form, held equal by the same property test.
 
 Who reads the notices discovery leaves for a holder agency (deconfliction, sweeps) is
 `may_read_discovery_notices()`, with its SQL form `discovery_notices_for()`. Judgements, requests
@@ -86,6 +86,8 @@ class Resource:
     grants: tuple[Grant, ...] = ()
     #: for a statement: the entity it belongs to (whose rules apply too)
     parent: Resource | None = None
+    #: a copy received from another node (`entities.origin_node` set): no one here changes or releases it
+    locked: bool = False
 
     @classmethod
     def of(cls, row: Any, grants: tuple[Grant, ...] = (), parent: Resource | None = None) -> Resource:
@@ -98,6 +100,7 @@ class Resource:
             case_id=getattr(row, "case_id", None),
             grants=grants,
             parent=parent,
+            locked=getattr(row, "origin_node", None) is not None,
         )
 
 
@@ -172,6 +175,9 @@ def can(actor: Actor, action: str, resource: Resource | None = None, *, now: dat
         return seen
     if spec.owner_only and resource.owner_agency != actor.agency:
         return Decision(False, "only the owner agency may do this", {"visible": "yes"})
+    if spec.owner_only and (resource.locked or (resource.parent is not None and resource.parent.locked)):
+        # only the owner's own node changes or releases a record; a copy stays as it came
+        return Decision(False, "a copy received from another node is locked", {"visible": "yes"})
     return seen
 
 
@@ -324,7 +330,9 @@ def marking_answers_no_hit(marking_rank: int) -> bool:
 def may_answer_as_hit(resource: Resource) -> Decision:
     """Whether a match on `resource` (a statement with its entity as `parent`, or an entity) may be
     told, as a bare hit, to a viewer who may not see it: never for TLP:RED records or values, nor for
-    records of a restricted case. The same for every viewer; deleted rows are the caller's concern."""
+    records of a restricted case, nor for a copy received from another node (its owner is not here to
+    answer a request, and only the owner's node tells others it holds the record). The same for every
+    viewer; deleted rows are the caller's concern."""
     for res in (resource, resource.parent):
         if res is None:
             continue
@@ -332,6 +340,8 @@ def may_answer_as_hit(resource: Resource) -> Decision:
             return Decision(False, "TLP:RED: answers no hit")
         if res.case_id is not None:
             return Decision(False, "restricted case: answers no hit")
+        if res.locked:
+            return Decision(False, "a copy from another node: answers no hit")
     return Decision(True, "may answer as a hit")
 
 
@@ -341,6 +351,7 @@ def answers_as_hit(entity: Any, *statements: Any) -> ColumnElement[bool]:
     return and_(
         entity.marking_rank < _RED,
         entity.case_id.is_(None),
+        entity.origin_node.is_(None),
         *[or_(st.id.is_(None), st.marking_rank < _RED) for st in statements],
     )
 

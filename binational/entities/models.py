@@ -27,6 +27,8 @@ class Entity(Shareable, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the partner node a locked copy came from (binational.federation.sync); null for this node's records
+    origin_node: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Statement(Base):

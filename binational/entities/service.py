@@ -49,7 +49,7 @@ def namespace(agency: str) -> str:
 #: The columns of an entity its readers need (policy and assembly), read as a plain row.
 ENTITY_COLUMNS = (Entity.id, Entity.schema, Entity.owner_agency, Entity.owner_country, Entity.distribution,
                   Entity.marking, Entity.marking_rank, Entity.case_id, Entity.created_at, Entity.updated_at,
-                  Entity.deleted_at)
+                  Entity.deleted_at, Entity.origin_node)
 
 
 #: An entity with the releases naming one agency (the only ones that can grant it anything).

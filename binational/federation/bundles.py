@@ -217,4 +217,12 @@ def verify(data: bytes, anchor: Anchor, now: datetime, me: Recipient) -> Bundle:
                                 f"(up to {me.applied_sequence})")
     if header["marking"] not in RANK:
         raise Refused("malformed", "unknown marking")
+    if not _release_id(header["release_id"]) or not (header["supersedes"] is None
+                                                     or _release_id(header["supersedes"])):
+        raise Refused("malformed", "release_id or supersedes is not a release id")
     return Bundle(header=header, entity=entity)
+
+
+def _release_id(value: object) -> bool:
+    """A release id as `build` makes them (32 hexadecimal digits)."""
+    return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)

@@ -85,3 +85,28 @@ def digest_key(
         typer.echo(text)
     else:
         typer.echo(f"digest key {text.split(':', 1)[0]} of {node} stored")
+
+
+@app.command("push")
+def push(
+    every: Annotated[float | None, typer.Option(min=1, help="keep pushing, every this many seconds")] = None,
+) -> None:
+    """Queue the bundles and tombstones the releases call for and send them to partner nodes, in each
+    partner's order; prints JSON {"bundles", "tombstones", "sent", "failed"}. A partner that fails keeps
+    its queue for the next push."""
+    import time
+
+    from binational.federation import sync
+
+    settings = get_settings()
+    while True:
+        with work() as (session, _):
+            collected = sync.collect(session=session, settings=settings, now=utcnow())
+        with work() as (session, _):
+            pushed = sync.push(session=session, settings=settings, now=utcnow(),
+                               transport=sync.tls_transport(settings))
+        typer.echo(json.dumps({"bundles": collected.bundles, "tombstones": collected.tombstones,
+                               "sent": pushed.sent, "failed": collected.failed + pushed.failed}))
+        if every is None:
+            return
+        time.sleep(every)

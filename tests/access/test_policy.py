@@ -91,6 +91,7 @@ def rows(draw: st.DrawFn) -> dict:
         "distribution": draw(st.sampled_from(("agency", "national", "release"))),
         "rank": draw(ranks),
         "case": draw(case_ids),
+        "locked": draw(st.booleans()),
         "grants": draw(st.lists(grants, max_size=3)),
         "case_grants": draw(st.lists(grants, max_size=2)),
         "statements": draw(st.lists(st.tuples(st.sampled_from(("inherit", "agency")), ranks), min_size=1, max_size=3)),
@@ -106,7 +107,8 @@ def _grant(spec: tuple) -> Grant:
 def _resource(row: dict) -> Resource:
     specs = row["grants"] + (row["case_grants"] if row["case"] else [])
     return Resource(owner_agency=row["owner"], owner_country=COUNTRIES[row["owner"]], distribution=row["distribution"],
-                    marking_rank=row["rank"], case_id=row["case"], grants=tuple(_grant(g) for g in specs))
+                    marking_rank=row["rank"], case_id=row["case"], grants=tuple(_grant(g) for g in specs),
+                    locked=row["locked"])
 
 
 def _statement(row: dict, distribution: str, rank: int) -> Resource:
@@ -130,7 +132,7 @@ def test_can_and_sql_filters_agree(db, world, viewers):
             session.add(Entity(id=eid, schema="Person", owner_agency=row["owner"],
                                owner_country=COUNTRIES[row["owner"]], distribution=row["distribution"],
                                marking=f"rank{row['rank']}", marking_rank=row["rank"], case_id=row["case"],
-                               created_by=user_id))
+                               origin_node="mx.binational/fgr" if row["locked"] else None, created_by=user_id))
             for spec in row["grants"]:
                 g = _grant(spec)
                 releases.append({"owner_agency": row["owner"], "entity_id": eid, "case_id": None,

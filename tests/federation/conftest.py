@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 
 from binational import clitools
+from binational.app import create_app
 from binational.audit.notes import COSIGNATURE, ED25519, Verifier
-from binational.config import get_settings
-from binational.db import utcnow
+from binational.audit.signing import create_key
+from binational.config import Settings, get_settings
+from binational.db import Database, utcnow
 from binational.federation import anchors
+from binational.schema import upgrade
+from tests.conftest import BACKEND, _pg_admin, _pg_url
 
 MX_NODE = "mx.binational/fgr"
 US_NODE = "us.binational/cbp"
@@ -53,3 +63,38 @@ def us_node(settings, monkeypatch):
     settings = get_settings()
     yield settings
     get_settings.cache_clear()
+
+
+@dataclass
+class Node:
+    settings: Settings
+    db: Database
+    client: TestClient
+
+
+@pytest.fixture
+def mx(template, tmp_path: Path) -> Iterator[Node]:
+    """The MX node: its own copy of the seeded database, its own node keys, its own app."""
+    name, key, _cast = template
+    if BACKEND == "postgresql":
+        copy = f"binational_t_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY WAL_LOG')
+        url = _pg_url(copy)
+    else:
+        shutil.copy(name, tmp_path / "mx.db")
+        url = f"sqlite:///{tmp_path / 'mx.db'}"
+    create_key(tmp_path / "mx-node.key")
+    create_key(tmp_path / "mx-witness.key")
+    settings = Settings(database_url=url, audit_key_path=key, environment="test", secret_key="mx-secret-of-the-suite",
+                        checkpoint_every=50, request_budget_ms=60_000, statement_timeout_ms=60_000,
+                        user_requests_per_minute=100_000, federation_node_id=MX_NODE,
+                        federation_endpoint="http://127.0.0.1:9/", node_country="MX",
+                        federation_node_key_path=tmp_path / "mx-node.key",
+                        federation_witness_key_path=tmp_path / "mx-witness.key")
+    db = Database(settings)
+    upgrade(db.engine, settings)
+    with TestClient(create_app(settings, db)) as client:
+        yield Node(settings, db, client)
+    db.dispose()
+    if BACKEND == "postgresql":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')

@@ -10,7 +10,7 @@ import hashlib
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from binational.access import service as access
@@ -158,3 +158,41 @@ def test_raw_sql_as_a_partner_agency_reads_no_digest_key_and_writes_no_partner(d
                            "agencies, expires_at, trusted_at) VALUES ('gt.binational/pnc', 'https://x.org', '{}', "
                            "'', '', 'GT-PNC', now(), now())"))
         s.rollback()
+
+
+# --- the stored index and the partner's quota ----------------------------------------------------------------
+
+
+def test_a_partner_sweeping_past_its_hourly_quota_is_refused_and_audited(db, partner, monkeypatch):
+    key_id, secret = partner
+    monkeypatch.setenv("BINATIONAL_FEDERATION_DIGESTS_PER_HOUR", "3")
+    from binational.config import get_settings
+    get_settings.cache_clear()
+    from binational.errors import RateLimited
+    sweep = digests.digests_of(secret, [{"type": "document", "value": f"ZZ{i:06d}"} for i in range(4)])
+    assert len(_ask(db, key_id, sweep[:2])) == 2
+    with db.unit_of_work() as s, pytest.raises(RateLimited) as refused:  # the endpoint commits, then 429
+        act_as_system(s)
+        digests.answer(session=s, node_id=MX_NODE, key_id=key_id, values=sweep[2:], now=utcnow())
+    assert refused.value.retry_after >= 1
+    assert len(_ask(db, key_id, sweep[2:3])) == 1  # up to the quota
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        denied = s.scalars(select(AuditEntry).where(AuditEntry.action == "federation.digests",
+                                                    AuditEntry.decision == "deny")).all()
+    assert len(denied) == 1
+
+
+def test_the_stored_index_follows_the_writes(db, client, cast, partner):
+    key_id, secret = partner
+    asked = digests.digests_of(secret, [{"type": "document", "value": "XY-777 000"}])
+    assert not _ask(db, key_id, asked)[0].hit  # the index is built (nothing to find yet)
+    entity_id = _post(client, cast["us_analyst"], schema="Person",
+                      properties={"name": ["Octavio Tardio"], "passportNumber": ["XY777000"]})
+    assert _ask(db, key_id, asked)[0].hit  # written after the index was built: caught up
+    assert client.delete(f"{API}/{entity_id}", headers=cast["us_analyst"].headers).status_code == 204
+    assert not _ask(db, key_id, asked)[0].hit  # deleted: its digest stays in the index and answers nothing
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        from binational.federation.models import DigestIndex
+        assert s.scalar(select(func.count()).select_from(DigestIndex)) >= 1
