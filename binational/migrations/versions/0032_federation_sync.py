@@ -11,7 +11,7 @@ Row-level security: node facts that only the system reads and writes (the servic
 the node (only) may delete statements and selectors, to purge a locked copy.
 
 Revision ID: federation_sync
-Revises: federation_partners
+Revises: firearm_trace_recovery
 """
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from alembic import context, op
 import binational.db
 
 revision = "federation_sync"
-down_revision = "federation_partners"
+down_revision = "firearm_trace_recovery"
 branch_labels = None
 depends_on = None
 
