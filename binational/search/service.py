@@ -18,7 +18,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import ARRAY, ColumnElement, String, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from binational import pagination
@@ -127,7 +128,7 @@ def matches(session: Session, actor: Actor, query: Query) -> tuple[dict[str, flo
     # Core rows (not ORM ones): a common name's terms are tens of thousands of rows.
     for entity_id, term in session.connection().execute(
             select(SearchTerm.entity_id, SearchTerm.term)
-            .where(SearchTerm.term.in_(words), visible_values(actor, SearchTerm))):
+            .where(one_of(session, SearchTerm.term, words), visible_values(actor, SearchTerm))):
         terms_of[entity_id].add(term)
     scores = score_entities(query, terms_of, per_word, compact)
     rows: dict[str, Any] = {}
@@ -135,9 +136,23 @@ def matches(session: Session, actor: Actor, query: Query) -> tuple[dict[str, flo
     for start in range(0, len(ids), 5000):
         for row in session.connection().execute(
                 select(Entity.id, Entity.schema, Entity.owner_agency, Entity.owner_country, Entity.marking,
-                       Entity.created_at).where(Entity.id.in_(ids[start:start + 5000]), entity_rule)):
+                       Entity.created_at).where(one_of(session, Entity.id, ids[start:start + 5000]), entity_rule)):
             rows[row.id] = row
     return {i: scores[i] for i in rows}, rows
+
+
+def one_of(session: Session, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """`column IN values`, in a statement whose text does not depend on how many values there are.
+
+    A common word's matches (and the index words like a search's words) grow with the data; as an
+    IN list, every new count was a new SQL text, and SQLite's driver keeps up to 128 prepared
+    statements per connection, each as large as its list: the SQLite server's memory grew with every
+    such search (issue 12). On SQLite the values are one JSON parameter (`json_each`), on PostgreSQL
+    one array parameter."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    listed = func.json_each(bindparam("values", orjson.dumps(values).decode(), type_=String)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def _check(sort: str, filters: Filters) -> None:

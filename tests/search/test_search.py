@@ -122,3 +122,30 @@ def test_cli_search_prints_ranked_results(client, cast):
     assert result.exit_code == 0, result.output
     assert rosa in result.stdout and "Rosa María García Guevara" in result.stdout
     assert "1 result" in result.stdout
+
+
+def test_a_search_sends_the_same_statements_however_many_records_match(client, cast, db):
+    """Issue 12: the matched records were an IN list, one SQL text per count, and SQLite's driver kept
+    a prepared statement of each, as large as its list, on every connection: the server's memory grew
+    with each search of a common word. Now the texts a search sends do not depend on how many match
+    (a page of them has lists of its own, bounded by the page size)."""
+    from sqlalchemy import event
+
+    us = cast["us_analyst"]
+    engine = client.app.state.db.engine
+    texts_by_round: list[set[str]] = []
+    sent: set[str] = set()
+
+    def note(_conn, _cursor, statement, *_args):
+        sent.add(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for n in range(1, 4):
+            _post(client, us, schema="Person", properties={"name": [f"Soak Walker {n}"]})
+            sent.clear()
+            assert _search(client, us, "soak walker", limit=1)["total"] == n  # one page: its own lists are the same
+            texts_by_round.append(set(sent))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert texts_by_round[0] == texts_by_round[1] == texts_by_round[2]
