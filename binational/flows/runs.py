@@ -89,12 +89,15 @@ def start(*, session: Session, actor: Actor, horizon: int, indicator: str | None
 
 
 def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
-    """One's own run (404 for another user's, as for one that does not exist); audited."""
+    """One's own run (404 for another user's, as for one that does not exist); audited, the refusal too."""
     require(actor, "flows.forecast_run")
     with system_context(session):
         run = session.get(FlowForecastRun, run_id)
-    if run is None or not may_see_forecast_run(actor, user_id=run.user_id, agency=run.agency):
-        raise NotFound("no such forecast run")
+    if run is None:
+        raise NotFound("forecast run", run_id, action="flows.forecast_run")
+    decision = may_see_forecast_run(actor, user_id=run.user_id, agency=run.agency)
+    if not decision:
+        raise NotFound("forecast run", run_id, reason=decision.reason, action="flows.forecast_run")
     out = view(session, actor, run)
     audit.record(session, action="flows.forecast_run", actor=actor, objects=[(f"forecast-run:{run.id}", run.agency)],
                  extra={"status": run.status, "read": True})

@@ -9,7 +9,13 @@ from tests.flows import samples
 API = "/api/v1/flows"
 
 
-def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, upload):
+def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, upload, db):
+    from sqlalchemy import select
+
+    from binational.audit.models import AuditEntry
+    from binational.db import act_as_system
+    from tests.conftest import sequence_audit
+
     us = cast["us_analyst"]
     own = [samples.seasonal(f"cbp-run-{n}", 2019, 60, 300.0 + n) for n in range(2)]
     upload("us_analyst", samples.long_csv(*own), name="own.csv")
@@ -28,7 +34,14 @@ def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, 
         hidden = client.get(f"{API}/forecasts/{run['id']}", headers=member.headers)
         absent = client.get(f"{API}/forecasts/{missing}", headers=member.headers)
         assert hidden.status_code == absent.status_code == 404
-        assert hidden.json() == absent.json()
+        assert hidden.text.replace(run["id"], "ID") == absent.text.replace(missing, "ID")
+    # each probe is in the audit log, refused (the starter's agency is not told whose it was)
+    sequence_audit(db)
+    with db.session() as s:
+        act_as_system(s)
+        denied = s.execute(select(AuditEntry.actor_agency).where(AuditEntry.action == "flows.forecast_run",
+                                                                 AuditEntry.decision == "deny")).scalars().all()
+    assert sorted(denied) == ["MX-FGR", "MX-FGR", "US-CBP", "US-CBP"]
     assert runs.wait(run["id"], timeout=300)
     done = client.get(f"{API}/forecasts/{run['id']}", headers=us.headers).json()
     assert done["status"] == "finished", done
