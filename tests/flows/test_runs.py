@@ -17,9 +17,9 @@ def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, 
     from tests.conftest import sequence_audit
 
     us = cast["us_analyst"]
-    own = [samples.seasonal(f"cbp-run-{n}", 2019, 60, 300.0 + n) for n in range(2)]
+    own = [samples.seasonal(f"cbp-run-{n}", 2019, 30, 300.0 + n) for n in range(2)]
     upload("us_analyst", samples.long_csv(*own), name="own.csv")
-    upload("us_supervisor", samples.long_csv(samples.seasonal("cbp-run-red", 2019, 60, 50.0)), name="red.csv",
+    upload("us_supervisor", samples.long_csv(samples.seasonal("cbp-run-red", 2019, 30, 50.0)), name="red.csv",
            marking="TLP:RED")
     r = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3})
     assert r.status_code == 202, r.text
@@ -60,7 +60,7 @@ def test_the_dashboard_starts_a_run_whose_page_follows_it_in_both_languages(clie
     started: list[str] = []
     monkeypatch.setattr(runs, "launch", lambda _settings, run_id: started.append(run_id))
 
-    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-run", 2019, 60, 700.0)), name="own.csv")
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-run", 2019, 30, 700.0)), name="own.csv")
     csrf = sign_in(client, "us_analyst")
     assert 'data-testid="flows-forecast"' in client.get("/flows").text
     bad = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "99"})
