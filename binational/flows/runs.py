@@ -92,6 +92,7 @@ def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
     """One's own run (404 for another user's, as for one that does not exist); audited, the refusal too."""
     require(actor, "flows.forecast_run")
     with system_context(session):
+        _recover(session, actor.user_id)  # a run whose worker died reads as failed, not running forever
         run = session.get(FlowForecastRun, run_id)
     if run is None:
         raise NotFound("forecast run", run_id, action="flows.forecast_run")

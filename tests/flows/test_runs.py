@@ -88,3 +88,22 @@ def test_the_dashboard_starts_a_run_whose_page_follows_it_in_both_languages(clie
     hidden, absent = client.get(where), client.get(f"/flows/forecasts/{missing}")
     assert hidden.status_code == absent.status_code == 404  # the page names its own address only
     assert hidden.text.replace(run_id, "ID") == absent.text.replace(missing, "ID")
+
+
+def test_a_run_whose_worker_died_reads_as_failed(client, cast, db, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from binational.db import act_as_system, utcnow
+    from binational.flows.models import FlowForecastRun
+
+    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)  # a worker that never beats
+    us = cast["us_analyst"]
+    run = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3}).json()
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run["id"])
+                  .values(heartbeat_at=utcnow() - timedelta(hours=1)))
+    read = client.get(f"{API}/forecasts/{run['id']}", headers=us.headers).json()
+    assert read["status"] == "failed" and read["message"].startswith("interrupted"), read
