@@ -63,8 +63,9 @@ def test_the_dashboard_starts_a_run_whose_page_follows_it_in_both_languages(clie
     upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-run", 2019, 30, 700.0)), name="own.csv")
     csrf = sign_in(client, "us_analyst")
     assert 'data-testid="flows-forecast"' in client.get("/flows").text
-    bad = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "99"})
-    assert bad.status_code == 422 and 'id="e-forecast"' in bad.text
+    for horizon in ("99", "9" * 5000, "٣"):  # past 24, past the digits int() reads, not ASCII
+        bad = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": horizon})
+        assert bad.status_code == 422 and 'id="e-forecast"' in bad.text
     r = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "3"},
                     follow_redirects=False)
     assert r.status_code == 303, r.text
