@@ -121,7 +121,7 @@ async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response
     form = await request.form()
     raw_count = str(form.get("participant_count", "0")).strip()
     # A forged count proposes nobody rather than failing.
-    count = min(int(raw_count), 50) if raw_count.isascii() and raw_count.isdigit() else 0
+    count = min(int(raw_count), 50) if raw_count.isascii() and raw_count.isdigit() and len(raw_count) <= 3 else 0
     participants = []
     for i in range(count):
         if form.get(f"p{i}_keep") != "on":
