@@ -121,6 +121,8 @@ def launch_after_commit(session: Session, run_id: str) -> None:
 
 def launch(settings: Settings, run_id: str) -> BaseProcess:
     """Work a started run in a new process with a database of its own."""
+    for done in [r for r, p in _workers.items() if not p.is_alive()]:  # a serving node never waits for them
+        _workers.pop(done).join()
     process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
                                                             name=f"forecast-run-{run_id[:8]}")
     process.start()
