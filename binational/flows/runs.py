@@ -89,12 +89,16 @@ def start(*, session: Session, actor: Actor, horizon: int, indicator: str | None
 
 
 def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
-    """One's own run (404 for another user's, as for one that does not exist); audited."""
+    """One's own run (404 for another user's, as for one that does not exist); audited, the refusal too."""
     require(actor, "flows.forecast_run")
     with system_context(session):
+        _recover(session, actor.user_id)  # a run whose worker died reads as failed, not running forever
         run = session.get(FlowForecastRun, run_id)
-    if run is None or not may_see_forecast_run(actor, user_id=run.user_id, agency=run.agency):
-        raise NotFound("no such forecast run")
+    if run is None:
+        raise NotFound("forecast run", run_id, action="flows.forecast_run")
+    decision = may_see_forecast_run(actor, user_id=run.user_id, agency=run.agency)
+    if not decision:
+        raise NotFound("forecast run", run_id, reason=decision.reason, action="flows.forecast_run")
     out = view(session, actor, run)
     audit.record(session, action="flows.forecast_run", actor=actor, objects=[(f"forecast-run:{run.id}", run.agency)],
                  extra={"status": run.status, "read": True})
@@ -117,6 +121,8 @@ def launch_after_commit(session: Session, run_id: str) -> None:
 
 def launch(settings: Settings, run_id: str) -> BaseProcess:
     """Work a started run in a new process with a database of its own."""
+    for done in [r for r, p in _workers.items() if not p.is_alive()]:  # a serving node never waits for them
+        _workers.pop(done).join()
     process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
                                                             name=f"forecast-run-{run_id[:8]}")
     process.start()

@@ -114,6 +114,15 @@ def _confirm_form(request: Request, s: Any, actor: Actor, values: dict[str, Any]
                   allowed_markings=[m for m in MARKINGS if MARKINGS.index(m) <= actor.clearance_rank])
 
 
+def _proposed_again(s: Any, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    """The refused form's values with each participant's candidates found again (through the policy), so
+    the form shown once more keeps the editor's choice of an existing record."""
+    for p in values["participants"]:
+        named = p["name"] and len(p["name"]) <= 200  # a participant's longest name (a longer one is refused)
+        p["candidates"] = service.known_people(session=s, actor=actor, name=p["name"]) if named else []
+    return values
+
+
 @router.post("/new", response_model=None)
 async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response:
     """Record the engagement as the editor confirmed it."""
@@ -121,7 +130,7 @@ async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response
     form = await request.form()
     raw_count = str(form.get("participant_count", "0")).strip()
     # A forged count proposes nobody rather than failing.
-    count = min(int(raw_count), 50) if raw_count.isascii() and raw_count.isdigit() else 0
+    count = min(int(raw_count), 50) if raw_count.isascii() and raw_count.isdigit() and len(raw_count) <= 3 else 0
     participants = []
     for i in range(count):
         if form.get(f"p{i}_keep") != "on":
@@ -146,11 +155,12 @@ async def confirm(request: Request, s: SessionDep, actor: PageActor) -> Response
         created = service.create_engagement(session=s, actor=actor, data=data)
     except InvalidInput as exc:
         s.rollback()
-        return _confirm_form(request, s, actor, values, field_errors(lang, exc, "name"), 422)
+        return _confirm_form(request, s, actor, _proposed_again(s, actor, values), field_errors(lang, exc, "name"), 422)
     except ValueError as exc:  # pydantic's, naming the field
         s.rollback()
         field = str(getattr(exc, "errors", lambda: [{"loc": ["name"]}])()[0]["loc"][0])
-        return _confirm_form(request, s, actor, values, {field: i18n.translate(lang, "engagements.invalid")}, 422)
+        return _confirm_form(request, s, actor, _proposed_again(s, actor, values),
+                             {field: i18n.translate(lang, "engagements.invalid")}, 422)
     return redirect(f"/engagements/{created.id}")
 
 

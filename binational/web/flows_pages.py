@@ -252,7 +252,7 @@ async def start_forecasts(request: Request, s: SessionDep, actor: PageActor) -> 
     dimension = str(form.get("dimension", ""))[:40]
     raw = str(form.get("horizon", "12")).strip()
     try:
-        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 24):
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 2 and 1 <= int(raw) <= 24):
             raise InvalidInput("the horizon is 1 to 24 months", details=[{"field": "forecast"}])
         run = runs.start(session=s, actor=actor, horizon=int(raw), indicator=indicator or None,
                          dimension=dimension or None)

@@ -80,8 +80,12 @@ def test_the_confirm_page_offers_the_records_and_keeps_the_choice(client, cast):
     assert r.status_code == 200 and 'data-testid="candidates"' in r.text and f'value="{known}"' in r.text
     fields = _confirm_fields(r.text)
     rubio = next(k[:-5] for k, v in fields.items() if k.endswith("_name") and v == "Marco Rubio")
-    fields.update({f"{rubio}_entity_id": known, "name": "Llamada", "date": "2025-01-10", "format": "call",
+    fields.update({f"{rubio}_entity_id": known, "name": "Llamada", "date": "not a date", "format": "call",
                    "marking": "TLP:AMBER", "distribution": "agency", "release_to": [], "csrf": csrf})
+    # a refused form is shown again with the records and the editor's choice, not a new person instead
+    again = client.post("/engagements/new", data=fields)
+    assert again.status_code == 422 and f'value="{known}" checked' in again.text
+    fields["date"] = "2025-01-10"
     r = client.post("/engagements/new", data=fields, follow_redirects=False)
     assert r.status_code == 303, r.text
     engagement = r.headers["location"].rsplit("/", 1)[1]

@@ -9,11 +9,17 @@ from tests.flows import samples
 API = "/api/v1/flows"
 
 
-def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, upload):
+def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, upload, db):
+    from sqlalchemy import select
+
+    from binational.audit.models import AuditEntry
+    from binational.db import act_as_system
+    from tests.conftest import sequence_audit
+
     us = cast["us_analyst"]
-    own = [samples.seasonal(f"cbp-run-{n}", 2019, 60, 300.0 + n) for n in range(2)]
+    own = [samples.seasonal(f"cbp-run-{n}", 2019, 30, 300.0 + n) for n in range(2)]
     upload("us_analyst", samples.long_csv(*own), name="own.csv")
-    upload("us_supervisor", samples.long_csv(samples.seasonal("cbp-run-red", 2019, 60, 50.0)), name="red.csv",
+    upload("us_supervisor", samples.long_csv(samples.seasonal("cbp-run-red", 2019, 30, 50.0)), name="red.csv",
            marking="TLP:RED")
     r = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3})
     assert r.status_code == 202, r.text
@@ -28,7 +34,14 @@ def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, 
         hidden = client.get(f"{API}/forecasts/{run['id']}", headers=member.headers)
         absent = client.get(f"{API}/forecasts/{missing}", headers=member.headers)
         assert hidden.status_code == absent.status_code == 404
-        assert hidden.json() == absent.json()
+        assert hidden.text.replace(run["id"], "ID") == absent.text.replace(missing, "ID")
+    # each probe is in the audit log, refused (the starter's agency is not told whose it was)
+    sequence_audit(db)
+    with db.session() as s:
+        act_as_system(s)
+        denied = s.execute(select(AuditEntry.actor_agency).where(AuditEntry.action == "flows.forecast_run",
+                                                                 AuditEntry.decision == "deny")).scalars().all()
+    assert sorted(denied) == ["MX-FGR", "MX-FGR", "US-CBP", "US-CBP"]
     assert runs.wait(run["id"], timeout=300)
     done = client.get(f"{API}/forecasts/{run['id']}", headers=us.headers).json()
     assert done["status"] == "finished", done
@@ -47,11 +60,12 @@ def test_the_dashboard_starts_a_run_whose_page_follows_it_in_both_languages(clie
     started: list[str] = []
     monkeypatch.setattr(runs, "launch", lambda _settings, run_id: started.append(run_id))
 
-    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-run", 2019, 60, 700.0)), name="own.csv")
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-run", 2019, 30, 700.0)), name="own.csv")
     csrf = sign_in(client, "us_analyst")
     assert 'data-testid="flows-forecast"' in client.get("/flows").text
-    bad = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "99"})
-    assert bad.status_code == 422 and 'id="e-forecast"' in bad.text
+    for horizon in ("99", "9" * 5000, "٣"):  # past 24, past the digits int() reads, not ASCII
+        bad = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": horizon})
+        assert bad.status_code == 422 and 'id="e-forecast"' in bad.text
     r = client.post("/flows/forecasts", data={"csrf": csrf, "indicator": "cbp-page-run", "horizon": "3"},
                     follow_redirects=False)
     assert r.status_code == 303, r.text
@@ -75,3 +89,22 @@ def test_the_dashboard_starts_a_run_whose_page_follows_it_in_both_languages(clie
     hidden, absent = client.get(where), client.get(f"/flows/forecasts/{missing}")
     assert hidden.status_code == absent.status_code == 404  # the page names its own address only
     assert hidden.text.replace(run_id, "ID") == absent.text.replace(missing, "ID")
+
+
+def test_a_run_whose_worker_died_reads_as_failed(client, cast, db, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from binational.db import act_as_system, utcnow
+    from binational.flows.models import FlowForecastRun
+
+    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)  # a worker that never beats
+    us = cast["us_analyst"]
+    run = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3}).json()
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run["id"])
+                  .values(heartbeat_at=utcnow() - timedelta(hours=1)))
+    read = client.get(f"{API}/forecasts/{run['id']}", headers=us.headers).json()
+    assert read["status"] == "failed" and read["message"].startswith("interrupted"), read
