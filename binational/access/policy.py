@@ -23,7 +23,8 @@ and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `ma
 `visible_requests`, `may_see_audit_entry`/`visible_audit_entries`, `may_see_audit_object`/
 `visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, the
 records a trace may be answered with `may_answer_trace_with`/`trace_answer_records`, and the flows
-module's series `may_see_series`/`visible_series`),
+module's series `may_see_series`/`visible_series`, whether a viewer sees every value a resolution
+run read of a record, from the run's summary of them, `may_see_every_value`/`sees_every_value`),
 each pair held equal by a test; who sees a record's readers on its page is
 `may_see_readers()`.
 """
