@@ -13,9 +13,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from binational.db import Database, act_as_system
+from binational.access import service as access
+from binational.db import Database, act_as, act_as_system
 from binational.resolution import worker
-from binational.resolution.models import RecordValues, Suggestion
+from binational.resolution.models import RecordAddress, RecordValues, Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in
 
@@ -255,6 +256,12 @@ def test_an_address_the_viewer_may_not_see_keeps_the_pair_from_its_queue(client,
     assert stored.id not in listed
     assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
     assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
+    if db.settings.is_postgres:  # the backstop: a raw read of the run's summary names no hidden address
+        with db.session() as s:
+            act_as(s, access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst")))
+            named = set(s.execute(select(RecordAddress.address_id).where(RecordAddress.entity_id == fgr)).scalars())
+            assert place not in named
+            assert s.execute(select(RecordValues.entity_id).where(RecordValues.entity_id == fgr)).all()
 
 
 def test_a_summary_written_before_a_change_never_lets_a_pair_stand_after(client, cast, db, loaded):  # noqa: F811
