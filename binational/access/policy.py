@@ -24,7 +24,8 @@ and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `ma
 `visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, the
 link of a trace to its recovered firearm `may_see_trace_recovery`/`visible_trace_recoveries`, the
 records a trace may be answered with `may_answer_trace_with`/`trace_answer_records`, and the flows
-module's series `may_see_series`/`visible_series`),
+module's series `may_see_series`/`visible_series`, whether a viewer sees every value a resolution
+run read of a record, from the run's summary of them, `may_see_every_value`/`sees_every_value`),
 each pair held equal by a test; who sees a record's readers on its page is
 `may_see_readers()`.
 """

@@ -179,6 +179,11 @@ def summarise(session: Session, run: ResolutionRun) -> int:
     return len(values)
 
 
+#: the Address records a summary names: one alias, so the policy's cached filters (`live_and_visible`,
+#: keyed by actor and model) are built once per viewer, not once per request
+_PLACE = aliased(Entity, name="place")
+
+
 def seen_whole(actor: Actor, run: ResolutionRun) -> Select[Any]:
     """The records of `run`'s suggestions of which the viewer sees every value the run could read, and
     of the Address records they name: their comparison rows are the run's. From the run's summary
@@ -188,7 +193,7 @@ def seen_whole(actor: Actor, run: ResolutionRun) -> Select[Any]:
     removed values are the system's to see, and the viewer's rules are the expressions."""
     began: datetime = run.started_at
     ended: datetime = run.finished_at or run.started_at
-    place = aliased(Entity)
+    place = _PLACE
     changed = select(Statement.entity_id).where(or_(
         Statement.deleted_at > began, and_(Statement.created_at > began, Statement.created_at <= ended)))
     blocked = (select(RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id, isouter=True)

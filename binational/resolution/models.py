@@ -98,7 +98,8 @@ class RecordValues(Base):
     __tablename__ = "resolution_record_values"
     run_id: Mapped[str] = mapped_column(ForeignKey("resolution_runs.id"), primary_key=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), primary_key=True)
-    #: the highest marking rank among the values (policy.NO_ONE_SEES_ALL: an address it names was gone)
+    #: the highest marking rank among the values (policy.NO_ONE_SEES_ALL: the record or an address it
+    #: names had no value the run could read, as when it was deleted before the summary)
     values_rank: Mapped[int] = mapped_column(Integer)
     #: the agency the values kept to their agency belong to (None: none is; policy.KEPT_TO_SEVERAL)
     kept_agency: Mapped[str | None] = mapped_column(String(32), nullable=True)

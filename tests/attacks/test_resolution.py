@@ -13,9 +13,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from binational.db import Database, act_as_system
+from binational.access import service as access
+from binational.db import Database, act_as, act_as_system
 from binational.resolution import worker
-from binational.resolution.models import RecordValues, Suggestion
+from binational.resolution.models import RecordAddress, RecordValues, Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in
 
@@ -255,3 +256,59 @@ def test_an_address_the_viewer_may_not_see_keeps_the_pair_from_its_queue(client,
     assert stored.id not in listed
     assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
     assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
+    if db.settings.is_postgres:  # the backstop: a raw read of the run's summary names no hidden address
+        with db.session() as s:
+            act_as(s, access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst")))
+            named = set(s.execute(select(RecordAddress.address_id).where(RecordAddress.entity_id == fgr)).scalars())
+            assert place not in named
+            assert s.execute(select(RecordValues.entity_id).where(RecordValues.entity_id == fgr)).all()
+
+
+def test_a_summary_written_before_a_change_never_lets_a_pair_stand_after(client, cast, db, loaded):  # noqa: F811
+    """The run's summary is of what it read; what changed since is the policy's and the comparison's to
+    decide. Four US-CBP/MX-FGR pairs stand for US-CBP after the run; then MX-FGR revokes the release of
+    one's address, keeps one's address text to itself (removed and written again), keeps one record's
+    birth date to itself (the same), and deletes the last record. None stands for US-CBP any more: not
+    listed, not counted in any band of scores, not read."""
+    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    people = [("Aurelio", "Benítez Cordero", "1984-11-02"), ("Crisanto", "Villalobos Ayala", "1971-06-19"),
+              ("Eduviges", "Santillán Ruiz", "1990-01-27"), ("Fortunato", "Olguín Treviño", "1966-08-05")]
+    pairs, places = [], []
+    for n, (first, last, born) in enumerate(people):
+        person = {"name": [f"{first} {last}"], "firstName": [first], "lastName": [last], "birthDate": [born]}
+        place = _create(client, mx, {"schema": "Address", "properties": {"full": [f"Calle Aldama {n + 41}, Tijuana"]},
+                                     "distribution": "release", "release_to": ["US-CBP"]})
+        cbp = _create(client, us, {"schema": "Person", "properties": person, "distribution": "release",
+                                   "release_to": ["MX-FGR"]})
+        fgr = _create(client, mx, {"schema": "Person", "properties": {**person, "addressEntity": [place]},
+                                   "distribution": "release", "release_to": ["US-CBP"]})
+        pairs.append((cbp, fgr))
+        places.append(place)
+    assert _run(client, admin)
+    stored = [_suggestion(db, cbp, fgr) for cbp, fgr in pairs]
+    listed = _every(client, us)
+    assert {s.id for s in stored} <= listed
+
+    release = client.get(f"/api/v1/entities/{places[0]}/releases", headers=mx.headers).json()[0]["id"]
+    assert client.delete(f"/api/v1/releases/{release}", headers=mx.headers).status_code == 200
+    text = "Calle Aldama 42, Tijuana"
+    assert client.patch(f"/api/v1/entities/{places[1]}", headers=mx.headers,
+                        json={"remove": {"full": [text]}}).status_code == 200
+    assert client.patch(f"/api/v1/entities/{places[1]}", headers=mx.headers,
+                        json={"add": {"full": [text]}, "distribution": "agency"}).status_code == 200
+    born = people[2][2]
+    assert client.patch(f"/api/v1/entities/{pairs[2][1]}", headers=mx.headers,
+                        json={"remove": {"birthDate": [born]}}).status_code == 200
+    assert client.patch(f"/api/v1/entities/{pairs[2][1]}", headers=mx.headers,
+                        json={"add": {"birthDate": [born]}, "distribution": "agency"}).status_code == 200
+    assert client.delete(f"/api/v1/entities/{pairs[3][1]}", headers=mx.headers).status_code == 204
+
+    after = _every(client, us)
+    assert not {s.id for s in stored} & after
+    assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(after)
+    for s in stored:
+        assert client.get(f"{API}/suggestions/{s.id}", headers=us.headers).status_code == 404
+        band = {"min_score": s.score, "max_score": s.score}
+        total = client.get(f"{API}/suggestions/totals", headers=us.headers, params=band).json()["total"]
+        assert total == len(after & {i for i in after if client.get(
+            f"{API}/suggestions/{i}", headers=us.headers).json()["score"] == s.score})

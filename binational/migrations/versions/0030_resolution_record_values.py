@@ -8,8 +8,8 @@ them the review queue decides in SQL which pairs' evidence stands on values a vi
 migration has no rows: its pairs are decided the old way, by comparison. Two indexes of `statements`
 find the values removed or written since a run read them (those records the comparison decides).
 
-Row-level security: a row is read where its record is (the entities rule applies inside); only the
-system writes them, with the run.
+Row-level security: a row is read where its record is (the entities rule applies inside), and an
+address named only where that address is too; only the system writes them, with the run.
 
 Revision ID: resolution_record_values
 Revises: flow_forecast_runs
@@ -25,6 +25,8 @@ depends_on = None
 
 SYSTEM = "(SELECT binational_system_on())"
 READ = "EXISTS (SELECT 1 FROM entities e WHERE e.id = entity_id)"
+#: an address's id is read only by who sees the address too (the entities rule applies inside)
+READ_ADDRESS = f"{READ} AND EXISTS (SELECT 1 FROM entities a WHERE a.id = address_id)"
 
 
 def upgrade() -> None:
@@ -59,11 +61,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     role = context.config.attributes.get("app_role", "binational_app")
-    for table in ("resolution_record_values", "resolution_record_addresses"):
+    for table, read in (("resolution_record_values", READ), ("resolution_record_addresses", READ_ADDRESS)):
         op.execute(f'GRANT SELECT, INSERT ON {table} TO "{role}"')
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({SYSTEM} OR {READ})")
+        op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({SYSTEM} OR {read})")
         op.execute(f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({SYSTEM})")
 
 
