@@ -32,7 +32,8 @@ READ_ACTIONS = ("dashboard.view", "entity.read", "entity.list", "entity.search",
                 "network.plan",
                 "network.export", "resolution.suggestion.read", "resolution.suggestion.list", "discovery.hit",
                 "discovery.withheld", "trade.read", "trade.list", "trade.select", "repatriation.read",
-                "repatriation.export", "repatriation.list", "repatriation.case_read", "repatriation.case_list")
+                "repatriation.export", "repatriation.list", "repatriation.case_read", "repatriation.case_list",
+                "engagement.list", "engagement.brief", "commitment.board")
 
 
 def view(actor: Actor, row: AuditEntry, owners: dict[str, str | None]) -> dict[str, Any]:

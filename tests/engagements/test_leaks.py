@@ -97,3 +97,15 @@ def test_figures_count_only_what_the_viewer_may_see(client, cast, engagement):
     assert answered(cast["us_atf"]) == answered(cast["outsider"]) == 0
     r = client.get("/api/v1/engagements/indicators/requests.answer_hours", headers=mx.headers, params=params)
     assert [v for _, v in r.json()["series"] if v is not None][0] < 1  # answered within the hour
+
+
+def test_a_partners_timeline_board_and_brief_reads_show_in_the_owners_who_saw(client, cast, engagement):
+    mx = cast["mx_analyst"]
+    assert commit(client, cast["us_analyst"], engagement["id"]).status_code == 201
+    assert client.get("/api/v1/engagements", headers=mx.headers).status_code == 200
+    assert client.get("/api/v1/engagements/board", headers=mx.headers).status_code == 200
+    assert client.get(f"/api/v1/engagements/{engagement['id']}/brief.pdf", headers=mx.headers).status_code == 200
+    saw = client.get(f"/api/v1/audit/who-saw/{engagement['id']}", headers=cast["us_auditor"].headers)
+    assert saw.status_code == 200, saw.text
+    readers = {(e["actor"], e["action"]) for e in saw.json()["items"]}
+    assert {("mx_analyst", "engagement.list"), ("mx_analyst", "engagement.brief")} <= readers, readers
