@@ -131,27 +131,26 @@ def matches(session: Session, actor: Actor, query: Query) -> tuple[dict[str, flo
             .where(one_of(session, SearchTerm.term, words), visible_values(actor, SearchTerm))):
         terms_of[entity_id].add(term)
     scores = score_entities(query, terms_of, per_word, compact)
-    rows: dict[str, Any] = {}
-    ids = sorted(scores)
-    for start in range(0, len(ids), 5000):
-        for row in session.connection().execute(
-                select(Entity.id, Entity.schema, Entity.owner_agency, Entity.owner_country, Entity.marking,
-                       Entity.created_at).where(one_of(session, Entity.id, ids[start:start + 5000]), entity_rule)):
-            rows[row.id] = row
+    if not scores:
+        return {}, {}
+    rows: dict[str, Any] = {row.id: row for row in session.connection().execute(
+        select(Entity.id, Entity.schema, Entity.owner_agency, Entity.owner_country, Entity.marking,
+               Entity.created_at).where(one_of(session, Entity.id, sorted(scores)), entity_rule))}
     return {i: scores[i] for i in rows}, rows
 
 
 def one_of(session: Session, column: Any, values: list[str]) -> ColumnElement[bool]:
     """`column IN values`, in a statement whose text does not depend on how many values there are.
 
-    A common word's matches (and the index words like a search's words) grow with the data; as an
-    IN list, every new count was a new SQL text, and SQLite's driver keeps up to 128 prepared
-    statements per connection, each as large as its list: the SQLite server's memory grew with every
-    such search (issue 12). On SQLite the values are one JSON parameter (`json_each`), on PostgreSQL
-    one array parameter."""
+    The records a common word matches, and the index words similar to a search's, grow with the data;
+    as an IN list every new count was a new SQL text, and Python's SQLite driver keeps up to 128
+    prepared statements per connection, each as large as its list: the serving process's memory grew
+    with every such search (issue 12). On SQLite the values are one JSON parameter (`json_each`), on
+    PostgreSQL one array parameter; being one parameter, a list of any length needs no chunks."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("values", values, type_=ARRAY(String)))
-    listed = func.json_each(bindparam("values", orjson.dumps(values).decode(), type_=String)).table_valued("value")
+        return column == any_(bindparam("values", values, type_=ARRAY(String), unique=True))
+    listed = func.json_each(bindparam("values", orjson.dumps(values).decode(), type_=String,
+                                      unique=True)).table_valued("value")
     return column.in_(select(listed.c.value))
 
 
