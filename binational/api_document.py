@@ -42,13 +42,13 @@ ERRORS: dict[int, tuple[str, bool, dict[str, Any]]] = {
 _WRITES = {"post", "put", "patch", "delete"}
 
 
-def add_errors(doc: dict[str, Any], prefix: str) -> None:
-    """Add the error answers to every operation under `prefix` of an OpenAPI document, in place."""
+def add_errors(doc: dict[str, Any], *prefixes: str) -> None:
+    """Add the error answers to every operation under one of `prefixes` of an OpenAPI document, in place."""
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
     for path, operations in doc.get("paths", {}).items():
-        if not path.startswith(prefix):
+        if not path.startswith(prefixes):
             continue
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
@@ -66,13 +66,13 @@ def add_errors(doc: dict[str, Any], prefix: str) -> None:
         schemas.pop(name, None)
 
 
-def document_errors(app: FastAPI, prefix: str) -> None:
-    """Make `app.openapi()` list the error answers of every operation under `prefix`."""
+def document_errors(app: FastAPI, *prefixes: str) -> None:
+    """Make `app.openapi()` list the error answers of every operation under one of `prefixes`."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            add_errors(generate(), prefix)
+            add_errors(generate(), *prefixes)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -224,7 +224,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
                    flows_api.router):
         app.include_router(router, prefix=API)
     app.include_router(federation_api.router)
-    document_errors(app, API)
+    document_errors(app, API, federation_api.router.prefix)
     web.mount(app, settings)
     # Outermost last: the body is bounded, then its texts checked, and any error no handler took is
     # answered by ContainErrors (not by Starlette's, which would also close the connection); every

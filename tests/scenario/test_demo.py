@@ -23,8 +23,8 @@ from binational.scenario import generate
 from tests.conftest import BACKEND
 
 #: the users the test keeps (hashing all 45 demo passwords takes too long): who the first hour needs,
-#: whose tokens the demo prints, and a supervisor per agency to import its records
-KEEP = {"cbp_analyst", "fgr_analyst", "cbp_auditor", "admin"}
+#: whose tokens the demo prints, who records the readouts, and a supervisor per agency to import its records
+KEEP = {"cbp_analyst", "fgr_analyst", "cbp_auditor", "admin", "sre_analyst"}
 
 
 def _small_world_in(folder: Path) -> None:
