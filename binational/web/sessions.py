@@ -29,7 +29,8 @@ from binational.config import Settings
 from binational.errors import Forbidden
 
 COOKIE = "binational_session"
-API_PREFIX = "/api/"
+#: paths answered to programs (the API, and partner nodes' federation endpoints): JSON errors, no session
+API_PREFIX = ("/api/", "/federation/")
 
 
 def route_path(scope: Scope) -> str:
