@@ -41,7 +41,9 @@ def generate(
     world.write_directory()
     faker_us, faker_mx = Faker("en_US"), Faker("es_MX")
     names = []
-    for name, fn in generators():
+    # in the order of GENERATOR_MODULES, whatever imported a module first (a test may import one alone)
+    order = {f"binational.scenario.{module}": n for n, module in enumerate(GENERATOR_MODULES)}
+    for name, fn in sorted(generators(), key=lambda g: order.get(g[1].__module__, len(order))):
         gen_seed = derived_seed(seed, name)
         faker_us.seed_instance(gen_seed)
         faker_mx.seed_instance(gen_seed + 1)
