@@ -79,6 +79,7 @@ def _values(node_client, member, entity_id) -> set[str]:
 
 
 def _receives(mx: Node, decision: str) -> list[AuditEntry]:
+    sequence_audit(mx.db)
     with mx.db.unit_of_work() as s:
         act_as_system(s)
         return list(s.scalars(select(AuditEntry).where(AuditEntry.action == "federation.receive",
@@ -121,6 +122,7 @@ def test_the_copy_reaches_the_recipient_agency_only_and_is_locked(pair, db, clie
         assert copy is not None and copy.owner_agency == "US-CBP" and copy.origin_node == "us.binational/cbp"
     # both logs say it: the US sent it, MX received it (naming the record for its holders' auditors)
     assert len(_receives(mx, "allow")) == 1
+    sequence_audit(db)
     with db.unit_of_work() as s:
         act_as_system(s)
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
