@@ -129,6 +129,8 @@ def test_a_search_sends_the_same_statements_however_many_records_match(client, c
     a prepared statement of each, as large as its list, on every connection: the server's memory grew
     with each search of a common word. Now the texts a search sends do not depend on how many match
     (a page of them has lists of its own, bounded by the page size)."""
+    import threading
+
     from sqlalchemy import event
 
     us = cast["us_analyst"]
@@ -137,7 +139,9 @@ def test_a_search_sends_the_same_statements_however_many_records_match(client, c
     sent: set[str] = set()
 
     def note(_conn, _cursor, statement, *_args):
-        sent.add(statement)
+        # On PostgreSQL the audit sequencer works on the same engine in the background.
+        if threading.current_thread().name != "audit-sequencer":
+            sent.add(statement)
 
     event.listen(engine, "before_cursor_execute", note)
     try:
