@@ -33,6 +33,11 @@ from binational.errors import TimeBudgetExceeded
 PROGRESS_STEPS = 2000
 #: How long a SQLite transaction outside any request waits for the write lock, in milliseconds
 SQLITE_LOCK_WAIT_MS = 30_000
+#: The waits a request's budget is rounded down to (a 1-2-5 series up to SQLITE_LOCK_WAIT_MS)
+LOCK_WAIT_STEPS_MS = (
+    *(m * 10**k for k in range(5) for m in (1, 2, 5) if m * 10**k < SQLITE_LOCK_WAIT_MS),
+    SQLITE_LOCK_WAIT_MS,
+)
 
 #: The budget of the request being served (set by binational.bounds; the thread pool's calls
 #: inherit it): SQLite's wait for its write lock, before any session is involved, obeys it.
@@ -161,6 +166,9 @@ def sqlite_lock_wait_sql() -> str:
     if budget is not None:
         # an unbounded budget (request_budget_ms = 0) remains infinite: the usual wait then
         wait = max(1, int(min(wait, budget.remaining() * 1000))) if not budget.cancelled else 1
+        # Rounded down to a 1-2-5 step: the driver caches statements by their text, and a text per
+        # millisecond pushed the queries out of its cache.
+        wait = max(step for step in LOCK_WAIT_STEPS_MS if step <= wait)
     return f"PRAGMA busy_timeout = {wait}"
 
 
