@@ -32,13 +32,14 @@ from typing import Any
 import httpx
 import uvicorn
 
+from binational import workers
 from binational.access import service as access
 from binational.admin import service as admin
 from binational.app import create_app
 from binational.audit.scope import unit_of_work
 from binational.config import Settings
 from binational.db import Database, act_as, act_as_system
-from binational.resolution import runs, worker
+from binational.resolution import runs
 from binational.scenario import generate
 from binational.scenario import load as loader
 
@@ -137,7 +138,7 @@ def _background(base: str, tokens: dict[str, str]) -> dict[str, Any]:
                             headers={"Authorization": f"Bearer {tokens['admin']}"})
         answered = time.perf_counter() - started
         run_id = answer.json()["id"]
-        worker.wait(run_id)
+        workers.wait(run_id)
         took = time.perf_counter() - started
     status = httpx.get(f"{base}/api/v1/resolution/runs/{run_id}", timeout=30,
                        headers={"Authorization": f"Bearer {tokens['admin']}"}).json()["status"]

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,43 @@ def _pg_admin(sql: str) -> None:
     engine.dispose()
 
 
+#: each test's PostgreSQL copy of the template is made one test ahead, and dropped once the test is done,
+#: on threads of their own: the tests do not wait for the server's copying and removing (drops at once
+#: share the checkpoint the server may take for each)
+_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-database-copies")
+_dropper = ThreadPoolExecutor(max_workers=3, thread_name_prefix="test-database-drops")
+_drops: list[Future[None]] = []
+_ahead: Future[str] | None = None
+
+
+def _make_copy(template: str) -> str:
+    copy = f"binational_t_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{template}" STRATEGY WAL_LOG')
+    return copy
+
+
+def fresh_copy(template: str) -> str:
+    """A new PostgreSQL copy of `template` (made while the previous test ran); the next is begun."""
+    global _ahead
+    ready = _ahead or _maker.submit(_make_copy, template)
+    _ahead = _maker.submit(_make_copy, template)
+    return ready.result()
+
+
+def drop_later(name: str) -> None:
+    """Drop a test's PostgreSQL database in the background (the next test need not wait for it)."""
+    _drops.append(_dropper.submit(_pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _drop_the_copies() -> None:
+    if _ahead is not None:
+        drop_later(_ahead.result())
+    _maker.shutdown(wait=True)
+    _dropper.shutdown(wait=True)
+    for drop in _drops:
+        drop.result()  # a copy left behind fails the run
+
+
 def _settings(url: str, key: Path) -> Settings:
     # The suite shares a busy machine: its requests get room (tests/attacks/test_load.py tests the bounds).
     return Settings(database_url=url, audit_key_path=key, environment="test", secret_key="test-secret-of-the-suite",
@@ -150,6 +188,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     db.dispose()
     yield name, key, cast
     if BACKEND == "postgresql":
+        _drop_the_copies()
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -159,8 +198,7 @@ def settings(template: tuple[str, Path, dict[str, Member]], tmp_path: Path,
     """Settings of a fresh copy of the template database, also exported to the environment."""
     name, key, _cast = template
     if BACKEND == "postgresql":
-        copy = f"binational_t_{uuid.uuid4().hex[:12]}"
-        _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY WAL_LOG')
+        copy = fresh_copy(name)
         url = _pg_url(copy)
     else:
         path = tmp_path / "test.db"
@@ -171,7 +209,7 @@ def settings(template: tuple[str, Path, dict[str, Member]], tmp_path: Path,
     yield settings
     clitools.reset_database()
     if BACKEND == "postgresql":
-        _pg_admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        drop_later(copy)
 
 
 @pytest.fixture

@@ -15,24 +15,23 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import threading
 import uuid
 from datetime import timedelta
-from multiprocessing.process import BaseProcess
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from binational import workers
 from binational.access import service as access
 from binational.access.actions import Action, register
 from binational.access.models import User
 from binational.access.policy import Actor, may_see_forecast_run, require, visible_series
 from binational.audit import log as audit
 from binational.audit.scope import unit_of_work
-from binational.config import Settings, get_settings
+from binational.config import get_settings
 from binational.db import Database, act_as, act_as_system, system_context, utcnow
 from binational.errors import Conflict, NotFound
 from binational.flows import service
@@ -41,7 +40,6 @@ from binational.flows.models import FlowForecastRun, FlowSeries
 register(Action("flows.forecast_run", "record.create", "follow one's own forecast run in the background"))
 log = logging.getLogger("binational.flows")
 BEAT_SECONDS = 1.0
-_workers: dict[str, BaseProcess] = {}
 
 
 def view(session: Session, actor: Actor, run: FlowForecastRun) -> dict[str, Any]:
@@ -114,39 +112,8 @@ def _recover(session: Session, user_id: int) -> None:
 
 
 def launch_after_commit(session: Session, run_id: str) -> None:
-    """Work the run in a process of its own once `session` commits (the run's row with it)."""
-    settings: Settings = session.info.get("settings") or get_settings()
-    event.listen(session, "after_commit", lambda _s: launch(settings, run_id), once=True)
-
-
-def launch(settings: Settings, run_id: str) -> BaseProcess:
-    """Work a started run in a new process with a database of its own."""
-    for done in [r for r, p in _workers.items() if not p.is_alive()]:  # a serving node never waits for them
-        _workers.pop(done).join()
-    process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
-                                                            name=f"forecast-run-{run_id[:8]}")
-    process.start()
-    _workers[run_id] = process
-    return process
-
-
-def wait(run_id: str, timeout: float | None = None) -> bool:
-    """Wait for this process's worker of `run_id`; whether it has ended (True when there is none)."""
-    process = _workers.get(run_id)
-    if process is not None:
-        process.join(timeout)
-        if process.is_alive():
-            return False
-        _workers.pop(run_id, None)
-    return True
-
-
-def _work(settings: Settings, run_id: str) -> None:
-    db = Database(settings)
-    try:
-        execute(db, run_id)
-    finally:
-        db.dispose()
+    """Forecast the run in a process of its own once `session` commits (the run's row with it)."""
+    workers.launch_after_commit(session, run_id, execute, "forecast-run")
 
 
 def execute(db: Database, run_id: str) -> str:

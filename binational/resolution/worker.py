@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import threading
-from multiprocessing.process import BaseProcess
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from binational import workers
 from binational.audit import log as audit
 from binational.audit.scope import unit_of_work
-from binational.config import Settings, get_settings
 from binational.db import Database, act_as_system, utcnow
 from binational.resolution import runs
 from binational.resolution.engine import Progress, get_engine
@@ -32,48 +30,11 @@ from binational.resolution.models import ResolutionRun
 
 log = logging.getLogger("binational.resolution")
 BEAT_SECONDS = 1.0
-#: run id -> the worker process this process started for it
-_workers: dict[str, BaseProcess] = {}
 
 
 def launch_after_commit(session: Session, run_id: str) -> None:
     """Work the run in a process of its own once `session` commits (the run's row with it)."""
-    settings: Settings = session.info.get("settings") or get_settings()
-
-    def begin(_session: Session) -> None:
-        launch(settings, run_id)
-
-    event.listen(session, "after_commit", begin, once=True)
-
-
-def launch(settings: Settings, run_id: str) -> BaseProcess:
-    """Work a started run in a new process with a database of its own. A process, not a thread:
-    scoring holds Python's interpreter lock for long stretches, which would slow every request of
-    the serving process (benchmarks/resolution_background.py)."""
-    process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
-                                                            name=f"resolution-run-{run_id[:8]}")
-    process.start()
-    _workers[run_id] = process
-    return process
-
-
-def wait(run_id: str, timeout: float | None = None) -> bool:
-    """Wait for this process's worker of `run_id`; whether it has ended (True when there is none)."""
-    process = _workers.get(run_id)
-    if process is not None:
-        process.join(timeout)
-        if process.is_alive():
-            return False
-        _workers.pop(run_id, None)
-    return True
-
-
-def _work(settings: Settings, run_id: str) -> None:
-    db = Database(settings)
-    try:
-        execute(db, run_id)
-    finally:
-        db.dispose()
+    workers.launch_after_commit(session, run_id, execute, "resolution-run")
 
 
 class Heartbeat:

@@ -13,9 +13,9 @@ import json
 import pytest
 from sqlalchemy import select
 
+from binational import workers
 from binational.access import service as access
 from binational.db import Database, act_as, act_as_system
-from binational.resolution import worker
 from binational.resolution.models import RecordAddress, RecordValues, Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in
@@ -52,7 +52,7 @@ def _run(client, admin) -> bool:
     """Start a run and wait for its worker; whether it finished."""
     r = client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]})
     assert r.status_code == 202, r.text
-    assert worker.wait(r.json()["id"], timeout=300)
+    assert workers.wait(r.json()["id"], timeout=300)
     return client.get(f"{API}/runs/{r.json()['id']}", headers=admin.headers).json()["status"] == "finished"
 
 

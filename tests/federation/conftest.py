@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +20,7 @@ from binational.config import Settings, get_settings
 from binational.db import Database, utcnow
 from binational.federation import anchors
 from binational.schema import upgrade
-from tests.conftest import BACKEND, _pg_admin, _pg_url
+from tests.conftest import BACKEND, _pg_url, drop_later, fresh_copy
 
 MX_NODE = "mx.binational/fgr"
 US_NODE = "us.binational/cbp"
@@ -77,8 +76,7 @@ def mx(template, tmp_path: Path) -> Iterator[Node]:
     """The MX node: its own copy of the seeded database, its own node keys, its own app."""
     name, key, _cast = template
     if BACKEND == "postgresql":
-        copy = f"binational_t_{uuid.uuid4().hex[:12]}"
-        _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY WAL_LOG')
+        copy = fresh_copy(name)
         url = _pg_url(copy)
     else:
         shutil.copy(name, tmp_path / "mx.db")
@@ -97,4 +95,4 @@ def mx(template, tmp_path: Path) -> Iterator[Node]:
         yield Node(settings, db, client)
     db.dispose()
     if BACKEND == "postgresql":
-        _pg_admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        drop_later(copy)

@@ -9,6 +9,7 @@ import re
 
 from sqlalchemy import select
 
+from binational import workers
 from binational.audit.models import AuditEntry
 from binational.db import act_as_system
 from binational.flows import runs
@@ -176,7 +177,7 @@ def test_one_forecast_request_fits_at_most_the_set_number_of_series(client, cast
     in the test's process: test_runs proves the worker's own)."""
     from binational.config import get_settings
 
-    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     series = [samples.seasonal(f"cbp-own-{n}", 2019, 30, 100.0 + n) for n in range(3)]
     upload("us_analyst", samples.long_csv(*series), name="own.csv")
     monkeypatch.setenv("BINATIONAL_FLOWS_FORECAST_MAX_SERIES", "2")

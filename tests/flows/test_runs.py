@@ -3,6 +3,7 @@ run nobody but its starter reads (another user's answers as a missing one)."""
 
 from __future__ import annotations
 
+from binational import workers
 from binational.flows import runs
 from tests.flows import samples
 
@@ -42,7 +43,7 @@ def test_a_forecast_run_answers_at_once_and_is_its_starters_alone(client, cast, 
         denied = s.execute(select(AuditEntry.actor_agency).where(AuditEntry.action == "flows.forecast_run",
                                                                  AuditEntry.decision == "deny")).scalars().all()
     assert sorted(denied) == ["MX-FGR", "MX-FGR", "US-CBP", "US-CBP"]
-    assert runs.wait(run["id"], timeout=300)
+    assert workers.wait(run["id"], timeout=300)
     done = client.get(f"{API}/forecasts/{run['id']}", headers=us.headers).json()
     assert done["status"] == "finished", done
     assert sorted(s["key"] for s in done["series"]) == ["cbp-run-0", "cbp-run-1"]  # never the RED one
@@ -58,7 +59,7 @@ def test_the_dashboard_starts_a_run_whose_page_follows_it_in_both_languages(clie
     # The worker's own process is proved above; here the test works the run itself, when it chooses, so
     # the page is seen running first (and the suite spares a process start).
     started: list[str] = []
-    monkeypatch.setattr(runs, "launch", lambda _settings, run_id: started.append(run_id))
+    monkeypatch.setattr(workers, "launch", lambda _settings, run_id, _execute, _kind: started.append(run_id))
 
     upload("us_analyst", samples.long_csv(samples.seasonal("cbp-page-run", 2019, 30, 700.0)), name="own.csv")
     csrf = sign_in(client, "us_analyst")
@@ -99,7 +100,7 @@ def test_a_run_whose_worker_died_reads_as_failed(client, cast, db, monkeypatch):
     from binational.db import act_as_system, utcnow
     from binational.flows.models import FlowForecastRun
 
-    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)  # a worker that never beats
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)  # a worker that never beats
     us = cast["us_analyst"]
     run = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3}).json()
     with db.unit_of_work() as s:

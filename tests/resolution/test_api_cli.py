@@ -7,8 +7,8 @@ import json
 
 from typer.testing import CliRunner
 
+from binational import workers
 from binational.cli import app
-from binational.resolution import worker
 
 
 def test_review_flow_over_http(client, cast, loaded):
@@ -16,7 +16,7 @@ def test_review_flow_over_http(client, cast, loaded):
     assert client.post("/api/v1/resolution/runs", json={"kinds": ["person"]}, headers=cbp).status_code == 403
     started = client.post("/api/v1/resolution/runs", json={"kinds": ["person"]}, headers=admin)
     assert started.status_code == 202 and started.json()["status"] == "running"
-    assert worker.wait(started.json()["id"], timeout=300)
+    assert workers.wait(started.json()["id"], timeout=300)
     assert client.get(f"/api/v1/resolution/runs/{started.json()['id']}", headers=admin).json()["status"] == "finished"
     page = client.get("/api/v1/resolution/suggestions?limit=5", headers=cbp).json()
     first = page["items"][0]

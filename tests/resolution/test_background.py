@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from binational import workers
 from binational.audit.models import AuditEntry
 from binational.cli import app
 from binational.db import act_as_system, utcnow
@@ -40,7 +41,7 @@ def test_partners_and_outsiders_see_a_runs_status_and_nothing_of_its_progress(cl
         assert panel.status_code == 200
         assert "run-bar" not in panel.text and "run-step" not in panel.text and "records" not in panel.text
     finally:
-        assert worker.wait(run_id, timeout=300)
+        assert workers.wait(run_id, timeout=300)
     seen = client.get(f"/api/v1/resolution/runs/{run_id}", headers=cast["outsider"].headers).json()
     assert seen["status"] == "finished" and seen["message"] == "" and seen["summary"] is None
     node_wide = client.get(f"/api/v1/resolution/runs/{run_id}", headers=cast["admin"].headers).json()
@@ -69,9 +70,9 @@ def test_a_run_answers_at_once_and_other_requests_do_not_wait_behind_it(client, 
     made = client.post("/api/v1/entities", headers=cast["mx_analyst"].headers,
                        json={"schema": "Person", "properties": {"name": ["Ana Durante"]}})
     other_in = time.monotonic() - clock
-    still_running = not worker.wait(run_id, timeout=0)
+    still_running = not workers.wait(run_id, timeout=0)
     again = client.post("/api/v1/resolution/runs", json={"kinds": ["person"]}, headers=admin)
-    assert worker.wait(run_id, timeout=300)
+    assert workers.wait(run_id, timeout=300)
     run_took = time.monotonic() - clock
     assert listed.status_code == 200 and made.status_code == 201
     assert still_running, "the run ended before the other requests were answered"
@@ -94,7 +95,7 @@ def test_a_run_whose_worker_died_is_marked_failed_and_a_new_one_may_start(client
     assert seen["status"] == "failed" and "interrupted" in seen["message"] and seen["finished_at"]
     started = client.post("/api/v1/resolution/runs", json={"kinds": ["person"]}, headers=cast["admin"].headers)
     assert started.status_code == 202
-    assert worker.wait(started.json()["id"], timeout=300)
+    assert workers.wait(started.json()["id"], timeout=300)
     assert dict(_runs(db)) == {"dead": "failed", started.json()["id"]: "empty"}
 
 
@@ -140,7 +141,7 @@ def test_the_page_follows_a_run_in_english_and_spanish(client, cast, db, loaded)
         busy = client.post("/resolution/runs", data={"csrf": csrf, "engine": "duckdb", "kinds": "person"})
         assert busy.status_code == 409 and "one run at a time" in busy.text
     finally:
-        assert worker.wait(run_id, timeout=300)
+        assert workers.wait(run_id, timeout=300)
     ended = client.get(f"/resolution/runs/{run_id}/progress")
     assert ended.headers["HX-Refresh"] == "true" and "hx-trigger" not in ended.text
     shown = client.get(f"/resolution?run={run_id}").text

@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from binational import workers
 from binational.access import service as access
 from binational.db import act_as_system
-from binational.resolution import worker
 from binational.resolution.models import Judgement, Suggestion
 from binational.web import i18n, network_pages
 from tests.networks.conftest import world  # noqa: F401 - the shared network fixture
@@ -53,7 +53,7 @@ def _run_as_admin(client, db):
     r = client.post("/resolution/runs", data={"csrf": csrf, "engine": "duckdb", "kinds": "person"},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/resolution?run="), r.text
-    assert worker.wait(r.headers["location"].rsplit("=", 1)[1], timeout=300)
+    assert workers.wait(r.headers["location"].rsplit("=", 1)[1], timeout=300)
     shown = client.get(r.headers["location"]).text
     assert re.search(r'data-testid="run-message"><strong>Finished', shown), shown
     client.post("/logout", data={"csrf": csrf})
