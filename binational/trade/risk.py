@@ -44,10 +44,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import sparse  # noqa: E402
 
+from binational.access.policy import TRADE_SCOPE_FIELDS  # noqa: E402
 from binational.errors import InvalidInput  # noqa: E402
 from binational.trade.declarations import COLUMNS  # noqa: E402
 
-FORMAT = "binational-cargo-risk/1"
+#: version 2 carries the training scope (version 1 files, which do not, are refused)
+FORMAT = "binational-cargo-risk/2"
 #: the identifier columns and derived keys whose past record becomes a feature
 HISTORY_KEYS = ["Importer ID", "Declarant ID", "Seller ID", "Courier ID", "Office ID", "HS6 Code", "hs4", "hs2",
                 "Country of Origin", "Country of Departure", "Item Price", "Net Mass", "Tax Rate", "unit value"]
@@ -264,6 +266,9 @@ class RiskModel:
     critical: lgb.Booster
     weight: float
     info: dict[str, Any] = field(default_factory=dict)
+    #: the distinct policy columns of the database rows it learned from (none when trained on files):
+    #: who may see what it derives (`policy.may_see_model_output`)
+    scope: list[dict[str, Any]] = field(default_factory=list)
     _paths: dict[int, tuple[np.ndarray, sparse.csr_matrix]] = field(default_factory=dict, repr=False, compare=False)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -323,7 +328,7 @@ class RiskModel:
 
     def save(self, path: Path) -> None:
         data = {"format": FORMAT, "columns": self.columns, "features": self.feature_names,
-                "categories": self.categories, "weight": self.weight, "info": self.info,
+                "categories": self.categories, "weight": self.weight, "info": self.info, "scope": self.scope,
                 "history": {"counts": self.history.counts, "norms": self.history.norms,
                             "prior": self.history.prior, "critical_prior": self.history.critical_prior},
                 "fraud": self.fraud.model_to_string(), "critical": self.critical.model_to_string()}
@@ -346,7 +351,8 @@ class RiskModel:
             critical = lgb.Booster(model_str=data["critical"])
             model = cls(columns=list(data["columns"]), feature_names=list(data["features"]),
                         categories=data["categories"], history=History(**data["history"]), fraud=fraud,
-                        critical=critical, weight=float(data["weight"]), info=data.get("info", {}))
+                        critical=critical, weight=float(data["weight"]), info=data.get("info", {}),
+                        scope=[{k: row[k] for k in TRADE_SCOPE_FIELDS} for row in data["scope"]])
         except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
             raise ModelMismatch(f"{path}: a damaged model file ({type(exc).__name__})") from None
         expected = [f"f{i}" for i in range(len(model.feature_names))]
