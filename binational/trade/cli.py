@@ -114,6 +114,10 @@ def score(
     """The selection list of DECLARATIONS, one JSON line per declaration with its reasons."""
     try:
         fitted = risk.RiskModel.load(model)
+        if as_user is not None:  # a user gets no score learned from what it may not see
+            with work(as_user) as (session, actor):
+                assert actor is not None
+                service.check_model_scope(actor, fitted)
         with _Steps("score", 2) as step:
             frame = declarations.read(declarations_file, columns=fitted.columns)
             step("scoring")

@@ -262,16 +262,21 @@ def _ranked(actor: Actor, rows: list[TradeDeclaration]) -> list[Pick]:
     return picks
 
 
+def check_model_scope(actor: Actor, model: risk.RiskModel) -> None:
+    """Refuse scoring for `actor` with a model that learned from rows it may not see."""
+    learned = may_see_model_output(actor, model.scope)
+    if not learned:
+        raise InvalidInput(f"this model cannot score for you: {learned.reason}; use one trained on what you may see",
+                           details=[{"field": "model"}])
+
+
 def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date, *, budget: float,
                exploration: float, mode: str = "uncertainty", seed: int = 0) -> list[Pick]:
     """Score the actor's agency's declarations of `day` that it may see, with the reasons of each,
     and draw the day's selection list. Rows it may not see keep their earlier draw, which no longer
     shows once this one is the latest."""
     require(actor, "trade.select")
-    learned = may_see_model_output(actor, model.scope)
-    if not learned:
-        raise InvalidInput(f"this model cannot draw your list: {learned.reason}; draw with one trained on what "
-                           "you may see", details=[{"field": "model"}])
+    check_model_scope(actor, model)
     rows = list(session.scalars(select(TradeDeclaration).where(
         TradeDeclaration.owner_agency == actor.agency, TradeDeclaration.declared_on == day,
         visible_trade(actor, TradeDeclaration)).order_by(TradeDeclaration.id)))

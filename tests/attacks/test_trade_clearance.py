@@ -210,8 +210,10 @@ def test_scores_learned_from_red_history_are_withheld_below_red(day_files, decla
         code, shown, _ = _run("show", str(row["id"]), "--as", "us_analyst")  # the AMBER rows it may read
         assert code == 0, row
         assert (shown["score"], shown["rank"], shown["kind"], shown["reasons"]) == (None, None, None, [])
-    code, _out, err = _run("select", "--model", str(red_model), "--day", day, "--as", "us_analyst", *PICK)
-    assert code == 2 and "clearance" in err and len(err.strip().splitlines()) == 1, err
+    for refused in (("select", "--model", str(red_model), "--day", day), ("score", "--model", str(red_model),
+                                                                         str(amber))):
+        code, _out, err = _run(*refused, "--as", "us_analyst", *PICK)
+        assert code == 2 and "clearance" in err and len(err.strip().splitlines()) == 1, err
     # a model the analyst trained on AMBER history, drawn with by the RED supervisor: the analyst's list shows
     amber_history = tmp_path / "amber-history.csv"
     amber_history.write_text("\n".join("A" + line if i else line
