@@ -32,7 +32,7 @@ each pair held equal by a test; who sees a record's readers on its page is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -623,6 +623,22 @@ def may_see_reason_values(actor: Actor, *, owner_agency: str, drawn_clearance_ra
     if drawn_clearance_rank > actor.clearance_rank:
         return Decision(False, "drawn by a user cleared above the viewer")
     return Decision(True, "owner agency, cleared as its drawer")
+
+
+#: the policy columns of a trade row, as a model's training scope lists them (`may_see_model_output`)
+TRADE_SCOPE_FIELDS = ("owner_agency", "owner_country", "distribution", "marking_rank", "case_id", "joint_agency")
+
+
+def may_see_model_output(actor: Actor, scope: Iterable[Mapping[str, Any]]) -> Decision:
+    """Whether `actor` sees what a cargo risk model derives (scores, places on a list, reasons): only
+    if it may see every trade row the model learned from. `scope` holds the distinct policy columns
+    (`TRADE_SCOPE_FIELDS`) of the declarations and inspection results it was trained on; a model
+    trained on files carries none. A lower-cleared colleague thus learns nothing from RED history."""
+    for row in scope:
+        seen = may_see_trade(actor, **{k: row[k] for k in TRADE_SCOPE_FIELDS})
+        if not seen:
+            return Decision(False, f"the model learned from records the viewer may not see ({seen.reason})")
+    return Decision(True, "the model learned only from what the viewer may see")
 
 
 def may_move_request(actor: Actor, *, side: str, from_agency: str, to_agency: str, type_name: str,

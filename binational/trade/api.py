@@ -21,7 +21,7 @@ router = APIRouter(prefix="/trade", tags=["trade"])
 def _row(pick: service.Pick) -> dict[str, Any]:
     row = pick.row
     return {"id": row.id, "reference": row.reference, "agency": row.owner_agency, "date": row.declared_on,
-            "rank": pick.rank, "kind": pick.kind, "score": row.score, "hs_unknown": row.hs_unknown,
+            "rank": pick.rank, "kind": pick.kind, "score": pick.score, "hs_unknown": row.hs_unknown,
             "reasons": pick.reasons}
 
 

@@ -80,14 +80,17 @@ def train_model(
             if train is not None and valid is not None:
                 frames = [declarations.read(p, labels=True) for p in (train, valid)]
                 sources: list[Any] = [service.digest(p) for p in (train, valid)]
+                scope: list[dict[str, Any]] = []  # files are no records of the database
             else:
                 if as_user is None:
                     raise fail("give --train and --valid files, or --as USER to train on the database")
                 with work(as_user) as (session, actor):
                     assert actor is not None
-                    frames = list(service.split_by_date(service.training_frame(session, actor)))
+                    training, scope = service.training_data(session, actor)
+                frames = list(service.split_by_date(training))
                 sources = ["database"]
             fitted = risk.train(*frames, progress=step)
+            fitted.scope = scope
         with work(as_user) as (session, actor):
             audit.record(session, action="trade.train", actor=actor, objects=[],
                          extra={"files": sources, "model": model.name, "validation": fitted.info["validation"]})
@@ -111,6 +114,10 @@ def score(
     """The selection list of DECLARATIONS, one JSON line per declaration with its reasons."""
     try:
         fitted = risk.RiskModel.load(model)
+        if as_user is not None:  # a user gets no score learned from what it may not see
+            with work(as_user) as (session, actor):
+                assert actor is not None
+                service.check_model_scope(actor, fitted)
         with _Steps("score", 2) as step:
             frame = declarations.read(declarations_file, columns=fitted.columns)
             step("scoring")
@@ -138,7 +145,7 @@ def _row(pick: service.Pick) -> dict[str, Any]:
     row = pick.row
     return {"id": row.id, "reference": row.reference, "agency": row.owner_agency,
             "date": row.declared_on.isoformat(), "rank": pick.rank, "kind": pick.kind,
-            "score": row.score, "hs_unknown": row.hs_unknown, "reasons": pick.reasons}
+            "score": pick.score, "hs_unknown": row.hs_unknown, "reasons": pick.reasons}
 
 
 @app.command("import")

@@ -31,8 +31,9 @@ def load(db: Database, world: Path, folder: Path, echo: Callable[[str], None]) -
             act_as(session, actor)
             service.import_declarations(session, actor, past.reset_index(drop=True), source={"file": file.name})
             service.import_declarations(session, actor, today.reset_index(drop=True), source={"file": file.name})
-            training = service.training_frame(session, actor)
+            training, scope = service.training_data(session, actor)
         model = risk.train(*service.split_by_date(training))
+        model.scope = scope
         model.save(folder / "trade-model.json")
         day = max(today["date"]).date()
         with unit_of_work(db) as session:

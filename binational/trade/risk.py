@@ -44,10 +44,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import sparse  # noqa: E402
 
+from binational.access.policy import TRADE_SCOPE_FIELDS  # noqa: E402
 from binational.errors import InvalidInput  # noqa: E402
 from binational.trade.declarations import COLUMNS  # noqa: E402
 
-FORMAT = "binational-cargo-risk/1"
+#: version 2 carries the training scope (version 1 files, which do not, are refused)
+FORMAT = "binational-cargo-risk/2"
 #: the identifier columns and derived keys whose past record becomes a feature
 HISTORY_KEYS = ["Importer ID", "Declarant ID", "Seller ID", "Courier ID", "Office ID", "HS6 Code", "hs4", "hs2",
                 "Country of Origin", "Country of Departure", "Item Price", "Net Mass", "Tax Rate", "unit value"]
@@ -85,6 +87,26 @@ def _keys(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             keys[key] = frame[key].astype(str)
     return keys
+
+
+def _factors(frame: pd.DataFrame) -> dict[str, tuple[np.ndarray, pd.Index]]:
+    """Per history key, each declaration's code and the key's distinct texts (as `_keys` writes
+    them): the texts are made for the distinct values only, not for every row."""
+    out: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    for key in HISTORY_KEYS:
+        if key in ("hs4", "hs2"):
+            codes6, uniques6 = out["HS6 Code"]
+            codes, uniques = pd.factorize(pd.Index(uniques6).str[:4 if key == "hs4" else 2], use_na_sentinel=False)
+            out[key] = (codes[codes6], pd.Index(uniques, dtype=object))
+            continue
+        if key == "unit value":
+            unit = frame["num_Item Price"] / frame["num_Net Mass"].where(frame["num_Net Mass"] > 0)
+            codes, uniques = pd.factorize(unit.round(4).to_numpy(), use_na_sentinel=False)
+            out[key] = (codes, pd.Index(pd.Series(uniques).astype(str).to_numpy(), dtype=object))
+            continue
+        codes, uniques = pd.factorize(frame[key].to_numpy(), use_na_sentinel=False)
+        out[key] = (codes, pd.Index(uniques, dtype=object).astype(str))
+    return out
 
 
 def _log_unit_value(frame: pd.DataFrame) -> pd.Series:
@@ -152,7 +174,7 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
              categories: dict[str, list[str]]) -> pd.DataFrame:
     """The model's features of `frame` (sorted by date): history from `history` plus the frame's
     earlier days (their labels only when `labelled`)."""
-    keys = _keys(frame)
+    factors = _factors(frame)
     days = frame["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     one = np.ones(len(frame))
     if labelled:
@@ -164,9 +186,9 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
     sums = np.column_stack([one, inspected, fraud, critical])
     out: dict[str, np.ndarray] = {}
 
-    def one_key(key: str) -> tuple[tuple[np.ndarray, pd.Index], np.ndarray]:
-        codes, uniques = pd.factorize(keys[key])
-        return (codes, uniques), _before(codes, days, sums) + _looked_up(history, "counts", key, uniques, codes, 4)
+    def one_key(key: str) -> np.ndarray:
+        codes, uniques = factors[key]
+        return _before(codes, days, sums) + _looked_up(history, "counts", key, uniques, codes, 4)
 
     # the keys are independent and numpy's sorts and sums release the interpreter lock: one thread
     # per core (the history is built once per key before, so no thread writes what another reads)
@@ -174,9 +196,8 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
         history.table("counts", key, 4)
     with ThreadPoolExecutor(max_workers=PARAMS["num_threads"]) as pool:
         done = dict(zip(HISTORY_KEYS, pool.map(one_key, HISTORY_KEYS), strict=True))
-    factors = {key: done[key][0] for key in HISTORY_KEYS}
     for key in HISTORY_KEYS:
-        n, seen, bad, crit = done[key][1].T
+        n, seen, bad, crit = done[key].T
         out[f"{key}: earlier declarations"] = n
         out[f"{key}: inspected before"] = seen
         out[f"{key}: fraud found before"] = bad
@@ -201,10 +222,13 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
     out["no courier"] = (frame["Courier ID"] == "").to_numpy(float)
     out["HS code unknown"] = frame["hs_unknown"].to_numpy(float)
     for column in CATEGORIES:
-        values = keys[column] if column in keys else frame[column]
-        codes = pd.Categorical(values, categories=categories[column]).codes.astype(float)
-        codes[codes < 0] = np.nan
-        out[column] = codes
+        if column in factors:  # a category's code per distinct value, then per row
+            codes, uniques = factors[column]
+            coded = pd.Index(categories[column]).get_indexer(uniques).astype(float)[codes]
+        else:
+            coded = pd.Categorical(frame[column], categories=categories[column]).codes.astype(float)
+        coded[coded < 0] = np.nan
+        out[column] = coded
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -264,6 +288,9 @@ class RiskModel:
     critical: lgb.Booster
     weight: float
     info: dict[str, Any] = field(default_factory=dict)
+    #: the distinct policy columns of the database rows it learned from (none when trained on files):
+    #: who may see what it derives (`policy.may_see_model_output`)
+    scope: list[dict[str, Any]] = field(default_factory=list)
     _paths: dict[int, tuple[np.ndarray, sparse.csr_matrix]] = field(default_factory=dict, repr=False, compare=False)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -323,7 +350,7 @@ class RiskModel:
 
     def save(self, path: Path) -> None:
         data = {"format": FORMAT, "columns": self.columns, "features": self.feature_names,
-                "categories": self.categories, "weight": self.weight, "info": self.info,
+                "categories": self.categories, "weight": self.weight, "info": self.info, "scope": self.scope,
                 "history": {"counts": self.history.counts, "norms": self.history.norms,
                             "prior": self.history.prior, "critical_prior": self.history.critical_prior},
                 "fraud": self.fraud.model_to_string(), "critical": self.critical.model_to_string()}
@@ -346,7 +373,8 @@ class RiskModel:
             critical = lgb.Booster(model_str=data["critical"])
             model = cls(columns=list(data["columns"]), feature_names=list(data["features"]),
                         categories=data["categories"], history=History(**data["history"]), fraud=fraud,
-                        critical=critical, weight=float(data["weight"]), info=data.get("info", {}))
+                        critical=critical, weight=float(data["weight"]), info=data.get("info", {}),
+                        scope=[{k: row[k] for k in TRADE_SCOPE_FIELDS} for row in data["scope"]])
         except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
             raise ModelMismatch(f"{path}: a damaged model file ({type(exc).__name__})") from None
         expected = [f"f{i}" for i in range(len(model.feature_names))]

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from binational.access import markings
 from binational.access.actions import Action, register
 from binational.access.models import Agency
-from binational.access.policy import Actor, may_see_reason_values, may_see_trade, require, visible_trade
+from binational.access.policy import (
+    TRADE_SCOPE_FIELDS,
+    Actor,
+    may_see_model_output,
+    may_see_reason_values,
+    may_see_trade,
+    require,
+    visible_trade,
+)
 from binational.audit import log as audit
 from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
@@ -196,18 +204,28 @@ class Pick:
     rank: int | None
     kind: str | None
     reasons: list[dict[str, Any]]
+    score: float | None = None  # None when not scored, or its model's output is not the viewer's
 
 
 def _draw_of(row: TradeDeclaration) -> dict[str, Any]:
     return json.loads(row.draw) if row.draw else {}
 
 
+def _output_shown(actor: Actor, draw: dict[str, Any]) -> bool:
+    """Whether the scores, places and reasons of a draw are the actor's to see: its model learned only
+    from what the actor may see (a draw recorded without its model's scope shows to nobody)."""
+    scope = draw.get("scope")
+    return scope is not None and bool(may_see_model_output(actor, scope))
+
+
 def shown_reasons(actor: Actor, row: TradeDeclaration) -> list[dict[str, Any]]:
     """The reasons of a scored declaration as `actor` may see them: with values and contributions,
-    or the features' names alone."""
+    or the features' names alone; none when its model's output is not the actor's."""
     reasons: list[dict[str, Any]] = json.loads(row.reasons)
     draw = _draw_of(row)
-    if draw and may_see_reason_values(actor, owner_agency=row.owner_agency,
+    if not _output_shown(actor, draw):
+        return []
+    if may_see_reason_values(actor, owner_agency=row.owner_agency,
                                       drawn_clearance_rank=int(draw["clearance_rank"])):
         return reasons
     return [{"feature": r["feature"], "value": None, "contribution": None} for r in reasons]
@@ -231,15 +249,25 @@ def _ranked(actor: Actor, rows: list[TradeDeclaration]) -> list[Pick]:
                 first.setdefault(r.reference, r)
         members = list(first.values())
         draw = draws[members[0].id]
+        if not _output_shown(actor, draw):  # learned from what the actor may not see: no list at all
+            continue
         score = np.array([r.score for r in members], dtype=float)
         fraud = np.array([r.fraud_probability for r in members], dtype=float)
         chosen = risk.select(score, fraud, budget=float(draw["budget"]), exploration=float(draw["exploration"]),
                              mode=str(draw["mode"]), seed=int(draw["seed"]))
         explore = set(chosen.explore.tolist())
         picks.extend(Pick(members[i], place, "exploration" if i in explore else "score",
-                          shown_reasons(actor, members[i]))
+                          shown_reasons(actor, members[i]), members[i].score)
                      for place, i in enumerate(chosen.rows.tolist(), start=1))
     return picks
+
+
+def check_model_scope(actor: Actor, model: risk.RiskModel) -> None:
+    """Refuse scoring for `actor` with a model that learned from rows it may not see."""
+    learned = may_see_model_output(actor, model.scope)
+    if not learned:
+        raise InvalidInput(f"this model cannot score for you: {learned.reason}; use one trained on what you may see",
+                           details=[{"field": "model"}])
 
 
 def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date, *, budget: float,
@@ -248,6 +276,7 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     and draw the day's selection list. Rows it may not see keep their earlier draw, which no longer
     shows once this one is the latest."""
     require(actor, "trade.select")
+    check_model_scope(actor, model)
     rows = list(session.scalars(select(TradeDeclaration).where(
         TradeDeclaration.owner_agency == actor.agency, TradeDeclaration.declared_on == day,
         visible_trade(actor, TradeDeclaration)).order_by(TradeDeclaration.id)))
@@ -260,7 +289,7 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     # every row's reasons, not only the drawer's picks: a viewer who sees fewer rows picks others
     reasons = model.reasons(x, np.arange(len(frame)))
     draw = json.dumps({"id": utcnow().isoformat(), "budget": budget, "exploration": exploration, "mode": mode,
-                       "seed": seed, "clearance_rank": actor.clearance_rank})
+                       "seed": seed, "clearance_rank": actor.clearance_rank, "scope": model.scope})
     for i, ident in enumerate(frame["Declaration ID"]):
         row = by_id[ident]
         row.score, row.fraud_probability = float(score[i]), float(fraud[i])
@@ -337,7 +366,8 @@ def read_declaration(session: Session, actor: Actor, declaration_id: int) -> tup
     results it may see."""
     row = declaration(session, actor, declaration_id)
     results = results_of(session, actor, row)
-    place = Pick(row, None, None, shown_reasons(actor, row) if row.draw else [])
+    shown = _output_shown(actor, _draw_of(row))
+    place = Pick(row, None, None, shown_reasons(actor, row), row.score if shown else None)
     if row.draw:  # not picked, or its draw is no longer the latest, or another copy holds its place
         place = next((p for p in _ranked(actor, _scored_of_day(session, actor, row.declared_on, row.owner_agency))
                       if p.row.id == row.id), place)
@@ -371,9 +401,8 @@ def record_result(session: Session, actor: Actor, declaration_id: int, *, fraud:
     return result
 
 
-def training_frame(session: Session, actor: Actor) -> pd.DataFrame:
-    """The inspected declarations the actor may see, each with its latest visible result, as a
-    labelled frame for retraining (inspection results fed back)."""
+def _training_pairs(session: Session, actor: Actor) -> list[tuple[TradeDeclaration, TradeInspection]]:
+    """The inspected declarations the actor may see, each with its latest visible result (audited)."""
     require(actor, "trade.list")
     latest = (select(TradeInspection.declaration_id, func.max(TradeInspection.id).label("last"))
               .where(visible_trade(actor, TradeInspection)).group_by(TradeInspection.declaration_id).subquery())
@@ -385,12 +414,37 @@ def training_frame(session: Session, actor: Actor) -> pd.DataFrame:
                  extra={"for": "training", "rows": len(pairs)})
     if not pairs:
         raise InvalidInput("no inspected declarations to learn from")
+    return [(d, i) for d, i in pairs]
+
+
+def training_frame(session: Session, actor: Actor) -> pd.DataFrame:
+    """The inspected declarations the actor may see, each with its latest visible result, as a
+    labelled frame for retraining (inspection results fed back)."""
+    return _labelled(_training_pairs(session, actor))
+
+
+def _labelled(pairs: list[tuple[TradeDeclaration, TradeInspection]]) -> pd.DataFrame:
     # one row per declaration: of its copies at several markings, the one with the latest result
     latest_of = {f"{d.owner_agency}:{d.reference}": (d, i) for d, i in sorted(pairs, key=lambda p: p[1].id)}
     table = pd.DataFrame([{**json.loads(d.fields), "Declaration ID": key,
                            "Fraud": str(i.fraud), "Critical Fraud": str(i.critical)}
                           for key, (d, i) in latest_of.items()], columns=declarations.COLUMNS + declarations.LABELS)
     return declarations.parse(table.to_csv(index=False), "the database", labels=True)
+
+
+def training_scope(rows: list[TradeDeclaration | TradeInspection]) -> list[dict[str, Any]]:
+    """The distinct policy columns of the rows a model learns from: who may see what it derives
+    (`policy.may_see_model_output`)."""
+    distinct = {tuple(getattr(r, k) for k in TRADE_SCOPE_FIELDS) for r in rows}
+    return [dict(zip(TRADE_SCOPE_FIELDS, t, strict=True)) for t in sorted(distinct, key=repr)]
+
+
+def training_data(session: Session, actor: Actor) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The labelled frame of `training_frame` and its scope, to set on the model trained on it: what
+    the model derives shows only to who may see all it learned from. Every copy and result the actor
+    sees counts in the scope, kept in the frame or not: each may shape it."""
+    pairs = _training_pairs(session, actor)
+    return _labelled(pairs), training_scope([r for pair in pairs for r in pair])
 
 
 def split_by_date(frame: pd.DataFrame, share: float = 0.2) -> tuple[pd.DataFrame, pd.DataFrame]:

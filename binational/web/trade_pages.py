@@ -56,7 +56,8 @@ def selection(request: Request, s: SessionDep, actor: PageActor,
         return render(request, "trade/selection.html", 422, rows=[], day=day,
                       errors={"day": i18n.error(lang, f"{day!r} is not a date (YYYY-MM-DD)")})
     rows = service.selection_list(s, actor, when) if when else []
-    shown = [{"row": p.row, "rank": p.rank, "kind": p.kind, "reasons": _reasons(lang, p)} for p in rows]
+    shown = [{"row": p.row, "rank": p.rank, "kind": p.kind, "score": p.score, "reasons": _reasons(lang, p)}
+             for p in rows]
     return render(request, "trade/selection.html", rows=shown, day=when.isoformat() if when else "", errors={})
 
 

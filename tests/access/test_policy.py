@@ -32,6 +32,7 @@ from binational.access.policy import (
     may_see_forecast_run,
     may_see_indicator,
     may_see_judgement,
+    may_see_model_output,
     may_see_reason_values,
     may_see_request,
     may_see_run_details,
@@ -503,6 +504,21 @@ def test_who_sees_a_trade_row_pure_and_sql_agree(db, world, viewers):
                     if may_see_trade(actor, owner_agency=owner, owner_country=country, distribution=dist,
                                      marking_rank=rank, case_id=case, joint_agency=joint)}
             assert got == want, actor
+@PURE
+@given(actor=actors(), scope=st.lists(trade_rows, max_size=5))
+def test_a_models_output_shows_only_to_who_sees_all_it_learned_from(actor, scope):
+    """A cargo risk model's scores and reasons show to a viewer exactly when it may see every trade row
+    the model learned from (a model trained on files learned from none); a higher clearance never
+    loses them, and a model that learned one more row never shows to more viewers."""
+    rows = [{"owner_agency": owner, "owner_country": COUNTRIES[owner], "distribution": dist, "marking_rank": rank,
+             "case_id": case, "joint_agency": joint} for owner, dist, rank, case, joint in scope]
+    decision = may_see_model_output(actor, rows)
+    assert bool(decision) == all(may_see_trade(actor, **row) for row in rows)
+    higher = dataclasses.replace(actor, clearance_rank=min(actor.clearance_rank + 1, 4))
+    assert bool(may_see_model_output(higher, rows)) >= bool(decision)
+    assert bool(may_see_model_output(actor, rows[1:])) >= bool(decision)
+
+
 # --- Rules that decide per row in Python (no SQL filters them): who moves a request, whose view of it
 # one reads, who is named in its history, who reads a run's node-wide counts.
 

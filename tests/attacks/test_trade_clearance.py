@@ -188,3 +188,40 @@ def test_a_reference_the_database_cannot_hold_is_one_line_and_nothing_written(da
     assert code == 2 and ("Declaration ID" in err or "NUL" in err) and len(err.strip().splitlines()) == 1, err
     code, out, _ = _run("import", str(red), "--as", "us_analyst")
     assert code == 0 and out["skipped"] == 0
+
+
+def test_scores_learned_from_red_history_are_withheld_below_red(day_files, declaration_files, tmp_path):  # noqa: F811
+    """A RED supervisor trains a model on the database, where it holds RED inspected declarations, and
+    draws the day: the AMBER rows' scores, ranks and reasons come from RED history. An AMBER analyst
+    sees those rows but none of that: no list, no score, no place, no reasons; drawing with that model
+    is refused (one line, exit 2). A model learned from what the analyst may see still lists for it."""
+    day, _red, amber, _fresh = day_files
+    history = declaration_files["valid"]  # inspected: the RED supervisor's past
+    assert _run("import", str(history), "--as", "us_supervisor", "--marking", "TLP:RED")[0] == 0
+    assert _run("import", str(amber), "--as", "us_analyst")[0] == 0
+    red_model = tmp_path / "red-model.json"
+    code, _out, err = _run("train", "--model", str(red_model), "--as", "us_supervisor")
+    assert code == 0, err
+    code, drawn, err = _run("select", "--model", str(red_model), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0 and drawn and all(r["score"] is not None for r in drawn), err
+    code, seen, _ = _run("list", "--day", day, "--as", "us_analyst")
+    assert code == 0 and seen == []
+    for row in drawn:
+        code, shown, _ = _run("show", str(row["id"]), "--as", "us_analyst")  # the AMBER rows it may read
+        assert code == 0, row
+        assert (shown["score"], shown["rank"], shown["kind"], shown["reasons"]) == (None, None, None, [])
+    for refused in (("select", "--model", str(red_model), "--day", day), ("score", "--model", str(red_model),
+                                                                         str(amber))):
+        code, _out, err = _run(*refused, "--as", "us_analyst", *PICK)
+        assert code == 2 and "clearance" in err and len(err.strip().splitlines()) == 1, err
+    # a model the analyst trained on AMBER history, drawn with by the RED supervisor: the analyst's list shows
+    amber_history = tmp_path / "amber-history.csv"
+    amber_history.write_text("\n".join("A" + line if i else line
+                                       for i, line in enumerate(history.read_text().splitlines())) + "\n")
+    assert _run("import", str(amber_history), "--as", "us_analyst")[0] == 0
+    amber_model = tmp_path / "amber-model.json"
+    assert _run("train", "--model", str(amber_model), "--as", "us_analyst")[0] == 0
+    code, drawn, err = _run("select", "--model", str(amber_model), "--day", day, "--as", "us_supervisor", *PICK)
+    assert code == 0, err
+    code, seen, _ = _run("list", "--day", day, "--as", "us_analyst")
+    assert code == 0 and seen and all(r["score"] is not None and r["reasons"] for r in seen)

@@ -42,6 +42,19 @@ def test_history_comes_only_from_earlier_days():
     assert x.loc[row, "Importer ID: earlier declarations"] == expected
 
 
+def test_scoring_keys_a_history_as_training_wrote_it(declaration_files):
+    """Scoring makes each key's text for its distinct values only; each row's text is still the one
+    the training history was written under (the model's history is looked up by it)."""
+    frame = declarations.read(declaration_files["test"])
+    frame.loc[frame.index[:3], "Net Mass"] = "0"  # no value per kg: the text of a missing value
+    frame = declarations.parse(frame[declarations.COLUMNS].to_csv(index=False))
+    keys, factors = risk._keys(frame), risk._factors(frame)
+    for key in risk.HISTORY_KEYS:
+        codes, uniques = factors[key]
+        assert list(uniques[codes]) == list(keys[key]), key
+    assert "nan" in set(keys["unit value"])
+
+
 def test_scored_files_never_use_their_own_labels(model_file, declaration_files):
     model = risk.RiskModel.load(model_file)
     test = declarations.read(declaration_files["test"], labels=True)
