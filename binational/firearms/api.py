@@ -79,6 +79,18 @@ def confirm(trace_id: str, body: Confirm, s: SessionDep, actor: ActorDep) -> dic
     return service.confirm(session=s, actor=actor, trace_id=trace_id, sale_id=body.sale_id)
 
 
+@router.get("/recoveries")
+def list_recoveries(
+    s: SessionDep, actor: ActorDep,
+    limit: Annotated[int | None, Query(description="page size")] = None,
+    cursor: Annotated[str | None, Query(max_length=1000, description="from the previous page")] = None,
+) -> dict[str, Any]:
+    """A page of the recovered firearms the caller may see, newest imported first, each with how many
+    traces sent for it the caller may see."""
+    items, next_cursor = service.list_recoveries(session=s, actor=actor, limit=limit, cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
 @router.get("/recoveries/{recovery_id}")
 def read_recovery(recovery_id: str, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A recovered firearm, with the traces sent for it that the caller may see."""

@@ -146,6 +146,44 @@ def traces(
                                        cursor=cursor)[0])
 
 
+recoveries_app = typer.Typer(help="The recovered firearms you may see, with the traces sent for them.",
+                             no_args_is_help=True)
+app.add_typer(recoveries_app, name="recoveries")
+
+
+@recoveries_app.command("list")
+def recoveries_list(
+    as_user: AsUser,
+    limit: Annotated[int | None, typer.Option(help="page size")] = None,
+    cursor: Annotated[str | None, typer.Option(help="from the previous page")] = None,
+) -> None:
+    """List the recovered firearms you may see, newest imported first, with how many traces you may see
+    were sent for each (JSON; the next page's cursor on stderr)."""
+    from binational.firearms import service
+
+    _tables()
+    with work(as_user) as (session, actor):
+        assert actor is not None
+        items, next_cursor = service.list_recoveries(session=session, actor=actor, limit=limit, cursor=cursor)
+    _print(items)
+    if next_cursor:
+        typer.echo(f"next page: --cursor {next_cursor}", err=True)
+
+
+@recoveries_app.command("show")
+def recoveries_show(
+    recovery_id: Annotated[str, typer.Argument(help="the recovery's id (as the list shows it)")],
+    as_user: AsUser,
+) -> None:
+    """Show one recovered firearm with the traces sent for it that you may see (JSON)."""
+    from binational.firearms import service
+
+    _tables()
+    with work(as_user) as (session, actor):
+        assert actor is not None
+        _print(service.read_recovery(session=session, actor=actor, recovery_id=recovery_id))
+
+
 @app.command()
 def queue(
     as_user: AsUser,

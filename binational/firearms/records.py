@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, insert
+from sqlalchemy import String, insert, select, update
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
 from binational.access.markings import rank
-from binational.access.policy import Actor, require
+from binational.access.policy import Actor, require, visible
 from binational.audit import log as audit
 from binational.db import utcnow
 from binational.entities.service import namespace
@@ -163,12 +163,13 @@ def _within_columns(parse: Parser, model: Any) -> Parser:
     return checked
 
 
-def read_csv(text: str, parse: Parser) -> list[dict[str, Any]]:
-    """Every line of a CSV text with a header, parsed; the first bad line raises naming it."""
+def read_csv(text: str, parse: Parser, unique: str | None = None) -> list[dict[str, Any]]:
+    """Every line of a CSV text with a header, parsed; the first bad line raises naming it (as does a
+    line repeating the `unique` field's value of an earlier one)."""
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise InvalidInput("the file is empty: a header line is expected", details=[{"line": 1}])
-    today, rows = utcnow().date(), []
+    today, rows, lines = utcnow().date(), [], dict[str, int]()
     for row in reader:
         if reader.line_num > MAX_LINES:
             raise InvalidInput(f"more than {MAX_LINES} lines", details=[{"line": reader.line_num}])
@@ -178,13 +179,32 @@ def read_csv(text: str, parse: Parser) -> list[dict[str, Any]]:
         if not any((v or "").strip() for v in row.values()):
             continue
         rows.append(parse({k.strip(): (v or "") for k, v in row.items()}, reader.line_num, today))
+        if unique:
+            value = rows[-1][unique]
+            if value in lines:
+                raise _bad(reader.line_num, unique, f"{value!r} is on line {lines[value]} already")
+            lines[value] = reader.line_num
     return rows
+
+
+def _recoveries_by_number(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The ids of the recoveries of the actor's agency, visible to the actor, that the file's numbers
+    name again (a re-import replaces them in place). A recovery the actor may not see is not replaced:
+    the file's one is added, as for a new number, so the import says nothing of it."""
+    numbers = [row["recovery_id"] for row in rows]
+    known: dict[str, str] = {}
+    for start in range(0, len(numbers), 1000):
+        known.update(session.execute(select(Recovery.recovery_id, Recovery.id).where(
+            Recovery.owner_agency == actor.agency, Recovery.recovery_id.in_(numbers[start:start + 1000]),
+            visible(actor, Recovery))).all())
+    return known
 
 
 def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribution: str = "agency",
                marking: str = "TLP:AMBER", progress: Progress | None = None) -> int:
     """Import one CSV file of `kind` (sales, multiple-sales, recoveries) as the actor's agency; all of
-    it or, at the first bad line, nothing. Returns the number of records imported."""
+    it or, at the first bad line, nothing. A recovery numbered as one of the agency's the actor may see
+    replaces it in place. Returns the number of records imported."""
     require(actor, "firearms.import")
     if kind not in _PARSERS:
         raise InvalidInput(f"unknown kind {kind!r}", details=[{"field": "kind", "allowed": list(KINDS)}])
@@ -195,14 +215,22 @@ def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribu
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     parse, model, prefix = _PARSERS[kind]
-    rows = read_csv(text, _within_columns(parse, model))
+    rows = read_csv(text, _within_columns(parse, model), unique="recovery_id" if kind == "recoveries" else None)
     policy = {"owner_agency": actor.agency, "owner_country": actor.country, "distribution": distribution,
-              "marking": marking, "marking_rank": marking_rank, "case_id": None, "created_at": utcnow()}
+              "marking": marking, "marking_rank": marking_rank, "case_id": None}
     base = f"{namespace(actor.agency)}.{prefix}"
+    known = _recoveries_by_number(session, actor, rows) if kind == "recoveries" else {}
     for row in rows:
-        row.update(policy, id=f"{base}{uuid.uuid4().hex}")
+        row.update(policy, id=known.get(row.get("recovery_id", "")) or f"{base}{uuid.uuid4().hex}")
+    replaced = set(known.values())
+    new = [{**row, "created_at": utcnow()} for row in rows if row["id"] not in replaced]
+    again = [row for row in rows if row["id"] in replaced]
     for start in range(0, len(rows), 1000):
-        session.execute(insert(model), rows[start:start + 1000])
+        if new[start:start + 1000]:
+            session.execute(insert(model), new[start:start + 1000])
+        if again[start:start + 1000]:
+            # the same rows updated in place: the traces sent for them keep their link
+            session.execute(update(model), again[start:start + 1000])
         if progress:
             progress(min(start + 1000, len(rows)), len(rows))
     audit.record(session, action="firearms.import", actor=actor, objects=[(row["id"], actor.agency) for row in rows],

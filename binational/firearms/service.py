@@ -75,6 +75,8 @@ for _action in (
            "resolve the tracing queue: exact maker and serial answered at once, others given ranked candidates"),
     Action("firearms.recovery.read", "record.view",
            "read a recovered firearm one's agency may see, with the traces sent for it that one may see"),
+    Action("firearms.recovery.list", "record.view",
+           "list the recovered firearms one may see, with how many traces sent for each one may see"),
     Action("firearms.trace.confirm", "request.answer",
            "confirm a candidate record of a trace, answering it and releasing the result to the requester"),
 ):
@@ -331,6 +333,42 @@ def _seen(traces: list[Trace], shown: list[dict[str, Any]]) -> list[tuple[str, s
     return objects
 
 
+def _recovery_view(found: Recovery) -> dict[str, Any]:
+    """A recovered firearm's fields as shown to one who may see it."""
+    return {"id": found.id, "recovery_id": found.recovery_id, "seizure": found.seizure, "place": found.place,
+            "state": found.state, "recovered_on": found.recovered_on.isoformat(), "possessor": found.possessor,
+            "manufacturer": found.manufacturer, "model": found.model, "caliber": found.caliber,
+            "weapon_type": found.weapon_type, "serial": found.serial, "obliterated": found.obliterated,
+            "restored": [int(p) for p in found.restored.split(",") if p], "owner_agency": found.owner_agency,
+            "marking": found.marking}
+
+
+def list_recoveries(*, session: Session, actor: Actor, limit: int | None = None,
+                    cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the recovered firearms the actor may see, newest imported first, each with how many
+    traces sent for it the actor may see (`traces`), and the cursor of the next page; audited."""
+    require(actor, "firearms.recovery.list")
+    settings = get_settings()
+    limit = pagination.check_limit(limit, settings.page_size, settings.max_page_size)
+    page, next_cursor = pagination.keyset(session, select(Recovery).where(visible(actor, Recovery)),
+                                          (Recovery.created_at, Recovery.id), limit=limit, cursor=cursor,
+                                          secret=settings.signing_secret(), descending=True)
+    found = list(page)
+    traces: dict[str, list[str]] = {}
+    if found:
+        for trace_id, recovery_id in session.execute(
+                select(Trace.id, Trace.recovery_id).join(Recovery, Recovery.id == Trace.recovery_id)
+                .where(Trace.recovery_id.in_([r.id for r in found]),
+                       visible_trace_recoveries(actor, Trace, Recovery))):
+            traces.setdefault(str(recovery_id), []).append(trace_id)
+    shown = [{**_recovery_view(r), "traces": len(traces.get(r.id, []))} for r in found]
+    audit.record(session, action="firearms.recovery.list", actor=actor,
+                 objects=[(r.id, r.owner_agency) for r in found]
+                 + [(t, r.owner_agency) for r in found for t in traces.get(r.id, [])],
+                 extra={"page": len(found)})
+    return shown, next_cursor
+
+
 def read_recovery(*, session: Session, actor: Actor, recovery_id: str) -> dict[str, Any]:
     """A recovered firearm the actor may see, with the traces sent for it that the actor may see (each
     as `views` shows it: the result once released); the read is audited. A recovery the actor may not
@@ -350,11 +388,7 @@ def read_recovery(*, session: Session, actor: Actor, recovery_id: str) -> dict[s
         .where(Trace.recovery_id == found.id, visible_trace_recoveries(actor, Trace, Recovery))
         .order_by(Trace.created_at, Trace.id)).scalars())
     shown = views(session, actor, traces)
-    view = {"id": found.id, "recovery_id": found.recovery_id, "seizure": found.seizure, "place": found.place,
-            "state": found.state, "recovered_on": found.recovered_on.isoformat(), "possessor": found.possessor,
-            "manufacturer": found.manufacturer, "model": found.model, "caliber": found.caliber,
-            "weapon_type": found.weapon_type, "serial": found.serial, "obliterated": found.obliterated,
-            "restored": found.restored, "owner_agency": found.owner_agency, "traces": shown}
+    view = {**_recovery_view(found), "traces": shown}
     audit.record(session, action="firearms.recovery.read", actor=actor,
                  objects=[(found.id, found.owner_agency)] + [o for o in _seen(traces, shown) if o[0] != found.id])
     return view

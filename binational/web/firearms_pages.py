@@ -33,7 +33,8 @@ def _page(request: Request, s: SessionDep, actor: PageActor, status: int = 200, 
     values.setdefault("errors", {})
     values.setdefault("batch", "")
     return render(request, "firearms/traces.html", status, may_send=may_send, tracer=tracer, sent=sent,
-                  queue=queue, columns=", ".join(service.BATCH_COLUMNS), **values)
+                  queue=queue, may_list_recoveries=can(actor, "firearms.recovery.list").allowed,
+                  columns=", ".join(service.BATCH_COLUMNS), **values)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -81,6 +82,22 @@ async def confirm(trace_id: str, request: Request, s: SessionDep, actor: PageAct
     form = await request.form()
     service.confirm(session=s, actor=actor, trace_id=trace_id, sale_id=str(form.get("sale_id", ""))[:100])
     return redirect("/firearms?done=confirmed")
+
+
+@router.get("/recoveries", response_class=HTMLResponse)
+def recoveries_page(request: Request, s: SessionDep, actor: PageActor, cursor: str | None = None) -> HTMLResponse:
+    """The recovered firearms the user may see, newest imported first, with how many traces sent for
+    each the user may see."""
+    found, next_cursor = service.list_recoveries(session=s, actor=actor, limit=PAGE, cursor=cursor)
+    return render(request, "firearms/recoveries.html", recoveries=found, next_cursor=next_cursor)
+
+
+@router.get("/recoveries/{recovery_id}", response_class=HTMLResponse)
+def recovery_page(recovery_id: str, request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One recovered firearm with the traces sent for it that the user may see (each linked to its
+    page, the result once released); one the user may not see is the ordinary 404 page."""
+    found = service.read_recovery(session=s, actor=actor, recovery_id=recovery_id)
+    return render(request, "firearms/recovery.html", recovery=found)
 
 
 def _chart(lang: str, ttc: list[dict[str, Any]]) -> dict[str, object]:

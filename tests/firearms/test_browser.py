@@ -48,3 +48,28 @@ def test_batch_resolve_confirm_and_leads_in_both_languages(server, browser, stoc
     en.locator("#dashboard-chart svg").wait_for()
     assert en.get_by_role("heading", name="Straw-purchase signals").is_visible()
     assert violations(en) == []
+
+
+def test_the_recovery_pages_in_both_languages(server, browser, client, cast, stocked):  # noqa: ANN001, F811
+    from tests.firearms.conftest import API
+    from tests.firearms.test_recovery_link import RECOVERIES, TRACE
+
+    mx_member = cast["mx_analyst"]
+    r = client.post(f"{API}/firearms/records", headers=mx_member.headers,
+                    json={"kind": "recoveries", "csv": RECOVERIES})
+    assert r.status_code == 201, r.text
+    assert client.post(f"{API}/firearms/traces", headers=mx_member.headers,
+                       json={**TRACE, "recovery": "FGR-0001"}).status_code == 201
+    mx = _sign_in(browser, server, "mx_analyst", locale="es-MX")
+    mx.goto(f"{server}/firearms")
+    mx.get_by_role("link", name="Armas aseguradas y los rastreos enviados por ellas").click()
+    mx.get_by_test_id("recoveries").wait_for()
+    assert mx.get_by_test_id("recoveries").locator("tbody tr").count() == 2
+    assert violations(mx) == []
+    mx.get_by_role("link", name="FGR-0001").click()
+    mx.get_by_test_id("recovery-traces").wait_for()
+    assert violations(mx) == []
+    en = _sign_in(browser, server, "mx_analyst")
+    en.goto(mx.url)
+    assert en.get_by_role("heading", name="Traces sent for it").is_visible()
+    assert violations(en) == []
