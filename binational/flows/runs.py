@@ -3,7 +3,7 @@
 `start` checks the request (the series chosen through the policy, at most `flows_forecast_max_series`)
 and records a run, `running`, which answers at once (`202`); once that is committed a process of its
 own (statsforecast holds the interpreter lock while it fits, which would slow every request of the
-serving process) forecasts the series as the run's user (`service.store_forecasts`, audited there)
+serving process) forecasts the series as the run's user (`forecasts.store_forecasts`, audited there)
 and stores the summary. A heartbeat writes the progress every second; a run silent for
 `resolution_run_stale_seconds` (its process ended) is marked failed when its user starts another.
 One running run per user (a partial unique index). A run is its starter's alone
@@ -35,7 +35,7 @@ from binational.audit.scope import unit_of_work
 from binational.config import Settings, get_settings
 from binational.db import Database, act_as, act_as_system, system_context, utcnow
 from binational.errors import Conflict, NotFound
-from binational.flows import service
+from binational.flows import forecasts
 from binational.flows.models import FlowForecastRun, FlowSeries
 
 register(Action("flows.forecast_run", "record.create", "follow one's own forecast run in the background"))
@@ -65,7 +65,7 @@ def start(*, session: Session, actor: Actor, horizon: int, indicator: str | None
     """Record a forecast run of the series the actor may see (filtered): 422 past the most one request
     forecasts, 409 while the actor has one running. Nothing is fitted here."""
     require(actor, "flows.forecast")
-    chosen = service.chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
+    chosen = forecasts.chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
                                    max_series=get_settings().flows_forecast_max_series)
     with system_context(session):
         _recover(session, actor.user_id)
@@ -179,7 +179,7 @@ def execute(db: Database, run_id: str) -> str:
                 raise NotFound("the run's user is gone")
             actor = access.actor_for(session=s, user=user)
             act_as(s, actor)
-            summary = service.store_forecasts(
+            summary = forecasts.store_forecasts(
                 session=s, actor=actor, horizon=run.horizon, indicator=run.indicator, dimension=run.dimension,
                 progress=lambda done, total: latest.update(progress_done=done, progress_total=total), stored=stored)
         stopped.set()
