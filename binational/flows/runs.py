@@ -8,7 +8,9 @@ and stores the summary. A heartbeat writes the progress every second; a run sile
 `resolution_run_stale_seconds` (its process ended) is marked failed when its user starts another.
 One running run per user (a partial unique index). A run is its starter's alone
 (`policy.may_see_forecast_run`: anyone else gets `404`, as for one that does not exist), and the
-series it lists are those its reader may see now (`visible_series`).
+series it lists are those its reader may see now (`visible_series`). Reading a running run (its
+counts, which the page polls every second) is audited once per run, `flows.forecast.progress`; each
+read of an ended run, with the series it names, is audited `flows.forecast_run`; refusals, always.
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ def view(session: Session, actor: Actor, run: FlowForecastRun) -> dict[str, Any]
     ids = summary.pop("series", [])
     shown = []
     if ids:
-        rows = session.execute(select(FlowSeries.id, FlowSeries.key).where(
+        rows = session.execute(select(FlowSeries.id, FlowSeries.key, FlowSeries.owner_agency).where(
             FlowSeries.id.in_(ids), visible_series(actor, FlowSeries)).order_by(FlowSeries.id)).all()
-        shown = [{"id": r.id, "key": r.key} for r in rows]
+        shown = [{"id": r.id, "key": r.key, "owner_agency": r.owner_agency} for r in rows]
     return {"id": run.id, "status": run.status, "horizon": run.horizon, "indicator": run.indicator,
             "dimension": run.dimension, "progress": {"done": run.progress_done, "total": run.progress_total},
             "message": run.message, "summary": summary or None, "series": shown,
@@ -100,8 +102,21 @@ def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
     if not decision:
         raise NotFound("forecast run", run_id, reason=decision.reason, action="flows.forecast_run")
     out = view(session, actor, run)
-    audit.record(session, action="flows.forecast_run", actor=actor, objects=[(f"forecast-run:{run.id}", run.agency)],
-                 extra={"status": run.status, "read": True})
+    if run.status == "running":
+        # A running run shows its starter only its own counts, which the page polls every second: the
+        # first such read of the run is audited, the polls after it would repeat it to no purpose.
+        if not run.progress_read:
+            with system_context(session):
+                session.execute(update(FlowForecastRun).where(FlowForecastRun.id == run.id)
+                                .values(progress_read=True))
+            audit.record(session, action="flows.forecast.progress", actor=actor,
+                         objects=[(f"forecast-run:{run.id}", run.agency)], extra={"status": run.status})
+        return out
+    # a finished or failed run shows its summary and the series it forecast: every read is audited,
+    # naming the series shown
+    shown = [(f"flow-series:{s['id']}", s["owner_agency"]) for s in out["series"]][:200]
+    audit.record(session, action="flows.forecast_run", actor=actor,
+                 objects=[(f"forecast-run:{run.id}", run.agency), *shown], extra={"status": run.status, "read": True})
     return out
 
 
