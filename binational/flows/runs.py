@@ -41,6 +41,8 @@ from binational.flows import forecasts
 from binational.flows.models import FlowForecastRun, FlowSeries
 
 register(Action("flows.forecast_run", "record.create", "follow one's own forecast run in the background"))
+register(Action("flows.forecast.progress", "record.create",
+                "read one's own running forecast run's counts (the first read of the run; its polls after it are not)"))
 log = logging.getLogger("binational.flows")
 BEAT_SECONDS = 1.0
 _workers: dict[str, BaseProcess] = {}
@@ -114,7 +116,7 @@ def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
         return out
     # a finished or failed run shows its summary and the series it forecast: every read is audited,
     # naming the series shown
-    shown = [(f"flow-series:{s['id']}", s["owner_agency"]) for s in out["series"]][:200]
+    shown = [(f"flow-series:{s['id']}", s["owner_agency"]) for s in out["series"]]
     audit.record(session, action="flows.forecast_run", actor=actor,
                  objects=[(f"forecast-run:{run.id}", run.agency), *shown], extra={"status": run.status, "read": True})
     return out
