@@ -24,9 +24,9 @@ and audit entries have theirs too (`may_see_judgement`/`visible_judgements`, `ma
 `visible_audit_objects`, the parts of a firearm trace `may_see_trace_part`/`visible_trace_parts`, the
 link of a trace to its recovered firearm `may_see_trace_recovery`/`visible_trace_recoveries`, the
 records a trace may be answered with `may_answer_trace_with`/`trace_answer_records`, and the flows
-module's series `may_see_series`/`visible_series`, whether a viewer sees every value a resolution
-run read of a record, from the run's summary of them, `may_see_every_value`/`sees_every_value`),
-each pair held equal by a test; who sees a record's readers on its page is
+module's series `may_see_series`/`visible_series` (`may_see_flow_series` on a loaded one), whether
+a viewer sees every value a resolution run read of a record, from the run's summary of them,
+`may_see_every_value`/`sees_every_value`), each pair held equal by a test; who sees a record's readers on its page is
 `may_see_readers()`.
 """
 
@@ -446,6 +446,14 @@ def may_see_series(actor: Actor, *, owner_agency: str, owner_country: str, distr
     if public:
         return Decision(True, "public statistic")
     return Decision(False, "another agency's internal series")
+
+
+def may_see_flow_series(actor: Actor, series: Any) -> Decision:
+    """`may_see_series` on a loaded series (any object with its policy columns: `owner_agency`,
+    `owner_country`, `distribution`, `marking_rank`, `case_id`, `public`); its reason goes to the audit log."""
+    return may_see_series(actor, owner_agency=series.owner_agency, owner_country=series.owner_country,
+                          distribution=series.distribution, marking_rank=series.marking_rank,
+                          case_id=series.case_id, public=series.public)
 
 
 def may_see_forecast_run(actor: Actor, *, user_id: int, agency: str) -> Decision:

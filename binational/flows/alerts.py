@@ -13,14 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from binational.access.models import User
-from binational.access.policy import Actor, require, visible_series
+from binational.access.policy import Actor, may_see_flow_series, require, visible_series
 from binational.access.service import actor_for
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.errors import InvalidInput, NotFound
+from binational.flows.forecasts import forecast_view, latest_forecast
 from binational.flows.models import FlowAlert, FlowForecast, FlowNotice, FlowSeries, FlowSubscription
-from binational.flows.service import alert_view, forecast_view, latest_forecast, sees, values_of
+from binational.flows.series import alert_view, values_of
 
 log = logging.getLogger(__name__)
 #: below this many a year before, a year-over-year change is noise, not news
@@ -90,7 +91,7 @@ def check(*, session: Session, actor: Actor, indicator: str | None = None) -> li
         readers = {user.id: actor_for(session=session, user=user) for _sub, user in subscribers}
         for alert, series in new:
             for sub, user in subscribers:
-                if sub.indicator == series.indicator and sees(readers[user.id], series):
+                if sub.indicator == series.indicator and may_see_flow_series(readers[user.id], series):
                     session.add(FlowNotice(user_id=user.id, agency=user.agency, alert_id=alert.id, created_at=now))
         session.flush()
     raised: list[tuple[str, str | None]] = [(f"flow-alert:{a.id}", s.owner_agency) for a, s in new]

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from binational.flows import alerts, runs, service
+from binational.flows import alerts, exports, runs, service
+from binational.flows import series as flow_series
 from binational.routing import ActorDep, RowId, SessionDep
 
 router = APIRouter(prefix="/flows", tags=["flows"])
@@ -44,7 +45,7 @@ async def import_file(
 @router.get("/indicators")
 def list_indicators(s: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
     """The indicators and dimensions of the series the caller may see, with how many series each."""
-    return service.indicators(session=s, actor=actor)
+    return flow_series.indicators(session=s, actor=actor)
 
 
 @router.get("/series")
@@ -57,23 +58,23 @@ def list_series(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """One page of the series the caller may see, how many match, and the next page's cursor."""
-    page, following, count = service.list_series(
+    page, following, count = flow_series.list_series(
         session=s, actor=actor, indicator=indicator, dimension=dimension, limit=limit, cursor=cursor
     )
-    return {"items": [service.series_view(x) for x in page], "count": count, "next_cursor": following}
+    return {"items": [flow_series.series_view(x) for x in page], "count": count, "next_cursor": following}
 
 
 @router.get("/series/{series_id}")
 def read_series(series_id: RowId, s: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A series: monthly values, calendar and fiscal years, year-over-year, its forecast and alerts."""
-    return service.read_series(session=s, actor=actor, series_id=series_id)
+    return flow_series.read_series(session=s, actor=actor, series_id=series_id)
 
 
 @router.get("/series/{series_id}/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def export_series(series_id: RowId, s: SessionDep, actor: ActorDep) -> Response:
     """The series' values and forecast as CSV: series,month,value,mean,lo80,hi80,lo95,hi95."""
     return Response(
-        service.export_csv(session=s, actor=actor, series_id=series_id),
+        exports.export_csv(session=s, actor=actor, series_id=series_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="series-{series_id}.csv"'},
     )

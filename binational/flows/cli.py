@@ -116,12 +116,12 @@ def forecast_command(
     if file is None:
         if as_user is None:
             raise fail("give a long CSV file, or --as USER to forecast the database's series")
-        from binational.flows import service
+        from binational.flows import forecasts
 
         bar, report = _bar("forecasting")
         with bar, work(as_user) as (session, actor):
             assert actor is not None
-            summary = service.store_forecasts(
+            summary = forecasts.store_forecasts(
                 session=session, actor=actor, horizon=horizon, indicator=indicator, progress=report
             )
         typer.echo(json.dumps(summary))
@@ -221,14 +221,14 @@ def list_command(
     limit: Annotated[int, typer.Option(help="at most this many")] = 100,
 ) -> None:
     """The series the user may see, as JSON lines."""
-    from binational.flows import service
+    from binational.flows import series
 
     with work(as_user) as (session, actor):
         assert actor is not None
-        page, _cursor, count = service.list_series(
+        page, _cursor, count = series.list_series(
             session=session, actor=actor, indicator=indicator, dimension=dimension, limit=limit
         )
-        rows = [service.series_view(s) for s in page]
+        rows = [series.series_view(s) for s in page]
     for row in rows:
         typer.echo(json.dumps(row, ensure_ascii=False))
     typer.echo(f"{len(rows)} of {count} series", err=True)
@@ -237,9 +237,9 @@ def list_command(
 @app.command("show")
 def show_command(series_id: Annotated[int, typer.Argument(help="the series' id")], as_user: AsUser) -> None:
     """One series the user may see: values, years, year-over-year, forecast and alerts, as JSON."""
-    from binational.flows import service
+    from binational.flows import series
 
     with work(as_user) as (session, actor):
         assert actor is not None
-        data = service.read_series(session=session, actor=actor, series_id=series_id)
+        data = series.read_series(session=session, actor=actor, series_id=series_id)
     typer.echo(json.dumps(data, ensure_ascii=False, indent=1))

@@ -2,8 +2,8 @@
 
 Every candidate (damped-trend AutoETS, AutoTheta, MSTL, seasonal naive, optionally AutoARIMA, the full
 AutoETS search or a combination named `A+B`) forecasts each series from several past origins, fitted
-once at the earliest and run forward over the others; the equal-weight combination of the candidates
-with the lowest mean absolute scaled error over those origins forecasts the future, with intervals
+once at the earliest and run forward over the others; the median of the candidates with the lowest
+mean absolute scaled error over those origins forecasts the future, with intervals
 widened as far as the backtest showed them too narrow. `reconcile` makes the forecasts of a hierarchy
 add up (MinT). Before fitting, a known shock (by
 default the closure of the US land border to non-essential travel, March 2020 to November 2021) is
@@ -306,8 +306,8 @@ def forecast(data: Mapping[str, Mapping[int, float]], *, horizon: int, candidate
              progress: Callable[[int, int], None] | None = None) -> list[Forecast]:
     """Forecast `horizon` months after each series' last month (`data`: series -> month -> value).
 
-    Each series' forecast is the equal-weight combination of the `combine` candidates with the lowest
-    backtest error over up to `windows` origins; the intervals are widened (never narrowed) by the
+    Each series' forecast is the median of the `combine` candidates with the lowest backtest error over
+    up to `windows` origins (their intervals averaged around it); the intervals are widened (never narrowed) by the
     factor that makes the backtest's own intervals hold their share of the actuals (80 and 95 %).
     Raises TooShort, naming the first series with fewer months than one backtest needs. `engine`, a
     Spark session, runs the fits on Spark through statsforecast's distributed backend.
@@ -387,9 +387,15 @@ def forecast(data: Mapping[str, Mapping[int, float]], *, horizon: int, candidate
 
 
 def _blend(columns: dict[str, np.ndarray], chosen: list[str], horizon: int) -> dict[str, np.ndarray]:
-    """The equal-weight average of the chosen candidates' means and bounds."""
+    """The chosen candidates' combination: the median of their means (their average, for one or two),
+    with their interval bounds averaged and moved with it (each bound keeps its average distance
+    from the average mean)."""
     parts = [_combine(columns, c, horizon) for c in chosen]
-    return {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0]}
+    blend = {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0]}
+    # The median, not the mean: one candidate gone astray (a trend run on past a level shift) does not
+    # pull the forecast with it. Chosen on the validation years (benchmarks/README.md).
+    shift = np.median([p["mean"] for p in parts], axis=0) - blend["mean"]
+    return {key: values + shift for key, values in blend.items()}
 
 
 def _overshoot(actual: np.ndarray, parts: dict[str, np.ndarray], level: int) -> list[float]:

@@ -3,12 +3,14 @@
 `start` checks the request (the series chosen through the policy, at most `flows_forecast_max_series`)
 and records a run, `running`, which answers at once (`202`); once that is committed a process of its
 own (statsforecast holds the interpreter lock while it fits, which would slow every request of the
-serving process) forecasts the series as the run's user (`service.store_forecasts`, audited there)
+serving process) forecasts the series as the run's user (`forecasts.store_forecasts`, audited there)
 and stores the summary. A heartbeat writes the progress every second; a run silent for
 `resolution_run_stale_seconds` (its process ended) is marked failed when its user starts another.
 One running run per user (a partial unique index). A run is its starter's alone
 (`policy.may_see_forecast_run`: anyone else gets `404`, as for one that does not exist), and the
-series it lists are those its reader may see now (`visible_series`).
+series it lists are those its reader may see now (`visible_series`). Reading a running run (its
+counts, which the page polls every second) is audited once per run, `flows.forecast.progress`; each
+read of an ended run, with the series it names, is audited `flows.forecast_run`; refusals, always.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from binational.audit.scope import unit_of_work
 from binational.config import get_settings
 from binational.db import Database, act_as, act_as_system, system_context, utcnow
 from binational.errors import Conflict, NotFound
-from binational.flows import service
+from binational.flows import forecasts
 from binational.flows.models import FlowForecastRun, FlowSeries
 
 register(Action("flows.forecast_run", "record.create", "follow one's own forecast run in the background"))
+register(Action("flows.forecast.progress", "record.create",
+                "read one's own running forecast run's counts (the first read of the run; its polls after it are not)"))
 log = logging.getLogger("binational.flows")
 BEAT_SECONDS = 1.0
 
@@ -48,9 +52,9 @@ def view(session: Session, actor: Actor, run: FlowForecastRun) -> dict[str, Any]
     ids = summary.pop("series", [])
     shown = []
     if ids:
-        rows = session.execute(select(FlowSeries.id, FlowSeries.key).where(
+        rows = session.execute(select(FlowSeries.id, FlowSeries.key, FlowSeries.owner_agency).where(
             FlowSeries.id.in_(ids), visible_series(actor, FlowSeries)).order_by(FlowSeries.id)).all()
-        shown = [{"id": r.id, "key": r.key} for r in rows]
+        shown = [{"id": r.id, "key": r.key, "owner_agency": r.owner_agency} for r in rows]
     return {"id": run.id, "status": run.status, "horizon": run.horizon, "indicator": run.indicator,
             "dimension": run.dimension, "progress": {"done": run.progress_done, "total": run.progress_total},
             "message": run.message, "summary": summary or None, "series": shown,
@@ -63,7 +67,7 @@ def start(*, session: Session, actor: Actor, horizon: int, indicator: str | None
     """Record a forecast run of the series the actor may see (filtered): 422 past the most one request
     forecasts, 409 while the actor has one running. Nothing is fitted here."""
     require(actor, "flows.forecast")
-    chosen = service.chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
+    chosen = forecasts.chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
                                    max_series=get_settings().flows_forecast_max_series)
     with system_context(session):
         _recover(session, actor.user_id)
@@ -98,8 +102,21 @@ def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
     if not decision:
         raise NotFound("forecast run", run_id, reason=decision.reason, action="flows.forecast_run")
     out = view(session, actor, run)
-    audit.record(session, action="flows.forecast_run", actor=actor, objects=[(f"forecast-run:{run.id}", run.agency)],
-                 extra={"status": run.status, "read": True})
+    if run.status == "running":
+        # A running run shows its starter only its own counts, which the page polls every second: the
+        # first such read of the run is audited, the polls after it would repeat it to no purpose.
+        if not run.progress_read:
+            with system_context(session):
+                session.execute(update(FlowForecastRun).where(FlowForecastRun.id == run.id)
+                                .values(progress_read=True))
+            audit.record(session, action="flows.forecast.progress", actor=actor,
+                         objects=[(f"forecast-run:{run.id}", run.agency)], extra={"status": run.status})
+        return out
+    # a finished or failed run shows its summary and the series it forecast: every read is audited,
+    # naming the series shown
+    shown = [(f"flow-series:{s['id']}", s["owner_agency"]) for s in out["series"]]
+    audit.record(session, action="flows.forecast_run", actor=actor,
+                 objects=[(f"forecast-run:{run.id}", run.agency), *shown], extra={"status": run.status, "read": True})
     return out
 
 
@@ -146,7 +163,7 @@ def execute(db: Database, run_id: str) -> str:
                 raise NotFound("the run's user is gone")
             actor = access.actor_for(session=s, user=user)
             act_as(s, actor)
-            summary = service.store_forecasts(
+            summary = forecasts.store_forecasts(
                 session=s, actor=actor, horizon=run.horizon, indicator=run.indicator, dimension=run.dimension,
                 progress=lambda done, total: latest.update(progress_done=done, progress_total=total), stored=stored)
         stopped.set()

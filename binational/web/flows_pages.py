@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from binational.config import get_settings
 from binational.errors import DomainError, InvalidInput
-from binational.flows import alerts, runs, service
+from binational.flows import alerts, exports, runs
+from binational.flows import series as flow_series
 from binational.flows.boundary import BOX, outlines
 from binational.routing import RowId, SessionDep
 from binational.web import i18n
@@ -191,12 +192,12 @@ def _dashboard(
     status: int = 200,
 ) -> HTMLResponse:
     lang = i18n.language(request)
-    choices = service.indicators(session=s, actor=actor)
-    page, _cursor, count = service.list_series(
+    choices = flow_series.indicators(session=s, actor=actor)
+    page, _cursor, count = flow_series.list_series(
         session=s, actor=actor, indicator=indicator or None, dimension=dimension or None, limit=200
     )
-    latest = service.last_values(s, page)
-    rows = [{**service.series_view(x), **latest[x.id]} for x in page]
+    latest = flow_series.last_values(s, page)
+    rows = [{**flow_series.series_view(x), **latest[x.id]} for x in page]
     return render(
         request,
         "flows/dashboard.html",
@@ -281,7 +282,7 @@ def forecast_run_progress(request: Request, run_id: RunId, s: SessionDep, actor:
 def series_page(request: Request, series_id: RowId, s: SessionDep, actor: PageActor) -> HTMLResponse:
     """One series: its chart with the forecast's fan, year-over-year chart, years, alerts and exports."""
     lang = i18n.language(request)
-    data = service.read_series(session=s, actor=actor, series_id=series_id)
+    data = flow_series.read_series(session=s, actor=actor, series_id=series_id)
     return render(request, "flows/series.html", series=data, chart=_chart(lang, data), yoy=_yoy_chart(lang, data))
 
 
@@ -289,7 +290,7 @@ def series_page(request: Request, series_id: RowId, s: SessionDep, actor: PageAc
 def series_csv(series_id: RowId, s: SessionDep, actor: PageActor) -> Response:
     """The series' values and forecast as CSV (the chart's data)."""
     return Response(
-        service.export_csv(session=s, actor=actor, series_id=series_id),
+        exports.export_csv(session=s, actor=actor, series_id=series_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="series-{series_id}.csv"'},
     )

@@ -194,3 +194,92 @@ def test_one_forecast_request_fits_at_most_the_set_number_of_series(client, cast
         assert done["status"] == "finished" and done["summary"]["forecast"] == 1
     finally:
         get_settings.cache_clear()
+
+
+def _run_entries(db, run_id: str) -> list[tuple[str, str, str | None, list[str]]]:  # noqa: ANN001
+    """(action, decision, agency, objects) of the audit entries naming forecast run `run_id`."""
+    sequence_audit(db)
+    with db.session() as session:
+        act_as_system(session)
+        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        named = [(e.action, e.decision, e.actor_agency, json.loads(e.entry)["objects"]) for e in rows]
+    # a refusal names the id asked for, bare and with no owner (whose run it is stays untold)
+    return [e for e in named if {f"forecast-run:{run_id}", run_id} & set(e[3])]
+
+
+def test_probes_of_a_running_run_are_each_audited_and_leave_its_starters_first_poll_audited(
+    client, cast, upload, db, monkeypatch
+):
+    """The once-per-run audit of polls is the starter's alone: a colleague's or a partner's probe of the
+    run is refused and audited every time, and does not spend the starter's first audited poll."""
+    from binational.access.actions import ACTIONS
+
+    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-probed-run", 2019, 30, 400.0)), name="p.csv")
+    run_id = client.post(f"{API}/forecasts", headers=cast["us_analyst"].headers,
+                         params={"horizon": 3, "indicator": "cbp-probed-run"}).json()["id"]
+    for member in ("us_supervisor", "mx_analyst"):
+        for _ in range(2):
+            assert client.get(f"{API}/forecasts/{run_id}", headers=cast[member].headers).status_code == 404
+    for _ in range(2):
+        polled = client.get(f"{API}/forecasts/{run_id}", headers=cast["us_analyst"].headers).json()
+        # a running run's answer is its own counts: nothing of a series, its values or its owner
+        assert polled["status"] == "running" and polled["series"] == [] and polled["summary"] is None, polled
+        assert polled["progress"] == {"done": 0, "total": 1} and polled["indicator"] == "cbp-probed-run"  # its own
+    entries = _run_entries(db, run_id)
+    assert sorted(a for a, d, who, _ in entries if d == "deny") == ["flows.forecast_run"] * 4
+    assert sorted(who for _, d, who, _ in entries if d == "deny") == ["MX-FGR", "MX-FGR", "US-CBP", "US-CBP"]
+    assert [(a, who) for a, d, who, _ in entries if a == "flows.forecast.progress"] == [("flows.forecast.progress",
+                                                                                          "US-CBP")]
+    assert "flows.forecast.progress" in ACTIONS  # a filter of the audit page, a row of docs/access.md
+
+
+def _finished_run(db, user: str, series: list[int]) -> str:  # noqa: ANN001
+    """A finished run of `user` whose summary names `series` (as a worker would have stored it)."""
+    import uuid
+
+    from binational.access.models import User
+    from binational.db import utcnow
+    from binational.flows.models import FlowForecastRun
+
+    run_id = uuid.uuid4().hex
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        who = s.scalars(select(User).where(User.username == user)).one()
+        s.add(FlowForecastRun(id=run_id, user_id=who.id, agency=who.agency, status="finished", horizon=3,
+                              progress_done=len(series), progress_total=len(series), message="", finished_at=utcnow(),
+                              summary=json.dumps({"forecast": len(series), "skipped": 0, "series": series})))
+    return run_id
+
+
+def test_a_finished_runs_series_owners_are_those_its_reader_sees_on_the_series(client, cast, upload, db, series_ids):
+    """A partner's finished run names each series it may see now with the owner its series page shows;
+    one hidden since (an internal and a national series of another country) is not listed, its key and id
+    nowhere in the answer, which is the same as for a run of the visible series alone; every series shown
+    is named in the audit entry of the read, however many."""
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-kept-inside", 2019, 30, 100.0)), name="in.csv")
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-kept-national", 2019, 30, 100.0)), name="nat.csv",
+           distribution="national")
+    upload("us_analyst", samples.encounters(), name="encounters.csv")
+    us = series_ids("us_analyst")
+    public = sorted(i for key, i in series_ids("mx_analyst").items() if key.startswith("US-CBP:"))
+    hidden = [us["US-CBP:cbp-kept-inside"], us["US-CBP:cbp-kept-national"]]
+    mx = cast["mx_analyst"].headers
+    with_hidden = client.get(f"{API}/forecasts/{_finished_run(db, 'mx_analyst', public + hidden)}", headers=mx).json()
+    shown = {s["id"]: s["owner_agency"] for s in with_hidden["series"]}
+    assert sorted(shown) == public
+    for series_id, owner in shown.items():
+        assert client.get(f"{API}/series/{series_id}", headers=mx).json()["owner_agency"] == owner
+    assert not {"cbp-kept-inside", "cbp-kept-national"} & set(json.dumps(with_hidden).split('"'))
+    alone = client.get(f"{API}/forecasts/{_finished_run(db, 'mx_analyst', public)}", headers=mx).json()
+    strip = ("id", "started_at", "finished_at", "summary", "progress")  # counts of the run as it ran
+    assert {k: v for k, v in with_hidden.items() if k not in strip} == {k: v for k, v in alone.items()
+                                                                         if k not in strip}
+    # the read names every series it shows (no cap): a run of more series than one page of them
+    many = [f"cbp-many-{n:03d}" for n in range(205)]
+    upload("us_analyst", samples.long_csv(*(samples.seasonal(k, 2024, 2, 10.0) for k in many)), name="many.csv")
+    ids = sorted(i for key, i in series_ids("us_analyst").items() if key.split(":", 1)[1] in many)
+    big = _finished_run(db, "us_analyst", ids)
+    assert len(client.get(f"{API}/forecasts/{big}", headers=cast["us_analyst"].headers).json()["series"]) == 205
+    [(_, _, _, objects)] = [e for e in _run_entries(db, big) if e[1] == "allow"]
+    assert {f"flow-series:{i}" for i in ids} <= set(objects)

@@ -1,13 +1,16 @@
-"""`may_see_series` and its SQL twin `visible_series` agree on random viewers and series (owner,
-distribution, marking, case, public), and a public statistic is seen by every agency within clearance."""
+"""`may_see_series` (and `may_see_flow_series` on a loaded series) and its SQL twin `visible_series`
+agree on random viewers and series (owner, distribution, marking, case, public), and a public
+statistic is seen by every agency within clearance."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Boolean, Integer, String, column, select
 
-from binational.access.policy import may_see_series, visible_series
+from binational.access.policy import may_see_flow_series, may_see_series, visible_series
 from tests.access.test_policy import COUNTRIES, _rows_of, actors, agencies, case_ids, ranks
 
 series_rows = st.tuples(agencies, st.sampled_from(("agency", "national")), ranks, case_ids, st.booleans())
@@ -28,6 +31,11 @@ def test_who_sees_a_series_pure_and_sql_agree(db, world, viewers):
                     if may_see_series(actor, owner_agency=owner, owner_country=country, distribution=dist,
                                       marking_rank=rank, case_id=case, public=public)}
             assert got == want, actor
+            loaded = {i for i, owner, country, dist, rank, case, public in data
+                      if may_see_flow_series(actor, SimpleNamespace(
+                          owner_agency=owner, owner_country=country, distribution=dist, marking_rank=rank,
+                          case_id=case, public=public))}
+            assert loaded == want, actor
 
 
 @given(actor=actors(), owner=agencies, rank=ranks)

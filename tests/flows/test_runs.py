@@ -109,3 +109,41 @@ def test_a_run_whose_worker_died_reads_as_failed(client, cast, db, monkeypatch):
                   .values(heartbeat_at=utcnow() - timedelta(hours=1)))
     read = client.get(f"{API}/forecasts/{run['id']}", headers=us.headers).json()
     assert read["status"] == "failed" and read["message"].startswith("interrupted"), read
+
+
+def test_polls_of_a_running_run_are_audited_once_and_each_read_of_its_end_with_its_series(
+    client, cast, upload, db, monkeypatch
+):
+    import json
+
+    from sqlalchemy import select
+
+    from binational.audit.models import AuditEntry
+    from binational.db import act_as_system
+    from tests.conftest import sequence_audit
+
+    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)  # the test works the run itself
+    us = cast["us_analyst"]
+    upload("us_analyst", samples.long_csv(samples.seasonal("cbp-poll-run", 2019, 30, 400.0)), name="poll.csv")
+    run = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3, "indicator": "cbp-poll-run"})
+    run_id = run.json()["id"]
+
+    def entries(action: str) -> list[list[str]]:
+        sequence_audit(db)
+        with db.session() as s:
+            act_as_system(s)
+            found = s.execute(select(AuditEntry.entry).where(AuditEntry.action == action).order_by(AuditEntry.seq))
+            named = [json.loads(entry)["objects"] for entry in found.scalars()]
+        return [objects for objects in named if f"forecast-run:{run_id}" in objects]
+
+    for _ in range(3):  # the page's polls while it runs
+        assert client.get(f"{API}/forecasts/{run_id}", headers=us.headers).json()["status"] == "running"
+    assert len(entries("flows.forecast.progress")) == 1
+    before = len(entries("flows.forecast_run"))  # the start
+    assert runs.execute(db, run_id) == "finished"
+    for _ in range(2):
+        done = client.get(f"{API}/forecasts/{run_id}", headers=us.headers).json()
+        assert [s["key"] for s in done["series"]] == ["cbp-poll-run"]
+    reads = entries("flows.forecast_run")[before:]
+    assert len(reads) == 2 and all(f"flow-series:{done['series'][0]['id']}" in objects for objects in reads), reads
+    assert len(entries("flows.forecast.progress")) == 1
