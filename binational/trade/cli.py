@@ -117,7 +117,7 @@ def score(
         if as_user is not None:  # a user gets no score learned from what it may not see
             with work(as_user) as (session, actor):
                 assert actor is not None
-                service.check_model_scope(actor, fitted)
+                service.check_model_scope(actor, fitted, "trade.score")
         with _Steps("score", 2) as step:
             frame = declarations.read(declarations_file, columns=fitted.columns)
             step("scoring")

@@ -49,7 +49,8 @@ class TradeDeclaration(Shareable, Base):
     reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the features that raised the score
     selection_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # score | exploration
     selection_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)  # on its drawer's list
-    # JSON of the draw that scored it: id (time), budget, exploration, mode, seed, the drawer's clearance
+    # JSON of the draw that scored it: id (time), budget, exploration, mode, seed, the drawer's clearance and
+    # its model's training scope (who may see the score, `policy.may_see_model_output`)
     draw: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -374,13 +374,25 @@ class RiskModel:
             model = cls(columns=list(data["columns"]), feature_names=list(data["features"]),
                         categories=data["categories"], history=History(**data["history"]), fraud=fraud,
                         critical=critical, weight=float(data["weight"]), info=data.get("info", {}),
-                        scope=[{k: row[k] for k in TRADE_SCOPE_FIELDS} for row in data["scope"]])
+                        scope=[_scope_row(row) for row in data["scope"]])
         except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
             raise ModelMismatch(f"{path}: a damaged model file ({type(exc).__name__})") from None
         expected = [f"f{i}" for i in range(len(model.feature_names))]
         if fraud.feature_name() != expected or critical.feature_name() != expected:
             raise ModelMismatch(f"{path}: its boosters do not take the features it lists")
         return model
+
+
+def _scope_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One row of a model file's training scope, its policy columns checked: a rank that is not an
+    integer (a text, NaN) would compare as nothing the policy expects and show the model's output."""
+    out = {k: row[k] for k in TRADE_SCOPE_FIELDS}
+    texts = all(isinstance(out[k], str) for k in ("owner_agency", "owner_country", "distribution"))
+    optional = all(out[k] is None or isinstance(out[k], str) for k in ("case_id", "joint_agency"))
+    rank = out["marking_rank"]
+    if not (texts and optional and isinstance(rank, int) and not isinstance(rank, bool)):
+        raise TypeError("a training scope row of the wrong types")
+    return out
 
 
 def _path_tables(booster: lgb.Booster, width: int) -> tuple[np.ndarray, sparse.csr_matrix]:

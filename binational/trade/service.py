@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from binational.access import markings
@@ -29,7 +29,7 @@ from binational.access.policy import (
 )
 from binational.audit import log as audit
 from binational.db import system_context, utcnow
-from binational.errors import InvalidInput, NotFound
+from binational.errors import Forbidden, InvalidInput, NotFound
 from binational.trade import bts, declarations, ports, risk
 from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
 
@@ -225,8 +225,7 @@ def shown_reasons(actor: Actor, row: TradeDeclaration) -> list[dict[str, Any]]:
     draw = _draw_of(row)
     if not _output_shown(actor, draw):
         return []
-    if may_see_reason_values(actor, owner_agency=row.owner_agency,
-                                      drawn_clearance_rank=int(draw["clearance_rank"])):
+    if may_see_reason_values(actor, owner_agency=row.owner_agency, drawn_clearance_rank=int(draw["clearance_rank"])):
         return reasons
     return [{"feature": r["feature"], "value": None, "contribution": None} for r in reasons]
 
@@ -262,12 +261,13 @@ def _ranked(actor: Actor, rows: list[TradeDeclaration]) -> list[Pick]:
     return picks
 
 
-def check_model_scope(actor: Actor, model: risk.RiskModel) -> None:
-    """Refuse scoring for `actor` with a model that learned from rows it may not see."""
+def check_model_scope(actor: Actor, model: risk.RiskModel, action: str) -> None:
+    """Refuse `action` (scoring) for `actor` with a model that learned from rows it may not see: a
+    policy refusal, so the caller's unit of work audits it as a denial."""
     learned = may_see_model_output(actor, model.scope)
     if not learned:
-        raise InvalidInput(f"this model cannot score for you: {learned.reason}; use one trained on what you may see",
-                           details=[{"field": "model"}])
+        raise Forbidden(f"this model cannot score for you: {learned.reason}; use one trained on what you may see",
+                        action=action)
 
 
 def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date, *, budget: float,
@@ -276,7 +276,7 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     and draw the day's selection list. Rows it may not see keep their earlier draw, which no longer
     shows once this one is the latest."""
     require(actor, "trade.select")
-    check_model_scope(actor, model)
+    check_model_scope(actor, model, "trade.select")
     rows = list(session.scalars(select(TradeDeclaration).where(
         TradeDeclaration.owner_agency == actor.agency, TradeDeclaration.declared_on == day,
         visible_trade(actor, TradeDeclaration)).order_by(TradeDeclaration.id)))
@@ -325,10 +325,24 @@ def selection_list(session: Session, actor: Actor, day: date) -> list[Pick]:
 
 
 def latest_selection_day(session: Session, actor: Actor) -> date | None:
-    """The latest day with a selection list the actor may see a row of (the page's default day)."""
+    """The latest day with a selection list the actor may see a row of (the page's default day): not a
+    day whose draws came from a model whose output is not the actor's (it would list nothing)."""
     require(actor, "trade.list")
-    return session.scalar(select(func.max(TradeDeclaration.declared_on)).where(
-        TradeDeclaration.draw.is_not(None), visible_trade(actor, TradeDeclaration)))
+    # a day whose draws the actor may not see (`_output_shown`) lists nothing for it: the day before, then
+    drawn = and_(TradeDeclaration.draw.is_not(None), visible_trade(actor, TradeDeclaration))
+    day = session.scalar(select(func.max(TradeDeclaration.declared_on)).where(drawn))
+    while day is not None:
+        latest: dict[str, dict[str, Any]] = {}  # per agency, its latest draw of the day the actor sees
+        for agency, text in session.execute(select(TradeDeclaration.owner_agency, TradeDeclaration.draw)
+                                            .where(drawn, TradeDeclaration.declared_on == day).distinct()):
+            draw = json.loads(text)
+            if agency not in latest or draw["id"] > latest[agency]["id"]:
+                latest[agency] = draw
+        if any(_output_shown(actor, draw) for draw in latest.values()):
+            return day
+        day = session.scalar(select(func.max(TradeDeclaration.declared_on))
+                             .where(drawn, TradeDeclaration.declared_on < day))
+    return None
 
 
 def declaration(session: Session, actor: Actor, declaration_id: int, *, action: str = "trade.read"

@@ -504,6 +504,8 @@ def test_who_sees_a_trade_row_pure_and_sql_agree(db, world, viewers):
                     if may_see_trade(actor, owner_agency=owner, owner_country=country, distribution=dist,
                                      marking_rank=rank, case_id=case, joint_agency=joint)}
             assert got == want, actor
+
+
 @PURE
 @given(actor=actors(), scope=st.lists(trade_rows, max_size=5))
 def test_a_models_output_shows_only_to_who_sees_all_it_learned_from(actor, scope):

@@ -190,11 +190,12 @@ def test_a_reference_the_database_cannot_hold_is_one_line_and_nothing_written(da
     assert code == 0 and out["skipped"] == 0
 
 
-def test_scores_learned_from_red_history_are_withheld_below_red(day_files, declaration_files, tmp_path):  # noqa: F811
+def test_scores_learned_from_red_history_are_withheld_below_red(day_files, declaration_files, db, tmp_path):  # noqa: F811
     """A RED supervisor trains a model on the database, where it holds RED inspected declarations, and
     draws the day: the AMBER rows' scores, ranks and reasons come from RED history. An AMBER analyst
     sees those rows but none of that: no list, no score, no place, no reasons; drawing with that model
-    is refused (one line, exit 2). A model learned from what the analyst may see still lists for it."""
+    is refused (one line, exit 2, audited as a denial), and its page opens on no day of that draw. A
+    model learned from what the analyst may see still lists for it."""
     day, _red, amber, _fresh = day_files
     history = declaration_files["valid"]  # inspected: the RED supervisor's past
     assert _run("import", str(history), "--as", "us_supervisor", "--marking", "TLP:RED")[0] == 0
@@ -210,10 +211,12 @@ def test_scores_learned_from_red_history_are_withheld_below_red(day_files, decla
         code, shown, _ = _run("show", str(row["id"]), "--as", "us_analyst")  # the AMBER rows it may read
         assert code == 0, row
         assert (shown["score"], shown["rank"], shown["kind"], shown["reasons"]) == (None, None, None, [])
-    for refused in (("select", "--model", str(red_model), "--day", day), ("score", "--model", str(red_model),
-                                                                         str(amber))):
+    assert _latest_day("us_analyst") is None  # the page's default day is no day it would find empty
+    for action, refused in (("trade.select", ("select", "--model", str(red_model), "--day", day)),
+                            ("trade.score", ("score", "--model", str(red_model), str(amber)))):
         code, _out, err = _run(*refused, "--as", "us_analyst", *PICK)
         assert code == 2 and "clearance" in err and len(err.strip().splitlines()) == 1, err
+        assert _denials(db, action) == 1, action  # the refusal is audited
     # a model the analyst trained on AMBER history, drawn with by the RED supervisor: the analyst's list shows
     amber_history = tmp_path / "amber-history.csv"
     amber_history.write_text("\n".join("A" + line if i else line
@@ -225,3 +228,27 @@ def test_scores_learned_from_red_history_are_withheld_below_red(day_files, decla
     assert code == 0, err
     code, seen, _ = _run("list", "--day", day, "--as", "us_analyst")
     assert code == 0 and seen and all(r["score"] is not None and r["reasons"] for r in seen)
+    assert str(_latest_day("us_analyst")) == day
+
+
+def _latest_day(user: str) -> object:
+    from binational.clitools import work
+    from binational.trade import service
+
+    with work(user) as (session, actor):
+        assert actor is not None
+        return service.latest_selection_day(session, actor)
+
+
+def _denials(db, action: str) -> int:
+    from sqlalchemy import func, select
+
+    from binational.audit.models import AuditEntry
+    from binational.db import act_as_system
+    from tests.conftest import sequence_audit
+
+    sequence_audit(db)
+    with db.session() as session:
+        act_as_system(session)
+        return session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == action, AuditEntry.decision == "deny")) or 0

@@ -112,6 +112,13 @@ def test_model_file_must_match_the_data(model_file, declaration_files, tmp_path)
     changed.write_text(json.dumps(other))
     with pytest.raises(risk.ModelMismatch, match="features"):
         risk.RiskModel.load(changed)
+    for bad in ("4", float("nan"), None, True):  # a rank the policy would compare as nothing it expects
+        other = json.loads(model_file.read_text())
+        other["scope"] = [{"owner_agency": "US-CBP", "owner_country": "US", "distribution": "agency",
+                           "marking_rank": bad, "case_id": None, "joint_agency": None}]
+        changed.write_text(json.dumps(other))
+        with pytest.raises(risk.ModelMismatch, match="damaged"):
+            risk.RiskModel.load(changed)
     changed.write_text("{not json")
     with pytest.raises(risk.ModelMismatch, match="not a model file"):
         risk.RiskModel.load(changed)
