@@ -113,19 +113,18 @@ _KNOWN: dict[tuple[str, str, frozenset[int]], Standing] = {}
 KNOWN_MAX = 200_000
 
 
-def _statements(session: Session, ids: list[str], run: ResolutionRun | None
+def _statements(session: Session, ids: list[str], run: ResolutionRun | None, *, deleted: bool = False
                 ) -> list[tuple[int, str, str, str, str, str, int]]:
     """(statement id, entity id, schema, owner, prop, value, marking rank) of the records `ids` that
-    `run` could have read (without a run: the live ones)."""
-    live = _readable(run)
+    `run` could have read (without a run: the live ones); of records deleted since too if `deleted`."""
+    live = _readable(run) + (() if deleted else (Entity.deleted_at.is_(None),))
     out: list[tuple[int, str, str, str, str, str, int]] = []
     for start in range(0, len(ids), CHUNK):
         out += [tuple(r) for r in session.execute(  # type: ignore[misc]
             select(Statement.id, Statement.entity_id, Entity.schema, Entity.owner_agency, Statement.prop,
                    Statement.value, Statement.marking_rank)
             .join(Entity, Entity.id == Statement.entity_id)
-            .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None),
-                   *live).order_by(Statement.id))]
+            .where(Entity.id.in_(ids[start:start + CHUNK]), *live).order_by(Statement.id))]
     return out
 
 
@@ -247,15 +246,16 @@ _PERSON = aliased(Entity, name="person")
 def fallen(actor: Actor, run: ResolutionRun) -> Select[Any]:
     """The persons of `run`'s suggestions that name, among the values the run read, an Address record
     whose key in their comparison row no other address they name could give (`RecordAddress.sole`),
-    where that address is live, still an Address, and the viewer may not see it: the run's row lists
-    the key, the viewer's cannot (it sees a part of what the run read), so no pair of theirs stands
-    for the viewer. One uncorrelated set, for `IN`; evaluate as the system, as `seen_whole`."""
+    where that address is still an Address and the viewer may not see it (deleted since the run
+    included: what the run read of it still moved the score): the run's row lists the key, the
+    viewer's cannot (it sees a part of what the run read), so no pair of theirs stands for the viewer.
+    One uncorrelated set, for `IN`; evaluate as the system, as `seen_whole`."""
     place, person = _PLACE, _PERSON
     persons = [schema for schema, kind in KIND_OF_SCHEMA.items() if kind == "person"]
     return (select(RecordAddress.entity_id)
             .join(person, person.id == RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id)
             .where(RecordAddress.run_id == run.id, RecordAddress.sole.is_(True), person.schema.in_(persons),
-                   place.schema == "Address", place.deleted_at.is_(None), not_(live_and_visible(actor, place))))
+                   place.schema == "Address", not_(live_and_visible(actor, place))))
 
 
 def fallen_records(session: Session, actor: Actor, run: ResolutionRun | None) -> frozenset[str]:
@@ -373,7 +373,8 @@ def _standing_now(session: Session, actor: Actor, entity_ids: Iterable[str], run
     with system_context(session):
         rows = _statements(session, build, run)
         addresses = sorted({r[5] for r in rows if r[4] == "addressEntity"} - set(build))
-        rows += _statements(session, addresses, run)
+        # an address deleted since the run still moved its score: its values count, hidden from all
+        rows += _statements(session, addresses, run, deleted=run is not None)
     seen = {sid for found in seen_ids.values() for sid in found}
     everything = {r["unique_id"]: r for kind in rows_by_kind(_records(rows)).values() for r in kind}
     theirs = {r["unique_id"]: r for kind in rows_by_kind(_records(x for x in rows if x[0] in seen)).values()

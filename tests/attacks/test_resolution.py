@@ -308,6 +308,29 @@ def test_a_hidden_address_that_moves_no_key_leaves_the_pair_to_the_comparison(cl
     assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
 
 
+def test_a_hidden_address_deleted_after_the_run_still_keeps_the_pair_from_the_queue(client, cast, db, loaded):  # noqa: F811
+    """The run compared the key of an address MX-FGR keeps to itself; MX-FGR deletes the address after
+    the run. What the run read still moved the pair's score, so the pair never stands for US-CBP: not
+    listed, counted or read (a deleted address counts as hidden, as a removed value does)."""
+    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    person = {"name": ["Leocadio Zamudio Barragán"], "firstName": ["Leocadio"], "lastName": ["Zamudio Barragán"],
+              "birthDate": ["1988-04-23"]}
+    place = _create(client, mx, {"schema": "Address", "properties": {"full": ["Calle Mina 17, Tecate"]},
+                                 "distribution": "agency"})
+    cbp = _create(client, us, {"schema": "Person", "properties": person, "distribution": "release",
+                               "release_to": ["MX-FGR"]})
+    fgr = _create(client, mx, {"schema": "Person", "properties": {**person, "addressEntity": [place]},
+                               "distribution": "release", "release_to": ["US-CBP"]})
+    assert _run(client, admin)
+    stored = _suggestion(db, cbp, fgr)
+    assert stored.id not in _every(client, us)
+    assert client.delete(f"/api/v1/entities/{place}", headers=mx.headers).status_code == 204
+    listed = _every(client, us)
+    assert stored.id not in listed
+    assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
+
+
 def test_a_summary_written_before_a_change_never_lets_a_pair_stand_after(client, cast, db, loaded):  # noqa: F811
     """The run's summary is of what it read; what changed since is the policy's and the comparison's to
     decide. Four US-CBP/MX-FGR pairs stand for US-CBP after the run; then MX-FGR revokes the release of
