@@ -33,6 +33,7 @@ from binational.access.policy import (
 )
 from binational.db import system_context
 from binational.entities.models import Entity, Statement
+from binational.resolution import features
 from binational.resolution.features import KIND_OF_SCHEMA, Record, rows_by_kind
 from binational.resolution.models import RecordAddress, RecordValues, ResolutionRun, Suggestion
 
@@ -112,19 +113,18 @@ _KNOWN: dict[tuple[str, str, frozenset[int]], Standing] = {}
 KNOWN_MAX = 200_000
 
 
-def _statements(session: Session, ids: list[str], run: ResolutionRun | None
+def _statements(session: Session, ids: list[str], run: ResolutionRun | None, *, deleted: bool = False
                 ) -> list[tuple[int, str, str, str, str, str, int]]:
     """(statement id, entity id, schema, owner, prop, value, marking rank) of the records `ids` that
-    `run` could have read (without a run: the live ones)."""
-    live = _readable(run)
+    `run` could have read (without a run: the live ones); of records deleted since too if `deleted`."""
+    live = _readable(run) + (() if deleted else (Entity.deleted_at.is_(None),))
     out: list[tuple[int, str, str, str, str, str, int]] = []
     for start in range(0, len(ids), CHUNK):
         out += [tuple(r) for r in session.execute(  # type: ignore[misc]
             select(Statement.id, Statement.entity_id, Entity.schema, Entity.owner_agency, Statement.prop,
                    Statement.value, Statement.marking_rank)
             .join(Entity, Entity.id == Statement.entity_id)
-            .where(Entity.id.in_(ids[start:start + CHUNK]), Entity.deleted_at.is_(None),
-                   *live).order_by(Statement.id))]
+            .where(Entity.id.in_(ids[start:start + CHUNK]), *live).order_by(Statement.id))]
     return out
 
 
@@ -154,16 +154,23 @@ def summarise(session: Session, run: ResolutionRun) -> int:
     ids = sorted(set(session.execute(union(select(Suggestion.left_id).where(Suggestion.run_id == run.id),
                                            select(Suggestion.right_id).where(Suggestion.run_id == run.id))
                                      ).scalars()))
-    _schemata, named = _layout(session, ids, run)
-    involved = sorted(set(ids) | {a for found in named.values() for a in found})
+    schemata, named = _layout(session, ids, run)
+    places = {a for found in named.values() for a in found}
+    involved = sorted(set(ids) | places)
     readable = _readable(run)
     read: dict[str, list[tuple[int, str, str]]] = {}
+    place_values: dict[str, dict[str, list[str]]] = {}
     for start in range(0, len(involved), CHUNK):
-        for entity_id, rank, distribution, owner in session.execute(
-                select(Statement.entity_id, Statement.marking_rank, Statement.distribution, Statement.owner_agency)
+        for entity_id, rank, distribution, owner, prop, value in session.execute(
+                select(Statement.entity_id, Statement.marking_rank, Statement.distribution, Statement.owner_agency,
+                       Statement.prop, Statement.value)
                 .join(Entity, Entity.id == Statement.entity_id)
-                .where(Entity.id.in_(involved[start:start + CHUNK]), Entity.deleted_at.is_(None), *readable)):
+                .where(Entity.id.in_(involved[start:start + CHUNK]), Entity.deleted_at.is_(None), *readable)
+                .order_by(Statement.id)):
             read.setdefault(entity_id, []).append((rank, distribution, owner))
+            if entity_id in places:
+                place_values.setdefault(entity_id, {}).setdefault(prop, []).append(value)
+    places_read = {a: Record(a, "Address", "", found) for a, found in place_values.items()}
     values, addresses = [], []
     for i in ids:
         found = {i} | named.get(i, set())
@@ -172,11 +179,24 @@ def summarise(session: Session, run: ResolutionRun) -> int:
         whole = found <= read.keys()
         rank, kept = sum_up_values(v for e in found for v in read[e]) if whole else (NO_ONE_SEES_ALL, None)
         values.append({"run_id": run.id, "entity_id": i, "values_rank": rank, "kept_agency": kept})
-        addresses += [{"run_id": run.id, "entity_id": i, "address_id": a} for a in sorted(named.get(i, ()))]
+        person = KIND_OF_SCHEMA.get(schemata.get(i, "")) == "person"
+        sole = _sole(named.get(i, set()), places_read) if person else set()
+        addresses += [{"run_id": run.id, "entity_id": i, "address_id": a, "sole": a in sole}
+                      for a in sorted(named.get(i, ()))]
     for rows, model in ((values, RecordValues), (addresses, RecordAddress)):
         for start in range(0, len(rows), CHUNK):
             session.execute(insert(model), rows[start:start + CHUNK])
     return len(values)
+
+
+def _sole(named: set[str], places: dict[str, Record]) -> set[str]:
+    """The addresses of `named` whose key (on the values the run read) is in a person's comparison row
+    and that no other address of `named` could give on any part of its values: a viewer who does not
+    see such an address lacks that key in the person's row, whatever else it sees."""
+    keys = {a: features.address_key(places[a]) for a in named if a in places}
+    could = {a: features.possible_address_keys(places[a]) for a in named if a in places}
+    return {a for a, key in keys.items()
+            if key and not any(key in could.get(b, ()) or b not in places for b in named - {a})}
 
 
 #: the Address records a summary names: one alias, so the policy's cached filters (`live_and_visible`,
@@ -216,6 +236,40 @@ def whole_records(session: Session, actor: Actor, run: ResolutionRun) -> frozens
         with system_context(session):
             memo[key] = frozenset(session.execute(select(Entity.id).where(
                 Entity.id.in_(seen_whole(actor, run)), live_and_visible(actor, Entity))).scalars())
+    return memo[key]
+
+
+#: the persons a summary names: one alias, as `_PLACE`
+_PERSON = aliased(Entity, name="person")
+
+
+def fallen(actor: Actor, run: ResolutionRun) -> Select[Any]:
+    """The persons of `run`'s suggestions that name, among the values the run read, an Address record
+    whose key in their comparison row no other address they name could give (`RecordAddress.sole`),
+    where that address is still an Address and the viewer may not see it (deleted since the run
+    included: what the run read of it still moved the score): the run's row lists the key, the
+    viewer's cannot (it sees a part of what the run read), so no pair of theirs stands for the viewer.
+    One uncorrelated set, for `IN`; evaluate as the system, as `seen_whole`."""
+    place, person = _PLACE, _PERSON
+    persons = [schema for schema, kind in KIND_OF_SCHEMA.items() if kind == "person"]
+    return (select(RecordAddress.entity_id)
+            .join(person, person.id == RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id)
+            .where(RecordAddress.run_id == run.id, RecordAddress.sole.is_(True), person.schema.in_(persons),
+                   place.schema == "Address", not_(live_and_visible(actor, place))))
+
+
+def fallen_records(session: Session, actor: Actor, run: ResolutionRun | None) -> frozenset[str]:
+    """The records no pair of which stands for the viewer in `run` (finished), by the run's summary
+    (`fallen`): one query, kept for the rest of the transaction, as `whole_records`."""
+    if run is None or run.finished_at is None:
+        return frozenset()
+    memo: dict[tuple[object, str, Actor], frozenset[str]] = session.info.setdefault("resolution_fallen", {})
+    key = (session.get_transaction(), run.id, actor)
+    if len(memo) > 8:
+        memo.clear()
+    if key not in memo:
+        with system_context(session):
+            memo[key] = frozenset(session.execute(fallen(actor, run).distinct()).scalars())
     return memo[key]
 
 
@@ -319,7 +373,8 @@ def _standing_now(session: Session, actor: Actor, entity_ids: Iterable[str], run
     with system_context(session):
         rows = _statements(session, build, run)
         addresses = sorted({r[5] for r in rows if r[4] == "addressEntity"} - set(build))
-        rows += _statements(session, addresses, run)
+        # an address deleted since the run still moved its score: its values count, hidden from all
+        rows += _statements(session, addresses, run, deleted=run is not None)
     seen = {sid for found in seen_ids.values() for sid in found}
     everything = {r["unique_id"]: r for kind in rows_by_kind(_records(rows)).values() for r in kind}
     theirs = {r["unique_id"]: r for kind in rows_by_kind(_records(x for x in rows if x[0] in seen)).values()

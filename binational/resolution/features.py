@@ -90,6 +90,21 @@ def _address_key(rec: Record) -> str | None:
     return f"{postcode}|{number}|{' '.join(sorted(words))}"
 
 
+def address_key(rec: Record) -> str | None:
+    """The key a person's row lists for an address it names (None: the address has none)."""
+    return _address_key(rec)
+
+
+def possible_address_keys(rec: Record) -> set[str]:
+    """Every key `address_key` could give on some subset of the address's values (the first street,
+    else the first part of the first full text, with the first postcode or none)."""
+    streets = {"", *rec.all("street"), *(v.split(",")[0] for v in rec.all("full"))}
+    codes = {"", *rec.all("postalCode")}
+    keys = (_address_key(Record(rec.entity_id, rec.schema, rec.agency, {"street": [s], "postalCode": [c]}))
+            for s in streets for c in codes)
+    return {k for k in keys if k}
+
+
 def address_row(rec: Record) -> dict[str, Any]:
     """Compared columns of an address."""
     street = plain(rec.first("street") or rec.first("full").split(",")[0])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.access.models import Shareable
@@ -112,3 +112,6 @@ class RecordAddress(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("resolution_runs.id"), primary_key=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), primary_key=True)
     address_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: the record is a person and the address's key in its comparison row comes from this address
+    #: alone: a viewer who does not see the address has another row (`evidence.fallen_records`)
+    sole: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

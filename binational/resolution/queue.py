@@ -4,7 +4,9 @@ Both go through the queue's one query (`service.queue_query`: the two records vi
 viewer) and keep only the pairs whose evidence stands on the viewer's own values
 (`service.standing_suggestions`), so a total counts exactly the pairs the queue's pages list. A total
 takes as standing the pairs of whose two records the viewer sees every value the run read (the run's
-summary, `evidence.whole_records`), and compares the others pair by pair.
+summary, `evidence.whole_records`), leaves out those naming an address the viewer may not see that
+alone gives a key of a person's comparison row (`evidence.fallen_records`), and compares the others
+pair by pair.
 A bulk acceptance is as many judgements as pairs, each audited as its own decision, and takes only
 pairs scoring at least the floor the node's supervisors set (`resolution_bulk_accept_floor`).
 """
@@ -54,13 +56,15 @@ def totals(*, session: Session, actor: Actor, where: service.QueueFilter) -> Que
     """How many pairs the queue holds under `where` (its `unjudged` aside), and how many of them the
     viewer's agency has not judged yet; audited without naming a record. One query lists the queue's
     pairs; those of two records the viewer sees whole (`evidence.whole_records`, from the run's
-    summary) stand; the others are compared pair by pair."""
+    summary) stand; those of a record `evidence.fallen_records` names do not; the others are compared
+    pair by pair."""
     require(actor, "resolution.suggestion.count")
     where = replace(where.check(), unjudged=False)
     run = service.latest_run(session)
     every = unjudged = 0
     if run is not None:
         whole = evidence.whole_records(session, actor, run)
+        fallen = evidence.fallen_records(session, actor, run)
         judged = exists().where(Judgement.left_id == Suggestion.left_id, Judgement.right_id == Suggestion.right_id,
                                 Judgement.owner_agency == actor.agency)
         rest: dict[int, bool] = {}
@@ -68,7 +72,7 @@ def totals(*, session: Session, actor: Actor, where: service.QueueFilter) -> Que
                 Suggestion.id, Suggestion.left_id, Suggestion.right_id, judged)):
             if left in whole and right in whole:
                 every, unjudged = every + 1, unjudged + (not done)
-            else:
+            elif left not in fallen and right not in fallen:
                 rest[pair_id] = bool(done)
         # the rest stand or not by comparison
         ids = sorted(rest)

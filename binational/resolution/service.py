@@ -232,9 +232,10 @@ def standing_suggestions(session: Session, actor: Actor, items: list[Suggestion]
     """The suggestions whose stored evidence is what the viewer's own values give (evidence.py)."""
     out: list[Suggestion] = []
     for run_id in {s.run_id for s in items}:
-        mine = [s for s in items if s.run_id == run_id]
-        found = evidence.standing(session, actor, {i for s in mine for i in (s.left_id, s.right_id)},
-                                  session.get(ResolutionRun, run_id))
+        run = session.get(ResolutionRun, run_id)
+        fallen = evidence.fallen_records(session, actor, run)  # decided in SQL: no need to compare them
+        mine = [s for s in items if s.run_id == run_id and s.left_id not in fallen and s.right_id not in fallen]
+        found = evidence.standing(session, actor, {i for s in mine for i in (s.left_id, s.right_id)}, run)
         out += [s for s in mine if evidence.stands(found, s.left_id, s.right_id)]
     return sorted(out, key=lambda s: s.id)
 

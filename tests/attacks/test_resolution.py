@@ -16,7 +16,8 @@ from sqlalchemy import select
 from binational import workers
 from binational.access import service as access
 from binational.db import Database, act_as, act_as_system
-from binational.resolution.models import RecordAddress, RecordValues, Suggestion
+from binational.resolution import evidence
+from binational.resolution.models import RecordAddress, RecordValues, ResolutionRun, Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in
 
@@ -256,12 +257,79 @@ def test_an_address_the_viewer_may_not_see_keeps_the_pair_from_its_queue(client,
     assert stored.id not in listed
     assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
     assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
+    # decided in SQL from the run's summary (the address alone gives the key), as the comparison does
+    with db.session() as s:
+        act_as_system(s)
+        run = s.get(ResolutionRun, stored.run_id)
+        viewer = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        assert fgr in evidence.fallen_records(s, viewer, run)
+        assert not evidence._standing_now(s, viewer, [fgr], run)[fgr].same
+        owner = access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst"))
+        assert fgr not in evidence.fallen_records(s, owner, run)
     if db.settings.is_postgres:  # the backstop: a raw read of the run's summary names no hidden address
         with db.session() as s:
             act_as(s, access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst")))
             named = set(s.execute(select(RecordAddress.address_id).where(RecordAddress.entity_id == fgr)).scalars())
             assert place not in named
             assert s.execute(select(RecordValues.entity_id).where(RecordValues.entity_id == fgr)).all()
+
+
+def test_a_hidden_address_that_moves_no_key_leaves_the_pair_to_the_comparison(client, cast, db, loaded):  # noqa: F811
+    """The SQL shortcut drops a pair only where the hidden address alone gives a key of the person's
+    row. MX-FGR's records name an address kept to itself beside a released one with the same text, and
+    an address kept to itself with no street or postcode (no key): leaving either out changes nothing
+    for US-CBP, so both pairs stay in its queue, listed and counted, as the comparison decides."""
+    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    text = "Calle Aldama 41, Tijuana"
+    kept = _create(client, mx, {"schema": "Address", "properties": {"full": [text]}, "distribution": "agency"})
+    shown = _create(client, mx, {"schema": "Address", "properties": {"full": [text]}, "distribution": "release",
+                                 "release_to": ["US-CBP"]})
+    keyless = _create(client, mx, {"schema": "Address", "properties": {"city": ["Tijuana"]}, "distribution": "agency"})
+    pairs = []
+    for (first, last, born), named in ((("Aurelio", "Benítez Cordero", "1984-11-02"), [kept, shown]),
+                                       (("Crisanto", "Villalobos Ayala", "1971-06-19"), [keyless])):
+        person = {"name": [f"{first} {last}"], "firstName": [first], "lastName": [last], "birthDate": [born]}
+        cbp = _create(client, us, {"schema": "Person", "properties": person, "distribution": "release",
+                                   "release_to": ["MX-FGR"]})
+        fgr = _create(client, mx, {"schema": "Person", "properties": {**person, "addressEntity": named},
+                                   "distribution": "release", "release_to": ["US-CBP"]})
+        pairs.append((cbp, fgr))
+    assert _run(client, admin)
+    stored = [_suggestion(db, cbp, fgr) for cbp, fgr in pairs]
+    with db.session() as s:
+        act_as_system(s)
+        assert not any(s.execute(select(RecordAddress.sole).where(RecordAddress.run_id == stored[0].run_id,
+                                                                  RecordAddress.entity_id.in_(
+                                                                      [fgr for _, fgr in pairs]))).scalars())
+        viewer = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
+        run = s.get(ResolutionRun, stored[0].run_id)
+        assert not {fgr for _, fgr in pairs} & evidence.fallen_records(s, viewer, run)
+    listed = _every(client, us)
+    assert {p.id for p in stored} <= listed
+    assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
+
+
+def test_a_hidden_address_deleted_after_the_run_still_keeps_the_pair_from_the_queue(client, cast, db, loaded):  # noqa: F811
+    """The run compared the key of an address MX-FGR keeps to itself; MX-FGR deletes the address after
+    the run. What the run read still moved the pair's score, so the pair never stands for US-CBP: not
+    listed, counted or read (a deleted address counts as hidden, as a removed value does)."""
+    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    person = {"name": ["Leocadio Zamudio Barragán"], "firstName": ["Leocadio"], "lastName": ["Zamudio Barragán"],
+              "birthDate": ["1988-04-23"]}
+    place = _create(client, mx, {"schema": "Address", "properties": {"full": ["Calle Mina 17, Tecate"]},
+                                 "distribution": "agency"})
+    cbp = _create(client, us, {"schema": "Person", "properties": person, "distribution": "release",
+                               "release_to": ["MX-FGR"]})
+    fgr = _create(client, mx, {"schema": "Person", "properties": {**person, "addressEntity": [place]},
+                               "distribution": "release", "release_to": ["US-CBP"]})
+    assert _run(client, admin)
+    stored = _suggestion(db, cbp, fgr)
+    assert stored.id not in _every(client, us)
+    assert client.delete(f"/api/v1/entities/{place}", headers=mx.headers).status_code == 204
+    listed = _every(client, us)
+    assert stored.id not in listed
+    assert client.get(f"{API}/suggestions/totals", headers=us.headers).json()["total"] == len(listed)
+    assert client.get(f"{API}/suggestions/{stored.id}", headers=us.headers).status_code == 404
 
 
 def test_a_summary_written_before_a_change_never_lets_a_pair_stand_after(client, cast, db, loaded):  # noqa: F811

@@ -1,7 +1,17 @@
 """The Hispanic-name preparation: the traps the research measured, one assertion each."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from binational.resolution import curp
-from binational.resolution.features import fields_swapped, phone_key, swapped_date
+from binational.resolution.features import (
+    Record,
+    address_key,
+    fields_swapped,
+    phone_key,
+    possible_address_keys,
+    swapped_date,
+)
 from binational.resolution.names import given_names, organisation_name, skeleton, split_full_name, split_surnames
 
 
@@ -55,3 +65,26 @@ def test_one_field_names_and_swapped_fields_are_read_as_given_and_surnames():
     assert not fields_swapped("MARIA", "HERNANDEZ TORRES", givens, surnames)
     assert not fields_swapped("JUANS", "SANTIAGO", givens | {"SANTIAGO"}, surnames)  # a typo is not a surname
     assert given_names("Mary") == ["MARIA"] and given_names("JOHN") == ["JUAN"]
+
+
+_ADDRESS_VALUES = st.lists(
+    st.tuples(st.sampled_from(["street", "full", "postalCode", "city"]),
+              st.sampled_from(["", "Calle Aldama 41", "Calle Aldama 41, Tijuana", "Av. Juárez 7, Mexicali",
+                               "22000", "C.P. 21100", "Tijuana", "41"])),
+    max_size=6)
+
+
+@given(_ADDRESS_VALUES, st.lists(st.booleans(), min_size=6, max_size=6))
+def test_an_address_key_on_part_of_its_values_is_one_of_its_possible_keys(values, kept):
+    """What `evidence.fallen` rests on: whatever part of an address's values a viewer sees, in their
+    order, the key a person's row lists for it is among `possible_address_keys` of all of them."""
+    def record(pairs):
+        props: dict[str, list[str]] = {}
+        for prop, value in pairs:
+            props.setdefault(prop, []).append(value)
+        return Record("a", "Address", "MX-FGR", props)
+
+    part = [v for v, keep in zip(values, kept, strict=False) if keep]
+    key = address_key(record(part))
+    assert key is None or key in possible_address_keys(record(values))
+    assert address_key(record(values)) in possible_address_keys(record(values)) | {None}
