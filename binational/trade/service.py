@@ -335,7 +335,7 @@ def latest_selection_day(session: Session, actor: Actor) -> date | None:
         latest: dict[str, dict[str, Any]] = {}  # per agency, its latest draw of the day the actor sees
         for agency, text in session.execute(select(TradeDeclaration.owner_agency, TradeDeclaration.draw)
                                             .where(drawn, TradeDeclaration.declared_on == day).distinct()):
-            draw = json.loads(text)
+            draw = json.loads(text or "{}")  # never empty: `drawn` asks for a draw
             if agency not in latest or draw["id"] > latest[agency]["id"]:
                 latest[agency] = draw
         if any(_output_shown(actor, draw) for draw in latest.values()):
