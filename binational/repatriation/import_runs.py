@@ -34,7 +34,7 @@ from binational.audit import log as audit
 from binational.audit.scope import unit_of_work
 from binational.config import Settings, get_settings
 from binational.db import Database, act_as, act_as_system, system_context, utcnow
-from binational.errors import Conflict, InvalidInput, NotFound
+from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.repatriation import imports
 from binational.repatriation import service as _actions  # noqa: F401 - registers repatriation.import in the worker
 from binational.repatriation.models import ImportRun
@@ -150,9 +150,11 @@ def _work(settings: Settings, run_id: str) -> None:
 def _finish(db: Database, run_id: str, **values: Any) -> None:
     with unit_of_work(db) as s:
         act_as_system(s)
-        s.execute(update(ImportRun).where(ImportRun.id == run_id).values(
-            finished_at=utcnow(), heartbeat_at=utcnow(), data=None, **values))
-        audit.record(s, action="repatriation.import_run", actor=None, objects=[],
+        agency = s.execute(update(ImportRun).where(ImportRun.id == run_id).values(
+            finished_at=utcnow(), heartbeat_at=utcnow(), data=None, **values).returning(ImportRun.agency)).scalar()
+        # named with the sender's agency, so that its auditors see how the run ended (and no one else)
+        audit.record(s, action="repatriation.import_run", actor=None,
+                     objects=[(f"import-run:{run_id}", agency)] if agency else [],
                      extra={"run": run_id, "status": values["status"]})
 
 
@@ -180,27 +182,33 @@ def execute(db: Database, run_id: str) -> str:
             if run is None or run.status != "running":
                 return run.status if run else "missing"
             user = s.get(User, run.user_id)
-            if user is None:
-                raise NotFound("the run's user is gone")
+            if user is None or not user.active:  # disabled since it sent the file: nothing in its name
+                raise Forbidden("the run's user is no longer active")
             actor = access.actor_for(session=s, user=user)
             act_as(s, actor)
             result = imports.import_series(
                 session=s, actor=actor, kind=run.kind, path=imports.Source(run.source, data=run.data or b""),
                 progress=lambda done, total: latest.update(progress_done=done, progress_total=total))
-        stopped.set()
-        thread.join()
-        _finish(db, run_id, status="finished", summary=json.dumps({"result": result}),
-                progress_done=result["rows"], progress_total=result["rows"])
-        return "finished"
     except InvalidInput as exc:  # a bad row: named by line and field, nothing imported (rolled back)
-        stopped.set()
+        _stop(stopped, thread)
         _finish(db, run_id, status="failed", message=exc.message, summary=json.dumps({"details": exc.details}))
         return "failed"
     except BaseException as exc:
-        stopped.set()
+        _stop(stopped, thread)
         log.exception("import run %s failed", run_id)
         reason = (str(exc).strip().splitlines() or [""])[0][:300] or type(exc).__name__
         _finish(db, run_id, status="failed", message=f"failed: {reason}; nothing was imported")
         if not isinstance(exc, Exception):
             raise
         return "failed"
+    finally:
+        _stop(stopped, thread)  # every way out, the early return too: no heartbeat outlives its run
+    _finish(db, run_id, status="finished", summary=json.dumps({"result": result}),
+            progress_done=result["rows"], progress_total=result["rows"])
+    return "finished"
+
+
+def _stop(stopped: threading.Event, thread: threading.Thread) -> None:
+    """Stop the heartbeat and wait for its last write, so none lands after the run's end."""
+    stopped.set()
+    thread.join()
