@@ -119,7 +119,9 @@ def people_for(n: int, seed: int = 15) -> list[Person]:
 def lp_bound(people: Sequence[Person], slots: Sequence[Slot], quotas: Sequence[Quota] = ()) -> float:
     """The LP relaxation of the first stage (GLOP), on the group model: an upper bound on the priority
     weight any plan can move (the per-person model has the same relaxation). A quota of movements
-    relaxes each slot's opened flag to [0, 1]."""
+    relaxes each slot's opened flag to [0, 1], with the planner's two rows on it: no count above its
+    bound times the flag, and no load above the capacity times the flag (without the second, a
+    fraction of a flight would carry a whole flight's people)."""
     data = groups_of(people, slots, quotas)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     x = [solver.NumVar(0, ub, "") for _k, _s, ub in data.arcs]
@@ -136,6 +138,8 @@ def lp_bound(people: Sequence[Person], slots: Sequence[Slot], quotas: Sequence[Q
         for s in members:
             for a in by_slot.get(s, ()):
                 solver.Add(x[a] <= data.arcs[a][2] * opened[s])
+            solver.Add(sum(data.size(data.arcs[a][0]) * x[a] for a in by_slot.get(s, ()))
+                       <= data.slots[s].capacity * opened[s])
         solver.Add(sum(opened.values()) <= most)
     solver.Maximize(sum(data.weight(k) * x[a] for a, (k, _s, _ub) in enumerate(data.arcs)))
     if solver.Solve() != pywraplp.Solver.OPTIMAL:

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         33_554_432, description="Largest import file sent through the API or a page, in bytes (the command line "
         "reads files of any size).", ge=1,
     )
+    repatriation_import_inline_bytes: int = Field(
+        65_536, description="Largest official-series file (repatriation imports) the API or the page imports within "
+        "the request; a larger one is imported in the background, its progress followed on its run.", ge=0,
+    )
     import_max_line_bytes: int = Field(
         1_048_576, description="Longest line of an import file, in bytes; a longer line is refused by number.", ge=1
     )

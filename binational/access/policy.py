@@ -469,6 +469,19 @@ def visible_forecast_runs(actor: Actor, model: Any) -> ColumnElement[bool]:
     return and_(model.user_id == actor.user_id, model.agency == actor.agency)
 
 
+def may_see_import_run(actor: Actor, *, user_id: int, agency: str) -> Decision:
+    """Whether `actor` sees a background import of an official series (its progress, what it imported
+    or the row it refused): only the user who sent the file, in that user's agency."""
+    if actor.user_id != user_id or actor.agency != agency:
+        return Decision(False, "another user's import")
+    return Decision(True, "its sender")
+
+
+def visible_import_runs(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """The SQL form of `may_see_import_run` over a model with `user_id` and `agency` columns."""
+    return and_(model.user_id == actor.user_id, model.agency == actor.agency)
+
+
 def may_publish_statistics(actor: Actor, *, source_country: str) -> Decision:
     """Whether `actor` may import a file of public statistics (a series every agency reads, marked
     TLP:CLEAR) from `source_country`'s official sources: only that country's agencies speak for them."""

@@ -8,12 +8,13 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from binational.audit.export import spreadsheet_cell
-from binational.repatriation import board, casefiles, imports, manifest, notices, service, statistics
+from binational.config import get_settings
+from binational.repatriation import board, casefiles, import_runs, imports, manifest, notices, service, statistics
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
     AssignIn,
@@ -225,19 +226,32 @@ def stats(
     return statistics.statistics(session=s, actor=actor, date_from=date_from, date_to=date_to)
 
 
-@router.post("/imports/{kind}", status_code=201, openapi_extra={
-    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+@router.post("/imports/{kind}", status_code=201, responses={202: {"description": "a larger file: its import run"}},
+             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def import_series(
     kind: Annotated[str, "khsm (a sheet of the DHS workbook) or ice-air (the per-flight aggregates)"],
     request: Request, s: SessionDep, actor: ActorDep,
     source: Annotated[str, Query(max_length=100, description="the file's name, in messages")] = "upload.csv",
-) -> dict[str, Any]:
+) -> Response:
     """Import an official series from the CSV body, all or nothing: every row is checked first, and a
-    bad row is named by its line and field (422) with nothing imported; replaces the agency's copy."""
+    bad row is named by its line and field with nothing imported; replaces the agency's copy. A file
+    of at most `repatriation_import_inline_bytes` is imported here (201 with the series, or 422); a
+    larger one in the background (202 with its run: follow it at `/imports/runs/{id}`)."""
     body = await request.body()
-    # off the event loop: a large file takes a while, and other requests go on
-    return await run_in_threadpool(lambda: imports.import_upload(session=s, actor=actor, kind=kind, name=source,
-                                                                 data=body))
+    if len(body) > get_settings().repatriation_import_inline_bytes:
+        run = import_runs.start(session=s, actor=actor, kind=kind, name=source, data=body)
+        import_runs.launch_after_commit(s, run.id)
+        return json_response(import_runs.view(run), 202)
+    # off the event loop: other requests go on
+    return json_response(await run_in_threadpool(lambda: imports.import_upload(
+        session=s, actor=actor, kind=kind, name=source, data=body)), 201)
+
+
+@router.get("/imports/runs/{run_id}")
+def import_run(run_id: Annotated[str, Path(max_length=32)], s: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """One's own import run: status, progress, and the series imported or the line and field refused
+    (404 for another user's, as for one that does not exist)."""
+    return import_runs.read(session=s, actor=actor, run_id=run_id)
 
 
 @router.get("/series/{series}")

@@ -33,6 +33,8 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?P<chosen>\d+) series chosen, more than the (?P<limit>\d+) one request may forecast",
          "error.forecast_too_many"),
         (r"^(?:a )?forecast run .*is running: one at a time", "error.forecast_running"),
+        (r"^(?:import \S+|an import of yours) is running: one at a time", "error.import_running"),
+        (r"^interrupted: its worker stopped before the import finished", "error.import_interrupted"),
         (r"^the horizon is 1 to 24 months$", "error.forecast_horizon"),
         (r"property '(?P<prop>\w+)' of \w+: '(?P<value>.*)' is not a (?P<kind>\w+)$", "error.not_a_type"),
         (r"property '(?P<prop>\w+)' of \w+: entity '(?P<value>.*)' not found", "error.no_such_entity"),

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from binational.access.policy import Actor, can, require
 from binational.config import get_settings
-from binational.errors import InvalidInput
-from binational.repatriation import board, casefiles, imports, manifest, service, statistics
+from binational.errors import Conflict, InvalidInput
+from binational.repatriation import board, casefiles, import_runs, imports, manifest, service, statistics
 from binational.repatriation.confidential import LINE_STATUSES
 from binational.repatriation.service import REFUSAL_RULES
 from binational.routing import SessionDep
@@ -29,6 +29,7 @@ from binational.web import i18n
 from binational.web.render import PageActor, redirect, render
 from binational.web.sessions import check_csrf
 
+RunId = Annotated[str, Path(max_length=32)]
 router = APIRouter(prefix="/repatriation", dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 
@@ -115,9 +116,10 @@ async def plan(request: Request, s: SessionDep, actor: PageActor) -> HTMLRespons
 
 
 def _import_page(request: Request, status: int = 200, *, kind: str = "khsm", error: str | None = None,
-                 result: dict[str, Any] | None = None, source: str = "") -> HTMLResponse:
+                 result: dict[str, Any] | None = None, source: str = "", run: dict[str, Any] | None = None
+                 ) -> HTMLResponse:
     return render(request, "repatriation/import.html", status, kinds=sorted(imports.KINDS), kind=kind, error=error,
-                  result=result, source=source, max_mb=get_settings().import_max_bytes // 1_048_576)
+                  result=result, source=source, run=run, max_mb=get_settings().import_max_bytes // 1_048_576)
 
 
 @router.get("/import", response_class=HTMLResponse)
@@ -138,12 +140,35 @@ async def import_file(request: Request, s: SessionDep, actor: PageActor) -> HTML
     source = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
     data = await upload.read()
     try:
+        if len(data) > get_settings().repatriation_import_inline_bytes:  # too large for one request
+            run = import_runs.start(session=s, actor=actor, kind=kind, name=source, data=data)
+            import_runs.launch_after_commit(s, run.id)
+            return _import_page(request, 202, kind=kind, source=source, run=import_runs.view(run))
         result = await run_in_threadpool(lambda: imports.import_upload(session=s, actor=actor, kind=kind,
                                                                        name=source, data=data))
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
         s.rollback()
-        return _import_page(request, 422, kind=kind, source=source, error=i18n.error(lang, exc.message))
+        return _import_page(request, exc.status, kind=kind, source=source, error=i18n.error(lang, exc.message))
     return _import_page(request, kind=kind, result=result, source=source)
+
+
+@router.get("/import/runs/{run_id}", response_class=HTMLResponse)
+def import_run_page(request: Request, run_id: RunId, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """One's own import in the background, its progress followed by htmx."""
+    run = _run(request, import_runs.read(session=s, actor=actor, run_id=run_id))
+    return _import_page(request, kind=run["kind"], source=run["source"], run=run)
+
+
+@router.get("/import/runs/{run_id}/progress", response_class=HTMLResponse)
+def import_run_progress(request: Request, run_id: RunId, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The run's progress, the fragment its page polls every second while it runs."""
+    return render(request, "repatriation/import_progress.html",
+                  run=_run(request, import_runs.read(session=s, actor=actor, run_id=run_id)))
+
+
+def _run(request: Request, run: dict[str, Any]) -> dict[str, Any]:
+    """A run with its refusal in the visitor's language."""
+    return {**run, "message": i18n.error(i18n.language(request), run["message"])} if run["message"] else run
 
 
 @router.get("/cases", response_class=HTMLResponse)

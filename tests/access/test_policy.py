@@ -30,6 +30,7 @@ from binational.access.policy import (
     may_see_audit_object,
     may_see_every_value,
     may_see_forecast_run,
+    may_see_import_run,
     may_see_indicator,
     may_see_judgement,
     may_see_model_output,
@@ -48,6 +49,7 @@ from binational.access.policy import (
     visible_audit_entries,
     visible_audit_objects,
     visible_forecast_runs,
+    visible_import_runs,
     visible_judgements,
     visible_requests,
     visible_trace_parts,
@@ -361,6 +363,19 @@ def test_who_sees_a_forecast_run_pure_and_sql_agree(db, world, viewers):
         for actor in viewers:
             got = set(session.execute(select(model.id).where(visible_forecast_runs(actor, model))).scalars())
             want = {i for i, user_id, agency in data if may_see_forecast_run(actor, user_id=user_id, agency=agency)}
+            assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.tuples(st.integers(min_value=1, max_value=4), agencies), min_size=1, max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_who_sees_an_import_run_pure_and_sql_agree(db, world, viewers):
+    data = [(i, user_id, agency) for i, (user_id, agency) in enumerate(world)]
+    model = _rows_of("ir", [column("id", Integer), column("user_id", Integer), column("agency", String)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(visible_import_runs(actor, model))).scalars())
+            want = {i for i, user_id, agency in data if may_see_import_run(actor, user_id=user_id, agency=agency)}
             assert got == want, actor
 
 

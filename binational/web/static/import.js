@@ -29,8 +29,10 @@
       var answer = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
       var result = answer.getElementById("import-result");
       if (result) {
-        document.getElementById("import-result").replaceWith(document.importNode(result, true));
-        if (xhr.status < 300) { form.reset(); }
+        var shown = document.importNode(result, true);
+        document.getElementById("import-result").replaceWith(shown);
+        if (window.htmx) { window.htmx.process(shown); }  // a large file's import run polls its progress
+        if (xhr.status < 300) { form.reset(); }  // 202: a run in the background
       } else {
         note.textContent = String(xhr.status || "");
         panel.hidden = false;
