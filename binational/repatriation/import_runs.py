@@ -15,24 +15,23 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import threading
 import uuid
 from datetime import timedelta
-from multiprocessing.process import BaseProcess
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from binational import workers
 from binational.access import service as access
 from binational.access.actions import Action, register
 from binational.access.models import User
 from binational.access.policy import Actor, may_see_import_run, require
 from binational.audit import log as audit
 from binational.audit.scope import unit_of_work
-from binational.config import Settings, get_settings
+from binational.config import get_settings
 from binational.db import Database, act_as, act_as_system, system_context, utcnow
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.repatriation import imports
@@ -42,7 +41,6 @@ from binational.repatriation.models import ImportRun
 register(Action("repatriation.import_run", "record.create", "follow one's own import in the background"))
 log = logging.getLogger("binational.repatriation")
 BEAT_SECONDS = 1.0
-_workers: dict[str, BaseProcess] = {}
 
 
 def view(run: ImportRun) -> dict[str, Any]:
@@ -113,38 +111,7 @@ def _recover(session: Session, user_id: int) -> None:
 
 def launch_after_commit(session: Session, run_id: str) -> None:
     """Work the run in a process of its own once `session` commits (the run's row with it)."""
-    settings: Settings = session.info.get("settings") or get_settings()
-    event.listen(session, "after_commit", lambda _s: launch(settings, run_id), once=True)
-
-
-def launch(settings: Settings, run_id: str) -> BaseProcess:
-    """Work a started run in a new process with a database of its own."""
-    for done in [r for r, p in _workers.items() if not p.is_alive()]:  # a serving node never waits for them
-        _workers.pop(done).join()
-    process = multiprocessing.get_context("spawn").Process(target=_work, args=(settings, run_id), daemon=True,
-                                                            name=f"import-run-{run_id[:8]}")
-    process.start()
-    _workers[run_id] = process
-    return process
-
-
-def wait(run_id: str, timeout: float | None = None) -> bool:
-    """Wait for this process's worker of `run_id`; whether it has ended (True when there is none)."""
-    process = _workers.get(run_id)
-    if process is not None:
-        process.join(timeout)
-        if process.is_alive():
-            return False
-        _workers.pop(run_id, None)
-    return True
-
-
-def _work(settings: Settings, run_id: str) -> None:
-    db = Database(settings)
-    try:
-        execute(db, run_id)
-    finally:
-        db.dispose()
+    workers.launch_after_commit(session, run_id, execute, "import-run")
 
 
 def _finish(db: Database, run_id: str, **values: Any) -> None:

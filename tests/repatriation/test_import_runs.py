@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from binational import workers
 from binational.audit.models import AuditEntry
 from binational.config import get_settings
 from binational.db import act_as_system
@@ -34,7 +35,7 @@ def small_inline(monkeypatch):
 
 
 def test_a_large_file_imports_in_the_background_with_its_progress(db, client, parties, small_inline, monkeypatch):
-    monkeypatch.setattr(import_runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     ice = {**parties["ice"].headers, "Content-Type": "text/csv"}
     r = client.post(f"{API}/repatriation/imports/khsm?source=big.csv", headers=ice, content=SHEET.encode())
     assert r.status_code == 202, r.text
@@ -55,7 +56,7 @@ def test_a_large_file_imports_in_the_background_with_its_progress(db, client, pa
 
 
 def test_a_bad_row_of_a_large_file_is_named_and_nothing_is_imported(db, client, parties, small_inline, monkeypatch):
-    monkeypatch.setattr(import_runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     ice = {**parties["ice"].headers, "Content-Type": "text/csv"}
     bad = SHEET.replace("2030,01 October,Country 30,31", "2030,01 October,Country 30,many")
     r = client.post(f"{API}/repatriation/imports/khsm?source=bad.csv", headers=ice, content=bad.encode())
@@ -74,7 +75,7 @@ def test_a_bad_row_of_a_large_file_is_named_and_nothing_is_imported(db, client, 
 def test_a_run_is_its_senders_alone(db, client, parties, small_inline, monkeypatch):
     """Another user of the same agency (an auditor), the receiver, the consulate: the run answers as
     one that does not exist, and each probe is audited as refused."""
-    monkeypatch.setattr(import_runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     ice = {**parties["ice"].headers, "Content-Type": "text/csv"}
     run = client.post(f"{API}/repatriation/imports/khsm?source=Secret-Name.csv", headers=ice,
                       content=SHEET.encode()).json()
@@ -96,7 +97,7 @@ def test_a_run_is_its_senders_alone(db, client, parties, small_inline, monkeypat
 
 
 def test_the_page_follows_the_run_in_both_languages(db, client, web_parties, small_inline, monkeypatch):
-    monkeypatch.setattr(import_runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     sign_in(client, "ice")
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/repatriation/import").text).group(1)
     r = client.post("/repatriation/import", data={"csrf": token, "kind": "khsm"},
@@ -133,7 +134,7 @@ def test_the_worker_process_imports_a_file_past_the_inline_size(db, client, part
     ice = {**parties["ice"].headers, "Content-Type": "text/csv"}
     r = client.post(f"{API}/repatriation/imports/ice-air?source=flights.csv", headers=ice, content=body)
     assert r.status_code == 202, r.text
-    assert import_runs.wait(r.json()["id"], timeout=300)
+    assert workers.wait(r.json()["id"], timeout=300)
     done = client.get(f"{API}/repatriation/imports/runs/{r.json()['id']}", headers=ice).json()
     assert done["status"] == "finished", done
     assert done["result"]["rows"] == 1_500 and done["progress"]["done"] == 1_500

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from binational import workers
 from binational.access import service as access
 from binational.access.models import User
 from binational.config import get_settings
@@ -28,7 +29,7 @@ SHEET = "Fiscal Year,Month,Citizenship,Quantity\n" + "".join(
 def small_inline(monkeypatch):
     """Files over 200 bytes go to the background; the test works the run itself."""
     monkeypatch.setenv("BINATIONAL_REPATRIATION_IMPORT_INLINE_BYTES", "200")
-    monkeypatch.setattr(import_runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -7,7 +7,7 @@ it imported or the line and field it refused. Row-level security: the agency's o
 keeps each to its user); the worker writes as the system.
 
 Revision ID: repatriation_import_runs
-Revises: federation_sync
+Revises: resolution_sole_address
 """
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import context, op
 import binational.db
 
 revision = "repatriation_import_runs"
-down_revision = "federation_sync"
+down_revision = "resolution_sole_address"
 branch_labels = None
 depends_on = None
 
