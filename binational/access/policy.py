@@ -549,6 +549,31 @@ def visible_trace_recoveries(actor: Actor, trace: Any, recovery: Any, *,
     return and_(visible_trace_parts(actor, trace), visible(actor, recovery, now=now))
 
 
+#: how far a distribution reaches, narrowest first: a release reaches its grantees, national the country too
+_REACH = {"agency": 0, "release": 1, "national": 2}
+
+
+def may_replace_record(actor: Actor, record: Resource, *, marking_rank: int, distribution: str,
+                       now: datetime | None = None) -> Decision:
+    """Whether `actor` may replace a shareable row in place (a re-import of the same number) with one
+    marked `marking_rank` and kept to `distribution`: a row of its own agency that it sees, never marked
+    lower nor distributed wider than it was, for lowering a marking is no side effect of an import."""
+    seen = _sees(actor, record, now or utcnow())
+    if not seen or record.owner_agency != actor.agency:
+        return Decision(False, "not a record of the agency that one sees")
+    if marking_rank < record.marking_rank:
+        return Decision(False, "would lower its marking", {"visible": "yes"})
+    if _REACH.get(distribution, len(_REACH)) > _REACH.get(record.distribution, len(_REACH)):
+        return Decision(False, "would widen its distribution", {"visible": "yes"})
+    return Decision(True, "the agency's own record, kept as closely")
+
+
+def replaceable_records(actor: Actor, model: Any, *, now: datetime | None = None) -> ColumnElement[bool]:
+    """The SQL form of `may_replace_record` over a shareable model, for the rows a re-import may name:
+    those of the actor's agency that it sees (the marking and distribution are checked on each one)."""
+    return and_(model.owner_agency == actor.agency, visible(actor, model, now=now))
+
+
 # --- Repatriation: a detainee's case file, a movement and its manifest, public figures. ------------------
 
 def may_see_case_file(actor: Actor, *, owner_agency: str, marking_rank: int) -> Decision:

@@ -176,11 +176,16 @@ def recoveries_show(
     as_user: AsUser,
 ) -> None:
     """Show one recovered firearm with the traces sent for it that you may see (JSON)."""
+    from binational.errors import InvalidInput
     from binational.firearms import service
+    from binational.text_input import forbidden_character
 
     _tables()
     with work(as_user) as (session, actor):
         assert actor is not None
+        # as the API's request guard does: PostgreSQL cannot even compare a text holding a NUL
+        if reason := forbidden_character(recovery_id):
+            raise InvalidInput(f"the recovery's id {reason}", details=[{"field": "recovery_id"}])
         _print(service.read_recovery(session=session, actor=actor, recovery_id=recovery_id))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
 from binational.access.markings import rank
-from binational.access.policy import Actor, require, visible
+from binational.access.policy import Actor, Resource, may_replace_record, replaceable_records, require
 from binational.audit import log as audit
 from binational.db import utcnow
 from binational.entities.service import namespace
@@ -163,13 +163,13 @@ def _within_columns(parse: Parser, model: Any) -> Parser:
     return checked
 
 
-def read_csv(text: str, parse: Parser, unique: str | None = None) -> list[dict[str, Any]]:
-    """Every line of a CSV text with a header, parsed; the first bad line raises naming it (as does a
-    line repeating the `unique` field's value of an earlier one)."""
+def read_csv(text: str, parse: Parser, unique: str | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """Every line of a CSV text with a header, parsed, with its line number; the first bad line raises
+    naming it (as does a line repeating the `unique` field's value of an earlier one)."""
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise InvalidInput("the file is empty: a header line is expected", details=[{"line": 1}])
-    today, rows, lines = utcnow().date(), [], dict[str, int]()
+    today, rows, lines = utcnow().date(), list[tuple[int, dict[str, Any]]](), dict[str, int]()
     for row in reader:
         if reader.line_num > MAX_LINES:
             raise InvalidInput(f"more than {MAX_LINES} lines", details=[{"line": reader.line_num}])
@@ -178,33 +178,49 @@ def read_csv(text: str, parse: Parser, unique: str | None = None) -> list[dict[s
                                details=[{"line": reader.line_num}])
         if not any((v or "").strip() for v in row.values()):
             continue
-        rows.append(parse({k.strip(): (v or "") for k, v in row.items()}, reader.line_num, today))
+        parsed = parse({k.strip(): (v or "") for k, v in row.items()}, reader.line_num, today)
+        rows.append((reader.line_num, parsed))
         if unique:
-            value = rows[-1][unique]
-            if value in lines:
-                raise _bad(reader.line_num, unique, f"{value!r} is on line {lines[value]} already")
-            lines[value] = reader.line_num
+            if parsed[unique] in lines:
+                raise _bad(reader.line_num, unique, f"{parsed[unique]!r} is on line {lines[parsed[unique]]} already")
+            lines[parsed[unique]] = reader.line_num
     return rows
 
 
-def _recoveries_by_number(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> dict[str, str]:
-    """The ids of the recoveries of the actor's agency, visible to the actor, that the file's numbers
-    name again (a re-import replaces them in place). A recovery the actor may not see is not replaced:
-    the file's one is added, as for a new number, so the import says nothing of it."""
-    numbers = [row["recovery_id"] for row in rows]
-    known: dict[str, str] = {}
-    for start in range(0, len(numbers), 1000):
-        known.update(session.execute(select(Recovery.recovery_id, Recovery.id).where(
-            Recovery.owner_agency == actor.agency, Recovery.recovery_id.in_(numbers[start:start + 1000]),
-            visible(actor, Recovery))).all())
-    return known
+def _replaced(session: Session, actor: Actor, rows: list[tuple[int, dict[str, Any]]], marking_rank: int,
+              distribution: str) -> dict[str, str]:
+    """The ids of the recoveries a re-import replaces in place, by number: those of the actor's agency
+    that it sees (`replaceable_records`). A recovery it may not see is not replaced: the file's one is
+    added, as for a new number, so the import says nothing of it. A number two of them carry, or one
+    whose recovery the import would mark lower or distribute wider (`may_replace_record`), is the bad
+    line, and nothing is imported."""
+    numbers = {row["recovery_id"]: line for line, row in rows}
+    found: dict[str, list[Any]] = {}
+    for start in range(0, len(rows), 1000):
+        chunk = [row["recovery_id"] for _, row in rows[start:start + 1000]]
+        for held in session.execute(select(
+                Recovery.id, Recovery.recovery_id, Recovery.owner_agency, Recovery.owner_country,
+                Recovery.distribution, Recovery.marking, Recovery.marking_rank, Recovery.case_id).where(
+                Recovery.recovery_id.in_(chunk), replaceable_records(actor, Recovery))):
+            found.setdefault(held.recovery_id, []).append(held)
+    for number, same in found.items():
+        line = numbers[number]
+        if len(same) > 1:
+            raise _bad(line, "recovery_id", f"several recovered firearms are numbered {number!r}")
+        decision = may_replace_record(actor, Resource.of(same[0]), marking_rank=marking_rank,
+                                      distribution=distribution)
+        if not decision:
+            field = "marking" if "marking" in decision.reason else "distribution"
+            was = f"marked {same[0].marking}" if field == "marking" else f"distributed {same[0].distribution}"
+            raise _bad(line, field, f"{number!r} is {was}: a re-import {decision.reason}")
+    return {number: same[0].id for number, same in found.items()}
 
 
 def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribution: str = "agency",
                marking: str = "TLP:AMBER", progress: Progress | None = None) -> int:
     """Import one CSV file of `kind` (sales, multiple-sales, recoveries) as the actor's agency; all of
     it or, at the first bad line, nothing. A recovery numbered as one of the agency's the actor may see
-    replaces it in place. Returns the number of records imported."""
+    replaces it in place, marked no lower and distributed no wider. Returns the number of records imported."""
     require(actor, "firearms.import")
     if kind not in _PARSERS:
         raise InvalidInput(f"unknown kind {kind!r}", details=[{"field": "kind", "allowed": list(KINDS)}])
@@ -215,13 +231,13 @@ def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribu
     if marking_rank > actor.clearance_rank:
         raise InvalidInput(f"marking {marking} is above your clearance", details=[{"field": "marking"}])
     parse, model, prefix = _PARSERS[kind]
-    rows = read_csv(text, _within_columns(parse, model), unique="recovery_id" if kind == "recoveries" else None)
+    numbered = read_csv(text, _within_columns(parse, model), unique="recovery_id" if kind == "recoveries" else None)
+    known = _replaced(session, actor, numbered, marking_rank, distribution) if kind == "recoveries" else {}
     policy = {"owner_agency": actor.agency, "owner_country": actor.country, "distribution": distribution,
               "marking": marking, "marking_rank": marking_rank, "case_id": None}
     base = f"{namespace(actor.agency)}.{prefix}"
-    known = _recoveries_by_number(session, actor, rows) if kind == "recoveries" else {}
-    for row in rows:
-        row.update(policy, id=known.get(row.get("recovery_id", "")) or f"{base}{uuid.uuid4().hex}")
+    rows = [{**row, **policy, "id": known.get(row.get("recovery_id", "")) or f"{base}{uuid.uuid4().hex}"}
+            for _, row in numbered]
     replaced = set(known.values())
     new = [{**row, "created_at": utcnow()} for row in rows if row["id"] not in replaced]
     again = [row for row in rows if row["id"] in replaced]

@@ -26,6 +26,7 @@ from binational.access.policy import (
     may_move_request,
     may_name_event_actor,
     may_read_discovery_notices,
+    may_replace_record,
     may_see_audit_entry,
     may_see_audit_object,
     may_see_every_value,
@@ -40,6 +41,7 @@ from binational.access.policy import (
     may_see_trace_part,
     may_see_trace_recovery,
     may_see_trade,
+    replaceable_records,
     sees_as_sender,
     sees_every_value,
     shared_indicators,
@@ -437,6 +439,30 @@ def test_which_records_answer_a_firearm_trace_pure_and_sql_agree(db, world, view
                     if may_answer_trace_with(actor, owner_agency=owner, marking_rank=rank, case_id=case,
                                              trace_marking_rank=trace_rank)}
             assert got == want, actor
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=st.lists(st.tuples(agencies, st.sampled_from(("agency", "national")), ranks, case_ids), min_size=1,
+                      max_size=6),
+       viewers=st.lists(actors(), min_size=1, max_size=4), marking=ranks,
+       distribution=st.sampled_from(("agency", "national")))
+def test_which_records_a_reimport_replaces_pure_and_sql_agree(db, world, viewers, marking, distribution):
+    data = [(f"r{i}", owner, COUNTRIES[owner], dist, rank, case) for i, (owner, dist, rank, case) in enumerate(world)]
+    model = _rows_of("r", [column("id", String), column("owner_agency", String), column("owner_country", String),
+                           column("distribution", String), column("marking_rank", Integer),
+                           column("case_id", String)], data)
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(model.id).where(replaceable_records(actor, model, now=NOW))).scalars())
+            for i, owner, country, dist, rank, case in data:
+                record = Resource(owner_agency=owner, owner_country=country, distribution=dist, marking_rank=rank,
+                                  case_id=case)
+                # the same marking and distribution: replaceable exactly where the SQL finds it
+                assert bool(may_replace_record(actor, record, marking_rank=rank, distribution=dist, now=NOW)) \
+                    == (i in got), (actor, record)
+                # never to a lower marking nor a wider distribution
+                if may_replace_record(actor, record, marking_rank=marking, distribution=distribution, now=NOW):
+                    assert i in got and marking >= rank and (distribution == "agency" or dist == "national")
 
 
 audit_rows = st.tuples(st.one_of(st.none(), agencies), st.sampled_from(("entity.read", *HOLDERS_ONLY)),
