@@ -40,7 +40,7 @@ from binational.entities.integrity import Written
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.entities.service import insert_statements, namespace
 from binational.errors import DomainError
-from binational.federation import anchors, bundles, items, keys
+from binational.federation import anchors, bundles, items, keys, refusals
 from binational.federation.models import Outbox, Partner, Received
 from binational.federation.service import hosted_agencies
 from binational.vocabulary import model
@@ -257,14 +257,19 @@ class Outcome:
     refused: bundles.Refused | None = None
 
 
-def receive(*, session: Session, settings: Settings, data: bytes, now: datetime) -> Outcome:
+def receive(*, session: Session, settings: Settings, data: bytes, now: datetime,
+            tally: refusals.Tally | None = None) -> Outcome:
     """Verify and apply one item from a partner (see the module's text); run as the node. A refusal is
-    audited with its reason and nothing else is written."""
+    audited with its reason and nothing else is written (with a `tally`, unauthenticated refusals past
+    its number a minute are only counted)."""
     try:
         return _apply(session, settings, data, now)
     except bundles.Refused as exc:
-        audit.record(session, action="federation.receive", actor=None, decision="deny", reason=exc.reason,
-                     extra={"sender": _claimed(data), "message": exc.message[:300], "sha256": items.sha256(data)})
+        left_out = tally.admit("items", exc.reason, now) if tally is not None else 0
+        if left_out is not None:
+            audit.record(session, action="federation.receive", actor=None, decision="deny", reason=exc.reason,
+                         extra={"sender": _claimed(data), "message": exc.message[:300], "sha256": items.sha256(data),
+                                **({"left_out": left_out} if left_out else {})})
         return Outcome(None, exc)
 
 
