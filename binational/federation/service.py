@@ -245,7 +245,8 @@ def status(*, session: Session, actor: Actor, settings: Settings, now: datetime,
                                                .where(DigestQuery.at > since).group_by(DigestQuery.node_id)):
                 hour, day = asked.get(node, (0, 0))
                 asked[node] = (int(count), day) if slot == 0 else (hour, int(count))
-    named = _seen(session, actor, {r.entity_id for r in (*sent, *overdue, *received) if r.entity_id}, now)
+    ids = {r.entity_id for r in (*sent, *overdue) if r.entity_id} | {r.entity_id for r in received if r.entity_id}
+    named = _seen(session, actor, ids, now)
 
     def sent_view(r: Outbox) -> SentView:
         return SentView(r.partner, r.sequence, r.kind, r.release_id, r.entity_id if r.entity_id in named else None,
