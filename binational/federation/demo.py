@@ -85,8 +85,10 @@ def _run(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _listening(port: int, deadline: float) -> None:
+def _listening(port: int, deadline: float, processes: list[subprocess.Popen[bytes]]) -> None:
     while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise RuntimeError("a demo process stopped while starting (logs in each node's folder)")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
@@ -164,10 +166,10 @@ def serve(folder: Path, plan: dict[str, Any], host: str, echo: Callable[[str], N
                                       "--log-level", "warning", "--federation-tls",
                                       str(fields["federation_tls_cert_path"]), str(fields["federation_tls_key_path"]),
                                       log=log))
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a loaded machine starts four servers slowly
         for node in NODES:
-            _listening(plan["nodes"][node.name]["federation_port"], deadline)
-            _listening(plan["nodes"][node.name]["users_port"], deadline)
+            _listening(plan["nodes"][node.name]["federation_port"], deadline, processes)
+            _listening(plan["nodes"][node.name]["users_port"], deadline, processes)
         pushed = json.loads(_run(_env(plan["nodes"]["us"]["fields"]), "federation", "push"))
         echo(f"US-CBP released {plan['entity']} to MX-FGR: pushed {pushed}")
         for node in NODES:
