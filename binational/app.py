@@ -24,13 +24,13 @@ from binational.api_document import document_errors
 from binational.audit.sequencer import Sequencer, queues
 from binational.bounds import RequestBounds, UserCaps
 from binational.config import Settings, get_settings
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.engagements import api as engagements_api
 from binational.entities import api as entities_api
 from binational.errors import DomainError
 from binational.failures import ContainErrors, error_body, send_json
 from binational.federation import api as federation_api
-from binational.federation.refusals import Tally
+from binational.federation.refusals import Tally, record_left_out
 from binational.firearms import api as firearms_api
 from binational.flows import api as flows_api
 from binational.input_guard import InputGuard
@@ -154,6 +154,11 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         gc.unfreeze()
+        tally = getattr(app.state, "federation_refusals", None)
+        if tally is not None:  # the refusals only counted, none named yet: in the log before the process ends
+            with db.unit_of_work() as session:
+                act_as_system(session)
+                record_left_out(session, tally, None)
         if sequencer is not None:
             sequencer.stop()
         db.defer_audit = False

@@ -286,6 +286,9 @@ def receive_query(*, session: Session, settings: Settings, data: bytes, now: dat
     this node's clock is refused, and a query past the partner's quota is RateLimited; each refusal is
     queued in the session's log (the caller commits it) and nothing is answered (with a `tally`,
     unauthenticated refusals past its number a minute are only counted)."""
+    if tally is not None:
+        refusals.record_left_out(session, tally, now)
+    signed = False  # whether a trusted partner's node key signed the query (its refusals are always audited)
     try:
         sender = items.sender_of(data)
         with system_context(session):
@@ -295,24 +298,26 @@ def receive_query(*, session: Session, settings: Settings, data: bytes, now: dat
         anchor = anchors.verify(partner.anchor.encode(), now=now)
         query = items.verify_digest_query(data, key=anchor.node_key, sender=sender, me=keys.node_id(settings),
                                           now=now)
+        signed = True
         return QueryOutcome(answer(session=session, node_id=sender, key_id=query.key_id, values=query.digests,
                                    now=now))
     except RateLimited as exc:
         return QueryOutcome(None, exc)
     except InvalidInput as exc:
         reason = exc.reason if isinstance(exc, Refused) else "invalid"
-        _refused(session, tally, data, reason, exc.message, now)
+        _refused(session, tally, data, reason, exc.message, now,
+                 signed=signed or isinstance(exc, Refused) and exc.signed)
         return QueryOutcome(None, exc)
     except NotFound:
         refused = Refused("sender", "not a trusted partner")
-        _refused(session, tally, data, "sender", None, now)
+        _refused(session, tally, data, "sender", None, now, signed=False)
         return QueryOutcome(None, refused)
 
 
 def _refused(session: Session, tally: refusals.Tally | None, data: bytes, reason: str, message: str | None,
-             now: datetime) -> None:
+             now: datetime, *, signed: bool) -> None:
     """Audit a refused query; unauthenticated ones past the tally's number a minute are only counted."""
-    left_out = tally.admit("digests", reason, now) if tally is not None else 0
+    left_out = tally.admit("digests", reason, now, signed=signed) if tally is not None else 0
     if left_out is None:
         return
     extra: dict[str, Any] = {"sha256": items.sha256(data)}
