@@ -110,8 +110,10 @@ def set_up(folder: Path, port: int, echo: Callable[[str], None]) -> dict[str, An
         fields = _fields(folder, node, federation_port)
         cert, key = sync.self_signed()
         fields["federation_tls_cert_path"].write_bytes(cert)
-        fields["federation_tls_key_path"].write_bytes(key)
-        fields["federation_tls_key_path"].chmod(0o600)
+        # created 0600, never readable by others (a write then chmod leaves it open in between)
+        with os.fdopen(os.open(fields["federation_tls_key_path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                       "wb") as out:
+            out.write(key)
         _run(_env(fields), "init")
         settings = Settings(**fields)
         db = Database(settings)
