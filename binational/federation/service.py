@@ -219,12 +219,13 @@ class Status:
     digests: dict[str, tuple[int, int]]
 
 
-def _seen(session: Session, actor: Actor, ids: set[str], now: datetime) -> set[str]:
+def _seen(session: Session, actor: Actor, ids: set[str], now: datetime) -> dict[str, str]:
     """Of the entity ids `ids`, those `actor` may list as a reader of records (`entity.list`, and
-    visible): any other stays unnamed on the page."""
+    visible), with their owner agencies: any other stays unnamed on the page."""
     if not ids or not can(actor, "entity.list"):
-        return set()
-    return set(session.scalars(select(Entity.id).where(Entity.id.in_(ids), visible(actor, Entity, now=now))))
+        return {}
+    return {str(r.id): str(r.owner_agency) for r in session.execute(
+        select(Entity.id, Entity.owner_agency).where(Entity.id.in_(ids), visible(actor, Entity, now=now)))}
 
 
 def status(*, session: Session, actor: Actor, settings: Settings, now: datetime, limit: int = 100) -> Status:
@@ -253,7 +254,8 @@ def status(*, session: Session, actor: Actor, settings: Settings, now: datetime,
                         r.built_at, r.delivered_at, r.attempts, r.last_error,
                         r.kind == "tombstone" and r.delivered_at is None and r.built_at <= late)
 
-    audit.record(session, action="federation.status", actor=actor,
+    # the records named on the page, for their holders' auditors (as any list of records)
+    audit.record(session, action="federation.status", actor=actor, objects=sorted(named.items()),
                  extra={"partners": len(views), "sent": len(sent), "received": len(received),
                         "overdue": len(overdue)})
     return Status(views, [sent_view(r) for r in sent],

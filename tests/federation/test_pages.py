@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import func, select, update
 
 from binational.access import service as access
-from binational.audit.models import AuditEntry
+from binational.audit.models import AuditEntry, AuditObjectRef
 from binational.db import Database, act_as_system, utcnow
 from binational.federation.models import Outbox, Partner
 from tests.conftest import PASSWORD, sequence_audit
@@ -97,3 +97,23 @@ def test_received_page_of_a_node_without_partners(client, cast):
     sign_in(client, "us_analyst")
     page = client.get("/received")
     assert page.status_code == 200 and "No partner node has released" in page.text
+
+
+def test_a_node_administrator_who_reads_records_sees_the_record_named_and_audited(pair, db, client, cast):  # noqa: F811
+    us, mx = pair
+    entity_id = _released(client, cast)
+    _sync(db, us, _to(mx))
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        access.add_user(session=s, username="us_reading_admin", agency="US-CBP", roles=["node_admin", "analyst"],
+                        clearance="TLP:AMBER", password=PASSWORD)
+    sign_in(client, "us_reading_admin")
+    page = client.get("/admin/federation")
+    assert page.status_code == 200 and f'href="/entities/{entity_id}"' in page.text
+    # the page named the record: its entry names it too, for US-CBP's auditors
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        seq = s.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.action == "federation.status"))
+        named = s.scalars(select(AuditObjectRef.object_id).where(AuditObjectRef.seq == seq)).all()
+    assert list(named) == [entity_id]
