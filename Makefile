@@ -10,7 +10,9 @@ PYTEST_ARGS ?=
 # each database's suite runs in two worker processes (pytest-xdist), a test file on one worker (its
 # module fixtures built once); XDIST= runs it in one process
 XDIST ?= -n 2 --dist loadfile
-# `make demo PORT=8010 HOST=0.0.0.0`; DEMO_ARGS=--keep keeps the loaded world of an earlier run
+# `make demo PORT=8010 HOST=0.0.0.0`; DEMO_ARGS=--keep keeps the loaded world of an earlier run;
+# NODES=2: a US node and a MX node federated (ports PORT to PORT+3)
+NODES ?= 1
 PORT ?= 8000
 HOST ?= 127.0.0.1
 DEMO_ARGS ?=
@@ -46,7 +48,7 @@ java:
 	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
 demo: install assets
-	$(VENV)/bin/binational demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
+	$(VENV)/bin/binational demo --nodes $(NODES) --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check binational tests benchmarks

@@ -24,12 +24,13 @@ from binational.api_document import document_errors
 from binational.audit.sequencer import Sequencer, queues
 from binational.bounds import RequestBounds, UserCaps
 from binational.config import Settings, get_settings
-from binational.db import Database
+from binational.db import Database, act_as_system
 from binational.engagements import api as engagements_api
 from binational.entities import api as entities_api
 from binational.errors import DomainError
 from binational.failures import ContainErrors, error_body, send_json
 from binational.federation import api as federation_api
+from binational.federation.refusals import Tally, record_left_out
 from binational.firearms import api as firearms_api
 from binational.flows import api as flows_api
 from binational.input_guard import InputGuard
@@ -153,15 +154,22 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         gc.unfreeze()
+        tally = getattr(app.state, "federation_refusals", None)
+        if tally is not None:  # the refusals only counted, none named yet: in the log before the process ends
+            with db.unit_of_work() as session:
+                act_as_system(session)
+                record_left_out(session, tally, None)
         if sequencer is not None:
             sequencer.stop()
         db.defer_audit = False
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None, *, own_sequencer: bool = True
-               ) -> FastAPI:
+def create_app(settings: Settings | None = None, db: Database | None = None, *, own_sequencer: bool = True,
+               federation: bool = False) -> FastAPI:
     """The application of one node; without `own_sequencer`, serving only queues audit entries on
-    PostgreSQL, for a sequencer that another process runs (the supervisor of `serving.serve`)."""
+    PostgreSQL, for a sequencer that another process runs (the supervisor of `serving.serve`). The
+    federation endpoints partner nodes push to are there only with `federation` (`serve
+    --federation-tls`, whose handshake admits only certificates partners' anchors pin)."""
     settings = settings or get_settings()
     app = FastAPI(
         lifespan=_serving,
@@ -223,8 +231,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
                    firearms_api.router, repatriation_api.router, engagements_api.router, trade_api.router,
                    flows_api.router):
         app.include_router(router, prefix=API)
-    app.include_router(federation_api.router)
-    document_errors(app, API, federation_api.router.prefix)
+    if federation:
+        app.include_router(federation_api.router)
+        app.state.federation_refusals = Tally(settings.federation_refusals_per_minute)
+    document_errors(app, API, *([federation_api.router.prefix] if federation else []))
     web.mount(app, settings)
     # Outermost last: the body is bounded, then its texts checked, and any error no handler took is
     # answered by ContainErrors (not by Starlette's, which would also close the connection); every
@@ -234,6 +244,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     imports = {path: settings.import_max_bytes for path in (
         f"{API}/entities/import", "/entities/import", f"{API}/repatriation/imports/khsm",
         f"{API}/repatriation/imports/ice-air", "/repatriation/import")}
+    imports[federation_api.ITEMS] = settings.federation_max_body_bytes
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, paths=imports)
     app.add_middleware(ContainErrors)
     app.add_middleware(SecurityHeaders)

@@ -158,9 +158,19 @@ def demo(
     keep: Annotated[bool, typer.Option("--keep", help="keep the world an earlier run loaded (same size and "
                                        "seed), with what was done on it since")] = False,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="set up and exit")] = False,
+    nodes: Annotated[int, typer.Option(min=1, max=2, help="2: a US node and a MX node, each its own database, "
+                                       "keys and ports (PORT to PORT+3), one release travelling between them")] = 1,
 ) -> None:
     """Create a demo database, fill it with a synthetic binational world and a first hour of work on it
-    (releases, requests, a resolution run), print log-ins, serve. Without --keep it starts afresh."""
+    (releases, requests, a resolution run), print log-ins, serve. Without --keep it starts afresh.
+    With --nodes 2, two federated nodes instead (in FOLDER/nodes, always afresh)."""
+    if nodes == 2:
+        from binational.federation import demo as two_nodes
+
+        plan = two_nodes.set_up(folder / "nodes", port, typer.echo)
+        if not no_serve:
+            raise typer.Exit(two_nodes.serve(folder / "nodes", plan, host, typer.echo))
+        return
     from binational.clitools import database, reset_database, use_folder
     from binational.scenario import demo as scenario_demo
     from binational.schema import upgrade

@@ -262,6 +262,20 @@ class Settings(BaseSettings):
         100_000, description="Step-1 digests one partner node may ask in an hour (a query past it is refused "
         "with 429 and audited).", ge=1,
     )
+    federation_max_body_bytes: int = Field(
+        64 * 1024 * 1024, description="Largest signed bundle or tombstone a partner node may push to "
+        "`/federation/v1/items`, in bytes (other requests keep `max_body_bytes`); a bundle carries one whole "
+        "entity.", ge=1,
+    )
+    federation_receipt_overdue_hours: int = Field(
+        1, description="Hours after which a revocation (tombstone) a partner node has not acknowledged with "
+        "its signed receipt is shown as overdue.", ge=1,
+    )
+    federation_refusals_per_minute: int = Field(
+        20, description="Refusals of unauthenticated federation deliveries (not signed by a trusted partner's "
+        "node key) audited one by one per minute and reason, in one serving process; past it they are counted "
+        "and the next audited refusal names how many were left out.", ge=1,
+    )
     federation_node_key_path: Path | None = Field(
         None, description="Ed25519 private key (PEM) signing this node's anchor and release bundles; unset: "
         "`binational-node.key` beside `audit_key_path`. Made by `binational init` (mode 0600).",

@@ -106,8 +106,8 @@ def _worker(sock: socket.socket, settings: Settings, log_level: str, parent: int
     It ends when the supervisor does, however the supervisor ended."""
     follow_parent(parent)
     share_interpreter()
-    config = uvicorn.Config(partial(create_app, settings, own_sequencer=False), factory=True, log_level=log_level,
-                            **proxies(settings), **(tls or {}))
+    config = uvicorn.Config(partial(create_app, settings, own_sequencer=False, federation=tls is not None),
+                            factory=True, log_level=log_level, **proxies(settings), **(tls or {}))
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -161,8 +161,8 @@ def serve(db: Database, host: str, port: int, workers: int = 1, log_level: str =
     sock = bind(host, port)  # PortBusy before anything starts
     if workers == 1 and not queues(db.settings):
         share_interpreter()
-        config = uvicorn.Config(create_app(db.settings, db), log_level=log_level, **proxies(db.settings),
-                                **(tls or {}))
+        config = uvicorn.Config(create_app(db.settings, db, federation=tls is not None), log_level=log_level,
+                                **proxies(db.settings), **(tls or {}))
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:

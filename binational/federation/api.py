@@ -1,8 +1,8 @@
 """The federation endpoint partner nodes push to: `POST /federation/v1/items`.
 
-No bearer token: the item's signature by a trusted partner's node key is what admits it (and, when
-the node serves it over TLS with `serve --federation-tls`, only clients presenting a certificate a
-partner's anchor pins complete the handshake). The answer is the signed receipt, or the one error
+No bearer token: the item's signature by a trusted partner's node key is what admits it. The router is
+mounted only by `serve --federation-tls`, where only clients presenting a certificate a partner's
+anchor pins complete the handshake. The answer is the signed receipt, or the one error
 shape with the refusal's reason; both are audited on this node.
 """
 
@@ -17,6 +17,8 @@ from binational.federation import digests, sync
 from binational.routing import SessionDep, json_response
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
+#: the path partners push items to (its body limit is `federation_max_body_bytes`)
+ITEMS = "/federation/v1/items"
 
 
 @router.post("/items", responses={200: {"description": "the signed receipt"},
@@ -26,7 +28,8 @@ async def deliver(request: Request, s: SessionDep) -> Response:
     data = await request.body()
     act_as_system(s)
     outcome = await run_in_threadpool(lambda: sync.receive(session=s, settings=request.app.state.settings,
-                                                           data=data, now=utcnow()))
+                                                           data=data, now=utcnow(),
+                                                           tally=request.app.state.federation_refusals))
     if outcome.refused is not None:
         return json_response(outcome.refused.as_json(), 422)
     assert outcome.receipt is not None
@@ -40,8 +43,9 @@ async def ask_digests(request: Request, s: SessionDep) -> Response:
     """Answer a partner node's signed step-1 query of keyed digests."""
     data = await request.body()
     act_as_system(s)
-    outcome = await run_in_threadpool(lambda: digests.receive_query(session=s, settings=request.app.state.settings,
-                                                                    data=data, now=utcnow()))
+    outcome = await run_in_threadpool(lambda: digests.receive_query(
+        session=s, settings=request.app.state.settings, data=data, now=utcnow(),
+        tally=request.app.state.federation_refusals))
     if outcome.refused is not None:
         response = json_response(outcome.refused.as_json(), outcome.refused.status)
         if isinstance(outcome.refused, RateLimited):

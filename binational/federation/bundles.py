@@ -22,6 +22,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +67,19 @@ class Refused(InvalidInput):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(f"bundle refused ({reason}): {message}", details=[{"field": "bundle", "reason": reason}])
         self.reason = reason
+        #: whether a trusted partner's node key signed what is refused (set by `signed_part`)
+        self.signed = False
+
+
+@contextmanager
+def signed_part() -> Iterator[None]:
+    """Checks of what a trusted partner's node key signed: a refusal raised inside is marked `signed`
+    (always audited, however many strangers' refusals the minute counted; see `refusals`)."""
+    try:
+        yield
+    except Refused as exc:
+        exc.signed = True
+        raise
 
 
 @dataclass(frozen=True)
@@ -197,6 +212,12 @@ def verify(data: bytes, anchor: Anchor, now: datetime, me: Recipient) -> Bundle:
         anchor.node_key.key.verify(signature, CONTEXT + canonical_json(doc["bundle"]))
     except (InvalidSignature, rfc8785.CanonicalizationError):
         raise Refused("signature", f"the signature does not verify with the node key of {anchor.node}") from None
+    with signed_part():
+        _check_header(header, anchor, now, me)
+    return Bundle(header=header, entity=entity)
+
+
+def _check_header(header: dict[str, Any], anchor: Anchor, now: datetime, me: Recipient) -> None:
     if header["sender"] != anchor.node:
         raise Refused("sender", f"sent as {str(header['sender'])[:200]}, signed by {anchor.node}")
     if header["owner"] not in anchor.agency_codes:
@@ -220,7 +241,6 @@ def verify(data: bytes, anchor: Anchor, now: datetime, me: Recipient) -> Bundle:
     if not _release_id(header["release_id"]) or not (header["supersedes"] is None
                                                      or _release_id(header["supersedes"])):
         raise Refused("malformed", "release_id or supersedes is not a release id")
-    return Bundle(header=header, entity=entity)
 
 
 def _release_id(value: object) -> bool:

@@ -37,7 +37,7 @@ from binational.config import Settings, get_settings
 from binational.db import system_context
 from binational.entities.models import Entity, Selector, Statement
 from binational.errors import Forbidden, InvalidInput, NotFound, RateLimited
-from binational.federation import anchors, items, keys
+from binational.federation import anchors, items, keys, refusals
 from binational.federation.bundles import Refused
 from binational.federation.models import DigestIndex, DigestKey, DigestQuery, Partner
 from binational.federation.service import active_partner
@@ -279,11 +279,16 @@ class QueryOutcome:
     refused: InvalidInput | RateLimited | None = None
 
 
-def receive_query(*, session: Session, settings: Settings, data: bytes, now: datetime) -> QueryOutcome:
+def receive_query(*, session: Session, settings: Settings, data: bytes, now: datetime,
+                  tally: refusals.Tally | None = None) -> QueryOutcome:
     """A partner's signed step-1 query (`items.digest_query`) answered as `answer` does; a query not
     signed by a trusted partner's node key, addressed elsewhere or issued more than 15 minutes from
     this node's clock is refused, and a query past the partner's quota is RateLimited; each refusal is
-    queued in the session's log (the caller commits it) and nothing is answered."""
+    queued in the session's log (the caller commits it) and nothing is answered (with a `tally`,
+    unauthenticated refusals past its number a minute are only counted)."""
+    if tally is not None:
+        refusals.record_left_out(session, tally, now)
+    signed = False  # whether a trusted partner's node key signed the query (its refusals are always audited)
     try:
         sender = items.sender_of(data)
         with system_context(session):
@@ -293,20 +298,34 @@ def receive_query(*, session: Session, settings: Settings, data: bytes, now: dat
         anchor = anchors.verify(partner.anchor.encode(), now=now)
         query = items.verify_digest_query(data, key=anchor.node_key, sender=sender, me=keys.node_id(settings),
                                           now=now)
+        signed = True
         return QueryOutcome(answer(session=session, node_id=sender, key_id=query.key_id, values=query.digests,
                                    now=now))
     except RateLimited as exc:
         return QueryOutcome(None, exc)
     except InvalidInput as exc:
         reason = exc.reason if isinstance(exc, Refused) else "invalid"
-        audit.record(session, action="federation.digests", actor=None, decision="deny", reason=reason,
-                     extra={"message": exc.message[:300], "sha256": items.sha256(data)})
+        _refused(session, tally, data, reason, exc.message, now,
+                 signed=signed or isinstance(exc, Refused) and exc.signed)
         return QueryOutcome(None, exc)
     except NotFound:
         refused = Refused("sender", "not a trusted partner")
-        audit.record(session, action="federation.digests", actor=None, decision="deny", reason="sender",
-                     extra={"sha256": items.sha256(data)})
+        _refused(session, tally, data, "sender", None, now, signed=False)
         return QueryOutcome(None, refused)
+
+
+def _refused(session: Session, tally: refusals.Tally | None, data: bytes, reason: str, message: str | None,
+             now: datetime, *, signed: bool) -> None:
+    """Audit a refused query; unauthenticated ones past the tally's number a minute are only counted."""
+    left_out = tally.admit("digests", reason, now, signed=signed) if tally is not None else 0
+    if left_out is None:
+        return
+    extra: dict[str, Any] = {"sha256": items.sha256(data)}
+    if message is not None:
+        extra["message"] = message[:300]
+    if left_out:
+        extra["left_out"] = left_out
+    audit.record(session, action="federation.digests", actor=None, decision="deny", reason=reason, extra=extra)
 
 
 def ask(*, session: Session, settings: Settings, node_id: str, selectors: list[dict[str, Any]], now: datetime,

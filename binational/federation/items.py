@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from binational.audit.log import canonical_json
 from binational.audit.notes import Verifier
-from binational.federation.bundles import Refused
+from binational.federation.bundles import Refused, signed_part
 from binational.text_input import find_forbidden
 
 TOMBSTONE = "binational-tombstone/v1"
@@ -133,6 +133,11 @@ def verify_tombstone(data: bytes, *, key: Verifier, sender: str, me: str) -> Tom
     Refused with the first reason that applies (malformed, signature, sender, recipient)."""
     body, signature = _open(data, "tombstone", TOMBSTONE_FIELDS, TOMBSTONE)
     _check(key, signature, TOMBSTONE_CONTEXT, body, sender)
+    with signed_part():
+        return _tombstone_of(body, sender, me)
+
+
+def _tombstone_of(body: dict[str, Any], sender: str, me: str) -> Tombstone:
     if body["sender"] != sender:
         raise Refused("sender", f"sent as {str(body['sender'])[:200]}, signed by {sender}")
     if body["recipient"] != {"node": me}:
@@ -191,6 +196,11 @@ def verify_digest_query(data: bytes, *, key: Verifier, sender: str, me: str, now
     QUERY_SKEW_SECONDS of `now`; Refused otherwise (malformed, signature, sender, recipient, expired)."""
     body, signature = _open(data, "query", QUERY_FIELDS, QUERY)
     _check(key, signature, QUERY_CONTEXT, body, sender)
+    with signed_part():
+        return _query_of(body, sender, me, now)
+
+
+def _query_of(body: dict[str, Any], sender: str, me: str, now: datetime) -> DigestQuery:
     if body["sender"] != sender:
         raise Refused("sender", f"sent as {str(body['sender'])[:200]}, signed by {sender}")
     if body["recipient"] != {"node": me}:

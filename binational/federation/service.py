@@ -10,28 +10,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
 from binational.access.models import Agency
-from binational.access.policy import Actor, may_manage_federation
+from binational.access.policy import Actor, can, live_and_visible, may_manage_federation, require, visible
 from binational.audit import log as audit
 from binational.audit.notes import ED25519, Verifier
 from binational.audit.signing import load_key
 from binational.config import Settings
 from binational.db import system_context
+from binational.entities.models import Entity
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.federation import anchors, keys
-from binational.federation.models import Partner
+from binational.federation.models import DigestQuery, Outbox, Partner, Received
 
 for _name, _text in (
     ("federation.anchor", "write this node's signed anchor for partner nodes (node administrators)"),
     ("federation.trust", "trust a partner node by its signed anchor, or renew it (node administrators)"),
     ("federation.untrust", "end the trust in a partner node (node administrators)"),
     ("federation.partners", "list the partner nodes and their anchors' hashes (node administrators)"),
+    ("federation.status", "see what this node sent partner nodes and received from them, with receipts, "
+     "overdue revocations and step-1 queries (node administrators)"),
 ):
     register(Action(_name, "agency.manage", _text))
+register(Action("federation.copies", "record.view",
+                "list the locked copies partner nodes released to one's agency (those one may read)"))
 
 
 def _allow(actor: Actor | None, action: str) -> None:
@@ -150,9 +155,14 @@ class PartnerView:
 def partners(*, session: Session, actor: Actor | None, now: datetime) -> list[PartnerView]:
     """Every partner node ever trusted, with its status; audited."""
     _allow(actor, "federation.partners")
+    views = _partner_views(session, now)
+    audit.record(session, action="federation.partners", actor=actor, extra={"count": len(views)})
+    return views
+
+
+def _partner_views(session: Session, now: datetime) -> list[PartnerView]:
     with system_context(session):
         rows = session.scalars(select(Partner).order_by(Partner.node_id)).all()
-    audit.record(session, action="federation.partners", actor=actor, extra={"count": len(rows)})
     return [PartnerView(r.node_id, r.endpoint, tuple(r.agencies.split(",")), r.anchor_sha256, r.trusted_at,
                         r.expires_at, "ended" if r.ended_at else "expired" if r.expires_at <= now else "trusted")
             for r in rows]
@@ -165,3 +175,115 @@ def active_partner(session: Session, node_id: str, now: datetime) -> Partner:
     if row is None or row.ended_at is not None or row.expires_at <= now:
         raise NotFound("partner node", str(node_id)[:200])
     return row
+
+
+@dataclass(frozen=True)
+class SentView:
+    """One item of the outbox: `entity` only when the viewer may see the record, `overdue` for a
+    tombstone not acknowledged within `federation_receipt_overdue_hours`."""
+
+    partner: str
+    sequence: int
+    kind: str
+    release_id: str
+    entity: str | None
+    built_at: datetime
+    delivered_at: datetime | None
+    attempts: int
+    last_error: str | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReceivedView:
+    """One item applied from a partner: `entity` (the locked copy) only when the viewer may see it."""
+
+    partner: str
+    sequence: int
+    kind: str
+    release_id: str
+    entity: str | None
+    received_at: datetime
+    purged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Status:
+    """The federation page of node administrators: partners, the newest items sent and received, the
+    revocations waiting for a receipt, and each partner's step-1 digests asked in the last hour and day."""
+
+    partners: list[PartnerView]
+    sent: list[SentView]
+    received: list[ReceivedView]
+    overdue: list[SentView]
+    digests: dict[str, tuple[int, int]]
+
+
+def _seen(session: Session, actor: Actor, ids: set[str], now: datetime) -> dict[str, str]:
+    """Of the entity ids `ids`, those `actor` may list as a reader of records (`entity.list`, and
+    visible), with their owner agencies: any other stays unnamed on the page."""
+    if not ids or not can(actor, "entity.list"):
+        return {}
+    return {str(r.id): str(r.owner_agency) for r in session.execute(
+        select(Entity.id, Entity.owner_agency).where(Entity.id.in_(ids), visible(actor, Entity, now=now)))}
+
+
+def status(*, session: Session, actor: Actor, settings: Settings, now: datetime, limit: int = 100) -> Status:
+    """What the node sent and received, newest first (`limit` of each), for node administrators;
+    audited. A record is named only to who may see it under the ordinary policy."""
+    _allow(actor, "federation.status")
+    views = _partner_views(session, now)
+    late = now - timedelta(hours=settings.federation_receipt_overdue_hours)
+    with system_context(session):
+        sent = session.scalars(select(Outbox).order_by(Outbox.built_at.desc(), Outbox.id.desc()).limit(limit)).all()
+        overdue = session.scalars(select(Outbox).where(Outbox.kind == "tombstone", Outbox.delivered_at.is_(None),
+                                                       Outbox.built_at <= late).order_by(Outbox.built_at)).all()
+        received = session.scalars(select(Received).order_by(Received.received_at.desc(), Received.id.desc())
+                                   .limit(limit)).all()
+        asked: dict[str, tuple[int, int]] = {}
+        for since, slot in ((now - timedelta(days=1), 1), (now - timedelta(hours=1), 0)):
+            for node, count in session.execute(select(DigestQuery.node_id, func.sum(DigestQuery.asked))
+                                               .where(DigestQuery.at > since).group_by(DigestQuery.node_id)):
+                hour, day = asked.get(node, (0, 0))
+                asked[node] = (int(count), day) if slot == 0 else (hour, int(count))
+    ids = {r.entity_id for r in (*sent, *overdue) if r.entity_id} | {r.entity_id for r in received if r.entity_id}
+    named = _seen(session, actor, ids, now)
+
+    def sent_view(r: Outbox) -> SentView:
+        return SentView(r.partner, r.sequence, r.kind, r.release_id, r.entity_id if r.entity_id in named else None,
+                        r.built_at, r.delivered_at, r.attempts, r.last_error,
+                        r.kind == "tombstone" and r.delivered_at is None and r.built_at <= late)
+
+    # the records named on the page, for their holders' auditors (as any list of records)
+    audit.record(session, action="federation.status", actor=actor, objects=sorted(named.items()),
+                 extra={"partners": len(views), "sent": len(sent), "received": len(received),
+                        "overdue": len(overdue)})
+    return Status(views, [sent_view(r) for r in sent],
+                  [ReceivedView(r.partner, r.sequence, r.kind, r.release_id,
+                                r.entity_id if r.entity_id in named else None, r.received_at, r.purged_at)
+                   for r in received],
+                  [sent_view(r) for r in overdue], asked)
+
+
+@dataclass(frozen=True)
+class CopyView:
+    """A locked copy a partner node released to the viewer's agency."""
+
+    entity: str
+    schema: str
+    owner_agency: str
+    origin_node: str
+    received_at: datetime
+
+
+def copies(*, session: Session, actor: Actor, now: datetime, limit: int = 200) -> list[CopyView]:
+    """The live locked copies `actor` may read (the ordinary policy: released to the actor's agency,
+    within its clearance), newest first; audited naming them for their holders' auditors."""
+    require(actor, "federation.copies")
+    rows = session.execute(select(Entity.id, Entity.schema, Entity.owner_agency, Entity.origin_node,
+                                  Entity.created_at)
+                           .where(Entity.origin_node.is_not(None), live_and_visible(actor, Entity))
+                           .order_by(Entity.created_at.desc(), Entity.id).limit(limit)).all()
+    audit.record(session, action="federation.copies", actor=actor, objects=[(r.id, r.owner_agency) for r in rows],
+                 extra={"count": len(rows)})
+    return [CopyView(r.id, r.schema, r.owner_agency, str(r.origin_node), r.created_at) for r in rows]

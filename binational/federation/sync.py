@@ -40,7 +40,7 @@ from binational.entities.integrity import Written
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.entities.service import insert_statements, namespace
 from binational.errors import DomainError
-from binational.federation import anchors, bundles, items, keys
+from binational.federation import anchors, bundles, items, keys, refusals
 from binational.federation.models import Outbox, Partner, Received
 from binational.federation.service import hosted_agencies
 from binational.vocabulary import model
@@ -257,14 +257,21 @@ class Outcome:
     refused: bundles.Refused | None = None
 
 
-def receive(*, session: Session, settings: Settings, data: bytes, now: datetime) -> Outcome:
+def receive(*, session: Session, settings: Settings, data: bytes, now: datetime,
+            tally: refusals.Tally | None = None) -> Outcome:
     """Verify and apply one item from a partner (see the module's text); run as the node. A refusal is
-    audited with its reason and nothing else is written."""
+    audited with its reason and nothing else is written (with a `tally`, unauthenticated refusals past
+    its number a minute are only counted)."""
+    if tally is not None:
+        refusals.record_left_out(session, tally, now)
     try:
         return _apply(session, settings, data, now)
     except bundles.Refused as exc:
-        audit.record(session, action="federation.receive", actor=None, decision="deny", reason=exc.reason,
-                     extra={"sender": _claimed(data), "message": exc.message[:300], "sha256": items.sha256(data)})
+        left_out = tally.admit("items", exc.reason, now, signed=exc.signed) if tally is not None else 0
+        if left_out is not None:
+            audit.record(session, action="federation.receive", actor=None, decision="deny", reason=exc.reason,
+                         extra={"sender": _claimed(data), "message": exc.message[:300], "sha256": items.sha256(data),
+                                **({"left_out": left_out} if left_out else {})})
         return Outcome(None, exc)
 
 
@@ -295,15 +302,17 @@ def _apply(session: Session, settings: Settings, data: bytes, now: datetime) -> 
         me_as = bundles.Recipient(node=me, agencies=frozenset(a["code"] for a in hosted_agencies(session, settings)),
                                   applied_sequence=partner.applied_sequence)
         bundle = bundles.verify(data, anchor, now, me_as)
-        _in_order(bundle.sequence, partner)
-        status = _apply_bundle(session, anchor, bundle, now)
+        with bundles.signed_part():
+            _in_order(bundle.sequence, partner)
+            status = _apply_bundle(session, anchor, bundle, now)
         release_id, entity_id = str(bundle.header["release_id"]), str(bundle.entity["id"])
         objects: list[tuple[str, str | None]] = [(entity_id, str(bundle.header["owner"]))]
     else:
         stone = items.verify_tombstone(data, key=anchor.node_key, sender=sender, me=me)
-        if stone.sequence <= partner.applied_sequence:
-            raise bundles.Refused("replay", f"sequence {stone.sequence} of {sender} is already applied")
-        _in_order(stone.sequence, partner)
+        with bundles.signed_part():
+            if stone.sequence <= partner.applied_sequence:
+                raise bundles.Refused("replay", f"sequence {stone.sequence} of {sender} is already applied")
+            _in_order(stone.sequence, partner)
         purged = _purge_release(session, sender, stone.release_id, now)
         status, release_id, entity_id = ("purged" if purged else "nothing"), stone.release_id, purged or ""
         objects = [(f"node:{sender}", None)]

@@ -19,6 +19,7 @@ from binational.web import (
     discovery_pages,
     engagements_pages,
     entity_pages,
+    federation_pages,
     firearms_pages,
     flows_pages,
     network_pages,
@@ -53,7 +54,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
                    request_pages.notices_router, discovery_pages.router,
                    resolution_pages.router, network_pages.router, repatriation_pages.router, audit_pages.router,
                    admin_pages.router, search_pages.router, firearms_pages.router, engagements_pages.router,
-                   trade_pages.router, flows_pages.router, api_docs.router):
+                   trade_pages.router, flows_pages.router, federation_pages.router, api_docs.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware, secret=cookie_key(settings), max_age=settings.session_hours * 3600)

@@ -28,7 +28,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 def test_every_operation_answers_what_the_document_says(settings_, db, cast):  # noqa: ANN001
     """One database for all operations (a copy per operation cost more than the requests on
     PostgreSQL); a failure names its operation."""
-    api = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(settings_, db))
+    api = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(settings_, db, federation=True))
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) > 40
     turn = itertools.count()

@@ -91,7 +91,7 @@ def mx(template, tmp_path: Path) -> Iterator[Node]:
                         federation_witness_key_path=tmp_path / "mx-witness.key")
     db = Database(settings)
     upgrade(db.engine, settings)
-    with TestClient(create_app(settings, db)) as client:
+    with TestClient(create_app(settings, db, federation=True)) as client:
         yield Node(settings, db, client)
     db.dispose()
     if BACKEND == "postgresql":

@@ -270,7 +270,8 @@ def test_a_partner_asks_digests_and_learns_a_handle_only_and_forged_or_stale_que
 
     from binational.app import create_app
 
-    us_app = TestClient(create_app(us_settings, db))  # the US node's app, with its federation id
+    # the US node's app, with its federation id and the time budget the MX node has (a loaded machine: a 503)
+    us_app = TestClient(create_app(us_settings.model_copy(update={"request_budget_ms": 60_000}), db, federation=True))
 
     def to_us(_partner: Partner, data: bytes) -> tuple[int, bytes]:
         answer = us_app.post(sync.DIGESTS_PATH, content=data, headers={"Content-Type": "application/json"})
