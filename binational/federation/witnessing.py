@@ -57,11 +57,26 @@ TIMEOUT = 10.0
 WitnessTransport = Callable[[str, str], tuple[int, str]]
 
 
+#: the most of a witness's answer read: a cosignature line, a size or a short refusal is far less
+MAX_ANSWER = 64 * 1024
+
+
 def http_transport(url: str, body: str) -> tuple[int, str]:
-    """POST `body` to `<url>/add-checkpoint`."""
-    with httpx.Client(timeout=TIMEOUT) as client:
-        r = client.post(url.rstrip("/") + "/add-checkpoint", content=body.encode())
-    return r.status_code, r.text
+    """POST `body` to `<url>/add-checkpoint`; an answer past `MAX_ANSWER` bytes is an error."""
+    with httpx.Client(timeout=TIMEOUT) as client, \
+            client.stream("POST", url.rstrip("/") + "/add-checkpoint", content=body.encode()) as r:
+        answer = b""
+        for chunk in r.iter_bytes():
+            answer += chunk
+            if len(answer) > MAX_ANSWER:
+                raise httpx.HTTPError(f"the witness answered more than {MAX_ANSWER} bytes")
+    return r.status_code, answer.decode(errors="replace")
+
+
+def _held_size(text: str) -> int | None:
+    """The size a 409 answer names (`text/x.tlog.size`: ASCII digits), or None."""
+    size = text.strip()
+    return int(size) if size.isascii() and size.isdigit() and len(size) <= 18 else None
 
 
 def _policy(log: notes.Verifier, witnesses: list[notes.Verifier]) -> quorum.Policy:
@@ -133,8 +148,9 @@ def cosign(*, session: Session, settings: Settings, now: datetime, transport: Wi
             except httpx.HTTPError as exc:
                 error = f"unreachable: {str(exc)[:200] or type(exc).__name__}"
                 break
-            if status == 409 and text.strip().isdigit():
-                old, error = int(text.strip()), f"answered 409: it holds size {text.strip()}"
+            held = _held_size(text) if status == 409 else None
+            if held is not None:
+                old, error = held, f"answered 409: it holds size {held}"
                 continue
             error = None if status == 200 else f"answered {status}: {text[:200]}"
             if status == 200:

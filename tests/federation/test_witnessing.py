@@ -11,14 +11,17 @@ import json
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from binational.audit import checkpoints, notes, proofs, witness, witness_http
+from binational.audit.models import AuditEntry
 from binational.db import act_as_system, utcnow
 from binational.entities.models import Statement
 from binational.federation import service, sync, witnessing
 from binational.federation.models import Outbox
+from tests.conftest import sequence_audit
 from tests.federation.test_sync import API, _released, _to, _values
 
 W = "witness.example/w1"
@@ -112,8 +115,6 @@ def test_attack_proofs_short_of_the_quorum_forged_or_for_another_entry_are_refus
     before = count()
     short = doc["proof"].replace(str(note), str(notes.Note(note.text, tuple(own))))
     assert "quorum" in post(short)["message"]  # no cosignature: the quorum short by one
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     impostor = notes.cosign(Ed25519PrivateKey.generate(), W, note.text, int(utcnow().timestamp()))
     forged = notes.Note(note.text, (*own, notes.Signature(W, w.key_id, impostor.signature)))
     assert "quorum" in post(doc["proof"].replace(str(note), str(forged)))["message"]
@@ -130,3 +131,92 @@ def test_attack_proofs_short_of_the_quorum_forged_or_for_another_entry_are_refus
     mx.settings.federation_min_witnesses = 1
     assert mx.client.post(sync.PATH, content=good).status_code == 200
     assert "Ramona Quintero" in _values(mx.client, cast["mx_analyst"], second)
+
+
+def _anchor_body(node_key, body: dict) -> bytes:
+    """An anchor body signed by `node_key` as `anchors.make` signs it, without `make`'s checks."""
+    import base64
+
+    from binational.audit.log import canonical_json
+    from binational.federation import anchors
+
+    signature = node_key.sign(anchors.CONTEXT + canonical_json(body))
+    return canonical_json({"anchor": body, "signature": base64.b64encode(signature).decode()})
+
+
+def test_attack_an_anchor_naming_one_witness_twice_or_its_own_key_as_a_witness_is_refused(us_node, db):
+    from binational.errors import InvalidInput
+    from binational.federation import anchors, keys
+
+    other = notes.Verifier(W, notes.COSIGNATURE, Ed25519PrivateKey.generate().public_key())
+    audit_key = checkpoints.node_verifier(us_node)
+    # the node's own audit key, dressed as a cosignature key: the node would witness itself
+    itself = notes.Verifier("witness.example/me", notes.COSIGNATURE, audit_key.key)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        good = json.loads(service.write_anchor(session=s, actor=None, settings=us_node, now=utcnow()))["anchor"]
+    node_key = keys.node_key(us_node)
+    for named in ([other.vkey(), other.vkey()], [itself.vkey()]):
+        # a hostile partner signs such an anchor itself: `verify` (at trust and at every delivery) refuses it
+        data = _anchor_body(node_key, {**good, "witnesses": named})
+        with pytest.raises(InvalidInput, match="named twice or holds one of the node's own keys"):
+            anchors.verify(data, now=utcnow())
+        # and this node does not write one
+        with db.unit_of_work() as s, pytest.raises(InvalidInput, match="named twice"):
+            act_as_system(s)
+            service.write_anchor(session=s, actor=None, now=utcnow(),
+                                 settings=us_node.model_copy(update={"federation_witnesses": named}))
+    assert anchors.verify(_anchor_body(node_key, {**good, "witnesses": [other.vkey()]}), now=utcnow()).witnesses
+
+
+@pytest.mark.parametrize("answer", [(409, "9" * 5000), (409, "\u0661\u0662"), (409, "-3"), (200, "x" * 100),
+                                    (200, "\u2014 " + W + " AAAA\n"), (500, "\x00" * 300)])
+def test_attack_a_hostile_witness_answer_is_a_failure_named_never_a_crash(witnessed, db, client, cast, answer):
+    us, mx, up, w = witnessed
+    _released(client, cast)
+    pushed = _push(db, us, mx, lambda url, body: answer)
+    assert pushed.sent == 0 and pushed.cosigned.witnesses == [] and pushed.cosigned.failed[0].startswith(W)
+    assert "waiting" in pushed.failed[0]
+    assert _push(db, us, mx, up).sent == 1  # the honest witness afterwards: the release leaves
+
+
+def test_attack_huge_or_odd_proofs_are_refused_not_a_500(witnessed, db, client, cast):
+    us, mx, up, w = witnessed
+    _released(client, cast)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        sync.collect(session=s, settings=us, now=utcnow())
+        witnessing.cosign(session=s, settings=us, now=utcnow(), transport=up)
+        data = s.scalars(select(Outbox)).one().document.encode()
+        doc = json.loads(witnessing.prove(s, us, data, utcnow()))
+    head, _, note = doc["proof"].partition("\n\n")
+    lines = head.split("\n")
+    at = lines.index(next(line for line in lines if line.startswith("index ")))
+    hashes = "\n".join(["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="] * 64)
+    for odd in ("\n".join([*lines[:at], "index " + "9" * 5000]) + "\n\n" + note,  # past int()'s digits
+                "\n".join([*lines[: at + 1], hashes]) + "\n\n" + note,  # 64 hashes
+                "\n".join([*lines[:at], "index -1", *lines[at + 1:]]) + "\n\n" + note,
+                "\n".join([*lines[:at], "index \u0661", *lines[at + 1:]]) + "\n\n" + note,
+                doc["proof"].replace("\n\n", "\n\n\x00"),
+                doc["proof"] + ("\u2014 x " + "A" * 96 + "\n") * 65,  # past 64 signatures
+                "", "\n\n", 7):
+        r = mx.client.post(sync.PATH, content=json.dumps({**doc, "proof": odd}).encode())
+        assert r.status_code == 422, (odd if isinstance(odd, int) else odd[:80], r.text)
+        assert set(r.json()) == {"error"}  # the one error shape
+    assert mx.client.post(sync.PATH, content=json.dumps(doc).encode()).status_code == 200
+
+
+def test_attack_the_queue_entry_tells_no_auditor_of_any_agency_about_the_release(witnessed, db, client, cast):
+    us, mx, up, w = witnessed
+    _released(client, cast)
+    assert _push(db, us, mx, up).sent == 1
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        queued = [json.loads(e) for e in s.scalars(select(AuditEntry.entry)
+                                                   .where(AuditEntry.action == witnessing.QUEUED))]
+    assert [(e["actor"], e["agency"], e["actor_id"]) for e in queued] == [("system", None, None)]
+    assert set(queued[0]["extra"]) == {"partner", "sequence", "kind", "release_id"}
+    for auditor in ("us_auditor", "mx_auditor"):  # a system entry naming no agency's record: no auditor's view
+        r = client.get("/api/v1/audit", params={"action": witnessing.QUEUED}, headers=cast[auditor].headers)
+        assert r.status_code == 200 and r.json()["items"] == [], (auditor, r.text)
