@@ -123,3 +123,43 @@ def test_a_proof_proves_its_entry_only_against_a_cosigned_checkpoint():
 def test_a_malformed_proof_is_refused(bad):
     with pytest.raises(InvalidInput):
         proofs.parse(bad + str(checkpoint(3)))
+
+
+def test_attack_a_split_view_makes_no_quorum_even_with_every_cosignature_gathered():
+    """The log shows X1 and X3 one tree and Y1 another of the same size: each view is cosigned, but
+    neither by the whole quorum, and a cosignature moved from one view to the other does not verify."""
+    policy = quorum.parse(POLICY_TEXT)
+    seen = checkpoint(13, "X1", "X3")
+    text = signing.checkpoint_text(ORIGIN, 13, merkle.root_of([*LEAVES[:12], merkle.leaf_hash(b"{}")])).decode()
+    other = notes.Note(text, (notes.sign(LOG, ORIGIN, text), notes.cosign(WITNESSES["Y1"], "w.example/Y1", text, NOW)))
+    for view in (seen, other):
+        with pytest.raises(InvalidInput, match="quorum"):
+            quorum.check(policy, view, now=NOW, max_future=900)
+    merged = notes.Note(seen.text, (*seen.signatures, *(s for s in other.signatures if s.name == "w.example/Y1")))
+    assert quorum.cosigners(policy, merged, NOW, 900) == {"X1", "X3"}
+    with pytest.raises(InvalidInput, match="quorum"):
+        quorum.check(policy, merged, now=NOW, max_future=900)
+
+
+def test_attack_a_witness_key_reused_as_the_log_key_is_refused_and_signs_nothing_it_is_not():
+    log_vkey = notes.Verifier(ORIGIN, notes.ED25519, LOG.public_key()).vkey()
+    as_witness = notes.Verifier("w.example/log", notes.COSIGNATURE, LOG.public_key()).vkey()
+    with pytest.raises(InvalidInput, match="line 2: a key listed twice"):
+        quorum.parse(f"log {log_vkey}\nwitness L {as_witness}\nquorum L\n")
+    # nor does the log's own signature pass for a cosignature of its key (another message, another type)
+    policy = quorum.Policy(logs=[notes.parse_vkey(log_vkey, notes.ED25519)],
+                           witnesses={"L": quorum.Witness("L", notes.parse_vkey(as_witness, notes.COSIGNATURE))},
+                           quorum="L")
+    note = checkpoint(13)
+    forged = notes.Note(note.text, (*note.signatures, notes.Signature(
+        "w.example/log", policy.witnesses["L"].key.key_id, NOW.to_bytes(8, "big") + note.signatures[0].signature)))
+    assert quorum.cosigners(policy, forged, NOW, 900) == set()
+
+
+def test_a_cosignature_from_the_past_counts_and_one_past_the_window_ahead_does_not():
+    policy = quorum.parse(POLICY_TEXT)
+    quorum.check(policy, checkpoint(13, "X1", "X2", "Y1", at=1), now=NOW, max_future=900)
+    with pytest.raises(InvalidInput, match="quorum"):
+        quorum.check(policy, checkpoint(13, "X1", "X2", "Y1", at=NOW + 901), now=NOW, max_future=900)
+    with pytest.raises(InvalidInput, match="quorum"):
+        quorum.check(policy, checkpoint(13, "X1", "X2", "Y1", at=2**63 - 1), now=NOW, max_future=900)
