@@ -50,6 +50,8 @@ SUB_APPS: dict[str, SubApp] = {
     "flows": SubApp("binational.flows.cli", "app",
                     "Migration, seizure and crossing indicators: import, forecast, alerts."),
     "federation": SubApp("binational.federation.cli", "app", "Partner nodes: anchors, trust, digest keys."),
+    "witness": SubApp("binational.admin.witness_cli", "witnesses",
+                      "A witness of partner nodes' logs: init, trust, cosign, serve (C2SP tlog-witness)."),
 }
 
 

@@ -288,6 +288,15 @@ class Settings(BaseSettings):
         default_factory=list, description="Verifier keys (C2SP vkeys, type 0x04, a JSON list) of the independent "
         "witnesses that cosign this node's checkpoints, named in its anchor.",
     )
+    federation_witness_urls: dict[str, str] = Field(
+        default_factory=dict, description="Where each witness of `federation_witnesses` takes checkpoints (its "
+        "C2SP tlog-witness submission prefix), by the witness's key name (a JSON object).",
+    )
+    federation_min_witnesses: int = Field(
+        1, description="The fewest witnesses a partner's anchor must name: a bundle is accepted only with a proof "
+        "against a checkpoint every witness the anchor names cosigned, and from a partner naming fewer, none.",
+        ge=0, le=16,
+    )
     federation_hosted_agencies: list[str] = Field(
         default_factory=list, description="Codes of the agencies this node hosts, named in its anchor (a JSON "
         "list); empty: every agency of `node_country` registered here (every agency if that is empty too).",

@@ -152,3 +152,22 @@ def register(audit: typer.Typer) -> None:
     audit.command("checkpoint")(checkpoint)
     audit.command("consistency")(consistency)
     audit.add_typer(witnesses, name="witness")
+
+
+@witnesses.command("serve")
+def witness_serve(
+    folder: Annotated[Path, FOLDER] = Path("witness"),
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8500,
+) -> None:
+    """Serve the witness over HTTP (C2SP tlog-witness): `POST /add-checkpoint` and
+    `GET /<origin SHA-256>/checkpoint`."""
+    import uvicorn
+
+    from binational.audit import witness_http
+
+    try:
+        served = witness_http.app(folder)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    uvicorn.run(served, host=host, port=port, log_level="warning")

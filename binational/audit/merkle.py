@@ -143,3 +143,46 @@ def roots_at(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
         if size + 1 in sizes:
             found[size + 1] = root(frontier)
     return found
+
+
+def inclusion_proof(leaves: list[bytes], index: int) -> list[bytes]:
+    """The RFC 9162 §2.1.3.1 inclusion proof of leaf `index` in the tree of all `leaves`, from the
+    leaf's sibling up to the root's child. Each leaf is hashed once."""
+    size = len(leaves)
+    if not 0 <= index < size:
+        raise ValueError(f"no leaf {index} in a tree of {size}")
+    proof: list[bytes] = []
+    # PATH(m, D[start:end]) walked down; the siblings are gathered from the root down and reversed.
+    start, end, m = 0, size, index
+    while end - start > 1:
+        k = _largest_power_below(end - start)
+        if m < k:
+            proof.append(subtree_root(leaves, start + k, end))
+            end = start + k
+        else:
+            proof.append(subtree_root(leaves, start, start + k))
+            start, m = start + k, m - k
+    proof.reverse()
+    return proof
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, root_hash: bytes, proof: list[bytes]) -> bool:
+    """Whether `proof` shows leaf hash `leaf` at `index` in the tree (`size`, `root_hash`), by RFC 9162
+    §2.1.3.2."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, node = index, size - 1, leaf
+    for sibling in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            node = node_hash(sibling, node)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            node = node_hash(node, sibling)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and node == root_hash

@@ -1,18 +1,21 @@
-"""A witness of other nodes' audit logs (C2SP tlog-witness, run from the command line rather than over
-HTTP): it keeps, per log origin, the log's verifier key and the last checkpoint it cosigned, and cosigns
-a new checkpoint only if the log's signature verifies and a consistency proof shows that the new tree
-extends the one it cosigned last. What it remembers is what one node cannot prove alone: that its log
-was not cut back to an earlier state, nor forked and re-signed with the key kept beside it.
+"""A witness of other nodes' audit logs (C2SP tlog-witness, from the command line or over HTTP with
+`binational witness serve`, `audit.witness_http`): it keeps, per log origin, the log's verifier key
+and the last checkpoint it cosigned, and cosigns a new checkpoint only if the log's signature verifies
+and a consistency proof shows that the new tree extends the one it cosigned last. What it remembers is
+what one node cannot prove alone: that its log was not cut back to an earlier state, nor forked and
+re-signed with the key kept beside it.
 
 The witness lives in a folder: `witness.key` (its Ed25519 key, mode 0600), `witness.json` (its name
 and, per origin, the log's key and the last cosigned size, root and note) and `witness.lock` (held
-while a cosignature is decided, so that two at once cannot roll the state back).
+while a cosignature is decided, so that two at once cannot roll the state back), and
+`evidence.jsonl` (the refused requests whose log signature verified: a cut back, a fork, a bad proof).
 """
 
 from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -126,12 +129,36 @@ def parse_proof(text: str) -> tuple[int, list[bytes]]:
     return int(size), proof
 
 
+class Refusal(InvalidInput):
+    """A checkpoint the witness refuses, with the HTTP status C2SP tlog-witness answers it with: 404 an
+    unknown log, 403 no valid signature of its key, 400 an old size past the checkpoint's, 409 an old
+    size other than the one cosigned last (`size`), 422 a proof that does not verify or a fork."""
+
+    def __init__(self, status: int, message: str, size: int | None = None) -> None:
+        super().__init__(message, details=[{"field": "checkpoint", "status": status}])
+        self.status = status
+        self.size = size
+
+
+EVIDENCE = "evidence.jsonl"
+
+
+def _keep_evidence(folder: Path, origin: str, reason: str, checkpoint: str, proof: str, now: int) -> None:
+    """Append a refused request whose log signature verified (it may prove the log misbehaved)."""
+    line = json.dumps({"time": now, "origin": origin, "reason": reason, "checkpoint": checkpoint, "proof": proof})
+    with open(folder / EVIDENCE, "a") as fh:
+        fh.write(line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def cosign(folder: Path, checkpoint: str, proof: str, now: int) -> str:
     """Cosign a log's checkpoint (a signed note) at time `now`, given a consistency proof from the size
-    the witness cosigned last; return the note with the cosignature added. Refused (InvalidInput,
-    nothing remembered) if the origin is unknown, the log's signature does not verify, the size is
-    smaller than the last cosigned, the size is the same with another root (a fork), or the proof
-    does not start at the last cosigned size or does not verify."""
+    the witness cosigned last; return the note with the cosignature added. Refused (`Refusal`, with
+    its tlog-witness status; nothing remembered) if the origin is unknown, the log's signature does not
+    verify, the proof's old size is past the checkpoint's, the size is smaller than the last cosigned
+    (cut back), the same with another root (a fork), the proof does not start at the last cosigned size
+    or does not verify. A refusal past the log's signature is kept as evidence (`evidence.jsonl`)."""
     note = notes.parse_note(checkpoint)
     cp = notes.parse_checkpoint(note.text)
     old, hashes = parse_proof(proof)
@@ -139,30 +166,68 @@ def cosign(folder: Path, checkpoint: str, proof: str, now: int) -> str:
         state = _read_state(folder)
         log = state["logs"].get(cp.origin)
         if log is None:
-            raise InvalidInput(f"refused: the witness does not witness {cp.origin}")
+            raise Refusal(404, f"refused: the witness does not witness {cp.origin}")
         signed = notes.check(note, notes.parse_vkey(log["vkey"], notes.ED25519))
         if not signed:
-            raise InvalidInput(f"refused: the checkpoint is not signed by the key of {cp.origin}"
-                               if signed is None else f"refused: the signature of {cp.origin} does not verify")
+            raise Refusal(403, f"refused: the checkpoint is not signed by the key of {cp.origin}"
+                          if signed is None else f"refused: the signature of {cp.origin} does not verify")
         last_size, last_root = log["size"], base64.b64decode(log["root"])
+
+        def refuse(status: int, message: str, evidence: bool = True) -> Refusal:
+            if evidence:
+                _keep_evidence(folder, cp.origin, message, checkpoint, proof, now)
+            return Refusal(status, message, last_size if status == 409 else None)
+
+        if old > cp.size:
+            raise refuse(400, f"refused: the proof's old size {old} is past the checkpoint's {cp.size}", False)
         if cp.size < last_size:
-            raise InvalidInput(f"refused: {cp.origin} is at size {cp.size}, smaller than the {last_size} "
-                               "the witness cosigned: the log was cut back")
+            raise refuse(409, f"refused: {cp.origin} is at size {cp.size}, smaller than the {last_size} "
+                              "the witness cosigned: the log was cut back")
         if cp.size == last_size and cp.root != last_root:
-            raise InvalidInput(f"refused: a fork: {cp.origin} at size {cp.size} has another root than the one "
-                               "the witness cosigned")
+            raise refuse(422 if old == last_size else 409,
+                         f"refused: a fork: {cp.origin} at size {cp.size} has another root than the one "
+                         "the witness cosigned")
         if old != last_size:
-            raise InvalidInput(f"refused: the proof starts at size {old}, the witness cosigned {last_size}: "
-                               f"give a proof from {last_size}")
+            raise refuse(409, f"refused: the proof starts at size {old}, the witness cosigned {last_size}: "
+                              f"give a proof from {last_size}", False)
         if cp.size == 0 and cp.root != merkle.EMPTY_ROOT:
-            raise InvalidInput("refused: a checkpoint of size 0 has the empty tree's root")
+            raise refuse(422, "refused: a checkpoint of size 0 has the empty tree's root")
         if not merkle.verify_consistency(old, cp.size, last_root, cp.root, hashes):
-            raise InvalidInput(f"refused: the consistency proof from size {old} to {cp.size} does not verify")
+            raise refuse(422, f"refused: the consistency proof from size {old} to {cp.size} does not verify")
         me = state["name"]
         cosigned = note.with_signature(notes.cosign(signing.load_key(folder / KEY), me, note.text, now))
         log.update(size=cp.size, root=base64.b64encode(cp.root).decode(), note=str(cosigned))
         _write_state(folder, state)
     return str(cosigned)
+
+
+def add_checkpoint(folder: Path, body: str, now: int) -> str:
+    """C2SP tlog-witness `add-checkpoint`: the request body (`old <size>`, proof lines, a blank line, the
+    checkpoint); return this witness's cosignature line. Refused as `cosign` refuses, and a body out of
+    shape with status 400."""
+    proof, sep, checkpoint = body.partition("\n\n")
+    if not sep:
+        raise Refusal(400, "refused: the request is an old size line, proof lines, a blank line and a checkpoint")
+    try:
+        note = notes.parse_note(checkpoint)
+        notes.parse_checkpoint(note.text)
+        parse_proof(proof + "\n")
+    except Refusal:
+        raise
+    except InvalidInput as exc:
+        raise Refusal(400, f"refused: {exc.message}") from None
+    cosigned = notes.parse_note(cosign(folder, checkpoint, proof + "\n", now))
+    me = verifier(folder)
+    return "".join(s.line() for s in cosigned.signatures if (s.name, s.key_id) == (me.name, me.key_id))
+
+
+def latest(folder: Path, origin_hash: str) -> str | None:
+    """The last checkpoint cosigned of the log whose origin's SHA-256 (hex) is `origin_hash`, or None
+    (tlog-witness's monitoring `GET <origin hash>/checkpoint`)."""
+    for name, log in _read_state(folder)["logs"].items():
+        if hashlib.sha256(name.encode()).hexdigest() == origin_hash and log["note"]:
+            return str(log["note"])
+    return None
 
 
 def witness_file(folder: Path, origin: str | None = None) -> str:

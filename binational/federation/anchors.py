@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from binational.audit.log import canonical_json
-from binational.audit.notes import COSIGNATURE, ED25519, Verifier, parse_vkey
+from binational.audit.notes import COSIGNATURE, ED25519, Verifier, parse_vkey, raw_public
 from binational.errors import InvalidInput
 from binational.federation.keys import check_node_id
 
@@ -113,11 +113,26 @@ def check_certificate(pem: object) -> str:
     return pem
 
 
+def check_witnesses(witnesses: list[Verifier], own: list[Verifier]) -> tuple[Verifier, ...]:
+    """The witnesses of a node's log, or InvalidInput if one key is named twice (one cosignature would
+    count twice towards a partner's quorum) or is one of the node's own keys (the node would witness
+    itself: no witness at all)."""
+    seen = {raw_public(k.key) for k in own}
+    for w in witnesses:
+        raw = raw_public(w.key)
+        if raw in seen:
+            raise _bad(f"the witness {w.name[:80]} is named twice or holds one of the node's own keys", "witnesses")
+        seen.add(raw)
+    return tuple(witnesses)
+
+
 def make(*, key: Ed25519PrivateKey, node: str, endpoint: str, witness_key: Verifier, audit_key: Verifier,
          agencies: list[dict[str, str]], witnesses: list[str], issued_at: datetime, expires_at: datetime,
          tls_certificate: str | None = None) -> bytes:
     """This node's anchor, signed by `key`, as the canonical bytes of the file."""
     check_node_id(node)
+    own = [Verifier(node, ED25519, key.public_key()), witness_key, audit_key]
+    named = check_witnesses([parse_vkey(w, COSIGNATURE) for w in witnesses], own)
     body = {
         "format": FORMAT,
         "node": node,
@@ -126,7 +141,7 @@ def make(*, key: Ed25519PrivateKey, node: str, endpoint: str, witness_key: Verif
         "keys": {"node": Verifier(node, ED25519, key.public_key()).vkey(), "witness": witness_key.vkey(),
                  "audit": audit_key.vkey()},
         "agencies": sorted(agencies, key=lambda a: a["code"]),
-        "witnesses": [parse_vkey(w, COSIGNATURE).vkey() for w in witnesses],
+        "witnesses": [w.vkey() for w in named],
         "issued_at": _time(issued_at),
         "expires_at": _time(expires_at),
     }
@@ -201,15 +216,16 @@ def verify(data: bytes, *, now: datetime) -> Anchor:
             or not all(isinstance(w, str) for w in witnesses):
         raise _bad(f"witnesses must list at most {MAX_WITNESSES} verifier keys", "witnesses")
     cert = body["tls_certificate"]
+    witness_key, audit_key = parse_vkey(keys["witness"], COSIGNATURE), parse_vkey(keys["audit"], ED25519)
     return Anchor(
         node=node,
         endpoint=check_endpoint(body["endpoint"]),
         tls_certificate=check_certificate(cert) if cert is not None else None,
         node_key=node_key,
-        witness_key=parse_vkey(keys["witness"], COSIGNATURE),
-        audit_key=parse_vkey(keys["audit"], ED25519),
+        witness_key=witness_key,
+        audit_key=audit_key,
         agencies=_agencies(body["agencies"]),
-        witnesses=tuple(parse_vkey(w, COSIGNATURE) for w in witnesses),
+        witnesses=check_witnesses([parse_vkey(w, COSIGNATURE) for w in witnesses], [node_key, witness_key, audit_key]),
         issued_at=issued,
         expires_at=expires,
         document=canonical_json(doc),

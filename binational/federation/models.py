@@ -122,3 +122,23 @@ class Received(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: when a tombstone or a superseding bundle purged the copy
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CosignedCheckpoint(Base):
+    """A checkpoint of this node's log handed to its witnesses, with the cosignatures they answered."""
+
+    __tablename__ = "federation_checkpoints"
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: the signed note: the node's signature and every witness's cosignature
+    note: Mapped[str] = mapped_column(Text)
+    cosigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WitnessState(Base):
+    """The size a witness of this node's log cosigned last (the next consistency proof starts there)."""
+
+    __tablename__ = "federation_witness_state"
+    #: the witness's verifier key
+    witness: Mapped[str] = mapped_column(String(300), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

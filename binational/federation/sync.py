@@ -40,7 +40,7 @@ from binational.entities.integrity import Written
 from binational.entities.models import Entity, SearchTerm, Selector, Statement
 from binational.entities.service import insert_statements, namespace
 from binational.errors import DomainError
-from binational.federation import anchors, bundles, items, keys, refusals
+from binational.federation import anchors, bundles, items, keys, refusals, witnessing
 from binational.federation.models import Outbox, Partner, Received
 from binational.federation.service import hosted_agencies
 from binational.vocabulary import model
@@ -83,6 +83,8 @@ def _queue(session: Session, *, partner: str, kind: str, release_id: str, local_
                        local_release=local_release, entity_id=entity_id, document=data.decode(), built_at=now,
                        attempts=0))
     session.flush()
+    witnessing.record_queued(session, data, {"partner": partner, "sequence": _sequence_of(data), "kind": kind,
+                                             "release_id": release_id})
 
 
 def _sequence_of(data: bytes) -> int:
@@ -200,14 +202,23 @@ class Pushed:
 
     sent: int = 0
     failed: list[str] = field(default_factory=list)
+    cosigned: witnessing.Cosigned | None = None
 
 
-def push(*, session: Session, settings: Settings, now: datetime, transport: Transport) -> Pushed:
-    """Send each partner's undelivered items in sequence order; keep each receipt; audited. A partner
-    that fails (unreachable, refusing, or answering a receipt that does not verify) keeps the rest of
-    its queue for the next push."""
+def push(*, session: Session, settings: Settings, now: datetime, transport: Transport,
+         witness_transport: witnessing.WitnessTransport = witnessing.http_transport) -> Pushed:
+    """Send each partner's undelivered items in sequence order; keep each receipt; audited. A bundle
+    first gets its proof (`witnessing.prove`), after the log's latest checkpoint was handed to the
+    witnesses (`witnessing.cosign`); one without a checkpoint its witnesses all cosigned waits. A
+    partner that fails (unreachable, refusing, answering a receipt that does not verify, a bundle
+    waiting for its witnesses) keeps the rest of its queue for the next push."""
     me = keys.node_id(settings)
     done = Pushed()
+    waiting = session.scalars(select(Outbox.id).where(Outbox.delivered_at.is_(None), Outbox.kind == "bundle")
+                              .limit(1)).first()
+    if waiting is not None:
+        done.cosigned = witnessing.cosign(session=session, settings=settings, now=now, transport=witness_transport)
+    leaves: dict[int, list[bytes]] = {}
     for partner in session.scalars(select(Partner).order_by(Partner.node_id)).all():
         queue = session.scalars(select(Outbox).where(Outbox.partner == partner.node_id,
                                                      Outbox.delivered_at.is_(None))
@@ -218,6 +229,17 @@ def push(*, session: Session, settings: Settings, now: datetime, transport: Tran
         for item in queue:
             data = item.document.encode()
             error = None
+            if item.kind == "bundle" and witnessing.split(data)[1] is None:
+                proved = witnessing.prove(session, settings, data, now, leaves)
+                if proved is None:
+                    error = "waiting: no checkpoint covering it is cosigned by every witness of this node"
+                    item.last_error = error
+                    audit.record(session, action="federation.send", actor=None, decision="deny", reason=error,
+                                 objects=[(f"node:{partner.node_id}", None)],
+                                 extra={"sequence": item.sequence, "kind": item.kind, "release_id": item.release_id})
+                    done.failed.append(f"{partner.node_id} #{item.sequence}: {error}")
+                    break
+                item.document, data = proved.decode(), proved
             try:
                 status, body = transport(partner, data)
                 if status != 200:
@@ -301,10 +323,15 @@ def _apply(session: Session, settings: Settings, data: bytes, now: datetime) -> 
     if kind == "bundle":
         me_as = bundles.Recipient(node=me, agencies=frozenset(a["code"] for a in hosted_agencies(session, settings)),
                                   applied_sequence=partner.applied_sequence)
-        bundle = bundles.verify(data, anchor, now, me_as)
+        plain, proof = witnessing.split(data)
+        bundle = bundles.verify(plain, anchor, now, me_as)
         with bundles.signed_part():
             _in_order(bundle.sequence, partner)
-            status = _apply_bundle(session, anchor, bundle, now)
+            # the proof is checked last, after every check of the bundle's content; in a savepoint, so that a
+            # refusal leaves nothing of the copy behind
+            with session.begin_nested():
+                status = _apply_bundle(session, anchor, bundle, now)
+                witnessing.check_proof(plain, proof, anchor, settings, now)
         release_id, entity_id = str(bundle.header["release_id"]), str(bundle.entity["id"])
         objects: list[tuple[str, str | None]] = [(entity_id, str(bundle.header["owner"]))]
     else:

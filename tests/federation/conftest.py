@@ -88,7 +88,9 @@ def mx(template, tmp_path: Path) -> Iterator[Node]:
                         user_requests_per_minute=100_000, federation_node_id=MX_NODE,
                         federation_endpoint="http://127.0.0.1:9/", node_country="MX",
                         federation_node_key_path=tmp_path / "mx-node.key",
-                        federation_witness_key_path=tmp_path / "mx-witness.key")
+                        federation_witness_key_path=tmp_path / "mx-witness.key",
+                        # the US node of these tests names no witness (test_witnessing.py runs them)
+                        federation_min_witnesses=0)
     db = Database(settings)
     upgrade(db.engine, settings)
     with TestClient(create_app(settings, db, federation=True)) as client:
@@ -96,3 +98,17 @@ def mx(template, tmp_path: Path) -> Iterator[Node]:
     db.dispose()
     if BACKEND == "postgresql":
         drop_later(copy)
+
+
+def proved(db: Database, settings: Settings, data: bytes) -> bytes:
+    """A bundle the node queued, with the proof `push` would give it (its checkpoint handed to the node's
+    witnesses first: here none, so the node's signature alone)."""
+    from binational.db import act_as_system
+    from binational.federation import witnessing
+
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        witnessing.cosign(session=s, settings=settings, now=utcnow(), transport=witnessing.http_transport)
+        found = witnessing.prove(s, settings, data, utcnow())
+    assert found is not None, "the bundle was not queued by this node"
+    return found

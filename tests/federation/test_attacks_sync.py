@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from binational.db import act_as_system, utcnow
 from binational.entities.models import Entity
 from binational.federation import bundles, items, keys, service, sync
-from tests.federation.conftest import MX_NODE, OtherNode
+from tests.federation.conftest import MX_NODE, OtherNode, proved
 from tests.federation.test_sync import API, _released, _sync, _to, _values, pair  # noqa: F401
 
 GT_NODE = "gt.binational/pnc"
@@ -87,7 +87,7 @@ def test_attack_odd_fields_in_a_signed_bundle_are_refused_not_500(pair, db, clie
                 b'{"bundle": {"header": {"sender": ["x"]}}}', b"[1, 2]", b"\x00", b'"\\ud800"'):
         r = _post(mx, raw)
         assert r.status_code == 422, (raw, r.status_code, r.text[:300])
-    assert _post(mx, bundles.sign(key, header, entity)).status_code == 200  # the true one still applies
+    assert _post(mx, proved(db, us_settings, bundles.sign(key, header, entity))).status_code == 200  # the true one
     assert mx.client.get(f"{API}/{entity_id}", headers=cast["mx_analyst"].headers).status_code == 200
 
 
@@ -125,7 +125,7 @@ def test_attack_the_same_sequence_twice_at_once_answers_cleanly(pair, db, client
     _released(client, cast)
     doc = _first_bundle(db, us_settings)
     key = keys.node_key(us_settings)
-    first = bundles.sign(key, doc["bundle"]["header"], doc["bundle"]["entity"])
+    first = proved(db, us_settings, bundles.sign(key, doc["bundle"]["header"], doc["bundle"]["entity"]))
     release_id = doc["bundle"]["header"]["release_id"]
     stone = items.tombstone(key, sender="us.binational/cbp", sequence=2, release_id=release_id,
                             recipient_node=MX_NODE, reason="revoked", now=utcnow())

@@ -22,7 +22,7 @@ from binational.errors import Forbidden
 from binational.federation import bundles, items, keys, service, sync
 from binational.federation.models import Outbox, Partner
 from tests.conftest import sequence_audit
-from tests.federation.conftest import MX_NODE, Node
+from tests.federation.conftest import MX_NODE, Node, proved
 
 API = "/api/v1/entities"
 
@@ -136,6 +136,7 @@ def test_tampered_replayed_out_of_order_and_foreign_items_are_refused_with_nothi
         act_as_system(s)
         sync.collect(session=s, settings=us_settings, now=utcnow())
         first = s.scalars(select(Outbox)).one().document.encode()
+    first = proved(db, us_settings, first)  # its proof, as push gives it (the US node names no witness here)
 
     def post(data: bytes) -> httpx.Response:
         return mx.client.post(sync.PATH, content=data, headers={"Content-Type": "application/json"})

@@ -65,7 +65,7 @@ def _env(settings, **extra: str) -> dict[str, str]:
               "federation_tls_cert_path": settings.federation_tls_cert_path,
               "federation_tls_key_path": settings.federation_tls_key_path, "user_requests_per_minute": 0,
               # one process per node, appending its own audit entries: no sequencer to spawn
-              "audit_sequence_ms": 0}
+              "audit_sequence_ms": 0, "federation_min_witnesses": settings.federation_min_witnesses}
     for name, value in {**fields, **extra}.items():
         env[f"BINATIONAL_{name.upper()}"] = str(value)
     return env
