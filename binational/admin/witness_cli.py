@@ -17,7 +17,7 @@ from binational.clitools import database, database_failed, fail
 from binational.db import act_as_system
 from binational.errors import DomainError
 
-witnesses = typer.Typer(help="Run a witness: cosign other nodes' checkpoints after checking consistency.",
+witnesses = typer.Typer(help="A witness of partner nodes' logs: init, trust, cosign, serve (C2SP tlog-witness).",
                         no_args_is_help=True)
 FOLDER = typer.Option("--dir", help="the witness's folder (its key and what it cosigned)")
 

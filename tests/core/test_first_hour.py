@@ -87,7 +87,7 @@ def test_make_demo_takes_a_port_and_installs_the_runtime_only():
                               timeout=60, check=True).stdout
 
     demo = planned("demo", "PORT=8010", "HOST=0.0.0.0", "DEMO_ARGS=--keep")
-    assert "binational demo --host 0.0.0.0 --port 8010 --keep" in demo
+    assert "binational demo --nodes 1 --host 0.0.0.0 --port 8010 --keep" in demo
     assert "[dev" not in demo and "spark" not in demo
     tests = planned("test-sqlite", "test-postgresql")
     assert tests.count("-m pytest -n 2 --dist loadfile") == 2

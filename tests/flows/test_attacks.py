@@ -214,7 +214,7 @@ def test_probes_of_a_running_run_are_each_audited_and_leave_its_starters_first_p
     run is refused and audited every time, and does not spend the starter's first audited poll."""
     from binational.access.actions import ACTIONS
 
-    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     upload("us_analyst", samples.long_csv(samples.seasonal("cbp-probed-run", 2019, 30, 400.0)), name="p.csv")
     run_id = client.post(f"{API}/forecasts", headers=cast["us_analyst"].headers,
                          params={"horizon": 3, "indicator": "cbp-probed-run"}).json()["id"]

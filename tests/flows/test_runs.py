@@ -122,7 +122,7 @@ def test_polls_of_a_running_run_are_audited_once_and_each_read_of_its_end_with_i
     from binational.db import act_as_system
     from tests.conftest import sequence_audit
 
-    monkeypatch.setattr(runs, "launch", lambda _settings, _run_id: None)  # the test works the run itself
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)  # the test works the run itself
     us = cast["us_analyst"]
     upload("us_analyst", samples.long_csv(samples.seasonal("cbp-poll-run", 2019, 30, 400.0)), name="poll.csv")
     run = client.post(f"{API}/forecasts", headers=us.headers, params={"horizon": 3, "indicator": "cbp-poll-run"})

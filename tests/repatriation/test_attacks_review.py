@@ -149,9 +149,10 @@ def test_the_partners_reads_and_exports_of_a_movement_show_in_the_senders_who_sa
 def test_a_sheet_past_the_body_limit_but_within_the_import_limit_imports(db, client, web_parties, monkeypatch):
     """Past the inline size too, so each goes to the background (worked here in the test's process;
     test_import_runs proves the worker's own)."""
+    from binational import workers
     from binational.repatriation import import_runs
 
-    monkeypatch.setattr(import_runs, "launch", lambda _settings, _run_id: None)
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
     padded = "Fiscal Year,Month,Citizenship,Quantity\n2024,01 October,Mexico" + " " * 1_100_000 + ",5\n"
     h = {**web_parties["ice"].headers, "Content-Type": "text/csv"}
     r = client.post(f"{API}/repatriation/imports/khsm", headers=h, content=padded.encode())
