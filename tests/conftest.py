@@ -239,5 +239,23 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
         yield c
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: the test reaches PostgreSQL without the template fixture")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, keep only the tests that reach a database (through `template`, or marked
+    `postgresql`): the others do not depend on the suite's database and already ran on the SQLite run."""
+    if BACKEND != "postgresql":
+        return
+    kept, left = [], []
+    for item in items:
+        reaches = "template" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgresql")
+        (kept if reaches else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 def pytest_report_header() -> str:
     return f"binational test database: {BACKEND}"

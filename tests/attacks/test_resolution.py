@@ -13,10 +13,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from binational import workers
 from binational.access import service as access
 from binational.db import Database, act_as, act_as_system
-from binational.resolution import evidence
+from binational.resolution import evidence, runs
 from binational.resolution.models import RecordAddress, RecordValues, ResolutionRun, Suggestion
 from tests.resolution.conftest import loaded, small_world, world_lines  # noqa: F401 - fixtures
 from tests.web.conftest import sign_in
@@ -32,9 +31,9 @@ def _create(client, member, body):
 
 
 @pytest.fixture
-def pair(client, cast, loaded):  # noqa: F811
+def pair(client, cast, db, loaded):  # noqa: F811
     """The two records of one man, the passport kept to MX-FGR on its record; a finished run."""
-    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
     person = {"firstName": ["Jesús"], "lastName": ["Ramírez Olvera"], "birthDate": ["1979-03-14"],
               "passportNumber": [PASSPORT]}
     cbp = _create(client, us, {"schema": "Person", "properties": {"name": ["Jesús Ramírez Olvera"], **person},
@@ -45,16 +44,17 @@ def pair(client, cast, loaded):  # noqa: F811
     r = client.patch(f"/api/v1/entities/{fgr}", headers=mx.headers,
                      json={"add": {"passportNumber": [PASSPORT]}, "distribution": "agency"})
     assert r.status_code == 200, r.text
-    assert _run(client, admin)
+    assert _run(db)
     return cbp, fgr
 
 
-def _run(client, admin) -> bool:
-    """Start a run and wait for its worker; whether it finished."""
-    r = client.post(f"{API}/runs", headers=admin.headers, json={"kinds": ["person"]})
-    assert r.status_code == 202, r.text
-    assert workers.wait(r.json()["id"], timeout=300)
-    return client.get(f"{API}/runs/{r.json()['id']}", headers=admin.headers).json()["status"] == "finished"
+def _run(db: Database) -> bool:
+    """A run of the person kind as the administrator, in this process (tests/resolution/test_background.py
+    proves a run started over the API works the same in its own); whether it finished."""
+    with db.unit_of_work() as s:
+        admin = access.actor_for(session=s, user=access.get_user(session=s, username="admin"))
+        act_as(s, admin)
+        return runs.run(session=s, actor=admin, kinds=["person"]).status == "finished"
 
 
 def _suggestion(db: Database, a: str, b: str) -> Suggestion:
@@ -119,14 +119,14 @@ def test_a_suggestion_resting_on_a_hidden_passport_is_a_hit_at_most(client, cast
 
 def test_a_hidden_value_marked_red_answers_no_hit_at_all(client, cast, db, pair):
     cbp, fgr = pair
-    us, boss, mx, admin = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"], cast["admin"]
+    us, boss, mx = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"]
     # US-CBP's passport of the man is now TLP:RED (above MX-FGR's clearance)
     r = client.patch(f"/api/v1/entities/{cbp}", headers=us.headers, json={"remove": {"passportNumber": [PASSPORT]}})
     assert r.status_code == 200, r.text
     r = client.patch(f"/api/v1/entities/{cbp}", headers=boss.headers,
                      json={"add": {"passportNumber": [PASSPORT]}, "marking": "TLP:RED"})
     assert r.status_code == 200, r.text
-    assert _run(client, admin)
+    assert _run(db)
     stored = _suggestion(db, cbp, fgr)
     assert "document" in stored.weights
     assert client.get(f"{API}/suggestions/{stored.id}", headers=mx.headers).status_code == 404
@@ -163,10 +163,10 @@ def test_a_hidden_value_removed_after_the_run_still_keeps_its_evidence_hidden(cl
     assert stored.id not in {s["id"] for s in listed}
 
 
-def test_red_values_of_a_record_the_viewer_may_not_see_answer_no_resolution_hit(client, cast, loaded):  # noqa: F811
+def test_red_values_of_a_record_the_viewer_may_not_see_answer_no_resolution_hit(client, cast, db, loaded):  # noqa: F811
     """The hidden record's entity is AMBER, but what makes it match (passport, birth date, names) is
     RED: discovery answers no hit on it, and neither may resolution's matches."""
-    us, boss, mx, admin = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"], cast["admin"]
+    us, boss, mx = cast["us_analyst"], cast["us_supervisor"], cast["mx_analyst"]
     cbp = _create(client, us, {"schema": "Person", "properties": {"name": ["Jesús Ramírez Olvera"]},
                                "distribution": "agency", "marking": "TLP:AMBER"})
     r = client.patch(f"/api/v1/entities/{cbp}", headers=boss.headers,
@@ -176,7 +176,7 @@ def test_red_values_of_a_record_the_viewer_may_not_see_answer_no_resolution_hit(
     fgr = _create(client, mx, {"schema": "Person", "properties": {
         "name": ["Jesús Ramírez Olvera"], "firstName": ["Jesús"], "lastName": ["Ramírez Olvera"],
         "birthDate": ["1979-03-14"], "passportNumber": [PASSPORT]}, "distribution": "agency"})
-    assert _run(client, admin)
+    assert _run(db)
     body = client.get(f"{API}/entities/{fgr}/matches", headers=mx.headers).json()
     assert [h for h in body["hits"] if h["agency"] == "US-CBP"] == []
 
@@ -239,7 +239,7 @@ def test_an_address_the_viewer_may_not_see_keeps_the_pair_from_its_queue(client,
     """MX-FGR's record of the man, released to US-CBP, names an address MX-FGR keeps to itself: US-CBP
     sees every value of the record but not the address the run compared. The pair is neither listed
     nor counted nor read for US-CBP; MX-FGR, seeing everything, has it."""
-    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
     person = {"name": ["Aurelio Benítez Cordero"], "firstName": ["Aurelio"], "lastName": ["Benítez Cordero"],
               "birthDate": ["1984-11-02"]}
     place = _create(client, mx, {"schema": "Address", "properties": {"full": ["Calle Aldama 41, Tijuana"]},
@@ -250,7 +250,7 @@ def test_an_address_the_viewer_may_not_see_keeps_the_pair_from_its_queue(client,
                                "distribution": "release", "release_to": ["US-CBP"]})
     assert client.get(f"/api/v1/entities/{place}", headers=us.headers).status_code == 404
     assert client.get(f"/api/v1/entities/{fgr}", headers=us.headers).status_code == 200
-    assert _run(client, admin)
+    assert _run(db)
     stored = _suggestion(db, cbp, fgr)
     assert stored.id in _every(client, mx)
     listed = _every(client, us)
@@ -279,7 +279,7 @@ def test_a_hidden_address_that_moves_no_key_leaves_the_pair_to_the_comparison(cl
     row. MX-FGR's records name an address kept to itself beside a released one with the same text, and
     an address kept to itself with no street or postcode (no key): leaving either out changes nothing
     for US-CBP, so both pairs stay in its queue, listed and counted, as the comparison decides."""
-    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
     text = "Calle Aldama 41, Tijuana"
     kept = _create(client, mx, {"schema": "Address", "properties": {"full": [text]}, "distribution": "agency"})
     shown = _create(client, mx, {"schema": "Address", "properties": {"full": [text]}, "distribution": "release",
@@ -294,7 +294,7 @@ def test_a_hidden_address_that_moves_no_key_leaves_the_pair_to_the_comparison(cl
         fgr = _create(client, mx, {"schema": "Person", "properties": {**person, "addressEntity": named},
                                    "distribution": "release", "release_to": ["US-CBP"]})
         pairs.append((cbp, fgr))
-    assert _run(client, admin)
+    assert _run(db)
     stored = [_suggestion(db, cbp, fgr) for cbp, fgr in pairs]
     with db.session() as s:
         act_as_system(s)
@@ -313,7 +313,7 @@ def test_a_hidden_address_deleted_after_the_run_still_keeps_the_pair_from_the_qu
     """The run compared the key of an address MX-FGR keeps to itself; MX-FGR deletes the address after
     the run. What the run read still moved the pair's score, so the pair never stands for US-CBP: not
     listed, counted or read (a deleted address counts as hidden, as a removed value does)."""
-    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
     person = {"name": ["Leocadio Zamudio Barragán"], "firstName": ["Leocadio"], "lastName": ["Zamudio Barragán"],
               "birthDate": ["1988-04-23"]}
     place = _create(client, mx, {"schema": "Address", "properties": {"full": ["Calle Mina 17, Tecate"]},
@@ -322,7 +322,7 @@ def test_a_hidden_address_deleted_after_the_run_still_keeps_the_pair_from_the_qu
                                "release_to": ["MX-FGR"]})
     fgr = _create(client, mx, {"schema": "Person", "properties": {**person, "addressEntity": [place]},
                                "distribution": "release", "release_to": ["US-CBP"]})
-    assert _run(client, admin)
+    assert _run(db)
     stored = _suggestion(db, cbp, fgr)
     assert stored.id not in _every(client, us)
     assert client.delete(f"/api/v1/entities/{place}", headers=mx.headers).status_code == 204
@@ -338,7 +338,7 @@ def test_a_summary_written_before_a_change_never_lets_a_pair_stand_after(client,
     one's address, keeps one's address text to itself (removed and written again), keeps one record's
     birth date to itself (the same), and deletes the last record. None stands for US-CBP any more: not
     listed, not counted in any band of scores, not read."""
-    us, mx, admin = cast["us_analyst"], cast["mx_analyst"], cast["admin"]
+    us, mx = cast["us_analyst"], cast["mx_analyst"]
     people = [("Aurelio", "Benítez Cordero", "1984-11-02"), ("Crisanto", "Villalobos Ayala", "1971-06-19"),
               ("Eduviges", "Santillán Ruiz", "1990-01-27"), ("Fortunato", "Olguín Treviño", "1966-08-05")]
     pairs, places = [], []
@@ -352,7 +352,7 @@ def test_a_summary_written_before_a_change_never_lets_a_pair_stand_after(client,
                                    "distribution": "release", "release_to": ["US-CBP"]})
         pairs.append((cbp, fgr))
         places.append(place)
-    assert _run(client, admin)
+    assert _run(db)
     stored = [_suggestion(db, cbp, fgr) for cbp, fgr in pairs]
     listed = _every(client, us)
     assert {s.id for s in stored} <= listed

@@ -93,6 +93,7 @@ def test_make_demo_takes_a_port_and_installs_the_runtime_only():
     assert tests.count("-m pytest -n 2 --dist loadfile") == 2
 
 
+@pytest.mark.postgresql
 @pytest.mark.skipif(BACKEND != "postgresql", reason="a PostgreSQL server is the suite's on its PostgreSQL run")
 def test_a_postgresql_database_that_does_not_exist_is_one_line_and_exit_2(tmp_path):
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/binational_no_such_database"

@@ -32,6 +32,10 @@ def _downgrade_to_base(engine: Engine, app_role: str) -> None:
         command.downgrade(cfg, "base")
 
 
+#: its own empty database on the suite's server, not a copy of the template
+pytestmark = pytest.mark.postgresql
+
+
 @pytest.fixture
 def empty_database(tmp_path: Path):
     if BACKEND == "postgresql":
