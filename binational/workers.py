@@ -207,7 +207,8 @@ class UserRuns(Generic[R]):
                 with session.begin_nested():
                     session.add(run)
             except IntegrityError:  # another request of the same user between the check and the insert
-                raise Conflict(f"another {self.noun} of yours is running: one at a time") from None
+                article = "an" if self.noun[0] in "aeiou" else "a"
+                raise Conflict(f"{article} {self.noun} of yours is running: one at a time") from None
 
     def read(self, session: Session, actor: Actor, run_id: str) -> R:
         """The actor's own run `run_id`; 404 alike for another's and for one that does not exist, the
