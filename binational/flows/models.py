@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.access.models import Shareable
 from binational.db import Base, UTCDateTime, utcnow
+from binational.workers import UserRun
 
 
 class FlowSeries(Shareable, Base):
@@ -135,31 +136,14 @@ class FlowNotice(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class FlowForecastRun(Base):
+class FlowForecastRun(UserRun, Base):
     """A forecast request worked in the background: who asked for which series, how far its worker got,
-    and what it stored (`flows.runs`). Its starter's own (`policy.may_see_forecast_run`)."""
+    and what it stored (`flows.runs`; `summary`: forecast, skipped, months_needed, horizon and the ids
+    of the series forecast). Its starter's own (`policy.may_see_forecast_run`)."""
 
     __tablename__ = "flow_forecast_runs"
-    __table_args__ = (
-        # one running forecast per user at a time, whichever process started it
-        Index("ux_flow_forecast_runs_running", "user_id", unique=True, sqlite_where=text("status = 'running'"),
-              postgresql_where=text("status = 'running'")),
-    )
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
-    #: running | finished | failed
-    status: Mapped[str] = mapped_column(String(16))
     horizon: Mapped[int] = mapped_column(Integer)
     indicator: Mapped[str | None] = mapped_column(String(120), nullable=True)
     dimension: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    progress_done: Mapped[int] = mapped_column(Integer, default=0)
-    progress_total: Mapped[int] = mapped_column(Integer, default=0)
-    message: Mapped[str] = mapped_column(Text, default="")
-    #: JSON: forecast, skipped, months_needed, horizon and the ids of the series forecast
-    summary: Mapped[str] = mapped_column(Text, default="{}")
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: whether its starter has read its progress while it ran (audited once per run, not per poll)
     progress_read: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

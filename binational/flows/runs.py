@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from binational import workers
@@ -35,7 +32,7 @@ from binational.audit import log as audit
 from binational.audit.scope import unit_of_work
 from binational.config import get_settings
 from binational.db import Database, act_as, act_as_system, system_context, utcnow
-from binational.errors import Conflict, NotFound
+from binational.errors import NotFound
 from binational.flows import forecasts
 from binational.flows.models import FlowForecastRun, FlowSeries
 
@@ -43,7 +40,9 @@ register(Action("flows.forecast_run", "record.create", "follow one's own forecas
 register(Action("flows.forecast.progress", "record.create",
                 "read one's own running forecast run's counts (the first read of the run; its polls after it are not)"))
 log = logging.getLogger("binational.flows")
-BEAT_SECONDS = 1.0
+RUNS = workers.UserRuns(FlowForecastRun, noun="forecast run", action="flows.forecast_run",
+                        may_see=may_see_forecast_run,
+                        interrupted="interrupted: its worker stopped before the run finished")
 
 
 def view(session: Session, actor: Actor, run: FlowForecastRun) -> dict[str, Any]:
@@ -69,22 +68,11 @@ def start(*, session: Session, actor: Actor, horizon: int, indicator: str | None
     require(actor, "flows.forecast")
     chosen = forecasts.chosen_series(session=session, actor=actor, indicator=indicator, dimension=dimension,
                                    max_series=get_settings().flows_forecast_max_series)
-    with system_context(session):
-        _recover(session, actor.user_id)
-        busy = session.execute(select(FlowForecastRun.id).where(FlowForecastRun.user_id == actor.user_id,
-                                                                FlowForecastRun.status == "running")).scalar()
-        if busy is not None:
-            raise Conflict(f"forecast run {busy} is running: one at a time; wait for it to finish")
-        now = utcnow()
-        run = FlowForecastRun(id=uuid.uuid4().hex, user_id=actor.user_id, agency=actor.agency, status="running",
-                              horizon=horizon, indicator=indicator, dimension=dimension, progress_done=0,
-                              progress_total=len(chosen), message="", summary="{}", started_at=now,
-                              heartbeat_at=now)
-        try:
-            with session.begin_nested():
-                session.add(run)
-        except IntegrityError:  # another request of the same user between the check and the insert
-            raise Conflict("a forecast run of yours is running: one at a time") from None
+    now = utcnow()
+    run = FlowForecastRun(id=uuid.uuid4().hex, user_id=actor.user_id, agency=actor.agency, status="running",
+                          horizon=horizon, indicator=indicator, dimension=dimension, progress_done=0,
+                          progress_total=len(chosen), message="", summary="{}", started_at=now, heartbeat_at=now)
+    RUNS.add(session, run)
     audit.record(session, action="flows.forecast_run", actor=actor, objects=[(f"forecast-run:{run.id}", actor.agency)],
                  extra={"status": "running", "series": len(chosen), "horizon": horizon})
     return run
@@ -93,14 +81,7 @@ def start(*, session: Session, actor: Actor, horizon: int, indicator: str | None
 def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
     """One's own run (404 for another user's, as for one that does not exist); audited, the refusal too."""
     require(actor, "flows.forecast_run")
-    with system_context(session):
-        _recover(session, actor.user_id)  # a run whose worker died reads as failed, not running forever
-        run = session.get(FlowForecastRun, run_id)
-    if run is None:
-        raise NotFound("forecast run", run_id, action="flows.forecast_run")
-    decision = may_see_forecast_run(actor, user_id=run.user_id, agency=run.agency)
-    if not decision:
-        raise NotFound("forecast run", run_id, reason=decision.reason, action="flows.forecast_run")
+    run = RUNS.read(session, actor, run_id)
     out = view(session, actor, run)
     if run.status == "running":
         # A running run shows its starter only its own counts, which the page polls every second: the
@@ -120,14 +101,6 @@ def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
     return out
 
 
-def _recover(session: Session, user_id: int) -> None:
-    silent = utcnow() - timedelta(seconds=get_settings().resolution_run_stale_seconds)
-    session.execute(update(FlowForecastRun).where(
-        FlowForecastRun.user_id == user_id, FlowForecastRun.status == "running",
-        FlowForecastRun.heartbeat_at < silent).values(
-        status="failed", message="interrupted: its worker stopped before the run finished", finished_at=utcnow()))
-
-
 def launch_after_commit(session: Session, run_id: str) -> None:
     """Forecast the run in a process of its own once `session` commits (the run's row with it)."""
     workers.launch_after_commit(session, run_id, execute, "forecast-run")
@@ -135,25 +108,9 @@ def launch_after_commit(session: Session, run_id: str) -> None:
 
 def execute(db: Database, run_id: str) -> str:
     """Forecast a started run's series as its user and store the summary; its final status."""
-    latest: dict[str, int] = {}
-    stopped = threading.Event()
-
-    def beat() -> None:
-        while not stopped.wait(BEAT_SECONDS):
-            try:
-                with db.unit_of_work() as s:
-                    act_as_system(s)
-                    s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run_id,
-                                                            FlowForecastRun.status == "running")
-                              .values(heartbeat_at=utcnow(), **latest))
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("heartbeat of forecast run %s not written", run_id, exc_info=True)
-
-    thread = threading.Thread(target=beat, name=f"forecast-heartbeat-{run_id[:8]}", daemon=True)
-    thread.start()
     try:
         stored: list[int] = []
-        with unit_of_work(db) as s:
+        with workers.Heartbeat(db, FlowForecastRun, run_id, "forecast-run") as beat, unit_of_work(db) as s:
             act_as_system(s)
             run = s.get(FlowForecastRun, run_id)
             if run is None or run.status != "running":
@@ -165,9 +122,7 @@ def execute(db: Database, run_id: str) -> str:
             act_as(s, actor)
             summary = forecasts.store_forecasts(
                 session=s, actor=actor, horizon=run.horizon, indicator=run.indicator, dimension=run.dimension,
-                progress=lambda done, total: latest.update(progress_done=done, progress_total=total), stored=stored)
-        stopped.set()
-        thread.join()
+                progress=beat.counts, stored=stored)
         with unit_of_work(db) as s:
             act_as_system(s)
             s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run_id).values(
@@ -178,9 +133,8 @@ def execute(db: Database, run_id: str) -> str:
                          extra={"run": run_id, "status": "finished", "forecast": summary["forecast"]})
         return "finished"
     except BaseException as exc:
-        stopped.set()
         log.exception("forecast run %s failed", run_id)
-        reason = (str(exc).strip().splitlines() or [""])[0][:300] or type(exc).__name__
+        reason = workers.reason(exc)
         with unit_of_work(db) as s:
             act_as_system(s)
             s.execute(update(FlowForecastRun).where(FlowForecastRun.id == run_id).values(

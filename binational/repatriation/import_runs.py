@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from binational import workers
@@ -32,15 +29,17 @@ from binational.access.policy import Actor, may_see_import_run, require
 from binational.audit import log as audit
 from binational.audit.scope import unit_of_work
 from binational.config import get_settings
-from binational.db import Database, act_as, act_as_system, system_context, utcnow
-from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
+from binational.db import Database, act_as, act_as_system, utcnow
+from binational.errors import Forbidden, InvalidInput
 from binational.repatriation import imports
 from binational.repatriation import service as _actions  # noqa: F401 - registers repatriation.import in the worker
 from binational.repatriation.models import ImportRun
 
 register(Action("repatriation.import_run", "record.create", "follow one's own import in the background"))
 log = logging.getLogger("binational.repatriation")
-BEAT_SECONDS = 1.0
+RUNS = workers.UserRuns(ImportRun, noun="import", action="repatriation.import_run", may_see=may_see_import_run,
+                        interrupted="interrupted: its worker stopped before the import finished; nothing was imported",
+                        cleared=("data",))
 
 
 def view(run: ImportRun) -> dict[str, Any]:
@@ -63,21 +62,11 @@ def start(*, session: Session, actor: Actor, kind: str, name: str, data: bytes) 
     if len(data) > limit:
         raise InvalidInput(f"{name} is larger than {limit // 1_048_576} MB; nothing was imported",
                            details=[{"field": "file"}])
-    with system_context(session):
-        _recover(session, actor.user_id)
-        busy = session.execute(select(ImportRun.id).where(ImportRun.user_id == actor.user_id,
-                                                          ImportRun.status == "running")).scalar()
-        if busy is not None:
-            raise Conflict(f"import {busy} is running: one at a time; wait for it to finish")
-        now = utcnow()
-        run = ImportRun(id=uuid.uuid4().hex, user_id=actor.user_id, agency=actor.agency, kind=kind,
-                        source=name[:100], status="running", progress_done=0, progress_total=0, message="",
-                        summary="{}", data=data, started_at=now, heartbeat_at=now)
-        try:
-            with session.begin_nested():
-                session.add(run)
-        except IntegrityError:  # another request of the same user between the check and the insert
-            raise Conflict("an import of yours is running: one at a time") from None
+    now = utcnow()
+    run = ImportRun(id=uuid.uuid4().hex, user_id=actor.user_id, agency=actor.agency, kind=kind, source=name[:100],
+                    status="running", progress_done=0, progress_total=0, message="", summary="{}", data=data,
+                    started_at=now, heartbeat_at=now)
+    RUNS.add(session, run)
     audit.record(session, action="repatriation.import_run", actor=actor,
                  objects=[(f"import-run:{run.id}", actor.agency)],
                  extra={"status": "running", "kind": kind, "bytes": len(data)})
@@ -87,26 +76,11 @@ def start(*, session: Session, actor: Actor, kind: str, name: str, data: bytes) 
 def read(*, session: Session, actor: Actor, run_id: str) -> dict[str, Any]:
     """One's own run (404 for another user's, as for one that does not exist); audited, the refusal too."""
     require(actor, "repatriation.import_run")
-    with system_context(session):
-        _recover(session, actor.user_id)  # a run whose worker died reads as failed, not running forever
-        run = session.get(ImportRun, run_id)
-    if run is None:
-        raise NotFound("import", run_id, action="repatriation.import_run")
-    decision = may_see_import_run(actor, user_id=run.user_id, agency=run.agency)
-    if not decision:
-        raise NotFound("import", run_id, reason=decision.reason, action="repatriation.import_run")
+    run = RUNS.read(session, actor, run_id)
     out = view(run)
     audit.record(session, action="repatriation.import_run", actor=actor,
                  objects=[(f"import-run:{run.id}", run.agency)], extra={"status": run.status, "read": True})
     return out
-
-
-def _recover(session: Session, user_id: int) -> None:
-    silent = utcnow() - timedelta(seconds=get_settings().resolution_run_stale_seconds)
-    session.execute(update(ImportRun).where(
-        ImportRun.user_id == user_id, ImportRun.status == "running", ImportRun.heartbeat_at < silent).values(
-        status="failed", message="interrupted: its worker stopped before the import finished; nothing was imported",
-        finished_at=utcnow(), data=None))
 
 
 def launch_after_commit(session: Session, run_id: str) -> None:
@@ -127,23 +101,8 @@ def _finish(db: Database, run_id: str, **values: Any) -> None:
 
 def execute(db: Database, run_id: str) -> str:
     """Import a started run's file as its user, all or nothing; its final status."""
-    latest: dict[str, int] = {}
-    stopped = threading.Event()
-
-    def beat() -> None:
-        while not stopped.wait(BEAT_SECONDS):
-            try:
-                with db.unit_of_work() as s:
-                    act_as_system(s)
-                    s.execute(update(ImportRun).where(ImportRun.id == run_id, ImportRun.status == "running")
-                              .values(heartbeat_at=utcnow(), **latest))
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("heartbeat of import run %s not written", run_id, exc_info=True)
-
-    thread = threading.Thread(target=beat, name=f"import-heartbeat-{run_id[:8]}", daemon=True)
-    thread.start()
     try:
-        with unit_of_work(db) as s:
+        with workers.Heartbeat(db, ImportRun, run_id, "import-run") as beat, unit_of_work(db) as s:
             act_as_system(s)
             run = s.get(ImportRun, run_id)
             if run is None or run.status != "running":
@@ -155,27 +114,17 @@ def execute(db: Database, run_id: str) -> str:
             act_as(s, actor)
             result = imports.import_series(
                 session=s, actor=actor, kind=run.kind, path=imports.Source(run.source, data=run.data or b""),
-                progress=lambda done, total: latest.update(progress_done=done, progress_total=total))
+                progress=beat.counts)
     except InvalidInput as exc:  # a bad row: named by line and field, nothing imported (rolled back)
-        _stop(stopped, thread)
         _finish(db, run_id, status="failed", message=exc.message, summary=json.dumps({"details": exc.details}))
         return "failed"
     except BaseException as exc:
-        _stop(stopped, thread)
         log.exception("import run %s failed", run_id)
-        reason = (str(exc).strip().splitlines() or [""])[0][:300] or type(exc).__name__
-        _finish(db, run_id, status="failed", message=f"failed: {reason}; nothing was imported")
+        _finish(db, run_id, status="failed", message=f"failed: {workers.reason(exc)}; nothing was imported")
         if not isinstance(exc, Exception):
             raise
         return "failed"
-    finally:
-        _stop(stopped, thread)  # every way out, the early return too: no heartbeat outlives its run
     _finish(db, run_id, status="finished", summary=json.dumps({"result": result}),
             progress_done=result["rows"], progress_total=result["rows"])
     return "finished"
 
-
-def _stop(stopped: threading.Event, thread: threading.Thread) -> None:
-    """Stop the heartbeat and wait for its last write, so none lands after the run's end."""
-    stopped.set()
-    thread.join()

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binational.db import Base, UTCDateTime, utcnow
+from binational.workers import UserRun
 
 
 class Detainee(Base):
@@ -166,31 +167,14 @@ class OfficialFigure(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ImportRun(Base):
+class ImportRun(UserRun, Base):
     """An official series' import too large for one request, worked in the background
     (`repatriation.import_runs`): who sent which file, how far its worker got, and what it imported
-    or the line and field it refused. Its starter's own (`policy.may_see_import_run`)."""
+    or the line and field it refused (`summary`: the series, rows and total imported; or the refusal's
+    details). Its starter's own (`policy.may_see_import_run`)."""
 
     __tablename__ = "repatriation_import_runs"
-    __table_args__ = (
-        # one running import per user at a time, whichever process started it
-        Index("ux_repatriation_import_runs_running", "user_id", unique=True, sqlite_where=text("status = 'running'"),
-              postgresql_where=text("status = 'running'")),
-    )
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(100))
-    #: running | finished | failed
-    status: Mapped[str] = mapped_column(String(16))
-    progress_done: Mapped[int] = mapped_column(Integer, default=0)
-    progress_total: Mapped[int] = mapped_column(Integer, default=0)
-    message: Mapped[str] = mapped_column(Text, default="")
-    #: JSON: the series, rows and total imported; or the refusal's details (line and field)
-    summary: Mapped[str] = mapped_column(Text, default="{}")
     #: the uploaded bytes until the worker has read them (cleared when the run ends)
     data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

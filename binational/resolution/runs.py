@@ -17,16 +17,15 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from binational import workers
 from binational.access.policy import Actor, may_see_run_details, require
 from binational.audit import log as audit
-from binational.config import get_settings
 from binational.db import system_context, utcnow
 from binational.entities.models import Entity, Statement
 from binational.errors import Conflict, InvalidInput
@@ -129,13 +128,8 @@ def start(*, session: Session, actor: Actor | None, engine: str = "duckdb",
 def recover(session: Session) -> int:
     """Mark failed every running run whose worker has been silent for `resolution_run_stale_seconds`
     (it died with its process, or the node restarted); return how many. Call as the system."""
-    silent = utcnow() - timedelta(seconds=get_settings().resolution_run_stale_seconds)
-    stale = session.execute(select(ResolutionRun.id).where(
-        ResolutionRun.status == "running",
-        (ResolutionRun.heartbeat_at.is_(None)) | (ResolutionRun.heartbeat_at < silent))).scalars().all()
+    stale = workers.recover(session, ResolutionRun, message="interrupted: its worker stopped before the run finished")
     for run_id in stale:
-        session.execute(update(ResolutionRun).where(ResolutionRun.id == run_id).values(
-            status="failed", message="interrupted: its worker stopped before the run finished", finished_at=utcnow()))
         audit.record(session, action="resolution.run", actor=None, objects=[],
                      extra={"run": run_id, "status": "failed", "reason": "interrupted"})
     return len(stale)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -29,7 +27,6 @@ from binational.resolution.engine import Progress, get_engine
 from binational.resolution.models import ResolutionRun
 
 log = logging.getLogger("binational.resolution")
-BEAT_SECONDS = 1.0
 
 
 def launch_after_commit(session: Session, run_id: str) -> None:
@@ -37,56 +34,34 @@ def launch_after_commit(session: Session, run_id: str) -> None:
     workers.launch_after_commit(session, run_id, execute, "resolution-run")
 
 
-class Heartbeat:
-    """Writes a run's latest progress and the time every `BEAT_SECONDS`, from a thread of its own."""
+def _reporter(beat: workers.Heartbeat, forward: Progress | None) -> Progress:
+    """The engine's progress callback: kept for the next beat (and passed on)."""
 
-    def __init__(self, db: Database, run_id: str, progress: Progress | None = None) -> None:
-        self.db, self.run_id, self.forward = db, run_id, progress
-        self.latest: dict[str, Any] = {}
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id[:8]}", daemon=True)
+    def report(step: str, done: int, total: int) -> None:
+        beat.update(progress_step=step[:64], progress_done=done, progress_total=total)
+        if forward:
+            forward(step, done, total)
 
-    def report(self, step: str, done: int, total: int) -> None:
-        """The engine's progress callback: kept for the next beat (and passed on)."""
-        self.latest = {"progress_step": step[:64], "progress_done": done, "progress_total": total}
-        if self.forward:
-            self.forward(step, done, total)
-
-    def __enter__(self) -> Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stopped.set()
-        self.thread.join()
-
-    def _beat(self) -> None:
-        while not self.stopped.wait(BEAT_SECONDS):
-            try:
-                with self.db.unit_of_work() as s:
-                    act_as_system(s)
-                    s.execute(update(ResolutionRun).where(ResolutionRun.id == self.run_id,
-                                                          ResolutionRun.status == "running")
-                              .values(heartbeat_at=utcnow(), **self.latest))
-            except Exception:  # a busy database: the next beat tries again, well within the stale limit
-                log.warning("heartbeat of run %s not written", self.run_id, exc_info=True)
+    return report
 
 
 def execute(db: Database, run_id: str, progress: Progress | None = None) -> str:
     """Take a started run to its end and return its final status: read, score, store; any failure
     marks the run failed with the reason (an interruption of the command, too)."""
     try:
-        with Heartbeat(db, run_id, progress) as beat:  # from the start: reading a large node takes a while too
+        # from the start: reading a large node takes a while too
+        with workers.Heartbeat(db, ResolutionRun, run_id, "resolution-run") as beat:
+            report = _reporter(beat, progress)
             with db.unit_of_work() as s:
                 act_as_system(s)
                 row = s.get(ResolutionRun, run_id)
                 if row is None or row.status != "running":
                     return row.status if row else "missing"
                 engine, kinds = row.engine, runs.check_kinds(json.loads(row.kinds))
-                beat.report("reading records", 0, row.progress_total)
+                report("reading records", 0, row.progress_total)
                 records, samples = runs.read_inputs(s, kinds)
             outcome = runs.link_records(run_id, records, samples, engine=get_engine(engine), kinds=kinds,
-                                        progress=beat.report)
+                                        progress=report)
         # the suggestions a batch a transaction: on SQLite each holds the one writer only briefly; they
         # count for no viewer until the run is finished (`service.latest_run`)
         for begin in range(0, len(outcome.rows), runs.BATCH):
@@ -112,7 +87,7 @@ def execute(db: Database, run_id: str, progress: Progress | None = None) -> str:
 
 
 def _fail(db: Database, run_id: str, exc: BaseException) -> None:
-    reason = (str(exc).strip().splitlines() or [""])[0][:300] or type(exc).__name__
+    reason = workers.reason(exc)
     if isinstance(exc, KeyboardInterrupt):
         reason = "interrupted"
     with unit_of_work(db) as s:

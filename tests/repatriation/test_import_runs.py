@@ -5,15 +5,18 @@ is its sender's alone (anyone else: 404, as for one that does not exist)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from binational import workers
+from binational.access import service as access
 from binational.audit.models import AuditEntry
 from binational.config import get_settings
-from binational.db import act_as_system
+from binational.db import act_as_system, utcnow
 from binational.repatriation import import_runs
+from binational.repatriation.models import ImportRun
 from tests.conftest import sequence_audit
 from tests.repatriation.conftest import sign_in
 
@@ -138,3 +141,28 @@ def test_the_worker_process_imports_a_file_past_the_inline_size(db, client, part
     done = client.get(f"{API}/repatriation/imports/runs/{r.json()['id']}", headers=ice).json()
     assert done["status"] == "finished", done
     assert done["result"]["rows"] == 1_500 and done["progress"]["done"] == 1_500
+
+
+def test_a_silent_import_fails_for_its_sender_only_its_bytes_cleared(db, client, parties, small_inline, monkeypatch):
+    monkeypatch.setattr(workers, "launch", lambda *_args: None)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        user = access.add_user(session=s, username="ice2", agency="US-ICE", roles=["supervisor"],
+                               clearance="TLP:AMBER", password=None)
+        _row, secret = access.create_token(session=s, user=user, days=30)
+    senders = [{**parties["ice"].headers, "Content-Type": "text/csv"},
+               {"Authorization": f"Bearer {secret}", "Content-Type": "text/csv"}]
+    mine, theirs = (client.post(f"{API}/repatriation/imports/khsm", headers=h, content=SHEET.encode()).json()["id"]
+                    for h in senders)
+    with db.unit_of_work() as s:  # both workers died a while ago
+        act_as_system(s)
+        s.execute(update(ImportRun).values(heartbeat_at=utcnow() - timedelta(days=1)))
+    read = client.get(f"{API}/repatriation/imports/runs/{mine}", headers=senders[0]).json()
+    assert read["status"] == "failed" and read["message"].startswith("interrupted") and read["finished_at"]
+    with db.session() as s:
+        act_as_system(s)
+        assert s.get(ImportRun, mine).data is None
+        other = s.get(ImportRun, theirs)
+        assert other.status == "running" and other.data == SHEET.encode()  # its own sender's to find
+    again = client.post(f"{API}/repatriation/imports/khsm", headers=senders[0], content=SHEET.encode())
+    assert again.status_code == 202  # the silent run holds no one up
