@@ -10,8 +10,14 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkit as nk
+from binational.lazy_imports import on_first_use
+
+if TYPE_CHECKING:
+    import networkit as nk
+else:
+    nk = on_first_use("networkit")  # seconds to load: only graph measures pay them
 
 #: above this many nodes, betweenness is estimated from sampled sources instead of computed exactly
 EXACT_BETWEENNESS_LIMIT = 5000

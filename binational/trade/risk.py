@@ -33,20 +33,25 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # OpenMP threads that spin while waiting starve each other on a busy machine (training ran 20 times
 # slower on two shared cores); waiting threads sleep instead, unless the operator says otherwise
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import sparse  # noqa: E402
 
 from binational.access.policy import TRADE_SCOPE_FIELDS  # noqa: E402
 from binational.errors import InvalidInput  # noqa: E402
+from binational.lazy_imports import on_first_use  # noqa: E402
 from binational.trade.declarations import COLUMNS  # noqa: E402
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+else:
+    lgb = on_first_use("lightgbm")  # seconds to load: only training and scoring pay them
 
 #: version 2 carries the training scope (version 1 files, which do not, are refused)
 FORMAT = "binational-cargo-risk/2"
