@@ -94,7 +94,8 @@ def load(*, session: Session, actor: Actor, folder: Path, monday: date) -> dict[
                 "protection_claim": raw.get("protection_claim", "none"),
                 "protection_country": raw.get("protection_country"),
                 "counsel_of_record": raw.get("counsel_of_record", False),
-                "ready_date": monday + timedelta(days=int(raw["ready_in_days"])), "priority": raw.get("priority", 1)})
+                "ready_date": monday + timedelta(days=int(raw["ready_in_days"])), "priority": raw.get("priority", 1),
+                "facility": raw.get("facility")})
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput(f"cases.jsonl line {number}: {exc}", details=[{"line": number}]) from None
         except InvalidInput as exc:
