@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from binational.audit.models import AuditEntry
 from binational.cli import app
-from binational.config import get_settings
 from binational.db import act_as_system
 from binational.errors import InvalidInput, NotFound
 from binational.repatriation.convoys import convoy_for, networks, parse_networks, plan_convoy
@@ -63,15 +62,6 @@ def test_bad_input_is_refused() -> None:
 
 
 # --- the sender's buses for one of its land movements ------------------------------------------------------
-
-
-@pytest.fixture
-def quick_routing(monkeypatch):
-    """A routing time box short enough for a test (the default is the product's 1 s)."""
-    monkeypatch.setenv("BINATIONAL_REPATRIATION_CONVOY_SECONDS", "0.2")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _listed(db, quick_routing) -> tuple[object, str, dict[str, str]]:
