@@ -78,6 +78,8 @@ def plan_convoy(*, facilities: Sequence[str], travel: Sequence[Sequence[int]], w
         while left > 0:
             pickups.append((row, name, min(left, seats)))
             left -= seats
+    if not pickups:
+        return Convoy([], [], [], 0)
     garage, port = 0, len(pickups) + 1
     rows = [0, *(p[0] for p in pickups), n + 1]  # node -> matrix row
     manager = pywrapcp.RoutingIndexManager(len(rows), buses, [garage] * buses, [port] * buses)
