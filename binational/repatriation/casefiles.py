@@ -76,11 +76,11 @@ def access_case(session: Session, actor: Actor, detainee_id: str, action: str) -
 
 
 def _facility(value: Any) -> str | None:
-    if value is None or value == "":
+    if value is None:
         return None
     if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
         raise InvalidInput("facility must be a text of up to 64 characters", details=[{"field": "facility"}])
-    return value.strip()
+    return value.strip() or None
 
 
 def create(*, session: Session, actor: Actor, data: dict[str, Any]) -> Detainee:

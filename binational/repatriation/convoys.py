@@ -172,6 +172,13 @@ def _bad(where: str, field: str, why: str) -> InvalidInput:
     return InvalidInput(f"network {where}: {field} {why}", details=[{"field": field, "network": where}])
 
 
+def _listed(where: str, item: dict[str, Any], field: str) -> list[Any]:
+    found = item.get(field) or []
+    if not isinstance(found, list):
+        raise _bad(where, field, "must be a list")
+    return found
+
+
 def _place(where: str, field: str, raw: Any) -> Place:
     if not isinstance(raw, dict):
         raise _bad(where, field, "must be a list of mappings")
@@ -196,24 +203,25 @@ def parse_networks(raw: Any) -> dict[str, Network]:
         if not isinstance(agency, str) or not agency or agency in found:
             raise _bad("file", "agency", "must name each agency once")
         factor, speed = item.get("road_factor", 1.0), item.get("km_per_hour")
-        if not isinstance(factor, int | float) or not 1 <= factor <= 3:
+        if not isinstance(factor, int | float) or isinstance(factor, bool) or not 1 <= factor <= 3:
             raise _bad(agency, "road_factor", "must be from 1 to 3")
-        if not isinstance(speed, int | float) or not 10 <= speed <= 130:
+        if not isinstance(speed, int | float) or isinstance(speed, bool) or not 10 <= speed <= 130:
             raise _bad(agency, "km_per_hour", "must be from 10 to 130")
-        garages = {p.id: p for p in (_place(agency, "garages", g) for g in item.get("garages") or [])}
-        facilities = {p.id: p for p in (_place(agency, "facilities", f) for f in item.get("facilities") or [])}
+        garages = {p.id: p for p in (_place(agency, "garages", g) for g in _listed(agency, item, "garages"))}
+        facilities = {p.id: p for p in (_place(agency, "facilities", f) for f in _listed(agency, item, "facilities"))}
         ports: dict[str, tuple[Place, str]] = {}
-        for raw_port in item.get("ports") or []:
+        for raw_port in _listed(agency, item, "ports"):
             port = _place(agency, "ports", raw_port)
-            if raw_port.get("garage") not in garages:
+            if not isinstance(raw_port.get("garage"), str) or raw_port["garage"] not in garages:
                 raise _bad(f"{agency}/{port.id}", "garage", "must be one of the network's garages")
             ports[port.id] = (port, raw_port["garage"])
         if not facilities or not ports:
             raise _bad(agency, "facilities", "and ports must each list at least one place")
         places = set(garages) | set(facilities) | set(ports)
         measured = {}
-        for m in item.get("minutes") or []:
-            if not isinstance(m, dict) or m.get("from") not in places or m.get("to") not in places \
+        for m in _listed(agency, item, "minutes"):
+            ends = (m.get("from"), m.get("to")) if isinstance(m, dict) else (None, None)
+            if not all(isinstance(end, str) and end in places for end in ends) \
                     or not isinstance(m.get("minutes"), int) or isinstance(m["minutes"], bool) \
                     or not 0 <= m["minutes"] <= 24 * 60:
                 raise _bad(agency, "minutes", "need a from and a to among the places and whole minutes up to a day")
@@ -257,13 +265,15 @@ def convoy_for(*, session: Session, actor: Actor, movement_id: str, buses: Any, 
     when it reaches the port inside the accepted window; and who no bus can take, with the reason.
     Anyone else, the movement's partners included, gets NotFound, as for a movement that does not exist."""
     movement = access_movement(session, actor, movement_id, "repatriation.convoy")
-    network = networks().get(movement.from_agency)
-    decision = may_plan_convoy(actor, network_agency=network.agency if network else "",
-                               from_agency=movement.from_agency, marking_rank=movement.marking_rank)
+    decision = may_plan_convoy(actor, from_agency=movement.from_agency, marking_rank=movement.marking_rank)
     if not decision:
         raise NotFound("movement", movement_id, reason=decision.reason, action="repatriation.convoy",
                        owner=movement.from_agency)
-    assert network is not None  # may_plan_convoy refuses a missing network
+    # read only once the policy has passed: a partner learns nothing of how the sender keeps its network
+    network = networks().get(movement.from_agency)
+    if network is None:
+        raise InvalidInput(f"the land networks list none for {movement.from_agency}",
+                           details=[{"field": "networks"}])
     buses, seats = _whole(buses, "buses", 1, MAX_BUSES), _whole(seats, "seats", 1, MAX_SEATS)
     depart_hour = _whole(depart_hour, "depart_hour", 0, 23)
     if movement.mode != "land" or movement.state not in CONVOY_STATES:
@@ -274,7 +284,8 @@ def convoy_for(*, session: Session, actor: Actor, movement_id: str, buses: Any, 
                            details=[{"field": "point"}])
     window = (movement.start_hour * 60, movement.end_hour * 60)
     if depart_hour * 60 > window[0]:
-        raise InvalidInput("the buses leave before the window opens", details=[{"field": "depart_hour"}])
+        raise InvalidInput(f"the buses leave by the time the window opens ({_clock(window[0])})",
+                           details=[{"field": "depart_hour"}])
     travelling = [li for li in lines_of(session, movement) if li.status in ("listed", "boarded")]
     facility_of = {ident: where for ident, where in session.execute(
         select(Detainee.id, Detainee.facility).where(Detainee.id.in_([li.detainee_id for li in travelling]),

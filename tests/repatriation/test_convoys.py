@@ -5,11 +5,13 @@ the API, the command line and the page (a partner gets the answer of a movement 
 from __future__ import annotations
 
 import pytest
+import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from binational.audit.models import AuditEntry
 from binational.cli import app
+from binational.config import get_settings
 from binational.db import act_as_system
 from binational.errors import InvalidInput, NotFound
 from binational.repatriation.convoys import convoy_for, networks, parse_networks, plan_convoy
@@ -79,7 +81,8 @@ def _listed(db, quick_routing) -> tuple[object, str, dict[str, str]]:
     return week, week.movements["land"], where
 
 
-def test_a_partner_or_an_outsider_learns_nothing_of_the_convoy(db, client, web_parties, quick_routing):
+def test_a_partner_or_an_outsider_learns_nothing_of_the_convoy(db, client, web_parties, quick_routing, monkeypatch,
+                                                               tmp_path):
     # the attack first: the receiver and the consulate see the movement, never the sender's facilities
     _week, land, _where = _listed(db, quick_routing)
     for user in ("inm", "sre", "inm_auditor"):
@@ -87,6 +90,20 @@ def test_a_partner_or_an_outsider_learns_nothing_of_the_convoy(db, client, web_p
         hidden = client.get(f"{API}/repatriation/movements/{land}/convoy?buses=2&seats=45", headers=headers)
         missing = client.get(f"{API}/repatriation/movements/{MISSING}/convoy?buses=2&seats=45", headers=headers)
         _same(hidden, missing, land, user, (403, 404))
+    # nor how the sender keeps its network: a file the node cannot read is the sender's error alone,
+    # and one listing no network of the sender's agency is said so to the sender, not taken for a 404
+    for kept, said in ((tmp_path / "absent.yaml", "cannot read"), (_network_file(tmp_path, "MX-INM"), "list none")):
+        monkeypatch.setenv("BINATIONAL_REPATRIATION_NETWORKS", str(kept))
+        get_settings.cache_clear()
+        headers = {"Authorization": f"Bearer {web_parties['inm'].token}"}
+        _same(client.get(f"{API}/repatriation/movements/{land}/convoy?buses=2&seats=45", headers=headers),
+              client.get(f"{API}/repatriation/movements/{MISSING}/convoy?buses=2&seats=45", headers=headers),
+              land, kept.name)
+        r = client.get(f"{API}/repatriation/movements/{land}/convoy?buses=2&seats=45",
+                       headers={"Authorization": f"Bearer {web_parties['ice'].token}"})
+        assert r.status_code == 422 and said in r.json()["error"]["message"], r.text
+    monkeypatch.delenv("BINATIONAL_REPATRIATION_NETWORKS")
+    get_settings.cache_clear()
     sign_in(client, "inm")
     assert "convoy" not in client.get(f"/repatriation/movements/{land}").text
     _same(client.get(f"/repatriation/movements/{land}/convoy"), client.get(f"/repatriation/movements/{MISSING}/convoy"),
@@ -142,10 +159,20 @@ def test_bad_requests_for_a_convoy_are_refused(db, client, web_parties, quick_ro
     assert r.status_code == 422 and 'data-testid="error"' in r.text
 
 
-def test_a_network_file_that_breaks_the_shape_is_refused_naming_the_field() -> None:
-    good = {"agency": "US-ICE", "km_per_hour": 80, "garages": [{"id": "g", "name": "G", "lat": 32, "lon": -117}],
+def _one_network(agency: str = "US-ICE") -> dict[str, object]:
+    return {"agency": agency, "km_per_hour": 80, "garages": [{"id": "g", "name": "G", "lat": 32, "lon": -117}],
             "facilities": [{"id": "f", "name": "F", "lat": 32.5, "lon": -117}],
             "ports": [{"point": "p", "lat": 32.4, "lon": -117, "garage": "g"}]}
+
+
+def _network_file(folder, agency: str):  # noqa: ANN202 - a Path
+    path = folder / f"{agency}.yaml"
+    path.write_text(yaml.safe_dump({"networks": [_one_network(agency)]}), encoding="utf-8")
+    return path
+
+
+def test_a_network_file_that_breaks_the_shape_is_refused_naming_the_field() -> None:
+    good = _one_network()
     network = parse_networks({"networks": [good]})["US-ICE"]
     f, p = network.facilities["f"], network.ports["p"][0]
     # 11 km as the crow flies, at 80 km/h: nine minutes
@@ -155,7 +182,11 @@ def test_a_network_file_that_breaks_the_shape_is_refused_naming_the_field() -> N
     for broken, field in (({**good, "km_per_hour": 0}, "km_per_hour"),
                           ({**good, "ports": [{**good["ports"][0], "garage": "nowhere"}]}, "garage"),
                           ({**good, "minutes": [{"from": "f", "to": "elsewhere", "minutes": 3}]}, "minutes"),
-                          ({**good, "facilities": [{"id": "f", "name": "F", "lat": 200, "lon": 0}]}, "lat/lon")):
+                          ({**good, "facilities": [{"id": "f", "name": "F", "lat": 200, "lon": 0}]}, "lat/lon"),
+                          ({**good, "garages": 5}, "garages"), ({**good, "minutes": {"f": 3}}, "minutes"),
+                          ({**good, "ports": [{**good["ports"][0], "garage": ["g"]}]}, "garage"),
+                          ({**good, "minutes": [{"from": ["f"], "to": "p", "minutes": 3}]}, "minutes"),
+                          ({**good, "km_per_hour": True}, "km_per_hour")):
         with pytest.raises(InvalidInput) as caught:
             parse_networks({"networks": [broken]})
         assert caught.value.details[0]["field"] == field
