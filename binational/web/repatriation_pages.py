@@ -47,6 +47,12 @@ def _int(form: Any, name: str, default: int = 0) -> int:
     return int(text)
 
 
+def _typed(form: Any, name: str, default: int) -> int | str:
+    """A whole number, or the text as typed, for a service that checks its policy before its input."""
+    text = str(form.get(name, "")).strip()
+    return default if not text else int(text) if WHOLE.fullmatch(text) else text
+
+
 def _day(form: Any, name: str) -> date:
     try:
         return date.fromisoformat(str(form.get(name, "")).strip())
@@ -218,8 +224,8 @@ def convoy(movement_id: str, request: Request, s: SessionDep, actor: PageActor) 
     """The buses of a land movement from the detention facilities to the port (the sender's alone)."""
     form, found, error = request.query_params, None, None
     try:
-        found = convoys.convoy_for(session=s, actor=actor, movement_id=movement_id, buses=_int(form, "buses", 2),
-                                   seats=_int(form, "seats", 45), depart_hour=_int(form, "depart_hour", 0))
+        found = convoys.convoy_for(session=s, actor=actor, movement_id=movement_id, buses=_typed(form, "buses", 2),
+                                   seats=_typed(form, "seats", 45), depart_hour=_typed(form, "depart_hour", 0))
     except InvalidInput as exc:
         # the policy has passed (a partner gets 404 before any check of the form): the sender's page
         error = i18n.error(i18n.language(request), exc.message)

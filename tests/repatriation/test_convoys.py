@@ -106,8 +106,9 @@ def test_a_partner_or_an_outsider_learns_nothing_of_the_convoy(db, client, web_p
     get_settings.cache_clear()
     sign_in(client, "inm")
     assert "convoy" not in client.get(f"/repatriation/movements/{land}").text
-    _same(client.get(f"/repatriation/movements/{land}/convoy"), client.get(f"/repatriation/movements/{MISSING}/convoy"),
-          land, "page")
+    for query in ("", "?buses=x&seats=45"):  # a form the sender would be told is wrong: still no such movement
+        _same(client.get(f"/repatriation/movements/{land}/convoy{query}"),
+              client.get(f"/repatriation/movements/{MISSING}/convoy{query}"), land, ("page", query))
     with acting(db, "inm") as (s, actor), pytest.raises(NotFound):
         convoy_for(session=s, actor=actor, movement_id=land, buses=2, seats=45)
     r = CliRunner().invoke(app, ["repatriation", "convoy", land, "--as", "sre", "--buses", "2", "--seats", "45"])
