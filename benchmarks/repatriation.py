@@ -7,13 +7,19 @@ CP-SAT model with one boolean per (person, compatible slot), on a ladder of size
 finding solutions. The `quota` scenario is `tight` under weekly route quotas (see QUOTAS), which the
 planner holds as constraints and the greedy respects slot by slot.
 
-    python -m benchmarks.repatriation [--size small|large] [--only tight|slack|quota]
+Land convoys (`--only convoy`): the OR-Tools routing of `convoys.plan_convoy`, at the product's 1 s
+and at 5 s, beside a greedy nearest-stop route (each bus in turn drives to the nearest facility it can
+still serve and reach the port in time, until full), on seeded networks of detention facilities
+around one port: people carried, buses used, minutes driven.
+
+    python -m benchmarks.repatriation [--size small|large] [--only tight|slack|quota|convoy]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
 from collections import Counter, defaultdict
@@ -25,6 +31,7 @@ from typing import Any
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from binational.repatriation.convoys import Network, Place, plan_convoy
 from binational.repatriation.planner import (
     Person,
     Plan,
@@ -327,15 +334,95 @@ def headline(people: list[Person], slots: list[Slot], scenario: str, quotas: Seq
     return report
 
 
+#: convoy instances per size: (facilities, people, buses); buses of 45 seats leave at 04:00 for a port
+#: accepting them 08:00-12:00; facilities up to 250 km away, 15 minutes a pickup; one instance short of buses
+CONVOYS = {"small": ((8, 300, 8),), "large": ((10, 300, 8), (25, 1_000, 25), (25, 1_000, 18), (50, 2_500, 60))}
+SEATS, DEPART, WINDOW, SERVICE = 45, 4 * 60, (8 * 60, 12 * 60), 15
+
+
+def convoy_instance(facilities: int, people: int, seed: int = 7) -> tuple[list[str], list[list[int]], dict[str, int]]:
+    """Facilities scattered around a port (garage next to it), people spread over them, minutes by road."""
+    rng = random.Random(seed)
+    port = Place("port", "port", 32.54, -117.03)
+    garage = Place("garage", "garage", 32.58, -117.05)
+    stops = []
+    for n in range(facilities):
+        km, bearing = 250 * rng.random() ** 0.7, rng.uniform(0, 2 * math.pi)
+        stops.append(Place(f"f{n:02d}", f"f{n:02d}", port.lat + km * math.cos(bearing) / 111,
+                           port.lon + km * math.sin(bearing) / 94))
+    net = Network("X", "X", True, 1.3, 80, {"garage": garage}, {p.id: p for p in stops}, {"port": (port, "garage")}, {})
+    places = [garage, *stops, port]
+    travel = [[net.minutes(a, b) for b in places] for a in places]
+    weights = [rng.random() for _ in stops]
+    waiting: dict[str, int] = Counter(rng.choices([p.id for p in stops], weights=weights, k=people))
+    return [p.id for p in stops], travel, dict(waiting)
+
+
+def greedy_convoy(facilities: Sequence[str], travel: Sequence[Sequence[int]], waiting: dict[str, int],
+                  buses: int) -> dict[str, Any]:
+    """Nearest stop first: each bus in turn takes the nearest pickup (of at most a busload, as the routing
+    model splits them) that still fits its seats and lets it reach the port by the window's end."""
+    port = len(facilities) + 1
+    left = [(row, name, min(SEATS, waiting.get(name, 0) - k)) for row, name in enumerate(facilities, start=1)
+            for k in range(0, waiting.get(name, 0), SEATS)]
+    carried, used, driven = 0, 0, 0
+    for _bus in range(buses):
+        at, clock, load, stops = 0, DEPART, 0, 0
+        while True:
+            fits = [p for p in left if load + p[2] <= SEATS
+                    and clock + travel[at][p[0]] + SERVICE + travel[p[0]][port] <= WINDOW[1]]
+            if not fits:
+                break
+            nearest = min(fits, key=lambda p: travel[at][p[0]])
+            left.remove(nearest)
+            clock += travel[at][nearest[0]] + SERVICE
+            driven += travel[at][nearest[0]]
+            at, load, stops = nearest[0], load + nearest[2], stops + 1
+        if stops:
+            used, carried, driven = used + 1, carried + load, driven + travel[at][port]
+    return {"carried": carried, "left_out": sum(p[2] for p in left), "buses_used": used, "minutes_driven": driven}
+
+
+def convoys(size: str) -> list[dict[str, Any]]:
+    """The routing library beside the greedy nearest-stop route on each convoy instance of `size`."""
+    rows = []
+    print(f"{'facilities':>10} | {'people':>6} | {'buses':>5} | {'method':>12} | {'carried':>7} | {'left':>5} | "
+          f"{'used':>4} | {'minutes':>7} | {'time':>6}")
+    for facilities, people, buses in CONVOYS[size]:
+        names, travel, waiting = convoy_instance(facilities, people)
+        row: dict[str, Any] = {"facilities": facilities, "people": people, "buses": buses, "seats": SEATS}
+        t0 = time.perf_counter()
+        row["greedy"] = {**greedy_convoy(names, travel, waiting, buses), "seconds": round(time.perf_counter() - t0, 3)}
+        for seconds in (1.0, 5.0):
+            t0 = time.perf_counter()
+            got = plan_convoy(facilities=names, travel=travel, waiting=waiting, buses=buses, seats=SEATS,
+                              depart_after=DEPART, window=WINDOW, service_minutes=SERVICE, seconds=seconds)
+            row[f"routing_{seconds:g}s"] = {"carried": sum(n for r in got.routes for _f, n in r),
+                                            "left_out": sum(n for _f, n in got.left_out),
+                                            "buses_used": len(got.routes), "minutes_driven": got.minutes_driven,
+                                            "seconds": round(time.perf_counter() - t0, 2)}
+        for method in ("greedy", "routing_1s", "routing_5s"):
+            m = row[method]
+            print(f"{facilities:>10} | {people:>6} | {buses:>5} | {method:>12} | {m['carried']:>7} | "
+                  f"{m['left_out']:>5} | {m['buses_used']:>4} | {m['minutes_driven']:>7} | {m['seconds']:>5.2f}s",
+                  flush=True)
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=tuple(SIZES), default="large")
     parser.add_argument("--skip-naive", action="store_true", help="leave out the naive model's ladder")
-    parser.add_argument("--only", choices=tuple(SCENARIOS), help="one scenario, written to its own file, no naive")
+    parser.add_argument("--only", choices=(*SCENARIOS, "convoy"),
+                        help="one scenario, written to its own file, no naive")
     args = parser.parse_args(argv)
     n, ladder = SIZES[args.size]
     report: dict[str, Any] = {"size": args.size, "days": DAYS, "workers": WORKERS}
-    for scenario in ([args.only] if args.only else SCENARIOS):
+    if args.only in (None, "convoy"):
+        print("== land convoys: the routing library beside a greedy nearest-stop route")
+        report["convoy"] = convoys(args.size)
+    for scenario in ([args.only] if args.only in SCENARIOS else [] if args.only else SCENARIOS):
         report[scenario] = headline(people_for(n), slots_for(n, SCENARIOS[scenario]), scenario,
                                     quotas_for(n, scenario))
     if not args.skip_naive and not args.only:

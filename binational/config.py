@@ -237,6 +237,13 @@ class Settings(BaseSettings):
         None, description="YAML file of the local repatriation arrangements (points, hours by population, quotas, "
         "lead times, contacts); unset: the shipped defaults, marked as assumptions.",
     )
+    repatriation_networks: Path | None = Field(
+        None, description="YAML file of the sending agencies' land networks for convoys (garages, detention "
+        "facilities, ports, travel minutes); unset: the shipped defaults, marked as assumptions.",
+    )
+    repatriation_convoy_seconds: float = Field(
+        1.0, gt=0, le=30, description="Time limit of the routing solver for one land convoy, in seconds.",
+    )
     federation_node_id: str = Field(
         "", description="This node's name among federated nodes, written like an origin (`us.binational/cbp`): "
         "lower-case dotted host name, then `/` and path segments. Empty: the node writes no anchor.",

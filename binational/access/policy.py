@@ -610,6 +610,18 @@ def may_see_arrangement(actor: Actor, *, sender: str, receiver: str, consulate: 
     return Decision(True, "party to the arrangement")
 
 
+def may_plan_convoy(actor: Actor, *, from_agency: str, marking_rank: int) -> Decision:
+    """Whether `actor` reads its agency's land network (its garages, detention facilities and travel
+    minutes) and routes a convoy on it for a movement: the movement is its agency's own (the network
+    read is the sender's), within clearance. The partners of the movement learn nothing of it, not
+    even how the network is kept. Networks are shipped files, not rows: no SQL form."""
+    if not actor.agency or actor.agency != from_agency:
+        return Decision(False, "another agency's movement")
+    if marking_rank > actor.clearance_rank:
+        return Decision(False, "marking above clearance")
+    return Decision(True, "the sender's own network")
+
+
 def visible_movements(actor: Actor, model: Any) -> ColumnElement[bool]:
     """The SQL form of `may_see_movement` over a model with `from_agency`, `to_agency`, `consulate`."""
     return and_(or_(model.from_agency == actor.agency, model.to_agency == actor.agency,

@@ -14,7 +14,17 @@ from starlette.concurrency import run_in_threadpool
 
 from binational.audit.export import spreadsheet_cell
 from binational.config import get_settings
-from binational.repatriation import board, casefiles, import_runs, imports, manifest, notices, service, statistics
+from binational.repatriation import (
+    board,
+    casefiles,
+    convoys,
+    import_runs,
+    imports,
+    manifest,
+    notices,
+    service,
+    statistics,
+)
 from binational.repatriation.confidential import LINE_FIELDS
 from binational.repatriation.schemas import (
     AssignIn,
@@ -205,6 +215,21 @@ def criminal_notice(movement_id: MovementId, body: NoticeIn, s: SessionDep, acto
     """Notify the arrangement's prosecutor's liaison of a person of criminal interest on the movement."""
     return notices.send(session=s, actor=actor, movement_id=movement_id, line_no=body.line_no, basis=body.basis,
                         reference=body.reference)
+
+
+@router.get("/movements/{movement_id}/convoy")
+def convoy(
+    movement_id: MovementId,
+    s: SessionDep,
+    actor: ActorDep,
+    buses: Annotated[int, Query(ge=1, le=convoys.MAX_BUSES, description="buses available")],
+    seats: Annotated[int, Query(ge=1, le=convoys.MAX_SEATS, description="seats a bus")],
+    depart_hour: Annotated[int, Query(ge=0, le=23, description="the earliest hour a bus leaves its garage")] = 0,
+) -> dict[str, Any]:
+    """The buses of a land movement from the detention facilities to the port within its window (the
+    sender's alone: anyone else gets 404)."""
+    return convoys.convoy_for(session=s, actor=actor, movement_id=movement_id, buses=buses, seats=seats,
+                              depart_hour=depart_hour)
 
 
 @router.post("/plan")

@@ -75,6 +75,14 @@ def access_case(session: Session, actor: Actor, detainee_id: str, action: str) -
     return row
 
 
+def _facility(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
+        raise InvalidInput("facility must be a text of up to 64 characters", details=[{"field": "facility"}])
+    return value.strip() or None
+
+
 def create(*, session: Session, actor: Actor, data: dict[str, Any]) -> Detainee:
     """Open a case file of the actor's agency; a bad field is named and nothing is written."""
     require(actor, "repatriation.case_create")
@@ -114,7 +122,7 @@ def create(*, session: Session, actor: Actor, data: dict[str, Any]) -> Detainee:
         automatic_stay=bool(data.get("automatic_stay")), fear_claim=bool(data.get("fear_claim")),
         protection_claim=claim, protection_country=(data.get("protection_country") or None),
         counsel_of_record=bool(data.get("counsel_of_record")), ready_date=_date(data.get("ready_date"), "ready_date"),
-        priority=priority, created_at=utcnow(),
+        priority=priority, facility=_facility(data.get("facility")), created_at=utcnow(),
     )
     session.add(row)
     session.flush()
@@ -226,6 +234,7 @@ def read(*, session: Session, actor: Actor, detainee_id: str) -> dict[str, Any]:
         "protection_claim": row.protection_claim, "fear_claim": row.fear_claim,
         "discretionary_stay_at": row.discretionary_stay_at, "counsel_of_record": row.counsel_of_record,
         "counsel_notified_at": row.counsel_notified_at, "ready_date": row.ready_date, "priority": row.priority,
+        "facility": row.facility,
         "gates": [{"stage": g.stage, "gate": g.gate, "passed": g.passed, "source": g.source, "detail": g.detail,
                    "movement_id": g.movement_id, "checked_at": g.checked_at} for g in results],
         "partner_sees": partner_views(session, actor, row),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from binational.access.policy import Actor
 from binational.clitools import fail, progress_bar, work
 from binational.errors import DomainError
-from binational.repatriation import board, manifest, offline, service, statistics, world
+from binational.repatriation import board, convoys, manifest, offline, service, statistics, world
 from binational.repatriation import imports as importers
 from binational.search import models as _saved_searches  # noqa: F401 - a notification's table refers to theirs
 
@@ -123,6 +123,24 @@ def lock(movement_id: Annotated[str, typer.Argument(help="movement id")], as_use
         raise fail(f"the manifest is not locked: {first['name']} (line {first['line_no']}) fails {first['gate']}"
                    + (f" and {len(outcome['failures']) - 1} more" if len(outcome["failures"]) > 1 else ""))
     _print(outcome)
+
+
+@app.command()
+def convoy(
+    movement_id: Annotated[str, typer.Argument(help="movement id (an accepted land hand-over)")],
+    as_user: AsUser,
+    buses: Annotated[int, typer.Option(help="buses available")],
+    seats: Annotated[int, typer.Option(help="seats a bus")],
+    depart_hour: Annotated[int, typer.Option(help="the earliest hour a bus leaves its garage")] = 0,
+) -> None:
+    """Route the buses of a land movement from the detention facilities to the port within its window."""
+    with progress_bar("convoy") as bar, work(as_user) as (session, actor):
+        assert actor is not None
+        task = bar.add_task("routing", total=None)
+        result = convoys.convoy_for(session=session, actor=actor, movement_id=movement_id, buses=buses,
+                                    seats=seats, depart_hour=depart_hour)
+        bar.update(task, completed=1, total=1)
+    _print(result)
 
 
 @app.command("import")

@@ -53,6 +53,8 @@ class Detainee(Base):
     counsel_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ready_date: Mapped[date] = mapped_column(Date)
     priority: Mapped[int] = mapped_column(Integer, default=1)
+    #: the detention facility the person waits in, by its id in the agency's land network (`convoys`)
+    facility: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -31,6 +31,7 @@ class CaseFileIn(BaseModel):
     counsel_of_record: bool = False
     ready_date: dt.date
     priority: int = Field(1, ge=1, le=1000)
+    facility: str | None = Field(None, max_length=64, description="the detention facility, by its network id")
     marking: str = Field("TLP:AMBER", max_length=32)
 
 

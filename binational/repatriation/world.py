@@ -4,8 +4,8 @@
 `repatriation/movements.jsonl`, dated from the Monday the world is loaded for. `play` is the week of
 the issue's story, each step by the user of the side that takes it: MX-INM accepts and counters,
 US-ICE plans the week on the planning board, MX-SRE verifies, the lock is refused until counsel is
-notified, a stay recorded after the lock pulls a person at boarding, MX-INM confirms the arrivals,
-and both sides' statistics are read.
+notified, a stay recorded after the lock pulls a person at boarding, US-ICE routes the buses of the
+first land hand-over, MX-INM confirms the arrivals, and both sides' statistics are read.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from binational.access.policy import Actor
 from binational.audit.scope import unit_of_work
 from binational.db import Database, act_as, act_as_system
 from binational.errors import InvalidInput
-from binational.repatriation import board, casefiles, manifest, service, statistics
+from binational.repatriation import board, casefiles, convoys, manifest, service, statistics
 
 Unit = Callable[[str], AbstractContextManager[tuple[Session, Actor]]]
 
@@ -94,7 +94,8 @@ def load(*, session: Session, actor: Actor, folder: Path, monday: date) -> dict[
                 "protection_claim": raw.get("protection_claim", "none"),
                 "protection_country": raw.get("protection_country"),
                 "counsel_of_record": raw.get("counsel_of_record", False),
-                "ready_date": monday + timedelta(days=int(raw["ready_in_days"])), "priority": raw.get("priority", 1)})
+                "ready_date": monday + timedelta(days=int(raw["ready_in_days"])), "priority": raw.get("priority", 1),
+                "facility": raw.get("facility")})
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput(f"cases.jsonl line {number}: {exc}", details=[{"line": number}]) from None
         except InvalidInput as exc:
@@ -178,10 +179,18 @@ def play(unit: Unit, *, sender: str, receiver: str, consulate: str, monday: date
         if late:  # a stay granted after the lock
             casefiles.record_fact(session=s, actor=actor, detainee_id=late["detainee_id"],
                                   fact="discretionary_stay", value=True)
+        buses = None
         for mid in loaded:
             pulled += len(manifest.board(session=s, actor=actor, movement_id=mid)["pulled"])
+            view = service.read(session=s, actor=actor, movement_id=mid)
+            if buses is None and view["mode"] == "land":  # the buses from the facilities to the port
+                aboard = view["counts"]["by_status"].get("boarded", 0)
+                buses = convoys.convoy_for(session=s, actor=actor, movement_id=mid, buses=-(-aboard // 45) + 1,
+                                           seats=45)
             manifest.depart(session=s, actor=actor, movement_id=mid)
-    tell(f"{sender}: {refusals} lock refusals answered; {pulled} pulled at boarding; {len(loaded)} departed")
+    tell(f"{sender}: {refusals} lock refusals answered; {pulled} pulled at boarding; {len(loaded)} departed"
+         + (f"; {buses['on_buses']} of {buses['people']} by bus to {buses['point']} on {len(buses['routes'])} buses"
+            if buses else ""))
     with unit(receiver) as (s, actor):
         for mid in loaded:
             view = manifest.view(s, actor, service.access_movement(s, actor, mid, "repatriation.read"))
@@ -198,5 +207,6 @@ def play(unit: Unit, *, sender: str, receiver: str, consulate: str, monday: date
     tell(f"{receiver}: confirmed {theirs['removed']} arrivals; {sender} counts {ours['removed']} returned")
     return {"planned": planned["placed"], "held_back": len(planned["kept_off"]), "movements": len(loaded),
             "lock_refusals": refusals, "pulled_at_boarding": pulled, "returned": ours["removed"],
+            "by_bus": buses["on_buses"] if buses else 0,
             "received": sum(r["received"] for r in theirs["reconciliation"]),
             "reconciles": ours["reconciliation"] == theirs["reconciliation"]}

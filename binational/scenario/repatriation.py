@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +33,9 @@ HARD = (("fear", 0.05, "fear_claim"), ("asylum", 0.04, "protection_claim"),
         ("medical_expired", 0.01, "medical"), ("medical", 0.03, ""), ("counsel_notified", 0.03, ""),
         ("counsel_pending", 0.02, ""), ("uac_unscreened", 0.01, "unaccompanied_child"),
         ("uac_screened", 0.01, ""))
+#: the detention facilities people wait in, by their ids in the shipped US-ICE land network
+#: (`repatriation/networks.yaml`); a family waits in one
+FACILITIES = ("otay-mesa", "imperial", "adelanto", "eloy", "florence", "el-paso-spc", "otero")
 TRUTH = ("case_id", "case", "family_id", "kept_off_by")
 #: (day from Monday, mode, point, start, end, share of the week's seats, medical staff, most seats: a
 #: flight's, or the point's daily capacity in the shipped arrangement)
@@ -112,6 +116,8 @@ def generate(world: World, rng: random.Random, _faker_us: Any, _faker_mx: Any) -
 
 
 def _write(world: World, handle: IO[str], case: dict[str, Any], gate: str) -> None:
+    # from the id, not the generator: the rest of the world stays as it was drawn
+    case["facility"] = FACILITIES[zlib.crc32((case.get("family_id") or case["id"]).encode()) % len(FACILITIES)]
     handle.write(json.dumps(case, ensure_ascii=False, sort_keys=True) + "\n")
     world.truth("repatriation_cases", TRUTH, (case["id"], case.get("family_id") and "family" or "person",
                                               case.get("family_id"), gate))

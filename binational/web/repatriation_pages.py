@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from binational.access.policy import Actor, can, require
 from binational.config import get_settings
 from binational.errors import Conflict, InvalidInput
-from binational.repatriation import board, casefiles, import_runs, imports, manifest, service, statistics
+from binational.repatriation import board, casefiles, convoys, import_runs, imports, manifest, service, statistics
 from binational.repatriation.confidential import LINE_STATUSES
 from binational.repatriation.service import REFUSAL_RULES
 from binational.routing import SessionDep
@@ -45,6 +45,12 @@ def _int(form: Any, name: str, default: int = 0) -> int:
     if not WHOLE.fullmatch(text):
         raise InvalidInput(f"{name} must be a whole number", details=[{"field": name}])
     return int(text)
+
+
+def _typed(form: Any, name: str, default: int) -> int | str:
+    """A whole number, or the text as typed, for a service that checks its policy before its input."""
+    text = str(form.get(name, "")).strip()
+    return default if not text else int(text) if WHOLE.fullmatch(text) else text
 
 
 def _day(form: Any, name: str) -> date:
@@ -211,6 +217,20 @@ def _movement_page(request: Request, s: Any, actor: Actor, movement_id: str, *, 
 def movement(movement_id: str, request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
     """A movement: its terms, manifest and hand-over, with the forms of the viewer's side."""
     return _movement_page(request, s, actor, movement_id)
+
+
+@router.get("/movements/{movement_id}/convoy", response_class=HTMLResponse)
+def convoy(movement_id: str, request: Request, s: SessionDep, actor: PageActor) -> HTMLResponse:
+    """The buses of a land movement from the detention facilities to the port (the sender's alone)."""
+    form, found, error = request.query_params, None, None
+    try:
+        found = convoys.convoy_for(session=s, actor=actor, movement_id=movement_id, buses=_typed(form, "buses", 2),
+                                   seats=_typed(form, "seats", 45), depart_hour=_typed(form, "depart_hour", 0))
+    except InvalidInput as exc:
+        # the policy has passed (a partner gets 404 before any check of the form): the sender's page
+        error = i18n.error(i18n.language(request), exc.message)
+    return render(request, "repatriation/convoy.html", 422 if error else 200, movement_id=movement_id, c=found,
+                  error=error, form={k: form.get(k, "") for k in ("buses", "seats", "depart_hour")})
 
 
 STEPS = ("accept", "refuse", "counter", "accept_counter", "verification", "verify", "lock", "board", "depart",

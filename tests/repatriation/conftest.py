@@ -3,6 +3,7 @@ movements with the hard cases, built through the services as the users would."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from binational.access import service as access
+from binational.config import get_settings
 from binational.db import Database, act_as, act_as_system
 from binational.repatriation import casefiles, manifest, service
 from tests.conftest import PASSWORD, Member
@@ -37,6 +39,15 @@ def _parties(db: Database, signing_in: tuple[str, ...]) -> dict[str, Member]:
             _row, secret = access.create_token(session=s, user=user, days=30)
             found[username] = Member(username, agency, roles, clearance, secret)
     return found
+
+
+@pytest.fixture
+def quick_routing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A land convoy's routing time box short enough for a test (the product's is 1 s)."""
+    monkeypatch.setenv("BINATIONAL_REPATRIATION_CONVOY_SECONDS", "0.2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The week of returns in headless Chromium, in English and in Spanish: US-ICE has proposed its week,
 MX-INM accepts one movement and counters another, US-ICE takes the counter and plans the week on the
 planning board, MX-SRE verifies nationality, a stay recorded after the lock pulls one person at boarding,
-MX-INM confirms the arrival, and the statistics are drawn. Every page passes axe-core (WCAG 2.1 A/AA)."""
+US-ICE opens the buses' page, MX-INM confirms the arrival, and the statistics are drawn. Every page
+passes axe-core (WCAG 2.1 A/AA)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,10 @@ def test_a_week_of_returns_in_the_browser(server, browser, db, web_parties, loca
     ice.get_by_test_id("depart").wait_for()
     row = ice.locator("table.manifest tr", has_text=stayed["name"])
     assert words["legal_hold"] in row.inner_text()
+    _clean(ice)
+    # the buses to the port: the sender's own page (these case files name no facility: all are said so)
+    ice.get_by_test_id("convoy-link").click()
+    ice.get_by_test_id("left-out").wait_for()
     _clean(ice)
     # US-ICE's case files, filtered by name, and the stayed person's file with what MX-INM sees of them
     ice.goto(f"{server}/repatriation/cases?q={stayed['name'].split()[-1]}")

@@ -58,6 +58,7 @@ def _partner_texts(client, member, week) -> list[tuple[str, str]]:
     for mid in week.movements.values():
         get(f"{API}/repatriation/movements/{mid}")
         get(f"{API}/repatriation/movements/{mid}/manifest.csv")
+        get(f"{API}/repatriation/movements/{mid}/convoy?buses=2&seats=45")  # the sender's alone: 404
     get(f"{API}/repatriation/statistics")
     get(f"{API}/repatriation/arrangements")
     r = client.get(f"{API}/requests?box=inbox", headers=h)

@@ -72,6 +72,8 @@ def test_a_week_from_proposal_to_reconciliation(db, client, parties):
                                            "received": total_aboard - 1, "difference": -1}]
         assert sum(c["count"] for c in side["by_sex"]) == total_aboard
         assert side["family_units"] == 1
+        assert [(u["movement_id"], u["boarded"], u["use"]) for u in side["seat_use"]] == [
+            (land, total_aboard, round(total_aboard / 20, 4))]
         assert side["out_of_hours"][0]["reason"] == "the bus was delayed at the port"
         assert side["strike_offs"] == [{"key": "legal_hold", "count": 1}]
         # by DHS repatriation type, from the same lines on both sides; the flagged receipt leaves them unsettled

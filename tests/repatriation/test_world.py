@@ -15,7 +15,7 @@ from binational.scenario import generate
 from tests.repatriation.conftest import acting
 
 
-def test_the_scenario_week_played_end_to_end(db, parties, tmp_path):
+def test_the_scenario_week_played_end_to_end(db, parties, tmp_path, quick_routing):
     out = tmp_path / "small"
     generate(7, "small", out)
     with (out / "truth" / "repatriation_cases.csv").open(encoding="utf-8") as handle:
@@ -29,7 +29,7 @@ def test_the_scenario_week_played_end_to_end(db, parties, tmp_path):
     names = {"sender": "ice", "receiver": "inm", "consulate": "sre"}
     result = world.play(lambda user: acting(db, user), monday=monday, **names)
     assert result["reconciles"] and result["returned"] == result["received"] > 0
-    assert result["pulled_at_boarding"] == 1
+    assert result["pulled_at_boarding"] == 1 and result["by_bus"] > 0
     assert result["held_back"] >= len(kept)
     with acting(db, "ice") as (s, actor):
         travelled = set(s.execute(select(ManifestLine.detainee_id).where(ManifestLine.status == "boarded")).scalars())
