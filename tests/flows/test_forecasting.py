@@ -84,6 +84,9 @@ def test_the_choice_is_by_backtest_among_the_candidates():
     # an exactly repeating year: seasonal naive is perfect in the backtest and is chosen
     assert result.backtest["SeasonalNaive"] == 0.0 and result.model == "SeasonalNaive"
     assert result.mean == [100.0 + m * 10 for m in range(6)]
+    # the optional AutoETS without a trend learns the same repeating year
+    [no_trend] = forecasting.forecast(data, horizon=6, candidates=("NoTrendETS",), combine=1)
+    assert no_trend.model == "NoTrendETS" and np.allclose(no_trend.mean, result.mean, rtol=0.02)
 
 
 def test_the_best_three_are_combined_and_intervals_hold_their_share_in_the_backtest():
