@@ -245,13 +245,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the PostgreSQL run, keep only the tests that reach a database (through `template`, or marked
-    `postgresql`): the others do not depend on the suite's database and already ran on the SQLite run."""
+    `postgresql`) and drive no browser: the others do not depend on the suite's database and already
+    ran on the SQLite run. A browser test's requests are the pages' own, which each module's page tests
+    send on both databases; what the browser adds (scripts, layout, axe-core) is the same on either."""
     if BACKEND != "postgresql":
         return
     kept, left = [], []
     for item in items:
-        reaches = "template" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgresql")
-        (kept if reaches else left).append(item)
+        names = getattr(item, "fixturenames", ())
+        reaches = "template" in names or item.get_closest_marker("postgresql")
+        (kept if reaches and "browser" not in names else left).append(item)
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept
