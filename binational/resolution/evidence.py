@@ -238,15 +238,15 @@ def _decided(session: Session, name: str, actor: Actor, run: ResolutionRun, ids:
     key = (session.get_transaction(), run.id, actor)
     if len(memo) > 8:  # of transactions gone: a session lives for one unit of work, rarely more
         memo.clear()
-    known = memo.setdefault(key, {})
-    missing = sorted(set(ids) - known.keys())
+    known, asked = memo.setdefault(key, {}), set(ids)  # read once: `ids` may be an iterator
+    missing = sorted(asked - known.keys())
     if missing:
         with system_context(session):
             for start in range(0, len(missing), CHUNK):
                 chunk = missing[start:start + CHUNK]
                 hits = set(session.execute(found(chunk)).scalars())
                 known.update((i, i in hits) for i in chunk)
-    return frozenset(i for i in ids if known[i])
+    return frozenset(i for i in asked if known[i])
 
 
 def whole_records(session: Session, actor: Actor, run: ResolutionRun, ids: Iterable[str]) -> frozenset[str]:

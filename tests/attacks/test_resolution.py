@@ -262,7 +262,7 @@ def test_an_address_the_viewer_may_not_see_keeps_the_pair_from_its_queue(client,
         act_as_system(s)
         run = s.get(ResolutionRun, stored.run_id)
         viewer = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
-        assert fgr in evidence.fallen_records(s, viewer, run, [fgr])
+        assert fgr in evidence.fallen_records(s, viewer, run, iter([fgr]))  # any iterable of ids
         assert not evidence._standing_now(s, viewer, [fgr], run)[fgr].same
         owner = access.actor_for(session=s, user=access.get_user(session=s, username="mx_analyst"))
         assert fgr not in evidence.fallen_records(s, owner, run, [fgr])
