@@ -389,8 +389,10 @@ class Database:
         through row-level security then turn a 300 ms page into a 5-10 s one. SQLite keeps none until
         asked (`sqlite_stat1`): without them it takes `case_id IS NULL` for a selective index and reads
         every entity to check 150 statements (1.4 s instead of 4 ms on the medium world).
-        Only the owner may analyze the tables: the owner's engine runs it."""
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        Only the owner may analyze the tables: the owner's engine runs it, in a transaction it commits
+        (on SQLite the engine's own `BEGIN IMMEDIATE` opens one even under AUTOCOMMIT, and a connection
+        given back uncommitted rolls the statistics back)."""
+        with self.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
 
     def session(self) -> Session:

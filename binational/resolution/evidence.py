@@ -204,73 +204,84 @@ def _sole(named: set[str], places: dict[str, Record]) -> set[str]:
 _PLACE = aliased(Entity, name="place")
 
 
-def seen_whole(actor: Actor, run: ResolutionRun) -> Select[Any]:
-    """The records of `run`'s suggestions of which the viewer sees every value the run could read, and
-    of the Address records they name: their comparison rows are the run's. From the run's summary
-    (`summarise`) and the policy (`sees_every_value`, `live_and_visible` of the addresses), less any
-    record a value of which, or of whose addresses, was removed since the run began or written while
-    it ran (those the comparison decides). One uncorrelated set, for `IN`; evaluate as the system:
-    removed values are the system's to see, and the viewer's rules are the expressions."""
+def seen_whole(actor: Actor, run: ResolutionRun, ids: Iterable[str] | None = None) -> Select[Any]:
+    """The records of `run`'s suggestions (of `ids` only, if given) of which the viewer sees every value
+    the run could read, and of the Address records they name: their comparison rows are the run's. From
+    the run's summary (`summarise`) and the policy (`sees_every_value`, `live_and_visible` of the
+    addresses), less any record a value of which, or of whose addresses, was removed since the run
+    began or written while it ran (those the comparison decides). One uncorrelated set, for `IN`;
+    evaluate as the system: removed values are the system's to see, and the viewer's rules are the
+    expressions."""
     began: datetime = run.started_at
     ended: datetime = run.finished_at or run.started_at
     place = _PLACE
     changed = select(Statement.entity_id).where(or_(
         Statement.deleted_at > began, and_(Statement.created_at > began, Statement.created_at <= ended)))
+    wanted: tuple[ColumnElement[bool], ...] = ()
+    if ids is not None:
+        wanted = (RecordAddress.entity_id.in_(sorted(set(ids))),)
     blocked = (select(RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id, isouter=True)
-               .where(RecordAddress.run_id == run.id,
+               .where(RecordAddress.run_id == run.id, *wanted,
                       or_(place.id.is_(None), not_(live_and_visible(actor, place)),
                           RecordAddress.address_id.in_(changed))))
-    return select(RecordValues.entity_id).where(
+    query = select(RecordValues.entity_id).where(
         RecordValues.run_id == run.id, sees_every_value(actor, RecordValues),
         RecordValues.entity_id.not_in(changed), RecordValues.entity_id.not_in(blocked))
+    return query if ids is None else query.where(RecordValues.entity_id.in_(sorted(set(ids))))
 
 
-def whole_records(session: Session, actor: Actor, run: ResolutionRun) -> frozenset[str]:
-    """The records the viewer sees of which it sees every value `run` read (`seen_whole`): one query,
-    kept for the rest of the transaction (one request's unit of work)."""
-    memo: dict[tuple[object, str, Actor], frozenset[str]] = session.info.setdefault("resolution_seen_whole", {})
+def _decided(session: Session, name: str, actor: Actor, run: ResolutionRun, ids: Iterable[str],
+             found: Any) -> frozenset[str]:
+    """Those of `ids` that `found(chunk)` (a query of ids, run as the system) returns, each id asked
+    once per transaction (one request's unit of work) under `name`."""
+    memo: dict[tuple[object, str, Actor], dict[str, bool]] = session.info.setdefault(name, {})
     key = (session.get_transaction(), run.id, actor)
     if len(memo) > 8:  # of transactions gone: a session lives for one unit of work, rarely more
         memo.clear()
-    if key not in memo:
+    known, asked = memo.setdefault(key, {}), set(ids)  # read once: `ids` may be an iterator
+    missing = sorted(asked - known.keys())
+    if missing:
         with system_context(session):
-            memo[key] = frozenset(session.execute(select(Entity.id).where(
-                Entity.id.in_(seen_whole(actor, run)), live_and_visible(actor, Entity))).scalars())
-    return memo[key]
+            for start in range(0, len(missing), CHUNK):
+                chunk = missing[start:start + CHUNK]
+                hits = set(session.execute(found(chunk)).scalars())
+                known.update((i, i in hits) for i in chunk)
+    return frozenset(i for i in asked if known[i])
+
+
+def whole_records(session: Session, actor: Actor, run: ResolutionRun, ids: Iterable[str]) -> frozenset[str]:
+    """Those of `ids` that the viewer sees and of which it sees every value `run` read (`seen_whole`)."""
+    return _decided(session, "resolution_seen_whole", actor, run, ids, lambda chunk: select(Entity.id).where(
+        Entity.id.in_(seen_whole(actor, run, chunk)), live_and_visible(actor, Entity)))
 
 
 #: the persons a summary names: one alias, as `_PLACE`
 _PERSON = aliased(Entity, name="person")
 
 
-def fallen(actor: Actor, run: ResolutionRun) -> Select[Any]:
-    """The persons of `run`'s suggestions that name, among the values the run read, an Address record
-    whose key in their comparison row no other address they name could give (`RecordAddress.sole`),
-    where that address is still an Address and the viewer may not see it (deleted since the run
-    included: what the run read of it still moved the score): the run's row lists the key, the
-    viewer's cannot (it sees a part of what the run read), so no pair of theirs stands for the viewer.
-    One uncorrelated set, for `IN`; evaluate as the system, as `seen_whole`."""
+def fallen(actor: Actor, run: ResolutionRun, ids: Iterable[str] | None = None) -> Select[Any]:
+    """The persons of `run`'s suggestions (of `ids` only, if given) that name, among the values the run
+    read, an Address record whose key in their comparison row no other address they name could give
+    (`RecordAddress.sole`), where that address is still an Address and the viewer may not see it
+    (deleted since the run included: what the run read of it still moved the score): the run's row
+    lists the key, the viewer's cannot (it sees a part of what the run read), so no pair of theirs
+    stands for the viewer. One uncorrelated set, for `IN`; evaluate as the system, as `seen_whole`."""
     place, person = _PLACE, _PERSON
     persons = [schema for schema, kind in KIND_OF_SCHEMA.items() if kind == "person"]
-    return (select(RecordAddress.entity_id)
-            .join(person, person.id == RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id)
-            .where(RecordAddress.run_id == run.id, RecordAddress.sole.is_(True), person.schema.in_(persons),
-                   place.schema == "Address", not_(live_and_visible(actor, place))))
+    query = (select(RecordAddress.entity_id)
+             .join(person, person.id == RecordAddress.entity_id).join(place, place.id == RecordAddress.address_id)
+             .where(RecordAddress.run_id == run.id, RecordAddress.sole.is_(True), person.schema.in_(persons),
+                    place.schema == "Address", not_(live_and_visible(actor, place))))
+    return query if ids is None else query.where(RecordAddress.entity_id.in_(sorted(set(ids))))
 
 
-def fallen_records(session: Session, actor: Actor, run: ResolutionRun | None) -> frozenset[str]:
-    """The records no pair of which stands for the viewer in `run` (finished), by the run's summary
-    (`fallen`): one query, kept for the rest of the transaction, as `whole_records`."""
+def fallen_records(session: Session, actor: Actor, run: ResolutionRun | None, ids: Iterable[str]) -> frozenset[str]:
+    """Those of `ids` no pair of which stands for the viewer in `run` (finished), by the run's summary
+    (`fallen`)."""
     if run is None or run.finished_at is None:
         return frozenset()
-    memo: dict[tuple[object, str, Actor], frozenset[str]] = session.info.setdefault("resolution_fallen", {})
-    key = (session.get_transaction(), run.id, actor)
-    if len(memo) > 8:
-        memo.clear()
-    if key not in memo:
-        with system_context(session):
-            memo[key] = frozenset(session.execute(fallen(actor, run).distinct()).scalars())
-    return memo[key]
+    return _decided(session, "resolution_fallen", actor, run, ids,
+                    lambda chunk: fallen(actor, run, chunk).distinct())
 
 
 def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: ResolutionRun | None
@@ -283,7 +294,7 @@ def standing(session: Session, actor: Actor, entity_ids: Iterable[str], run: Res
     ids = sorted(set(entity_ids))
     if not ids or run is None or run.finished_at is None:
         return _standing_now(session, actor, ids, run)
-    seen = whole_records(session, actor, run)
+    seen = whole_records(session, actor, run, ids)
     whole = [i for i in ids if i in seen]
     rest = [i for i in ids if i not in seen]
     return {**dict.fromkeys(whole, SAME), **(_by_class(session, actor, rest, run) if rest else {})}

@@ -63,13 +63,16 @@ def totals(*, session: Session, actor: Actor, where: service.QueueFilter) -> Que
     run = service.latest_run(session)
     every = unjudged = 0
     if run is not None:
-        whole = evidence.whole_records(session, actor, run)
-        fallen = evidence.fallen_records(session, actor, run)
         judged = exists().where(Judgement.left_id == Suggestion.left_id, Judgement.right_id == Suggestion.right_id,
                                 Judgement.owner_agency == actor.agency)
+        pairs = session.execute(service.queue_query(actor, run, where).with_only_columns(
+            Suggestion.id, Suggestion.left_id, Suggestion.right_id, judged)).all()
+        records = {i for _pair, left, right, _done in pairs for i in (left, right)}
+        # asked of the queue's records only: the summary names tens of thousands, a queue a few thousand
+        whole = evidence.whole_records(session, actor, run, records)
+        fallen = evidence.fallen_records(session, actor, run, records - whole)
         rest: dict[int, bool] = {}
-        for pair_id, left, right, done in session.execute(service.queue_query(actor, run, where).with_only_columns(
-                Suggestion.id, Suggestion.left_id, Suggestion.right_id, judged)):
+        for pair_id, left, right, done in pairs:
             if left in whole and right in whole:
                 every, unjudged = every + 1, unjudged + (not done)
             elif left not in fallen and right not in fallen:

@@ -233,7 +233,8 @@ def standing_suggestions(session: Session, actor: Actor, items: list[Suggestion]
     out: list[Suggestion] = []
     for run_id in {s.run_id for s in items}:
         run = session.get(ResolutionRun, run_id)
-        fallen = evidence.fallen_records(session, actor, run)  # decided in SQL: no need to compare them
+        # decided in SQL: no need to compare them
+        fallen = evidence.fallen_records(session, actor, run, {i for s in items for i in (s.left_id, s.right_id)})
         mine = [s for s in items if s.run_id == run_id and s.left_id not in fallen and s.right_id not in fallen]
         found = evidence.standing(session, actor, {i for s in mine for i in (s.left_id, s.right_id)}, run)
         out += [s for s in mine if evidence.stands(found, s.left_id, s.right_id)]

@@ -93,3 +93,16 @@ def test_an_answer_is_sent_only_after_its_unit_of_work_committed(settings, db, c
     assert made.status_code == 500 and made.json()["error"]["code"] == "internal_error", made.text
     assert me.status_code == 500
     assert counts() == before
+
+
+def test_analyze_keeps_the_planners_statistics(db):
+    """`Database.analyze` commits what it gathers: on SQLite the engine opens its own transaction even
+    under AUTOCOMMIT, and statistics rolled back with it left the planner reading every entity."""
+    from sqlalchemy import text
+
+    db.analyze()
+    with db.engine.connect() as connection:
+        query = ("SELECT reltuples >= 0 FROM pg_class WHERE relname = 'entities'"  # -1 until first analyzed
+                 if db.settings.is_postgres else "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        analyzed = connection.execute(text(query)).scalar()
+    assert analyzed
