@@ -6,7 +6,9 @@ viewer may see; odd cursors, limits and ids are 4xx (one line and exit 2 on the 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from binational.audit import log
@@ -58,6 +60,14 @@ def test_a_reimport_never_lowers_the_marking_nor_widens_the_distribution(client,
     assert get(client, amber, "/firearms/recoveries").json()["items"] == []
 
 
+def _rows(db, number: str) -> list[Recovery]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        found = list(s.execute(select(Recovery).where(Recovery.recovery_id == number)).scalars())
+        s.expunge_all()
+        return found
+
+
 def _last_objects(db, action: str) -> set[str]:  # noqa: ANN001
     with db.unit_of_work() as s:
         act_as_system(s)
@@ -87,6 +97,13 @@ def test_a_hidden_recovery_is_kept_and_the_import_says_nothing_of_it(client, db,
     before = counts()
     both = _import(client, red, marking="TLP:RED")
     assert both.status_code == 422 and both.json()["error"]["details"] == [{"line": 2, "field": "recovery_id"}]
+    assert counts() == before
+    # the two of a number differ in marking: a second of one agency, number and marking is never written
+    twin = next(r for r in _rows(db, "FGR-0001") if r.marking == "TLP:AMBER")
+    with pytest.raises(IntegrityError), db.unit_of_work() as s:
+        act_as_system(s)
+        s.add(Recovery(**{c.key: getattr(twin, c.key) for c in Recovery.__table__.columns if c.key != "id"},
+                       id="mx.fr-twin"))
     assert counts() == before
 
 
