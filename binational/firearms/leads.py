@@ -32,14 +32,20 @@ BUCKETS = (("under_3_months", 91), ("3_to_7_months", 213), ("7_months_to_1_year"
 SHORT_TTC_DAYS = 1095
 #: a multiple sale counts against a purchaser when it came at most this long before a recovery
 MULTIPLE_SALE_WINDOW = timedelta(days=3 * 365)
-#: how many distinct reasons flag a purchaser
+#: how many distinct pieces of evidence flag a purchaser
 FLAG_REASONS = 2
 #: reasons that point at a purchaser and not only at the firearm: one of them must be among the flag's.
-#: A recovered firearm's possessor is almost never its US purchaser, and a short time-to-crime is also
-#: the mark of a stolen firearm; alone or together they do not flag a purchaser. One multiple-sale
-#: report is common among lawful buyers (a pair of pistols for a couple); a purchaser reported again
-#: and again, at several dealers or days, buys in bulk — ATF's repeat multiple-sale indicator.
+#: A short time-to-crime is also the mark of a stolen firearm, and does not flag a purchaser with the
+#: firearm's other marks alone. One multiple-sale report is common among lawful buyers (a pair of
+#: pistols for a couple); a purchaser reported again and again, at several dealers or days, buys in
+#: bulk — ATF's repeat multiple-sale indicator.
 STRONG = frozenset({"several_traces", "repeated_multiple_sales", "linked_to_organisation"})
+#: shown with its evidence, never counted: a recovered firearm's possessor is almost never its US
+#: purchaser, whether the firearm was trafficked or stolen, so it tells nothing of the purchaser
+SHOWN_ONLY = frozenset({"purchaser_not_possessor"})
+#: reasons drawn from the same records count as one piece of evidence: both multiple-sale reasons
+#: are the purchaser's reports (a lawful buyer of two pairs, or two buyers of one common name, has both)
+EVIDENCE = {"multiple_sales_before_recovery": "multiple_sales", "repeated_multiple_sales": "multiple_sales"}
 #: multiple-sale reports of one purchaser that make the repeat indicator
 REPEATED_REPORTS = 2
 
@@ -53,7 +59,8 @@ class Signal:
 
     @property
     def flagged(self) -> bool:
-        return len(self.reasons) >= FLAG_REASONS and bool(STRONG & set(self.reasons))
+        evidence = {EVIDENCE.get(r, r) for r in self.reasons if r not in SHOWN_ONLY}
+        return len(evidence) >= FLAG_REASONS and bool(STRONG & set(self.reasons))
 
     def as_dict(self) -> dict[str, Any]:
         return {"purchaser": self.purchaser, "flagged": self.flagged,

@@ -136,3 +136,18 @@ def test_one_multiple_sale_report_does_not_flag_a_purchaser_repeated_ones_do(cli
     # the requester never sees the reports, so never this reason
     mx = get(client, cast["mx_analyst"], "/firearms/leads").json()["signals"]
     assert all(r["reason"] != "repeated_multiple_sales" for s in mx for r in s["reasons"])
+
+
+def test_a_flag_counts_each_piece_of_evidence_once_and_never_the_possessor() -> None:
+    from binational.firearms.leads import Signal
+
+    def flagged(*reasons: str) -> bool:
+        return Signal("x", {r: ["e"] for r in reasons}).flagged
+
+    # a lawful buyer of two pairs (or two buyers of one common name) whose pistol was stolen: its
+    # reports make both multiple-sale reasons, and the possessor is someone else, as nearly always
+    assert not flagged("repeated_multiple_sales", "multiple_sales_before_recovery", "purchaser_not_possessor")
+    assert not flagged("several_traces", "purchaser_not_possessor")
+    assert flagged("repeated_multiple_sales", "short_time_to_crime")
+    assert flagged("several_traces", "short_time_to_crime", "purchaser_not_possessor")
+    assert not flagged("short_time_to_crime", "multiple_sales_before_recovery", "purchaser_not_possessor")
