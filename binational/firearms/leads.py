@@ -46,8 +46,10 @@ SHOWN_ONLY = frozenset({"purchaser_not_possessor"})
 #: reasons drawn from the same records count as one piece of evidence: both multiple-sale reasons
 #: are the purchaser's reports (a lawful buyer of two pairs, or two buyers of one common name, has both)
 EVIDENCE = {"multiple_sales_before_recovery": "multiple_sales", "repeated_multiple_sales": "multiple_sales"}
-#: multiple-sale reports of one purchaser that make the repeat indicator
+#: multiple-sale reports of one purchaser that make the repeat indicator (`_repeated`)
 REPEATED_REPORTS = 2
+#: the form of a multiple sale of handguns (ATF F 3310.4; rifles are F 3310.12)
+HANDGUN_FORM = "3310.4"
 
 
 @dataclass
@@ -73,6 +75,21 @@ def bucket(days: int) -> str:
         if below is None or days < below:
             return name
     return BUCKETS[-1][0]
+
+
+def _repeated(reports: list[MultipleSale]) -> list[str]:
+    """The ids of the multiple-sale reports that one purchaser of this name made, at most: distinct
+    reports (a day's purchase at one dealer once, however it was filed), of handguns in one state
+    only — a dealer sells a handgun only to a resident of its state (18 U.S.C. 922(b)(3)), so
+    handgun reports of one name in two states are of two people — and of rifles anywhere."""
+    distinct = {(m.dealer, m.report_date): m for m in sorted(reports, key=lambda m: m.id)}
+    rifles = [m.id for m in distinct.values() if m.form != HANDGUN_FORM]
+    handguns: dict[str, list[str]] = defaultdict(list)
+    for m in distinct.values():
+        if m.form == HANDGUN_FORM:
+            handguns[m.dealer_state].append(m.id)
+    most = max(handguns.values(), key=lambda ids: (len(ids), sorted(ids)), default=[])
+    return sorted(rifles + most)
 
 
 def _rows(session: Session, actor: Actor) -> list[tuple[TraceResult, Trace]]:
@@ -162,11 +179,10 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
         if before:
             signal.reasons["multiple_sales_before_recovery"] = before
             shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in before)
-        # distinct reports (a day's purchase at one dealer once, however it was filed)
-        distinct = {(m.dealer, m.report_date): m.id for m in sorted(reports.get(key, []), key=lambda m: m.id)}
-        if len(distinct) >= REPEATED_REPORTS:
-            signal.reasons["repeated_multiple_sales"] = sorted(distinct.values())
-            shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in distinct.values())
+        repeated = _repeated(reports.get(key, []))
+        if len(repeated) >= REPEATED_REPORTS:
+            signal.reasons["repeated_multiple_sales"] = repeated
+            shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in repeated)
         orgs = sorted({o for eid in entity_of.get(key, ()) for o in ties.get(eid, [])})
         if orgs:
             signal.reasons["linked_to_organisation"] = orgs

@@ -151,3 +151,21 @@ def test_a_flag_counts_each_piece_of_evidence_once_and_never_the_possessor() -> 
     assert flagged("repeated_multiple_sales", "short_time_to_crime")
     assert flagged("several_traces", "short_time_to_crime", "purchaser_not_possessor")
     assert not flagged("short_time_to_crime", "multiple_sales_before_recovery", "purchaser_not_possessor")
+
+
+def test_handgun_reports_of_one_name_in_two_states_are_two_people() -> None:
+    from datetime import date
+
+    from binational.firearms.leads import _repeated
+    from binational.firearms.models import MultipleSale
+
+    def report(rid: str, state: str, form: str = "3310.4", dealer: str = "") -> MultipleSale:
+        return MultipleSale(id=rid, dealer=dealer or f"{state} Guns", dealer_state=state, form=form,
+                            report_date=date(2023, 1, int(rid[1:])))
+
+    # a dealer sells handguns to residents of its state only: a common name reported in Texas and in
+    # Florida is two buyers, each with one report
+    assert len(_repeated([report("m1", "TX"), report("m2", "FL")])) == 1
+    assert _repeated([report("m1", "TX"), report("m2", "TX", dealer="Alamo Arms")]) == ["m1", "m2"]
+    # rifles may be bought out of state: they count with the handguns of any one state
+    assert _repeated([report("m1", "TX"), report("m2", "NM", "3310.12")]) == ["m1", "m2"]
