@@ -169,3 +169,16 @@ def test_handgun_reports_of_one_name_in_two_states_are_two_people() -> None:
     assert _repeated([report("m1", "TX"), report("m2", "TX", dealer="Alamo Arms")]) == ["m1", "m2"]
     # rifles may be bought out of state: they count with the handguns of any one state
     assert _repeated([report("m1", "TX"), report("m2", "NM", "3310.12")]) == ["m1", "m2"]
+
+
+def test_the_queue_is_ranked_as_a_batch(client, cast, stocked):
+    # the clean BKLM123 and a damaged BKLM12? in one queue: the gun traced cleanly is recovered once,
+    # so the damaged one is first the other Glock of the run, sold to Ann Other
+    damaged = TRACES.splitlines()[1].replace("BKLM123", "BKLM12?").replace("Pedro Sicario", "Ana Sicaria")
+    r = client.post(f"{API}/firearms/traces/batch", headers=cast["mx_analyst"].headers,
+                    json={"csv": "\n".join([*TRACES.splitlines()[:2], damaged])})
+    assert r.status_code == 201, r.text
+    assert client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers).json()["resolved"] == 1
+    queue = get(client, stocked, f"/firearms/traces/{r.json()['ids'][1]}").json()
+    assert [c["serial"] for c in queue["candidates"][:2]] == ["BKLM128", "BKLM123"]
+    assert "claimed_by_other_trace" in queue["candidates"][1]["reasons"]
