@@ -77,17 +77,21 @@ def bucket(days: int) -> str:
     return BUCKETS[-1][0]
 
 
-def _repeated(reports: list[MultipleSale]) -> list[str]:
+def _repeated(reports: list[MultipleSale], home: frozenset[str] = frozenset()) -> list[str]:
     """The ids of the multiple-sale reports that one purchaser of this name made, at most: distinct
     reports (a day's purchase at one dealer once, however it was filed), of handguns in one state
     only — a dealer sells a handgun only to a resident of its state (18 U.S.C. 922(b)(3)), so
-    handgun reports of one name in two states are of two people — and of rifles anywhere."""
+    handgun reports of one name in two states are of two people — and of rifles anywhere. The state
+    is `home` where the traces show the purchaser bought a handgun there (the namesake elsewhere is
+    someone else), else the one with the most reports."""
     distinct = {(m.dealer, m.report_date): m for m in sorted(reports, key=lambda m: m.id)}
     rifles = [m.id for m in distinct.values() if m.form != HANDGUN_FORM]
     handguns: dict[str, list[str]] = defaultdict(list)
     for m in distinct.values():
         if m.form == HANDGUN_FORM:
             handguns[m.dealer_state].append(m.id)
+    if home:
+        return sorted(rifles + [i for state in home for i in handguns.get(state, [])])
     most = max(handguns.values(), key=lambda ids: (len(ids), sorted(ids)), default=[])
     return sorted(rifles + most)
 
@@ -179,7 +183,8 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
         if before:
             signal.reasons["multiple_sales_before_recovery"] = before
             shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in before)
-        repeated = _repeated(reports.get(key, []))
+        home = frozenset(r.dealer_state for r, t in found if t.weapon_type in markings.HANDGUNS)
+        repeated = _repeated(reports.get(key, []), home)
         if len(repeated) >= REPEATED_REPORTS:
             signal.reasons["repeated_multiple_sales"] = repeated
             shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in repeated)

@@ -126,6 +126,14 @@ def test_one_multiple_sale_report_does_not_flag_a_purchaser_repeated_ones_do(cli
     assert not once["flagged"]      # a short time-to-crime and one report: a lawful pair's buyer too
     assert {r["reason"] for r in once["reasons"]} == {"short_time_to_crime", "purchaser_not_possessor",
                                                      "multiple_sales_before_recovery"}
+    # a Florida namesake's handgun reports: the traced John Straw bought his pistol in Texas
+    namesake = "report_id,dealer,dealer_state,purchaser,report_date,weapon_type,serials\n" \
+               "F1,Gator Guns,FL,John Straw,2023-05-02,handgun,G1;G2\n" \
+               "F2,Miami Arms,FL,John Straw,2023-06-02,handgun,G3;G4\n"
+    r = client.post(f"{API}/firearms/records", headers=stocked.headers,
+                    json={"kind": "multiple-sales", "csv": namesake})
+    assert r.status_code == 201, r.text
+    assert not straw()["flagged"]
     more = "report_id,dealer,dealer_state,purchaser,report_date,weapon_type,serials\n" \
            "M2,Lone Star Guns,TX,John Straw,2023-11-20,handgun,BKLM200;BKLM201\n"
     r = client.post(f"{API}/firearms/records", headers=stocked.headers, json={"kind": "multiple-sales", "csv": more})
@@ -169,6 +177,9 @@ def test_handgun_reports_of_one_name_in_two_states_are_two_people() -> None:
     assert _repeated([report("m1", "TX"), report("m2", "TX", dealer="Alamo Arms")]) == ["m1", "m2"]
     # rifles may be bought out of state: they count with the handguns of any one state
     assert _repeated([report("m1", "TX"), report("m2", "NM", "3310.12")]) == ["m1", "m2"]
+    # the traced purchaser bought a handgun in Texas: a Florida namesake's two reports are not its own
+    namesake = [report("m1", "TX"), report("m2", "FL"), report("m3", "FL", dealer="Miami Arms")]
+    assert _repeated(namesake) == ["m2", "m3"] and _repeated(namesake, frozenset({"TX"})) == ["m1"]
 
 
 def test_the_queue_is_ranked_as_a_batch(client, cast, stocked):
