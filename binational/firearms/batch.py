@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from binational.firearms import evidence, serials
 from binational.firearms.alignment import _KINDS, F32, I64, U8, U64, _keys
+from binational.firearms.evidence import F64
 
 if TYPE_CHECKING:
     from binational.firearms.candidates import SerialIndex
@@ -32,6 +33,13 @@ CLAIMED = 0.35
 RUN_MATE = 1.35
 #: factor for a record bought by the first retail purchaser of another trace's record
 BOUGHT_WITH = 1.35
+#: the weight of "none of its candidates" for a trace in the batch's joint reading (a third of the
+#: firearms traced from Mexico have no US record; a good candidate weighs 0.5 to 1)
+NO_RECORD = 0.05
+#: rounds of the batch's joint reading (`joint`), and the factor below which a candidate is
+#: said to fit another trace (`fits_other_trace`)
+JOINT_ROUNDS = 12
+WANTED = 0.5
 
 
 def _factor(agree: npt.NDArray[np.bool_], known: npt.NDArray[np.bool_],
@@ -66,6 +74,9 @@ class _Traces:
     day: I64
     state: list[str]
     person: I64
+    #: the seizure: traces recovered together (one day, one place, one possessor) share a code
+    #: above 0; 0 where any of the three is unknown
+    seizure: I64
 
 
 def run_keys(index: SerialIndex, rec: I64) -> U64:
@@ -130,6 +141,64 @@ def _shared(a_keys: I64, a_trace: I64, r_keys: I64, trace_of: I64, n: int) -> np
     return (count > 0) & (r_keys != 0)
 
 
+def _shares(trace_of: I64, raw: F64, n: int) -> F64:
+    """Each pair's share of its trace's weight, beside "none of them" (`NO_RECORD`)."""
+    total = np.bincount(trace_of, weights=raw, minlength=n) + NO_RECORD
+    return raw / total[trace_of]
+
+
+def seized_with(index: SerialIndex, t: _Traces, trace_of: I64, rec: I64, raw: F64, n: int) -> F64:
+    """For each pair, how likely the record's purchaser bought another firearm of the trace's
+    seizure (0 to 1): the share of its weight each other trace of the seizure gives that
+    purchaser's records, summed. A straw purchaser's firearms are bought together and recovered
+    together, so a purchaser whom the other guns of a seizure point at, even through damaged
+    serials, most likely bought this one too."""
+    out = np.zeros(len(rec))
+    person = index._person[rec].astype(np.int64)
+    seizure = t.seizure[trace_of]
+    use = (person > 0) & (seizure > 0)
+    if not use.any():
+        return out
+    share = _shares(trace_of, raw, n)[use]
+    width = int(person.max()) + 1
+    # what each trace gives each purchaser (several of a purchaser's records add up), then each seizure
+    own_key = trace_of[use] * width + person[use]
+    owns, own_at = np.unique(own_key, return_inverse=True)
+    own = np.bincount(own_at, weights=share)
+    seized_key = t.seizure[owns // width] * width + owns % width
+    _, seized_at = np.unique(seized_key, return_inverse=True)
+    seized = np.bincount(seized_at, weights=own)
+    others = seized[seized_at] - own
+    out[use] = np.minimum(others[own_at], 1.0)
+    return out
+
+
+def joint(trace_of: I64, rec: I64, raw: F64, n: int) -> F64:
+    """A factor for each pair from reading the batch's traces together: one firearm is recovered
+    once, so a record that other traces of the batch need (most often the guns of one case
+    recovered together, each read with a damaged serial) is less likely for this one, and the
+    trace's other candidates likelier. Each trace is one of its candidates or none (weighed
+    `NO_RECORD`), each record the firearm of at most one trace; the chance of each pair under both
+    rules is estimated by belief propagation over the matchings of traces to records (sum-product,
+    `JOINT_ROUNDS` rounds, damped), and the factor is that chance over the pair's chance alone."""
+    if n < 2 or not len(rec):
+        return np.ones(len(rec))
+    _, at = np.unique(rec, return_inverse=True)
+    records = int(at.max()) + 1
+    alone = _shares(trace_of, raw, n)
+    # a: how much trace k wants record r (odds, against its other options); take: how free r is for
+    # k (1 when no other trace wants it)
+    take = np.ones(len(rec))
+    want = np.zeros(len(rec))
+    for _ in range(JOINT_ROUNDS):
+        offered = raw * take
+        rest = (np.bincount(trace_of, weights=offered, minlength=n) + NO_RECORD)[trace_of] - offered
+        want = 0.5 * want + 0.5 * raw / np.maximum(rest, 1e-12)
+        others = np.bincount(at, weights=want, minlength=records)[at] - want
+        take = 1.0 / (1.0 + np.maximum(others, 0.0))
+    return _shares(trace_of, raw * take, n) / np.maximum(alone, 1e-300)
+
+
 def ranked(index: SerialIndex, t: _Traces, trace_of: I64, rec: I64, cost: F32, bits: U8, top: int, n: int,
             claimed: npt.NDArray[np.bool_], mate: npt.NDArray[np.bool_],
             bought: npt.NDArray[np.bool_]) -> list[list[Candidate]]:
@@ -154,6 +223,14 @@ def ranked(index: SerialIndex, t: _Traces, trace_of: I64, rec: I64, cost: F32, b
     possessed = np.bincount(trace_of[same_person], minlength=n) > 0
     name_factor = np.where(possessed[trace_of] & ~same_person, 1.0 - evidence.WEIGHT_NAME, 1.0)
     raw = np.exp(-SCALE * cost.astype(np.float64)) * factor * ttc * corridor * name_factor
+    # the batch read jointly: the purchaser the other guns of a seizure point at, and one record
+    # for one trace; neither moves a serial read exactly
+    seized = np.where(bought | claimed | (cost == 0), 0.0, seized_with(index, t, trace_of, rec, raw, n))
+    raw = raw * (1.0 + (BOUGHT_WITH - 1.0) * seized)
+    bought = bought | (seized >= 0.5)
+    shared = np.where(cost > 0, joint(trace_of, rec, raw, n), 1.0)
+    raw = raw * shared
+    wanted = (shared < WANTED) & ~claimed
     # only a serial read exactly scores 1; the order is that of the scores before the cap
     score = np.round(np.where(cost > 0, np.minimum(raw, 0.99), np.minimum(raw, 1.0)), 6)
     order = np.lexsort((rec, -np.round(raw, 9), trace_of))
@@ -164,6 +241,7 @@ def ranked(index: SerialIndex, t: _Traces, trace_of: I64, rec: I64, cost: F32, b
     trace_of, rec, score = trace_of[order], rec[order], score[order]
     bits, cost, other = bits[order], cost[order], other[order]
     claimed, mate, bought, same_person = claimed[order], mate[order], bought[order], same_person[order]
+    wanted = wanted[order]
     starts = np.searchsorted(trace_of, np.arange(n + 1))
     out: list[list[Candidate]] = []
     for k in range(n):
@@ -178,6 +256,8 @@ def ranked(index: SerialIndex, t: _Traces, trace_of: I64, rec: I64, cost: F32, b
                 reasons.append("make_differs")
             if claimed[i]:
                 reasons.append("claimed_by_other_trace")
+            if wanted[i]:
+                reasons.append("fits_other_trace")
             if mate[i]:
                 reasons.append("run_with_other_trace")
             if bought[i]:

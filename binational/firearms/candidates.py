@@ -217,6 +217,12 @@ class SerialIndex:
         def other_code(vocabulary: _Vocabulary, word: str) -> int:
             return vocabulary.codes.get(word, -1 if word else 0)
 
+        seizures: dict[tuple[int, str, str], int] = {}
+        seizure = np.zeros(len(traces), np.int64)
+        for k, tr in enumerate(traces):
+            place, who = evidence.us_state(tr.state), evidence.person_key(tr.person)
+            if tr.date.strip() and place and who:
+                seizure[k] = seizures.setdefault((evidence.day(tr.date), place, who), len(seizures) + 1)
         return _Traces(
             make=make,
             model=np.array([model_code(_model_of(f"{t.manufacturer}\x00{t.model}")) for t in traces], np.int64),
@@ -230,6 +236,7 @@ class SerialIndex:
             state=[t.state for t in traces],
             person=np.array([self.persons.codes.get(evidence.person_key(t.person), -1 if t.person.strip() else 0)
                              for t in traces], np.int64),
+            seizure=seizure,
         )
 
     def exact(self, trace: Marking) -> list[str]:

@@ -32,16 +32,24 @@ BUCKETS = (("under_3_months", 91), ("3_to_7_months", 213), ("7_months_to_1_year"
 SHORT_TTC_DAYS = 1095
 #: a multiple sale counts against a purchaser when it came at most this long before a recovery
 MULTIPLE_SALE_WINDOW = timedelta(days=3 * 365)
-#: how many distinct reasons flag a purchaser
+#: how many distinct pieces of evidence flag a purchaser
 FLAG_REASONS = 2
 #: reasons that point at a purchaser and not only at the firearm: one of them must be among the flag's.
-#: A recovered firearm's possessor is almost never its US purchaser, and a short time-to-crime is also
-#: the mark of a stolen firearm; alone or together they do not flag a purchaser. One multiple-sale
-#: report is common among lawful buyers (a pair of pistols for a couple); a purchaser reported again
-#: and again, at several dealers or days, buys in bulk — ATF's repeat multiple-sale indicator.
+#: A short time-to-crime is also the mark of a stolen firearm, and does not flag a purchaser with the
+#: firearm's other marks alone. One multiple-sale report is common among lawful buyers (a pair of
+#: pistols for a couple); a purchaser reported again and again, at several dealers or days, buys in
+#: bulk — ATF's repeat multiple-sale indicator.
 STRONG = frozenset({"several_traces", "repeated_multiple_sales", "linked_to_organisation"})
-#: multiple-sale reports of one purchaser that make the repeat indicator
+#: shown with its evidence, never counted: a recovered firearm's possessor is almost never its US
+#: purchaser, whether the firearm was trafficked or stolen, so it tells nothing of the purchaser
+SHOWN_ONLY = frozenset({"purchaser_not_possessor"})
+#: reasons drawn from the same records count as one piece of evidence: both multiple-sale reasons
+#: are the purchaser's reports (a lawful buyer of two pairs, or two buyers of one common name, has both)
+EVIDENCE = {"multiple_sales_before_recovery": "multiple_sales", "repeated_multiple_sales": "multiple_sales"}
+#: multiple-sale reports of one purchaser that make the repeat indicator (`_repeated`)
 REPEATED_REPORTS = 2
+#: the form of a multiple sale of handguns (ATF F 3310.4; rifles are F 3310.12)
+HANDGUN_FORM = "3310.4"
 
 
 @dataclass
@@ -53,7 +61,8 @@ class Signal:
 
     @property
     def flagged(self) -> bool:
-        return len(self.reasons) >= FLAG_REASONS and bool(STRONG & set(self.reasons))
+        evidence = {EVIDENCE.get(r, r) for r in self.reasons if r not in SHOWN_ONLY}
+        return len(evidence) >= FLAG_REASONS and bool(STRONG & set(self.reasons))
 
     def as_dict(self) -> dict[str, Any]:
         return {"purchaser": self.purchaser, "flagged": self.flagged,
@@ -66,6 +75,25 @@ def bucket(days: int) -> str:
         if below is None or days < below:
             return name
     return BUCKETS[-1][0]
+
+
+def _repeated(reports: list[MultipleSale], home: frozenset[str] = frozenset()) -> list[str]:
+    """The ids of the multiple-sale reports that one purchaser of this name made, at most: distinct
+    reports (a day's purchase at one dealer once, however it was filed), of handguns in one state
+    only — a dealer sells a handgun only to a resident of its state (18 U.S.C. 922(b)(3)), so
+    handgun reports of one name in two states are of two people — and of rifles anywhere. The state
+    is `home` where the traces show the purchaser bought a handgun there (the namesake elsewhere is
+    someone else), else the one with the most reports."""
+    distinct = {(m.dealer, m.report_date): m for m in sorted(reports, key=lambda m: m.id)}
+    rifles = [m.id for m in distinct.values() if m.form != HANDGUN_FORM]
+    handguns: dict[str, list[str]] = defaultdict(list)
+    for m in distinct.values():
+        if m.form == HANDGUN_FORM:
+            handguns[m.dealer_state].append(m.id)
+    if home:
+        return sorted(rifles + [i for state in home for i in handguns.get(state, [])])
+    most = max(handguns.values(), key=lambda ids: (len(ids), sorted(ids)), default=[])
+    return sorted(rifles + most)
 
 
 def _rows(session: Session, actor: Actor) -> list[tuple[TraceResult, Trace]]:
@@ -155,11 +183,11 @@ def leads(*, session: Session, actor: Actor, network: bool = True) -> dict[str, 
         if before:
             signal.reasons["multiple_sales_before_recovery"] = before
             shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in before)
-        # distinct reports (a day's purchase at one dealer once, however it was filed)
-        distinct = {(m.dealer, m.report_date): m.id for m in sorted(reports.get(key, []), key=lambda m: m.id)}
-        if len(distinct) >= REPEATED_REPORTS:
-            signal.reasons["repeated_multiple_sales"] = sorted(distinct.values())
-            shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in distinct.values())
+        home = frozenset(r.dealer_state for r, t in found if t.weapon_type in markings.HANDGUNS)
+        repeated = _repeated(reports.get(key, []), home)
+        if len(repeated) >= REPEATED_REPORTS:
+            signal.reasons["repeated_multiple_sales"] = repeated
+            shown.update((m.id, m.owner_agency) for m in reports[key] if m.id in repeated)
         orgs = sorted({o for eid in entity_of.get(key, ()) for o in ties.get(eid, [])})
         if orgs:
             signal.reasons["linked_to_organisation"] = orgs

@@ -71,6 +71,10 @@ class Recovery(Shareable, Base):
     """A firearm recovered in Mexico, with its markings as read."""
 
     __tablename__ = "firearm_recoveries"
+    # a re-import replaces the recovery of a number the importer sees and adds one only where those
+    # of the number are marked above its clearance: one recovery per agency, number and marking
+    __table_args__ = (Index("ux_firearm_recoveries_number", "owner_agency", "recovery_id", "marking_rank",
+                            unique=True),)
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     recovery_id: Mapped[str] = mapped_column(String(64))
     seizure: Mapped[str] = mapped_column(String(120), default="")

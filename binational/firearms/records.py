@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import String, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
@@ -23,7 +24,7 @@ from binational.access.policy import Actor, Resource, may_replace_record, replac
 from binational.audit import log as audit
 from binational.db import utcnow
 from binational.entities.service import namespace
-from binational.errors import InvalidInput
+from binational.errors import Conflict, InvalidInput
 from binational.firearms import markings
 from binational.firearms.models import FirearmSale, MultipleSale, Recovery
 
@@ -241,14 +242,21 @@ def import_csv(*, session: Session, actor: Actor, kind: str, text: str, distribu
     replaced = set(known.values())
     new = [{**row, "created_at": utcnow()} for row in rows if row["id"] not in replaced]
     again = [row for row in rows if row["id"] in replaced]
-    for start in range(0, len(rows), 1000):
-        if new[start:start + 1000]:
-            session.execute(insert(model), new[start:start + 1000])
-        if again[start:start + 1000]:
-            # the same rows updated in place: the traces sent for them keep their link
-            session.execute(update(model), again[start:start + 1000])
-        if progress:
-            progress(min(start + 1000, len(rows)), len(rows))
+    try:
+        with session.begin_nested():
+            for start in range(0, len(rows), 1000):
+                if new[start:start + 1000]:
+                    session.execute(insert(model), new[start:start + 1000])
+                if again[start:start + 1000]:
+                    # the same rows updated in place: the traces sent for them keep their link
+                    session.execute(update(model), again[start:start + 1000])
+                if progress:
+                    progress(min(start + 1000, len(rows)), len(rows))
+    except IntegrityError:
+        # `ux_firearm_recoveries_number`: an import of the same numbers and marking committed since
+        # `_replaced` read them (one the importer sees, being of its marking): imported again, it replaces
+        raise Conflict("another import wrote recovered firearms of these numbers meanwhile: import the file again",
+                       details=[{"field": "recovery_id"}]) from None
     audit.record(session, action="firearms.import", actor=actor, objects=[(row["id"], actor.agency) for row in rows],
                  extra={"kind": kind, "rows": len(rows)})
     return len(rows)

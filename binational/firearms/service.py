@@ -41,6 +41,7 @@ from binational.entities.schemas import EntityCreate
 from binational.entities.service import create as create_entity
 from binational.errors import Conflict, Forbidden, InvalidInput, NotFound
 from binational.firearms import markings
+from binational.firearms.batch import Candidate
 from binational.firearms.candidates import Marking, SerialIndex
 from binational.firearms.models import FirearmSale, Recovery, Trace, TraceCandidate, TraceResult
 from binational.firearms.schemas import TraceCreate
@@ -449,6 +450,16 @@ def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
     ).all())
     done = {"resolved": 0, "candidates": 0, "no_match": 0, "closed": 0}
     indexes = _Indexes(session, actor)
+    # the traces of one index ranked as one batch: guns recovered together tell about each other
+    ranked: dict[str, list[Candidate]] = {}
+    batches: dict[int, list[Trace]] = {}
+    for trace, state in pending:
+        if state in requests.OPEN:
+            batches.setdefault(id(indexes.for_trace(trace)[0]), []).append(trace)
+    for batch in batches.values():
+        index = indexes.for_trace(batch[0])[0]
+        ranked.update(zip((t.id for t in batch), index.rank([_marking(t) for t in batch], top=TOP * 2),
+                          strict=True))
     for n, (trace, state) in enumerate(pending, 1):
         if state not in requests.OPEN:  # closed in the request workflow: nothing left to answer
             trace.status = "closed"
@@ -462,8 +473,7 @@ def resolve_queue(*, session: Session, actor: Actor, limit: int = 500,
         if len(exact) == 1:
             _answer(session, actor, trace, rows[exact[0]], "exact")
         else:
-            found = [c for c in index.candidates(marking, top=TOP * 2)
-                     if rows[c.record_id].sale_date <= trace.recovered_on][:TOP]
+            found = [c for c in ranked[trace.id] if rows[c.record_id].sale_date <= trace.recovered_on][:TOP]
             if found:
                 session.execute(insert(TraceCandidate), [
                     {"trace_id": trace.id, "sale_id": c.record_id, "rank": i, "score": c.score,

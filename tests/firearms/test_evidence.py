@@ -86,6 +86,33 @@ def test_a_record_bought_by_another_traces_purchaser_is_likelier() -> None:
     assert "claimed_by_other_trace" in next(c for c in second if c.record_id == "c").reasons
 
 
+def test_a_record_another_damaged_trace_needs_goes_last() -> None:
+    # KTJ4?2 can only be KTJ452, though not read cleanly enough to claim it: KTJ45? is then 451 or 453
+    records = [Marking(f"r{k}", "GLOCK", "19", "9MM", "PISTOL", f"KTJ45{k}") for k in (1, 2, 3)]
+    alone = SerialIndex(records).rank([gun("KTJ45?")])[0]
+    assert len({c.score for c in alone}) == 1
+    together = SerialIndex(records).rank([gun("KTJ45?", tid="a"), gun("KTJ4?2", tid="b")])
+    assert together[1][0].record_id == "r2" and together[1][1].score < together[1][0].score / 4
+    assert {c.record_id for c in together[0][:2]} == {"r1", "r3"} and together[0][2].record_id == "r2"
+    assert together[0][2].score < alone[0].score < together[0][0].score
+
+
+def test_guns_seized_together_point_at_their_purchaser() -> None:
+    # one case, sold the same day: two guns to Ana Straw, two to others; a seizure of two of them,
+    # both serials damaged, one of which can only be Ana's KTJ453
+    buyers = {1: "Ana L Straw Diaz", 2: "Bob K Lane Hill", 3: "Ana L Straw Diaz", 4: "Cy M Ross Poe"}
+    records = [Marking(f"r{k}", "GLOCK", "19", "9MM", "PISTOL", f"KTJ45{k}", "2019-03-02", "TX", who)
+               for k, who in buyers.items()]
+    seized = [gun("KTJ45?", "2020-01-09", "Sonora", "Pedro Nadie", "a"), gun("KTJ4?3", "2020-01-09", "Sonora",
+                                                                              "Pedro Nadie", "b")]
+    first = SerialIndex(records).rank(seized)[0][0]
+    assert first.record_id == "r1" and "bought_with_other_trace" in first.reasons
+    # the same two guns recovered apart (another day, another possessor): nothing ties them
+    apart = [seized[0], gun("KTJ4?3", "2021-06-01", "Sonora", "Otro Nombre", "b")]
+    found = SerialIndex(records).rank(apart)[0]
+    assert {c.record_id for c in found[:3]} == {"r1", "r2", "r4"} and len({c.score for c in found[:3]}) == 1
+
+
 def test_names_dates_and_states_as_written() -> None:
     assert evidence.person_key("Pérez García, Juan") == evidence.person_key("JUAN perez-garcia")
     assert evidence.person_key("") == ""

@@ -6,7 +6,12 @@ viewer may see; odd cursors, limits and ids are 4xx (one line and exit 2 on the 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
+import time
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from binational.audit import log
@@ -14,6 +19,7 @@ from binational.audit.models import AuditEntry, AuditObjectRef
 from binational.cli import app
 from binational.db import act_as_system
 from binational.firearms.models import Recovery
+from tests.conftest import BACKEND
 from tests.firearms.conftest import API, get
 from tests.firearms.test_attacks_recovery import _member
 from tests.firearms.test_recovery_link import RECOVERIES, TRACE
@@ -58,6 +64,14 @@ def test_a_reimport_never_lowers_the_marking_nor_widens_the_distribution(client,
     assert get(client, amber, "/firearms/recoveries").json()["items"] == []
 
 
+def _rows(db, number: str) -> list[Recovery]:  # noqa: ANN001
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        found = list(s.execute(select(Recovery).where(Recovery.recovery_id == number)).scalars())
+        s.expunge_all()
+        return found
+
+
 def _last_objects(db, action: str) -> set[str]:  # noqa: ANN001
     with db.unit_of_work() as s:
         act_as_system(s)
@@ -87,6 +101,13 @@ def test_a_hidden_recovery_is_kept_and_the_import_says_nothing_of_it(client, db,
     before = counts()
     both = _import(client, red, marking="TLP:RED")
     assert both.status_code == 422 and both.json()["error"]["details"] == [{"line": 2, "field": "recovery_id"}]
+    assert counts() == before
+    # the two of a number differ in marking: a second of one agency, number and marking is never written
+    twin = next(r for r in _rows(db, "FGR-0001") if r.marking == "TLP:AMBER")
+    with pytest.raises(IntegrityError), db.unit_of_work() as s:
+        act_as_system(s)
+        s.add(Recovery(**{c.key: getattr(twin, c.key) for c in Recovery.__table__.columns if c.key != "id"},
+                       id="mx.fr-twin"))
     assert counts() == before
 
 
@@ -137,3 +158,43 @@ def test_odd_cursors_limits_and_ids_are_4xx_never_500(client, cast, stocked, cou
         out = runner.invoke(app, ["firearms", "recoveries", *args, "--as", "mx_analyst"])
         assert out.exit_code == 2 and len(out.stderr.strip().splitlines()) == 1, (args, out.output)
     assert counts() == before
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="SQLite lets one writer at a time: two imports never race")
+def test_two_imports_racing_on_a_number_answer_409_and_write_nothing(db, cast):
+    from binational.access import service as access
+    from binational.db import act_as
+    from binational.errors import Conflict
+    from binational.firearms import records
+
+    def importing(session):  # noqa: ANN001, ANN202
+        act_as_system(session)
+        actor = access.actor_for(session=session, user=access.get_user(session=session, username="mx_analyst"))
+        act_as(session, actor)
+        return records.import_csv(session=session, actor=actor, kind="recoveries", text=RECOVERIES)
+
+    second: list[BaseException | int] = []
+
+    def race() -> None:
+        try:
+            with db.unit_of_work() as s:
+                second.append(importing(s))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            second.append(exc)
+
+    # the first import has read that no recovery bears these numbers and written them, uncommitted:
+    # the second reads the same, and its rows wait on the index for the first's commit
+    with db.unit_of_work() as s:
+        assert importing(s) == 2
+        racer = threading.Thread(target=race)
+        racer.start()
+        with db.engine.connect() as watch:
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database()")
+            deadline = time.monotonic() + 10
+            while not watch.execute(waiting).scalar() and time.monotonic() < deadline:
+                time.sleep(0.01)  # polling for the second import's wait on the index, not a delay
+            assert racer.is_alive()
+    racer.join(10)
+    assert len(second) == 1 and isinstance(second[0], Conflict) and "import the file again" in str(second[0])
+    assert len(_rows(db, "FGR-0001")) == 1

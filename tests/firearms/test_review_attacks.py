@@ -207,3 +207,21 @@ def test_an_import_names_every_record_it_wrote_for_who_saw(client, db, atf):
                          .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one()
         named = set(s.execute(select(AuditObjectRef.object_id).where(AuditObjectRef.seq == last)).scalars())
     assert len(written) == 6 and written == named
+
+
+def test_a_trace_marked_above_another_never_moves_its_candidates(client, cast, atf):
+    # the queue holds BKLM123 read cleanly (AMBER) and BKLM12? (GREEN): read as one batch, the clean one
+    # would claim BKLM123 and lower it for the damaged one, telling a GREEN-cleared tracer of a trace it
+    # may not see. Each marking is its own batch: the GREEN trace is ranked as if alone.
+    r = client.post(f"{API}/firearms/records", headers=atf.headers,
+                    json={"kind": "sales", "csv": SALES, "marking": "TLP:GREEN"})
+    assert r.status_code == 201, r.text
+    lines = TRACES.splitlines()
+    damaged = lines[1].replace("BKLM123", "BKLM12?").replace("Pedro Sicario", "Ana Sicaria") + ",TLP:GREEN"
+    batch = "\n".join([lines[0] + ",marking", lines[1] + ",TLP:AMBER", damaged])
+    sent = client.post(f"{API}/firearms/traces/batch", headers=cast["mx_analyst"].headers, json={"csv": batch})
+    assert sent.status_code == 201, sent.text
+    assert client.post(f"{API}/firearms/traces/resolve", headers=atf.headers).json()["resolved"] == 1
+    found = get(client, atf, f"/firearms/traces/{sent.json()['ids'][1]}").json()["candidates"]
+    assert {c["serial"] for c in found[:2]} == {"BKLM123", "BKLM128"}
+    assert not [r for c in found for r in c["reasons"] if r.endswith("_other_trace")]

@@ -126,6 +126,14 @@ def test_one_multiple_sale_report_does_not_flag_a_purchaser_repeated_ones_do(cli
     assert not once["flagged"]      # a short time-to-crime and one report: a lawful pair's buyer too
     assert {r["reason"] for r in once["reasons"]} == {"short_time_to_crime", "purchaser_not_possessor",
                                                      "multiple_sales_before_recovery"}
+    # a Florida namesake's handgun reports: the traced John Straw bought his pistol in Texas
+    namesake = "report_id,dealer,dealer_state,purchaser,report_date,weapon_type,serials\n" \
+               "F1,Gator Guns,FL,John Straw,2023-05-02,handgun,G1;G2\n" \
+               "F2,Miami Arms,FL,John Straw,2023-06-02,handgun,G3;G4\n"
+    r = client.post(f"{API}/firearms/records", headers=stocked.headers,
+                    json={"kind": "multiple-sales", "csv": namesake})
+    assert r.status_code == 201, r.text
+    assert not straw()["flagged"]
     more = "report_id,dealer,dealer_state,purchaser,report_date,weapon_type,serials\n" \
            "M2,Lone Star Guns,TX,John Straw,2023-11-20,handgun,BKLM200;BKLM201\n"
     r = client.post(f"{API}/firearms/records", headers=stocked.headers, json={"kind": "multiple-sales", "csv": more})
@@ -136,3 +144,52 @@ def test_one_multiple_sale_report_does_not_flag_a_purchaser_repeated_ones_do(cli
     # the requester never sees the reports, so never this reason
     mx = get(client, cast["mx_analyst"], "/firearms/leads").json()["signals"]
     assert all(r["reason"] != "repeated_multiple_sales" for s in mx for r in s["reasons"])
+
+
+def test_a_flag_counts_each_piece_of_evidence_once_and_never_the_possessor() -> None:
+    from binational.firearms.leads import Signal
+
+    def flagged(*reasons: str) -> bool:
+        return Signal("x", {r: ["e"] for r in reasons}).flagged
+
+    # a lawful buyer of two pairs (or two buyers of one common name) whose pistol was stolen: its
+    # reports make both multiple-sale reasons, and the possessor is someone else, as nearly always
+    assert not flagged("repeated_multiple_sales", "multiple_sales_before_recovery", "purchaser_not_possessor")
+    assert not flagged("several_traces", "purchaser_not_possessor")
+    assert flagged("repeated_multiple_sales", "short_time_to_crime")
+    assert flagged("several_traces", "short_time_to_crime", "purchaser_not_possessor")
+    assert not flagged("short_time_to_crime", "multiple_sales_before_recovery", "purchaser_not_possessor")
+
+
+def test_handgun_reports_of_one_name_in_two_states_are_two_people() -> None:
+    from datetime import date
+
+    from binational.firearms.leads import _repeated
+    from binational.firearms.models import MultipleSale
+
+    def report(rid: str, state: str, form: str = "3310.4", dealer: str = "") -> MultipleSale:
+        return MultipleSale(id=rid, dealer=dealer or f"{state} Guns", dealer_state=state, form=form,
+                            report_date=date(2023, 1, int(rid[1:])))
+
+    # a dealer sells handguns to residents of its state only: a common name reported in Texas and in
+    # Florida is two buyers, each with one report
+    assert len(_repeated([report("m1", "TX"), report("m2", "FL")])) == 1
+    assert _repeated([report("m1", "TX"), report("m2", "TX", dealer="Alamo Arms")]) == ["m1", "m2"]
+    # rifles may be bought out of state: they count with the handguns of any one state
+    assert _repeated([report("m1", "TX"), report("m2", "NM", "3310.12")]) == ["m1", "m2"]
+    # the traced purchaser bought a handgun in Texas: a Florida namesake's two reports are not its own
+    namesake = [report("m1", "TX"), report("m2", "FL"), report("m3", "FL", dealer="Miami Arms")]
+    assert _repeated(namesake) == ["m2", "m3"] and _repeated(namesake, frozenset({"TX"})) == ["m1"]
+
+
+def test_the_queue_is_ranked_as_a_batch(client, cast, stocked):
+    # the clean BKLM123 and a damaged BKLM12? in one queue: the gun traced cleanly is recovered once,
+    # so the damaged one is first the other Glock of the run, sold to Ann Other
+    damaged = TRACES.splitlines()[1].replace("BKLM123", "BKLM12?").replace("Pedro Sicario", "Ana Sicaria")
+    r = client.post(f"{API}/firearms/traces/batch", headers=cast["mx_analyst"].headers,
+                    json={"csv": "\n".join([*TRACES.splitlines()[:2], damaged])})
+    assert r.status_code == 201, r.text
+    assert client.post(f"{API}/firearms/traces/resolve", headers=stocked.headers).json()["resolved"] == 1
+    queue = get(client, stocked, f"/firearms/traces/{r.json()['ids'][1]}").json()
+    assert [c["serial"] for c in queue["candidates"][:2]] == ["BKLM128", "BKLM123"]
+    assert "claimed_by_other_trace" in queue["candidates"][1]["reasons"]

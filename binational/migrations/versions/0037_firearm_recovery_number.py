@@ -1,0 +1,28 @@
+"""Firearms: one recovery of an agency per number and marking
+
+`ux_firearm_recoveries_number` makes (owner agency, recovery number, marking rank) unique in
+`firearm_recoveries`. A re-import replaces the recovery of the same number that the importer sees,
+and adds one only where the agency's recoveries of that number are all hidden from the importer,
+that is marked above the importer's clearance and so above the new one's marking (recoveries are in
+no case); so two recoveries of one agency and number always differ in marking, and the index refuses
+only a second write of the same number that bypassed the re-import (two imports racing).
+
+Revision ID: firearm_recovery_number
+Revises: federation_witnessing
+"""
+
+from alembic import op
+
+revision = "firearm_recovery_number"
+down_revision = "federation_witnessing"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ux_firearm_recoveries_number", "firearm_recoveries",
+                    ["owner_agency", "recovery_id", "marking_rank"], unique=True)
+
+
+def downgrade() -> None:
+    op.drop_index("ux_firearm_recoveries_number", table_name="firearm_recoveries")
