@@ -8,13 +8,13 @@ no case); so two recoveries of one agency and number always differ in marking, a
 only a second write of the same number that bypassed the re-import (two imports racing).
 
 Revision ID: firearm_recovery_number
-Revises: federation_witnessing
+Revises: repatriation_detainee_facility
 """
 
 from alembic import op
 
 revision = "firearm_recovery_number"
-down_revision = "federation_witnessing"
+down_revision = "repatriation_detainee_facility"
 branch_labels = None
 depends_on = None
 
