@@ -70,7 +70,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop each declaration's draw, the scopes and the draws (their policies go with them)."""
+    """Drop the draws' policies (they read each declaration's draw), each declaration's draw, the
+    scopes and the draws."""
+    if op.get_bind().dialect.name == "postgresql":
+        for table in ("trade_draws", "trade_draw_scopes"):
+            op.execute(f"DROP POLICY IF EXISTS {table}_read ON {table}")
+            op.execute(f"DROP POLICY IF EXISTS {table}_insert ON {table}")
     with op.batch_alter_table("trade_declarations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_trade_declarations_draw_id"))
         batch_op.drop_constraint(op.f("fk_trade_declarations_draw_id_trade_draws"), type_="foreignkey")
