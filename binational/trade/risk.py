@@ -235,12 +235,7 @@ def features(frame: pd.DataFrame, history: History, *, labelled: bool,
             coded = pd.Categorical(frame[column], categories=categories[column]).codes.astype(float)
         coded[coded < 0] = np.nan
         out[column] = coded
-    # one matrix in row order, written once: LightGBM predicts from it as it is, where a frame built
-    # from the columns would be copied into a column-order block, then again per booster
-    matrix = np.empty((len(frame), len(out)))
-    for j, values in enumerate(out.values()):
-        matrix[:, j] = values
-    return pd.DataFrame(matrix, columns=list(out), index=frame.index, copy=False)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _history(frame: pd.DataFrame) -> History:
