@@ -231,6 +231,47 @@ def test_scores_learned_from_red_history_are_withheld_below_red(day_files, decla
     assert str(_latest_day("us_analyst")) == day
 
 
+def test_the_default_day_skips_days_whose_latest_draw_learned_above_the_viewer_in_one_query(settings, db):
+    """The page's default day for an AMBER analyst passes over a day whose latest draw came from a
+    model that learned from RED rows (an earlier AMBER draw of that day no longer counts), and is
+    found in one query however many such days there are; the RED supervisor's is that day."""
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from binational.clitools import database, work
+    from binational.trade.models import TradeDeclaration, TradeDraw, TradeDrawScope
+
+    scope = {"owner_agency": "US-CBP", "owner_country": "US", "distribution": "agency", "case_id": None,
+             "joint_agency": None}
+    with work("us_supervisor") as (session, actor):
+        assert actor is not None
+        rows = []
+        for n, (day, learned) in enumerate([(1, 2), (2, 2), (3, 2), (3, 4), (4, 4), (5, 4)]):  # AMBER 2, RED 4
+            draw = TradeDraw(agency="US-CBP")
+            session.add(draw)
+            session.flush()
+            session.add(TradeDrawScope(draw_id=draw.id, agency="US-CBP", marking_rank=learned, **scope))
+            rows.append(TradeDeclaration(reference=f"R{n}", declared_on=date(2024, 9, day), fields="{}",
+                                         draw=json.dumps({"id": str(n), "scope": [{**scope, "marking_rank": learned}]}),
+                                         draw_id=draw.id, owner_agency="US-CBP", owner_country="US",
+                                         distribution="agency", marking="TLP:AMBER", marking_rank=2))
+        session.add_all(rows)
+    queries: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        queries.append(statement)
+
+    engine = database().app_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert str(_latest_day("us_analyst")) == "2024-09-02"
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert sum("trade_declarations" in q for q in queries) == 1, queries
+    assert str(_latest_day("us_supervisor")) == "2024-09-05"
+
+
 def _latest_day(user: str) -> object:
     from binational.clitools import work
     from binational.trade import service
