@@ -65,6 +65,7 @@ class TradeDraw(Base):
     __tablename__ = "trade_draws"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    clearance_rank: Mapped[int] = mapped_column(Integer)  # its drawer's: no colleague cleared lower reads it
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

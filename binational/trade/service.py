@@ -296,7 +296,7 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     risk.select(score, fraud, budget=budget, exploration=exploration, mode=mode, seed=seed)  # refuses bad shares
     # every row's reasons, not only the drawer's picks: a viewer who sees fewer rows picks others
     reasons = model.reasons(x, np.arange(len(frame)))
-    drawn = TradeDraw(agency=actor.agency, drawn_at=utcnow())
+    drawn = TradeDraw(agency=actor.agency, clearance_rank=actor.clearance_rank, drawn_at=utcnow())
     session.add(drawn)
     session.flush()
     session.add_all(TradeDrawScope(draw_id=drawn.id, agency=actor.agency, **{k: row[k] for k in TRADE_SCOPE_FIELDS})

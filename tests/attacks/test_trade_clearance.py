@@ -248,7 +248,7 @@ def test_the_default_day_skips_days_whose_latest_draw_learned_above_the_viewer_i
         assert actor is not None
         rows = []
         for n, (day, learned) in enumerate([(1, 2), (2, 2), (3, 2), (3, 4), (4, 4), (5, 4)]):  # AMBER 2, RED 4
-            draw = TradeDraw(agency="US-CBP")
+            draw = TradeDraw(agency="US-CBP", clearance_rank=4)
             session.add(draw)
             session.flush()
             session.add(TradeDrawScope(draw_id=draw.id, agency="US-CBP", marking_rank=learned, **scope))
@@ -293,3 +293,29 @@ def _denials(db, action: str) -> int:
         act_as_system(session)
         return session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == action, AuditEntry.decision == "deny")) or 0
+
+
+def test_raw_sql_shows_no_draw_of_rows_the_viewer_may_not_see(settings, db):
+    """On PostgreSQL a query without our filters, as a colleague cleared below the drawer or as a
+    partner agency, reads neither a draw that scored only rows it may not see nor its model's scope
+    (RED markings, a restricted case's name); the drawer reads both."""
+    if not settings.is_postgres:
+        pytest.skip("row-level security exists on PostgreSQL only")
+    from sqlalchemy import text
+
+    from binational.clitools import work
+    from binational.trade.models import TradeDraw, TradeDrawScope
+
+    with work() as (session, _system):
+        draw = TradeDraw(agency="US-CBP", clearance_rank=4)
+        session.add(draw)
+        session.flush()
+        session.add_all(TradeDrawScope(draw_id=draw.id, agency="US-CBP", owner_agency="US-CBP", owner_country="US",
+                                       distribution="agency", marking_rank=rank, case_id=case, joint_agency=None)
+                        for rank, case in ((4, None), (2, "op-secret")))
+    seen = {}
+    for user in ("us_analyst", "mx_analyst", "us_supervisor"):
+        with work(user) as (session, _actor):
+            seen[user] = [session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+                          for t in ("trade_draws", "trade_draw_scopes")]
+    assert seen == {"us_analyst": [0, 0], "mx_analyst": [0, 0], "us_supervisor": [1, 1]}

@@ -19,10 +19,23 @@ branch_labels = None
 depends_on = None
 
 SYSTEM = "(SELECT binational_system_on())"
-DRAWER = f"{SYSTEM} OR agency = current_setting('binational.agency', true)"
+AGENCY = "agency = current_setting('binational.agency', true)"
+CLEARANCE = "coalesce(nullif(current_setting('binational.clearance', true), ''), '-1')::int"
+CASES = "string_to_array(current_setting('binational.cases', true), ',')"
+# its agency's users read a draw cleared as high as its drawer, and a scope row they may see as a trade
+# row (`policy.may_see_trade`): never the scope of a RED draw below RED, nor a case's name outside it
+# (the drawer may see every row its model learned from, `service.check_model_scope`)
+DRAWER = {
+    "trade_draws": f"{AGENCY} AND clearance_rank <= {CLEARANCE}",
+    "trade_draw_scopes": f"""{AGENCY} AND marking_rank <= {CLEARANCE}
+        AND (case_id IS NULL OR case_id = ANY({CASES}))
+        AND (owner_agency = current_setting('binational.agency', true)
+             OR (distribution = 'national' AND owner_country = current_setting('binational.country', true))
+             OR (distribution = 'joint' AND joint_agency = current_setting('binational.agency', true)))""",
+}
 # a draw and its scope are read by whoever sees a declaration it scored (its scope is in that row's
 # `draw` too): a scope row hidden from the reader would let a model's output show (`visible_model_output`)
-SCORED_A_SEEN_ROW = ("{SYSTEM} OR EXISTS (SELECT 1 FROM trade_declarations d WHERE d.draw_id = {key})")
+SCORED_A_SEEN_ROW = "EXISTS (SELECT 1 FROM trade_declarations d WHERE d.draw_id = {key})"
 
 
 def upgrade() -> None:
@@ -31,6 +44,7 @@ def upgrade() -> None:
         "trade_draws",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agency", sa.String(length=32), nullable=False),
+        sa.Column("clearance_rank", sa.Integer(), nullable=False),
         sa.Column("drawn_at", binational.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["agency"], ["agencies.code"], name=op.f("fk_trade_draws_agency_agencies")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_draws")),
@@ -64,8 +78,8 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT USING "
-                   f"({DRAWER} OR {SCORED_A_SEEN_ROW.format(SYSTEM=SYSTEM, key=key)})")
-        op.execute(f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({DRAWER})")
+                   f"({SYSTEM} OR ({DRAWER[table]}) OR {SCORED_A_SEEN_ROW.format(key=key)})")
+        op.execute(f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({SYSTEM} OR {AGENCY})")
     op.execute(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
 
 
