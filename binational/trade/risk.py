@@ -49,6 +49,7 @@ from scipy import sparse  # noqa: E402
 from binational.access.policy import TRADE_SCOPE_FIELDS  # noqa: E402
 from binational.errors import InvalidInput  # noqa: E402
 from binational.trade.declarations import COLUMNS  # noqa: E402
+from binational.trade.models import TradeDrawScope  # noqa: E402
 
 #: version 2 carries the training scope (version 1 files, which do not, are refused)
 FORMAT = "binational-cargo-risk/2"
@@ -398,6 +399,11 @@ def _scope_row(row: dict[str, Any]) -> dict[str, Any]:
     rank = out["marking_rank"]
     if not (texts and optional and isinstance(rank, int) and not isinstance(rank, bool)):
         raise TypeError("a training scope row of the wrong types")
+    # a draw stores the scope in `trade_draw_scopes`: a value wider than its column would fail there
+    columns = TradeDrawScope.__table__.c
+    if not (-2 ** 31 <= rank < 2 ** 31 and all(out[k] is None or len(out[k]) <= columns[k].type.length
+                                                  for k in TRADE_SCOPE_FIELDS if k != "marking_rank")):
+        raise ValueError("a training scope row wider than a draw's scope holds")
     return out
 
 

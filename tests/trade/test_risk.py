@@ -129,10 +129,13 @@ def test_model_file_must_match_the_data(model_file, declaration_files, tmp_path)
     changed.write_text(json.dumps(other))
     with pytest.raises(risk.ModelMismatch, match="features"):
         risk.RiskModel.load(changed)
-    for bad in ("4", float("nan"), None, True):  # a rank the policy would compare as nothing it expects
+    scope = {"owner_agency": "US-CBP", "owner_country": "US", "distribution": "agency", "marking_rank": 2,
+             "case_id": None, "joint_agency": None}
+    # a rank the policy would compare as nothing it expects; values no draw's scope row holds
+    for bad in ({"marking_rank": "4"}, {"marking_rank": float("nan")}, {"marking_rank": None},
+                {"marking_rank": True}, {"marking_rank": 2 ** 31}, {"owner_country": "USA"}, {"case_id": "c" * 65}):
         other = json.loads(model_file.read_text())
-        other["scope"] = [{"owner_agency": "US-CBP", "owner_country": "US", "distribution": "agency",
-                           "marking_rank": bad, "case_id": None, "joint_agency": None}]
+        other["scope"] = [{**scope, **bad}]
         changed.write_text(json.dumps(other))
         with pytest.raises(risk.ModelMismatch, match="damaged"):
             risk.RiskModel.load(changed)
