@@ -297,8 +297,9 @@ def _denials(db, action: str) -> int:
 
 def test_raw_sql_shows_no_draw_of_rows_the_viewer_may_not_see(settings, db):
     """On PostgreSQL a query without our filters, as a colleague cleared below the drawer or as a
-    partner agency, reads neither a draw that scored only rows it may not see nor its model's scope
-    (RED markings, a restricted case's name); the drawer reads both."""
+    partner agency, reads neither a draw that scored only rows it may not see nor any row of its
+    model's scope (RED markings, a restricted case's name, even an AMBER row that tells the draw is
+    there); the drawer reads the draw and the scope rows it may see as trade rows."""
     if not settings.is_postgres:
         pytest.skip("row-level security exists on PostgreSQL only")
     from sqlalchemy import text
@@ -312,10 +313,10 @@ def test_raw_sql_shows_no_draw_of_rows_the_viewer_may_not_see(settings, db):
         session.flush()
         session.add_all(TradeDrawScope(draw_id=draw.id, agency="US-CBP", owner_agency="US-CBP", owner_country="US",
                                        distribution="agency", marking_rank=rank, case_id=case, joint_agency=None)
-                        for rank, case in ((4, None), (2, "op-secret")))
+                        for rank, case in ((4, None), (2, "op-secret"), (2, None)))
     seen = {}
     for user in ("us_analyst", "mx_analyst", "us_supervisor"):
         with work(user) as (session, _actor):
             seen[user] = [session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
                           for t in ("trade_draws", "trade_draw_scopes")]
-    assert seen == {"us_analyst": [0, 0], "mx_analyst": [0, 0], "us_supervisor": [1, 1]}
+    assert seen == {"us_analyst": [0, 0], "mx_analyst": [0, 0], "us_supervisor": [1, 2]}

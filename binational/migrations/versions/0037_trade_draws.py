@@ -22,12 +22,13 @@ SYSTEM = "(SELECT binational_system_on())"
 AGENCY = "agency = current_setting('binational.agency', true)"
 CLEARANCE = "coalesce(nullif(current_setting('binational.clearance', true), ''), '-1')::int"
 CASES = "string_to_array(current_setting('binational.cases', true), ',')"
-# its agency's users read a draw cleared as high as its drawer, and a scope row they may see as a trade
-# row (`policy.may_see_trade`): never the scope of a RED draw below RED, nor a case's name outside it
+# its agency's users read a draw cleared as high as its drawer, and of such a draw a scope row they may
+# see as a trade row (`policy.may_see_trade`): never a RED draw below RED, nor a case's name outside it
 # (the drawer may see every row its model learned from, `service.check_model_scope`)
 DRAWER = {
     "trade_draws": f"{AGENCY} AND clearance_rank <= {CLEARANCE}",
     "trade_draw_scopes": f"""{AGENCY} AND marking_rank <= {CLEARANCE}
+        AND EXISTS (SELECT 1 FROM trade_draws w WHERE w.id = trade_draw_scopes.draw_id)
         AND (case_id IS NULL OR case_id = ANY({CASES}))
         AND (owner_agency = current_setting('binational.agency', true)
              OR (distribution = 'national' AND owner_country = current_setting('binational.country', true))
