@@ -37,13 +37,14 @@ from binational.repatriation.models import Detainee, GateResult, ManifestLine, M
 from binational.requests.models import HitRef, Notification, Request, RequestEvent, RequestItem
 from binational.resolution.models import Judgement, ResolutionRun, Suggestion
 from binational.search.models import SavedSearch, SavedSearchMatch, SearchWord
-from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
+from binational.trade.models import PortWait, TradeDeclaration, TradeDraw, TradeDrawScope, TradeFlow, TradeInspection
 
-#: tables whose rows carry `owner_agency`: row-level security is forced on each (PostgreSQL)
+#: tables whose rows carry `owner_agency` (a trade draw: its drawer's `agency`): row-level security is forced
+#: on each (PostgreSQL)
 SHAREABLE_TABLES = ("entities", "statements", "search_terms", "selectors", "cases", "releases",
                     "resolution_judgements", "firearm_sales", "firearm_multiple_sales", "firearm_recoveries",
                     "repatriation_detainees", "repatriation_gate_results", "trade_declarations", "trade_inspections",
-                    "flow_series", "flow_imports")
+                    "trade_draws", "trade_draw_scopes", "flow_series", "flow_imports")
 
 __all__ = [
     "Agency", "ApiToken", "AuditCheckpoint", "AuditEntry", "AuditHead", "AuditObjectRef", "AuditQueued",
@@ -53,5 +54,5 @@ __all__ = [
     "Notification", "OfficialFigure", "Partner", "PortWait", "Recovery", "Release", "Request", "RequestEvent",
     "RequestItem", "ResolutionRun", "SavedSearch", "SavedSearchMatch", "SearchTerm", "SearchWord", "Selector",
     "SHAREABLE_TABLES", "Statement", "Suggestion", "Trace", "TraceCandidate", "TraceResult", "TradeDeclaration",
-    "TradeFlow", "TradeInspection", "User", "WebSession",
+    "TradeDraw", "TradeDrawScope", "TradeFlow", "TradeInspection", "User", "WebSession",
 ]

@@ -699,6 +699,13 @@ def may_see_model_output(actor: Actor, scope: Iterable[Mapping[str, Any]]) -> De
     return Decision(True, "the model learned only from what the viewer may see")
 
 
+def visible_model_output(actor: Actor, scope: Any, learned: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The SQL form of `may_see_model_output`: no row of `scope` (a model with the trade policy columns,
+    `TRADE_SCOPE_FIELDS`) that `learned` ties to the model is hidden from `actor`. A scope row the rule
+    cannot decide (a NULL compared) counts as hidden, never as seen."""
+    return ~exists().where(learned, visible_trade(actor, scope).is_not(true()))
+
+
 def may_move_request(actor: Actor, *, side: str, from_agency: str, to_agency: str, type_name: str,
                      answer_roles: frozenset[str]) -> Decision:
     """Whether `actor`, who sees a request, may move it as its `side` (`sender`: withdraw; `receiver`:

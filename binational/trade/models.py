@@ -52,8 +52,38 @@ class TradeDeclaration(Shareable, Base):
     # JSON of the draw that scored it: id (time), budget, exploration, mode, seed, the drawer's clearance and
     # its model's training scope (who may see the score, `policy.may_see_model_output`)
     draw: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the same draw as a row, whose model's training scope SQL can check (`policy.visible_model_output`)
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("trade_draws.id"), nullable=True, index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TradeDraw(Base):
+    """One draw of a day's selection list by a user of `agency`: the declarations it scored point to
+    it (`TradeDeclaration.draw_id`), and its model's training scope is in `trade_draw_scopes`."""
+
+    __tablename__ = "trade_draws"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    clearance_rank: Mapped[int] = mapped_column(Integer)  # its drawer's: no colleague cleared lower reads it
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TradeDrawScope(Base):
+    """One row of a draw's model's training scope: the policy columns (`policy.TRADE_SCOPE_FIELDS`)
+    of declarations and results the model learned from. Whoever may not see one of them sees nothing
+    the draw derived (`policy.visible_model_output`)."""
+
+    __tablename__ = "trade_draw_scopes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("trade_draws.id"), index=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))  # the draw's, for row-level security
+    owner_agency: Mapped[str] = mapped_column(String(32))
+    owner_country: Mapped[str] = mapped_column(String(2))
+    distribution: Mapped[str] = mapped_column(String(16))
+    marking_rank: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    joint_agency: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class TradeInspection(Shareable, Base):

@@ -15,10 +15,12 @@ Features are computed for each declaration from what was known before its date o
 
 Two gradient-boosted models (LightGBM) learn fraud and critical fraud; a declaration's score is
 P(fraud) + w·P(critical), one list for both, with w chosen on the validation period. Training on
-the train file picks the number of trees and w on the validation file, then the model is refitted
-on both. A selection takes `budget` of the declarations: the highest scores, less a share kept for
-exploration (the most uncertain, or random ones), each with its reasons (the features that pushed
-its score up most, from LightGBM's per-feature contributions).
+the train file fits each model at several learning rates (early stopping on the validation file)
+and keeps the pair with the fewest trees whose validation objective is within a tolerance of the
+best pair's, and the smallest w within it; then the pair is refitted on both files. A selection
+takes `budget` of the declarations: the highest scores, less a share kept for exploration (the
+most uncertain, or random ones), each with its reasons (the features that pushed its score up
+most, from LightGBM's per-feature contributions).
 
 The model file is JSON (never pickle): the input columns, the feature list, the categories, the
 history and both boosters. Data whose columns differ from the model's are refused.
@@ -47,6 +49,7 @@ from binational.access.policy import TRADE_SCOPE_FIELDS  # noqa: E402
 from binational.errors import InvalidInput  # noqa: E402
 from binational.lazy_imports import on_first_use  # noqa: E402
 from binational.trade.declarations import COLUMNS  # noqa: E402
+from binational.trade.models import TradeDrawScope  # noqa: E402
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -67,7 +70,11 @@ PARAMS: dict[str, Any] = {"objective": "binary", "learning_rate": 0.1, "num_leav
                           "verbose": -1, "num_threads": 2, "force_col_wise": True, "seed": 17, "deterministic": True}
 CRITICAL_PARAMS: dict[str, Any] = {**PARAMS, "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 10}
 MAX_TREES = 600
-#: the smallest critical weight whose validation objective is this close to the best is taken
+#: the learning rates tried for each model, each fitted with early stopping on the validation file
+FRAUD_RATES = (0.1, 0.2, 0.3, 0.5)
+CRITICAL_RATES = (0.05, 0.1, 0.2, 0.3)
+#: of the models (and critical weights) whose validation objective is this close to the best, the one
+#: with the fewest trees (the smallest weight) is taken: the trees are most of the cost of scoring
 TOLERANCE = 0.02
 EXPLORATION_MODES = ("uncertainty", "random")
 
@@ -397,6 +404,11 @@ def _scope_row(row: dict[str, Any]) -> dict[str, Any]:
     rank = out["marking_rank"]
     if not (texts and optional and isinstance(rank, int) and not isinstance(rank, bool)):
         raise TypeError("a training scope row of the wrong types")
+    # a draw stores the scope in `trade_draw_scopes`: a value wider than its column would fail there
+    columns = TradeDrawScope.__table__.c
+    if not (-2 ** 31 <= rank < 2 ** 31 and all(out[k] is None or len(out[k]) <= columns[k].type.length
+                                                  for k in TRADE_SCOPE_FIELDS if k != "marking_rank")):
+        raise ValueError("a training scope row wider than a draw's scope holds")
     return out
 
 
@@ -465,30 +477,47 @@ def train(train_frame: pd.DataFrame, valid_frame: pd.DataFrame, *, progress: Pro
     x_valid = features(valid_frame, early, labelled=False, categories=categories)
     y_train, y_valid = train_frame["Fraud"].to_numpy(), valid_frame["Fraud"].to_numpy()
     c_train, c_valid = (train_frame["Critical Fraud"].to_numpy() == 2), (valid_frame["Critical Fraud"].to_numpy() == 2)
-    tell("fraud model on the training period")
-    fraud = _fit(x_train, y_train, PARAMS, MAX_TREES, (x_valid, y_valid))
-    tell("critical-fraud model on the training period")
-    critical = _fit(x_train, c_train.astype(int), CRITICAL_PARAMS, MAX_TREES, (x_valid, c_valid.astype(int)))
-    p_fraud = np.asarray(fraud.predict(x_valid.to_numpy(dtype=float)))
-    p_critical = np.asarray(critical.predict(x_valid.to_numpy(dtype=float)))
-    trials = {w: measures(p_fraud + w * p_critical, y_valid, valid_frame["Critical Fraud"].to_numpy())
-              for w in WEIGHTS}
+    tell("fraud models on the training period")
+    frauds = {rate: _fit(x_train, y_train, {**PARAMS, "learning_rate": rate}, MAX_TREES, (x_valid, y_valid))
+              for rate in FRAUD_RATES}
+    tell("critical-fraud models on the training period")
+    criticals = {rate: _fit(x_train, c_train.astype(int), {**CRITICAL_PARAMS, "learning_rate": rate}, MAX_TREES,
+                            (x_valid, c_valid.astype(int))) for rate in CRITICAL_RATES}
+    matrix = x_valid.to_numpy(dtype=float)
+    p_fraud = {rate: np.asarray(m.predict(matrix)) for rate, m in frauds.items()}  # at the best iteration
+    p_critical = {rate: np.asarray(m.predict(matrix)) for rate, m in criticals.items()}
+    labels = valid_frame["Critical Fraud"].to_numpy()
+    trials = {(f, c, w): measures(p_fraud[f] + w * p_critical[c], y_valid, labels)
+              for f in FRAUD_RATES for c in CRITICAL_RATES for w in WEIGHTS}
     best = max(_objective(m) for m in trials.values())
-    weight = min(w for w in WEIGHTS if _objective(trials[w]) >= best - TOLERANCE)
-    fraud_rounds = max(int(fraud.best_iteration or MAX_TREES), 10)
-    critical_rounds = max(int(critical.best_iteration or MAX_TREES), 10)
+    # the cheapest pair within the tolerance (the better of equally cheap ones), then its smallest weight
+    pairs = {(f, c): _trees(frauds[f]) + _trees(criticals[c]) for f in FRAUD_RATES for c in CRITICAL_RATES}
+    pair_best = {p: max(_objective(trials[(*p, w)]) for w in WEIGHTS) for p in pairs}
+    fraud_rate, critical_rate = min((p for p in pairs if pair_best[p] >= best - TOLERANCE),
+                                    key=lambda p: (pairs[p], -pair_best[p]))
+    weight = min(w for w in WEIGHTS if _objective(trials[fraud_rate, critical_rate, w]) >= best - TOLERANCE)
+    fraud_rounds, critical_rounds = _trees(frauds[fraud_rate]), _trees(criticals[critical_rate])
     tell("refit on training and validation")
     x_both = features(both.sort_values("date", kind="stable").reset_index(drop=True), History(), labelled=True,
                       categories=categories)
     ordered = both.sort_values("date", kind="stable").reset_index(drop=True)
-    final_fraud = _fit(x_both, ordered["Fraud"].to_numpy(), PARAMS, round(fraud_rounds * 1.1))
-    final_critical = _fit(x_both, (ordered["Critical Fraud"].to_numpy() == 2).astype(int), CRITICAL_PARAMS,
-                          round(critical_rounds * 1.1))
+    final_fraud = _fit(x_both, ordered["Fraud"].to_numpy(), {**PARAMS, "learning_rate": fraud_rate},
+                       round(fraud_rounds * 1.1))
+    final_critical = _fit(x_both, (ordered["Critical Fraud"].to_numpy() == 2).astype(int),
+                          {**CRITICAL_PARAMS, "learning_rate": critical_rate}, round(critical_rounds * 1.1))
     info = {"train_rows": len(train_frame), "valid_rows": len(valid_frame),
             "train_until": str(train_frame["date"].max().date()), "valid_until": str(valid_frame["date"].max().date()),
-            "trees": [final_fraud.num_trees(), final_critical.num_trees()], "validation": trials[weight]}
+            "trees": [final_fraud.num_trees(), final_critical.num_trees()],
+            "learning_rates": [fraud_rate, critical_rate], "validation": trials[fraud_rate, critical_rate, weight],
+            "candidates": [{"learning_rates": list(p), "trees": [_trees(frauds[p[0]]), _trees(criticals[p[1]])],
+                            "objective": round(pair_best[p], 4)} for p in pairs]}
     return RiskModel(columns=columns, feature_names=list(x_both.columns), categories=categories,
                      history=_history(ordered), fraud=final_fraud, critical=final_critical, weight=weight, info=info)
+
+
+def _trees(booster: lgb.Booster) -> int:
+    """The trees a booster keeps after early stopping (at least 10)."""
+    return max(int(booster.best_iteration or MAX_TREES), 10)
 
 
 @dataclass

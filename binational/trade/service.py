@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from binational.access import markings
@@ -25,13 +25,21 @@ from binational.access.policy import (
     may_see_reason_values,
     may_see_trade,
     require,
+    visible_model_output,
     visible_trade,
 )
 from binational.audit import log as audit
 from binational.db import system_context, utcnow
 from binational.errors import Forbidden, InvalidInput, NotFound
 from binational.trade import bts, declarations, ports, risk
-from binational.trade.models import PortWait, TradeDeclaration, TradeFlow, TradeInspection
+from binational.trade.models import (
+    PortWait,
+    TradeDeclaration,
+    TradeDraw,
+    TradeDrawScope,
+    TradeFlow,
+    TradeInspection,
+)
 
 register(Action("trade.evaluate", "record.view",
                 "train a cargo risk model on two declaration files and measure it on a third"))
@@ -234,20 +242,20 @@ def _ranked(actor: Actor, rows: list[TradeDeclaration]) -> list[Pick]:
     """The picks of the scored rows `actor` may see (of one day), in order: each agency's latest draw
     among them redrawn over them alone, so the list depends on nothing the actor may not see."""
     picks: list[Pick] = []
-    draws = {r.id: _draw_of(r) for r in rows if r.draw}
     for agency in sorted({r.owner_agency for r in rows}):
-        theirs = sorted((r for r in rows if r.owner_agency == agency and r.id in draws), key=lambda r: r.id)
+        # a draw stored before draws were rows (no `draw_id`) has no scope to check: it shows to nobody
+        theirs = sorted((r for r in rows if r.owner_agency == agency and r.draw_id is not None), key=lambda r: r.id)
         if not theirs:
             continue
-        latest = max(draws[r.id]["id"] for r in theirs)
+        latest = max(r.draw_id for r in theirs if r.draw_id is not None)
         # one place per declaration: of the rows of one reference the viewer sees (copies at several
         # markings), the first stored
         first: dict[str, TradeDeclaration] = {}
         for r in theirs:
-            if draws[r.id]["id"] == latest:
+            if r.draw_id == latest:
                 first.setdefault(r.reference, r)
         members = list(first.values())
-        draw = draws[members[0].id]
+        draw = _draw_of(members[0])
         if not _output_shown(actor, draw):  # learned from what the actor may not see: no list at all
             continue
         score = np.array([r.score for r in members], dtype=float)
@@ -288,13 +296,18 @@ def select_day(session: Session, actor: Actor, model: risk.RiskModel, day: date,
     risk.select(score, fraud, budget=budget, exploration=exploration, mode=mode, seed=seed)  # refuses bad shares
     # every row's reasons, not only the drawer's picks: a viewer who sees fewer rows picks others
     reasons = model.reasons(x, np.arange(len(frame)))
-    draw = json.dumps({"id": utcnow().isoformat(), "budget": budget, "exploration": exploration, "mode": mode,
-                       "seed": seed, "clearance_rank": actor.clearance_rank, "scope": model.scope})
+    drawn = TradeDraw(agency=actor.agency, clearance_rank=actor.clearance_rank, drawn_at=utcnow())
+    session.add(drawn)
+    session.flush()
+    session.add_all(TradeDrawScope(draw_id=drawn.id, agency=actor.agency, **{k: row[k] for k in TRADE_SCOPE_FIELDS})
+                    for row in model.scope)
+    draw = json.dumps({"id": drawn.drawn_at.isoformat(), "budget": budget, "exploration": exploration,
+                       "mode": mode, "seed": seed, "clearance_rank": actor.clearance_rank, "scope": model.scope})
     for i, ident in enumerate(frame["Declaration ID"]):
         row = by_id[ident]
         row.score, row.fraud_probability = float(score[i]), float(fraud[i])
         row.critical_probability = float(critical[i])
-        row.reasons, row.draw = json.dumps(reasons[i], ensure_ascii=False), draw
+        row.reasons, row.draw, row.draw_id = json.dumps(reasons[i], ensure_ascii=False), draw, drawn.id
         row.selection_kind, row.selection_rank = None, None
     chosen = _ranked(actor, rows)
     for pick in chosen:
@@ -328,21 +341,13 @@ def latest_selection_day(session: Session, actor: Actor) -> date | None:
     """The latest day with a selection list the actor may see a row of (the page's default day): not a
     day whose draws came from a model whose output is not the actor's (it would list nothing)."""
     require(actor, "trade.list")
-    # a day whose draws the actor may not see (`_output_shown`) lists nothing for it: the day before, then
-    drawn = and_(TradeDeclaration.draw.is_not(None), visible_trade(actor, TradeDeclaration))
-    day = session.scalar(select(func.max(TradeDeclaration.declared_on)).where(drawn))
-    while day is not None:
-        latest: dict[str, dict[str, Any]] = {}  # per agency, its latest draw of the day the actor sees
-        for agency, text in session.execute(select(TradeDeclaration.owner_agency, TradeDeclaration.draw)
-                                            .where(drawn, TradeDeclaration.declared_on == day).distinct()):
-            draw = json.loads(text or "{}")  # never empty: `drawn` asks for a draw
-            if agency not in latest or draw["id"] > latest[agency]["id"]:
-                latest[agency] = draw
-        if any(_output_shown(actor, draw) for draw in latest.values()):
-            return day
-        day = session.scalar(select(func.max(TradeDeclaration.declared_on))
-                             .where(drawn, TradeDeclaration.declared_on < day))
-    return None
+    # per day and agency, the latest draw among the rows the actor sees (as `_ranked` takes it); the
+    # latest day one of which comes from a model whose output is the actor's
+    latest = (select(TradeDeclaration.declared_on, func.max(TradeDeclaration.draw_id).label("draw_id"))
+              .where(TradeDeclaration.draw_id.is_not(None), visible_trade(actor, TradeDeclaration))
+              .group_by(TradeDeclaration.declared_on, TradeDeclaration.owner_agency).subquery())
+    return session.scalar(select(func.max(latest.c.declared_on)).where(
+        visible_model_output(actor, TradeDrawScope, TradeDrawScope.draw_id == latest.c.draw_id)))
 
 
 def declaration(session: Session, actor: Actor, declaration_id: int, *, action: str = "trade.read"

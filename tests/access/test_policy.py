@@ -53,6 +53,7 @@ from binational.access.policy import (
     visible_forecast_runs,
     visible_import_runs,
     visible_judgements,
+    visible_model_output,
     visible_requests,
     visible_trace_parts,
     visible_trace_recoveries,
@@ -560,6 +561,27 @@ def test_a_models_output_shows_only_to_who_sees_all_it_learned_from(actor, scope
     higher = dataclasses.replace(actor, clearance_rank=min(actor.clearance_rank + 1, 4))
     assert bool(may_see_model_output(higher, rows)) >= bool(decision)
     assert bool(may_see_model_output(actor, rows[1:])) >= bool(decision)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(draws=st.lists(st.lists(trade_rows, max_size=4), min_size=1, max_size=4),
+       viewers=st.lists(actors(), min_size=1, max_size=4))
+def test_whose_model_output_shows_pure_and_sql_agree(db, draws, viewers):
+    """`visible_model_output` admits exactly the draws whose training scope `may_see_model_output`
+    allows, an empty scope (a model trained on files) included."""
+    scopes = [[{"owner_agency": owner, "owner_country": COUNTRIES[owner], "distribution": dist, "marking_rank": rank,
+                "case_id": case, "joint_agency": joint} for owner, dist, rank, case, joint in scope] for scope in draws]
+    drawn = _rows_of("d", [column("id", Integer)], [(i,) for i in range(len(draws))])
+    rows = [(i, *row.values()) for i, scope in enumerate(scopes) for row in scope]
+    scope = _rows_of("s", [column("draw_id", Integer), column("owner_agency", String), column("owner_country", String),
+                           column("distribution", String), column("marking_rank", Integer),
+                           column("case_id", String), column("joint_agency", String)],
+                     rows or [(-1, "US-CBP", "US", "agency", 0, None, None)])
+    with db.session() as session:
+        for actor in viewers:
+            got = set(session.execute(select(drawn.id).where(
+                visible_model_output(actor, scope, scope.draw_id == drawn.id))).scalars())
+            assert got == {i for i, rows_ in enumerate(scopes) if may_see_model_output(actor, rows_)}, actor
 
 
 # --- Rules that decide per row in Python (no SQL filters them): who moves a request, whose view of it

@@ -231,6 +231,47 @@ def test_scores_learned_from_red_history_are_withheld_below_red(day_files, decla
     assert str(_latest_day("us_analyst")) == day
 
 
+def test_the_default_day_skips_days_whose_latest_draw_learned_above_the_viewer_in_one_query(settings, db):
+    """The page's default day for an AMBER analyst passes over a day whose latest draw came from a
+    model that learned from RED rows (an earlier AMBER draw of that day no longer counts), and is
+    found in one query however many such days there are; the RED supervisor's is that day."""
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from binational.clitools import database, work
+    from binational.trade.models import TradeDeclaration, TradeDraw, TradeDrawScope
+
+    scope = {"owner_agency": "US-CBP", "owner_country": "US", "distribution": "agency", "case_id": None,
+             "joint_agency": None}
+    with work("us_supervisor") as (session, actor):
+        assert actor is not None
+        rows = []
+        for n, (day, learned) in enumerate([(1, 2), (2, 2), (3, 2), (3, 4), (4, 4), (5, 4)]):  # AMBER 2, RED 4
+            draw = TradeDraw(agency="US-CBP", clearance_rank=4)
+            session.add(draw)
+            session.flush()
+            session.add(TradeDrawScope(draw_id=draw.id, agency="US-CBP", marking_rank=learned, **scope))
+            rows.append(TradeDeclaration(reference=f"R{n}", declared_on=date(2024, 9, day), fields="{}",
+                                         draw=json.dumps({"id": str(n), "scope": [{**scope, "marking_rank": learned}]}),
+                                         draw_id=draw.id, owner_agency="US-CBP", owner_country="US",
+                                         distribution="agency", marking="TLP:AMBER", marking_rank=2))
+        session.add_all(rows)
+    queries: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        queries.append(statement)
+
+    engine = database().app_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert str(_latest_day("us_analyst")) == "2024-09-02"
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert sum("trade_declarations" in q for q in queries) == 1, queries
+    assert str(_latest_day("us_supervisor")) == "2024-09-05"
+
+
 def _latest_day(user: str) -> object:
     from binational.clitools import work
     from binational.trade import service
@@ -252,3 +293,30 @@ def _denials(db, action: str) -> int:
         act_as_system(session)
         return session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == action, AuditEntry.decision == "deny")) or 0
+
+
+def test_raw_sql_shows_no_draw_of_rows_the_viewer_may_not_see(settings, db):
+    """On PostgreSQL a query without our filters, as a colleague cleared below the drawer or as a
+    partner agency, reads neither a draw that scored only rows it may not see nor any row of its
+    model's scope (RED markings, a restricted case's name, even an AMBER row that tells the draw is
+    there); the drawer reads the draw and the scope rows it may see as trade rows."""
+    if not settings.is_postgres:
+        pytest.skip("row-level security exists on PostgreSQL only")
+    from sqlalchemy import text
+
+    from binational.clitools import work
+    from binational.trade.models import TradeDraw, TradeDrawScope
+
+    with work() as (session, _system):
+        draw = TradeDraw(agency="US-CBP", clearance_rank=4)
+        session.add(draw)
+        session.flush()
+        session.add_all(TradeDrawScope(draw_id=draw.id, agency="US-CBP", owner_agency="US-CBP", owner_country="US",
+                                       distribution="agency", marking_rank=rank, case_id=case, joint_agency=None)
+                        for rank, case in ((4, None), (2, "op-secret"), (2, None)))
+    seen = {}
+    for user in ("us_analyst", "mx_analyst", "us_supervisor"):
+        with work(user) as (session, _actor):
+            seen[user] = [session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+                          for t in ("trade_draws", "trade_draw_scopes")]
+    assert seen == {"us_analyst": [0, 0], "mx_analyst": [0, 0], "us_supervisor": [1, 2]}

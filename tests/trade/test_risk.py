@@ -63,6 +63,23 @@ def test_scored_files_never_use_their_own_labels(model_file, declaration_files):
     np.testing.assert_array_equal(with_labels, without)
 
 
+def test_the_models_size_is_the_cheapest_within_tolerance_on_validation(model_file):
+    """Every pair of learning rates was tried on the validation period; the one kept has the fewest
+    trees among those within the tolerance of the best, and the refitted boosters use its rates."""
+    model = risk.RiskModel.load(model_file)
+    candidates = model.info["candidates"]
+    assert {tuple(c["learning_rates"]) for c in candidates} == {(f, c) for f in risk.FRAUD_RATES
+                                                                for c in risk.CRITICAL_RATES}
+    best = max(c["objective"] for c in candidates)
+    near = [c for c in candidates if c["objective"] >= best - risk.TOLERANCE]
+    chosen = next(c for c in candidates if c["learning_rates"] == model.info["learning_rates"])
+    assert chosen in near and sum(chosen["trees"]) == min(sum(c["trees"]) for c in near)
+    fraud_rate, critical_rate = chosen["learning_rates"]
+    assert f"[learning_rate: {fraud_rate}]" in model.fraud.model_to_string()
+    assert f"[learning_rate: {critical_rate}]" in model.critical.model_to_string()
+    assert model.info["trees"] == [round(t * 1.1) for t in chosen["trees"]]
+
+
 def test_evaluate_beats_chance_on_the_synthetic_world(declaration_files):
     frames = [declarations.read(declaration_files[n], labels=True) for n in ("train", "valid", "test")]
     result = service.evaluate(*frames)
@@ -112,10 +129,13 @@ def test_model_file_must_match_the_data(model_file, declaration_files, tmp_path)
     changed.write_text(json.dumps(other))
     with pytest.raises(risk.ModelMismatch, match="features"):
         risk.RiskModel.load(changed)
-    for bad in ("4", float("nan"), None, True):  # a rank the policy would compare as nothing it expects
+    scope = {"owner_agency": "US-CBP", "owner_country": "US", "distribution": "agency", "marking_rank": 2,
+             "case_id": None, "joint_agency": None}
+    # a rank the policy would compare as nothing it expects; values no draw's scope row holds
+    for bad in ({"marking_rank": "4"}, {"marking_rank": float("nan")}, {"marking_rank": None},
+                {"marking_rank": True}, {"marking_rank": 2 ** 31}, {"owner_country": "USA"}, {"case_id": "c" * 65}):
         other = json.loads(model_file.read_text())
-        other["scope"] = [{"owner_agency": "US-CBP", "owner_country": "US", "distribution": "agency",
-                           "marking_rank": bad, "case_id": None, "joint_agency": None}]
+        other["scope"] = [{**scope, **bad}]
         changed.write_text(json.dumps(other))
         with pytest.raises(risk.ModelMismatch, match="damaged"):
             risk.RiskModel.load(changed)
