@@ -5,7 +5,7 @@ Declarations point to the draw that scored them (`draw_id`). Lists drawn before 
 such row and no longer show: draw such a day again.
 
 Revision ID: trade_draws
-Revises: federation_witnessing
+Revises: firearm_recovery_number
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import context, op
 import binational.db
 
 revision = "trade_draws"
-down_revision = "federation_witnessing"
+down_revision = "firearm_recovery_number"
 branch_labels = None
 depends_on = None
 
