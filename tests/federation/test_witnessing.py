@@ -22,7 +22,7 @@ from binational.entities.models import Statement
 from binational.federation import service, sync, witnessing
 from binational.federation.models import Outbox
 from tests.conftest import sequence_audit
-from tests.federation.test_sync import API, _released, _to, _values
+from tests.federation.conftest import API, _released, _to, _values, trust_each_other
 
 W = "witness.example/w1"
 
@@ -36,17 +36,7 @@ def witnessed(us_node, db, mx, tmp_path, monkeypatch):
     us = us_node.model_copy(update={"federation_witnesses": [w.vkey()],
                                     "federation_witness_urls": {W: "http://witness.test"}})
     monkeypatch.setattr(mx.settings, "federation_min_witnesses", 1)
-    now = utcnow()
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        us_anchor = service.write_anchor(session=s, actor=None, settings=us, now=now)
-    with mx.db.unit_of_work() as s:
-        act_as_system(s)
-        mx_anchor = service.write_anchor(session=s, actor=None, settings=mx.settings, now=now)
-        service.trust(session=s, actor=None, settings=mx.settings, data=us_anchor, now=now)
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        service.trust(session=s, actor=None, settings=us, data=mx_anchor, now=now)
+    trust_each_other(db, us, mx)
     with TestClient(witness_http.app(folder)) as client:
         def up(url: str, body: str) -> tuple[int, str]:
             r = client.post("/add-checkpoint", content=body)
