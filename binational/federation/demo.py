@@ -139,9 +139,6 @@ def set_up(folder: Path, port: int, echo: Callable[[str], None]) -> dict[str, An
                     trusted = service.trust(session=s, actor=None, settings=settings, data=anchors[other.name],
                                             now=utcnow())
                     echo(f"{node.node_id} trusts {other.node_id}: anchor SHA-256 {trusted.sha256}")
-                    # the partner's agencies registered here, as the operator does, so releases can name them
-                    for code, name in other.agencies:
-                        access.add_agency(session=s, code=code, country=other.country, name=name)
             if node.name == "us":
                 actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
                 act_as(s, actor)

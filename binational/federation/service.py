@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from binational.access.actions import Action, register
-from binational.access.models import Agency
+from binational.access.models import Agency, Country
 from binational.access.policy import Actor, can, live_and_visible, may_manage_federation, require, visible
 from binational.audit import log as audit
 from binational.audit.notes import ED25519, Verifier
@@ -46,8 +46,10 @@ def _allow(actor: Actor | None, action: str) -> None:
 
 
 def hosted_agencies(session: Session, settings: Settings) -> list[dict[str, str]]:
-    """The agencies this node hosts, as its anchor lists them (see `federation_hosted_agencies`)."""
-    rows = session.execute(select(Agency.code, Agency.country, Agency.name).order_by(Agency.code)).all()
+    """The agencies this node hosts, as its anchor lists them (see `federation_hosted_agencies`): never one
+    a partner node hosts."""
+    rows = session.execute(select(Agency.code, Agency.country, Agency.name).where(Agency.node.is_(None))
+                           .order_by(Agency.code)).all()
     if settings.federation_hosted_agencies:
         wanted = set(settings.federation_hosted_agencies)
         unknown = wanted - {r.code for r in rows}
@@ -108,6 +110,13 @@ def trust(*, session: Session, actor: Actor | None, settings: Settings, data: by
             shared = set(anchor.agency_codes) & set(other.agencies.split(","))
             if shared:
                 raise Conflict(f"anchor refused: {', '.join(sorted(shared))} already hosted by {other.node_id}")
+        try:
+            own = {a["code"] for a in hosted_agencies(session, settings)}
+        except InvalidInput:  # a node hosting none yet (its anchor is refused, not a partner's)
+            own = set()
+        if own & set(anchor.agency_codes):
+            raise Conflict(f"anchor refused: {', '.join(sorted(own & set(anchor.agency_codes)))} hosted by this node")
+        _register_agencies(session, anchor, now)
         row = session.get(Partner, anchor.node)
         fields = {"endpoint": anchor.endpoint, "anchor": anchor.document.decode(), "anchor_sha256": anchor.sha256,
                   "node_key": anchor.node_key.vkey(), "agencies": ",".join(anchor.agency_codes),
@@ -125,6 +134,25 @@ def trust(*, session: Session, actor: Actor | None, settings: Settings, data: by
     return anchor
 
 
+def _register_agencies(session: Session, anchor: anchors.Anchor, now: datetime) -> None:
+    """The agencies the anchor names, registered here as hosted by its node (so the release forms offer
+    them and a release to them travels); those the node hosted before and no longer names end."""
+    named = {a["code"]: a for a in anchor.agencies}
+    for code, a in named.items():
+        if session.get(Country, a["country"]) is None:
+            session.add(Country(code=a["country"], name=a["country"]))
+            session.flush()
+        agency = session.get(Agency, code)
+        if agency is None:
+            session.add(Agency(code=code, country=a["country"], name=a["name"], node=anchor.node))
+        else:
+            agency.node, agency.node_ended_at = anchor.node, None
+    for agency in session.scalars(select(Agency).where(Agency.node == anchor.node, Agency.node_ended_at.is_(None),
+                                                       Agency.code.not_in(list(named)))):
+        agency.node_ended_at = now
+    session.flush()
+
+
 def untrust(*, session: Session, actor: Actor | None, node_id: str, now: datetime) -> None:
     """End the trust in a partner node; audited. An unknown or already untrusted node is NotFound."""
     _allow(actor, "federation.untrust")
@@ -134,6 +162,8 @@ def untrust(*, session: Session, actor: Actor | None, node_id: str, now: datetim
             raise NotFound("partner node", str(node_id)[:200], action="federation.untrust")
         row.ended_at = now
         row.ended_by = actor.user_id if actor else None
+        for agency in session.scalars(select(Agency).where(Agency.node == node_id, Agency.node_ended_at.is_(None))):
+            agency.node_ended_at = now
         session.flush()
     audit.record(session, action="federation.untrust", actor=actor, objects=[(f"node:{node_id}", None)],
                  extra={"sha256": row.anchor_sha256})

@@ -12,15 +12,17 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from binational.access import service as access
+from binational.access.models import Agency
 from binational.audit.models import AuditEntry
 from binational.cli import app
 from binational.config import Settings
 from binational.db import act_as_system, utcnow
-from binational.errors import Forbidden
+from binational.errors import Conflict, Forbidden
 from binational.federation import anchors, service
 from binational.federation.models import Partner
 from tests.conftest import sequence_audit
 from tests.federation.conftest import MX_NODE, US_NODE
+from tests.web.conftest import sign_in
 
 runner = CliRunner()
 
@@ -140,3 +142,45 @@ def test_a_node_without_a_federation_id_writes_no_anchor(settings, tmp_path):
     result = runner.invoke(app, ["federation", "anchor", "--out", str(out)])
     assert result.exit_code == 2 and "BINATIONAL_FEDERATION_NODE_ID" in result.output
     assert not out.exists() and not out.with_suffix(".anchor.part").exists()
+
+
+def test_a_partners_agencies_join_the_release_forms_and_leave_them_when_untrusted(us_node, db, mx_node, client,
+                                                                                  cast):
+    us = cast["us_analyst"]
+
+    def release_to(code: str):  # noqa: ANN202
+        return client.post("/api/v1/entities", headers=us.headers, json={
+            "schema": "Person", "properties": {"name": ["Ramona Quintero"]}, "distribution": "release",
+            "release_to": [code]})
+
+    def offered() -> tuple[str, str]:
+        sign_in(client, "us_analyst")
+        return client.get("/entities/new").text, client.get("/requests/new").text
+
+    assert release_to("MX-GN").status_code == 422  # not registered here: not offered either
+    # attack: a partner's anchor claiming an agency this node hosts is refused, nothing registered
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        with pytest.raises(Conflict):
+            service.trust(session=s, actor=None, settings=us_node, data=mx_node.anchor(agencies=("MX-GN", "US-CBP")),
+                          now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        assert s.get(Agency, "MX-GN") is None and s.get(Agency, "US-CBP").node is None
+        service.trust(session=s, actor=None, settings=us_node, data=mx_node.anchor(agencies=("MX-FGR", "MX-GN")),
+                      now=utcnow())
+    assert release_to("MX-GN").status_code == 201
+    form, request_form = offered()
+    assert f"> MX-GN · {MX_NODE}<" in form and f"MX-FGR · {MX_NODE}" in form
+    # a request would stay on this node, unanswered: refused, and not offered
+    assert 'value="MX-GN"' not in request_form
+    r = client.post("/api/v1/requests", headers=us.headers, json={
+        "type": "information", "to_agency": "MX-GN", "subject": "s", "question": "what do you hold?"})
+    assert r.status_code == 422 and "does not travel" in r.json()["error"]["message"], r.text
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        service.untrust(session=s, actor=None, node_id=MX_NODE, now=utcnow())
+    r = release_to("MX-GN")
+    assert r.status_code == 422 and "no longer trusts" in r.json()["error"]["message"], r.text
+    form, _ = offered()
+    assert 'value="MX-GN"' not in form and 'value="MX-FGR"' not in form and 'value="US-ATF"' in form
