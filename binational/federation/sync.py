@@ -218,7 +218,6 @@ def push(*, session: Session, settings: Settings, now: datetime, transport: Tran
                               .limit(1)).first()
     if waiting is not None:
         done.cosigned = witnessing.cosign(session=session, settings=settings, now=now, transport=witness_transport)
-    leaves: dict[int, list[bytes]] = {}
     for partner in session.scalars(select(Partner).order_by(Partner.node_id)).all():
         queue = session.scalars(select(Outbox).where(Outbox.partner == partner.node_id,
                                                      Outbox.delivered_at.is_(None))
@@ -230,7 +229,7 @@ def push(*, session: Session, settings: Settings, now: datetime, transport: Tran
             data = item.document.encode()
             error = None
             if item.kind == "bundle" and witnessing.split(data)[1] is None:
-                proved = witnessing.prove(session, settings, data, now, leaves)
+                proved = witnessing.prove(session, settings, data, now)
                 if proved is None:
                     error = "waiting: no checkpoint covering it is cosigned by every witness of this node"
                     item.last_error = error

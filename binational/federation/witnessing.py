@@ -182,11 +182,10 @@ def cosign(*, session: Session, settings: Settings, now: datetime, transport: Wi
     return done
 
 
-def prove(session: Session, settings: Settings, data: bytes, now: datetime,
-          leaves: dict[int, list[bytes]] | None = None) -> bytes | None:
+def prove(session: Session, settings: Settings, data: bytes, now: datetime) -> bytes | None:
     """The item `data` with its tlog-proof (`{..., "proof": text}` in canonical JSON), against the newest
     kept checkpoint that covers its `federation.queue` entry and meets this node's witness policy; None
-    when there is none yet. `leaves` caches the log's leaves between calls."""
+    when there is none yet. The proof comes from the log's tree kept in memory (`checkpoints.tree`)."""
     seq = session.scalar(select(AuditObjectRef.seq).where(AuditObjectRef.object_id == f"item:{items.sha256(data)}")
                          .order_by(AuditObjectRef.seq).limit(1))
     if seq is None:
@@ -199,14 +198,11 @@ def prove(session: Session, settings: Settings, data: bytes, now: datetime,
             quorum.check(policy, note, now=int(now.timestamp()), max_future=MAX_FUTURE)
         except InvalidInput:
             continue
-        cache = leaves if leaves is not None else {}
-        if row.size not in cache:
-            cache.clear()
-            cache[row.size] = checkpoints.leaves(session, row.size)
+        hashes = checkpoints.tree(session, row.size, notes.parse_checkpoint(note.text).root
+                                  ).inclusion_proof(seq, row.size)
         entry = session.scalar(select(AuditEntry.entry).where(AuditEntry.seq == seq))
         assert entry is not None
-        text = proofs.write(index=seq, hashes=merkle.inclusion_proof(cache[row.size], seq), checkpoint=note,
-                            extra=entry.encode())
+        text = proofs.write(index=seq, hashes=hashes, checkpoint=note, extra=entry.encode())
         doc = orjson.loads(data)
         doc["proof"] = text
         return canonical_json(doc)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from binational.audit import notes, witness
+from sqlalchemy import event
+
+from binational.audit import checkpoints, merkle, notes, witness
+from binational.audit import log as audit
+from binational.db import act_as_system
 from tests.conftest import sequence_audit
 
 
@@ -38,3 +42,30 @@ def test_an_analyst_may_not_and_a_size_beyond_the_log_is_refused(client, cast):
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_input"
     answer = client.get("/api/v1/audit/checkpoint", headers=cast["us_auditor"].headers, params={"from": -1})
     assert answer.status_code == 422
+
+
+def test_the_logs_tree_is_kept_and_only_the_entries_appended_since_are_read(db, settings):
+    read: list[object] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001, ANN202
+        if "leaf_hash" in statement and "FROM audit_entries" in statement:
+            read.append(parameters)
+
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        first, _proof = checkpoints.consistency(s, 0)
+        audit.record(s, action="audit.checkpoint", actor=None)
+    sequence_audit(db)
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.unit_of_work() as s:
+            act_as_system(s)
+            size, proof = checkpoints.consistency(s, first)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert size > first and len(read) == 1 and first in (read[0].values() if isinstance(read[0], dict) else read[0])
+    with db.unit_of_work() as s:  # the proof the kept tree gives is the one all the leaves give
+        act_as_system(s)
+        leaves = checkpoints.leaves(s, size)
+    assert proof == merkle.consistency_proof(leaves, first)
