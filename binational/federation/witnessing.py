@@ -13,7 +13,8 @@ answer, and local work goes on.
 
 Receiver. `check_proof` verifies a bundle's proof offline against the sender's anchor: the
 checkpoint signed by the anchor's audit key, cosigned by every witness the anchor names (at least
-`federation_min_witnesses` of them), the entry naming exactly this bundle's bytes, and the inclusion
+`federation_min_witnesses` of them) and, when this node chose the witnesses it trusts
+(`federation_trusted_witnesses`), by `federation_min_witnesses` of those, the entry naming exactly this bundle's bytes, and the inclusion
 proof of that entry.
 """
 
@@ -96,9 +97,23 @@ def own_policy(settings: Settings) -> quorum.Policy:
                    [notes.parse_vkey(w, notes.COSIGNATURE) for w in settings.federation_witnesses])
 
 
-def partner_policy(anchor: anchors.Anchor) -> quorum.Policy:
-    """A partner's witness policy as its anchor states it: its audit key, and every witness it names."""
-    return _policy(anchor.audit_key, list(anchor.witnesses))
+def partner_policy(anchor: anchors.Anchor, chosen: list[notes.Verifier] | None = None, need: int = 1
+                   ) -> quorum.Policy:
+    """A partner's witness policy: its audit key and every witness its anchor names, and, when this node
+    chose the witnesses it trusts (`chosen`), at least `need` of those as well."""
+    policy = _policy(anchor.audit_key, list(anchor.witnesses))
+    if not chosen:
+        return policy
+    members = []
+    for i, key in enumerate(chosen, start=1):
+        name = next((n for n, w in policy.witnesses.items() if w.key.vkey() == key.vkey()), f"chosen{i}")
+        policy.witnesses.setdefault(name, quorum.Witness(name, key))
+        members.append(name)
+    policy.groups["chosen"] = (max(1, min(need, len(members))), tuple(dict.fromkeys(members)))
+    both = ("chosen", policy.quorum) if policy.quorum != "none" else ("chosen",)
+    policy.groups["receiver"] = (len(both), both)
+    policy.quorum = "receiver"
+    return policy
 
 
 def record_queued(session: Session, data: bytes, extra: dict[str, Any]) -> None:
@@ -230,7 +245,8 @@ def check_proof(plain: bytes, proof: str | None, anchor: anchors.Anchor, setting
     """Verify a bundle's proof (see the module's text); the size of the checkpoint it was proved
     against, or Refused (`proof`) saying what fails."""
     named = len(anchor.witnesses)
-    if named < settings.federation_min_witnesses:
+    chosen = [notes.parse_vkey(v, notes.COSIGNATURE) for v in settings.federation_trusted_witnesses]
+    if not chosen and named < settings.federation_min_witnesses:
         raise Refused("proof", f"{anchor.node} names {named} witnesses of its log, fewer than the "
                                f"{settings.federation_min_witnesses} this node requires")
     if proof is None:
@@ -241,7 +257,8 @@ def check_proof(plain: bytes, proof: str | None, anchor: anchors.Anchor, setting
         if not isinstance(entry, dict) or entry.get("action") != QUEUED \
                 or entry.get("objects") != [f"item:{items.sha256(plain)}"] or entry.get("seq") != parsed.index:
             raise Refused("proof", "the proof is for another entry than this bundle's")
-        cp = proofs.verify(parsed, merkle.leaf_hash(parsed.extra or b""), partner_policy(anchor),
+        cp = proofs.verify(parsed, merkle.leaf_hash(parsed.extra or b""),
+                           partner_policy(anchor, chosen, settings.federation_min_witnesses),
                            now=int(now.timestamp()), max_future=MAX_FUTURE)
     except Refused:
         raise

@@ -210,3 +210,24 @@ def test_attack_the_queue_entry_tells_no_auditor_of_any_agency_about_the_release
     for auditor in ("us_auditor", "mx_auditor"):  # a system entry naming no agency's record: no auditor's view
         r = client.get("/api/v1/audit", params={"action": witnessing.QUEUED}, headers=cast[auditor].headers)
         assert r.status_code == 200 and r.json()["items"] == [], (auditor, r.text)
+
+
+def test_attack_a_partners_own_witnesses_do_not_satisfy_a_receiver_that_chose_its_own(witnessed, db, client, cast):
+    """US names only W, a witness it could run itself; MX trusts the witness it chose (W2): a proof W alone
+    cosigned is refused, nothing written, until MX trusts W as well."""
+    us, mx, up, w = witnessed
+    entity_id = _released(client, cast)
+    theirs = witness.init(mx.settings.audit_key_path.parent / "mx-chosen-witness", "witness.example/w2")
+    mx.settings.federation_trusted_witnesses = [theirs.vkey()]
+    pushed = _push(db, us, mx, up)
+    assert pushed.sent == 0 and "422" in pushed.failed[0], pushed
+    assert mx.client.get(f"{API}/{entity_id}", headers=cast["mx_analyst"].headers).status_code == 404
+    sequence_audit(mx.db)
+    with mx.db.unit_of_work() as s:
+        act_as_system(s)
+        denied = s.scalars(select(AuditEntry.entry).where(AuditEntry.action == "federation.receive",
+                                                          AuditEntry.decision == "deny")).all()
+    assert any("quorum" in e and '"proof"' in e for e in denied), denied
+    mx.settings.federation_trusted_witnesses = [theirs.vkey(), w.vkey()]  # one of the chosen is enough
+    assert _push(db, us, mx, up).sent == 1
+    assert "Ramona Quintero" in _values(mx.client, cast["mx_analyst"], entity_id)
