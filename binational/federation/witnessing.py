@@ -14,8 +14,9 @@ answer, and local work goes on.
 Receiver. `check_proof` verifies a bundle's proof offline against the sender's anchor: the
 checkpoint signed by the anchor's audit key, cosigned by every witness the anchor names (at least
 `federation_min_witnesses` of them) and, when this node chose the witnesses it trusts
-(`federation_trusted_witnesses`), by `federation_min_witnesses` of those, the entry naming exactly this bundle's bytes, and the inclusion
-proof of that entry.
+(`federation_trusted_witnesses`), by `federation_min_witnesses` of those; the entry naming exactly
+this item's bytes, and the inclusion proof of that entry. Tombstones carry a proof too when one is at
+hand, but never wait for it, and the receiver applies them whatever it says (they only remove).
 """
 
 from __future__ import annotations

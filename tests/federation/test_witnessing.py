@@ -231,3 +231,36 @@ def test_attack_a_partners_own_witnesses_do_not_satisfy_a_receiver_that_chose_it
     mx.settings.federation_trusted_witnesses = [theirs.vkey(), w.vkey()]  # one of the chosen is enough
     assert _push(db, us, mx, up).sent == 1
     assert "Ramona Quintero" in _values(mx.client, cast["mx_analyst"], entity_id)
+
+
+def test_a_revocation_carries_its_proof_when_witnessed_and_never_waits_for_a_witness(witnessed, db, client, cast):
+    us, mx, up, w = witnessed
+
+    def revoke(entity_id: str) -> None:
+        release = client.get(f"{API}/{entity_id}/releases", headers=cast["us_analyst"].headers).json()[0]
+        r = client.delete(f"/api/v1/releases/{release['id']}", headers=cast["us_supervisor"].headers)
+        assert r.status_code == 200, r.text
+
+    def proofs_seen() -> list[str]:
+        sequence_audit(mx.db)
+        with mx.db.unit_of_work() as s:
+            act_as_system(s)
+            return [json.loads(e)["extra"]["proof"] for e in s.scalars(
+                select(AuditEntry.entry).where(AuditEntry.action == "federation.receive",
+                                               AuditEntry.decision == "allow").order_by(AuditEntry.seq))
+                    if json.loads(e)["extra"].get("kind") == "tombstone"]
+
+    first, second = _released(client, cast), _released(client, cast)
+    assert _push(db, us, mx, up).sent == 2
+    revoke(first)
+    pushed = _push(db, us, mx, down)  # the witness is down: the revocation goes all the same
+    assert pushed.sent == 1 and mx.client.get(f"{API}/{first}", headers=cast["mx_analyst"].headers).status_code == 404
+    revoke(second)
+    assert _push(db, us, mx, up).sent == 1
+    assert mx.client.get(f"{API}/{second}", headers=cast["mx_analyst"].headers).status_code == 404
+    assert proofs_seen() == ["none", "verified"]
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        stones = [json.loads(r.document) for r in s.scalars(select(Outbox).where(Outbox.kind == "tombstone")
+                                                            .order_by(Outbox.sequence))]
+    assert "proof" not in stones[0] and proofs.parse(stones[1]["proof"]).index >= 0
