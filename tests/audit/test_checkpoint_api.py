@@ -51,6 +51,9 @@ def test_the_logs_tree_is_kept_and_only_the_entries_appended_since_are_read(db, 
         if "leaf_hash" in statement and "FROM audit_entries" in statement:
             read.append(parameters)
 
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        audit.record(s, action="audit.checkpoint", actor=None)
     sequence_audit(db)
     with db.unit_of_work() as s:
         act_as_system(s)
@@ -64,7 +67,10 @@ def test_the_logs_tree_is_kept_and_only_the_entries_appended_since_are_read(db, 
             size, proof = checkpoints.consistency(s, first)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    assert size > first and len(read) == 1 and first in (read[0].values() if isinstance(read[0], dict) else read[0])
+    # none of the entries read before is read again (another test's log at the same address may have left
+    # a longer tree with the same start: then nothing is read at all)
+    bounds = [min(p.values() if isinstance(p, dict) else p) for p in read]
+    assert size > first > 0 and all(low >= first for low in bounds), (first, read)
     with db.unit_of_work() as s:  # the proof the kept tree gives is the one all the leaves give
         act_as_system(s)
         leaves = checkpoints.leaves(s, size)
