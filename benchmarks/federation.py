@@ -19,7 +19,7 @@ verified, and step-1 discovery of 1,000 keyed digests against a node's selectors
   the US log grown by the first (and filled beforehand with L entries, a node that has worked a
   while). No network: the HTTP hops are left out.
 
-    python -m benchmarks.federation [--size small|large]
+    python -m benchmarks.federation [--size small|large] [--no-read]
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def _grow_log(db: Any, settings: Any, entries: int) -> None:
             audit.flush(s, settings)
 
 
-def end_to_end(statements: int, log_entries: int) -> dict[str, float]:
+def end_to_end(statements: int, log_entries: int, read: bool = True) -> dict[str, float]:
     import tempfile
 
     from binational.audit import checkpoints, witness
@@ -250,7 +250,7 @@ def end_to_end(statements: int, log_entries: int) -> dict[str, float]:
         return entity_id, release_s, t1 - t0, t2 - t1
 
     entity_id, release_s, build_s, push_s = release_and_push(statements)
-    values, read_s = _read(mx_db, entity_id)
+    values, read_s = _read(mx_db, entity_id) if read else (statements, 0.0)
     assert values == statements, values
     small_id, _small_release_s, small_build_s, small_push_s = release_and_push(10)
     assert _read(mx_db, small_id)[0] == 10
@@ -259,7 +259,7 @@ def end_to_end(statements: int, log_entries: int) -> dict[str, float]:
         log_size = checkpoints.size(s)
     # the peer: the same release inside one node, read there
     peer_id, peer_release_s = _released_entity(us_db, statements)
-    peer_values, peer_read_s = _read(us_db, peer_id)
+    peer_values, peer_read_s = _read(us_db, peer_id) if read else (statements, 0.0)
     assert peer_values == statements
     return {"statements": statements, "release_s": release_s, "build_sign_s": build_s,
             "cosign_send_verify_apply_s": push_s, "read_copy_s": read_s,
@@ -273,11 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run both measures at `--size`, print them, write benchmarks/results/federation.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--no-read", action="store_true",
+                        help="leave out reading the copy and the peer's record (an entity of N values is read slowly)")
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     report = {"size": args.size, "machine": platform.platform(), "cpus": os.cpu_count(),
               "bundle": bundle(size["statements"]), "digests": discovery(size["selectors"]),
-              "end_to_end": end_to_end(size["statements"], size["log"])}
+              "end_to_end": end_to_end(size["statements"], size["log"], read=not args.no_read)}
     b, d = report["bundle"], report["digests"]
     print(f"bundle of {b['statements']:,} statements ({b['bytes']:,} bytes): sign {b['sign_s']:.2f} s, "
           f"verify {b['verify_s']:.2f} s | unsigned JSON write {b['peer_unsigned_write_s']:.3f} s, "
