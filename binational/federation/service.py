@@ -45,20 +45,24 @@ def _allow(actor: Actor | None, action: str) -> None:
         raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
+def _hosted_here(code: str, country: str, settings: Settings) -> bool:
+    """Whether an agency registered as this node's (`Agency.node` None) is one its anchor names."""
+    if settings.federation_hosted_agencies:
+        return code in settings.federation_hosted_agencies
+    return not settings.node_country or country == settings.node_country.upper()
+
+
 def hosted_agencies(session: Session, settings: Settings) -> list[dict[str, str]]:
     """The agencies this node hosts, as its anchor lists them (see `federation_hosted_agencies`): never one
     a partner node hosts."""
     rows = session.execute(select(Agency.code, Agency.country, Agency.name).where(Agency.node.is_(None))
                            .order_by(Agency.code)).all()
     if settings.federation_hosted_agencies:
-        wanted = set(settings.federation_hosted_agencies)
-        unknown = wanted - {r.code for r in rows}
+        unknown = set(settings.federation_hosted_agencies) - {r.code for r in rows}
         if unknown:
             raise InvalidInput(f"federation_hosted_agencies names agencies not registered here: "
                                f"{', '.join(sorted(unknown))}", details=[{"field": "federation_hosted_agencies"}])
-        rows = [r for r in rows if r.code in wanted]
-    elif settings.node_country:
-        rows = [r for r in rows if r.country == settings.node_country.upper()]
+    rows = [r for r in rows if _hosted_here(r.code, r.country, settings)]
     if not rows:
         raise InvalidInput("this node hosts no agency to name in its anchor", details=[{"field": "agencies"}])
     return [{"code": r.code, "country": r.country, "name": r.name} for r in rows]
@@ -95,7 +99,7 @@ def trust(*, session: Session, actor: Actor | None, settings: Settings, data: by
           expect_sha256: str | None = None) -> anchors.Anchor:
     """Verify a partner's anchor and trust it (a renewal replaces the one before); audited. Refused,
     with nothing written: a bad signature or shape, an expired anchor, this node's own, a hash other
-    than `expect_sha256`, an agency this node or another partner hosts."""
+    than `expect_sha256`, an agency this node or another partner hosts (or hosted: never taken over)."""
     _allow(actor, "federation.trust")
     anchor = anchors.verify(data, now=now)
     if expect_sha256 is not None and anchor.sha256 != expect_sha256.strip().lower():
@@ -110,12 +114,15 @@ def trust(*, session: Session, actor: Actor | None, settings: Settings, data: by
             shared = set(anchor.agency_codes) & set(other.agencies.split(","))
             if shared:
                 raise Conflict(f"anchor refused: {', '.join(sorted(shared))} already hosted by {other.node_id}")
-        try:
-            own = {a["code"] for a in hosted_agencies(session, settings)}
-        except InvalidInput:  # a node hosting none yet (its anchor is refused, not a partner's)
-            own = set()
-        if own & set(anchor.agency_codes):
-            raise Conflict(f"anchor refused: {', '.join(sorted(own & set(anchor.agency_codes)))} hosted by this node")
+        # an agency this node hosts, or one another node hosted (even one no longer trusted: the releases
+        # made to it must never reach another node), is never taken over
+        claimed = session.scalars(select(Agency).where(Agency.code.in_(anchor.agency_codes))).all()
+        own = sorted(a.code for a in claimed if a.node is None and _hosted_here(a.code, a.country, settings))
+        if own:
+            raise Conflict(f"anchor refused: {', '.join(own)} hosted by this node")
+        elsewhere = sorted(f"{a.code} ({a.node})" for a in claimed if a.node not in (None, anchor.node))
+        if elsewhere:
+            raise Conflict(f"anchor refused: {', '.join(elsewhere)} hosted by another node")
         _register_agencies(session, anchor, now)
         row = session.get(Partner, anchor.node)
         fields = {"endpoint": anchor.endpoint, "anchor": anchor.document.decode(), "anchor_sha256": anchor.sha256,

@@ -184,3 +184,37 @@ def test_a_partners_agencies_join_the_release_forms_and_leave_them_when_untruste
     assert r.status_code == 422 and "no longer trusts" in r.json()["error"]["message"], r.text
     form, _ = offered()
     assert 'value="MX-GN"' not in form and 'value="MX-FGR"' not in form and 'value="US-ATF"' in form
+
+
+def test_attack_an_anchor_never_takes_over_an_agency_another_node_hosted_even_untrusted(us_node, db, mx_node):
+    """MX hosted MX-GN and is untrusted (its releases to MX-GN end); a third node's anchor naming MX-GN
+    would have the releases made to MX-GN sent to it: refused, nothing registered."""
+    third = "third.binational/x"
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        service.trust(session=s, actor=None, settings=us_node, data=mx_node.anchor(agencies=("MX-GN",)), now=utcnow())
+        service.untrust(session=s, actor=None, node_id=MX_NODE, now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        with pytest.raises(Conflict, match=r"MX-GN \(mx.binational/fgr\) hosted by another node"):
+            service.trust(session=s, actor=None, settings=us_node,
+                          data=mx_node.anchor(node=third, agencies=("MX-GN", "MX-ZZ")), now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        gn = s.get(Agency, "MX-GN")
+        assert (gn.node, gn.node_ended_at is not None) == (MX_NODE, True)
+        assert s.get(Agency, "MX-ZZ") is None and s.get(Partner, third) is None
+
+
+def test_attack_an_anchor_never_takes_over_an_agency_of_this_node_when_its_hosted_list_is_off(us_node, db, mx_node):
+    """`federation_hosted_agencies` naming an agency not registered (a typo) leaves this node's anchor
+    refused; a partner's anchor naming US-CBP is refused all the same, never taken for a partner's."""
+    us = us_node.model_copy(update={"federation_hosted_agencies": ["US-CBP", "US-TYPO"]})
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        with pytest.raises(Conflict, match="US-CBP hosted by this node"):
+            service.trust(session=s, actor=None, settings=us, data=mx_node.anchor(agencies=("MX-FGR", "US-CBP")),
+                          now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        assert s.get(Agency, "US-CBP").node is None and s.get(Partner, MX_NODE) is None
