@@ -246,7 +246,10 @@ def check_proof(plain: bytes, proof: str | None, anchor: anchors.Anchor, setting
     """Verify a bundle's proof (see the module's text); the size of the checkpoint it was proved
     against, or Refused (`proof`) saying what fails."""
     named = len(anchor.witnesses)
-    chosen = [notes.parse_vkey(v, notes.COSIGNATURE) for v in settings.federation_trusted_witnesses]
+    try:
+        chosen = [notes.parse_vkey(v, notes.COSIGNATURE) for v in settings.federation_trusted_witnesses]
+    except InvalidInput:  # refused as a proof that fails, never past it (and a revocation still applies)
+        raise Refused("proof", "this node's federation_trusted_witnesses holds a key it cannot read") from None
     if not chosen and named < settings.federation_min_witnesses:
         raise Refused("proof", f"{anchor.node} names {named} witnesses of its log, fewer than the "
                                f"{settings.federation_min_witnesses} this node requires")

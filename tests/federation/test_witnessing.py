@@ -264,3 +264,19 @@ def test_a_revocation_carries_its_proof_when_witnessed_and_never_waits_for_a_wit
         stones = [json.loads(r.document) for r in s.scalars(select(Outbox).where(Outbox.kind == "tombstone")
                                                             .order_by(Outbox.sequence))]
     assert "proof" not in stones[0] and proofs.parse(stones[1]["proof"]).index >= 0
+
+
+def test_a_receivers_unreadable_chosen_witness_refuses_bundles_and_never_holds_back_a_revocation(
+        witnessed, db, client, cast):
+    us, mx, up, w = witnessed
+    entity_id = _released(client, cast)
+    assert _push(db, us, mx, up).sent == 1
+    mx.settings.federation_trusted_witnesses = ["not a verifier key"]
+    release = client.get(f"{API}/{entity_id}/releases", headers=cast["us_analyst"].headers).json()[0]
+    assert client.delete(f"/api/v1/releases/{release['id']}", headers=cast["us_supervisor"].headers).status_code == 200
+    assert _push(db, us, mx, up).sent == 1  # the revocation, with its proof: applied
+    assert mx.client.get(f"{API}/{entity_id}", headers=cast["mx_analyst"].headers).status_code == 404
+    second = _released(client, cast)
+    pushed = _push(db, us, mx, up)
+    assert pushed.sent == 0 and "422" in pushed.failed[0] and "cannot read" in pushed.failed[0], pushed
+    assert mx.client.get(f"{API}/{second}", headers=cast["mx_analyst"].headers).status_code == 404
