@@ -75,3 +75,24 @@ def test_the_logs_tree_is_kept_and_only_the_entries_appended_since_are_read(db, 
         act_as_system(s)
         leaves = checkpoints.leaves(s, size)
     assert proof == merkle.consistency_proof(leaves, first)
+
+
+def test_a_kept_tree_that_is_not_this_logs_is_read_afresh_never_used(db):
+    """Another database once at the same address left a longer tree of other entries: the proofs come
+    from this log's entries all the same."""
+    for _ in range(2):
+        with db.unit_of_work() as s:
+            act_as_system(s)
+            audit.record(s, action="audit.checkpoint", actor=None)
+        sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        head = checkpoints._head(s)
+        assert head is not None and head.size > 1
+        other = merkle.Tree()
+        for i in range(head.size + 5):
+            other.append(merkle.leaf_hash(b"another log's entry %d" % i))
+        checkpoints._TREES[str(s.get_bind().engine.url)] = other
+        size, proof = checkpoints.consistency(s, 1)
+        leaves = checkpoints.leaves(s, size)
+    assert proof == merkle.consistency_proof(leaves, 1) and proof != other.consistency_proof(1, size)
