@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from binational.access import names
 from binational.access.actions import Action, register
-from binational.access.models import Agency, Country
+from binational.access.models import Agency
 from binational.access.policy import Actor, can, live_and_visible, may_manage_federation, require, visible
+from binational.access.service import ensure_country
 from binational.audit import log as audit
 from binational.audit.notes import ED25519, Verifier
 from binational.audit.signing import load_key
@@ -145,10 +147,15 @@ def _register_agencies(session: Session, anchor: anchors.Anchor, now: datetime) 
     """The agencies the anchor names, registered here as hosted by its node (so the release forms offer
     them and a release to them travels); those the node hosted before and no longer names end."""
     named = {a["code"]: a for a in anchor.agencies}
+    for code, a in named.items():  # all checked before any is written
+        if names.agency_code(code, field="agencies", where="anchor refused: ") != code:
+            raise InvalidInput(f"anchor refused: agency code {code!r} is not upper-case",
+                               details=[{"field": "agencies"}])
+        if a["country"] != a["country"].strip().upper():
+            raise InvalidInput(f"anchor refused: country {a['country']!r} is not an upper-case ISO code",
+                               details=[{"field": "agencies"}])
     for code, a in named.items():
-        if session.get(Country, a["country"]) is None:
-            session.add(Country(code=a["country"], name=a["country"]))
-            session.flush()
+        ensure_country(session=session, code=a["country"])
         agency = session.get(Agency, code)
         if agency is None:
             session.add(Agency(code=code, country=a["country"], name=a["name"], node=anchor.node))

@@ -6,18 +6,20 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from binational.access import service as access
-from binational.access.models import Agency
+from binational.access.models import Agency, Country
 from binational.audit.models import AuditEntry
+from binational.audit.notes import COSIGNATURE, ED25519, Verifier
 from binational.cli import app
 from binational.config import Settings
 from binational.db import act_as_system, utcnow
-from binational.errors import Conflict, Forbidden
+from binational.errors import Conflict, Forbidden, InvalidInput
 from binational.federation import anchors, service
 from binational.federation.models import Partner
 from tests.conftest import sequence_audit
@@ -218,3 +220,22 @@ def test_attack_an_anchor_never_takes_over_an_agency_of_this_node_when_its_hoste
     with db.unit_of_work() as s:
         act_as_system(s)
         assert s.get(Agency, "US-CBP").node is None and s.get(Partner, MX_NODE) is None
+
+
+@pytest.mark.parametrize(("code", "country"), [("MX-" + "X" * 60, "MX"), ("MX GN", "MX"), ("mx-gn", "MX"),
+                                               ("MX-GN", "Mexico"), ("MX-GN", "ZZ")])
+def test_attack_an_anchors_agency_that_is_no_code_or_country_is_refused_nothing_written(us_node, db, mx_node,
+                                                                                         code, country):
+    data = anchors.make(key=mx_node.key, node=MX_NODE, endpoint="https://mx.example.org/federation",
+                        witness_key=Verifier(MX_NODE, COSIGNATURE, mx_node.witness.public_key()),
+                        audit_key=Verifier(MX_NODE, ED25519, mx_node.audit.public_key()),
+                        agencies=[{"code": "MX-FGR", "country": "MX", "name": "FGR"},
+                                  {"code": code, "country": country, "name": "n"}],
+                        witnesses=[], issued_at=utcnow(), expires_at=utcnow() + timedelta(days=3))
+    with pytest.raises(InvalidInput, match="anchor refused|unknown country"), db.unit_of_work() as s:
+        act_as_system(s)
+        service.trust(session=s, actor=None, settings=us_node, data=data, now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        assert s.get(Partner, MX_NODE) is None and s.get(Agency, code) is None
+        assert s.get(Agency, "MX-FGR").node is None and (country == "MX" or s.get(Country, country[:2]) is None)
