@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # module fixtures built once); XDIST= runs it in one process
 XDIST ?= -n 2 --dist loadfile
 # `make demo PORT=8010 HOST=0.0.0.0`; DEMO_ARGS=--keep keeps the loaded world of an earlier run;
-# NODES=2: a US node and a MX node federated (ports PORT to PORT+3)
+# NODES=2: a US node and a MX node federated, and their witness (ports PORT to PORT+4)
 NODES ?= 1
 PORT ?= 8000
 HOST ?= 127.0.0.1

@@ -9,13 +9,17 @@ verified, and step-1 discovery of 1,000 keyed digests against a node's selectors
   peer is the same with a plain SHA-256, the design that is refused (enumerable), to show the key
   costs next to nothing.
 
-- `end_to_end`: two nodes, two SQLite databases: a US-CBP entity of N statements released to MX-FGR,
-  then `sync.collect` (built and signed as the releasing user), `sync.push` through `sync.receive` on
-  the MX node's database (verify, apply as a locked copy, signed receipt, both sides audited) and the
-  MX analyst's read of the copy; the peer is the same release inside one node (both agencies in one
-  database, as before federation) and the same read there. No network: the HTTP hop is left out.
+- `end_to_end`: two nodes, two SQLite databases, and a witness: a US-CBP entity of N statements
+  released to MX-FGR, then `sync.collect` (built and signed as the releasing user), `sync.push` (the
+  US log's checkpoint cosigned by the witness, the bundle's tlog-proof) through `sync.receive` on the
+  MX node's database (verify with the proof, apply as a locked copy, signed receipt, both sides
+  audited) and the MX analyst's read of the copy; the peer is the same release inside one node (both
+  agencies in one database, as before federation) and the same read there. Then `steady`: one more
+  release of a small record (10 statements) pushed the same way, as a notice would start it, with
+  the US log grown by the first (and filled beforehand with L entries, a node that has worked a
+  while). No network: the HTTP hops are left out.
 
-    python -m benchmarks.federation [--size small|large]
+    python -m benchmarks.federation [--size small|large] [--no-read]
 """
 
 from __future__ import annotations
@@ -43,8 +47,8 @@ from binational.federation import anchors, bundles, digests  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "federation.json"
-SIZES = {"small": {"statements": 10_000, "selectors": 100_000},
-         "large": {"statements": 100_000, "selectors": 1_000_000}}
+SIZES = {"small": {"statements": 10_000, "selectors": 100_000, "log": 100_000},
+         "large": {"statements": 100_000, "selectors": 1_000_000, "log": 1_000_000}}
 ASKED = 1_000
 US, MX = "us.binational/cbp", "mx.binational/fgr"
 
@@ -112,7 +116,7 @@ def discovery(selectors: int) -> dict[str, float]:
             "answer_s": t3 - t2, "peer_plain_index_s": t4 - t3, "peer_plain_answer_s": t5 - t4}
 
 
-def _node(folder: Path, name: str, node_id: str, country: str) -> tuple[Any, Any]:
+def _node(folder: Path, name: str, node_id: str, country: str, **extra: Any) -> tuple[Any, Any]:
     from binational.access import service as access
     from binational.config import Settings
     from binational.db import Database, act_as_system
@@ -122,7 +126,7 @@ def _node(folder: Path, name: str, node_id: str, country: str) -> tuple[Any, Any
     settings = Settings(database_url=f"sqlite:///{folder / name}/node.db", audit_key_path=folder / name / "audit.key",
                         secret_key=secrets.token_urlsafe(32), federation_node_id=node_id,
                         federation_endpoint="http://127.0.0.1:9/", node_country=country,
-                        request_budget_ms=600_000, statement_timeout_ms=600_000)
+                        request_budget_ms=600_000, statement_timeout_ms=600_000, **extra)
     db = Database(settings)
     upgrade(db.engine, settings)
     with db.unit_of_work() as s:
@@ -181,15 +185,39 @@ def _read(db: Any, entity_id: str) -> tuple[int, float]:
     return sum(len(v) for v in found.properties.values()), time.perf_counter() - t0
 
 
-def end_to_end(statements: int) -> dict[str, float]:
+def _grow_log(db: Any, settings: Any, entries: int) -> None:
+    """`entries` more entries in the node's audit log (a node that has worked a while)."""
+    from binational.audit import log as audit
+    from binational.db import act_as_system
+
+    for start in range(0, entries, 20_000):
+        with db.unit_of_work() as s:
+            act_as_system(s)
+            for i in range(start, min(entries, start + 20_000)):
+                audit.record(s, action="entity.view", actor=None, objects=[(f"us-cbp.bench{i}", "US-CBP")])
+            audit.flush(s, settings)
+
+
+def end_to_end(statements: int, log_entries: int, read: bool = True) -> dict[str, float]:
     import tempfile
 
+    from binational.audit import checkpoints, witness
     from binational.db import act_as_system, utcnow
     from binational.federation import service, sync
 
     folder = Path(tempfile.mkdtemp(prefix="bench-federation-"))
-    us, us_db = _node(folder, "us", US, "US")
-    mx, mx_db = _node(folder, "mx", MX, "MX")
+    w = witness.init(folder / "witness", "witness.example/bench")
+    us, us_db = _node(folder, "us", US, "US", federation_witnesses=[w.vkey()],
+                      federation_witness_urls={w.name: "http://witness.test"})
+    mx, mx_db = _node(folder, "mx", MX, "MX")  # requires one witness (the default)
+    witness.trust(folder / "witness", checkpoints.node_verifier(us).vkey())
+    _grow_log(us_db, us, log_entries)
+
+    def cosign(_url: str, body: str) -> tuple[int, str]:
+        try:
+            return 200, witness.add_checkpoint(folder / "witness", body, int(time.time()))
+        except witness.Refusal as exc:
+            return exc.status, str(exc.size) if exc.status == 409 and exc.size is not None else exc.message
     with us_db.unit_of_work() as s:
         act_as_system(s)
         us_anchor = service.write_anchor(session=s, actor=None, settings=us, now=utcnow())
@@ -207,38 +235,51 @@ def end_to_end(statements: int) -> dict[str, float]:
             out = sync.receive(session=s, settings=mx, data=data, now=utcnow())
         return (200, out.receipt) if out.receipt is not None else (422, b"refused")
 
-    entity_id, release_s = _released_entity(us_db, statements)
-    t0 = time.perf_counter()
-    with us_db.unit_of_work() as s:
-        act_as_system(s)
-        collected = sync.collect(session=s, settings=us, now=utcnow())
-    t1 = time.perf_counter()
-    with us_db.unit_of_work() as s:
-        act_as_system(s)
-        pushed = sync.push(session=s, settings=us, now=utcnow(), transport=deliver)
-    t2 = time.perf_counter()
-    assert collected.bundles == 1 and pushed.sent == 1, (collected, pushed)
-    values, read_s = _read(mx_db, entity_id)
+    def release_and_push(n: int) -> tuple[str, float, float, float]:
+        entity_id, release_s = _released_entity(us_db, n)
+        t0 = time.perf_counter()
+        with us_db.unit_of_work() as s:
+            act_as_system(s)
+            collected = sync.collect(session=s, settings=us, now=utcnow())
+        t1 = time.perf_counter()
+        with us_db.unit_of_work() as s:
+            act_as_system(s)
+            pushed = sync.push(session=s, settings=us, now=utcnow(), transport=deliver, witness_transport=cosign)
+        t2 = time.perf_counter()
+        assert collected.bundles == 1 and pushed.sent == 1, (collected, pushed)
+        return entity_id, release_s, t1 - t0, t2 - t1
+
+    entity_id, release_s, build_s, push_s = release_and_push(statements)
+    values, read_s = _read(mx_db, entity_id) if read else (statements, 0.0)
     assert values == statements, values
+    small_id, _small_release_s, small_build_s, small_push_s = release_and_push(10)
+    assert _read(mx_db, small_id)[0] == 10
+    with us_db.unit_of_work() as s:
+        act_as_system(s)
+        log_size = checkpoints.size(s)
     # the peer: the same release inside one node, read there
     peer_id, peer_release_s = _released_entity(us_db, statements)
-    peer_values, peer_read_s = _read(us_db, peer_id)
+    peer_values, peer_read_s = _read(us_db, peer_id) if read else (statements, 0.0)
     assert peer_values == statements
-    return {"statements": statements, "release_s": release_s, "build_sign_s": t1 - t0,
-            "send_verify_apply_s": t2 - t1, "read_copy_s": read_s,
-            "total_s": release_s + (t2 - t0) + read_s, "peer_release_s": peer_release_s,
-            "peer_read_s": peer_read_s, "peer_total_s": peer_release_s + peer_read_s}
+    return {"statements": statements, "release_s": release_s, "build_sign_s": build_s,
+            "cosign_send_verify_apply_s": push_s, "read_copy_s": read_s,
+            "total_s": release_s + build_s + push_s + read_s, "peer_release_s": peer_release_s,
+            "peer_read_s": peer_read_s, "peer_total_s": peer_release_s + peer_read_s,
+            "steady_build_s": small_build_s, "steady_push_s": small_push_s,
+            "steady_s": small_build_s + small_push_s, "us_log_entries": log_size}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run both measures at `--size`, print them, write benchmarks/results/federation.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--no-read", action="store_true",
+                        help="leave out reading the copy and the peer's record (an entity of N values is read slowly)")
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     report = {"size": args.size, "machine": platform.platform(), "cpus": os.cpu_count(),
               "bundle": bundle(size["statements"]), "digests": discovery(size["selectors"]),
-              "end_to_end": end_to_end(size["statements"])}
+              "end_to_end": end_to_end(size["statements"], size["log"], read=not args.no_read)}
     b, d = report["bundle"], report["digests"]
     print(f"bundle of {b['statements']:,} statements ({b['bytes']:,} bytes): sign {b['sign_s']:.2f} s, "
           f"verify {b['verify_s']:.2f} s | unsigned JSON write {b['peer_unsigned_write_s']:.3f} s, "
@@ -248,9 +289,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{d['answer_s']:.3f} s with {d['hits']} hits (plain {d['peer_plain_answer_s']:.3f} s)")
     e = report["end_to_end"]
     print(f"end to end, {e['statements']:,} statements: release {e['release_s']:.2f} s, build and sign "
-          f"{e['build_sign_s']:.2f} s, send, verify and apply {e['send_verify_apply_s']:.2f} s, read the copy "
-          f"{e['read_copy_s']:.2f} s: {e['total_s']:.2f} s | inside one node: release {e['peer_release_s']:.2f} s, "
-          f"read {e['peer_read_s']:.2f} s: {e['peer_total_s']:.2f} s")
+          f"{e['build_sign_s']:.2f} s, cosign, send, verify and apply {e['cosign_send_verify_apply_s']:.2f} s, "
+          f"read the copy {e['read_copy_s']:.2f} s: {e['total_s']:.2f} s | inside one node: release "
+          f"{e['peer_release_s']:.2f} s, read {e['peer_read_s']:.2f} s: {e['peer_total_s']:.2f} s")
+    print(f"steady state: one more release of 10 statements, collect {e['steady_build_s']:.3f} s + cosign, "
+          f"send, verify and apply {e['steady_push_s']:.3f} s = {e['steady_s']:.3f} s "
+          f"(US log of {e['us_log_entries']:,} entries)")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     return 0

@@ -301,8 +301,14 @@ class Settings(BaseSettings):
     )
     federation_min_witnesses: int = Field(
         1, description="The fewest witnesses a partner's anchor must name: a bundle is accepted only with a proof "
-        "against a checkpoint every witness the anchor names cosigned, and from a partner naming fewer, none.",
+        "against a checkpoint every witness the anchor names cosigned, and from a partner naming fewer, none. With "
+        "`federation_trusted_witnesses`, the fewest of those that must have cosigned it as well.",
         ge=0, le=16,
+    )
+    federation_trusted_witnesses: list[str] = Field(
+        default_factory=list, description="Verifier keys (C2SP vkeys, type 0x04, a JSON list) of the witnesses this "
+        "node chooses to trust for partners' logs, whatever their anchors name: a bundle's checkpoint must also be "
+        "cosigned by `federation_min_witnesses` of them (at least one). Empty: the anchor's witnesses only.",
     )
     federation_hosted_agencies: list[str] = Field(
         default_factory=list, description="Codes of the agencies this node hosts, named in its anchor (a JSON "

@@ -26,6 +26,10 @@ class Agency(Base):
     country: Mapped[str] = mapped_column(ForeignKey("countries.code"), index=True)
     name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the partner node that hosts it, registered from its anchor (`federation trust`); None: this node
+    node: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: when this node stopped trusting that node: nothing more is released to the agency
+    node_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class User(Base):

@@ -66,6 +66,31 @@ def list_agencies(*, session: Session) -> list[Agency]:
     return list(session.execute(select(Agency).order_by(Agency.code)).scalars())
 
 
+def release_recipients(*, session: Session, actor: Actor) -> list[Agency]:
+    """The agencies `actor` may name in a release, by code: every other agency of this node, and those
+    the partner nodes it trusts host (`Agency.node`, registered from their anchors)."""
+    return [a for a in list_agencies(session=session) if a.code != actor.agency and a.node_ended_at is None]
+
+
+def request_recipients(*, session: Session, actor: Actor) -> list[Agency]:
+    """The agencies `actor` may send a request to, by code: the other agencies of this node (requests do
+    not travel between nodes)."""
+    return [a for a in list_agencies(session=session) if a.code != actor.agency and a.node is None]
+
+
+def check_reachable(agency: Agency, *, field: str, where: str = "", staying: str | None = None) -> None:
+    """Refuse an agency of a partner node this node no longer trusts, and, when what is named does not
+    travel between nodes (`staying`, e.g. "a request"), any agency of another node."""
+    if agency.node is None:
+        return
+    if agency.node_ended_at is not None:
+        raise InvalidInput(f"{where}{agency.code} is hosted on {agency.node}, a node this node no longer trusts",
+                           details=[{"field": field}])
+    if staying is not None:
+        raise InvalidInput(f"{where}{agency.code} is hosted on {agency.node}: {staying} does not travel between "
+                           f"nodes", details=[{"field": field}])
+
+
 def get_agency(*, session: Session, code: str) -> Agency:
     """The agency with `code`, or InvalidInput naming it."""
     agency = session.get(Agency, code) if isinstance(code, str) else None

@@ -4,6 +4,8 @@ as it now is (`binational audit verify --witness`)."""
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,6 +58,37 @@ def leaves(session: Session, count: int) -> list[bytes]:
     return found
 
 
+#: the log's tree per database, kept between calls (`tree`)
+_TREES: dict[str, merkle.Tree] = {}
+_TREES_LOCK = threading.Lock()
+
+
+def tree(session: Session, size: int, root: bytes) -> merkle.Tree:
+    """The log's Merkle tree, holding at least its first `size` leaves, whose head there is `root`. It is
+    kept in memory between calls (one per database), so only the entries appended since the last call
+    are read; a kept tree that does not make `root` (another database at the same address) is read
+    afresh. Refused if the log's entries do not make `root`."""
+    key = str(session.get_bind().engine.url)
+    with _TREES_LOCK:
+        for kept in (_TREES.get(key), None):
+            found = kept if kept is not None else merkle.Tree()
+            if found.size < size:
+                rows = session.execute(select(AuditEntry.seq, AuditEntry.leaf_hash)
+                                       .where(AuditEntry.seq >= found.size, AuditEntry.seq < size)
+                                       .order_by(AuditEntry.seq).execution_options(yield_per=20000))
+                for seq, leaf in rows:
+                    if seq != found.size:
+                        raise InvalidInput(f"the log has no entry {found.size}: run `binational audit verify`")
+                    found.append(leaf)
+                if found.size < size:
+                    raise InvalidInput(f"the log has {found.size} entries, not {size}: run `binational audit verify`")
+            if found.root(size) == root:
+                _TREES[key] = found
+                return found
+    raise InvalidInput(f"the log's entries do not make the root of its checkpoint at size {size}: "
+                       "run `binational audit verify`")
+
+
 def consistency(session: Session, old_size: int, new_size: int | None = None) -> tuple[int, list[bytes]]:
     """The consistency proof from `old_size` to `new_size` (the signed head's size if left out); return
     the new size and the proof. Refused if the sizes are out of order or beyond the signed head, or if
@@ -65,10 +98,9 @@ def consistency(session: Session, old_size: int, new_size: int | None = None) ->
     new_size = top if new_size is None else new_size
     if not 0 <= old_size <= new_size <= top:
         raise InvalidInput(f"a proof goes from a size to a larger one, up to the signed head's {top}")
-    found = leaves(session, new_size)
-    if head is not None and new_size == top and merkle.subtree_root(found, 0, top) != head.root:
-        raise InvalidInput("the log's entries do not make the signed head's root: run `binational audit verify`")
-    return new_size, merkle.consistency_proof(found, old_size)
+    if head is None or top == 0:
+        return new_size, []
+    return new_size, tree(session, top, head.root).consistency_proof(old_size, new_size)
 
 
 def check_witnessed(session: Session, settings: Settings, data: str, log_size: int) -> str | None:

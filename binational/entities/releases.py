@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from binational.access import names
 from binational.access.models import Agency, Case, Release
 from binational.access.policy import Actor, live_and_visible, require
+from binational.access.service import check_reachable
 from binational.audit import log as audit
 from binational.db import system_context, utcnow
 from binational.entities.models import Entity, SearchTerm
@@ -20,15 +21,18 @@ from binational.entities.service import access_entity_for_change, access_entity_
 from binational.errors import InvalidInput, NotFound
 
 
-def _check_recipients(session: Session, actor: Actor, to: list[str], until: datetime | None) -> None:
+def _check_recipients(session: Session, actor: Actor, to: list[str], until: datetime | None,
+                      staying: str | None = None) -> None:
     if not to:
         raise InvalidInput("name at least one agency to release to", details=[{"field": "to"}])
     for code in to:
         if not names.is_name(code, names.AGENCY_CODE_LENGTH):  # a look-alike never reaches the lookup
             raise InvalidInput(f"invalid agency code {code!r}: use ASCII letters, digits, - and _",
                                details=[{"field": "to"}])
-        if session.get(Agency, code) is None:
+        agency = session.get(Agency, code)
+        if agency is None:
             raise InvalidInput(f"unknown agency {code!r}", details=[{"field": "to"}])
+        check_reachable(agency, field="to", staying=staying)
         if code == actor.agency:
             raise InvalidInput("cannot release to one's own agency", details=[{"field": "to"}])
     if until is not None and until <= utcnow():
@@ -64,7 +68,7 @@ def release_case(
     case = session.get(Case, case_id)
     if case is None or case.owner_agency != actor.agency or case_id not in actor.case_ids:
         raise NotFound("case", case_id, action="release.create")
-    _check_recipients(session, actor, to, until)
+    _check_recipients(session, actor, to, until, staying="a case release")
     now = utcnow()
     releases = [
         Release(owner_agency=actor.agency, case_id=case_id, to_agency=code, until=until,

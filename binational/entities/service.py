@@ -29,6 +29,7 @@ from binational.access.policy import (
     require,
     visible_values,
 )
+from binational.access.service import check_reachable
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import plain_rows, utcnow
@@ -250,8 +251,10 @@ def check_policy(
         if not names.is_name(code, names.AGENCY_CODE_LENGTH):  # a look-alike never reaches the lookup
             raise InvalidInput(f"{where}invalid agency code {code!r}: use ASCII letters, digits, - and _",
                                details=[{"field": "release_to"}])
-        if session.get(Agency, code) is None:
+        agency = session.get(Agency, code)
+        if agency is None:
             raise InvalidInput(f"{where}unknown agency {code!r} in release_to", details=[{"field": "release_to"}])
+        check_reachable(agency, field="release_to", where=where)
         if code == actor.agency:
             raise InvalidInput(f"{where}cannot release to one's own agency", details=[{"field": "release_to"}])
     if case_id is not None:

@@ -5,7 +5,8 @@ MX as a locked copy.
 
 Each node serves its users on one port and partner nodes on the next (`serve --federation-tls`,
 mutual TLS with the certificates the anchors pin), and pushes its outbox every 30 seconds
-(`federation push --every 30`): every process is the ordinary command line, started here.
+(`federation push --every 30`); one witness (`witness serve`, the port after the nodes') cosigns both
+nodes' checkpoints, as both anchors name it. Every process is the ordinary command line, started here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from binational.access import service as access
+from binational.audit import checkpoints, witness
 from binational.config import Settings
 from binational.db import Database, act_as, act_as_system, utcnow
 from binational.entities import service as entities
@@ -53,6 +55,8 @@ NODES = (
 )
 #: how often each node pushes its outbox to the other
 PUSH_EVERY = 30
+#: the witness's name (its key's name in the anchors)
+WITNESS = "witness.demo/w1"
 
 
 def _fields(folder: Path, node: DemoNode, federation_port: int) -> dict[str, Any]:
@@ -67,7 +71,8 @@ def _fields(folder: Path, node: DemoNode, federation_port: int) -> dict[str, Any
 
 def _env(fields: dict[str, Any]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BINATIONAL_")}
-    env.update({f"BINATIONAL_{name.upper()}": str(value) for name, value in fields.items()})
+    env.update({f"BINATIONAL_{name.upper()}": value if isinstance(value, str) else str(value)
+                if isinstance(value, Path | int) else json.dumps(value) for name, value in fields.items()})
     return env
 
 
@@ -102,12 +107,15 @@ def set_up(folder: Path, port: int, echo: Callable[[str], None]) -> dict[str, An
     passwords), exchange and trust their anchors, and record the US-CBP release to MX-FGR. Returns
     what `serve` needs: each node's settings fields and ports, the log-ins and the released record."""
     shutil.rmtree(folder, ignore_errors=True)
-    plan: dict[str, Any] = {"nodes": {}, "logins": [], "entity": None}
+    # the independent witness both nodes' anchors name, and both require (`federation_min_witnesses`)
+    w = witness.init(folder / "witness", WITNESS)
+    plan: dict[str, Any] = {"nodes": {}, "logins": [], "entity": None, "witness_port": port + 2 * len(NODES)}
     anchors: dict[str, bytes] = {}
     for n, node in enumerate(NODES):
         (folder / node.name).mkdir(parents=True)
         users_port, federation_port = port + 2 * n, port + 2 * n + 1
-        fields = _fields(folder, node, federation_port)
+        fields = {**_fields(folder, node, federation_port), "federation_witnesses": [w.vkey()],
+                  "federation_witness_urls": {WITNESS: f"http://127.0.0.1:{plan['witness_port']}"}}
         cert, key = sync.self_signed()
         fields["federation_tls_cert_path"].write_bytes(cert)
         # created 0600, never readable by others (a write then chmod leaves it open in between)
@@ -116,6 +124,7 @@ def set_up(folder: Path, port: int, echo: Callable[[str], None]) -> dict[str, An
             out.write(key)
         _run(_env(fields), "init")
         settings = Settings(**fields)
+        witness.trust(folder / "witness", checkpoints.node_verifier(settings).vkey())
         db = Database(settings)
         with db.unit_of_work() as s:
             act_as_system(s)
@@ -139,9 +148,6 @@ def set_up(folder: Path, port: int, echo: Callable[[str], None]) -> dict[str, An
                     trusted = service.trust(session=s, actor=None, settings=settings, data=anchors[other.name],
                                             now=utcnow())
                     echo(f"{node.node_id} trusts {other.node_id}: anchor SHA-256 {trusted.sha256}")
-                    # the partner's agencies registered here, as the operator does, so releases can name them
-                    for code, name in other.agencies:
-                        access.add_agency(session=s, code=code, country=other.country, name=name)
             if node.name == "us":
                 actor = access.actor_for(session=s, user=access.get_user(session=s, username="us_analyst"))
                 act_as(s, actor)
@@ -158,6 +164,8 @@ def serve(folder: Path, plan: dict[str, Any], host: str, echo: Callable[[str], N
     log-ins, and wait until interrupted (or a process stops on its own: exit 1)."""
     processes: list[subprocess.Popen[bytes]] = []
     try:
+        processes.append(_command(_env({}), "witness", "serve", "--dir", str(folder / "witness"), "--port",
+                                  str(plan["witness_port"]), log=folder / "witness" / "serve.log"))
         for node in NODES:
             info = plan["nodes"][node.name]
             env, fields = _env(info["fields"]), info["fields"]
@@ -168,7 +176,8 @@ def serve(folder: Path, plan: dict[str, Any], host: str, echo: Callable[[str], N
                                       "--log-level", "warning", "--federation-tls",
                                       str(fields["federation_tls_cert_path"]), str(fields["federation_tls_key_path"]),
                                       log=log))
-        deadline = time.monotonic() + 600  # a loaded machine starts four servers slowly
+        deadline = time.monotonic() + 600  # a loaded machine starts five servers slowly
+        _listening(plan["witness_port"], deadline, processes)
         for node in NODES:
             _listening(plan["nodes"][node.name]["federation_port"], deadline, processes)
             _listening(plan["nodes"][node.name]["users_port"], deadline, processes)

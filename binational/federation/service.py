@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from binational.access import names
 from binational.access.actions import Action, register
 from binational.access.models import Agency
 from binational.access.policy import Actor, can, live_and_visible, may_manage_federation, require, visible
+from binational.access.service import ensure_country
 from binational.audit import log as audit
 from binational.audit.notes import ED25519, Verifier
 from binational.audit.signing import load_key
@@ -45,18 +47,24 @@ def _allow(actor: Actor | None, action: str) -> None:
         raise Forbidden(f"{action}: {decision.reason}", action=action)
 
 
-def hosted_agencies(session: Session, settings: Settings) -> list[dict[str, str]]:
-    """The agencies this node hosts, as its anchor lists them (see `federation_hosted_agencies`)."""
-    rows = session.execute(select(Agency.code, Agency.country, Agency.name).order_by(Agency.code)).all()
+def _hosted_here(code: str, country: str, settings: Settings) -> bool:
+    """Whether an agency registered as this node's (`Agency.node` None) is one its anchor names."""
     if settings.federation_hosted_agencies:
-        wanted = set(settings.federation_hosted_agencies)
-        unknown = wanted - {r.code for r in rows}
+        return code in settings.federation_hosted_agencies
+    return not settings.node_country or country == settings.node_country.upper()
+
+
+def hosted_agencies(session: Session, settings: Settings) -> list[dict[str, str]]:
+    """The agencies this node hosts, as its anchor lists them (see `federation_hosted_agencies`): never one
+    a partner node hosts."""
+    rows = session.execute(select(Agency.code, Agency.country, Agency.name).where(Agency.node.is_(None))
+                           .order_by(Agency.code)).all()
+    if settings.federation_hosted_agencies:
+        unknown = set(settings.federation_hosted_agencies) - {r.code for r in rows}
         if unknown:
             raise InvalidInput(f"federation_hosted_agencies names agencies not registered here: "
                                f"{', '.join(sorted(unknown))}", details=[{"field": "federation_hosted_agencies"}])
-        rows = [r for r in rows if r.code in wanted]
-    elif settings.node_country:
-        rows = [r for r in rows if r.country == settings.node_country.upper()]
+    rows = [r for r in rows if _hosted_here(r.code, r.country, settings)]
     if not rows:
         raise InvalidInput("this node hosts no agency to name in its anchor", details=[{"field": "agencies"}])
     return [{"code": r.code, "country": r.country, "name": r.name} for r in rows]
@@ -93,7 +101,7 @@ def trust(*, session: Session, actor: Actor | None, settings: Settings, data: by
           expect_sha256: str | None = None) -> anchors.Anchor:
     """Verify a partner's anchor and trust it (a renewal replaces the one before); audited. Refused,
     with nothing written: a bad signature or shape, an expired anchor, this node's own, a hash other
-    than `expect_sha256`, an agency this node or another partner hosts."""
+    than `expect_sha256`, an agency this node or another partner hosts (or hosted: never taken over)."""
     _allow(actor, "federation.trust")
     anchor = anchors.verify(data, now=now)
     if expect_sha256 is not None and anchor.sha256 != expect_sha256.strip().lower():
@@ -108,6 +116,16 @@ def trust(*, session: Session, actor: Actor | None, settings: Settings, data: by
             shared = set(anchor.agency_codes) & set(other.agencies.split(","))
             if shared:
                 raise Conflict(f"anchor refused: {', '.join(sorted(shared))} already hosted by {other.node_id}")
+        # an agency this node hosts, or one another node hosted (even one no longer trusted: the releases
+        # made to it must never reach another node), is never taken over
+        claimed = session.scalars(select(Agency).where(Agency.code.in_(anchor.agency_codes))).all()
+        own = sorted(a.code for a in claimed if a.node is None and _hosted_here(a.code, a.country, settings))
+        if own:
+            raise Conflict(f"anchor refused: {', '.join(own)} hosted by this node")
+        elsewhere = sorted(f"{a.code} ({a.node})" for a in claimed if a.node not in (None, anchor.node))
+        if elsewhere:
+            raise Conflict(f"anchor refused: {', '.join(elsewhere)} hosted by another node")
+        _register_agencies(session, anchor, now)
         row = session.get(Partner, anchor.node)
         fields = {"endpoint": anchor.endpoint, "anchor": anchor.document.decode(), "anchor_sha256": anchor.sha256,
                   "node_key": anchor.node_key.vkey(), "agencies": ",".join(anchor.agency_codes),
@@ -125,6 +143,30 @@ def trust(*, session: Session, actor: Actor | None, settings: Settings, data: by
     return anchor
 
 
+def _register_agencies(session: Session, anchor: anchors.Anchor, now: datetime) -> None:
+    """The agencies the anchor names, registered here as hosted by its node (so the release forms offer
+    them and a release to them travels); those the node hosted before and no longer names end."""
+    named = {a["code"]: a for a in anchor.agencies}
+    for code, a in named.items():  # all checked before any is written
+        if names.agency_code(code, field="agencies", where="anchor refused: ") != code:
+            raise InvalidInput(f"anchor refused: agency code {code!r} is not upper-case",
+                               details=[{"field": "agencies"}])
+        if a["country"] != a["country"].strip().upper():
+            raise InvalidInput(f"anchor refused: country {a['country']!r} is not an upper-case ISO code",
+                               details=[{"field": "agencies"}])
+    for code, a in named.items():
+        ensure_country(session=session, code=a["country"])
+        agency = session.get(Agency, code)
+        if agency is None:
+            session.add(Agency(code=code, country=a["country"], name=a["name"], node=anchor.node))
+        else:
+            agency.node, agency.node_ended_at = anchor.node, None
+    for agency in session.scalars(select(Agency).where(Agency.node == anchor.node, Agency.node_ended_at.is_(None),
+                                                       Agency.code.not_in(list(named)))):
+        agency.node_ended_at = now
+    session.flush()
+
+
 def untrust(*, session: Session, actor: Actor | None, node_id: str, now: datetime) -> None:
     """End the trust in a partner node; audited. An unknown or already untrusted node is NotFound."""
     _allow(actor, "federation.untrust")
@@ -134,6 +176,8 @@ def untrust(*, session: Session, actor: Actor | None, node_id: str, now: datetim
             raise NotFound("partner node", str(node_id)[:200], action="federation.untrust")
         row.ended_at = now
         row.ended_by = actor.user_id if actor else None
+        for agency in session.scalars(select(Agency).where(Agency.node == node_id, Agency.node_ended_at.is_(None))):
+            agency.node_ended_at = now
         session.flush()
     audit.record(session, action="federation.untrust", actor=actor, objects=[(f"node:{node_id}", None)],
                  extra={"sha256": row.anchor_sha256})

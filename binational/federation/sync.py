@@ -214,11 +214,9 @@ def push(*, session: Session, settings: Settings, now: datetime, transport: Tran
     waiting for its witnesses) keeps the rest of its queue for the next push."""
     me = keys.node_id(settings)
     done = Pushed()
-    waiting = session.scalars(select(Outbox.id).where(Outbox.delivered_at.is_(None), Outbox.kind == "bundle")
-                              .limit(1)).first()
+    waiting = session.scalars(select(Outbox.id).where(Outbox.delivered_at.is_(None)).limit(1)).first()
     if waiting is not None:
         done.cosigned = witnessing.cosign(session=session, settings=settings, now=now, transport=witness_transport)
-    leaves: dict[int, list[bytes]] = {}
     for partner in session.scalars(select(Partner).order_by(Partner.node_id)).all():
         queue = session.scalars(select(Outbox).where(Outbox.partner == partner.node_id,
                                                      Outbox.delivered_at.is_(None))
@@ -229,9 +227,12 @@ def push(*, session: Session, settings: Settings, now: datetime, transport: Tran
         for item in queue:
             data = item.document.encode()
             error = None
-            if item.kind == "bundle" and witnessing.split(data)[1] is None:
-                proved = witnessing.prove(session, settings, data, now, leaves)
-                if proved is None:
+            # the proof is attached before the first attempt only: the bytes a partner may have applied never change
+            if item.attempts == 0 and witnessing.split(data)[1] is None:
+                proved = witnessing.prove(session, settings, data, now)
+                if proved is None and item.kind == "tombstone":
+                    proved = data  # a revocation never waits for a witness: it goes without a proof
+                elif proved is None:
                     error = "waiting: no checkpoint covering it is cosigned by every witness of this node"
                     item.last_error = error
                     audit.record(session, action="federation.send", actor=None, decision="deny", reason=error,
@@ -335,11 +336,21 @@ def _apply(session: Session, settings: Settings, data: bytes, now: datetime) -> 
         release_id, entity_id = str(bundle.header["release_id"]), str(bundle.entity["id"])
         objects: list[tuple[str, str | None]] = [(entity_id, str(bundle.header["owner"]))]
     else:
-        stone = items.verify_tombstone(data, key=anchor.node_key, sender=sender, me=me)
+        plain, proof = witnessing.split(data)
+        stone = items.verify_tombstone(plain, key=anchor.node_key, sender=sender, me=me)
         with bundles.signed_part():
             if stone.sequence <= partner.applied_sequence:
                 raise bundles.Refused("replay", f"sequence {stone.sequence} of {sender} is already applied")
             _in_order(stone.sequence, partner)
+        # A revocation applies whatever its proof says (it only removes): a proof that fails is kept
+        # as evidence in the log, not a reason to keep the copy.
+        proved = "none"
+        if proof is not None:
+            try:
+                witnessing.check_proof(plain, proof, anchor, settings, now)
+                proved = "verified"
+            except bundles.Refused as exc:
+                proved = f"refused: {exc.message}"[:300]
         purged = _purge_release(session, sender, stone.release_id, now)
         status, release_id, entity_id = ("purged" if purged else "nothing"), stone.release_id, purged or ""
         objects = [(f"node:{sender}", None)]
@@ -354,7 +365,7 @@ def _apply(session: Session, settings: Settings, data: bytes, now: datetime) -> 
     session.flush()
     audit.record(session, action="federation.receive", actor=None, objects=objects,
                  extra={"sender": sender, "sequence": sequence, "kind": kind, "release_id": release_id,
-                        "status": status})
+                        "status": status, **({"proof": proved} if kind == "tombstone" else {})})
     return Outcome(receipt)
 
 

@@ -13,8 +13,10 @@ answer, and local work goes on.
 
 Receiver. `check_proof` verifies a bundle's proof offline against the sender's anchor: the
 checkpoint signed by the anchor's audit key, cosigned by every witness the anchor names (at least
-`federation_min_witnesses` of them), the entry naming exactly this bundle's bytes, and the inclusion
-proof of that entry.
+`federation_min_witnesses` of them) and, when this node chose the witnesses it trusts
+(`federation_trusted_witnesses`), by `federation_min_witnesses` of those; the entry naming exactly
+this item's bytes, and the inclusion proof of that entry. Tombstones carry a proof too when one is at
+hand, but never wait for it, and the receiver applies them whatever it says (they only remove).
 """
 
 from __future__ import annotations
@@ -96,9 +98,23 @@ def own_policy(settings: Settings) -> quorum.Policy:
                    [notes.parse_vkey(w, notes.COSIGNATURE) for w in settings.federation_witnesses])
 
 
-def partner_policy(anchor: anchors.Anchor) -> quorum.Policy:
-    """A partner's witness policy as its anchor states it: its audit key, and every witness it names."""
-    return _policy(anchor.audit_key, list(anchor.witnesses))
+def partner_policy(anchor: anchors.Anchor, chosen: list[notes.Verifier] | None = None, need: int = 1
+                   ) -> quorum.Policy:
+    """A partner's witness policy: its audit key and every witness its anchor names, and, when this node
+    chose the witnesses it trusts (`chosen`), at least `need` of those as well."""
+    policy = _policy(anchor.audit_key, list(anchor.witnesses))
+    if not chosen:
+        return policy
+    members = []
+    for i, key in enumerate(chosen, start=1):
+        name = next((n for n, w in policy.witnesses.items() if w.key.vkey() == key.vkey()), f"chosen{i}")
+        policy.witnesses.setdefault(name, quorum.Witness(name, key))
+        members.append(name)
+    policy.groups["chosen"] = (max(1, min(need, len(members))), tuple(dict.fromkeys(members)))
+    both = ("chosen", policy.quorum) if policy.quorum != "none" else ("chosen",)
+    policy.groups["receiver"] = (len(both), both)
+    policy.quorum = "receiver"
+    return policy
 
 
 def record_queued(session: Session, data: bytes, extra: dict[str, Any]) -> None:
@@ -182,11 +198,10 @@ def cosign(*, session: Session, settings: Settings, now: datetime, transport: Wi
     return done
 
 
-def prove(session: Session, settings: Settings, data: bytes, now: datetime,
-          leaves: dict[int, list[bytes]] | None = None) -> bytes | None:
+def prove(session: Session, settings: Settings, data: bytes, now: datetime) -> bytes | None:
     """The item `data` with its tlog-proof (`{..., "proof": text}` in canonical JSON), against the newest
     kept checkpoint that covers its `federation.queue` entry and meets this node's witness policy; None
-    when there is none yet. `leaves` caches the log's leaves between calls."""
+    when there is none yet. The proof comes from the log's tree kept in memory (`checkpoints.tree`)."""
     seq = session.scalar(select(AuditObjectRef.seq).where(AuditObjectRef.object_id == f"item:{items.sha256(data)}")
                          .order_by(AuditObjectRef.seq).limit(1))
     if seq is None:
@@ -199,14 +214,11 @@ def prove(session: Session, settings: Settings, data: bytes, now: datetime,
             quorum.check(policy, note, now=int(now.timestamp()), max_future=MAX_FUTURE)
         except InvalidInput:
             continue
-        cache = leaves if leaves is not None else {}
-        if row.size not in cache:
-            cache.clear()
-            cache[row.size] = checkpoints.leaves(session, row.size)
+        hashes = checkpoints.tree(session, row.size, notes.parse_checkpoint(note.text).root
+                                  ).inclusion_proof(seq, row.size)
         entry = session.scalar(select(AuditEntry.entry).where(AuditEntry.seq == seq))
         assert entry is not None
-        text = proofs.write(index=seq, hashes=merkle.inclusion_proof(cache[row.size], seq), checkpoint=note,
-                            extra=entry.encode())
+        text = proofs.write(index=seq, hashes=hashes, checkpoint=note, extra=entry.encode())
         doc = orjson.loads(data)
         doc["proof"] = text
         return canonical_json(doc)
@@ -234,7 +246,11 @@ def check_proof(plain: bytes, proof: str | None, anchor: anchors.Anchor, setting
     """Verify a bundle's proof (see the module's text); the size of the checkpoint it was proved
     against, or Refused (`proof`) saying what fails."""
     named = len(anchor.witnesses)
-    if named < settings.federation_min_witnesses:
+    try:
+        chosen = [notes.parse_vkey(v, notes.COSIGNATURE) for v in settings.federation_trusted_witnesses]
+    except InvalidInput:  # refused as a proof that fails, never past it (and a revocation still applies)
+        raise Refused("proof", "this node's federation_trusted_witnesses holds a key it cannot read") from None
+    if not chosen and named < settings.federation_min_witnesses:
         raise Refused("proof", f"{anchor.node} names {named} witnesses of its log, fewer than the "
                                f"{settings.federation_min_witnesses} this node requires")
     if proof is None:
@@ -245,7 +261,8 @@ def check_proof(plain: bytes, proof: str | None, anchor: anchors.Anchor, setting
         if not isinstance(entry, dict) or entry.get("action") != QUEUED \
                 or entry.get("objects") != [f"item:{items.sha256(plain)}"] or entry.get("seq") != parsed.index:
             raise Refused("proof", "the proof is for another entry than this bundle's")
-        cp = proofs.verify(parsed, merkle.leaf_hash(parsed.extra or b""), partner_policy(anchor),
+        cp = proofs.verify(parsed, merkle.leaf_hash(parsed.extra or b""),
+                           partner_policy(anchor, chosen, settings.federation_min_witnesses),
                            now=int(now.timestamp()), max_future=MAX_FUTURE)
     except Refused:
         raise

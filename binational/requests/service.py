@@ -30,6 +30,7 @@ from binational.access.policy import (
     visible_hit_refs,
     visible_requests,
 )
+from binational.access.service import check_reachable
 from binational.audit import log as audit
 from binational.config import get_settings
 from binational.db import utcnow
@@ -116,6 +117,7 @@ def submit(*, session: Session, actor: Actor, type: str, to_agency: str, questio
     agency = session.get(Agency, to_agency) if isinstance(to_agency, str) else None
     if agency is None:
         raise InvalidInput(f"unknown agency {to_agency!r}", details=[{"field": "to_agency"}])
+    check_reachable(agency, field="to_agency", staying="a request")
     if agency.code == actor.agency:
         raise InvalidInput("a request goes to another agency, not one's own", details=[{"field": "to_agency"}])
     if not isinstance(question, str) or not question.strip():

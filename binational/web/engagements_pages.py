@@ -110,7 +110,7 @@ def _confirm_form(request: Request, s: Any, actor: Actor, values: dict[str, Any]
                   errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     return render(request, "engagements/confirm.html", status, values=values, errors=errors or {},
                   formats=FORMATS, topics=topic_keys(),
-                  agencies=[a for a in access.list_agencies(session=s) if a.code != actor.agency],
+                  agencies=access.release_recipients(session=s, actor=actor),
                   allowed_markings=[m for m in MARKINGS if MARKINGS.index(m) <= actor.clearance_rank])
 
 

@@ -148,7 +148,7 @@ def suggest(request: Request, s: SessionDep, actor: PageActor,
 
 
 def _policy_form(s: Any, actor: Actor) -> dict[str, Any]:
-    partners = [a for a in access.list_agencies(session=s) if a.code != actor.agency]
+    partners = access.release_recipients(session=s, actor=actor)
     markings = [m for m in MARKINGS if MARKINGS.index(m) <= actor.clearance_rank]
     return {"partners": partners, "allowed_markings": markings}
 

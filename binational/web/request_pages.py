@@ -73,7 +73,7 @@ def _new_form(request: Request, s: Any, actor: Actor, values: dict[str, Any], er
     return render(request, "requests/new.html", status, values=values, errors=errors or {},
                   asked=service.hit_selectors(session=s, actor=actor, refs=values["hit_refs"]),
                   types=_types(i18n.language(request)),
-                  agencies=[a for a in access.list_agencies(session=s) if a.code != actor.agency],
+                  agencies=access.request_recipients(session=s, actor=actor),
                   allowed_markings=[m for m in MARKINGS if MARKINGS.index(m) <= actor.clearance_rank],
                   today=date.today().isoformat())
 

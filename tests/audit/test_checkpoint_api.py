@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from binational.audit import notes, witness
+from sqlalchemy import event
+
+from binational.audit import checkpoints, merkle, notes, witness
+from binational.audit import log as audit
+from binational.db import act_as_system
 from tests.conftest import sequence_audit
 
 
@@ -38,3 +42,57 @@ def test_an_analyst_may_not_and_a_size_beyond_the_log_is_refused(client, cast):
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_input"
     answer = client.get("/api/v1/audit/checkpoint", headers=cast["us_auditor"].headers, params={"from": -1})
     assert answer.status_code == 422
+
+
+def test_the_logs_tree_is_kept_and_only_the_entries_appended_since_are_read(db, settings):
+    read: list[object] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001, ANN202
+        if "leaf_hash" in statement and "FROM audit_entries" in statement:
+            read.append(parameters)
+
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        audit.record(s, action="audit.checkpoint", actor=None)
+    sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        first, _proof = checkpoints.consistency(s, 0)
+        audit.record(s, action="audit.checkpoint", actor=None)
+    sequence_audit(db)
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.unit_of_work() as s:
+            act_as_system(s)
+            size, proof = checkpoints.consistency(s, first)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    # none of the entries read before is read again (another test's log at the same address may have left
+    # a longer tree with the same start: then nothing is read at all)
+    bounds = [min(p.values() if isinstance(p, dict) else p) for p in read]
+    assert size > first > 0 and all(low >= first for low in bounds), (first, read)
+    with db.unit_of_work() as s:  # the proof the kept tree gives is the one all the leaves give
+        act_as_system(s)
+        leaves = checkpoints.leaves(s, size)
+    assert proof == merkle.consistency_proof(leaves, first)
+
+
+def test_a_kept_tree_that_is_not_this_logs_is_read_afresh_never_used(db):
+    """Another database once at the same address left a longer tree of other entries: the proofs come
+    from this log's entries all the same."""
+    for _ in range(2):
+        with db.unit_of_work() as s:
+            act_as_system(s)
+            audit.record(s, action="audit.checkpoint", actor=None)
+        sequence_audit(db)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        head = checkpoints._head(s)
+        assert head is not None and head.size > 1
+        other = merkle.Tree()
+        for i in range(head.size + 5):
+            other.append(merkle.leaf_hash(b"another log's entry %d" % i))
+        checkpoints._TREES[str(s.get_bind().engine.url)] = other
+        size, proof = checkpoints.consistency(s, 1)
+        leaves = checkpoints.leaves(s, size)
+    assert proof == merkle.consistency_proof(leaves, 1) and proof != other.consistency_proof(1, size)

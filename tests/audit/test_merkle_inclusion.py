@@ -61,3 +61,17 @@ def test_an_altered_proof_leaf_index_size_or_root_is_refused():
     assert not merkle.verify_inclusion(23, 23, leaves[0], root, [])
     assert not merkle.verify_inclusion(-1, 23, leaves[0], root, [])
     assert merkle.verify_inclusion(0, 1, leaves[0], leaves[0], [])
+
+
+def test_the_kept_tree_gives_the_same_heads_and_proofs_as_the_leaves():
+    tree = merkle.Tree()
+    for size, leaf in enumerate(LEAVES, start=1):
+        tree.append(leaf)
+        leaves = LEAVES[:size]
+        assert tree.root(size) == merkle.root_of(leaves)
+        for index in range(size):
+            assert tree.inclusion_proof(index, size) == merkle.inclusion_proof(leaves, index)
+    for size in range(1, len(LEAVES) + 1):  # every prefix of the whole tree, and proofs between them
+        assert tree.root(size) == merkle.root_of(LEAVES[:size])
+        for old in range(size + 1):
+            assert tree.consistency_proof(old, size) == merkle.consistency_proof(LEAVES[:size], old)

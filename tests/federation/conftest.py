@@ -1,4 +1,6 @@
-"""A second node for the federation's tests: its own keys and anchor, made as that node would."""
+"""The federation's tests' second node: its own keys and anchor, made as that node would, or a whole
+second node (database, keys, app); the two nodes trusting each other (`pair`), and the helpers that
+release a record on the US node, push it to the MX node and read it there."""
 
 from __future__ import annotations
 
@@ -18,10 +20,12 @@ from binational.audit.notes import COSIGNATURE, ED25519, Verifier
 from binational.audit.signing import create_key
 from binational.config import Settings, get_settings
 from binational.db import Database, utcnow
-from binational.federation import anchors
+from binational.federation import anchors, sync
+from binational.federation.models import Partner
 from binational.schema import upgrade
 from tests.conftest import BACKEND, _pg_url, drop_later, fresh_copy
 
+API = "/api/v1/entities"
 MX_NODE = "mx.binational/fgr"
 US_NODE = "us.binational/cbp"
 
@@ -112,3 +116,66 @@ def proved(db: Database, settings: Settings, data: bytes) -> bytes:
         found = witnessing.prove(s, settings, data, utcnow())
     assert found is not None, "the bundle was not queued by this node"
     return found
+
+
+def trust_each_other(db: Database, us: Settings, mx: Node) -> None:
+    """US (as `us` says, its anchor naming its witnesses) and MX write their anchors and trust each other's."""
+    from binational.db import act_as_system
+    from binational.federation import service
+
+    now = utcnow()
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        us_anchor = service.write_anchor(session=s, actor=None, settings=us, now=now)
+    with mx.db.unit_of_work() as s:
+        act_as_system(s)
+        mx_anchor = service.write_anchor(session=s, actor=None, settings=mx.settings, now=now)
+        service.trust(session=s, actor=None, settings=mx.settings, data=us_anchor, now=now)
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        service.trust(session=s, actor=None, settings=us, data=mx_anchor, now=now)
+
+
+@pytest.fixture
+def pair(us_node, db, mx: Node) -> tuple[Settings, Node]:
+    """US and MX trusting each other's anchors."""
+    trust_each_other(db, us_node, mx)
+    return us_node, mx
+
+
+def _to(mx: Node) -> sync.Transport:
+    """Delivers items to the MX node's federation endpoint."""
+    def send(partner: Partner, data: bytes) -> tuple[int, bytes]:
+        r = mx.client.post(sync.PATH, content=data, headers={"Content-Type": "application/json"})
+        return r.status_code, r.content
+    return send
+
+
+def _sync(db: Database, settings: Settings, transport: sync.Transport) -> tuple[sync.Collected, sync.Pushed]:
+    from binational.db import act_as_system
+
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        collected = sync.collect(session=s, settings=settings, now=utcnow())
+        pushed = sync.push(session=s, settings=settings, now=utcnow(), transport=transport)
+    return collected, pushed
+
+
+def _released(client, cast, to=("MX-FGR",)) -> str:
+    """A US-CBP person released to `to`, then given a value of its agency only (which never travels)."""
+    us = cast["us_analyst"]
+    r = client.post(API, headers=us.headers, json={
+        "schema": "Person", "properties": {"name": ["Ramona Quintero"], "phone": ["+15205550101"]},
+        "distribution": "release", "release_to": list(to)})
+    assert r.status_code == 201, r.text
+    entity_id = r.json()["id"]
+    r = client.patch(f"{API}/{entity_id}", headers=us.headers,
+                     json={"add": {"alias": ["Zacarias Hidden"]}, "distribution": "agency"})
+    assert r.status_code == 200, r.text
+    return str(entity_id)
+
+
+def _values(node_client, member, entity_id) -> set[str]:
+    r = node_client.get(f"{API}/{entity_id}", headers=member.headers)
+    assert r.status_code == 200, r.text
+    return {v["value"] if isinstance(v, dict) else v for vs in r.json()["properties"].values() for v in vs}

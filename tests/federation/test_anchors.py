@@ -6,21 +6,25 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from binational.access import service as access
+from binational.access.models import Agency, Country
 from binational.audit.models import AuditEntry
+from binational.audit.notes import COSIGNATURE, ED25519, Verifier
 from binational.cli import app
 from binational.config import Settings
 from binational.db import act_as_system, utcnow
-from binational.errors import Forbidden
+from binational.errors import Conflict, Forbidden, InvalidInput
 from binational.federation import anchors, service
 from binational.federation.models import Partner
 from tests.conftest import sequence_audit
 from tests.federation.conftest import MX_NODE, US_NODE
+from tests.web.conftest import sign_in
 
 runner = CliRunner()
 
@@ -140,3 +144,98 @@ def test_a_node_without_a_federation_id_writes_no_anchor(settings, tmp_path):
     result = runner.invoke(app, ["federation", "anchor", "--out", str(out)])
     assert result.exit_code == 2 and "BINATIONAL_FEDERATION_NODE_ID" in result.output
     assert not out.exists() and not out.with_suffix(".anchor.part").exists()
+
+
+def test_a_partners_agencies_join_the_release_forms_and_leave_them_when_untrusted(us_node, db, mx_node, client,
+                                                                                  cast):
+    us = cast["us_analyst"]
+
+    def release_to(code: str):  # noqa: ANN202
+        return client.post("/api/v1/entities", headers=us.headers, json={
+            "schema": "Person", "properties": {"name": ["Ramona Quintero"]}, "distribution": "release",
+            "release_to": [code]})
+
+    def offered() -> tuple[str, str]:
+        sign_in(client, "us_analyst")
+        return client.get("/entities/new").text, client.get("/requests/new").text
+
+    assert release_to("MX-GN").status_code == 422  # not registered here: not offered either
+    # attack: a partner's anchor claiming an agency this node hosts is refused, nothing registered
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        with pytest.raises(Conflict):
+            service.trust(session=s, actor=None, settings=us_node, data=mx_node.anchor(agencies=("MX-GN", "US-CBP")),
+                          now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        assert s.get(Agency, "MX-GN") is None and s.get(Agency, "US-CBP").node is None
+        service.trust(session=s, actor=None, settings=us_node, data=mx_node.anchor(agencies=("MX-FGR", "MX-GN")),
+                      now=utcnow())
+    assert release_to("MX-GN").status_code == 201
+    form, request_form = offered()
+    assert f"> MX-GN · {MX_NODE}<" in form and f"MX-FGR · {MX_NODE}" in form
+    # a request would stay on this node, unanswered: refused, and not offered
+    assert 'value="MX-GN"' not in request_form
+    r = client.post("/api/v1/requests", headers=us.headers, json={
+        "type": "information", "to_agency": "MX-GN", "subject": "s", "question": "what do you hold?"})
+    assert r.status_code == 422 and "does not travel" in r.json()["error"]["message"], r.text
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        service.untrust(session=s, actor=None, node_id=MX_NODE, now=utcnow())
+    r = release_to("MX-GN")
+    assert r.status_code == 422 and "no longer trusts" in r.json()["error"]["message"], r.text
+    form, _ = offered()
+    assert 'value="MX-GN"' not in form and 'value="MX-FGR"' not in form and 'value="US-ATF"' in form
+
+
+def test_attack_an_anchor_never_takes_over_an_agency_another_node_hosted_even_untrusted(us_node, db, mx_node):
+    """MX hosted MX-GN and is untrusted (its releases to MX-GN end); a third node's anchor naming MX-GN
+    would have the releases made to MX-GN sent to it: refused, nothing registered."""
+    third = "third.binational/x"
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        service.trust(session=s, actor=None, settings=us_node, data=mx_node.anchor(agencies=("MX-GN",)), now=utcnow())
+        service.untrust(session=s, actor=None, node_id=MX_NODE, now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        with pytest.raises(Conflict, match=r"MX-GN \(mx.binational/fgr\) hosted by another node"):
+            service.trust(session=s, actor=None, settings=us_node,
+                          data=mx_node.anchor(node=third, agencies=("MX-GN", "MX-ZZ")), now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        gn = s.get(Agency, "MX-GN")
+        assert (gn.node, gn.node_ended_at is not None) == (MX_NODE, True)
+        assert s.get(Agency, "MX-ZZ") is None and s.get(Partner, third) is None
+
+
+def test_attack_an_anchor_never_takes_over_an_agency_of_this_node_when_its_hosted_list_is_off(us_node, db, mx_node):
+    """`federation_hosted_agencies` naming an agency not registered (a typo) leaves this node's anchor
+    refused; a partner's anchor naming US-CBP is refused all the same, never taken for a partner's."""
+    us = us_node.model_copy(update={"federation_hosted_agencies": ["US-CBP", "US-TYPO"]})
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        with pytest.raises(Conflict, match="US-CBP hosted by this node"):
+            service.trust(session=s, actor=None, settings=us, data=mx_node.anchor(agencies=("MX-FGR", "US-CBP")),
+                          now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        assert s.get(Agency, "US-CBP").node is None and s.get(Partner, MX_NODE) is None
+
+
+@pytest.mark.parametrize(("code", "country"), [("MX-" + "X" * 60, "MX"), ("MX GN", "MX"), ("mx-gn", "MX"),
+                                               ("MX-GN", "Mexico"), ("MX-GN", "ZZ")])
+def test_attack_an_anchors_agency_that_is_no_code_or_country_is_refused_nothing_written(us_node, db, mx_node,
+                                                                                         code, country):
+    data = anchors.make(key=mx_node.key, node=MX_NODE, endpoint="https://mx.example.org/federation",
+                        witness_key=Verifier(MX_NODE, COSIGNATURE, mx_node.witness.public_key()),
+                        audit_key=Verifier(MX_NODE, ED25519, mx_node.audit.public_key()),
+                        agencies=[{"code": "MX-FGR", "country": "MX", "name": "FGR"},
+                                  {"code": code, "country": country, "name": "n"}],
+                        witnesses=[], issued_at=utcnow(), expires_at=utcnow() + timedelta(days=3))
+    with pytest.raises(InvalidInput, match="anchor refused|unknown country"), db.unit_of_work() as s:
+        act_as_system(s)
+        service.trust(session=s, actor=None, settings=us_node, data=data, now=utcnow())
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        assert s.get(Partner, MX_NODE) is None and s.get(Agency, code) is None
+        assert s.get(Agency, "MX-FGR").node is None and (country == "MX" or s.get(Country, country[:2]) is None)

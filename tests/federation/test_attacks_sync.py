@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from binational.db import act_as_system, utcnow
 from binational.entities.models import Entity
 from binational.federation import bundles, items, keys, service, sync
-from tests.federation.conftest import MX_NODE, OtherNode, proved
-from tests.federation.test_sync import API, _released, _sync, _to, _values, pair  # noqa: F401
+from tests.federation.conftest import API, MX_NODE, OtherNode, _released, _sync, _to, _values, proved
 
 GT_NODE = "gt.binational/pnc"
 
@@ -32,7 +31,7 @@ def _first_bundle(db, us_settings) -> dict:  # noqa: ANN001
         return json.loads(s.scalars(select(Outbox)).one().document)
 
 
-def test_attack_another_partner_cannot_overwrite_a_copy_by_its_id(pair, db, client, cast):  # noqa: F811
+def test_attack_another_partner_cannot_overwrite_a_copy_by_its_id(pair, db, client, cast):
     """A second partner (GT) signs a bundle naming the id of the US copy: it must not purge or replace it."""
     us_settings, mx = pair
     entity_id = _released(client, cast)
@@ -60,7 +59,7 @@ def test_attack_another_partner_cannot_overwrite_a_copy_by_its_id(pair, db, clie
         assert s.get(Entity, "mx-fgr.planted") is None
 
 
-def test_attack_odd_fields_in_a_signed_bundle_are_refused_not_500(pair, db, client, cast):  # noqa: F811
+def test_attack_odd_fields_in_a_signed_bundle_are_refused_not_500(pair, db, client, cast):
     """A trusted partner signs anything: out-of-shape fields must be a 422 refusal, never a 500 (PostgreSQL)."""
     us_settings, mx = pair
     entity_id = _released(client, cast)
@@ -91,7 +90,7 @@ def test_attack_odd_fields_in_a_signed_bundle_are_refused_not_500(pair, db, clie
     assert mx.client.get(f"{API}/{entity_id}", headers=cast["mx_analyst"].headers).status_code == 200
 
 
-def test_attack_a_copy_answers_no_hit_to_other_agencies_or_partner_nodes(pair, db, client, cast):  # noqa: F811
+def test_attack_a_copy_answers_no_hit_to_other_agencies_or_partner_nodes(pair, db, client, cast):
     """The copy's owner is not on this node and released it to one agency: another agency here must not
     learn that it exists through discovery, nor may this node answer a partner's digests with it."""
     us_settings, mx = pair
@@ -118,7 +117,7 @@ def test_attack_a_copy_answers_no_hit_to_other_agencies_or_partner_nodes(pair, d
 
 @pytest.mark.skipif("postgresql" not in str(__import__("tests.conftest").conftest.BACKEND),
                     reason="concurrent writers: PostgreSQL row locks")
-def test_attack_the_same_sequence_twice_at_once_answers_cleanly(pair, db, client, cast):  # noqa: F811
+def test_attack_the_same_sequence_twice_at_once_answers_cleanly(pair, db, client, cast):
     """Two deliveries of number 1 at once (the same bytes, and other bytes): one applies, the other gets
     the same receipt or is refused as a replay, never an integrity error."""
     us_settings, mx = pair

@@ -15,8 +15,7 @@ from binational.audit.models import AuditEntry, AuditObjectRef
 from binational.db import Database, act_as_system, utcnow
 from binational.federation.models import Outbox, Partner
 from tests.conftest import PASSWORD, sequence_audit
-from tests.federation.conftest import MX_NODE, US_NODE
-from tests.federation.test_sync import API, _released, _sync, _to, pair  # noqa: F401
+from tests.federation.conftest import API, MX_NODE, US_NODE, _released, _sync, _to
 from tests.web.conftest import sign_in
 
 
@@ -38,7 +37,7 @@ def _audited(db: Database, action: str) -> int:
         return s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action)) or 0
 
 
-def test_federation_pages_under_the_policy(pair, db, client, cast):  # noqa: F811
+def test_federation_pages_under_the_policy(pair, db, client, cast):
     us, mx = pair
     entity_id = _released(client, cast)
     _sync(db, us, _to(mx))
@@ -99,7 +98,7 @@ def test_received_page_of_a_node_without_partners(client, cast):
     assert page.status_code == 200 and "No partner node has released" in page.text
 
 
-def test_a_node_administrator_who_reads_records_sees_the_record_named_and_audited(pair, db, client, cast):  # noqa: F811
+def test_a_node_administrator_who_reads_records_sees_the_record_named_and_audited(pair, db, client, cast):
     us, mx = pair
     entity_id = _released(client, cast)
     _sync(db, us, _to(mx))

@@ -15,67 +15,13 @@ from sqlalchemy import func, select
 
 from binational.access import service as access
 from binational.audit.models import AuditEntry
-from binational.config import Settings
-from binational.db import Database, act_as, act_as_system, utcnow
+from binational.db import act_as, act_as_system, utcnow
 from binational.entities.models import Entity, Statement
 from binational.errors import Forbidden
 from binational.federation import bundles, items, keys, service, sync
 from binational.federation.models import Outbox, Partner
 from tests.conftest import sequence_audit
-from tests.federation.conftest import MX_NODE, Node, proved
-
-API = "/api/v1/entities"
-
-
-@pytest.fixture
-def pair(us_node, db, mx: Node) -> tuple[Settings, Node]:
-    """US and MX trusting each other's anchors."""
-    now = utcnow()
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        us_anchor = service.write_anchor(session=s, actor=None, settings=us_node, now=now)
-    with mx.db.unit_of_work() as s:
-        act_as_system(s)
-        mx_anchor = service.write_anchor(session=s, actor=None, settings=mx.settings, now=now)
-        service.trust(session=s, actor=None, settings=mx.settings, data=us_anchor, now=now)
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        service.trust(session=s, actor=None, settings=us_node, data=mx_anchor, now=now)
-    return us_node, mx
-
-
-def _to(mx: Node) -> sync.Transport:
-    def send(partner: Partner, data: bytes) -> tuple[int, bytes]:
-        r = mx.client.post(sync.PATH, content=data, headers={"Content-Type": "application/json"})
-        return r.status_code, r.content
-    return send
-
-
-def _sync(db: Database, settings: Settings, transport: sync.Transport) -> tuple[sync.Collected, sync.Pushed]:
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        collected = sync.collect(session=s, settings=settings, now=utcnow())
-        pushed = sync.push(session=s, settings=settings, now=utcnow(), transport=transport)
-    return collected, pushed
-
-
-def _released(client, cast, to=("MX-FGR",)) -> str:
-    us = cast["us_analyst"]
-    r = client.post(API, headers=us.headers, json={
-        "schema": "Person", "properties": {"name": ["Ramona Quintero"], "phone": ["+15205550101"]},
-        "distribution": "release", "release_to": list(to)})
-    assert r.status_code == 201, r.text
-    entity_id = r.json()["id"]
-    r = client.patch(f"{API}/{entity_id}", headers=us.headers,
-                     json={"add": {"alias": ["Zacarias Hidden"]}, "distribution": "agency"})
-    assert r.status_code == 200, r.text
-    return str(entity_id)
-
-
-def _values(node_client, member, entity_id) -> set[str]:
-    r = node_client.get(f"{API}/{entity_id}", headers=member.headers)
-    assert r.status_code == 200, r.text
-    return {v["value"] if isinstance(v, dict) else v for vs in r.json()["properties"].values() for v in vs}
+from tests.federation.conftest import API, MX_NODE, Node, _released, _sync, _to, _values, proved
 
 
 def _receives(mx: Node, decision: str) -> list[AuditEntry]:

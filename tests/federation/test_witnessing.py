@@ -22,7 +22,7 @@ from binational.entities.models import Statement
 from binational.federation import service, sync, witnessing
 from binational.federation.models import Outbox
 from tests.conftest import sequence_audit
-from tests.federation.test_sync import API, _released, _to, _values
+from tests.federation.conftest import API, _released, _to, _values, trust_each_other
 
 W = "witness.example/w1"
 
@@ -36,17 +36,7 @@ def witnessed(us_node, db, mx, tmp_path, monkeypatch):
     us = us_node.model_copy(update={"federation_witnesses": [w.vkey()],
                                     "federation_witness_urls": {W: "http://witness.test"}})
     monkeypatch.setattr(mx.settings, "federation_min_witnesses", 1)
-    now = utcnow()
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        us_anchor = service.write_anchor(session=s, actor=None, settings=us, now=now)
-    with mx.db.unit_of_work() as s:
-        act_as_system(s)
-        mx_anchor = service.write_anchor(session=s, actor=None, settings=mx.settings, now=now)
-        service.trust(session=s, actor=None, settings=mx.settings, data=us_anchor, now=now)
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        service.trust(session=s, actor=None, settings=us, data=mx_anchor, now=now)
+    trust_each_other(db, us, mx)
     with TestClient(witness_http.app(folder)) as client:
         def up(url: str, body: str) -> tuple[int, str]:
             r = client.post("/add-checkpoint", content=body)
@@ -220,3 +210,73 @@ def test_attack_the_queue_entry_tells_no_auditor_of_any_agency_about_the_release
     for auditor in ("us_auditor", "mx_auditor"):  # a system entry naming no agency's record: no auditor's view
         r = client.get("/api/v1/audit", params={"action": witnessing.QUEUED}, headers=cast[auditor].headers)
         assert r.status_code == 200 and r.json()["items"] == [], (auditor, r.text)
+
+
+def test_attack_a_partners_own_witnesses_do_not_satisfy_a_receiver_that_chose_its_own(witnessed, db, client, cast):
+    """US names only W, a witness it could run itself; MX trusts the witness it chose (W2): a proof W alone
+    cosigned is refused, nothing written, until MX trusts W as well."""
+    us, mx, up, w = witnessed
+    entity_id = _released(client, cast)
+    theirs = witness.init(mx.settings.audit_key_path.parent / "mx-chosen-witness", "witness.example/w2")
+    mx.settings.federation_trusted_witnesses = [theirs.vkey()]
+    pushed = _push(db, us, mx, up)
+    assert pushed.sent == 0 and "422" in pushed.failed[0], pushed
+    assert mx.client.get(f"{API}/{entity_id}", headers=cast["mx_analyst"].headers).status_code == 404
+    sequence_audit(mx.db)
+    with mx.db.unit_of_work() as s:
+        act_as_system(s)
+        denied = s.scalars(select(AuditEntry.entry).where(AuditEntry.action == "federation.receive",
+                                                          AuditEntry.decision == "deny")).all()
+    assert any("quorum" in e and '"proof"' in e for e in denied), denied
+    mx.settings.federation_trusted_witnesses = [theirs.vkey(), w.vkey()]  # one of the chosen is enough
+    assert _push(db, us, mx, up).sent == 1
+    assert "Ramona Quintero" in _values(mx.client, cast["mx_analyst"], entity_id)
+
+
+def test_a_revocation_carries_its_proof_when_witnessed_and_never_waits_for_a_witness(witnessed, db, client, cast):
+    us, mx, up, w = witnessed
+
+    def revoke(entity_id: str) -> None:
+        release = client.get(f"{API}/{entity_id}/releases", headers=cast["us_analyst"].headers).json()[0]
+        r = client.delete(f"/api/v1/releases/{release['id']}", headers=cast["us_supervisor"].headers)
+        assert r.status_code == 200, r.text
+
+    def proofs_seen() -> list[str]:
+        sequence_audit(mx.db)
+        with mx.db.unit_of_work() as s:
+            act_as_system(s)
+            return [json.loads(e)["extra"]["proof"] for e in s.scalars(
+                select(AuditEntry.entry).where(AuditEntry.action == "federation.receive",
+                                               AuditEntry.decision == "allow").order_by(AuditEntry.seq))
+                    if json.loads(e)["extra"].get("kind") == "tombstone"]
+
+    first, second = _released(client, cast), _released(client, cast)
+    assert _push(db, us, mx, up).sent == 2
+    revoke(first)
+    pushed = _push(db, us, mx, down)  # the witness is down: the revocation goes all the same
+    assert pushed.sent == 1 and mx.client.get(f"{API}/{first}", headers=cast["mx_analyst"].headers).status_code == 404
+    revoke(second)
+    assert _push(db, us, mx, up).sent == 1
+    assert mx.client.get(f"{API}/{second}", headers=cast["mx_analyst"].headers).status_code == 404
+    assert proofs_seen() == ["none", "verified"]
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        stones = [json.loads(r.document) for r in s.scalars(select(Outbox).where(Outbox.kind == "tombstone")
+                                                            .order_by(Outbox.sequence))]
+    assert "proof" not in stones[0] and proofs.parse(stones[1]["proof"]).index >= 0
+
+
+def test_a_receivers_unreadable_chosen_witness_refuses_bundles_and_never_holds_back_a_revocation(
+        witnessed, db, client, cast):
+    us, mx, up, w = witnessed
+    entity_id = _released(client, cast)
+    assert _push(db, us, mx, up).sent == 1
+    mx.settings.federation_trusted_witnesses = ["not a verifier key"]
+    release = client.get(f"{API}/{entity_id}/releases", headers=cast["us_analyst"].headers).json()[0]
+    assert client.delete(f"/api/v1/releases/{release['id']}", headers=cast["us_supervisor"].headers).status_code == 200
+    assert _push(db, us, mx, up).sent == 1  # the revocation, with its proof: applied
+    assert mx.client.get(f"{API}/{entity_id}", headers=cast["mx_analyst"].headers).status_code == 404
+    second = _released(client, cast)
+    pushed = _push(db, us, mx, up)
+    assert pushed.sent == 0 and "422" in pushed.failed[0] and "cannot read" in pushed.failed[0], pushed
+    assert mx.client.get(f"{API}/{second}", headers=cast["mx_analyst"].headers).status_code == 404
