@@ -6,7 +6,7 @@ trusting that node (`federation untrust`): nothing more is released to it. Writt
 `federation trust` and `untrust`; row-level security is unchanged.
 
 Revision ID: federation_partner_agencies
-Revises: federation_witnessing
+Revises: trade_draws
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 import binational.db
 
 revision = "federation_partner_agencies"
-down_revision = "federation_witnessing"
+down_revision = "trade_draws"
 branch_labels = None
 depends_on = None
 
