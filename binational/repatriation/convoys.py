@@ -74,10 +74,10 @@ def plan_convoy(*, facilities: Sequence[str], travel: Sequence[Sequence[int]], w
         raise InvalidInput(f"unknown facility {sorted(unknown)[0]!r}")
     pickups: list[tuple[int, str, int]] = []  # (matrix row, facility, people)
     for row, name in enumerate(facilities, start=1):
-        left = waiting.get(name, 0)
-        while left > 0:
-            pickups.append((row, name, min(left, seats)))
-            left -= seats
+        remaining = waiting.get(name, 0)
+        while remaining > 0:
+            pickups.append((row, name, min(remaining, seats)))
+            remaining -= seats
     if not pickups:
         return Convoy([], [], [], 0)
     garage, port = 0, len(pickups) + 1
@@ -186,8 +186,8 @@ def _place(where: str, field: str, raw: Any) -> Place:
     if not isinstance(ident, str) or not ident or not isinstance(name, str) or not name:
         raise _bad(where, f"{field}.id", "must be a text")
     lat, lon = raw.get("lat"), raw.get("lon")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)) \
-            or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if not (isinstance(lat, int | float) and isinstance(lon, int | float)) or isinstance(lat, bool) \
+            or isinstance(lon, bool) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise _bad(f"{where}/{ident}", "lat/lon", "must be degrees")
     return Place(ident, name, float(lat), float(lon))
 
@@ -323,7 +323,7 @@ def convoy_for(*, session: Session, actor: Actor, movement_id: str, buses: Any, 
               "window": [_clock(window[0]), _clock(window[1])], "buses": buses, "seats": seats,
               "network": network.title, "assumptions": network.assumptions, "garage": places[0].name,
               "routes": routes, "left_out": left_out, "minutes_driven": convoy.minutes_driven,
-              "people": len(travelling), "on_buses": sum(r["people"] for r in routes)}
+              "people": len(travelling), "on_buses": sum(k for route in convoy.routes for _f, k in route)}
     audit.record(session, action="repatriation.convoy", actor=actor, objects=[(movement.id, movement.from_agency)],
                  extra={"buses": len(routes), "people": result["on_buses"],
                         "left_out": sum(len(o["lines"]) for o in left_out)})

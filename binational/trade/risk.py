@@ -405,8 +405,8 @@ def _scope_row(row: dict[str, Any]) -> dict[str, Any]:
     if not (texts and optional and isinstance(rank, int) and not isinstance(rank, bool)):
         raise TypeError("a training scope row of the wrong types")
     # a draw stores the scope in `trade_draw_scopes`: a value wider than its column would fail there
-    columns = TradeDrawScope.__table__.c
-    if not (-2 ** 31 <= rank < 2 ** 31 and all(out[k] is None or len(out[k]) <= columns[k].type.length
+    widths = {k: getattr(TradeDrawScope.__table__.c[k].type, "length", None) for k in TRADE_SCOPE_FIELDS}
+    if not (-2 ** 31 <= rank < 2 ** 31 and all(out[k] is None or len(out[k]) <= (widths[k] or len(out[k]))
                                                   for k in TRADE_SCOPE_FIELDS if k != "marking_rank")):
         raise ValueError("a training scope row wider than a draw's scope holds")
     return out
