@@ -11,6 +11,7 @@ Revision ID: firearm_recovery_number
 Revises: repatriation_detainee_facility
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "firearm_recovery_number"
@@ -20,6 +21,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # before re-imports replaced in place, importing a file twice stored its recoveries twice: the
+    # index cannot be made over them, and which copy to keep (traces may link either) is the agency's call
+    twice = op.get_bind().execute(sa.text(
+        "SELECT count(*) FROM (SELECT 1 FROM firearm_recoveries GROUP BY owner_agency, recovery_id, marking_rank"
+        " HAVING count(*) > 1) AS doubled")).scalar_one()
+    if twice:
+        raise RuntimeError(f"firearm_recoveries holds {twice} recovery numbers stored twice by one agency at one "
+                           "marking (a file imported twice before re-imports replaced): keep one of each, then "
+                           "upgrade again")
     op.create_index("ux_firearm_recoveries_number", "firearm_recoveries",
                     ["owner_agency", "recovery_id", "marking_rank"], unique=True)
 
