@@ -6,6 +6,7 @@ without a pinned certificate cannot even connect, and a revocation removes the c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import ssl
@@ -18,9 +19,9 @@ import httpx
 import pytest
 
 from binational.config import get_settings
-from binational.db import act_as_system, utcnow
-from binational.federation import service, sync
+from binational.federation import sync
 from tests.faults.conftest import free_port
+from tests.federation.conftest import trust_each_other
 
 API = "/api/v1/entities"
 
@@ -86,17 +87,7 @@ def test_two_nodes_release_read_locked_and_revoke(us_node, db, mx, cast, tmp_pat
     mx_settings = mx.settings.model_copy(update={
         "federation_endpoint": f"https://127.0.0.1:{mx_fed_port}/", "federation_tls_cert_path": certs["mx"][0],
         "federation_tls_key_path": certs["mx"][1]})
-    now = utcnow()
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        us_anchor = service.write_anchor(session=s, actor=None, settings=us, now=now)
-    with mx.db.unit_of_work() as s:
-        act_as_system(s)
-        mx_anchor = service.write_anchor(session=s, actor=None, settings=mx_settings, now=now)
-        service.trust(session=s, actor=None, settings=mx_settings, data=us_anchor, now=now)
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        service.trust(session=s, actor=None, settings=us, data=mx_anchor, now=now)
+    trust_each_other(db, us, dataclasses.replace(mx, settings=mx_settings))
     us_env, mx_env = _env(us), _env(mx_settings)
     logs = [tmp_path / f"{name}.log" for name in ("us", "mx", "mx-federation")]
     procs = [_start(us_env, logs[0], "--port", str(us_port)), _start(mx_env, logs[1], "--port", str(mx_port)),

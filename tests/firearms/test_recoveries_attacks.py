@@ -22,6 +22,7 @@ from binational.firearms.models import Recovery
 from tests.conftest import BACKEND
 from tests.firearms.conftest import API, get
 from tests.firearms.test_attacks_recovery import _member
+from tests.firearms.test_recoveries import _rows
 from tests.firearms.test_recovery_link import RECOVERIES, TRACE
 
 runner = CliRunner()
@@ -62,14 +63,6 @@ def test_a_reimport_never_lowers_the_marking_nor_widens_the_distribution(client,
     assert _import(client, red, RECOVERIES.replace("FGR-", "FGR-1"), marking="TLP:RED").status_code == 201
     assert get(client, cast["mx_inm"], "/firearms/recoveries").json()["items"] == []
     assert get(client, amber, "/firearms/recoveries").json()["items"] == []
-
-
-def _rows(db, number: str) -> list[Recovery]:  # noqa: ANN001
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        found = list(s.execute(select(Recovery).where(Recovery.recovery_id == number)).scalars())
-        s.expunge_all()
-        return found
 
 
 def _last_objects(db, action: str) -> set[str]:  # noqa: ANN001
