@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 
 from binational.app import create_app
 
-#: Examples per operation: the whole test stays within a few minutes per database on two cores.
-EXAMPLES = int(os.environ.get("BINATIONAL_FUZZ_EXAMPLES", "10"))
+#: Examples per operation: the whole test stays near a minute per database on two cores (docs/security.md).
+EXAMPLES = int(os.environ.get("BINATIONAL_FUZZ_EXAMPLES", "6"))
 #: Who sends each request, in turn: an outsider, partner analysts, an administrator, an auditor, nobody.
 CALLERS = ("outsider", "us_analyst", "mx_analyst", "admin", "us_auditor", None)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
