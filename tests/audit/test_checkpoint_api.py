@@ -13,6 +13,14 @@ from binational.db import act_as_system
 from tests.conftest import sequence_audit
 
 
+def _append(db) -> None:  # noqa: ANN001
+    """One more entry in the log, sequenced."""
+    with db.unit_of_work() as s:
+        act_as_system(s)
+        audit.record(s, action="audit.checkpoint", actor=None)
+    sequence_audit(db)
+
+
 def test_an_auditor_hands_the_checkpoint_and_proof_to_a_witness(client, cast, db, tmp_path: Path):
     auditor = cast["us_auditor"]
     folder = tmp_path / "w"
@@ -51,10 +59,7 @@ def test_the_logs_tree_is_kept_and_only_the_entries_appended_since_are_read(db, 
         if "leaf_hash" in statement and "FROM audit_entries" in statement:
             read.append(parameters)
 
-    with db.unit_of_work() as s:
-        act_as_system(s)
-        audit.record(s, action="audit.checkpoint", actor=None)
-    sequence_audit(db)
+    _append(db)
     with db.unit_of_work() as s:
         act_as_system(s)
         first, _proof = checkpoints.consistency(s, 0)
@@ -81,10 +86,7 @@ def test_a_kept_tree_that_is_not_this_logs_is_read_afresh_never_used(db):
     """Another database once at the same address left a longer tree of other entries: the proofs come
     from this log's entries all the same."""
     for _ in range(2):
-        with db.unit_of_work() as s:
-            act_as_system(s)
-            audit.record(s, action="audit.checkpoint", actor=None)
-        sequence_audit(db)
+        _append(db)
     with db.unit_of_work() as s:
         act_as_system(s)
         head = checkpoints._head(s)
